@@ -1,0 +1,44 @@
+import { buildPath, type RouteDef, type RouteInput, type RouteOutput } from './route.js';
+import { LedgerError } from '../util/errors.js';
+
+/** Calls one route; errors come back as LedgerError with the server's code and HTTP status. */
+export async function callRoute<R extends RouteDef>(baseUrl: string, route: R, input: RouteInput<R>): Promise<RouteOutput<R>> {
+  const { params, query, body } = input as { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown };
+  const url = new URL(buildPath(route.path, params), baseUrl);
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: route.method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    throw new LedgerError('NODE_UNREACHABLE', `cannot reach ${url.origin}: ${(err as Error).message}`, 503);
+  }
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text.length > 0 ? JSON.parse(text) : undefined;
+  } catch {
+    throw new LedgerError('BAD_RESPONSE', `node answered ${res.status} with a body that is not JSON`, 502);
+  }
+  if (!res.ok) {
+    const e = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+    throw new LedgerError(e?.code ?? `HTTP_${res.status}`, e?.message ?? res.statusText, res.status);
+  }
+  return json as RouteOutput<R>;
+}
+
+export type Client<T extends Record<string, RouteDef>> = {
+  [K in keyof T]: (input: RouteInput<T[K]>) => Promise<RouteOutput<T[K]>>;
+};
+
+/** A typed client over a table of routes: `client.getTx({ params: { hash } })`. */
+export function createClient<T extends Record<string, RouteDef>>(baseUrl: string, routes: T): Client<T> {
+  const client = {} as Record<string, unknown>;
+  for (const [key, route] of Object.entries(routes)) {
+    client[key] = (input: RouteInput<typeof route>) => callRoute(baseUrl, route, input);
+  }
+  return client as Client<T>;
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+/**
+ * One route definition per endpoint: method, path and schemas. The server, the typed client, the
+ * OpenAPI document and the CLI's calls are all derived from these objects; nobody writes a fetch
+ * call or a path string twice.
+ */
+export interface RouteDef<
+  P extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+  R extends z.ZodType = z.ZodType,
+> {
+  name: string;
+  method: 'GET' | 'POST';
+  /** Fastify-style path: `/v1/txs/:hash`. */
+  path: string;
+  summary: string;
+  tags: string[];
+  params?: P;
+  query?: Q;
+  body?: B;
+  response: R;
+}
+
+export function defineRoute<P extends z.ZodType = z.ZodNever, Q extends z.ZodType = z.ZodNever, B extends z.ZodType = z.ZodNever, R extends z.ZodType = z.ZodType>(
+  def: RouteDef<P, Q, B, R>,
+): RouteDef<P, Q, B, R> {
+  return def;
+}
+
+type Part<S, K extends string> = S extends z.ZodNever ? { [_ in K]?: never } : { [_ in K]: z.input<S & z.ZodType> };
+
+export type RouteInput<R> = R extends RouteDef<infer P, infer Q, infer B, z.ZodType> ? Part<P, 'params'> & Part<Q, 'query'> & Part<B, 'body'> : never;
+export type RouteOutput<R> = R extends RouteDef<z.ZodType, z.ZodType, z.ZodType, infer Res> ? z.output<Res> : never;
+export type HandlerInput<R> = R extends RouteDef<infer P, infer Q, infer B, z.ZodType>
+  ? { params: z.output<P>; query: z.output<Q>; body: z.output<B> }
+  : never;
+
+/** The JSON error body of every failed request. */
+export const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+/** Fills `:name` path segments. */
+export function buildPath(path: string, params: Record<string, unknown> | undefined): string {
+  return path.replace(/:([A-Za-z0-9_]+)/g, (_, name: string) => {
+    const value = params?.[name];
+    if (value === undefined) throw new Error(`missing path parameter ${name}`);
+    return encodeURIComponent(String(value));
+  });
+}

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { defineRoute } from './route.js';
+import { addressSchema } from '../codec/tx.js';
+
+const hash = z.string().regex(/^[0-9a-f]{64}$/, { message: 'expected a 32-byte hash as lowercase hex' });
+const txResult = z.object({ code: z.string(), message: z.string(), events: z.array(z.object({ type: z.string(), attributes: z.record(z.string(), z.string()) })) });
+const blockEnvelope = z.object({ hash: z.string(), block: z.record(z.string(), z.unknown()), commit: z.record(z.string(), z.unknown()), results: z.array(txResult) });
+
+/** Routes of the ledger core. Module routes live in their modules and are added by the node. */
+export const coreRoutes = {
+  submitTx: defineRoute({
+    name: 'submitTx',
+    method: 'POST',
+    path: '/v1/txs',
+    summary: 'Submit a signed transaction; answers with its hash once admitted to the mempool',
+    tags: ['txs'],
+    body: z.unknown(),
+    response: z.object({ hash, admission: z.object({ code: z.literal('OK') }) }),
+  }),
+  submitTxBatch: defineRoute({
+    name: 'submitTxBatch',
+    method: 'POST',
+    path: '/v1/txs/batch',
+    summary: 'Submit up to 1000 signed transactions; one admission result each, in order',
+    tags: ['txs'],
+    body: z.object({ txs: z.array(z.unknown()).min(1).max(1000) }),
+    response: z.object({ results: z.array(z.object({ hash: hash.nullable(), code: z.string(), message: z.string() })) }),
+  }),
+  getTx: defineRoute({
+    name: 'getTx',
+    method: 'GET',
+    path: '/v1/txs/:hash',
+    summary: 'Status and committed result of a transaction; wait=SECONDS waits up to 60 s for the commit',
+    tags: ['txs'],
+    params: z.object({ hash }),
+    query: z.object({ wait: z.coerce.number().int().min(0).max(60).default(0) }),
+    response: z.object({
+      hash,
+      status: z.enum(['pending', 'committed']),
+      height: z.number().optional(),
+      index: z.number().optional(),
+      result: txResult.optional(),
+    }),
+  }),
+  accountNonce: defineRoute({
+    name: 'accountNonce',
+    method: 'GET',
+    path: '/v1/accounts/:address/nonce',
+    summary: 'Committed nonce of an account and the next nonce to use counting its pending transactions',
+    tags: ['txs'],
+    params: z.object({ address: addressSchema }),
+    response: z.object({ address: z.string(), committed: z.number(), next: z.number(), height: z.number() }),
+  }),
+  latestBlock: defineRoute({
+    name: 'latestBlock',
+    method: 'GET',
+    path: '/v1/blocks/latest',
+    summary: 'The latest committed block with its commit and results',
+    tags: ['blocks'],
+    response: blockEnvelope,
+  }),
+  getBlock: defineRoute({
+    name: 'getBlock',
+    method: 'GET',
+    path: '/v1/blocks/:height',
+    summary: 'A committed block by height, with its commit and results',
+    tags: ['blocks'],
+    params: z.object({ height: z.coerce.number().int().min(1) }),
+    response: blockEnvelope,
+  }),
+  status: defineRoute({
+    name: 'status',
+    method: 'GET',
+    path: '/v1/status',
+    summary: 'Chain id, height, latest block hash and time, state root, validator, mempool',
+    tags: ['node'],
+    response: z.object({
+      chainId: z.string(),
+      height: z.number(),
+      latestBlockHash: z.string(),
+      latestBlockTime: z.number(),
+      stateRoot: z.string(),
+      validator: z.object({ address: z.string() }),
+      mempool: z.object({ txs: z.number(), bytes: z.number() }),
+      messageTypes: z.array(z.string()),
+    }),
+  }),
+  health: defineRoute({
+    name: 'health',
+    method: 'GET',
+    path: '/v1/health',
+    summary: 'Liveness: 200 while the node serves',
+    tags: ['node'],
+    response: z.object({ ok: z.boolean(), height: z.number() }),
+  }),
+};
+
+export type CoreRoutes = typeof coreRoutes;

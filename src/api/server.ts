@@ -1,0 +1,116 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { openApiDocument } from './openapi.js';
+import type { RouteDef } from './route.js';
+import { asLedgerError, LedgerError } from '../util/errors.js';
+
+/**
+ * The HTTP server, built from route definitions: each route's params, query and body are parsed with
+ * its zod schemas before the handler runs, and every error leaves as `{"error":{"code","message"}}`.
+ */
+
+export type RouteHandler = (input: { params: any; query: any; body: any }, request: FastifyRequest) => unknown | Promise<unknown>;
+
+export interface BoundRoute {
+  route: RouteDef;
+  handler: RouteHandler;
+}
+
+export interface ServerOptions {
+  logger: Logger;
+  bodyLimitBytes: number;
+  rateLimitPerSecond: number;
+  version: string;
+  /** Extra raw routes (SSE, metrics) registered on the fastify instance. */
+  extend?(app: FastifyInstance): void;
+  onRequestDone?(route: string, status: number): void;
+}
+
+function parsePart(schema: z.ZodType | undefined, value: unknown, where: string): unknown {
+  if (!schema) return undefined;
+  const parsed = schema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = issue && issue.path.length > 0 ? `${where}.${issue.path.join('.')}` : where;
+  throw new LedgerError('REQUEST_INVALID', `${path}: ${issue?.message ?? 'invalid'}`);
+}
+
+/** Fastify's own errors mapped to stable codes (bad JSON, too large, wrong content type). */
+function mapFrameworkError(err: { code?: string; statusCode?: number; message: string }): LedgerError {
+  const status = err.statusCode ?? 500;
+  if (status === 413) return new LedgerError('BODY_TOO_LARGE', 'request body exceeds the size limit', 413);
+  if (status === 415) return new LedgerError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json', 415);
+  if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError) {
+    return new LedgerError('BODY_MALFORMED_JSON', 'request body is not valid JSON', 400);
+  }
+  if (status >= 400 && status < 500) return new LedgerError('REQUEST_INVALID', err.message, status);
+  return new LedgerError('INTERNAL', 'internal error', 500);
+}
+
+/** Per-client token bucket: `rate` requests per second with a burst of the same size. */
+function rateLimiter(rate: number): (key: string, now: number) => boolean {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  return (key, now) => {
+    const b = buckets.get(key) ?? { tokens: rate, at: now };
+    b.tokens = Math.min(rate, b.tokens + ((now - b.at) * rate) / 1000);
+    b.at = now;
+    if (buckets.size > 10_000) buckets.clear();
+    buckets.set(key, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  };
+}
+
+export function buildServer(routes: BoundRoute[], options: ServerOptions): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, forceCloseConnections: true });
+  const allow = rateLimiter(options.rateLimitPerSecond);
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!allow(request.ip, Date.now())) {
+      await reply.code(429).send({ error: { code: 'RATE_LIMITED', message: `more than ${options.rateLimitPerSecond} requests per second` } });
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    options.onRequestDone?.(request.routeOptions.url ?? 'unknown', reply.statusCode);
+  });
+
+  app.setErrorHandler((err: { code?: string; statusCode?: number; message: string }, _request, reply) => {
+    const e = err instanceof LedgerError ? err : mapFrameworkError(err);
+    if (e.status >= 500) options.logger.error({ err: err.message }, 'request failed');
+    void reply.code(e.status).send({ error: { code: e.code, message: e.message } });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
+  });
+
+  for (const { route, handler } of routes) {
+    app.route({
+      method: route.method,
+      url: route.path,
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        try {
+          const input = {
+            params: parsePart(route.params, request.params, 'params'),
+            query: parsePart(route.query, request.query, 'query'),
+            body: route.body ? parsePart(route.body, request.body, 'body') : undefined,
+          };
+          return await handler(input, request);
+        } catch (err) {
+          const e = err instanceof LedgerError ? err : asLedgerError(err);
+          if (!(err instanceof LedgerError)) options.logger.error({ err: (err as Error).message, route: route.name }, 'handler failed');
+          return reply.code(e.status).send({ error: { code: e.code, message: e.message } });
+        }
+      },
+    });
+  }
+
+  const doc = openApiDocument(
+    routes.map((r) => r.route),
+    options.version,
+  );
+  app.get('/v1/openapi.json', async () => doc);
+  options.extend?.(app);
+  return app;
+}

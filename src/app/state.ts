@@ -1,0 +1,177 @@
+import { createHash } from 'node:crypto';
+import { DOMAIN, domainBytes, sha256 } from '../crypto/hash.js';
+import { toHex } from '../util/bytes.js';
+import { canonicalJson } from '../util/canonical.js';
+
+/**
+ * Application state is an ordered key → value map. Keys are strings built by each module under its
+ * own prefix ("registry/account/grid1…"); values are canonical JSON. Numbers inside keys are
+ * zero-padded so lexical order equals numeric order and range scans work.
+ */
+
+export interface ScanOptions {
+  /** inclusive lower bound (full key); defaults to the prefix */
+  start?: string;
+  /** exclusive upper bound (full key) */
+  end?: string;
+  limit?: number;
+  reverse?: boolean;
+}
+
+export interface StateReader {
+  getRaw(key: string): string | undefined;
+  /** Sorted by key (descending when reverse). */
+  scanRaw(prefix: string, options?: ScanOptions): Array<[string, string]>;
+}
+
+/** Typed access for modules: JSON values in, JSON values out. */
+export interface KVStore {
+  get<T>(key: string): T | undefined;
+  has(key: string): boolean;
+  set(key: string, value: unknown): void;
+  delete(key: string): void;
+  scan<T>(prefix: string, options?: ScanOptions): Array<[string, T]>;
+}
+
+/** Pads a non-negative integer so that lexical order equals numeric order inside keys. */
+export function padKey(n: number | bigint, width = 16): string {
+  return n.toString().padStart(width, '0');
+}
+
+function inRange(key: string, prefix: string, options: ScanOptions): boolean {
+  if (!key.startsWith(prefix)) return false;
+  if (options.start !== undefined && key < options.start) return false;
+  if (options.end !== undefined && key >= options.end) return false;
+  return true;
+}
+
+/**
+ * Pending writes on top of a parent state. A transaction runs in its own overlay over the block's
+ * overlay, so a rejected transaction is discarded whole; the block overlay is written to storage in
+ * the same SQLite transaction as the block.
+ */
+export class Overlay implements StateReader, KVStore {
+  readonly writes = new Map<string, string | null>();
+  constructor(private readonly parent: StateReader) {}
+
+  getRaw(key: string): string | undefined {
+    const w = this.writes.get(key);
+    if (w !== undefined) return w === null ? undefined : w;
+    return this.parent.getRaw(key);
+  }
+
+  scanRaw(prefix: string, options: ScanOptions = {}): Array<[string, string]> {
+    const local: Array<[string, string | null]> = [];
+    for (const [k, v] of this.writes) if (inRange(k, prefix, options)) local.push([k, v]);
+    if (local.length === 0) return this.parent.scanRaw(prefix, options);
+    // Deleted keys may hide parent rows, so read the parent range without the limit and merge.
+    const merged = new Map<string, string | null>(this.parent.scanRaw(prefix, { ...options, limit: undefined }));
+    for (const [k, v] of local) merged.set(k, v);
+    const rows = [...merged.entries()].filter((e): e is [string, string] => e[1] !== null);
+    rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    if (options.reverse) rows.reverse();
+    return options.limit === undefined ? rows : rows.slice(0, options.limit);
+  }
+
+  get<T>(key: string): T | undefined {
+    const raw = this.getRaw(key);
+    return raw === undefined ? undefined : (JSON.parse(raw) as T);
+  }
+  has(key: string): boolean {
+    return this.getRaw(key) !== undefined;
+  }
+  set(key: string, value: unknown): void {
+    this.writes.set(key, canonicalJson(value));
+  }
+  delete(key: string): void {
+    this.writes.set(key, null);
+  }
+  scan<T>(prefix: string, options?: ScanOptions): Array<[string, T]> {
+    return this.scanRaw(prefix, options).map(([k, v]) => [k, JSON.parse(v) as T]);
+  }
+
+  /** Moves this overlay's writes into its parent overlay. */
+  mergeInto(target: Overlay): void {
+    for (const [k, v] of this.writes) target.writes.set(k, v);
+  }
+}
+
+/** Read-only typed view over committed state, for queries. */
+export class ReadOnlyStore implements KVStore {
+  constructor(private readonly reader: StateReader) {}
+  get<T>(key: string): T | undefined {
+    const raw = this.reader.getRaw(key);
+    return raw === undefined ? undefined : (JSON.parse(raw) as T);
+  }
+  has(key: string): boolean {
+    return this.reader.getRaw(key) !== undefined;
+  }
+  set(): void {
+    throw new Error('read-only state');
+  }
+  delete(): void {
+    throw new Error('read-only state');
+  }
+  scan<T>(prefix: string, options?: ScanOptions): Array<[string, T]> {
+    return this.reader.scanRaw(prefix, options).map(([k, v]) => [k, JSON.parse(v) as T]);
+  }
+}
+
+const LANES = 1024;
+
+/**
+ * Lattice hash (LtHash16, as in Bellare–Micciancio / Facebook's LtHash): a homomorphic multiset hash of
+ * all (key, value) entries. Adding or removing an entry costs one SHAKE256 expansion, so the state root
+ * commits to the whole state while each block only pays for the keys it changed, and any node can
+ * recompute it from its state table to prove its storage matches the chain.
+ */
+export class LtHash {
+  readonly lanes: Uint16Array;
+  constructor(lanes?: Uint16Array) {
+    this.lanes = lanes ? Uint16Array.from(lanes) : new Uint16Array(LANES);
+  }
+
+  static fromBytes(bytes: Uint8Array): LtHash {
+    const copy = new Uint8Array(bytes);
+    return new LtHash(new Uint16Array(copy.buffer, copy.byteOffset, LANES));
+  }
+
+  toBytes(): Uint8Array {
+    return new Uint8Array(this.lanes.buffer.slice(0));
+  }
+
+  add(key: string, value: string): void {
+    const h = entryLanes(key, value);
+    for (let i = 0; i < LANES; i++) this.lanes[i] = (this.lanes[i]! + h[i]!) & 0xffff;
+  }
+
+  remove(key: string, value: string): void {
+    const h = entryLanes(key, value);
+    for (let i = 0; i < LANES; i++) this.lanes[i] = (this.lanes[i]! - h[i]!) & 0xffff;
+  }
+
+  /** The 32-byte state root: SHA-256 of the lanes. */
+  root(): string {
+    return toHex(sha256(this.toBytes()));
+  }
+}
+
+function entryLanes(key: string, value: string): Uint16Array {
+  const k = Buffer.from(key, 'utf8');
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(k.length);
+  const h = createHash('shake256', { outputLength: LANES * 2 });
+  h.update(domainBytes(DOMAIN.stateEntry, Buffer.concat([len, k, Buffer.from(value, 'utf8')])));
+  // Copy into a fresh, aligned buffer; lanes are read little-endian (every supported platform is LE).
+  return new Uint16Array(new Uint8Array(h.digest()).buffer);
+}
+
+/** Applies a block's writes to an LtHash, given the committed values they replace. */
+export function applyWritesToLtHash(lt: LtHash, writes: Map<string, string | null>, committed: StateReader): void {
+  for (const [key, next] of writes) {
+    const prev = committed.getRaw(key);
+    if (prev === next || (prev === undefined && next === null)) continue;
+    if (prev !== undefined) lt.remove(key, prev);
+    if (next !== null) lt.add(key, next);
+  }
+}

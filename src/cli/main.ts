@@ -1,0 +1,183 @@
+import { Command, Option } from 'commander';
+import { existsSync } from 'node:fs';
+import { coreRoutes } from '../api/routes.js';
+import { isAddress } from '../crypto/address.js';
+import { validateKeyName } from '../crypto/keyring.js';
+import { paths, resolveHome } from '../node/home.js';
+import { initHome } from '../node/init.js';
+import { MODULES } from '../node/modules.js';
+import { startNode, VERSION } from '../node/service.js';
+import { registryRoutes } from '../modules/registry/routes.js';
+import { LedgerError } from '../util/errors.js';
+import { call, cliContext, globals, keyringOf, print, query } from './context.js';
+
+function parseHostPort(value: string): { host: string; port: number } {
+  const m = /^(.*):(\d+)$/.exec(value);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !m[1] || port > 65535) throw new LedgerError('CLI_INVALID_OPTION', `--api expects HOST:PORT, got ${JSON.stringify(value)}`);
+  return { host: m[1].replace(/^\[|\]$/g, ''), port };
+}
+
+/** Runs until SIGINT/SIGTERM, then stops the node cleanly. */
+async function runNode(home: string, api: string | undefined, banner: (url: string) => void): Promise<void> {
+  const where: { host?: string; port?: number } = api ? parseHostPort(api) : {};
+  const running = await startNode(home, { apiHost: where.host, apiPort: where.port });
+  banner(running.url);
+  await new Promise<void>((resolveStop) => {
+    const stop = () => void running.stop().then(resolveStop);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+function addNodeCommands(program: Command): void {
+  program
+    .command('init')
+    .description('create a node home: keys (node, validator, admin), genesis and config')
+    .option('--chain-id <id>', 'chain id', 'gridledger-local')
+    .option('--moniker <name>', 'node name', 'node0')
+    .addOption(new Option('--keyring-backend <backend>', 'file = encrypted (GRIDLEDGER_PASSPHRASE or prompt); test = UNENCRYPTED, demos only').choices(['file', 'test']).default('file'))
+    .option('--api <host:port>', 'API listen address', '127.0.0.1:26657')
+    .action((opts: { chainId: string; moniker: string; keyringBackend: 'file' | 'test'; api: string }, cmd: Command) => {
+      const home = resolveHome(globals(cmd).home);
+      const api = parseHostPort(opts.api);
+      const result = initHome(home, { chainId: opts.chainId, moniker: opts.moniker, keyringBackend: opts.keyringBackend, apiHost: api.host, apiPort: api.port });
+      print(cmd, result, (r) => `initialised ${r.home}\n  chain id   ${r.chainId}\n  admin      ${r.admin}\n  validator  ${r.validator}`);
+    });
+
+  program
+    .command('start')
+    .description('start the node in the foreground (Ctrl-C stops it)')
+    .option('--api <host:port>', 'API listen address (overrides config)')
+    .action(async (opts: { api?: string }, cmd: Command) => {
+      const home = resolveHome(globals(cmd).home);
+      await runNode(home, opts.api, (url) => process.stderr.write(`GridLedger node serving ${url} (home ${home})\n`));
+    });
+
+  program
+    .command('demo')
+    .description('the main job: initialise (once) and start a local node with demo identities')
+    .option('--api <host:port>', 'API listen address', '127.0.0.1:26657')
+    .action(async (opts: { api: string }, cmd: Command) => {
+      const home = resolveHome(globals(cmd).home ?? '.gridledger-demo');
+      if (!existsSync(paths(home).genesis)) {
+        const api = parseHostPort(opts.api);
+        initHome(home, {
+          chainId: 'gridledger-demo',
+          keyringBackend: 'test',
+          apiHost: api.host,
+          apiPort: api.port,
+          extraAccounts: { utility: ['utility'], gridop: ['grid-operator'], alice: ['prosumer', 'trader'], bob: ['consumer', 'trader'], carol: ['prosumer', 'trader'] },
+        });
+      }
+      await runNode(home, opts.api, (url) => {
+        const keys = keyringOf(cmd).list();
+        process.stdout.write(`GridLedger demo node is running.\n  API       ${url}/v1/status\n  OpenAPI   ${url}/v1/openapi.json\n  home      ${home}\n  identities (UNENCRYPTED test keyring):\n`);
+        for (const k of keys) process.stdout.write(`    ${k.name.padEnd(10)} ${k.address}\n`);
+        process.stdout.write(`Try: npx gridledger --home ${home} status\nCtrl-C stops the node.\n`);
+      });
+    });
+
+  program
+    .command('status')
+    .description('chain id, height, latest block, state root and validator of the node')
+    .action(async (_o: unknown, cmd: Command) => {
+      await query(cmd, coreRoutes.status, {}, (s) =>
+        [`chain id      ${s.chainId}`, `height        ${s.height}`, `latest block  ${s.latestBlockHash}`, `block time    ${new Date(s.latestBlockTime).toISOString()}`, `state root    ${s.stateRoot}`, `validator     ${s.validator.address}`, `mempool       ${s.mempool.txs} txs`].join('\n'),
+      );
+    });
+}
+
+function addKeyCommands(program: Command): void {
+  const keys = program.command('keys').description('the keyring of the node home');
+  keys
+    .command('add <name>')
+    .description('create a new key')
+    .action((name: string, _o: unknown, cmd: Command) => {
+      validateKeyName(name);
+      print(cmd, keyringOf(cmd).add(name), (k) => `${k.name}  ${k.address}`);
+    });
+  keys
+    .command('list')
+    .description('all keys (names, addresses, public keys)')
+    .action((_o: unknown, cmd: Command) => print(cmd, { keys: keyringOf(cmd).list() }, (v) => v.keys.map((k: { name: string; address: string }) => `${k.name.padEnd(12)} ${k.address}`).join('\n') || '(no keys)'));
+  keys
+    .command('show <name>')
+    .description('one key')
+    .action((name: string, _o: unknown, cmd: Command) => print(cmd, keyringOf(cmd).show(name), (k) => `${k.name}\n  address     ${k.address}\n  public key  ${k.publicKey}`));
+}
+
+function addQueryCommands(queryCmd: Command): void {
+  queryCmd
+    .command('account <address>')
+    .description('nonce, roles and admission state of an account')
+    .action(async (address: string, _o: unknown, cmd: Command) => {
+      if (!isAddress(address)) throw new LedgerError('CLI_INVALID_ARGUMENT', `${address} is not a grid1… address`);
+      await query(cmd, registryRoutes.getAccount, { params: { address } }, (a) =>
+        [`address   ${a.address}`, `nonce     ${a.nonce}`, `status    ${a.account ? a.account.status : 'unknown'}`, `roles     ${a.roles.join(',') || '-'}`, ...(a.account ? [`admitted  height ${a.account.admittedAt.height} tx ${a.account.admittedAt.txHash}`] : []), ...(a.account?.revokedAt ? [`revoked   height ${a.account.revokedAt.height} tx ${a.account.revokedAt.txHash}`] : [])].join('\n'),
+      );
+    });
+  queryCmd
+    .command('block [height]')
+    .description('a block (default: the latest)')
+    .action(async (height: string | undefined, _o: unknown, cmd: Command) => {
+      const out = height === undefined ? await call(cmd, coreRoutes.latestBlock, {}) : await call(cmd, coreRoutes.getBlock, { params: { height: Number(height) } });
+      print(cmd, out);
+    });
+  queryCmd
+    .command('tx <hash>')
+    .description('status and result of a transaction')
+    .option('--wait-commit <seconds>', 'wait up to this long for the commit', '0')
+    .action(async (hash: string, opts: { waitCommit: string }, cmd: Command) => {
+      await query(cmd, coreRoutes.getTx, { params: { hash }, query: { wait: Number(opts.waitCommit) } });
+    });
+}
+
+export function buildProgram(): Command {
+  const program = new Command('gridledger')
+    .description('GridLedger: a permissioned BFT ledger for local energy')
+    .version(VERSION)
+    .option('--home <dir>', 'node home (default $GRIDLEDGER_HOME or ~/.gridledger)')
+    .option('--node <url>', 'node API URL (default from the home config, else http://127.0.0.1:26657)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--from <name>', 'key that signs transactions (default admin)')
+    .option('--wait', 'wait for the commit and print the result')
+    .option('--wait-seconds <n>', 'how long --wait waits (default 30)')
+    .option('--expires-in <blocks>', 'transaction expires this many blocks from now (default 100)')
+    .option('--memo <text>', 'memo stored with the transaction')
+    .option('--nonce <n>', 'use this nonce instead of asking the node')
+    .showHelpAfterError();
+  addNodeCommands(program);
+  addKeyCommands(program);
+  const tx = program.command('tx').description('sign and submit a transaction');
+  const queryCmd = program.command('query').alias('q').description('query ledger state');
+  addQueryCommands(queryCmd);
+  for (const m of MODULES) m.cli?.({ tx, query: queryCmd }, cliContext);
+  return program;
+}
+
+function reportError(err: unknown, json: boolean): void {
+  const e = err instanceof LedgerError ? err : new LedgerError('CLI_ERROR', (err as Error).message ?? String(err));
+  if (json) process.stderr.write(JSON.stringify({ error: { code: e.code, message: e.message } }) + '\n');
+  else process.stderr.write(`error ${e.code}: ${e.message}\n`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  const json = argv.includes('-o') ? argv[argv.indexOf('-o') + 1] === 'json' : argv.includes('--output=json') || (argv.includes('--output') && argv[argv.indexOf('--output') + 1] === 'json');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return 0;
+    if (typeof code === 'string' && code.startsWith('commander.')) {
+      if (json) reportError(new LedgerError('CLI_USAGE', (err as Error).message), true);
+      return 2;
+    }
+    reportError(err, json);
+    return 1;
+  }
+}

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { defineRoute } from '../../api/route.js';
+import { addressSchema } from '../../codec/tx.js';
+import { roleSchema } from './messages.js';
+
+const txRef = z.object({ height: z.number(), txHash: z.string() });
+const accountSchema = z.object({
+  address: z.string(),
+  roles: z.array(roleSchema),
+  status: z.enum(['admitted', 'revoked']),
+  admittedAt: txRef,
+  admittedBy: z.string(),
+  revokedAt: txRef.optional(),
+  revokedBy: z.string().optional(),
+  revokeReason: z.string().optional(),
+});
+const limit = z.coerce.number().int().min(1).max(500).default(100);
+
+export const registryRoutes = {
+  getAccount: defineRoute({
+    name: 'getAccount',
+    method: 'GET',
+    path: '/v1/accounts/:address',
+    summary: 'An account: nonce, roles, admitted or revoked, and the transactions that did it',
+    tags: ['registry'],
+    params: z.object({ address: addressSchema }),
+    response: z.object({
+      address: z.string(),
+      nonce: z.number(),
+      admitted: z.boolean(),
+      revoked: z.boolean(),
+      roles: z.array(roleSchema),
+      account: accountSchema.nullable(),
+    }),
+  }),
+  listAccounts: defineRoute({
+    name: 'listAccounts',
+    method: 'GET',
+    path: '/v1/registry/accounts',
+    summary: 'Admitted and revoked accounts in address order (paginate with after=)',
+    tags: ['registry'],
+    query: z.object({ after: addressSchema.optional(), limit, role: roleSchema.optional() }),
+    response: z.object({ accounts: z.array(accountSchema) }),
+  }),
+  registryLog: defineRoute({
+    name: 'registryLog',
+    method: 'GET',
+    path: '/v1/registry/log',
+    summary: 'Admissions and revocations, newest first, each with the transaction that made it',
+    tags: ['registry'],
+    query: z.object({ address: addressSchema.optional(), limit }),
+    response: z.object({
+      entries: z.array(
+        z.object({
+          action: z.enum(['admit', 'revoke']),
+          address: z.string(),
+          roles: z.array(roleSchema),
+          by: z.string(),
+          height: z.number(),
+          txHash: z.string(),
+          reason: z.string().optional(),
+        }),
+      ),
+    }),
+  }),
+  listValidators: defineRoute({
+    name: 'listValidators',
+    method: 'GET',
+    path: '/v1/validators',
+    summary: 'The validator set in force',
+    tags: ['registry'],
+    response: z.object({ validators: z.array(z.object({ address: z.string(), pubKey: z.string(), power: z.string(), name: z.string().optional() })) }),
+  }),
+};
+

@@ -1,0 +1,83 @@
+import type { KVStore } from '../../app/state.js';
+import { padKey } from '../../app/state.js';
+
+export const ROLES = ['operator', 'grid-operator', 'utility', 'aggregator', 'prosumer', 'consumer', 'meter', 'trader', 'auditor'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface TxRef {
+  height: number;
+  txHash: string;
+}
+
+export interface Account {
+  address: string;
+  roles: Role[];
+  status: 'admitted' | 'revoked';
+  admittedAt: TxRef;
+  admittedBy: string;
+  revokedAt?: TxRef;
+  revokedBy?: string;
+  revokeReason?: string;
+}
+
+export interface RegistryLogEntry {
+  action: 'admit' | 'revoke';
+  address: string;
+  roles: Role[];
+  by: string;
+  height: number;
+  txHash: string;
+  reason?: string;
+}
+
+export interface ValidatorEntry {
+  address: string;
+  pubKey: string;
+  power: string;
+  name?: string;
+}
+
+const ACCOUNT = 'registry/account/';
+const LOG = 'registry/log/';
+const VALIDATOR = 'registry/validator/';
+
+export function getAccount(store: KVStore, address: string): Account | undefined {
+  return store.get<Account>(ACCOUNT + address);
+}
+
+export function putAccount(store: KVStore, account: Account): void {
+  store.set(ACCOUNT + account.address, account);
+}
+
+export function listAccounts(store: KVStore, options: { after?: string; limit: number }): Account[] {
+  const start = options.after ? `${ACCOUNT}${options.after}\u0000` : undefined;
+  return store.scan<Account>(ACCOUNT, { start, limit: options.limit }).map(([, a]) => a);
+}
+
+export function isActive(account: Account | undefined, role?: Role): account is Account {
+  return account !== undefined && account.status === 'admitted' && (role === undefined || account.roles.includes(role));
+}
+
+/** True when the address is admitted, not revoked, and holds at least one of the roles. */
+export function hasAnyRole(store: KVStore, address: string, roles: readonly Role[]): boolean {
+  const account = getAccount(store, address);
+  return isActive(account) && roles.some((r) => account.roles.includes(r));
+}
+
+export function appendLog(store: KVStore, entry: RegistryLogEntry, msgIndex: number): void {
+  store.set(`${LOG}${padKey(entry.height)}/${entry.txHash}/${padKey(msgIndex, 4)}`, entry);
+}
+
+export function readLog(store: KVStore, options: { address?: string; limit: number }): RegistryLogEntry[] {
+  const rows = store.scan<RegistryLogEntry>(LOG, { reverse: true });
+  const filtered = options.address ? rows.filter(([, e]) => e.address === options.address) : rows;
+  return filtered.slice(0, options.limit).map(([, e]) => e);
+}
+
+export function putValidator(store: KVStore, v: ValidatorEntry): void {
+  store.set(VALIDATOR + v.address, v);
+}
+
+export function listValidators(store: KVStore): ValidatorEntry[] {
+  return store.scan<ValidatorEntry>(VALIDATOR).map(([, v]) => v);
+}

@@ -1,0 +1,133 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import type { Genesis } from '../app/module.js';
+import { Keyring, type KeyringBackend } from '../crypto/keyring.js';
+import { LedgerError } from '../util/errors.js';
+
+/** A node home: config.json, genesis.json, keyring/ and data/. */
+
+export const configSchema = z
+  .object({
+    chainId: z.string().min(1).max(64),
+    moniker: z.string().min(1).max(64),
+    keyringBackend: z.enum(['file', 'test']),
+    api: z.object({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(26657),
+      /** requests per second per client IP */
+      rateLimitPerSecond: z.number().int().min(1).default(2000),
+      bodyLimitBytes: z.number().int().min(1024).default(8 * 1024 * 1024),
+    }),
+    p2p: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(26656),
+        persistentPeers: z.array(z.object({ nodeId: z.string(), host: z.string(), port: z.number().int() })).default([]),
+      })
+      .default({ host: '127.0.0.1', port: 26656, persistentPeers: [] }),
+    consensus: z
+      .object({
+        blockTimeMs: z.number().int().min(10).default(1000),
+        emptyBlockIntervalMs: z.number().int().min(100).default(30_000),
+        maxBlockTxs: z.number().int().min(1).default(10_000),
+        maxBlockBytes: z.number().int().min(64 * 1024).default(16 * 1024 * 1024),
+      })
+      .default({ blockTimeMs: 1000, emptyBlockIntervalMs: 30_000, maxBlockTxs: 10_000, maxBlockBytes: 16 * 1024 * 1024 }),
+    mempool: z
+      .object({
+        maxTxs: z.number().int().min(1).default(50_000),
+        maxBytes: z.number().int().min(64 * 1024).default(256 * 1024 * 1024),
+        nonceWindow: z.number().int().min(1).max(10_000).default(1_000),
+      })
+      .default({ maxTxs: 50_000, maxBytes: 256 * 1024 * 1024, nonceWindow: 1_000 }),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export type NodeConfig = z.infer<typeof configSchema>;
+
+export const paths = (home: string) => ({
+  config: join(home, 'config.json'),
+  genesis: join(home, 'genesis.json'),
+  keyring: join(home, 'keyring'),
+  data: join(home, 'data'),
+  db: join(home, 'data', 'ledger.db'),
+  pid: join(home, 'data', 'node.pid'),
+});
+
+/** Passphrase from GRIDLEDGER_PASSPHRASE, else asked on the terminal without echo. */
+export function passphraseProvider(): () => string {
+  let cached: string | undefined;
+  return () => {
+    if (cached !== undefined) return cached;
+    const fromEnv = process.env.GRIDLEDGER_PASSPHRASE;
+    if (fromEnv !== undefined && fromEnv.length > 0) return (cached = fromEnv);
+    cached = promptOnTty('Keyring passphrase: ');
+    return cached;
+  };
+}
+
+function promptOnTty(prompt: string): string {
+  let fd: number;
+  try {
+    fd = openSync('/dev/tty', 'r+');
+  } catch {
+    throw new LedgerError('KEYRING_PASSPHRASE_REQUIRED', 'set GRIDLEDGER_PASSPHRASE or run on a terminal to enter the keyring passphrase');
+  }
+  try {
+    writeSync(fd, prompt);
+    execFileSync('stty', ['-echo'], { stdio: [fd, 'ignore', 'ignore'] });
+    const chunks: number[] = [];
+    const buf = Buffer.alloc(1);
+    while (readSync(fd, buf, 0, 1, null) === 1 && buf[0] !== 10) chunks.push(buf[0]!);
+    writeSync(fd, '\n');
+    return Buffer.from(chunks).toString('utf8').replace(/\r$/, '');
+  } finally {
+    try {
+      execFileSync('stty', ['echo'], { stdio: [fd, 'ignore', 'ignore'] });
+    } catch {
+      /* terminal gone */
+    }
+    closeSync(fd);
+  }
+}
+
+export function readJsonFile<T>(path: string, what: string): T {
+  if (!existsSync(path)) throw new LedgerError('HOME_NOT_INITIALISED', `${what} not found at ${path}; run gridledger init first`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    throw new LedgerError('HOME_DAMAGED', `${what} at ${path} is not valid JSON`);
+  }
+}
+
+export function loadConfig(home: string): NodeConfig {
+  const parsed = configSchema.safeParse(readJsonFile(paths(home).config, 'config'));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new LedgerError('CONFIG_INVALID', `config.json ${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  return parsed.data;
+}
+
+export function loadGenesis(home: string): Genesis {
+  return readJsonFile<Genesis>(paths(home).genesis, 'genesis');
+}
+
+export function openKeyring(home: string, backend: KeyringBackend): Keyring {
+  return new Keyring(paths(home).keyring, backend, passphraseProvider());
+}
+
+export function writeJson(path: string, value: unknown): void {
+  writeFileSync(path, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
+}
+
+export function resolveHome(home: string | undefined): string {
+  return resolve(home ?? process.env.GRIDLEDGER_HOME ?? join(process.env.HOME ?? '.', '.gridledger'));
+}
+
+export function ensureDirs(home: string): void {
+  mkdirSync(paths(home).data, { recursive: true, mode: 0o700 });
+}

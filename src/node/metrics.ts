@@ -1,0 +1,26 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ExecutedBlock } from '../app/host.js';
+
+/** Prometheus metrics of one node (one registry per node, so several nodes can share a process in tests). */
+export class NodeMetrics {
+  readonly registry = new Registry();
+  readonly height = new Gauge({ name: 'gridledger_height', help: 'Latest committed height', registers: [this.registry] });
+  readonly blocks = new Counter({ name: 'gridledger_blocks_total', help: 'Blocks committed', registers: [this.registry] });
+  readonly txsCommitted = new Counter({ name: 'gridledger_txs_committed_total', help: 'Transactions committed, by result code', labelNames: ['code'], registers: [this.registry] });
+  readonly txsAdmitted = new Counter({ name: 'gridledger_txs_admitted_total', help: 'Transactions admitted to the mempool', registers: [this.registry] });
+  readonly txsRejected = new Counter({ name: 'gridledger_txs_rejected_total', help: 'Transactions refused at admission, by code', labelNames: ['code'], registers: [this.registry] });
+  readonly mempoolSize = new Gauge({ name: 'gridledger_mempool_txs', help: 'Pending transactions', registers: [this.registry] });
+  readonly blockTxs = new Histogram({ name: 'gridledger_block_txs', help: 'Transactions per block', buckets: [0, 1, 10, 100, 1000, 5000, 10000], registers: [this.registry] });
+  readonly httpRequests = new Counter({ name: 'gridledger_http_requests_total', help: 'API requests by route and status', labelNames: ['route', 'status'], registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  observeBlock(executed: ExecutedBlock): void {
+    this.blocks.inc();
+    this.height.set(executed.block.header.height);
+    this.blockTxs.observe(executed.txHashes.length);
+    for (const r of executed.results) this.txsCommitted.inc({ code: r.code });
+  }
+}

@@ -1,0 +1,197 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { buildServer, type BoundRoute } from '../api/server.js';
+import { coreRoutes } from '../api/routes.js';
+import { txHash } from '../codec/tx.js';
+import type { TxResult } from '../codec/block.js';
+import { LedgerError } from '../util/errors.js';
+import { ensureDirs, loadConfig, loadGenesis, openKeyring, paths } from './home.js';
+import { MODULES } from './modules.js';
+import { GridNode, type BlockEvent, type TxResultEvent } from './node.js';
+import { SoloProducer } from './solo.js';
+
+export const VERSION = '0.1.0';
+
+export interface RunningNode {
+  node: GridNode;
+  server: FastifyInstance;
+  producer: SoloProducer;
+  url: string;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  apiHost?: string;
+  apiPort?: number;
+  logger?: Logger;
+}
+
+/** Refuses to open a home that another live process is serving (two writers would fork the data). */
+function claimPidFile(path: string): void {
+  if (existsSync(path)) {
+    const pid = Number(readFileSync(path, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+      throw new LedgerError('HOME_IN_USE', `another node (pid ${pid}) is running on this home`);
+    }
+  }
+  writeFileSync(path, `${process.pid}\n`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function blockEnvelope(node: GridNode, height: number) {
+  const stored = node.storage.getBlock(height);
+  if (!stored) throw new LedgerError('BLOCK_NOT_FOUND', `no block at height ${height} (latest is ${node.height})`, 404);
+  const results: TxResult[] = stored.block.txs.map((tx) => node.storage.getTx(txHash(tx.body))!.result);
+  return { hash: stored.hash, block: stored.block as unknown as Record<string, unknown>, commit: stored.commit as unknown as Record<string, unknown>, results };
+}
+
+function coreHandlers(node: GridNode): BoundRoute[] {
+  const submitOne = (body: unknown) => ({ hash: node.submitTx(body), admission: { code: 'OK' as const } });
+  return [
+    { route: coreRoutes.submitTx, handler: ({ body }) => submitOne(body) },
+    {
+      route: coreRoutes.submitTxBatch,
+      handler: ({ body }) => ({
+        results: (body.txs as unknown[]).map((tx) => {
+          try {
+            return { hash: node.submitTx(tx), code: 'OK', message: '' };
+          } catch (err) {
+            const e = err instanceof LedgerError ? err : new LedgerError('INTERNAL', 'internal error', 500);
+            return { hash: null, code: e.code, message: e.message };
+          }
+        }),
+      }),
+    },
+    {
+      route: coreRoutes.getTx,
+      handler: async ({ params, query }) => {
+        const stored = node.storage.getTx(params.hash);
+        if (stored) return { hash: params.hash, status: 'committed', height: stored.height, index: stored.index, result: stored.result };
+        if (query.wait > 0) {
+          const e = await node.waitForTx(params.hash, query.wait * 1000);
+          if (e) return { hash: params.hash, status: 'committed', height: e.height, index: e.index, result: e.result };
+        }
+        if (node.mempool.has(params.hash)) return { hash: params.hash, status: 'pending' };
+        throw new LedgerError('TX_NOT_FOUND', `transaction ${params.hash} is neither pending nor committed`, 404);
+      },
+    },
+    {
+      route: coreRoutes.accountNonce,
+      handler: ({ params }) => {
+        const committed = node.app.nonceOf(params.address);
+        return { address: params.address, committed, next: node.mempool.nextPendingNonce(params.address, committed), height: node.height };
+      },
+    },
+    {
+      route: coreRoutes.latestBlock,
+      handler: () => {
+        if (node.height === 0) throw new LedgerError('BLOCK_NOT_FOUND', 'no block committed yet', 404);
+        return blockEnvelope(node, node.height);
+      },
+    },
+    { route: coreRoutes.getBlock, handler: ({ params }) => blockEnvelope(node, params.height) },
+    {
+      route: coreRoutes.status,
+      handler: () => ({
+        chainId: node.chainId,
+        height: node.height,
+        latestBlockHash: node.storage.getBlock(node.height)?.hash ?? '',
+        latestBlockTime: node.latestBlockTime,
+        stateRoot: node.app.stateRoot,
+        validator: { address: node.validatorAddress },
+        mempool: { txs: node.mempool.size, bytes: node.mempool.bytes },
+        messageTypes: node.app.messageTypes(),
+      }),
+    },
+    { route: coreRoutes.health, handler: () => ({ ok: true, height: node.height }) },
+  ];
+}
+
+function moduleHandlers(node: GridNode): BoundRoute[] {
+  return MODULES.flatMap((m) => (m.routes ?? []).map((r) => ({ route: r.route, handler: (input) => r.handle(node.app.committed(), input) }) as BoundRoute));
+}
+
+/** Server-sent events: `GET /v1/events?topics=blocks,txs` streams new blocks and transaction results. */
+function registerEvents(app: FastifyInstance, node: GridNode): void {
+  const open = new Set<{ end(): void }>();
+  app.addHook('onClose', async () => {
+    for (const res of open) res.end();
+  });
+  app.get('/v1/events', (request, reply) => {
+    const topics = new Set(String((request.query as { topics?: string }).topics ?? 'blocks,txs').split(','));
+    reply.hijack();
+    const res = reply.raw;
+    open.add(res);
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.write(`: connected at height ${node.height}\n\n`);
+    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const onBlock = (e: BlockEvent) => send('block', e);
+    const onTx = (e: TxResultEvent) => send('tx', e);
+    if (topics.has('blocks')) node.on('block', onBlock);
+    if (topics.has('txs')) node.on('txResult', onTx);
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    request.raw.on('close', () => {
+      open.delete(res);
+      clearInterval(heartbeat);
+      node.off('block', onBlock);
+      node.off('txResult', onTx);
+    });
+  });
+}
+
+export async function startNode(home: string, options: StartOptions = {}): Promise<RunningNode> {
+  const config = loadConfig(home);
+  const genesis = loadGenesis(home);
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { node: config.moniker } }, pino.destination(2));
+  const keyring = openKeyring(home, config.keyringBackend);
+  const validatorSigner = keyring.signer('validator');
+  ensureDirs(home);
+  claimPidFile(paths(home).pid);
+  const node = new GridNode({ config, genesis, dbPath: paths(home).db, validatorSigner, modules: MODULES, logger });
+  const server = buildServer([...coreHandlers(node), ...moduleHandlers(node)], {
+    logger,
+    bodyLimitBytes: config.api.bodyLimitBytes,
+    rateLimitPerSecond: config.api.rateLimitPerSecond,
+    version: VERSION,
+    onRequestDone: (route, status) => node.metrics.httpRequests.inc({ route, status: String(status) }),
+    extend: (app) => {
+      registerEvents(app, node);
+      app.get('/metrics', async (_req, reply) => reply.type(node.metrics.registry.contentType).send(await node.metrics.registry.metrics()));
+    },
+  });
+  const host = options.apiHost ?? config.api.host;
+  const port = options.apiPort ?? config.api.port;
+  await server.listen({ host, port });
+  const address = server.server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  const producer = new SoloProducer(node, config.consensus, logger);
+  producer.start();
+  logger.info({ url, height: node.height, chainId: node.chainId }, 'node started');
+  let stopped = false;
+  return {
+    node,
+    server,
+    producer,
+    url,
+    logger,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      producer.stop();
+      await server.close();
+      node.close();
+      rmSync(paths(home).pid, { force: true });
+    },
+  };
+}

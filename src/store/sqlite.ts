@@ -1,0 +1,131 @@
+import Database from 'better-sqlite3';
+import type { Block, Commit, TxResult } from '../codec/block.js';
+import type { ScanOptions, StateReader } from '../app/state.js';
+
+/**
+ * Embedded storage: one SQLite file (WAL, synchronous=FULL). A block, its results, its commit and the
+ * state writes it caused are committed in one SQLite transaction, so a crash at any moment leaves
+ * either the whole block or none of it.
+ */
+
+export interface StoredTx {
+  hash: string;
+  height: number;
+  index: number;
+  result: TxResult;
+}
+
+export interface BlockCommitInput {
+  block: Block;
+  hash: string;
+  results: TxResult[];
+  txHashes: string[];
+  commit: Commit;
+  writes: Map<string, string | null>;
+  ltHash: Uint8Array;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blocks (height INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, block TEXT NOT NULL, commit_json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS txs (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL, result TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+`;
+
+export class Storage implements StateReader {
+  readonly db: Database.Database;
+  private readonly stmts;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.exec(SCHEMA);
+    this.stmts = {
+      getState: this.db.prepare<[string], { value: string }>('SELECT value FROM state WHERE key = ?'),
+      putState: this.db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      delState: this.db.prepare('DELETE FROM state WHERE key = ?'),
+      putBlock: this.db.prepare('INSERT INTO blocks (height, hash, block, commit_json) VALUES (?, ?, ?, ?)'),
+      putTx: this.db.prepare('INSERT INTO txs (hash, height, idx, result) VALUES (?, ?, ?, ?)'),
+      getBlock: this.db.prepare<[number], { block: string; hash: string; commit_json: string }>('SELECT block, hash, commit_json FROM blocks WHERE height = ?'),
+      getHeightByHash: this.db.prepare<[string], { height: number }>('SELECT height FROM blocks WHERE hash = ?'),
+      latest: this.db.prepare<[], { height: number | null }>('SELECT MAX(height) AS height FROM blocks'),
+      getTx: this.db.prepare<[string], { hash: string; height: number; idx: number; result: string }>('SELECT hash, height, idx, result FROM txs WHERE hash = ?'),
+      getMeta: this.db.prepare<[string], { value: Buffer }>('SELECT value FROM meta WHERE key = ?'),
+      putMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      allState: this.db.prepare<[], { key: string; value: string }>('SELECT key, value FROM state ORDER BY key'),
+    };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  getRaw(key: string): string | undefined {
+    return this.stmts.getState.get(key)?.value;
+  }
+
+  scanRaw(prefix: string, options: ScanOptions = {}): Array<[string, string]> {
+    const lower = options.start !== undefined && options.start > prefix ? options.start : prefix;
+    const prefixEnd = prefix + '\uffff';
+    const upper = options.end !== undefined && options.end < prefixEnd ? options.end : prefixEnd;
+    const order = options.reverse ? 'DESC' : 'ASC';
+    const limit = options.limit ?? -1;
+    const rows = this.db
+      .prepare<[string, string, number], { key: string; value: string }>(
+        `SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key ${order} LIMIT ?`,
+      )
+      .all(lower, upper, limit);
+    return rows.filter((r) => r.key.startsWith(prefix)).map((r) => [r.key, r.value]);
+  }
+
+  /** Every state entry in key order (for recomputing the state root from storage). */
+  *allState(): IterableIterator<[string, string]> {
+    for (const row of this.stmts.allState.iterate()) yield [row.key, row.value];
+  }
+
+  getMeta(key: string): Buffer | undefined {
+    return this.stmts.getMeta.get(key)?.value;
+  }
+
+  putMeta(key: string, value: Buffer | string): void {
+    this.stmts.putMeta.run(key, value);
+  }
+
+  latestHeight(): number {
+    return this.stmts.latest.get()?.height ?? 0;
+  }
+
+  getBlock(height: number): { block: Block; hash: string; commit: Commit } | undefined {
+    const row = this.stmts.getBlock.get(height);
+    if (!row) return undefined;
+    return { block: JSON.parse(row.block) as Block, hash: row.hash, commit: JSON.parse(row.commit_json) as Commit };
+  }
+
+  heightOfHash(hash: string): number | undefined {
+    return this.stmts.getHeightByHash.get(hash)?.height;
+  }
+
+  getTx(hash: string): StoredTx | undefined {
+    const row = this.stmts.getTx.get(hash);
+    if (!row) return undefined;
+    return { hash: row.hash, height: row.height, index: row.idx, result: JSON.parse(row.result) as TxResult };
+  }
+
+  /** Writes one block with everything it caused, atomically. */
+  commitBlock(input: BlockCommitInput): void {
+    const tx = this.db.transaction(() => {
+      const { block } = input;
+      this.stmts.putBlock.run(block.header.height, input.hash, JSON.stringify(block), JSON.stringify(input.commit));
+      input.txHashes.forEach((hash, i) => {
+        this.stmts.putTx.run(hash, block.header.height, i, JSON.stringify(input.results[i]));
+      });
+      for (const [key, value] of input.writes) {
+        if (value === null) this.stmts.delState.run(key);
+        else this.stmts.putState.run(key, value);
+      }
+      this.stmts.putMeta.run('ltHash', Buffer.from(input.ltHash));
+    });
+    tx();
+  }
+}

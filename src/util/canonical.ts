@@ -1,0 +1,43 @@
+import { LedgerError } from './errors.js';
+
+/**
+ * Canonical JSON: the one byte encoding of a value that GridLedger signs and hashes.
+ * Object keys sorted by UTF-16 code units (as RFC 8785), no whitespace, strings escaped as
+ * JSON.stringify does. Numbers must be safe integers: floats, NaN and ±Infinity are refused so
+ * ledger data can never carry them. Big integers travel as decimal strings.
+ */
+export function canonicalJson(value: unknown): string {
+  return encode(value, 0);
+}
+
+const MAX_DEPTH = 32;
+
+function encode(value: unknown, depth: number): string {
+  if (depth > MAX_DEPTH) throw new LedgerError('ENCODING_TOO_DEEP', `nesting deeper than ${MAX_DEPTH}`);
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isSafeInteger(value)) {
+        throw new LedgerError('ENCODING_NOT_INTEGER', `number ${String(value)} is not a safe integer`);
+      }
+      return Object.is(value, -0) ? '0' : String(value);
+    case 'object': {
+      if (Array.isArray(value)) return `[${value.map((v) => encode(v, depth + 1)).join(',')}]`;
+      const keys = Object.keys(value as object)
+        .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+        .sort();
+      const parts = keys.map((k) => `${JSON.stringify(k)}:${encode((value as Record<string, unknown>)[k], depth + 1)}`);
+      return `{${parts.join(',')}}`;
+    }
+    default:
+      throw new LedgerError('ENCODING_UNSUPPORTED', `cannot encode a value of type ${typeof value}`);
+  }
+}
+
+export function canonicalBytes(value: unknown): Uint8Array {
+  return new Uint8Array(Buffer.from(canonicalJson(value), 'utf8'));
+}

@@ -1,0 +1,68 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { callRoute } from '../../src/api/client.js';
+import { coreRoutes } from '../../src/api/routes.js';
+import type { RouteDef, RouteInput, RouteOutput } from '../../src/api/route.js';
+import { signTx, type Msg, type SignedTx } from '../../src/codec/tx.js';
+import { openKeyring, paths } from '../../src/node/home.js';
+import { initHome, type InitResult } from '../../src/node/init.js';
+import { startNode, type RunningNode } from '../../src/node/service.js';
+
+/** A real node in this process on an ephemeral loopback port, with a temp home and fast blocks. */
+export interface TestNode {
+  home: string;
+  init: InitResult;
+  running: RunningNode;
+  url: string;
+  call<R extends RouteDef>(route: R, input: RouteInput<R>): Promise<RouteOutput<R>>;
+  signedTx(from: string, msgs: Msg[], overrides?: Partial<SignedTx['body']>): Promise<SignedTx>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export function makeHome(extraAccounts: Record<string, string[]> = {}, blockTimeMs = 50): { home: string; init: InitResult } {
+  const home = mkdtempSync(join(tmpdir(), 'gridledger-test-'));
+  const init = initHome(home, { chainId: 'test-chain', keyringBackend: 'test', apiPort: 0, extraAccounts });
+  const config = JSON.parse(readFileSync(paths(home).config, 'utf8'));
+  config.consensus.blockTimeMs = blockTimeMs;
+  config.logLevel = 'silent';
+  writeFileSync(paths(home).config, JSON.stringify(config, null, 2));
+  return { home, init };
+}
+
+export async function startTestNode(extraAccounts: Record<string, string[]> = {}): Promise<TestNode> {
+  const { home, init } = makeHome(extraAccounts);
+  const logger = pino({ level: 'silent' });
+  const keyring = openKeyring(home, 'test');
+  const t: TestNode = {
+    home,
+    init,
+    running: await startNode(home, { apiPort: 0, logger }),
+    get url() {
+      return this.running.url;
+    },
+    call(route, input) {
+      return callRoute(this.url, route, input);
+    },
+    async signedTx(from, msgs, overrides = {}) {
+      const info = keyring.show(from);
+      const nonce = await this.call(coreRoutes.accountNonce, { params: { address: info.address } });
+      return signTx({ chainId: 'test-chain', sender: info.address, nonce: nonce.next, expiresAtHeight: nonce.height + 100, msgs, memo: '', ...overrides }, keyring.signer(from));
+    },
+    async restart() {
+      await this.running.stop();
+      this.running = await startNode(home, { apiPort: 0, logger });
+    },
+    async stop() {
+      await this.running.stop();
+    },
+    async cleanup() {
+      await this.running.stop();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+  return t;
+}
