@@ -670,14 +670,12 @@ function onProposal<B>(tx: Tx<B>, event: Extract<ConsensusEvent<B>, { type: 'pro
   const h = cur(tx);
   if (p.proposer !== h.schedule.proposerAt(p.round)) return reject('wrong-proposer', `${p.proposer} is not the proposer of round ${p.round}`);
   if (p.polRound >= p.round) return reject('bad-pol-round', `polRound ${p.polRound} is not before round ${p.round}`);
+  const existing = roundState(h, p.round).proposal;
+  // Re-gossip makes duplicates common: an identical copy of a verified proposal needs no second verification.
+  if (existing && sameProposal(existing.proposal, p)) return reject('duplicate', 'proposal already known');
   const proposer = h.context.validators.get(p.proposer);
   if (!proposer || !proposalSignatureValid(p, proposer)) return reject('bad-signature', 'proposal signature is invalid');
-  const existing = roundState(h, p.round).proposal;
-  if (existing) {
-    return existing.proposal.signature === p.signature
-      ? reject('duplicate', 'proposal already known')
-      : reject('conflicting-proposal', `a different proposal for round ${p.round} is already known`);
-  }
+  if (existing) return reject('conflicting-proposal', `a different proposal for round ${p.round} is already known`);
   const validation = validateProposedBlock(tx, event.block);
   if (validation.ok && validation.blockHash !== p.blockHash) return reject('block-hash-mismatch', 'block does not hash to the proposal\'s block hash');
   logInput(tx, event);
@@ -752,10 +750,12 @@ function onVote<B>(tx: Tx<B>, event: Extract<ConsensusEvent<B>, { type: 'vote' }
   const h = cur(tx);
   const validator = h.context.validators.get(v.validator);
   if (!validator) return reject('unknown-validator', `${v.validator} is not a validator at height ${v.height}`);
-  if (!voteSignatureValid(v, validator)) return reject('bad-signature', 'vote signature is invalid');
   const rs = roundState(h, v.round);
   const existing = (v.type === 'prevote' ? rs.prevotes : rs.precommits).byValidator.get(v.validator);
-  if (existing && existing.blockHash === v.blockHash) return reject('duplicate', 'vote already known');
+  // An identical copy of a verified vote needs no second verification.
+  if (existing && sameVote(existing, v)) return reject('duplicate', 'vote already known');
+  if (!voteSignatureValid(v, validator)) return reject('bad-signature', 'vote signature is invalid');
+  if (existing && existing.blockHash === v.blockHash) return reject('duplicate', 'vote for the same block already known');
   logInput(tx, event);
   if (existing) {
     addEvidence(tx, makeEvidence(existing, v));
@@ -764,6 +764,14 @@ function onVote<B>(tx: Tx<B>, event: Extract<ConsensusEvent<B>, { type: 'vote' }
   addOwnVote(tx, v);
   advance(tx);
   return undefined;
+}
+
+function sameVote(a: Vote, b: Vote): boolean {
+  return a.signature === b.signature && a.blockHash === b.blockHash && a.timestamp === b.timestamp;
+}
+
+function sameProposal(a: Proposal, b: Proposal): boolean {
+  return a.signature === b.signature && a.blockHash === b.blockHash && a.polRound === b.polRound && a.timestamp === b.timestamp;
 }
 
 function addEvidence<B>(tx: Tx<B>, ev: Evidence): void {

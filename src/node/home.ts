@@ -39,7 +39,7 @@ export const configSchema = z
       .object({
         maxTxs: z.number().int().min(1).default(50_000),
         maxBytes: z.number().int().min(64 * 1024).default(256 * 1024 * 1024),
-        nonceWindow: z.number().int().min(1).max(10_000).default(1_000),
+        nonceWindow: z.number().int().min(1).max(1_000_000).default(1_000),
       })
       .default({ maxTxs: 50_000, maxBytes: 256 * 1024 * 1024, nonceWindow: 1_000 }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -22,10 +22,13 @@ export function encodeFrame(body: Uint8Array): Uint8Array {
 
 /**
  * Incremental decoder of length-prefixed frames. The length is checked as soon as the 4-byte prefix
- * has arrived, so an oversize frame is rejected before any of its body is buffered.
+ * has arrived, so an oversize frame is rejected before any of its body is buffered. Frames that lie
+ * within one received chunk are returned as views (no copy); only frames spanning chunks are joined.
  */
 export class FrameReader {
   #chunks: Buffer[] = [];
+  /** Read position inside #chunks[0]. */
+  #offset = 0;
   #buffered = 0;
   #minBody: number;
   #maxBody: number;
@@ -58,23 +61,55 @@ export class FrameReader {
     if (length > this.#maxBody) throw new FrameError('oversize-frame', `frame of ${length} bytes exceeds ${this.#maxBody}`);
     if (length < this.#minBody) throw new FrameError('malformed-frame', `frame of ${length} bytes is below ${this.#minBody}`);
     if (this.#buffered < LENGTH_PREFIX_BYTES + length) return undefined;
-    const all = this.#take(LENGTH_PREFIX_BYTES + length);
-    return new Uint8Array(all.buffer, all.byteOffset + LENGTH_PREFIX_BYTES, length);
+    this.#skip(LENGTH_PREFIX_BYTES);
+    return this.#take(length);
   }
 
   #peekLength(): number {
     const first = this.#chunks[0]!;
-    if (first.length >= LENGTH_PREFIX_BYTES) return first.readUInt32BE(0);
-    return Buffer.concat(this.#chunks).readUInt32BE(0);
+    if (first.length - this.#offset < LENGTH_PREFIX_BYTES) this.#coalesce(); // rare: prefix split across chunks
+    return this.#chunks[0]!.readUInt32BE(this.#offset);
   }
 
-  /** Removes and returns exactly n bytes from the front (a copy, so callers may keep it). */
-  #take(n: number): Buffer {
-    const joined = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
-    const out = Buffer.from(joined.subarray(0, n));
-    const rest = joined.subarray(n);
-    this.#chunks = rest.length > 0 ? [rest] : [];
-    this.#buffered = rest.length;
-    return out;
+  /** Joins all buffered chunks into one (keeps later reads O(1) amortised). */
+  #coalesce(): void {
+    const first = this.#chunks[0]!;
+    this.#chunks = [Buffer.concat([first.subarray(this.#offset), ...this.#chunks.slice(1)])];
+    this.#offset = 0;
+  }
+
+  #skip(n: number): void {
+    this.#take(n);
+  }
+
+  /** Removes n bytes from the front: a view when they lie in one chunk, otherwise a joined copy. */
+  #take(n: number): Uint8Array {
+    this.#buffered -= n;
+    const first = this.#chunks[0];
+    if (n === 0) return new Uint8Array(0);
+    if (first && first.length - this.#offset >= n) {
+      const out = first.subarray(this.#offset, this.#offset + n);
+      this.#offset += n;
+      if (this.#offset === first.length) {
+        this.#chunks.shift();
+        this.#offset = 0;
+      }
+      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.#chunks[0]!;
+      const available = chunk.length - this.#offset;
+      const count = Math.min(available, n - filled);
+      chunk.copy(out, filled, this.#offset, this.#offset + count);
+      filled += count;
+      this.#offset += count;
+      if (this.#offset === chunk.length) {
+        this.#chunks.shift();
+        this.#offset = 0;
+      }
+    }
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   }
 }

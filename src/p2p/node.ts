@@ -198,6 +198,8 @@ export class P2PNode {
     this.#started = true;
     const server = createServer((socket) => this.#onInbound(socket));
     this.#server = server;
+    // After listening, a server error (e.g. EMFILE on accept) must not crash the node.
+    server.on('error', (err) => this.#log.warn({ err: err.message }, 'p2p listener error'));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.#opts.port, this.#opts.host, () => {
@@ -485,6 +487,8 @@ export class P2PNode {
       this.#peers.set(result.peerId, newPeerEntry(result.peerId, session, this.#opts));
     }
     session.start();
+    const dialState = this.#persistent.get(result.peerId);
+    if (dialState) dialState.attempt = 0;
     this.#log.debug({ peerId: result.peerId, direction }, 'p2p peer connected');
     if (!existing) this.#emit(this.#handlers.connected, (h) => h(this.#status(this.#peers.get(result.peerId)!)));
     this.#pumpPeer(result.peerId);

@@ -51,7 +51,7 @@ export class Session {
   readonly #events: SessionEvents;
   readonly #messageBucket: TokenBucket;
   readonly #byteBucket: TokenBucket;
-  #closeReason: string | undefined;
+  #finished = false;
   #lastReceivedAt = Date.now();
   #pingTimer: NodeJS.Timeout | undefined;
   #awaitingDrain = false;
@@ -71,7 +71,7 @@ export class Session {
   }
 
   get closed(): boolean {
-    return this.#closeReason !== undefined || this.#link.closed;
+    return this.#finished || this.#link.closed;
   }
 
   get bytesIn(): number {
@@ -88,7 +88,7 @@ export class Session {
 
   start(): void {
     this.#link.setLimits(MIN_SESSION_FRAME_BYTES, this.#options.maxFrameBytes);
-    this.#link.onClose(() => this.#finish(this.#closeReason ?? 'connection-closed'));
+    this.#link.onClose(() => this.#finish('connection-closed'));
     this.#link.startPush(
       (frame) => this.#onFrame(frame),
       (err) => this.#events.onViolation(err instanceof FrameError ? err.reason : 'malformed-frame', true),
@@ -115,10 +115,11 @@ export class Session {
     });
   }
 
+  /** Closes the connection; onClose runs synchronously, so the peer is gone when this returns. */
   close(reason: string): void {
-    if (this.#closeReason !== undefined) return;
-    this.#closeReason = reason;
+    if (this.#finished) return;
     this.#link.destroy();
+    this.#finish(reason);
   }
 
   #onFrame(frame: Uint8Array): void {
@@ -154,8 +155,9 @@ export class Session {
   }
 
   #finish(reason: string): void {
+    if (this.#finished) return;
+    this.#finished = true;
     clearInterval(this.#pingTimer);
-    this.#closeReason ??= reason;
-    this.#events.onClose(this.#closeReason);
+    this.#events.onClose(reason);
   }
 }

@@ -1,0 +1,223 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bech32m } from '@scure/base';
+import { callRoute } from '../src/api/client.js';
+import { coreRoutes } from '../src/api/routes.js';
+import { signTx, type Msg, type SignedTx } from '../src/codec/tx.js';
+import { openKeyring, paths } from '../src/node/home.js';
+import { initHome } from '../src/node/init.js';
+
+/**
+ * The foundation benchmark: a node in a separate process, driven over HTTP with pre-signed
+ * transactions. Saturation throughput, then commit latency at half of that rate.
+ */
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface BenchNode {
+  home: string;
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startBenchNode(): Promise<BenchNode> {
+  const home = mkdtempSync(join(tmpdir(), 'gridledger-bench-'));
+  const port = await freePort();
+  initHome(home, { chainId: 'bench-chain', keyringBackend: 'test', apiPort: port });
+  const config = JSON.parse(readFileSync(paths(home).config, 'utf8'));
+  config.logLevel = 'warn';
+  config.api.rateLimitPerSecond = 1_000_000;
+  config.mempool = { maxTxs: 200_000, maxBytes: 512 * 1024 * 1024, nonceWindow: 100_000 };
+  writeFileSync(paths(home).config, JSON.stringify(config, null, 2));
+  const child = spawn(process.execPath, ['bin/gridledger.mjs', '--home', home, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      await callRoute(url, coreRoutes.health, {});
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    home,
+    url,
+    child,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+function randomAddress(): string {
+  return bech32m.encode('grid', bech32m.toWords(randomBytes(20)));
+}
+
+/** Pre-signs `count` admissions of fresh addresses from the operator key, in nonce order. */
+export function presignAdmissions(home: string, chainId: string, count: number, startNonce: number, expiresAtHeight: number): SignedTx[] {
+  const keyring = openKeyring(home, 'test');
+  const signer = keyring.signer('admin');
+  const sender = keyring.show('admin').address;
+  const txs: SignedTx[] = [];
+  for (let i = 0; i < count; i++) {
+    const msgs: Msg[] = [{ type: 'registry/admit', value: { address: randomAddress(), roles: ['consumer'] } }];
+    txs.push(signTx({ chainId, sender, nonce: startNonce + i, expiresAtHeight, msgs, memo: '' }, signer));
+  }
+  return txs;
+}
+
+/** Commit times of transactions, from the node's server-sent event stream. */
+export class CommitWatcher {
+  readonly committedAt = new Map<string, number>();
+  private controller = new AbortController();
+  private waiters: Array<() => void> = [];
+
+  async start(url: string): Promise<void> {
+    const res = await fetch(`${url}/v1/events?topics=txs`, { signal: this.controller.signal });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    void (async () => {
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          buffer += decoder.decode(value, { stream: true });
+          let idx: number;
+          while ((idx = buffer.indexOf('\n\n')) >= 0) {
+            const chunk = buffer.slice(0, idx);
+            buffer = buffer.slice(idx + 2);
+            const data = chunk.split('\n').find((l) => l.startsWith('data: '));
+            if (data) this.committedAt.set((JSON.parse(data.slice(6)) as { hash: string }).hash, performance.now());
+          }
+          for (const w of this.waiters.splice(0)) w();
+        }
+      } catch {
+        /* aborted */
+      }
+    })();
+  }
+
+  async waitFor(hashes: string[], timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (hashes.some((h) => !this.committedAt.has(h))) {
+      if (performance.now() > deadline) return false;
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 200);
+      });
+    }
+    return true;
+  }
+
+  stop(): void {
+    this.controller.abort();
+  }
+}
+
+export async function submitBatches(url: string, txs: SignedTx[], batchSize: number, concurrency: number): Promise<string[]> {
+  const hashes: string[] = new Array(txs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < txs.length) {
+      const start = next;
+      next += batchSize;
+      const slice = txs.slice(start, start + batchSize);
+      const res = await callRoute(url, coreRoutes.submitTxBatch, { body: { txs: slice } });
+      res.results.forEach((r, i) => {
+        if (r.code !== 'OK') throw new Error(`tx ${start + i} refused: ${r.code} ${r.message}`);
+        hashes[start + i] = r.hash!;
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return hashes;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export interface LoadResult {
+  committedTxPerSec: number;
+  saturationTxs: number;
+  halfLoadRate: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  halfLoadTxs: number;
+}
+
+/** Saturation: submit `count` txs as fast as possible; rate = count / (last commit − first submit). */
+export async function measureSaturation(url: string, txs: SignedTx[], watcher: CommitWatcher): Promise<number> {
+  const t0 = performance.now();
+  const hashes = await submitBatches(url, txs, 500, 4);
+  const ok = await watcher.waitFor(hashes, 300_000);
+  if (!ok) throw new Error('not every transaction was committed within 300 s');
+  const last = Math.max(...hashes.map((h) => watcher.committedAt.get(h)!));
+  return txs.length / ((last - t0) / 1000);
+}
+
+/** Half load: submit at `rate` tx/s in 50 ms ticks for `seconds`; latency = commit − submit per tx. */
+export async function measureLatency(url: string, txs: SignedTx[], rate: number, watcher: CommitWatcher): Promise<{ p50: number; p99: number; n: number }> {
+  const perTick = Math.max(1, Math.round((rate * 50) / 1000));
+  const submittedAt = new Map<string, number>();
+  const start = performance.now();
+  let sent = 0;
+  const pending: Promise<void>[] = [];
+  while (sent < txs.length) {
+    const due = Math.min(txs.length, Math.floor(((performance.now() - start) / 50 + 1) * perTick));
+    if (due > sent) {
+      const slice = txs.slice(sent, due);
+      sent = due;
+      const at = performance.now();
+      pending.push(
+        callRoute(url, coreRoutes.submitTxBatch, { body: { txs: slice } }).then((res) => {
+          for (const r of res.results) if (r.hash) submittedAt.set(r.hash, at);
+        }),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await Promise.all(pending);
+  await watcher.waitFor([...submittedAt.keys()], 120_000);
+  const lat = [...submittedAt.entries()].map(([h, at]) => watcher.committedAt.get(h)! - at).sort((a, b) => a - b);
+  return { p50: percentile(lat, 50), p99: percentile(lat, 99), n: lat.length };
+}
+
+export async function benchFoundation(options: { saturationTxs: number; halfLoadSeconds: number }): Promise<LoadResult> {
+  const node = await startBenchNode();
+  const watcher = new CommitWatcher();
+  try {
+    await watcher.start(node.url);
+    const status = await callRoute(node.url, coreRoutes.status, {});
+    const total = options.saturationTxs;
+    const txs = presignAdmissions(node.home, status.chainId, total, 0, 1_000_000);
+    const rate = await measureSaturation(node.url, txs, watcher);
+    const halfRate = Math.max(1, Math.floor(rate / 2));
+    const halfCount = Math.max(1, halfRate * options.halfLoadSeconds);
+    const txs2 = presignAdmissions(node.home, status.chainId, halfCount, total, 1_000_000);
+    const lat = await measureLatency(node.url, txs2, halfRate, watcher);
+    return { committedTxPerSec: Math.round(rate), saturationTxs: total, halfLoadRate: halfRate, latencyP50Ms: Math.round(lat.p50), latencyP99Ms: Math.round(lat.p99), halfLoadTxs: lat.n };
+  } finally {
+    watcher.stop();
+    await node.stop();
+  }
+}

@@ -1,0 +1,4 @@
+export * from './types.js';
+export * from './engine.js';
+export * from './wal.js';
+export { floorDiv, hasOneThird, hasTwoThirds } from './intmath.js';

@@ -1,0 +1,162 @@
+/**
+ * Write-ahead log of the consensus engine: record encoding, crash replay, and a small file WAL.
+ *
+ * The engine emits two kinds of records as `walWrite` effects:
+ *  - `input`: an event the engine accepted (start, proposal+block, vote, timeout, evidence, commit certificate);
+ *  - `signed`: a proposal or vote this validator signed, written (and fsynced) before it is broadcast.
+ * Replaying the inputs since the last `start` through the same deterministic engine rebuilds the
+ * height in progress; the `signed` records are loaded first so the engine reuses exactly what it
+ * signed before the crash and refuses anything conflicting.
+ *
+ * Driver recipe after a restart:
+ *   const { state, effects, height } = replay(engine, FileWal.read(path).records);
+ *   if (height === null || storedHeight >= height) → step(state, start(storedHeight + 1)) (state keeps the signer journal)
+ *   else → execute `effects` (a `commit` effect for a height already stored is skipped), then continue.
+ * Rotate (reset) the WAL only after a decided block is durably stored and before the next `start`.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync, ftruncateSync } from 'node:fs';
+import { utf8 } from '../util/bytes.js';
+import { toHex } from '../util/bytes.js';
+import { sha256 } from '../crypto/hash.js';
+import { LedgerError } from '../util/errors.js';
+import { ValidatorSet, type ValidatorSetJson } from './types.js';
+import { type Consensus, type ConsensusState, type Effect, type SignedMessage, type WalRecord, gossipMessages, restoreSigned, status } from './engine.js';
+
+// ───────────────────────────── encoding ─────────────────────────────
+
+/** JSON with bigint as {"$bigint":"…"} and validator sets as {"$valset":…} (via ValidatorSet.toJSON). */
+export function encodeWalRecord<B>(record: WalRecord<B>): string {
+  return JSON.stringify(record, (_key, value: unknown) => (typeof value === 'bigint' ? { $bigint: value.toString() } : value));
+}
+
+export function decodeWalRecord<B>(text: string): WalRecord<B> {
+  return JSON.parse(text, (_key, value: unknown) => {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      const o = value as Record<string, unknown>;
+      if (typeof o.$bigint === 'string' && Object.keys(o).length === 1) return BigInt(o.$bigint);
+      if (o.$valset !== undefined && Object.keys(o).length === 1) return ValidatorSet.fromJSON(o.$valset as ValidatorSetJson);
+    }
+    return value;
+  }) as WalRecord<B>;
+}
+
+// ───────────────────────────── replay ─────────────────────────────
+
+export interface ReplayResult<B> {
+  readonly state: ConsensusState<B>;
+  /**
+   * What the driver must do to resume: persist signed records the WAL lost, apply decided blocks,
+   * re-arm timers of the current round, and re-gossip evidence and own messages of the current round.
+   */
+  readonly effects: readonly Effect<B>[];
+  /** Height the WAL was working on, or null if it holds no start record. */
+  readonly height: number | null;
+}
+
+function signatureOf<B>(m: SignedMessage<B>): string {
+  return m.kind === 'vote' ? m.vote.signature : m.proposal.signature;
+}
+
+export function replay<B>(engine: Consensus<B>, records: readonly WalRecord<B>[]): ReplayResult<B> {
+  const signed = records.flatMap((r) => (r.type === 'signed' ? [r.message] : []));
+  let state = restoreSigned(engine.initialState(), signed);
+  const startAt = lastStartIndex(records);
+  if (startAt < 0) return { state, effects: [], height: null };
+  const produced: Effect<B>[] = [];
+  for (const record of records.slice(startAt)) {
+    if (record.type !== 'input') continue;
+    const result = engine.step(state, record.event);
+    state = result.state;
+    produced.push(...result.effects);
+  }
+  const now = status(state)!;
+  const known = new Set(signed.map(signatureOf));
+  const lostSignatures = produced.filter((e) => e.type === 'walWrite' && e.record.type === 'signed' && !known.has(signatureOf(e.record.message)));
+  const effects: Effect<B>[] = [
+    ...lostSignatures,
+    ...produced.filter((e) => e.type === 'commit'),
+    ...produced.filter((e) => e.type === 'scheduleTimeout' && e.height === now.height && e.round === now.round),
+    ...produced.filter((e) => e.type === 'evidence'),
+    ...gossipMessages(state),
+  ];
+  return { state, effects, height: now.height };
+}
+
+function lastStartIndex<B>(records: readonly WalRecord<B>[]): number {
+  for (let i = records.length - 1; i >= 0; i--) {
+    const r = records[i]!;
+    if (r.type === 'input' && r.event.type === 'start') return i;
+  }
+  return -1;
+}
+
+// ───────────────────────────── file WAL ─────────────────────────────
+
+/** Line format: 16 hex chars of SHA-256(json), a space, the JSON, a newline. */
+function frame(json: string): string {
+  return `${toHex(sha256(utf8(json))).slice(0, 16)} ${json}\n`;
+}
+
+function unframe(line: string): string | null {
+  const json = line.slice(17);
+  return line.length > 17 && line[16] === ' ' && toHex(sha256(utf8(json))).slice(0, 16) === line.slice(0, 16) ? json : null;
+}
+
+export class FileWal<B> {
+  readonly path: string;
+  #fd: number;
+  #dirty = false;
+
+  constructor(path: string) {
+    this.path = path;
+    this.#fd = openSync(path, 'a');
+  }
+
+  append(record: WalRecord<B>): void {
+    writeSync(this.#fd, frame(encodeWalRecord(record)));
+    this.#dirty = true;
+  }
+
+  /** fsync if anything was appended since the last sync; call before sending any own message. */
+  sync(): void {
+    if (!this.#dirty) return;
+    fsyncSync(this.#fd);
+    this.#dirty = false;
+  }
+
+  /** Empties the log (after the decided block is stored and before the next height starts). */
+  reset(): void {
+    ftruncateSync(this.#fd, 0);
+    fsyncSync(this.#fd);
+    this.#dirty = false;
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+
+  /**
+   * Reads all records. A torn or corrupt *last* record (crash during append) is dropped and reported;
+   * corruption anywhere else is an error, since fsynced data must never silently disappear.
+   */
+  static read<B>(path: string): { records: WalRecord<B>[]; droppedTail: boolean } {
+    if (!existsSync(path)) return { records: [], droppedTail: false };
+    const text = readFileSync(path, 'utf8');
+    const lines = text.split('\n');
+    const tail = lines.pop() ?? '';
+    const records: WalRecord<B>[] = [];
+    let droppedTail = tail.length > 0;
+    for (let i = 0; i < lines.length; i++) {
+      const json = unframe(lines[i]!);
+      if (json === null) {
+        if (i === lines.length - 1) {
+          droppedTail = true;
+          break;
+        }
+        throw new LedgerError('WAL_CORRUPT', `WAL ${path} is corrupt at record ${i + 1}`, 500);
+      }
+      records.push(decodeWalRecord<B>(json));
+    }
+    return { records, droppedTail };
+  }
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { addressSchema, hexSchema } from '../../codec/tx.js';
+
+/** Meter and device ids: DSMR equipment identifiers, EANs, serial numbers. */
+export const meterIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, { message: 'meter id: 1–64 of A–Z a–z 0–9 . _ : - (starting with a letter or digit)' });
+export const communityRefSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, { message: 'community id: 1–32 of a–z 0–9 - (starting with a letter or digit)' });
+
+/** Largest accepted device rating: 1 GW. */
+export const MAX_POWER_W = 1_000_000_000;
+const wh = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const slot = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const registerMeterMsg = z
+  .object({
+    meterId: meterIdSchema,
+    deviceId: meterIdSchema.optional(),
+    address: addressSchema,
+    pubKey: hexSchema(32).optional(),
+    maxPowerW: z.number().int().min(1).max(MAX_POWER_W),
+  })
+  .strict();
+
+export const readingMsg = z
+  .object({
+    meterId: meterIdSchema,
+    /** When given, the meter asserts it reports to this community (checked against its link). */
+    community: communityRefSchema.optional(),
+    slot,
+    importWh: wh,
+    exportWh: wh,
+    importRegisterWh: wh,
+    exportRegisterWh: wh,
+    seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  })
+  .strict();
+
+export const officialMsg = z
+  .object({
+    meterId: meterIdSchema,
+    slot,
+    importWh: wh,
+    exportWh: wh,
+  })
+  .strict();
+
+export type RegisterMeterMsg = z.infer<typeof registerMeterMsg>;
+export type ReadingMsg = z.infer<typeof readingMsg>;
+export type OfficialMsg = z.infer<typeof officialMsg>;
+
+export const MSG = { register: 'metering/register', reading: 'metering/reading', official: 'metering/official' } as const;

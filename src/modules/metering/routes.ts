@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { defineRoute } from '../../api/route.js';
+import { addressSchema } from '../../codec/tx.js';
+import { meterIdSchema } from './messages.js';
+
+const txRef = z.object({ height: z.number(), txHash: z.string() });
+export const meterSchema = z.object({
+  meterId: z.string(),
+  deviceId: z.string(),
+  address: z.string(),
+  pubKey: z.string().optional(),
+  maxPowerW: z.number(),
+  registeredBy: z.string(),
+  registeredAt: txRef,
+  readings: z.number(),
+  lastSlot: z.number().optional(),
+});
+export const readingSchema = z.object({
+  meterId: z.string(),
+  slot: z.number(),
+  slotIso: z.string(),
+  importWh: z.number(),
+  exportWh: z.number(),
+  importRegisterWh: z.number(),
+  exportRegisterWh: z.number(),
+  seq: z.number(),
+  height: z.number(),
+  txHash: z.string(),
+});
+export const differenceSchema = z.object({
+  meterId: z.string(),
+  slot: z.number(),
+  slotIso: z.string(),
+  officialImportWh: z.number(),
+  officialExportWh: z.number(),
+  reportedImportWh: z.number().nullable(),
+  reportedExportWh: z.number().nullable(),
+  importDiffWh: z.number(),
+  exportDiffWh: z.number(),
+  height: z.number(),
+  txHash: z.string(),
+});
+/** Slots in queries: an index or an ISO time; parsed by the handler (SLOT_INVALID on bad input). */
+const slotParam = z.string().max(40).optional();
+
+export const meteringRoutes = {
+  getMeter: defineRoute({
+    name: 'getMeter',
+    method: 'GET',
+    path: '/v1/metering/meters/:meterId',
+    summary: 'A registered meter device: device id, signing account, maximum power, reading count',
+    tags: ['metering'],
+    params: z.object({ meterId: meterIdSchema }),
+    response: z.object({ meter: meterSchema }),
+  }),
+  meterByAddress: defineRoute({
+    name: 'meterByAddress',
+    method: 'GET',
+    path: '/v1/metering/by-address/:address',
+    summary: 'The meter whose readings the account signs',
+    tags: ['metering'],
+    params: z.object({ address: addressSchema }),
+    response: z.object({ meter: meterSchema }),
+  }),
+  listMeters: defineRoute({
+    name: 'listMeters',
+    method: 'GET',
+    path: '/v1/metering/meters',
+    summary: 'Registered meters in id order (paginate with after=)',
+    tags: ['metering'],
+    query: z.object({ after: meterIdSchema.optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
+    response: z.object({ meters: z.array(meterSchema) }),
+  }),
+  listReadings: defineRoute({
+    name: 'listReadings',
+    method: 'GET',
+    path: '/v1/metering/meters/:meterId/readings',
+    summary: 'Signed interval readings of a meter in slot order, fromSlot ≤ slot < toSlot (index or ISO time)',
+    tags: ['metering'],
+    params: z.object({ meterId: meterIdSchema }),
+    query: z.object({ fromSlot: slotParam, toSlot: slotParam, limit: z.coerce.number().int().min(1).max(5000).default(1000) }),
+    response: z.object({ meterId: z.string(), readings: z.array(readingSchema) }),
+  }),
+  listDifferences: defineRoute({
+    name: 'listDifferences',
+    method: 'GET',
+    path: '/v1/metering/meters/:meterId/differences',
+    summary: "Per-slot differences between the grid operator's official values and the meter's own readings",
+    tags: ['metering'],
+    params: z.object({ meterId: meterIdSchema }),
+    query: z.object({ fromSlot: slotParam, toSlot: slotParam }),
+    response: z.object({ meterId: z.string(), differences: z.array(differenceSchema), totals: z.object({ importDiffWh: z.number(), exportDiffWh: z.number() }) }),
+  }),
+};

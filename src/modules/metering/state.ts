@@ -1,0 +1,172 @@
+import type { KVStore } from '../../app/state.js';
+import { padKey } from '../../app/state.js';
+
+/**
+ * Metering state layout (all keys under "metering/"):
+ *   metering/params                          → MeteringParams
+ *   metering/meter/<meterId>                 → Meter
+ *   metering/by-address/<address>            → meterId   (one key per device: an address is one meter)
+ *   metering/by-device/<deviceId>            → meterId
+ *   metering/reading/<meterId>/<slot16>      → MeterReading
+ *   metering/official/<meterId>/<slot16>     → OfficialReading (grid operator, authoritative)
+ *   metering/diff/<meterId>/<slot16>         → ReadingDifference (official − reported)
+ */
+
+export interface TxRef {
+  height: number;
+  txHash: string;
+}
+
+export interface MeteringParams {
+  /** How many slots back a reading may be, counted from the slot of the block time (default 7 days). */
+  readingWindowSlots: number;
+}
+
+export const DEFAULT_READING_WINDOW_SLOTS = 7 * 96;
+
+export interface Meter {
+  meterId: string;
+  /** Device identifier, e.g. the DSMR equipment identifier. */
+  deviceId: string;
+  /** The meter's own account: readings are transactions signed by this key. */
+  address: string;
+  /** Public key (hex) of the meter's account, when given at registration. */
+  pubKey?: string;
+  maxPowerW: number;
+  registeredBy: string;
+  registeredAt: TxRef;
+  readings: number;
+  lastSlot?: number;
+}
+
+export interface MeterReading {
+  meterId: string;
+  slot: number;
+  importWh: number;
+  exportWh: number;
+  importRegisterWh: number;
+  exportRegisterWh: number;
+  seq: number;
+  height: number;
+  txHash: string;
+}
+
+export interface OfficialReading {
+  meterId: string;
+  slot: number;
+  importWh: number;
+  exportWh: number;
+  by: string;
+  height: number;
+  txHash: string;
+}
+
+export interface ReadingDifference {
+  meterId: string;
+  slot: number;
+  officialImportWh: number;
+  officialExportWh: number;
+  /** null when the meter never reported this slot */
+  reportedImportWh: number | null;
+  reportedExportWh: number | null;
+  /** official − reported (reported counts as 0 when missing) */
+  importDiffWh: number;
+  exportDiffWh: number;
+  height: number;
+  txHash: string;
+}
+
+const PARAMS = 'metering/params';
+const METER = 'metering/meter/';
+const BY_ADDRESS = 'metering/by-address/';
+const BY_DEVICE = 'metering/by-device/';
+const READING = 'metering/reading/';
+const OFFICIAL = 'metering/official/';
+const DIFF = 'metering/diff/';
+
+export function getParams(store: KVStore): MeteringParams {
+  return store.get<MeteringParams>(PARAMS) ?? { readingWindowSlots: DEFAULT_READING_WINDOW_SLOTS };
+}
+
+export function putParams(store: KVStore, params: MeteringParams): void {
+  store.set(PARAMS, params);
+}
+
+export function getMeter(store: KVStore, meterId: string): Meter | undefined {
+  return store.get<Meter>(METER + meterId);
+}
+
+export function putMeter(store: KVStore, meter: Meter): void {
+  store.set(METER + meter.meterId, meter);
+}
+
+export function listMeters(store: KVStore, options: { after?: string; limit: number }): Meter[] {
+  const start = options.after ? `${METER}${options.after}\u0000` : undefined;
+  return store.scan<Meter>(METER, { start, limit: options.limit }).map(([, m]) => m);
+}
+
+export function meterIdByAddress(store: KVStore, address: string): string | undefined {
+  return store.get<string>(BY_ADDRESS + address);
+}
+
+export function meterIdByDevice(store: KVStore, deviceId: string): string | undefined {
+  return store.get<string>(BY_DEVICE + deviceId);
+}
+
+export function indexMeter(store: KVStore, meter: Meter): void {
+  store.set(BY_ADDRESS + meter.address, meter.meterId);
+  store.set(BY_DEVICE + meter.deviceId, meter.meterId);
+}
+
+function slotKey(prefix: string, meterId: string, slot: number): string {
+  return `${prefix}${meterId}/${padKey(slot)}`;
+}
+
+export function getReading(store: KVStore, meterId: string, slot: number): MeterReading | undefined {
+  return store.get<MeterReading>(slotKey(READING, meterId, slot));
+}
+
+export function putReading(store: KVStore, reading: MeterReading): void {
+  store.set(slotKey(READING, reading.meterId, reading.slot), reading);
+}
+
+/** The meter's readings with fromSlot ≤ slot < toSlot, in slot order. */
+export function listReadings(store: KVStore, meterId: string, fromSlot: number, toSlot: number, limit?: number): MeterReading[] {
+  if (toSlot <= fromSlot) return [];
+  return store
+    .scan<MeterReading>(`${READING}${meterId}/`, { start: slotKey(READING, meterId, Math.max(0, fromSlot)), end: slotKey(READING, meterId, toSlot), limit })
+    .map(([, r]) => r);
+}
+
+/** The reading with the greatest slot below `slot`. */
+export function previousReading(store: KVStore, meterId: string, slot: number): MeterReading | undefined {
+  return store.scan<MeterReading>(`${READING}${meterId}/`, { end: slotKey(READING, meterId, slot), reverse: true, limit: 1 })[0]?.[1];
+}
+
+/** The reading with the smallest slot above `slot`. */
+export function nextReading(store: KVStore, meterId: string, slot: number): MeterReading | undefined {
+  return store.scan<MeterReading>(`${READING}${meterId}/`, { start: slotKey(READING, meterId, slot + 1), limit: 1 })[0]?.[1];
+}
+
+export function getOfficial(store: KVStore, meterId: string, slot: number): OfficialReading | undefined {
+  return store.get<OfficialReading>(slotKey(OFFICIAL, meterId, slot));
+}
+
+export function putOfficial(store: KVStore, official: OfficialReading): void {
+  store.set(slotKey(OFFICIAL, official.meterId, official.slot), official);
+}
+
+export function putDifference(store: KVStore, diff: ReadingDifference): void {
+  store.set(slotKey(DIFF, diff.meterId, diff.slot), diff);
+}
+
+export function getDifference(store: KVStore, meterId: string, slot: number): ReadingDifference | undefined {
+  return store.get<ReadingDifference>(slotKey(DIFF, meterId, slot));
+}
+
+export function listDifferences(store: KVStore, meterId: string, fromSlot: number, toSlot: number): ReadingDifference[] {
+  if (toSlot <= fromSlot) return [];
+  return store
+    .scan<ReadingDifference>(`${DIFF}${meterId}/`, { start: slotKey(DIFF, meterId, Math.max(0, fromSlot)), end: slotKey(DIFF, meterId, toSlot) })
+    .map(([, d]) => d);
+}
