@@ -568,6 +568,7 @@ export class Simulator {
     }
     if (applied > 0) {
       this.syncApplied += applied;
+      if (node.healMark && node.roundsAfterHeal === null) node.roundsAfterHeal = 0; // caught up without needing a round
       this.#startHeight(node, node.height + 1);
     }
     return applied;

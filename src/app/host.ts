@@ -163,6 +163,7 @@ export class App {
       txHashes.push(hash);
       results.push(this.runTx(tx, hash, index, input, blockState));
     });
+    recordEvidence(blockState, input.height, input.evidence);
     const lt = new LtHash(this.ltHash.lanes);
     applyWritesToLtHash(lt, blockState.writes, this.storage);
     const validatorsNow = this.validators();
@@ -234,8 +235,9 @@ export class App {
   }
 
   /** Commits an executed block atomically with its commit signatures. */
-  commitBlock(executed: ExecutedBlock, commit: Commit): void {
+  commitBlock(executed: ExecutedBlock, commit: Commit, meta?: Array<[string, string]>): void {
     this.storage.commitBlock({
+      meta,
       block: executed.block,
       hash: executed.hash,
       results: executed.results,
@@ -253,6 +255,13 @@ export class App {
     for (const [k, v] of this.storage.allState()) lt.add(k, v);
     return lt.root();
   }
+}
+
+export const EVIDENCE_PREFIX = 'consensus/evidence/';
+
+/** Evidence carried by a block (already verified by consensus) becomes queryable state. */
+function recordEvidence(store: Overlay, height: number, evidence: unknown[]): void {
+  evidence.forEach((ev, i) => store.set(`${EVIDENCE_PREFIX}${padKey(height)}/${padKey(i, 4)}`, { height, evidence: ev }));
 }
 
 function stringifyAttributes(attributes: Record<string, string | number>): Record<string, string> {

@@ -5,6 +5,8 @@ import { isAddress } from '../crypto/address.js';
 import { validateKeyName } from '../crypto/keyring.js';
 import { paths, resolveHome } from '../node/home.js';
 import { initHome } from '../node/init.js';
+import { prepareDevnet, runDevnet } from '../node/devnet.js';
+import { join, resolve } from 'node:path';
 import { MODULES } from '../node/modules.js';
 import { startNode, VERSION } from '../node/service.js';
 import { registryRoutes } from '../modules/registry/routes.js';
@@ -76,6 +78,23 @@ function addNodeCommands(program: Command): void {
         for (const k of keys) process.stdout.write(`    ${k.name.padEnd(10)} ${k.address}\n`);
         process.stdout.write(`Try: npx gridledger --home ${home} status\nCtrl-C stops the node.\n`);
       });
+    });
+
+  program
+    .command('devnet')
+    .description('create (or reuse) N validator homes in DIR, start them and supervise them in the foreground')
+    .option('--validators <n>', 'number of validators', '4')
+    .requiredOption('--dir <dir>', 'directory for the node homes and devnet.json')
+    .option('--base-port <port>', 'node i serves its API on base+10i and P2P on base+10i+1', '26600')
+    .option('--chain-id <id>', 'chain id of a new devnet', 'gridledger-devnet')
+    .action(async (opts: { validators: string; dir: string; basePort: string; chainId: string }) => {
+      const dir = resolve(opts.dir);
+      const manifest = prepareDevnet(dir, Number(opts.validators), Number(opts.basePort), opts.chainId);
+      const report = (line: string) => process.stderr.write(`${line}\n`);
+      process.stdout.write(`GridLedger devnet ${manifest.chainId}: ${manifest.nodes.length} validators (manifest ${join(dir, 'devnet.json')})\n`);
+      for (const n of manifest.nodes) process.stdout.write(`  ${n.name}  API ${n.api}  P2P ${n.p2p}\n`);
+      process.stdout.write(`Try: npx gridledger --home ${manifest.nodes[0]!.home} status\nCtrl-C stops every node.\n`);
+      await runDevnet(dir, manifest, report);
     });
 
   program

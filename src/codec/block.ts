@@ -1,7 +1,8 @@
 import { DOMAIN, domainBytes, merkleRoot, sha256 } from '../crypto/hash.js';
 import { toHex } from '../util/bytes.js';
 import { canonicalBytes } from '../util/canonical.js';
-import type { SignedTx } from './tx.js';
+import { z } from 'zod';
+import { signedTxSchema, type SignedTx } from './tx.js';
 
 export interface BlockHeader {
   chainId: string;
@@ -22,16 +23,16 @@ export interface BlockHeader {
 }
 
 export interface CommitSig {
-  validator: string;
-  timestamp: number;
-  signature: string;
+  readonly validator: string;
+  readonly timestamp: number;
+  readonly signature: string;
 }
 
 export interface Commit {
-  height: number;
-  round: number;
-  blockHash: string;
-  signatures: CommitSig[];
+  readonly height: number;
+  readonly round: number;
+  readonly blockHash: string;
+  readonly signatures: readonly CommitSig[];
 }
 
 export interface TxEvent {
@@ -52,6 +53,44 @@ export interface Block {
   lastCommit: Commit | null;
   evidence: unknown[];
 }
+
+const hash64 = z.string().regex(/^[0-9a-f]{64}$/);
+const safeUint = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const commitSchema = z
+  .object({
+    height: safeUint,
+    round: safeUint,
+    blockHash: hash64,
+    signatures: z.array(z.object({ validator: z.string().max(128), timestamp: safeUint, signature: z.string().regex(/^[0-9a-f]{128}$/) }).strict()).max(10_000),
+  })
+  .strict();
+
+/** Shape of a block received from a peer (content rules are checked by execution and consensus). */
+export const blockSchema = z
+  .object({
+    header: z
+      .object({
+        chainId: z.string().max(64),
+        height: safeUint,
+        time: safeUint,
+        prevHash: hash64,
+        txRoot: hash64,
+        resultRoot: hash64,
+        stateRoot: hash64,
+        validatorsHash: hash64,
+        nextValidatorsHash: hash64,
+        lastCommitHash: hash64,
+        evidenceHash: hash64,
+        proposer: z.string().max(128),
+      })
+      .strict(),
+    txs: z.array(signedTxSchema).max(100_000),
+    lastCommit: commitSchema.nullable(),
+    evidence: z.array(z.unknown()).max(1_000),
+  })
+  .strict();
+
+export const commitShape = commitSchema;
 
 export const ZERO_HASH = '0'.repeat(64);
 

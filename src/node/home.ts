@@ -24,17 +24,30 @@ export const configSchema = z
       .object({
         host: z.string().default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(26656),
-        persistentPeers: z.array(z.object({ nodeId: z.string(), host: z.string(), port: z.number().int() })).default([]),
+        /** Peers dialled and kept connected: node id (address of the node key), host, port. */
+        persistentPeers: z.array(z.object({ id: z.string(), host: z.string(), port: z.number().int() }).strict()).default([]),
+        /** Further node ids allowed to connect (e.g. full nodes of consortium members). */
+        allowedPeers: z.array(z.string()).default([]),
       })
-      .default({ host: '127.0.0.1', port: 26656, persistentPeers: [] }),
+      .default({ host: '127.0.0.1', port: 26656, persistentPeers: [], allowedPeers: [] }),
     consensus: z
       .object({
         blockTimeMs: z.number().int().min(10).default(1000),
         emptyBlockIntervalMs: z.number().int().min(100).default(30_000),
         maxBlockTxs: z.number().int().min(1).default(10_000),
-        maxBlockBytes: z.number().int().min(64 * 1024).default(16 * 1024 * 1024),
+        /** Must stay well below the P2P frame limit (8 MiB) since a proposal carries its block. */
+        maxBlockBytes: z.number().int().min(64 * 1024).max(6 * 1024 * 1024).default(4 * 1024 * 1024),
+        timeouts: z
+          .object({
+            proposeMs: z.number().int().min(10).default(1000),
+            prevoteMs: z.number().int().min(10).default(500),
+            precommitMs: z.number().int().min(10).default(500),
+            /** added per round, so a slow network catches up */
+            deltaMs: z.number().int().min(0).default(500),
+          })
+          .default({ proposeMs: 1000, prevoteMs: 500, precommitMs: 500, deltaMs: 500 }),
       })
-      .default({ blockTimeMs: 1000, emptyBlockIntervalMs: 30_000, maxBlockTxs: 10_000, maxBlockBytes: 16 * 1024 * 1024 }),
+      .default({ blockTimeMs: 1000, emptyBlockIntervalMs: 30_000, maxBlockTxs: 10_000, maxBlockBytes: 4 * 1024 * 1024, timeouts: { proposeMs: 1000, prevoteMs: 500, precommitMs: 500, deltaMs: 500 } }),
     mempool: z
       .object({
         maxTxs: z.number().int().min(1).default(50_000),
@@ -55,6 +68,7 @@ export const paths = (home: string) => ({
   data: join(home, 'data'),
   db: join(home, 'data', 'ledger.db'),
   pid: join(home, 'data', 'node.pid'),
+  wal: join(home, 'data', 'consensus.wal'),
 });
 
 /** Passphrase from GRIDLEDGER_PASSPHRASE, else asked on the terminal without echo. */

@@ -11,6 +11,16 @@ export class NodeMetrics {
   readonly txsRejected = new Counter({ name: 'gridledger_txs_rejected_total', help: 'Transactions refused at admission, by code', labelNames: ['code'], registers: [this.registry] });
   readonly mempoolSize = new Gauge({ name: 'gridledger_mempool_txs', help: 'Pending transactions', registers: [this.registry] });
   readonly blockTxs = new Histogram({ name: 'gridledger_block_txs', help: 'Transactions per block', buckets: [0, 1, 10, 100, 1000, 5000, 10000], registers: [this.registry] });
+  readonly rounds = new Histogram({ name: 'gridledger_consensus_commit_round', help: 'Round in which each height was decided', buckets: [0, 1, 2, 3, 5, 10], registers: [this.registry] });
+  readonly timeouts = new Counter({ name: 'gridledger_consensus_timeouts_total', help: 'Consensus timeouts fired, by step', labelNames: ['step'], registers: [this.registry] });
+  readonly votesSent = new Counter({ name: 'gridledger_consensus_votes_sent_total', help: 'Own votes signed and sent', labelNames: ['type'], registers: [this.registry] });
+  readonly votesReceived = new Counter({ name: 'gridledger_consensus_votes_received_total', help: 'Votes received from peers, by outcome', labelNames: ['outcome'], registers: [this.registry] });
+  readonly evidence = new Counter({ name: 'gridledger_consensus_evidence_total', help: 'Equivocation evidence detected', registers: [this.registry] });
+  readonly syncBlocks = new Counter({ name: 'gridledger_sync_blocks_applied_total', help: 'Blocks applied by block sync', registers: [this.registry] });
+  readonly syncRequests = new Counter({ name: 'gridledger_sync_requests_total', help: 'Block sync requests sent', registers: [this.registry] });
+  readonly peerBytes = new Gauge({ name: 'gridledger_p2p_bytes', help: 'P2P bytes, by direction', labelNames: ['direction'], registers: [this.registry] });
+  readonly peers = new Gauge({ name: 'gridledger_p2p_peers', help: 'Connected peers', registers: [this.registry] });
+  readonly peerPenalties = new Gauge({ name: 'gridledger_p2p_penalties', help: 'Peers penalised since start', registers: [this.registry] });
   readonly httpRequests = new Counter({ name: 'gridledger_http_requests_total', help: 'API requests by route and status', labelNames: ['route', 'status'], registers: [this.registry] });
 
   constructor() {

@@ -1,18 +1,18 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { App, verifiedTxKey, type ExecutedBlock } from '../app/host.js';
+import { Overlay } from '../app/state.js';
 import type { AppModule, Genesis } from '../app/module.js';
 import type { Commit, TxResult } from '../codec/block.js';
-import { ZERO_HASH } from '../codec/block.js';
+import { blockHash, ZERO_HASH, type Block } from '../codec/block.js';
+import { ValidatorSet, verifyCommit, type Validator } from '../consensus/types.js';
 import { decodeTx, MAX_TX_BYTES, verifyTxSignature, type SignedTx } from '../codec/tx.js';
 import { addressFromPublicKey } from '../crypto/address.js';
 import type { Signer } from '../crypto/ed25519.js';
-import { DOMAIN, domainBytes } from '../crypto/hash.js';
 import { Mempool } from '../mempool/mempool.js';
 import { listValidators } from '../modules/registry/state.js';
 import { Storage } from '../store/sqlite.js';
-import { toHex } from '../util/bytes.js';
-import { canonicalBytes, canonicalJson } from '../util/canonical.js';
+import { canonicalJson } from '../util/canonical.js';
 import { LedgerError } from '../util/errors.js';
 import type { NodeConfig } from './home.js';
 import { NodeMetrics } from './metrics.js';
@@ -37,7 +37,8 @@ export interface NodeOptions {
   config: NodeConfig;
   genesis: Genesis;
   dbPath: string;
-  validatorSigner: Signer;
+  /** This node's validator key; null for a node that follows the chain without voting. */
+  validatorSigner: Signer | null;
   modules: AppModule[];
   logger: Logger;
 }
@@ -54,7 +55,10 @@ export class GridNode extends EventEmitter {
   readonly mempool: Mempool;
   readonly metrics = new NodeMetrics();
   readonly chainId: string;
-  readonly validatorAddress: string;
+  readonly validatorAddress: string | null;
+  private readonly valsets = new Map<number, ValidatorSet>();
+  /** Blocks executed but not yet committed (proposals), by block hash. */
+  private readonly executedCache = new Map<string, ExecutedBlock>();
   private readonly verified = new Set<string>();
   private readonly txWaiters = new Map<string, Array<(e: TxResultEvent | undefined) => void>>();
   private lastBlockTime: number;
@@ -74,7 +78,7 @@ export class GridNode extends EventEmitter {
     });
     this.app.initGenesis(genesis);
     this.mempool = new Mempool({ maxTxs: config.mempool.maxTxs, maxBytes: config.mempool.maxBytes });
-    this.validatorAddress = addressFromPublicKey(options.validatorSigner.publicKey);
+    this.validatorAddress = options.validatorSigner ? addressFromPublicKey(options.validatorSigner.publicKey) : null;
     const latest = this.storage.getBlock(this.storage.latestHeight());
     this.lastBlockTime = latest ? latest.block.header.time : genesis.genesisTime;
     this.metrics.height.set(this.app.height);
@@ -96,7 +100,7 @@ export class GridNode extends EventEmitter {
    * Admission of a transaction from the API or a peer: decode, size, signature, then the stateful
    * checks (chain id, message types, nonce window, expiry, sender admitted). Returns its hash.
    */
-  submitTx(input: unknown): string {
+  submitTx(input: unknown, origin?: string): string {
     try {
       const tx = decodeTx(input);
       const size = Buffer.byteLength(canonicalJson(tx));
@@ -108,7 +112,7 @@ export class GridNode extends EventEmitter {
       this.mempool.add({ hash, tx, bytes: size });
       this.rememberVerified(hash, tx);
       this.metrics.txsAdmitted.inc();
-      this.emit('txAdmitted', hash);
+      this.emit('txAdmitted', hash, origin);
       return hash;
     } catch (err) {
       this.metrics.txsRejected.inc({ code: err instanceof LedgerError ? err.code : 'INTERNAL' });
@@ -129,20 +133,99 @@ export class GridNode extends EventEmitter {
   }
 
   /** Proposer side: a block for the next height from the mempool, executed but not committed. */
-  buildBlock(time: number, lastCommit: Commit | null): ExecutedBlock {
+  buildBlock(ctx: { time: number; proposer: string; lastCommit: Commit | null; evidence: readonly unknown[] }): ExecutedBlock {
     const height = this.height + 1;
     const prevHash = this.storage.getBlock(height - 1)?.hash ?? ZERO_HASH;
-    const input = { height, time, proposer: this.validatorAddress, prevHash, lastCommit, evidence: [] };
+    const input = { height, time: ctx.time, proposer: ctx.proposer, prevHash, lastCommit: ctx.lastCommit, evidence: [...ctx.evidence] };
     const txs = this.reapForBlock();
+    let executed: ExecutedBlock;
     try {
-      return this.app.executeBlock({ ...input, txs });
+      executed = this.app.executeBlock({ ...input, txs });
     } catch (err) {
       // A pending tx became invalid for inclusion (should not happen after recheck): drop the
       // offenders and build again rather than stall the chain.
       this.options.logger.warn({ err: (err as Error).message }, 'block build failed; dropping invalid pending transactions');
-      const valid = txs.filter((tx) => this.isIncludable(tx));
-      return this.app.executeBlock({ ...input, txs: valid });
+      executed = this.app.executeBlock({ ...input, txs: txs.filter((tx) => this.isIncludable(tx)) });
     }
+    this.rememberExecuted(executed);
+    return executed;
+  }
+
+  private rememberExecuted(executed: ExecutedBlock): void {
+    if (this.executedCache.size > 16) this.executedCache.clear();
+    this.executedCache.set(executed.hash, executed);
+  }
+
+  /**
+   * Validator side: re-executes a proposed block for the next height on committed state and accepts
+   * it only if every header field comes out the same (so the hash matches). Returns the hash.
+   */
+  validateBlock(block: Block): { ok: true; hash: string } | { ok: false; reason: string } {
+    const claimed = blockHash(block.header);
+    if (this.executedCache.has(claimed)) return { ok: true, hash: claimed };
+    const { header } = block;
+    const expectedPrev = this.storage.getBlock(this.height)?.hash ?? ZERO_HASH;
+    if (header.chainId !== this.chainId) return { ok: false, reason: `chain id ${header.chainId}` };
+    if (header.height !== this.height + 1) return { ok: false, reason: `height ${header.height}, expected ${this.height + 1}` };
+    if (header.prevHash !== expectedPrev) return { ok: false, reason: 'previous hash does not match' };
+    try {
+      const executed = this.app.executeBlock({ height: header.height, time: header.time, proposer: header.proposer, prevHash: header.prevHash, txs: block.txs, lastCommit: block.lastCommit, evidence: block.evidence });
+      if (executed.hash !== claimed) return { ok: false, reason: 'header differs from re-execution (state root, results or roots)' };
+      this.rememberExecuted(executed);
+      return { ok: true, hash: claimed };
+    } catch (err) {
+      return { ok: false, reason: err instanceof LedgerError ? `${err.code}: ${err.message}` : 'block could not be executed' };
+    }
+  }
+
+  /** Commits a block decided by consensus (executing it first if this node has not yet). */
+  commitDecided(block: Block, commit: Commit): void {
+    const validation = this.validateBlock(block);
+    if (!validation.ok) throw new LedgerError('BLOCK_INVALID', `decided block failed re-execution: ${validation.reason}`, 500);
+    this.commitBlock(this.executedCache.get(validation.hash)!, commit);
+  }
+
+  /**
+   * Block sync: applies a block fetched from a peer after checking its commit against the validator
+   * set this node knows for that height. Throws BLOCK_SYNC_* when the peer served something wrong.
+   */
+  applySyncedBlock(block: Block, commit: Commit): void {
+    const height = this.height + 1;
+    if (block.header.height !== height) throw new LedgerError('BLOCK_SYNC_UNAPPENDABLE', `block height ${block.header.height}, expected ${height}`);
+    const check = verifyCommit(commit, this.valsetAt(height), this.chainId, { height, blockHash: blockHash(block.header) });
+    if (!check.ok) throw new LedgerError('BLOCK_SYNC_BAD_COMMIT', `commit rejected: ${check.reason} (${check.detail})`);
+    const validation = this.validateBlock(block);
+    if (!validation.ok) throw new LedgerError('BLOCK_SYNC_INVALID_BLOCK', validation.reason);
+    this.commitBlock(this.executedCache.get(validation.hash)!, commit);
+  }
+
+  /** The validator set (with proposer priorities) that decides `height`. */
+  valsetAt(height: number): ValidatorSet {
+    const cached = this.valsets.get(height);
+    if (cached) return cached;
+    let set: ValidatorSet;
+    const stored = this.storage.getMeta(`valset/${height}`);
+    if (stored) set = ValidatorSet.fromJSON(JSON.parse(stored.toString('utf8')).$valset);
+    else if (height === 1) set = ValidatorSet.genesis(this.options.genesis.validators.map(toValidator));
+    else throw new LedgerError('VALSET_UNKNOWN', `no validator set known for height ${height}`, 500);
+    if (this.valsets.size > 64) this.valsets.clear();
+    this.valsets.set(height, set);
+    return set;
+  }
+
+  /** The next height's set: registry changes (validators added, removed or re-weighted) apply at once. */
+  private nextValset(executed: ExecutedBlock): ValidatorSet {
+    const current = this.valsetAt(executed.block.header.height);
+    const after = new Overlay(this.storage);
+    for (const [k, v] of executed.writes) after.writes.set(k, v);
+    const wanted = new Map(listValidators(after).map((v) => [v.address, toValidator(v)]));
+    const updates: Validator[] = [];
+    for (const v of current.validators) if (!wanted.has(v.address)) updates.push({ ...v, power: 0n });
+    for (const v of wanted.values()) {
+      const have = current.get(v.address);
+      if (!have || have.power !== v.power) updates.push(v);
+    }
+    return current.nextHeight(updates);
   }
 
   private isIncludable(tx: SignedTx): boolean {
@@ -156,8 +239,10 @@ export class GridNode extends EventEmitter {
 
   /** Commits a decided block, then updates the mempool and tells subscribers. */
   commitBlock(executed: ExecutedBlock, commit: Commit): void {
-    this.app.commitBlock(executed, commit);
     const { header } = executed.block;
+    const next = this.nextValset(executed);
+    this.app.commitBlock(executed, commit, [[`valset/${header.height + 1}`, JSON.stringify(next.toJSON())]]);
+    this.executedCache.clear();
     this.lastBlockTime = header.time;
     for (const hash of executed.txHashes) this.mempool.remove(hash);
     this.recheckMempool();
@@ -189,13 +274,6 @@ export class GridNode extends EventEmitter {
     this.metrics.mempoolSize.set(this.mempool.size);
   }
 
-  /** Signs this validator's precommit for a block (the commit of a single-validator chain). */
-  signPrecommit(height: number, round: number, blockHash: string, timestamp: number): Commit['signatures'][number] {
-    const vote = { chainId: this.chainId, type: 'precommit', height, round, blockHash, timestamp, validator: this.validatorAddress };
-    const signature = toHex(this.options.validatorSigner.sign(domainBytes(DOMAIN.vote, canonicalBytes(vote))));
-    return { validator: this.validatorAddress, timestamp, signature };
-  }
-
   /** Resolves with the committed result, or undefined when `timeoutMs` passes first. */
   waitForTx(hash: string, timeoutMs: number): Promise<TxResultEvent | undefined> {
     const stored = this.storage.getTx(hash);
@@ -224,4 +302,8 @@ export class GridNode extends EventEmitter {
     this.txWaiters.delete(e.hash);
     for (const w of list) w(e);
   }
+}
+
+function toValidator(v: { address: string; pubKey: string; power: string }): Validator {
+  return { address: v.address, pubKey: v.pubKey, power: BigInt(v.power) };
 }

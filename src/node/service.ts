@@ -9,14 +9,16 @@ import { LedgerError } from '../util/errors.js';
 import { ensureDirs, loadConfig, loadGenesis, openKeyring, paths } from './home.js';
 import { MODULES } from './modules.js';
 import { GridNode, type BlockEvent, type TxResultEvent } from './node.js';
-import { SoloProducer } from './solo.js';
+import { ConsensusDriver } from './driver.js';
+import { NodeNetwork } from './network.js';
 
 export const VERSION = '0.1.0';
 
 export interface RunningNode {
   node: GridNode;
   server: FastifyInstance;
-  producer: SoloProducer;
+  driver: ConsensusDriver;
+  network: NodeNetwork | null;
   url: string;
   logger: Logger;
   stop(): Promise<void>;
@@ -55,7 +57,12 @@ function blockEnvelope(node: GridNode, height: number) {
   return { hash: stored.hash, block: stored.block as unknown as Record<string, unknown>, commit: stored.commit as unknown as Record<string, unknown>, results };
 }
 
-function coreHandlers(node: GridNode): BoundRoute[] {
+interface LiveParts {
+  driver?: ConsensusDriver;
+  network?: NodeNetwork | null;
+}
+
+function coreHandlers(node: GridNode, live: LiveParts): BoundRoute[] {
   const submitOne = (body: unknown) => ({ hash: node.submitTx(body), admission: { code: 'OK' as const } });
   return [
     { route: coreRoutes.submitTx, handler: ({ body }) => submitOne(body) },
@@ -110,11 +117,19 @@ function coreHandlers(node: GridNode): BoundRoute[] {
         stateRoot: node.app.stateRoot,
         validator: { address: node.validatorAddress },
         mempool: { txs: node.mempool.size, bytes: node.mempool.bytes },
+        consensus: consensusStatus(live),
+        peers: (live.network?.p2p.peers() ?? []).map((p) => ({ id: p.id, address: p.address, direction: p.direction, connectedSince: p.connectedSince })),
+        sync: live.network ? { bestPeerHeight: live.network.sync.bestPeerHeight, syncing: live.network.sync.syncing } : null,
         messageTypes: node.app.messageTypes(),
       }),
     },
     { route: coreRoutes.health, handler: () => ({ ok: true, height: node.height }) },
   ];
+}
+
+function consensusStatus(live: LiveParts) {
+  const s = live.driver?.status();
+  return s && live.driver ? { height: s.height, round: s.round, step: s.step, lastCommitTime: live.driver.lastCommitAt } : null;
 }
 
 function moduleHandlers(node: GridNode): BoundRoute[] {
@@ -154,11 +169,13 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
   const genesis = loadGenesis(home);
   const logger = options.logger ?? pino({ level: config.logLevel, base: { node: config.moniker } }, pino.destination(2));
   const keyring = openKeyring(home, config.keyringBackend);
-  const validatorSigner = keyring.signer('validator');
+  const validatorSigner = keyring.has('validator') ? keyring.signer('validator') : null;
+  const nodeKey = keyring.signer('node');
   ensureDirs(home);
   claimPidFile(paths(home).pid);
   const node = new GridNode({ config, genesis, dbPath: paths(home).db, validatorSigner, modules: MODULES, logger });
-  const server = buildServer([...coreHandlers(node), ...moduleHandlers(node)], {
+  const live: LiveParts = {};
+  const server = buildServer([...coreHandlers(node, live), ...moduleHandlers(node)], {
     logger,
     bodyLimitBytes: config.api.bodyLimitBytes,
     rateLimitPerSecond: config.api.rateLimitPerSecond,
@@ -175,20 +192,42 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
   const address = server.server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
-  const producer = new SoloProducer(node, config.consensus, logger);
-  producer.start();
+  const t = config.consensus.timeouts;
+  const driver = new ConsensusDriver({
+    node,
+    walPath: paths(home).wal,
+    signer: validatorSigner,
+    logger,
+    metrics: node.metrics,
+    timing: config.consensus,
+    timeouts: {
+      propose: { baseMs: t.proposeMs, deltaMs: t.deltaMs },
+      prevote: { baseMs: t.prevoteMs, deltaMs: t.deltaMs },
+      precommit: { baseMs: t.precommitMs, deltaMs: t.deltaMs },
+    },
+  });
+  const network = config.p2p.persistentPeers.length > 0 || node.options.genesis.validators.length > 1 ? new NodeNetwork(node, driver, config, nodeKey, logger) : null;
+  if (network) {
+    driver.setNetwork(network);
+    await network.start();
+  }
+  live.driver = driver;
+  live.network = network;
+  driver.start();
   logger.info({ url, height: node.height, chainId: node.chainId }, 'node started');
   let stopped = false;
   return {
     node,
     server,
-    producer,
+    driver,
+    network,
     url,
     logger,
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      producer.stop();
+      driver.stop();
+      await network?.stop();
       await server.close();
       node.close();
       rmSync(paths(home).pid, { force: true });

@@ -1,3 +1,11 @@
+/**
+ * GridLedger P2P transport (DESIGN.md §2 "Network"): TCP between known nodes, a SIGMA-I/Noise-XX
+ * style handshake (X25519 ephemerals, Ed25519 node-key signatures over a transcript that includes the
+ * chain id, allow-list of node ids), ChaCha20-Poly1305 frames with implicit per-direction counter
+ * nonces, length-prefixed frames with a hard size limit, one bounded priority-aware outbound queue
+ * per peer, token-bucket inbound rate limits, bans, keepalive, and reconnect with capped backoff.
+ * Start with P2PNode (node.ts); the other exports exist for tests and tools.
+ */
 export { Channel, CONTROL_CHANNEL, channelPriority, isAppChannel, type ChannelId } from './channels.js';
 export { DecryptError, DirectionalCipher } from './cipher.js';
 export { FramedSocket } from './framed-socket.js';

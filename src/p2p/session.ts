@@ -147,11 +147,12 @@ export class Session {
 
   #keepalive(): void {
     if (this.closed) return;
-    if (Date.now() - this.#lastReceivedAt > this.#options.idleTimeoutMs) {
-      this.close('idle-timeout');
-      return;
-    }
     this.write(CONTROL_CHANNEL, new Uint8Array([Control.ping]));
+    // Check after the poll phase: if our own event loop was stalled, frames that arrived meanwhile
+    // are read first, so a busy node does not mistake a healthy peer for a dead one.
+    setImmediate(() => {
+      if (!this.closed && Date.now() - this.#lastReceivedAt > this.#options.idleTimeoutMs) this.close('idle-timeout');
+    });
   }
 
   #finish(reason: string): void {

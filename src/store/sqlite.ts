@@ -23,6 +23,8 @@ export interface BlockCommitInput {
   commit: Commit;
   writes: Map<string, string | null>;
   ltHash: Uint8Array;
+  /** Extra node metadata committed with the block (e.g. the next validator set). */
+  meta?: Array<[string, string]>;
 }
 
 const SCHEMA = `
@@ -125,6 +127,7 @@ export class Storage implements StateReader {
         else this.stmts.putState.run(key, value);
       }
       this.stmts.putMeta.run('ltHash', Buffer.from(input.ltHash));
+      for (const [k, v] of input.meta ?? []) this.stmts.putMeta.run(k, v);
     });
     tx();
   }

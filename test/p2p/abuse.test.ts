@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Channel } from '../../src/p2p/channels.js';
 import type { HandshakeFailureInfo } from '../../src/p2p/node.js';
-import { bytes, connectRaw, handshakeAsPeer, Harness, nodeId, peerAddress, signer, text, waitFor, writeSealed } from './helpers.js';
+import { bytes, connectRaw, handshakeAsPeer, Harness, settles, nodeId, peerAddress, signer, text, waitFor, writeSealed } from './helpers.js';
 
 const h = new Harness();
 afterEach(() => h.cleanup());
@@ -40,7 +40,7 @@ describe('p2p bad input on the wire', () => {
     const prefix = Buffer.alloc(4);
     prefix.writeUInt32BE(1 << 20);
     evil.socket.write(prefix);
-    await evil.closed;
+    await settles(evil.closed, 'the node closes the connection');
 
     expect(t.bans).toEqual([`${nodeId(evilKey)}|oversize-frame`]);
     expect(t.node.isBanned(nodeId(evilKey))).toBe(true);
@@ -56,7 +56,7 @@ describe('p2p bad input on the wire', () => {
     sockets[0]!.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'); // "GET " read as a length: far too big
     sockets[1]!.write(Buffer.concat([Buffer.from([0xff, 0xff, 0xff, 0xff]), randomBytes(64)]));
     sockets[2]!.write(Buffer.from([0, 0, 0, 3, 1, 2, 3])); // fits a frame but is no hello
-    await Promise.all(closed);
+    await settles(Promise.all(closed), 'garbage connections closed');
     await waitFor(() => t.failures.length === 3, 'three failed handshakes');
 
     expect(t.failures.map((f) => f.reason).sort()).toEqual(['bad-hello', 'oversize-frame', 'oversize-frame']);
@@ -70,7 +70,7 @@ describe('p2p bad input on the wire', () => {
     const t = await target();
     const evil = await handshakeAsPeer(h, evilKey, t.node);
     evil.socket.write(Buffer.from([0, 0, 0, 5, 1, 2, 3, 4, 5]));
-    await evil.closed;
+    await settles(evil.closed, 'the node closes the connection');
     expect(t.bans).toEqual([`${nodeId(evilKey)}|malformed-frame`]);
     await assertStillServes(t);
   });
@@ -85,7 +85,7 @@ describe('p2p bad input on the wire', () => {
     frame.writeUInt32BE(body.length);
     body.copy(frame, 4);
     evil.socket.write(frame);
-    await evil.closed;
+    await settles(evil.closed, 'the node closes the connection');
     expect(disconnects).toEqual(['decrypt-failed']);
     expect(t.received).toEqual([]);
     await assertStillServes(t);
@@ -95,7 +95,7 @@ describe('p2p bad input on the wire', () => {
     const t = await target({ banOnDecryptFailure: true });
     const evil = await handshakeAsPeer(h, evilKey, t.node);
     evil.socket.write(Buffer.concat([Buffer.from([0, 0, 0, 40]), randomBytes(40)]));
-    await evil.closed;
+    await settles(evil.closed, 'the node closes the connection');
     expect(t.bans).toEqual([`${nodeId(evilKey)}|decrypt-failed`]);
   });
 
@@ -104,7 +104,7 @@ describe('p2p bad input on the wire', () => {
     const evil = await handshakeAsPeer(h, evilKey, t.node);
     writeSealed(evil, new Uint8Array([Channel.vote, 7]));
     writeSealed(evil, new Uint8Array([99, 1, 2, 3]));
-    await evil.closed;
+    await settles(evil.closed, 'the node closes the connection');
     expect(t.bans).toEqual([`${nodeId(evilKey)}|unknown-channel`]);
     expect(t.received).toHaveLength(1); // the valid vote before it was delivered
 
@@ -112,7 +112,7 @@ describe('p2p bad input on the wire', () => {
     t.node.setAllowedPeers([nodeId(keyA), nodeId(t2Key)]);
     const evil2 = await handshakeAsPeer(h, t2Key, t.node);
     writeSealed(evil2, new Uint8Array([0, 1])); // a second "ack" after the handshake is not allowed
-    await evil2.closed;
+    await settles(evil2.closed, 'the node closes the connection');
     expect(t.bans[1]).toBe(`${nodeId(t2Key)}|bad-control-message`);
   });
 
@@ -120,7 +120,7 @@ describe('p2p bad input on the wire', () => {
     const t = await target({ rateLimit: { messagesPerSec: 1, messagesBurst: 20 } });
     const evil = await handshakeAsPeer(h, evilKey, t.node);
     for (let i = 0; i < 100; i++) writeSealed(evil, new Uint8Array([Channel.tx, i]));
-    await evil.closed;
+    await settles(evil.closed, 'the node closes the connection');
     expect(t.bans).toEqual([`${nodeId(evilKey)}|rate-limit-messages`]);
     // The burst of 20 passes; refilling at 1/s cannot admit the other 80 while they are read.
     expect(t.received.length).toBeGreaterThanOrEqual(20);
@@ -132,7 +132,7 @@ describe('p2p bad input on the wire', () => {
     const evil = await handshakeAsPeer(h, evilKey, t.node);
     const payload = new Uint8Array(1000).fill(7);
     for (let i = 0; i < 20; i++) writeSealed(evil, new Uint8Array([Channel.block, ...payload]));
-    await evil.closed;
+    await settles(evil.closed, 'the node closes the connection');
     expect(t.bans).toEqual([`${nodeId(evilKey)}|rate-limit-bytes`]);
     expect(t.received.length).toBeLessThan(20);
   });

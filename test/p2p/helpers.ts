@@ -63,6 +63,19 @@ export async function waitFor(condition: () => boolean, what: string, deadlineMs
   }
 }
 
+/** Awaits a promise, failing clearly (instead of hanging the suite) if it never settles. */
+export async function settles<T>(promise: Promise<T>, what: string, deadlineMs = 10_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for: ${what}`)), deadlineMs);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function connectRaw(h: Harness, port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = h.socket(connect({ host: '127.0.0.1', port }));

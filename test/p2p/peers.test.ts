@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Channel } from '../../src/p2p/channels.js';
-import { bytes, handshakeAsPeer, Harness, nodeId, peerAddress, signer, text, waitFor } from './helpers.js';
+import { bytes, handshakeAsPeer, Harness, settles, nodeId, peerAddress, signer, text, waitFor } from './helpers.js';
 
 const h = new Harness();
 afterEach(() => h.cleanup());
@@ -105,20 +105,22 @@ describe('p2p peers, queues and reconnects', () => {
   });
 
   it('drops a connection that goes silent (half-open), while pings keep a quiet healthy one alive', async () => {
-    const fast = { pingIntervalMs: 20, idleTimeoutMs: 150 };
+    const fast = { pingIntervalMs: 40, idleTimeoutMs: 500 };
     const a = await h.node(keyA, { allowedPeers: [nodeId(keyB), nodeId(stalledKey)], ...fast });
-    const b = await h.node(keyB, { persistentPeers: [peerAddress(keyA, a)], ...fast });
+    await h.node(keyB, { persistentPeers: [peerAddress(keyA, a)], ...fast });
+    await waitFor(() => a.peers().length === 1, 'b connected');
     const silent = await handshakeAsPeer(h, stalledKey, a); // never sends anything, not even pings
     const reasons: string[] = [];
     a.onPeerDisconnected((id, reason) => reasons.push(`${id === nodeId(stalledKey) ? 'silent' : 'b'}:${reason}`));
     await waitFor(() => reasons.length === 1, 'silent peer dropped');
-    await silent.closed;
+    await settles(silent.closed, 'the node closes the connection');
     expect(reasons).toEqual(['silent:idle-timeout']);
 
     // B sends no messages but its pings count as traffic: wait for many idle periods' worth of them.
     const pingFrameBytes = 4 + 2 + 16;
     const start = a.peers().find((p) => p.id === nodeId(keyB))!.bytesIn;
-    await waitFor(() => (a.peers().find((p) => p.id === nodeId(keyB))?.bytesIn ?? 0) >= start + 40 * pingFrameBytes, 'forty pings from b');
+    // 30 pings at 40 ms span more than twice the idle timeout.
+    await waitFor(() => (a.peers().find((p) => p.id === nodeId(keyB))?.bytesIn ?? 0) >= start + 30 * pingFrameBytes, 'thirty pings from b');
     expect(reasons).toEqual(['silent:idle-timeout']);
     expect(a.peers().map((p) => p.id)).toEqual([nodeId(keyB)]);
   });

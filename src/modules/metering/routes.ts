@@ -78,7 +78,7 @@ export const meteringRoutes = {
     summary: 'Signed interval readings of a meter in slot order, fromSlot ≤ slot < toSlot (index or ISO time)',
     tags: ['metering'],
     params: z.object({ meterId: meterIdSchema }),
-    query: z.object({ fromSlot: slotParam, toSlot: slotParam, limit: z.coerce.number().int().min(1).max(5000).default(1000) }),
+    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, limit: z.coerce.number().int().min(1).max(5000).default(1000) }),
     response: z.object({ meterId: z.string(), readings: z.array(readingSchema) }),
   }),
   listDifferences: defineRoute({
@@ -88,7 +88,7 @@ export const meteringRoutes = {
     summary: "Per-slot differences between the grid operator's official values and the meter's own readings",
     tags: ['metering'],
     params: z.object({ meterId: meterIdSchema }),
-    query: z.object({ fromSlot: slotParam, toSlot: slotParam }),
+    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam }),
     response: z.object({ meterId: z.string(), differences: z.array(differenceSchema), totals: z.object({ importDiffWh: z.number(), exportDiffWh: z.number() }) }),
   }),
 };

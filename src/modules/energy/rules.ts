@@ -1,0 +1,315 @@
+import type { TxContext } from '../../app/module.js';
+import type { KVStore } from '../../app/state.js';
+import { getAccount, hasAnyRole, isActive } from '../registry/state.js';
+import { registerMeterDevice, type ReadingEvent } from '../metering/rules.js';
+import { getMeter, meterIdByAddress } from '../metering/state.js';
+import { LedgerError } from '../../util/errors.js';
+import { isValidTimeZone } from '../../util/localtime.js';
+import { slotOfMs } from '../../util/slots.js';
+import type { AddMeterMsg, CreateCommunityMsg, MutateMsg, ReduceMsg, RemoveMeterMsg, SettleMsg, TraderMsg, TransferMsg } from './messages.js';
+import {
+  addCommunityMeter,
+  communityBalances,
+  getBalance,
+  getCommunity,
+  getTrader,
+  hasAnyBalance,
+  isActiveTrader,
+  labelsKey,
+  labelsFromKey,
+  latestLink,
+  linkAt,
+  listChildren,
+  listCommunityMeters,
+  listLinks,
+  nextCommunityNumber,
+  normalizeLabels,
+  putCommunity,
+  putHistory,
+  putLink,
+  putTrader,
+  requireCommunity,
+  setBalance,
+  type ChangeKind,
+  type Community,
+  type MeterLink,
+} from './state.js';
+
+/**
+ * Books balance changes of one message and records each with the transaction behind it. Only
+ * `production`, `transfer-in`, `reduce-in` and `settle-from-child` add energy a trader can trade;
+ * only consumption and adjustments (mutate, settle) may leave a balance negative.
+ */
+class Booker {
+  private n = 0;
+  constructor(private readonly ctx: TxContext) {}
+
+  book(
+    community: string,
+    trader: string,
+    slot: number,
+    labels: readonly string[],
+    deltaWh: number,
+    kind: ChangeKind,
+    extra: { counterparty?: string; meterId?: string; description?: string } = {},
+  ): number {
+    const { store } = this.ctx;
+    const before = getBalance(store, community, trader, slot, labels);
+    const after = before + deltaWh;
+    if (!Number.isSafeInteger(after)) throw new LedgerError('ENERGY_OVERFLOW', `balance of ${trader} at slot ${slot} would leave the safe integer range`);
+    setBalance(store, community, trader, slot, labels, after);
+    const adjustment = kind === 'mutate' || kind === 'settle-to-parent' || kind === 'settle-from-child';
+    putHistory(
+      store,
+      {
+        community,
+        trader,
+        slot,
+        labels: [...labels],
+        deltaWh,
+        balanceWh: after,
+        kind,
+        ...extra,
+        height: this.ctx.height,
+        txHash: this.ctx.txHash,
+        msgIndex: this.ctx.msgIndex,
+      },
+      this.n++,
+      adjustment,
+    );
+    return after;
+  }
+}
+
+function requireOwner(ctx: TxContext, c: Community): void {
+  if (ctx.sender !== c.owner) throw new LedgerError('ENERGY_NOT_OWNER', `only the owner ${c.owner} of community ${c.id} may do this`, 403);
+}
+
+function requireTrader(store: KVStore, c: string, address: string, code = 'ENERGY_NOT_TRADER'): void {
+  if (!isActiveTrader(store, c, address)) throw new LedgerError(code, `${address} is not a trader of community ${c}`, 403);
+}
+
+function requirePositive(wh: number): void {
+  if (wh <= 0) throw new LedgerError('ENERGY_AMOUNT_NOT_POSITIVE', `amount must be > 0 Wh, got ${wh}`);
+}
+
+function requireHolds(store: KVStore, c: string, trader: string, slot: number, labels: readonly string[], wh: number): void {
+  const held = getBalance(store, c, trader, slot, labels);
+  if (held < wh) {
+    throw new LedgerError('ENERGY_INSUFFICIENT_BALANCE', `${trader} holds ${held} Wh [${labelsKey(labels)}] at slot ${slot} in ${c}; ${wh} Wh needed`);
+  }
+}
+
+function ref(ctx: TxContext) {
+  return { height: ctx.height, txHash: ctx.txHash };
+}
+
+export function createCommunity(ctx: TxContext, msg: CreateCommunityMsg): void {
+  const { store } = ctx;
+  if (!hasAnyRole(store, ctx.sender, ['operator', 'utility'])) {
+    throw new LedgerError('ENERGY_NOT_OPERATOR_OR_UTILITY', 'only an admitted operator or utility may create a community', 403);
+  }
+  if (!isValidTimeZone(msg.timezone)) throw new LedgerError('ENERGY_TIMEZONE_INVALID', `${JSON.stringify(msg.timezone)} is not an IANA time zone (e.g. Europe/Amsterdam)`);
+  if (msg.id !== undefined && getCommunity(store, msg.id)) throw new LedgerError('ENERGY_COMMUNITY_EXISTS', `community ${msg.id} already exists`);
+  if (msg.parent !== undefined) {
+    if (!getCommunity(store, msg.parent)) throw new LedgerError('ENERGY_PARENT_NOT_FOUND', `parent community ${msg.parent} does not exist`, 404);
+    if (!isActiveTrader(store, msg.parent, ctx.sender)) {
+      throw new LedgerError('ENERGY_PARENT_MEMBERSHIP_REQUIRED', `the owner of a member community must be a trader of the parent ${msg.parent} (it represents the community there)`, 403);
+    }
+  }
+  let id = msg.id;
+  while (id === undefined || getCommunity(store, id)) id = `c${nextCommunityNumber(store)}`;
+  const community: Community = { id, name: msg.name, owner: ctx.sender, timezone: msg.timezone, ...(msg.parent !== undefined ? { parent: msg.parent } : {}), createdAt: ref(ctx) };
+  putCommunity(store, community);
+  ctx.emit('energy.community_created', { id, owner: ctx.sender, timezone: msg.timezone, parent: msg.parent ?? '' });
+}
+
+export function addTrader(ctx: TxContext, msg: TraderMsg): void {
+  const { store } = ctx;
+  const c = requireCommunity(store, msg.community);
+  requireOwner(ctx, c);
+  if (!isActive(getAccount(store, msg.address))) throw new LedgerError('ENERGY_ACCOUNT_NOT_ADMITTED', `${msg.address} is not an admitted participant`);
+  if (isActive(getAccount(store, msg.address), 'meter') || meterIdByAddress(store, msg.address) !== undefined) {
+    throw new LedgerError('ENERGY_TRADER_IS_METER', `${msg.address} is a meter key; meter keys are separate from trader keys`);
+  }
+  const existing = getTrader(store, msg.community, msg.address);
+  if (existing?.status === 'active') throw new LedgerError('ENERGY_TRADER_EXISTS', `${msg.address} is already a trader of ${msg.community}`);
+  putTrader(store, { community: msg.community, address: msg.address, status: 'active', addedAt: ref(ctx) });
+  ctx.emit('energy.trader_added', { community: msg.community, address: msg.address });
+}
+
+/** Link periods in force now or later (the past stays as it was). */
+function currentAndFutureLinks(store: KVStore, meterId: string, nowSlot: number): MeterLink[] {
+  const inForce = linkAt(store, meterId, nowSlot);
+  return listLinks(store, meterId).filter((l) => l.fromSlot >= (inForce?.fromSlot ?? 0));
+}
+
+export function removeTrader(ctx: TxContext, msg: TraderMsg): void {
+  const { store } = ctx;
+  const c = requireCommunity(store, msg.community);
+  requireOwner(ctx, c);
+  requireTrader(store, c.id, msg.address);
+  const nowSlot = slotOfMs(ctx.time);
+  for (const meterId of listCommunityMeters(store, c.id)) {
+    if (currentAndFutureLinks(store, meterId, nowSlot).some((l) => l.community === c.id && l.trader === msg.address)) {
+      throw new LedgerError('ENERGY_TRADER_HAS_METERS', `${msg.address} still has meter ${meterId} linked; re-link or remove it first`);
+    }
+  }
+  if (hasAnyBalance(store, c.id, msg.address)) {
+    throw new LedgerError('ENERGY_TRADER_HAS_BALANCE', `${msg.address} has non-zero balances in ${c.id}; settle them first (no silent data loss)`);
+  }
+  for (const child of listChildren(store, c.id)) {
+    if (getCommunity(store, child)?.owner === msg.address) {
+      throw new LedgerError('ENERGY_TRADER_REPRESENTS_CHILD', `${msg.address} represents member community ${child} in ${c.id}`);
+    }
+  }
+  const t = getTrader(store, c.id, msg.address)!;
+  putTrader(store, { ...t, status: 'removed', removedAt: ref(ctx) });
+  ctx.emit('energy.trader_removed', { community: c.id, address: msg.address });
+}
+
+/** The first slot of a new link period: explicit (must be future) or the default. */
+function linkStart(ctx: TxContext, meterId: string, requested: number | undefined, fresh: boolean): number {
+  const nowSlot = slotOfMs(ctx.time);
+  const fromSlot = requested ?? (fresh ? 0 : nowSlot + 1);
+  if (requested !== undefined && requested <= nowSlot) {
+    throw new LedgerError('ENERGY_LINK_NOT_FUTURE', `a link period must start in a future slot (> ${nowSlot}); got ${requested}`);
+  }
+  const latest = latestLink(ctx.store, meterId);
+  if (latest && fromSlot <= latest.fromSlot) {
+    throw new LedgerError('ENERGY_LINK_NOT_FUTURE', `meter ${meterId} already has a link period from slot ${latest.fromSlot}; a new one must start later`);
+  }
+  return fromSlot;
+}
+
+export function addMeter(ctx: TxContext, msg: AddMeterMsg): void {
+  const { store } = ctx;
+  const c = requireCommunity(store, msg.community);
+  requireOwner(ctx, c);
+  const labels = normalizeLabels(msg.labels);
+  if (msg.kind === 'consumer' && labels.length > 0) throw new LedgerError('ENERGY_CONSUMER_LABELS', 'consumer meters carry no labels (consumption is unlabelled)');
+  requireTrader(store, c.id, msg.trader);
+  let meter = getMeter(store, msg.meterId);
+  if (!meter) {
+    if (msg.address === undefined || msg.maxPowerW === undefined) {
+      throw new LedgerError('ENERGY_METER_DETAILS_REQUIRED', `meter ${msg.meterId} is not registered yet: give its address and maximum power`);
+    }
+    meter = registerMeterDevice(ctx, { meterId: msg.meterId, deviceId: msg.deviceId, address: msg.address, pubKey: msg.pubKey, maxPowerW: msg.maxPowerW });
+  } else {
+    const mismatch =
+      (msg.address !== undefined && msg.address !== meter.address) ||
+      (msg.maxPowerW !== undefined && msg.maxPowerW !== meter.maxPowerW) ||
+      (msg.deviceId !== undefined && msg.deviceId !== meter.deviceId) ||
+      (msg.pubKey !== undefined && msg.pubKey !== meter.pubKey);
+    if (mismatch) throw new LedgerError('ENERGY_METER_MISMATCH', `meter ${msg.meterId} is registered with other device details (address ${meter.address}, ${meter.maxPowerW} W)`);
+  }
+  // A meter key never is a trader: meters need role meter, and add-trader refuses meter accounts.
+  const latest = latestLink(store, msg.meterId);
+  if (latest && latest.trader !== null && latest.community !== c.id) {
+    throw new LedgerError('ENERGY_METER_IN_OTHER_COMMUNITY', `meter ${msg.meterId} is linked in community ${latest.community}; remove it there first`);
+  }
+  const fresh = latest === undefined && meter.readings === 0;
+  const fromSlot = linkStart(ctx, msg.meterId, msg.fromSlot, fresh);
+  putLink(store, { meterId: msg.meterId, community: c.id, kind: msg.kind, trader: msg.trader, labels, fromSlot, height: ctx.height, txHash: ctx.txHash });
+  addCommunityMeter(store, c.id, msg.meterId);
+  ctx.emit('energy.meter_linked', { community: c.id, meterId: msg.meterId, kind: msg.kind, trader: msg.trader, labels: labels.join(','), fromSlot });
+}
+
+export function removeMeter(ctx: TxContext, msg: RemoveMeterMsg): void {
+  const { store } = ctx;
+  const c = requireCommunity(store, msg.community);
+  requireOwner(ctx, c);
+  const latest = latestLink(store, msg.meterId);
+  if (!latest || latest.community !== c.id || latest.trader === null) {
+    throw new LedgerError('ENERGY_METER_NOT_IN_COMMUNITY', `meter ${msg.meterId} is not linked in community ${c.id}`);
+  }
+  const fromSlot = linkStart(ctx, msg.meterId, msg.fromSlot, false);
+  putLink(store, { ...latest, trader: null, labels: [], fromSlot, height: ctx.height, txHash: ctx.txHash });
+  ctx.emit('energy.meter_unlinked', { community: c.id, meterId: msg.meterId, fromSlot });
+}
+
+/** metering → energy: export credits the linked trader with the meter's labels, import debits it unlabelled. */
+export function applyReading(ctx: TxContext, event: ReadingEvent): void {
+  const { reading } = event;
+  const link = linkAt(ctx.store, reading.meterId, reading.slot);
+  const linked = link !== undefined && link.trader !== null ? link : undefined;
+  if (event.community !== undefined && linked?.community !== event.community) {
+    throw new LedgerError('ENERGY_METER_NOT_IN_COMMUNITY', `meter ${reading.meterId} is not linked in community ${event.community} at slot ${reading.slot}`);
+  }
+  if (!linked) return;
+  const booker = new Booker(ctx);
+  if (reading.exportWh > 0) booker.book(linked.community, linked.trader!, reading.slot, linked.labels, reading.exportWh, 'production', { meterId: reading.meterId });
+  if (reading.importWh > 0) booker.book(linked.community, linked.trader!, reading.slot, [], -reading.importWh, 'consumption', { meterId: reading.meterId });
+}
+
+export function transfer(ctx: TxContext, msg: TransferMsg): void {
+  const { store } = ctx;
+  const c = requireCommunity(store, msg.community);
+  requireTrader(store, c.id, ctx.sender);
+  requireTrader(store, c.id, msg.to, 'ENERGY_RECIPIENT_NOT_TRADER');
+  if (msg.to === ctx.sender) throw new LedgerError('ENERGY_TRANSFER_TO_SELF', 'a trader cannot transfer to itself');
+  requirePositive(msg.wh);
+  const labels = normalizeLabels(msg.labels);
+  requireHolds(store, c.id, ctx.sender, msg.slot, labels, msg.wh);
+  const booker = new Booker(ctx);
+  booker.book(c.id, ctx.sender, msg.slot, labels, -msg.wh, 'transfer-out', { counterparty: msg.to });
+  booker.book(c.id, msg.to, msg.slot, labels, msg.wh, 'transfer-in', { counterparty: ctx.sender });
+  ctx.emit('energy.transfer', { community: c.id, from: ctx.sender, to: msg.to, slot: msg.slot, labels: labels.join(','), wh: msg.wh });
+}
+
+export function reduce(ctx: TxContext, msg: ReduceMsg): void {
+  const { store } = ctx;
+  const c = requireCommunity(store, msg.community);
+  requireTrader(store, c.id, ctx.sender);
+  requirePositive(msg.wh);
+  const labels = normalizeLabels(msg.labels);
+  const remove = normalizeLabels(msg.remove);
+  if (remove.length === 0) throw new LedgerError('ENERGY_REDUCE_EMPTY', 'name at least one label to remove');
+  const missing = remove.filter((l) => !labels.includes(l));
+  if (missing.length > 0) throw new LedgerError('ENERGY_REDUCE_NOT_SUBSET', `labels ${missing.join(',')} are not in [${labelsKey(labels)}]; labels can only be removed, never added`);
+  requireHolds(store, c.id, ctx.sender, msg.slot, labels, msg.wh);
+  const kept = labels.filter((l) => !remove.includes(l));
+  const booker = new Booker(ctx);
+  booker.book(c.id, ctx.sender, msg.slot, labels, -msg.wh, 'reduce-out');
+  booker.book(c.id, ctx.sender, msg.slot, kept, msg.wh, 'reduce-in');
+  ctx.emit('energy.reduce', { community: c.id, trader: ctx.sender, slot: msg.slot, from: labels.join(','), to: kept.join(','), wh: msg.wh });
+}
+
+export function mutate(ctx: TxContext, msg: MutateMsg): void {
+  const { store } = ctx;
+  const c = requireCommunity(store, msg.community);
+  requireOwner(ctx, c);
+  if (msg.trader !== c.owner) requireTrader(store, c.id, msg.trader);
+  if (msg.wh === 0) throw new LedgerError('ENERGY_AMOUNT_ZERO', 'a mutation must change the balance (wh ≠ 0)');
+  const description = msg.description.trim();
+  if (description.length === 0) throw new LedgerError('ENERGY_DESCRIPTION_REQUIRED', 'a mutation needs a description (e.g. "supplied by external party")');
+  const labels = normalizeLabels(msg.labels);
+  new Booker(ctx).book(c.id, msg.trader, msg.slot, labels, msg.wh, 'mutate', { description });
+  ctx.emit('energy.mutate', { community: c.id, trader: msg.trader, slot: msg.slot, labels: labels.join(','), wh: msg.wh });
+}
+
+/**
+ * Moves a member community's net position per label set for a slot into the parent, where its owner
+ * trades for it, and books the opposite adjustment to the owner in the child, so the child nets to zero.
+ */
+export function settleToParent(ctx: TxContext, msg: SettleMsg): void {
+  const { store } = ctx;
+  const c = requireCommunity(store, msg.community);
+  requireOwner(ctx, c);
+  if (c.parent === undefined) throw new LedgerError('ENERGY_NO_PARENT', `community ${c.id} is not a member of a parent community`);
+  // The owner is a trader of the parent: required at creation, and remove-trader refuses to remove a representative.
+  const net = new Map<string, number>();
+  for (const row of communityBalances(store, c.id, msg.slot, msg.slot + 1)) {
+    const lk = labelsKey(row.labels);
+    net.set(lk, (net.get(lk) ?? 0) + row.wh);
+  }
+  const moves = [...net.entries()].filter(([, wh]) => wh !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (moves.length === 0) throw new LedgerError('ENERGY_NOTHING_TO_SETTLE', `community ${c.id} has a zero net position at slot ${msg.slot}`);
+  const booker = new Booker(ctx);
+  for (const [lk, wh] of moves) {
+    const labels = labelsFromKey(lk);
+    booker.book(c.id, c.owner, msg.slot, labels, -wh, 'settle-to-parent', { counterparty: c.parent, description: `net position moved to parent ${c.parent}` });
+    booker.book(c.parent, c.owner, msg.slot, labels, wh, 'settle-from-child', { counterparty: c.id, description: `net position of member community ${c.id}` });
+    ctx.emit('energy.settle_to_parent', { community: c.id, parent: c.parent, slot: msg.slot, labels: labels.join(','), wh });
+  }
+}

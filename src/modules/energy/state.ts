@@ -1,0 +1,242 @@
+import type { KVStore } from '../../app/state.js';
+import { padKey } from '../../app/state.js';
+import { LedgerError } from '../../util/errors.js';
+
+/**
+ * Energy state layout (all keys under "energy/"; slots and heights zero-padded to 16 digits):
+ *   energy/seq/community                                   → last automatic community number
+ *   energy/community/<c>                                   → Community
+ *   energy/child/<parent>/<c>                              → c (children of a community)
+ *   energy/trader/<c>/<address>                            → Trader (active or removed; never deleted)
+ *   energy/cmeter/<c>/<meterId>                            → meterId (meters ever linked in c)
+ *   energy/link/<meterId>/<fromSlot>                       → MeterLink (link periods; trader null = unlinked)
+ *   energy/bal/<c>/<trader>/<slot>/<labels>                → Wh, non-zero only (zero deletes the key)
+ *   energy/slot/<c>/<slot>/<trader>/<labels>               → the same Wh, indexed by slot
+ *   energy/hist/<c>/<trader>/<height>/<txHash>/<msg>/<n>   → HistoryEntry (every balance change)
+ *   energy/adj/<c>/<height>/<txHash>/<msg>/<n>             → HistoryEntry of mutate and settle adjustments
+ * <labels> is the sorted, comma-joined label set, or "-" for the empty set.
+ */
+
+export interface TxRef {
+  height: number;
+  txHash: string;
+}
+
+export interface Community {
+  id: string;
+  name: string;
+  owner: string;
+  timezone: string;
+  parent?: string;
+  createdAt: TxRef;
+}
+
+export interface Trader {
+  community: string;
+  address: string;
+  status: 'active' | 'removed';
+  addedAt: TxRef;
+  removedAt?: TxRef;
+}
+
+export type MeterKind = 'producer' | 'consumer';
+
+export interface MeterLink {
+  meterId: string;
+  community: string;
+  kind: MeterKind;
+  /** null: the meter is unlinked from this slot on */
+  trader: string | null;
+  labels: string[];
+  fromSlot: number;
+  height: number;
+  txHash: string;
+}
+
+export type ChangeKind =
+  | 'production'
+  | 'consumption'
+  | 'transfer-in'
+  | 'transfer-out'
+  | 'reduce-out'
+  | 'reduce-in'
+  | 'mutate'
+  | 'settle-to-parent'
+  | 'settle-from-child';
+
+export interface HistoryEntry {
+  community: string;
+  trader: string;
+  slot: number;
+  labels: string[];
+  deltaWh: number;
+  /** balance of (trader, slot, labels) after the change */
+  balanceWh: number;
+  kind: ChangeKind;
+  counterparty?: string;
+  meterId?: string;
+  description?: string;
+  height: number;
+  txHash: string;
+  msgIndex: number;
+}
+
+export interface BalanceRow {
+  trader: string;
+  slot: number;
+  labels: string[];
+  wh: number;
+}
+
+const SEQ = 'energy/seq/community';
+const COMMUNITY = 'energy/community/';
+const CHILD = 'energy/child/';
+const TRADER = 'energy/trader/';
+const CMETER = 'energy/cmeter/';
+const LINK = 'energy/link/';
+const BAL = 'energy/bal/';
+const SLOT = 'energy/slot/';
+const HIST = 'energy/hist/';
+const ADJ = 'energy/adj/';
+
+export function labelsKey(labels: readonly string[]): string {
+  return labels.length === 0 ? '-' : [...labels].sort().join(',');
+}
+
+export function labelsFromKey(key: string): string[] {
+  return key === '-' ? [] : key.split(',');
+}
+
+/** Sorted, de-duplicated label set. */
+export function normalizeLabels(labels: readonly string[] | undefined): string[] {
+  return [...new Set(labels ?? [])].sort();
+}
+
+export function nextCommunityNumber(store: KVStore): number {
+  const n = (store.get<number>(SEQ) ?? 0) + 1;
+  store.set(SEQ, n);
+  return n;
+}
+
+export function getCommunity(store: KVStore, id: string): Community | undefined {
+  return store.get<Community>(COMMUNITY + id);
+}
+
+export function requireCommunity(store: KVStore, id: string): Community {
+  const c = getCommunity(store, id);
+  if (!c) throw new LedgerError('ENERGY_COMMUNITY_NOT_FOUND', `community ${id} does not exist`, 404);
+  return c;
+}
+
+export function putCommunity(store: KVStore, c: Community): void {
+  store.set(COMMUNITY + c.id, c);
+  if (c.parent !== undefined) store.set(`${CHILD}${c.parent}/${c.id}`, c.id);
+}
+
+export function listCommunities(store: KVStore): Community[] {
+  return store.scan<Community>(COMMUNITY).map(([, c]) => c);
+}
+
+export function listChildren(store: KVStore, parent: string): string[] {
+  return store.scan<string>(`${CHILD}${parent}/`).map(([, id]) => id);
+}
+
+export function getTrader(store: KVStore, community: string, address: string): Trader | undefined {
+  return store.get<Trader>(`${TRADER}${community}/${address}`);
+}
+
+export function isActiveTrader(store: KVStore, community: string, address: string): boolean {
+  return getTrader(store, community, address)?.status === 'active';
+}
+
+export function putTrader(store: KVStore, t: Trader): void {
+  store.set(`${TRADER}${t.community}/${t.address}`, t);
+}
+
+export function listTraders(store: KVStore, community: string): Trader[] {
+  return store.scan<Trader>(`${TRADER}${community}/`).map(([, t]) => t);
+}
+
+export function addCommunityMeter(store: KVStore, community: string, meterId: string): void {
+  store.set(`${CMETER}${community}/${meterId}`, meterId);
+}
+
+export function listCommunityMeters(store: KVStore, community: string): string[] {
+  return store.scan<string>(`${CMETER}${community}/`).map(([, id]) => id);
+}
+
+export function putLink(store: KVStore, link: MeterLink): void {
+  store.set(`${LINK}${link.meterId}/${padKey(link.fromSlot)}`, link);
+}
+
+/** All link periods of a meter, oldest first. */
+export function listLinks(store: KVStore, meterId: string): MeterLink[] {
+  return store.scan<MeterLink>(`${LINK}${meterId}/`).map(([, l]) => l);
+}
+
+/** The link period in force at a slot (greatest fromSlot ≤ slot). */
+export function linkAt(store: KVStore, meterId: string, slot: number): MeterLink | undefined {
+  return store.scan<MeterLink>(`${LINK}${meterId}/`, { end: `${LINK}${meterId}/${padKey(slot + 1)}`, reverse: true, limit: 1 })[0]?.[1];
+}
+
+export function latestLink(store: KVStore, meterId: string): MeterLink | undefined {
+  return store.scan<MeterLink>(`${LINK}${meterId}/`, { reverse: true, limit: 1 })[0]?.[1];
+}
+
+function balKey(c: string, trader: string, slot: number, lk: string): string {
+  return `${BAL}${c}/${trader}/${padKey(slot)}/${lk}`;
+}
+function slotKey(c: string, slot: number, trader: string, lk: string): string {
+  return `${SLOT}${c}/${padKey(slot)}/${trader}/${lk}`;
+}
+
+export function getBalance(store: KVStore, c: string, trader: string, slot: number, labels: readonly string[]): number {
+  return store.get<number>(balKey(c, trader, slot, labelsKey(labels))) ?? 0;
+}
+
+export function setBalance(store: KVStore, c: string, trader: string, slot: number, labels: readonly string[], wh: number): void {
+  const lk = labelsKey(labels);
+  if (wh === 0) {
+    store.delete(balKey(c, trader, slot, lk));
+    store.delete(slotKey(c, slot, trader, lk));
+  } else {
+    store.set(balKey(c, trader, slot, lk), wh);
+    store.set(slotKey(c, slot, trader, lk), wh);
+  }
+}
+
+export function hasAnyBalance(store: KVStore, c: string, trader: string): boolean {
+  return store.scan(`${BAL}${c}/${trader}/`, { limit: 1 }).length > 0;
+}
+
+/** Non-zero balances of one trader with fromSlot ≤ slot < toSlot, in slot order. */
+export function traderBalances(store: KVStore, c: string, trader: string, fromSlot: number, toSlot: number, limit?: number): BalanceRow[] {
+  const prefix = `${BAL}${c}/${trader}/`;
+  return store.scan<number>(prefix, { start: `${prefix}${padKey(fromSlot)}`, end: `${prefix}${padKey(toSlot)}`, limit }).map(([k, wh]) => {
+    const [slot, lk] = k.slice(prefix.length).split('/');
+    return { trader, slot: Number(slot), labels: labelsFromKey(lk!), wh };
+  });
+}
+
+/** Non-zero balances of all traders of a community with fromSlot ≤ slot < toSlot, in (slot, trader, labels) order. */
+export function communityBalances(store: KVStore, c: string, fromSlot: number, toSlot: number, limit?: number): BalanceRow[] {
+  const prefix = `${SLOT}${c}/`;
+  return store.scan<number>(prefix, { start: `${prefix}${padKey(fromSlot)}`, end: `${prefix}${padKey(toSlot)}`, limit }).map(([k, wh]) => {
+    const [slot, trader, lk] = k.slice(prefix.length).split('/');
+    return { trader: trader!, slot: Number(slot), labels: labelsFromKey(lk!), wh };
+  });
+}
+
+export function putHistory(store: KVStore, e: HistoryEntry, n: number, adjustment: boolean): void {
+  const tail = `${padKey(e.height)}/${e.txHash}/${padKey(e.msgIndex, 4)}/${padKey(n, 4)}`;
+  store.set(`${HIST}${e.community}/${e.trader}/${tail}`, e);
+  if (adjustment) store.set(`${ADJ}${e.community}/${tail}`, e);
+}
+
+export function listHistory(store: KVStore, c: string, trader: string): HistoryEntry[] {
+  return store.scan<HistoryEntry>(`${HIST}${c}/${trader}/`).map(([, e]) => e);
+}
+
+export function listAdjustments(store: KVStore, c: string): HistoryEntry[] {
+  return store.scan<HistoryEntry>(`${ADJ}${c}/`).map(([, e]) => e);
+}

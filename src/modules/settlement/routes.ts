@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { defineRoute } from '../../api/route.js';
+import { addressSchema } from '../../codec/tx.js';
+import { plantIdSchema } from '../shares/messages.js';
+
+const tariffOut = z.object({ utility: z.string(), fromSlot: z.number(), importMicroEurPerKwh: z.number(), feedInMicroEurPerKwh: z.number(), height: z.number(), txHash: z.string() });
+const recordOut = z.object({
+  hash: z.string(),
+  utility: z.string(),
+  plant: z.string(),
+  customer: z.string(),
+  fromSlot: z.number(),
+  toSlot: z.number(),
+  revision: z.number(),
+  height: z.number(),
+  txHash: z.string(),
+  time: z.number(),
+});
+const totalsOut = { consumedWh: z.number(), allocatedWh: z.number(), coveredWh: z.number(), importedWh: z.number(), fedInWh: z.number() };
+export const statementOut = z.object({
+  kind: z.literal('gridledger/pv-statement'),
+  version: z.literal(1),
+  plant: z.string(),
+  plantName: z.string(),
+  timezone: z.string(),
+  utility: z.string(),
+  customer: z.string(),
+  meter: z.string().nullable(),
+  period: z.object({ fromDay: z.string(), toDay: z.string(), fromSlot: z.number(), toSlot: z.number(), start: z.string(), end: z.string() }),
+  allocation: z.enum(['static', 'dynamic']),
+  source: z.enum(['ledger', 'csv']),
+  slots: z.number(),
+  missing: z.object({ productionSlots: z.number(), consumptionSlots: z.number() }),
+  tariff: z.object({ importMicroEurPerKwh: z.number(), feedInMicroEurPerKwh: z.number() }),
+  energyWh: z.object({ consumed: z.number(), allocated: z.number(), covered: z.number(), imported: z.number(), fedIn: z.number() }),
+  amountMicroEur: z.object({ importCharge: z.number(), feedInCredit: z.number(), total: z.number() }),
+  days: z.array(z.object({ day: z.string(), slots: z.number(), ...totalsOut })),
+  hash: z.string().optional(),
+});
+
+export const settlementRoutes = {
+  tariffs: defineRoute({
+    name: 'utilityTariffs',
+    method: 'GET',
+    path: '/v1/settlement/tariffs/:utility',
+    summary: "A utility's tariff versions (µ€ per kWh for import and feed-in), oldest first",
+    tags: ['settlement'],
+    params: z.object({ utility: addressSchema }),
+    response: z.object({ tariffs: z.array(tariffOut) }),
+  }),
+  statement: defineRoute({
+    name: 'getStatementRecord',
+    method: 'GET',
+    path: '/v1/settlement/statements/:hash',
+    summary: 'A statement hash recorded on the ledger, with the latest revision for its period',
+    tags: ['settlement'],
+    params: z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/) }),
+    response: z.object({ record: recordOut, latest: z.object({ hash: z.string(), revision: z.number() }), superseded: z.boolean() }),
+  }),
+  bill: defineRoute({
+    name: 'billPlant',
+    method: 'GET',
+    path: '/v1/settlement/plants/:plant/bill',
+    summary: 'Statements of a plant for the local days fromDay…toDay computed from ledger data (shares, meter readings, tariffs)',
+    tags: ['settlement'],
+    params: z.object({ plant: plantIdSchema }),
+    query: z.object({
+      fromDay: z.string(),
+      toDay: z.string(),
+      utility: addressSchema.optional(),
+      customer: addressSchema.optional(),
+      dynamic: z.enum(['true', 'false']).default('false'),
+    }),
+    response: z.object({ plant: z.string(), productionWh: z.number(), statements: z.array(statementOut) }),
+  }),
+};

@@ -1,0 +1,180 @@
+import type { Logger } from 'pino';
+import { blockSchema, type Block } from '../codec/block.js';
+import { isWellFormedEvidence, isWellFormedProposal, isWellFormedVote } from '../consensus/index.js';
+import type { Signer } from '../crypto/ed25519.js';
+import { Channel, P2PNode, type ChannelId } from '../p2p/index.js';
+import { BlockSync, statusMessage, syncRequestMessage, syncResponseMessage } from '../sync/blocksync.js';
+import { LedgerError } from '../util/errors.js';
+import type { ConsensusDriver, ConsensusNetwork } from './driver.js';
+import type { NodeConfig } from './home.js';
+import type { GridNode } from './node.js';
+
+/**
+ * Wires the P2P layer to the node: transaction gossip, consensus messages to the driver, block sync.
+ * Every payload is JSON, parsed and shape-checked here; anything malformed penalises the sender.
+ */
+
+const MAX_FRAME_BYTES = 8 * 1024 * 1024;
+
+function encode(value: unknown): Uint8Array {
+  return Buffer.from(JSON.stringify(value), 'utf8');
+}
+
+function decode(payload: Uint8Array): unknown {
+  return JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+}
+
+/** Transaction admission failures that prove the relaying peer broken (honest peers check first). */
+const PEER_FAULT_TX_CODES = new Set(['TX_MALFORMED', 'TX_BAD_SIGNATURE', 'TX_SENDER_KEY_MISMATCH', 'TX_TOO_LARGE', 'TX_WRONG_CHAIN']);
+
+export class NodeNetwork implements ConsensusNetwork {
+  readonly p2p: P2PNode;
+  readonly sync: BlockSync;
+  private statusTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly node: GridNode,
+    private readonly driver: ConsensusDriver,
+    config: NodeConfig,
+    nodeKey: Signer,
+    private readonly logger: Logger,
+  ) {
+    this.p2p = new P2PNode({
+      chainId: node.chainId,
+      nodeKey,
+      host: config.p2p.host,
+      port: config.p2p.port,
+      persistentPeers: config.p2p.persistentPeers,
+      allowedPeers: config.p2p.allowedPeers,
+      maxFrameBytes: MAX_FRAME_BYTES,
+      logger: { debug: (o, m) => logger.debug(o, m), warn: (o, m) => logger.warn(o, m) },
+    });
+    this.sync = new BlockSync(
+      {
+        get height() {
+          return node.height;
+        },
+        latestHash: () => node.storage.getBlock(node.height)?.hash ?? '',
+        getBlock: (h) => node.storage.getBlock(h),
+        applySyncedBlock: (block, commit) => node.applySyncedBlock(block, commit),
+      },
+      {
+        sendStatus: (s) => this.p2p.broadcast(Channel.block, encode(s)),
+        sendRequest: (peer, r) => this.p2p.send(peer, Channel.syncRequest, encode(r)),
+        sendResponse: (peer, blocks) => this.p2p.send(peer, Channel.syncResponse, encode({ blocks })),
+        penalize: (peer, reason) => this.penalize(peer, reason),
+        connectedPeers: () => this.p2p.peers().map((p) => p.id),
+      },
+      {
+        batchSize: 20,
+        maxResponseBytes: MAX_FRAME_BYTES / 2,
+        requestTimeoutMs: 5000,
+        clock: Date.now,
+        onApplied: (n) => {
+          node.metrics.syncBlocks.inc(n);
+          this.driver.afterSync();
+        },
+        onRequestSent: () => node.metrics.syncRequests.inc(),
+      },
+    );
+    this.p2p.onMessage((peer, channel, payload) => this.onMessage(peer, channel, payload));
+    this.p2p.onPeerDisconnected((peer) => this.sync.peerGone(peer));
+    this.p2p.onPeerConnected(() => this.sync.announce());
+    node.on('txAdmitted', (hash: string, origin?: string) => {
+      const entry = node.mempool.get(hash);
+      if (entry) this.p2p.broadcast(Channel.tx, encode(entry.tx), origin);
+    });
+    node.on('block', () => this.sync.announce());
+  }
+
+  async start(): Promise<void> {
+    await this.p2p.start();
+    this.statusTimer = setInterval(() => {
+      this.sync.announce();
+      this.sync.maybeRequest();
+      const m = this.p2p.metrics();
+      this.node.metrics.peers.set(m.peersConnected);
+      this.node.metrics.peerBytes.set({ direction: 'in' }, m.bytesIn);
+      this.node.metrics.peerBytes.set({ direction: 'out' }, m.bytesOut);
+      this.node.metrics.peerPenalties.set(m.penalties);
+    }, 500);
+  }
+
+  async stop(): Promise<void> {
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    await this.p2p.stop();
+  }
+
+  broadcastProposal(proposal: unknown, block: Block): void {
+    this.p2p.broadcast(Channel.proposal, encode({ proposal, block }));
+  }
+  broadcastVote(vote: unknown): void {
+    this.p2p.broadcast(Channel.vote, encode(vote));
+  }
+  broadcastEvidence(evidence: unknown): void {
+    this.p2p.broadcast(Channel.evidence, encode(evidence));
+  }
+  penalize(peerId: string, reason: string): void {
+    this.logger.warn({ peer: peerId, reason }, 'penalising peer');
+    this.p2p.penalize(peerId, reason);
+  }
+  behind(height: number): void {
+    this.sync.hintHeight(undefined, height);
+  }
+
+  private onMessage(peer: string, channel: ChannelId, payload: Uint8Array): void {
+    let value: unknown;
+    try {
+      value = decode(payload);
+    } catch {
+      this.penalize(peer, `channel ${channel}: payload is not JSON`);
+      return;
+    }
+    const now = Date.now();
+    switch (channel) {
+      case Channel.tx:
+        return this.onTx(peer, value);
+      case Channel.proposal: {
+        const v = value as { proposal?: unknown; block?: unknown };
+        const block = blockSchema.safeParse(v?.block);
+        if (!isWellFormedProposal(v?.proposal) || !block.success) return this.penalize(peer, 'malformed proposal');
+        this.driver.onPeerMessage({ type: 'proposal', now, proposal: v.proposal, block: block.data as Block }, peer);
+        return;
+      }
+      case Channel.vote:
+        if (!isWellFormedVote(value)) return this.penalize(peer, 'malformed vote');
+        this.driver.onPeerMessage({ type: 'vote', now, vote: value }, peer);
+        return;
+      case Channel.evidence:
+        if (!isWellFormedEvidence(value)) return this.penalize(peer, 'malformed evidence');
+        this.driver.handle({ type: 'evidence', now, evidence: value }, peer);
+        return;
+      case Channel.block: {
+        const s = statusMessage.safeParse(value);
+        if (!s.success) return this.penalize(peer, 'malformed status');
+        this.sync.onStatus(peer, s.data);
+        return;
+      }
+      case Channel.syncRequest: {
+        const r = syncRequestMessage.safeParse(value);
+        if (!r.success) return this.penalize(peer, 'malformed sync request');
+        this.sync.onRequest(peer, r.data);
+        return;
+      }
+      case Channel.syncResponse: {
+        const r = syncResponseMessage.safeParse(value);
+        if (!r.success) return this.penalize(peer, 'malformed sync response');
+        this.sync.onResponse(peer, r.data.blocks as Array<{ block: Block; commit: never }>);
+        return;
+      }
+    }
+  }
+
+  private onTx(peer: string, value: unknown): void {
+    try {
+      this.node.submitTx(value, peer);
+    } catch (err) {
+      if (err instanceof LedgerError && PEER_FAULT_TX_CODES.has(err.code)) this.penalize(peer, `invalid transaction: ${err.code}`);
+    }
+  }
+}

@@ -1,0 +1,171 @@
+import { z } from 'zod';
+import { blockSchema, commitShape, type Block, type Commit } from '../codec/block.js';
+import { LedgerError } from '../util/errors.js';
+
+/**
+ * Block sync: a node that is behind (new, restarted, partitioned, paused) fetches committed blocks
+ * with their commits in batches from several peers, verifies each commit against the validator set
+ * it knows before applying, and drops (penalises) a peer that serves wrong or unappendable blocks.
+ * Peers announce their height in a small status message; a peer ahead of us for two announcements
+ * in a row (or by more than one height) triggers fetching.
+ */
+
+export const statusMessage = z.object({ height: z.number().int().min(0), hash: z.string().max(64) }).strict();
+export const syncRequestMessage = z.object({ from: z.number().int().min(1), count: z.number().int().min(1).max(100) }).strict();
+export const syncResponseMessage = z.object({ blocks: z.array(z.object({ block: blockSchema, commit: commitShape }).strict()).max(100) }).strict();
+
+export type SyncStatus = z.infer<typeof statusMessage>;
+export type SyncRequest = z.infer<typeof syncRequestMessage>;
+
+export interface SyncTransport {
+  sendStatus(status: SyncStatus): void;
+  sendRequest(peerId: string, request: SyncRequest): void;
+  sendResponse(peerId: string, blocks: Array<{ block: Block; commit: Commit }>): void;
+  penalize(peerId: string, reason: string): void;
+  connectedPeers(): string[];
+}
+
+export interface SyncTarget {
+  readonly height: number;
+  latestHash(): string;
+  getBlock(height: number): { block: Block; commit: Commit } | undefined;
+  /** Throws LedgerError BLOCK_SYNC_* when the block or its commit is wrong. */
+  applySyncedBlock(block: Block, commit: Commit): void;
+}
+
+export interface BlockSyncOptions {
+  batchSize: number;
+  /** Largest response payload we build, in bytes of JSON. */
+  maxResponseBytes: number;
+  requestTimeoutMs: number;
+  clock: () => number;
+  onApplied(count: number): void;
+  onRequestSent?(): void;
+}
+
+interface InFlight {
+  peer: string;
+  from: number;
+  count: number;
+  sentAt: number;
+}
+
+export class BlockSync {
+  private readonly peerHeights = new Map<string, { height: number; aheadCount: number }>();
+  private readonly inFlight = new Map<number, InFlight>();
+  private readonly buffered = new Map<number, { block: Block; commit: Commit; peer: string }>();
+  private nextPeer = 0;
+
+  constructor(
+    private readonly target: SyncTarget,
+    private readonly transport: SyncTransport,
+    private readonly options: BlockSyncOptions,
+  ) {}
+
+  /** Highest height a connected peer has announced. */
+  get bestPeerHeight(): number {
+    let best = 0;
+    for (const { height } of this.peerHeights.values()) best = Math.max(best, height);
+    return best;
+  }
+
+  get syncing(): boolean {
+    return this.inFlight.size > 0;
+  }
+
+  announce(): void {
+    this.transport.sendStatus({ height: this.target.height, hash: this.target.latestHash() });
+  }
+
+  peerGone(peerId: string): void {
+    this.peerHeights.delete(peerId);
+    for (const [from, f] of this.inFlight) if (f.peer === peerId) this.inFlight.delete(from);
+  }
+
+  onStatus(peerId: string, status: SyncStatus): void {
+    const prev = this.peerHeights.get(peerId);
+    const ahead = status.height > this.target.height;
+    this.peerHeights.set(peerId, { height: status.height, aheadCount: ahead ? (prev?.aheadCount ?? 0) + 1 : 0 });
+    this.maybeRequest();
+  }
+
+  /** A consensus message showed a peer at a height we have not reached. */
+  hintHeight(peerId: string | undefined, height: number): void {
+    if (peerId) {
+      const prev = this.peerHeights.get(peerId);
+      this.peerHeights.set(peerId, { height: Math.max(prev?.height ?? 0, height - 1), aheadCount: 2 });
+    }
+    this.maybeRequest();
+  }
+
+  onRequest(peerId: string, request: SyncRequest): void {
+    const blocks: Array<{ block: Block; commit: Commit }> = [];
+    let bytes = 0;
+    for (let h = request.from; h < request.from + request.count && h <= this.target.height; h++) {
+      const stored = this.target.getBlock(h);
+      if (!stored) break;
+      const size = JSON.stringify(stored).length;
+      if (blocks.length > 0 && bytes + size > this.options.maxResponseBytes) break;
+      blocks.push({ block: stored.block, commit: stored.commit });
+      bytes += size;
+    }
+    this.transport.sendResponse(peerId, blocks);
+  }
+
+  onResponse(peerId: string, blocks: Array<{ block: Block; commit: Commit }>): void {
+    for (const [from, f] of this.inFlight) if (f.peer === peerId) this.inFlight.delete(from);
+    for (const entry of blocks) {
+      const h = entry.block.header.height;
+      if (h > this.target.height && h <= this.target.height + 1000) this.buffered.set(h, { ...entry, peer: peerId });
+    }
+    this.applyBuffered();
+    this.maybeRequest();
+  }
+
+  /** Applies buffered blocks in height order; a bad one penalises the peer that served it. */
+  private applyBuffered(): void {
+    let applied = 0;
+    for (;;) {
+      const next = this.buffered.get(this.target.height + 1);
+      if (!next) break;
+      this.buffered.delete(this.target.height + 1);
+      try {
+        this.target.applySyncedBlock(next.block, next.commit);
+        applied += 1;
+      } catch (err) {
+        const reason = err instanceof LedgerError ? `${err.code}: ${err.message}` : 'block could not be applied';
+        this.transport.penalize(next.peer, reason);
+        this.peerGone(next.peer);
+        for (const [h, b] of this.buffered) if (b.peer === next.peer) this.buffered.delete(h);
+        break;
+      }
+    }
+    for (const h of this.buffered.keys()) if (h <= this.target.height) this.buffered.delete(h);
+    if (applied > 0) this.options.onApplied(applied);
+  }
+
+  /** Requests missing batches from different peers that have them; re-requests timed-out ones. */
+  maybeRequest(): void {
+    const now = this.options.clock();
+    for (const [from, f] of this.inFlight) if (now - f.sentAt > this.options.requestTimeoutMs) this.inFlight.delete(from);
+    const candidates = [...this.peerHeights.entries()].filter(([, p]) => p.height > this.target.height + 1 || (p.height > this.target.height && p.aheadCount >= 2));
+    if (candidates.length === 0) return;
+    const best = Math.max(...candidates.map(([, p]) => p.height));
+    let from = this.target.height + 1;
+    const maxParallel = Math.min(4, candidates.length * 2);
+    while (from <= best && this.inFlight.size < maxParallel) {
+      if (this.inFlight.has(from) || this.buffered.has(from)) {
+        from += this.options.batchSize;
+        continue;
+      }
+      const withBlock = candidates.filter(([, p]) => p.height >= from);
+      if (withBlock.length === 0) break;
+      const [peer] = withBlock[this.nextPeer++ % withBlock.length]!;
+      const count = Math.min(this.options.batchSize, best - from + 1);
+      this.inFlight.set(from, { peer, from, count, sentAt: now });
+      this.transport.sendRequest(peer, { from, count });
+      this.options.onRequestSent?.();
+      from += this.options.batchSize;
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SLOT_MS } from '../../src/util/slots.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+
+const run = promisify(execFile);
+
+/** The worked example end to end through the CLI against a running node (one process per command, JSON output). */
+describe('CLI: worked example against a running node', () => {
+  let node: TestNode;
+  beforeAll(async () => {
+    node = await startTestNode({ alice: ['trader'], bob: ['trader'], pmeter: ['meter'], cmeter: ['meter'] });
+  });
+  afterAll(async () => {
+    await node?.cleanup();
+  });
+
+  async function cli(...args: string[]): Promise<any> {
+    const { stdout } = await run('node', ['bin/gridledger.mjs', '--home', node.home, '--node', node.url, '-o', 'json', ...args], { cwd: process.cwd() });
+    return JSON.parse(stdout);
+  }
+  const tx = (from: string, ...args: string[]) => cli('--from', from, '--wait', 'tx', ...args);
+
+  it('A +10 000 solar, B −15 000; transfer, reduce and mutate bring B to 0', async () => {
+    const a = node.init.accounts.alice!;
+    const b = node.init.accounts.bob!;
+    // the slot before the current one has ended by block time
+    const slot = String(Math.floor(Date.now() / SLOT_MS) - 1);
+    const created = await tx('admin', 'community', 'create', '--name', 'Worked example', '--timezone', 'Europe/Amsterdam');
+    expect(created.result.code).toBe('OK');
+    const id = created.result.events.find((e: any) => e.type === 'energy.community_created').attributes.id as string;
+    await tx('admin', 'community', 'add-trader', '--community', id, '--address', a);
+    await tx('admin', 'community', 'add-trader', '--community', id, '--address', b);
+    await tx('admin', 'community', 'add-meter', '--community', id, '--meter', 'P1', '--address', node.init.accounts.pmeter!, '--kind', 'producer', '--trader', a, '--labels', 'solar', '--max-power-w', '50000');
+    await tx('admin', 'community', 'add-meter', '--community', id, '--meter', 'C1', '--address', node.init.accounts.cmeter!, '--kind', 'consumer', '--trader', b, '--max-power-w', '80000');
+    // the two meters sign their own readings (in parallel: different keys)
+    await Promise.all([
+      tx('pmeter', 'meter', 'reading', '--community', id, '--slot', slot, '--export-wh', '10000', '--seq', '1'),
+      tx('cmeter', 'meter', 'reading', '--community', id, '--slot', slot, '--import-wh', '15000', '--seq', '1'),
+    ]);
+    const balances = async () => {
+      const v = await cli('query', 'energy', 'balances', '--community', id, '--slot', slot);
+      return Object.fromEntries(v.balances.map((r: any) => [`${r.trader === a ? 'A' : 'B'}:${r.labels.join(',')}`, r.wh]));
+    };
+    expect(await balances()).toEqual({ 'A:solar': 10_000, 'B:': -15_000 });
+
+    await tx('alice', 'energy', 'transfer', '--community', id, '--to', b, '--slot', slot, '--labels', 'solar', '--wh', '10000');
+    expect(await balances()).toEqual({ 'B:solar': 10_000, 'B:': -15_000 });
+
+    await tx('bob', 'energy', 'reduce', '--community', id, '--slot', slot, '--labels', 'solar', '--remove', 'solar', '--wh', '10000');
+    expect(await balances()).toEqual({ 'B:': -5_000 });
+
+    await tx('admin', 'energy', 'mutate', '--community', id, '--trader', b, '--slot', slot, '--wh', '5000', '--description', 'supplied by external party');
+    const final = await cli('query', 'energy', 'balances', '--community', id, '--slot', slot);
+    expect(final.balances).toEqual([]);
+    expect(final.totals.wh).toBe(0);
+
+    // A rejected command exits non-zero with the ledger's code on stderr.
+    const err = await run('node', ['bin/gridledger.mjs', '--home', node.home, '--node', node.url, '-o', 'json', '--from', 'alice', '--wait', 'tx', 'energy', 'transfer', '--community', id, '--to', b, '--slot', slot, '--labels', 'solar', '--wh', '1']).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(1);
+    expect(JSON.parse(err!.stderr).error.code).toBe('ENERGY_INSUFFICIENT_BALANCE');
+  });
+});

@@ -1,0 +1,108 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openKeyring } from '../../src/node/home.js';
+import { dayOfSlot, localDay } from '../../src/util/localtime.js';
+import { slotOfMs } from '../../src/util/slots.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+
+const run = promisify(execFile);
+
+describe('shares and billing through the CLI on a running node (the paper example)', () => {
+  let node: TestNode;
+  let work: string;
+  const addr: Record<string, string> = {};
+
+  async function cli(from: string, args: string[]): Promise<{ code: number; json: any; stderr: string }> {
+    try {
+      const { stdout, stderr } = await run('node', ['bin/gridledger.mjs', '--home', node.home, '--node', node.url, '-o', 'json', '--from', from, ...args], { cwd: process.cwd() });
+      return { code: 0, json: stdout.trim() ? JSON.parse(stdout) : undefined, stderr };
+    } catch (e) {
+      const err = e as { code: number; stdout: string; stderr: string };
+      return { code: err.code, json: err.stdout.trim() ? JSON.parse(err.stdout) : undefined, stderr: err.stderr };
+    }
+  }
+
+  beforeAll(async () => {
+    node = await startTestNode({ alice: ['prosumer'], bob: ['consumer'], carol: ['prosumer'], utility: ['utility'] });
+    const keyring = openKeyring(node.home, 'test');
+    for (const n of ['alice', 'bob', 'carol', 'utility']) addr[n] = keyring.show(n).address;
+    work = mkdtempSync(join(tmpdir(), 'gridledger-bill-'));
+  });
+  afterAll(async () => {
+    await node?.cleanup();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('registers, transfers, rejects, queries, bills, records and verifies', async () => {
+    const u = addr.utility!;
+    const reg = await cli('utility', [
+      '--wait', 'tx', 'plant', 'register', '--plant', 'house-1', '--name', 'Building 1', '--timezone', 'Europe/Vienna', '--production-meter', 'pv-1',
+      '--participant', `${addr.alice}:${u}:200000:m-alice`, '--participant', `${addr.bob}:${u}:200000:m-bob`, '--participant', `${addr.carol}:${u}:600000:m-carol`,
+    ]);
+    expect(reg.stderr).toBe('');
+    expect(reg.json.result.code).toBe('OK');
+
+    const start = slotOfMs(Date.now()) + 8; // two hours ahead: future slots
+    const t1 = await cli('alice', ['--wait', 'tx', 'plant', 'transfer', '--plant', 'house-1', '--to', 'bob', '--ppm', '200000', '--from-slot', String(start), '--to-slot', String(start + 16)]);
+    expect(t1.json.result.code).toBe('OK');
+    const iso = new Date((start + 5) * 900_000).toISOString();
+    const t2 = await cli('bob', ['--wait', 'tx', 'plant', 'transfer', '--plant', 'house-1', '--to', addr.carol!, '--ppm', '400000', '--from-slot', iso, '--to-slot', String(start + 6)]);
+    expect(t2.json.result.code).toBe('OK');
+    const bad = await cli('alice', ['--wait', 'tx', 'plant', 'transfer', '--plant', 'house-1', '--to', 'carol', '--ppm', '1', '--from-slot', String(start + 10), '--to-slot', String(start + 11)]);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stderr).error.code).toBe('SHARES_INSUFFICIENT_PORTION');
+
+    const q = async (who: string) => (await cli('alice', ['query', 'plant', 'participant', '--plant', 'house-1', '--address', who, '--from-slot', String(start - 4), '--to-slot', String(start + 20)])).json.slots.map((s: { ppm: number }) => s.ppm);
+    const [a, b, c] = [await q('alice'), await q(addr.bob!), await q('carol')];
+    for (let i = 0; i < 24; i++) {
+      const slot = start - 4 + i;
+      const inRange = slot >= start && slot < start + 16;
+      expect(a[i]).toBe(inRange ? 0 : 200_000);
+      expect(b[i]).toBe(slot === start + 5 ? 0 : inRange ? 400_000 : 200_000);
+      expect(c[i]).toBe(slot === start + 5 ? 1_000_000 : 600_000);
+      expect(a[i] + b[i] + c[i]).toBe(1_000_000);
+    }
+    const day = dayOfSlot('Europe/Vienna', start);
+    const table = (await cli('alice', ['query', 'plant', 'holdings', '--plant', 'house-1', '--day', day])).json;
+    expect(table.slots).toBe(localDay('Europe/Vienna', day).slots);
+    for (const row of table.rows) expect(row.total).toBe(1_000_000);
+    const history = (await cli('alice', ['query', 'plant', 'transfers', '--plant', 'house-1'])).json.entries;
+    expect(history.map((e: { kind: string }) => e.kind)).toEqual(['transfer', 'transfer', 'register']);
+
+    // Billing dry run from CSV for yesterday (a period that has ended), then record and verify.
+    const yesterday = dayOfSlot('Europe/Vienna', slotOfMs(Date.now()) - 96 - 8);
+    const first = localDay('Europe/Vienna', yesterday).firstSlot;
+    writeFileSync(join(work, 'prod.csv'), `plant,slot,wh\nhouse-1,${first + 48},1001\nhouse-1,${first + 49},3\n`);
+    writeFileSync(join(work, 'cons.csv'), `meter,slot,wh\nm-alice,${first + 48},100\nm-bob,${first + 48},300\n${addr.carol},${first + 49},1\n`);
+    const out = join(work, 'out');
+    const billed = await cli('utility', ['bill', '--from-day', yesterday, '--out', out, '--production-csv', join(work, 'prod.csv'), '--consumption-csv', join(work, 'cons.csv'), '--import-tariff', '250000', '--feed-in-tariff', '80000']);
+    expect(billed.code).toBe(0);
+    expect(billed.json.statements).toHaveLength(3);
+    const carolFile = billed.json.statements.find((s: { customer: string }) => s.customer === addr.carol).json;
+    const carol = JSON.parse(readFileSync(carolFile, 'utf8'));
+    expect(carol.energyWh).toEqual({ consumed: 1, allocated: 603, covered: 1, imported: 0, fedIn: 602 });
+    expect(carol.amountMicroEur).toEqual({ importCharge: 0, feedInCredit: 48_160, total: -48_160 });
+    expect(readFileSync(carolFile.replace(/\.json$/, '.csv'), 'utf8')).toContain('amount_eur,-0.048160');
+
+    const recorded = await cli('utility', ['tx', 'settlement', 'record', join(out, u)]);
+    expect(recorded.code).toBe(0);
+    expect(recorded.json.recorded).toBe(3);
+
+    const ok = await cli('carol', ['verify', 'statement', carolFile]);
+    expect(ok.code).toBe(0);
+    expect(ok.json.ok).toBe(true);
+    expect(ok.json.checks.map((c: { name: string; ok: boolean | null }) => [c.name, c.ok])).toEqual([['hash-field', true], ['recorded', true], ['recomputed', null]]);
+
+    const tampered = join(work, 'tampered.json');
+    writeFileSync(tampered, JSON.stringify({ ...carol, amountMicroEur: { importCharge: 0, feedInCredit: 148_160, total: -148_160 } }, null, 2));
+    const no = await cli('carol', ['verify', 'statement', tampered]);
+    expect(no.code).toBe(1);
+    expect(no.json.ok).toBe(false);
+    expect(JSON.parse(no.stderr).error.code).toBe('STATEMENT_NOT_VERIFIED');
+    expect(no.json.checks.filter((c: { ok: boolean | null }) => c.ok === false).map((c: { name: string }) => c.name)).toEqual(['hash-field', 'recorded']);
+  });
+});
