@@ -88,6 +88,15 @@ export const coreRoutes = {
       messageTypes: z.array(z.string()),
     }),
   }),
+  evidence: defineRoute({
+    name: 'evidence',
+    method: 'GET',
+    path: '/v1/evidence',
+    summary: 'Committed evidence of validator equivocation (two conflicting signed votes), newest first',
+    tags: ['consensus'],
+    query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+    response: z.object({ evidence: z.array(z.object({ height: z.number(), evidence: z.record(z.string(), z.unknown()) })) }),
+  }),
   health: defineRoute({
     name: 'health',
     method: 'GET',

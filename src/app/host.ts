@@ -164,6 +164,7 @@ export class App {
       results.push(this.runTx(tx, hash, index, input, blockState));
     });
     recordEvidence(blockState, input.height, input.evidence);
+    for (const m of this.modules) m.endBlock?.(blockState, { height: input.height, time: input.time });
     const lt = new LtHash(this.ltHash.lanes);
     applyWritesToLtHash(lt, blockState.writes, this.storage);
     const validatorsNow = this.validators();

@@ -50,6 +50,8 @@ export interface AppModule {
   initGenesis?(store: KVStore, genesis: Genesis): void;
   /** Checks before any message of a transaction runs (e.g. the sender is admitted). Throws to reject. */
   authorize?(store: KVStore, sender: string): void;
+  /** Runs after the last transaction of every block (deterministic; must not throw on valid state). */
+  endBlock?(store: KVStore, block: { height: number; time: number }): void;
   routes?: ModuleRoute[];
   /** Adds `tx <module> …` and `query <module> …` subcommands. */
   cli?(commands: { tx: Command; query: Command }, ctx: CliContext): void;

@@ -144,6 +144,15 @@ function addQueryCommands(queryCmd: Command): void {
       print(cmd, out);
     });
   queryCmd
+    .command('evidence')
+    .description('committed evidence of validator equivocation')
+    .option('--limit <n>', 'entries', '100')
+    .action(async (opts: { limit: string }, cmd: Command) => {
+      await query(cmd, coreRoutes.evidence, { query: { limit: Number(opts.limit) } }, (v) =>
+        v.evidence.map((e) => `height ${e.height}  ${JSON.stringify(e.evidence).slice(0, 160)}`).join('\n') || '(none)',
+      );
+    });
+  queryCmd
     .command('tx <hash>')
     .description('status and result of a transaction')
     .option('--wait-commit <seconds>', 'wait up to this long for the commit', '0')

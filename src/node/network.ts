@@ -47,6 +47,9 @@ export class NodeNetwork implements ConsensusNetwork {
       persistentPeers: config.p2p.persistentPeers,
       allowedPeers: config.p2p.allowedPeers,
       maxFrameBytes: MAX_FRAME_BYTES,
+      reconnectMaxMs: 5000,
+      // Transactions travel in batches, so these limits leave ample room for saturation load.
+      rateLimit: { messagesPerSec: 20_000, messagesBurst: 40_000 },
       logger: { debug: (o, m) => logger.debug(o, m), warn: (o, m) => logger.warn(o, m) },
     });
     this.sync = new BlockSync(
@@ -80,11 +83,47 @@ export class NodeNetwork implements ConsensusNetwork {
     this.p2p.onMessage((peer, channel, payload) => this.onMessage(peer, channel, payload));
     this.p2p.onPeerDisconnected((peer) => this.sync.peerGone(peer));
     this.p2p.onPeerConnected(() => this.sync.announce());
-    node.on('txAdmitted', (hash: string, origin?: string) => {
-      const entry = node.mempool.get(hash);
-      if (entry) this.p2p.broadcast(Channel.tx, encode(entry.tx), origin);
-    });
+    node.on('txAdmitted', (hash: string, origin?: string) => this.queueTxGossip(hash, origin));
     node.on('block', () => this.sync.announce());
+  }
+
+  private gossipQueue: Array<{ hash: string; origin?: string }> = [];
+  private gossipTimer: NodeJS.Timeout | undefined;
+
+  /** Admitted transactions are gossiped in batches every 20 ms (one message per batch, not per tx). */
+  private queueTxGossip(hash: string, origin?: string): void {
+    this.gossipQueue.push({ hash, origin });
+    this.gossipTimer ??= setTimeout(() => this.flushTxGossip(), 20);
+  }
+
+  private flushTxGossip(): void {
+    this.gossipTimer = undefined;
+    const queue = this.gossipQueue;
+    this.gossipQueue = [];
+    const byOrigin = new Map<string | undefined, unknown[]>();
+    for (const { hash, origin } of queue) {
+      const entry = this.node.mempool.get(hash);
+      if (!entry) continue;
+      const list = byOrigin.get(origin) ?? [];
+      list.push(entry.tx);
+      byOrigin.set(origin, list);
+    }
+    const budget = Math.floor(this.p2p.maxPayloadBytes / 2);
+    for (const [origin, txs] of byOrigin) {
+      let batch: unknown[] = [];
+      let bytes = 0;
+      for (const tx of txs) {
+        const size = JSON.stringify(tx).length;
+        if (batch.length > 0 && bytes + size > budget) {
+          this.p2p.broadcast(Channel.tx, encode(batch), origin);
+          batch = [];
+          bytes = 0;
+        }
+        batch.push(tx);
+        bytes += size;
+      }
+      if (batch.length > 0) this.p2p.broadcast(Channel.tx, encode(batch), origin);
+    }
   }
 
   async start(): Promise<void> {
@@ -102,6 +141,7 @@ export class NodeNetwork implements ConsensusNetwork {
 
   async stop(): Promise<void> {
     if (this.statusTimer) clearInterval(this.statusTimer);
+    if (this.gossipTimer) clearTimeout(this.gossipTimer);
     await this.p2p.stop();
   }
 
@@ -171,10 +211,13 @@ export class NodeNetwork implements ConsensusNetwork {
   }
 
   private onTx(peer: string, value: unknown): void {
-    try {
-      this.node.submitTx(value, peer);
-    } catch (err) {
-      if (err instanceof LedgerError && PEER_FAULT_TX_CODES.has(err.code)) this.penalize(peer, `invalid transaction: ${err.code}`);
+    if (!Array.isArray(value) || value.length > 100_000) return this.penalize(peer, 'transaction gossip is not a batch');
+    for (const tx of value) {
+      try {
+        this.node.submitTx(tx, peer);
+      } catch (err) {
+        if (err instanceof LedgerError && PEER_FAULT_TX_CODES.has(err.code)) return this.penalize(peer, `invalid transaction: ${err.code}`);
+      }
     }
   }
 }

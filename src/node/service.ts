@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import { buildServer, type BoundRoute } from '../api/server.js';
 import { coreRoutes } from '../api/routes.js';
 import { txHash } from '../codec/tx.js';
+import { EVIDENCE_PREFIX } from '../app/host.js';
 import type { TxResult } from '../codec/block.js';
 import { LedgerError } from '../util/errors.js';
 import { ensureDirs, loadConfig, loadGenesis, openKeyring, paths } from './home.js';
@@ -121,6 +122,12 @@ function coreHandlers(node: GridNode, live: LiveParts): BoundRoute[] {
         peers: (live.network?.p2p.peers() ?? []).map((p) => ({ id: p.id, address: p.address, direction: p.direction, connectedSince: p.connectedSince })),
         sync: live.network ? { bestPeerHeight: live.network.sync.bestPeerHeight, syncing: live.network.sync.syncing } : null,
         messageTypes: node.app.messageTypes(),
+      }),
+    },
+    {
+      route: coreRoutes.evidence,
+      handler: ({ query }) => ({
+        evidence: node.app.committed().scan<{ height: number; evidence: Record<string, unknown> }>(EVIDENCE_PREFIX, { reverse: true, limit: query.limit }).map(([, e]) => e),
       }),
     },
     { route: coreRoutes.health, handler: () => ({ ok: true, height: node.height }) },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SLOT_MS } from '../../src/util/slots.js';
 import { account } from '../helpers/chain.js';
-import { alice, bal, bob, carol, cmeter, energyChain, GENESIS_TIME, m, ok, outsider, owner, pmeter, reading, rejects, S, setupCommunity, utility2, xmeter } from './helpers.js';
+import { alice, bal, bob, carol, energyChain, GENESIS_TIME, m, ok, outsider, owner, pmeter, reading, rejects, S, setupCommunity, utility2, xmeter } from './helpers.js';
 
 const NOW_SLOT = Math.floor(GENESIS_TIME / SLOT_MS);
 

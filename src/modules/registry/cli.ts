@@ -30,6 +30,36 @@ export function registerRegistryCli({ tx, query }: { tx: Command; query: Command
       await ctx.submit(cmd, [{ type: MSG.revoke, value: { address, ...(opts.reason ? { reason: opts.reason } : {}) } }]);
     });
 
+  txReg
+    .command('propose-validator')
+    .description('propose adding, re-weighting (--power N) or removing (--power 0) a validator')
+    .requiredOption('--id <id>', 'proposal id (lowercase, digits, dashes)')
+    .requiredOption('--address <address>', 'validator address')
+    .requiredOption('--pubkey <hex>', 'validator Ed25519 public key (hex)')
+    .requiredOption('--power <n>', 'voting power (0 removes)')
+    .option('--description <text>', 'why')
+    .action(async (opts: { id: string; address: string; pubkey: string; power: string; description?: string }, cmd: Command) => {
+      const action = { kind: 'set-validator', address: opts.address, pubKey: opts.pubkey, power: opts.power };
+      await ctx.submit(cmd, [{ type: MSG.propose, value: { id: opts.id, action, ...(opts.description ? { description: opts.description } : {}) } }]);
+    });
+  txReg
+    .command('propose-operator')
+    .description('propose adding or removing a consortium operator')
+    .requiredOption('--id <id>', 'proposal id')
+    .option('--add <address>', 'operator to add')
+    .option('--remove <address>', 'operator to remove')
+    .action(async (opts: { id: string; add?: string; remove?: string }, cmd: Command) => {
+      if (!opts.add === !opts.remove) throw new LedgerError('CLI_INVALID_OPTION', 'give exactly one of --add or --remove');
+      const action = opts.add ? { kind: 'add-operator', address: opts.add } : { kind: 'remove-operator', address: opts.remove };
+      await ctx.submit(cmd, [{ type: MSG.propose, value: { id: opts.id, action } }]);
+    });
+  txReg
+    .command('approve <id>')
+    .description('approve a governance proposal (executed once the threshold of operators approved)')
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      await ctx.submit(cmd, [{ type: MSG.approve, value: { id } }]);
+    });
+
   const qReg = query.command('registry').description('participants, roles and the admission log');
   qReg
     .command('accounts')
@@ -50,6 +80,14 @@ export function registerRegistryCli({ tx, query }: { tx: Command; query: Command
     .action(async (opts: { address?: string; limit: string }, cmd: Command) => {
       await ctx.query(cmd, registryRoutes.registryLog, { query: { address: opts.address, limit: Number(opts.limit) } }, (v) =>
         v.entries.map((e) => `h${e.height}  ${e.action.padEnd(6)}  ${e.address}  ${e.roles.join(',')}  by ${e.by}  tx ${e.txHash}`).join('\n') || '(none)',
+      );
+    });
+  qReg
+    .command('proposals')
+    .description('governance proposals with approvals and status')
+    .action(async (_o: unknown, cmd: Command) => {
+      await ctx.query(cmd, registryRoutes.listProposals, {}, (v) =>
+        v.proposals.map((p) => `${p.id}  ${p.status.padEnd(8)}  ${String(p.action.kind)}  ${p.approvals.length}/${p.threshold}${p.executedAt ? `  effective at ${p.executedAt.effectiveHeight}` : ''}`).join('\n') || '(none)',
       );
     });
   query

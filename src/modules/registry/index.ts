@@ -7,6 +7,7 @@ import { registryRoutes } from './routes.js';
 import { admit, authorizeSender, revoke } from './rules.js';
 import { getAccount, listAccounts, listValidators, putAccount, putValidator, readLog, ROLES, type Role } from './state.js';
 import { registerRegistryCli } from './cli.js';
+import { applyDueValidatorChanges, approve, approveMsg, getProposal, listProposals, propose, proposeMsg, setParams } from './governance.js';
 
 function initGenesis(store: KVStore, genesis: Genesis): void {
   const at = { height: 0, txHash: 'genesis' };
@@ -25,6 +26,10 @@ function initGenesis(store: KVStore, genesis: Genesis): void {
     putAccount(store, { address, roles: [...set].sort(), status: 'admitted', admittedAt: at, admittedBy: 'genesis' });
   }
   for (const v of genesis.validators) putValidator(store, v);
+  const params = (genesis.modules.registry ?? {}) as { governanceThreshold?: unknown };
+  const t = params.governanceThreshold ?? 0;
+  if (!Number.isSafeInteger(t) || (t as number) < 0) throw new LedgerError('GENESIS_INVALID', 'registry.governanceThreshold must be a whole number ≥ 0');
+  setParams(store, { governanceThreshold: t as number });
 }
 
 export const registryModule: AppModule = {
@@ -32,7 +37,10 @@ export const registryModule: AppModule = {
   messages: {
     [MSG.admit]: { schema: admitMsg, execute: admit },
     [MSG.revoke]: { schema: revokeMsg, execute: revoke },
+    [MSG.propose]: { schema: proposeMsg, execute: propose },
+    [MSG.approve]: { schema: approveMsg, execute: approve },
   },
+  endBlock: (store, block) => applyDueValidatorChanges(store, block.height),
   initGenesis,
   authorize: authorizeSender,
   routes: [
@@ -60,6 +68,15 @@ export const registryModule: AppModule = {
     },
     { route: registryRoutes.registryLog, handle: (store, { query }) => ({ entries: readLog(store, query) }) },
     { route: registryRoutes.listValidators, handle: (store) => ({ validators: listValidators(store) }) },
+    { route: registryRoutes.listProposals, handle: (store) => ({ proposals: listProposals(store) }) },
+    {
+      route: registryRoutes.getProposal,
+      handle: (store, { params }) => {
+        const p = getProposal(store, params.id);
+        if (!p) throw new LedgerError('GOV_UNKNOWN_PROPOSAL', `no proposal ${params.id}`, 404);
+        return p;
+      },
+    },
   ],
   cli: registerRegistryCli,
 };

@@ -16,4 +16,4 @@ export const revokeMsg = z.object({ address: addressSchema, reason: z.string().m
 export type AdmitMsg = z.infer<typeof admitMsg>;
 export type RevokeMsg = z.infer<typeof revokeMsg>;
 
-export const MSG = { admit: 'registry/admit', revoke: 'registry/revoke' } as const;
+export const MSG = { admit: 'registry/admit', revoke: 'registry/revoke', propose: 'registry/propose', approve: 'registry/approve' } as const;

@@ -16,6 +16,18 @@ const accountSchema = z.object({
 });
 const limit = z.coerce.number().int().min(1).max(500).default(100);
 
+const proposalSchema = z.object({
+  id: z.string(),
+  action: z.record(z.string(), z.unknown()),
+  description: z.string().optional(),
+  proposer: z.string(),
+  approvals: z.array(z.string()),
+  threshold: z.number(),
+  status: z.enum(['open', 'executed']),
+  proposedAt: txRef,
+  executedAt: txRef.extend({ effectiveHeight: z.number() }).optional(),
+});
+
 export const registryRoutes = {
   getAccount: defineRoute({
     name: 'getAccount',
@@ -71,5 +83,22 @@ export const registryRoutes = {
     tags: ['registry'],
     response: z.object({ validators: z.array(z.object({ address: z.string(), pubKey: z.string(), power: z.string(), name: z.string().optional() })) }),
   }),
-};
 
+  listProposals: defineRoute({
+    name: 'listProposals',
+    method: 'GET',
+    path: '/v1/registry/proposals',
+    summary: 'Governance proposals (validator set and operator changes) with their approvals',
+    tags: ['registry'],
+    response: z.object({ proposals: z.array(proposalSchema) }),
+  }),
+  getProposal: defineRoute({
+    name: 'getProposal',
+    method: 'GET',
+    path: '/v1/registry/proposals/:id',
+    summary: 'One governance proposal',
+    tags: ['registry'],
+    params: z.object({ id: z.string().max(64) }),
+    response: proposalSchema,
+  }),
+};

@@ -4,7 +4,7 @@ import { LedgerError } from '../../util/errors.js';
 import { isValidTimeZone, localDay } from '../../util/localtime.js';
 import { slotOfMs } from '../../util/slots.js';
 import { getAccount, hasAnyRole, isActive } from '../registry/state.js';
-import { keysOverlapping, minHolding, participantIn } from './holdings.js';
+import { keyAt, keysOverlapping, participantIn } from './holdings.js';
 import type { ParticipantInput, RegisterPlantMsg, SetKeyMsg, TransferMsg } from './messages.js';
 import {
   appendLog,
@@ -111,14 +111,44 @@ export function setKey(ctx: TxContext, msg: SetKeyMsg): void {
   ctx.emit('shares.key', { plant: plant.id, fromDay: msg.fromDay, fromSlot: day.firstSlot });
 }
 
+/** A participant's level entries over [from, to] with the level in force at `from` (two range scans at most). */
+interface LevelWindow {
+  atFrom: number;
+  atTo: number;
+  inner: Array<[number, number]>;
+  hasTo: boolean;
+}
+
+function levelWindow(store: KVStore, plant: string, address: string, from: number, to: number): LevelWindow {
+  const rows = levelEntries(store, plant, address, from, to + 1);
+  const hasFrom = rows.length > 0 && rows[0]![0] === from;
+  const atFrom = hasFrom ? rows[0]![1] : levelAt(store, plant, address, from);
+  const hasTo = rows.length > 0 && rows[rows.length - 1]![0] === to;
+  const inner = rows.filter(([slot]) => slot > from && slot < to);
+  const atTo = hasTo ? rows[rows.length - 1]![1] : inner.length > 0 ? inner[inner.length - 1]![1] : atFrom;
+  return { atFrom, atTo, inner, hasTo };
+}
+
 /** Adds `delta` to a participant's level over [from, to). */
-function shiftLevel(store: KVStore, plant: string, address: string, from: number, to: number, delta: number): void {
-  const atFrom = levelAt(store, plant, address, from);
-  const atTo = levelAt(store, plant, address, to);
-  const toExists = levelEntries(store, plant, address, to, to + 1).length > 0;
-  for (const [slot, level] of levelEntries(store, plant, address, from + 1, to)) setLevel(store, plant, address, slot, level + delta);
-  setLevel(store, plant, address, from, atFrom + delta);
-  if (!toExists) setLevel(store, plant, address, to, atTo);
+function shiftLevel(store: KVStore, plant: string, address: string, from: number, to: number, delta: number, w: LevelWindow): void {
+  for (const [slot, level] of w.inner) setLevel(store, plant, address, slot, level + delta);
+  setLevel(store, plant, address, from, w.atFrom + delta);
+  if (!w.hasTo) setLevel(store, plant, address, to, w.atTo);
+}
+
+/** The smallest holding over [from, to) given the level window and the plant's key versions. */
+function minHoldingOf(plant: Plant, address: string, from: number, to: number, w: LevelWindow): number {
+  const bounds: Array<[number, number | undefined]> = [[from, w.atFrom], ...w.inner.map(([s, l]): [number, number] => [s, l])];
+  for (const k of plant.keys) if (k.fromSlot > from && k.fromSlot < to) bounds.push([k.fromSlot, undefined]);
+  bounds.sort((a, b) => a[0] - b[0]);
+  let min = Number.MAX_SAFE_INTEGER;
+  let level = w.atFrom;
+  for (const [slot, l] of bounds) {
+    if (l !== undefined) level = l;
+    const held = (participantIn(keyAt(plant, slot), address)?.ppm ?? 0) + level;
+    if (held < min) min = held;
+  }
+  return min;
 }
 
 export function transfer(ctx: TxContext, msg: TransferMsg): void {
@@ -137,12 +167,14 @@ export function transfer(ctx: TxContext, msg: TransferMsg): void {
   for (const { key, from } of keys) {
     if (!participantIn(key, msg.to)) throw err('SHARES_UNKNOWN_PARTICIPANT', `${msg.to} is not a participant of ${plant.id} at slot ${from}`);
   }
-  const held = minHolding(ctx.store, plant, ctx.sender, msg.fromSlot, msg.toSlot);
+  const senderWindow = levelWindow(ctx.store, plant.id, ctx.sender, msg.fromSlot, msg.toSlot);
+  const held = minHoldingOf(plant, ctx.sender, msg.fromSlot, msg.toSlot, senderWindow);
   if (held < msg.ppm) {
     throw err('SHARES_INSUFFICIENT_PORTION', `sender holds as little as ${held} ppm in [${msg.fromSlot}, ${msg.toSlot}); cannot transfer ${msg.ppm}`);
   }
-  shiftLevel(ctx.store, plant.id, ctx.sender, msg.fromSlot, msg.toSlot, -msg.ppm);
-  shiftLevel(ctx.store, plant.id, msg.to, msg.fromSlot, msg.toSlot, msg.ppm);
+  const recipientWindow = levelWindow(ctx.store, plant.id, msg.to, msg.fromSlot, msg.toSlot);
+  shiftLevel(ctx.store, plant.id, ctx.sender, msg.fromSlot, msg.toSlot, -msg.ppm, senderWindow);
+  shiftLevel(ctx.store, plant.id, msg.to, msg.fromSlot, msg.toSlot, msg.ppm, recipientWindow);
   const at = { height: ctx.height, txHash: ctx.txHash };
   appendLog(ctx.store, plant.id, { kind: 'transfer', by: ctx.sender, from: ctx.sender, to: msg.to, ppm: msg.ppm, fromSlot: msg.fromSlot, toSlot: msg.toSlot, ...at, time: ctx.time });
   ctx.emit('shares.transfer', { plant: plant.id, from: ctx.sender, to: msg.to, ppm: msg.ppm, fromSlot: msg.fromSlot, toSlot: msg.toSlot });
