@@ -10,6 +10,7 @@ import { coreRoutes } from '../src/api/routes.js';
 import { signTx, type Msg, type SignedTx } from '../src/codec/tx.js';
 import { openKeyring, paths } from '../src/node/home.js';
 import { initHome } from '../src/node/init.js';
+import { prepareDevnet, startDevnetNode } from '../src/node/devnet.js';
 
 /**
  * The foundation benchmark: a node in a separate process, driven over HTTP with pre-signed
@@ -28,42 +29,60 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export interface BenchNode {
+export interface BenchNetwork {
+  /** Home of the node whose admin key signs the load. */
   home: string;
-  url: string;
-  child: ChildProcess;
+  urls: string[];
   stop(): Promise<void>;
 }
 
-export async function startBenchNode(): Promise<BenchNode> {
-  const home = mkdtempSync(join(tmpdir(), 'gridledger-bench-'));
-  const port = await freePort();
-  initHome(home, { chainId: 'bench-chain', keyringBackend: 'test', apiPort: port });
+function tuneConfig(home: string, blockTimeMs: number): void {
   const config = JSON.parse(readFileSync(paths(home).config, 'utf8'));
   config.logLevel = 'warn';
   config.api.rateLimitPerSecond = 1_000_000;
   config.mempool = { maxTxs: 200_000, maxBytes: 512 * 1024 * 1024, nonceWindow: 100_000 };
+  config.consensus.blockTimeMs = blockTimeMs;
   writeFileSync(paths(home).config, JSON.stringify(config, null, 2));
-  const child = spawn(process.execPath, ['bin/gridledger.mjs', '--home', home, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
+}
+
+async function waitHealthy(url: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
     try {
       await callRoute(url, coreRoutes.health, {});
-      break;
+      return;
     } catch {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  return {
-    home,
-    url,
-    child,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      rmSync(home, { recursive: true, force: true });
-    },
+  throw new Error(`node at ${url} did not become healthy`);
+}
+
+function stopAll(children: ChildProcess[], dir: string): () => Promise<void> {
+  return async () => {
+    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : (c.once('exit', r), c.kill('SIGTERM'))))));
+    rmSync(dir, { recursive: true, force: true });
   };
+}
+
+/** One validator (n = 1) or a devnet of n validators on loopback, each node its own process. */
+export async function startBenchNetwork(validators: number, blockTimeMs = 1000): Promise<BenchNetwork> {
+  const dir = mkdtempSync(join(tmpdir(), 'gridledger-bench-'));
+  if (validators === 1) {
+    const port = await freePort();
+    const home = join(dir, 'node0');
+    initHome(home, { chainId: 'bench-chain', keyringBackend: 'test', apiPort: port });
+    tuneConfig(home, blockTimeMs);
+    const child = spawn(process.execPath, ['bin/gridledger.mjs', '--home', home, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const url = `http://127.0.0.1:${port}`;
+    await waitHealthy(url);
+    return { home, urls: [url], stop: stopAll([child], dir) };
+  }
+  const base = 20000 + (process.pid % 2000) * 10;
+  const manifest = prepareDevnet(dir, validators, base, 'bench-devnet');
+  for (const n of manifest.nodes) tuneConfig(n.home, blockTimeMs);
+  const children = manifest.nodes.map((n) => startDevnetNode(n));
+  for (const n of manifest.nodes) await waitHealthy(n.api);
+  return { home: manifest.nodes[0]!.home, urls: manifest.nodes.map((n) => n.api), stop: stopAll(children, dir) };
 }
 
 function randomAddress(): string {
@@ -202,22 +221,35 @@ export async function measureLatency(url: string, txs: SignedTx[], rate: number,
   return { p50: percentile(lat, 50), p99: percentile(lat, 99), n: lat.length };
 }
 
-export async function benchFoundation(options: { saturationTxs: number; halfLoadSeconds: number }): Promise<LoadResult> {
-  const node = await startBenchNode();
+export async function benchFoundation(options: { validators: number; saturationTxs: number; halfLoadSeconds: number }): Promise<LoadResult & { blocksPerSec: number }> {
+  const net = await startBenchNetwork(options.validators);
+  const url = net.urls[0]!;
   const watcher = new CommitWatcher();
   try {
-    await watcher.start(node.url);
-    const status = await callRoute(node.url, coreRoutes.status, {});
+    await watcher.start(url);
+    const status = await callRoute(url, coreRoutes.status, {});
     const total = options.saturationTxs;
-    const txs = presignAdmissions(node.home, status.chainId, total, 0, 1_000_000);
-    const rate = await measureSaturation(node.url, txs, watcher);
+    const txs = presignAdmissions(net.home, status.chainId, total, 0, 1_000_000);
+    const h0 = (await callRoute(url, coreRoutes.status, {})).height;
+    const t0 = performance.now();
+    const rate = await measureSaturation(url, txs, watcher);
+    const blocks = (await callRoute(url, coreRoutes.status, {})).height - h0;
+    const blocksPerSec = blocks / ((performance.now() - t0) / 1000);
     const halfRate = Math.max(1, Math.floor(rate / 2));
     const halfCount = Math.max(1, halfRate * options.halfLoadSeconds);
-    const txs2 = presignAdmissions(node.home, status.chainId, halfCount, total, 1_000_000);
-    const lat = await measureLatency(node.url, txs2, halfRate, watcher);
-    return { committedTxPerSec: Math.round(rate), saturationTxs: total, halfLoadRate: halfRate, latencyP50Ms: Math.round(lat.p50), latencyP99Ms: Math.round(lat.p99), halfLoadTxs: lat.n };
+    const txs2 = presignAdmissions(net.home, status.chainId, halfCount, total, 1_000_000);
+    const lat = await measureLatency(url, txs2, halfRate, watcher);
+    return {
+      committedTxPerSec: Math.round(rate),
+      saturationTxs: total,
+      halfLoadRate: halfRate,
+      latencyP50Ms: Math.round(lat.p50),
+      latencyP99Ms: Math.round(lat.p99),
+      halfLoadTxs: lat.n,
+      blocksPerSec: Number(blocksPerSec.toFixed(2)),
+    };
   } finally {
     watcher.stop();
-    await node.stop();
+    await net.stop();
   }
 }

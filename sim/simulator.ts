@@ -165,6 +165,7 @@ export class Simulator {
   readonly evidenceDetected: Evidence[] = [];
   readonly messagesSent: Message[] = [];
   delivered = 0;
+  readonly deliveredByKind = new Map<string, number>();
   syncApplied = 0;
   syncRejected: string[] = [];
 
@@ -206,6 +207,11 @@ export class Simulator {
   valsetAt(height: number): ValidatorSet {
     while (this.#valsets.length < height) this.#valsets.push(this.#valsets[this.#valsets.length - 1]!.nextHeight());
     return this.#valsets[height - 1]!;
+  }
+
+  /** The nodes' clock: virtual time offset to the genesis time, so vote timestamps look like Unix ms. */
+  clock(): number {
+    return GENESIS_TIME + this.now;
   }
 
   // ── scheduling ──
@@ -301,7 +307,7 @@ export class Simulator {
   }
 
   #startHeight(node: SimNode, height: number): void {
-    this.#step(node, { type: 'start', now: this.now, context: this.contextFor(height, node.chain) });
+    this.#step(node, { type: 'start', now: this.clock(), context: this.contextFor(height, node.chain) });
   }
 
   crash(node: SimNode): void {
@@ -427,7 +433,7 @@ export class Simulator {
         const epoch = node.epoch;
         this.after(effect.durationMs, () => {
           if (node.epoch !== epoch) return;
-          this.#step(node, { type: 'timeout', now: this.now, height: effect.height, round: effect.round, step: effect.step });
+          this.#step(node, { type: 'timeout', now: this.clock(), height: effect.height, round: effect.round, step: effect.step });
         });
         return;
       }
@@ -527,15 +533,16 @@ export class Simulator {
   deliver(to: SimNode, msg: Message, from?: SimNode): void {
     if (!to.alive) return;
     this.delivered++;
+    this.deliveredByKind.set(msg.kind, (this.deliveredByKind.get(msg.kind) ?? 0) + 1);
     switch (msg.kind) {
       case 'proposal':
-        return this.#step(to, { type: 'proposal', now: this.now, proposal: msg.proposal, block: msg.block }, from);
+        return this.#step(to, { type: 'proposal', now: this.clock(), proposal: msg.proposal, block: msg.block }, from);
       case 'vote':
-        return this.#step(to, { type: 'vote', now: this.now, vote: msg.vote }, from);
+        return this.#step(to, { type: 'vote', now: this.clock(), vote: msg.vote }, from);
       case 'evidence':
-        return this.#step(to, { type: 'evidence', now: this.now, evidence: msg.evidence }, from);
+        return this.#step(to, { type: 'evidence', now: this.clock(), evidence: msg.evidence }, from);
       case 'certificate':
-        return this.#step(to, { type: 'commitCertificate', now: this.now, block: msg.block, commit: msg.commit }, from);
+        return this.#step(to, { type: 'commitCertificate', now: this.clock(), block: msg.block, commit: msg.commit }, from);
       case 'syncRequest':
         if (from) this.#send(to, from, { kind: 'syncResponse', entries: to.chain.slice(msg.fromHeight - 1, msg.fromHeight - 1 + 50).map((s) => ({ block: s.block, commit: s.commit })) });
         return;

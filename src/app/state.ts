@@ -52,7 +52,43 @@ function inRange(key: string, prefix: string, options: ScanOptions): boolean {
  */
 export class Overlay implements StateReader, KVStore {
   readonly writes = new Map<string, string | null>();
+  /** Written keys in sorted order, kept up to date on insert, so a range scan is a binary search. */
+  private readonly sortedKeys: string[] = [];
   constructor(private readonly parent: StateReader) {}
+
+  private noteKey(key: string): void {
+    if (this.writes.has(key)) return;
+    const keys = this.sortedKeys;
+    let lo = 0;
+    let hi = keys.length;
+    if (hi > 0 && keys[hi - 1]! < key) lo = hi;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[mid]! < key) lo = mid + 1;
+      else hi = mid;
+    }
+    keys.splice(lo, 0, key);
+  }
+
+  /** Local writes whose keys fall in the scan range, in key order. */
+  private localRange(prefix: string, options: ScanOptions): Array<[string, string | null]> {
+    const keys = this.sortedKeys;
+    const lower = options.start !== undefined && options.start > prefix ? options.start : prefix;
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[mid]! < lower) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: Array<[string, string | null]> = [];
+    for (let i = lo; i < keys.length; i++) {
+      const k = keys[i]!;
+      if (!k.startsWith(prefix) || (options.end !== undefined && k >= options.end)) break;
+      out.push([k, this.writes.get(k)!]);
+    }
+    return out;
+  }
 
   getRaw(key: string): string | undefined {
     const w = this.writes.get(key);
@@ -61,8 +97,7 @@ export class Overlay implements StateReader, KVStore {
   }
 
   scanRaw(prefix: string, options: ScanOptions = {}): Array<[string, string]> {
-    const local: Array<[string, string | null]> = [];
-    for (const [k, v] of this.writes) if (inRange(k, prefix, options)) local.push([k, v]);
+    const local = this.localRange(prefix, options);
     if (local.length === 0) return this.parent.scanRaw(prefix, options);
     // Deleted keys may hide parent rows, so read the parent range without the limit and merge.
     const merged = new Map<string, string | null>(this.parent.scanRaw(prefix, { ...options, limit: undefined }));
@@ -81,9 +116,11 @@ export class Overlay implements StateReader, KVStore {
     return this.getRaw(key) !== undefined;
   }
   set(key: string, value: unknown): void {
+    this.noteKey(key);
     this.writes.set(key, canonicalJson(value));
   }
   delete(key: string): void {
+    this.noteKey(key);
     this.writes.set(key, null);
   }
   scan<T>(prefix: string, options?: ScanOptions): Array<[string, T]> {
@@ -92,7 +129,13 @@ export class Overlay implements StateReader, KVStore {
 
   /** Moves this overlay's writes into its parent overlay. */
   mergeInto(target: Overlay): void {
-    for (const [k, v] of this.writes) target.writes.set(k, v);
+    for (const [k, v] of this.writes) target.setRaw(k, v);
+  }
+
+  /** Sets an already-encoded value (or null for a deletion). */
+  setRaw(key: string, value: string | null): void {
+    this.noteKey(key);
+    this.writes.set(key, value);
   }
 }
 

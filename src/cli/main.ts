@@ -193,8 +193,18 @@ function reportError(err: unknown, json: boolean): void {
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   program.exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const json = argv.includes('-o') ? argv[argv.indexOf('-o') + 1] === 'json' : argv.includes('--output=json') || (argv.includes('--output') && argv[argv.indexOf('--output') + 1] === 'json');
+  // With -o json, stderr carries exactly one JSON error document: commander's own text (usage error
+  // plus help) is suppressed and reported as CLI_USAGE below.
+  const output = { writeErr: (s: string) => (json ? undefined : process.stderr.write(s)) };
+  // Subcommands copied their settings when they were created, so configure every one (otherwise a
+  // usage error in a subcommand exits through process.exit without the JSON error document).
+  const configure = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.configureOutput(output);
+    for (const sub of cmd.commands) configure(sub);
+  };
+  configure(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

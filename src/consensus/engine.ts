@@ -170,7 +170,6 @@ export type RejectReason =
   | 'block-hash-mismatch'
   | 'duplicate'
   | 'conflicting-proposal'
-  | 'conflicting-vote'
   | 'stale-timeout'
   | 'stale-start'
   | 'evidence-out-of-window'
@@ -213,8 +212,17 @@ export interface StepResult<B> {
 
 const NIL = 'nil';
 
+/**
+ * The votes of one round and type. An equivocator's conflicting votes are kept too (a bounded number)
+ * and counted for their own block: it is byzantine power, which the safety argument lets count toward
+ * any quorum, and without it honest nodes that saw different first votes could never see the same
+ * proof-of-lock (CometBFT solves the same problem with peer-claimed majorities).
+ */
 export interface VoteSet {
+  /** First vote of each validator. */
   readonly byValidator: ReadonlyMap<string, Vote>;
+  /** Further votes of equivocating validators, for other blocks. */
+  readonly conflicting: ReadonlyMap<string, readonly Vote[]>;
   /** Power per block hash (NIL for nil votes). */
   readonly powerFor: ReadonlyMap<string, bigint>;
   readonly total: bigint;
@@ -438,7 +446,7 @@ function setHeight<B>(tx: Tx<B>, patch: Partial<HeightState<B>>): void {
   tx.s = { ...tx.s, current: { ...cur(tx), ...patch } };
 }
 
-const EMPTY_VOTES: VoteSet = { byValidator: new Map(), powerFor: new Map(), total: 0n };
+const EMPTY_VOTES: VoteSet = { byValidator: new Map(), conflicting: new Map(), powerFor: new Map(), total: 0n };
 const EMPTY_ROUND: RoundState = { proposal: null, prevotes: EMPTY_VOTES, precommits: EMPTY_VOTES };
 
 function roundState<B>(h: HeightState<B>, round: number): RoundState {
@@ -618,7 +626,24 @@ function withVote(set: VoteSet, vote: Vote, power: bigint): VoteSet {
   const key = vote.blockHash ?? NIL;
   const byValidator = new Map(set.byValidator).set(vote.validator, vote);
   const powerFor = new Map(set.powerFor).set(key, (set.powerFor.get(key) ?? 0n) + power);
-  return { byValidator, powerFor, total: set.total + power };
+  return { byValidator, conflicting: set.conflicting, powerFor, total: set.total + power };
+}
+
+/** Conflicting votes kept per validator, round and type beyond the first (bounds an equivocator's cost). */
+const MAX_CONFLICTING_VOTES = 2;
+
+function withConflictingVote(set: VoteSet, vote: Vote, power: bigint): VoteSet {
+  const kept = set.conflicting.get(vote.validator) ?? [];
+  if (kept.length >= MAX_CONFLICTING_VOTES) return set;
+  const key = vote.blockHash ?? NIL;
+  const conflicting = new Map(set.conflicting).set(vote.validator, [...kept, vote]);
+  const powerFor = new Map(set.powerFor).set(key, (set.powerFor.get(key) ?? 0n) + power);
+  return { byValidator: set.byValidator, conflicting, powerFor, total: set.total };
+}
+
+function votesOf(set: VoteSet, validator: string): Vote[] {
+  const first = set.byValidator.get(validator);
+  return first ? [first, ...(set.conflicting.get(validator) ?? [])] : [];
 }
 
 // ── message intake: shared checks ──
@@ -751,17 +776,20 @@ function onVote<B>(tx: Tx<B>, event: Extract<ConsensusEvent<B>, { type: 'vote' }
   const validator = h.context.validators.get(v.validator);
   if (!validator) return reject('unknown-validator', `${v.validator} is not a validator at height ${v.height}`);
   const rs = roundState(h, v.round);
-  const existing = (v.type === 'prevote' ? rs.prevotes : rs.precommits).byValidator.get(v.validator);
+  const set = v.type === 'prevote' ? rs.prevotes : rs.precommits;
+  const known = votesOf(set, v.validator);
   // An identical copy of a verified vote needs no second verification.
-  if (existing && sameVote(existing, v)) return reject('duplicate', 'vote already known');
+  if (known.some((k) => sameVote(k, v))) return reject('duplicate', 'vote already known');
   if (!voteSignatureValid(v, validator)) return reject('bad-signature', 'vote signature is invalid');
-  if (existing && existing.blockHash === v.blockHash) return reject('duplicate', 'vote for the same block already known');
+  if (known.some((k) => k.blockHash === v.blockHash)) return reject('duplicate', 'vote for the same block already known');
   logInput(tx, event);
-  if (existing) {
-    addEvidence(tx, makeEvidence(existing, v));
-    return reject('conflicting-vote', `${v.validator} voted twice in round ${v.round}`);
+  const first = known[0];
+  if (first) {
+    addEvidence(tx, makeEvidence(first, v));
+    setRound(tx, v.round, v.type === 'prevote' ? { prevotes: withConflictingVote(set, v, validator.power) } : { precommits: withConflictingVote(set, v, validator.power) });
+  } else {
+    addOwnVote(tx, v);
   }
-  addOwnVote(tx, v);
   advance(tx);
   return undefined;
 }
@@ -884,8 +912,9 @@ function tryDecide<B>(tx: Tx<B>): boolean {
 }
 
 function commitFrom<B>(h: HeightState<B>, round: number, blockHash: string): Commit {
-  const signatures = [...roundState(h, round).precommits.byValidator.values()]
-    .filter((v) => v.blockHash === blockHash)
+  const set = roundState(h, round).precommits;
+  const signatures = [...set.byValidator.keys()]
+    .flatMap((validator) => votesOf(set, validator).filter((v) => v.blockHash === blockHash))
     .sort((a, b) => compareStrings(a.validator, b.validator))
     .map((v) => ({ validator: v.validator, timestamp: v.timestamp, signature: v.signature }));
   return { height: h.context.height, round, blockHash, signatures };

@@ -6,7 +6,7 @@ import type { AppModule, Genesis } from '../app/module.js';
 import type { Commit, TxResult } from '../codec/block.js';
 import { blockHash, ZERO_HASH, type Block } from '../codec/block.js';
 import { ValidatorSet, verifyCommit, type Validator } from '../consensus/types.js';
-import { decodeTx, MAX_TX_BYTES, verifyTxSignature, type SignedTx } from '../codec/tx.js';
+import { decodeTx, MAX_TX_BYTES, txHash, verifyTxSignature, type SignedTx } from '../codec/tx.js';
 import { addressFromPublicKey } from '../crypto/address.js';
 import type { Signer } from '../crypto/ed25519.js';
 import { Mempool } from '../mempool/mempool.js';
@@ -105,9 +105,11 @@ export class GridNode extends EventEmitter {
       const tx = decodeTx(input);
       const size = Buffer.byteLength(canonicalJson(tx));
       if (size > MAX_TX_BYTES) throw new LedgerError('TX_TOO_LARGE', `transaction is ${size} bytes; the limit is ${MAX_TX_BYTES}`, 413);
+      // Duplicates (common with gossip) are refused before the expensive signature check.
+      const claimed = txHash(tx.body);
+      if (this.mempool.has(claimed)) throw new LedgerError('TX_DUPLICATE', `transaction ${claimed} is already pending`, 409);
+      if (this.storage.getTx(claimed)) throw new LedgerError('TX_ALREADY_COMMITTED', `transaction ${claimed} is already committed`, 409);
       const hash = verifyTxSignature(tx);
-      if (this.mempool.has(hash)) throw new LedgerError('TX_DUPLICATE', `transaction ${hash} is already pending`, 409);
-      if (this.storage.getTx(hash)) throw new LedgerError('TX_ALREADY_COMMITTED', `transaction ${hash} is already committed`, 409);
       this.app.checkTx(tx, { nonceWindow: this.options.config.mempool.nonceWindow });
       this.mempool.add({ hash, tx, bytes: size });
       this.rememberVerified(hash, tx);
@@ -217,7 +219,7 @@ export class GridNode extends EventEmitter {
   private nextValset(executed: ExecutedBlock): ValidatorSet {
     const current = this.valsetAt(executed.block.header.height);
     const after = new Overlay(this.storage);
-    for (const [k, v] of executed.writes) after.writes.set(k, v);
+    for (const [k, v] of executed.writes) after.setRaw(k, v);
     const wanted = new Map(listValidators(after).map((v) => [v.address, toValidator(v)]));
     const updates: Validator[] = [];
     for (const v of current.validators) if (!wanted.has(v.address)) updates.push({ ...v, power: 0n });

@@ -67,18 +67,22 @@ export class Storage implements StateReader {
     return this.stmts.getState.get(key)?.value;
   }
 
+  private readonly scanStatements = new Map<string, Database.Statement<[string, string, number], { key: string; value: string }>>();
+
   scanRaw(prefix: string, options: ScanOptions = {}): Array<[string, string]> {
     const lower = options.start !== undefined && options.start > prefix ? options.start : prefix;
     const prefixEnd = prefix + '\uffff';
     const upper = options.end !== undefined && options.end < prefixEnd ? options.end : prefixEnd;
     const order = options.reverse ? 'DESC' : 'ASC';
-    const limit = options.limit ?? -1;
-    const rows = this.db
-      .prepare<[string, string, number], { key: string; value: string }>(
-        `SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key ${order} LIMIT ?`,
-      )
-      .all(lower, upper, limit);
-    return rows.filter((r) => r.key.startsWith(prefix)).map((r) => [r.key, r.value]);
+    let stmt = this.scanStatements.get(order);
+    if (!stmt) {
+      stmt = this.db.prepare<[string, string, number], { key: string; value: string }>(`SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key ${order} LIMIT ?`);
+      this.scanStatements.set(order, stmt);
+    }
+    const rows = stmt.all(lower, upper, options.limit ?? -1);
+    const out: Array<[string, string]> = [];
+    for (const r of rows) if (r.key.startsWith(prefix)) out.push([r.key, r.value]);
+    return out;
   }
 
   /** Every state entry in key order (for recomputing the state root from storage). */

@@ -135,10 +135,15 @@ describe('engine: rejections (typed reason, peer fault flag, state unchanged)', 
     expect(dup.rejection).toMatchObject({ reason: 'duplicate', peerFault: false });
     expect(dup.state).toBe(first.state);
     const conflict = t.engine.step(first.state, { type: 'vote', now: 3, vote: vote({ blockHash: HASH_B }) });
-    expect(conflict.rejection).toMatchObject({ reason: 'conflicting-vote', peerFault: false });
+    expect(conflict.rejection).toBeUndefined();
     const ev = conflict.effects.find((e) => e.type === 'evidence');
     expect(ev).toMatchObject({ evidence: { kind: 'duplicate-vote', voteA: { blockHash: HASH_A }, voteB: { blockHash: HASH_B } } });
     expect(conflict.state.evidencePool).toHaveLength(1);
+    // The equivocator's power counts for each block it voted for, but only once in the total.
+    const prevotes = conflict.state.current!.rounds.get(0)!.prevotes;
+    expect([prevotes.powerFor.get(HASH_A), prevotes.powerFor.get(HASH_B), prevotes.total]).toEqual([10n, 10n, 10n]);
+    const again = t.engine.step(conflict.state, { type: 'vote', now: 4, vote: vote({ blockHash: HASH_B, timestamp: 9 }) });
+    expect(again.rejection).toMatchObject({ reason: 'duplicate' });
   });
 });
 
@@ -258,7 +263,7 @@ describe('engine: never signs twice at one height/round/step', () => {
   it('reuses the journaled vote instead of signing a conflicting one', () => {
     const u = setup(1, 0);
     const earlier = signVote(u.self!, { type: 'prevote', height: 1, round: 0, blockHash: HASH_B, timestamp: 1 });
-    const state = restoreSigned(u.engine.initialState<FakeBlock>(), [{ kind: 'vote', vote: earlier }]);
+    const state = restoreSigned(u.engine.initialState(), [{ kind: 'vote', vote: earlier }]);
     // The proposal step (1/0/proposal) is below the journaled prevote, so no proposal is signed;
     // at the propose timeout the engine would prevote nil, but it re-sends the prevote it already signed.
     const r = run(u.engine, state, [
@@ -274,7 +279,7 @@ describe('engine: never signs twice at one height/round/step', () => {
   it('refuses to sign anything at or below the last signed height/round/step', () => {
     const u = setup(1, 0);
     const later = signVote(u.self!, { type: 'precommit', height: 1, round: 2, blockHash: null, timestamp: 1 });
-    const state = restoreSigned(u.engine.initialState<FakeBlock>(), [{ kind: 'vote', vote: later }]);
+    const state = restoreSigned(u.engine.initialState(), [{ kind: 'vote', vote: later }]);
     const r = u.engine.step(state, { type: 'start', now: 5, context: u.context });
     expect(r.effects.filter((e) => e.type === 'broadcastVote' || e.type === 'broadcastProposal')).toEqual([]);
     expect(r.effects.some((e) => e.type === 'commit')).toBe(false);

@@ -21,7 +21,7 @@ function fourValidatorNode(selfIndex: number) {
 }
 
 function walOf(effects: readonly { type: string }[]): WalRecord<FakeBlock>[] {
-  return effects.flatMap((e) => (e.type === 'walWrite' ? [(e as { record: WalRecord<FakeBlock> }).record] : []));
+  return effects.flatMap((e) => (e.type === 'walWrite' ? [(e as unknown as { record: WalRecord<FakeBlock> }).record] : []));
 }
 
 describe('WAL encoding and file', () => {

@@ -90,8 +90,13 @@ describe('HTTP API: bad input', () => {
     record('malformed JSON', 'BODY_MALFORMED_JSON');
   });
 
-  it('a body that is not JSON at all (wrong content type) → 415 UNSUPPORTED_MEDIA_TYPE', async () => {
+  it('a body that is not JSON (text → 400 TX_MALFORMED, other types → 415 UNSUPPORTED_MEDIA_TYPE)', async () => {
     await expectRejected(() => http(`${base}/v1/txs`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' }), {
+      status: 400,
+      code: 'TX_MALFORMED',
+      message: /expected object, received string/,
+    });
+    await expectRejected(() => http(`${base}/v1/txs`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<tx/>' }), {
       status: 415,
       code: 'UNSUPPORTED_MEDIA_TYPE',
       message: /application\/json/,
@@ -115,7 +120,7 @@ describe('HTTP API: bad input', () => {
       [{ ...good, extra: true }, /unrecognized|extra|Unrecognized/i],
       [[good], /expected object/i],
       [null, /expected object/i],
-      ['a string', /expected object/i],
+      [JSON.stringify('a string'), /expected object, received string/i],
     ];
     for (const [body, message] of variants) {
       await expectRejected(() => postJson(base, '/v1/txs', body), { status: 400, code: 'TX_MALFORMED', message });
@@ -335,6 +340,7 @@ describe('HTTP API: documents, metrics, events, waiting', () => {
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
     let buffer = '';
+    let connected = false;
     const events: Array<{ event: string; data: any }> = [];
     const readUntil = async (done: () => boolean) => {
       while (!done()) {
@@ -345,6 +351,7 @@ describe('HTTP API: documents, metrics, events, waiting', () => {
         while ((i = buffer.indexOf('\n\n')) >= 0) {
           const chunk = buffer.slice(0, i);
           buffer = buffer.slice(i + 2);
+          if (chunk.startsWith(': connected at height')) connected = true;
           const event = /^event: (.*)$/m.exec(chunk)?.[1];
           const data = /^data: (.*)$/m.exec(chunk)?.[1];
           if (event && data) events.push({ event, data: JSON.parse(data) });
@@ -352,7 +359,7 @@ describe('HTTP API: documents, metrics, events, waiting', () => {
       }
     };
     try {
-      await readUntil(() => buffer.includes(': connected'));
+      await readUntil(() => connected);
       const tx = await node.signedTx('admin', [admitMsg(account('sse').address)]);
       const { hash } = await node.call(coreRoutes.submitTx, { body: tx });
       await readUntil(() => events.some((e) => e.event === 'tx' && e.data.hash === hash));

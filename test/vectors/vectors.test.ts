@@ -219,7 +219,7 @@ describe('merkle roots', () => {
   /** Reference implementation: domain-separated leaves and nodes, an odd last node is promoted. */
   function reference(leaves: Buffer[]): string {
     if (leaves.length === 0) return leafHash(Buffer.alloc(0)).toString('hex');
-    let level = leaves.map(leafHash);
+    let level: Buffer[] = leaves.map(leafHash);
     while (level.length > 1) {
       const next: Buffer[] = [];
       for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? nodeHash(level[i]!, level[i + 1]!) : level[i]!);
