@@ -1,11 +1,15 @@
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { calibrate } from './calibrate.js';
+import { benchEnergy } from './energy.js';
 import { benchFoundation } from './foundation.js';
+import { benchShares } from './shares.js';
 
 /**
  * `npm run bench [-- --txs N --half-load-seconds S]`: reports figures and their ratio to this
  * machine's Ed25519 verify rate, measured in the same run. Not a test: nothing here passes or fails.
+ * `--only foundation|energy|shares|all` (default all; a comma list works too) selects the parts; `--readings N --transfers N`
+ * size the energy part, whose rates are also given as ratios to the foundation tx/s of the same run.
  */
 const { values } = parseArgs({
   options: {
@@ -13,27 +17,55 @@ const { values } = parseArgs({
     validators: { type: 'string', default: '1' },
     'half-load-seconds': { type: 'string', default: '10' },
     json: { type: 'boolean', default: false },
+    only: { type: 'string', default: 'all' },
+    readings: { type: 'string', default: '10000' },
+    transfers: { type: 'string', default: '5000' },
   },
 });
+const PARTS = ['foundation', 'energy', 'shares', 'all'] as const;
+const only = values.only.split(',');
+if (!only.every((p) => (PARTS as readonly string[]).includes(p))) throw new Error(`--only must be one of ${PARTS.join('|')} (or a comma list), got ${values.only}`);
+const runs = (part: string) => only.includes('all') || only.includes(part);
+/** HanzeNet (SEEDS.md §4): 378 households at one reading per 10 s. */
+const HANZENET_HOUSEHOLDS = 378;
 
 const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
 process.stderr.write('calibrating Ed25519 verify rate…\n');
 const cal = await calibrate();
 process.stderr.write(`  ${cal.verifyPerSecOneCore}/s on one core, ${cal.verifyPerSecAllCores}/s on ${cal.cores} cores\n`);
 const validators = Number(values.validators);
-process.stderr.write(`foundation: registry admissions on ${validators} validator(s)…\n`);
-const f = await benchFoundation({ validators, saturationTxs: Number(values.txs), halfLoadSeconds: Number(values['half-load-seconds']) });
 // Every validator verifies every transaction on this one machine, so the bound is shared.
 const bound = cal.verifyPerSecAllCores / validators;
-const report = {
-  machine,
-  calibration: cal,
-  foundation: {
+const report: Record<string, unknown> = { machine, calibration: cal };
+let foundationTxPerSec: number | undefined;
+if (runs('foundation')) {
+  process.stderr.write(`foundation: registry admissions on ${validators} validator(s)…\n`);
+  const f = await benchFoundation({ validators, saturationTxs: Number(values.txs), halfLoadSeconds: Number(values['half-load-seconds']) });
+  foundationTxPerSec = f.committedTxPerSec;
+  report.foundation = {
     validators,
     ...f,
     boundTxPerSec: Math.round(bound),
     ratioToBound: Number((f.committedTxPerSec / bound).toFixed(3)),
     goal: validators === 1 ? 'committed tx/s >= 0.40 x all-cores verify rate; p99 <= 1500 ms at half load' : 'committed tx/s >= 0.40 x (all-cores verify rate / validators); p50 <= 1000 ms, p99 <= 2000 ms at half load',
-  },
-};
+  };
+}
+if (runs('energy')) {
+  process.stderr.write(`energy: ${values.readings} meter readings, ${values.transfers} transfers on ${validators} validator(s)…\n`);
+  const e = await benchEnergy({ validators, readings: Number(values.readings), transfers: Number(values.transfers) });
+  const ratio = (x: number | undefined) => (x !== undefined && foundationTxPerSec ? Number((x / foundationTxPerSec).toFixed(3)) : null);
+  report.energy = {
+    ...e,
+    foundationTxPerSec: foundationTxPerSec ?? null,
+    readingsRatioToFoundation: ratio(e.readingsPerSec),
+    transfersRatioToFoundation: ratio(e.transfersPerSec),
+    hanzeNetHouseholds: HANZENET_HOUSEHOLDS,
+    householdsRatioToHanzeNet: e.households !== undefined ? Number((e.households / HANZENET_HOUSEHOLDS).toFixed(1)) : null,
+    goal: 'committed readings/s and transfers/s >= 0.80 x foundation committed tx/s; households = readings/s x 900 (one reading per 15 min)',
+  };
+}
+if (runs('shares')) {
+  process.stderr.write('shares: portion transfers and a billing run (in-process)…\n');
+  report.shares = await benchShares();
+}
 process.stdout.write(JSON.stringify(report, null, 2) + '\n');

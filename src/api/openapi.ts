@@ -17,8 +17,8 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): unk
 }
 
 /** OpenAPI 3.1 document generated from the same route definitions the server and client use. */
-export function openApiDocument(routes: RouteDef[], version: string): Record<string, unknown> {
-  const paths: Record<string, Record<string, unknown>> = {};
+export function openApiDocument(routes: RouteDef[], version: string, rawPaths: Record<string, Record<string, unknown>> = {}): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = { ...rawPaths };
   for (const r of routes) {
     const path = r.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
     paths[path] ??= {};

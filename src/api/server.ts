@@ -25,11 +25,13 @@ export interface ServerOptions {
   /** Extra raw routes (SSE, metrics) registered on the fastify instance. */
   extend?(app: FastifyInstance): void;
   onRequestDone?(route: string, status: number): void;
+  /** OpenAPI entries for the raw routes added by `extend` (streams, metrics). */
+  rawPaths?: Record<string, Record<string, unknown>>;
 }
 
 function parsePart(schema: z.ZodType | undefined, value: unknown, where: string): unknown {
   if (!schema) return undefined;
-  const parsed = schema.safeParse(value ?? {});
+  const parsed = schema.safeParse(value === undefined && where !== 'body' ? {} : value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const path = issue && issue.path.length > 0 ? `${where}.${issue.path.join('.')}` : where;
@@ -109,6 +111,7 @@ export function buildServer(routes: BoundRoute[], options: ServerOptions): Fasti
   const doc = openApiDocument(
     routes.map((r) => r.route),
     options.version,
+    options.rawPaths,
   );
   app.get('/v1/openapi.json', async () => doc);
   options.extend?.(app);

@@ -100,7 +100,11 @@ export class App {
 
   /** Writes genesis state as height 0 (no block); idempotent only on an empty store. */
   initGenesis(genesis: Genesis): void {
-    if (this.storage.getMeta('genesisHash')) return;
+    const stored = this.storage.getMeta('genesisHash')?.toString('utf8');
+    if (stored !== undefined) {
+      if (stored !== hashOf(genesis)) throw new LedgerError('GENESIS_MISMATCH', 'genesis.json differs from the genesis this database was created with', 500);
+      return;
+    }
     const overlay = new Overlay(this.storage);
     for (const m of this.modules) m.initGenesis?.(overlay, genesis);
     const lt = new LtHash();

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { DOMAIN, domainBytes, sha256 } from '../crypto/hash.js';
 import { toHex } from '../util/bytes.js';
 import { canonicalJson } from '../util/canonical.js';
+import { LedgerError } from '../util/errors.js';
 
 /**
  * Application state is an ordered key → value map. Keys are strings built by each module under its
@@ -33,6 +34,16 @@ export interface KVStore {
   scan<T>(prefix: string, options?: ScanOptions): Array<[string, T]>;
 }
 
+const STATE_KEY_RE = /^[\x20-\x7e]{1,512}$/;
+
+/**
+ * State keys are printable ASCII (up to 512 chars): SQLite orders them bytewise and JavaScript by
+ * UTF-16 code units, which agree only for ASCII, and range scans rely on that order.
+ */
+export function assertStateKey(key: string): void {
+  if (!STATE_KEY_RE.test(key)) throw new LedgerError('STATE_KEY_INVALID', 'identifiers used in state keys must be printable ASCII, at most 512 characters in all');
+}
+
 /** Pads a non-negative integer so that lexical order equals numeric order inside keys. */
 export function padKey(n: number | bigint, width = 16): string {
   return n.toString().padStart(width, '0');
@@ -58,6 +69,7 @@ export class Overlay implements StateReader, KVStore {
 
   private noteKey(key: string): void {
     if (this.writes.has(key)) return;
+    assertStateKey(key);
     const keys = this.sortedKeys;
     let lo = 0;
     let hi = keys.length;

@@ -107,6 +107,10 @@ export async function runDevnet(dir: string, manifest: DevnetManifest, report: (
   save();
   let stopping = false;
   await new Promise<void>((resolveStop) => {
+    // Signal handlers do not keep the event loop alive: without this timer the supervisor would
+    // exit (code 13, unsettled top-level await) as soon as none of its own children is alive, e.g.
+    // after every node crashed or was restarted by hand, and SIGTERM could no longer stop them.
+    const keepAlive = setInterval(() => undefined, 60_000);
     const stop = () => {
       if (stopping) return;
       stopping = true;
@@ -120,6 +124,7 @@ export async function runDevnet(dir: string, manifest: DevnetManifest, report: (
       void Promise.all(waits).then(() => {
         for (const n of manifest.nodes) n.pid = null;
         save();
+        clearInterval(keepAlive);
         resolveStop();
       });
     };

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { blockSchema, type Block } from '../codec/block.js';
-import { isWellFormedEvidence, isWellFormedProposal, isWellFormedVote } from '../consensus/index.js';
+import { blockHash, blockSchema, hashOf, txRoot, ZERO_HASH, type Block } from '../codec/block.js';
+import { isWellFormedEvidence, isWellFormedProposal, isWellFormedVote, type Proposal } from '../consensus/index.js';
 import type { Signer } from '../crypto/ed25519.js';
 import { Channel, P2PNode, type ChannelId } from '../p2p/index.js';
 import { BlockSync, statusMessage, syncRequestMessage, syncResponseMessage } from '../sync/blocksync.js';
@@ -22,6 +22,39 @@ function encode(value: unknown): Uint8Array {
 
 function decode(payload: Uint8Array): unknown {
   return JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+}
+
+/**
+ * Consensus messages must carry exactly their signed fields: an extra (unsigned) field could be
+ * added by any relaying peer to a genuine vote, would be written to the WAL with it, and a deeply
+ * nested one makes the WAL encoding throw after the engine already accepted the vote.
+ */
+const VOTE_KEYS = ['blockHash', 'chainId', 'height', 'round', 'signature', 'timestamp', 'type', 'validator'];
+const PROPOSAL_KEYS = ['blockHash', 'chainId', 'height', 'polRound', 'proposer', 'round', 'signature', 'timestamp'];
+
+function hasExactly(x: unknown, keys: readonly string[]): boolean {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
+  const own = Object.keys(x);
+  return own.length === keys.length && keys.every((k) => Object.prototype.hasOwnProperty.call(x, k));
+}
+
+/**
+ * The proposal's signature covers only the block hash (of the header): the body must match the
+ * header's roots, or any relay could swap the body of a genuine proposal and make honest validators
+ * prevote nil for it (the genuine copy arriving later is then ignored as a duplicate).
+ */
+function blockMatchesProposal(proposal: Proposal, block: Block): boolean {
+  try {
+    const { header } = block;
+    return (
+      blockHash(header) === proposal.blockHash &&
+      header.txRoot === txRoot(block.txs) &&
+      header.evidenceHash === hashOf(block.evidence) &&
+      header.lastCommitHash === (block.lastCommit ? hashOf(block.lastCommit) : ZERO_HASH)
+    );
+  } catch {
+    return false; // e.g. nesting too deep to encode
+  }
 }
 
 /** Transaction admission failures that prove the relaying peer broken (honest peers check first). */
@@ -177,16 +210,21 @@ export class NodeNetwork implements ConsensusNetwork {
       case Channel.proposal: {
         const v = value as { proposal?: unknown; block?: unknown };
         const block = blockSchema.safeParse(v?.block);
-        if (!isWellFormedProposal(v?.proposal) || !block.success) return this.penalize(peer, 'malformed proposal');
+        if (!hasExactly(v, ['block', 'proposal']) || !hasExactly(v.proposal, PROPOSAL_KEYS) || !isWellFormedProposal(v.proposal) || !block.success) {
+          return this.penalize(peer, 'malformed proposal');
+        }
+        if (!blockMatchesProposal(v.proposal, block.data as Block)) return this.penalize(peer, 'proposal block does not match its signed hash');
         this.driver.onPeerMessage({ type: 'proposal', now, proposal: v.proposal, block: block.data as Block }, peer);
         return;
       }
       case Channel.vote:
-        if (!isWellFormedVote(value)) return this.penalize(peer, 'malformed vote');
+        if (!hasExactly(value, VOTE_KEYS) || !isWellFormedVote(value)) return this.penalize(peer, 'malformed vote');
         this.driver.onPeerMessage({ type: 'vote', now, vote: value }, peer);
         return;
       case Channel.evidence:
-        if (!isWellFormedEvidence(value)) return this.penalize(peer, 'malformed evidence');
+        if (!isWellFormedEvidence(value) || !hasExactly(value, ['kind', 'voteA', 'voteB']) || !hasExactly(value.voteA, VOTE_KEYS) || !hasExactly(value.voteB, VOTE_KEYS)) {
+          return this.penalize(peer, 'malformed evidence');
+        }
         this.driver.handle({ type: 'evidence', now, evidence: value }, peer);
         return;
       case Channel.block: {

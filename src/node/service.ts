@@ -171,6 +171,21 @@ function registerEvents(app: FastifyInstance, node: GridNode): void {
   });
 }
 
+const RAW_PATHS: Record<string, Record<string, unknown>> = {
+  '/v1/events': {
+    get: {
+      operationId: 'events',
+      summary: 'Server-sent events: `block` (height, hash, time, txs, stateRoot, proposer) and `tx` (hash, height, index, result) as they commit',
+      tags: ['events'],
+      parameters: [{ name: 'topics', in: 'query', required: false, schema: { type: 'string', example: 'blocks,txs' } }],
+      responses: { '200': { description: 'event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+    },
+  },
+  '/metrics': {
+    get: { operationId: 'metrics', summary: 'Prometheus metrics', tags: ['node'], responses: { '200': { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } },
+  },
+};
+
 export async function startNode(home: string, options: StartOptions = {}): Promise<RunningNode> {
   const config = loadConfig(home);
   const genesis = loadGenesis(home);
@@ -187,6 +202,7 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
     bodyLimitBytes: config.api.bodyLimitBytes,
     rateLimitPerSecond: config.api.rateLimitPerSecond,
     version: VERSION,
+    rawPaths: RAW_PATHS,
     onRequestDone: (route, status) => node.metrics.httpRequests.inc({ route, status: String(status) }),
     extend: (app) => {
       registerEvents(app, node);

@@ -27,6 +27,10 @@ function encode(value: unknown, depth: number): string {
       return Object.is(value, -0) ? '0' : String(value);
     case 'object': {
       if (Array.isArray(value)) return `[${value.map((v) => encode(v, depth + 1)).join(',')}]`;
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) {
+        throw new LedgerError('ENCODING_UNSUPPORTED', `cannot encode a ${(value as object).constructor?.name ?? 'non-plain'} object; use plain objects, arrays, strings and integers`);
+      }
       const keys = Object.keys(value as object)
         .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
         .sort();
