@@ -49,12 +49,6 @@ export function padKey(n: number | bigint, width = 16): string {
   return n.toString().padStart(width, '0');
 }
 
-function inRange(key: string, prefix: string, options: ScanOptions): boolean {
-  if (!key.startsWith(prefix)) return false;
-  if (options.start !== undefined && key < options.start) return false;
-  if (options.end !== undefined && key >= options.end) return false;
-  return true;
-}
 
 /**
  * Pending writes on top of a parent state. A transaction runs in its own overlay over the block's

@@ -1,3 +1,4 @@
+/* eslint-disable no-restricted-syntax -- the one file of src/consensus that divides, on bigint only (exact) */
 /**
  * Integer helpers for consensus. This is the only file in src/consensus allowed to use the `/`
  * operator (the determinism lint test enforces it), and only on bigint, where it is exact.

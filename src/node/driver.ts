@@ -42,6 +42,11 @@ export interface DriverOptions {
   timing: { blockTimeMs: number; emptyBlockIntervalMs: number };
   timeouts?: ConsensusConfig['timeouts'];
   clock?: () => number;
+  /**
+   * Called when the driver cannot keep its durability promise (e.g. the WAL cannot be written): the
+   * engine has moved ahead of its log, so the node must stop rather than sign or send anything more.
+   */
+  onFatal(err: Error): void;
 }
 
 /**
@@ -111,7 +116,7 @@ export class ConsensusDriver {
     this.state = replayed.state;
     this.wal = new FileWal<Block>(this.options.walPath);
     if (replayed.height === null || this.options.node.height >= replayed.height) this.scheduleStart();
-    else this.execute(replayed.effects);
+    else this.executeOrHalt(replayed.effects);
     this.gossipTimer = setInterval(() => this.regossip(), 1000);
   }
 
@@ -121,7 +126,11 @@ export class ConsensusDriver {
     if (this.gossipTimer) clearInterval(this.gossipTimer);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    this.wal?.close();
+    try {
+      this.wal?.close();
+    } catch {
+      /* already closed */
+    }
   }
 
   /** Feeds one event; returns whether the engine accepted it. */
@@ -134,8 +143,18 @@ export class ConsensusDriver {
       if (fromPeer && r.peerFault) this.network?.penalize(fromPeer, `${r.reason}: ${r.detail}`);
       if (r.height !== undefined && r.height > this.options.node.height + 1) this.network?.behind(r.height);
     }
-    this.execute(result.effects);
+    this.executeOrHalt(result.effects);
     return !r;
+  }
+
+  private executeOrHalt(effects: readonly Effect<Block>[]): void {
+    try {
+      this.execute(effects);
+    } catch (err) {
+      this.stop();
+      this.options.logger.fatal({ err: (err as Error).message }, 'consensus driver halted: an effect failed after the engine advanced');
+      this.options.onFatal(err as Error);
+    }
   }
 
   /** A proposal, vote or evidence from a peer. While waiting to start the next height, it starts it. */
@@ -219,7 +238,7 @@ export class ConsensusDriver {
     const check = () => {
       if (this.stopped || !this.waitingForStart) return;
       const sinceBlock = this.clock() - node.latestBlockTime;
-      const due = (node.mempool.size > 0 && sinceBlock >= blockTimeMs) || sinceBlock >= emptyBlockIntervalMs;
+      const due = (node.hasIncludableTxs() && sinceBlock >= blockTimeMs) || sinceBlock >= emptyBlockIntervalMs;
       if (due) this.startNextHeight();
       else this.startTimer = setTimeout(check, node.mempool.size > 0 ? Math.max(1, blockTimeMs - sinceBlock) : Math.min(blockTimeMs, Math.max(1, emptyBlockIntervalMs - sinceBlock)));
     };

@@ -127,6 +127,13 @@ export class GridNode extends EventEmitter {
     this.verified.add(verifiedTxKey(hash, tx));
   }
 
+  /** True when at least one pending transaction could go into the next block (not just nonce gaps). */
+  hasIncludableTxs(): boolean {
+    if (this.mempool.size === 0) return false;
+    const committed = this.app.committed();
+    return this.mempool.reap({ maxTxs: 1, maxBytes: Number.MAX_SAFE_INTEGER }, (s) => this.app.nonceOf(s, committed)).length > 0;
+  }
+
   /** Pending transactions in block order for the next height. */
   private reapForBlock(): SignedTx[] {
     const { maxBlockTxs, maxBlockBytes } = this.options.config.consensus;

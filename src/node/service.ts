@@ -29,6 +29,8 @@ export interface StartOptions {
   apiHost?: string;
   apiPort?: number;
   logger?: Logger;
+  /** What to do when consensus halts on a durability failure; default: exit the process (code 70). */
+  onFatal?: (err: Error) => void;
 }
 
 /** Refuses to open a home that another live process is serving (two writers would fork the data). */
@@ -223,6 +225,7 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
     logger,
     metrics: node.metrics,
     timing: config.consensus,
+    onFatal: options.onFatal ?? (() => process.exit(70)),
     timeouts: {
       propose: { baseMs: t.proposeMs, deltaMs: t.deltaMs },
       prevote: { baseMs: t.prevoteMs, deltaMs: t.deltaMs },

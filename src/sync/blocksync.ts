@@ -113,7 +113,15 @@ export class BlockSync {
   }
 
   onResponse(peerId: string, blocks: Array<{ block: Block; commit: Commit }>): void {
-    for (const [from, f] of this.inFlight) if (f.peer === peerId) this.inFlight.delete(from);
+    const asked = [...this.inFlight.values()].filter((f) => f.peer === peerId);
+    for (const f of asked) this.inFlight.delete(f.from);
+    // A peer that announced the heights we asked for but serves nothing is stalling us.
+    const announced = this.peerHeights.get(peerId)?.height ?? 0;
+    if (blocks.length === 0 && asked.some((f) => f.from <= announced)) {
+      this.transport.penalize(peerId, `announced height ${announced} but served no blocks`);
+      this.peerGone(peerId);
+      return;
+    }
     for (const entry of blocks) {
       const h = entry.block.header.height;
       if (h > this.target.height && h <= this.target.height + 1000) this.buffered.set(h, { ...entry, peer: peerId });

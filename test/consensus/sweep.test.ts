@@ -8,7 +8,7 @@ import { Simulator } from '../../sim/simulator.js';
 import { Prng } from '../../sim/prng.js';
 import { expectSafe } from './helpers.js';
 
-const SEEDS = 60;
+const SEEDS = 40;
 
 function runSeed(seed: number): { failures: string[]; n: number } {
   const r = new Prng(seed * 7919);
@@ -22,25 +22,25 @@ function runSeed(seed: number): { failures: string[]; n: number } {
     network: { minDelayMs: r.int(1, 10), maxDelayMs: r.int(20, 120), dropRate: r.pick([0, 0.05, 0.15]), duplicateRate: r.pick([0, 0.1, 0.3]) },
     twinOf: twin,
     invalidProposers: invalid,
-    commitDelayMs: r.int(0, 50),
+    commitDelayMs: r.int(20, 60),
   });
   sim.start();
   // A crash and restart of up to f honest validators (the twin's key already uses the fault budget).
   const crashable = sim.honestNodes().slice(0, twin === undefined ? f : 0);
   for (const node of crashable) {
-    const at = r.int(0, 3000);
+    const at = r.int(0, 2000);
     sim.at(at, () => sim.crash(node));
-    sim.at(at + r.int(100, 4000), () => sim.restart(node));
+    sim.at(at + r.int(100, 2500), () => sim.restart(node));
   }
   // A partition: either isolating up to f nodes, or an even split that halts the chain.
   const split = r.chance(0.5) ? Math.floor(n / 2) : f;
-  const pStart = r.int(500, 4000);
-  const pEnd = pStart + r.int(500, 5000);
+  const pStart = r.int(300, 2500);
+  const pEnd = pStart + r.int(300, 3000);
   if (split > 0) {
     sim.at(pStart, () => sim.partition([Array.from({ length: split }, (_, i) => i), Array.from({ length: sim.nodes.length - split }, (_, i) => i + split)]));
     sim.at(pEnd, () => sim.heal());
   }
-  const faultsOver = Math.max(pEnd, 7500);
+  const faultsOver = Math.max(pEnd, 4000);
   sim.runUntil(() => sim.now >= faultsOver, faultsOver);
   const target = Math.max(...sim.honestNodes().map((x) => x.height)) + 3;
   const live = sim.runUntil(() => sim.minHonestHeight() >= target, sim.now + 120_000);

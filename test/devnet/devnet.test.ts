@@ -252,13 +252,15 @@ describe.sequential('a 4-validator devnet on loopback under continuous transacti
   it('killing the proposer three times (kill -9, restart by hand): the others change rounds past it; the chain goes on and agrees', async () => {
     const victims: Array<{ name: string; validator: string; height: number }> = [];
     for (let k = 0; k < 3; k++) {
-      // The latest block's header names its proposer; the height two ahead of the one in progress
-      // is the next one the dead validator surely cannot have proposed for yet: kill its proposer.
+      // The latest block's header names a devnet validator as its proposer. The victim is the
+      // round-0 proposer of the height three ahead of the one in progress: it cannot have proposed
+      // for it yet (two heights must be decided first, each after blockTimeMs), so that height
+      // can only be decided in a later round, by another proposer.
       const live = nodes.filter((n) => isAlive(pid(n)));
       const latest = (await api(live[0]!.api, coreRoutes.latestBlock, {})) as unknown as BlockEnvelope;
       expect(nodes.map((n) => n.validator)).toContain(latest.block.header.proposer);
       const inProgress = Math.max(...(await Promise.all(live.map(status))).map((s) => Math.max(s.height, s.consensus?.height ?? 0)));
-      const height = inProgress + 2;
+      const height = inProgress + 3;
       const victim = nodes.find((n) => n.validator === rotation.proposer(height, 0))!;
       expect(victim, `round-0 proposer of height ${height} is a devnet validator`).toBeDefined();
       const others = nodes.filter((n) => n !== victim);
@@ -278,6 +280,20 @@ describe.sequential('a 4-validator devnet on loopback under continuous transacti
       expect(b.block.header.proposer).not.toBe(v.validator);
     }
   }, 180_000);
+
+  it('`gridledger devnet` keeps supervising when every node has been restarted by hand (none is its child any more)', async () => {
+    for (const node of nodes.filter((n) => !byHand.has(n.name))) {
+      const others = nodes.filter((n) => n !== node);
+      await kill9(node);
+      await restartByHand(node);
+      await reach([node], await heightOf(others), `${node.name} catches up after restart`);
+    }
+    expect(byHand.size).toBe(N);
+    await load.moreCommitted(4, 'with every node restarted by hand');
+    // Still in the foreground: it must be there to stop the nodes on SIGTERM.
+    expect({ code: supervisor.exitCode, signal: supervisor.signalCode }).toEqual({ code: null, signal: null });
+    expect(isAlive(supervisor.pid!)).toBe(true);
+  }, 150_000);
 
   it('SIGTERM to `gridledger devnet` stops all four (also those restarted by hand); a new `gridledger devnet` resumes the chain', async () => {
     const before = await converge('before stopping all');
@@ -300,7 +316,9 @@ describe.sequential('a 4-validator devnet on loopback under continuous transacti
     expect(after).toBeGreaterThan(before);
 
     await load.stop();
-    await converge('the end of the load');
+    const final = await converge('the end of the load');
     expect(load.committed.size).toBeGreaterThan(0);
+    const laterRounds = [...chain.values()].filter((b) => b.commit.round > 0).length;
+    console.info(`devnet: ${load.committed.size} transactions reported committed and checked on all four nodes; height ${final}; ${laterRounds} heights decided after round 0`);
   }, 180_000);
 });

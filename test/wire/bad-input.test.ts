@@ -266,6 +266,10 @@ describe.sequential('bad input on the wire to a validator', () => {
     await expectPenalised(freshIdentity(), /malformed vote/, send(Channel.vote, { ...signVote(node1Validator), ...fields }));
   });
 
+  it('a genuine vote carrying an extra unsigned field gets the peer banned', async () => {
+    await expectPenalised(freshIdentity(), /malformed vote/, send(Channel.vote, { ...signVote(node1Validator, { round: 5 }), note: 'relayed by me' }));
+  });
+
   it('a correctly signed vote for another chain id gets the peer banned', async () => {
     await expectPenalised(freshIdentity(), /wrong-chain/, send(Channel.vote, signVote(node1Validator, { chainId: 'another-chain', round: 3 })));
   });

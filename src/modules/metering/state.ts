@@ -1,5 +1,6 @@
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
+import { floorDiv } from '../../util/int.js';
 
 /**
  * Metering state layout (all keys under "metering/"):
@@ -10,6 +11,9 @@ import { padKey } from '../../app/state.js';
  *   metering/reading/<meterId>/<slot16>      → MeterReading
  *   metering/official/<meterId>/<slot16>     → OfficialReading (grid operator, authoritative)
  *   metering/diff/<meterId>/<slot16>         → ReadingDifference (official − reported)
+ *   metering/series/<meterId>/<day16>        → SeriesRow: the day's readings packed as [offset, import, export]
+ *                                              (day = floor(slot / 96), a UTC day; read by billing, which
+ *                                              would otherwise parse one row per meter and slot)
  */
 
 export interface TxRef {
@@ -128,6 +132,56 @@ export function getReading(store: KVStore, meterId: string, slot: number): Meter
 
 export function putReading(store: KVStore, reading: MeterReading): void {
   store.set(slotKey(READING, reading.meterId, reading.slot), reading);
+  addToSeries(store, reading);
+}
+
+const SERIES = 'metering/series/';
+export const SERIES_SLOTS = 96;
+
+/** One UTC day of a meter's interval values: [slot offset in the day, importWh, exportWh], by offset. */
+export interface SeriesRow {
+  r: Array<[number, number, number]>;
+}
+
+export interface IntervalValue {
+  slot: number;
+  importWh: number;
+  exportWh: number;
+}
+
+function seriesKey(meterId: string, day: number): string {
+  return `${SERIES}${meterId}/${padKey(day)}`;
+}
+
+function addToSeries(store: KVStore, reading: MeterReading): void {
+  const day = floorDiv(reading.slot, SERIES_SLOTS);
+  const offset = reading.slot - day * SERIES_SLOTS;
+  const row = store.get<SeriesRow>(seriesKey(reading.meterId, day)) ?? { r: [] };
+  const entries = row.r.filter((e) => e[0] !== offset);
+  entries.push([offset, reading.importWh, reading.exportWh]);
+  entries.sort((a, b) => a[0] - b[0]);
+  writeSeriesDay(store, reading.meterId, day, entries);
+}
+
+/** Writes a whole packed day (also used to import historical data in bulk, e.g. by benchmarks). */
+export function writeSeriesDay(store: KVStore, meterId: string, day: number, entries: Array<[number, number, number]>): void {
+  store.set(seriesKey(meterId, day), { r: entries });
+}
+
+/** Interval values with fromSlot ≤ slot < toSlot from the packed day rows, in slot order. */
+export function readSeries(store: KVStore, meterId: string, fromSlot: number, toSlot: number): IntervalValue[] {
+  if (toSlot <= fromSlot) return [];
+  const firstDay = floorDiv(fromSlot, SERIES_SLOTS);
+  const lastDay = floorDiv(toSlot - 1, SERIES_SLOTS);
+  const out: IntervalValue[] = [];
+  for (const [key, row] of store.scan<SeriesRow>(`${SERIES}${meterId}/`, { start: seriesKey(meterId, firstDay), end: seriesKey(meterId, lastDay + 1) })) {
+    const day = Number(key.slice(key.lastIndexOf('/') + 1));
+    for (const [offset, importWh, exportWh] of row.r) {
+      const slot = day * SERIES_SLOTS + offset;
+      if (slot >= fromSlot && slot < toSlot) out.push({ slot, importWh, exportWh });
+    }
+  }
+  return out;
 }
 
 /** The meter's readings with fromSlot ≤ slot < toSlot, in slot order. */

@@ -1,5 +1,5 @@
 import type { KVStore } from '../../app/state.js';
-import { listReadings } from '../metering/state.js';
+import { readSeries } from '../metering/state.js';
 import type { Participant, Plant } from '../shares/index.js';
 import type { ReadingSource, Series } from './billing.js';
 
@@ -7,7 +7,7 @@ function series(store: KVStore, meterId: string | undefined, from: number, to: n
   const wh = new Float64Array(to - from);
   if (meterId === undefined) return { wh, missing: to - from };
   let present = 0;
-  for (const r of listReadings(store, meterId, from, to)) {
+  for (const r of readSeries(store, meterId, from, to)) {
     wh[r.slot - from] = r[field];
     present++;
   }
