@@ -13,6 +13,8 @@ import { registryRoutes } from '../modules/registry/routes.js';
 import { LedgerError } from '../util/errors.js';
 import { call, cliContext, globals, keyringOf, print, query } from './context.js';
 
+const DEMO_IDENTITIES: Record<string, string[]> = { utility: ['utility'], gridop: ['grid-operator'], alice: ['prosumer', 'trader'], bob: ['consumer', 'trader'], carol: ['prosumer', 'trader'] };
+
 function parseHostPort(value: string): { host: string; port: number } {
   const m = /^(.*):(\d+)$/.exec(value);
   const port = m ? Number(m[2]) : NaN;
@@ -69,7 +71,7 @@ function addNodeCommands(program: Command): void {
           keyringBackend: 'test',
           apiHost: api.host,
           apiPort: api.port,
-          extraAccounts: { utility: ['utility'], gridop: ['grid-operator'], alice: ['prosumer', 'trader'], bob: ['consumer', 'trader'], carol: ['prosumer', 'trader'] },
+          extraAccounts: DEMO_IDENTITIES,
         });
       }
       await runNode(home, opts.api, (url) => {
@@ -87,9 +89,10 @@ function addNodeCommands(program: Command): void {
     .requiredOption('--dir <dir>', 'directory for the node homes and devnet.json')
     .option('--base-port <port>', 'node i serves its API on base+10i and P2P on base+10i+1', '26600')
     .option('--chain-id <id>', 'chain id of a new devnet', 'gridledger-devnet')
-    .action(async (opts: { validators: string; dir: string; basePort: string; chainId: string }) => {
+    .option('--no-demo-identities', 'do not create the demo identities (utility, gridop, alice, bob, carol) in node0')
+    .action(async (opts: { validators: string; dir: string; basePort: string; chainId: string; demoIdentities: boolean }) => {
       const dir = resolve(opts.dir);
-      const manifest = prepareDevnet(dir, Number(opts.validators), Number(opts.basePort), opts.chainId);
+      const manifest = prepareDevnet(dir, Number(opts.validators), Number(opts.basePort), opts.chainId, {}, opts.demoIdentities ? DEMO_IDENTITIES : {});
       const report = (line: string) => process.stderr.write(`${line}\n`);
       process.stdout.write(`GridLedger devnet ${manifest.chainId}: ${manifest.nodes.length} validators (manifest ${join(dir, 'devnet.json')})\n`);
       for (const n of manifest.nodes) process.stdout.write(`  ${n.name}  API ${n.api}  P2P ${n.p2p}\n`);

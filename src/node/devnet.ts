@@ -35,7 +35,15 @@ export function devnetPorts(basePort: number, i: number): { api: number; p2p: nu
 }
 
 /** Creates the homes (or reads the existing manifest when they already exist). */
-export function prepareDevnet(dir: string, validators: number, basePort: number, chainId = 'gridledger-devnet', tuning: { blockTimeMs?: number } = {}): DevnetManifest {
+export function prepareDevnet(
+  dir: string,
+  validators: number,
+  basePort: number,
+  chainId = 'gridledger-devnet',
+  tuning: { blockTimeMs?: number } = {},
+  /** Demo identities (name → roles) created in node0's keyring and admitted in genesis. */
+  extraAccounts: Record<string, string[]> = {},
+): DevnetManifest {
   const manifestPath = join(dir, 'devnet.json');
   if (existsSync(manifestPath)) {
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as DevnetManifest;
@@ -60,7 +68,9 @@ export function prepareDevnet(dir: string, validators: number, basePort: number,
     nodes.push({ name, home, api: `http://127.0.0.1:${ports.api}`, p2p: `127.0.0.1:${ports.p2p}`, nodeId: nodeKey.address, validator: validator.address, admin: admin.address, pid: null });
     validatorKeys.push({ address: validator.address, pubKey: validator.publicKey, power: '10', name });
   }
-  const genesis: Genesis = { chainId, genesisTime: Date.now(), operators: nodes.map((n) => n.admin), validators: validatorKeys, accounts: [], modules: {} };
+  const firstKeyring = openKeyring(nodes[0]!.home, backend);
+  const accounts = Object.entries(extraAccounts).map(([name, roles]) => ({ address: firstKeyring.add(name).address, roles }));
+  const genesis: Genesis = { chainId, genesisTime: Date.now(), operators: nodes.map((n) => n.admin), validators: validatorKeys, accounts, modules: {} };
   nodes.forEach((n, i) => {
     const ports = devnetPorts(basePort, i);
     const peers = nodes.filter((o) => o !== n).map((o) => ({ id: o.nodeId, host: '127.0.0.1', port: Number(o.p2p.split(':')[1]) }));
