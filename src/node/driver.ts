@@ -161,7 +161,8 @@ export class ConsensusDriver {
   onPeerMessage(event: ConsensusEvent<Block>, fromPeer: string): void {
     const height = event.type === 'vote' ? event.vote.height : event.type === 'proposal' ? event.proposal.height : undefined;
     if (this.waitingForStart && height === this.options.node.height + 1) this.startNextHeight();
-    this.handle(event, fromPeer);
+    const accepted = this.handle(event, fromPeer);
+    if (event.type === 'vote') this.options.metrics.votesReceived.inc({ outcome: accepted ? 'accepted' : 'ignored' });
   }
 
   private execute(effects: readonly Effect<Block>[]): void {
