@@ -140,11 +140,20 @@ export async function benchEnergy(options: { validators: number; readings: numbe
     if (transfersAt.some((n, j) => n > exportedAt[j]!)) throw new Error('more transfers per slot than A holds: use more readings or fewer transfers');
 
     const height = async () => (await callRoute(url, coreRoutes.status, {})).height;
+    /** Highest consensus round among the commits of blocks from..to: > 0 means rounds timed out (e.g. a block took longer to check than the propose timeout). */
+    const maxRound = async (from: number, to: number) => {
+      let max = 0;
+      for (let h = from; h <= to; h++) max = Math.max(max, Number((await callRoute(url, coreRoutes.getBlock, { params: { height: h } })).commit.round ?? 0));
+      return max;
+    };
     const h0 = await height();
     const readingsPerSec = readings > 0 ? await measureSaturation(url, readingTxs, watcher) : 0;
     const h1 = await height();
     const transfersPerSec = transfers > 0 ? await measureSaturation(url, transferTxs, watcher) : 0;
     const h2 = await height();
+
+    const readingMaxRound = await maxRound(h0 + 1, h1);
+    const transferMaxRound = await maxRound(h1 + 1, h2);
 
     // ---- check the outcome in state: every reading and transfer was booked (not only committed) ----
     let readingsRecorded = 0;
@@ -172,10 +181,12 @@ export async function benchEnergy(options: { validators: number; readings: numbe
       readingsRecorded,
       readingsPerSec: Math.round(readingsPerSec),
       readingBlocks: h1 - h0,
+      readingMaxRound,
       transfers,
       transfersBookedWh: balB.totals.wh,
       transfersPerSec: Math.round(transfersPerSec),
       transferBlocks: h2 - h1,
+      transferMaxRound,
       households: Math.round(readingsPerSec * 900),
       setupTxs: setup.length,
       setupSeconds: Number(setupSeconds.toFixed(2)),
