@@ -98,8 +98,15 @@ export function blockHash(header: BlockHeader): string {
   return toHex(sha256(domainBytes(DOMAIN.blockHeader, canonicalBytes(header))));
 }
 
+/** Roots already computed for a transaction list (a received block is checked, then executed). */
+const txRootCache = new WeakMap<readonly SignedTx[], string>();
+
 export function txRoot(txs: SignedTx[]): string {
-  return toHex(merkleRoot(txs.map((tx) => canonicalBytes(tx))));
+  const cached = txRootCache.get(txs);
+  if (cached !== undefined) return cached;
+  const root = toHex(merkleRoot(txs.map((tx) => canonicalBytes(tx))));
+  txRootCache.set(txs, root);
+  return root;
 }
 
 export function resultRoot(results: TxResult[]): string {

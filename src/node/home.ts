@@ -37,6 +37,9 @@ export const configSchema = z
         maxBlockTxs: z.number().int().min(1).default(10_000),
         /** Must stay well below the P2P frame limit (8 MiB) since a proposal carries its block. */
         maxBlockBytes: z.number().int().min(64 * 1024).max(6 * 1024 * 1024).default(4 * 1024 * 1024),
+        /** With several validators: execution time a proposer aims to spend on one block (it sizes
+         *  blocks by measured cost so the proposal arrives well before the propose timeout). */
+        buildBudgetMs: z.number().int().min(10).default(500),
         timeouts: z
           .object({
             proposeMs: z.number().int().min(10).default(1000),
@@ -47,7 +50,7 @@ export const configSchema = z
           })
           .default({ proposeMs: 1000, prevoteMs: 500, precommitMs: 500, deltaMs: 500 }),
       })
-      .default({ blockTimeMs: 1000, emptyBlockIntervalMs: 30_000, maxBlockTxs: 10_000, maxBlockBytes: 4 * 1024 * 1024, timeouts: { proposeMs: 1000, prevoteMs: 500, precommitMs: 500, deltaMs: 500 } }),
+      .default({ blockTimeMs: 1000, emptyBlockIntervalMs: 30_000, maxBlockTxs: 10_000, maxBlockBytes: 4 * 1024 * 1024, buildBudgetMs: 500, timeouts: { proposeMs: 1000, prevoteMs: 500, precommitMs: 500, deltaMs: 500 } }),
     mempool: z
       .object({
         maxTxs: z.number().int().min(1).default(50_000),

@@ -60,6 +60,8 @@ export class GridNode extends EventEmitter {
   /** Blocks executed but not yet committed (proposals), by block hash. */
   private readonly executedCache = new Map<string, ExecutedBlock>();
   private readonly verified = new Set<string>();
+  /** Measured block execution cost per transaction (µs, moving average); 0 until measured. */
+  private usPerTx = 0;
   private readonly txWaiters = new Map<string, Array<(e: TxResultEvent | undefined) => void>>();
   private lastBlockTime: number;
 
@@ -134,11 +136,31 @@ export class GridNode extends EventEmitter {
     return this.mempool.reap({ maxTxs: 1, maxBytes: Number.MAX_SAFE_INTEGER }, (s) => this.app.nonceOf(s, committed)).length > 0;
   }
 
-  /** Pending transactions in block order for the next height. */
+  /** Pending transactions in block order for the next height, within the size and time budgets. */
   private reapForBlock(): SignedTx[] {
-    const { maxBlockTxs, maxBlockBytes } = this.options.config.consensus;
+    const { maxBlockBytes } = this.options.config.consensus;
     const committed = this.app.committed();
-    return this.mempool.reap({ maxTxs: maxBlockTxs, maxBytes: maxBlockBytes }, (s) => this.app.nonceOf(s, committed)).map((e) => e.tx);
+    return this.mempool.reap({ maxTxs: this.blockTxBudget(), maxBytes: maxBlockBytes }, (s) => this.app.nonceOf(s, committed)).map((e) => e.tx);
+  }
+
+  /**
+   * How many transactions the next proposal may carry: a proposal must be built, sent and re-executed
+   * by the other validators before their propose timeout, so the count follows the measured execution cost
+   * per transaction (µs, moving average) to stay within `buildBudgetMs`. Only the proposer's choice
+   * of block content depends on it, never validity, so it may use the wall clock.
+   */
+  private blockTxBudget(): number {
+    const { maxBlockTxs, buildBudgetMs } = this.options.config.consensus;
+    // A lone validator decides without waiting for anyone: no propose timeout to respect.
+    if (this.valsetAt(this.height + 1).size === 1) return maxBlockTxs;
+    if (this.usPerTx <= 0) return Math.min(maxBlockTxs, 1000);
+    return Math.max(100, Math.min(maxBlockTxs, Math.floor((buildBudgetMs * 1000) / this.usPerTx)));
+  }
+
+  private observeExecution(txs: number, elapsedMs: number): void {
+    if (txs < 20) return;
+    const us = (elapsedMs * 1000) / txs;
+    this.usPerTx = this.usPerTx <= 0 ? us : this.usPerTx * 0.7 + us * 0.3;
   }
 
   /** Proposer side: a block for the next height from the mempool, executed but not committed. */
@@ -147,6 +169,7 @@ export class GridNode extends EventEmitter {
     const prevHash = this.storage.getBlock(height - 1)?.hash ?? ZERO_HASH;
     const input = { height, time: ctx.time, proposer: ctx.proposer, prevHash, lastCommit: ctx.lastCommit, evidence: [...ctx.evidence] };
     const txs = this.reapForBlock();
+    const started = performance.now();
     let executed: ExecutedBlock;
     try {
       executed = this.app.executeBlock({ ...input, txs });
@@ -156,6 +179,7 @@ export class GridNode extends EventEmitter {
       this.options.logger.warn({ err: (err as Error).message }, 'block build failed; dropping invalid pending transactions');
       executed = this.app.executeBlock({ ...input, txs: txs.filter((tx) => this.isIncludable(tx)) });
     }
+    this.observeExecution(executed.txHashes.length, performance.now() - started);
     this.rememberExecuted(executed);
     return executed;
   }

@@ -137,6 +137,21 @@ function checkRegister(name: 'import' | 'export', slot: number, registerWh: numb
   }
 }
 
+/**
+ * The readings before and after `slot`, refusing a duplicate. Readings mostly arrive in slot order:
+ * then the meter's `lastSlot` names the previous reading and there is no next one, so no range scan
+ * is needed; a late reading filling a gap takes the general path.
+ */
+function neighbours(store: KVStore, meter: Meter, slot: number): { prev: MeterReading | undefined; next: MeterReading | undefined } {
+  if (meter.lastSlot === undefined) return { prev: undefined, next: undefined };
+  if (slot > meter.lastSlot) return { prev: getReading(store, meter.meterId, meter.lastSlot), next: undefined };
+  const existing = getReading(store, meter.meterId, slot);
+  if (existing) {
+    throw new LedgerError('METER_READING_DUPLICATE', `meter ${meter.meterId} already reported slot ${slot} (seq ${existing.seq}, tx ${existing.txHash})`);
+  }
+  return { prev: previousReading(store, meter.meterId, slot), next: nextReading(store, meter.meterId, slot) };
+}
+
 export function submitReading(ctx: TxContext, msg: ReadingMsg): void {
   const { store } = ctx;
   const meter = requireMeter(store, msg.meterId);
@@ -150,13 +165,8 @@ export function submitReading(ctx: TxContext, msg: ReadingMsg): void {
   if (msg.slot < oldest) {
     throw new LedgerError('METER_SLOT_TOO_OLD', `slot ${msg.slot} is older than the reading window of ${window} slots (oldest accepted: ${oldest})`);
   }
-  const existing = getReading(store, msg.meterId, msg.slot);
-  if (existing) {
-    throw new LedgerError('METER_READING_DUPLICATE', `meter ${msg.meterId} already reported slot ${msg.slot} (seq ${existing.seq}, tx ${existing.txHash})`);
-  }
+  const { prev, next } = neighbours(store, meter, msg.slot);
   requireWithinPower(meter, msg.importWh, msg.exportWh);
-  const prev = previousReading(store, msg.meterId, msg.slot);
-  const next = nextReading(store, msg.meterId, msg.slot);
   if ((prev && msg.seq <= prev.seq) || (next && msg.seq >= next.seq)) {
     throw new LedgerError(
       'METER_SEQ_NOT_INCREASING',
