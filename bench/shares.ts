@@ -144,6 +144,7 @@ export async function benchShares(): Promise<Record<string, number | string>> {
     chain.storage.db.transaction(() => {
       for (const [k, v] of staging.writes) if (v !== null) insert.run(k, v);
     })();
+    chain.storage.clearReadCache();
     const store = new ReadOnlyStore(chain.storage);
     const source = ledgerReadingSource(store);
     const t0 = performance.now();

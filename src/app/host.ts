@@ -115,6 +115,7 @@ export class App {
       this.storage.putMeta('genesisHash', hashOf(genesis));
       this.storage.putMeta('genesisTime', String(genesis.genesisTime));
     })();
+    this.storage.clearReadCache();
     this.ltHash = lt;
   }
 

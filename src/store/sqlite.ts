@@ -63,8 +63,27 @@ export class Storage implements StateReader {
     this.db.close();
   }
 
+  /**
+   * Read-through cache of committed state (hot keys: accounts, nonces, meters). Kept exact: the
+   * writes of every committed block update it in the same call that commits them.
+   */
+  private readonly readCache = new Map<string, string | null>();
+  private static readonly READ_CACHE_LIMIT = 200_000;
+  private cachedHeight: number | undefined;
+
+  /** For code that writes the state table directly (genesis, bulk imports): forget cached reads. */
+  clearReadCache(): void {
+    this.readCache.clear();
+    this.cachedHeight = undefined;
+  }
+
   getRaw(key: string): string | undefined {
-    return this.stmts.getState.get(key)?.value;
+    const hit = this.readCache.get(key);
+    if (hit !== undefined) return hit === null ? undefined : hit;
+    const value = this.stmts.getState.get(key)?.value;
+    if (this.readCache.size >= Storage.READ_CACHE_LIMIT) this.readCache.clear();
+    this.readCache.set(key, value ?? null);
+    return value;
   }
 
   private readonly scanStatements = new Map<string, Database.Statement<[string, string, number], { key: string; value: string }>>();
@@ -99,7 +118,8 @@ export class Storage implements StateReader {
   }
 
   latestHeight(): number {
-    return this.stmts.latest.get()?.height ?? 0;
+    this.cachedHeight ??= this.stmts.latest.get()?.height ?? 0;
+    return this.cachedHeight;
   }
 
   getBlock(height: number): { block: Block; hash: string; commit: Commit } | undefined {
@@ -134,5 +154,7 @@ export class Storage implements StateReader {
       for (const [k, v] of input.meta ?? []) this.stmts.putMeta.run(k, v);
     });
     tx();
+    this.cachedHeight = input.block.header.height;
+    for (const [key, value] of input.writes) if (this.readCache.has(key)) this.readCache.set(key, value);
   }
 }
