@@ -2,7 +2,7 @@ import { DOMAIN, domainBytes, merkleRoot, sha256 } from '../crypto/hash.js';
 import { toHex } from '../util/bytes.js';
 import { canonicalBytes } from '../util/canonical.js';
 import { z } from 'zod';
-import { signedTxSchema, type SignedTx } from './tx.js';
+import { signedTxJson, signedTxSchema, type SignedTx } from './tx.js';
 
 export interface BlockHeader {
   chainId: string;
@@ -104,7 +104,7 @@ const txRootCache = new WeakMap<readonly SignedTx[], string>();
 export function txRoot(txs: SignedTx[]): string {
   const cached = txRootCache.get(txs);
   if (cached !== undefined) return cached;
-  const root = toHex(merkleRoot(txs.map((tx) => canonicalBytes(tx))));
+  const root = toHex(merkleRoot(txs.map((tx) => new Uint8Array(Buffer.from(signedTxJson(tx), 'utf8')))));
   txRootCache.set(txs, root);
   return root;
 }

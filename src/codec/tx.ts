@@ -3,7 +3,7 @@ import { addressFromPublicKey, isAddress } from '../crypto/address.js';
 import { verifySignature, type Signer } from '../crypto/ed25519.js';
 import { DOMAIN, domainBytes, sha256 } from '../crypto/hash.js';
 import { fromHexStrict, toHex } from '../util/bytes.js';
-import { canonicalBytes } from '../util/canonical.js';
+import { canonicalJson } from '../util/canonical.js';
 import { LedgerError } from '../util/errors.js';
 
 /** Transactions: `{body, pubKey, signature}`; the signature and the hash cover the canonical body only. */
@@ -36,13 +36,42 @@ export type Msg = z.infer<typeof msgSchema>;
 export type TxBody = z.infer<typeof txBodySchema>;
 export type SignedTx = z.infer<typeof signedTxSchema>;
 
+interface BodyEncoding {
+  json: string;
+  signBytes: Uint8Array;
+  hash: string;
+}
+
+/**
+ * Encodings of a body, computed once per body object: a transaction is hashed at admission, checked
+ * again when its block is built or validated, and put in the tx root; encoding it each time was a
+ * large share of the node's CPU. Bodies are treated as immutable once encoded.
+ */
+const bodyEncodings = new WeakMap<TxBody, BodyEncoding>();
+
+function encodingOf(body: TxBody): BodyEncoding {
+  let e = bodyEncodings.get(body);
+  if (!e) {
+    const json = canonicalJson(body);
+    const signBytes = domainBytes(DOMAIN.tx, new Uint8Array(Buffer.from(json, 'utf8')));
+    e = { json, signBytes, hash: toHex(sha256(signBytes)) };
+    bodyEncodings.set(body, e);
+  }
+  return e;
+}
+
 /** The bytes that are signed, and whose SHA-256 is the transaction hash. */
 export function txSignBytes(body: TxBody): Uint8Array {
-  return domainBytes(DOMAIN.tx, canonicalBytes(body));
+  return encodingOf(body).signBytes;
 }
 
 export function txHash(body: TxBody): string {
-  return toHex(sha256(txSignBytes(body)));
+  return encodingOf(body).hash;
+}
+
+/** Canonical JSON of a signed transaction (keys body, pubKey, signature in order), reusing the body's. */
+export function signedTxJson(tx: SignedTx): string {
+  return `{"body":${encodingOf(tx.body).json},"pubKey":${JSON.stringify(tx.pubKey)},"signature":${JSON.stringify(tx.signature)}}`;
 }
 
 export function signTx(body: TxBody, signer: Signer): SignedTx {
@@ -60,15 +89,18 @@ export function decodeTx(input: unknown): SignedTx {
   return parsed.data;
 }
 
-/** Stateless checks: key ↔ sender binding and the signature. Returns the tx hash. */
-export function verifyTxSignature(tx: SignedTx): string {
-  const pubKey = fromHexStrict(tx.pubKey, 32)!;
-  if (addressFromPublicKey(pubKey) !== tx.body.sender) {
+/** The public key must be the sender's: address = bech32m over SHA-256(pubKey)[0..20]. */
+export function checkSenderKey(tx: SignedTx): void {
+  if (addressFromPublicKey(fromHexStrict(tx.pubKey, 32)!) !== tx.body.sender) {
     throw new LedgerError('TX_SENDER_KEY_MISMATCH', 'pubKey does not belong to the sender address');
   }
-  const bytes = txSignBytes(tx.body);
-  if (!verifySignature(pubKey, bytes, fromHexStrict(tx.signature, 64)!)) {
-    throw new LedgerError('TX_BAD_SIGNATURE', 'signature is not valid for this transaction');
-  }
-  return toHex(sha256(bytes));
+}
+
+export const badSignature = () => new LedgerError('TX_BAD_SIGNATURE', 'signature is not valid for this transaction');
+
+/** Stateless checks: key ↔ sender binding and the signature. Returns the tx hash. */
+export function verifyTxSignature(tx: SignedTx): string {
+  checkSenderKey(tx);
+  if (!verifySignature(fromHexStrict(tx.pubKey, 32)!, txSignBytes(tx.body), fromHexStrict(tx.signature, 64)!)) throw badSignature();
+  return txHash(tx.body);
 }

@@ -4,7 +4,6 @@ import { isWellFormedEvidence, isWellFormedProposal, isWellFormedVote, type Prop
 import type { Signer } from '../crypto/ed25519.js';
 import { Channel, P2PNode, type ChannelId } from '../p2p/index.js';
 import { BlockSync, statusMessage, syncRequestMessage, syncResponseMessage } from '../sync/blocksync.js';
-import { LedgerError } from '../util/errors.js';
 import type { ConsensusDriver, ConsensusNetwork } from './driver.js';
 import type { NodeConfig } from './home.js';
 import type { GridNode } from './node.js';
@@ -250,12 +249,9 @@ export class NodeNetwork implements ConsensusNetwork {
 
   private onTx(peer: string, value: unknown): void {
     if (!Array.isArray(value) || value.length > 100_000) return this.penalize(peer, 'transaction gossip is not a batch');
-    for (const tx of value) {
-      try {
-        this.node.submitTx(tx, peer);
-      } catch (err) {
-        if (err instanceof LedgerError && PEER_FAULT_TX_CODES.has(err.code)) return this.penalize(peer, `invalid transaction: ${err.code}`);
-      }
-    }
+    void this.node.submitTxs(value, peer).then((results) => {
+      const fault = results.find((r) => 'error' in r && PEER_FAULT_TX_CODES.has(r.error.code));
+      if (fault && 'error' in fault) this.penalize(peer, `invalid transaction: ${fault.error.code}`);
+    });
   }
 }

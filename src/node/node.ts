@@ -6,13 +6,15 @@ import type { AppModule, Genesis } from '../app/module.js';
 import type { Commit, TxResult } from '../codec/block.js';
 import { blockHash, ZERO_HASH, type Block } from '../codec/block.js';
 import { ValidatorSet, verifyCommit, type Validator } from '../consensus/types.js';
-import { decodeTx, MAX_TX_BYTES, txHash, verifyTxSignature, type SignedTx } from '../codec/tx.js';
+import { badSignature, checkSenderKey, decodeTx, MAX_TX_BYTES, signedTxJson, txHash, txSignBytes, type SignedTx } from '../codec/tx.js';
+import { verifySignature } from '../crypto/ed25519.js';
+import { fromHexStrict } from '../util/bytes.js';
+import { VerifyPool } from './verify-pool.js';
 import { addressFromPublicKey } from '../crypto/address.js';
 import type { Signer } from '../crypto/ed25519.js';
 import { Mempool } from '../mempool/mempool.js';
 import { listValidators } from '../modules/registry/state.js';
 import { Storage } from '../store/sqlite.js';
-import { canonicalJson } from '../util/canonical.js';
 import { LedgerError } from '../util/errors.js';
 import type { NodeConfig } from './home.js';
 import { NodeMetrics } from './metrics.js';
@@ -41,6 +43,8 @@ export interface NodeOptions {
   validatorSigner: Signer | null;
   modules: AppModule[];
   logger: Logger;
+  /** Signature-verification worker threads; default: cores − 1 (0 verifies on the main thread). */
+  verifyWorkers?: number;
 }
 
 const VERIFIED_CACHE_LIMIT = 500_000;
@@ -53,6 +57,7 @@ export class GridNode extends EventEmitter {
   readonly storage: Storage;
   readonly app: App;
   readonly mempool: Mempool;
+  private readonly verifier: VerifyPool;
   readonly metrics = new NodeMetrics();
   readonly chainId: string;
   readonly validatorAddress: string | null;
@@ -79,6 +84,7 @@ export class GridNode extends EventEmitter {
       verifiedTxs: this.verified,
     });
     this.app.initGenesis(genesis);
+    this.verifier = new VerifyPool(options.verifyWorkers);
     this.mempool = new Mempool({ maxTxs: config.mempool.maxTxs, maxBytes: config.mempool.maxBytes });
     this.validatorAddress = options.validatorSigner ? addressFromPublicKey(options.validatorSigner.publicKey) : null;
     const latest = this.storage.getBlock(this.storage.latestHeight());
@@ -95,6 +101,7 @@ export class GridNode extends EventEmitter {
   }
 
   close(): void {
+    void this.verifier.close();
     this.storage.close();
   }
 
@@ -104,24 +111,72 @@ export class GridNode extends EventEmitter {
    */
   submitTx(input: unknown, origin?: string): string {
     try {
-      const tx = decodeTx(input);
-      const size = Buffer.byteLength(canonicalJson(tx));
-      if (size > MAX_TX_BYTES) throw new LedgerError('TX_TOO_LARGE', `transaction is ${size} bytes; the limit is ${MAX_TX_BYTES}`, 413);
-      // Duplicates (common with gossip) are refused before the expensive signature check.
-      const claimed = txHash(tx.body);
-      if (this.mempool.has(claimed)) throw new LedgerError('TX_DUPLICATE', `transaction ${claimed} is already pending`, 409);
-      if (this.storage.getTx(claimed)) throw new LedgerError('TX_ALREADY_COMMITTED', `transaction ${claimed} is already committed`, 409);
-      const hash = verifyTxSignature(tx);
-      this.app.checkTx(tx, { nonceWindow: this.options.config.mempool.nonceWindow });
-      this.mempool.add({ hash, tx, bytes: size });
-      this.rememberVerified(hash, tx);
-      this.metrics.txsAdmitted.inc();
-      this.emit('txAdmitted', hash, origin);
-      return hash;
+      const { tx, hash, size } = this.precheck(input);
+      if (!verifySignature(fromHexStrict(tx.pubKey, 32)!, txSignBytes(tx.body), fromHexStrict(tx.signature, 64)!)) throw badSignature();
+      return this.admit(tx, hash, size, origin);
     } catch (err) {
       this.metrics.txsRejected.inc({ code: err instanceof LedgerError ? err.code : 'INTERNAL' });
       throw err;
     }
+  }
+
+  /**
+   * Admission of a batch (API batch, peer gossip): the same checks, with the signatures verified on
+   * the worker pool. One result per input, in order: the hash, or the error.
+   */
+  async submitTxs(inputs: unknown[], origin?: string): Promise<Array<{ hash: string } | { error: LedgerError }>> {
+    const out: Array<{ hash: string } | { error: LedgerError }> = new Array(inputs.length);
+    const candidates: Array<{ index: number; tx: SignedTx; hash: string; size: number }> = [];
+    const seen = new Set<string>();
+    inputs.forEach((input, index) => {
+      try {
+        const c = this.precheck(input);
+        if (seen.has(c.hash)) throw new LedgerError('TX_DUPLICATE', `transaction ${c.hash} appears twice in the batch`, 409);
+        seen.add(c.hash);
+        candidates.push({ index, ...c });
+      } catch (err) {
+        out[index] = { error: this.rejected(err) };
+      }
+    });
+    const valid = await this.verifier.verify(candidates.map((c) => [fromHexStrict(c.tx.pubKey, 32)!, txSignBytes(c.tx.body), fromHexStrict(c.tx.signature, 64)!]));
+    candidates.forEach((c, k) => {
+      try {
+        if (!valid[k]) throw badSignature();
+        out[c.index] = { hash: this.admit(c.tx, c.hash, c.size, origin) };
+      } catch (err) {
+        out[c.index] = { error: this.rejected(err) };
+      }
+    });
+    return out;
+  }
+
+  private rejected(err: unknown): LedgerError {
+    const e = err instanceof LedgerError ? err : new LedgerError('INTERNAL', 'internal error', 500);
+    this.metrics.txsRejected.inc({ code: e.code });
+    return e;
+  }
+
+  /** Decoding, size, duplicates and the key ↔ sender binding: everything before the signature. */
+  private precheck(input: unknown): { tx: SignedTx; hash: string; size: number } {
+    const tx = decodeTx(input);
+    const size = Buffer.byteLength(signedTxJson(tx));
+    if (size > MAX_TX_BYTES) throw new LedgerError('TX_TOO_LARGE', `transaction is ${size} bytes; the limit is ${MAX_TX_BYTES}`, 413);
+    // Duplicates (common with gossip) are refused before the expensive signature check.
+    const hash = txHash(tx.body);
+    if (this.mempool.has(hash)) throw new LedgerError('TX_DUPLICATE', `transaction ${hash} is already pending`, 409);
+    if (this.storage.getTx(hash)) throw new LedgerError('TX_ALREADY_COMMITTED', `transaction ${hash} is already committed`, 409);
+    checkSenderKey(tx);
+    return { tx, hash, size };
+  }
+
+  /** The stateful checks and the mempool, for a transaction whose signature is valid. */
+  private admit(tx: SignedTx, hash: string, size: number, origin?: string): string {
+    this.app.checkTx(tx, { nonceWindow: this.options.config.mempool.nonceWindow });
+    this.mempool.add({ hash, tx, bytes: size });
+    this.rememberVerified(hash, tx);
+    this.metrics.txsAdmitted.inc();
+    this.emit('txAdmitted', hash, origin);
+    return hash;
   }
 
   private rememberVerified(hash: string, tx: SignedTx): void {

@@ -71,15 +71,8 @@ function coreHandlers(node: GridNode, live: LiveParts): BoundRoute[] {
     { route: coreRoutes.submitTx, handler: ({ body }) => submitOne(body) },
     {
       route: coreRoutes.submitTxBatch,
-      handler: ({ body }) => ({
-        results: (body.txs as unknown[]).map((tx) => {
-          try {
-            return { hash: node.submitTx(tx), code: 'OK', message: '' };
-          } catch (err) {
-            const e = err instanceof LedgerError ? err : new LedgerError('INTERNAL', 'internal error', 500);
-            return { hash: null, code: e.code, message: e.message };
-          }
-        }),
+      handler: async ({ body }) => ({
+        results: (await node.submitTxs(body.txs as unknown[])).map((r) => ('hash' in r ? { hash: r.hash, code: 'OK', message: '' } : { hash: null, code: r.error.code, message: r.error.message })),
       }),
     },
     {
