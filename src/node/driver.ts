@@ -68,6 +68,8 @@ export class ConsensusDriver {
   private readonly timers = new Set<NodeJS.Timeout>();
   private gossipTimer: NodeJS.Timeout | undefined;
   lastCommitAt = 0;
+  /** Local clock when this node last started a height (drives the block cadence). */
+  private heightStartedAt = 0;
 
   constructor(private readonly options: DriverOptions) {
     const { node, signer } = options;
@@ -236,20 +238,25 @@ export class ConsensusDriver {
     this.waitingForStart = true;
     const { node } = this.options;
     const { blockTimeMs, emptyBlockIntervalMs } = this.options.timing;
+    // Heights start on a steady cadence: `blockTimeMs` after the previous height started (not after it
+    // finished), so the time spent executing a block does not stretch the interval between blocks.
     const check = () => {
       if (this.stopped || !this.waitingForStart) return;
-      const sinceBlock = this.clock() - node.latestBlockTime;
-      const due = (node.hasIncludableTxs() && sinceBlock >= blockTimeMs) || sinceBlock >= emptyBlockIntervalMs;
+      const now = this.clock();
+      const sinceStart = now - Math.max(this.heightStartedAt, node.latestBlockTime - blockTimeMs);
+      const sinceBlock = now - node.latestBlockTime;
+      const due = (node.hasIncludableTxs() && sinceStart >= blockTimeMs) || sinceBlock >= emptyBlockIntervalMs;
       if (due) this.startNextHeight();
-      else this.startTimer = setTimeout(check, node.mempool.size > 0 ? Math.max(1, blockTimeMs - sinceBlock) : Math.min(blockTimeMs, Math.max(1, emptyBlockIntervalMs - sinceBlock)));
+      else this.startTimer = setTimeout(check, node.mempool.size > 0 ? Math.max(1, blockTimeMs - sinceStart) : Math.min(blockTimeMs, Math.max(1, emptyBlockIntervalMs - sinceBlock)));
     };
-    this.startTimer = setTimeout(check, Math.max(1, blockTimeMs - (this.clock() - node.latestBlockTime)));
+    this.startTimer = setTimeout(check, Math.max(1, blockTimeMs - (this.clock() - this.heightStartedAt)));
   }
 
   private startNextHeight(): void {
     if (this.stopped) return;
     this.waitingForStart = false;
     if (this.startTimer) clearTimeout(this.startTimer);
+    this.heightStartedAt = this.clock();
     const height = this.options.node.height + 1;
     const current = this.status();
     if (current && current.height >= height) return;
