@@ -1,3 +1,4 @@
+import type { Commit, CommitSig } from '../codec/block.js';
 import { canonicalBytes } from '../util/canonical.js';
 import { fromHexStrict, toHex } from '../util/bytes.js';
 import { LedgerError } from '../util/errors.js';
@@ -44,19 +45,8 @@ export interface Proposal {
 }
 export type UnsignedProposal = Omit<Proposal, 'signature'>;
 
-export interface CommitSig {
-  readonly validator: string;
-  readonly timestamp: number;
-  readonly signature: string;
-}
-
-/** Precommits of more than 2/3 of the power for one block at one height and round. */
-export interface Commit {
-  readonly height: number;
-  readonly round: number;
-  readonly blockHash: string;
-  readonly signatures: readonly CommitSig[];
-}
+/** A commit (precommits of more than 2/3 of the power for one block) is part of the block format. */
+export type { Commit, CommitSig };
 
 export interface DuplicateVoteEvidence {
   readonly kind: 'duplicate-vote';
