@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineRoute } from '../../api/route.js';
 import { addressSchema } from '../../codec/tx.js';
 import { communityIdSchema } from './messages.js';
+import { differenceSchema } from '../metering/routes.js';
 
 const txRef = z.object({ height: z.number(), txHash: z.string() });
 const slotParam = z.string().max(40).optional();
@@ -128,22 +129,7 @@ export const energyRoutes = {
     query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam }),
     response: z.object({
       community: z.string(),
-      differences: z.array(
-        z.object({
-          meterId: z.string(),
-          slot: z.number(),
-          slotIso: z.string(),
-          trader: z.string(),
-          labels: labelsOut,
-          officialImportWh: z.number(),
-          officialExportWh: z.number(),
-          reportedImportWh: z.number().nullable(),
-          reportedExportWh: z.number().nullable(),
-          importDiffWh: z.number(),
-          exportDiffWh: z.number(),
-          txHash: z.string(),
-        }),
-      ),
+      differences: z.array(differenceSchema.omit({ height: true }).extend({ trader: z.string(), labels: labelsOut })),
       totals: z.object({ importDiffWh: z.number(), exportDiffWh: z.number() }),
     }),
   }),
