@@ -2,8 +2,15 @@ import { buildPath, type RouteDef, type RouteInput, type RouteOutput } from './r
 import { LedgerError } from '../util/errors.js';
 
 /** Calls one route; errors come back as LedgerError with the server's code and HTTP status. */
-export async function callRoute<R extends RouteDef>(baseUrl: string, route: R, input: RouteInput<R>): Promise<RouteOutput<R>> {
-  const { params, query, body } = input as { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown };
+export async function callRoute<R extends RouteDef>(
+  baseUrl: string,
+  route: R,
+  input: RouteInput<R>,
+  /** A body already encoded as JSON (load generators encode ahead of time). */
+  options: { encodedBody?: string } = {},
+): Promise<RouteOutput<R>> {
+  const { params, query, body: bodyValue } = input as { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown };
+  const body = options.encodedBody ?? (bodyValue === undefined ? undefined : JSON.stringify(bodyValue));
   const url = new URL(buildPath(route.path, params), baseUrl);
   for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
   let res: Response;
@@ -11,7 +18,7 @@ export async function callRoute<R extends RouteDef>(baseUrl: string, route: R, i
     res = await fetch(url, {
       method: route.method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body,
     });
   } catch (err) {
     throw new LedgerError('NODE_UNREACHABLE', `cannot reach ${url.origin}: ${(err as Error).message}`, 503);
