@@ -1,7 +1,7 @@
 import type { AppModule, Genesis, MsgHandler, TxContext } from './module.js';
 import { LtHash, Overlay, ReadOnlyStore, applyWritesToLtHash, padKey, type KVStore } from './state.js';
 import type { Storage } from '../store/sqlite.js';
-import type { SignedTx } from '../codec/tx.js';
+import type { Msg, SignedTx } from '../codec/tx.js';
 import { txHash, verifyTxSignature } from '../codec/tx.js';
 import type { Block, BlockHeader, Commit, TxEvent, TxResult } from '../codec/block.js';
 import { blockHash, hashOf, resultRoot, txRoot, ZERO_HASH } from '../codec/block.js';
@@ -126,7 +126,7 @@ export class App {
   checkTx(tx: SignedTx, options: { nonceWindow: number }): void {
     const { body } = tx;
     if (body.chainId !== this.chainId) throw new LedgerError('TX_WRONG_CHAIN', `chain id ${body.chainId} is not ${this.chainId}`);
-    for (const msg of body.msgs) this.decodeMsg(msg.type, msg.value);
+    for (const msg of body.msgs) this.decodeMsg(msg);
     const height = this.height;
     if (body.expiresAtHeight <= height) {
       throw new LedgerError('TX_EXPIRED', `transaction expired at height ${body.expiresAtHeight}; chain is at ${height}`);
@@ -140,7 +140,19 @@ export class App {
     for (const m of this.modules) m.authorize?.(store, body.sender);
   }
 
-  private decodeMsg(type: string, value: unknown): { handler: MsgHandler; value: unknown } {
+  /** Messages already validated (at admission, or in a block built here), by message object. */
+  private readonly decodedMsgs = new WeakMap<object, { handler: MsgHandler; value: unknown }>();
+
+  /** Validates a message against its module's schema; a message object is validated once. */
+  private decodeMsg(msg: Msg): { handler: MsgHandler; value: unknown } {
+    const cached = this.decodedMsgs.get(msg);
+    if (cached) return cached;
+    const decoded = this.parseMsg(msg.type, msg.value);
+    this.decodedMsgs.set(msg, decoded);
+    return decoded;
+  }
+
+  private parseMsg(type: string, value: unknown): { handler: MsgHandler; value: unknown } {
     const handler = this.handlers.get(type);
     if (!handler) throw new LedgerError('TX_UNKNOWN_MSG_TYPE', `unknown message type ${JSON.stringify(type)}`);
     const parsed = handler.schema.safeParse(value);
@@ -218,7 +230,7 @@ export class App {
     try {
       for (const m of this.modules) m.authorize?.(txState, body.sender);
       body.msgs.forEach((msg, msgIndex) => {
-        const { handler, value } = this.decodeMsg(msg.type, msg.value);
+        const { handler, value } = this.decodeMsg(msg);
         const ctx: TxContext = {
           store: txState,
           chainId: this.chainId,

@@ -90,8 +90,20 @@ export function decodeTx(input: unknown): SignedTx {
 }
 
 /** The public key must be the sender's: address = bech32m over SHA-256(pubKey)[0..20]. */
+const addressCache = new Map<string, string>();
+
+function addressOfKeyHex(pubKey: string): string {
+  let address = addressCache.get(pubKey);
+  if (address === undefined) {
+    address = addressFromPublicKey(fromHexStrict(pubKey, 32)!);
+    if (addressCache.size >= 100_000) addressCache.clear();
+    addressCache.set(pubKey, address);
+  }
+  return address;
+}
+
 export function checkSenderKey(tx: SignedTx): void {
-  if (addressFromPublicKey(fromHexStrict(tx.pubKey, 32)!) !== tx.body.sender) {
+  if (addressOfKeyHex(tx.pubKey) !== tx.body.sender) {
     throw new LedgerError('TX_SENDER_KEY_MISMATCH', 'pubKey does not belong to the sender address');
   }
 }
