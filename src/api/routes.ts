@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineRoute } from './route.js';
-import { addressSchema } from '../codec/tx.js';
+import { addressSchema, hashSchema } from '../codec/tx.js';
 
-const hash = z.string().regex(/^[0-9a-f]{64}$/, { message: 'expected a 32-byte hash as lowercase hex' });
+const hash = hashSchema;
 const txResult = z.object({ code: z.string(), message: z.string(), events: z.array(z.object({ type: z.string(), attributes: z.record(z.string(), z.string()) })) });
 const blockEnvelope = z.object({ hash: z.string(), block: z.record(z.string(), z.unknown()), commit: z.record(z.string(), z.unknown()), results: z.array(txResult) });
 

@@ -2,7 +2,7 @@ import { DOMAIN, domainBytes, merkleRoot, sha256 } from '../crypto/hash.js';
 import { toHex } from '../util/bytes.js';
 import { canonicalBytes } from '../util/canonical.js';
 import { z } from 'zod';
-import { signedTxJson, signedTxSchema, type SignedTx } from './tx.js';
+import { hashSchema, safeUintSchema, signedTxJson, signedTxSchema, type SignedTx } from './tx.js';
 
 export interface BlockHeader {
   chainId: string;
@@ -54,8 +54,8 @@ export interface Block {
   evidence: unknown[];
 }
 
-const hash64 = z.string().regex(/^[0-9a-f]{64}$/);
-const safeUint = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const hash64 = hashSchema;
+const safeUint = safeUintSchema;
 const commitSchema = z
   .object({
     height: safeUint,

@@ -15,7 +15,12 @@ export const MAX_MEMO_CHARS = 256;
 export const addressSchema = z.string().refine(isAddress, { message: 'not a grid1… bech32m address' });
 export const hexSchema = (bytes: number) =>
   z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), { message: `expected ${bytes} bytes as lowercase hex` });
-const safeUint = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** Shared field schemas: one definition each, used by the codec, the API and the modules. */
+export const safeUintSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** A 15-minute settlement slot index: floor(unixSeconds / 900). */
+export const slotSchema = safeUintSchema;
+export const hashSchema = z.string().regex(/^[0-9a-f]{64}$/, { message: 'expected a 32-byte hash as 64 lowercase hex digits' });
+const safeUint = safeUintSchema;
 
 export const msgSchema = z.object({ type: z.string().min(1).max(64), value: z.unknown() }).strict();
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addressSchema, hexSchema } from '../../codec/tx.js';
+import { addressSchema, hexSchema, slotSchema } from '../../codec/tx.js';
 import { communityRefSchema, MAX_POWER_W, meterIdSchema } from '../metering/messages.js';
 
 export const communityIdSchema = communityRefSchema;
@@ -14,7 +14,7 @@ export const labelsSchema = z
 export const MAX_MSG_WH = 1_000_000_000_000;
 /** Any whole Wh amount; the rules check the sign with their own codes. */
 const amount = z.number().int().min(-MAX_MSG_WH).max(MAX_MSG_WH);
-const slot = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const slot = slotSchema;
 
 export const createCommunityMsg = z
   .object({

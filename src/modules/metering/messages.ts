@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addressSchema, hexSchema } from '../../codec/tx.js';
+import { addressSchema, hexSchema, safeUintSchema, slotSchema } from '../../codec/tx.js';
 
 /** Meter and device ids: DSMR equipment identifiers, EANs, serial numbers. */
 export const meterIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, { message: 'meter id: 1–64 of A–Z a–z 0–9 . _ : - (starting with a letter or digit)' });
@@ -7,8 +7,8 @@ export const communityRefSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 
 
 /** Largest accepted device rating: 1 GW. */
 export const MAX_POWER_W = 1_000_000_000;
-const wh = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const slot = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const wh = safeUintSchema;
+const slot = slotSchema;
 
 export const registerMeterMsg = z
   .object({
@@ -30,7 +30,7 @@ export const readingMsg = z
     exportWh: wh,
     importRegisterWh: wh,
     exportRegisterWh: wh,
-    seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    seq: safeUintSchema,
   })
   .strict();
 

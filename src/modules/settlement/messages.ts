@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addressSchema } from '../../codec/tx.js';
+import { addressSchema, hashSchema } from '../../codec/tx.js';
 import { plantIdSchema, slotSchema } from '../shares/messages.js';
 
 /** Tariffs are any integers here; negative values are rejected by the rules with SETTLEMENT_INVALID_TARIFF. */
@@ -22,7 +22,7 @@ export const statementRefSchema = z
     customer: addressSchema,
     fromSlot: slotSchema,
     toSlot: slotSchema,
-    hash: z.string().regex(/^[0-9a-f]{64}$/, { message: 'hash: 64 lowercase hex digits' }),
+    hash: hashSchema,
   })
   .strict();
 

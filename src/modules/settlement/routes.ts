@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from '../../api/route.js';
-import { addressSchema } from '../../codec/tx.js';
+import { addressSchema, hashSchema } from '../../codec/tx.js';
 import { plantIdSchema } from '../shares/messages.js';
 
 const tariffOut = z.object({ utility: z.string(), fromSlot: z.number(), importMicroEurPerKwh: z.number(), feedInMicroEurPerKwh: z.number(), height: z.number(), txHash: z.string() });
@@ -54,7 +54,7 @@ export const settlementRoutes = {
     path: '/v1/settlement/statements/:hash',
     summary: 'A statement hash recorded on the ledger, with the latest revision for its period',
     tags: ['settlement'],
-    params: z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/) }),
+    params: z.object({ hash: hashSchema }),
     response: z.object({ record: recordOut, latest: z.object({ hash: z.string(), revision: z.number() }), superseded: z.boolean() }),
   }),
   bill: defineRoute({

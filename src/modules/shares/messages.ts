@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { addressSchema } from '../../codec/tx.js';
+import { addressSchema, slotSchema } from '../../codec/tx.js';
 
 /** Plant ids are short and contain no "/" so they can be part of state keys. */
 export const plantIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { message: 'plant id: 1–64 of A–Z a–z 0–9 . _ - (starting alphanumeric)' });
 export const meterIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, { message: 'meter id: 1–128 of A–Z a–z 0–9 . _ : -' });
 /** Slot indexes: non-negative safe integers. Ordering rules (empty, reversed) are checked by the rules with their own codes. */
-export const slotSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+export { slotSchema };
 /** ppm values are any integers here; zero and negative values are rejected by the rules with SHARES_INVALID_PPM. */
 const ppmSchema = z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
 
