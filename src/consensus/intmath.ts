@@ -4,11 +4,12 @@
  * operator (the determinism lint test enforces it), and only on bigint, where it is exact.
  */
 
+import { bigFloorDiv } from '../util/int.js';
+
 /** Floor division (rounds toward −∞), as Go's big.Int Div does for a positive divisor. */
 export function floorDiv(a: bigint, b: bigint): bigint {
   if (b <= 0n) throw new RangeError('floorDiv needs a positive divisor');
-  const q = a / b;
-  return a < 0n && q * b !== a ? q - 1n : q;
+  return bigFloorDiv(a, b);
 }
 
 /** Truncating division (rounds toward zero), as Go's int64 `/` does. */

@@ -50,7 +50,6 @@ export class Storage implements StateReader {
       putBlock: this.db.prepare('INSERT INTO blocks (height, hash, block, commit_json) VALUES (?, ?, ?, ?)'),
       putTx: this.db.prepare('INSERT INTO txs (hash, height, idx, result) VALUES (?, ?, ?, ?)'),
       getBlock: this.db.prepare<[number], { block: string; hash: string; commit_json: string }>('SELECT block, hash, commit_json FROM blocks WHERE height = ?'),
-      getHeightByHash: this.db.prepare<[string], { height: number }>('SELECT height FROM blocks WHERE hash = ?'),
       latest: this.db.prepare<[], { height: number | null }>('SELECT MAX(height) AS height FROM blocks'),
       getTx: this.db.prepare<[string], { hash: string; height: number; idx: number; result: string }>('SELECT hash, height, idx, result FROM txs WHERE hash = ?'),
       getMeta: this.db.prepare<[string], { value: Buffer }>('SELECT value FROM meta WHERE key = ?'),
@@ -126,10 +125,6 @@ export class Storage implements StateReader {
     const row = this.stmts.getBlock.get(height);
     if (!row) return undefined;
     return { block: JSON.parse(row.block) as Block, hash: row.hash, commit: JSON.parse(row.commit_json) as Commit };
-  }
-
-  heightOfHash(hash: string): number | undefined {
-    return this.stmts.getHeightByHash.get(hash)?.height;
   }
 
   getTx(hash: string): StoredTx | undefined {

@@ -14,14 +14,6 @@ export class LedgerError extends Error {
   }
 }
 
-export function fail(code: string, message: string, status = 400): never {
-  throw new LedgerError(code, message, status);
-}
-
-export function require(condition: unknown, code: string, message: string, status = 400): asserts condition {
-  if (!condition) throw new LedgerError(code, message, status);
-}
-
 /** Turns anything thrown into a LedgerError; unexpected errors become INTERNAL with a generic message. */
 export function asLedgerError(err: unknown): LedgerError {
   if (err instanceof LedgerError) return err;

@@ -14,21 +14,10 @@ export function floorDiv(a: number, b: number): number {
   return Number(bigFloorDiv(BigInt(a), BigInt(b)));
 }
 
-/** ceil(a / b) for safe integers, b ≠ 0. */
-export function ceilDiv(a: number, b: number): number {
-  return -floorDiv(-a, b);
-}
-
 /** floor(a / b) on bigint (BigInt division truncates toward zero). */
 export function bigFloorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;
   return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
-}
-
-/** a · b / c rounded down, exact via bigint (no overflow for safe-integer inputs). */
-export function mulDivFloor(a: number, b: number, c: number): number {
-  assertSafe(a, b, c);
-  return Number(bigFloorDiv(BigInt(a) * BigInt(b), BigInt(c)));
 }
 
 /** Throws unless the result stays a safe integer (energy and money sums must never lose precision). */

@@ -1,5 +1,5 @@
 import type { KVStore } from '../../app/state.js';
-import { listDifferences } from '../metering/state.js';
+import { listDifferences, sumDifferences } from '../metering/state.js';
 import { slotRange, withIso } from '../metering/query.js';
 import { LedgerError } from '../../util/errors.js';
 import { safeAdd } from '../../util/int.js';
@@ -113,6 +113,6 @@ export function differencesQuery(store: KVStore, id: string, q: Range) {
     }
   }
   differences.sort((a, b) => a.slot - b.slot || (a.meterId < b.meterId ? -1 : 1));
-  const totals = differences.reduce((t, d) => ({ importDiffWh: safeAdd(t.importDiffWh, d.importDiffWh), exportDiffWh: safeAdd(t.exportDiffWh, d.exportDiffWh) }), { importDiffWh: 0, exportDiffWh: 0 });
+  const totals = sumDifferences(differences);
   return { community: id, differences, totals };
 }

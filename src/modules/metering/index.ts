@@ -1,13 +1,12 @@
 import type { AppModule, Genesis } from '../../app/module.js';
 import type { KVStore } from '../../app/state.js';
 import { LedgerError } from '../../util/errors.js';
-import { safeAdd } from '../../util/int.js';
 import { registerMeteringCli } from './cli.js';
 import { MSG, officialMsg, readingMsg, registerMeterMsg } from './messages.js';
 import { slotRange, withIso } from './query.js';
 import { meteringRoutes } from './routes.js';
 import { registerMeter, submitOfficial, submitReading } from './rules.js';
-import { DEFAULT_READING_WINDOW_SLOTS, getMeter, listDifferences, listMeters, listReadings, meterIdByAddress, putParams, type Meter } from './state.js';
+import { DEFAULT_READING_WINDOW_SLOTS, getMeter, listDifferences, listMeters, listReadings, meterIdByAddress, putParams, sumDifferences, type Meter } from './state.js';
 
 function initGenesis(store: KVStore, genesis: Genesis): void {
   const cfg = (genesis.modules.metering ?? {}) as { readingWindowSlots?: unknown };
@@ -57,7 +56,7 @@ export const meteringModule: AppModule = {
         requireMeter(store, params.meterId);
         const { fromSlot, toSlot } = slotRange(query);
         const differences = listDifferences(store, params.meterId, fromSlot, toSlot).map(withIso);
-        const totals = differences.reduce((t, d) => ({ importDiffWh: safeAdd(t.importDiffWh, d.importDiffWh), exportDiffWh: safeAdd(t.exportDiffWh, d.exportDiffWh) }), { importDiffWh: 0, exportDiffWh: 0 });
+        const totals = sumDifferences(differences);
         return { meterId: params.meterId, differences, totals };
       },
     },

@@ -1,6 +1,6 @@
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
-import { floorDiv } from '../../util/int.js';
+import { floorDiv, safeAdd } from '../../util/int.js';
 
 /**
  * Metering state layout (all keys under "metering/"):
@@ -216,6 +216,11 @@ export function putDifference(store: KVStore, diff: ReadingDifference): void {
 
 export function getDifference(store: KVStore, meterId: string, slot: number): ReadingDifference | undefined {
   return store.get<ReadingDifference>(slotKey(DIFF, meterId, slot));
+}
+
+/** Sums of official − reported over a list of differences. */
+export function sumDifferences(differences: ReadonlyArray<{ importDiffWh: number; exportDiffWh: number }>): { importDiffWh: number; exportDiffWh: number } {
+  return differences.reduce((t, d) => ({ importDiffWh: safeAdd(t.importDiffWh, d.importDiffWh), exportDiffWh: safeAdd(t.exportDiffWh, d.exportDiffWh) }), { importDiffWh: 0, exportDiffWh: 0 });
 }
 
 export function listDifferences(store: KVStore, meterId: string, fromSlot: number, toSlot: number): ReadingDifference[] {
