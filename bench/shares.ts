@@ -1,8 +1,14 @@
 import { Overlay, ReadOnlyStore } from '../src/app/state.js';
-import { SERIES_SLOTS, writeSeriesDay } from '../src/modules/metering/state.js';
-import { registryModule } from '../src/modules/registry/index.js';
-import { billingPeriod, billPlant, ledgerReadingSource, settlementModule, sharesModule, type ReadingSource } from '../src/modules/settlement/index.js';
-import { getPlant, plantSegments, type Plant } from '../src/modules/shares/index.js';
+import { readSeries, SERIES_SLOTS, writeSeriesDay } from '../src/modules/metering/state.js';
+import { meteringCore } from '../src/modules/metering/module.js';
+import { registryCore } from '../src/modules/registry/module.js';
+import { billingPeriod, billPlant, type ReadingSource } from '../src/modules/settlement/billing.js';
+import { ledgerReadingSource } from '../src/modules/settlement/ledger-source.js';
+import { settlementCore } from '../src/modules/settlement/module.js';
+import { sharesCore } from '../src/modules/shares/module.js';
+import { plantSegments } from '../src/modules/shares/holdings.js';
+import { getPlant } from '../src/modules/shares/state.js';
+import type { Plant } from '../src/modules/shares/keeper.js';
 import { slotOfMs } from '../src/util/slots.js';
 import { account, TestChain, type TestAccount } from '../test/helpers/chain.js';
 
@@ -19,7 +25,7 @@ const PARTICIPANTS = 10;
 function setup(plants: number): { chain: TestChain; people: TestAccount[]; utility: TestAccount } {
   const names = Array.from({ length: PARTICIPANTS }, (_, i) => `bench-p${i}`);
   const chain = new TestChain({
-    modules: [registryModule, sharesModule, settlementModule],
+    modules: [registryCore, meteringCore, sharesCore, settlementCore],
     genesisTime: Date.UTC(2026, 4, 1),
     accounts: { 'bench-utility': ['utility'], ...Object.fromEntries(names.map((n) => [n, ['consumer']])) },
   });
@@ -57,8 +63,8 @@ function syntheticSource(): ReadingSource {
   };
   return {
     name: 'ledger',
-    production: (plant: Plant, from, to) => series(plant.id.length * 7919 + Number(plant.id.slice(6)), from, to, 8000),
-    consumption: (_plant: Plant, p, from, to) => series(p.meter!.length * 31 + p.address.charCodeAt(10), from, to, 900),
+    production: (plant: Plant, from: number, to: number) => series(plant.id.length * 7919 + Number(plant.id.slice(6)), from, to, 8000),
+    consumption: (_plant: Plant, p: Plant['keys'][number]['participants'][number], from: number, to: number) => series(p.meter!.length * 31 + p.address.charCodeAt(10), from, to, 900),
   };
 }
 
@@ -146,7 +152,7 @@ export async function benchShares(): Promise<Record<string, number | string>> {
     })();
     chain.storage.clearReadCache();
     const store = new ReadOnlyStore(chain.storage);
-    const source = ledgerReadingSource(store);
+    const source = ledgerReadingSource((meterId, from, to) => readSeries(store, meterId, from, to));
     const t0 = performance.now();
     let produced = 0;
     let allocated = 0;

@@ -1,19 +1,19 @@
-import type { AppModule, Genesis, MsgHandler, TxContext } from './module.js';
-import { LtHash, Overlay, ReadOnlyStore, applyWritesToLtHash, padKey, type KVStore } from './state.js';
-import type { Storage } from '../store/sqlite.js';
-import type { Msg, SignedTx } from '../codec/tx.js';
-import { txHash, verifyTxSignature } from '../codec/tx.js';
 import type { Block, BlockHeader, Commit, TxEvent, TxResult } from '../codec/block.js';
 import { blockHash, hashOf, resultRoot, txRoot, ZERO_HASH } from '../codec/block.js';
-import { LedgerError } from '../util/errors.js';
-import { NONCE_PREFIX, accountNonce } from './nonce.js';
+import type { Msg, SignedTx } from '../codec/tx.js';
+import { txHash, verifyTxSignature } from '../codec/tx.js';
+import { CORE_ERRORS, LedgerError } from '../util/errors.js';
+import { BLOCK_ERRORS, checkAdmission, TX_ERRORS, type AdmissionOutcome, type AdmissionView } from './admission.js';
+import { newExec, Kernel, type Exec, type InternalErrorSink } from './kernel.js';
+import type { Genesis, ModuleContext, ModuleCore, MsgHandler, ValidatorUpdate } from './module.js';
+import { accountNonce, NONCE_PREFIX } from './nonce.js';
+import { applyWritesToLtHash, LtHash, Overlay, padKey, ReadOnlyStore, type KVStore, type StateReader } from './state.js';
 
 /**
- * The state-machine host: checks transactions, executes blocks through the registered modules and
- * commits the result. It knows nothing about networking or consensus; consensus calls
- * `executeBlock` (proposer and validators alike) and `commitBlock` once a block is decided.
+ * The state-machine host: admission checks, block execution through the module kernel, and
+ * commit. It knows nothing about networking or consensus: the ledger node calls `executeBlock`
+ * (proposer and validators alike) and `commitBlock` once a block is decided.
  */
-
 
 export interface BlockInput {
   height: number;
@@ -23,6 +23,8 @@ export interface BlockInput {
   txs: SignedTx[];
   lastCommit: Commit | null;
   evidence: unknown[];
+  /** The validator set that decides this height, sorted by address. */
+  validators: ValidatorInfo[];
 }
 
 export interface ExecutedBlock {
@@ -32,6 +34,10 @@ export interface ExecutedBlock {
   txHashes: string[];
   writes: Map<string, string | null>;
   ltHash: LtHash;
+  /** Validator-set changes returned by the end-of-block hooks (effective for height + 1). */
+  validatorUpdates: ValidatorUpdate[];
+  /** The set deciding height + 1, sorted by address. */
+  nextValidators: ValidatorInfo[];
 }
 
 export interface ValidatorInfo {
@@ -40,33 +46,52 @@ export interface ValidatorInfo {
   power: string;
 }
 
+/** What the host needs from storage (implemented by store/sqlite). */
+export interface ChainStore extends StateReader {
+  getMeta(key: string): Buffer | undefined;
+  latestHeight(): number;
+  /** Writes genesis state and metadata atomically into an empty database. */
+  writeGenesis(entries: Map<string, string | null>, meta: Array<[string, Buffer | string]>): void;
+  commitBlock(input: BlockCommitInput): void;
+  allState(): IterableIterator<[string, string]>;
+}
+
+export interface BlockCommitInput {
+  block: Block;
+  hash: string;
+  results: TxResult[];
+  txHashes: string[];
+  commit: Commit;
+  writes: Map<string, string | null>;
+  ltHash: Uint8Array;
+  /** Extra node metadata committed with the block (e.g. the next validator set). */
+  meta?: Array<[string, string]>;
+}
+
 export interface AppOptions {
   chainId: string;
-  modules: AppModule[];
-  /** The validator set in force given the committed state (owned by the registry module). */
-  validatorSet(store: KVStore): ValidatorInfo[];
+  modules: readonly ModuleCore[];
   /** Tx hashes whose signatures this process already verified (mempool); saves a second verify. */
   verifiedTxs?: Set<string>;
+  /** Told about every bug the kernel caught (a handler crash, a write outside a module's prefix). */
+  onInternalError?: InternalErrorSink;
 }
+
+export const EVIDENCE_PREFIX = 'consensus/evidence/';
 
 export class App {
   readonly chainId: string;
-  private readonly handlers = new Map<string, MsgHandler>();
-  private readonly modules: AppModule[];
+  readonly kernel: Kernel;
   private ltHash: LtHash;
+  private readonly onInternalError: InternalErrorSink;
 
   constructor(
-    private readonly storage: Storage,
+    private readonly storage: ChainStore,
     private readonly options: AppOptions,
   ) {
     this.chainId = options.chainId;
-    this.modules = options.modules;
-    for (const m of options.modules) {
-      for (const [type, handler] of Object.entries(m.messages)) {
-        if (this.handlers.has(type)) throw new Error(`message type ${type} registered twice`);
-        this.handlers.set(type, handler);
-      }
-    }
+    this.kernel = new Kernel(options.modules);
+    this.onInternalError = options.onInternalError ?? (() => undefined);
     const stored = storage.getMeta('ltHash');
     this.ltHash = stored ? LtHash.fromBytes(stored) : new LtHash();
   }
@@ -79,177 +104,223 @@ export class App {
     return this.ltHash.root();
   }
 
-  /** Read-only view of committed state for queries. */
+  /** Read-only view of committed state. */
   readonly committed = (): KVStore => new ReadOnlyStore(this.storage);
 
   hasMessageType(type: string): boolean {
-    return this.handlers.has(type);
+    return this.kernel.handlerOf(type) !== undefined;
   }
 
   messageTypes(): string[] {
-    return [...this.handlers.keys()].sort();
+    return this.kernel.messageTypes();
   }
 
   nonceOf(address: string, store: KVStore = this.committed()): number {
     return accountNonce(store, address);
   }
 
-  validators(store: KVStore = this.committed()): ValidatorInfo[] {
-    return this.options.validatorSet(store);
+  /**
+   * A module's context over committed state, for its queries (read-only: a write throws). The
+   * height and time are those of the latest committed block.
+   */
+  queryContext(module: string, block: { height: number; time: number }, state: KVStore = this.committed()): ModuleContext<any, any> {
+    this.kernel.requireActive(state, module, block.height);
+    return this.kernel.context(module, newExec({ state, chainId: this.chainId, block, sender: '', txHash: '', msgIndex: 0, readOnly: true }));
   }
 
-  /** Writes genesis state as height 0 (no block); idempotent only on an empty store. */
+  /** Writes genesis state as height 0 (no block); on an existing database checks it is the same genesis. */
   initGenesis(genesis: Genesis): void {
     const stored = this.storage.getMeta('genesisHash')?.toString('utf8');
     if (stored !== undefined) {
-      if (stored !== hashOf(genesis)) throw new LedgerError('GENESIS_MISMATCH', 'genesis.json differs from the genesis this database was created with', 500);
+      if (stored !== hashOf(genesis)) throw BLOCK_ERRORS.GENESIS_MISMATCH('genesis.json differs from the genesis this database was created with');
+      this.kernel.useGenesis(genesis);
       return;
     }
+    this.kernel.checkGenesis(genesis);
     const overlay = new Overlay(this.storage);
-    for (const m of this.modules) m.initGenesis?.(overlay, genesis);
+    this.kernel.initGenesis(newExec({ state: overlay, chainId: this.chainId, block: { height: 0, time: genesis.genesisTime }, sender: '', txHash: 'genesis', msgIndex: 0 }), genesis);
     const lt = new LtHash();
     applyWritesToLtHash(lt, overlay.writes, this.storage);
-    this.storage.db.transaction(() => {
-      for (const [k, v] of overlay.writes) if (v !== null) this.storage.db.prepare('INSERT INTO state (key, value) VALUES (?, ?)').run(k, v);
-      this.storage.putMeta('ltHash', Buffer.from(lt.toBytes()));
-      this.storage.putMeta('genesisHash', hashOf(genesis));
-      this.storage.putMeta('genesisTime', String(genesis.genesisTime));
-    })();
-    this.storage.clearReadCache();
+    this.storage.writeGenesis(overlay.writes, [
+      ['ltHash', Buffer.from(lt.toBytes())],
+      ['genesisHash', hashOf(genesis)],
+      ['genesisTime', String(genesis.genesisTime)],
+    ]);
     this.ltHash = lt;
   }
 
+  /** The admission view of committed state for a transaction bound for the next block. */
+  private poolView(nonceWindow: number, signatureValid: AdmissionView['signatureValid']): AdmissionView {
+    const state = this.committed();
+    const height = this.height + 1;
+    const exec = this.exec(state, { height, time: 0 }, '');
+    return {
+      chainId: this.chainId,
+      height,
+      nonceOf: (sender) => accountNonce(state, sender),
+      nonce: { window: nonceWindow },
+      signatureValid,
+      authorize: (sender) => this.kernel.authorize(exec, sender),
+    };
+  }
+
   /**
-   * Stateful admission of a transaction whose signature was already checked: chain id, known message
-   * types with valid values, nonce window, expiry and the modules' sender authorisation.
+   * Mempool admission of a decoded transaction: message types and values, then the admission
+   * pipeline against committed state. `signatureValid` answers from the caller's verification (or
+   * defers it: the caller verifies the survivors in a batch).
    */
-  checkTx(tx: SignedTx, options: { nonceWindow: number }): void {
-    const { body } = tx;
-    if (body.chainId !== this.chainId) throw new LedgerError('TX_WRONG_CHAIN', `chain id ${body.chainId} is not ${this.chainId}`);
-    for (const msg of body.msgs) this.decodeMsg(msg);
-    const height = this.height;
-    if (body.expiresAtHeight <= height) {
-      throw new LedgerError('TX_EXPIRED', `transaction expired at height ${body.expiresAtHeight}; chain is at ${height}`);
-    }
-    const store = this.committed();
-    const next = this.nonceOf(body.sender, store);
-    if (body.nonce < next) throw new LedgerError('TX_NONCE_USED', `nonce ${body.nonce} already used; next is ${next}`);
-    if (body.nonce >= next + options.nonceWindow) {
-      throw new LedgerError('TX_NONCE_TOO_HIGH', `nonce ${body.nonce} is beyond the window (next ${next}, window ${options.nonceWindow})`);
-    }
-    for (const m of this.modules) m.authorize?.(store, body.sender);
+  checkTx(tx: SignedTx, hash: string, options: { nonceWindow: number; signatureValid: AdmissionView['signatureValid'] }): void {
+    for (const msg of tx.body.msgs) this.decodeMsg(msg, this.committed(), this.height + 1);
+    const outcome = checkAdmission(tx, hash, this.poolView(options.nonceWindow, options.signatureValid));
+    if (!outcome.ok) throw outcome.error;
+  }
+
+  /** After a block: whether a pending transaction may stay (not expired, nonce unused, sender still allowed). */
+  stillAdmissible(tx: SignedTx, hash: string, nonceWindow: number): boolean {
+    return checkAdmission(tx, hash, this.poolView(nonceWindow, () => true)).ok;
   }
 
   /** Messages already validated (at admission, or in a block built here), by message object. */
-  private readonly decodedMsgs = new WeakMap<object, { handler: MsgHandler; value: unknown }>();
+  private readonly decodedMsgs = new WeakMap<object, { module: string; handler: MsgHandler; value: unknown }>();
 
-  /** Validates a message against its module's schema; a message object is validated once. */
-  private decodeMsg(msg: Msg): { handler: MsgHandler; value: unknown } {
-    const cached = this.decodedMsgs.get(msg);
-    if (cached) return cached;
-    const decoded = this.parseMsg(msg.type, msg.value);
-    this.decodedMsgs.set(msg, decoded);
+  /** Validates a message against its module's schema (a message object is validated once) and checks the module is active. */
+  private decodeMsg(msg: Msg, state: KVStore, height: number): { module: string; handler: MsgHandler; value: unknown } {
+    let decoded = this.decodedMsgs.get(msg);
+    if (!decoded) {
+      decoded = this.parseMsg(msg.type, msg.value);
+      this.decodedMsgs.set(msg, decoded);
+    }
+    this.kernel.requireActive(state, decoded.module, height);
     return decoded;
   }
 
-  private parseMsg(type: string, value: unknown): { handler: MsgHandler; value: unknown } {
-    const handler = this.handlers.get(type);
-    if (!handler) throw new LedgerError('TX_UNKNOWN_MSG_TYPE', `unknown message type ${JSON.stringify(type)}`);
-    const parsed = handler.schema.safeParse(value);
+  private parseMsg(type: string, value: unknown): { module: string; handler: MsgHandler; value: unknown } {
+    const found = this.kernel.handlerOf(type);
+    if (!found) throw TX_ERRORS.TX_UNKNOWN_MSG_TYPE(`unknown message type ${JSON.stringify(type)}`);
+    const parsed = found.handler.schema.safeParse(value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue && issue.path.length > 0 ? `${type}.${issue.path.join('.')}` : type;
-      throw new LedgerError('MSG_INVALID', `${where}: ${issue?.message ?? 'invalid message'}`);
+      throw TX_ERRORS.MSG_INVALID(`${where}: ${issue?.message ?? 'invalid message'}`);
     }
-    return { handler, value: parsed.data };
+    return { module: found.module.name, handler: found.handler, value: parsed.data };
   }
 
   /**
-   * Executes a proposed block on top of committed state without committing it. Throws
-   * BLOCK_INVALID_* when the block breaks a validity rule (bad signature, chain id, nonce order,
-   * expiry): such a block must not be voted for. Message-level failures are committed as results.
+   * Executes a block on top of committed state without committing it. With `skipInvalid` (a
+   * proposer building its block) a transaction that breaks a validity rule is left out and
+   * reported; otherwise (a validator checking a proposal) it makes the block invalid: BLOCK_INVALID_TX.
+   * Message-level failures are committed as results either way.
    */
-  executeBlock(input: BlockInput): ExecutedBlock {
+  executeBlock(input: BlockInput, options: { skipInvalid?: (tx: SignedTx, error: LedgerError) => void } = {}): ExecutedBlock {
     const expectedHeight = this.height + 1;
-    if (input.height !== expectedHeight) throw new LedgerError('BLOCK_INVALID_HEIGHT', `expected height ${expectedHeight}, got ${input.height}`);
+    if (input.height !== expectedHeight) throw BLOCK_ERRORS.BLOCK_INVALID_HEIGHT(`expected height ${expectedHeight}, got ${input.height}`);
     const blockState = new Overlay(this.storage);
+    const block = { height: input.height, time: input.time };
     const results: TxResult[] = [];
     const txHashes: string[] = [];
-    input.txs.forEach((tx, index) => {
-      const hash = this.checkTxInBlock(tx, input.height, blockState);
+    const included: SignedTx[] = [];
+    for (const tx of input.txs) {
+      const hash = txHash(tx.body);
+      const outcome = this.admitInBlock(tx, hash, block, blockState);
+      if (!outcome.ok && outcome.stage === 'validity') {
+        if (options.skipInvalid) {
+          options.skipInvalid(tx, outcome.error);
+          continue;
+        }
+        throw BLOCK_ERRORS.BLOCK_INVALID_TX(`transaction ${hash}: ${outcome.error.code}: ${outcome.error.message}`);
+      }
       txHashes.push(hash);
-      results.push(this.runTx(tx, hash, index, input, blockState));
-    });
+      included.push(tx);
+      results.push(this.runTx(tx, hash, included.length - 1, block, blockState, outcome.ok ? undefined : outcome.error));
+    }
     recordEvidence(blockState, input.height, input.evidence);
-    for (const m of this.modules) m.endBlock?.(blockState, { height: input.height, time: input.time });
+    const validatorUpdates = this.endBlock(block, blockState);
     const lt = new LtHash(this.ltHash.lanes);
     applyWritesToLtHash(lt, blockState.writes, this.storage);
-    const validatorsNow = this.validators();
-    const validatorsNext = this.validators(blockState);
+    const nextValidators = applyValidatorUpdates(input.validators, validatorUpdates);
     const header: BlockHeader = {
       chainId: this.chainId,
       height: input.height,
       time: input.time,
       prevHash: input.prevHash,
-      txRoot: txRoot(input.txs),
+      txRoot: txRoot(included),
       resultRoot: resultRoot(results),
       stateRoot: lt.root(),
-      validatorsHash: hashOf(validatorsNow),
-      nextValidatorsHash: hashOf(validatorsNext),
+      validatorsHash: hashOf(input.validators),
+      nextValidatorsHash: hashOf(nextValidators),
       lastCommitHash: input.lastCommit ? hashOf(input.lastCommit) : ZERO_HASH,
       evidenceHash: hashOf(input.evidence),
       proposer: input.proposer,
     };
-    const block: Block = { header, txs: input.txs, lastCommit: input.lastCommit, evidence: input.evidence };
-    return { block, hash: blockHash(header), results, txHashes, writes: blockState.writes, ltHash: lt };
+    const executed: Block = { header, txs: included, lastCommit: input.lastCommit, evidence: input.evidence };
+    return { block: executed, hash: blockHash(header), results, txHashes, writes: blockState.writes, ltHash: lt, validatorUpdates, nextValidators };
   }
 
-  /** Validity rules a proposer must respect; breaking one makes the whole block invalid. */
-  private checkTxInBlock(tx: SignedTx, height: number, blockState: Overlay): string {
-    let hash: string;
+  /** The admission pipeline in block state: the nonce must be exactly the next one. */
+  private admitInBlock(tx: SignedTx, hash: string, block: { height: number; time: number }, blockState: Overlay): AdmissionOutcome {
+    const exec = this.exec(blockState, block, tx.body.sender);
+    return checkAdmission(tx, hash, {
+      chainId: this.chainId,
+      height: block.height,
+      nonceOf: (sender) => accountNonce(blockState, sender),
+      nonce: 'exact',
+      signatureValid: (t, h) => this.signatureValid(t, h),
+      authorize: (sender) => this.kernel.authorize(exec, sender),
+    });
+  }
+
+  private signatureValid(tx: SignedTx, hash: string): boolean {
+    if (this.options.verifiedTxs?.has(verifiedTxKey(hash, tx))) return true;
     try {
-      const known = txHash(tx.body);
-      hash = this.options.verifiedTxs?.has(verifiedTxKey(known, tx)) ? known : verifyTxSignature(tx);
-    } catch (err) {
-      throw new LedgerError('BLOCK_INVALID_TX', `transaction signature invalid: ${(err as Error).message}`);
+      verifyTxSignature(tx);
+      return true;
+    } catch {
+      return false;
     }
-    const { body } = tx;
-    if (body.chainId !== this.chainId) throw new LedgerError('BLOCK_INVALID_TX', `transaction ${hash} has chain id ${body.chainId}`);
-    if (body.expiresAtHeight < height) throw new LedgerError('BLOCK_INVALID_TX', `transaction ${hash} expired at ${body.expiresAtHeight}`);
-    const expected = this.nonceOf(body.sender, blockState);
-    if (body.nonce !== expected) throw new LedgerError('BLOCK_INVALID_TX', `transaction ${hash} has nonce ${body.nonce}, expected ${expected}`);
-    return hash;
+  }
+
+  private exec(state: KVStore, block: { height: number; time: number }, sender: string, txHash = '', events?: TxEvent[]): Exec {
+    return newExec({ state, chainId: this.chainId, block, sender, txHash, msgIndex: 0, events });
   }
 
   /** Runs one transaction; on any rejection only the nonce increment survives. */
-  private runTx(tx: SignedTx, hash: string, index: number, input: BlockInput, blockState: Overlay): TxResult {
+  private runTx(tx: SignedTx, hash: string, index: number, block: { height: number; time: number }, blockState: Overlay, refused?: LedgerError): TxResult {
     const { body } = tx;
     blockState.set(NONCE_PREFIX + body.sender, body.nonce + 1);
+    if (refused) return { code: refused.code, message: refused.message, events: [] };
     const txState = new Overlay(blockState);
     const events: TxEvent[] = [];
+    let module: string | undefined;
     try {
-      for (const m of this.modules) m.authorize?.(txState, body.sender);
       body.msgs.forEach((msg, msgIndex) => {
-        const { handler, value } = this.decodeMsg(msg);
-        const ctx: TxContext = {
-          store: txState,
-          chainId: this.chainId,
-          sender: body.sender,
-          height: input.height,
-          time: input.time,
-          txHash: hash,
-          msgIndex,
-          emit: (type, attributes) => events.push({ type, attributes: stringifyAttributes(attributes) }),
-        };
-        handler.execute(ctx, value);
+        const decoded = this.decodeMsg(msg, txState, block.height);
+        module = decoded.module;
+        const exec = newExec({ state: txState, chainId: this.chainId, block, sender: body.sender, txHash: hash, msgIndex, events });
+        decoded.handler.execute(this.kernel.context(decoded.module, exec), decoded.value);
       });
     } catch (err) {
       if (err instanceof LedgerError) return { code: err.code, message: err.message, events: [] };
       // A handler bug must not halt the chain; every node records the same deterministic rejection.
-      return { code: 'INTERNAL_ERROR', message: 'the transaction failed with an internal error', events: [] };
+      this.onInternalError(err, { module, txHash: hash, phase: 'deliverTx' });
+      const internal = CORE_ERRORS.INTERNAL_ERROR('the transaction failed with an internal error');
+      return { code: internal.code, message: internal.message, events: [] };
     }
     txState.mergeInto(blockState);
     return { code: 'OK', message: '', events: [{ type: 'tx', attributes: { index: String(index) } }, ...events] };
+  }
+
+  /** End-of-block work of every module (a crash here is a bug every node hits alike: it is reported and the block goes on without it). */
+  private endBlock(block: { height: number; time: number }, blockState: Overlay): ValidatorUpdate[] {
+    const endState = new Overlay(blockState);
+    try {
+      const updates = this.kernel.endBlock(this.exec(endState, block, ''));
+      endState.mergeInto(blockState);
+      return updates;
+    } catch (err) {
+      this.onInternalError(err, { phase: 'endBlock' });
+      return [];
+    }
   }
 
   /** Commits an executed block atomically with its commit signatures. */
@@ -275,17 +346,19 @@ export class App {
   }
 }
 
-export const EVIDENCE_PREFIX = 'consensus/evidence/';
-
 /** Evidence carried by a block (already verified by consensus) becomes queryable state. */
 function recordEvidence(store: Overlay, height: number, evidence: unknown[]): void {
   evidence.forEach((ev, i) => store.set(`${EVIDENCE_PREFIX}${padKey(height)}/${padKey(i, 4)}`, { height, evidence: ev }));
 }
 
-function stringifyAttributes(attributes: Record<string, string | number>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of Object.keys(attributes).sort()) out[k] = String(attributes[k]);
-  return out;
+/** The set after `updates` (the last update of an address wins; power "0" removes), sorted by address. */
+export function applyValidatorUpdates(current: readonly ValidatorInfo[], updates: readonly ValidatorUpdate[]): ValidatorInfo[] {
+  const byAddress = new Map(current.map((v) => [v.address, { address: v.address, pubKey: v.pubKey, power: v.power }]));
+  for (const u of updates) {
+    if (u.power === '0') byAddress.delete(u.address);
+    else byAddress.set(u.address, { address: u.address, pubKey: u.pubKey, power: u.power });
+  }
+  return [...byAddress.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
 }
 
 /** Key under which a process remembers that it verified this exact (body, key, signature). */

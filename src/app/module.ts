@@ -1,26 +1,113 @@
 import type { z } from 'zod';
+import type { ErrorCatalogue } from '../util/errors.js';
 import type { KVStore } from './state.js';
-import type { RouteDef } from '../api/route.js';
-import type { Command } from 'commander';
-import type { CliContext } from '../cli/context.js';
 
-/** What a message handler sees while its transaction executes. Everything here is deterministic. */
-export interface TxContext {
-  readonly store: KVStore;
-  readonly chainId: string;
-  readonly sender: string;
-  readonly height: number;
+/**
+ * The module contract. A module is one folder with a deterministic *core* (this file's
+ * `ModuleCore`: messages, rules, state under its own key prefix, genesis and parameter schemas, error
+ * codes, hooks and a keeper) and a *surface* (routes, CLI; see `app/surface.ts`). The host knows
+ * modules only through these interfaces, so adding a module never edits the ledger core.
+ *
+ * Modules talk to each other only through keepers (a module's typed public API, built per
+ * transaction over that module's own scoped store) and hooks (events the host dispatches to the
+ * modules that subscribed, in an order derived from the declared dependencies).
+ */
+
+/**
+ * Keeper types by module name. Each module adds its own entry by declaration merging in its
+ * `keeper.ts`:
+ *   declare module '../../app/module.js' { interface Keepers { metering: MeteringKeeper } }
+ * so a module's `requires` list alone types the keepers its handlers receive.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface Keepers {}
+
+export type ModuleName = keyof Keepers & string;
+
+/** The keepers of the modules named in `R`. */
+export type KeepersOf<R extends readonly ModuleName[]> = { readonly [N in R[number]]: Keepers[N] };
+
+/** Block being executed (or, for queries, the latest committed block). */
+export interface BlockInfo {
+  height: number;
   /** Block time in integer ms since the Unix epoch (consensus time, never a wall clock). */
-  readonly time: number;
-  readonly txHash: string;
-  readonly msgIndex: number;
-  emit(type: string, attributes: Record<string, string | number>): void;
+  time: number;
 }
 
-export interface MsgHandler<T = unknown> {
+/** Module lifecycle operations only the kernel performs (used by the registry's governance). */
+export interface KernelAccess {
+  /** Module names this binary knows, sorted. */
+  moduleNames(): string[];
+  /** Whether a module's messages, hooks and end-of-block work run at `height`. */
+  isActive(module: string, height: number): boolean;
+  /** Checks a parameter object against the module's schema; throws a LedgerError otherwise. */
+  checkParams(module: string, params: unknown): void;
+  /** Throws unless the module exists and is neither active nor scheduled for activation. */
+  checkActivation(module: string): void;
+  /** Schedules a parameter change of a module for the end of block `height`. */
+  scheduleParams(module: string, params: unknown, height: number): void;
+  /** Schedules the activation of a module (its genesis with default params) at the end of block `height`. */
+  scheduleActivation(module: string, height: number): void;
+}
+
+/**
+ * What a module's code sees: its own scoped store, its parameters, the keepers of the modules it
+ * requires, and the transaction in progress. Everything here is deterministic.
+ */
+export interface ModuleContext<D = unknown, P = unknown> {
+  /** The module's state: every key must start with `<module>/` (anything else fails loudly). */
+  readonly store: KVStore;
+  readonly keepers: D;
+  readonly params: P;
+  readonly chainId: string;
+  /** Height of the block being executed; for queries, the latest committed height. */
+  readonly height: number;
+  readonly time: number;
+  /** The transaction's sender ('' outside a transaction: genesis, end of block, queries). */
+  readonly sender: string;
+  readonly txHash: string;
+  readonly msgIndex: number;
+  /** Records an event in the transaction's result (ignored outside a transaction). */
+  emit(type: string, attributes: Record<string, string | number>): void;
+  /** Dispatches one of the module's own hooks to its subscribers, inside the same transaction. */
+  dispatch<E>(hook: HookDef<E>, event: E): void;
+  /** Kernel operations; only modules that declare `kernelAccess` receive it. */
+  readonly kernel?: KernelAccess;
+}
+
+/** A message handler's context (kept as its own name: it is what rules are written against). */
+export type TxContext<D = unknown, P = unknown> = ModuleContext<D, P>;
+
+export interface MsgHandler<T = unknown, C extends ModuleContext<any, any> = ModuleContext<any, any>> {
   /** Strict zod schema of the message value; a parse failure rejects with MSG_INVALID. */
   schema: z.ZodType<T>;
-  execute(ctx: TxContext, value: T): void;
+  execute(ctx: C, value: T): void;
+}
+
+/** A handler with its schema, typed together. */
+export function handler<T, C extends ModuleContext<any, any>>(schema: z.ZodType<T>, execute: (ctx: C, value: T) => void): MsgHandler<T, C> {
+  return { schema, execute };
+}
+
+/** A typed hook: its owner dispatches events of type `E`; modules that require the owner subscribe. */
+export interface HookDef<E> {
+  readonly owner: string;
+  readonly name: string;
+  /** Phantom: carries the event type. */
+  readonly __event?: E;
+}
+
+export function defineHook<E>(owner: string, name: string): HookDef<E> {
+  return Object.freeze({ owner, name });
+}
+
+export interface HookSubscription {
+  hook: HookDef<any>;
+  handle(ctx: ModuleContext<any, any>, event: any): void;
+}
+
+export function on<E, C extends ModuleContext<any, any>>(hook: HookDef<E>, handle: (ctx: C, event: E) => void): HookSubscription {
+  return { hook, handle: handle as HookSubscription['handle'] };
 }
 
 export interface Genesis {
@@ -32,27 +119,58 @@ export interface Genesis {
   modules: Record<string, unknown>;
 }
 
-/** A query route of a module together with the function that answers it from committed state. */
-export interface ModuleRoute {
-  route: RouteDef;
-  handle(store: KVStore, input: { params: any; query: any; body: any }): unknown;
+/** A validator set change returned by an end-of-block hook (power "0" removes). */
+export interface ValidatorUpdate {
+  address: string;
+  pubKey: string;
+  power: string;
+}
+
+export interface EndBlockResult {
+  validatorUpdates?: ValidatorUpdate[];
+}
+
+export interface ModuleParams<P> {
+  /** Strict schema of the whole parameter object. */
+  schema: z.ZodType<P>;
+  defaults: P;
 }
 
 /**
- * An application module: one folder with its messages, rules, state, queries, CLI and tests.
- * The host knows modules only through this interface, so adding a module never edits the core.
+ * A module's deterministic core. `P` is its parameter object (stored at `<name>/params`), `K` its
+ * keeper (what other modules may call), `R` the modules it requires.
  */
-export interface AppModule {
+export interface ModuleCore<K = unknown, P = unknown> {
   name: string;
+  /** Modules whose keepers and hooks this one uses; hooks and end-of-block work run after theirs. */
+  requires: readonly string[];
+  /** Error codes the module raises (listed in docs/errors.md). */
+  errors?: ErrorCatalogue<string>;
   /** Message handlers by full type name, e.g. "registry/admit". */
-  messages: Record<string, MsgHandler<any>>;
-  /** Writes the module's initial state. */
-  initGenesis?(store: KVStore, genesis: Genesis): void;
+  messages: Record<string, MsgHandler<any, any>>;
+  /** Governed parameters: genesis may set them; governance changes them at a stated height. */
+  params?: ModuleParams<P>;
+  /**
+   * Genesis section (`genesis.modules[name]`), validated at `init` and at start. When the module
+   * has params, the parsed section is also its initial parameter object.
+   */
+  genesis?: {
+    schema: z.ZodType<unknown>;
+    init?(ctx: ModuleContext<any, P>, section: any, genesis: Genesis): void;
+  };
+  /** The typed API other modules use; built over this module's scoped store per transaction. */
+  keeper?(ctx: ModuleContext<any, P>): K;
   /** Checks before any message of a transaction runs (e.g. the sender is admitted). Throws to reject. */
-  authorize?(store: KVStore, sender: string): void;
+  authorize?(ctx: ModuleContext<any, P>, sender: string): void;
+  /** Hook subscriptions (events of modules in `requires`). */
+  hooks?: HookSubscription[];
   /** Runs after the last transaction of every block (deterministic; must not throw on valid state). */
-  endBlock?(store: KVStore, block: { height: number; time: number }): void;
-  routes?: ModuleRoute[];
-  /** Adds `tx <module> …` and `query <module> …` subcommands. */
-  cli?(commands: { tx: Command; query: Command }, ctx: CliContext): void;
+  endBlock?(ctx: ModuleContext<any, P>): EndBlockResult | void;
+  /** Receives the kernel's module lifecycle operations (governance). */
+  kernelAccess?: boolean;
+}
+
+/** Declares a module core (identity at runtime; pins the types). */
+export function defineModule<K, P = undefined>(core: ModuleCore<K, P>): ModuleCore<K, P> {
+  return core;
 }

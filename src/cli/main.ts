@@ -7,11 +7,11 @@ import { paths, resolveHome } from '../node/home.js';
 import { initHome } from '../node/init.js';
 import { prepareDevnet, runDevnet } from '../node/devnet.js';
 import { join, resolve } from 'node:path';
-import { MODULES } from '../node/modules.js';
+import { MODULES } from '../modules/index.js';
 import { startNode, VERSION } from '../node/service.js';
 import { registryRoutes } from '../modules/registry/routes.js';
 import { LedgerError } from '../util/errors.js';
-import { call, cliContext, globals, keyringOf, print, query } from './context.js';
+import { call, globals, keyringOf, print, query } from './kit.js';
 
 const DEMO_IDENTITIES: Record<string, string[]> = { utility: ['utility'], gridop: ['grid-operator'], alice: ['prosumer', 'trader'], bob: ['consumer', 'trader'], carol: ['prosumer', 'trader'] };
 
@@ -183,7 +183,7 @@ export function buildProgram(): Command {
   const tx = program.command('tx').description('sign and submit a transaction');
   const queryCmd = program.command('query').alias('q').description('query ledger state');
   addQueryCommands(queryCmd);
-  for (const m of MODULES) m.cli?.({ tx, query: queryCmd }, cliContext);
+  for (const m of MODULES) m.surface.cli?.({ tx, query: queryCmd });
   return program;
 }
 

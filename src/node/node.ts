@@ -1,21 +1,20 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { App, verifiedTxKey, type ExecutedBlock } from '../app/host.js';
-import { Overlay } from '../app/state.js';
-import type { AppModule, Genesis } from '../app/module.js';
+import { App, verifiedTxKey, type ExecutedBlock, type ValidatorInfo } from '../app/host.js';
+import { TX_ERRORS } from '../app/admission.js';
+import type { Genesis, ModuleCore } from '../app/module.js';
 import type { Commit, TxResult } from '../codec/block.js';
 import { blockHash, ZERO_HASH, type Block } from '../codec/block.js';
 import { ValidatorSet, verifyCommit, type Validator } from '../consensus/types.js';
-import { badSignature, checkSenderKey, decodeTx, MAX_TX_BYTES, signedTxJson, txHash, txSignBytes, type SignedTx } from '../codec/tx.js';
+import { checkSenderKey, decodeTx, MAX_TX_BYTES, signedTxJson, txHash, txSignBytes, type SignedTx } from '../codec/tx.js';
 import { verifySignature } from '../crypto/ed25519.js';
 import { fromHexStrict } from '../util/bytes.js';
 import { VerifyPool } from './verify-pool.js';
 import { addressFromPublicKey } from '../crypto/address.js';
 import type { Signer } from '../crypto/ed25519.js';
 import { Mempool } from '../mempool/mempool.js';
-import { listValidators } from '../modules/registry/state.js';
 import { Storage } from '../store/sqlite.js';
-import { LedgerError } from '../util/errors.js';
+import { asLedgerError, LedgerError } from '../util/errors.js';
 import type { NodeConfig } from './home.js';
 import { NodeMetrics } from './metrics.js';
 
@@ -41,7 +40,7 @@ export interface NodeOptions {
   dbPath: string;
   /** This node's validator key; null for a node that follows the chain without voting. */
   validatorSigner: Signer | null;
-  modules: AppModule[];
+  modules: readonly ModuleCore[];
   logger: Logger;
   /** Signature-verification worker threads; default: cores − 1 (0 verifies on the main thread). */
   verifyWorkers?: number;
@@ -80,8 +79,11 @@ export class GridNode extends EventEmitter {
     this.app = new App(this.storage, {
       chainId: this.chainId,
       modules: options.modules,
-      validatorSet: (store) => listValidators(store).map(({ address, pubKey, power }) => ({ address, pubKey, power })),
       verifiedTxs: this.verified,
+      onInternalError: (err, where) => {
+        this.metrics.internalErrors.inc({ phase: where.phase, module: where.module ?? '' });
+        options.logger.error({ err: err instanceof Error ? `${err.name}: ${err.message}` : String(err), ...where }, 'internal error in ledger code (committed as INTERNAL_ERROR)');
+      },
     });
     this.app.initGenesis(genesis);
     this.verifier = new VerifyPool(options.verifyWorkers);
@@ -112,10 +114,9 @@ export class GridNode extends EventEmitter {
   submitTx(input: unknown, origin?: string): string {
     try {
       const { tx, hash, size } = this.precheck(input);
-      if (!verifySignature(fromHexStrict(tx.pubKey, 32)!, txSignBytes(tx.body), fromHexStrict(tx.signature, 64)!)) throw badSignature();
-      return this.admit(tx, hash, size, origin);
+      return this.admit(tx, hash, size, origin, (t) => verifySignature(fromHexStrict(t.pubKey, 32)!, txSignBytes(t.body), fromHexStrict(t.signature, 64)!));
     } catch (err) {
-      this.metrics.txsRejected.inc({ code: err instanceof LedgerError ? err.code : 'INTERNAL' });
+      this.metrics.txsRejected.inc({ code: asLedgerError(err).code });
       throw err;
     }
   }
@@ -131,8 +132,10 @@ export class GridNode extends EventEmitter {
     inputs.forEach((input, index) => {
       try {
         const c = this.precheck(input);
-        if (seen.has(c.hash)) throw new LedgerError('TX_DUPLICATE', `transaction ${c.hash} appears twice in the batch`, 409);
+        if (seen.has(c.hash)) throw TX_ERRORS.TX_DUPLICATE(`transaction ${c.hash} appears twice in the batch`);
         seen.add(c.hash);
+        // The cheap, stateful admission checks first; signatures of the survivors in one batch.
+        this.app.checkTx(c.tx, c.hash, { nonceWindow: this.options.config.mempool.nonceWindow, signatureValid: () => true });
         candidates.push({ index, ...c });
       } catch (err) {
         out[index] = { error: this.rejected(err) };
@@ -141,8 +144,7 @@ export class GridNode extends EventEmitter {
     const valid = await this.verifier.verify(candidates.map((c) => [fromHexStrict(c.tx.pubKey, 32)!, txSignBytes(c.tx.body), fromHexStrict(c.tx.signature, 64)!]));
     candidates.forEach((c, k) => {
       try {
-        if (!valid[k]) throw badSignature();
-        out[c.index] = { hash: this.admit(c.tx, c.hash, c.size, origin) };
+        out[c.index] = { hash: this.admit(c.tx, c.hash, c.size, origin, () => valid[k] === true) };
       } catch (err) {
         out[c.index] = { error: this.rejected(err) };
       }
@@ -151,7 +153,7 @@ export class GridNode extends EventEmitter {
   }
 
   private rejected(err: unknown): LedgerError {
-    const e = err instanceof LedgerError ? err : new LedgerError('INTERNAL', 'internal error', 500);
+    const e = asLedgerError(err);
     this.metrics.txsRejected.inc({ code: e.code });
     return e;
   }
@@ -170,8 +172,8 @@ export class GridNode extends EventEmitter {
   }
 
   /** The stateful checks and the mempool, for a transaction whose signature is valid. */
-  private admit(tx: SignedTx, hash: string, size: number, origin?: string): string {
-    this.app.checkTx(tx, { nonceWindow: this.options.config.mempool.nonceWindow });
+  private admit(tx: SignedTx, hash: string, size: number, origin: string | undefined, signatureValid: (tx: SignedTx) => boolean): string {
+    this.app.checkTx(tx, hash, { nonceWindow: this.options.config.mempool.nonceWindow, signatureValid });
     this.mempool.add({ hash, tx, bytes: size });
     this.rememberVerified(hash, tx);
     this.metrics.txsAdmitted.inc();
@@ -222,18 +224,20 @@ export class GridNode extends EventEmitter {
   buildBlock(ctx: { time: number; proposer: string; lastCommit: Commit | null; evidence: readonly unknown[] }): ExecutedBlock {
     const height = this.height + 1;
     const prevHash = this.storage.getBlock(height - 1)?.hash ?? ZERO_HASH;
-    const input = { height, time: ctx.time, proposer: ctx.proposer, prevHash, lastCommit: ctx.lastCommit, evidence: [...ctx.evidence] };
+    const input = { height, time: ctx.time, proposer: ctx.proposer, prevHash, lastCommit: ctx.lastCommit, evidence: [...ctx.evidence], validators: this.validatorsAt(height) };
     const txs = this.reapForBlock();
     const started = performance.now();
-    let executed: ExecutedBlock;
-    try {
-      executed = this.app.executeBlock({ ...input, txs });
-    } catch (err) {
-      // A pending tx became invalid for inclusion (should not happen after recheck): drop the
-      // offenders and build again rather than stall the chain.
-      this.options.logger.warn({ err: (err as Error).message }, 'block build failed; dropping invalid pending transactions');
-      executed = this.app.executeBlock({ ...input, txs: txs.filter((tx) => this.isIncludable(tx)) });
-    }
+    // A pending transaction that became invalid for inclusion (should not happen after recheck) is
+    // left out and dropped rather than stalling the chain.
+    const executed = this.app.executeBlock(
+      { ...input, txs },
+      {
+        skipInvalid: (tx, error) => {
+          this.options.logger.warn({ err: `${error.code}: ${error.message}` }, 'left an invalid pending transaction out of the block');
+          this.mempool.remove(txHash(tx.body));
+        },
+      },
+    );
     this.observeExecution(executed.txHashes.length, performance.now() - started);
     this.rememberExecuted(executed);
     return executed;
@@ -257,7 +261,7 @@ export class GridNode extends EventEmitter {
     if (header.height !== this.height + 1) return { ok: false, reason: `height ${header.height}, expected ${this.height + 1}` };
     if (header.prevHash !== expectedPrev) return { ok: false, reason: 'previous hash does not match' };
     try {
-      const executed = this.app.executeBlock({ height: header.height, time: header.time, proposer: header.proposer, prevHash: header.prevHash, txs: block.txs, lastCommit: block.lastCommit, evidence: block.evidence });
+      const executed = this.app.executeBlock({ height: header.height, time: header.time, proposer: header.proposer, prevHash: header.prevHash, txs: block.txs, lastCommit: block.lastCommit, evidence: block.evidence, validators: this.validatorsAt(header.height) });
       if (executed.hash !== claimed) return { ok: false, reason: 'header differs from re-execution (state root, results or roots)' };
       this.rememberExecuted(executed);
       return { ok: true, hash: claimed };
@@ -301,12 +305,17 @@ export class GridNode extends EventEmitter {
     return set;
   }
 
-  /** The next height's set: registry changes (validators added, removed or re-weighted) apply at once. */
+  /** The validators deciding `height` as the app sees them: address, key and power, sorted by address. */
+  validatorsAt(height: number): ValidatorInfo[] {
+    return this.valsetAt(height)
+      .validators.map((v) => ({ address: v.address, pubKey: v.pubKey, power: v.power.toString() }))
+      .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  }
+
+  /** The next height's set: the validator updates the block returned apply at once. */
   private nextValset(executed: ExecutedBlock): ValidatorSet {
     const current = this.valsetAt(executed.block.header.height);
-    const after = new Overlay(this.storage);
-    for (const [k, v] of executed.writes) after.setRaw(k, v);
-    const wanted = new Map(listValidators(after).map((v) => [v.address, toValidator(v)]));
+    const wanted = new Map(executed.nextValidators.map((v) => [v.address, toValidator(v)]));
     const updates: Validator[] = [];
     for (const v of current.validators) if (!wanted.has(v.address)) updates.push({ ...v, power: 0n });
     for (const v of wanted.values()) {
@@ -314,15 +323,6 @@ export class GridNode extends EventEmitter {
       if (!have || have.power !== v.power) updates.push(v);
     }
     return current.nextHeight(updates);
-  }
-
-  private isIncludable(tx: SignedTx): boolean {
-    try {
-      this.app.checkTx(tx, { nonceWindow: this.options.config.mempool.nonceWindow });
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   /** Commits a decided block, then updates the mempool and tells subscribers. */
@@ -345,19 +345,8 @@ export class GridNode extends EventEmitter {
   }
 
   private recheckMempool(): void {
-    const committed = this.app.committed();
-    const height = this.height;
-    const dropped = this.mempool.recheck((entry) => {
-      const { body } = entry.tx;
-      if (body.expiresAtHeight <= height) return false;
-      if (body.nonce < this.app.nonceOf(body.sender, committed)) return false;
-      try {
-        for (const m of this.options.modules) m.authorize?.(committed, body.sender);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    const window = this.options.config.mempool.nonceWindow;
+    const dropped = this.mempool.recheck((entry) => this.app.stillAdmissible(entry.tx, entry.hash, window));
     for (const hash of dropped) this.emit('txDropped', hash);
     this.metrics.mempoolSize.set(this.mempool.size);
   }

@@ -8,7 +8,7 @@ import { EVIDENCE_PREFIX } from '../app/host.js';
 import type { TxResult } from '../codec/block.js';
 import { LedgerError } from '../util/errors.js';
 import { ensureDirs, loadConfig, loadGenesis, openKeyring, paths } from './home.js';
-import { MODULES } from './modules.js';
+import { MODULE_CORES, MODULES } from '../modules/index.js';
 import { GridNode, type BlockEvent, type TxResultEvent } from './node.js';
 import { ConsensusDriver } from './driver.js';
 import { NodeNetwork } from './network.js';
@@ -134,8 +134,17 @@ function consensusStatus(live: LiveParts) {
   return s && live.driver ? { height: s.height, round: s.round, step: s.step, lastCommitTime: live.driver.lastCommitAt } : null;
 }
 
+/** Each module's query routes, answered from committed state through the module's read-only context. */
 function moduleHandlers(node: GridNode): BoundRoute[] {
-  return MODULES.flatMap((m) => (m.routes ?? []).map((r) => ({ route: r.route, handler: (input) => r.handle(node.app.committed(), input) }) as BoundRoute));
+  return MODULES.flatMap((m) =>
+    (m.surface.routes ?? []).map((r) => ({
+      route: r.route,
+      handler: (input) => {
+        const ctx = node.app.queryContext(m.core.name, { height: node.height, time: node.latestBlockTime });
+        return r.handle({ ...ctx, nonceOf: (address: string) => node.app.nonceOf(address) }, input as never);
+      },
+    })),
+  );
 }
 
 /** Server-sent events: `GET /v1/events?topics=blocks,txs` streams new blocks and transaction results. */
@@ -190,7 +199,7 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
   const nodeKey = keyring.signer('node');
   ensureDirs(home);
   claimPidFile(paths(home).pid);
-  const node = new GridNode({ config, genesis, dbPath: paths(home).db, validatorSigner, modules: MODULES, logger });
+  const node = new GridNode({ config, genesis, dbPath: paths(home).db, validatorSigner, modules: MODULE_CORES, logger });
   const live: LiveParts = {};
   const server = buildServer([...coreHandlers(node, live), ...moduleHandlers(node)], {
     logger,

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { Block, Commit, TxResult } from '../codec/block.js';
-import type { ScanOptions, StateReader } from '../app/state.js';
+import type { BlockCommitInput, ChainStore } from '../app/host.js';
+import type { ScanOptions } from '../app/state.js';
 
 /**
  * Embedded storage: one SQLite file (WAL, synchronous=FULL). A block, its results, its commit and the
@@ -15,18 +16,6 @@ export interface StoredTx {
   result: TxResult;
 }
 
-export interface BlockCommitInput {
-  block: Block;
-  hash: string;
-  results: TxResult[];
-  txHashes: string[];
-  commit: Commit;
-  writes: Map<string, string | null>;
-  ltHash: Uint8Array;
-  /** Extra node metadata committed with the block (e.g. the next validator set). */
-  meta?: Array<[string, string]>;
-}
-
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS blocks (height INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, block TEXT NOT NULL, commit_json TEXT NOT NULL);
@@ -34,7 +23,7 @@ CREATE TABLE IF NOT EXISTS txs (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, 
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 `;
 
-export class Storage implements StateReader {
+export class Storage implements ChainStore {
   readonly db: Database.Database;
   private readonly stmts;
 
@@ -131,6 +120,15 @@ export class Storage implements StateReader {
     const row = this.stmts.getTx.get(hash);
     if (!row) return undefined;
     return { hash: row.hash, height: row.height, index: row.idx, result: JSON.parse(row.result) as TxResult };
+  }
+
+  /** Writes genesis state and its metadata into an empty database, atomically. */
+  writeGenesis(entries: Map<string, string | null>, meta: Array<[string, Buffer | string]>): void {
+    this.db.transaction(() => {
+      for (const [k, v] of entries) if (v !== null) this.stmts.putState.run(k, v);
+      for (const [k, v] of meta) this.stmts.putMeta.run(k, v);
+    })();
+    this.clearReadCache();
   }
 
   /** Writes one block with everything it caused, atomically. */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/api/client.js';
 import { coreRoutes } from '../../src/api/routes.js';
 import { registryRoutes } from '../../src/modules/registry/routes.js';
-import { MODULES } from '../../src/node/modules.js';
+import { MODULES } from '../../src/modules/index.js';
 import { LedgerError } from '../../src/util/errors.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 
@@ -30,7 +30,7 @@ describe('typed client and OpenAPI from the route definitions', () => {
   it('documents every route of the core and of every module in /v1/openapi.json', async () => {
     const doc = (await (await fetch(`${node.url}/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { operationId: string }>> };
     const documented = new Set(Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((op) => op.operationId)));
-    const defined = [...Object.values(coreRoutes), ...MODULES.flatMap((m) => (m.routes ?? []).map((r) => r.route))].map((r) => r.name);
+    const defined = [...Object.values(coreRoutes), ...MODULES.flatMap((m) => (m.surface.routes ?? []).map((r) => r.route))].map((r) => r.name);
     expect(defined.length).toBeGreaterThan(20);
     for (const name of defined) expect(documented, name).toContain(name);
   });

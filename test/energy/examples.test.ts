@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { energyModule } from '../../src/modules/energy/index.js';
+import { energy } from '../../src/modules/energy/index.js';
 import { energyRoutes } from '../../src/modules/energy/routes.js';
-import { meteringModule } from '../../src/modules/metering/index.js';
+import { metering } from '../../src/modules/metering/index.js';
 import { meteringRoutes } from '../../src/modules/metering/routes.js';
-import type { ModuleRoute } from '../../src/app/module.js';
-import type { KVStore } from '../../src/app/state.js';
 import { account } from '../helpers/chain.js';
 import { alice, bal, bob, carol, energyChain, gridop, m, ok, owner, reading, S, setupCommunity, utility2 } from './helpers.js';
-
-/** Calls a module's query route handler the way the API does (query values as strings). */
-function q(store: KVStore, module: { routes?: ModuleRoute[] }, name: string, params: Record<string, unknown>, query: Record<string, unknown> = {}): any {
-  const r = module.routes!.find((x) => x.route.name === name)!;
-  const parsed = (s: unknown, v: unknown) => (s ? (s as { parse(v: unknown): unknown }).parse(v) : undefined);
-  return r.handle(store, { params: parsed(r.route.params, params), query: parsed(r.route.query, query), body: undefined });
-}
 
 describe('worked example (HanzeNet §4)', () => {
   it('production, consumption, transfer, reduce and mutate give the expected balance at every step', () => {
@@ -40,12 +31,12 @@ describe('worked example (HanzeNet §4)', () => {
     expect(bal(chain, 'nb', bob, S)).toBe(0);
 
     // Queries: no balance left at s, the mutation is listed as an adjustment, the history explains every change.
-    const balances = q(chain.store, energyModule, 'energyBalances', { id: 'nb' }, { slot: String(S) });
+    const balances = chain.query(energy, 'energyBalances', { id: 'nb' }, { slot: String(S) });
     expect(balances.balances).toEqual([]);
     expect(balances.totals.wh).toBe(0);
-    const adj = q(chain.store, energyModule, 'energyAdjustments', { id: 'nb' }, {});
+    const adj = chain.query(energy, 'energyAdjustments', { id: 'nb' }, {});
     expect(adj.adjustments.map((a: any) => [a.kind, a.deltaWh, a.description])).toEqual([['mutate', 5_000, 'supplied by external party']]);
-    const hist = q(chain.store, energyModule, 'energyHistory', { id: 'nb' }, { trader: bob.address });
+    const hist = chain.query(energy, 'energyHistory', { id: 'nb' }, { trader: bob.address });
     expect(hist.entries.map((e: any) => [e.kind, e.labels.join(','), e.deltaWh, e.balanceWh])).toEqual([
       ['consumption', '', -15_000, -15_000],
       ['transfer-in', 'solar', 10_000, 10_000],
@@ -54,7 +45,7 @@ describe('worked example (HanzeNet §4)', () => {
       ['mutate', '', 5_000, 0],
     ]);
     expect(new Set(hist.entries.map((e: any) => e.txHash)).size).toBe(4);
-    const readings = q(chain.store, meteringModule, 'listReadings', { meterId: 'C' }, {});
+    const readings = chain.query(metering, 'listReadings', { meterId: 'C' }, {});
     expect(readings.readings.map((r: any) => [r.slot, r.importWh, r.seq])).toEqual([[S, 15_000, 1]]);
     expect(meteringRoutes.listReadings.path).toContain('/readings');
   });
@@ -95,7 +86,7 @@ describe('stacked communities', () => {
     // Children net to zero per label set after settlement; the adjustment sits with the owner.
     expect(bal(chain, 'north', utility2, S, ['solar'])).toBe(-8_000);
     expect(bal(chain, 'south', owner, S)).toBe(6_000);
-    const netOf = (id: string) => q(chain.store, energyModule, 'energyBalances', { id }, { slot: String(S) }).totals;
+    const netOf = (id: string) => chain.query(energy, 'energyBalances', { id }, { slot: String(S) }).totals;
     expect(netOf('north').wh).toBe(0);
     expect(netOf('south').wh).toBe(0);
 
@@ -120,7 +111,7 @@ describe('grid-operator reconciliation', () => {
     ok(chain, gridop, m.official('C', S, 1_400, 0));
     // the meter never reported S+1: the whole official value is the difference
     ok(chain, gridop, m.official('C', S + 1, 800, 0));
-    const d = q(chain.store, energyModule, 'energyDifferences', { id: 'nb' }, {});
+    const d = chain.query(energy, 'energyDifferences', { id: 'nb' }, {});
     expect(d.differences.map((x: any) => [x.meterId, x.slot, x.trader, x.reportedImportWh, x.importDiffWh])).toEqual([
       ['C', S, bob.address, 1_000, 400],
       ['C', S + 1, bob.address, null, 800],
@@ -128,7 +119,7 @@ describe('grid-operator reconciliation', () => {
     expect(d.totals).toEqual({ importDiffWh: 1_200, exportDiffWh: 0 });
     // A late meter reading for S+1 updates the difference.
     ok(chain, account('cmeter'), reading('C', S + 1, 700, 0, 2, { imp: 1_000, exp: 0 }));
-    const m2 = q(chain.store, meteringModule, 'listDifferences', { meterId: 'C' }, { slot: String(S + 1) });
+    const m2 = chain.query(metering, 'listDifferences', { meterId: 'C' }, { slot: String(S + 1) });
     expect(m2.differences.map((x: any) => [x.reportedImportWh, x.importDiffWh])).toEqual([[700, 100]]);
     ok(chain, owner, [m.mutate('nb', bob, S, -400, 'official metering difference'), m.mutate('nb', bob, S + 1, -100, 'official metering difference')]);
     expect(bal(chain, 'nb', bob, S)).toBe(-1_400);
@@ -142,16 +133,16 @@ describe('day positions in the community time zone', () => {
     setupCommunity(chain);
     ok(chain, account('pmeter'), reading('P', S, 0, 2_000, 1));
     ok(chain, account('cmeter'), reading('C', S, 500, 0, 1));
-    const day = q(chain.store, energyModule, 'energyDay', { id: 'nb' }, { day: '2026-06-01' });
+    const day = chain.query(energy, 'energyDay', { id: 'nb' }, { day: '2026-06-01' });
     expect(day.slots).toBe(96);
     expect(day.positions).toHaveLength(96);
     expect(day.totalWh).toBe(1_500);
     const pos = day.positions.find((p: any) => p.slot === S);
     expect(pos.local).toBe('2026-06-01T13:00:00+02:00');
-    const alicesDay = q(chain.store, energyModule, 'energyDay', { id: 'nb' }, { day: '2026-06-01', trader: alice.address });
+    const alicesDay = chain.query(energy, 'energyDay', { id: 'nb' }, { day: '2026-06-01', trader: alice.address });
     expect(alicesDay.totalWh).toBe(2_000);
-    expect(q(chain.store, energyModule, 'energyDay', { id: 'nb' }, { day: '2026-03-29' }).slots).toBe(92);
-    expect(q(chain.store, energyModule, 'energyDay', { id: 'nb' }, { day: '2026-10-25' }).positions).toHaveLength(100);
+    expect(chain.query(energy, 'energyDay', { id: 'nb' }, { day: '2026-03-29' }).slots).toBe(92);
+    expect(chain.query(energy, 'energyDay', { id: 'nb' }, { day: '2026-10-25' }).positions).toHaveLength(100);
     expect(energyRoutes.day.path).toBe('/v1/energy/communities/:id/day');
   });
 });

@@ -2,8 +2,9 @@ import { expect } from 'vitest';
 import { NONCE_PREFIX } from '../../src/app/nonce.js';
 import { LtHash } from '../../src/app/state.js';
 import type { Msg } from '../../src/codec/tx.js';
-import { registryModule } from '../../src/modules/registry/index.js';
-import { energyModule, meteringModule } from '../../src/modules/energy/index.js';
+import { registryCore } from '../../src/modules/registry/module.js';
+import { meteringCore } from '../../src/modules/metering/module.js';
+import { energyCore } from '../../src/modules/energy/module.js';
 import { SLOT_MS } from '../../src/util/slots.js';
 import { account, TestChain, type TestAccount } from '../helpers/chain.js';
 
@@ -24,7 +25,7 @@ export const outsider = account('outsider');
 
 export function energyChain(options: { genesisModules?: Record<string, unknown> } = {}): TestChain {
   return new TestChain({
-    modules: [registryModule, meteringModule, energyModule],
+    modules: [registryCore, meteringCore, energyCore],
     genesisTime: GENESIS_TIME,
     genesisModules: options.genesisModules,
     accounts: {

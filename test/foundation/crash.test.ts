@@ -8,12 +8,11 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { App } from '../../src/app/host.js';
+import { App, applyValidatorUpdates } from '../../src/app/host.js';
 import { ZERO_HASH, blockHash } from '../../src/codec/block.js';
 import { signTx, txHash, type SignedTx } from '../../src/codec/tx.js';
-import { listValidators } from '../../src/modules/registry/state.js';
 import { loadGenesis, openKeyring, paths } from '../../src/node/home.js';
-import { MODULES } from '../../src/node/modules.js';
+import { MODULE_CORES } from '../../src/modules/index.js';
 import { Storage } from '../../src/store/sqlite.js';
 import { account } from '../helpers/chain.js';
 import { makeHome } from '../helpers/node.js';
@@ -150,8 +149,8 @@ describe('crash safety under kill -9', () => {
       expect(H).toBe(lastHeight);
       for (const [hash, height] of reported) expect(stored.getTx(hash)?.height, hash).toBe(height);
       const genesis = loadGenesis(home);
-      const validatorSet = (store: Parameters<typeof listValidators>[0]) => listValidators(store).map(({ address, pubKey, power }) => ({ address, pubKey, power }));
-      const replay = new App(replayStore, { chainId: genesis.chainId, modules: MODULES, validatorSet });
+      const replay = new App(replayStore, { chainId: genesis.chainId, modules: MODULE_CORES });
+      let validators = applyValidatorUpdates(genesis.validators, []);
       replay.initGenesis(genesis);
       let prevHash = ZERO_HASH;
       for (let h = 1; h <= H; h++) {
@@ -159,7 +158,8 @@ describe('crash safety under kill -9', () => {
         expect(row, `block ${h}`).toBeDefined();
         const { block, hash, commit } = row!;
         expect(block.header.prevHash).toBe(prevHash);
-        const executed = replay.executeBlock({ height: h, time: block.header.time, proposer: block.header.proposer, prevHash: block.header.prevHash, txs: block.txs, lastCommit: block.lastCommit, evidence: block.evidence });
+        const executed = replay.executeBlock({ height: h, time: block.header.time, proposer: block.header.proposer, prevHash: block.header.prevHash, txs: block.txs, lastCommit: block.lastCommit, evidence: block.evidence, validators });
+        validators = executed.nextValidators;
         expect(executed.block.header.stateRoot, `state root at ${h}`).toBe(block.header.stateRoot);
         expect(executed.block.header).toEqual(block.header);
         expect(executed.hash).toBe(hash);
@@ -168,7 +168,7 @@ describe('crash safety under kill -9', () => {
         prevHash = hash;
       }
       // the stored state is exactly what the chain says
-      const storedApp = new App(stored, { chainId: genesis.chainId, modules: MODULES, validatorSet });
+      const storedApp = new App(stored, { chainId: genesis.chainId, modules: MODULE_CORES });
       const latestRoot = stored.getBlock(H)!.block.header.stateRoot;
       expect(storedApp.recomputeStateRoot()).toBe(latestRoot);
       expect(storedApp.stateRoot).toBe(latestRoot);

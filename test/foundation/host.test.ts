@@ -6,8 +6,7 @@ import { App, verifiedTxKey, type BlockInput } from '../../src/app/host.js';
 import { LtHash } from '../../src/app/state.js';
 import { ZERO_HASH, type Commit } from '../../src/codec/block.js';
 import { signTx, txHash, type Msg, type SignedTx, type TxBody } from '../../src/codec/tx.js';
-import { registryModule } from '../../src/modules/registry/index.js';
-import { listValidators } from '../../src/modules/registry/state.js';
+import { registryCore } from '../../src/modules/registry/module.js';
 import { Storage } from '../../src/store/sqlite.js';
 import { account, TestChain, type TestAccount } from '../helpers/chain.js';
 
@@ -35,7 +34,7 @@ function rawTx(chain: TestChain, from: TestAccount, msgs: Msg[], fields: Partial
 function blockInput(chain: TestChain, txs: SignedTx[], extra: Partial<BlockInput> = {}): BlockInput {
   const height = chain.app.height + 1;
   const prev = chain.storage.getBlock(height - 1);
-  return { height, time: chain.time + 1000, proposer: chain.validator.address, prevHash: prev?.hash ?? ZERO_HASH, txs, lastCommit: prev?.commit ?? null, evidence: [], ...extra };
+  return { height, time: chain.time + 1000, proposer: chain.validator.address, prevHash: prev?.hash ?? ZERO_HASH, txs, lastCommit: prev?.commit ?? null, evidence: [], validators: chain.validators, ...extra };
 }
 function invalidCode(chain: TestChain, input: BlockInput): string | undefined {
   try {
@@ -186,16 +185,15 @@ describe('block validity (BLOCK_INVALID_TX)', () => {
     const chain = new TestChain();
     const app = new App(storage, {
       chainId: chain.chainId,
-      modules: [registryModule],
-      validatorSet: (store) => listValidators(store).map(({ address, pubKey, power }) => ({ address, pubKey, power })),
+      modules: [registryCore],
       verifiedTxs: verified,
     });
     app.initGenesis({ chainId: chain.chainId, genesisTime: 0, operators: [chain.operator.address], validators: [], accounts: [], modules: {} });
     const good = signTx({ chainId: chain.chainId, sender: chain.operator.address, nonce: 0, expiresAtHeight: 10, msgs: [admit(carol)], memo: '' }, chain.operator.signer);
     verified.add(verifiedTxKey(txHash(good.body), good));
     const bad = { ...good, signature: '11'.repeat(64) };
-    expect(() => app.executeBlock({ height: 1, time: 1, proposer: 'p', prevHash: ZERO_HASH, txs: [bad], lastCommit: null, evidence: [] })).toThrow(expect.objectContaining({ code: 'BLOCK_INVALID_TX' }));
-    expect(app.executeBlock({ height: 1, time: 1, proposer: 'p', prevHash: ZERO_HASH, txs: [good], lastCommit: null, evidence: [] }).results[0]!.code).toBe('OK');
+    expect(() => app.executeBlock({ height: 1, time: 1, proposer: 'p', prevHash: ZERO_HASH, txs: [bad], lastCommit: null, evidence: [], validators: [] })).toThrow(expect.objectContaining({ code: 'BLOCK_INVALID_TX' }));
+    expect(app.executeBlock({ height: 1, time: 1, proposer: 'p', prevHash: ZERO_HASH, txs: [good], lastCommit: null, evidence: [], validators: [] }).results[0]!.code).toBe('OK');
     storage.close();
   });
 });
@@ -207,7 +205,7 @@ describe('checkTx (stateful admission)', () => {
     chain.send(chain.operator, admit(account('dave')));
     const code = (tx: SignedTx, window = 10) => {
       try {
-        chain.app.checkTx(tx, { nonceWindow: window });
+        chain.app.checkTx(tx, txHash(tx.body), { nonceWindow: window, signatureValid: () => true });
       } catch (err) {
         return (err as { code?: string }).code;
       }
@@ -280,7 +278,7 @@ describe('determinism and persistence', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gridledger-host-'));
     dirs.push(dir);
     const path = join(dir, 'ledger.db');
-    const options = (chainId: string) => ({ chainId, modules: [registryModule], validatorSet: (store: Parameters<typeof listValidators>[0]) => listValidators(store).map(({ address, pubKey, power }) => ({ address, pubKey, power })) });
+    const options = (chainId: string) => ({ chainId, modules: [registryCore] });
     const op = account('operator');
     const genesis = { chainId: 'disk', genesisTime: 0, operators: [op.address], validators: [], accounts: [], modules: {} };
     let storage = new Storage(path);
@@ -290,7 +288,7 @@ describe('determinism and persistence', () => {
     let lastCommit: Commit | null = null;
     for (let h = 1; h <= 3; h++) {
       const tx = signTx({ chainId: 'disk', sender: op.address, nonce: h - 1, expiresAtHeight: 100, msgs: [admit(account(`d${h}`))], memo: '' }, op.signer);
-      const executed = app.executeBlock({ height: h, time: h, proposer: 'p', prevHash, txs: [tx], lastCommit, evidence: [] });
+      const executed = app.executeBlock({ height: h, time: h, proposer: 'p', prevHash, txs: [tx], lastCommit, evidence: [], validators: [] });
       const commit: Commit = { height: h, round: 0, blockHash: executed.hash, signatures: [] };
       app.commitBlock(executed, commit);
       prevHash = executed.hash;

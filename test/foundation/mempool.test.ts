@@ -7,7 +7,7 @@ import { ZERO_HASH, type Commit } from '../../src/codec/block.js';
 import { signTx, txHash, type Msg, type SignedTx, type TxBody } from '../../src/codec/tx.js';
 import { Mempool, type MempoolEntry } from '../../src/mempool/mempool.js';
 import { configSchema } from '../../src/node/home.js';
-import { MODULES } from '../../src/node/modules.js';
+import { MODULE_CORES } from '../../src/modules/index.js';
 import { GridNode } from '../../src/node/node.js';
 import { coreRoutes } from '../../src/api/routes.js';
 import { registryRoutes } from '../../src/modules/registry/routes.js';
@@ -131,7 +131,7 @@ describe('GridNode mempool recheck (in process, blocks produced by the test)', (
       genesis: { chainId: 'mp', genesisTime: 0, operators: [operator.address], validators: [{ address: validator.address, pubKey: validator.publicKey, power: '10' }], accounts: [{ address: alice.address, roles: ['prosumer'] }], modules: {} },
       dbPath: join(dir, 'ledger.db'),
       validatorSigner: validator.signer,
-      modules: MODULES,
+      modules: MODULE_CORES,
       logger: pino({ level: 'silent' }),
     });
     let time = 1;
@@ -148,7 +148,7 @@ describe('GridNode mempool recheck (in process, blocks produced by the test)', (
     const commitForeign = (txs: SignedTx[]) => {
       const height = node.height + 1;
       const prev = node.storage.getBlock(height - 1);
-      const executed = node.app.executeBlock({ height, time: time++, proposer: validator.address, prevHash: prev?.hash ?? ZERO_HASH, txs, lastCommit: prev?.commit ?? null, evidence: [] });
+      const executed = node.app.executeBlock({ height, time: time++, proposer: validator.address, prevHash: prev?.hash ?? ZERO_HASH, txs, lastCommit: prev?.commit ?? null, evidence: [], validators: node.validatorsAt(height) });
       node.commitBlock(executed, { height, round: 0, blockHash: executed.hash, signatures: [] });
     };
     const tx = (from: TestAccount, msgs: Msg[], fields: Partial<TxBody> = {}) =>

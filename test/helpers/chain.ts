@@ -1,15 +1,17 @@
-import { App, type ExecutedBlock } from '../../src/app/host.js';
-import type { AppModule, Genesis } from '../../src/app/module.js';
+import { App, type ExecutedBlock, type ValidatorInfo } from '../../src/app/host.js';
+import type { Genesis, ModuleCore } from '../../src/app/module.js';
+import type { InternalErrorSink } from '../../src/app/kernel.js';
 import type { Commit, TxResult } from '../../src/codec/block.js';
 import { ZERO_HASH } from '../../src/codec/block.js';
 import { signTx, type Msg, type SignedTx } from '../../src/codec/tx.js';
 import { addressFromPublicKey } from '../../src/crypto/address.js';
 import { keyPairFromSeed, Signer } from '../../src/crypto/ed25519.js';
 import { sha256 } from '../../src/crypto/hash.js';
-import { listValidators } from '../../src/modules/registry/state.js';
-import { registryModule } from '../../src/modules/registry/index.js';
+import { registryCore } from '../../src/modules/registry/module.js';
 import { Storage } from '../../src/store/sqlite.js';
 import { utf8 } from '../../src/util/bytes.js';
+import type { ModuleEntry } from '../../src/surface/index.js';
+import type { KVStore } from '../../src/app/state.js';
 
 /**
  * An in-process chain for module tests: real storage (SQLite in memory), the real app host and
@@ -31,7 +33,9 @@ export function account(name: string): TestAccount {
 }
 
 export interface TestChainOptions {
-  modules?: AppModule[];
+  modules?: readonly ModuleCore<any, any>[];
+  /** Told about bugs the kernel caught; by default the test fails loudly (the error is rethrown later). */
+  onInternalError?: InternalErrorSink;
   /** extra genesis accounts: name → roles */
   accounts?: Record<string, string[]>;
   genesisModules?: Record<string, unknown>;
@@ -48,14 +52,22 @@ export class TestChain {
   time: number;
   private readonly nonces = new Map<string, number>();
   lastExecuted: ExecutedBlock | undefined;
+  /** The validator set deciding the next block (follows the updates blocks return). */
+  validators: ValidatorInfo[];
+  /** Bugs the kernel caught (scope violations, handler crashes), in order. */
+  readonly internalErrors: Array<{ err: unknown; phase: string; module?: string }> = [];
 
   constructor(options: TestChainOptions = {}) {
     this.chainId = options.chainId ?? 'test-chain';
-    const modules = options.modules ?? [registryModule];
+    const modules = options.modules ?? [registryCore];
     this.app = new App(this.storage, {
       chainId: this.chainId,
       modules,
-      validatorSet: (store) => listValidators(store).map(({ address, pubKey, power }) => ({ address, pubKey, power })),
+      onInternalError:
+        options.onInternalError ??
+        ((err, where) => {
+          this.internalErrors.push({ err, ...where });
+        }),
     });
     this.time = options.genesisTime ?? Date.UTC(2026, 5, 1, 0, 0, 0);
     const genesis: Genesis = {
@@ -67,6 +79,7 @@ export class TestChain {
       modules: options.genesisModules ?? {},
     };
     this.app.initGenesis(genesis);
+    this.validators = genesis.validators.map(({ address, pubKey, power }) => ({ address, pubKey, power }));
   }
 
   get store() {
@@ -85,10 +98,11 @@ export class TestChain {
     this.time = time ?? this.time + 1000;
     const height = this.app.height + 1;
     const prev = this.storage.getBlock(height - 1);
-    const executed = this.app.executeBlock({ height, time: this.time, proposer: this.validator.address, prevHash: prev?.hash ?? ZERO_HASH, txs, lastCommit: prev?.commit ?? null, evidence: [] });
+    const executed = this.app.executeBlock({ height, time: this.time, proposer: this.validator.address, prevHash: prev?.hash ?? ZERO_HASH, txs, lastCommit: prev?.commit ?? null, evidence: [], validators: this.validators });
     const commit: Commit = { height, round: 0, blockHash: executed.hash, signatures: [] };
     this.app.commitBlock(executed, commit);
     this.lastExecuted = executed;
+    this.validators = executed.nextValidators;
     for (const tx of txs) this.nonces.set(tx.body.sender, tx.body.nonce + 1);
     return executed.results;
   }
@@ -96,6 +110,25 @@ export class TestChain {
   /** One transaction in its own block; returns its result. */
   send(from: TestAccount, msgs: Msg | Msg[], time?: number): TxResult {
     return this.block([this.tx(from, Array.isArray(msgs) ? msgs : [msgs])], time)[0]!;
+  }
+
+  /** A module's query context over `state` (default: committed), as route handlers receive it. */
+  queryContext(module: string, state?: KVStore) {
+    const ctx = this.app.queryContext(module, { height: this.app.height, time: this.time }, state);
+    return { ...ctx, nonceOf: (a: string) => this.app.nonceOf(a) };
+  }
+
+  /**
+   * Calls a module's query route the way the API does: input parsed with the route's schemas (query
+   * values as strings), the handler run on the module's read-only context, the answer checked
+   * against the route's response schema.
+   */
+  query(entry: ModuleEntry, name: string, params: Record<string, unknown> = {}, query: Record<string, unknown> = {}): any {
+    const r = entry.surface.routes!.find((x) => x.route.name === name);
+    if (!r) throw new Error(`module ${entry.core.name} has no route ${name}`);
+    const parsed = (schema: unknown, v: unknown) => (schema ? (schema as { parse(v: unknown): unknown }).parse(v) : undefined);
+    const out = r.handle(this.queryContext(entry.core.name), { params: parsed(r.route.params, params), query: parsed(r.route.query, query), body: undefined } as never);
+    return r.route.response.parse(out);
   }
 
   get stateRoot(): string {

@@ -2,9 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Overlay } from '../../src/app/state.js';
 import { putReading } from '../../src/modules/metering/state.js';
-import { billFromLedger, billingPeriod, billPlant, largestRemainder, statementHash, type ReadingSource } from '../../src/modules/settlement/index.js';
-import type { Plant } from '../../src/modules/shares/index.js';
-import { plantSegments } from '../../src/modules/shares/queries.js';
+import { billingPeriod, billPlant, largestRemainder, type ReadingSource } from '../../src/modules/settlement/billing.js';
+import { billFromLedger } from '../../src/modules/settlement/queries.js';
+import { statementHash } from '../../src/modules/settlement/statement.js';
+import type { Plant } from '../../src/modules/shares/keeper.js';
+import { plantSegments } from '../../src/modules/shares/holdings.js';
 import { getPlant } from '../../src/modules/shares/state.js';
 import { A, B, C, moduleState, newChain, registerMsg, slotAt, util, util2 } from '../shares/fixture.js';
 
@@ -50,7 +52,7 @@ describe('settlement: billing with known numbers', () => {
     reading('house-1-m1', s0, 300, 0); // B
     reading('house-1-m1', s2, 7, 0);
     reading('house-1-m2', s0, 0, 0); // C
-    const res = billFromLedger(store, { plant: 'house-1', fromDay: '2026-06-02', toDay: '2026-06-02', dynamic: false });
+    const res = billFromLedger(chain.queryContext('settlement', store), { plant: 'house-1', fromDay: '2026-06-02', toDay: '2026-06-02', dynamic: false });
     expect(res.productionWh).toBe(1004);
     const byCustomer = new Map(res.statements.map((s) => [s.customer, s]));
     const a = byCustomer.get(A.address)!;
@@ -76,7 +78,7 @@ describe('settlement: billing with known numbers', () => {
     // A tampered statement hashes differently.
     expect(statementHash({ ...b, energyWh: { ...b.energyWh, imported: 106 } })).not.toBe(b.hash);
     // Only this utility's customers when asked.
-    expect(billFromLedger(store, { plant: 'house-1', fromDay: '2026-06-02', toDay: '2026-06-02', dynamic: false, utility: util2.address }).statements.map((s) => s.customer)).toEqual([B.address]);
+    expect(billFromLedger(chain.queryContext('settlement', store), { plant: 'house-1', fromDay: '2026-06-02', toDay: '2026-06-02', dynamic: false, utility: util2.address }).statements.map((s) => s.customer)).toEqual([B.address]);
   });
 
   it('the dynamic key first gives surplus to participants with remaining need', () => {

@@ -1,5 +1,7 @@
-import { registryModule } from '../../src/modules/registry/index.js';
-import { settlementModule, sharesModule } from '../../src/modules/settlement/index.js';
+import { registryCore } from '../../src/modules/registry/module.js';
+import { meteringCore } from '../../src/modules/metering/module.js';
+import { sharesCore } from '../../src/modules/shares/module.js';
+import { settlementCore } from '../../src/modules/settlement/module.js';
 import { SLOT_MS } from '../../src/util/slots.js';
 import { account, TestChain } from '../helpers/chain.js';
 
@@ -14,7 +16,7 @@ export const outsider = account('mallory');
 
 export function newChain(genesisTime = Date.UTC(2026, 2, 1, 0, 0, 0)): TestChain {
   return new TestChain({
-    modules: [registryModule, sharesModule, settlementModule],
+    modules: [registryCore, meteringCore, sharesCore, settlementCore],
     genesisTime,
     accounts: { utility: ['utility'], utility2: ['utility'], gridop: ['grid-operator'], alice: ['prosumer'], bob: ['consumer'], carol: ['prosumer'], dave: ['consumer'], mallory: ['consumer'] },
   });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { expandSegments, getPlant, participantSegments } from '../../src/modules/shares/index.js';
+import { expandSegments, participantSegments } from '../../src/modules/shares/holdings.js';
+import { getPlant } from '../../src/modules/shares/state.js';
 import { A, B, C, D, moduleState, newChain, registerMsg, slotAt, transferMsg, util } from './fixture.js';
 
 const people = [A, B, C, D];

@@ -3,15 +3,14 @@
  * files once (after review); vectors.test.ts recomputes it and compares with the stored files, so any
  * change of an encoding, a hash or a signature breaks the test.
  */
-import { App } from '../../src/app/host.js';
+import { App, applyValidatorUpdates } from '../../src/app/host.js';
 import { LtHash } from '../../src/app/state.js';
 import { blockHash, resultRoot, txRoot, ZERO_HASH, type BlockHeader, type TxResult } from '../../src/codec/block.js';
 import { signTx, txHash, txSignBytes, type SignedTx } from '../../src/codec/tx.js';
 import { addressFromPublicKey } from '../../src/crypto/address.js';
 import { keyPairFromSeed, Signer } from '../../src/crypto/ed25519.js';
 import { merkleRoot } from '../../src/crypto/hash.js';
-import { registryModule } from '../../src/modules/registry/index.js';
-import { listValidators } from '../../src/modules/registry/state.js';
+import { registryCore } from '../../src/modules/registry/module.js';
 import { Storage } from '../../src/store/sqlite.js';
 import { fromHexStrict, toHex } from '../../src/util/bytes.js';
 import { canonicalBytes, canonicalJson } from '../../src/util/canonical.js';
@@ -121,10 +120,11 @@ export function computeChain(): { genesisStateRoot: string; blocks: ChainVectorB
   try {
     const app = new App(storage, {
       chainId: TX_CHAIN_ID,
-      modules: [registryModule],
-      validatorSet: (store) => listValidators(store).map(({ address, pubKey, power }) => ({ address, pubKey, power })),
+      modules: [registryCore],
     });
-    app.initGenesis(chainGenesis(addr, pub));
+    const genesis = chainGenesis(addr, pub);
+    app.initGenesis(genesis);
+    let validators = applyValidatorUpdates(genesis.validators, []);
     const genesisStateRoot = app.stateRoot;
     const blocks: ChainVectorBlock[] = [];
     let prevHash = ZERO_HASH;
@@ -134,7 +134,8 @@ export function computeChain(): { genesisStateRoot: string; blocks: ChainVectorB
         signTx({ chainId: TX_CHAIN_ID, sender: addr(t.from), nonce: t.nonce, expiresAtHeight: 1000, msgs: t.msgs, memo: '' }, keyOf(t.from).signer),
       );
       const height = app.height + 1;
-      const executed = app.executeBlock({ height, time: spec.time, proposer: addr('validator'), prevHash, txs, lastCommit, evidence: [] });
+      const executed = app.executeBlock({ height, time: spec.time, proposer: addr('validator'), prevHash, txs, lastCommit, evidence: [], validators });
+      validators = executed.nextValidators;
       const commit = { height, round: 0, blockHash: executed.hash, signatures: [] as never[] };
       app.commitBlock(executed, commit);
       blocks.push({ time: spec.time, txs, header: executed.block.header, hash: executed.hash, results: executed.results, txHashes: executed.txHashes });

@@ -4,15 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { App } from '../../src/app/host.js';
+import { App, applyValidatorUpdates } from '../../src/app/host.js';
 import { LtHash } from '../../src/app/state.js';
 import { blockHash, type BlockHeader } from '../../src/codec/block.js';
 import { decodeTx, txHash, txSignBytes, verifyTxSignature, type SignedTx, type TxBody } from '../../src/codec/tx.js';
 import { addressFromPublicKey, isAddress } from '../../src/crypto/address.js';
 import { keyPairFromSeed, Signer, verifySignature } from '../../src/crypto/ed25519.js';
 import { merkleRoot } from '../../src/crypto/hash.js';
-import { registryModule } from '../../src/modules/registry/index.js';
-import { listValidators } from '../../src/modules/registry/state.js';
+import { registryCore } from '../../src/modules/registry/module.js';
 import { Storage } from '../../src/store/sqlite.js';
 import { fromHexStrict, toHex } from '../../src/util/bytes.js';
 import { canonicalBytes, canonicalJson } from '../../src/util/canonical.js';
@@ -305,14 +304,16 @@ describe('chain vector: replaying the stored blocks reproduces every header', ()
     try {
       const app = new App(storage, {
         chainId: TX_CHAIN_ID,
-        modules: [registryModule],
-        validatorSet: (store) => listValidators(store).map(({ address, pubKey, power }) => ({ address, pubKey, power })),
+        modules: [registryCore],
       });
-      app.initGenesis(chainGenesis((l) => keyOf(l).address, (l) => keyOf(l).publicKey));
+      const genesis = chainGenesis((l) => keyOf(l).address, (l) => keyOf(l).publicKey);
+      app.initGenesis(genesis);
+      let validators = applyValidatorUpdates(genesis.validators, []);
       expect(app.stateRoot).toBe(v.genesisStateRoot);
       let prev: { hash: string; commit: { height: number; round: number; blockHash: string; signatures: never[] } } | undefined;
       for (const b of v.blocks) {
-        const executed = app.executeBlock({ height: b.header.height, time: b.time, proposer: b.header.proposer, prevHash: prev?.hash ?? '0'.repeat(64), txs: b.txs, lastCommit: prev?.commit ?? null, evidence: [] });
+        const executed = app.executeBlock({ height: b.header.height, time: b.time, proposer: b.header.proposer, prevHash: prev?.hash ?? '0'.repeat(64), txs: b.txs, lastCommit: prev?.commit ?? null, evidence: [], validators });
+        validators = executed.nextValidators;
         expect(executed.block.header).toEqual(b.header);
         expect(executed.hash).toBe(b.hash);
         expect(blockHash(b.header)).toBe(b.hash);

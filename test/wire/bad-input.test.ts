@@ -10,7 +10,7 @@ import { addressFromPublicKey } from '../../src/crypto/address.js';
 import { keyPairFromSeed, Signer } from '../../src/crypto/ed25519.js';
 import { prepareDevnet, type DevnetNode } from '../../src/node/devnet.js';
 import { loadConfig, loadGenesis, openKeyring, paths } from '../../src/node/home.js';
-import { MODULES } from '../../src/node/modules.js';
+import { MODULE_CORES } from '../../src/modules/index.js';
 import { GridNode } from '../../src/node/node.js';
 import { startNode, type RunningNode } from '../../src/node/service.js';
 import { Channel, P2PNode, type ChannelId } from '../../src/p2p/index.js';
@@ -76,7 +76,7 @@ beforeAll(async () => {
   // Block 1 as an honest proposer would build it, from a private copy of the chain.
   const genesis = loadGenesis(node1.home);
   genesisTime = genesis.genesisTime;
-  const builder = new GridNode({ config: loadConfig(node1.home), genesis, dbPath: join(dir, 'builder.db'), validatorSigner: null, modules: MODULES, logger: silent });
+  const builder = new GridNode({ config: loadConfig(node1.home), genesis, dbPath: join(dir, 'builder.db'), validatorSigner: null, modules: MODULE_CORES, logger: silent });
   block1 = builder.buildBlock({ time: genesisTime, proposer: new Rotation(node1.home).proposer(1, 0), lastCommit: null, evidence: [] }).block;
   builder.close();
 

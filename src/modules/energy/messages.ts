@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { addressSchema, hexSchema, slotSchema } from '../../codec/tx.js';
-import { communityRefSchema, MAX_POWER_W, meterIdSchema } from '../metering/messages.js';
+import { communityRefSchema, MAX_POWER_W, meterIdSchema } from '../metering/keeper.js';
 
 export const communityIdSchema = communityRefSchema;
 export const labelSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, { message: 'label: 1–32 of a–z 0–9 - (starting with a letter or digit)' });

@@ -1,7 +1,9 @@
-import type { KVStore } from '../../app/state.js';
-import { listDifferences, sumDifferences } from '../metering/state.js';
-import { slotRange, withIso } from '../metering/query.js';
-import { LedgerError } from '../../util/errors.js';
+import type { KeepersOf } from '../../app/module.js';
+import { API_ERRORS } from '../../api/errors.js';
+import { sumDifferences } from '../metering/keeper.js';
+import type { QueryContext } from '../../surface/index.js';
+import { slotRange, withIso } from '../../surface/query.js';
+import type { REQUIRES } from './rules.js';
 import { safeAdd } from '../../util/int.js';
 import { localDay, slotLocalIso } from '../../util/localtime.js';
 import { slotIso } from '../../util/slots.js';
@@ -22,11 +24,12 @@ import {
 } from './state.js';
 
 type Range = { slot?: string; fromSlot?: string; toSlot?: string };
+type Ctx = QueryContext<KeepersOf<typeof REQUIRES>>;
 
 /** "solar,local" → exact label set; "-" or "" → the empty set. */
 export function parseLabelFilter(value: string): string[] {
   const parts = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0 && s !== '-');
-  for (const p of parts) if (!labelSchema.safeParse(p).success) throw new LedgerError('REQUEST_INVALID', `labels: ${JSON.stringify(p)} is not a label`);
+  for (const p of parts) if (!labelSchema.safeParse(p).success) throw API_ERRORS.REQUEST_INVALID(`labels: ${JSON.stringify(p)} is not a label`);
   return normalizeLabels(parts);
 }
 
@@ -36,7 +39,8 @@ function byLabels(rows: Array<{ labels: string[]; wh: number }>): Array<{ labels
   return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, wh]) => ({ labels: labelsFromKey(k), wh }));
 }
 
-export function balancesQuery(store: KVStore, id: string, q: Range & { trader?: string; labels?: string; limit: number }) {
+export function balancesQuery(ctx: Ctx, id: string, q: Range & { trader?: string; labels?: string; limit: number }) {
+  const { store } = ctx;
   requireCommunity(store, id);
   const { fromSlot, toSlot } = slotRange(q);
   const want = q.labels === undefined ? undefined : labelsKey(parseLabelFilter(q.labels));
@@ -57,7 +61,8 @@ export function balancesQuery(store: KVStore, id: string, q: Range & { trader?: 
   };
 }
 
-export function dayQuery(store: KVStore, id: string, q: { day: string; trader?: string }) {
+export function dayQuery(ctx: Ctx, id: string, q: { day: string; trader?: string }) {
+  const { store } = ctx;
   const c = requireCommunity(store, id);
   const day = localDay(c.timezone, q.day);
   const end = day.firstSlot + day.slots;
@@ -76,24 +81,27 @@ function inRange(e: HistoryEntry, r: { fromSlot: number; toSlot: number }): bool
   return e.slot >= r.fromSlot && e.slot < r.toSlot;
 }
 
-export function historyQuery(store: KVStore, id: string, q: Range & { trader: string; limit: number }) {
+export function historyQuery(ctx: Ctx, id: string, q: Range & { trader: string; limit: number }) {
+  const { store } = ctx;
   requireCommunity(store, id);
   const range = slotRange(q);
   return { community: id, trader: q.trader, entries: listHistory(store, id, q.trader).filter((e) => inRange(e, range)).slice(0, q.limit).map(withIso) };
 }
 
-export function adjustmentsQuery(store: KVStore, id: string, q: Range) {
+export function adjustmentsQuery(ctx: Ctx, id: string, q: Range) {
+  const { store } = ctx;
   requireCommunity(store, id);
   const range = slotRange(q);
   return { community: id, adjustments: listAdjustments(store, id).filter((e) => inRange(e, range)).map(withIso) };
 }
 
-export function differencesQuery(store: KVStore, id: string, q: Range) {
+export function differencesQuery(ctx: Ctx, id: string, q: Range) {
+  const { store } = ctx;
   requireCommunity(store, id);
   const { fromSlot, toSlot } = slotRange(q);
   const differences = [];
   for (const meterId of listCommunityMeters(store, id)) {
-    for (const d of listDifferences(store, meterId, fromSlot, toSlot)) {
+    for (const d of ctx.keepers.metering.differences(meterId, fromSlot, toSlot)) {
       const link = linkAt(store, meterId, d.slot);
       if (!link || link.community !== id || link.trader === null) continue;
       differences.push({

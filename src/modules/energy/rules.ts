@@ -1,9 +1,7 @@
-import type { TxContext } from '../../app/module.js';
+import type { KeepersOf, ModuleContext } from '../../app/module.js';
 import type { KVStore } from '../../app/state.js';
-import { getAccount, hasAnyRole, isActive } from '../registry/state.js';
-import { registerMeterDevice, type ReadingEvent } from '../metering/rules.js';
-import { getMeter, meterIdByAddress } from '../metering/state.js';
-import { LedgerError } from '../../util/errors.js';
+import type { ReadingEvent } from '../metering/keeper.js';
+import { E } from './errors.js';
 import { isValidTimeZone } from '../../util/localtime.js';
 import { slotOfMs } from '../../util/slots.js';
 import type { AddMeterMsg, CreateCommunityMsg, MutateMsg, ReduceMsg, RemoveMeterMsg, SettleMsg, TraderMsg, TransferMsg } from './messages.js';
@@ -35,6 +33,9 @@ import {
   type MeterLink,
 } from './state.js';
 
+export const REQUIRES = ['metering', 'registry'] as const;
+export type EnergyContext = ModuleContext<KeepersOf<typeof REQUIRES>>;
+
 /**
  * Books balance changes of one message and records each with the transaction behind it. Only
  * `production`, `transfer-in`, `reduce-in` and `settle-from-child` add energy a trader can trade;
@@ -42,7 +43,7 @@ import {
  */
 class Booker {
   private n = 0;
-  constructor(private readonly ctx: TxContext) {}
+  constructor(private readonly ctx: EnergyContext) {}
 
   book(
     community: string,
@@ -56,7 +57,7 @@ class Booker {
     const { store } = this.ctx;
     const before = getBalance(store, community, trader, slot, labels);
     const after = before + deltaWh;
-    if (!Number.isSafeInteger(after)) throw new LedgerError('ENERGY_OVERFLOW', `balance of ${trader} at slot ${slot} would leave the safe integer range`);
+    if (!Number.isSafeInteger(after)) throw E.ENERGY_OVERFLOW(`balance of ${trader} at slot ${slot} would leave the safe integer range`);
     setBalance(store, community, trader, slot, labels, after);
     const adjustment = kind === 'mutate' || kind === 'settle-to-parent' || kind === 'settle-from-child';
     putHistory(
@@ -81,40 +82,40 @@ class Booker {
   }
 }
 
-function requireOwner(ctx: TxContext, c: Community): void {
-  if (ctx.sender !== c.owner) throw new LedgerError('ENERGY_NOT_OWNER', `only the owner ${c.owner} of community ${c.id} may do this`, 403);
+function requireOwner(ctx: EnergyContext, c: Community): void {
+  if (ctx.sender !== c.owner) throw E.ENERGY_NOT_OWNER(`only the owner ${c.owner} of community ${c.id} may do this`);
 }
 
-function requireTrader(store: KVStore, c: string, address: string, code = 'ENERGY_NOT_TRADER'): void {
-  if (!isActiveTrader(store, c, address)) throw new LedgerError(code, `${address} is not a trader of community ${c}`, 403);
+function requireTrader(store: KVStore, c: string, address: string, code: 'ENERGY_NOT_TRADER' | 'ENERGY_RECIPIENT_NOT_TRADER' = 'ENERGY_NOT_TRADER'): void {
+  if (!isActiveTrader(store, c, address)) throw E[code](`${address} is not a trader of community ${c}`);
 }
 
 function requirePositive(wh: number): void {
-  if (wh <= 0) throw new LedgerError('ENERGY_AMOUNT_NOT_POSITIVE', `amount must be > 0 Wh, got ${wh}`);
+  if (wh <= 0) throw E.ENERGY_AMOUNT_NOT_POSITIVE(`amount must be > 0 Wh, got ${wh}`);
 }
 
 function requireHolds(store: KVStore, c: string, trader: string, slot: number, labels: readonly string[], wh: number): void {
   const held = getBalance(store, c, trader, slot, labels);
   if (held < wh) {
-    throw new LedgerError('ENERGY_INSUFFICIENT_BALANCE', `${trader} holds ${held} Wh [${labelsKey(labels)}] at slot ${slot} in ${c}; ${wh} Wh needed`);
+    throw E.ENERGY_INSUFFICIENT_BALANCE(`${trader} holds ${held} Wh [${labelsKey(labels)}] at slot ${slot} in ${c}; ${wh} Wh needed`);
   }
 }
 
-function ref(ctx: TxContext) {
+function ref(ctx: EnergyContext) {
   return { height: ctx.height, txHash: ctx.txHash };
 }
 
-export function createCommunity(ctx: TxContext, msg: CreateCommunityMsg): void {
+export function createCommunity(ctx: EnergyContext, msg: CreateCommunityMsg): void {
   const { store } = ctx;
-  if (!hasAnyRole(store, ctx.sender, ['operator', 'utility'])) {
-    throw new LedgerError('ENERGY_NOT_OPERATOR_OR_UTILITY', 'only an admitted operator or utility may create a community', 403);
+  if (!ctx.keepers.registry.hasAnyRole(ctx.sender, ['operator', 'utility'])) {
+    throw E.ENERGY_NOT_OPERATOR_OR_UTILITY('only an admitted operator or utility may create a community');
   }
-  if (!isValidTimeZone(msg.timezone)) throw new LedgerError('ENERGY_TIMEZONE_INVALID', `${JSON.stringify(msg.timezone)} is not an IANA time zone (e.g. Europe/Amsterdam)`);
-  if (msg.id !== undefined && getCommunity(store, msg.id)) throw new LedgerError('ENERGY_COMMUNITY_EXISTS', `community ${msg.id} already exists`);
+  if (!isValidTimeZone(msg.timezone)) throw E.ENERGY_TIMEZONE_INVALID(`${JSON.stringify(msg.timezone)} is not an IANA time zone (e.g. Europe/Amsterdam)`);
+  if (msg.id !== undefined && getCommunity(store, msg.id)) throw E.ENERGY_COMMUNITY_EXISTS(`community ${msg.id} already exists`);
   if (msg.parent !== undefined) {
-    if (!getCommunity(store, msg.parent)) throw new LedgerError('ENERGY_PARENT_NOT_FOUND', `parent community ${msg.parent} does not exist`, 404);
+    if (!getCommunity(store, msg.parent)) throw E.ENERGY_PARENT_NOT_FOUND(`parent community ${msg.parent} does not exist`);
     if (!isActiveTrader(store, msg.parent, ctx.sender)) {
-      throw new LedgerError('ENERGY_PARENT_MEMBERSHIP_REQUIRED', `the owner of a member community must be a trader of the parent ${msg.parent} (it represents the community there)`, 403);
+      throw E.ENERGY_PARENT_MEMBERSHIP_REQUIRED(`the owner of a member community must be a trader of the parent ${msg.parent} (it represents the community there)`);
     }
   }
   let id = msg.id;
@@ -124,16 +125,16 @@ export function createCommunity(ctx: TxContext, msg: CreateCommunityMsg): void {
   ctx.emit('energy.community_created', { id, owner: ctx.sender, timezone: msg.timezone, parent: msg.parent ?? '' });
 }
 
-export function addTrader(ctx: TxContext, msg: TraderMsg): void {
+export function addTrader(ctx: EnergyContext, msg: TraderMsg): void {
   const { store } = ctx;
   const c = requireCommunity(store, msg.community);
   requireOwner(ctx, c);
-  if (!isActive(getAccount(store, msg.address))) throw new LedgerError('ENERGY_ACCOUNT_NOT_ADMITTED', `${msg.address} is not an admitted participant`);
-  if (isActive(getAccount(store, msg.address), 'meter') || meterIdByAddress(store, msg.address) !== undefined) {
-    throw new LedgerError('ENERGY_TRADER_IS_METER', `${msg.address} is a meter key; meter keys are separate from trader keys`);
+  if (!ctx.keepers.registry.isActive(msg.address)) throw E.ENERGY_ACCOUNT_NOT_ADMITTED(`${msg.address} is not an admitted participant`);
+  if (ctx.keepers.registry.isActive(msg.address, 'meter') || ctx.keepers.metering.meterIdByAddress(msg.address) !== undefined) {
+    throw E.ENERGY_TRADER_IS_METER(`${msg.address} is a meter key; meter keys are separate from trader keys`);
   }
   const existing = getTrader(store, msg.community, msg.address);
-  if (existing?.status === 'active') throw new LedgerError('ENERGY_TRADER_EXISTS', `${msg.address} is already a trader of ${msg.community}`);
+  if (existing?.status === 'active') throw E.ENERGY_TRADER_EXISTS(`${msg.address} is already a trader of ${msg.community}`);
   putTrader(store, { community: msg.community, address: msg.address, status: 'active', addedAt: ref(ctx) });
   ctx.emit('energy.trader_added', { community: msg.community, address: msg.address });
 }
@@ -144,7 +145,7 @@ function currentAndFutureLinks(store: KVStore, meterId: string, nowSlot: number)
   return listLinks(store, meterId).filter((l) => l.fromSlot >= (inForce?.fromSlot ?? 0));
 }
 
-export function removeTrader(ctx: TxContext, msg: TraderMsg): void {
+export function removeTrader(ctx: EnergyContext, msg: TraderMsg): void {
   const { store } = ctx;
   const c = requireCommunity(store, msg.community);
   requireOwner(ctx, c);
@@ -152,15 +153,15 @@ export function removeTrader(ctx: TxContext, msg: TraderMsg): void {
   const nowSlot = slotOfMs(ctx.time);
   for (const meterId of listCommunityMeters(store, c.id)) {
     if (currentAndFutureLinks(store, meterId, nowSlot).some((l) => l.community === c.id && l.trader === msg.address)) {
-      throw new LedgerError('ENERGY_TRADER_HAS_METERS', `${msg.address} still has meter ${meterId} linked; re-link or remove it first`);
+      throw E.ENERGY_TRADER_HAS_METERS(`${msg.address} still has meter ${meterId} linked; re-link or remove it first`);
     }
   }
   if (hasAnyBalance(store, c.id, msg.address)) {
-    throw new LedgerError('ENERGY_TRADER_HAS_BALANCE', `${msg.address} has non-zero balances in ${c.id}; settle them first (no silent data loss)`);
+    throw E.ENERGY_TRADER_HAS_BALANCE(`${msg.address} has non-zero balances in ${c.id}; settle them first (no silent data loss)`);
   }
   for (const child of listChildren(store, c.id)) {
     if (getCommunity(store, child)?.owner === msg.address) {
-      throw new LedgerError('ENERGY_TRADER_REPRESENTS_CHILD', `${msg.address} represents member community ${child} in ${c.id}`);
+      throw E.ENERGY_TRADER_REPRESENTS_CHILD(`${msg.address} represents member community ${child} in ${c.id}`);
     }
   }
   const t = getTrader(store, c.id, msg.address)!;
@@ -169,44 +170,44 @@ export function removeTrader(ctx: TxContext, msg: TraderMsg): void {
 }
 
 /** The first slot of a new link period: explicit (must be future) or the default. */
-function linkStart(ctx: TxContext, meterId: string, requested: number | undefined, fresh: boolean): number {
+function linkStart(ctx: EnergyContext, meterId: string, requested: number | undefined, fresh: boolean): number {
   const nowSlot = slotOfMs(ctx.time);
   const fromSlot = requested ?? (fresh ? 0 : nowSlot + 1);
   if (requested !== undefined && requested <= nowSlot) {
-    throw new LedgerError('ENERGY_LINK_NOT_FUTURE', `a link period must start in a future slot (> ${nowSlot}); got ${requested}`);
+    throw E.ENERGY_LINK_NOT_FUTURE(`a link period must start in a future slot (> ${nowSlot}); got ${requested}`);
   }
   const latest = latestLink(ctx.store, meterId);
   if (latest && fromSlot <= latest.fromSlot) {
-    throw new LedgerError('ENERGY_LINK_NOT_FUTURE', `meter ${meterId} already has a link period from slot ${latest.fromSlot}; a new one must start later`);
+    throw E.ENERGY_LINK_NOT_FUTURE(`meter ${meterId} already has a link period from slot ${latest.fromSlot}; a new one must start later`);
   }
   return fromSlot;
 }
 
-export function addMeter(ctx: TxContext, msg: AddMeterMsg): void {
+export function addMeter(ctx: EnergyContext, msg: AddMeterMsg): void {
   const { store } = ctx;
   const c = requireCommunity(store, msg.community);
   requireOwner(ctx, c);
   const labels = normalizeLabels(msg.labels);
-  if (msg.kind === 'consumer' && labels.length > 0) throw new LedgerError('ENERGY_CONSUMER_LABELS', 'consumer meters carry no labels (consumption is unlabelled)');
+  if (msg.kind === 'consumer' && labels.length > 0) throw E.ENERGY_CONSUMER_LABELS('consumer meters carry no labels (consumption is unlabelled)');
   requireTrader(store, c.id, msg.trader);
-  let meter = getMeter(store, msg.meterId);
+  let meter = ctx.keepers.metering.meter(msg.meterId);
   if (!meter) {
     if (msg.address === undefined || msg.maxPowerW === undefined) {
-      throw new LedgerError('ENERGY_METER_DETAILS_REQUIRED', `meter ${msg.meterId} is not registered yet: give its address and maximum power`);
+      throw E.ENERGY_METER_DETAILS_REQUIRED(`meter ${msg.meterId} is not registered yet: give its address and maximum power`);
     }
-    meter = registerMeterDevice(ctx, { meterId: msg.meterId, deviceId: msg.deviceId, address: msg.address, pubKey: msg.pubKey, maxPowerW: msg.maxPowerW });
+    meter = ctx.keepers.metering.registerDevice({ meterId: msg.meterId, deviceId: msg.deviceId, address: msg.address, pubKey: msg.pubKey, maxPowerW: msg.maxPowerW });
   } else {
     const mismatch =
       (msg.address !== undefined && msg.address !== meter.address) ||
       (msg.maxPowerW !== undefined && msg.maxPowerW !== meter.maxPowerW) ||
       (msg.deviceId !== undefined && msg.deviceId !== meter.deviceId) ||
       (msg.pubKey !== undefined && msg.pubKey !== meter.pubKey);
-    if (mismatch) throw new LedgerError('ENERGY_METER_MISMATCH', `meter ${msg.meterId} is registered with other device details (address ${meter.address}, ${meter.maxPowerW} W)`);
+    if (mismatch) throw E.ENERGY_METER_MISMATCH(`meter ${msg.meterId} is registered with other device details (address ${meter.address}, ${meter.maxPowerW} W)`);
   }
   // A meter key never is a trader: meters need role meter, and add-trader refuses meter accounts.
   const latest = latestLink(store, msg.meterId);
   if (latest && latest.trader !== null && latest.community !== c.id) {
-    throw new LedgerError('ENERGY_METER_IN_OTHER_COMMUNITY', `meter ${msg.meterId} is linked in community ${latest.community}; remove it there first`);
+    throw E.ENERGY_METER_IN_OTHER_COMMUNITY(`meter ${msg.meterId} is linked in community ${latest.community}; remove it there first`);
   }
   const fresh = latest === undefined && meter.readings === 0;
   const fromSlot = linkStart(ctx, msg.meterId, msg.fromSlot, fresh);
@@ -215,13 +216,13 @@ export function addMeter(ctx: TxContext, msg: AddMeterMsg): void {
   ctx.emit('energy.meter_linked', { community: c.id, meterId: msg.meterId, kind: msg.kind, trader: msg.trader, labels: labels.join(','), fromSlot });
 }
 
-export function removeMeter(ctx: TxContext, msg: RemoveMeterMsg): void {
+export function removeMeter(ctx: EnergyContext, msg: RemoveMeterMsg): void {
   const { store } = ctx;
   const c = requireCommunity(store, msg.community);
   requireOwner(ctx, c);
   const latest = latestLink(store, msg.meterId);
   if (!latest || latest.community !== c.id || latest.trader === null) {
-    throw new LedgerError('ENERGY_METER_NOT_IN_COMMUNITY', `meter ${msg.meterId} is not linked in community ${c.id}`);
+    throw E.ENERGY_METER_NOT_IN_COMMUNITY(`meter ${msg.meterId} is not linked in community ${c.id}`);
   }
   const fromSlot = linkStart(ctx, msg.meterId, msg.fromSlot, false);
   putLink(store, { ...latest, trader: null, labels: [], fromSlot, height: ctx.height, txHash: ctx.txHash });
@@ -229,12 +230,12 @@ export function removeMeter(ctx: TxContext, msg: RemoveMeterMsg): void {
 }
 
 /** metering → energy: export credits the linked trader with the meter's labels, import debits it unlabelled. */
-export function applyReading(ctx: TxContext, event: ReadingEvent): void {
+export function applyReading(ctx: EnergyContext, event: ReadingEvent): void {
   const { reading } = event;
   const link = linkAt(ctx.store, reading.meterId, reading.slot);
   const linked = link !== undefined && link.trader !== null ? link : undefined;
   if (event.community !== undefined && linked?.community !== event.community) {
-    throw new LedgerError('ENERGY_METER_NOT_IN_COMMUNITY', `meter ${reading.meterId} is not linked in community ${event.community} at slot ${reading.slot}`);
+    throw E.ENERGY_METER_NOT_IN_COMMUNITY(`meter ${reading.meterId} is not linked in community ${event.community} at slot ${reading.slot}`);
   }
   if (!linked) return;
   const booker = new Booker(ctx);
@@ -242,12 +243,12 @@ export function applyReading(ctx: TxContext, event: ReadingEvent): void {
   if (reading.importWh > 0) booker.book(linked.community, linked.trader!, reading.slot, [], -reading.importWh, 'consumption', { meterId: reading.meterId });
 }
 
-export function transfer(ctx: TxContext, msg: TransferMsg): void {
+export function transfer(ctx: EnergyContext, msg: TransferMsg): void {
   const { store } = ctx;
   const c = requireCommunity(store, msg.community);
   requireTrader(store, c.id, ctx.sender);
   requireTrader(store, c.id, msg.to, 'ENERGY_RECIPIENT_NOT_TRADER');
-  if (msg.to === ctx.sender) throw new LedgerError('ENERGY_TRANSFER_TO_SELF', 'a trader cannot transfer to itself');
+  if (msg.to === ctx.sender) throw E.ENERGY_TRANSFER_TO_SELF('a trader cannot transfer to itself');
   requirePositive(msg.wh);
   const labels = normalizeLabels(msg.labels);
   requireHolds(store, c.id, ctx.sender, msg.slot, labels, msg.wh);
@@ -257,16 +258,16 @@ export function transfer(ctx: TxContext, msg: TransferMsg): void {
   ctx.emit('energy.transfer', { community: c.id, from: ctx.sender, to: msg.to, slot: msg.slot, labels: labels.join(','), wh: msg.wh });
 }
 
-export function reduce(ctx: TxContext, msg: ReduceMsg): void {
+export function reduce(ctx: EnergyContext, msg: ReduceMsg): void {
   const { store } = ctx;
   const c = requireCommunity(store, msg.community);
   requireTrader(store, c.id, ctx.sender);
   requirePositive(msg.wh);
   const labels = normalizeLabels(msg.labels);
   const remove = normalizeLabels(msg.remove);
-  if (remove.length === 0) throw new LedgerError('ENERGY_REDUCE_EMPTY', 'name at least one label to remove');
+  if (remove.length === 0) throw E.ENERGY_REDUCE_EMPTY('name at least one label to remove');
   const missing = remove.filter((l) => !labels.includes(l));
-  if (missing.length > 0) throw new LedgerError('ENERGY_REDUCE_NOT_SUBSET', `labels ${missing.join(',')} are not in [${labelsKey(labels)}]; labels can only be removed, never added`);
+  if (missing.length > 0) throw E.ENERGY_REDUCE_NOT_SUBSET(`labels ${missing.join(',')} are not in [${labelsKey(labels)}]; labels can only be removed, never added`);
   requireHolds(store, c.id, ctx.sender, msg.slot, labels, msg.wh);
   const kept = labels.filter((l) => !remove.includes(l));
   const booker = new Booker(ctx);
@@ -275,14 +276,14 @@ export function reduce(ctx: TxContext, msg: ReduceMsg): void {
   ctx.emit('energy.reduce', { community: c.id, trader: ctx.sender, slot: msg.slot, from: labels.join(','), to: kept.join(','), wh: msg.wh });
 }
 
-export function mutate(ctx: TxContext, msg: MutateMsg): void {
+export function mutate(ctx: EnergyContext, msg: MutateMsg): void {
   const { store } = ctx;
   const c = requireCommunity(store, msg.community);
   requireOwner(ctx, c);
   if (msg.trader !== c.owner) requireTrader(store, c.id, msg.trader);
-  if (msg.wh === 0) throw new LedgerError('ENERGY_AMOUNT_ZERO', 'a mutation must change the balance (wh ≠ 0)');
+  if (msg.wh === 0) throw E.ENERGY_AMOUNT_ZERO('a mutation must change the balance (wh ≠ 0)');
   const description = msg.description.trim();
-  if (description.length === 0) throw new LedgerError('ENERGY_DESCRIPTION_REQUIRED', 'a mutation needs a description (e.g. "supplied by external party")');
+  if (description.length === 0) throw E.ENERGY_DESCRIPTION_REQUIRED('a mutation needs a description (e.g. "supplied by external party")');
   const labels = normalizeLabels(msg.labels);
   new Booker(ctx).book(c.id, msg.trader, msg.slot, labels, msg.wh, 'mutate', { description });
   ctx.emit('energy.mutate', { community: c.id, trader: msg.trader, slot: msg.slot, labels: labels.join(','), wh: msg.wh });
@@ -292,11 +293,11 @@ export function mutate(ctx: TxContext, msg: MutateMsg): void {
  * Moves a member community's net position per label set for a slot into the parent, where its owner
  * trades for it, and books the opposite adjustment to the owner in the child, so the child nets to zero.
  */
-export function settleToParent(ctx: TxContext, msg: SettleMsg): void {
+export function settleToParent(ctx: EnergyContext, msg: SettleMsg): void {
   const { store } = ctx;
   const c = requireCommunity(store, msg.community);
   requireOwner(ctx, c);
-  if (c.parent === undefined) throw new LedgerError('ENERGY_NO_PARENT', `community ${c.id} is not a member of a parent community`);
+  if (c.parent === undefined) throw E.ENERGY_NO_PARENT(`community ${c.id} is not a member of a parent community`);
   // The owner is a trader of the parent: required at creation, and remove-trader refuses to remove a representative.
   const net = new Map<string, number>();
   for (const row of communityBalances(store, c.id, msg.slot, msg.slot + 1)) {
@@ -304,7 +305,7 @@ export function settleToParent(ctx: TxContext, msg: SettleMsg): void {
     net.set(lk, (net.get(lk) ?? 0) + row.wh);
   }
   const moves = [...net.entries()].filter(([, wh]) => wh !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  if (moves.length === 0) throw new LedgerError('ENERGY_NOTHING_TO_SETTLE', `community ${c.id} has a zero net position at slot ${msg.slot}`);
+  if (moves.length === 0) throw E.ENERGY_NOTHING_TO_SETTLE(`community ${c.id} has a zero net position at slot ${msg.slot}`);
   const booker = new Booker(ctx);
   for (const [lk, wh] of moves) {
     const labels = labelsFromKey(lk);

@@ -1,6 +1,6 @@
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
-import { LedgerError } from '../../util/errors.js';
+import { E } from './errors.js';
 
 /**
  * Energy state layout (all keys under "energy/"; slots and heights zero-padded to 16 digits):
@@ -124,7 +124,7 @@ export function getCommunity(store: KVStore, id: string): Community | undefined 
 
 export function requireCommunity(store: KVStore, id: string): Community {
   const c = getCommunity(store, id);
-  if (!c) throw new LedgerError('ENERGY_COMMUNITY_NOT_FOUND', `community ${id} does not exist`, 404);
+  if (!c) throw E.ENERGY_COMMUNITY_NOT_FOUND(`community ${id} does not exist`);
   return c;
 }
 

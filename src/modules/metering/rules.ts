@@ -1,16 +1,15 @@
-import type { TxContext } from '../../app/module.js';
+import type { KeepersOf, ModuleContext } from '../../app/module.js';
 import type { KVStore } from '../../app/state.js';
 import { addressFromPublicKey } from '../../crypto/address.js';
-import { getAccount, hasAnyRole, isActive } from '../registry/state.js';
 import { fromHexStrict } from '../../util/bytes.js';
-import { LedgerError } from '../../util/errors.js';
+import { E } from './errors.js';
+import { readingAccepted } from './keeper.js';
 import { safeAdd } from '../../util/int.js';
 import { SLOT_MS, slotOfMs } from '../../util/slots.js';
 import type { OfficialMsg, ReadingMsg, RegisterMeterMsg } from './messages.js';
 import {
   getMeter,
   getOfficial,
-  getParams,
   getReading,
   indexMeter,
   meterIdByAddress,
@@ -25,50 +24,40 @@ import {
   type MeterReading,
 } from './state.js';
 
-/**
- * What another module (energy) sees when a reading is accepted: it runs inside the same transaction,
- * so a listener that throws rejects the reading as a whole.
- */
-export interface ReadingEvent {
-  meter: Meter;
-  reading: MeterReading;
-  /** The community the meter asserted in its message, if any. */
-  community?: string;
-}
-export type ReadingListener = (ctx: TxContext, event: ReadingEvent) => void;
+export const REQUIRES = ['registry'] as const;
 
-const listeners = new Map<string, ReadingListener>();
-
-/** Registers (once per name) a module's reaction to accepted readings. Registration happens at import time. */
-export function onMeterReading(name: string, listener: ReadingListener): void {
-  listeners.set(name, listener);
+export interface MeteringParams {
+  /** How many slots back a reading may be, counted from the slot of the block time (default 7 days). */
+  readingWindowSlots: number;
 }
+
+export type MeteringContext = ModuleContext<KeepersOf<typeof REQUIRES>, MeteringParams>;
 
 /** Slots in a 15-minute interval: energy ≤ maxPowerW × 0.25 h ⇔ 4 · Wh ≤ maxPowerW. */
 const QUARTERS_PER_HOUR = 4;
 
-export function canRegisterMeters(store: KVStore, address: string): boolean {
-  return hasAnyRole(store, address, ['operator', 'utility', 'grid-operator']);
+export function canRegisterMeters(ctx: MeteringContext, address: string): boolean {
+  return ctx.keepers.registry.hasAnyRole(address, ['operator', 'utility', 'grid-operator']);
 }
 
 /**
  * Registers a device. Shared by `metering/register` and the energy module's add-meter (whose
  * authorisation is the community owner's). The meter account must be admitted with role `meter`.
  */
-export function registerMeterDevice(ctx: TxContext, msg: RegisterMeterMsg): Meter {
+export function registerMeterDevice(ctx: MeteringContext, msg: RegisterMeterMsg): Meter {
   const { store } = ctx;
-  if (getMeter(store, msg.meterId)) throw new LedgerError('METER_ALREADY_REGISTERED', `meter ${msg.meterId} is already registered`);
+  if (getMeter(store, msg.meterId)) throw E.METER_ALREADY_REGISTERED(`meter ${msg.meterId} is already registered`);
   const deviceId = msg.deviceId ?? msg.meterId;
   const byDevice = meterIdByDevice(store, deviceId);
-  if (byDevice !== undefined) throw new LedgerError('METER_DEVICE_IN_USE', `device ${deviceId} is already registered as meter ${byDevice}`);
+  if (byDevice !== undefined) throw E.METER_DEVICE_IN_USE(`device ${deviceId} is already registered as meter ${byDevice}`);
   if (msg.pubKey !== undefined && addressFromPublicKey(fromHexStrict(msg.pubKey, 32)!) !== msg.address) {
-    throw new LedgerError('METER_PUBKEY_MISMATCH', `public key ${msg.pubKey} does not belong to ${msg.address}`);
+    throw E.METER_PUBKEY_MISMATCH(`public key ${msg.pubKey} does not belong to ${msg.address}`);
   }
-  if (!isActive(getAccount(store, msg.address), 'meter')) {
-    throw new LedgerError('METER_ACCOUNT_NOT_METER', `${msg.address} must be an admitted account with role meter (meter keys are separate from trader keys)`);
+  if (!ctx.keepers.registry.isActive(msg.address, 'meter')) {
+    throw E.METER_ACCOUNT_NOT_METER(`${msg.address} must be an admitted account with role meter (meter keys are separate from trader keys)`);
   }
   const byAddress = meterIdByAddress(store, msg.address);
-  if (byAddress !== undefined) throw new LedgerError('METER_ADDRESS_IN_USE', `${msg.address} already signs for meter ${byAddress}`);
+  if (byAddress !== undefined) throw E.METER_ADDRESS_IN_USE(`${msg.address} already signs for meter ${byAddress}`);
   const meter: Meter = {
     meterId: msg.meterId,
     deviceId,
@@ -85,31 +74,28 @@ export function registerMeterDevice(ctx: TxContext, msg: RegisterMeterMsg): Mete
   return meter;
 }
 
-export function registerMeter(ctx: TxContext, msg: RegisterMeterMsg): void {
-  if (!canRegisterMeters(ctx.store, ctx.sender)) {
-    throw new LedgerError('METER_REGISTER_NOT_ALLOWED', 'only an operator, utility or grid-operator account may register meters', 403);
+export function registerMeter(ctx: MeteringContext, msg: RegisterMeterMsg): void {
+  if (!canRegisterMeters(ctx, ctx.sender)) {
+    throw E.METER_REGISTER_NOT_ALLOWED('only an operator, utility or grid-operator account may register meters');
   }
   registerMeterDevice(ctx, msg);
 }
 
 function requireMeter(store: KVStore, meterId: string): Meter {
   const meter = getMeter(store, meterId);
-  if (!meter) throw new LedgerError('METER_NOT_FOUND', `meter ${meterId} is not registered`, 404);
+  if (!meter) throw E.METER_NOT_FOUND(`meter ${meterId} is not registered`);
   return meter;
 }
 
-function requireSlotEnded(ctx: TxContext, slot: number): void {
+function requireSlotEnded(ctx: MeteringContext, slot: number): void {
   if (safeAdd(slot, 1) * SLOT_MS > ctx.time) {
-    throw new LedgerError('METER_SLOT_NOT_ENDED', `slot ${slot} has not ended at block time ${ctx.time} (it ends at ${(slot + 1) * SLOT_MS})`);
+    throw E.METER_SLOT_NOT_ENDED(`slot ${slot} has not ended at block time ${ctx.time} (it ends at ${(slot + 1) * SLOT_MS})`);
   }
 }
 
 function requireWithinPower(meter: Meter, importWh: number, exportWh: number): void {
   if (safeAdd(importWh, exportWh) * QUARTERS_PER_HOUR > meter.maxPowerW) {
-    throw new LedgerError(
-      'METER_ENERGY_EXCEEDS_MAX',
-      `import ${importWh} Wh + export ${exportWh} Wh exceeds what ${meter.maxPowerW} W can deliver in 15 minutes`,
-    );
+    throw E.METER_ENERGY_EXCEEDS_MAX(`import ${importWh} Wh + export ${exportWh} Wh exceeds what ${meter.maxPowerW} W can deliver in 15 minutes`);
   }
 }
 
@@ -118,13 +104,13 @@ function checkRegister(name: 'import' | 'export', slot: number, registerWh: numb
   const reg = (r: MeterReading) => (name === 'import' ? r.importRegisterWh : r.exportRegisterWh);
   const interval = (r: MeterReading) => (name === 'import' ? r.importWh : r.exportWh);
   if (prev && registerWh < reg(prev)) {
-    throw new LedgerError('METER_REGISTER_DECREASED', `${name} register ${registerWh} Wh is below ${reg(prev)} Wh of the reading at slot ${prev.slot}`);
+    throw E.METER_REGISTER_DECREASED(`${name} register ${registerWh} Wh is below ${reg(prev)} Wh of the reading at slot ${prev.slot}`);
   }
   if (next && registerWh > reg(next)) {
-    throw new LedgerError('METER_REGISTER_DECREASED', `${name} register ${registerWh} Wh is above ${reg(next)} Wh of the later reading at slot ${next.slot}`);
+    throw E.METER_REGISTER_DECREASED(`${name} register ${registerWh} Wh is above ${reg(next)} Wh of the later reading at slot ${next.slot}`);
   }
   const start = registerWh - intervalWh;
-  const inconsistent = (detail: string) => new LedgerError('METER_REGISTER_INCONSISTENT', `${name} register ${registerWh} Wh does not match the interval value ${intervalWh} Wh: ${detail}`);
+  const inconsistent = (detail: string) => E.METER_REGISTER_INCONSISTENT(`${name} register ${registerWh} Wh does not match the interval value ${intervalWh} Wh: ${detail}`);
   if (start < 0) throw inconsistent('the register is smaller than the interval');
   if (prev) {
     if (prev.slot + 1 === slot && start !== reg(prev)) throw inconsistent(`the previous slot ${prev.slot} ended at ${reg(prev)} Wh`);
@@ -147,31 +133,28 @@ function neighbours(store: KVStore, meter: Meter, slot: number): { prev: MeterRe
   if (slot > meter.lastSlot) return { prev: getReading(store, meter.meterId, meter.lastSlot), next: undefined };
   const existing = getReading(store, meter.meterId, slot);
   if (existing) {
-    throw new LedgerError('METER_READING_DUPLICATE', `meter ${meter.meterId} already reported slot ${slot} (seq ${existing.seq}, tx ${existing.txHash})`);
+    throw E.METER_READING_DUPLICATE(`meter ${meter.meterId} already reported slot ${slot} (seq ${existing.seq}, tx ${existing.txHash})`);
   }
   return { prev: previousReading(store, meter.meterId, slot), next: nextReading(store, meter.meterId, slot) };
 }
 
-export function submitReading(ctx: TxContext, msg: ReadingMsg): void {
+export function submitReading(ctx: MeteringContext, msg: ReadingMsg): void {
   const { store } = ctx;
   const meter = requireMeter(store, msg.meterId);
   if (ctx.sender !== meter.address) {
-    throw new LedgerError('METER_WRONG_SIGNER', `readings of meter ${meter.meterId} must be signed by its own key ${meter.address}`, 403);
+    throw E.METER_WRONG_SIGNER(`readings of meter ${meter.meterId} must be signed by its own key ${meter.address}`);
   }
   // The meter account was admitted with role meter at registration; a revoked account cannot send at all.
   requireSlotEnded(ctx, msg.slot);
-  const window = getParams(store).readingWindowSlots;
+  const window = ctx.params.readingWindowSlots;
   const oldest = slotOfMs(ctx.time) - window;
   if (msg.slot < oldest) {
-    throw new LedgerError('METER_SLOT_TOO_OLD', `slot ${msg.slot} is older than the reading window of ${window} slots (oldest accepted: ${oldest})`);
+    throw E.METER_SLOT_TOO_OLD(`slot ${msg.slot} is older than the reading window of ${window} slots (oldest accepted: ${oldest})`);
   }
   const { prev, next } = neighbours(store, meter, msg.slot);
   requireWithinPower(meter, msg.importWh, msg.exportWh);
   if ((prev && msg.seq <= prev.seq) || (next && msg.seq >= next.seq)) {
-    throw new LedgerError(
-      'METER_SEQ_NOT_INCREASING',
-      `sequence ${msg.seq} must be above ${prev ? `${prev.seq} (slot ${prev.slot})` : '-'} and below ${next ? `${next.seq} (slot ${next.slot})` : '-'}`,
-    );
+    throw E.METER_SEQ_NOT_INCREASING(`sequence ${msg.seq} must be above ${prev ? `${prev.seq} (slot ${prev.slot})` : '-'} and below ${next ? `${next.seq} (slot ${next.slot})` : '-'}`);
   }
   checkRegister('import', msg.slot, msg.importRegisterWh, msg.importWh, prev, next);
   checkRegister('export', msg.slot, msg.exportRegisterWh, msg.exportWh, prev, next);
@@ -193,10 +176,10 @@ export function submitReading(ctx: TxContext, msg: ReadingMsg): void {
   const official = getOfficial(store, msg.meterId, msg.slot);
   if (official) recordDifference(ctx, official.meterId, official.slot, official.importWh, official.exportWh, reading);
   ctx.emit('metering.reading', { meterId: msg.meterId, slot: msg.slot, importWh: msg.importWh, exportWh: msg.exportWh, seq: msg.seq });
-  for (const name of [...listeners.keys()].sort()) listeners.get(name)!(ctx, { meter: updated, reading, ...(msg.community !== undefined ? { community: msg.community } : {}) });
+  ctx.dispatch(readingAccepted, { meter: updated, reading, ...(msg.community !== undefined ? { community: msg.community } : {}) });
 }
 
-function recordDifference(ctx: TxContext, meterId: string, slot: number, officialImportWh: number, officialExportWh: number, reported: MeterReading | undefined): void {
+function recordDifference(ctx: MeteringContext, meterId: string, slot: number, officialImportWh: number, officialExportWh: number, reported: MeterReading | undefined): void {
   const importDiffWh = officialImportWh - (reported?.importWh ?? 0);
   const exportDiffWh = officialExportWh - (reported?.exportWh ?? 0);
   putDifference(ctx.store, {
@@ -215,15 +198,15 @@ function recordDifference(ctx: TxContext, meterId: string, slot: number, officia
 }
 
 /** Authoritative values from the grid operator's official metering channel (days later). */
-export function submitOfficial(ctx: TxContext, msg: OfficialMsg): void {
+export function submitOfficial(ctx: MeteringContext, msg: OfficialMsg): void {
   const { store } = ctx;
-  if (!hasAnyRole(store, ctx.sender, ['grid-operator'])) {
-    throw new LedgerError('METER_NOT_GRID_OPERATOR', 'only a grid-operator account may submit official meter values', 403);
+  if (!ctx.keepers.registry.hasAnyRole(ctx.sender, ['grid-operator'])) {
+    throw E.METER_NOT_GRID_OPERATOR('only a grid-operator account may submit official meter values');
   }
   const meter = requireMeter(store, msg.meterId);
   requireSlotEnded(ctx, msg.slot);
   const existing = getOfficial(store, msg.meterId, msg.slot);
-  if (existing) throw new LedgerError('METER_OFFICIAL_DUPLICATE', `official values for meter ${msg.meterId} slot ${msg.slot} were already submitted (tx ${existing.txHash})`);
+  if (existing) throw E.METER_OFFICIAL_DUPLICATE(`official values for meter ${msg.meterId} slot ${msg.slot} were already submitted (tx ${existing.txHash})`);
   requireWithinPower(meter, msg.importWh, msg.exportWh);
   putOfficial(store, { meterId: msg.meterId, slot: msg.slot, importWh: msg.importWh, exportWh: msg.exportWh, by: ctx.sender, height: ctx.height, txHash: ctx.txHash });
   recordDifference(ctx, msg.meterId, msg.slot, msg.importWh, msg.exportWh, getReading(store, msg.meterId, msg.slot));

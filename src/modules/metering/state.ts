@@ -21,11 +21,6 @@ export interface TxRef {
   txHash: string;
 }
 
-export interface MeteringParams {
-  /** How many slots back a reading may be, counted from the slot of the block time (default 7 days). */
-  readingWindowSlots: number;
-}
-
 export const DEFAULT_READING_WINDOW_SLOTS = 7 * 96;
 
 export interface Meter {
@@ -80,21 +75,12 @@ export interface ReadingDifference {
   txHash: string;
 }
 
-const PARAMS = 'metering/params';
 const METER = 'metering/meter/';
 const BY_ADDRESS = 'metering/by-address/';
 const BY_DEVICE = 'metering/by-device/';
 const READING = 'metering/reading/';
 const OFFICIAL = 'metering/official/';
 const DIFF = 'metering/diff/';
-
-export function getParams(store: KVStore): MeteringParams {
-  return store.get<MeteringParams>(PARAMS) ?? { readingWindowSlots: DEFAULT_READING_WINDOW_SLOTS };
-}
-
-export function putParams(store: KVStore, params: MeteringParams): void {
-  store.set(PARAMS, params);
-}
 
 export function getMeter(store: KVStore, meterId: string): Meter | undefined {
   return store.get<Meter>(METER + meterId);

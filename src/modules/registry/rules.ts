@@ -1,34 +1,38 @@
-import type { TxContext } from '../../app/module.js';
-import type { KVStore } from '../../app/state.js';
-import { LedgerError } from '../../util/errors.js';
+import type { ModuleContext } from '../../app/module.js';
+import { E } from './errors.js';
 import { type AdmitMsg, type RevokeMsg } from './messages.js';
 import { appendLog, getAccount, isActive, putAccount, type Role } from './state.js';
 
-/** Only admitted, unrevoked accounts may transact at all. */
-export function authorizeSender(store: KVStore, sender: string): void {
-  const account = getAccount(store, sender);
-  if (!account) throw new LedgerError('TX_SENDER_NOT_ADMITTED', `sender ${sender} is not an admitted participant`, 403);
-  if (account.status === 'revoked') throw new LedgerError('TX_SENDER_REVOKED', `sender ${sender} was revoked at height ${account.revokedAt?.height}`, 403);
+export interface RegistryParams {
+  /** Approvals needed; 0 = a majority of the operators in force when the proposal is made. */
+  governanceThreshold: number;
 }
 
-function requireOperator(ctx: TxContext): void {
-  if (!isActive(getAccount(ctx.store, ctx.sender), 'operator')) {
-    throw new LedgerError('REGISTRY_NOT_OPERATOR', 'only a consortium operator may admit or revoke participants', 403);
-  }
+export type RegistryContext = ModuleContext<unknown, RegistryParams>;
+
+/** Only admitted, unrevoked accounts may transact at all. */
+export function authorizeSender(ctx: ModuleContext, sender: string): void {
+  const account = getAccount(ctx.store, sender);
+  if (!account) throw E.TX_SENDER_NOT_ADMITTED(`sender ${sender} is not an admitted participant`);
+  if (account.status === 'revoked') throw E.TX_SENDER_REVOKED(`sender ${sender} was revoked at height ${account.revokedAt?.height}`);
+}
+
+export function requireOperator(ctx: ModuleContext, what: string): void {
+  if (!isActive(getAccount(ctx.store, ctx.sender), 'operator')) throw E.REGISTRY_NOT_OPERATOR(`only a consortium operator may ${what}`);
 }
 
 /** Operators change only through governance (genesis for now), never by one operator alone. */
 function refuseOperatorRole(roles: readonly Role[]): void {
   if (roles.includes('operator')) {
-    throw new LedgerError('REGISTRY_OPERATOR_NEEDS_GOVERNANCE', 'the operator role is granted in genesis or by governance, not by admit');
+    throw E.REGISTRY_OPERATOR_NEEDS_GOVERNANCE('the operator role is granted in genesis or by governance, not by admit');
   }
 }
 
-export function admit(ctx: TxContext, msg: AdmitMsg): void {
-  requireOperator(ctx);
+export function admit(ctx: RegistryContext, msg: AdmitMsg): void {
+  requireOperator(ctx, 'admit or revoke participants');
   refuseOperatorRole(msg.roles);
   const existing = getAccount(ctx.store, msg.address);
-  if (isActive(existing)) throw new LedgerError('REGISTRY_ALREADY_ADMITTED', `${msg.address} is already admitted`);
+  if (isActive(existing)) throw E.REGISTRY_ALREADY_ADMITTED(`${msg.address} is already admitted`);
   const at = { height: ctx.height, txHash: ctx.txHash };
   const roles = [...msg.roles].sort();
   putAccount(ctx.store, { address: msg.address, roles, status: 'admitted', admittedAt: at, admittedBy: ctx.sender });
@@ -36,10 +40,10 @@ export function admit(ctx: TxContext, msg: AdmitMsg): void {
   ctx.emit('registry.admit', { address: msg.address, roles: roles.join(',') });
 }
 
-export function revoke(ctx: TxContext, msg: RevokeMsg): void {
-  requireOperator(ctx);
+export function revoke(ctx: RegistryContext, msg: RevokeMsg): void {
+  requireOperator(ctx, 'admit or revoke participants');
   const account = getAccount(ctx.store, msg.address);
-  if (!isActive(account)) throw new LedgerError('REGISTRY_NOT_ADMITTED', `${msg.address} is not an admitted participant`);
+  if (!isActive(account)) throw E.REGISTRY_NOT_ADMITTED(`${msg.address} is not an admitted participant`);
   refuseOperatorRole(account.roles);
   const at = { height: ctx.height, txHash: ctx.txHash };
   putAccount(ctx.store, { ...account, status: 'revoked', revokedAt: at, revokedBy: ctx.sender, ...(msg.reason ? { revokeReason: msg.reason } : {}) });

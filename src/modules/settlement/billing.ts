@@ -1,7 +1,7 @@
-import { LedgerError } from '../../util/errors.js';
+import { E } from './errors.js';
 import { bigFloorDiv } from '../../util/int.js';
 import { localDay, type LocalDay } from '../../util/localtime.js';
-import { expandSegments, keysOverlapping, type Participant, type Plant, type Segment } from '../shares/index.js';
+import { expandSegments, keysOverlapping, type Participant, type Plant, type Segment } from '../shares/keeper.js';
 
 /**
  * PV allocation of shared plants — pure integer computation, the same for the node (ledger data)
@@ -82,13 +82,13 @@ const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The local days [fromDay, toDay] (inclusive) of the plant's time zone as slots. */
 export function billingPeriod(timezone: string, fromDay: string, toDay: string): BillingPeriod {
-  if (!DAY_RE.test(fromDay) || !DAY_RE.test(toDay)) throw new LedgerError('SETTLEMENT_INVALID_PERIOD', 'a period is given by local days YYYY-MM-DD');
-  if (toDay < fromDay) throw new LedgerError('SETTLEMENT_INVALID_PERIOD', `period ${fromDay} … ${toDay} is reversed`);
+  if (!DAY_RE.test(fromDay) || !DAY_RE.test(toDay)) throw E.SETTLEMENT_INVALID_PERIOD('a period is given by local days YYYY-MM-DD');
+  if (toDay < fromDay) throw E.SETTLEMENT_INVALID_PERIOD(`period ${fromDay} … ${toDay} is reversed`);
   const days: LocalDay[] = [];
   let day = localDay(timezone, fromDay);
   days.push(day);
   while (day.day < toDay) {
-    if (days.length > 366) throw new LedgerError('SETTLEMENT_INVALID_PERIOD', 'a billing period is at most 366 days');
+    if (days.length > 366) throw E.SETTLEMENT_INVALID_PERIOD('a billing period is at most 366 days');
     day = localDay(timezone, nextDay(day.day));
     days.push(day);
   }
@@ -171,7 +171,7 @@ interface Piece {
 
 function requireWh(value: number, what: string): void {
   if (!Number.isSafeInteger(value) || value < 0 || value > MAX_SLOT_WH) {
-    throw new LedgerError('SETTLEMENT_INVALID_READING', `${what}: ${value} Wh is not a whole number in 0 … ${MAX_SLOT_WH}`);
+    throw E.SETTLEMENT_INVALID_READING(`${what}: ${value} Wh is not a whole number in 0 … ${MAX_SLOT_WH}`);
   }
 }
 
@@ -234,7 +234,7 @@ export function billPlant(input: { plant: Plant; period: BillingPeriod; holdings
         requireWh(c, `consumption of ${piece.participants[j]!.address} at slot ${slot}`);
         cons[j] = c;
       }
-      if (sumPpm !== PPM_SCALE) throw new LedgerError('SETTLEMENT_INVALID_HOLDINGS', `holdings of ${plant.id} at slot ${slot} sum to ${sumPpm} ppm`);
+      if (sumPpm !== PPM_SCALE) throw E.SETTLEMENT_INVALID_HOLDINGS(`holdings of ${plant.id} at slot ${slot} sum to ${sumPpm} ppm`);
       largestRemainder(P, weights, PPM_SCALE, alloc, rem);
       let totalSurplus = 0;
       let totalNeed = 0;
@@ -280,7 +280,7 @@ export function billPlant(input: { plant: Plant; period: BillingPeriod; holdings
       line.fedInWh += day.fedInWh;
     }
     for (const v of [line.consumedWh, line.allocatedWh, line.fedInWh]) {
-      if (!Number.isSafeInteger(v)) throw new LedgerError('SETTLEMENT_OVERFLOW', `energy total of ${line.address} exceeds the safe integer range`);
+      if (!Number.isSafeInteger(v)) throw E.SETTLEMENT_OVERFLOW(`energy total of ${line.address} exceeds the safe integer range`);
     }
   }
   lines.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.utility < b.utility ? -1 : a.utility > b.utility ? 1 : 0));

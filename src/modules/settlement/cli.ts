@@ -1,45 +1,30 @@
 import type { Command } from 'commander';
 import { coreRoutes } from '../../api/routes.js';
-import type { CliContext } from '../../cli/context.js';
-import { globals } from '../../cli/context.js';
+import { call, CLI_ERRORS, customCommand, keyringOf, opt, print, queryCommand, signerAddress, signerName, txCommand, type ParsedOptions } from '../../cli/kit.js';
 import { signTx } from '../../codec/tx.js';
-import { isAddress } from '../../crypto/address.js';
-import { LedgerError } from '../../util/errors.js';
+import { LedgerError, remoteError } from '../../util/errors.js';
 import { sharesRoutes } from '../shares/routes.js';
-import type { Plant } from '../shares/state.js';
+import type { Plant } from '../shares/keeper.js';
+import { E } from './errors.js';
 import { billingPeriod, billPlant } from './billing.js';
 import { csvReadingSource, findStatementFiles, readJsonFile, writeStatements } from './cli/files.js';
 import { MSG, type StatementRef } from './messages.js';
 import { settlementRoutes, statementOut } from './routes.js';
 import { decimal, statementHash, statementsOf, type Statement, type Tariff } from './statement.js';
 
-function intOption(name: string, value: string): number {
-  if (!/^-?\d+$/.test(value.trim())) throw new LedgerError('CLI_INVALID_OPTION', `${name} expects a whole number, got ${JSON.stringify(value)}`);
-  return Number(value);
-}
-
-function signerName(cmd: Command): string {
-  return globals(cmd).from ?? process.env.GRIDLEDGER_FROM ?? 'admin';
-}
-
-function resolveAddress(ctx: CliContext, cmd: Command, value: string | undefined): string {
-  if (value === undefined) return ctx.keyring(cmd).show(signerName(cmd)).address;
-  return isAddress(value) ? value : ctx.keyring(cmd).show(value).address;
-}
-
 function monthDays(month: string): { fromDay: string; toDay: string } {
   const m = /^(\d{4})-(\d{2})$/.exec(month);
-  if (!m || Number(m[2]) < 1 || Number(m[2]) > 12) throw new LedgerError('CLI_INVALID_OPTION', `--month expects YYYY-MM, got ${JSON.stringify(month)}`);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 12) throw CLI_ERRORS.CLI_INVALID_OPTION(`--month expects YYYY-MM, got ${JSON.stringify(month)}`);
   const last = new Date(Date.UTC(Number(m[1]), Number(m[2]), 0)).getUTCDate();
   return { fromDay: `${month}-01`, toDay: `${month}-${String(last).padStart(2, '0')}` };
 }
 
-async function plantsOf(ctx: CliContext, cmd: Command, utility: string, ids: string[] | undefined): Promise<Plant[]> {
-  if (ids && ids.length > 0) return Promise.all(ids.map((plant) => ctx.call(cmd, sharesRoutes.getPlant, { params: { plant } }) as Promise<Plant>));
+async function plantsOf(cmd: Command, utility: string, ids: string[] | undefined): Promise<Plant[]> {
+  if (ids && ids.length > 0) return Promise.all(ids.map((plant) => call(cmd, sharesRoutes.getPlant, { params: { plant } }) as Promise<Plant>));
   const out: Plant[] = [];
   let after: string | undefined;
   for (;;) {
-    const page = await ctx.call(cmd, sharesRoutes.listPlants, { query: { utility, after, limit: 500 } });
+    const page = await call(cmd, sharesRoutes.listPlants, { query: { utility, after, limit: 500 } });
     out.push(...(page.plants as Plant[]));
     if (page.plants.length < 500) return out;
     after = page.plants[page.plants.length - 1]!.id;
@@ -50,57 +35,58 @@ function progress(message: string): void {
   if (process.stderr.isTTY) process.stderr.write(`${message}\n`);
 }
 
-interface BillOptions {
-  utility?: string;
-  plant?: string[];
-  fromDay?: string;
-  toDay?: string;
-  month?: string;
-  out: string;
-  dynamic?: boolean;
-  productionCsv?: string;
-  consumptionCsv?: string;
-  importTariff?: string;
-  feedInTariff?: string;
-}
+const billOptions = {
+  utility: opt.address('utility (default --from)'),
+  plant: opt.list('only these plants (default: every plant where the utility bills someone)', { arg: 'id' }),
+  month: opt.text('the local calendar month', { arg: 'YYYY-MM' }),
+  fromDay: opt.text('first local day', { arg: 'YYYY-MM-DD' }),
+  toDay: opt.text('last local day (inclusive; default --from-day)', { arg: 'YYYY-MM-DD' }),
+  out: opt.text('output directory', { default: 'statements', arg: 'dir' }),
+  dynamic: opt.flag('dynamic key: redistribute surplus to participants with remaining need first'),
+  productionCsv: opt.text('dry run: production per plant and slot (plant,slot,wh)', { arg: 'file' }),
+  consumptionCsv: opt.text('dry run: consumption per meter or address and slot (meter,slot,wh)', { arg: 'file' }),
+  importTariff: opt.int('dry run: import tariff instead of the ledger tariff', { arg: 'µ€/kWh' }),
+  feedInTariff: opt.int('dry run: feed-in tariff instead of the ledger tariff', { arg: 'µ€/kWh' }),
+};
+type BillOptions = ParsedOptions<typeof billOptions>;
 
-async function bill(ctx: CliContext, opts: BillOptions, cmd: Command): Promise<void> {
-  const utility = resolveAddress(ctx, cmd, opts.utility);
+async function bill(opts: BillOptions, cmd: Command): Promise<void> {
+  const utility = opts.utility ?? signerAddress(cmd);
   const { fromDay, toDay } = opts.month ? monthDays(opts.month) : { fromDay: opts.fromDay, toDay: opts.toDay ?? opts.fromDay };
-  if (!fromDay || !toDay) throw new LedgerError('CLI_INVALID_OPTION', 'give --month YYYY-MM or --from-day (and --to-day)');
+  if (!fromDay || !toDay) throw CLI_ERRORS.CLI_INVALID_OPTION('give --month YYYY-MM or --from-day (and --to-day)');
   const csv = opts.productionCsv !== undefined || opts.consumptionCsv !== undefined;
-  if (csv && (!opts.productionCsv || !opts.consumptionCsv)) throw new LedgerError('CLI_INVALID_OPTION', 'a CSV dry run needs both --production-csv and --consumption-csv');
-  if ((opts.importTariff === undefined) !== (opts.feedInTariff === undefined)) throw new LedgerError('CLI_INVALID_OPTION', 'give both --import-tariff and --feed-in-tariff, or neither');
-  if (!csv && opts.importTariff !== undefined) throw new LedgerError('CLI_INVALID_OPTION', 'tariff options apply to CSV dry runs; ledger billing uses the tariffs recorded on the ledger');
+  if (csv && (!opts.productionCsv || !opts.consumptionCsv)) throw CLI_ERRORS.CLI_INVALID_OPTION('a CSV dry run needs both --production-csv and --consumption-csv');
+  if ((opts.importTariff === undefined) !== (opts.feedInTariff === undefined)) throw CLI_ERRORS.CLI_INVALID_OPTION('give both --import-tariff and --feed-in-tariff, or neither');
+  if (!csv && opts.importTariff !== undefined) throw CLI_ERRORS.CLI_INVALID_OPTION('tariff options apply to CSV dry runs; ledger billing uses the tariffs recorded on the ledger');
   const source = csv ? csvReadingSource(opts.productionCsv!, opts.consumptionCsv!) : undefined;
-  const plants = await plantsOf(ctx, cmd, utility, opts.plant);
+  const plants = await plantsOf(cmd, utility, opts.plant);
   const statements: Statement[] = [];
-  let ledgerTariffs: Awaited<ReturnType<typeof ctx.call<typeof settlementRoutes.tariffs>>>['tariffs'] | undefined;
+  let ledgerTariffs: Awaited<ReturnType<typeof call<typeof settlementRoutes.tariffs>>>['tariffs'] | undefined;
   for (const [i, plant] of plants.entries()) {
     progress(`billing ${plant.id} (${i + 1}/${plants.length})`);
     if (!source) {
-      const res = await ctx.call(cmd, settlementRoutes.bill, { params: { plant: plant.id }, query: { fromDay, toDay, utility, dynamic: opts.dynamic ? 'true' : 'false' } });
+      const res = await call(cmd, settlementRoutes.bill, { params: { plant: plant.id }, query: { fromDay, toDay, utility, dynamic: opts.dynamic ? 'true' : 'false' } });
       statements.push(...(res.statements as Statement[]));
       continue;
     }
     const period = billingPeriod(plant.timezone, fromDay, toDay);
-    const seg = await ctx.call(cmd, sharesRoutes.plantSegments, { params: { plant: plant.id }, query: { fromSlot: period.fromSlot, toSlot: period.toSlot } });
+    const seg = await call(cmd, sharesRoutes.plantSegments, { params: { plant: plant.id }, query: { fromSlot: period.fromSlot, toSlot: period.toSlot } });
     const billing = billPlant({ plant, period, holdings: seg.holdings, source, dynamic: Boolean(opts.dynamic) });
     let tariff: Tariff;
     if (opts.importTariff !== undefined) {
-      tariff = { importMicroEurPerKwh: intOption('--import-tariff', opts.importTariff), feedInMicroEurPerKwh: intOption('--feed-in-tariff', opts.feedInTariff!) };
-      if (tariff.importMicroEurPerKwh < 0 || tariff.feedInMicroEurPerKwh < 0) throw new LedgerError('CLI_INVALID_OPTION', 'tariffs are non-negative µ€ per kWh');
+      tariff = { importMicroEurPerKwh: opts.importTariff, feedInMicroEurPerKwh: opts.feedInTariff! };
+      if (tariff.importMicroEurPerKwh < 0 || tariff.feedInMicroEurPerKwh < 0) throw CLI_ERRORS.CLI_INVALID_OPTION('tariffs are non-negative µ€ per kWh');
     } else {
-      ledgerTariffs ??= (await ctx.call(cmd, settlementRoutes.tariffs, { params: { utility } })).tariffs;
+      ledgerTariffs ??= (await call(cmd, settlementRoutes.tariffs, { params: { utility } })).tariffs;
       const t = [...ledgerTariffs].reverse().find((x) => x.fromSlot <= period.fromSlot);
-      if (!t) throw new LedgerError('SETTLEMENT_NO_TARIFF', `utility ${utility} has no tariff in force at slot ${period.fromSlot}; pass --import-tariff and --feed-in-tariff`);
+      if (!t) throw E.SETTLEMENT_NO_TARIFF(`utility ${utility} has no tariff in force at slot ${period.fromSlot}; pass --import-tariff and --feed-in-tariff`);
       tariff = t;
     }
     statements.push(...statementsOf(billing, () => tariff, { utility, source: 'csv' }));
   }
-  const written = writeStatements(opts.out, utility, statements);
+  const written = writeStatements(opts.out ?? 'statements', utility, statements);
   const total = statements.reduce((a, s) => a + s.amountMicroEur.total, 0);
-  ctx.print(
+  print(
     cmd,
     { utility, fromDay, toDay, source: source ? 'csv' : 'ledger', allocation: opts.dynamic ? 'dynamic' : 'static', plants: plants.length, dir: written.dir, summary: written.summary, totalMicroEur: total, statements: written.files },
     (v) => `${v.statements.length} statements for ${v.plants} plants (${fromDay} … ${toDay}, ${v.source}, ${v.allocation}) in ${v.dir}\nsummary ${v.summary}\ntotal ${decimal(total, 6)} €`,
@@ -109,37 +95,36 @@ async function bill(ctx: CliContext, opts: BillOptions, cmd: Command): Promise<v
 
 function parseStatement(file: string): Statement {
   const parsed = statementOut.safeParse(readJsonFile(file));
-  if (!parsed.success) throw new LedgerError('STATEMENT_INVALID', `${file} is not a GridLedger PV statement: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  if (!parsed.success) throw E.STATEMENT_INVALID(`${file} is not a GridLedger PV statement: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return parsed.data as Statement;
 }
 
 /** Signs and submits the statement hashes in transactions of at most 150 statements, waiting for each commit. */
-async function record(ctx: CliContext, paths: string[], cmd: Command): Promise<void> {
+async function record(paths: string[], cmd: Command): Promise<void> {
   const files = findStatementFiles(paths);
-  if (files.length === 0) throw new LedgerError('CLI_INVALID_ARGUMENT', 'no statement .json files found');
+  if (files.length === 0) throw CLI_ERRORS.CLI_INVALID_ARGUMENT('no statement .json files found');
   const refs: StatementRef[] = files.map((file) => {
     const s = parseStatement(file);
     const hash = statementHash(s);
-    if (s.hash !== undefined && s.hash !== hash) throw new LedgerError('STATEMENT_HASH_MISMATCH', `${file}: the hash field does not match the content`);
+    if (s.hash !== undefined && s.hash !== hash) throw E.STATEMENT_HASH_MISMATCH(`${file}: the hash field does not match the content`);
     return { plant: s.plant, customer: s.customer, fromSlot: s.period.fromSlot, toSlot: s.period.toSlot, hash };
   });
-  const name = signerName(cmd);
-  const signer = ctx.keyring(cmd).signer(name);
-  const sender = ctx.keyring(cmd).show(name).address;
-  const status = await ctx.call(cmd, coreRoutes.status, {});
-  let nonce = (await ctx.call(cmd, coreRoutes.accountNonce, { params: { address: sender } })).next;
+  const signer = keyringOf(cmd).signer(signerName(cmd));
+  const sender = signerAddress(cmd);
+  const status = await call(cmd, coreRoutes.status, {});
+  let nonce = (await call(cmd, coreRoutes.accountNonce, { params: { address: sender } })).next;
   const txs: Array<{ hash: string; height: number | null; code: string; statements: number }> = [];
   for (let i = 0; i < refs.length; i += 150) {
     const chunk = refs.slice(i, i + 150);
     const tx = signTx({ chainId: status.chainId, sender, nonce, expiresAtHeight: status.height + 100, msgs: [{ type: MSG.recordStatements, value: { statements: chunk } }], memo: '' }, signer);
     nonce++;
-    const { hash } = await ctx.call(cmd, coreRoutes.submitTx, { body: tx });
-    const res = await ctx.call(cmd, coreRoutes.getTx, { params: { hash }, query: { wait: 30 } });
+    const { hash } = await call(cmd, coreRoutes.submitTx, { body: tx });
+    const res = await call(cmd, coreRoutes.getTx, { params: { hash }, query: { wait: 30 } });
     const code = res.result?.code ?? 'NOT_COMMITTED';
     txs.push({ hash, height: res.height ?? null, code, statements: chunk.length });
-    if (code !== 'OK') throw new LedgerError(code === 'NOT_COMMITTED' ? 'TX_NOT_COMMITTED' : code, `${res.result?.message ?? 'not committed within 30 s'} (tx ${hash}; ${i} statements recorded before it)`);
+    if (code !== 'OK') throw remoteError(code === 'NOT_COMMITTED' ? 'TX_NOT_COMMITTED' : code, `${res.result?.message ?? 'not committed within 30 s'} (tx ${hash}; ${i} statements recorded before it)`, 400);
   }
-  ctx.print(cmd, { recorded: refs.length, txs, hashes: refs.map((r) => r.hash) }, (v) => `recorded ${v.recorded} statement hashes in ${v.txs.length} transaction(s)`);
+  print(cmd, { recorded: refs.length, txs, hashes: refs.map((r) => r.hash) }, (v) => `recorded ${v.recorded} statement hashes in ${v.txs.length} transaction(s)`);
 }
 
 interface Check {
@@ -148,14 +133,14 @@ interface Check {
   detail: string;
 }
 
-async function verifyStatement(ctx: CliContext, file: string, cmd: Command): Promise<void> {
+async function verifyStatement(file: string, cmd: Command): Promise<void> {
   const s = parseStatement(file);
   const hash = statementHash(s);
   const checks: Check[] = [];
   checks.push(s.hash === undefined ? { name: 'hash-field', ok: null, detail: 'the file carries no hash field' } : { name: 'hash-field', ok: s.hash === hash, detail: s.hash === hash ? 'content matches its hash field' : `content hashes to ${hash}, the file claims ${s.hash}` });
   let onLedger: Check;
   try {
-    const r = await ctx.call(cmd, settlementRoutes.statement, { params: { hash } });
+    const r = await call(cmd, settlementRoutes.statement, { params: { hash } });
     const same = r.record.plant === s.plant && r.record.customer === s.customer && r.record.fromSlot === s.period.fromSlot && r.record.toSlot === s.period.toSlot && r.record.utility === s.utility;
     onLedger = !same
       ? { name: 'recorded', ok: false, detail: 'the recorded hash belongs to a different plant, customer, utility or period' }
@@ -168,7 +153,7 @@ async function verifyStatement(ctx: CliContext, file: string, cmd: Command): Pro
   }
   checks.push(onLedger);
   if (s.source === 'ledger') {
-    const res = await ctx.call(cmd, settlementRoutes.bill, {
+    const res = await call(cmd, settlementRoutes.bill, {
       params: { plant: s.plant },
       query: { fromDay: s.period.fromDay, toDay: s.period.toDay, utility: s.utility, customer: s.customer, dynamic: s.allocation === 'dynamic' ? 'true' : 'false' },
     });
@@ -179,64 +164,53 @@ async function verifyStatement(ctx: CliContext, file: string, cmd: Command): Pro
     checks.push({ name: 'recomputed', ok: null, detail: 'computed from CSV meter data, which is not on the ledger; not recomputed' });
   }
   const ok = checks.every((c) => c.ok !== false);
-  ctx.print(cmd, { file, hash, ok, checks }, (v) => [`${v.ok ? 'VALID' : 'INVALID'}  ${file}`, `hash ${hash}`, ...v.checks.map((c: Check) => `  ${c.ok === null ? 'skip' : c.ok ? ' ok ' : 'FAIL'}  ${c.name}: ${c.detail}`)].join('\n'));
-  if (!ok) throw new LedgerError('STATEMENT_NOT_VERIFIED', `${file} did not verify: ${checks.filter((c) => c.ok === false).map((c) => c.name).join(', ')}`);
+  print(cmd, { file, hash, ok, checks }, (v) => [`${v.ok ? 'VALID' : 'INVALID'}  ${file}`, `hash ${hash}`, ...v.checks.map((c: Check) => `  ${c.ok === null ? 'skip' : c.ok ? ' ok ' : 'FAIL'}  ${c.name}: ${c.detail}`)].join('\n'));
+  if (!ok) throw E.STATEMENT_NOT_VERIFIED(`${file} did not verify: ${checks.filter((c) => c.ok === false).map((c) => c.name).join(', ')}`);
 }
 
-export function registerSettlementCli({ tx, query }: { tx: Command; query: Command }, ctx: CliContext): void {
+export function registerSettlementCli({ tx, query }: { tx: Command; query: Command }): void {
   const txSet = tx.command('settlement').description('tariffs and statement hashes (utilities)');
-  txSet
-    .command('set-tariff')
-    .description('announce your tariffs (µ€ per kWh) from a future slot on')
-    .requiredOption('--import-tariff <µ€/kWh>', 'price of grid import')
-    .requiredOption('--feed-in-tariff <µ€/kWh>', 'credit for fed-in surplus')
-    .requiredOption('--from-slot <slot>', 'first slot (index or ISO time)')
-    .action(async (opts: { importTariff: string; feedInTariff: string; fromSlot: string }, cmd: Command) => {
-      await ctx.submit(cmd, [{ type: MSG.setTariff, value: { importMicroEurPerKwh: intOption('--import-tariff', opts.importTariff), feedInMicroEurPerKwh: intOption('--feed-in-tariff', opts.feedInTariff), fromSlot: ctx.parseSlot(opts.fromSlot) } }]);
-    });
-  txSet
-    .command('record <paths...>')
-    .description('record the hashes of statement JSON files (or directories of them) on the ledger')
-    .action(async (paths: string[], _opts: unknown, cmd: Command) => record(ctx, paths, cmd));
+  txCommand(txSet, 'set-tariff', {
+    description: 'announce your tariffs (µ€ per kWh) from a future slot on',
+    options: {
+      importTariff: opt.int('price of grid import', { required: true, signed: true, arg: 'µ€/kWh' }),
+      feedInTariff: opt.int('credit for fed-in surplus', { required: true, signed: true, arg: 'µ€/kWh' }),
+      fromSlot: opt.slot('first slot (index or ISO time)', { required: true }),
+    },
+    msgs: (o) => [{ type: MSG.setTariff, value: { importMicroEurPerKwh: o.importTariff, feedInMicroEurPerKwh: o.feedInTariff, fromSlot: o.fromSlot } }],
+  });
+  customCommand(txSet, 'record', {
+    description: 'record the hashes of statement JSON files (or directories of them) on the ledger',
+    args: ['paths...'],
+    run: (_o, cmd, paths) => record(paths, cmd),
+  });
 
   const qSet = query.command('settlement').description('tariffs and recorded statements');
-  qSet
-    .command('tariffs')
-    .description("a utility's tariff versions")
-    .option('--utility <address>', 'utility (address or key name; default --from)')
-    .action(async (opts: { utility?: string }, cmd: Command) => {
-      await ctx.query(cmd, settlementRoutes.tariffs, { params: { utility: resolveAddress(ctx, cmd, opts.utility) } }, (v) =>
-        v.tariffs.map((t) => `from slot ${t.fromSlot}: import ${t.importMicroEurPerKwh} µ€/kWh, feed-in ${t.feedInMicroEurPerKwh} µ€/kWh`).join('\n') || '(none)',
-      );
-    });
-  qSet
-    .command('statement')
-    .description('a statement hash recorded on the ledger')
-    .requiredOption('--hash <hex>', 'statement hash')
-    .action(async (opts: { hash: string }, cmd: Command) => {
-      await ctx.query(cmd, settlementRoutes.statement, { params: { hash: opts.hash } }, (v) => `${v.record.hash}\n  ${v.record.plant} ${v.record.customer} slots [${v.record.fromSlot}, ${v.record.toSlot}) by ${v.record.utility} at height ${v.record.height}, revision ${v.record.revision}${v.superseded ? ' (superseded)' : ''}`);
-    });
+  queryCommand(qSet, 'tariffs', {
+    description: "a utility's tariff versions",
+    options: { utility: opt.address('utility (default --from)') },
+    route: settlementRoutes.tariffs,
+    input: (o, _args, cmd) => ({ params: { utility: o.utility ?? signerAddress(cmd) } }),
+    text: (v) => v.tariffs.map((t) => `from slot ${t.fromSlot}: import ${t.importMicroEurPerKwh} µ€/kWh, feed-in ${t.feedInMicroEurPerKwh} µ€/kWh`).join('\n') || '(none)',
+  });
+  queryCommand(qSet, 'statement', {
+    description: 'a statement hash recorded on the ledger',
+    options: { hash: opt.text('statement hash', { required: true, arg: 'hex' }) },
+    route: settlementRoutes.statement,
+    input: (o) => ({ params: { hash: o.hash } }),
+    text: (v) => `${v.record.hash}\n  ${v.record.plant} ${v.record.customer} slots [${v.record.fromSlot}, ${v.record.toSlot}) by ${v.record.utility} at height ${v.record.height}, revision ${v.record.revision}${v.superseded ? ' (superseded)' : ''}`,
+  });
 
   const program = tx.parent!;
-  program
-    .command('bill')
-    .description('compute PV statements of a utility for a period and write them as JSON and CSV (ledger data, or CSV meter data for a dry run)')
-    .option('--utility <address>', 'utility (address or key name; default --from)')
-    .option('--plant <id...>', 'only these plants (default: every plant where the utility bills someone)')
-    .option('--month <YYYY-MM>', 'the local calendar month')
-    .option('--from-day <YYYY-MM-DD>', 'first local day')
-    .option('--to-day <YYYY-MM-DD>', 'last local day (inclusive; default --from-day)')
-    .option('--out <dir>', 'output directory', 'statements')
-    .option('--dynamic', 'dynamic key: redistribute surplus to participants with remaining need first')
-    .option('--production-csv <file>', 'dry run: production per plant and slot (plant,slot,wh)')
-    .option('--consumption-csv <file>', 'dry run: consumption per meter or address and slot (meter,slot,wh)')
-    .option('--import-tariff <µ€/kWh>', 'dry run: import tariff instead of the ledger tariff')
-    .option('--feed-in-tariff <µ€/kWh>', 'dry run: feed-in tariff instead of the ledger tariff')
-    .action(async (opts: BillOptions, cmd: Command) => bill(ctx, opts, cmd));
-
+  customCommand(program, 'bill', {
+    description: 'compute PV statements of a utility for a period and write them as JSON and CSV (ledger data, or CSV meter data for a dry run)',
+    options: billOptions,
+    run: (o, cmd) => bill(o, cmd),
+  });
   const verify = program.commands.find((c) => c.name() === 'verify') ?? program.command('verify').description('verify documents against the ledger');
-  verify
-    .command('statement <file>')
-    .description('check a statement file: its hash, its record on the ledger, and a recomputation from ledger data')
-    .action(async (file: string, _opts: unknown, cmd: Command) => verifyStatement(ctx, file, cmd));
+  customCommand(verify, 'statement', {
+    description: 'check a statement file: its hash, its record on the ledger, and a recomputation from ledger data',
+    args: ['file'],
+    run: (_o, cmd, [file]) => verifyStatement(file!, cmd),
+  });
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { addressSchema, hashSchema } from '../../codec/tx.js';
-import { plantIdSchema, slotSchema } from '../shares/messages.js';
+import { addressSchema, hashSchema, slotSchema } from '../../codec/tx.js';
+import { plantIdSchema } from '../shares/keeper.js';
 
 /** Tariffs are any integers here; negative values are rejected by the rules with SETTLEMENT_INVALID_TARIFF. */
 const microEurPerKwh = z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineRoute } from '../../api/route.js';
 import { addressSchema, hashSchema } from '../../codec/tx.js';
-import { plantIdSchema } from '../shares/messages.js';
+import { plantIdSchema } from '../shares/keeper.js';
 
 const tariffOut = z.object({ utility: z.string(), fromSlot: z.number(), importMicroEurPerKwh: z.number(), feedInMicroEurPerKwh: z.number(), height: z.number(), txHash: z.string() });
 const recordOut = z.object({

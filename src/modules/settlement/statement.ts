@@ -1,7 +1,7 @@
 import { DOMAIN, domainBytes, sha256 } from '../../crypto/hash.js';
 import { toHex } from '../../util/bytes.js';
 import { canonicalBytes } from '../../util/canonical.js';
-import { LedgerError } from '../../util/errors.js';
+import { E } from './errors.js';
 import { bigFloorDiv, floorDiv } from '../../util/int.js';
 import { slotIso } from '../../util/slots.js';
 import type { EnergyTotals, PlantBilling } from './billing.js';
@@ -47,7 +47,7 @@ export interface Statement {
 function moneyOf(wh: number, tariff: number): number {
   const x = BigInt(wh) * BigInt(tariff);
   const v = Number(bigFloorDiv(x, 1000n));
-  if (!Number.isSafeInteger(v)) throw new LedgerError('SETTLEMENT_OVERFLOW', 'amount exceeds the safe integer range');
+  if (!Number.isSafeInteger(v)) throw E.SETTLEMENT_OVERFLOW('amount exceeds the safe integer range');
   return v;
 }
 

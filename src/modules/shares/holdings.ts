@@ -88,3 +88,10 @@ export function minHolding(store: KVStore, plant: Plant, address: string, from: 
   for (const s of participantSegments(store, plant, address, from, to)) if (s.ppm < min) min = s.ppm;
   return min;
 }
+
+/** Holdings of every participant over a range, as runs; what billing needs from the shares module. */
+export function plantSegments(store: KVStore, plant: Plant, fromSlot: number, toSlot: number): Record<string, Segment[]> {
+  const out: Record<string, Segment[]> = {};
+  for (const a of participantsOverlapping(plant, fromSlot, toSlot)) out[a] = participantSegments(store, plant, a, fromSlot, toSlot);
+  return out;
+}

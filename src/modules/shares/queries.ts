@@ -1,16 +1,15 @@
 import type { KVStore } from '../../app/state.js';
-import { LedgerError } from '../../util/errors.js';
+import { E } from './errors.js';
 import { localDay, slotLocalIso } from '../../util/localtime.js';
 import { slotIso } from '../../util/slots.js';
-import { expandSegments, participantSegments, participantsOverlapping, type Segment } from './holdings.js';
+import { expandSegments, participantSegments, participantsOverlapping, plantSegments } from './holdings.js';
 import { requirePlant } from './rules.js';
-import type { Plant } from './state.js';
 import { MAX_QUERY_SLOTS } from './routes.js';
 
 function checkRange(from: number, to: number): void {
-  if (to === from) throw new LedgerError('SHARES_EMPTY_RANGE', `slot range [${from}, ${to}) is empty`);
-  if (to < from) throw new LedgerError('SHARES_REVERSED_RANGE', `slot range [${from}, ${to}) is reversed`);
-  if (to - from > MAX_QUERY_SLOTS) throw new LedgerError('SHARES_RANGE_TOO_LONG', `a query covers at most ${MAX_QUERY_SLOTS} slots`);
+  if (to === from) throw E.SHARES_EMPTY_RANGE(`slot range [${from}, ${to}) is empty`);
+  if (to < from) throw E.SHARES_REVERSED_RANGE(`slot range [${from}, ${to}) is reversed`);
+  if (to - from > MAX_QUERY_SLOTS) throw E.SHARES_RANGE_TOO_LONG(`a query covers at most ${MAX_QUERY_SLOTS} slots`);
 }
 
 export function dayHoldings(store: KVStore, plantId: string, dayText: string) {
@@ -32,19 +31,12 @@ export function participantHoldings(store: KVStore, plantId: string, address: st
   const plant = requirePlant(store, plantId);
   checkRange(fromSlot, toSlot);
   if (!participantsOverlapping(plant, fromSlot, toSlot).includes(address)) {
-    throw new LedgerError('SHARES_UNKNOWN_PARTICIPANT', `${address} is not a participant of ${plant.id} in [${fromSlot}, ${toSlot})`, 404);
+    throw E.SHARES_UNKNOWN_PARTICIPANT(`${address} is not a participant of ${plant.id} in [${fromSlot}, ${toSlot})`);
   }
   const segments = participantSegments(store, plant, address, fromSlot, toSlot);
   const slots = [];
   for (const s of segments) for (let slot = s.fromSlot; slot < s.toSlot; slot++) slots.push({ slot, start: slotIso(slot), local: slotLocalIso(plant.timezone, slot), ppm: s.ppm });
   return { plant: plant.id, address, fromSlot, toSlot, segments, slots };
-}
-
-/** Holdings of every participant over a range, as runs; what billing needs from the shares module. */
-export function plantSegments(store: KVStore, plant: Plant, fromSlot: number, toSlot: number): Record<string, Segment[]> {
-  const out: Record<string, Segment[]> = {};
-  for (const a of participantsOverlapping(plant, fromSlot, toSlot)) out[a] = participantSegments(store, plant, a, fromSlot, toSlot);
-  return out;
 }
 
 export function plantSegmentsQuery(store: KVStore, plantId: string, fromSlot: number, toSlot: number) {

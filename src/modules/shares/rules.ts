@@ -1,9 +1,8 @@
-import type { TxContext } from '../../app/module.js';
+import type { KeepersOf, ModuleContext } from '../../app/module.js';
 import type { KVStore } from '../../app/state.js';
-import { LedgerError } from '../../util/errors.js';
+import { E } from './errors.js';
 import { isValidTimeZone, localDay } from '../../util/localtime.js';
 import { slotOfMs } from '../../util/slots.js';
-import { getAccount, hasAnyRole, isActive } from '../registry/state.js';
 import { keyAt, keysOverlapping, participantIn } from './holdings.js';
 import type { ParticipantInput, RegisterPlantMsg, SetKeyMsg, TransferMsg } from './messages.js';
 import {
@@ -28,43 +27,42 @@ import {
  *  - slots that have begun (by block time) never change.
  */
 
-function err(code: string, message: string, status = 400): LedgerError {
-  return new LedgerError(code, message, status);
-}
+export const REQUIRES = ['registry'] as const;
+export type SharesContext = ModuleContext<KeepersOf<typeof REQUIRES>>;
 
 export function requirePlant(store: KVStore, id: string): Plant {
   const plant = getPlant(store, id);
-  if (!plant) throw err('SHARES_UNKNOWN_PLANT', `no plant ${id}`, 404);
+  if (!plant) throw E.SHARES_UNKNOWN_PLANT(`no plant ${id}`);
   return plant;
 }
 
 /** Validates a distribution key; returns the participants sorted by address. */
-function validateKey(store: KVStore, participants: readonly ParticipantInput[]): Participant[] {
+function validateKey(ctx: SharesContext, participants: readonly ParticipantInput[]): Participant[] {
   const seen = new Set<string>();
   let sum = 0;
   for (const p of participants) {
-    if (p.ppm <= 0) throw err('SHARES_INVALID_PPM', `share of ${p.address} is ${p.ppm} ppm; shares must be positive`);
-    if (seen.has(p.address)) throw err('SHARES_DUPLICATE_PARTICIPANT', `${p.address} appears twice in the key`);
+    if (p.ppm <= 0) throw E.SHARES_INVALID_PPM(`share of ${p.address} is ${p.ppm} ppm; shares must be positive`);
+    if (seen.has(p.address)) throw E.SHARES_DUPLICATE_PARTICIPANT(`${p.address} appears twice in the key`);
     seen.add(p.address);
     sum += p.ppm;
   }
-  if (sum !== PPM_TOTAL) throw err('SHARES_KEY_SUM', `shares sum to ${sum} ppm; they must sum to exactly ${PPM_TOTAL}`);
+  if (sum !== PPM_TOTAL) throw E.SHARES_KEY_SUM(`shares sum to ${sum} ppm; they must sum to exactly ${PPM_TOTAL}`);
   for (const p of participants) {
-    if (!isActive(getAccount(store, p.address))) throw err('SHARES_PARTICIPANT_NOT_ADMITTED', `participant ${p.address} is not an admitted account`);
-    if (!hasAnyRole(store, p.utility, ['utility'])) throw err('SHARES_INVALID_UTILITY', `${p.utility} (utility of ${p.address}) is not an admitted utility`);
+    if (!ctx.keepers.registry.isActive(p.address)) throw E.SHARES_PARTICIPANT_NOT_ADMITTED(`participant ${p.address} is not an admitted account`);
+    if (!ctx.keepers.registry.hasAnyRole(p.utility, ['utility'])) throw E.SHARES_INVALID_UTILITY(`${p.utility} (utility of ${p.address}) is not an admitted utility`);
   }
   return participants
     .map((p) => ({ address: p.address, utility: p.utility, ppm: p.ppm, ...(p.meter !== undefined ? { meter: p.meter } : {}) }))
     .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
 }
 
-export function registerPlant(ctx: TxContext, msg: RegisterPlantMsg): void {
-  if (!hasAnyRole(ctx.store, ctx.sender, ['utility', 'grid-operator'])) {
-    throw err('SHARES_NOT_AUTHORIZED', 'only a utility or grid-operator account may register a plant', 403);
+export function registerPlant(ctx: SharesContext, msg: RegisterPlantMsg): void {
+  if (!ctx.keepers.registry.hasAnyRole(ctx.sender, ['utility', 'grid-operator'])) {
+    throw E.SHARES_NOT_AUTHORIZED('only a utility or grid-operator account may register a plant');
   }
-  if (getPlant(ctx.store, msg.plant)) throw err('SHARES_PLANT_EXISTS', `plant ${msg.plant} is already registered`, 409);
-  if (!isValidTimeZone(msg.timezone)) throw err('SHARES_INVALID_TIMEZONE', `${JSON.stringify(msg.timezone)} is not an IANA time zone (e.g. Europe/Vienna)`);
-  const participants = validateKey(ctx.store, msg.participants);
+  if (getPlant(ctx.store, msg.plant)) throw E.SHARES_PLANT_EXISTS(`plant ${msg.plant} is already registered`);
+  if (!isValidTimeZone(msg.timezone)) throw E.SHARES_INVALID_TIMEZONE(`${JSON.stringify(msg.timezone)} is not an IANA time zone (e.g. Europe/Vienna)`);
+  const participants = validateKey(ctx, msg.participants);
   const at = { height: ctx.height, txHash: ctx.txHash };
   putPlant(ctx.store, {
     id: msg.plant,
@@ -85,17 +83,17 @@ export function registerPlant(ctx: TxContext, msg: RegisterPlantMsg): void {
  * participant's level is reset to 0 there (the new key starts clean, so no holding can go negative
  * when a participant's default share shrinks or it leaves the plant).
  */
-export function setKey(ctx: TxContext, msg: SetKeyMsg): void {
+export function setKey(ctx: SharesContext, msg: SetKeyMsg): void {
   const plant = requirePlant(ctx.store, msg.plant);
-  if (plant.operator !== ctx.sender) throw err('SHARES_NOT_OPERATOR', `only the registering operator ${plant.operator} may change the key of ${plant.id}`, 403);
+  if (plant.operator !== ctx.sender) throw E.SHARES_NOT_OPERATOR(`only the registering operator ${plant.operator} may change the key of ${plant.id}`);
   let day;
   try {
     day = localDay(plant.timezone, msg.fromDay);
   } catch (e) {
-    throw err('SHARES_INVALID_DAY', e instanceof Error ? e.message : 'invalid day');
+    throw E.SHARES_INVALID_DAY(e instanceof Error ? e.message : 'invalid day');
   }
-  if (day.firstSlot <= slotOfMs(ctx.time)) throw err('SHARES_DAY_BEGUN', `local day ${msg.fromDay} (${plant.timezone}) has begun; a new key must start on a future day`);
-  const participants = validateKey(ctx.store, msg.participants);
+  if (day.firstSlot <= slotOfMs(ctx.time)) throw E.SHARES_DAY_BEGUN(`local day ${msg.fromDay} (${plant.timezone}) has begun; a new key must start on a future day`);
+  const participants = validateKey(ctx, msg.participants);
   const addresses = new Set<string>();
   for (const k of plant.keys) for (const p of k.participants) addresses.add(p.address);
   for (const address of [...addresses].sort()) {
@@ -151,26 +149,26 @@ function minHoldingOf(plant: Plant, address: string, from: number, to: number, w
   return min;
 }
 
-export function transfer(ctx: TxContext, msg: TransferMsg): void {
+export function transfer(ctx: SharesContext, msg: TransferMsg): void {
   const plant = requirePlant(ctx.store, msg.plant);
-  if (msg.ppm <= 0) throw err('SHARES_INVALID_PPM', `cannot transfer ${msg.ppm} ppm; the amount must be positive`);
-  if (msg.toSlot === msg.fromSlot) throw err('SHARES_EMPTY_RANGE', `slot range [${msg.fromSlot}, ${msg.toSlot}) is empty`);
-  if (msg.toSlot < msg.fromSlot) throw err('SHARES_REVERSED_RANGE', `slot range [${msg.fromSlot}, ${msg.toSlot}) is reversed`);
-  if (msg.toSlot - msg.fromSlot > MAX_RANGE_SLOTS) throw err('SHARES_RANGE_TOO_LONG', `a transfer covers at most ${MAX_RANGE_SLOTS} slots`);
+  if (msg.ppm <= 0) throw E.SHARES_INVALID_PPM(`cannot transfer ${msg.ppm} ppm; the amount must be positive`);
+  if (msg.toSlot === msg.fromSlot) throw E.SHARES_EMPTY_RANGE(`slot range [${msg.fromSlot}, ${msg.toSlot}) is empty`);
+  if (msg.toSlot < msg.fromSlot) throw E.SHARES_REVERSED_RANGE(`slot range [${msg.fromSlot}, ${msg.toSlot}) is reversed`);
+  if (msg.toSlot - msg.fromSlot > MAX_RANGE_SLOTS) throw E.SHARES_RANGE_TOO_LONG(`a transfer covers at most ${MAX_RANGE_SLOTS} slots`);
   const current = slotOfMs(ctx.time);
-  if (msg.fromSlot <= current) throw err('SHARES_SLOT_BEGUN', `slot ${msg.fromSlot} has begun (current slot ${current}); only future slots can change`);
-  if (msg.to === ctx.sender) throw err('SHARES_SELF_TRANSFER', 'sender and recipient are the same participant');
+  if (msg.fromSlot <= current) throw E.SHARES_SLOT_BEGUN(`slot ${msg.fromSlot} has begun (current slot ${current}); only future slots can change`);
+  if (msg.to === ctx.sender) throw E.SHARES_SELF_TRANSFER('sender and recipient are the same participant');
   const keys = keysOverlapping(plant, msg.fromSlot, msg.toSlot);
   for (const { key, from } of keys) {
-    if (!participantIn(key, ctx.sender)) throw err('SHARES_SENDER_NOT_PARTICIPANT', `sender ${ctx.sender} is not a participant of ${plant.id} at slot ${from}`, 403);
+    if (!participantIn(key, ctx.sender)) throw E.SHARES_SENDER_NOT_PARTICIPANT(`sender ${ctx.sender} is not a participant of ${plant.id} at slot ${from}`);
   }
   for (const { key, from } of keys) {
-    if (!participantIn(key, msg.to)) throw err('SHARES_UNKNOWN_PARTICIPANT', `${msg.to} is not a participant of ${plant.id} at slot ${from}`);
+    if (!participantIn(key, msg.to)) throw E.SHARES_UNKNOWN_PARTICIPANT(`${msg.to} is not a participant of ${plant.id} at slot ${from}`);
   }
   const senderWindow = levelWindow(ctx.store, plant.id, ctx.sender, msg.fromSlot, msg.toSlot);
   const held = minHoldingOf(plant, ctx.sender, msg.fromSlot, msg.toSlot, senderWindow);
   if (held < msg.ppm) {
-    throw err('SHARES_INSUFFICIENT_PORTION', `sender holds as little as ${held} ppm in [${msg.fromSlot}, ${msg.toSlot}); cannot transfer ${msg.ppm}`);
+    throw E.SHARES_INSUFFICIENT_PORTION(`sender holds as little as ${held} ppm in [${msg.fromSlot}, ${msg.toSlot}); cannot transfer ${msg.ppm}`);
   }
   const recipientWindow = levelWindow(ctx.store, plant.id, msg.to, msg.fromSlot, msg.toSlot);
   shiftLevel(ctx.store, plant.id, ctx.sender, msg.fromSlot, msg.toSlot, -msg.ppm, senderWindow);

@@ -1,9 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LedgerError } from '../../../util/errors.js';
+import { E } from '../errors.js';
 import { parseSlot } from '../../../util/slots.js';
 import type { ReadingSource, Series } from '../billing.js';
-import type { Participant, Plant } from '../../shares/index.js';
+import type { Participant, Plant } from '../../shares/keeper.js';
 import { statementCsv, summaryCsv, type Statement } from '../statement.js';
 
 /**
@@ -22,17 +22,17 @@ function parseCsvTable(file: string, keyColumn: string): Table {
   const ki = header.indexOf(keyColumn);
   const si = header.indexOf('slot');
   const wi = header.indexOf('wh');
-  if (ki < 0 || si < 0 || wi < 0) throw new LedgerError('CSV_INVALID', `${file}: header must name the columns ${keyColumn},slot,wh`);
+  if (ki < 0 || si < 0 || wi < 0) throw E.CSV_INVALID(`${file}: header must name the columns ${keyColumn},slot,wh`);
   const table: Table = new Map();
   lines.forEach((line, n) => {
     const cells = line.split(',').map((c) => c.trim());
     const key = cells[ki];
     const wh = cells[wi];
-    if (!key || !wh || !/^\d+$/.test(wh)) throw new LedgerError('CSV_INVALID', `${file} line ${n + 2}: expected ${keyColumn},slot,wh with a non-negative whole number of Wh`);
+    if (!key || !wh || !/^\d+$/.test(wh)) throw E.CSV_INVALID(`${file} line ${n + 2}: expected ${keyColumn},slot,wh with a non-negative whole number of Wh`);
     const slot = parseSlot(cells[si] ?? '');
     let m = table.get(key);
     if (!m) table.set(key, (m = new Map()));
-    if (m.has(slot)) throw new LedgerError('CSV_INVALID', `${file} line ${n + 2}: duplicate row for ${key} at slot ${slot}`);
+    if (m.has(slot)) throw E.CSV_INVALID(`${file} line ${n + 2}: duplicate row for ${key} at slot ${slot}`);
     m.set(slot, Number(wh));
   });
   return table;
@@ -104,6 +104,6 @@ export function readJsonFile(file: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new LedgerError('STATEMENT_UNREADABLE', `${file}: ${(e as Error).message}`);
+    throw E.STATEMENT_UNREADABLE(`${file}: ${(e as Error).message}`);
   }
 }

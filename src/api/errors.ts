@@ -1,0 +1,12 @@
+import { defineErrors } from '../util/errors.js';
+
+/** Errors of the HTTP layer itself (malformed requests, limits). */
+export const API_ERRORS = defineErrors('api', {
+  REQUEST_INVALID: { meaning: 'a path parameter, query parameter or body does not match the route schema' },
+  BODY_TOO_LARGE: { status: 413, meaning: 'the request body exceeds the size limit of the route' },
+  BODY_MALFORMED_JSON: { meaning: 'the request body is not valid JSON' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'the body must be sent as application/json' },
+  NOT_FOUND: { status: 404, meaning: 'no route with that method and path' },
+  RATE_LIMITED: { status: 429, meaning: 'the client sent more requests (or transactions) per second than allowed' },
+  RESPONSE_SCHEMA_MISMATCH: { status: 500, meaning: 'a handler answered with a value its route schema does not allow (a bug; only checked in tests)' },
+});

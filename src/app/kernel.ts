@@ -1,0 +1,327 @@
+import type { TxEvent } from '../codec/block.js';
+import { defineErrors, LedgerError } from '../util/errors.js';
+import type { BlockInfo, EndBlockResult, Genesis, HookDef, KernelAccess, ModuleContext, ModuleCore, MsgHandler, ValidatorUpdate } from './module.js';
+import { ScopedStore } from './scoped.js';
+import { padKey, type KVStore } from './state.js';
+
+/**
+ * The module kernel: it orders the modules by their declared dependencies, builds each module's
+ * context (scoped store, params, keepers of the modules it requires), dispatches hooks, runs the
+ * end-of-block work, and owns module lifecycle: parameters and activation heights.
+ *
+ * Order: a module comes after every module it requires; ties are broken by name. So the order, and
+ * with it every hook dispatch and end-of-block step, is the same whatever order the modules are
+ * listed in.
+ */
+
+export const KERNEL_ERRORS = defineErrors('kernel', {
+  MODULE_NOT_ACTIVE: { meaning: 'the message or query belongs to a module that is not active on this chain (yet)', status: 404 },
+  MODULE_UNKNOWN: { meaning: 'no module of that name is part of this node', status: 404 },
+  MODULE_PARAMS_INVALID: { meaning: 'module parameters do not match the module parameter schema' },
+  MODULE_ALREADY_ACTIVE: { meaning: 'the module is already active or its activation is already scheduled', status: 409 },
+  GENESIS_INVALID: { meaning: 'genesis.json is not valid for this node (unknown module, bad section, bad account)' },
+});
+
+/** Modules every chain has had since chain format 1; all others need a genesis entry or an activation. */
+export const BASE_MODULES: readonly string[] = ['registry', 'metering', 'energy', 'shares', 'settlement'];
+
+/** Kernel-owned state: scheduled module upgrades and post-genesis activations. */
+const UPGRADE = 'kernel/upgrade/';
+const ACTIVE = 'kernel/active/';
+
+interface ScheduledUpgrade {
+  module: string;
+  kind: 'params' | 'activate';
+  params?: unknown;
+}
+
+/** Where one transaction, end of block, genesis or query runs: its state and what it may record. */
+export interface Exec {
+  readonly state: KVStore;
+  readonly chainId: string;
+  readonly block: BlockInfo;
+  readonly sender: string;
+  readonly txHash: string;
+  readonly msgIndex: number;
+  /** Events of the transaction in progress; undefined outside a transaction. */
+  readonly events?: TxEvent[];
+  readonly readOnly?: boolean;
+  /** Per-module contexts and keepers, built on first use. */
+  readonly contexts: Map<string, ModuleContext<any, any>>;
+  readonly keepers: Map<string, unknown>;
+}
+
+export function newExec(fields: Omit<Exec, 'contexts' | 'keepers'>): Exec {
+  return { ...fields, contexts: new Map(), keepers: new Map() };
+}
+
+/** Reports a bug the kernel caught (scope violation, handler crash) so the node can log and count it. */
+export type InternalErrorSink = (err: unknown, where: { module?: string; txHash?: string; phase: string }) => void;
+
+export class Kernel {
+  /** Modules in dependency order (ties by name). */
+  readonly order: readonly ModuleCore[];
+  private readonly byName = new Map<string, ModuleCore>();
+  private readonly handlers = new Map<string, { module: ModuleCore; handler: MsgHandler }>();
+  private readonly subscribers = new Map<string, Array<{ module: ModuleCore; handle: (ctx: ModuleContext, event: unknown) => void }>>();
+  private genesisActive = new Set<string>(BASE_MODULES);
+
+  constructor(cores: readonly ModuleCore[]) {
+    for (const m of cores) {
+      if (!/^[a-z][a-z0-9-]{0,31}$/.test(m.name) || m.name === 'kernel' || m.name === 'auth' || m.name === 'consensus') throw new Error(`invalid module name ${m.name}`);
+      if (this.byName.has(m.name)) throw new Error(`module ${m.name} listed twice`);
+      this.byName.set(m.name, m);
+    }
+    this.order = dependencyOrder(cores, this.byName);
+    for (const m of this.order) {
+      for (const [type, handler] of Object.entries(m.messages)) {
+        if (!type.startsWith(`${m.name}/`)) throw new Error(`message type ${type} of module ${m.name} must start with "${m.name}/"`);
+        if (this.handlers.has(type)) throw new Error(`message type ${type} registered twice`);
+        this.handlers.set(type, { module: m, handler });
+      }
+      for (const sub of m.hooks ?? []) {
+        const owner = sub.hook.owner;
+        if (!m.requires.includes(owner)) throw new Error(`module ${m.name} subscribes to ${owner}.${sub.hook.name} but does not require ${owner}`);
+        const key = hookKey(sub.hook);
+        const list = this.subscribers.get(key) ?? [];
+        list.push({ module: m, handle: sub.handle });
+        this.subscribers.set(key, list);
+      }
+    }
+  }
+
+  moduleNames(): string[] {
+    return [...this.byName.keys()].sort();
+  }
+
+  module(name: string): ModuleCore | undefined {
+    return this.byName.get(name);
+  }
+
+  messageTypes(): string[] {
+    return [...this.handlers.keys()].sort();
+  }
+
+  handlerOf(type: string): { module: ModuleCore; handler: MsgHandler } | undefined {
+    return this.handlers.get(type);
+  }
+
+  // ── activation ──
+
+  /** A module is active from genesis when it is a base module or genesis names it; else from its activation. */
+  isActive(state: KVStore, module: string, height: number): boolean {
+    if (this.genesisActive.has(module)) return true;
+    const at = state.get<{ height: number }>(ACTIVE + module);
+    return at !== undefined && at.height <= height;
+  }
+
+  requireActive(state: KVStore, module: string, height: number): void {
+    if (!this.byName.has(module)) throw KERNEL_ERRORS.MODULE_UNKNOWN(`no module ${module} in this node`);
+    if (!this.isActive(state, module, height)) throw KERNEL_ERRORS.MODULE_NOT_ACTIVE(`module ${module} is not active at height ${height}`);
+  }
+
+  /** Remembers which modules the genesis activates (call at every start, before anything runs). */
+  useGenesis(genesis: Genesis): void {
+    const names = Object.keys(genesis.modules ?? {}).sort();
+    for (const name of names) if (!this.byName.has(name)) throw KERNEL_ERRORS.GENESIS_INVALID(`genesis configures module ${name}, which this node does not have`);
+    this.genesisActive = new Set([...BASE_MODULES.filter((n) => this.byName.has(n)), ...names]);
+  }
+
+  /** Validates every module's genesis section (at `init` and at start) and writes genesis state. */
+  initGenesis(exec: Exec, genesis: Genesis): void {
+    this.useGenesis(genesis);
+    for (const m of this.order) if (this.genesisActive.has(m.name)) this.initModule(exec, m, genesis.modules?.[m.name], genesis);
+  }
+
+  /** Checks the genesis sections without writing anything. */
+  checkGenesis(genesis: Genesis): void {
+    for (const name of Object.keys(genesis.modules ?? {})) if (!this.byName.has(name)) throw KERNEL_ERRORS.GENESIS_INVALID(`genesis configures module ${name}, which this node does not have`);
+    for (const m of this.order) this.parseSection(m, genesis.modules?.[m.name]);
+  }
+
+  private parseSection(m: ModuleCore, section: unknown): { section: unknown; params: unknown } {
+    const raw = section ?? {};
+    const params = m.params ? parseOr(m.params.schema, { ...(m.params.defaults as object), ...(raw as object) }, (msg) => KERNEL_ERRORS.GENESIS_INVALID(`genesis modules.${m.name}: ${msg}`)) : undefined;
+    const parsed = m.genesis ? parseOr(m.genesis.schema, raw, (msg) => KERNEL_ERRORS.GENESIS_INVALID(`genesis modules.${m.name}: ${msg}`)) : raw;
+    if (!m.genesis && !m.params && section !== undefined && Object.keys(section as object).length > 0) {
+      throw KERNEL_ERRORS.GENESIS_INVALID(`genesis modules.${m.name}: this module takes no genesis settings`);
+    }
+    return { section: parsed, params };
+  }
+
+  private initModule(exec: Exec, m: ModuleCore, rawSection: unknown, genesis: Genesis): void {
+    const { section, params } = this.parseSection(m, rawSection);
+    if (m.params) exec.state.set(`${m.name}/params`, params);
+    m.genesis?.init?.(this.context(m.name, exec), section, genesis);
+  }
+
+  // ── contexts and keepers ──
+
+  /** The context of `module` in `exec` (built once per exec). */
+  context(module: string, exec: Exec): ModuleContext<any, any> {
+    const cached = exec.contexts.get(module);
+    if (cached) return cached;
+    const m = this.byName.get(module);
+    if (!m) throw KERNEL_ERRORS.MODULE_UNKNOWN(`no module ${module} in this node`);
+    const store = new ScopedStore(exec.state, module);
+    let params: unknown;
+    let paramsRead = false;
+    const keepers: Record<string, unknown> = {};
+    for (const dep of m.requires) Object.defineProperty(keepers, dep, { enumerable: true, get: () => this.keeper(dep, exec) });
+    const ctx: ModuleContext<any, any> = {
+      store,
+      keepers: Object.freeze(keepers),
+      get params() {
+        if (!paramsRead) {
+          params = m.params ? (store.get(`${module}/params`) ?? m.params.defaults) : undefined;
+          paramsRead = true;
+        }
+        return params;
+      },
+      chainId: exec.chainId,
+      height: exec.block.height,
+      time: exec.block.time,
+      sender: exec.sender,
+      txHash: exec.txHash,
+      msgIndex: exec.msgIndex,
+      emit: (type, attributes) => exec.events?.push({ type, attributes: stringifyAttributes(attributes) }),
+      dispatch: (hook, event) => this.dispatch(module, hook, event, exec),
+      ...(m.kernelAccess ? { kernel: this.kernelAccess(exec) } : {}),
+    };
+    exec.contexts.set(module, ctx);
+    return ctx;
+  }
+
+  /** The keeper of `module` in `exec`, over that module's own scoped store. */
+  keeper<K = unknown>(module: string, exec: Exec): K {
+    if (exec.keepers.has(module)) return exec.keepers.get(module) as K;
+    const m = this.byName.get(module);
+    if (!m?.keeper) throw new Error(`module ${module} has no keeper`);
+    const k = m.keeper(this.context(module, exec));
+    exec.keepers.set(module, k);
+    return k as K;
+  }
+
+  private dispatch<E>(from: string, hook: HookDef<E>, event: E, exec: Exec): void {
+    if (hook.owner !== from) throw new Error(`module ${from} dispatched ${hook.owner}.${hook.name}, which it does not own`);
+    for (const sub of this.subscribers.get(hookKey(hook)) ?? []) {
+      if (!this.isActive(exec.state, sub.module.name, exec.block.height)) continue;
+      sub.handle(this.context(sub.module.name, exec), event);
+    }
+  }
+
+  /** Every active module's sender check, in module order. */
+  authorize(exec: Exec, sender: string): void {
+    for (const m of this.order) if (m.authorize && this.isActive(exec.state, m.name, exec.block.height)) m.authorize(this.context(m.name, exec), sender);
+  }
+
+  /** End of block: modules in order, then scheduled upgrades due now. Returns validator updates. */
+  endBlock(exec: Exec): ValidatorUpdate[] {
+    const updates: ValidatorUpdate[] = [];
+    for (const m of this.order) {
+      if (!m.endBlock || !this.isActive(exec.state, m.name, exec.block.height)) continue;
+      const result: EndBlockResult | void = m.endBlock(this.context(m.name, exec));
+      if (result?.validatorUpdates) updates.push(...result.validatorUpdates);
+    }
+    this.applyUpgrades(exec);
+    return updates;
+  }
+
+  // ── governed upgrades ──
+
+  private kernelAccess(exec: Exec): KernelAccess {
+    return {
+      moduleNames: () => this.moduleNames(),
+      isActive: (module, height) => this.isActive(exec.state, module, height),
+      checkParams: (module, params) => {
+        const m = this.requireModule(module);
+        if (!m.params) throw KERNEL_ERRORS.MODULE_PARAMS_INVALID(`module ${module} has no parameters`);
+        parseOr(m.params.schema, params, (msg) => KERNEL_ERRORS.MODULE_PARAMS_INVALID(`${module} params: ${msg}`));
+      },
+      scheduleParams: (module, params, height) => this.schedule(exec, height, { module, kind: 'params', params }),
+      checkActivation: (module) => this.checkActivation(exec, module),
+      scheduleActivation: (module, height) => {
+        this.checkActivation(exec, module);
+        this.schedule(exec, height, { module, kind: 'activate' });
+      },
+    };
+  }
+
+  private requireModule(name: string): ModuleCore {
+    const m = this.byName.get(name);
+    if (!m) throw KERNEL_ERRORS.MODULE_UNKNOWN(`no module ${name} in this node`);
+    return m;
+  }
+
+  private checkActivation(exec: Exec, module: string): void {
+    this.requireModule(module);
+    if (this.isActive(exec.state, module, Number.MAX_SAFE_INTEGER) || this.pendingActivation(exec, module)) {
+      throw KERNEL_ERRORS.MODULE_ALREADY_ACTIVE(`module ${module} is already active or scheduled for activation`);
+    }
+  }
+
+  private pendingActivation(exec: Exec, module: string): boolean {
+    return exec.state.scan<ScheduledUpgrade>(UPGRADE).some(([, u]) => u.kind === 'activate' && u.module === module);
+  }
+
+  /** Upgrades take effect from `height`: applied at the end of block `height - 1`. */
+  private schedule(exec: Exec, height: number, upgrade: ScheduledUpgrade): void {
+    const at = height - 1;
+    const prefix = `${UPGRADE}${padKey(at)}/`;
+    const seq = exec.state.scan(prefix).length;
+    exec.state.set(`${prefix}${padKey(seq, 4)}`, upgrade);
+  }
+
+  private applyUpgrades(exec: Exec): void {
+    const prefix = `${UPGRADE}${padKey(exec.block.height)}/`;
+    for (const [key, u] of exec.state.scan<ScheduledUpgrade>(prefix)) {
+      const m = this.byName.get(u.module);
+      exec.state.delete(key);
+      if (!m) continue;
+      if (u.kind === 'params' && m.params) {
+        const current = exec.state.get<object>(`${m.name}/params`) ?? (m.params.defaults as object);
+        exec.state.set(`${m.name}/params`, m.params.schema.parse({ ...current, ...(u.params as object) }));
+      } else if (u.kind === 'activate' && !this.isActive(exec.state, m.name, exec.block.height + 1)) {
+        exec.state.set(ACTIVE + m.name, { height: exec.block.height + 1 });
+        this.initModule(exec, m, undefined, { chainId: exec.chainId, genesisTime: 0, operators: [], validators: [], accounts: [], modules: {} });
+      }
+    }
+  }
+
+  /** Pending upgrades (for queries). */
+  scheduledUpgrades(state: KVStore): Array<ScheduledUpgrade & { height: number }> {
+    return state.scan<ScheduledUpgrade>(UPGRADE).map(([key, u]) => ({ ...u, height: Number(key.slice(UPGRADE.length, UPGRADE.length + 16)) + 1 }));
+  }
+}
+
+function hookKey(hook: HookDef<unknown>): string {
+  return `${hook.owner}.${hook.name}`;
+}
+
+function parseOr<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, value: unknown, fail: (msg: string) => LedgerError): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  throw fail(`${issue && issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ` : ''}${issue?.message ?? 'invalid'}`);
+}
+
+/** Kahn's algorithm; among modules whose dependencies are placed, the smallest name goes first. */
+function dependencyOrder(cores: readonly ModuleCore[], byName: Map<string, ModuleCore>): ModuleCore[] {
+  for (const m of cores) for (const dep of m.requires) if (!byName.has(dep)) throw new Error(`module ${m.name} requires ${dep}, which is not in the module list`);
+  const placed = new Set<string>();
+  const order: ModuleCore[] = [];
+  const names = [...byName.keys()].sort();
+  while (order.length < names.length) {
+    const next = names.find((n) => !placed.has(n) && byName.get(n)!.requires.every((d) => placed.has(d)));
+    if (next === undefined) throw new Error(`module dependencies form a cycle among ${names.filter((n) => !placed.has(n)).join(', ')}`);
+    placed.add(next);
+    order.push(byName.get(next)!);
+  }
+  return order;
+}
+
+export function stringifyAttributes(attributes: Record<string, string | number>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(attributes).sort()) out[k] = String(attributes[k]);
+  return out;
+}

@@ -1,0 +1,49 @@
+import type { KVStore, ScanOptions } from './state.js';
+
+/**
+ * A module's view of state: every key it reads or writes must start with its own prefix
+ * (`<module>/`). Another module's state is reached only through that module's keeper, so a key
+ * outside the prefix is a bug: it throws a ScopeViolation, which the host turns into a committed
+ * INTERNAL_ERROR (the transaction's writes are discarded), logs and counts.
+ */
+export class ScopeViolation extends Error {
+  constructor(
+    readonly module: string,
+    readonly key: string,
+  ) {
+    super(`module ${module} touched key ${JSON.stringify(key.slice(0, 80))} outside its prefix ${module}/`);
+    this.name = 'ScopeViolation';
+  }
+}
+
+export class ScopedStore implements KVStore {
+  private readonly prefix: string;
+  constructor(
+    private readonly inner: KVStore,
+    private readonly module: string,
+  ) {
+    this.prefix = `${module}/`;
+  }
+
+  private check(key: string): string {
+    if (!key.startsWith(this.prefix)) throw new ScopeViolation(this.module, key);
+    return key;
+  }
+
+  get<T>(key: string): T | undefined {
+    return this.inner.get<T>(this.check(key));
+  }
+  has(key: string): boolean {
+    return this.inner.has(this.check(key));
+  }
+  set(key: string, value: unknown): void {
+    this.inner.set(this.check(key), value);
+  }
+  delete(key: string): void {
+    this.inner.delete(this.check(key));
+  }
+  /** Rows are limited to `prefix`, so checking it keeps the whole scan inside the module. */
+  scan<T>(prefix: string, options?: ScanOptions): Array<[string, T]> {
+    return this.inner.scan<T>(this.check(prefix), options);
+  }
+}

@@ -1,0 +1,297 @@
+import { Option, type Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { callRoute } from '../api/client.js';
+import { coreRoutes } from '../api/routes.js';
+import type { RouteDef, RouteInput, RouteOutput } from '../api/route.js';
+import { signTx, type Msg } from '../codec/tx.js';
+import { isAddress } from '../crypto/address.js';
+import type { Keyring } from '../crypto/keyring.js';
+import { loadConfig, openKeyring, paths, resolveHome } from '../node/home.js';
+import { defineErrors, remoteError } from '../util/errors.js';
+import { parseSlot } from '../util/slots.js';
+
+/**
+ * The CLI toolkit every command uses: global options, the node URL, the keyring, option parsers
+ * (whole numbers, slots, addresses or key names, label lists), sign-and-submit with `--wait`, and
+ * declarative `tx` / `query` commands whose options are typed from their specs.
+ */
+
+export const CLI_ERRORS = defineErrors('cli', {
+  CLI_INVALID_OPTION: { meaning: 'a command-line option has a value of the wrong form' },
+  CLI_INVALID_ARGUMENT: { meaning: 'a command-line argument has a value of the wrong form' },
+  CLI_USAGE: { status: 400, meaning: 'the command line is incomplete or names an unknown command or option (exit code 2)' },
+  CLI_ERROR: { meaning: 'the command failed for a reason outside the ledger (e.g. a file could not be read)' },
+  NODE_UNREACHABLE: { status: 503, meaning: 'the node API could not be reached' },
+  BAD_RESPONSE: { status: 502, meaning: 'the node answered with something that is not the expected JSON' },
+});
+
+/** Options every command understands (set on the root program). */
+export interface GlobalOptions {
+  home?: string;
+  node?: string;
+  output: 'text' | 'json';
+  from?: string;
+  wait?: boolean;
+  waitSeconds?: string;
+  expiresIn?: string;
+  memo?: string;
+  nonce?: string;
+}
+
+export function globals(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals() as GlobalOptions;
+}
+
+/** Node URL: --node, then GRIDLEDGER_NODE, then the API address in the home's config. */
+export function nodeUrl(cmd: Command): string {
+  const g = globals(cmd);
+  if (g.node) return g.node;
+  if (process.env.GRIDLEDGER_NODE) return process.env.GRIDLEDGER_NODE;
+  const home = resolveHome(g.home);
+  if (existsSync(paths(home).config)) {
+    const { api } = loadConfig(home);
+    const host = api.host === '0.0.0.0' ? '127.0.0.1' : api.host;
+    return `http://${host}:${api.port}`;
+  }
+  return 'http://127.0.0.1:26657';
+}
+
+export function keyringOf(cmd: Command): Keyring {
+  const home = resolveHome(globals(cmd).home);
+  const backend = existsSync(paths(home).config) ? loadConfig(home).keyringBackend : 'file';
+  return openKeyring(home, backend);
+}
+
+/** The signing key: --from, then GRIDLEDGER_FROM, then "admin". */
+export function signerName(cmd: Command): string {
+  return globals(cmd).from ?? process.env.GRIDLEDGER_FROM ?? 'admin';
+}
+
+export function signerAddress(cmd: Command): string {
+  return keyringOf(cmd).show(signerName(cmd)).address;
+}
+
+export function call<R extends RouteDef>(cmd: Command, route: R, input: RouteInput<R>): Promise<RouteOutput<R>> {
+  return callRoute(nodeUrl(cmd), route, input);
+}
+
+/** Prints one result: exactly one JSON document with -o json, readable text otherwise. */
+export function print<T>(cmd: Command, value: T, text?: (v: T) => string): void {
+  if (globals(cmd).output === 'json') process.stdout.write(JSON.stringify(value) + '\n');
+  else process.stdout.write((text ? text(value) : JSON.stringify(value, null, 2)) + '\n');
+}
+
+function progress(message: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`${message}\n`);
+}
+
+/**
+ * Builds, signs and submits a transaction with the messages, from the --from key. With --wait it
+ * waits for the commit and fails unless the result is OK.
+ */
+export async function submit(cmd: Command, msgs: Msg[]): Promise<void> {
+  const g = globals(cmd);
+  const keyring = keyringOf(cmd);
+  const name = signerName(cmd);
+  const signer = keyring.signer(name);
+  const sender = keyring.show(name).address;
+  const nonceInfo = await call(cmd, coreRoutes.accountNonce, { params: { address: sender } });
+  const status = await call(cmd, coreRoutes.status, {});
+  const expiresIn = g.expiresIn !== undefined ? parseInteger(g.expiresIn, '--expires-in') : 100;
+  if (expiresIn < 1) throw CLI_ERRORS.CLI_INVALID_OPTION('--expires-in must be a positive whole number of blocks');
+  const nonce = g.nonce !== undefined ? parseInteger(g.nonce, '--nonce') : nonceInfo.next;
+  const tx = signTx({ chainId: status.chainId, sender, nonce, expiresAtHeight: status.height + expiresIn, msgs, memo: g.memo ?? '' }, signer);
+  const admitted = await call(cmd, coreRoutes.submitTx, { body: tx });
+  if (!g.wait) {
+    print(cmd, { hash: admitted.hash, status: 'pending', admission: admitted.admission }, (v) => `submitted ${v.hash} (pending)`);
+    return;
+  }
+  progress(`waiting for ${admitted.hash} to be committed…`);
+  const waitSeconds = g.waitSeconds !== undefined ? parseInteger(g.waitSeconds, '--wait-seconds') : 30;
+  const res = await call(cmd, coreRoutes.getTx, { params: { hash: admitted.hash }, query: { wait: Math.min(60, waitSeconds) } });
+  if (res.status !== 'committed' || !res.result) throw remoteError('TX_NOT_COMMITTED', `transaction ${admitted.hash} was not committed within ${waitSeconds} s`, 408);
+  if (res.result.code !== 'OK') throw remoteError(res.result.code, `${res.result.message} (tx ${admitted.hash} at height ${res.height})`, 400);
+  print(cmd, res, (v) => `committed ${v.hash} at height ${v.height}: OK`);
+}
+
+/** Runs a query route and prints the answer. */
+export async function query<R extends RouteDef>(cmd: Command, route: R, input: RouteInput<R>, text?: (v: RouteOutput<R>) => string): Promise<void> {
+  print(cmd, await call(cmd, route, input), text);
+}
+
+// ── option parsers ──
+
+/** A whole number (Wh, W, sequence numbers, limits); negative only when allowed. */
+export function parseInteger(value: string, name: string, options: { signed?: boolean } = {}): number {
+  const re = options.signed ? /^[+-]?\d+$/ : /^\d+$/;
+  const n = Number(value);
+  if (!re.test(value.trim()) || !Number.isSafeInteger(n)) {
+    throw CLI_ERRORS.CLI_INVALID_OPTION(`${name} expects a whole number${options.signed ? '' : ' ≥ 0'}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** "solar,local" → ["solar","local"]; "" or "-" → [] (unlabelled). */
+export function parseLabels(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0 && s !== '-');
+}
+
+/** An address, or the name of a key in the home's keyring (one resolver for every command). */
+export function resolveAddress(cmd: Command, value: string, name: string): string {
+  // Anything shaped like an address goes to the ledger, which answers a malformed one with its own code.
+  if (isAddress(value) || value.startsWith('grid1')) return value;
+  const keyring = keyringOf(cmd);
+  if (/^[A-Za-z0-9_.-]{1,64}$/.test(value) && keyring.has(value)) return keyring.show(value).address;
+  throw CLI_ERRORS.CLI_INVALID_OPTION(`${name} expects a grid1… address or the name of a key in the keyring, got ${JSON.stringify(value)}`);
+}
+
+// ── declarative commands ──
+
+interface OptSpec<T, Req extends boolean> {
+  description: string;
+  /** Placeholder shown in help, e.g. "Wh". */
+  arg?: string;
+  required: Req;
+  default?: string;
+  choices?: readonly string[];
+  boolean?: boolean;
+  /** Repeatable (`<item...>`): the parser sees the values joined by commas. */
+  variadic?: boolean;
+  parse(value: string, cmd: Command, flag: string): T;
+}
+
+type AnyOpt = OptSpec<unknown, boolean>;
+export type ParsedOptions<S extends Record<string, AnyOpt>> = {
+  [K in keyof S]: S[K] extends OptSpec<infer T, infer Req> ? (Req extends true ? T : T | undefined) : never;
+};
+
+interface OptSettings {
+  required?: boolean;
+  default?: string;
+  arg?: string;
+}
+
+/** An option factory: `required: true` types the parsed value as always present. */
+interface OptFactory<T, X = unknown> {
+  (description: string, settings: OptSettings & X & { required: true }): OptSpec<T, true>;
+  (description: string, settings?: OptSettings & X): OptSpec<T, false>;
+}
+
+function factory<T, X = unknown>(arg: string, parse: (value: string, cmd: Command, flag: string, settings: OptSettings & X) => T, extra: Partial<OptSpec<T, boolean>> = {}): OptFactory<T, X> {
+  return ((description: string, settings: OptSettings & X = {} as OptSettings & X) => ({
+    description,
+    required: settings.required ?? false,
+    default: settings.default,
+    arg: settings.arg ?? arg,
+    parse: (value: string, cmd: Command, flag: string) => parse(value, cmd, flag, settings),
+    ...extra,
+  })) as OptFactory<T, X>;
+}
+
+/** Option specs; the flag is derived from the key (`maxPowerW` → `--max-power-w`). */
+export const opt = {
+  text: factory<string>('text', (v) => v),
+  int: factory<number, { signed?: boolean }>('n', (v, _c, flag, s) => parseInteger(v, flag, { signed: s.signed })),
+  slot: factory<number>('slot', (v) => parseSlot(v)),
+  address: factory<string>('address|key', (v, cmd, flag) => resolveAddress(cmd, v, flag)),
+  labels: factory<string[]>('list', (v) => parseLabels(v)),
+  /** Repeatable and comma-separated: `--role a --role b,c` → ["a","b","c"]. */
+  list: factory<string[]>('item', (v) => parseLabels(v), { variadic: true }),
+  choice: <const C extends readonly string[]>(choices: C) => factory<C[number]>('choice', (v) => v as C[number], { choices }),
+  flag: (description: string): OptSpec<boolean, false> => ({ description, required: false, boolean: true, parse: () => true }),
+};
+
+function flagOf(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+function addOptions(command: Command, options: Record<string, AnyOpt>): void {
+  for (const [key, o] of Object.entries(options)) {
+    const flag = flagOf(key);
+    const option = new Option(o.boolean ? flag : `${flag} <${o.arg ?? 'value'}${o.variadic ? '...' : ''}>`, o.description);
+    if (o.choices) option.choices(o.choices);
+    if (o.default !== undefined) option.default(o.default);
+    if (o.required) option.makeOptionMandatory();
+    command.addOption(option);
+  }
+}
+
+function parseOptions<S extends Record<string, AnyOpt>>(options: S, raw: Record<string, unknown>, cmd: Command): ParsedOptions<S> {
+  const out: Record<string, unknown> = {};
+  for (const [key, o] of Object.entries(options)) {
+    const value = raw[key];
+    const text = Array.isArray(value) ? value.join(',') : String(value);
+    out[key] = value === undefined ? undefined : o.boolean ? value === true : o.parse(text, cmd, flagOf(key));
+  }
+  return out as ParsedOptions<S>;
+}
+
+/** Values of positional arguments, one string per declared name (a variadic `name...` collects the rest). */
+export type ArgValues<A extends readonly string[]> = { -readonly [K in keyof A]: string };
+
+interface CommandSpec<S extends Record<string, AnyOpt>, A extends readonly string[] = readonly string[]> {
+  description: string;
+  /** Positional arguments, e.g. ["meterId"]; `[name]` marks an optional one, `name...` a variadic one. */
+  args?: A;
+  options?: S;
+  aliases?: readonly string[];
+}
+
+function declare<S extends Record<string, AnyOpt>, A extends readonly string[]>(parent: Command, name: string, s: CommandSpec<S, A>): Command {
+  const command = parent.command([name, ...((s.args ?? []) as readonly string[]).map((a) => (a.startsWith('[') ? a : `<${a}>`))].join(' ')).description(s.description);
+  for (const alias of s.aliases ?? []) command.alias(alias);
+  addOptions(command, (s.options ?? {}) as Record<string, AnyOpt>);
+  return command;
+}
+
+/** The action's arguments: positional values first, then options, then the command. */
+function actionInput(argsCount: number, actionArgs: unknown[]): { args: string[]; raw: Record<string, unknown>; cmd: Command } {
+  const args = actionArgs.slice(0, argsCount).flat() as string[];
+  return { args, raw: actionArgs[argsCount] as Record<string, unknown>, cmd: actionArgs[argsCount + 1] as Command };
+}
+
+/** `tx <group> <name>`: parses the options, builds the messages, signs and submits them. */
+export function txCommand<S extends Record<string, AnyOpt>, const A extends readonly string[] = []>(
+  parent: Command,
+  name: string,
+  s: CommandSpec<S, A> & { msgs(o: ParsedOptions<S>, cmd: Command, args: ArgValues<A>): Msg[] | Promise<Msg[]> },
+): Command {
+  const command = declare(parent, name, s);
+  command.action(async (...actionArgs: unknown[]) => {
+    const { args, raw, cmd } = actionInput(s.args?.length ?? 0, actionArgs);
+    await submit(cmd, await s.msgs(parseOptions((s.options ?? {}) as S, raw, cmd), cmd, args as ArgValues<A>));
+  });
+  return command;
+}
+
+/** `query <group> <name>`: parses the options, calls the route and prints its answer. */
+export function queryCommand<S extends Record<string, AnyOpt>, R extends RouteDef, const A extends readonly string[] = []>(
+  parent: Command,
+  name: string,
+  s: CommandSpec<S, A> & { route: R; input(o: ParsedOptions<S>, args: ArgValues<A>, cmd: Command): RouteInput<R>; text?(v: RouteOutput<R>): string },
+): Command {
+  const command = declare(parent, name, s);
+  command.action(async (...actionArgs: unknown[]) => {
+    const { args, raw, cmd } = actionInput(s.args?.length ?? 0, actionArgs);
+    await query(cmd, s.route, s.input(parseOptions((s.options ?? {}) as S, raw, cmd), args as ArgValues<A>, cmd), s.text);
+  });
+  return command;
+}
+
+/** A command that is neither a plain transaction nor a plain query (files, several calls). */
+export function customCommand<S extends Record<string, AnyOpt>, const A extends readonly string[] = []>(
+  parent: Command,
+  name: string,
+  s: CommandSpec<S, A> & { run(o: ParsedOptions<S>, cmd: Command, args: string[]): Promise<void> | void },
+): Command {
+  const command = declare(parent, name, s);
+  command.action(async (...actionArgs: unknown[]) => {
+    const { args, raw, cmd } = actionInput(s.args?.length ?? 0, actionArgs);
+    await s.run(parseOptions((s.options ?? {}) as S, raw, cmd), cmd, args);
+  });
+  return command;
+}

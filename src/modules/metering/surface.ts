@@ -1,0 +1,142 @@
+import type { Command } from 'commander';
+import { call, opt, queryCommand, signerAddress, txCommand } from '../../cli/kit.js';
+import { queryRoute, type ModuleSurface } from '../../surface/index.js';
+import { slotRange, withIso } from '../../surface/query.js';
+import { slotIso } from '../../util/slots.js';
+import { E } from './errors.js';
+import { MSG } from './messages.js';
+import { meteringRoutes } from './routes.js';
+import { getMeter, listDifferences, listMeters, listReadings, meterIdByAddress, sumDifferences, type Meter } from './state.js';
+import type { KVStore } from '../../app/state.js';
+
+function requireMeter(store: KVStore, meterId: string): Meter {
+  const meter = getMeter(store, meterId);
+  if (!meter) throw E.METER_NOT_FOUND(`meter ${meterId} is not registered`);
+  return meter;
+}
+
+const routes = [
+  queryRoute(meteringRoutes.getMeter, (ctx, { params }) => ({ meter: requireMeter(ctx.store, params.meterId) })),
+  queryRoute(meteringRoutes.meterByAddress, (ctx, { params }) => {
+    const id = meterIdByAddress(ctx.store, params.address);
+    if (id === undefined) throw E.METER_NOT_FOUND(`no meter signs with ${params.address}`);
+    return { meter: requireMeter(ctx.store, id) };
+  }),
+  queryRoute(meteringRoutes.listMeters, (ctx, { query }) => ({ meters: listMeters(ctx.store, query) })),
+  queryRoute(meteringRoutes.listReadings, (ctx, { params, query }) => {
+    requireMeter(ctx.store, params.meterId);
+    const { fromSlot, toSlot } = slotRange(query);
+    return { meterId: params.meterId, readings: listReadings(ctx.store, params.meterId, fromSlot, toSlot, query.limit).map(withIso) };
+  }),
+  queryRoute(meteringRoutes.listDifferences, (ctx, { params, query }) => {
+    requireMeter(ctx.store, params.meterId);
+    const { fromSlot, toSlot } = slotRange(query);
+    const differences = listDifferences(ctx.store, params.meterId, fromSlot, toSlot).map(withIso);
+    return { meterId: params.meterId, differences, totals: sumDifferences(differences) };
+  }),
+];
+
+/** How far back `tx meter reading` looks for the previous registers when they are not given. */
+const READING_LOOKBACK_SLOTS = 5000;
+
+const slotRangeOptions = { fromSlot: opt.slot('first slot (index or ISO)'), toSlot: opt.slot('end slot, exclusive (index or ISO)') };
+const slotQuery = (o: { fromSlot?: number; toSlot?: number }) => ({ fromSlot: o.fromSlot?.toString(), toSlot: o.toSlot?.toString() });
+const signed = (n: number) => `${n >= 0 ? '+' : ''}${n}`;
+
+/** The previous reading's registers plus this interval: what a meter gateway would send. */
+async function defaultRegisters(cmd: Command, meterId: string, slot: number, importWh: number, exportWh: number) {
+  const before = await call(cmd, meteringRoutes.listReadings, {
+    params: { meterId },
+    query: { fromSlot: String(Math.max(0, slot - READING_LOOKBACK_SLOTS)), toSlot: String(slot), limit: READING_LOOKBACK_SLOTS },
+  });
+  const prev = before.readings[before.readings.length - 1];
+  return { importRegisterWh: (prev?.importRegisterWh ?? 0) + importWh, exportRegisterWh: (prev?.exportRegisterWh ?? 0) + exportWh };
+}
+
+function registerCli({ tx, query }: { tx: Command; query: Command }): void {
+  const txMeter = tx.command('meter').alias('metering').description('meter devices, signed interval readings and official grid-operator values');
+  txCommand(txMeter, 'register', {
+    description: 'register a meter device outside a community (operator, utility or grid operator)',
+    options: {
+      meter: opt.text('meter id', { required: true, arg: 'id' }),
+      deviceId: opt.text('device id, e.g. the DSMR equipment identifier (default: the meter id)', { arg: 'id' }),
+      address: opt.address("the meter's own account (admitted with role meter)", { required: true }),
+      pubKey: opt.text("the meter account's public key (checked against the address)", { arg: 'hex' }),
+      maxPowerW: opt.int('maximum power of the connection in W', { required: true, arg: 'W' }),
+    },
+    msgs: (o) => [{ type: MSG.register, value: { meterId: o.meter, ...(o.deviceId ? { deviceId: o.deviceId } : {}), address: o.address, ...(o.pubKey ? { pubKey: o.pubKey } : {}), maxPowerW: o.maxPowerW } }],
+  });
+  txCommand(txMeter, 'reading', {
+    description: "submit a signed interval reading (sign with the meter's key: --from METERKEY)",
+    options: {
+      meter: opt.text('meter id (default: the meter whose key signs)', { arg: 'id' }),
+      community: opt.text('assert the community the meter reports to', { arg: 'id' }),
+      slot: opt.slot('slot index (floor(unixSeconds/900)) or ISO time', { required: true }),
+      importWh: opt.int('energy imported in the slot', { default: '0', arg: 'Wh' }),
+      exportWh: opt.int('energy exported in the slot', { default: '0', arg: 'Wh' }),
+      seq: opt.int("the meter's sequence number", { required: true }),
+      importRegisterWh: opt.int('cumulative import register at the end of the slot (default: previous reading + import)', { arg: 'Wh' }),
+      exportRegisterWh: opt.int('cumulative export register at the end of the slot (default: previous reading + export)', { arg: 'Wh' }),
+    },
+    msgs: async (o, cmd) => {
+      const importWh = o.importWh ?? 0;
+      const exportWh = o.exportWh ?? 0;
+      const meterId = o.meter ?? (await call(cmd, meteringRoutes.meterByAddress, { params: { address: signerAddress(cmd) } })).meter.meterId;
+      const registers =
+        o.importRegisterWh !== undefined && o.exportRegisterWh !== undefined
+          ? { importRegisterWh: o.importRegisterWh, exportRegisterWh: o.exportRegisterWh }
+          : { ...(await defaultRegisters(cmd, meterId, o.slot, importWh, exportWh)), ...definedOnly({ importRegisterWh: o.importRegisterWh, exportRegisterWh: o.exportRegisterWh }) };
+      return [{ type: MSG.reading, value: { meterId, ...(o.community ? { community: o.community } : {}), slot: o.slot, importWh, exportWh, ...registers, seq: o.seq } }];
+    },
+  });
+  txCommand(txMeter, 'official', {
+    description: "submit the grid operator's authoritative values for a meter and slot (grid-operator key)",
+    options: {
+      meter: opt.text('meter id', { required: true, arg: 'id' }),
+      slot: opt.slot('slot index or ISO time', { required: true }),
+      importWh: opt.int('official import', { default: '0', arg: 'Wh' }),
+      exportWh: opt.int('official export', { default: '0', arg: 'Wh' }),
+    },
+    msgs: (o) => [{ type: MSG.official, value: { meterId: o.meter, slot: o.slot, importWh: o.importWh ?? 0, exportWh: o.exportWh ?? 0 } }],
+  });
+
+  const qMeter = query.command('meter').alias('metering').description('meters, readings and reconciliation differences');
+  queryCommand(qMeter, 'show', {
+    description: 'one meter device',
+    args: ['meterId'],
+    route: meteringRoutes.getMeter,
+    input: (_o, [meterId]) => ({ params: { meterId: meterId! } }),
+    text: (v) => [`meter      ${v.meter.meterId}`, `device     ${v.meter.deviceId}`, `address    ${v.meter.address}`, `max power  ${v.meter.maxPowerW} W`, `readings   ${v.meter.readings}`].join('\n'),
+  });
+  queryCommand(qMeter, 'list', {
+    description: 'registered meters',
+    options: { after: opt.text('page after this meter id', { arg: 'id' }), limit: opt.int('page size (1–500)', { default: '100' }) },
+    route: meteringRoutes.listMeters,
+    input: (o) => ({ query: { after: o.after, limit: o.limit } }),
+    text: (v) => v.meters.map((m) => `${m.meterId}  ${m.address}  ${m.maxPowerW} W  ${m.readings} readings`).join('\n') || '(none)',
+  });
+  queryCommand(qMeter, 'readings', {
+    description: 'readings of a meter in slot order',
+    args: ['meterId'],
+    options: { ...slotRangeOptions, limit: opt.int('at most this many (1–5000)', { default: '1000' }) },
+    route: meteringRoutes.listReadings,
+    input: (o, [meterId]) => ({ params: { meterId: meterId! }, query: { ...slotQuery(o), limit: o.limit } }),
+    text: (v) =>
+      v.readings.map((r) => `${r.slot} ${slotIso(r.slot)}  import ${r.importWh} Wh  export ${r.exportWh} Wh  registers ${r.importRegisterWh}/${r.exportRegisterWh}  seq ${r.seq}  tx ${r.txHash}`).join('\n') || '(none)',
+  });
+  queryCommand(qMeter, 'differences', {
+    description: "official grid-operator values minus the meter's own readings, per slot",
+    args: ['meterId'],
+    options: slotRangeOptions,
+    route: meteringRoutes.listDifferences,
+    input: (o, [meterId]) => ({ params: { meterId: meterId! }, query: slotQuery(o) }),
+    text: (v) =>
+      [...v.differences.map((d) => `${d.slot} ${d.slotIso}  import ${signed(d.importDiffWh)} Wh  export ${signed(d.exportDiffWh)} Wh`), `total  import ${v.totals.importDiffWh} Wh  export ${v.totals.exportDiffWh} Wh`].join('\n'),
+  });
+}
+
+function definedOnly<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export const meteringSurface: ModuleSurface = { routes, cli: registerCli };

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { defineModule, handler, type Genesis } from '../../app/module.js';
+import { KERNEL_ERRORS } from '../../app/kernel.js';
+import { E } from './errors.js';
+import { applyDueValidatorChanges, approve, approveMsg, propose, proposeMsg } from './governance.js';
+import { registryKeeper, type RegistryKeeper } from './keeper.js';
+import { admitMsg, MSG, revokeMsg } from './messages.js';
+import { admit, authorizeSender, revoke, type RegistryContext, type RegistryParams } from './rules.js';
+import { putAccount, putValidator, ROLES, type Role } from './state.js';
+
+const params = z.object({ governanceThreshold: z.number().int().min(0).max(1000) }).strict();
+
+/** Genesis: operators, admitted accounts with their roles, and the first validator set. */
+function initGenesis(ctx: RegistryContext, _section: unknown, genesis: Genesis): void {
+  const at = { height: 0, txHash: 'genesis' };
+  const roles = new Map<string, Set<Role>>();
+  const add = (address: string, list: readonly string[]) => {
+    const set = roles.get(address) ?? new Set<Role>();
+    for (const r of list) {
+      if (!(ROLES as readonly string[]).includes(r)) throw KERNEL_ERRORS.GENESIS_INVALID(`unknown role ${r} for ${address}`);
+      set.add(r as Role);
+    }
+    roles.set(address, set);
+  };
+  for (const op of genesis.operators) add(op, ['operator']);
+  for (const a of genesis.accounts) add(a.address, a.roles);
+  for (const [address, set] of [...roles.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    putAccount(ctx.store, { address, roles: [...set].sort(), status: 'admitted', admittedAt: at, admittedBy: 'genesis' });
+  }
+  for (const v of genesis.validators) putValidator(ctx.store, v);
+}
+
+export const registryCore = defineModule<RegistryKeeper, RegistryParams>({
+  name: 'registry',
+  requires: [],
+  errors: E,
+  messages: {
+    [MSG.admit]: handler(admitMsg, admit),
+    [MSG.revoke]: handler(revokeMsg, revoke),
+    [MSG.propose]: handler(proposeMsg, propose),
+    [MSG.approve]: handler(approveMsg, approve),
+  },
+  params: { schema: params, defaults: { governanceThreshold: 0 } },
+  genesis: { schema: params.partial(), init: initGenesis },
+  keeper: registryKeeper,
+  authorize: authorizeSender,
+  endBlock: (ctx) => ({ validatorUpdates: applyDueValidatorChanges(ctx) }),
+  kernelAccess: true,
+});

@@ -1,0 +1,144 @@
+import type { Command } from 'commander';
+import { CLI_ERRORS, opt, queryCommand, resolveAddress, txCommand } from '../../cli/kit.js';
+import { queryRoute, type ModuleSurface } from '../../surface/index.js';
+import { E } from './errors.js';
+import { getProposal, listProposals } from './governance.js';
+import { MSG } from './messages.js';
+import { registryRoutes } from './routes.js';
+import { getAccount, listAccounts, listValidators, readLog, ROLES } from './state.js';
+
+function parseRoles(values: string[]): string[] {
+  const roles = values.flatMap((v) => v.split(',')).map((r) => r.trim()).filter((r) => r.length > 0);
+  for (const r of roles) if (!(ROLES as readonly string[]).includes(r)) throw CLI_ERRORS.CLI_INVALID_OPTION(`unknown role ${r}; roles: ${ROLES.join(', ')}`);
+  return roles;
+}
+
+const routes = [
+  queryRoute(registryRoutes.getAccount, (ctx, { params }) => {
+    const account = getAccount(ctx.store, params.address) ?? null;
+    return {
+      address: params.address,
+      nonce: ctx.nonceOf(params.address),
+      admitted: account?.status === 'admitted',
+      revoked: account?.status === 'revoked',
+      roles: account?.roles ?? [],
+      account,
+    };
+  }),
+  queryRoute(registryRoutes.listAccounts, (ctx, { query }) => {
+    const accounts = listAccounts(ctx.store, { after: query.after, limit: query.role ? 100_000 : query.limit });
+    const filtered = query.role ? accounts.filter((a) => a.roles.includes(query.role!)).slice(0, query.limit) : accounts;
+    return { accounts: filtered };
+  }),
+  queryRoute(registryRoutes.registryLog, (ctx, { query }) => ({ entries: readLog(ctx.store, query) })),
+  queryRoute(registryRoutes.listValidators, (ctx) => ({ validators: listValidators(ctx.store) })),
+  queryRoute(registryRoutes.listProposals, (ctx) => ({ proposals: listProposals(ctx.store) })),
+  queryRoute(registryRoutes.getProposal, (ctx, { params }) => {
+    const p = getProposal(ctx.store, params.id);
+    if (!p) throw E.GOV_UNKNOWN_PROPOSAL(`no proposal ${params.id}`);
+    return p;
+  }),
+];
+
+function registerCli({ tx, query }: { tx: Command; query: Command }): void {
+  const txReg = tx.command('registry').description('admit and revoke participants (operators only); governance proposals');
+  txCommand(txReg, 'admit', {
+    description: `admit an account with one or more roles (${ROLES.join(', ')})`,
+    args: ['address'],
+    options: { role: opt.list('roles; repeat or comma-separate', { required: true, arg: 'role' }) },
+    msgs: (o, cmd, [address]) => [{ type: MSG.admit, value: { address: resolveAddress(cmd, address!, 'address'), roles: parseRoles(o.role) } }],
+  });
+  txCommand(txReg, 'revoke', {
+    description: 'revoke an admitted account; its pending transactions are dropped',
+    args: ['address'],
+    options: { reason: opt.text('why (recorded on the ledger)') },
+    msgs: (o, cmd, [address]) => [{ type: MSG.revoke, value: { address: resolveAddress(cmd, address!, 'address'), ...(o.reason ? { reason: o.reason } : {}) } }],
+  });
+  const proposal = (id: string, action: Record<string, unknown>, description?: string) => [{ type: MSG.propose, value: { id, action, ...(description ? { description } : {}) } }];
+  txCommand(txReg, 'propose-validator', {
+    description: 'propose adding, re-weighting (--power N) or removing (--power 0) a validator',
+    options: {
+      id: opt.text('proposal id (lowercase, digits, dashes)', { required: true, arg: 'id' }),
+      address: opt.address('validator address', { required: true }),
+      pubkey: opt.text('validator Ed25519 public key (hex)', { required: true, arg: 'hex' }),
+      power: opt.text('voting power (0 removes)', { required: true, arg: 'n' }),
+      description: opt.text('why'),
+    },
+    msgs: (o) => proposal(o.id, { kind: 'set-validator', address: o.address, pubKey: o.pubkey, power: o.power }, o.description),
+  });
+  txCommand(txReg, 'propose-operator', {
+    description: 'propose adding or removing a consortium operator',
+    options: { id: opt.text('proposal id', { required: true, arg: 'id' }), add: opt.address('operator to add'), remove: opt.address('operator to remove'), description: opt.text('why') },
+    msgs: (o) => {
+      if (!o.add === !o.remove) throw CLI_ERRORS.CLI_INVALID_OPTION('give exactly one of --add or --remove');
+      return proposal(o.id, o.add ? { kind: 'add-operator', address: o.add } : { kind: 'remove-operator', address: o.remove }, o.description);
+    },
+  });
+  txCommand(txReg, 'propose-params', {
+    description: "propose changing a module's parameters from a stated height on",
+    options: {
+      id: opt.text('proposal id', { required: true, arg: 'id' }),
+      module: opt.text('module name', { required: true, arg: 'name' }),
+      params: opt.text('the parameters to change, as JSON, e.g. {"readingWindowSlots":96}', { required: true, arg: 'json' }),
+      height: opt.int('first height with the new parameters', { required: true }),
+      description: opt.text('why'),
+    },
+    msgs: (o) => proposal(o.id, { kind: 'set-params', module: o.module, params: parseJsonObject(o.params, '--params'), height: o.height }, o.description),
+  });
+  txCommand(txReg, 'propose-activation', {
+    description: 'propose activating a module of this node version at a stated height',
+    options: {
+      id: opt.text('proposal id', { required: true, arg: 'id' }),
+      module: opt.text('module name', { required: true, arg: 'name' }),
+      height: opt.int('first height at which the module runs', { required: true }),
+      description: opt.text('why'),
+    },
+    msgs: (o) => proposal(o.id, { kind: 'activate-module', module: o.module, height: o.height }, o.description),
+  });
+  txCommand(txReg, 'approve', {
+    description: 'approve a governance proposal (executed once the threshold of operators approved)',
+    args: ['id'],
+    msgs: (_o, _cmd, [id]) => [{ type: MSG.approve, value: { id } }],
+  });
+
+  const qReg = query.command('registry').description('participants, roles, the admission log and governance');
+  queryCommand(qReg, 'accounts', {
+    description: 'admitted and revoked accounts',
+    options: { role: opt.choice(ROLES)('only accounts with this role'), after: opt.address('page after this address'), limit: opt.int('page size (1–500)', { default: '100' }) },
+    route: registryRoutes.listAccounts,
+    input: (o) => ({ query: { role: o.role, after: o.after, limit: o.limit } }),
+    text: (v) => v.accounts.map((a) => `${a.address}  ${a.status.padEnd(8)}  ${a.roles.join(',')}`).join('\n') || '(none)',
+  });
+  queryCommand(qReg, 'log', {
+    description: 'admissions and revocations with the transaction behind each',
+    options: { address: opt.address('only this account'), limit: opt.int('entries (1–500)', { default: '100' }) },
+    route: registryRoutes.registryLog,
+    input: (o) => ({ query: { address: o.address, limit: o.limit } }),
+    text: (v) => v.entries.map((e) => `h${e.height}  ${e.action.padEnd(6)}  ${e.address}  ${e.roles.join(',')}  by ${e.by}  tx ${e.txHash}`).join('\n') || '(none)',
+  });
+  queryCommand(qReg, 'proposals', {
+    description: 'governance proposals with approvals and status',
+    route: registryRoutes.listProposals,
+    input: () => ({}),
+    text: (v) =>
+      v.proposals.map((p) => `${p.id}  ${p.status.padEnd(8)}  ${String(p.action.kind)}  ${p.approvals.length}/${p.threshold}${p.executedAt ? `  effective at ${p.executedAt.effectiveHeight}` : ''}`).join('\n') || '(none)',
+  });
+  queryCommand(query, 'validators', {
+    description: 'the validator set in force',
+    route: registryRoutes.listValidators,
+    input: () => ({}),
+    text: (v) => v.validators.map((x) => `${x.address}  power ${x.power}`).join('\n'),
+  });
+}
+
+function parseJsonObject(text: string, flag: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    /* reported below */
+  }
+  throw CLI_ERRORS.CLI_INVALID_OPTION(`${flag} expects a JSON object, got ${JSON.stringify(text)}`);
+}
+
+export const registrySurface: ModuleSurface = { routes, cli: registerCli };

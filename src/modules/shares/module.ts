@@ -1,0 +1,17 @@
+import { defineModule, handler } from '../../app/module.js';
+import { E } from './errors.js';
+import { sharesKeeper, type SharesKeeper } from './keeper.js';
+import { MSG, registerPlantMsg, setKeyMsg, transferMsg } from './messages.js';
+import { registerPlant, REQUIRES, setKey, transfer } from './rules.js';
+
+export const sharesCore = defineModule<SharesKeeper>({
+  name: 'shares',
+  requires: REQUIRES,
+  errors: E,
+  messages: {
+    [MSG.registerPlant]: handler(registerPlantMsg, registerPlant),
+    [MSG.setKey]: handler(setKeyMsg, setKey),
+    [MSG.transfer]: handler(transferMsg, transfer),
+  },
+  keeper: sharesKeeper,
+});
