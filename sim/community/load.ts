@@ -1,5 +1,5 @@
 import { dayOfYear, epochDayOf, type LocalSlot } from './calendar.js';
-import { H0_CENTIWATT } from './h0.js';
+import { H0_DECIWATT } from './h0.js';
 import { STREAM, hashString, normal, streamPrng } from './random.js';
 
 /**
@@ -55,7 +55,7 @@ export function dynamisationFactor(dayOfYear: number): number {
 
 /** Dynamised H0 power (W) for 1,000 kWh/a in a local quarter hour. */
 export function h0PowerW(season: Season, dayType: DayType, quarter: number, dayOfYear: number): number {
-  return (H0_CENTIWATT[`${season}_${dayType}`][quarter]! / 100) * dynamisationFactor(dayOfYear);
+  return (H0_DECIWATT[`${season}_${dayType}`][quarter]! / 10) * dynamisationFactor(dayOfYear);
 }
 
 function pad(n: number, width = 2): string {
@@ -79,10 +79,10 @@ export function h0YearWh(year: number, holidays: ReadonlySet<string>): number {
     const season = seasonOf(month, day);
     const type = dayTypeOf({ date: `${pad(year, 4)}-${pad(month)}-${pad(day)}`, month, day, weekday: d.getUTCDay() }, holidays);
     const doy = dayOfYear(year, month, day);
-    const profile = H0_CENTIWATT[`${season}_${type}`];
+    const profile = H0_DECIWATT[`${season}_${type}`];
     let daySum = 0;
     for (let q = 0; q < 96; q++) daySum += profile[q]!;
-    sum += (daySum / 100) * dynamisationFactor(doy) * 0.25;
+    sum += (daySum / 10) * dynamisationFactor(doy) * 0.25;
   }
   yearSums.set(key, sum);
   return sum;
