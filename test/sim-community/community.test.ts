@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CommunitySimulation, simulateRange, type SlotResult } from '../../sim/community/community.js';
@@ -5,6 +6,7 @@ import { communityKpis } from '../../sim/community/kpi.js';
 import { loadScenarioFile, type Scenario } from '../../sim/community/scenario.js';
 import { LedgerError } from '../../src/util/errors.js';
 import { localDay } from '../../src/util/localtime.js';
+import { demoDayDigest } from './digest-day.js';
 
 const demo = loadScenarioFile(join(import.meta.dirname, '../../sim/community/scenarios/demo.json'));
 const june = localDay(demo.community.timezone, '2026-06-21');
@@ -25,6 +27,14 @@ describe('community simulation', () => {
   it('is bit-identical for a seed and changes with the seed', () => {
     expect(day(demo)).toEqual(results);
     expect(day({ ...demo, seed: demo.seed + 1 })).not.toEqual(results);
+  });
+
+  it('gives the same bits in a fresh process (no dependence on caches or earlier runs)', () => {
+    const root = join(import.meta.dirname, '../..');
+    const fresh = execFileSync(process.execPath, [join(root, 'bin/run-ts.mjs'), join(root, 'test/sim-community/digest-day.ts'), '2026-07-03'], { encoding: 'utf8' }).trim();
+    expect(fresh).toMatch(/^[0-9a-f]{64}$/);
+    day(demo); // warm every cache in this process first
+    expect(demoDayDigest('2026-07-03')).toBe(fresh);
   });
 
   it('gives every member a whole-Wh meter view per slot and balances each meter', () => {
