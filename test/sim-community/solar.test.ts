@@ -4,9 +4,10 @@ import { atmosphericRefractionDeg, solarPosition } from '../../sim/community/sol
 /**
  * Reference values: rows of NOAA's "NOAA_Solar_Calculations_day.xls" (NOAA Global Monitoring
  * Laboratory, gml.noaa.gov/grad/solcalc/calcdetails.html), the spreadsheet the algorithm comes from.
- * Rows copied from a copy of it with its example inputs (latitude 40°N, longitude 105°W, date
- * 2010-06-21, time zone −7 h; github.com/pyenergyplus/pysunNOAA, resources/NOAA_Solar_Calculations_day.ods),
- * plus the first row with the spreadsheet's original time zone (−6 h, 00:06 local) and one row for
+ * Rows taken from a copy of it with NOAA's example inputs (latitude 40°N, longitude 105°W, date
+ * 2010-06-21) but the time zone set to −7 h (repository pyenergyplus/pysunNOAA,
+ * resources/NOAA_Solar_Calculations_day.ods, cached cell values), plus the first row with the
+ * spreadsheet's original time zone (−6 h, 00:06 local) and one row for
  * Mountain View (37.4219444°N, 122.0795833°W, 2023-09-21 05:33, −8 h) as quoted in that project's tests.
  * Columns: declination T, equation of time V, hour angle AC, zenith AD, refraction-corrected
  * elevation AG, azimuth AH.
