@@ -7,7 +7,7 @@ import { canonicalBytes } from '../src/util/canonical.js';
 import { toHex } from '../src/util/bytes.js';
 import { sha256 } from '../src/crypto/hash.js';
 import type { BlockContext, BlockValidation, ConsensusApp } from '../src/consensus/engine.js';
-import type { Commit, Evidence } from '../src/consensus/types.js';
+import type { Commit, Evidence } from '../src/consensus/index.js';
 
 export interface FakeBlock {
   readonly height: number;

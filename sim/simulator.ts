@@ -25,7 +25,7 @@ import {
   status,
 } from '../src/consensus/engine.js';
 import { replay } from '../src/consensus/wal.js';
-import { type Commit, type Evidence, type Proposal, type Validator, type Vote, ValidatorSet, verifyCommit } from '../src/consensus/types.js';
+import { type Commit, type Evidence, type Proposal, type Validator, type Vote, ValidatorSet, verifyCommit } from '../src/consensus/index.js';
 import { FakeApp, type FakeBlock, GENESIS_ROOT, fakeBlockHash, nextStateRoot } from './fakeApp.js';
 import { Prng } from './prng.js';
 

@@ -19,31 +19,24 @@
  */
 import { toHex } from '../util/bytes.js';
 import { hasOneThird, hasTwoThirds, maxInt } from './intmath.js';
+import { nextBlockTime, verifyCommit, type Commit } from './commit.js';
+import { evidenceKey, makeEvidence, verifyEvidence, type Evidence } from './evidence.js';
 import {
-  type Commit,
-  type Evidence,
-  type Proposal,
-  type UnsignedProposal,
-  type UnsignedVote,
-  type ValidatorSet,
-  type Vote,
-  type VoteType,
-  ProposerSchedule,
-  compareStrings,
-  evidenceKey,
   isWellFormedCommit,
   isWellFormedEvidence,
   isWellFormedProposal,
   isWellFormedVote,
-  makeEvidence,
-  nextBlockTime,
   proposalSignBytes,
   proposalSignatureValid,
-  verifyCommit,
-  verifyEvidence,
   voteSignBytes,
   voteSignatureValid,
-} from './types.js';
+  type Proposal,
+  type UnsignedProposal,
+  type UnsignedVote,
+  type Vote,
+  type VoteType,
+} from './messages.js';
+import { compareStrings, ProposerSchedule, type ValidatorSet } from './validators.js';
 
 // ───────────────────────────── configuration and injected dependencies ─────────────────────────────
 

@@ -19,7 +19,7 @@ import { utf8 } from '../util/bytes.js';
 import { toHex } from '../util/bytes.js';
 import { sha256 } from '../crypto/hash.js';
 import { LedgerError } from '../util/errors.js';
-import { ValidatorSet, type ValidatorSetJson } from './types.js';
+import { ValidatorSet, type ValidatorSetJson } from './validators.js';
 import { type Consensus, type ConsensusState, type Effect, type SignedMessage, type WalRecord, gossipMessages, restoreSigned, status } from './engine.js';
 
 // ───────────────────────────── encoding ─────────────────────────────

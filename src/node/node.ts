@@ -5,7 +5,7 @@ import { TX_ERRORS } from '../app/admission.js';
 import type { Genesis, ModuleCore } from '../app/module.js';
 import type { Commit, TxResult } from '../codec/block.js';
 import { blockHash, ZERO_HASH, type Block } from '../codec/block.js';
-import { ValidatorSet, verifyCommit, type Validator } from '../consensus/types.js';
+import { ValidatorSet, verifyCommit, type Validator } from '../consensus/index.js';
 import { checkSenderKey, decodeTx, MAX_TX_BYTES, signedTxJson, txHash, txSignBytes, type SignedTx } from '../codec/tx.js';
 import { verifySignature } from '../crypto/ed25519.js';
 import { fromHexStrict } from '../util/bytes.js';

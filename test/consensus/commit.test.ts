@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { nextBlockTime, verifyCommit, verifyEvidence, weightedMedianTime, makeEvidence } from '../../src/consensus/types.js';
+import { nextBlockTime, verifyCommit, verifyEvidence, weightedMedianTime, makeEvidence } from '../../src/consensus/index.js';
 import { CHAIN, HASH_A, HASH_B, makeCommit, signVote, testKey, testKeys, valsetOf } from './helpers.js';
 
 const keys = testKeys(4, 'c');

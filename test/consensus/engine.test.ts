@@ -9,7 +9,7 @@ import {
   restoreSigned,
   status,
 } from '../../src/consensus/engine.js';
-import { type Proposal, type UnsignedProposal, ProposerSchedule, proposalSignBytes } from '../../src/consensus/types.js';
+import { type Proposal, type UnsignedProposal, ProposerSchedule, proposalSignBytes } from '../../src/consensus/index.js';
 import { FakeApp, type FakeBlock } from '../../sim/fakeApp.js';
 import { CHAIN, HASH_A, HASH_B, type TestKey, makeCommit, signVote, testKey, testKeys, valsetOf } from './helpers.js';
 

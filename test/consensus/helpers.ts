@@ -2,7 +2,7 @@ import { Signer, keyPairFromSeed } from '../../src/crypto/ed25519.js';
 import { addressFromPublicKey } from '../../src/crypto/address.js';
 import { sha256 } from '../../src/crypto/hash.js';
 import { toHex, utf8 } from '../../src/util/bytes.js';
-import { type Commit, type UnsignedVote, type Validator, type Vote, ValidatorSet, voteSignBytes } from '../../src/consensus/types.js';
+import { type Commit, type UnsignedVote, type Validator, type Vote, ValidatorSet, voteSignBytes } from '../../src/consensus/index.js';
 import type { Simulator } from '../../sim/simulator.js';
 
 export const CHAIN = 'test-chain';

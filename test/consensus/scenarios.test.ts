@@ -12,7 +12,7 @@ import { expectSafe, signVote, testKey } from './helpers.js';
 import { keyPairFromSeed, Signer } from '../../src/crypto/ed25519.js';
 import { validatorSeed } from '../../sim/simulator.js';
 import { toHex } from '../../src/util/bytes.js';
-import { voteSignBytes, type Vote } from '../../src/consensus/types.js';
+import { voteSignBytes, type Vote } from '../../src/consensus/index.js';
 
 const SIZES = [1, 4, 7] as const;
 const TIME_BUDGET = 120_000; // virtual ms

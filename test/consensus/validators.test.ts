@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { ProposerSchedule, ValidatorSet, validatorSetHash } from '../../src/consensus/types.js';
+import { ProposerSchedule, ValidatorSet, validatorSetHash } from '../../src/consensus/index.js';
 import { floorDiv, hasOneThird, hasTwoThirds } from '../../src/consensus/intmath.js';
 import { testKeys, validatorsOf } from './helpers.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ConsensusState, type WalRecord, createConsensus, status } from '../../src/consensus/engine.js';
 import { FileWal, decodeWalRecord, encodeWalRecord, replay } from '../../src/consensus/wal.js';
-import { ValidatorSet } from '../../src/consensus/types.js';
+import { ValidatorSet } from '../../src/consensus/index.js';
 import { FakeApp, type FakeBlock } from '../../sim/fakeApp.js';
 import { CHAIN, testKeys, valsetOf } from './helpers.js';
 

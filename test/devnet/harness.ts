@@ -10,7 +10,7 @@ import type { RouteDef, RouteInput, RouteOutput } from '../../src/api/route.js';
 import { coreRoutes } from '../../src/api/routes.js';
 import { signTx } from '../../src/codec/tx.js';
 import type { Block, Commit } from '../../src/codec/block.js';
-import { ProposerSchedule, ValidatorSet } from '../../src/consensus/types.js';
+import { ProposerSchedule, ValidatorSet } from '../../src/consensus/index.js';
 import type { Signer } from '../../src/crypto/ed25519.js';
 import type { DevnetManifest, DevnetNode } from '../../src/node/devnet.js';
 import { loadConfig, loadGenesis, openKeyring } from '../../src/node/home.js';

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coreRoutes } from '../../src/api/routes.js';
 import { hashOf } from '../../src/codec/block.js';
-import { makeEvidence, voteSignBytes, type Evidence, type UnsignedVote, type Vote } from '../../src/consensus/types.js';
+import { makeEvidence, voteSignBytes, type Evidence, type UnsignedVote, type Vote } from '../../src/consensus/index.js';
 import { addressFromPublicKey } from '../../src/crypto/address.js';
 import type { Signer } from '../../src/crypto/ed25519.js';
 import { prepareDevnet, type DevnetNode } from '../../src/node/devnet.js';

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { coreRoutes } from '../../src/api/routes.js';
 import { blockHash, type Block } from '../../src/codec/block.js';
-import { proposalSignBytes, voteSignBytes, type Proposal, type UnsignedVote, type Vote } from '../../src/consensus/types.js';
+import { proposalSignBytes, voteSignBytes, type Proposal, type UnsignedVote, type Vote } from '../../src/consensus/index.js';
 import { addressFromPublicKey } from '../../src/crypto/address.js';
 import { keyPairFromSeed, Signer } from '../../src/crypto/ed25519.js';
 import { prepareDevnet, type DevnetNode } from '../../src/node/devnet.js';
