@@ -74,7 +74,7 @@ function dayStartSeconds(rules: ZoneRules, days: number): number {
 }
 
 function ceilDiv(a: number, b: number): number {
-  return -floorDiv(-a, b);
+  return 0 - floorDiv(0 - a, b); // 0 - x, not -x: never a negative zero
 }
 
 /**

@@ -93,7 +93,9 @@ function parseClock(c: Cursor, maxHours: number): number {
     if (c.take(':')) seconds = c.integer(2);
   }
   if (hours > maxHours || minutes > 59 || seconds > 59) c.fail('time out of range');
-  return sign * (hours * 3600 + minutes * 60 + seconds);
+  const value = hours * 3600 + minutes * 60 + seconds;
+  return sign < 0 ? 0 - value : value; // 0 - x, not -x: never a negative zero
+
 }
 
 function parseRuleDate(c: Cursor): RuleDate {
@@ -124,10 +126,10 @@ function parseRuleTime(c: Cursor): number {
 export function parsePosixTz(text: string): PosixTz {
   const c = new Cursor(text);
   parseName(c);
-  const std: LocalTimeType = { utoff: -parseClock(c, 24), isDst: false };
+  const std: LocalTimeType = { utoff: 0 - parseClock(c, 24), isDst: false };
   if (c.pos === text.length) return { std };
   parseName(c);
-  const dstUtoff = c.peek() === ',' ? std.utoff + 3600 : -parseClock(c, 24);
+  const dstUtoff = c.peek() === ',' ? std.utoff + 3600 : 0 - parseClock(c, 24);
   // zic always writes the rule; POSIX's implementation-defined default would be a second source of truth.
   if (!c.take(',')) c.fail('"," and a DST rule expected');
   const start = parseRuleDate(c);
