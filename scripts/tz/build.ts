@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { parsePosixTz, posixTransitions, posixTypeAt, type LocalTimeType, type PosixTz } from '../../src/util/tz/posix.js';
 import { sha256Hex, TZ_TABLE_FORMAT, type TzTableFile } from '../../src/util/tz/table.js';
 import { ZoneRules, type ZoneData } from '../../src/util/tz/zone.js';
@@ -212,4 +214,24 @@ export function compileZoneinfo(dir: string, source: string): CompiledTable {
   const json = serializeTable(file);
   const hash = sha256Hex(Buffer.from(json, 'utf8'));
   return { file, json, hash, versionTs: versionModule(index.version, hash), probes };
+}
+
+export interface DebSource {
+  file: string;
+  debianVersion: string;
+  sha256: string;
+}
+
+/** Compiles the zoneinfo of a Debian tzdata package file after checking its SHA-256 (dpkg-deb unpacks it). */
+export function compileDeb(deb: DebSource): CompiledTable {
+  const bytes = readFileSync(deb.file);
+  const hash = sha256Hex(bytes);
+  if (hash !== deb.sha256) throw new Error(`${deb.file} has SHA-256 ${hash}, pinned ${deb.sha256}`);
+  const dir = mkdtempSync(join(tmpdir(), 'gridledger-tzdata-'));
+  try {
+    execFileSync('dpkg-deb', ['-x', deb.file, dir]);
+    return compileZoneinfo(join(dir, 'usr/share/zoneinfo'), `Debian tzdata ${deb.debianVersion} (${basename(deb.file)}, sha256 ${deb.sha256})`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

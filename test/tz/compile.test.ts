@@ -1,12 +1,24 @@
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { compileZone, compileZoneinfo, readZoneIndex, verifyZone } from '../../scripts/tz/build.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileDeb, compileZone, readZoneIndex, verifyZone } from '../../scripts/tz/build.js';
+import { PINNED_DEB } from '../../scripts/tz/source.js';
 import { parseTzif } from '../../scripts/tz/tzif.js';
 import { TZ_TABLE_URL, tzTable } from '../../src/util/tz/table.js';
-import { TZ_TABLE_VERSION } from '../../src/util/tz/version.js';
+import { TZ_TABLE_HASH, TZ_TABLE_VERSION } from '../../src/util/tz/version.js';
 
-/** The compiler reads the Debian tzdata package's TZif files, present on every machine of this project. */
-const ZONEINFO = '/usr/share/zoneinfo';
+/** The pinned, vendored Debian tzdata package, unpacked once for the reader tests. */
+let unpacked = '';
+let ZONEINFO = '';
+beforeAll(() => {
+  unpacked = mkdtempSync(join(tmpdir(), 'tz-test-'));
+  execFileSync('dpkg-deb', ['-x', PINNED_DEB.file, unpacked]);
+  ZONEINFO = join(unpacked, 'usr/share/zoneinfo');
+});
+afterAll(() => rmSync(unpacked, { recursive: true, force: true }));
+
 const tzif = (name: string) => parseTzif(readFileSync(`${ZONEINFO}/${name}`));
 
 describe('TZif reader', () => {
@@ -46,15 +58,17 @@ describe('table compiler', () => {
     expect(() => verifyZone('Europe/Vienna', { ...data, trans: data.trans.slice(0, -1) }, raw)).toThrow(/Europe\/Vienna at/);
   });
 
-  it('is reproducible: the system tzdata compiles to the committed table byte for byte', () => {
-    const compiled = compileZoneinfo(ZONEINFO, tzTable().file.source);
-    if (compiled.file.iana === TZ_TABLE_VERSION) {
-      expect(compiled.json).toBe(readFileSync(TZ_TABLE_URL, 'utf8'));
-      expect(compiled.hash).toBe(tzTable().hash);
-    } else {
-      // A machine with newer Debian tzdata compiles a newer table; the committed one changes only by upgrade.
-      expect(compiled.file.iana > TZ_TABLE_VERSION).toBe(true);
-    }
+  it('is reproducible: the pinned package compiles to the committed table byte for byte', () => {
+    const compiled = compileDeb(PINNED_DEB);
+    expect(compiled.file.iana).toBe(TZ_TABLE_VERSION);
+    expect(compiled.json).toBe(readFileSync(TZ_TABLE_URL, 'utf8'));
+    expect(compiled.hash).toBe(TZ_TABLE_HASH);
+    expect(compiled.versionTs).toBe(readFileSync(new URL('../../src/util/tz/version.ts', import.meta.url), 'utf8'));
+    expect(tzTable().file.source).toContain(PINNED_DEB.sha256);
     expect(compiled.probes).toBeGreaterThan(100_000);
+  });
+
+  it('refuses a package whose SHA-256 is not the pinned one', () => {
+    expect(() => compileDeb({ ...PINNED_DEB, sha256: '0'.repeat(64) })).toThrow(/pinned/);
   });
 });

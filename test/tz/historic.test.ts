@@ -141,10 +141,30 @@ describe('far future: the footer rule after the last explicit transition', () =>
     expect(daySlots('Australia/Sydney', '2090-10-01')).toBe(92);
   });
 
-  it('Africa/Casablanca follows explicit Ramadan transitions to 2087, then permanent +01', () => {
-    expect(slotUtcOffset('Africa/Casablanca', slotAtUtc(2026, 3, 1))).toEqual({ utoffSeconds: 0, isDst: true }); // Ramadan 2026
+});
+
+describe('2026 changes (tzdata 2026b–2026f, newer than the ICU of Node 20)', () => {
+  it('America/Vancouver: British Columbia stays on -07, so 2026-11-01 has 96 slots and 2027 no DST change', () => {
+    expect(daySlots('America/Vancouver', '2026-03-08')).toBe(92);
+    expect(daySlots('America/Vancouver', '2026-11-01')).toBe(96);
+    expect(slotUtcOffset('America/Vancouver', slotAtUtc(2026, 12, 1))).toEqual({ utoffSeconds: -25_200, isDst: false });
+    expect(daySlots('America/Vancouver', '2027-03-14')).toBe(96);
+    expect(daySlots('America/Los_Angeles', '2026-11-01')).toBe(100);
+  });
+
+  it('Africa/Casablanca: Ramadan +00 in 2026, then permanent +00 from 2026-09-20 (a day of 100 slots)', () => {
+    expect(slotUtcOffset('Africa/Casablanca', slotAtUtc(2026, 3, 1))).toEqual({ utoffSeconds: 0, isDst: true });
     expect(slotUtcOffset('Africa/Casablanca', slotAtUtc(2026, 6, 1))).toEqual({ utoffSeconds: 3600, isDst: false });
-    expect(slotUtcOffset('Africa/Casablanca', slotAtUtc(2200, 1, 1))).toEqual({ utoffSeconds: 3600, isDst: false });
+    expect(daySlots('Africa/Casablanca', '2026-09-20')).toBe(100);
+    expect(slotUtcOffset('Africa/Casablanca', slotAtUtc(2026, 10, 1))).toEqual({ utoffSeconds: 0, isDst: false });
+    expect(slotUtcOffset('Africa/Casablanca', slotAtUtc(2200, 1, 1))).toEqual({ utoffSeconds: 0, isDst: false });
+  });
+
+  it('America/Havana: Cuba keeps -04 through 2027-11-07, then follows its rule again', () => {
+    expect(daySlots('America/Havana', '2026-11-01')).toBe(96);
+    expect(slotUtcOffset('America/Havana', slotAtUtc(2027, 1, 15))).toEqual({ utoffSeconds: -14_400, isDst: true });
+    expect(daySlots('America/Havana', '2027-11-07')).toBe(100);
+    expect(daySlots('America/Havana', '2028-03-12')).toBe(92);
   });
 });
 
