@@ -1,3 +1,4 @@
+import { BASE_MODULES } from '../app/kernel.js';
 import type { ModuleEntry } from '../surface/index.js';
 import { energy } from './energy/index.js';
 import { metering } from './metering/index.js';
@@ -12,3 +13,12 @@ import { shares } from './shares/index.js';
 export const MODULES: readonly ModuleEntry[] = [registry, metering, energy, shares, settlement];
 
 export const MODULE_CORES = MODULES.map((m) => m.core);
+
+/**
+ * Genesis sections a new chain starts with: an (empty, i.e. default) entry for every module beyond
+ * the base set, so a new chain activates every module this build has. Existing chains activate new
+ * modules by governance (`registry/propose` with `activate-module`).
+ */
+export function genesisModuleSections(): Record<string, unknown> {
+  return Object.fromEntries(MODULES.filter((m) => !BASE_MODULES.includes(m.core.name)).map((m) => [m.core.name, {}]));
+}

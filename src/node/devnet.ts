@@ -3,6 +3,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Genesis } from '../app/module.js';
+import { genesisModuleSections } from '../modules/index.js';
 import { LedgerError } from '../util/errors.js';
 import { configSchema, ensureDirs, openKeyring, paths, writeJson } from './home.js';
 
@@ -70,7 +71,7 @@ export function prepareDevnet(
   }
   const firstKeyring = openKeyring(nodes[0]!.home, backend);
   const accounts = Object.entries(extraAccounts).map(([name, roles]) => ({ address: firstKeyring.add(name).address, roles }));
-  const genesis: Genesis = { chainId, genesisTime: Date.now(), operators: nodes.map((n) => n.admin), validators: validatorKeys, accounts, modules: {} };
+  const genesis: Genesis = { chainId, genesisTime: Date.now(), operators: nodes.map((n) => n.admin), validators: validatorKeys, accounts, modules: genesisModuleSections() };
   nodes.forEach((n, i) => {
     const ports = devnetPorts(basePort, i);
     const peers = nodes.filter((o) => o !== n).map((o) => ({ id: o.nodeId, host: '127.0.0.1', port: Number(o.p2p.split(':')[1]) }));

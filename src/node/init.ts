@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import type { Genesis } from '../app/module.js';
+import { genesisModuleSections } from '../modules/index.js';
 import type { KeyringBackend } from '../crypto/keyring.js';
 import { LedgerError } from '../util/errors.js';
 import { configSchema, ensureDirs, openKeyring, paths, writeJson, type NodeConfig } from './home.js';
@@ -53,7 +54,7 @@ export function initHome(home: string, options: InitOptions): InitResult {
     operators: [adminKey.address],
     validators: [{ address: validatorKey.address, pubKey: validatorKey.publicKey, power: '10', name: options.moniker ?? 'node0' }],
     accounts: genesisAccounts,
-    modules: {},
+    modules: genesisModuleSections(),
   };
   const config: NodeConfig = configSchema.parse({
     chainId: options.chainId,
