@@ -1,6 +1,6 @@
 import { App, type ExecutedBlock, type ValidatorInfo } from '../../src/app/host.js';
 import type { Genesis, ModuleCore } from '../../src/app/module.js';
-import type { InternalErrorSink } from '../../src/app/kernel.js';
+import { BASE_MODULES, type InternalErrorSink } from '../../src/app/kernel.js';
 import type { Commit, TxResult } from '../../src/codec/block.js';
 import { ZERO_HASH } from '../../src/codec/block.js';
 import { signTx, type Msg, type SignedTx } from '../../src/codec/tx.js';
@@ -76,7 +76,8 @@ export class TestChain {
       operators: [this.operator.address],
       validators: [{ address: this.validator.address, pubKey: this.validator.publicKey, power: '10' }],
       accounts: Object.entries(options.accounts ?? {}).map(([name, roles]) => ({ address: account(name).address, roles })),
-      modules: options.genesisModules ?? {},
+      // Every non-base module passed in is active from genesis unless the test configures genesis itself.
+      modules: options.genesisModules ?? Object.fromEntries(modules.filter((m) => !BASE_MODULES.includes(m.name)).map((m) => [m.name, {}])),
     };
     this.app.initGenesis(genesis);
     this.validators = genesis.validators.map(({ address, pubKey, power }) => ({ address, pubKey, power }));
