@@ -6,7 +6,7 @@ import { addressFromPublicKey } from '../src/crypto/address.js';
 import { Signer } from '../src/crypto/ed25519.js';
 import { energyRoutes } from '../src/modules/energy/routes.js';
 import { meteringRoutes } from '../src/modules/metering/routes.js';
-import { openKeyring } from '../src/node/home.js';
+import { openKeyring } from '../src/home/home.js';
 import { toHex } from '../src/util/bytes.js';
 import { slotOfMs } from '../src/util/slots.js';
 import { CommitWatcher, measureSaturation, startBenchNetwork, submitBatches } from './foundation.js';

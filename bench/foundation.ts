@@ -8,9 +8,9 @@ import { bech32m } from '@scure/base';
 import { callRoute } from '../src/api/client.js';
 import { coreRoutes } from '../src/api/routes.js';
 import { signTx, type Msg, type SignedTx } from '../src/codec/tx.js';
-import { openKeyring, paths } from '../src/node/home.js';
-import { initHome } from '../src/node/init.js';
-import { prepareDevnet, startDevnetNode } from '../src/node/devnet.js';
+import { openKeyring, paths } from '../src/home/home.js';
+import { initHome } from '../src/runtime/init.js';
+import { prepareDevnet, startDevnetNode } from '../src/runtime/devnet.js';
 
 /**
  * The foundation benchmark: a node in a separate process, driven over HTTP with pre-signed

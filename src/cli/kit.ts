@@ -5,7 +5,7 @@ import { coreRoutes } from '../api/routes.js';
 import type { RouteDef, RouteInput, RouteOutput } from '../api/route.js';
 import { signTx, type Msg } from '../codec/tx.js';
 import type { Keyring } from '../crypto/keyring.js';
-import { loadConfig, openKeyring, paths, resolveHome } from '../node/home.js';
+import { loadConfig, openKeyring, paths, resolveHome } from '../home/home.js';
 import { defineErrors, remoteError } from '../util/errors.js';
 import { parseSlot } from '../util/slots.js';
 

@@ -20,7 +20,7 @@ export {
   type P2PNodeOptions,
   type PeerAddress,
   type PeerStatus,
-} from './node.js';
+} from './switch.js';
 export { OutboundQueue, type QueuedMessage } from './queue.js';
 export { TokenBucket } from './rate-limit.js';
 export { MIN_SESSION_FRAME_BYTES, type Direction, type RateLimitOptions } from './session.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coreRoutes } from '../../src/api/routes.js';
-import { prepareDevnet, startDevnetNode, type DevnetNode } from '../../src/node/devnet.js';
+import { prepareDevnet, startDevnetNode, type DevnetNode } from '../../src/runtime/devnet.js';
 import {
   api,
   exited,

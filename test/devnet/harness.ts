@@ -12,8 +12,8 @@ import { signTx } from '../../src/codec/tx.js';
 import type { Block, Commit } from '../../src/codec/block.js';
 import { ProposerSchedule, ValidatorSet } from '../../src/consensus/index.js';
 import type { Signer } from '../../src/crypto/ed25519.js';
-import type { DevnetManifest, DevnetNode } from '../../src/node/devnet.js';
-import { loadConfig, loadGenesis, openKeyring } from '../../src/node/home.js';
+import type { DevnetManifest, DevnetNode } from '../../src/runtime/devnet.js';
+import { loadConfig, loadGenesis, openKeyring } from '../../src/home/home.js';
 import { LedgerError } from '../../src/util/errors.js';
 
 /**

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { App, applyValidatorUpdates } from '../../src/app/host.js';
 import { ZERO_HASH, blockHash } from '../../src/codec/block.js';
 import { signTx, txHash, type SignedTx } from '../../src/codec/tx.js';
-import { loadGenesis, openKeyring, paths } from '../../src/node/home.js';
+import { loadGenesis, openKeyring, paths } from '../../src/home/home.js';
 import { MODULE_CORES } from '../../src/modules/index.js';
 import { Storage } from '../../src/store/sqlite.js';
 import { account } from '../helpers/chain.js';

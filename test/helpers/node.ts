@@ -6,9 +6,9 @@ import { callRoute } from '../../src/api/client.js';
 import { coreRoutes } from '../../src/api/routes.js';
 import type { RouteDef, RouteInput, RouteOutput } from '../../src/api/route.js';
 import { signTx, type Msg, type SignedTx } from '../../src/codec/tx.js';
-import { openKeyring, paths } from '../../src/node/home.js';
-import { initHome, type InitResult } from '../../src/node/init.js';
-import { startNode, type RunningNode } from '../../src/node/service.js';
+import { openKeyring, paths } from '../../src/home/home.js';
+import { initHome, type InitResult } from '../../src/runtime/init.js';
+import { startNode, type RunningNode } from '../../src/runtime/service.js';
 
 /** A real node in this process on an ephemeral loopback port, with a temp home and fast blocks. */
 export interface TestNode {

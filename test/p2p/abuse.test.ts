@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Channel } from '../../src/p2p/channels.js';
-import type { HandshakeFailureInfo } from '../../src/p2p/node.js';
+import type { HandshakeFailureInfo } from '../../src/p2p/switch.js';
 import { bytes, connectRaw, handshakeAsPeer, Harness, settles, nodeId, peerAddress, signer, text, waitFor, writeSealed } from './helpers.js';
 
 const h = new Harness();

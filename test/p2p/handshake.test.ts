@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Channel } from '../../src/p2p/channels.js';
-import type { HandshakeFailureInfo } from '../../src/p2p/node.js';
+import type { HandshakeFailureInfo } from '../../src/p2p/switch.js';
 import { bytes, Harness, nodeId, peerAddress, signer, startProxy, text, waitFor } from './helpers.js';
 
 const h = new Harness();

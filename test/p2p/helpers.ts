@@ -4,7 +4,7 @@ import { keyPairFromSeed, Signer } from '../../src/crypto/ed25519.js';
 import { FramedSocket } from '../../src/p2p/framed-socket.js';
 import { encodeFrame, FrameReader } from '../../src/p2p/frames.js';
 import { HANDSHAKE_MAX_FRAME_BYTES, performHandshake, type HandshakeResult } from '../../src/p2p/handshake.js';
-import { P2PNode, type P2PNodeOptions, type PeerAddress } from '../../src/p2p/node.js';
+import { P2PNode, type P2PNodeOptions, type PeerAddress } from '../../src/p2p/switch.js';
 
 export const CHAIN = 'gridledger-test-1';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Channel } from '../../src/p2p/channels.js';
 import { DecryptError, DirectionalCipher } from '../../src/p2p/cipher.js';
 import { encodeFrame, FrameError, FrameReader } from '../../src/p2p/frames.js';
-import { newConnectionWins } from '../../src/p2p/node.js';
+import { newConnectionWins } from '../../src/p2p/switch.js';
 import { OutboundQueue } from '../../src/p2p/queue.js';
 import { TokenBucket } from '../../src/p2p/rate-limit.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openKeyring } from '../../src/node/home.js';
+import { openKeyring } from '../../src/home/home.js';
 import { dayOfSlot, localDay } from '../../src/util/localtime.js';
 import { slotOfMs } from '../../src/util/slots.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';

@@ -7,9 +7,9 @@ import { txHash } from '../codec/tx.js';
 import { EVIDENCE_PREFIX } from '../app/host.js';
 import type { TxResult } from '../codec/block.js';
 import { LedgerError } from '../util/errors.js';
-import { ensureDirs, loadConfig, loadGenesis, openKeyring, paths } from './home.js';
+import { ensureDirs, loadConfig, loadGenesis, openKeyring, paths } from '../home/home.js';
 import { MODULE_CORES, MODULES } from '../modules/index.js';
-import { GridNode, type BlockEvent, type TxResultEvent } from './node.js';
+import { GridNode, type BlockEvent, type TxResultEvent } from '../ledger/ledger.js';
 import { ConsensusDriver } from './driver.js';
 import { NodeNetwork } from './network.js';
 

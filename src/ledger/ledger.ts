@@ -15,7 +15,7 @@ import type { Signer } from '../crypto/ed25519.js';
 import { Mempool } from '../mempool/mempool.js';
 import { Storage } from '../store/sqlite.js';
 import { asLedgerError, LedgerError } from '../util/errors.js';
-import type { NodeConfig } from './home.js';
+import type { NodeConfig } from '../home/home.js';
 import { NodeMetrics } from './metrics.js';
 
 export interface BlockEvent {

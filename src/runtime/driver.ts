@@ -20,8 +20,8 @@ import {
   type Evidence,
 } from '../consensus/index.js';
 import type { Signer } from '../crypto/ed25519.js';
-import type { GridNode } from './node.js';
-import type { NodeMetrics } from './metrics.js';
+import type { GridNode } from '../ledger/ledger.js';
+import type { NodeMetrics } from '../ledger/metrics.js';
 
 /** What the driver needs from the network (absent on a single-validator node without peers). */
 export interface ConsensusNetwork {

@@ -5,8 +5,8 @@ import type { Signer } from '../crypto/ed25519.js';
 import { Channel, P2PNode, type ChannelId } from '../p2p/index.js';
 import { BlockSync, statusMessage, syncRequestMessage, syncResponseMessage } from '../sync/blocksync.js';
 import type { ConsensusDriver, ConsensusNetwork } from './driver.js';
-import type { NodeConfig } from './home.js';
-import type { GridNode } from './node.js';
+import type { NodeConfig } from '../home/home.js';
+import type { GridNode } from '../ledger/ledger.js';
 
 /**
  * Wires the P2P layer to the node: transaction gossip, consensus messages to the driver, block sync.

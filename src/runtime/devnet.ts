@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Genesis } from '../app/module.js';
 import { genesisModuleSections } from '../modules/index.js';
 import { LedgerError } from '../util/errors.js';
-import { configSchema, ensureDirs, openKeyring, paths, writeJson } from './home.js';
+import { configSchema, ensureDirs, openKeyring, paths, writeJson } from '../home/home.js';
 
 /**
  * A local devnet: N validator homes sharing one genesis (every node's admin is a consortium

@@ -3,7 +3,7 @@ import type { Genesis } from '../app/module.js';
 import { genesisModuleSections } from '../modules/index.js';
 import type { KeyringBackend } from '../crypto/keyring.js';
 import { LedgerError } from '../util/errors.js';
-import { configSchema, ensureDirs, openKeyring, paths, writeJson, type NodeConfig } from './home.js';
+import { configSchema, ensureDirs, openKeyring, paths, writeJson, type NodeConfig } from '../home/home.js';
 
 export interface InitOptions {
   chainId: string;
