@@ -52,7 +52,7 @@ const VERIFIED_CACHE_LIMIT = 500_000;
  * A GridLedger node: storage, application host and mempool, with block production behind a small
  * boundary (`buildBlock` / `validateBlock` / `commitBlock`) that the consensus driver calls.
  */
-export class GridNode extends EventEmitter {
+export class LedgerNode extends EventEmitter {
   readonly storage: Storage;
   readonly app: App;
   readonly mempool: Mempool;

@@ -4,7 +4,7 @@
  * chain id, allow-list of node ids), ChaCha20-Poly1305 frames with implicit per-direction counter
  * nonces, length-prefixed frames with a hard size limit, one bounded priority-aware outbound queue
  * per peer, token-bucket inbound rate limits, bans, keepalive, and reconnect with capped backoff.
- * Start with P2PNode (node.ts); the other exports exist for tests and tools.
+ * Start with PeerSwitch (node.ts); the other exports exist for tests and tools.
  */
 export { Channel, CONTROL_CHANNEL, channelPriority, isAppChannel, type ChannelId } from './channels.js';
 export { DecryptError, DirectionalCipher } from './cipher.js';
@@ -13,11 +13,11 @@ export { encodeFrame, FrameError, FrameReader, LENGTH_PREFIX_BYTES } from './fra
 export { chainTag, HandshakeError, performHandshake, PROTOCOL_VERSION, type HandshakeOptions, type HandshakeResult } from './handshake.js';
 export {
   newConnectionWins,
-  P2PNode,
+  PeerSwitch,
   type HandshakeFailureInfo,
   type P2PLogger,
   type P2PMetrics,
-  type P2PNodeOptions,
+  type PeerSwitchOptions,
   type PeerAddress,
   type PeerStatus,
 } from './switch.js';

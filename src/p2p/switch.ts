@@ -23,7 +23,7 @@ export interface P2PLogger {
   warn(obj: object, msg: string): void;
 }
 
-export interface P2PNodeOptions {
+export interface PeerSwitchOptions {
   chainId: string;
   /** This node's Ed25519 key; the node id is addressFromPublicKey(nodeKey.publicKey). */
   nodeKey: Signer;
@@ -131,7 +131,7 @@ interface DialState {
   dialing: boolean;
 }
 
-type ResolvedOptions = Required<Omit<P2PNodeOptions, 'persistentPeers' | 'allowedPeers' | 'rateLimit' | 'logger'>> & {
+type ResolvedOptions = Required<Omit<PeerSwitchOptions, 'persistentPeers' | 'allowedPeers' | 'rateLimit' | 'logger'>> & {
   rateLimit: RateLimitOptions;
 };
 
@@ -143,7 +143,7 @@ const NOOP_LOGGER: P2PLogger = { debug: () => undefined, warn: () => undefined }
  * per peer, reconnect with backoff, frame size and rate limits, and bans for misbehaving peers.
  * Payloads are opaque bytes; decoding (and penalising peers for bad payloads) is the caller's job.
  */
-export class P2PNode {
+export class PeerSwitch {
   readonly id: string;
   readonly #opts: ResolvedOptions;
   readonly #log: P2PLogger;
@@ -180,7 +180,7 @@ export class P2PNode {
     outByChannel: {} as Record<number, number>,
   };
 
-  constructor(options: P2PNodeOptions) {
+  constructor(options: PeerSwitchOptions) {
     this.id = addressFromPublicKey(options.nodeKey.publicKey);
     this.#opts = resolveOptions(options);
     this.#log = options.logger ?? NOOP_LOGGER;
@@ -624,7 +624,7 @@ export function newConnectionWins(existingInitiatorId: string, newInitiatorId: s
   return newInitiatorId < existingInitiatorId;
 }
 
-function resolveOptions(o: P2PNodeOptions): ResolvedOptions {
+function resolveOptions(o: PeerSwitchOptions): ResolvedOptions {
   const maxFrameBytes = o.maxFrameBytes ?? 4 * MIB;
   if (maxFrameBytes < 1 + AEAD_TAG_BYTES) throw new LedgerError('P2P_BAD_CONFIG', 'maxFrameBytes is too small');
   const bytesPerSec = o.rateLimit?.bytesPerSec ?? 64 * MIB;

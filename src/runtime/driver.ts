@@ -20,7 +20,7 @@ import {
   type Evidence,
 } from '../consensus/index.js';
 import type { Signer } from '../crypto/ed25519.js';
-import type { GridNode } from '../ledger/ledger.js';
+import type { LedgerNode } from '../ledger/ledger.js';
 import type { NodeMetrics } from '../ledger/metrics.js';
 
 /** What the driver needs from the network (absent on a single-validator node without peers). */
@@ -34,7 +34,7 @@ export interface ConsensusNetwork {
 }
 
 export interface DriverOptions {
-  node: GridNode;
+  node: LedgerNode;
   walPath: string;
   signer: Signer | null;
   logger: Logger;

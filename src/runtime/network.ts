@@ -2,11 +2,11 @@ import type { Logger } from 'pino';
 import { blockHash, blockSchema, hashOf, txRoot, ZERO_HASH, type Block } from '../codec/block.js';
 import { isWellFormedEvidence, isWellFormedProposal, isWellFormedVote, type Proposal } from '../consensus/index.js';
 import type { Signer } from '../crypto/ed25519.js';
-import { Channel, P2PNode, type ChannelId } from '../p2p/index.js';
+import { Channel, PeerSwitch, type ChannelId } from '../p2p/index.js';
 import { BlockSync, statusMessage, syncRequestMessage, syncResponseMessage } from '../sync/blocksync.js';
 import type { ConsensusDriver, ConsensusNetwork } from './driver.js';
 import type { NodeConfig } from '../home/home.js';
-import type { GridNode } from '../ledger/ledger.js';
+import type { LedgerNode } from '../ledger/ledger.js';
 
 /**
  * Wires the P2P layer to the node: transaction gossip, consensus messages to the driver, block sync.
@@ -60,18 +60,18 @@ function blockMatchesProposal(proposal: Proposal, block: Block): boolean {
 const PEER_FAULT_TX_CODES = new Set(['TX_MALFORMED', 'TX_BAD_SIGNATURE', 'TX_SENDER_KEY_MISMATCH', 'TX_TOO_LARGE', 'TX_WRONG_CHAIN']);
 
 export class NodeNetwork implements ConsensusNetwork {
-  readonly p2p: P2PNode;
+  readonly p2p: PeerSwitch;
   readonly sync: BlockSync;
   private statusTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly node: GridNode,
+    private readonly node: LedgerNode,
     private readonly driver: ConsensusDriver,
     config: NodeConfig,
     nodeKey: Signer,
     private readonly logger: Logger,
   ) {
-    this.p2p = new P2PNode({
+    this.p2p = new PeerSwitch({
       chainId: node.chainId,
       nodeKey,
       host: config.p2p.host,

@@ -9,14 +9,14 @@ import type { TxResult } from '../codec/block.js';
 import { LedgerError } from '../util/errors.js';
 import { ensureDirs, loadConfig, loadGenesis, openKeyring, paths } from '../home/home.js';
 import { MODULE_CORES, MODULES } from '../modules/index.js';
-import { GridNode, type BlockEvent, type TxResultEvent } from '../ledger/ledger.js';
+import { LedgerNode, type BlockEvent, type TxResultEvent } from '../ledger/ledger.js';
 import { ConsensusDriver } from './driver.js';
 import { NodeNetwork } from './network.js';
 
 export const VERSION = '0.1.0';
 
 export interface RunningNode {
-  node: GridNode;
+  node: LedgerNode;
   server: FastifyInstance;
   driver: ConsensusDriver;
   network: NodeNetwork | null;
@@ -53,7 +53,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function blockEnvelope(node: GridNode, height: number) {
+function blockEnvelope(node: LedgerNode, height: number) {
   const stored = node.storage.getBlock(height);
   if (!stored) throw new LedgerError('BLOCK_NOT_FOUND', `no block at height ${height} (latest is ${node.height})`, 404);
   const results: TxResult[] = stored.block.txs.map((tx) => node.storage.getTx(txHash(tx.body))!.result);
@@ -65,7 +65,7 @@ interface LiveParts {
   network?: NodeNetwork | null;
 }
 
-function coreHandlers(node: GridNode, live: LiveParts): BoundRoute[] {
+function coreHandlers(node: LedgerNode, live: LiveParts): BoundRoute[] {
   const submitOne = (body: unknown) => ({ hash: node.submitTx(body), admission: { code: 'OK' as const } });
   return [
     { route: coreRoutes.submitTx, handler: ({ body }) => submitOne(body) },
@@ -135,7 +135,7 @@ function consensusStatus(live: LiveParts) {
 }
 
 /** Each module's query routes, answered from committed state through the module's read-only context. */
-function moduleHandlers(node: GridNode): BoundRoute[] {
+function moduleHandlers(node: LedgerNode): BoundRoute[] {
   return MODULES.flatMap((m) =>
     (m.surface.routes ?? []).map((r) => ({
       route: r.route,
@@ -148,7 +148,7 @@ function moduleHandlers(node: GridNode): BoundRoute[] {
 }
 
 /** Server-sent events: `GET /v1/events?topics=blocks,txs` streams new blocks and transaction results. */
-function registerEvents(app: FastifyInstance, node: GridNode): void {
+function registerEvents(app: FastifyInstance, node: LedgerNode): void {
   const open = new Set<{ end(): void }>();
   app.addHook('onClose', async () => {
     for (const res of open) res.end();
@@ -199,7 +199,7 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
   const nodeKey = keyring.signer('node');
   ensureDirs(home);
   claimPidFile(paths(home).pid);
-  const node = new GridNode({ config, genesis, dbPath: paths(home).db, validatorSigner, modules: MODULE_CORES, logger });
+  const node = new LedgerNode({ config, genesis, dbPath: paths(home).db, validatorSigner, modules: MODULE_CORES, logger });
   const live: LiveParts = {};
   const server = buildServer([...coreHandlers(node, live), ...moduleHandlers(node)], {
     logger,

@@ -8,7 +8,7 @@ import { signTx, txHash, type Msg, type SignedTx, type TxBody } from '../../src/
 import { Mempool, type MempoolEntry } from '../../src/mempool/mempool.js';
 import { configSchema } from '../../src/home/home.js';
 import { MODULE_CORES } from '../../src/modules/index.js';
-import { GridNode } from '../../src/ledger/ledger.js';
+import { LedgerNode } from '../../src/ledger/ledger.js';
 import { coreRoutes } from '../../src/api/routes.js';
 import { registryRoutes } from '../../src/modules/registry/routes.js';
 import { account, type TestAccount } from '../helpers/chain.js';
@@ -109,9 +109,9 @@ describe('Mempool (unit)', () => {
   });
 });
 
-// ---------- GridNode: admission and the recheck after every block ----------
+// ---------- LedgerNode: admission and the recheck after every block ----------
 
-describe('GridNode mempool recheck (in process, blocks produced by the test)', () => {
+describe('LedgerNode mempool recheck (in process, blocks produced by the test)', () => {
   const dirs: string[] = [];
   afterAll(() => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -126,7 +126,7 @@ describe('GridNode mempool recheck (in process, blocks produced by the test)', (
     const dir = mkdtempSync(join(tmpdir(), 'gridledger-mempool-'));
     dirs.push(dir);
     const config = configSchema.parse({ chainId: 'mp', moniker: 'n', keyringBackend: 'test', api: {}, mempool: { maxTxs: mempool.maxTxs ?? 100, maxBytes: 1 << 20, nonceWindow: 10 } });
-    const node = new GridNode({
+    const node = new LedgerNode({
       config,
       genesis: { chainId: 'mp', genesisTime: 0, operators: [operator.address], validators: [{ address: validator.address, pubKey: validator.publicKey, power: '10' }], accounts: [{ address: alice.address, roles: ['prosumer'] }], modules: {} },
       dbPath: join(dir, 'ledger.db'),

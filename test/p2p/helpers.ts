@@ -4,7 +4,7 @@ import { keyPairFromSeed, Signer } from '../../src/crypto/ed25519.js';
 import { FramedSocket } from '../../src/p2p/framed-socket.js';
 import { encodeFrame, FrameReader } from '../../src/p2p/frames.js';
 import { HANDSHAKE_MAX_FRAME_BYTES, performHandshake, type HandshakeResult } from '../../src/p2p/handshake.js';
-import { P2PNode, type P2PNodeOptions, type PeerAddress } from '../../src/p2p/switch.js';
+import { PeerSwitch, type PeerSwitchOptions, type PeerAddress } from '../../src/p2p/switch.js';
 
 export const CHAIN = 'gridledger-test-1';
 
@@ -18,12 +18,12 @@ export function nodeId(key: Signer): string {
 
 /** Tracks every node, socket and server a test creates so afterEach can close them all. */
 export class Harness {
-  readonly #nodes: P2PNode[] = [];
+  readonly #nodes: PeerSwitch[] = [];
   readonly #sockets: Socket[] = [];
   readonly #servers: Server[] = [];
 
-  async node(key: Signer, options: Partial<P2PNodeOptions> = {}): Promise<P2PNode> {
-    const node = new P2PNode({ chainId: CHAIN, nodeKey: key, reconnectBaseMs: 20, reconnectMaxMs: 200, ...options });
+  async node(key: Signer, options: Partial<PeerSwitchOptions> = {}): Promise<PeerSwitch> {
+    const node = new PeerSwitch({ chainId: CHAIN, nodeKey: key, reconnectBaseMs: 20, reconnectMaxMs: 200, ...options });
     this.#nodes.push(node);
     await node.start();
     return node;
@@ -49,8 +49,8 @@ export class Harness {
   }
 }
 
-export function peerAddress(key: Signer, node: P2PNode | { port: number }): PeerAddress {
-  const port = node instanceof P2PNode ? node.address().port : node.port;
+export function peerAddress(key: Signer, node: PeerSwitch | { port: number }): PeerAddress {
+  const port = node instanceof PeerSwitch ? node.address().port : node.port;
   return { id: nodeId(key), host: '127.0.0.1', port };
 }
 
@@ -93,7 +93,7 @@ export interface RawPeer {
   closed: Promise<void>;
 }
 
-export async function handshakeAsPeer(h: Harness, key: Signer, target: P2PNode, chainId = CHAIN): Promise<RawPeer> {
+export async function handshakeAsPeer(h: Harness, key: Signer, target: PeerSwitch, chainId = CHAIN): Promise<RawPeer> {
   const socket = await connectRaw(h, target.address().port);
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   const link = new FramedSocket(socket, 1, HANDSHAKE_MAX_FRAME_BYTES);

@@ -11,9 +11,9 @@ import { keyPairFromSeed, Signer } from '../../src/crypto/ed25519.js';
 import { prepareDevnet, type DevnetNode } from '../../src/runtime/devnet.js';
 import { loadConfig, loadGenesis, openKeyring, paths } from '../../src/home/home.js';
 import { MODULE_CORES } from '../../src/modules/index.js';
-import { GridNode } from '../../src/ledger/ledger.js';
+import { LedgerNode } from '../../src/ledger/ledger.js';
 import { startNode, type RunningNode } from '../../src/runtime/service.js';
-import { Channel, P2PNode, type ChannelId } from '../../src/p2p/index.js';
+import { Channel, PeerSwitch, type ChannelId } from '../../src/p2p/index.js';
 import { toHex } from '../../src/util/bytes.js';
 import { api, freeBasePort, Rotation, waitFor } from '../devnet/harness.js';
 
@@ -42,7 +42,7 @@ let genesisTime: number;
 const identities: Signer[] = [];
 const bans: Array<{ id: string; reason: string }> = [];
 const refusals: Array<{ id: string | undefined; reason: string }> = [];
-const peers: P2PNode[] = [];
+const peers: PeerSwitch[] = [];
 
 function identity(seed: number): Signer {
   return new Signer(keyPairFromSeed(new Uint8Array(32).fill(seed)).secretKey);
@@ -76,7 +76,7 @@ beforeAll(async () => {
   // Block 1 as an honest proposer would build it, from a private copy of the chain.
   const genesis = loadGenesis(node1.home);
   genesisTime = genesis.genesisTime;
-  const builder = new GridNode({ config: loadConfig(node1.home), genesis, dbPath: join(dir, 'builder.db'), validatorSigner: null, modules: MODULE_CORES, logger: silent });
+  const builder = new LedgerNode({ config: loadConfig(node1.home), genesis, dbPath: join(dir, 'builder.db'), validatorSigner: null, modules: MODULE_CORES, logger: silent });
   block1 = builder.buildBlock({ time: genesisTime, proposer: new Rotation(node1.home).proposer(1, 0), lastCommit: null, evidence: [] }).block;
   builder.close();
 
@@ -93,8 +93,8 @@ afterAll(async () => {
 }, 30_000);
 
 /** A peer on the wire with the given node key, connected to node0. */
-async function connect(key: Signer, options: { maxFrameBytes?: number } = {}): Promise<P2PNode> {
-  const peer = new P2PNode({
+async function connect(key: Signer, options: { maxFrameBytes?: number } = {}): Promise<PeerSwitch> {
+  const peer = new PeerSwitch({
     chainId: CHAIN,
     nodeKey: key,
     persistentPeers: [{ id: node0.nodeId, host: '127.0.0.1', port: Number(node0.p2p.split(':')[1]) }],
@@ -118,7 +118,7 @@ async function snapshot() {
  * matching `reason`, refuses its reconnection, still answers /v1/health, and its height, state
  * root and latest block are unchanged; no P2P handler threw.
  */
-async function expectPenalised(key: Signer, reason: RegExp, send: (peer: P2PNode) => void, options: { maxFrameBytes?: number } = {}): Promise<void> {
+async function expectPenalised(key: Signer, reason: RegExp, send: (peer: PeerSwitch) => void, options: { maxFrameBytes?: number } = {}): Promise<void> {
   const p2p = running.network!.p2p;
   const before = await snapshot();
   const penalties = p2p.metrics().penalties;
@@ -142,7 +142,7 @@ async function expectPenalised(key: Signer, reason: RegExp, send: (peer: P2PNode
 }
 
 /** Sends a well-formed message and checks that node0 handled it without penalising the sender. */
-async function expectAccepted(key: Signer, channel: ChannelId, payload: unknown): Promise<P2PNode> {
+async function expectAccepted(key: Signer, channel: ChannelId, payload: unknown): Promise<PeerSwitch> {
   const p2p = running.network!.p2p;
   const penalties = p2p.metrics().penalties;
   const peer = await connect(key);
@@ -161,7 +161,7 @@ function json(value: unknown): Uint8Array {
   return new Uint8Array(Buffer.from(JSON.stringify(value)));
 }
 
-function send(channel: ChannelId, payload: unknown): (peer: P2PNode) => void {
+function send(channel: ChannelId, payload: unknown): (peer: PeerSwitch) => void {
   return (peer) => {
     expect(peer.send(node0.nodeId, channel, payload instanceof Uint8Array ? payload : json(payload))).toBe(true);
   };

@@ -13,7 +13,7 @@ import type { Signer } from '../../src/crypto/ed25519.js';
 import { prepareDevnet, type DevnetNode } from '../../src/runtime/devnet.js';
 import { openKeyring, paths } from '../../src/home/home.js';
 import { startNode, type RunningNode } from '../../src/runtime/service.js';
-import { Channel, P2PNode } from '../../src/p2p/index.js';
+import { Channel, PeerSwitch } from '../../src/p2p/index.js';
 import { toHex } from '../../src/util/bytes.js';
 import { api, BIN, freeBasePort, Rotation, waitFor } from '../devnet/harness.js';
 
@@ -41,7 +41,7 @@ let dir: string;
 let node0: DevnetNode;
 let node1: DevnetNode;
 let running: RunningNode;
-let peer: P2PNode;
+let peer: PeerSwitch;
 let node1Validator: Signer;
 
 /** Every vote node1 signed, by height/round/type: the first (honest) one. */
@@ -106,7 +106,7 @@ beforeAll(async () => {
 
   running = await startNode(node0.home, { apiPort: 0, logger: silent });
 
-  peer = new P2PNode({
+  peer = new PeerSwitch({
     chainId: CHAIN,
     nodeKey: node1Key,
     persistentPeers: [{ id: node0.nodeId, host: '127.0.0.1', port: Number(node0.p2p.split(':')[1]) }],

@@ -11,9 +11,9 @@ import { keyPairFromSeed, Signer } from '../../src/crypto/ed25519.js';
 import { prepareDevnet, type DevnetNode } from '../../src/runtime/devnet.js';
 import { loadConfig, loadGenesis, openKeyring, paths } from '../../src/home/home.js';
 import { MODULE_CORES } from '../../src/modules/index.js';
-import { GridNode } from '../../src/ledger/ledger.js';
+import { LedgerNode } from '../../src/ledger/ledger.js';
 import { startNode, type RunningNode } from '../../src/runtime/service.js';
-import { Channel, P2PNode, type ChannelId } from '../../src/p2p/index.js';
+import { Channel, PeerSwitch, type ChannelId } from '../../src/p2p/index.js';
 import { toHex } from '../../src/util/bytes.js';
 import { api, freeBasePort, Rotation, waitFor } from '../devnet/harness.js';
 
@@ -35,8 +35,8 @@ interface Setup {
   node1: DevnetNode;
   running: RunningNode;
   node1Validator: Signer;
-  honest: P2PNode;
-  relay: P2PNode;
+  honest: PeerSwitch;
+  relay: PeerSwitch;
   /** node0's own votes as received on the wire. */
   votesOfNode0: Vote[];
   block: Block;
@@ -67,7 +67,7 @@ async function setup(): Promise<Setup> {
 
   const keyring1 = openKeyring(node1.home, 'test');
   const genesis = loadGenesis(node1.home);
-  const builder = new GridNode({ config: loadConfig(node1.home), genesis, dbPath: join(dir, 'builder.db'), validatorSigner: null, modules: MODULE_CORES, logger: silent });
+  const builder = new LedgerNode({ config: loadConfig(node1.home), genesis, dbPath: join(dir, 'builder.db'), validatorSigner: null, modules: MODULE_CORES, logger: silent });
   const block = builder.buildBlock({ time: genesis.genesisTime, proposer: node1.validator, lastCommit: null, evidence: [] }).block;
   builder.close();
   const rotation = new Rotation(node1.home);
@@ -76,7 +76,7 @@ async function setup(): Promise<Setup> {
   const running = await startNode(node0.home, { apiPort: 0, logger: silent });
   const votesOfNode0: Vote[] = [];
   const peer = async (key: Signer) => {
-    const p = new P2PNode({ chainId: CHAIN, nodeKey: key, persistentPeers: [{ id: node0.nodeId, host: '127.0.0.1', port: Number(node0.p2p.split(':')[1]) }], reconnectBaseMs: 50 });
+    const p = new PeerSwitch({ chainId: CHAIN, nodeKey: key, persistentPeers: [{ id: node0.nodeId, host: '127.0.0.1', port: Number(node0.p2p.split(':')[1]) }], reconnectBaseMs: 50 });
     p.onMessage((_from, channel, payload) => {
       if (channel !== Channel.vote) return;
       const vote = JSON.parse(Buffer.from(payload).toString()) as Vote;
@@ -96,7 +96,7 @@ function json(value: unknown): Uint8Array {
   return new Uint8Array(Buffer.from(JSON.stringify(value)));
 }
 
-function sendFrom(s: Setup, peer: P2PNode, channel: ChannelId, value: unknown): void {
+function sendFrom(s: Setup, peer: PeerSwitch, channel: ChannelId, value: unknown): void {
   expect(peer.send(s.node0.nodeId, channel, json(value))).toBe(true);
 }
 
