@@ -37,8 +37,8 @@ export interface FramerOptions {
 const SLASH = 0x2f;
 const BANG = 0x21;
 const LF = 0x0a;
-/** "!" + 4 hex digits + CR LF: an end line longer than this is broken. */
-const END_LINE_MAX = 7;
+/** After "!" at most 4 hex digits + CR LF: an end line longer than this is broken. */
+const END_LINE_MAX = 6;
 
 type State = 'hunt' | 'body' | 'end';
 

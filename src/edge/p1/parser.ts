@@ -170,7 +170,7 @@ function readEndLine(bytes: Uint8Array, bang: number): { crc: number | undefined
   const crlf = bytes[lf - 1] === CR && lf - 1 > bang;
   const field = Buffer.from(bytes.buffer, bytes.byteOffset + bang + 1, (crlf ? lf - 1 : lf) - bang - 1).toString('latin1');
   if (field === '') return { crc: undefined, crlf };
-  if (!/^[0-9A-Fa-f]{4}$/.test(field)) throw E.P1_BAD_CRC(`the CRC field ${JSON.stringify(field)} is not 4 hex digits`);
+  if (!/^[0-9A-F]{4}$/.test(field)) throw E.P1_BAD_CRC(`the CRC field ${JSON.stringify(field)} is not 4 upper-case hex digits`);
   return { crc: parseInt(field, 16), crlf };
 }
 
