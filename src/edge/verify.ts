@@ -101,7 +101,8 @@ function judge(store: SampleStore, meterId: string, slot: number, rows: StoredSa
     first = firstBreak;
   } else if (rows.length < chain.sampleCount) {
     status = 'deleted';
-    first = firstMissingSeq(store, meterId, slot, rows) ?? firstBreak;
+    // A hole in the numbering, else the first broken link (the rows were renumbered), else the samples after the last row went.
+    first = firstMissingSeq(store, meterId, slot, rows) ?? firstBreak ?? (rows.length > 0 ? rows[rows.length - 1]!.seq + 1 : undefined);
   } else if (firstTimeDisorder(rows) !== undefined) {
     status = 'reordered';
     first = firstBreak ?? firstTimeDisorder(rows);
