@@ -177,8 +177,9 @@ export class SampleStore {
       last: this.db.prepare<[string], SampleRow>(`SELECT ${COLUMNS} FROM edge_samples WHERE meter = ? ORDER BY seq DESC LIMIT 1`),
       bySeq: this.db.prepare<[string, number], SampleRow>(`SELECT ${COLUMNS} FROM edge_samples WHERE meter = ? AND seq = ?`),
       byTime: this.db.prepare<[string, number], { seq: number }>('SELECT seq FROM edge_samples WHERE meter = ? AND ts_ms = ?'),
-      inSlot: this.db.prepare<[string, number], SampleRow>(`SELECT ${COLUMNS} FROM edge_samples WHERE meter = ? AND slot = ? ORDER BY seq`),
-      before: this.db.prepare<[string, number], SampleRow>(`SELECT ${COLUMNS} FROM edge_samples WHERE meter = ? AND slot < ? ORDER BY slot DESC, seq DESC LIMIT 1`),
+      // INDEXED BY: without statistics SQLite would scan the meter's whole primary key to return rows in seq order.
+      inSlots: this.db.prepare<[string, number, number], SampleRow>(`SELECT ${COLUMNS} FROM edge_samples INDEXED BY edge_samples_by_slot WHERE meter = ? AND slot >= ? AND slot <= ? ORDER BY slot, seq`),
+      before: this.db.prepare<[string, number], SampleRow>(`SELECT ${COLUMNS} FROM edge_samples INDEXED BY edge_samples_by_slot WHERE meter = ? AND slot < ? ORDER BY slot DESC, seq DESC LIMIT 1`),
       slots: this.db.prepare<[string, number, number], { slot: number }>('SELECT DISTINCT slot FROM edge_samples WHERE meter = ? AND slot >= ? AND slot <= ? ORDER BY slot'),
       epoch: this.db.prepare<[string, number], { import_offset_wh: number; export_offset_wh: number }>('SELECT import_offset_wh, export_offset_wh FROM edge_epochs WHERE meter = ? AND epoch = ?'),
       meters: this.db.prepare<[], { meter: string }>('SELECT DISTINCT meter FROM edge_samples ORDER BY meter'),
@@ -297,7 +298,12 @@ export class SampleStore {
 
   /** The samples of a slot in sequence order. */
   samplesInSlot(meterId: string, slot: number): StoredSample[] {
-    return this.stmts.inSlot.all(meterId, slot).map(fromRow);
+    return this.stmts.inSlots.all(meterId, slot, slot).map(fromRow);
+  }
+
+  /** The samples of slots fromSlot…toSlot, by slot and then sequence number. */
+  samplesInSlots(meterId: string, fromSlot: number, toSlot: number): StoredSample[] {
+    return this.stmts.inSlots.all(meterId, fromSlot, toSlot).map(fromRow);
   }
 
   /** The last sample of the meter in a slot before `slot` (the baseline of `slot`'s energy). */

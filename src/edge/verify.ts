@@ -48,8 +48,10 @@ export function verifySamples(store: SampleStore, meterId: string, fromSlot: num
   const lookup = (slot: number) => normalise(onChain(slot));
   const results: SlotVerification[] = [];
   let anchor = fingerprintBefore(store, meterId, fromSlot, lookup);
+  let bySlot = new Map<number, StoredSample[]>();
   for (let slot = fromSlot; slot <= toSlot; slot++) {
-    const rows = store.samplesInSlot(meterId, slot);
+    if ((slot - fromSlot) % READ_SLOTS === 0) bySlot = readSlots(store, meterId, slot, Math.min(toSlot, slot + READ_SLOTS - 1));
+    const rows = bySlot.get(slot) ?? [];
     const chain = lookup(slot);
     const start = slotStart(meterId, slot, anchor);
     let head = start;
@@ -58,6 +60,19 @@ export function verifySamples(store: SampleStore, meterId: string, fromSlot: num
     anchor = chain ? Buffer.from(chain.fingerprint, 'hex') : rows.length > 0 ? Buffer.from(rows[rows.length - 1]!.link, 'hex') : head;
   }
   return results;
+}
+
+/** Slots read per query: one day of samples at a time keeps memory bounded on long ranges. */
+const READ_SLOTS = 96;
+
+function readSlots(store: SampleStore, meterId: string, fromSlot: number, toSlot: number): Map<number, StoredSample[]> {
+  const out = new Map<number, StoredSample[]>();
+  for (const s of store.samplesInSlots(meterId, fromSlot, toSlot)) {
+    const list = out.get(s.slot);
+    if (list) list.push(s);
+    else out.set(s.slot, [s]);
+  }
+  return out;
 }
 
 function normalise(c: OnChainFingerprint | undefined): OnChainFingerprint | undefined {
@@ -88,12 +103,13 @@ function fingerprintBefore(store: SampleStore, meterId: string, slot: number, lo
 
 function judge(store: SampleStore, meterId: string, slot: number, rows: StoredSample[], start: Uint8Array, recomputed: string, chain: OnChainFingerprint | undefined): SlotVerification {
   const base: SlotVerification = { slot, status: 'intact', storedCount: rows.length, recomputed };
-  const firstBreak = firstBrokenLink(rows, start);
   if (!chain) {
+    const firstBreak = firstBrokenLink(rows, start);
     return { ...base, status: 'missing-on-chain', ...(firstBreak !== undefined ? { firstDifferingSeq: firstBreak } : {}) };
   }
   const withChain = { ...base, onChainCount: chain.sampleCount, onChain: chain.fingerprint };
   if (recomputed === chain.fingerprint && rows.length === chain.sampleCount) return withChain;
+  const firstBreak = firstBrokenLink(rows, start);
   let status: SlotStatus;
   let first: number | undefined;
   if (rows.length > chain.sampleCount) {
