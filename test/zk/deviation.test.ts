@@ -89,7 +89,7 @@ describe('deviation circuit: wrong statements are rejected by both verifiers', (
     });
   }
 
-  it('a proof of the membership circuit under the deviation key (same number of public inputs)', async () => {
+  it('a deviation proof under the membership key (same number of public inputs)', async () => {
     expect(nobleVerdict('membership', valid.proof, valid.publicInputs)).toBe('invalid');
     expect(await snarkjsAccepts('membership', valid.proof, valid.publicInputs)).toBe(false);
   });
