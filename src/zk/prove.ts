@@ -27,27 +27,37 @@ interface LoadedCircuit {
   wasm: Uint8Array;
   zkey: Uint8Array;
   calculator?: Promise<WitnessCalculator>;
+  /** Tail of the witness calculations in progress: they share one WebAssembly instance. */
+  queue: Promise<unknown>;
 }
 const loaded = new Map<CircuitName, LoadedCircuit>();
 
 function artifacts(circuit: CircuitName): LoadedCircuit {
   let a = loaded.get(circuit);
   if (!a) {
-    a = { wasm: new Uint8Array(readCheckedArtifact(circuit, 'wasm')), zkey: new Uint8Array(readCheckedArtifact(circuit, 'zkey')) };
+    a = { wasm: new Uint8Array(readCheckedArtifact(circuit, 'wasm')), zkey: new Uint8Array(readCheckedArtifact(circuit, 'zkey')), queue: Promise.resolve() };
     loaded.set(circuit, a);
   }
   return a;
 }
 
-/** Witness (.wtns bytes) for the inputs; the compiled calculator is reused, and dropped after a failure. */
-async function witness(circuit: LoadedCircuit, signals: Record<string, string | string[]>): Promise<Uint8Array> {
-  circuit.calculator ??= WitnessCalculatorBuilder(circuit.wasm, { sanityCheck: true });
-  try {
-    return await (await circuit.calculator).calculateWTNSBin(signals, true);
-  } catch (err) {
-    circuit.calculator = undefined;
-    throw err;
-  }
+/**
+ * Witness (.wtns bytes) for the inputs. The compiled calculator is reused (and dropped after a
+ * failure); calculations run one at a time because the instance's memory holds the inputs between
+ * an await inside circom_runtime, so two interleaved calls could read each other's witness.
+ */
+function witness(circuit: LoadedCircuit, signals: Record<string, string | string[]>): Promise<Uint8Array> {
+  const run = circuit.queue.then(async () => {
+    circuit.calculator ??= WitnessCalculatorBuilder(circuit.wasm, { sanityCheck: true });
+    try {
+      return await (await circuit.calculator).calculateWTNSBin(signals, true);
+    } catch (err) {
+      circuit.calculator = undefined;
+      throw err;
+    }
+  });
+  circuit.queue = run.catch(() => undefined);
+  return run;
 }
 
 /** The witness calculator reduces inputs modulo r without a word; refuse them instead. */

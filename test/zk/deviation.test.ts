@@ -72,6 +72,15 @@ describe('deviation circuit: valid proofs', () => {
       expect(await bothVerdicts('deviation', bundle.proof, bundle.publicInputs)).toEqual(['valid', true]);
     }
   });
+
+  it('concurrent proofs in one process each prove their own inputs', async () => {
+    const values = [1000n, 2000n, 3000n, 4000n];
+    const bundles = await Promise.all(values.map((value, i) => proveDeviation({ ...witness, value, intervalIndex: BigInt(i) })));
+    bundles.forEach((b, i) => {
+      expect(b.publicInputs).toEqual(publicInputs({ commitment: deviationCommitment(values[i]!, salt), deviation: 5000n - values[i]!, intervalIndex: BigInt(i) }));
+      expect(nobleVerdict('deviation', b.proof, b.publicInputs)).toBe('valid');
+    });
+  });
 });
 
 describe('deviation circuit: wrong statements are rejected by both verifiers', () => {
