@@ -1,5 +1,6 @@
 import { buildPath, type RouteDef, type RouteInput, type RouteOutput } from './route.js';
-import { LedgerError } from '../util/errors.js';
+import { remoteError } from '../util/errors.js';
+import { API_ERRORS } from './errors.js';
 
 /** Calls one route; errors come back as LedgerError with the server's code and HTTP status. */
 export async function callRoute<R extends RouteDef>(
@@ -21,18 +22,18 @@ export async function callRoute<R extends RouteDef>(
       body,
     });
   } catch (err) {
-    throw new LedgerError('NODE_UNREACHABLE', `cannot reach ${url.origin}: ${(err as Error).message}`, 503);
+    throw API_ERRORS.NODE_UNREACHABLE(`cannot reach ${url.origin}: ${(err as Error).message}`);
   }
   const text = await res.text();
   let json: unknown;
   try {
     json = text.length > 0 ? JSON.parse(text) : undefined;
   } catch {
-    throw new LedgerError('BAD_RESPONSE', `node answered ${res.status} with a body that is not JSON`, 502);
+    throw API_ERRORS.BAD_RESPONSE(`node answered ${res.status} with a body that is not JSON`);
   }
   if (!res.ok) {
     const e = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new LedgerError(e?.code ?? `HTTP_${res.status}`, e?.message ?? res.statusText, res.status);
+    throw remoteError(e?.code ?? `HTTP_${res.status}`, e?.message ?? res.statusText, res.status);
   }
   return json as RouteOutput<R>;
 }

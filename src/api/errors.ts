@@ -8,5 +8,7 @@ export const API_ERRORS = defineErrors('api', {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'the body must be sent as application/json' },
   NOT_FOUND: { status: 404, meaning: 'no route with that method and path' },
   RATE_LIMITED: { status: 429, meaning: 'the client sent more requests (or transactions) per second than allowed' },
+  NODE_UNREACHABLE: { status: 503, meaning: 'the node API could not be reached (client side)' },
+  BAD_RESPONSE: { status: 502, meaning: 'the node answered with something that is not the expected JSON (client side)' },
   RESPONSE_SCHEMA_MISMATCH: { status: 500, meaning: 'a handler answered with a value its route schema does not allow (a bug; only checked in tests)' },
 });

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { openApiDocument } from './openapi.js';
 import type { RouteDef } from './route.js';
 import { asLedgerError, LedgerError } from '../util/errors.js';
+import { API_ERRORS } from './errors.js';
 
 /**
  * The HTTP server, built from route definitions: each route's params, query and body are parsed with
@@ -35,19 +36,19 @@ function parsePart(schema: z.ZodType | undefined, value: unknown, where: string)
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const path = issue && issue.path.length > 0 ? `${where}.${issue.path.join('.')}` : where;
-  throw new LedgerError('REQUEST_INVALID', `${path}: ${issue?.message ?? 'invalid'}`);
+  throw API_ERRORS.REQUEST_INVALID(`${path}: ${issue?.message ?? 'invalid'}`);
 }
 
 /** Fastify's own errors mapped to stable codes (bad JSON, too large, wrong content type). */
 function mapFrameworkError(err: { code?: string; statusCode?: number; message: string }): LedgerError {
   const status = err.statusCode ?? 500;
-  if (status === 413) return new LedgerError('BODY_TOO_LARGE', 'request body exceeds the size limit', 413);
-  if (status === 415) return new LedgerError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json', 415);
+  if (status === 413) return API_ERRORS.BODY_TOO_LARGE('request body exceeds the size limit');
+  if (status === 415) return API_ERRORS.UNSUPPORTED_MEDIA_TYPE('send the body as application/json');
   if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError) {
-    return new LedgerError('BODY_MALFORMED_JSON', 'request body is not valid JSON', 400);
+    return API_ERRORS.BODY_MALFORMED_JSON('request body is not valid JSON');
   }
-  if (status >= 400 && status < 500) return new LedgerError('REQUEST_INVALID', err.message, status);
-  return new LedgerError('INTERNAL', 'internal error', 500);
+  if (status >= 400 && status < 500) return API_ERRORS.REQUEST_INVALID(err.message);
+  return asLedgerError(err);
 }
 
 /** Per-client token bucket: `rate` requests per second with a burst of the same size. */
@@ -71,7 +72,8 @@ export function buildServer(routes: BoundRoute[], options: ServerOptions): Fasti
 
   app.addHook('onRequest', async (request, reply) => {
     if (!allow(request.ip, Date.now())) {
-      await reply.code(429).send({ error: { code: 'RATE_LIMITED', message: `more than ${options.rateLimitPerSecond} requests per second` } });
+      const e = API_ERRORS.RATE_LIMITED(`more than ${options.rateLimitPerSecond} requests per second`);
+      await reply.code(e.status).send({ error: { code: e.code, message: e.message } });
     }
   });
   app.addHook('onResponse', async (request, reply) => {
@@ -84,7 +86,8 @@ export function buildServer(routes: BoundRoute[], options: ServerOptions): Fasti
     void reply.code(e.status).send({ error: { code: e.code, message: e.message } });
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
+    const e = API_ERRORS.NOT_FOUND(`no route ${request.method} ${request.url.split('?')[0]}`);
+    void reply.code(e.status).send({ error: { code: e.code, message: e.message } });
   });
 
   for (const { route, handler } of routes) {

@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import { DOMAIN, domainBytes, sha256 } from '../crypto/hash.js';
 import { toHex } from '../util/bytes.js';
 import { canonicalJson } from '../util/canonical.js';
-import { LedgerError } from '../util/errors.js';
+import { defineErrors } from '../util/errors.js';
+
+export const STATE_ERRORS = defineErrors('state', {
+  STATE_KEY_INVALID: { meaning: 'identifiers used in state keys must be printable ASCII, at most 512 characters in all' },
+});
 
 /**
  * Application state is an ordered key → value map. Keys are strings built by each module under its
@@ -41,7 +45,7 @@ const STATE_KEY_RE = /^[\x20-\x7e]{1,512}$/;
  * UTF-16 code units, which agree only for ASCII, and range scans rely on that order.
  */
 export function assertStateKey(key: string): void {
-  if (!STATE_KEY_RE.test(key)) throw new LedgerError('STATE_KEY_INVALID', 'identifiers used in state keys must be printable ASCII, at most 512 characters in all');
+  if (!STATE_KEY_RE.test(key)) throw STATE_ERRORS.STATE_KEY_INVALID('identifiers used in state keys must be printable ASCII, at most 512 characters in all');
 }
 
 /** Pads a non-negative integer so that lexical order equals numeric order inside keys. */

@@ -20,8 +20,6 @@ export const CLI_ERRORS = defineErrors('cli', {
   CLI_INVALID_ARGUMENT: { meaning: 'a command-line argument has a value of the wrong form' },
   CLI_USAGE: { status: 400, meaning: 'the command line is incomplete or names an unknown command or option (exit code 2)' },
   CLI_ERROR: { meaning: 'the command failed for a reason outside the ledger (e.g. a file could not be read)' },
-  NODE_UNREACHABLE: { status: 503, meaning: 'the node API could not be reached' },
-  BAD_RESPONSE: { status: 502, meaning: 'the node answered with something that is not the expected JSON' },
 });
 
 /** Options every command understands (set on the root program). */

@@ -12,13 +12,14 @@ import { startNode, VERSION } from '../runtime/service.js';
 import { registryRoutes } from '../modules/registry/routes.js';
 import { LedgerError } from '../util/errors.js';
 import { call, globals, keyringOf, print, query } from './kit.js';
+import { CLI_ERRORS } from './kit.js';
 
 const DEMO_IDENTITIES: Record<string, string[]> = { utility: ['utility'], gridop: ['grid-operator'], alice: ['prosumer', 'trader'], bob: ['consumer', 'trader'], carol: ['prosumer', 'trader'] };
 
 function parseHostPort(value: string): { host: string; port: number } {
   const m = /^(.*):(\d+)$/.exec(value);
   const port = m ? Number(m[2]) : NaN;
-  if (!m || !m[1] || port > 65535) throw new LedgerError('CLI_INVALID_OPTION', `--api expects HOST:PORT, got ${JSON.stringify(value)}`);
+  if (!m || !m[1] || port > 65535) throw CLI_ERRORS.CLI_INVALID_OPTION(`--api expects HOST:PORT, got ${JSON.stringify(value)}`);
   return { host: m[1].replace(/^\[|\]$/g, ''), port };
 }
 
@@ -134,7 +135,7 @@ function addQueryCommands(queryCmd: Command): void {
     .command('account <address>')
     .description('nonce, roles and admission state of an account')
     .action(async (address: string, _o: unknown, cmd: Command) => {
-      if (!isAddress(address)) throw new LedgerError('CLI_INVALID_ARGUMENT', `${address} is not a grid1… address`);
+      if (!isAddress(address)) throw CLI_ERRORS.CLI_INVALID_ARGUMENT(`${address} is not a grid1… address`);
       await query(cmd, registryRoutes.getAccount, { params: { address } }, (a) =>
         [`address   ${a.address}`, `nonce     ${a.nonce}`, `status    ${a.account ? a.account.status : 'unknown'}`, `roles     ${a.roles.join(',') || '-'}`, ...(a.account ? [`admitted  height ${a.account.admittedAt.height} tx ${a.account.admittedAt.txHash}`] : []), ...(a.account?.revokedAt ? [`revoked   height ${a.account.revokedAt.height} tx ${a.account.revokedAt.txHash}`] : [])].join('\n'),
       );
@@ -188,7 +189,7 @@ export function buildProgram(): Command {
 }
 
 function reportError(err: unknown, json: boolean): void {
-  const e = err instanceof LedgerError ? err : new LedgerError('CLI_ERROR', (err as Error).message ?? String(err));
+  const e = err instanceof LedgerError ? err : CLI_ERRORS.CLI_ERROR((err as Error).message ?? String(err));
   if (json) process.stderr.write(JSON.stringify({ error: { code: e.code, message: e.message } }) + '\n');
   else process.stderr.write(`error ${e.code}: ${e.message}\n`);
 }
@@ -215,7 +216,7 @@ export async function main(argv: string[]): Promise<number> {
     const code = (err as { code?: string }).code;
     if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return 0;
     if (typeof code === 'string' && code.startsWith('commander.')) {
-      if (json) reportError(new LedgerError('CLI_USAGE', (err as Error).message), true);
+      if (json) reportError(CLI_ERRORS.CLI_USAGE((err as Error).message), true);
       return 2;
     }
     reportError(err, json);

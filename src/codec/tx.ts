@@ -4,7 +4,7 @@ import { verifySignature, type Signer } from '../crypto/ed25519.js';
 import { DOMAIN, domainBytes, sha256 } from '../crypto/hash.js';
 import { fromHexStrict, toHex } from '../util/bytes.js';
 import { canonicalJson } from '../util/canonical.js';
-import { LedgerError } from '../util/errors.js';
+import { TX_ERRORS } from './errors.js';
 
 /** Transactions: `{body, pubKey, signature}`; the signature and the hash cover the canonical body only. */
 
@@ -89,7 +89,7 @@ export function decodeTx(input: unknown): SignedTx {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'transaction';
-    throw new LedgerError('TX_MALFORMED', `${where}: ${issue?.message ?? 'invalid transaction'}`);
+    throw TX_ERRORS.TX_MALFORMED(`${where}: ${issue?.message ?? 'invalid transaction'}`);
   }
   return parsed.data;
 }
@@ -109,11 +109,11 @@ function addressOfKeyHex(pubKey: string): string {
 
 export function checkSenderKey(tx: SignedTx): void {
   if (addressOfKeyHex(tx.pubKey) !== tx.body.sender) {
-    throw new LedgerError('TX_SENDER_KEY_MISMATCH', 'pubKey does not belong to the sender address');
+    throw TX_ERRORS.TX_SENDER_KEY_MISMATCH('pubKey does not belong to the sender address');
   }
 }
 
-export const badSignature = () => new LedgerError('TX_BAD_SIGNATURE', 'signature is not valid for this transaction');
+export const badSignature = () => TX_ERRORS.TX_BAD_SIGNATURE('signature is not valid for this transaction');
 
 /** Stateless checks: key ↔ sender binding and the signature. Returns the tx hash. */
 export function verifyTxSignature(tx: SignedTx): string {

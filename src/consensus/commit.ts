@@ -3,10 +3,10 @@ import type { Commit, CommitSig } from '../codec/block.js';
 
 /** A commit (precommits of more than 2/3 of the power for one block) is part of the block format. */
 export type { Commit, CommitSig };
-import { LedgerError } from '../util/errors.js';
 import { hasTwoThirds, maxInt } from './intmath.js';
 import { isWellFormedCommit, voteSignatureValid, type Vote } from './messages.js';
 import type { ValidatorSet } from './validators.js';
+import { CONSENSUS_ERRORS } from './errors.js';
 
 // ───────────────────────────── commits and time ─────────────────────────────
 
@@ -84,7 +84,7 @@ export function weightedMedianTime(commit: Commit, valset: ValidatorSet): number
     if (median <= w.weight) return w.time;
     median -= w.weight;
   }
-  throw new LedgerError('COMMIT_EMPTY', 'a commit without known signers has no median time');
+  throw CONSENSUS_ERRORS.COMMIT_EMPTY('a commit without known signers has no median time');
 }
 
 /** Block time of the next block: the weighted median, but always strictly after the previous block. */

@@ -3,8 +3,8 @@ import { DOMAIN, domainBytes, sha256 } from '../crypto/hash.js';
 import { addressFromPublicKey } from '../crypto/address.js';
 import { fromHexStrict, toHex } from '../util/bytes.js';
 import { canonicalBytes } from '../util/canonical.js';
-import { LedgerError } from '../util/errors.js';
 import { ceilDiv, floorDiv, truncDiv } from './intmath.js';
+import { CONSENSUS_ERRORS } from './errors.js';
 
 export interface Validator {
   readonly address: string;
@@ -64,7 +64,7 @@ export class ValidatorSet {
     const sorted = checkValidators(validators);
     const priorities = sorted.map((v) => BigInt(json.validators.find((j) => j.address === v.address)!.priority));
     const proposerIndex = sorted.findIndex((v) => v.address === json.proposer);
-    if (proposerIndex < 0) throw new LedgerError('VALSET_INVALID', 'proposer is not in the set');
+    if (proposerIndex < 0) throw CONSENSUS_ERRORS.VALSET_INVALID('proposer is not in the set');
     return new ValidatorSet(sorted, priorities, proposerIndex);
   }
 
@@ -126,14 +126,14 @@ export class ValidatorSet {
 }
 
 function checkValidators(validators: readonly Validator[]): Validator[] {
-  if (validators.length === 0) throw new LedgerError('VALSET_EMPTY', 'a validator set needs at least one validator');
+  if (validators.length === 0) throw CONSENSUS_ERRORS.VALSET_EMPTY('a validator set needs at least one validator');
   const sorted = [...validators].sort((a, b) => compareStrings(a.address, b.address));
   for (let i = 0; i < sorted.length; i++) {
     const v = sorted[i]!;
-    if (typeof v.power !== 'bigint' || v.power <= 0n) throw new LedgerError('VALSET_INVALID', `validator ${v.address} needs positive power`);
+    if (typeof v.power !== 'bigint' || v.power <= 0n) throw CONSENSUS_ERRORS.VALSET_INVALID(`validator ${v.address} needs positive power`);
     const pub = fromHexStrict(v.pubKey, 32);
-    if (!pub || addressFromPublicKey(pub) !== v.address) throw new LedgerError('VALSET_INVALID', `validator ${v.address} does not match its public key`);
-    if (i > 0 && sorted[i - 1]!.address === v.address) throw new LedgerError('VALSET_INVALID', `validator ${v.address} listed twice`);
+    if (!pub || addressFromPublicKey(pub) !== v.address) throw CONSENSUS_ERRORS.VALSET_INVALID(`validator ${v.address} does not match its public key`);
+    if (i > 0 && sorted[i - 1]!.address === v.address) throw CONSENSUS_ERRORS.VALSET_INVALID(`validator ${v.address} listed twice`);
   }
   return sorted;
 }

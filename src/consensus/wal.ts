@@ -1,5 +1,6 @@
 /**
- * Write-ahead log of the consensus engine: record encoding, crash replay, and a small file WAL.
+ * Write-ahead log of the consensus engine: record encoding and crash replay (the file that holds the
+ * records is the runtime's, src/runtime/wal-file.ts).
  *
  * The engine emits two kinds of records as `walWrite` effects:
  *  - `input`: an event the engine accepted (start, proposal+block, vote, timeout, evidence, commit certificate);
@@ -14,11 +15,6 @@
  *   else → execute `effects` (a `commit` effect for a height already stored is skipped), then continue.
  * Rotate (reset) the WAL only after a decided block is durably stored and before the next `start`.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync, ftruncateSync } from 'node:fs';
-import { utf8 } from '../util/bytes.js';
-import { toHex } from '../util/bytes.js';
-import { sha256 } from '../crypto/hash.js';
-import { LedgerError } from '../util/errors.js';
 import { ValidatorSet, type ValidatorSetJson } from './validators.js';
 import { type Consensus, type ConsensusState, type Effect, type SignedMessage, type WalRecord, gossipMessages, restoreSigned, status } from './engine.js';
 
@@ -88,75 +84,4 @@ function lastStartIndex<B>(records: readonly WalRecord<B>[]): number {
     if (r.type === 'input' && r.event.type === 'start') return i;
   }
   return -1;
-}
-
-// ───────────────────────────── file WAL ─────────────────────────────
-
-/** Line format: 16 hex chars of SHA-256(json), a space, the JSON, a newline. */
-function frame(json: string): string {
-  return `${toHex(sha256(utf8(json))).slice(0, 16)} ${json}\n`;
-}
-
-function unframe(line: string): string | null {
-  const json = line.slice(17);
-  return line.length > 17 && line[16] === ' ' && toHex(sha256(utf8(json))).slice(0, 16) === line.slice(0, 16) ? json : null;
-}
-
-export class FileWal<B> {
-  readonly path: string;
-  #fd: number;
-  #dirty = false;
-
-  constructor(path: string) {
-    this.path = path;
-    this.#fd = openSync(path, 'a');
-  }
-
-  append(record: WalRecord<B>): void {
-    writeSync(this.#fd, frame(encodeWalRecord(record)));
-    this.#dirty = true;
-  }
-
-  /** fsync if anything was appended since the last sync; call before sending any own message. */
-  sync(): void {
-    if (!this.#dirty) return;
-    fsyncSync(this.#fd);
-    this.#dirty = false;
-  }
-
-  /** Empties the log (after the decided block is stored and before the next height starts). */
-  reset(): void {
-    ftruncateSync(this.#fd, 0);
-    fsyncSync(this.#fd);
-    this.#dirty = false;
-  }
-
-  close(): void {
-    closeSync(this.#fd);
-  }
-
-  /**
-   * Reads all records. A torn or corrupt *last* record (crash during append) is dropped and reported;
-   * corruption anywhere else is an error, since fsynced data must never silently disappear.
-   */
-  static read<B>(path: string): { records: WalRecord<B>[]; droppedTail: boolean } {
-    if (!existsSync(path)) return { records: [], droppedTail: false };
-    const text = readFileSync(path, 'utf8');
-    const lines = text.split('\n');
-    const tail = lines.pop() ?? '';
-    const records: WalRecord<B>[] = [];
-    let droppedTail = tail.length > 0;
-    for (let i = 0; i < lines.length; i++) {
-      const json = unframe(lines[i]!);
-      if (json === null) {
-        if (i === lines.length - 1) {
-          droppedTail = true;
-          break;
-        }
-        throw new LedgerError('WAL_CORRUPT', `WAL ${path} is corrupt at record ${i + 1}`, 500);
-      }
-      records.push(decodeWalRecord<B>(json));
-    }
-    return { records, droppedTail };
-  }
 }

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { addressFromPublicKey } from './address.js';
 import { generateKeyPair, keyPairFromSeed, Signer } from './ed25519.js';
 import { fromHexStrict, toHex } from '../util/bytes.js';
-import { LedgerError } from '../util/errors.js';
+import { defineErrors } from '../util/errors.js';
+
+export const KEYRING_ERRORS = defineErrors('keyring', {
+  KEY_NAME_INVALID: { meaning: 'a key name may use letters, digits, dot, dash and underscore' },
+  KEYRING_BAD_PASSPHRASE: { meaning: 'the key cannot be decrypted: wrong passphrase or damaged key file' },
+  KEY_EXISTS: { meaning: 'a key with that name already exists' },
+  KEY_NOT_FOUND: { status: 404, meaning: 'no key with that name in the keyring' },
+  KEY_DAMAGED: { meaning: 'a key file is damaged or does not match its public key' },
+});
 
 /**
  * A keyring per node home: one JSON file per named key. Backend "file" (the default) encrypts the
@@ -45,7 +53,7 @@ const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const SCRYPT = { N: 1 << 15, r: 8, p: 1 };
 
 export function validateKeyName(name: string): void {
-  if (!NAME_RE.test(name)) throw new LedgerError('KEY_NAME_INVALID', `key name ${JSON.stringify(name)} must match ${NAME_RE.source}`);
+  if (!NAME_RE.test(name)) throw KEYRING_ERRORS.KEY_NAME_INVALID(`key name ${JSON.stringify(name)} must match ${NAME_RE.source}`);
 }
 
 function deriveKey(passphrase: string, salt: Buffer, params: { N: number; r: number; p: number }): Buffer {
@@ -68,7 +76,7 @@ export function decryptSeed(enc: EncryptedSeed, passphrase: string): Uint8Array 
     decipher.setAuthTag(Buffer.from(enc.tag, 'hex'));
     return new Uint8Array(Buffer.concat([decipher.update(Buffer.from(enc.ciphertext, 'hex')), decipher.final()]));
   } catch {
-    throw new LedgerError('KEYRING_BAD_PASSPHRASE', 'cannot decrypt the key: wrong passphrase or damaged key file');
+    throw KEYRING_ERRORS.KEYRING_BAD_PASSPHRASE('cannot decrypt the key: wrong passphrase or damaged key file');
   }
 }
 
@@ -94,7 +102,7 @@ export class Keyring {
   /** Creates a key (fresh, or from a given seed). Refuses to overwrite an existing one. */
   add(name: string, seed?: Uint8Array): KeyInfo {
     const path = this.path(name);
-    if (existsSync(path)) throw new LedgerError('KEY_EXISTS', `a key named ${name} already exists`);
+    if (existsSync(path)) throw KEYRING_ERRORS.KEY_EXISTS(`a key named ${name} already exists`);
     const pair = seed ? keyPairFromSeed(seed) : generateKeyPair();
     const info: KeyInfo = { name, address: addressFromPublicKey(pair.publicKey), publicKey: toHex(pair.publicKey) };
     const file: KeyFile =
@@ -110,7 +118,7 @@ export class Keyring {
 
   private read(name: string): KeyFile {
     const path = this.path(name);
-    if (!existsSync(path)) throw new LedgerError('KEY_NOT_FOUND', `no key named ${name} in ${this.dir}`, 404);
+    if (!existsSync(path)) throw KEYRING_ERRORS.KEY_NOT_FOUND(`no key named ${name} in ${this.dir}`);
     return JSON.parse(readFileSync(path, 'utf8')) as KeyFile;
   }
 
@@ -137,9 +145,9 @@ export class Keyring {
     let seed: Uint8Array | undefined;
     if (file.backend === 'test') seed = fromHexStrict(file.insecureSeed ?? '', 32);
     else if (file.encrypted) seed = decryptSeed(file.encrypted, this.passphrase());
-    if (!seed) throw new LedgerError('KEY_DAMAGED', `key file for ${name} is damaged`);
+    if (!seed) throw KEYRING_ERRORS.KEY_DAMAGED(`key file for ${name} is damaged`);
     const signer = new Signer(seed);
-    if (toHex(signer.publicKey) !== file.publicKey) throw new LedgerError('KEY_DAMAGED', `key file for ${name} does not match its public key`);
+    if (toHex(signer.publicKey) !== file.publicKey) throw KEYRING_ERRORS.KEY_DAMAGED(`key file for ${name} does not match its public key`);
     this.signers.set(name, signer);
     return signer;
   }

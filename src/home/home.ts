@@ -4,7 +4,16 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Genesis } from '../app/module.js';
 import { Keyring, type KeyringBackend } from '../crypto/keyring.js';
-import { LedgerError } from '../util/errors.js';
+import { defineErrors } from '../util/errors.js';
+
+export const HOME_ERRORS = defineErrors('home', {
+  HOME_NOT_INITIALISED: { meaning: 'the node home has no config or genesis yet (run gridledger init)' },
+  HOME_DAMAGED: { meaning: 'a file of the node home is not valid JSON' },
+  HOME_EXISTS: { meaning: 'the node home is already initialised' },
+  HOME_IN_USE: { meaning: 'another live process serves this node home' },
+  CONFIG_INVALID: { meaning: 'config.json is not valid (or names another chain than genesis.json)' },
+  KEYRING_PASSPHRASE_REQUIRED: { meaning: 'the encrypted keyring needs GRIDLEDGER_PASSPHRASE or a terminal to ask on' },
+});
 
 /** A node home: config.json, genesis.json, keyring/ and data/. */
 
@@ -91,7 +100,7 @@ function promptOnTty(prompt: string): string {
   try {
     fd = openSync('/dev/tty', 'r+');
   } catch {
-    throw new LedgerError('KEYRING_PASSPHRASE_REQUIRED', 'set GRIDLEDGER_PASSPHRASE or run on a terminal to enter the keyring passphrase');
+    throw HOME_ERRORS.KEYRING_PASSPHRASE_REQUIRED('set GRIDLEDGER_PASSPHRASE or run on a terminal to enter the keyring passphrase');
   }
   try {
     writeSync(fd, prompt);
@@ -112,11 +121,11 @@ function promptOnTty(prompt: string): string {
 }
 
 export function readJsonFile<T>(path: string, what: string): T {
-  if (!existsSync(path)) throw new LedgerError('HOME_NOT_INITIALISED', `${what} not found at ${path}; run gridledger init first`);
+  if (!existsSync(path)) throw HOME_ERRORS.HOME_NOT_INITIALISED(`${what} not found at ${path}; run gridledger init first`);
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch {
-    throw new LedgerError('HOME_DAMAGED', `${what} at ${path} is not valid JSON`);
+    throw HOME_ERRORS.HOME_DAMAGED(`${what} at ${path} is not valid JSON`);
   }
 }
 
@@ -124,7 +133,7 @@ export function loadConfig(home: string): NodeConfig {
   const parsed = configSchema.safeParse(readJsonFile(paths(home).config, 'config'));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new LedgerError('CONFIG_INVALID', `config.json ${issue?.path.join('.')}: ${issue?.message}`);
+    throw HOME_ERRORS.CONFIG_INVALID(`config.json ${issue?.path.join('.')}: ${issue?.message}`);
   }
   return parsed.data;
 }

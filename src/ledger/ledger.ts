@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { App, verifiedTxKey, type ExecutedBlock, type ValidatorInfo } from '../app/host.js';
-import { TX_ERRORS } from '../app/admission.js';
+import { BLOCK_ERRORS, TX_ERRORS } from '../app/admission.js';
 import type { Genesis, ModuleCore } from '../app/module.js';
 import type { Commit, TxResult } from '../codec/block.js';
 import { blockHash, ZERO_HASH, type Block } from '../codec/block.js';
-import { ValidatorSet, verifyCommit, type Validator } from '../consensus/index.js';
+import { ValidatorSet, verifyCommit, type BlockContext, type BlockValidation, type Evidence, type Validator } from '../consensus/index.js';
+import type { SyncTarget } from '../sync/blocksync.js';
 import { checkSenderKey, decodeTx, MAX_TX_BYTES, signedTxJson, txHash, txSignBytes, type SignedTx } from '../codec/tx.js';
 import { verifySignature } from '../crypto/ed25519.js';
 import { fromHexStrict } from '../util/bytes.js';
@@ -14,7 +15,7 @@ import { addressFromPublicKey } from '../crypto/address.js';
 import type { Signer } from '../crypto/ed25519.js';
 import { Mempool } from '../mempool/mempool.js';
 import { Storage } from '../store/sqlite.js';
-import { asLedgerError, LedgerError } from '../util/errors.js';
+import { asLedgerError, defineErrors, LedgerError } from '../util/errors.js';
 import type { NodeConfig } from '../home/home.js';
 import { NodeMetrics } from './metrics.js';
 
@@ -48,11 +49,17 @@ export interface NodeOptions {
 
 const VERIFIED_CACHE_LIMIT = 500_000;
 
+export const LEDGER_ERRORS = defineErrors('ledger', {
+  CONFIG_INVALID: { meaning: "config.json is not valid (or names another chain than genesis.json)" },
+  VALSET_UNKNOWN: { status: 500, meaning: 'no validator set is stored for that height (a storage fault)' },
+});
+
 /**
- * A GridLedger node: storage, application host and mempool, with block production behind a small
- * boundary (`buildBlock` / `validateBlock` / `commitBlock`) that the consensus driver calls.
+ * The ledger node: storage, the application host and the mempool, with admission, block building,
+ * block validation and commit. It is the ledger port of the consensus driver and the target of
+ * block sync; it does no networking and keeps no timers.
  */
-export class LedgerNode extends EventEmitter {
+export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
   readonly storage: Storage;
   readonly app: App;
   readonly mempool: Mempool;
@@ -73,7 +80,7 @@ export class LedgerNode extends EventEmitter {
     super();
     this.setMaxListeners(0);
     const { config, genesis } = options;
-    if (config.chainId !== genesis.chainId) throw new LedgerError('CONFIG_INVALID', `config chain id ${config.chainId} differs from genesis ${genesis.chainId}`);
+    if (config.chainId !== genesis.chainId) throw LEDGER_ERRORS.CONFIG_INVALID(`config chain id ${config.chainId} differs from genesis ${genesis.chainId}`);
     this.chainId = genesis.chainId;
     this.storage = new Storage(options.dbPath);
     this.app = new App(this.storage, {
@@ -100,6 +107,27 @@ export class LedgerNode extends EventEmitter {
 
   get latestBlockTime(): number {
     return this.lastBlockTime;
+  }
+
+  get genesisTime(): number {
+    return this.options.genesis.genesisTime;
+  }
+
+  storedBlock(height: number): { hash: string; time: number; commit: Commit } | undefined {
+    const stored = this.storage.getBlock(height);
+    return stored ? { hash: stored.hash, time: stored.block.header.time, commit: stored.commit } : undefined;
+  }
+
+  latestHash(): string {
+    return this.storage.getBlock(this.height)?.hash ?? '';
+  }
+
+  getBlock(height: number): { block: Block; commit: Commit } | undefined {
+    return this.storage.getBlock(height);
+  }
+
+  hasPendingTxs(): boolean {
+    return this.mempool.size > 0;
   }
 
   close(): void {
@@ -162,11 +190,11 @@ export class LedgerNode extends EventEmitter {
   private precheck(input: unknown): { tx: SignedTx; hash: string; size: number } {
     const tx = decodeTx(input);
     const size = Buffer.byteLength(signedTxJson(tx));
-    if (size > MAX_TX_BYTES) throw new LedgerError('TX_TOO_LARGE', `transaction is ${size} bytes; the limit is ${MAX_TX_BYTES}`, 413);
+    if (size > MAX_TX_BYTES) throw TX_ERRORS.TX_TOO_LARGE(`transaction is ${size} bytes; the limit is ${MAX_TX_BYTES}`);
     // Duplicates (common with gossip) are refused before the expensive signature check.
     const hash = txHash(tx.body);
-    if (this.mempool.has(hash)) throw new LedgerError('TX_DUPLICATE', `transaction ${hash} is already pending`, 409);
-    if (this.storage.getTx(hash)) throw new LedgerError('TX_ALREADY_COMMITTED', `transaction ${hash} is already committed`, 409);
+    if (this.mempool.has(hash)) throw TX_ERRORS.TX_DUPLICATE(`transaction ${hash} is already pending`);
+    if (this.storage.getTx(hash)) throw TX_ERRORS.TX_ALREADY_COMMITTED(`transaction ${hash} is already committed`);
     checkSenderKey(tx);
     return { tx, hash, size };
   }
@@ -220,8 +248,22 @@ export class LedgerNode extends EventEmitter {
     this.usPerTx = this.usPerTx <= 0 ? us : this.usPerTx * 0.7 + us * 0.3;
   }
 
+  /** The consensus driver's proposer side. */
+  buildBlock(ctx: BlockContext): { blockHash: string; block: Block } {
+    const executed = this.buildExecutedBlock(ctx);
+    return { blockHash: executed.hash, block: executed.block };
+  }
+
+  /** The consensus driver's validator side: the proposal re-executes to its header, with the fields the engine checks. */
+  validateBlock(_height: number, block: Block): BlockValidation {
+    const v = this.validateProposal(block);
+    if (!v.ok) return v;
+    const { header } = block;
+    return { ok: true, blockHash: v.hash, info: { time: header.time, proposer: header.proposer, lastCommit: block.lastCommit, evidence: block.evidence as Evidence[] } };
+  }
+
   /** Proposer side: a block for the next height from the mempool, executed but not committed. */
-  buildBlock(ctx: { time: number; proposer: string; lastCommit: Commit | null; evidence: readonly unknown[] }): ExecutedBlock {
+  buildExecutedBlock(ctx: { time: number; proposer: string; lastCommit: Commit | null; evidence: readonly unknown[] }): ExecutedBlock {
     const height = this.height + 1;
     const prevHash = this.storage.getBlock(height - 1)?.hash ?? ZERO_HASH;
     const input = { height, time: ctx.time, proposer: ctx.proposer, prevHash, lastCommit: ctx.lastCommit, evidence: [...ctx.evidence], validators: this.validatorsAt(height) };
@@ -252,7 +294,7 @@ export class LedgerNode extends EventEmitter {
    * Validator side: re-executes a proposed block for the next height on committed state and accepts
    * it only if every header field comes out the same (so the hash matches). Returns the hash.
    */
-  validateBlock(block: Block): { ok: true; hash: string } | { ok: false; reason: string } {
+  validateProposal(block: Block): { ok: true; hash: string } | { ok: false; reason: string } {
     const claimed = blockHash(block.header);
     if (this.executedCache.has(claimed)) return { ok: true, hash: claimed };
     const { header } = block;
@@ -272,8 +314,8 @@ export class LedgerNode extends EventEmitter {
 
   /** Commits a block decided by consensus (executing it first if this node has not yet). */
   commitDecided(block: Block, commit: Commit): void {
-    const validation = this.validateBlock(block);
-    if (!validation.ok) throw new LedgerError('BLOCK_INVALID', `decided block failed re-execution: ${validation.reason}`, 500);
+    const validation = this.validateProposal(block);
+    if (!validation.ok) throw BLOCK_ERRORS.BLOCK_INVALID(`decided block failed re-execution: ${validation.reason}`);
     this.commitBlock(this.executedCache.get(validation.hash)!, commit);
   }
 
@@ -283,11 +325,11 @@ export class LedgerNode extends EventEmitter {
    */
   applySyncedBlock(block: Block, commit: Commit): void {
     const height = this.height + 1;
-    if (block.header.height !== height) throw new LedgerError('BLOCK_SYNC_UNAPPENDABLE', `block height ${block.header.height}, expected ${height}`);
+    if (block.header.height !== height) throw BLOCK_ERRORS.BLOCK_SYNC_UNAPPENDABLE(`block height ${block.header.height}, expected ${height}`);
     const check = verifyCommit(commit, this.valsetAt(height), this.chainId, { height, blockHash: blockHash(block.header) });
-    if (!check.ok) throw new LedgerError('BLOCK_SYNC_BAD_COMMIT', `commit rejected: ${check.reason} (${check.detail})`);
-    const validation = this.validateBlock(block);
-    if (!validation.ok) throw new LedgerError('BLOCK_SYNC_INVALID_BLOCK', validation.reason);
+    if (!check.ok) throw BLOCK_ERRORS.BLOCK_SYNC_BAD_COMMIT(`commit rejected: ${check.reason} (${check.detail})`);
+    const validation = this.validateProposal(block);
+    if (!validation.ok) throw BLOCK_ERRORS.BLOCK_SYNC_INVALID_BLOCK(validation.reason);
     this.commitBlock(this.executedCache.get(validation.hash)!, commit);
   }
 
@@ -299,7 +341,7 @@ export class LedgerNode extends EventEmitter {
     const stored = this.storage.getMeta(`valset/${height}`);
     if (stored) set = ValidatorSet.fromJSON(JSON.parse(stored.toString('utf8')).$valset);
     else if (height === 1) set = ValidatorSet.genesis(this.options.genesis.validators.map(toValidator));
-    else throw new LedgerError('VALSET_UNKNOWN', `no validator set known for height ${height}`, 500);
+    else throw LEDGER_ERRORS.VALSET_UNKNOWN(`no validator set known for height ${height}`);
     if (this.valsets.size > 64) this.valsets.clear();
     this.valsets.set(height, set);
     return set;

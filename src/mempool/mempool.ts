@@ -1,5 +1,5 @@
 import type { SignedTx } from '../codec/tx.js';
-import { LedgerError } from '../util/errors.js';
+import { TX_ERRORS } from '../codec/errors.js';
 
 /**
  * Transactions waiting for a block. Bounded by count and bytes; ordered per sender by nonce; senders
@@ -51,12 +51,12 @@ export class Mempool {
   }
 
   add(entry: MempoolEntry): void {
-    if (this.byHash.has(entry.hash)) throw new LedgerError('TX_DUPLICATE', `transaction ${entry.hash} is already pending`, 409);
+    if (this.byHash.has(entry.hash)) throw TX_ERRORS.TX_DUPLICATE(`transaction ${entry.hash} is already pending`);
     const { sender, nonce } = entry.tx.body;
     const queue = this.bySender.get(sender);
-    if (queue?.has(nonce)) throw new LedgerError('TX_NONCE_PENDING', `another pending transaction of ${sender} uses nonce ${nonce}`, 409);
+    if (queue?.has(nonce)) throw TX_ERRORS.TX_NONCE_PENDING(`another pending transaction of ${sender} uses nonce ${nonce}`);
     if (this.byHash.size >= this.options.maxTxs || this.totalBytes + entry.bytes > this.options.maxBytes) {
-      throw new LedgerError('MEMPOOL_FULL', 'the node has too many pending transactions; retry later', 503);
+      throw TX_ERRORS.MEMPOOL_FULL('the node has too many pending transactions; retry later');
     }
     this.byHash.set(entry.hash, entry);
     this.totalBytes += entry.bytes;

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { LedgerError } from '../util/errors.js';
+import { P2P_ERRORS } from './errors.js';
 
 export const AEAD_ALGORITHM = 'chacha20-poly1305';
 export const AEAD_KEY_BYTES = 32;
@@ -70,7 +71,7 @@ export class DirectionalCipher {
 
   #advance(): number {
     // 2^53 frames will never be reached; refusing beats silently reusing a nonce.
-    if (this.#counter >= Number.MAX_SAFE_INTEGER) throw new LedgerError('P2P_NONCE_EXHAUSTED', 'nonce counter exhausted');
+    if (this.#counter >= Number.MAX_SAFE_INTEGER) throw P2P_ERRORS.P2P_NONCE_EXHAUSTED('nonce counter exhausted');
     return this.#counter++;
   }
 }

@@ -1,7 +1,6 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { isAddress, addressFromPublicKey } from '../crypto/address.js';
 import type { Signer } from '../crypto/ed25519.js';
-import { LedgerError } from '../util/errors.js';
 import { isAppChannel, type ChannelId } from './channels.js';
 import { AEAD_TAG_BYTES } from './cipher.js';
 import { FramedSocket } from './framed-socket.js';
@@ -9,6 +8,7 @@ import { LENGTH_PREFIX_BYTES } from './frames.js';
 import { HANDSHAKE_MAX_FRAME_BYTES, HandshakeError, performHandshake, type HandshakeResult } from './handshake.js';
 import { OutboundQueue } from './queue.js';
 import { Session, type Direction, type RateLimitOptions } from './session.js';
+import { P2P_ERRORS } from './errors.js';
 
 export interface PeerAddress {
   /** Node id: the address of the peer's Ed25519 node key. */
@@ -194,7 +194,7 @@ export class PeerSwitch {
   // ---------------------------------------------------------------- lifecycle
 
   async start(): Promise<void> {
-    if (this.#started) throw new LedgerError('P2P_ALREADY_STARTED', 'p2p node already started');
+    if (this.#started) throw P2P_ERRORS.P2P_ALREADY_STARTED('p2p node already started');
     this.#started = true;
     const server = createServer((socket) => this.#onInbound(socket));
     this.#server = server;
@@ -227,7 +227,7 @@ export class PeerSwitch {
   /** The bound listen address (after start()). */
   address(): { host: string; port: number } {
     const addr = this.#server?.address();
-    if (!addr || typeof addr === 'string') throw new LedgerError('P2P_NOT_LISTENING', 'p2p node is not listening');
+    if (!addr || typeof addr === 'string') throw P2P_ERRORS.P2P_NOT_LISTENING('p2p node is not listening');
     return { host: addr.address, port: addr.port };
   }
 
@@ -585,9 +585,9 @@ export class PeerSwitch {
   }
 
   #checkOutgoing(channel: number, payload: Uint8Array): void {
-    if (!isAppChannel(channel)) throw new LedgerError('P2P_UNKNOWN_CHANNEL', `unknown p2p channel ${channel}`);
+    if (!isAppChannel(channel)) throw P2P_ERRORS.P2P_UNKNOWN_CHANNEL(`unknown p2p channel ${channel}`);
     if (payload.length > this.maxPayloadBytes) {
-      throw new LedgerError('P2P_MESSAGE_TOO_LARGE', `payload of ${payload.length} bytes exceeds ${this.maxPayloadBytes}`);
+      throw P2P_ERRORS.P2P_MESSAGE_TOO_LARGE(`payload of ${payload.length} bytes exceeds ${this.maxPayloadBytes}`);
     }
   }
 
@@ -626,7 +626,7 @@ export function newConnectionWins(existingInitiatorId: string, newInitiatorId: s
 
 function resolveOptions(o: PeerSwitchOptions): ResolvedOptions {
   const maxFrameBytes = o.maxFrameBytes ?? 4 * MIB;
-  if (maxFrameBytes < 1 + AEAD_TAG_BYTES) throw new LedgerError('P2P_BAD_CONFIG', 'maxFrameBytes is too small');
+  if (maxFrameBytes < 1 + AEAD_TAG_BYTES) throw P2P_ERRORS.P2P_BAD_CONFIG('maxFrameBytes is too small');
   const bytesPerSec = o.rateLimit?.bytesPerSec ?? 64 * MIB;
   const messagesPerSec = o.rateLimit?.messagesPerSec ?? 5000;
   return {
@@ -670,7 +670,7 @@ function newPeerEntry(id: string, session: Session, opts: ResolvedOptions): Peer
 }
 
 function requireNodeId(id: string): void {
-  if (!isAddress(id)) throw new LedgerError('P2P_BAD_CONFIG', `not a node id: ${String(id)}`);
+  if (!isAddress(id)) throw P2P_ERRORS.P2P_BAD_CONFIG(`not a node id: ${String(id)}`);
 }
 
 function subscribe<H>(set: Set<H>, handler: H): () => void {

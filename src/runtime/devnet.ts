@@ -4,8 +4,13 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Genesis } from '../app/module.js';
 import { genesisModuleSections } from '../modules/index.js';
-import { LedgerError } from '../util/errors.js';
 import { configSchema, ensureDirs, openKeyring, paths, writeJson } from '../home/home.js';
+import { defineErrors } from '../util/errors.js';
+
+export const DEVNET_ERRORS = defineErrors('devnet', {
+  DEVNET_MISMATCH: { meaning: 'the devnet folder holds a devnet of another shape (validator count, ports)' },
+  DEVNET_INVALID_OPTION: { meaning: 'a devnet option is out of range' },
+});
 
 /**
  * A local devnet: N validator homes sharing one genesis (every node's admin is a consortium
@@ -48,10 +53,10 @@ export function prepareDevnet(
   const manifestPath = join(dir, 'devnet.json');
   if (existsSync(manifestPath)) {
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as DevnetManifest;
-    if (manifest.nodes.length !== validators) throw new LedgerError('DEVNET_MISMATCH', `${dir} holds a devnet of ${manifest.nodes.length} validators, not ${validators}`);
+    if (manifest.nodes.length !== validators) throw DEVNET_ERRORS.DEVNET_MISMATCH(`${dir} holds a devnet of ${manifest.nodes.length} validators, not ${validators}`);
     return manifest;
   }
-  if (!Number.isInteger(validators) || validators < 1 || validators > 64) throw new LedgerError('CLI_INVALID_OPTION', '--validators must be between 1 and 64');
+  if (!Number.isInteger(validators) || validators < 1 || validators > 64) throw DEVNET_ERRORS.DEVNET_INVALID_OPTION('--validators must be between 1 and 64');
   mkdirSync(dir, { recursive: true });
   const backend = process.env.GRIDLEDGER_PASSPHRASE ? 'file' : 'test';
   const nodes: DevnetNode[] = [];

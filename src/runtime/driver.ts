@@ -1,31 +1,67 @@
-import type { Logger } from 'pino';
-import type { Block, Commit } from '../codec/block.js';
+import type { Commit } from '../codec/block.js';
 import {
   createConsensus,
   DEFAULT_MAX_ROUNDS_AHEAD,
   DEFAULT_TIMEOUTS,
-  FileWal,
   replay,
   status as consensusStatus,
   gossipMessages,
+  type BlockContext,
+  type BlockValidation,
   type Consensus,
   type ConsensusConfig,
   type ConsensusEvent,
   type ConsensusState,
   type ConsensusStatus,
   type Effect,
+  type Evidence,
   type HeightContext,
   type Proposal,
+  type Rejection,
+  type ValidatorSet,
   type Vote,
-  type Evidence,
+  type WalRecord,
 } from '../consensus/index.js';
-import type { Signer } from '../crypto/ed25519.js';
-import type { LedgerNode } from '../ledger/ledger.js';
-import type { NodeMetrics } from '../ledger/metrics.js';
+
+/**
+ * The consensus driver: the one impure loop around the pure engine, used by the node and by the
+ * simulator alike. It feeds events (start, timeouts, network messages), executes effects in order
+ * (WAL append, fsync before any own message leaves, broadcasts, timers, commits) and decides when
+ * the next height starts: after `blockTimeMs` once transactions wait, after
+ * `emptyBlockIntervalMs` for an empty heartbeat block, or at once when another validator has
+ * already begun it. Everything outside the engine is reached through ports, so the simulator can
+ * run this exact code on a virtual clock, an in-memory WAL and a simulated network.
+ */
+
+/** The ledger as consensus needs it (the node's LedgerNode; the simulator's toy chain). */
+export interface LedgerPort<B> {
+  readonly chainId: string;
+  /** This node's validator address; null for a node that follows without voting. */
+  readonly validatorAddress: string | null;
+  readonly genesisTime: number;
+  /** Height of the latest stored block (0 before the first). */
+  readonly height: number;
+  /** Block time of the latest stored block (the genesis time before the first). */
+  readonly latestBlockTime: number;
+  /** The stored block at `height`: its hash, block time and the commit that decided it. */
+  storedBlock(height: number): { hash: string; time: number; commit: Commit } | undefined;
+  /** The validator set (with proposer priorities) that decides `height`. */
+  valsetAt(height: number): ValidatorSet;
+  /** Proposer side: a block for the next height, executed but not stored. */
+  buildBlock(ctx: BlockContext): { blockHash: string; block: B };
+  /** Validator side: re-executes a proposal for the next height. */
+  validateBlock(height: number, block: B): BlockValidation;
+  /** Stores a decided block (executing it first if needed). Throws if it cannot (a durability or determinism fault). */
+  commitDecided(block: B, commit: Commit): void;
+  /** True when a pending transaction could go into the next block. */
+  hasIncludableTxs(): boolean;
+  /** True when transactions are pending at all (even ones not yet includable). */
+  hasPendingTxs(): boolean;
+}
 
 /** What the driver needs from the network (absent on a single-validator node without peers). */
-export interface ConsensusNetwork {
-  broadcastProposal(proposal: Proposal, block: Block): void;
+export interface ConsensusNetwork<B> {
+  broadcastProposal(proposal: Proposal, block: B): void;
   broadcastVote(vote: Vote): void;
   broadcastEvidence(evidence: Evidence): void;
   penalize(peerId: string, reason: string): void;
@@ -33,15 +69,53 @@ export interface ConsensusNetwork {
   behind(height: number): void;
 }
 
-export interface DriverOptions {
-  node: LedgerNode;
-  walPath: string;
-  signer: Signer | null;
-  logger: Logger;
-  metrics: NodeMetrics;
+/** The write-ahead log: records survive a crash once `sync` returned. */
+export interface WalPort<B> {
+  /** Every record written since the last reset; a torn last record is dropped (and reported). */
+  read(): { records: WalRecord<B>[]; droppedTail: boolean };
+  append(record: WalRecord<B>): void;
+  sync(): void;
+  reset(): void;
+  close(): void;
+}
+
+export type TimerHandle = unknown;
+
+/** Clock and timers: the wall clock and setTimeout in the node, a virtual clock in the simulator. */
+export interface Timers {
+  now(): number;
+  setTimeout(run: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+export const realTimers: Timers = {
+  now: () => Date.now(),
+  setTimeout: (run, ms) => setTimeout(run, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** What the driver reports (the node counts it in /metrics; the simulator checks it). */
+export interface DriverObserver {
+  voteSent?(type: Vote['type']): void;
+  voteReceived?(accepted: boolean): void;
+  timeout?(step: string): void;
+  decided?(height: number, round: number): void;
+  evidence?(evidence: Evidence): void;
+  rejection?(rejection: Rejection, fromPeer?: string): void;
+  warn?(message: string): void;
+  fatal?(message: string): void;
+}
+
+export interface DriverOptions<B> {
+  ledger: LedgerPort<B>;
+  wal: WalPort<B>;
+  timers: Timers;
+  sign: ((bytes: Uint8Array) => Uint8Array) | null;
   timing: { blockTimeMs: number; emptyBlockIntervalMs: number };
   timeouts?: ConsensusConfig['timeouts'];
-  clock?: () => number;
+  /** How often the current round's own proposal and votes are re-sent (eventual delivery). */
+  gossipIntervalMs?: number;
+  observer?: DriverObserver;
   /**
    * Called when the driver cannot keep its durability promise (e.g. the WAL cannot be written): the
    * engine has moved ahead of its log, so the node must stop rather than sign or send anything more.
@@ -49,60 +123,45 @@ export interface DriverOptions {
   onFatal(err: Error): void;
 }
 
-/**
- * The thin, impure driver around the pure consensus engine: it feeds events (start, timeouts,
- * network messages), executes effects in order (WAL append, fsync before any own message leaves,
- * broadcasts, timers, commits), and decides when the next height starts: after `blockTimeMs` once
- * transactions wait, or after `emptyBlockIntervalMs` for an empty heartbeat block, or at once when
- * another validator has already begun it.
- */
-export class ConsensusDriver {
-  readonly engine: Consensus<Block>;
-  private state: ConsensusState<Block>;
-  private wal!: FileWal<Block>;
-  private network: ConsensusNetwork | null = null;
-  private readonly clock: () => number;
-  private startTimer: NodeJS.Timeout | undefined;
+export class ConsensusDriver<B> {
+  readonly engine: Consensus<B>;
+  private state: ConsensusState<B>;
+  private network: ConsensusNetwork<B> | null = null;
+  private startTimer: TimerHandle | undefined;
+  private gossipTimer: TimerHandle | undefined;
   private waitingForStart = false;
-  private stopped = false;
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private gossipTimer: NodeJS.Timeout | undefined;
+  private stopped = true;
+  private readonly timers = new Set<TimerHandle>();
+  /** Local clock when this node last committed a block (0 before the first). */
   lastCommitAt = 0;
   /** Local clock when this node last started a height (drives the block cadence). */
   private heightStartedAt = 0;
 
-  constructor(private readonly options: DriverOptions) {
-    const { node, signer } = options;
-    this.clock = options.clock ?? Date.now;
+  constructor(private readonly options: DriverOptions<B>) {
+    const { ledger, sign } = options;
     const config: ConsensusConfig = {
-      chainId: node.chainId,
-      self: node.validatorAddress,
+      chainId: ledger.chainId,
+      self: ledger.validatorAddress,
       timeouts: options.timeouts ?? DEFAULT_TIMEOUTS,
       maxRoundsAhead: DEFAULT_MAX_ROUNDS_AHEAD,
     };
-    this.engine = createConsensus<Block>(config, {
+    this.engine = createConsensus<B>(config, {
       sign: (bytes) => {
-        if (!signer) throw new Error('this node has no validator key');
-        return signer.sign(bytes);
+        if (!sign) throw new Error('this node has no validator key');
+        return sign(bytes);
       },
-      app: {
-        buildBlock: (ctx) => {
-          const executed = node.buildBlock({ time: ctx.time, proposer: ctx.proposer, lastCommit: ctx.lastCommit, evidence: ctx.evidence });
-          return { blockHash: executed.hash, block: executed.block };
-        },
-        validateBlock: (_height, block) => {
-          const v = node.validateBlock(block);
-          if (!v.ok) return v;
-          const { header } = block;
-          return { ok: true, blockHash: v.hash, info: { time: header.time, proposer: header.proposer, lastCommit: block.lastCommit, evidence: block.evidence as Evidence[] } };
-        },
-      },
+      app: { buildBlock: (ctx) => ledger.buildBlock(ctx), validateBlock: (height, block) => ledger.validateBlock(height, block) },
     });
     this.state = this.engine.initialState();
   }
 
-  setNetwork(network: ConsensusNetwork): void {
+  setNetwork(network: ConsensusNetwork<B>): void {
     this.network = network;
+  }
+
+  /** The engine state (read-only use: status, tests). */
+  get consensusState(): ConsensusState<B> {
+    return this.state;
   }
 
   status(): ConsensusStatus | null {
@@ -112,162 +171,186 @@ export class ConsensusDriver {
   /** Replays the WAL after a crash (never double-signs), then resumes or starts the next height. */
   start(): void {
     this.stopped = false;
-    const { records, droppedTail } = FileWal.read<Block>(this.options.walPath);
-    if (droppedTail) this.options.logger.warn('WAL had a torn last record (crash during append); dropped it');
+    const { records, droppedTail } = this.options.wal.read();
+    if (droppedTail) this.options.observer?.warn?.('WAL had a torn last record (crash during append); it was cut off');
     const replayed = replay(this.engine, records);
     this.state = replayed.state;
-    this.wal = new FileWal<Block>(this.options.walPath);
-    if (replayed.height === null || this.options.node.height >= replayed.height) this.scheduleStart();
+    if (replayed.height === null || this.options.ledger.height >= replayed.height) this.scheduleStart();
     else this.executeOrHalt(replayed.effects);
-    this.gossipTimer = setInterval(() => this.regossip(), 1000);
+    this.scheduleGossip();
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.startTimer) clearTimeout(this.startTimer);
-    if (this.gossipTimer) clearInterval(this.gossipTimer);
-    for (const t of this.timers) clearTimeout(t);
+    const t = this.options.timers;
+    if (this.startTimer !== undefined) t.clearTimeout(this.startTimer);
+    if (this.gossipTimer !== undefined) t.clearTimeout(this.gossipTimer);
+    for (const timer of this.timers) t.clearTimeout(timer);
     this.timers.clear();
     try {
-      this.wal?.close();
+      this.options.wal.close();
     } catch {
       /* already closed */
     }
   }
 
+  get running(): boolean {
+    return !this.stopped;
+  }
+
   /** Feeds one event; returns whether the engine accepted it. */
-  handle(event: ConsensusEvent<Block>, fromPeer?: string): boolean {
+  handle(event: ConsensusEvent<B>, fromPeer?: string): boolean {
     if (this.stopped) return false;
     const result = this.engine.step(this.state, event);
     this.state = result.state;
     const r = result.rejection;
     if (r) {
+      this.options.observer?.rejection?.(r, fromPeer);
       if (fromPeer && r.peerFault) this.network?.penalize(fromPeer, `${r.reason}: ${r.detail}`);
-      if (r.height !== undefined && r.height > this.options.node.height + 1) this.network?.behind(r.height);
+      if (r.height !== undefined && r.height > this.options.ledger.height + 1) this.network?.behind(r.height);
     }
     this.executeOrHalt(result.effects);
     return !r;
   }
 
-  private executeOrHalt(effects: readonly Effect<Block>[]): void {
+  /** A proposal, vote or evidence from a peer. While waiting to start the next height, it starts it. */
+  onPeerMessage(event: ConsensusEvent<B>, fromPeer: string): void {
+    const height = event.type === 'vote' ? event.vote.height : event.type === 'proposal' ? event.proposal.height : undefined;
+    if (this.waitingForStart && height === this.options.ledger.height + 1) this.startNextHeight();
+    const accepted = this.handle(event, fromPeer);
+    if (event.type === 'vote') this.options.observer?.voteReceived?.(accepted);
+  }
+
+  /** Called after block sync appended blocks: consensus continues at the new height. */
+  afterSync(): void {
+    if (this.stopped) return;
+    const current = this.status();
+    if (current && current.height > this.options.ledger.height) return;
+    this.startNextHeight();
+  }
+
+  private executeOrHalt(effects: readonly Effect<B>[]): void {
     try {
       this.execute(effects);
     } catch (err) {
       this.stop();
-      this.options.logger.fatal({ err: (err as Error).message }, 'consensus driver halted: an effect failed after the engine advanced');
+      this.options.observer?.fatal?.(`consensus driver halted: an effect failed after the engine advanced: ${(err as Error).message}`);
       this.options.onFatal(err as Error);
     }
   }
 
-  /** A proposal, vote or evidence from a peer. While waiting to start the next height, it starts it. */
-  onPeerMessage(event: ConsensusEvent<Block>, fromPeer: string): void {
-    const height = event.type === 'vote' ? event.vote.height : event.type === 'proposal' ? event.proposal.height : undefined;
-    if (this.waitingForStart && height === this.options.node.height + 1) this.startNextHeight();
-    const accepted = this.handle(event, fromPeer);
-    if (event.type === 'vote') this.options.metrics.votesReceived.inc({ outcome: accepted ? 'accepted' : 'ignored' });
-  }
-
-  private execute(effects: readonly Effect<Block>[]): void {
+  private execute(effects: readonly Effect<B>[]): void {
+    const { wal } = this.options;
     for (const e of effects) {
       if (this.stopped) return;
       switch (e.type) {
         case 'walWrite':
-          this.wal.append(e.record);
+          wal.append(e.record);
           break;
         case 'broadcastProposal':
-          this.wal.sync();
+          wal.sync();
           this.network?.broadcastProposal(e.proposal, e.block);
           break;
         case 'broadcastVote':
-          this.wal.sync();
-          this.options.metrics.votesSent.inc({ type: e.vote.type });
+          wal.sync();
+          this.options.observer?.voteSent?.(e.vote.type);
           this.network?.broadcastVote(e.vote);
           break;
-        case 'scheduleTimeout': {
-          const timer = setTimeout(() => {
-            this.timers.delete(timer);
-            this.options.metrics.timeouts.inc({ step: e.step });
-            this.handle({ type: 'timeout', now: this.clock(), height: e.height, round: e.round, step: e.step });
-          }, e.durationMs);
-          this.timers.add(timer);
+        case 'scheduleTimeout':
+          this.schedule(e.durationMs, () => {
+            this.options.observer?.timeout?.(e.step);
+            this.handle({ type: 'timeout', now: this.options.timers.now(), height: e.height, round: e.round, step: e.step });
+          });
           break;
-        }
         case 'commit':
           this.onCommit(e.block, e.commit, e.round);
           break;
         case 'evidence':
-          this.options.metrics.evidence.inc();
+          this.options.observer?.evidence?.(e.evidence);
           this.network?.broadcastEvidence(e.evidence);
           break;
       }
     }
   }
 
-  private onCommit(block: Block, commit: Commit, round: number): void {
-    const { node } = this.options;
-    if (node.height < block.header.height) {
-      node.commitDecided(block, commit);
-      this.lastCommitAt = this.clock();
-      this.options.metrics.rounds.observe(round);
+  private schedule(ms: number, run: () => void): void {
+    const timer = this.options.timers.setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.stopped) run();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  private onCommit(block: B, commit: Commit, round: number): void {
+    const { ledger } = this.options;
+    if (ledger.height < commit.height) {
+      ledger.commitDecided(block, commit);
+      this.lastCommitAt = this.options.timers.now();
+      this.options.observer?.decided?.(commit.height, round);
     }
     this.scheduleStart();
   }
 
-  /** Called after block sync appended blocks: consensus continues at the new height. */
-  afterSync(): void {
-    const current = this.status();
-    if (current && current.height > this.options.node.height) return;
-    this.startNextHeight();
-  }
-
   private context(height: number): HeightContext {
-    const { node } = this.options;
-    const prev = height > 1 ? node.storage.getBlock(height - 1) : undefined;
+    const { ledger } = this.options;
+    const prev = height > 1 ? ledger.storedBlock(height - 1) : undefined;
     return {
       height,
-      validators: node.valsetAt(height),
-      previous: prev ? { blockHash: prev.hash, time: prev.block.header.time, commit: prev.commit, validators: node.valsetAt(height - 1) } : null,
-      genesisTime: node.options.genesis.genesisTime,
+      validators: ledger.valsetAt(height),
+      previous: prev ? { blockHash: prev.hash, time: prev.time, commit: prev.commit, validators: ledger.valsetAt(height - 1) } : null,
+      genesisTime: ledger.genesisTime,
     };
   }
 
   /** Waits until the next height should begin (transactions waiting, or the heartbeat interval). */
   private scheduleStart(): void {
     if (this.stopped) return;
-    if (this.startTimer) clearTimeout(this.startTimer);
+    const { ledger, timers } = this.options;
+    if (this.startTimer !== undefined) timers.clearTimeout(this.startTimer);
     this.waitingForStart = true;
-    const { node } = this.options;
     const { blockTimeMs, emptyBlockIntervalMs } = this.options.timing;
     // Heights start on a steady cadence: `blockTimeMs` after the previous height started (not after it
     // finished), so the time spent executing a block does not stretch the interval between blocks.
     const check = () => {
+      this.startTimer = undefined;
       if (this.stopped || !this.waitingForStart) return;
-      const now = this.clock();
-      const sinceStart = now - Math.max(this.heightStartedAt, node.latestBlockTime - blockTimeMs);
-      const sinceBlock = now - node.latestBlockTime;
-      const due = (node.hasIncludableTxs() && sinceStart >= blockTimeMs) || sinceBlock >= emptyBlockIntervalMs;
+      const now = timers.now();
+      const sinceStart = now - Math.max(this.heightStartedAt, ledger.latestBlockTime - blockTimeMs);
+      const sinceBlock = now - ledger.latestBlockTime;
+      const due = (ledger.hasIncludableTxs() && sinceStart >= blockTimeMs) || sinceBlock >= emptyBlockIntervalMs;
       if (due) this.startNextHeight();
-      else this.startTimer = setTimeout(check, node.mempool.size > 0 ? Math.max(1, blockTimeMs - sinceStart) : Math.min(blockTimeMs, Math.max(1, emptyBlockIntervalMs - sinceBlock)));
+      else this.startTimer = timers.setTimeout(check, ledger.hasPendingTxs() ? Math.max(1, blockTimeMs - sinceStart) : Math.min(blockTimeMs, Math.max(1, emptyBlockIntervalMs - sinceBlock)));
     };
-    this.startTimer = setTimeout(check, Math.max(1, blockTimeMs - (this.clock() - this.heightStartedAt)));
+    this.startTimer = timers.setTimeout(check, Math.max(1, blockTimeMs - (timers.now() - this.heightStartedAt)));
   }
 
   private startNextHeight(): void {
     if (this.stopped) return;
+    const { timers, ledger } = this.options;
     this.waitingForStart = false;
-    if (this.startTimer) clearTimeout(this.startTimer);
-    this.heightStartedAt = this.clock();
-    const height = this.options.node.height + 1;
+    if (this.startTimer !== undefined) timers.clearTimeout(this.startTimer);
+    this.startTimer = undefined;
+    this.heightStartedAt = timers.now();
+    const height = ledger.height + 1;
     const current = this.status();
     if (current && current.height >= height) return;
     // The previous height is durably stored: its WAL records are no longer needed.
-    this.wal.reset();
-    this.handle({ type: 'start', now: this.clock(), context: this.context(height) });
+    this.options.wal.reset();
+    this.handle({ type: 'start', now: timers.now(), context: this.context(height) });
+  }
+
+  private scheduleGossip(): void {
+    const interval = this.options.gossipIntervalMs ?? 1000;
+    this.gossipTimer = this.options.timers.setTimeout(() => {
+      if (this.stopped) return;
+      this.regossip();
+      this.scheduleGossip();
+    }, interval);
   }
 
   /** Tendermint relies on eventual delivery: re-send the current round's proposal and own votes. */
   private regossip(): void {
-    if (this.stopped || !this.network) return;
+    if (!this.network) return;
     for (const e of gossipMessages(this.state)) {
       if (e.type === 'broadcastProposal') this.network.broadcastProposal(e.proposal, e.block);
       else if (e.type === 'broadcastVote') this.network.broadcastVote(e.vote);

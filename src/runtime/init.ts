@@ -2,8 +2,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import type { Genesis } from '../app/module.js';
 import { genesisModuleSections } from '../modules/index.js';
 import type { KeyringBackend } from '../crypto/keyring.js';
-import { LedgerError } from '../util/errors.js';
 import { configSchema, ensureDirs, openKeyring, paths, writeJson, type NodeConfig } from '../home/home.js';
+import { HOME_ERRORS } from '../home/home.js';
+import { CLI_ERRORS } from '../cli/kit.js';
 
 export interface InitOptions {
   chainId: string;
@@ -33,8 +34,8 @@ const CHAIN_ID_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;
  * consortium operator and this node's validator, and a config with safe defaults (loopback only).
  */
 export function initHome(home: string, options: InitOptions): InitResult {
-  if (!CHAIN_ID_RE.test(options.chainId)) throw new LedgerError('CLI_INVALID_OPTION', `chain id must match ${CHAIN_ID_RE.source}`);
-  if (existsSync(paths(home).genesis)) throw new LedgerError('HOME_EXISTS', `${home} is already initialised`);
+  if (!CHAIN_ID_RE.test(options.chainId)) throw CLI_ERRORS.CLI_INVALID_OPTION(`chain id must match ${CHAIN_ID_RE.source}`);
+  if (existsSync(paths(home).genesis)) throw HOME_ERRORS.HOME_EXISTS(`${home} is already initialised`);
   mkdirSync(home, { recursive: true, mode: 0o700 });
   ensureDirs(home);
   const keyring = openKeyring(home, options.keyringBackend);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { blockSchema, commitShape, type Block, type Commit } from '../codec/block.js';
+import { blockSchema, commitShape, type Commit } from '../codec/block.js';
 import { LedgerError } from '../util/errors.js';
 
 /**
@@ -8,6 +8,10 @@ import { LedgerError } from '../util/errors.js';
  * it knows before applying, and drops (penalises) a peer that serves wrong or unappendable blocks.
  * Peers announce their height in a small status message; a peer ahead of us for two announcements
  * in a row (or by more than one height) triggers fetching.
+ *
+ * Only what was asked for is accepted: a response may carry only blocks of ranges requested from
+ * that peer and still outstanding; anything else is unsolicited and penalised. Buffered blocks are
+ * bounded in bytes. Generic over the block type, so the simulator runs this exact code.
  */
 
 export const statusMessage = z.object({ height: z.number().int().min(0), hash: z.string().max(64) }).strict();
@@ -17,28 +21,33 @@ export const syncResponseMessage = z.object({ blocks: z.array(z.object({ block: 
 export type SyncStatus = z.infer<typeof statusMessage>;
 export type SyncRequest = z.infer<typeof syncRequestMessage>;
 
-export interface SyncTransport {
+export interface SyncTransport<B> {
   sendStatus(status: SyncStatus): void;
   sendRequest(peerId: string, request: SyncRequest): void;
-  sendResponse(peerId: string, blocks: Array<{ block: Block; commit: Commit }>): void;
+  sendResponse(peerId: string, blocks: Array<{ block: B; commit: Commit }>): void;
   penalize(peerId: string, reason: string): void;
   connectedPeers(): string[];
 }
 
-export interface SyncTarget {
+export interface SyncTarget<B> {
   readonly height: number;
   latestHash(): string;
-  getBlock(height: number): { block: Block; commit: Commit } | undefined;
+  getBlock(height: number): { block: B; commit: Commit } | undefined;
   /** Throws LedgerError BLOCK_SYNC_* when the block or its commit is wrong. */
-  applySyncedBlock(block: Block, commit: Commit): void;
+  applySyncedBlock(block: B, commit: Commit): void;
 }
 
-export interface BlockSyncOptions {
+export interface BlockSyncOptions<B> {
   batchSize: number;
   /** Largest response payload we build, in bytes of JSON. */
   maxResponseBytes: number;
+  /** Most bytes of fetched blocks held while waiting for an earlier height. */
+  maxBufferedBytes: number;
   requestTimeoutMs: number;
   clock: () => number;
+  heightOf(block: B): number;
+  /** Encoded size of a stored block with its commit (for the response and buffer limits). */
+  sizeOf(entry: { block: B; commit: Commit }): number;
   onApplied(count: number): void;
   onRequestSent?(): void;
 }
@@ -50,16 +59,17 @@ interface InFlight {
   sentAt: number;
 }
 
-export class BlockSync {
+export class BlockSync<B> {
   private readonly peerHeights = new Map<string, { height: number; aheadCount: number }>();
   private readonly inFlight = new Map<number, InFlight>();
-  private readonly buffered = new Map<number, { block: Block; commit: Commit; peer: string }>();
+  private readonly buffered = new Map<number, { block: B; commit: Commit; peer: string; bytes: number }>();
+  private bufferedBytes = 0;
   private nextPeer = 0;
 
   constructor(
-    private readonly target: SyncTarget,
-    private readonly transport: SyncTransport,
-    private readonly options: BlockSyncOptions,
+    private readonly target: SyncTarget<B>,
+    private readonly transport: SyncTransport<B>,
+    private readonly options: BlockSyncOptions<B>,
   ) {}
 
   /** Highest height a connected peer has announced. */
@@ -71,6 +81,11 @@ export class BlockSync {
 
   get syncing(): boolean {
     return this.inFlight.size > 0;
+  }
+
+  /** Bytes of blocks held for later heights (bounded by `maxBufferedBytes`). */
+  get bufferedByteCount(): number {
+    return this.bufferedBytes;
   }
 
   announce(): void {
@@ -99,12 +114,12 @@ export class BlockSync {
   }
 
   onRequest(peerId: string, request: SyncRequest): void {
-    const blocks: Array<{ block: Block; commit: Commit }> = [];
+    const blocks: Array<{ block: B; commit: Commit }> = [];
     let bytes = 0;
     for (let h = request.from; h < request.from + request.count && h <= this.target.height; h++) {
       const stored = this.target.getBlock(h);
       if (!stored) break;
-      const size = JSON.stringify(stored).length;
+      const size = this.options.sizeOf(stored);
       if (blocks.length > 0 && bytes + size > this.options.maxResponseBytes) break;
       blocks.push({ block: stored.block, commit: stored.commit });
       bytes += size;
@@ -112,8 +127,15 @@ export class BlockSync {
     this.transport.sendResponse(peerId, blocks);
   }
 
-  onResponse(peerId: string, blocks: Array<{ block: Block; commit: Commit }>): void {
+  onResponse(peerId: string, blocks: Array<{ block: B; commit: Commit }>): void {
     const asked = [...this.inFlight.values()].filter((f) => f.peer === peerId);
+    const solicited = (h: number) => asked.some((f) => h >= f.from && h < f.from + f.count);
+    const unsolicited = blocks.find((e) => !solicited(this.options.heightOf(e.block)));
+    if (unsolicited) {
+      this.transport.penalize(peerId, `unsolicited block sync response (height ${this.options.heightOf(unsolicited.block)} was not requested from this peer)`);
+      this.peerGone(peerId);
+      return;
+    }
     for (const f of asked) this.inFlight.delete(f.from);
     // A peer that announced the heights we asked for but serves nothing is stalling us.
     const announced = this.peerHeights.get(peerId)?.height ?? 0;
@@ -122,12 +144,26 @@ export class BlockSync {
       this.peerGone(peerId);
       return;
     }
-    for (const entry of blocks) {
-      const h = entry.block.header.height;
-      if (h > this.target.height && h <= this.target.height + 1000) this.buffered.set(h, { ...entry, peer: peerId });
-    }
+    for (const entry of blocks) this.buffer(entry, peerId);
     this.applyBuffered();
     this.maybeRequest();
+  }
+
+  /** Keeps a fetched block for later; beyond the byte budget it is dropped (and fetched again later). */
+  private buffer(entry: { block: B; commit: Commit }, peer: string): void {
+    const h = this.options.heightOf(entry.block);
+    if (h <= this.target.height || this.buffered.has(h)) return;
+    const bytes = this.options.sizeOf(entry);
+    if (this.bufferedBytes + bytes > this.options.maxBufferedBytes && h !== this.target.height + 1) return;
+    this.buffered.set(h, { ...entry, peer, bytes });
+    this.bufferedBytes += bytes;
+  }
+
+  private unbuffer(height: number): void {
+    const b = this.buffered.get(height);
+    if (!b) return;
+    this.buffered.delete(height);
+    this.bufferedBytes -= b.bytes;
   }
 
   /** Applies buffered blocks in height order; a bad one penalises the peer that served it. */
@@ -136,7 +172,7 @@ export class BlockSync {
     for (;;) {
       const next = this.buffered.get(this.target.height + 1);
       if (!next) break;
-      this.buffered.delete(this.target.height + 1);
+      this.unbuffer(this.target.height + 1);
       try {
         this.target.applySyncedBlock(next.block, next.commit);
         applied += 1;
@@ -144,11 +180,11 @@ export class BlockSync {
         const reason = err instanceof LedgerError ? `${err.code}: ${err.message}` : 'block could not be applied';
         this.transport.penalize(next.peer, reason);
         this.peerGone(next.peer);
-        for (const [h, b] of this.buffered) if (b.peer === next.peer) this.buffered.delete(h);
+        for (const [h, b] of this.buffered) if (b.peer === next.peer) this.unbuffer(h);
         break;
       }
     }
-    for (const h of this.buffered.keys()) if (h <= this.target.height) this.buffered.delete(h);
+    for (const h of [...this.buffered.keys()]) if (h <= this.target.height) this.unbuffer(h);
     if (applied > 0) this.options.onApplied(applied);
   }
 

@@ -1,4 +1,10 @@
-import { LedgerError } from './errors.js';
+import { defineErrors } from './errors.js';
+
+export const ENCODING_ERRORS = defineErrors('encoding', {
+  ENCODING_TOO_DEEP: { meaning: 'a value nests deeper than canonical JSON allows' },
+  ENCODING_NOT_INTEGER: { meaning: 'a number is not a safe integer (ledger values are integers)' },
+  ENCODING_UNSUPPORTED: { meaning: 'a value of a type canonical JSON does not encode (functions, class instances, …)' },
+});
 
 /**
  * Canonical JSON: the one byte encoding of a value that GridLedger signs and hashes.
@@ -13,7 +19,7 @@ export function canonicalJson(value: unknown): string {
 const MAX_DEPTH = 32;
 
 function encode(value: unknown, depth: number): string {
-  if (depth > MAX_DEPTH) throw new LedgerError('ENCODING_TOO_DEEP', `nesting deeper than ${MAX_DEPTH}`);
+  if (depth > MAX_DEPTH) throw ENCODING_ERRORS.ENCODING_TOO_DEEP(`nesting deeper than ${MAX_DEPTH}`);
   if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':
@@ -22,14 +28,14 @@ function encode(value: unknown, depth: number): string {
       return JSON.stringify(value);
     case 'number':
       if (!Number.isSafeInteger(value)) {
-        throw new LedgerError('ENCODING_NOT_INTEGER', `number ${String(value)} is not a safe integer`);
+        throw ENCODING_ERRORS.ENCODING_NOT_INTEGER(`number ${String(value)} is not a safe integer`);
       }
       return Object.is(value, -0) ? '0' : String(value);
     case 'object': {
       if (Array.isArray(value)) return `[${value.map((v) => encode(v, depth + 1)).join(',')}]`;
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
-        throw new LedgerError('ENCODING_UNSUPPORTED', `cannot encode a ${(value as object).constructor?.name ?? 'non-plain'} object; use plain objects, arrays, strings and integers`);
+        throw ENCODING_ERRORS.ENCODING_UNSUPPORTED(`cannot encode a ${(value as object).constructor?.name ?? 'non-plain'} object; use plain objects, arrays, strings and integers`);
       }
       const keys = Object.keys(value as object)
         .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
@@ -38,7 +44,7 @@ function encode(value: unknown, depth: number): string {
       return `{${parts.join(',')}}`;
     }
     default:
-      throw new LedgerError('ENCODING_UNSUPPORTED', `cannot encode a value of type ${typeof value}`);
+      throw ENCODING_ERRORS.ENCODING_UNSUPPORTED(`cannot encode a value of type ${typeof value}`);
   }
 }
 

@@ -1,4 +1,8 @@
-import { LedgerError } from './errors.js';
+import { defineErrors } from './errors.js';
+
+export const SLOT_ERRORS = defineErrors('slots', {
+  SLOT_INVALID: { meaning: 'neither a slot index nor an ISO time with a zone' },
+});
 
 /** A settlement slot is 15 minutes: index = floor(unixSeconds / 900). */
 export const SLOT_SECONDS = 900;
@@ -30,5 +34,5 @@ export function parseSlot(value: string): number {
     const ms = Date.parse(trimmed);
     if (Number.isFinite(ms)) return slotOfMs(ms);
   }
-  throw new LedgerError('SLOT_INVALID', `${JSON.stringify(value)} is neither a slot index nor an ISO time with a zone (e.g. 2026-06-01T12:00:00Z)`);
+  throw SLOT_ERRORS.SLOT_INVALID(`${JSON.stringify(value)} is neither a slot index nor an ISO time with a zone (e.g. 2026-06-01T12:00:00Z)`);
 }

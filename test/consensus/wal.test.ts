@@ -1,9 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { appendFileSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, writeFileSync, readFileSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ConsensusState, type WalRecord, createConsensus, status } from '../../src/consensus/engine.js';
-import { FileWal, decodeWalRecord, encodeWalRecord, replay } from '../../src/consensus/wal.js';
+import { decodeWalRecord, encodeWalRecord, replay } from '../../src/consensus/wal.js';
+import { FileWal } from '../../src/runtime/wal-file.js';
 import { ValidatorSet } from '../../src/consensus/index.js';
 import { FakeApp, type FakeBlock } from '../../sim/fakeApp.js';
 import { CHAIN, testKeys, valsetOf } from './helpers.js';
@@ -44,15 +45,43 @@ describe('WAL encoding and file', () => {
     wal.append(r1);
     wal.append(r2);
     wal.sync();
-    expect(FileWal.read<FakeBlock>(path)).toEqual({ records: [r1, r2], droppedTail: false });
+    const read = () => new FileWal<FakeBlock>(path).read();
+    expect(read()).toEqual({ records: [r1, r2], droppedTail: false });
     appendFileSync(path, '0123456789abcdef {"type":"inp');
-    expect(FileWal.read<FakeBlock>(path)).toEqual({ records: [r1, r2], droppedTail: true });
+    expect(read()).toEqual({ records: [r1, r2], droppedTail: true });
     const lines = readFileSync(path, 'utf8').split('\n');
     writeFileSync(path, [lines[0]!.replace('propose', 'prevote'), lines[1], ''].join('\n'));
-    expect(() => FileWal.read<FakeBlock>(path)).toThrow(expect.objectContaining({ code: 'WAL_CORRUPT' }));
+    expect(read).toThrow(expect.objectContaining({ code: 'WAL_CORRUPT' }));
     wal.reset();
-    expect(FileWal.read<FakeBlock>(path).records).toEqual([]);
+    expect(read().records).toEqual([]);
     wal.close();
+  });
+
+  it('a torn last record at any byte offset is cut off on read, so the next append is a whole record', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gl-wal-torn-'));
+    const r1: WalRecord<FakeBlock> = { type: 'input', event: { type: 'timeout', now: 1, height: 1, round: 0, step: 'propose' } };
+    const r2: WalRecord<FakeBlock> = { type: 'input', event: { type: 'timeout', now: 2, height: 1, round: 0, step: 'prevote' } };
+    const r3: WalRecord<FakeBlock> = { type: 'input', event: { type: 'timeout', now: 3, height: 1, round: 1, step: 'precommit' } };
+    const reference = join(dir, 'ref.wal');
+    const w = new FileWal<FakeBlock>(reference);
+    w.append(r1);
+    w.sync();
+    const firstBytes = readFileSync(reference).length;
+    w.append(r2);
+    w.sync();
+    w.close();
+    const full = readFileSync(reference);
+    for (let cut = firstBytes; cut < full.length; cut++) {
+      const path = join(dir, `torn-${cut}.wal`);
+      writeFileSync(path, full);
+      truncateSync(path, cut); // what a crash (or ENOSPC) during the append of r2 leaves behind
+      const restarted = new FileWal<FakeBlock>(path);
+      expect(restarted.read(), `cut at ${cut}`).toEqual({ records: [r1], droppedTail: cut > firstBytes });
+      restarted.append(r3);
+      restarted.sync();
+      restarted.close();
+      expect(new FileWal<FakeBlock>(path).read(), `append after a cut at ${cut}`).toEqual({ records: [r1, r3], droppedTail: false });
+    }
   });
 });
 

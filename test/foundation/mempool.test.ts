@@ -139,7 +139,7 @@ describe('LedgerNode mempool recheck (in process, blocks produced by the test)',
     node.on('txDropped', (h: string) => dropped.push(h));
     const produce = () => {
       const prev = node.storage.getBlock(node.height);
-      const executed = node.buildBlock({ time: time++, proposer: validator.address, lastCommit: prev ? prev.commit : null, evidence: [] });
+      const executed = node.buildExecutedBlock({ time: time++, proposer: validator.address, lastCommit: prev ? prev.commit : null, evidence: [] });
       const commit: Commit = { height: executed.block.header.height, round: 0, blockHash: executed.hash, signatures: [] };
       node.commitBlock(executed, commit);
       return executed;

@@ -77,7 +77,7 @@ beforeAll(async () => {
   const genesis = loadGenesis(node1.home);
   genesisTime = genesis.genesisTime;
   const builder = new LedgerNode({ config: loadConfig(node1.home), genesis, dbPath: join(dir, 'builder.db'), validatorSigner: null, modules: MODULE_CORES, logger: silent });
-  block1 = builder.buildBlock({ time: genesisTime, proposer: new Rotation(node1.home).proposer(1, 0), lastCommit: null, evidence: [] }).block;
+  block1 = builder.buildExecutedBlock({ time: genesisTime, proposer: new Rotation(node1.home).proposer(1, 0), lastCommit: null, evidence: [] }).block;
   builder.close();
 
   running = await startNode(node0.home, { apiPort: 0, logger: silent });

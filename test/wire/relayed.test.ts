@@ -68,7 +68,7 @@ async function setup(): Promise<Setup> {
   const keyring1 = openKeyring(node1.home, 'test');
   const genesis = loadGenesis(node1.home);
   const builder = new LedgerNode({ config: loadConfig(node1.home), genesis, dbPath: join(dir, 'builder.db'), validatorSigner: null, modules: MODULE_CORES, logger: silent });
-  const block = builder.buildBlock({ time: genesis.genesisTime, proposer: node1.validator, lastCommit: null, evidence: [] }).block;
+  const block = builder.buildExecutedBlock({ time: genesis.genesisTime, proposer: node1.validator, lastCommit: null, evidence: [] }).block;
   builder.close();
   const rotation = new Rotation(node1.home);
   const round = [0, 1, 2, 3].find((r) => rotation.proposer(1, r) === node1.validator)!;

@@ -1,0 +1,155 @@
+import type { FastifyInstance } from 'fastify';
+import { coreRoutes } from '../api/routes.js';
+import type { BoundRoute } from '../api/server.js';
+import { EVIDENCE_PREFIX } from '../app/host.js';
+import { BLOCK_ERRORS, TX_ERRORS } from '../app/admission.js';
+import type { Block, TxResult } from '../codec/block.js';
+import { txHash } from '../codec/tx.js';
+import type { BlockEvent, LedgerNode, TxResultEvent } from '../ledger/ledger.js';
+import { MODULES } from '../modules/index.js';
+import type { ConsensusDriver } from './driver.js';
+import type { NodeNetwork } from './network.js';
+
+/**
+ * The node's HTTP handlers: core routes (transactions, blocks, accounts' nonces, status, evidence),
+ * every module's query routes (answered from committed state through the module's read-only
+ * context), and the server-sent event stream.
+ */
+
+function blockEnvelope(node: LedgerNode, height: number) {
+  const stored = node.storage.getBlock(height);
+  if (!stored) throw BLOCK_ERRORS.BLOCK_NOT_FOUND(`no block at height ${height} (latest is ${node.height})`);
+  const results: TxResult[] = stored.block.txs.map((tx) => node.storage.getTx(txHash(tx.body))!.result);
+  return { hash: stored.hash, block: stored.block as unknown as Record<string, unknown>, commit: stored.commit as unknown as Record<string, unknown>, results };
+}
+
+export interface LiveParts {
+  driver?: ConsensusDriver<Block>;
+  network?: NodeNetwork | null;
+}
+
+export function coreHandlers(node: LedgerNode, live: LiveParts): BoundRoute[] {
+  const submitOne = (body: unknown) => ({ hash: node.submitTx(body), admission: { code: 'OK' as const } });
+  return [
+    { route: coreRoutes.submitTx, handler: ({ body }) => submitOne(body) },
+    {
+      route: coreRoutes.submitTxBatch,
+      handler: async ({ body }) => ({
+        results: (await node.submitTxs(body.txs as unknown[])).map((r) => ('hash' in r ? { hash: r.hash, code: 'OK', message: '' } : { hash: null, code: r.error.code, message: r.error.message })),
+      }),
+    },
+    {
+      route: coreRoutes.getTx,
+      handler: async ({ params, query }) => {
+        const stored = node.storage.getTx(params.hash);
+        if (stored) return { hash: params.hash, status: 'committed', height: stored.height, index: stored.index, result: stored.result };
+        if (query.wait > 0) {
+          const e = await node.waitForTx(params.hash, query.wait * 1000);
+          if (e) return { hash: params.hash, status: 'committed', height: e.height, index: e.index, result: e.result };
+        }
+        if (node.mempool.has(params.hash)) return { hash: params.hash, status: 'pending' };
+        throw TX_ERRORS.TX_NOT_FOUND(`transaction ${params.hash} is neither pending nor committed`);
+      },
+    },
+    {
+      route: coreRoutes.accountNonce,
+      handler: ({ params }) => {
+        const committed = node.app.nonceOf(params.address);
+        return { address: params.address, committed, next: node.mempool.nextPendingNonce(params.address, committed), height: node.height };
+      },
+    },
+    {
+      route: coreRoutes.latestBlock,
+      handler: () => {
+        if (node.height === 0) throw BLOCK_ERRORS.BLOCK_NOT_FOUND('no block committed yet');
+        return blockEnvelope(node, node.height);
+      },
+    },
+    { route: coreRoutes.getBlock, handler: ({ params }) => blockEnvelope(node, params.height) },
+    {
+      route: coreRoutes.status,
+      handler: () => ({
+        chainId: node.chainId,
+        height: node.height,
+        latestBlockHash: node.storage.getBlock(node.height)?.hash ?? '',
+        latestBlockTime: node.latestBlockTime,
+        stateRoot: node.app.stateRoot,
+        validator: { address: node.validatorAddress },
+        mempool: { txs: node.mempool.size, bytes: node.mempool.bytes },
+        consensus: consensusStatus(live),
+        peers: (live.network?.p2p.peers() ?? []).map((p) => ({ id: p.id, address: p.address, direction: p.direction, connectedSince: p.connectedSince })),
+        sync: live.network ? { bestPeerHeight: live.network.sync.bestPeerHeight, syncing: live.network.sync.syncing } : null,
+        messageTypes: node.app.messageTypes(),
+      }),
+    },
+    {
+      route: coreRoutes.evidence,
+      handler: ({ query }) => ({
+        evidence: node.app.committed().scan<{ height: number; evidence: Record<string, unknown> }>(EVIDENCE_PREFIX, { reverse: true, limit: query.limit }).map(([, e]) => e),
+      }),
+    },
+    { route: coreRoutes.health, handler: () => ({ ok: true, height: node.height }) },
+  ];
+}
+
+function consensusStatus(live: LiveParts) {
+  const s = live.driver?.status();
+  return s && live.driver ? { height: s.height, round: s.round, step: s.step, lastCommitTime: live.driver.lastCommitAt } : null;
+}
+
+/** Each module's query routes, answered from committed state through the module's read-only context. */
+export function moduleHandlers(node: LedgerNode): BoundRoute[] {
+  return MODULES.flatMap((m) =>
+    (m.surface.routes ?? []).map((r) => ({
+      route: r.route,
+      handler: (input) => {
+        const ctx = node.app.queryContext(m.core.name, { height: node.height, time: node.latestBlockTime });
+        return r.handle({ ...ctx, nonceOf: (address: string) => node.app.nonceOf(address) }, input as never);
+      },
+    })),
+  );
+}
+
+/** Server-sent events: `GET /v1/events?topics=blocks,txs` streams new blocks and transaction results. */
+export function registerEvents(app: FastifyInstance, node: LedgerNode): void {
+  const open = new Set<{ end(): void }>();
+  app.addHook('onClose', async () => {
+    for (const res of open) res.end();
+  });
+  app.get('/v1/events', (request, reply) => {
+    const topics = new Set(String((request.query as { topics?: string }).topics ?? 'blocks,txs').split(','));
+    reply.hijack();
+    const res = reply.raw;
+    open.add(res);
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.write(`: connected at height ${node.height}\n\n`);
+    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const onBlock = (e: BlockEvent) => send('block', e);
+    const onTx = (e: TxResultEvent) => send('tx', e);
+    if (topics.has('blocks')) node.on('block', onBlock);
+    if (topics.has('txs')) node.on('txResult', onTx);
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    request.raw.on('close', () => {
+      open.delete(res);
+      clearInterval(heartbeat);
+      node.off('block', onBlock);
+      node.off('txResult', onTx);
+    });
+  });
+}
+
+export const RAW_PATHS: Record<string, Record<string, unknown>> = {
+  '/v1/events': {
+    get: {
+      operationId: 'events',
+      summary: 'Server-sent events: `block` (height, hash, time, txs, stateRoot, proposer) and `tx` (hash, height, index, result) as they commit',
+      tags: ['events'],
+      parameters: [{ name: 'topics', in: 'query', required: false, schema: { type: 'string', example: 'blocks,txs' } }],
+      responses: { '200': { description: 'event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+    },
+  },
+  '/metrics': {
+    get: { operationId: 'metrics', summary: 'Prometheus metrics', tags: ['node'], responses: { '200': { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } },
+  },
+};
+

@@ -1,0 +1,34 @@
+import type { ChannelId } from '../../p2p/index.js';
+
+/** Payloads are JSON: every reactor encodes with `encode`; the network decodes once per frame. */
+export function encode(value: unknown): Uint8Array {
+  return Buffer.from(JSON.stringify(value), 'utf8');
+}
+
+export function decode(payload: Uint8Array): unknown {
+  return JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+}
+
+/** What a reactor sees of the network: send on its channels, and punish a peer that sent garbage. */
+export interface ReactorLink {
+  send(peerId: string, channel: ChannelId, value: unknown): void;
+  broadcast(channel: ChannelId, value: unknown, exceptPeer?: string): void;
+  penalize(peerId: string, reason: string): void;
+  connectedPeers(): string[];
+}
+
+/** One concern of the node on the wire: owns its channels, checks the shape of what arrives, penalises. */
+export interface Reactor {
+  readonly channels: readonly ChannelId[];
+  receive(peerId: string, channel: ChannelId, value: unknown, bytes: number): void;
+  peerConnected?(peerId: string): void;
+  peerGone?(peerId: string): void;
+  stop?(): void;
+}
+
+/** True when `x` is a plain object with exactly these own keys. */
+export function hasExactly(x: unknown, keys: readonly string[]): boolean {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
+  const own = Object.keys(x);
+  return own.length === keys.length && keys.every((k) => Object.prototype.hasOwnProperty.call(x, k));
+}
