@@ -1,31 +1,22 @@
 /**
- * Deterministic network simulator for the consensus engine: a virtual clock, a seeded network with
- * delay, drop, duplication, reordering and partitions, crash/restart at any WAL write point, twins
- * (one key on two nodes), and a driver per node that honours the engine's effect contract
- * (fsync of the WAL before any own broadcast). Block sync and commit-certificate catch-up are done
- * here as the real node would: every commit is checked with verifyCommit before a block is applied.
+ * Deterministic network simulator. Every node runs the production consensus driver
+ * (src/runtime/driver.ts) and the production block sync (src/sync/blocksync.ts) behind simulated
+ * ports: a virtual clock and timers, an in-memory WAL that can lose what was not fsynced, a toy
+ * ledger (FakeApp) and a seeded network with delay, drop, duplication, reordering and partitions.
+ * Faults: crash/restart at any WAL write point, twins (one key on two nodes), proposers that build
+ * invalid blocks. Oracles independent of the engine check agreement, validity, single signing and
+ * that no honest peer is ever penalised.
  */
-import { sha256 } from '../src/crypto/hash.js';
-import { Signer, keyPairFromSeed } from '../src/crypto/ed25519.js';
+import type { Commit } from '../src/codec/block.js';
+import { BLOCK_ERRORS } from '../src/codec/errors.js';
+import { type BlockContext, type BlockValidation, type Evidence, type Proposal, type Rejection, type RejectReason, type TimeoutParams, type Validator, type ValidatorSet, type Vote, type WalRecord, ValidatorSet as ValidatorSetClass, status, verifyCommit } from '../src/consensus/index.js';
 import { addressFromPublicKey } from '../src/crypto/address.js';
+import { keyPairFromSeed, Signer } from '../src/crypto/ed25519.js';
+import { sha256 } from '../src/crypto/hash.js';
+import { ConsensusDriver, type ConsensusNetwork, type LedgerPort, type TimerHandle, type Timers, type WalPort } from '../src/runtime/driver.js';
+import { BlockSync, type SyncRequest, type SyncStatus, type SyncTarget } from '../src/sync/blocksync.js';
 import { toHex, utf8 } from '../src/util/bytes.js';
-import {
-  type Consensus,
-  type ConsensusApp,
-  type ConsensusEvent,
-  type ConsensusState,
-  type Effect,
-  type HeightContext,
-  type RejectReason,
-  type TimeoutParams,
-  type WalRecord,
-  DEFAULT_MAX_ROUNDS_AHEAD,
-  createConsensus,
-  gossipMessages,
-  status,
-} from '../src/consensus/engine.js';
-import { replay } from '../src/consensus/wal.js';
-import { type Commit, type Evidence, type Proposal, type Validator, type Vote, ValidatorSet, verifyCommit } from '../src/consensus/index.js';
+import { canonicalJson } from '../src/util/canonical.js';
 import { FakeApp, type FakeBlock, GENESIS_ROOT, fakeBlockHash, nextStateRoot } from './fakeApp.js';
 import { Prng } from './prng.js';
 
@@ -36,8 +27,8 @@ export type Message =
   | { kind: 'proposal'; proposal: Proposal; block: FakeBlock }
   | { kind: 'vote'; vote: Vote }
   | { kind: 'evidence'; evidence: Evidence }
-  | { kind: 'certificate'; block: FakeBlock; commit: Commit }
-  | { kind: 'syncRequest'; fromHeight: number }
+  | { kind: 'status'; status: SyncStatus }
+  | { kind: 'syncRequest'; request: SyncRequest }
   | { kind: 'syncResponse'; entries: SyncEntry[] };
 
 export interface SyncEntry {
@@ -61,9 +52,10 @@ export interface SimOptions {
   twinOf?: number;
   /** Validator indices whose app proposes invalid blocks. */
   invalidProposers?: number[];
-  /** Validator powers (default 1 each, or 10 for every validator). */
+  /** Validator powers (default 10 each). */
   powers?: bigint[];
   gossipIntervalMs?: number;
+  /** The driver's block time: how long after starting a height the next one starts. */
   commitDelayMs?: number;
 }
 
@@ -72,6 +64,9 @@ export const SIM_TIMEOUTS = {
   prevote: { baseMs: 150, deltaMs: 50 },
   precommit: { baseMs: 150, deltaMs: 50 },
 };
+
+/** How often each node announces its height and asks for missing blocks (as the node's block sync reactor does). */
+const SYNC_TICK_MS = 500;
 
 interface StoredBlock {
   block: FakeBlock;
@@ -94,39 +89,48 @@ export class SimNode {
   readonly name: string;
   readonly address: string;
   readonly byzantine: boolean;
-  readonly engine: Consensus<FakeBlock>;
-  state: ConsensusState<FakeBlock>;
-  app: FakeApp;
+  readonly signer: Signer;
   readonly appOptions: ConstructorParameters<typeof FakeApp>[0];
+  app: FakeApp;
+  /** Durable storage: the chain and the WAL survive a crash (the WAL only up to its last fsync, per the crash mode). */
   chain: StoredBlock[] = [];
   wal: WalRecord<FakeBlock>[] = [];
   walSynced = 0;
   walWrites = 0;
   alive = true;
-  /** Bumped at each crash, so timers of a previous life never fire. */
+  /** Bumped at each crash and restart: timers and messages of a previous life never arrive. */
   epoch = 0;
   crashPlan: CrashPlan | null = null;
   crashes = 0;
   /** Round the node was in when the network last healed, per height (for the liveness bound). */
   healMark: { height: number; round: number } | null = null;
   roundsAfterHeal: number | null = null;
-  lastHelp = new Map<string, number>();
+  driver!: ConsensusDriver<FakeBlock>;
+  sync!: BlockSync<FakeBlock>;
 
-  constructor(index: number, validatorIndex: number, seed: Uint8Array, engineFor: (address: string, signer: Signer) => Consensus<FakeBlock>, byzantine: boolean, appOptions: ConstructorParameters<typeof FakeApp>[0]) {
+  constructor(index: number, validatorIndex: number, seed: Uint8Array, byzantine: boolean, appOptions: ConstructorParameters<typeof FakeApp>[0]) {
     this.index = index;
     this.validatorIndex = validatorIndex;
     const kp = keyPairFromSeed(seed);
     this.address = addressFromPublicKey(kp.publicKey);
+    this.signer = new Signer(kp.secretKey);
     this.name = `node${index}${byzantine ? '-twin' : ''}`;
     this.byzantine = byzantine;
-    this.engine = engineFor(this.address, new Signer(kp.secretKey));
-    this.state = this.engine.initialState();
     this.appOptions = appOptions;
     this.app = new FakeApp(appOptions);
   }
 
   get height(): number {
     return this.chain.length;
+  }
+
+  /** The engine state of the running driver. */
+  get state() {
+    return this.driver.consensusState;
+  }
+
+  get peerId(): string {
+    return this.name;
   }
 }
 
@@ -174,30 +178,17 @@ export class Simulator {
     this.net = { minDelayMs: 5, maxDelayMs: 40, dropRate: 0, duplicateRate: 0, ...options.network };
     this.rng = new Prng(options.seed);
     this.validators = simValidators(options.validators, options.powers);
-    this.#valsets = [ValidatorSet.genesis(this.validators)];
-    const engineFor = (address: string, signer: Signer) =>
-      createConsensus<FakeBlock>(
-        { chainId: SIM_CHAIN_ID, self: address, timeouts: options.timeouts ?? SIM_TIMEOUTS, maxRoundsAhead: DEFAULT_MAX_ROUNDS_AHEAD },
-        { app: this.#appProxy(), sign: (bytes) => signer.sign(bytes) },
-      );
+    this.#valsets = [ValidatorSetClass.genesis(this.validators)];
     for (let i = 0; i < options.validators; i++) {
       const invalid = options.invalidProposers?.includes(i) ?? false;
-      this.nodes.push(new SimNode(i, i, validatorSeed(i), engineFor, false, { buildsInvalidBlocks: invalid }));
+      this.nodes.push(new SimNode(i, i, validatorSeed(i), false, { buildsInvalidBlocks: invalid }));
     }
     if (options.twinOf !== undefined) {
       const t = options.twinOf;
-      this.nodes.push(new SimNode(this.nodes.length, t, validatorSeed(t), engineFor, true, { flavour: 'twin' }));
+      this.nodes.push(new SimNode(this.nodes.length, t, validatorSeed(t), true, { flavour: 'twin' }));
       this.byzantineAddresses.add(this.nodes[t]!.address);
     }
-  }
-
-  /** Engines get the app of the node currently stepping (the app is per node, the engine factory is shared). */
-  #current: SimNode | null = null;
-  #appProxy(): ConsensusApp<FakeBlock> {
-    return {
-      buildBlock: (ctx) => this.#current!.app.buildBlock(ctx),
-      validateBlock: (h, b) => this.#current!.app.validateBlock(h, b),
-    };
+    for (const node of this.nodes) this.#boot(node);
   }
 
   honestNodes(): SimNode[] {
@@ -281,33 +272,7 @@ export class Simulator {
   // ── lifecycle ──
 
   start(): void {
-    for (const node of this.nodes) this.#startHeight(node, 1);
-    this.#scheduleGossip();
-  }
-
-  #scheduleGossip(): void {
-    const interval = this.options.gossipIntervalMs ?? 200;
-    this.after(interval, () => {
-      for (const node of this.nodes) {
-        if (!node.alive) continue;
-        for (const e of gossipMessages(node.state)) this.#broadcastMessage(node, e);
-      }
-      this.#scheduleGossip();
-    });
-  }
-
-  contextFor(height: number, chain: StoredBlock[]): HeightContext {
-    const prev = chain[height - 2];
-    return {
-      height,
-      validators: this.valsetAt(height),
-      previous: prev ? { blockHash: prev.blockHash, time: prev.time, commit: prev.commit, validators: this.valsetAt(height - 1) } : null,
-      genesisTime: GENESIS_TIME,
-    };
-  }
-
-  #startHeight(node: SimNode, height: number): void {
-    this.#step(node, { type: 'start', now: this.clock(), context: this.contextFor(height, node.chain) });
+    for (const node of this.nodes) this.#guard(node, () => node.driver.start());
   }
 
   crash(node: SimNode): void {
@@ -315,24 +280,17 @@ export class Simulator {
     node.alive = false;
     node.epoch++;
     node.crashes++;
+    node.driver.stop();
   }
 
-  /** Restart from durable storage (the chain) and the WAL, as the node driver does. */
+  /** Restart as a fresh process: the app is rebuilt from the stored chain, the driver replays the WAL. */
   restart(node: SimNode): void {
     if (node.alive) return;
     node.alive = true;
-    node.epoch++;
     node.app = new FakeApp(node.appOptions);
     for (const b of node.chain) node.app.apply(b.block, b.blockHash);
-    this.#withNode(node, () => {
-      const result = replay(node.engine, node.wal);
-      node.state = result.state;
-      if (result.height === null || node.height >= result.height) {
-        this.#startHeight(node, node.height + 1);
-      } else {
-        this.#execute(node, result.effects);
-      }
-    });
+    this.#boot(node);
+    this.#guard(node, () => node.driver.start());
   }
 
   partition(groups: number[][]): void {
@@ -342,7 +300,7 @@ export class Simulator {
   heal(): void {
     this.#groups = null;
     for (const node of this.nodes) {
-      const st = status(node.state);
+      const st = node.alive ? status(node.state) : null;
       node.healMark = st ? { height: st.height, round: st.round } : null;
       node.roundsAfterHeal = null;
     }
@@ -353,122 +311,85 @@ export class Simulator {
     return this.#groups.some((g) => g.includes(a) && g.includes(b));
   }
 
-  // ── stepping the engine and executing effects ──
-
-  #withNode<T>(node: SimNode, run: () => T): T {
-    const previous = this.#current;
-    this.#current = node;
-    try {
-      return run();
-    } finally {
-      this.#current = previous;
-    }
-  }
-
-  #step(node: SimNode, event: ConsensusEvent<FakeBlock>, from?: SimNode): void {
-    if (!node.alive) return;
-    const result = this.#withNode(node, () => {
-      try {
-        return node.engine.step(node.state, event);
-      } catch (err) {
-        this.violations.push({ kind: 'engine-error', detail: `${node.name}: ${String(err)}` });
-        return null;
-      }
-    });
-    if (!result) return;
-    node.state = result.state;
-    if (result.rejection) this.#onRejection(node, result.rejection, from);
-    this.#execute(node, result.effects);
-  }
-
-  #onRejection(node: SimNode, rejection: NonNullable<ReturnType<Consensus<FakeBlock>['step']>['rejection']>, from?: SimNode): void {
-    this.rejections.set(rejection.reason, (this.rejections.get(rejection.reason) ?? 0) + 1);
-    if (!from) return;
-    if (rejection.peerFault && !from.byzantine && !this.byzantineAddresses.has(from.address)) {
-      this.violations.push({ kind: 'penalised-honest-peer', detail: `${node.name} penalised ${from.name}: ${rejection.reason} ${rejection.detail}` });
-    }
-    const h = rejection.height;
-    if (rejection.reason === 'old-height' && h !== undefined) this.#helpLaggard(node, from, h);
-    if (rejection.reason === 'future-height' && !rejection.buffered) this.#requestSync(node, from);
-  }
-
-  /** A peer still works on a height we decided: send it that block with its commit (rate limited). */
-  #helpLaggard(node: SimNode, peer: SimNode, height: number): void {
-    const stored = node.chain[height - 1];
-    if (!stored) return;
-    const key = `cert/${peer.index}/${height}`;
-    if ((node.lastHelp.get(key) ?? -Infinity) > this.now - 100) return;
-    node.lastHelp.set(key, this.now);
-    this.#send(node, peer, { kind: 'certificate', block: stored.block, commit: stored.commit });
-  }
-
-  #requestSync(node: SimNode, peer: SimNode): void {
-    const key = `sync/${peer.index}`;
-    if ((node.lastHelp.get(key) ?? -Infinity) > this.now - 200) return;
-    node.lastHelp.set(key, this.now);
-    this.#send(node, peer, { kind: 'syncRequest', fromHeight: node.height + 1 });
-  }
-
-  #execute(node: SimNode, effects: readonly Effect<FakeBlock>[]): void {
+  /** A node process: the production driver and block sync over this node's simulated ports. */
+  #boot(node: SimNode): void {
+    node.epoch++;
     const epoch = node.epoch;
-    for (const effect of effects) {
-      if (!node.alive || node.epoch !== epoch) return; // crashed in the middle of the step
-      this.#executeOne(node, effect);
+    const ledger = new SimLedger(this, node);
+    node.driver = new ConsensusDriver<FakeBlock>({
+      ledger,
+      wal: new MemoryWal(this, node),
+      timers: new VirtualTimers(this, node, epoch),
+      sign: (bytes) => node.signer.sign(bytes),
+      timing: { blockTimeMs: this.options.commitDelayMs ?? 10, emptyBlockIntervalMs: 60_000 },
+      timeouts: this.options.timeouts ?? SIM_TIMEOUTS,
+      gossipIntervalMs: this.options.gossipIntervalMs ?? 200,
+      observer: {
+        rejection: (r) => this.#onRejection(r),
+        evidence: (e) => this.evidenceDetected.push(e),
+      },
+      onFatal: (err) => this.violations.push({ kind: 'engine-error', detail: `${node.name} halted: ${err.message}` }),
+    });
+    node.driver.setNetwork(new SimNetwork(this, node));
+    node.sync = new BlockSync<FakeBlock>(
+      ledger,
+      {
+        sendStatus: (s) => this.#broadcast(node, { kind: 'status', status: s }),
+        sendRequest: (peer, request) => this.#sendTo(node, peer, { kind: 'syncRequest', request }),
+        sendResponse: (peer, blocks) => this.#sendTo(node, peer, { kind: 'syncResponse', entries: blocks }),
+        penalize: (peer, reason) => this.penalize(node, peer, reason),
+        connectedPeers: () => this.nodes.filter((n) => n !== node && this.#connected(n.index, node.index)).map((n) => n.peerId),
+      },
+      {
+        batchSize: 20,
+        maxResponseBytes: 1 << 20,
+        maxBufferedBytes: 16 << 20,
+        requestTimeoutMs: 2000,
+        clock: () => this.clock(),
+        heightOf: (block) => block.height,
+        sizeOf: (entry) => canonicalJson(entry).length,
+        onApplied: (n) => {
+          this.syncApplied += n;
+          this.#guard(node, () => node.driver.afterSync());
+        },
+      },
+    );
+    this.#syncTick(node, epoch);
+  }
+
+  #syncTick(node: SimNode, epoch: number): void {
+    this.after(SYNC_TICK_MS, () => {
+      if (node.epoch !== epoch || !node.alive) return;
+      node.sync.announce();
+      node.sync.maybeRequest();
+      this.#syncTick(node, epoch);
+    });
+  }
+
+  /** Runs driver code of a node, turning an exception into an engine-error violation (the node process would die). */
+  #guard(node: SimNode, run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      this.violations.push({ kind: 'engine-error', detail: `${node.name}: ${String(err)}` });
     }
   }
 
-  #executeOne(node: SimNode, effect: Effect<FakeBlock>): void {
-    switch (effect.type) {
-      case 'walWrite':
-        node.wal.push(effect.record);
-        node.walWrites++;
-        this.#maybeCrashAtWalWrite(node);
-        return;
-      case 'broadcastProposal':
-      case 'broadcastVote':
-        node.walSynced = node.wal.length; // fsync before any own message leaves the node
-        this.#broadcastMessage(node, effect);
-        return;
-      case 'scheduleTimeout': {
-        const epoch = node.epoch;
-        this.after(effect.durationMs, () => {
-          if (node.epoch !== epoch) return;
-          this.#step(node, { type: 'timeout', now: this.clock(), height: effect.height, round: effect.round, step: effect.step });
-        });
-        return;
-      }
-      case 'commit':
-        this.#applyCommit(node, effect);
-        return;
-      case 'evidence':
-        this.evidenceDetected.push(effect.evidence);
-        this.#broadcast(node, { kind: 'evidence', evidence: effect.evidence });
-        return;
-    }
+  #onRejection(rejection: Rejection): void {
+    this.rejections.set(rejection.reason, (this.rejections.get(rejection.reason) ?? 0) + 1);
   }
 
-  #maybeCrashAtWalWrite(node: SimNode): void {
-    const plan = node.crashPlan;
-    if (!plan || node.walWrites !== plan.atWalWrite) return;
-    node.crashPlan = null;
-    this.crash(node);
-    if (plan.mode === 'lose-unsynced') node.wal = node.wal.slice(0, node.walSynced);
-    this.after(plan.restartAfterMs, () => this.restart(node));
-  }
-
-  #broadcastMessage(node: SimNode, effect: Effect<FakeBlock>): void {
-    if (effect.type === 'broadcastVote') {
-      this.#recordSigned(node, effect.vote.validator, `${effect.vote.validator}/${effect.vote.height}/${effect.vote.round}/${effect.vote.type}`, String(effect.vote.blockHash));
-      this.#broadcast(node, { kind: 'vote', vote: effect.vote });
-    } else if (effect.type === 'broadcastProposal') {
-      const p = effect.proposal;
-      this.#recordSigned(node, p.proposer, `${p.proposer}/${p.height}/${p.round}/proposal`, `${p.blockHash}/${p.polRound}`);
-      this.#broadcast(node, { kind: 'proposal', proposal: p, block: effect.block });
+  /** A node penalised a peer: an honest peer must never be penalised. */
+  penalize(by: SimNode, peerId: string, reason: string): void {
+    const peer = this.nodes.find((n) => n.peerId === peerId);
+    if (!peer) return;
+    if (!peer.byzantine && !this.byzantineAddresses.has(peer.address)) {
+      this.violations.push({ kind: 'penalised-honest-peer', detail: `${by.name} penalised ${peer.name}: ${reason}` });
     }
   }
 
   /** The double-sign oracle: an honest key never signs two different things at one height/round/step. */
-  #recordSigned(node: SimNode, signer: string, key: string, content: string): void {
+  recordSigned(node: SimNode, signer: string, key: string, content: string): void {
     const seen = this.#signed.get(key);
     if (seen === undefined) this.#signed.set(key, content);
     else if (seen !== content && !this.byzantineAddresses.has(signer)) {
@@ -476,25 +397,11 @@ export class Simulator {
     }
   }
 
-  #applyCommit(node: SimNode, effect: Extract<Effect<FakeBlock>, { type: 'commit' }>): void {
-    if (effect.height <= node.height) return; // already stored before a crash
-    this.#store(node, { block: effect.block, blockHash: effect.blockHash, commit: effect.commit, time: effect.time });
-    if (node.healMark && node.roundsAfterHeal === null) {
-      node.roundsAfterHeal = effect.height === node.healMark.height ? effect.round - node.healMark.round : effect.round;
-    }
-    const epoch = node.epoch;
-    const height = node.height + 1;
-    this.after(this.options.commitDelayMs ?? 0, () => {
-      if (node.epoch === epoch && node.alive && node.height + 1 === height) this.#startHeight(node, height);
-    });
-  }
-
-  #store(node: SimNode, entry: StoredBlock): void {
+  /** Stores a decided or synced block on a node, after the independent validity oracle looked at it. */
+  store(node: SimNode, entry: StoredBlock): void {
     this.#checkValidity(node, entry);
     node.app.apply(entry.block, entry.blockHash);
     node.chain.push(entry);
-    node.wal = []; // block durably stored: rotate the WAL before the next start
-    node.walSynced = 0;
   }
 
   /** The validity oracle, independent of the engine: structure, hash chain, time, no invalid tx. */
@@ -514,16 +421,29 @@ export class Simulator {
 
   // ── network ──
 
+  broadcastFrom(from: SimNode, msg: Message): void {
+    this.#broadcast(from, msg);
+  }
+
   #broadcast(from: SimNode, msg: Message): void {
-    this.messagesSent.push(msg);
+    if (msg.kind === 'vote' || msg.kind === 'proposal' || msg.kind === 'evidence') this.messagesSent.push(msg);
     for (const to of this.nodes) if (to !== from) this.#send(from, to, msg);
   }
 
+  #sendTo(from: SimNode, peerId: string, msg: Message): void {
+    const to = this.nodes.find((n) => n.peerId === peerId);
+    if (to) this.#send(from, to, msg);
+  }
+
+  /** A message on a connection: lost on a partition or a restart of either end (the connection breaks). */
   #send(from: SimNode, to: SimNode, msg: Message): void {
-    if (!this.#connected(from.index, to.index) || this.rng.chance(this.net.dropRate)) return;
+    if (!from.alive || !this.#connected(from.index, to.index) || this.rng.chance(this.net.dropRate)) return;
     const copies = this.rng.chance(this.net.duplicateRate) ? 2 : 1;
+    const fromEpoch = from.epoch;
+    const toEpoch = to.epoch;
     for (let c = 0; c < copies; c++) {
       this.after(this.rng.int(this.net.minDelayMs, this.net.maxDelayMs), () => {
+        if (from.epoch !== fromEpoch || to.epoch !== toEpoch) return;
         if (this.#connected(from.index, to.index)) this.deliver(to, msg, from);
       });
     }
@@ -534,50 +454,42 @@ export class Simulator {
     if (!to.alive) return;
     this.delivered++;
     this.deliveredByKind.set(msg.kind, (this.deliveredByKind.get(msg.kind) ?? 0) + 1);
-    switch (msg.kind) {
-      case 'proposal':
-        return this.#step(to, { type: 'proposal', now: this.clock(), proposal: msg.proposal, block: msg.block }, from);
-      case 'vote':
-        return this.#step(to, { type: 'vote', now: this.clock(), vote: msg.vote }, from);
-      case 'evidence':
-        return this.#step(to, { type: 'evidence', now: this.clock(), evidence: msg.evidence }, from);
-      case 'certificate':
-        return this.#step(to, { type: 'commitCertificate', now: this.clock(), block: msg.block, commit: msg.commit }, from);
-      case 'syncRequest':
-        if (from) this.#send(to, from, { kind: 'syncResponse', entries: to.chain.slice(msg.fromHeight - 1, msg.fromHeight - 1 + 50).map((s) => ({ block: s.block, commit: s.commit })) });
-        return;
-      case 'syncResponse':
-        this.applySync(to, msg.entries);
-        return;
-    }
+    const peer = from?.peerId ?? '';
+    const now = this.clock();
+    this.#guard(to, () => {
+      switch (msg.kind) {
+        case 'proposal':
+          return to.driver.onPeerMessage({ type: 'proposal', now, proposal: msg.proposal, block: msg.block }, peer);
+        case 'vote':
+          return to.driver.onPeerMessage({ type: 'vote', now, vote: msg.vote }, peer);
+        case 'evidence':
+          return void to.driver.handle({ type: 'evidence', now, evidence: msg.evidence }, peer);
+        case 'status':
+          return from && to.sync.onStatus(peer, msg.status);
+        case 'syncRequest':
+          return from && to.sync.onRequest(peer, msg.request);
+        case 'syncResponse':
+          return from && to.sync.onResponse(peer, msg.entries);
+      }
+    });
   }
 
   /**
-   * Block sync: applies consecutive blocks whose commit verifies against the validator set the node
-   * knows for that height, then restarts consensus at the next height. Stops at the first bad entry.
+   * Feeds blocks to a node the way block sync applies them (commit verified against the validator
+   * set the node knows, block re-executed), stopping at the first bad one; for tests of that check.
    */
   applySync(node: SimNode, entries: readonly SyncEntry[]): number {
     let applied = 0;
     for (const { block, commit } of entries) {
-      if (block.height !== node.height + 1) continue;
-      const validation = node.app.validateBlock(block.height, block);
-      if (!validation.ok) {
-        this.syncRejected.push(`block ${block.height}: ${validation.reason}`);
+      try {
+        new SimLedger(this, node).applySyncedBlock(block, commit);
+        applied++;
+      } catch (err) {
+        this.syncRejected.push((err as Error).message);
         break;
       }
-      const check = verifyCommit(commit, this.valsetAt(block.height), SIM_CHAIN_ID, { height: block.height, blockHash: validation.blockHash });
-      if (!check.ok) {
-        this.syncRejected.push(`commit ${block.height}: ${check.reason}`);
-        break;
-      }
-      this.#store(node, { block, blockHash: validation.blockHash, commit, time: block.time });
-      applied++;
     }
-    if (applied > 0) {
-      this.syncApplied += applied;
-      if (node.healMark && node.roundsAfterHeal === null) node.roundsAfterHeal = 0; // caught up without needing a round
-      this.#startHeight(node, node.height + 1);
-    }
+    if (applied > 0) this.syncApplied += applied;
     return applied;
   }
 
@@ -599,6 +511,185 @@ export class Simulator {
       }
       if (seen.size > 1) this.violations.push({ kind: 'agreement', detail: `height ${h}: ${[...seen.entries()].map(([k, v]) => `${v}=${k.slice(0, 12)}`).join(' ')}` });
     }
+  }
+}
+
+/** The ledger port and block-sync target of a simulated node: its FakeApp and stored chain. */
+class SimLedger implements LedgerPort<FakeBlock>, SyncTarget<FakeBlock> {
+  readonly chainId = SIM_CHAIN_ID;
+  readonly genesisTime = GENESIS_TIME;
+  readonly validatorAddress: string;
+
+  constructor(
+    private readonly sim: Simulator,
+    private readonly node: SimNode,
+  ) {
+    this.validatorAddress = node.address;
+  }
+
+  get height(): number {
+    return this.node.chain.length;
+  }
+
+  get latestBlockTime(): number {
+    return this.node.chain[this.node.chain.length - 1]?.time ?? GENESIS_TIME;
+  }
+
+  storedBlock(height: number): { hash: string; time: number; commit: Commit } | undefined {
+    const s = this.node.chain[height - 1];
+    return s ? { hash: s.blockHash, time: s.time, commit: s.commit } : undefined;
+  }
+
+  valsetAt(height: number): ValidatorSet {
+    return this.sim.valsetAt(height);
+  }
+
+  buildBlock(ctx: BlockContext): { blockHash: string; block: FakeBlock } {
+    return this.node.app.buildBlock(ctx);
+  }
+
+  validateBlock(height: number, block: FakeBlock): BlockValidation {
+    return this.node.app.validateBlock(height, block);
+  }
+
+  commitDecided(block: FakeBlock, commit: Commit): void {
+    const validation = this.node.app.validateBlock(block.height, block);
+    if (!validation.ok) throw BLOCK_ERRORS.BLOCK_INVALID(`decided block failed re-execution: ${validation.reason}`);
+    this.sim.store(this.node, { block, blockHash: validation.blockHash, commit, time: block.time });
+    const node = this.node;
+    if (node.healMark && node.roundsAfterHeal === null) {
+      node.roundsAfterHeal = commit.height === node.healMark.height ? commit.round - node.healMark.round : commit.round;
+    }
+    node.sync.announce();
+  }
+
+  hasIncludableTxs(): boolean {
+    return true;
+  }
+
+  hasPendingTxs(): boolean {
+    return true;
+  }
+
+  latestHash(): string {
+    return this.node.chain[this.node.chain.length - 1]?.blockHash ?? '';
+  }
+
+  getBlock(height: number): { block: FakeBlock; commit: Commit } | undefined {
+    const s = this.node.chain[height - 1];
+    return s ? { block: s.block, commit: s.commit } : undefined;
+  }
+
+  /** As the node's LedgerNode does: the commit must verify against the known validator set, the block re-execute. */
+  applySyncedBlock(block: FakeBlock, commit: Commit): void {
+    const height = this.height + 1;
+    if (block.height !== height) throw BLOCK_ERRORS.BLOCK_SYNC_UNAPPENDABLE(`block ${block.height}: expected height ${height}`);
+    const validation = this.node.app.validateBlock(height, block);
+    if (!validation.ok) throw BLOCK_ERRORS.BLOCK_SYNC_INVALID_BLOCK(`block ${block.height}: ${validation.reason}`);
+    const check = verifyCommit(commit, this.sim.valsetAt(height), SIM_CHAIN_ID, { height, blockHash: validation.blockHash });
+    if (!check.ok) throw BLOCK_ERRORS.BLOCK_SYNC_BAD_COMMIT(`commit ${block.height}: ${check.reason}`);
+    this.sim.store(this.node, { block, blockHash: validation.blockHash, commit, time: block.time });
+    if (this.node.healMark && this.node.roundsAfterHeal === null) this.node.roundsAfterHeal = 0; // caught up without needing a round
+  }
+}
+
+/** The WAL of a simulated node: durable up to the last sync; a crash plan can kill the node right after an append. */
+class MemoryWal implements WalPort<FakeBlock> {
+  constructor(
+    private readonly sim: Simulator,
+    private readonly node: SimNode,
+  ) {}
+
+  read(): { records: WalRecord<FakeBlock>[]; droppedTail: boolean } {
+    return { records: [...this.node.wal], droppedTail: false };
+  }
+
+  append(record: WalRecord<FakeBlock>): void {
+    const node = this.node;
+    node.wal.push(record);
+    node.walWrites++;
+    const plan = node.crashPlan;
+    if (!plan || node.walWrites !== plan.atWalWrite) return;
+    node.crashPlan = null;
+    this.sim.crash(node);
+    if (plan.mode === 'lose-unsynced') node.wal = node.wal.slice(0, node.walSynced);
+    this.sim.after(plan.restartAfterMs, () => this.sim.restart(node));
+  }
+
+  sync(): void {
+    this.node.walSynced = this.node.wal.length;
+  }
+
+  reset(): void {
+    this.node.wal = [];
+    this.node.walSynced = 0;
+  }
+
+  close(): void {
+    /* nothing to release */
+  }
+}
+
+/** Virtual timers of one node process: they fire on the simulator's clock and die with the process. */
+class VirtualTimers implements Timers {
+  #next = 0;
+  readonly #cancelled = new Set<number>();
+
+  constructor(
+    private readonly sim: Simulator,
+    private readonly node: SimNode,
+    private readonly epoch: number,
+  ) {}
+
+  now(): number {
+    return this.sim.clock();
+  }
+
+  setTimeout(run: () => void, ms: number): TimerHandle {
+    const id = ++this.#next;
+    this.sim.after(ms, () => {
+      if (this.#cancelled.delete(id) || this.node.epoch !== this.epoch || !this.node.alive) return;
+      try {
+        run();
+      } catch (err) {
+        this.sim.violations.push({ kind: 'engine-error', detail: `${this.node.name}: ${String(err)}` });
+      }
+    });
+    return id;
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    this.#cancelled.add(handle as number);
+  }
+}
+
+/** The consensus network port of a simulated node; it also feeds the double-sign oracle. */
+class SimNetwork implements ConsensusNetwork<FakeBlock> {
+  constructor(
+    private readonly sim: Simulator,
+    private readonly node: SimNode,
+  ) {}
+
+  broadcastProposal(p: Proposal, block: FakeBlock): void {
+    this.sim.recordSigned(this.node, p.proposer, `${p.proposer}/${p.height}/${p.round}/proposal`, `${p.blockHash}/${p.polRound}`);
+    this.sim.broadcastFrom(this.node, { kind: 'proposal', proposal: p, block });
+  }
+
+  broadcastVote(vote: Vote): void {
+    this.sim.recordSigned(this.node, vote.validator, `${vote.validator}/${vote.height}/${vote.round}/${vote.type}`, String(vote.blockHash));
+    this.sim.broadcastFrom(this.node, { kind: 'vote', vote });
+  }
+
+  broadcastEvidence(evidence: Evidence): void {
+    this.sim.broadcastFrom(this.node, { kind: 'evidence', evidence });
+  }
+
+  penalize(peerId: string, reason: string): void {
+    this.sim.penalize(this.node, peerId, reason);
+  }
+
+  behind(height: number): void {
+    this.node.sync.hintHeight(undefined, height);
   }
 }
 

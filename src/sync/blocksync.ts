@@ -10,8 +10,10 @@ import { LedgerError } from '../util/errors.js';
  * in a row (or by more than one height) triggers fetching.
  *
  * Only what was asked for is accepted: a response may carry only blocks of ranges requested from
- * that peer and still outstanding; anything else is unsolicited and penalised. Buffered blocks are
- * bounded in bytes. Generic over the block type, so the simulator runs this exact code.
+ * that peer recently (a late or duplicated answer to a request is still welcome); a block above our
+ * height that was never asked of that peer is unsolicited and penalised. Blocks we already have are
+ * ignored. Buffered blocks are bounded in bytes. Generic over the block type, so the simulator runs
+ * this exact code.
  */
 
 export const statusMessage = z.object({ height: z.number().int().min(0), hash: z.string().max(64) }).strict();
@@ -62,6 +64,8 @@ interface InFlight {
 export class BlockSync<B> {
   private readonly peerHeights = new Map<string, { height: number; aheadCount: number }>();
   private readonly inFlight = new Map<number, InFlight>();
+  /** Ranges asked of each peer, remembered for a while after the request (late and duplicate answers are fine). */
+  private readonly asked = new Map<string, Array<{ from: number; to: number; until: number }>>();
   private readonly buffered = new Map<number, { block: B; commit: Commit; peer: string; bytes: number }>();
   private bufferedBytes = 0;
   private nextPeer = 0;
@@ -94,6 +98,7 @@ export class BlockSync<B> {
 
   peerGone(peerId: string): void {
     this.peerHeights.delete(peerId);
+    this.asked.delete(peerId);
     for (const [from, f] of this.inFlight) if (f.peer === peerId) this.inFlight.delete(from);
   }
 
@@ -127,15 +132,27 @@ export class BlockSync<B> {
     this.transport.sendResponse(peerId, blocks);
   }
 
+  private stale(height: number): boolean {
+    return height <= this.target.height || this.buffered.has(height);
+  }
+
+  /** A block above our height that was never asked of this peer (recently) and is not buffered already. */
+  private unsolicited(peerId: string, height: number): boolean {
+    if (this.stale(height)) return false;
+    const now = this.options.clock();
+    return !(this.asked.get(peerId) ?? []).some((r) => r.until >= now && height >= r.from && height < r.to);
+  }
+
   onResponse(peerId: string, blocks: Array<{ block: B; commit: Commit }>): void {
     const asked = [...this.inFlight.values()].filter((f) => f.peer === peerId);
-    const solicited = (h: number) => asked.some((f) => h >= f.from && h < f.from + f.count);
-    const unsolicited = blocks.find((e) => !solicited(this.options.heightOf(e.block)));
+    const unsolicited = blocks.find((e) => this.unsolicited(peerId, this.options.heightOf(e.block)));
     if (unsolicited) {
       this.transport.penalize(peerId, `unsolicited block sync response (height ${this.options.heightOf(unsolicited.block)} was not requested from this peer)`);
       this.peerGone(peerId);
       return;
     }
+    // Only blocks we already have (a duplicate or late copy of an answer): nothing to do, no harm done.
+    if (blocks.length > 0 && blocks.every((e) => this.stale(this.options.heightOf(e.block)))) return;
     for (const f of asked) this.inFlight.delete(f.from);
     // A peer that announced the heights we asked for but serves nothing is stalling us.
     const announced = this.peerHeights.get(peerId)?.height ?? 0;
@@ -188,6 +205,12 @@ export class BlockSync<B> {
     if (applied > 0) this.options.onApplied(applied);
   }
 
+  private rememberAsked(peer: string, from: number, count: number, now: number): void {
+    const ranges = (this.asked.get(peer) ?? []).filter((r) => r.until >= now);
+    ranges.push({ from, to: from + count, until: now + 4 * this.options.requestTimeoutMs });
+    this.asked.set(peer, ranges);
+  }
+
   /** Requests missing batches from different peers that have them; re-requests timed-out ones. */
   maybeRequest(): void {
     const now = this.options.clock();
@@ -207,6 +230,7 @@ export class BlockSync<B> {
       const [peer] = withBlock[this.nextPeer++ % withBlock.length]!;
       const count = Math.min(this.options.batchSize, best - from + 1);
       this.inFlight.set(from, { peer, from, count, sentAt: now });
+      this.rememberAsked(peer, from, count, now);
       this.transport.sendRequest(peer, { from, count });
       this.options.onRequestSent?.();
       from += this.options.batchSize;

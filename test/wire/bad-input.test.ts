@@ -142,12 +142,13 @@ async function expectPenalised(key: Signer, reason: RegExp, send: (peer: PeerSwi
 }
 
 /** Sends a well-formed message and checks that node0 handled it without penalising the sender. */
-async function expectAccepted(key: Signer, channel: ChannelId, payload: unknown): Promise<PeerSwitch> {
+async function expectAccepted(key: Signer, channel: ChannelId, payload: unknown, sendWith?: (peer: PeerSwitch) => void): Promise<PeerSwitch> {
   const p2p = running.network!.p2p;
   const penalties = p2p.metrics().penalties;
   const peer = await connect(key);
   const delivered = p2p.metrics().messagesInByChannel[channel] ?? 0;
-  expect(peer.send(node0.nodeId, channel, json(payload))).toBe(true);
+  if (sendWith) sendWith(peer);
+  else expect(peer.send(node0.nodeId, channel, json(payload))).toBe(true);
   // Handlers run synchronously on delivery, so once counted it has been processed.
   await waitFor(() => (p2p.metrics().messagesInByChannel[channel] ?? 0) > delivered, 'control message delivered', 15_000, 10);
   expect(p2p.isBanned(peer.id)).toBe(false);
@@ -164,6 +165,22 @@ function json(value: unknown): Uint8Array {
 function send(channel: ChannelId, payload: unknown): (peer: PeerSwitch) => void {
   return (peer) => {
     expect(peer.send(node0.nodeId, channel, payload instanceof Uint8Array ? payload : json(payload))).toBe(true);
+  };
+}
+
+/**
+ * Announces a height so that node0 asks this peer for blocks (block sync accepts only what it asked
+ * for), then answers node0's first request with `payload`.
+ */
+function respondToSyncRequest(payload: unknown): (peer: PeerSwitch) => void {
+  return (peer) => {
+    let answered = false;
+    peer.onMessage((_from, channel) => {
+      if (channel !== Channel.syncRequest || answered) return;
+      answered = true;
+      expect(peer.send(node0.nodeId, Channel.syncResponse, json(payload))).toBe(true);
+    });
+    expect(peer.send(node0.nodeId, Channel.block, json({ height: 5, hash: 'ff'.repeat(32) }))).toBe(true);
   };
 }
 
@@ -304,39 +321,46 @@ describe.sequential('bad input on the wire to a validator', () => {
   it('a sync response with block 1 under a commit of forged signatures gets the peer banned', async () => {
     const garbage = (s: Signer) => ({ validator: addressFromPublicKey(s.publicKey), timestamp: genesisTime + 1, signature: 'ab'.repeat(64) });
     const commit = commitFor(block1, [garbage(node0Validator), garbage(node1Validator)]);
-    await expectPenalised(freshIdentity(), /BLOCK_SYNC_BAD_COMMIT: commit rejected: bad-signature/, send(Channel.syncResponse, { blocks: [{ block: block1, commit }] }));
+    await expectPenalised(freshIdentity(), /BLOCK_SYNC_BAD_COMMIT: commit rejected: bad-signature/, respondToSyncRequest({ blocks: [{ block: block1, commit }] }));
   });
 
   it('a sync response with block 1 under a commit of only half the voting power gets the peer banned', async () => {
     const hash = blockHash(block1.header);
     const commit = commitFor(block1, [precommitSig(node1Validator, hash)]);
-    await expectPenalised(freshIdentity(), /BLOCK_SYNC_BAD_COMMIT: commit rejected: insufficient-power/, send(Channel.syncResponse, { blocks: [{ block: block1, commit }] }));
+    await expectPenalised(freshIdentity(), /BLOCK_SYNC_BAD_COMMIT: commit rejected: insufficient-power/, respondToSyncRequest({ blocks: [{ block: block1, commit }] }));
   });
 
   it('a sync response with block 1 under a commit signed by a non-validator gets the peer banned', async () => {
     const hash = blockHash(block1.header);
     const commit = commitFor(block1, [precommitSig(node0Validator, hash), precommitSig(node1Validator, hash), precommitSig(identity(252), hash)]);
-    await expectPenalised(freshIdentity(), /BLOCK_SYNC_BAD_COMMIT: commit rejected: unknown-validator/, send(Channel.syncResponse, { blocks: [{ block: block1, commit }] }));
+    await expectPenalised(freshIdentity(), /BLOCK_SYNC_BAD_COMMIT: commit rejected: unknown-validator/, respondToSyncRequest({ blocks: [{ block: block1, commit }] }));
   });
 
   it('a sync response with a genuine commit for a different block 1 gets the peer banned', async () => {
     const hash = blockHash(block1.header);
     const other: Block = { ...block1, header: { ...block1.header, time: block1.header.time + 1 } };
     const commit = commitFor(block1, [precommitSig(node0Validator, hash), precommitSig(node1Validator, hash)]);
-    await expectPenalised(freshIdentity(), /BLOCK_SYNC_BAD_COMMIT: commit rejected: wrong-block/, send(Channel.syncResponse, { blocks: [{ block: other, commit }] }));
+    await expectPenalised(freshIdentity(), /BLOCK_SYNC_BAD_COMMIT: commit rejected: wrong-block/, respondToSyncRequest({ blocks: [{ block: other, commit }] }));
   });
 
   it('a sync response with a block whose header does not re-execute, under a genuine commit of both validators, gets the peer banned', async () => {
     const bad: Block = { ...block1, header: { ...block1.header, stateRoot: 'ee'.repeat(32) } };
     const hash = blockHash(bad.header);
     const commit = commitFor(bad, [precommitSig(node0Validator, hash), precommitSig(node1Validator, hash)]);
-    await expectPenalised(freshIdentity(), /BLOCK_SYNC_INVALID_BLOCK/, send(Channel.syncResponse, { blocks: [{ block: bad, commit }] }));
+    await expectPenalised(freshIdentity(), /BLOCK_SYNC_INVALID_BLOCK/, respondToSyncRequest({ blocks: [{ block: bad, commit }] }));
+  });
+
+  it('an unsolicited sync response (never requested) gets the peer banned and nothing is buffered', async () => {
+    const hash = blockHash(block1.header);
+    const commit = commitFor(block1, [precommitSig(node0Validator, hash), precommitSig(node1Validator, hash)]);
+    await expectPenalised(freshIdentity(), /unsolicited block sync response/, send(Channel.syncResponse, { blocks: [{ block: block1, commit }] }));
+    expect(running.network!.sync.bufferedByteCount).toBe(0);
   });
 
   it('control: a sync response with block 1 under a genuine commit of both validators is applied', async () => {
     const hash = blockHash(block1.header);
     const commit = commitFor(block1, [precommitSig(node0Validator, hash), precommitSig(node1Validator, hash)]);
-    const peer = await expectAccepted(freshIdentity(), Channel.syncResponse, { blocks: [{ block: block1, commit }] });
+    const peer = await expectAccepted(freshIdentity(), Channel.block, { height: 5, hash: 'ff'.repeat(32) }, respondToSyncRequest({ blocks: [{ block: block1, commit }] }));
     const after = await waitFor(async () => {
       const s = await snapshot();
       return s.height === 1 ? s : null;
