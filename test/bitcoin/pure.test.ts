@@ -256,7 +256,7 @@ describe('Bitcoin block headers', () => {
       const bytes = Buffer.from(block.header, 'hex');
       for (let i = 0; i < 80; i++) {
         const changed = Uint8Array.from(bytes);
-        changed[i] ^= 0x01;
+        changed[i] = changed[i]! ^ 0x01;
         expect(['ANCHOR_BTC_POW_INVALID', 'ANCHOR_BTC_BITS_INVALID'], `byte ${i}`).toContain(code(() => verifyBlockHeaderPow(changed, { network: 'mainnet' })));
       }
     });
