@@ -17,7 +17,10 @@ import { ANCHOR_ERRORS as E } from './errors.js';
 export interface InclusionPath {
   /** Position of the item among the committed items (commit order). */
   index: number;
-  /** Number of items in the tree: fixes the tree's shape, so the path has exactly one reading. */
+  /**
+   * Number of items in the tree: tells at which levels the node is promoted (no sibling). The root does
+   * not commit to it, so a path proves membership at `index`, not the count.
+   */
   leafCount: number;
   /** Sibling hashes from the leaf level up (lowercase hex); a level where the node is promoted has none. */
   siblings: string[];

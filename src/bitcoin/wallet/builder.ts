@@ -16,10 +16,12 @@ import type { AnchorAddress, AnchorWallet } from './wallet.js';
  *            fixed `amount` if one is given
  *   output 2 with `amount` only: change back to the sender, dropped into the fee when below dust
  *
- * Fee = feeRate (integer sat/vB) × the signed transaction's virtual size. The size depends on the
- * signatures (low-R, RFC 6979: deterministic), which depend on the amounts, which depend on the fee;
- * so the transaction is built, signed and measured until the fee covers rate × vsize (normally the
- * second round; when a signature shrinks by a byte the fee may exceed rate × vsize by one vbyte's worth).
+ * Fee = feeRate (integer sat/vB) × the signed transaction's virtual size. Signatures are low-R
+ * (ground like Bitcoin Core's, RFC 6979 so still deterministic) and low-S: 71 bytes with the sighash
+ * byte, except about 1 in 128 that come out a byte shorter. The fee is computed for 71-byte signatures,
+ * the transaction signed once and measured; if it is smaller than estimated the fee exceeds
+ * rate × vsize by less than one vbyte's worth (a rounding up), and if it were larger (not possible
+ * with low-R) it would be rebuilt with the measured size.
  */
 
 /** Bitcoin Core's dust threshold for a P2WPKH output at the default dust relay fee (3 sat/vB): 294 sat. */
@@ -136,6 +138,21 @@ function planOutputs(total: bigint, fee: bigint, amount: bigint | undefined): Pl
   return { receiverValue: amount, change: change < P2WPKH_DUST_SATS ? 0n : change };
 }
 
+const compactSizeLength = (n: number) => (n < 0xfd ? 1 : n <= 0xffff ? 3 : 5);
+
+/**
+ * Virtual size of the anchor transaction with P2WPKH inputs signed by 71-byte signatures:
+ * stripped = version 4 + inputs (36 outpoint + 1 empty scriptSig + 4 sequence each) + outputs + lock time 4;
+ * witness = marker and flag 2 + per input (1 item count + 1 + 71 signature + 1 + 33 public key).
+ */
+export function estimateVsize(inputs: number, payloadLength: number, withChange: boolean): number {
+  const opReturn = opReturnScript(new Uint8Array(payloadLength)).length;
+  const outputs = [opReturn, 22, ...(withChange ? [22] : [])];
+  const stripped = 4 + compactSizeLength(inputs) + 41 * inputs + compactSizeLength(outputs.length) + outputs.reduce((s, len) => s + 8 + compactSizeLength(len) + len, 0) + 4;
+  const witness = 2 + inputs * (1 + 1 + 71 + 1 + 33);
+  return Math.ceil((4 * stripped + witness) / 4);
+}
+
 function signedTx(req: BuildAnchorTxRequest, inputs: AnchorUtxo[], plan: Plan, roles: { sender: AnchorAddress; receiver: AnchorAddress }): Transaction {
   const tx = new Transaction({ allowUnknownOutputs: true, lowR: true, version: 2, lockTime: 0 });
   const senderScript = fromHexStrict(roles.sender.scriptPubKey)!;
@@ -159,7 +176,8 @@ export function buildAnchorTx(req: BuildAnchorTxRequest): SignedAnchorTx {
   }
   const roles = req.wallet.rolesFor(req.sequence);
   const { sorted, total } = checkUtxos(req.utxos);
-  let fee = 0n;
+  const change = req.amount !== undefined && planOutputs(total, 0n, req.amount).change > 0n;
+  let fee = feeRate * BigInt(estimateVsize(sorted.length, req.payload.length, change));
   for (let round = 0; round < 8; round++) {
     const plan = planOutputs(total, fee, req.amount);
     const tx = signedTx(req, sorted, plan, roles);

@@ -72,6 +72,8 @@ export class AnchorWallet {
   /** m/84'/coin'/account'/0: the receive chain. */
   private readonly chain: HDKey;
   private readonly accountKey: HDKey;
+  /** Derived keys and addresses by index: derivation is an elliptic-curve multiplication, done once. */
+  private readonly children = new Map<number, { key: HDKey; address: AnchorAddress }>();
 
   private constructor(network: BitcoinNetwork, account: number, addressCount: number, accountKey: HDKey) {
     this.network = network;
@@ -105,9 +107,7 @@ export class AnchorWallet {
   }
 
   address(index: number): AnchorAddress {
-    const key = this.childKey(index);
-    const pay = p2wpkh(key.publicKey!, BTC_SIGNER_NETWORKS[this.network]);
-    return { index, path: `${this.accountPath}/0/${index}`, address: pay.address!, publicKey: toHex(key.publicKey!), scriptPubKey: toHex(pay.script) };
+    return { ...this.child(index).address };
   }
 
   /** The addresses that take turns, 0..addressCount-1. */
@@ -122,13 +122,21 @@ export class AnchorWallet {
     return { sender: this.address(sender), receiver: this.address((sender + 1) % this.addressCount) };
   }
 
-  /** The private key of address `index` (for signing; callers must not keep it). */
+  /** A copy of the private key of address `index` (for signing; callers wipe it after use). */
   privateKey(index: number): Uint8Array {
-    return this.childKey(index).privateKey!;
+    return Uint8Array.from(this.child(index).key.privateKey!);
   }
 
-  private childKey(index: number): HDKey {
+  private child(index: number): { key: HDKey; address: AnchorAddress } {
     if (!Number.isInteger(index) || index < 0 || index >= HARDENED) throw E.ANCHOR_WALLET_INVALID(`address index must be an integer in 0..2^31-1, got ${index}`);
-    return this.chain.deriveChild(index);
+    let entry = this.children.get(index);
+    if (!entry) {
+      const key = this.chain.deriveChild(index);
+      const pay = p2wpkh(key.publicKey!, BTC_SIGNER_NETWORKS[this.network]);
+      const address = { index, path: `${this.accountPath}/0/${index}`, address: pay.address!, publicKey: toHex(key.publicKey!), scriptPubKey: toHex(pay.script) };
+      entry = { key, address };
+      this.children.set(index, entry);
+    }
+    return entry;
   }
 }
