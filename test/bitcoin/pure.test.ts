@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { merkleRoot } from '../../src/crypto/hash.js';
 import {
@@ -62,6 +63,16 @@ describe('checkpoint digest and payload', () => {
     const payload = checkpointPayload(checkpoint);
     expect(toHex(payload)).toBe(`4752444c01${height.toString('hex')}${digest}`);
     expect(payload.length).toBe(45);
+  });
+
+  it('matches the example vector printed in docs/anchor.md', () => {
+    const doc = readFileSync(new URL('../../docs/anchor.md', import.meta.url), 'utf8');
+    const field = (name: string) => new RegExp(`^${name} +([0-9a-z-]+)`, 'm').exec(doc)![1]!;
+    const example: Checkpoint = { chainId: field('chain id'), height: Number(field('height')), blockHash: field('block hash'), stateRoot: field('state root'), intervalRoot: field('interval root') };
+    expect(example.height).toBe(3600);
+    expect(chainIdHash(example.chainId)).toBe(field('chain id hash'));
+    expect(checkpointDigest(example)).toBe(field('digest'));
+    expect(toHex(checkpointPayload(example))).toBe(field('payload'));
   });
 
   it('changes with every field', () => {
