@@ -38,8 +38,8 @@ export class EsploraBackend implements BitcoinBackend {
   async broadcast(tx: AnchorBroadcastRequest): Promise<BroadcastResult> {
     const answer = await httpRequest(`${this.base}/tx`, { method: 'POST', body: tx.rawHex, headers: { 'content-type': 'text/plain' }, timeoutMs: this.opts.timeoutMs });
     if (answer.status !== 200) {
-      // Esplora passes bitcoind's refusal on; a transaction it already has in a block counts as broadcast.
-      if (await this.isConfirmed(tx.txid)) return { txid: tx.txid, locations: [redacted(this.base)] };
+      // Esplora passes bitcoind's refusal on; a transaction it already knows (mempool or block) counts as broadcast.
+      if (await this.isKnown(tx.txid)) return { txid: tx.txid, locations: [redacted(this.base)] };
       throw E.ANCHOR_BACKEND_REJECTED(`POST /tx: HTTP ${answer.status}: ${answer.text.slice(0, 300)}`);
     }
     const txid = expectHash(answer.text.trim(), 'POST /tx answer');
@@ -47,9 +47,10 @@ export class EsploraBackend implements BitcoinBackend {
     return { txid, locations: [redacted(this.base)] };
   }
 
-  private async isConfirmed(txid: string): Promise<boolean> {
-    const answer = await this.get(`/tx/${txid}/status`);
-    return answer.status === 200 && expectObject(parseJson(answer.text, 'tx status'), 'tx status').confirmed === true;
+  /** /tx/:txid/status answers 200 for a transaction in the mempool or a block, 404 for an unknown one. */
+  private async isKnown(txid: string): Promise<boolean> {
+    const answer = await this.get(`/tx/${expectHash(txid, 'txid')}/status`);
+    return answer.status === 200;
   }
 
   async listUnspent(address: string): Promise<UnspentOutput[]> {
