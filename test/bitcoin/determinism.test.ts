@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ describe('pure Bitcoin library obeys the ledger determinism rules', () => {
     const moduleEntry = (projectConfig as { files?: string[]; rules?: Record<string, unknown> }[]).find((c) => c.files?.includes('src/modules/**/*.ts'));
     expect(moduleEntry?.rules?.['no-restricted-syntax']).toBeDefined();
     const eslint = new ESLint({
+      cwd: fileURLToPath(new URL('../../', import.meta.url)),
       overrideConfigFile: true,
       overrideConfig: [tseslint.configs.base, { files: ['**/*.ts'], rules: moduleEntry!.rules as never }] as never,
     });
