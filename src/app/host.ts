@@ -5,7 +5,7 @@ import { txHash, verifyTxSignature } from '../codec/tx.js';
 import { CORE_ERRORS, LedgerError } from '../util/errors.js';
 import { BLOCK_ERRORS, checkAdmission, TX_ERRORS, type AdmissionOutcome, type AdmissionView } from './admission.js';
 import { newExec, Kernel, type Exec, type InternalErrorSink } from './kernel.js';
-import type { Genesis, ModuleContext, ModuleCore, MsgHandler, ValidatorUpdate } from './module.js';
+import type { BlockInfo, Genesis, ModuleContext, ModuleCore, MsgHandler, ValidatorUpdate } from './module.js';
 import { accountNonce, NONCE_PREFIX } from './nonce.js';
 import { applyWritesToLtHash, LtHash, Overlay, padKey, ReadOnlyStore, type KVStore, type StateReader } from './state.js';
 
@@ -216,7 +216,7 @@ export class App {
     const expectedHeight = this.height + 1;
     if (input.height !== expectedHeight) throw BLOCK_ERRORS.BLOCK_INVALID_HEIGHT(`expected height ${expectedHeight}, got ${input.height}`);
     const blockState = new Overlay(this.storage);
-    const block = { height: input.height, time: input.time };
+    const block = { height: input.height, time: input.time, previous: { hash: input.prevHash, stateRoot: this.stateRoot } };
     const results: TxResult[] = [];
     const txHashes: string[] = [];
     const included: SignedTx[] = [];
@@ -258,7 +258,7 @@ export class App {
   }
 
   /** The admission pipeline in block state: the nonce must be exactly the next one. */
-  private admitInBlock(tx: SignedTx, hash: string, block: { height: number; time: number }, blockState: Overlay): AdmissionOutcome {
+  private admitInBlock(tx: SignedTx, hash: string, block: BlockInfo, blockState: Overlay): AdmissionOutcome {
     const exec = this.exec(blockState, block, tx.body.sender);
     return checkAdmission(tx, hash, {
       chainId: this.chainId,
@@ -280,12 +280,12 @@ export class App {
     }
   }
 
-  private exec(state: KVStore, block: { height: number; time: number }, sender: string, txHash = '', events?: TxEvent[]): Exec {
+  private exec(state: KVStore, block: BlockInfo, sender: string, txHash = '', events?: TxEvent[]): Exec {
     return newExec({ state, chainId: this.chainId, block, sender, txHash, msgIndex: 0, events });
   }
 
   /** Runs one transaction; on any rejection only the nonce increment survives. */
-  private runTx(tx: SignedTx, hash: string, index: number, block: { height: number; time: number }, blockState: Overlay, refused?: LedgerError): TxResult {
+  private runTx(tx: SignedTx, hash: string, index: number, block: BlockInfo, blockState: Overlay, refused?: LedgerError): TxResult {
     const { body } = tx;
     blockState.set(NONCE_PREFIX + body.sender, body.nonce + 1);
     if (refused) return { code: refused.code, message: refused.message, events: [] };
@@ -311,7 +311,7 @@ export class App {
   }
 
   /** End-of-block work of every module (a crash here is a bug every node hits alike: it is reported and the block goes on without it). */
-  private endBlock(block: { height: number; time: number }, blockState: Overlay): ValidatorUpdate[] {
+  private endBlock(block: BlockInfo, blockState: Overlay): ValidatorUpdate[] {
     const endState = new Overlay(blockState);
     try {
       const updates = this.kernel.endBlock(this.exec(endState, block, ''));

@@ -181,6 +181,7 @@ export class Kernel {
       chainId: exec.chainId,
       height: exec.block.height,
       time: exec.block.time,
+      ...(exec.block.previous ? { previous: exec.block.previous } : {}),
       sender: exec.sender,
       txHash: exec.txHash,
       msgIndex: exec.msgIndex,

@@ -32,6 +32,8 @@ export interface BlockInfo {
   height: number;
   /** Block time in integer ms since the Unix epoch (consensus time, never a wall clock). */
   time: number;
+  /** The block before this one (its hash and the state root after it); absent outside block execution. */
+  previous?: { hash: string; stateRoot: string };
 }
 
 /** Module lifecycle operations only the kernel performs (used by the registry's governance). */
@@ -63,6 +65,8 @@ export interface ModuleContext<D = unknown, P = unknown> {
   /** Height of the block being executed; for queries, the latest committed height. */
   readonly height: number;
   readonly time: number;
+  /** The previous block's hash and the state root after it (block execution only; checkpoints use it). */
+  readonly previous?: { hash: string; stateRoot: string };
   /** The transaction's sender ('' outside a transaction: genesis, end of block, queries). */
   readonly sender: string;
   readonly txHash: string;
