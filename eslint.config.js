@@ -32,6 +32,52 @@ const determinism = {
   ],
 };
 
+// Layering (ARCHITECTURE.md "Direction of dependencies"): what each folder of src/ may import.
+// A folder may always import its own files; anything not listed here is refused by the lint.
+const LAYERS = {
+  util: [],
+  crypto: ['util'],
+  codec: ['util', 'crypto'],
+  app: ['util', 'crypto', 'codec'],
+  store: ['util', 'codec', 'app'],
+  consensus: ['util', 'crypto', 'codec'],
+  mempool: ['util', 'codec'],
+  p2p: ['util', 'crypto'],
+  sync: ['util', 'codec'],
+  bitcoin: ['util', 'crypto'],
+  zk: ['util', 'crypto'],
+  home: ['util', 'crypto', 'app'],
+  api: ['util', 'codec'],
+  surface: ['util', 'app', 'api'],
+  ledger: ['util', 'crypto', 'codec', 'app', 'store', 'consensus', 'mempool', 'sync', 'home'],
+  edge: ['util', 'crypto', 'codec', 'api', 'home', 'cli', 'modules'],
+  runtime: ['util', 'crypto', 'codec', 'app', 'store', 'consensus', 'mempool', 'p2p', 'sync', 'home', 'ledger', 'api', 'surface', 'modules', 'bitcoin', 'zk'],
+  cli: ['util', 'crypto', 'codec', 'app', 'store', 'consensus', 'mempool', 'p2p', 'sync', 'home', 'ledger', 'api', 'surface', 'modules', 'runtime', 'edge', 'bitcoin', 'zk'],
+};
+const FOLDERS = [...Object.keys(LAYERS), 'modules'];
+const others = (allowed, self) => FOLDERS.filter((f) => f !== self && !allowed.includes(f));
+const forbid = (folders, why) => ({ regex: `^(\\.\\./)+(${folders.join('|')})/`, message: why });
+
+/** Module cores: the ledger core layers plus other modules' keepers (their public API) only. */
+const MODULE_CORE_LAYERS = ['util', 'crypto', 'codec', 'app', 'bitcoin', 'zk'];
+/** Module surfaces may add the API route definitions, the CLI kit and the surface contract, and other modules' route definitions. */
+const MODULE_SURFACE_LAYERS = [...MODULE_CORE_LAYERS, 'api', 'cli', 'surface'];
+const moduleRules = (layers, publicFiles, depth) => ({
+  'no-restricted-imports': [
+    'error',
+    {
+      patterns: [
+        forbid(others(layers, 'modules').filter((f) => f !== 'modules'), `a module ${depth === 2 ? 'core' : 'surface'} may import only ${layers.join(', ')} (ARCHITECTURE.md)`),
+        {
+          regex: `^${'\\.\\./'.repeat(depth - 1)}(?!\\.\\.)[a-z0-9-]+/(?!(${publicFiles.join('|')})\\.js$)`,
+          message: `modules use each other only through ${publicFiles.map((f) => `${f}.ts`).join(' / ')} (their public API), never their internals`,
+        },
+      ],
+    },
+  ],
+});
+const SURFACE_FILES = ['surface', 'routes', 'queries', 'cli', 'index'];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'web/dist/**', '.tmp/**'] },
   ...tseslint.configs.recommended,
@@ -42,5 +88,16 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
-  { files: ['src/consensus/**/*.ts', 'src/app/**/*.ts', 'src/modules/**/*.ts'], ignores: ['src/modules/*/cli.ts', 'src/modules/**/cli/**', 'src/consensus/wal.ts'], rules: determinism },
+  { files: ['src/consensus/**/*.ts', 'src/app/**/*.ts', 'src/modules/**/*.ts'], ignores: ['src/modules/*/cli.ts', 'src/modules/**/cli/**'], rules: determinism },
+  ...Object.entries(LAYERS).map(([layer, allowed]) => ({
+    files: [`src/${layer}/**/*.ts`],
+    rules: { 'no-restricted-imports': ['error', { patterns: [forbid(others(allowed, layer), `src/${layer} may import only ${allowed.join(', ') || 'nothing of src'} (ARCHITECTURE.md)`)] }] },
+  })),
+  { files: ['src/modules/*/*.ts'], rules: moduleRules(MODULE_CORE_LAYERS, ['keeper'], 2) },
+  { files: SURFACE_FILES.map((f) => `src/modules/*/${f}.ts`), rules: moduleRules(MODULE_SURFACE_LAYERS, ['keeper', 'routes'], 2) },
+  { files: ['src/modules/*/*/**/*.ts'], rules: moduleRules(MODULE_SURFACE_LAYERS, ['keeper', 'routes'], 3) },
+  {
+    files: ['sim/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [forbid(others(['util', 'crypto', 'codec', 'consensus', 'sync', 'runtime'], ''), 'the simulator runs consensus, block sync and the driver only')] }] },
+  },
 );

@@ -4,7 +4,7 @@ import { coreRoutes } from '../api/routes.js';
 import { isAddress } from '../crypto/address.js';
 import { validateKeyName } from '../crypto/keyring.js';
 import { paths, resolveHome } from '../home/home.js';
-import { initHome } from '../runtime/init.js';
+import { CHAIN_ID_RE, initHome } from '../runtime/init.js';
 import { prepareDevnet, runDevnet } from '../runtime/devnet.js';
 import { join, resolve } from 'node:path';
 import { MODULES } from '../modules/index.js';
@@ -45,6 +45,7 @@ function addNodeCommands(program: Command): void {
     .option('--api <host:port>', 'API listen address', '127.0.0.1:26657')
     .action((opts: { chainId: string; moniker: string; keyringBackend: 'file' | 'test'; api: string }, cmd: Command) => {
       const home = resolveHome(globals(cmd).home);
+      if (!CHAIN_ID_RE.test(opts.chainId)) throw CLI_ERRORS.CLI_INVALID_OPTION(`chain id must match ${CHAIN_ID_RE.source}`);
       const api = parseHostPort(opts.api);
       const result = initHome(home, { chainId: opts.chainId, moniker: opts.moniker, keyringBackend: opts.keyringBackend, apiHost: api.host, apiPort: api.port });
       print(cmd, result, (r) => `initialised ${r.home}\n  chain id   ${r.chainId}\n  admin      ${r.admin}\n  validator  ${r.validator}`);

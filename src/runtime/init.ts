@@ -4,7 +4,6 @@ import { genesisModuleSections } from '../modules/index.js';
 import type { KeyringBackend } from '../crypto/keyring.js';
 import { configSchema, ensureDirs, openKeyring, paths, writeJson, type NodeConfig } from '../home/home.js';
 import { HOME_ERRORS } from '../home/home.js';
-import { CLI_ERRORS } from '../cli/kit.js';
 
 export interface InitOptions {
   chainId: string;
@@ -27,14 +26,14 @@ export interface InitResult {
   accounts: Record<string, string>;
 }
 
-const CHAIN_ID_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;
+export const CHAIN_ID_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 /**
  * Creates a node home: node, validator and admin keys in the keyring, a genesis naming `admin` as the
  * consortium operator and this node's validator, and a config with safe defaults (loopback only).
  */
 export function initHome(home: string, options: InitOptions): InitResult {
-  if (!CHAIN_ID_RE.test(options.chainId)) throw CLI_ERRORS.CLI_INVALID_OPTION(`chain id must match ${CHAIN_ID_RE.source}`);
+  if (!CHAIN_ID_RE.test(options.chainId)) throw HOME_ERRORS.CONFIG_INVALID(`chain id must match ${CHAIN_ID_RE.source}`);
   if (existsSync(paths(home).genesis)) throw HOME_ERRORS.HOME_EXISTS(`${home} is already initialised`);
   mkdirSync(home, { recursive: true, mode: 0o700 });
   ensureDirs(home);
