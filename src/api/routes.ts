@@ -97,6 +97,17 @@ export const coreRoutes = {
     query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
     response: z.object({ evidence: z.array(z.object({ height: z.number(), evidence: z.record(z.string(), z.unknown()) })) }),
   }),
+  modules: defineRoute({
+    name: 'modules',
+    method: 'GET',
+    path: '/v1/modules',
+    summary: 'The application modules of this node: dependencies, whether each is active, its parameters in force, and scheduled upgrades',
+    tags: ['node'],
+    response: z.object({
+      modules: z.array(z.object({ name: z.string(), requires: z.array(z.string()), active: z.boolean(), activeFrom: z.number().nullable(), params: z.unknown(), messageTypes: z.array(z.string()) })),
+      scheduled: z.array(z.object({ module: z.string(), kind: z.enum(['params', 'activate']), params: z.unknown().optional(), height: z.number() })),
+    }),
+  }),
   health: defineRoute({
     name: 'health',
     method: 'GET',

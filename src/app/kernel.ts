@@ -289,6 +289,16 @@ export class Kernel {
     }
   }
 
+  /** Each module as it stands at `height` (for the modules query). */
+  describe(state: KVStore, height: number): Array<{ name: string; requires: string[]; active: boolean; activeFrom: number | null; params: unknown; messageTypes: string[] }> {
+    return this.order.map((m) => {
+      const active = this.isActive(state, m.name, height);
+      const activeFrom = this.genesisActive.has(m.name) ? 0 : (state.get<{ height: number }>(ACTIVE + m.name)?.height ?? null);
+      const params = m.params ? (state.get(`${m.name}/params`) ?? (active ? m.params.defaults : null)) : null;
+      return { name: m.name, requires: [...m.requires], active, activeFrom, params, messageTypes: Object.keys(m.messages).sort() };
+    });
+  }
+
   /** Pending upgrades (for queries). */
   scheduledUpgrades(state: KVStore): Array<ScheduledUpgrade & { height: number }> {
     return state.scan<ScheduledUpgrade>(UPGRADE).map(([key, u]) => ({ ...u, height: Number(key.slice(UPGRADE.length, UPGRADE.length + 16)) + 1 }));

@@ -158,6 +158,17 @@ function addQueryCommands(queryCmd: Command): void {
       );
     });
   queryCmd
+    .command('modules')
+    .description('application modules: active or not, parameters in force, scheduled upgrades')
+    .action(async (_o: unknown, cmd: Command) => {
+      await query(cmd, coreRoutes.modules, {}, (v) =>
+        [
+          ...v.modules.map((m) => `${m.name.padEnd(12)} ${m.active ? 'active' : 'inactive'}${m.activeFrom ? ` from ${m.activeFrom}` : ''}${m.params ? `  ${JSON.stringify(m.params)}` : ''}`),
+          ...v.scheduled.map((u) => `scheduled: ${u.kind} ${u.module} at height ${u.height}${u.params ? ` ${JSON.stringify(u.params)}` : ''}`),
+        ].join('\n'),
+      );
+    });
+  queryCmd
     .command('tx <hash>')
     .description('status and result of a transaction')
     .option('--wait-commit <seconds>', 'wait up to this long for the commit', '0')

@@ -88,6 +88,13 @@ export function coreHandlers(node: LedgerNode, live: LiveParts): BoundRoute[] {
         evidence: node.app.committed().scan<{ height: number; evidence: Record<string, unknown> }>(EVIDENCE_PREFIX, { reverse: true, limit: query.limit }).map(([, e]) => e),
       }),
     },
+    {
+      route: coreRoutes.modules,
+      handler: () => {
+        const state = node.app.committed();
+        return { modules: node.app.kernel.describe(state, node.height), scheduled: node.app.kernel.scheduledUpgrades(state) };
+      },
+    },
     { route: coreRoutes.health, handler: () => ({ ok: true, height: node.height }) },
   ];
 }

@@ -5,8 +5,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coreRoutes } from '../../src/api/routes.js';
 import { prepareDevnet, startDevnetNode, type DevnetNode } from '../../src/runtime/devnet.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import {
   api,
+  BIN,
   exited,
   freeBasePort,
   isAlive,
@@ -32,6 +35,7 @@ import {
  * failures.
  */
 
+const run = promisify(execFile);
 const CHAIN = 'gridledger-devnet-test';
 const N = 4;
 
@@ -200,6 +204,34 @@ describe.sequential('a 4-validator devnet on loopback under continuous transacti
     await load.moreCommitted(8, 'fresh devnet');
     await converge('start');
   }, 120_000);
+
+  it('a governed parameter change: three of the four operators approve through the CLI; every node applies it from the stated height', async () => {
+    const cli = async (home: string, ...args: string[]) => {
+      const { stdout } = await run('node', [BIN, '--home', home, '-o', 'json', '--wait', '--wait-seconds', '60', ...args], { cwd: process.cwd() });
+      return JSON.parse(stdout) as { result: { code: string } };
+    };
+    const modulesOf = (node: DevnetNode) => api(node.api, coreRoutes.modules, {});
+    const metering = async (node: DevnetNode) => (await modulesOf(node)).modules.find((m) => m.name === 'metering')!;
+    expect((await metering(nodes[0]!)).params).toEqual({ readingWindowSlots: 672 });
+    await load.pause(); // the load signs with the same admin keys: no nonce races with the CLI
+    let height = 0;
+    try {
+      height = (await heightOf(nodes)) + 12;
+      const proposed = await cli(nodes[0]!.home, 'tx', 'registry', 'propose-params', '--id', 'reading-window', '--module', 'metering', '--params', '{"readingWindowSlots":96}', '--height', String(height));
+      expect(proposed.result.code).toBe('OK');
+      // A majority of the four operators (each node's admin) is three: the proposer and two approvals.
+      for (const n of [nodes[1]!, nodes[2]!]) expect((await cli(n.home, 'tx', 'registry', 'approve', 'reading-window')).result.code).toBe('OK');
+      const scheduled = await modulesOf(nodes[3]!);
+      expect(scheduled.scheduled).toEqual([{ module: 'metering', kind: 'params', params: { readingWindowSlots: 96 }, height }]);
+      expect((await metering(nodes[3]!)).params).toEqual({ readingWindowSlots: 672 });
+    } finally {
+      load.resume(); // the load keeps blocks coming until the stated height
+    }
+    await reach(nodes, height, 'the stated height');
+    for (const n of nodes) expect((await metering(n)).params, n.name).toEqual({ readingWindowSlots: 96 });
+    expect((await modulesOf(nodes[1]!)).scheduled).toEqual([]);
+    await converge('a governed parameter change');
+  }, 150_000);
 
   it('SIGKILL of one validator: the other three go on, it restarts by hand and catches up; nothing committed is lost', async () => {
     const victim = nodes[1]!;
