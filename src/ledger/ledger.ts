@@ -16,7 +16,7 @@ import type { Signer } from '../crypto/ed25519.js';
 import { Mempool } from '../mempool/mempool.js';
 import { Storage } from '../store/sqlite.js';
 import { asLedgerError, defineErrors, LedgerError } from '../util/errors.js';
-import type { NodeConfig } from '../home/home.js';
+import { HOME_ERRORS, type NodeConfig } from '../home/home.js';
 import { NodeMetrics } from './metrics.js';
 
 export interface BlockEvent {
@@ -50,7 +50,6 @@ export interface NodeOptions {
 const VERIFIED_CACHE_LIMIT = 500_000;
 
 export const LEDGER_ERRORS = defineErrors('ledger', {
-  CONFIG_INVALID: { meaning: "config.json is not valid (or names another chain than genesis.json)" },
   VALSET_UNKNOWN: { status: 500, meaning: 'no validator set is stored for that height (a storage fault)' },
 });
 
@@ -80,7 +79,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     super();
     this.setMaxListeners(0);
     const { config, genesis } = options;
-    if (config.chainId !== genesis.chainId) throw LEDGER_ERRORS.CONFIG_INVALID(`config chain id ${config.chainId} differs from genesis ${genesis.chainId}`);
+    if (config.chainId !== genesis.chainId) throw HOME_ERRORS.CONFIG_INVALID(`config chain id ${config.chainId} differs from genesis ${genesis.chainId}`);
     this.chainId = genesis.chainId;
     this.storage = new Storage(options.dbPath);
     this.app = new App(this.storage, {
