@@ -1,3 +1,4 @@
+import { collection } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
 import { floorDiv, safeAdd } from '../../util/int.js';
@@ -75,7 +76,7 @@ export interface ReadingDifference {
   txHash: string;
 }
 
-const METER = 'metering/meter/';
+export const meters = collection<Meter>('metering/meter/');
 const BY_ADDRESS = 'metering/by-address/';
 const BY_DEVICE = 'metering/by-device/';
 const READING = 'metering/reading/';
@@ -83,16 +84,15 @@ const OFFICIAL = 'metering/official/';
 const DIFF = 'metering/diff/';
 
 export function getMeter(store: KVStore, meterId: string): Meter | undefined {
-  return store.get<Meter>(METER + meterId);
+  return meters.get(store, meterId);
 }
 
 export function putMeter(store: KVStore, meter: Meter): void {
-  store.set(METER + meter.meterId, meter);
+  meters.put(store, meter, meter.meterId);
 }
 
 export function listMeters(store: KVStore, options: { after?: string; limit: number }): Meter[] {
-  const start = options.after ? `${METER}${options.after}\u0000` : undefined;
-  return store.scan<Meter>(METER, { start, limit: options.limit }).map(([, m]) => m);
+  return meters.page(store, options).items;
 }
 
 export function meterIdByAddress(store: KVStore, address: string): string | undefined {

@@ -7,7 +7,7 @@ import { addressFromPublicKey } from '../../crypto/address.js';
 import { fromHexStrict } from '../../util/bytes.js';
 import { E } from './errors.js';
 import { requireOperator, type RegistryContext } from './rules.js';
-import { getAccount, isActive, listValidators, putAccount, putValidator, type Account, type ValidatorEntry } from './state.js';
+import { accounts, getAccount, isActive, listValidators, putAccount, putValidator, validators, type Account, type ValidatorEntry } from './state.js';
 
 /**
  * Consortium governance: an operator proposes a change (validator set, operators); other operators
@@ -49,7 +49,7 @@ export interface Proposal {
 const PROPOSAL = 'registry/proposal/';
 const VALIDATOR_CHANGE = 'registry/validator-change/';
 function activeOperators(store: KVStore): Account[] {
-  return store.scan<Account>('registry/account/').map(([, a]) => a).filter((a) => isActive(a, 'operator'));
+  return accounts.list(store).filter((a) => isActive(a, 'operator'));
 }
 
 function threshold(ctx: RegistryContext): number {
@@ -155,7 +155,7 @@ export function applyDueValidatorChanges(ctx: ModuleContext): ValidatorUpdate[] 
   const due = store.scan<ValidatorEntry>(VALIDATOR_CHANGE, { end: `${VALIDATOR_CHANGE}${padKey(ctx.height + 2)}` });
   const updates: ValidatorUpdate[] = [];
   for (const [key, entry] of due) {
-    if (entry.power === '0') store.delete(`registry/validator/${entry.address}`);
+    if (entry.power === '0') validators.delete(store, entry.address);
     else putValidator(store, entry);
     store.delete(key);
     updates.push({ address: entry.address, pubKey: entry.pubKey, power: entry.power });

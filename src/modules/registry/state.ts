@@ -1,3 +1,4 @@
+import { collection } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
 
@@ -37,21 +38,20 @@ export interface ValidatorEntry {
   name?: string;
 }
 
-const ACCOUNT = 'registry/account/';
+export const accounts = collection<Account>('registry/account/');
 const LOG = 'registry/log/';
-const VALIDATOR = 'registry/validator/';
+export const validators = collection<ValidatorEntry>('registry/validator/');
 
 export function getAccount(store: KVStore, address: string): Account | undefined {
-  return store.get<Account>(ACCOUNT + address);
+  return accounts.get(store, address);
 }
 
 export function putAccount(store: KVStore, account: Account): void {
-  store.set(ACCOUNT + account.address, account);
+  accounts.put(store, account, account.address);
 }
 
 export function listAccounts(store: KVStore, options: { after?: string; limit: number }): Account[] {
-  const start = options.after ? `${ACCOUNT}${options.after}\u0000` : undefined;
-  return store.scan<Account>(ACCOUNT, { start, limit: options.limit }).map(([, a]) => a);
+  return accounts.page(store, options).items;
 }
 
 export function isActive(account: Account | undefined, role?: Role): account is Account {
@@ -75,9 +75,9 @@ export function readLog(store: KVStore, options: { address?: string; limit: numb
 }
 
 export function putValidator(store: KVStore, v: ValidatorEntry): void {
-  store.set(VALIDATOR + v.address, v);
+  validators.put(store, v, v.address);
 }
 
 export function listValidators(store: KVStore): ValidatorEntry[] {
-  return store.scan<ValidatorEntry>(VALIDATOR).map(([, v]) => v);
+  return validators.list(store);
 }

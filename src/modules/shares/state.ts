@@ -1,3 +1,4 @@
+import { collection } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
 
@@ -63,18 +64,18 @@ export type LogEntry =
   | { seq: number; kind: 'key'; by: string; fromDay: string; fromSlot: number; height: number; txHash: string; time: number }
   | { seq: number; kind: 'transfer'; by: string; from: string; to: string; ppm: number; fromSlot: number; toSlot: number; height: number; txHash: string; time: number };
 
-const PLANT = 'shares/plant/';
+export const plants = collection<Plant>('shares/plant/');
 const BY_UTILITY = 'shares/by-utility/';
 const LEVEL = 'shares/level/';
 const SEQ = 'shares/seq/';
 const LOG = 'shares/log/';
 
 export function getPlant(store: KVStore, id: string): Plant | undefined {
-  return store.get<Plant>(PLANT + id);
+  return plants.get(store, id);
 }
 
 export function putPlant(store: KVStore, plant: Plant): void {
-  store.set(PLANT + plant.id, plant);
+  plants.put(store, plant, plant.id);
   for (const k of plant.keys) for (const p of k.participants) {
     const key = `${BY_UTILITY}${p.utility}/${plant.id}`;
     if (!store.has(key)) store.set(key, 1);
@@ -82,8 +83,7 @@ export function putPlant(store: KVStore, plant: Plant): void {
 }
 
 export function listPlants(store: KVStore, options: { after?: string; limit: number }): Plant[] {
-  const start = options.after ? `${PLANT}${options.after}\u0000` : undefined;
-  return store.scan<Plant>(PLANT, { start, limit: options.limit }).map(([, p]) => p);
+  return plants.page(store, options).items;
 }
 
 export function plantsOfUtility(store: KVStore, utility: string): string[] {

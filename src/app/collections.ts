@@ -1,0 +1,79 @@
+import { padKey, type KVStore } from './state.js';
+
+/**
+ * Typed collections over a module's store: one object per kind of record, so state files stop
+ * hand-rolling key building, lookups, range scans and pagination. Keys are the prefix followed by
+ * the record's id parts joined with "/"; whole numbers in ids are zero-padded to 16 digits so
+ * lexical order is numeric order.
+ */
+
+export type KeyPart = string | number;
+
+/** Encodes id parts as a key suffix: strings as they are, numbers zero-padded. */
+export function keyOf(parts: readonly KeyPart[]): string {
+  return parts.map((p) => (typeof p === 'number' ? padKey(p) : p)).join('/');
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Id to pass as `after` for the next page; undefined on the last page. */
+  next?: string;
+}
+
+export class Collection<T> {
+  /** `prefix` ends with "/" and lies under the module's own prefix, e.g. "metering/meter/". */
+  constructor(readonly prefix: string) {
+    if (!prefix.endsWith('/')) throw new Error(`collection prefix ${prefix} must end with "/"`);
+  }
+
+  key(...id: KeyPart[]): string {
+    return this.prefix + keyOf(id);
+  }
+
+  get(store: KVStore, ...id: KeyPart[]): T | undefined {
+    return store.get<T>(this.key(...id));
+  }
+
+  has(store: KVStore, ...id: KeyPart[]): boolean {
+    return store.has(this.key(...id));
+  }
+
+  put(store: KVStore, value: T, ...id: KeyPart[]): void {
+    store.set(this.key(...id), value);
+  }
+
+  delete(store: KVStore, ...id: KeyPart[]): void {
+    store.delete(this.key(...id));
+  }
+
+  /** Records whose id starts with `within` (all when empty), in key order; `from`/`to` bound the next id part [from, to). */
+  list(store: KVStore, within: readonly KeyPart[] = [], range: { from?: KeyPart; to?: KeyPart; limit?: number; reverse?: boolean } = {}): T[] {
+    return this.entries(store, within, range).map(([, v]) => v);
+  }
+
+  /** Like `list`, with each record's id (the key without the prefix). */
+  entries(store: KVStore, within: readonly KeyPart[] = [], range: { from?: KeyPart; to?: KeyPart; limit?: number; reverse?: boolean } = {}): Array<[string, T]> {
+    const base = within.length > 0 ? `${this.prefix}${keyOf(within)}/` : this.prefix;
+    return store
+      .scan<T>(base, {
+        ...(range.from !== undefined ? { start: base + keyOf([range.from]) } : {}),
+        ...(range.to !== undefined ? { end: base + keyOf([range.to]) } : {}),
+        ...(range.limit !== undefined ? { limit: range.limit } : {}),
+        ...(range.reverse ? { reverse: true } : {}),
+      })
+      .map(([k, v]) => [k.slice(this.prefix.length), v]);
+  }
+
+  /** One page in id order after `after` (exclusive): the pagination cursor of list routes. */
+  page(store: KVStore, options: { after?: string; limit: number }): Page<T> {
+    const start = options.after !== undefined ? `${this.prefix}${options.after}\u0000` : undefined;
+    const rows = store.scan<T>(this.prefix, { ...(start ? { start } : {}), limit: options.limit + 1 });
+    const items = rows.slice(0, options.limit).map(([, v]) => v);
+    const last = rows.length > options.limit ? rows[options.limit - 1] : undefined;
+    return { items, ...(last ? { next: last[0].slice(this.prefix.length) } : {}) };
+  }
+}
+
+export function collection<T>(prefix: string): Collection<T> {
+  return new Collection<T>(prefix);
+}

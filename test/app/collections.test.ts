@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { collection, keyOf } from '../../src/app/collections.js';
+import { Overlay, ReadOnlyStore } from '../../src/app/state.js';
+import { Storage } from '../../src/store/sqlite.js';
+
+describe('typed collections', () => {
+  it('pads numbers in keys so key order is numeric order', () => {
+    expect(keyOf(['m1', 7])).toBe('m1/0000000000000007');
+    const store = new Overlay(new Storage(':memory:'));
+    const readings = collection<{ slot: number }>('metering/reading/');
+    for (const slot of [10, 9, 100, 2]) readings.put(store, { slot }, 'm1', slot);
+    readings.put(store, { slot: 5 }, 'm2', 5);
+    expect(readings.list(store, ['m1']).map((r) => r.slot)).toEqual([2, 9, 10, 100]);
+    expect(readings.list(store, ['m1'], { from: 9, to: 100 }).map((r) => r.slot)).toEqual([9, 10]);
+    expect(readings.list(store, ['m1'], { reverse: true, limit: 1 }).map((r) => r.slot)).toEqual([100]);
+    expect(readings.get(store, 'm2', 5)).toEqual({ slot: 5 });
+    readings.delete(store, 'm2', 5);
+    expect(readings.has(store, 'm2', 5)).toBe(false);
+  });
+
+  it('pages with a cursor: every record once, in order, and the last page has no cursor', () => {
+    const backing = new Storage(':memory:');
+    const store = new Overlay(backing);
+    const meters = collection<{ id: string }>('metering/meter/');
+    const ids = Array.from({ length: 23 }, (_, i) => `m${String(i).padStart(2, '0')}`);
+    for (const id of [...ids].reverse()) meters.put(store, { id }, id);
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = meters.page(new ReadOnlyStore(store), { after, limit: 5 });
+      seen.push(...page.items.map((m) => m.id));
+      if (page.next === undefined) break;
+      after = page.next;
+    }
+    expect(seen).toEqual(ids);
+    expect(meters.page(store, { limit: 23 }).next).toBeUndefined();
+    expect(meters.page(store, { limit: 22 }).next).toBe('m21');
+  });
+});
