@@ -180,13 +180,17 @@ export class LtHash {
     this.lanes = lanes ? Uint16Array.from(lanes) : new Uint16Array(LANES);
   }
 
+  /** Lanes from their serialised form: 1024 little-endian 16-bit integers. */
   static fromBytes(bytes: Uint8Array): LtHash {
-    const copy = new Uint8Array(bytes);
-    return new LtHash(new Uint16Array(copy.buffer, copy.byteOffset, LANES));
+    return new LtHash(readLanesLE(bytes));
   }
 
+  /** The lanes as 1024 little-endian 16-bit integers, whatever the platform's byte order. */
   toBytes(): Uint8Array {
-    return new Uint8Array(this.lanes.buffer.slice(0));
+    const out = new Uint8Array(LANES * 2);
+    const view = new DataView(out.buffer);
+    for (let i = 0; i < LANES; i++) view.setUint16(i * 2, this.lanes[i]!, true);
+    return out;
   }
 
   add(key: string, value: string): void {
@@ -211,8 +215,16 @@ function entryLanes(key: string, value: string): Uint16Array {
   len.writeUInt32BE(k.length);
   const h = createHash('shake256', { outputLength: LANES * 2 });
   h.update(domainBytes(DOMAIN.stateEntry, Buffer.concat([len, k, Buffer.from(value, 'utf8')])));
-  // Copy into a fresh, aligned buffer; lanes are read little-endian (every supported platform is LE).
-  return new Uint16Array(new Uint8Array(h.digest()).buffer);
+  return readLanesLE(h.digest());
+}
+
+/** Reads 1024 lanes as little-endian 16-bit integers (explicitly: a Uint16Array view would use the platform's order). */
+function readLanesLE(bytes: Uint8Array): Uint16Array {
+  if (bytes.length !== LANES * 2) throw new Error(`LtHash lanes need ${LANES * 2} bytes, got ${bytes.length}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lanes = new Uint16Array(LANES);
+  for (let i = 0; i < LANES; i++) lanes[i] = view.getUint16(i * 2, true);
+  return lanes;
 }
 
 /** Applies a block's writes to an LtHash, given the committed values they replace. */
