@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { LtHash } from '../../src/app/state.js';
+import { lanesToLE, LtHash, readLanesLE } from '../../src/app/state.js';
 import { DOMAIN, domainBytes, sha256 } from '../../src/crypto/hash.js';
 
 /**
@@ -46,5 +46,19 @@ describe('LtHash byte order', () => {
     const back = LtHash.fromBytes(unaligned.subarray(1));
     expect(Array.from(back.lanes)).toEqual(Array.from(lt.lanes));
     expect(back.root()).toBe(lt.root());
+  });
+
+  it('the portable path (as a big-endian host runs it) reads and writes the same lanes as the fast path', () => {
+    const bytes = createHash('shake256', { outputLength: 2048 }).update('lanes').digest();
+    const unaligned = new Uint8Array(2049);
+    unaligned.set(bytes, 1);
+    for (const input of [bytes, unaligned.subarray(1)]) {
+      const portable = readLanesLE(input, false);
+      expect(Array.from(portable)).toEqual(Array.from({ length: 1024 }, (_, i) => bytes.readUInt16LE(i * 2)));
+      expect(Array.from(readLanesLE(input, true))).toEqual(Array.from(portable));
+      expect(Buffer.from(lanesToLE(portable, false)).equals(bytes)).toBe(true);
+      expect(Buffer.from(lanesToLE(portable, true)).equals(bytes)).toBe(true);
+    }
+    expect(() => readLanesLE(new Uint8Array(10))).toThrow(/2048 bytes/);
   });
 });
