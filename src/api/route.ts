@@ -21,7 +21,21 @@ export interface RouteDef<
   query?: Q;
   body?: B;
   response: R;
+  /**
+   * Largest request body the route accepts, in bytes (default DEFAULT_BODY_LIMIT_BYTES, enough for
+   * one transaction). Only routes that need more say so, so a slow client can make the server
+   * buffer at most this much per request.
+   */
+  bodyLimitBytes?: number;
+  /**
+   * How much of the client's per-second rate budget a request spends (default 1). A batch spends
+   * one unit per item, so batching does not multiply what a client may submit.
+   */
+  rateCost?(body: z.output<B>): number;
 }
+
+/** Default body limit: one transaction is at most 64 KiB encoded; the JSON around it stays far below this. */
+export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;
 
 export function defineRoute<P extends z.ZodType = z.ZodNever, Q extends z.ZodType = z.ZodNever, B extends z.ZodType = z.ZodNever, R extends z.ZodType = z.ZodType>(
   def: RouteDef<P, Q, B, R>,

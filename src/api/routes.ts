@@ -25,6 +25,9 @@ export const coreRoutes = {
     tags: ['txs'],
     body: z.object({ txs: z.array(z.unknown()).min(1).max(1000) }),
     response: z.object({ results: z.array(z.object({ hash: hash.nullable(), code: z.string(), message: z.string() })) }),
+    // up to 1000 transactions: the one route that needs a large body (capped by config api.bodyLimitBytes)
+    bodyLimitBytes: 8 * 1024 * 1024,
+    rateCost: (body) => body.txs.length,
   }),
   getTx: defineRoute({
     name: 'getTx',

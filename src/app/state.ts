@@ -184,13 +184,14 @@ export class LtHash {
     this.lanes = lanes ? Uint16Array.from(lanes) : new Uint16Array(LANES);
   }
 
+  /** Lanes from their serialised form: 1024 little-endian 16-bit integers. */
   static fromBytes(bytes: Uint8Array): LtHash {
-    const copy = new Uint8Array(bytes);
-    return new LtHash(new Uint16Array(copy.buffer, copy.byteOffset, LANES));
+    return new LtHash(readLanesLE(bytes));
   }
 
+  /** The lanes as 1024 little-endian 16-bit integers, whatever the platform's byte order. */
   toBytes(): Uint8Array {
-    return new Uint8Array(this.lanes.buffer.slice(0));
+    return lanesToLE(this.lanes);
   }
 
   add(key: string, value: string): void {
@@ -215,8 +216,33 @@ function entryLanes(key: string, value: string): Uint16Array {
   len.writeUInt32BE(k.length);
   const h = createHash('shake256', { outputLength: LANES * 2 });
   h.update(domainBytes(DOMAIN.stateEntry, Buffer.concat([len, k, Buffer.from(value, 'utf8')])));
-  // Copy into a fresh, aligned buffer; lanes are read little-endian (every supported platform is LE).
-  return new Uint16Array(new Uint8Array(h.digest()).buffer);
+  return readLanesLE(h.digest());
+}
+
+/** Whether this platform stores integers little-endian (then typed-array views already read LE). */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Reads 1024 lanes as little-endian 16-bit integers. On a little-endian host a copy viewed as
+ * Uint16Array is that already (and fast); elsewhere each lane is read with an explicit byte order.
+ * `littleEndianHost` is a parameter only so tests can run the portable path on any machine.
+ */
+export function readLanesLE(bytes: Uint8Array, littleEndianHost = HOST_LITTLE_ENDIAN): Uint16Array {
+  if (bytes.length !== LANES * 2) throw new Error(`LtHash lanes need ${LANES * 2} bytes, got ${bytes.length}`);
+  if (littleEndianHost) return new Uint16Array(new Uint8Array(bytes).buffer);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lanes = new Uint16Array(LANES);
+  for (let i = 0; i < LANES; i++) lanes[i] = view.getUint16(i * 2, true);
+  return lanes;
+}
+
+/** Serialises lanes as little-endian 16-bit integers (see readLanesLE). */
+export function lanesToLE(lanes: Uint16Array, littleEndianHost = HOST_LITTLE_ENDIAN): Uint8Array {
+  if (littleEndianHost) return new Uint8Array(lanes.buffer.slice(lanes.byteOffset, lanes.byteOffset + LANES * 2));
+  const out = new Uint8Array(LANES * 2);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < LANES; i++) view.setUint16(i * 2, lanes[i]!, true);
+  return out;
 }
 
 /** Applies a block's writes to an LtHash, given the committed values they replace. */

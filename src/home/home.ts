@@ -25,9 +25,24 @@ export const configSchema = z
     api: z.object({
       host: z.string().default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(26657),
-      /** requests per second per client IP */
+      /** requests per second per client IP; a batch counts one per transaction */
       rateLimitPerSecond: z.number().int().min(1).default(2000),
+      /** the most any route accepts (the batch route; one-transaction routes accept 256 KiB) */
       bodyLimitBytes: z.number().int().min(1024).default(8 * 1024 * 1024),
+      /** a request (headers and body) must arrive within this time, else 408 REQUEST_TIMEOUT */
+      requestTimeoutMs: z.number().int().min(100).default(30_000),
+      /** the request headers must arrive within this time (at most requestTimeoutMs) */
+      headersTimeoutMs: z.number().int().min(100).default(10_000),
+      /** idle time of a kept-alive connection between requests */
+      keepAliveTimeoutMs: z.number().int().min(100).default(5_000),
+      /** a connection without any traffic for this long is closed (above the 60 s longest wait of GET /v1/txs/:hash) */
+      connectionTimeoutMs: z.number().int().min(1000).default(75_000),
+      /** open connections in total; more are refused with 503 CONNECTIONS_EXHAUSTED */
+      maxConnections: z.number().int().min(1).default(1024),
+      /** open connections per client IP; more are refused with 429 CONNECTIONS_PER_CLIENT_EXCEEDED */
+      maxConnectionsPerClient: z.number().int().min(1).default(64),
+      /** bytes reserved by request bodies being received at once; beyond, 503 BODY_BUDGET_EXHAUSTED */
+      maxInFlightBodyBytes: z.number().int().min(64 * 1024).default(64 * 1024 * 1024),
     }),
     p2p: z
       .object({

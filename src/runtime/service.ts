@@ -29,7 +29,7 @@ export interface StartOptions {
   logger?: Logger;
   /** What to do when consensus halts on a durability failure; default: exit the process (code 70). */
   onFatal?: (err: Error) => void;
-  /** Check every API answer against its route's response schema (test nodes). */
+  /** Check every API answer against its route's response schema (default: on under a test runner, GRIDLEDGER_VALIDATE_RESPONSES=1). */
   validateResponses?: boolean;
 }
 
@@ -77,12 +77,12 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
   claimPidFile(paths(home).pid);
   const node = new LedgerNode({ config, genesis, dbPath: paths(home).db, validatorSigner, modules: MODULE_CORES, logger });
   const live: LiveParts = {};
+  const { host: _host, port: _port, ...limits } = config.api;
   const server = buildServer([...coreHandlers(node, live), ...moduleHandlers(node)], {
     logger,
-    bodyLimitBytes: config.api.bodyLimitBytes,
-    rateLimitPerSecond: config.api.rateLimitPerSecond,
+    ...limits,
     version: VERSION,
-    ...(options.validateResponses ? { validateResponses: true } : {}),
+    validateResponses: options.validateResponses ?? (process.env.GRIDLEDGER_VALIDATE_RESPONSES === '1' || process.env.VITEST !== undefined),
     rawPaths: RAW_PATHS,
     onRequestDone: (route, status) => node.metrics.httpRequests.inc({ route, status: String(status) }),
     extend: (app) => {

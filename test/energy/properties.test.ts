@@ -12,6 +12,7 @@ import { alice, bob, carol, cmeter, energyChain, m, ok, owner, pmeter, S, setupC
  *  - balances equal the model (which applies only accepted operations);
  *  - a rejected operation changes nothing but the sender's nonce;
  *  - transfers and reductions never leave the debited balance negative (only consumption and mutate can);
+ *  - adjustments (mutate) never add labelled energy and never leave a labelled balance negative;
  *  - the community total equals production − consumption + mutations (transfers and reductions conserve energy);
  *  - every label set a trader holds is a subset of a label set it received (labels are never added).
  */
@@ -135,7 +136,8 @@ describe('energy invariants (fast-check)', () => {
             const labels = LABEL_SETS[op.labels]!;
             from = owner;
             msg = m.mutate('nb', t, slot, op.wh, 'external supplier', labels);
-            expectOk = op.wh !== 0;
+            // adjustments add unlabelled energy only, and remove at most the labelled energy held
+            expectOk = op.wh !== 0 && (labels.length === 0 || (op.wh < 0 && (model.get(key(t, slot, labels)) ?? 0) >= -op.wh));
             apply = () => {
               add(key(t, slot, labels), op.wh);
               if (op.wh > 0) received.get(t.address)!.push(labels);
@@ -163,6 +165,7 @@ describe('energy invariants (fast-check)', () => {
           for (const [k, wh] of actual) {
             const [addr, , lk] = k.split('|');
             const held = lk ? lk.split(',') : [];
+            if (held.length > 0) expect(wh, `${k}: a labelled balance went negative`).toBeGreaterThanOrEqual(0);
             if (held.length === 0 || wh <= 0) continue;
             expect(received.get(addr!)!.some((r) => held.every((l) => r.includes(l))), `${k} holds labels never received`).toBe(true);
           }

@@ -163,9 +163,15 @@ describe('transfer, reduce, mutate', () => {
     rejects(chain, owner, m.mutate('nb', outsider, S, 5, 'x'), 'ENERGY_NOT_TRADER');
     rejects(chain, owner, m.mutate('nb', bob, S, 0, 'x'), 'ENERGY_AMOUNT_ZERO');
     rejects(chain, owner, m.mutate('nb', bob, S, 5, '   '), 'ENERGY_DESCRIPTION_REQUIRED');
-    ok(chain, owner, m.mutate('nb', bob, S, -250, 'penalty', ['solar']));
+    // labels come from production only: an adjustment adds unlabelled energy and removes at most the labelled energy held
+    rejects(chain, owner, m.mutate('nb', bob, S, 250, 'made-up solar', ['solar']), 'ENERGY_MUTATE_LABELLED_CREDIT');
+    rejects(chain, owner, m.mutate('nb', bob, S, -250, 'penalty', ['solar']), 'ENERGY_MUTATE_EXCEEDS_LABELLED');
+    rejects(chain, owner, m.mutate('nb', alice, S, -10_001, 'meter over-read', ['solar']), 'ENERGY_MUTATE_EXCEEDS_LABELLED');
+    ok(chain, owner, m.mutate('nb', alice, S, -250, 'meter over-read', ['solar']));
+    ok(chain, owner, m.mutate('nb', bob, S, -250, 'penalty'));
     ok(chain, owner, m.mutate('nb', owner, S, 250, 'balancing'));
-    expect(bal(chain, 'nb', bob, S, ['solar'])).toBe(-250);
+    expect(bal(chain, 'nb', alice, S, ['solar'])).toBe(9_750);
+    expect(bal(chain, 'nb', bob, S)).toBe(-250);
     expect(bal(chain, 'nb', owner, S)).toBe(250);
   });
 

@@ -196,6 +196,11 @@ describe('HTTP API: bad input', () => {
     record('oversized body', 'BODY_TOO_LARGE');
   });
 
+  it('a single-transaction route accepts no more than one transaction needs (256 KiB), far below the batch limit', async () => {
+    const body = JSON.stringify({ body: { memo: 'y'.repeat(300 * 1024) } });
+    await expectRejected(() => postJson(base, '/v1/txs', body), { status: 413, code: 'BODY_TOO_LARGE', message: /exceeds the size limit/ });
+  });
+
   it('unadmitted sender → 403 TX_SENDER_NOT_ADMITTED', async () => {
     const tx = await node.signedTx('stranger', [admitMsg(account('ua').address)]);
     await expectRejected(() => postJson(base, '/v1/txs', tx), { status: 403, code: 'TX_SENDER_NOT_ADMITTED', message: /is not an admitted participant/ });

@@ -21,7 +21,7 @@ function setValidator(id: string, power: string, who = newValidator) {
 describe('governance of the validator set', () => {
   it('executes at the threshold and changes the set two heights after the approving block', () => {
     const chain = new TestChain({ accounts: { op2: ['operator'], op3: ['operator'], outsider: ['consumer'] } });
-    expect(chain.send(chain.operator, setValidator('add-v', '5')).code).toBe('OK');
+    expect(chain.send(chain.operator, setValidator('add-v', '4')).code).toBe('OK');
     const open = chain.store.get<{ status: string; approvals: string[]; threshold: number }>('registry/proposal/add-v')!;
     expect(open.status).toBe('open');
     expect(open.threshold).toBe(2); // majority of 3 operators
@@ -35,12 +35,12 @@ describe('governance of the validator set', () => {
     expect(listValidators(chain.store).map((v) => v.address)).not.toContain(newValidator.address);
     chain.block([]);
     // … but in state after the next block, so the set deciding approvedAt + 2 includes it.
-    expect(listValidators(chain.store).find((v) => v.address === newValidator.address)?.power).toBe('5');
+    expect(listValidators(chain.store).find((v) => v.address === newValidator.address)?.power).toBe('4');
   });
 
   it('rejects each invalid governance step with its own code and leaves registry state unchanged', () => {
     const chain = new TestChain({ accounts: { op2: ['operator'], op3: ['operator'], outsider: ['consumer'] } });
-    expect(chain.send(chain.operator, setValidator('p1', '5')).code).toBe('OK');
+    expect(chain.send(chain.operator, setValidator('p1', '4')).code).toBe('OK');
     const cases: Array<[ReturnType<typeof account>, unknown, string]> = [
       [outsider, setValidator('p2', '5'), 'REGISTRY_NOT_OPERATOR'],
       [chain.operator, setValidator('p1', '7'), 'GOV_PROPOSAL_EXISTS'],

@@ -40,10 +40,16 @@ export const addMeterMsg = z
     address: addressSchema.optional(),
     pubKey: hexSchema(32).optional(),
     maxPowerW: z.number().int().min(1).max(MAX_POWER_W).optional(),
-    /** First slot of the link; must be a future slot (default: next slot, or every slot for a fresh meter). */
+    /**
+     * First slot of the link; must be a future slot. Default: the next slot when the meter was linked
+     * before, the current slot when it never was, every slot when this message registers it.
+     */
     fromSlot: slot.optional(),
   })
   .strict();
+
+/** The meter's custodian lets the owner of `community` link it there (see docs/energy.md, "Who may link a meter"). */
+export const releaseMeterMsg = z.object({ meterId: meterIdSchema, community: communityIdSchema }).strict();
 
 export const removeMeterMsg = z.object({ community: communityIdSchema, meterId: meterIdSchema, fromSlot: slot.optional() }).strict();
 
@@ -61,6 +67,7 @@ export type CreateCommunityMsg = z.infer<typeof createCommunityMsg>;
 export type TraderMsg = z.infer<typeof traderMsg>;
 export type AddMeterMsg = z.infer<typeof addMeterMsg>;
 export type RemoveMeterMsg = z.infer<typeof removeMeterMsg>;
+export type ReleaseMeterMsg = z.infer<typeof releaseMeterMsg>;
 export type TransferMsg = z.infer<typeof transferMsg>;
 export type ReduceMsg = z.infer<typeof reduceMsg>;
 export type MutateMsg = z.infer<typeof mutateMsg>;
@@ -72,6 +79,7 @@ export const MSG = {
   removeTrader: 'energy/remove-trader',
   addMeter: 'energy/add-meter',
   removeMeter: 'energy/remove-meter',
+  releaseMeter: 'energy/release-meter',
   transfer: 'energy/transfer',
   reduce: 'energy/reduce',
   mutate: 'energy/mutate',

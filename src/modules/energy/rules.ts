@@ -4,12 +4,14 @@ import type { ReadingEvent } from '../metering/keeper.js';
 import { E } from './errors.js';
 import { isValidTimeZone } from '../../util/localtime.js';
 import { slotOfMs } from '../../util/slots.js';
-import type { AddMeterMsg, CreateCommunityMsg, MutateMsg, ReduceMsg, RemoveMeterMsg, SettleMsg, TraderMsg, TransferMsg } from './messages.js';
+import type { AddMeterMsg, CreateCommunityMsg, MutateMsg, ReduceMsg, ReleaseMeterMsg, RemoveMeterMsg, SettleMsg, TraderMsg, TransferMsg } from './messages.js';
 import {
   addCommunityMeter,
   communityBalances,
+  deleteRelease,
   getBalance,
   getCommunity,
+  getRelease,
   getTrader,
   hasAnyBalance,
   isActiveTrader,
@@ -25,6 +27,7 @@ import {
   putCommunity,
   putHistory,
   putLink,
+  putRelease,
   putTrader,
   requireCommunity,
   setBalance,
@@ -32,6 +35,7 @@ import {
   type Community,
   type MeterLink,
 } from './state.js';
+import type { Meter } from '../metering/keeper.js';
 
 export const REQUIRES = ['metering', 'registry'] as const;
 export type EnergyContext = ModuleContext<KeepersOf<typeof REQUIRES>>;
@@ -169,18 +173,50 @@ export function removeTrader(ctx: EnergyContext, msg: TraderMsg): void {
   ctx.emit('energy.trader_removed', { community: c.id, address: msg.address });
 }
 
-/** The first slot of a new link period: explicit (must be future) or the default. */
-function linkStart(ctx: EnergyContext, meterId: string, requested: number | undefined, fresh: boolean): number {
+/**
+ * The first slot of a new link period: explicit (must be future) or the default. A link never starts
+ * before the linking block's slot, except for a meter this same message registers: it has no ledger
+ * history yet, so its first link covers every slot (late readings still need metering's window).
+ */
+function linkStart(ctx: EnergyContext, meterId: string, requested: number | undefined, registeredNow: boolean): number {
   const nowSlot = slotOfMs(ctx.time);
-  const fromSlot = requested ?? (fresh ? 0 : nowSlot + 1);
+  const latest = latestLink(ctx.store, meterId);
+  const fromSlot = requested ?? (registeredNow ? 0 : latest ? nowSlot + 1 : nowSlot);
   if (requested !== undefined && requested <= nowSlot) {
     throw E.ENERGY_LINK_NOT_FUTURE(`a link period must start in a future slot (> ${nowSlot}); got ${requested}`);
   }
-  const latest = latestLink(ctx.store, meterId);
   if (latest && fromSlot <= latest.fromSlot) {
     throw E.ENERGY_LINK_NOT_FUTURE(`meter ${meterId} already has a link period from slot ${latest.fromSlot}; a new one must start later`);
   }
   return fromSlot;
+}
+
+/**
+ * Who may link a registered meter elsewhere: the owner of the community where it was last linked
+ * or, if it never was, the account that registered it.
+ */
+function custodianOf(store: KVStore, meter: Meter): string {
+  const latest = latestLink(store, meter.meterId);
+  if (!latest) return meter.registeredBy;
+  return getCommunity(store, latest.community)?.owner ?? meter.registeredBy;
+}
+
+/**
+ * A registered meter moves into community `c` only with its custodian's consent: the custodian links
+ * it itself, or released it to `c` (the release is used up by this link). Within the community where
+ * it is linked the owner re-links freely, from a future slot.
+ */
+function requireCustody(ctx: EnergyContext, c: Community, meter: Meter): void {
+  const latest = latestLink(ctx.store, meter.meterId);
+  if (latest?.community === c.id) return;
+  if (latest && latest.trader !== null) {
+    throw E.ENERGY_METER_IN_OTHER_COMMUNITY(`meter ${meter.meterId} is linked in community ${latest.community}; remove it there first`);
+  }
+  const custodian = custodianOf(ctx.store, meter);
+  if (custodian === ctx.sender) return;
+  if (getRelease(ctx.store, meter.meterId)?.community !== c.id) {
+    throw E.ENERGY_METER_NOT_RELEASED(`meter ${meter.meterId} is in the custody of ${custodian}; it must release the meter to community ${c.id} first (energy/release-meter)`);
+  }
 }
 
 export function addMeter(ctx: EnergyContext, msg: AddMeterMsg): void {
@@ -191,6 +227,7 @@ export function addMeter(ctx: EnergyContext, msg: AddMeterMsg): void {
   if (msg.kind === 'consumer' && labels.length > 0) throw E.ENERGY_CONSUMER_LABELS('consumer meters carry no labels (consumption is unlabelled)');
   requireTrader(store, c.id, msg.trader);
   let meter = ctx.keepers.metering.meter(msg.meterId);
+  const registeredNow = meter === undefined;
   if (!meter) {
     if (msg.address === undefined || msg.maxPowerW === undefined) {
       throw E.ENERGY_METER_DETAILS_REQUIRED(`meter ${msg.meterId} is not registered yet: give its address and maximum power`);
@@ -203,17 +240,30 @@ export function addMeter(ctx: EnergyContext, msg: AddMeterMsg): void {
       (msg.deviceId !== undefined && msg.deviceId !== meter.deviceId) ||
       (msg.pubKey !== undefined && msg.pubKey !== meter.pubKey);
     if (mismatch) throw E.ENERGY_METER_MISMATCH(`meter ${msg.meterId} is registered with other device details (address ${meter.address}, ${meter.maxPowerW} W)`);
+    requireCustody(ctx, c, meter);
   }
   // A meter key never is a trader: meters need role meter, and add-trader refuses meter accounts.
-  const latest = latestLink(store, msg.meterId);
-  if (latest && latest.trader !== null && latest.community !== c.id) {
-    throw E.ENERGY_METER_IN_OTHER_COMMUNITY(`meter ${msg.meterId} is linked in community ${latest.community}; remove it there first`);
-  }
-  const fresh = latest === undefined && meter.readings === 0;
-  const fromSlot = linkStart(ctx, msg.meterId, msg.fromSlot, fresh);
+  const fromSlot = linkStart(ctx, msg.meterId, msg.fromSlot, registeredNow);
+  deleteRelease(store, msg.meterId);
   putLink(store, { meterId: msg.meterId, community: c.id, kind: msg.kind, trader: msg.trader, labels, fromSlot, height: ctx.height, txHash: ctx.txHash });
   addCommunityMeter(store, c.id, msg.meterId);
   ctx.emit('energy.meter_linked', { community: c.id, meterId: msg.meterId, kind: msg.kind, trader: msg.trader, labels: labels.join(','), fromSlot });
+}
+
+/** The custodian consents that the owner of `msg.community` links the meter there (replacing any earlier release). */
+export function releaseMeter(ctx: EnergyContext, msg: ReleaseMeterMsg): void {
+  const { store } = ctx;
+  const meter = ctx.keepers.metering.meter(msg.meterId);
+  if (!meter) throw E.ENERGY_METER_NOT_FOUND(`meter ${msg.meterId} is not registered`);
+  const custodian = custodianOf(store, meter);
+  if (custodian !== ctx.sender) throw E.ENERGY_NOT_METER_CUSTODIAN(`meter ${msg.meterId} is in the custody of ${custodian}`);
+  const latest = latestLink(store, msg.meterId);
+  if (latest && latest.trader !== null) {
+    throw E.ENERGY_METER_STILL_LINKED(`meter ${msg.meterId} is linked in community ${latest.community} from slot ${latest.fromSlot}; unlink it first`);
+  }
+  requireCommunity(store, msg.community);
+  putRelease(store, { meterId: msg.meterId, community: msg.community, by: ctx.sender, height: ctx.height, txHash: ctx.txHash });
+  ctx.emit('energy.meter_released', { meterId: msg.meterId, community: msg.community });
 }
 
 export function removeMeter(ctx: EnergyContext, msg: RemoveMeterMsg): void {
@@ -248,6 +298,7 @@ export function transfer(ctx: EnergyContext, msg: TransferMsg): void {
   const c = requireCommunity(store, msg.community);
   requireTrader(store, c.id, ctx.sender);
   requireTrader(store, c.id, msg.to, 'ENERGY_RECIPIENT_NOT_TRADER');
+  if (!ctx.keepers.registry.isActive(msg.to)) throw E.ENERGY_RECIPIENT_REVOKED(`${msg.to} is no longer an admitted participant; it cannot receive energy`);
   if (msg.to === ctx.sender) throw E.ENERGY_TRANSFER_TO_SELF('a trader cannot transfer to itself');
   requirePositive(msg.wh);
   const labels = normalizeLabels(msg.labels);
@@ -276,6 +327,12 @@ export function reduce(ctx: EnergyContext, msg: ReduceMsg): void {
   ctx.emit('energy.reduce', { community: c.id, trader: ctx.sender, slot: msg.slot, from: labels.join(','), to: kept.join(','), wh: msg.wh });
 }
 
+/**
+ * Owner adjustments. Labelled energy is created only by production meters, so an adjustment that
+ * adds energy is unlabelled, and one that removes labelled energy takes at most what the trader holds
+ * of that label set (as a transfer would). Hence every positive labelled balance, in a community and
+ * after settle-to-parent in its parents, is backed by metered production.
+ */
 export function mutate(ctx: EnergyContext, msg: MutateMsg): void {
   const { store } = ctx;
   const c = requireCommunity(store, msg.community);
@@ -285,6 +342,13 @@ export function mutate(ctx: EnergyContext, msg: MutateMsg): void {
   const description = msg.description.trim();
   if (description.length === 0) throw E.ENERGY_DESCRIPTION_REQUIRED('a mutation needs a description (e.g. "supplied by external party")');
   const labels = normalizeLabels(msg.labels);
+  if (labels.length > 0 && msg.wh > 0) {
+    throw E.ENERGY_MUTATE_LABELLED_CREDIT(`an adjustment may add unlabelled energy only; [${labelsKey(labels)}] energy comes from production meters`);
+  }
+  if (labels.length > 0 && getBalance(store, c.id, msg.trader, msg.slot, labels) < -msg.wh) {
+    const held = getBalance(store, c.id, msg.trader, msg.slot, labels);
+    throw E.ENERGY_MUTATE_EXCEEDS_LABELLED(`${msg.trader} holds ${held} Wh [${labelsKey(labels)}] at slot ${msg.slot}; an adjustment cannot remove ${-msg.wh} Wh of it`);
+  }
   new Booker(ctx).book(c.id, msg.trader, msg.slot, labels, msg.wh, 'mutate', { description });
   ctx.emit('energy.mutate', { community: c.id, trader: msg.trader, slot: msg.slot, labels: labels.join(','), wh: msg.wh });
 }
@@ -292,6 +356,8 @@ export function mutate(ctx: EnergyContext, msg: MutateMsg): void {
 /**
  * Moves a member community's net position per label set for a slot into the parent, where its owner
  * trades for it, and books the opposite adjustment to the owner in the child, so the child nets to zero.
+ * Labelled nets are backed by production: adjustments never add labelled energy (see `mutate`), and
+ * the owner's own labelled balance in the child only falls by what earlier settlements moved up.
  */
 export function settleToParent(ctx: EnergyContext, msg: SettleMsg): void {
   const { store } = ctx;

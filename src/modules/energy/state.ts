@@ -10,6 +10,7 @@ import { E } from './errors.js';
  *   energy/trader/<c>/<address>                            → Trader (active or removed; never deleted)
  *   energy/cmeter/<c>/<meterId>                            → meterId (meters ever linked in c)
  *   energy/link/<meterId>/<fromSlot>                       → MeterLink (link periods; trader null = unlinked)
+ *   energy/release/<meterId>                               → MeterRelease (consent to link the meter in one other community)
  *   energy/bal/<c>/<trader>/<slot>/<labels>                → Wh, non-zero only (zero deletes the key)
  *   energy/slot/<c>/<slot>/<trader>/<labels>               → the same Wh, indexed by slot
  *   energy/hist/<c>/<trader>/<height>/<txHash>/<msg>/<n>   → HistoryEntry (every balance change)
@@ -49,6 +50,15 @@ export interface MeterLink {
   trader: string | null;
   labels: string[];
   fromSlot: number;
+  height: number;
+  txHash: string;
+}
+
+/** The custodian's consent that the owner of `community` may link the meter there (used up by that link). */
+export interface MeterRelease {
+  meterId: string;
+  community: string;
+  by: string;
   height: number;
   txHash: string;
 }
@@ -94,6 +104,7 @@ const CHILD = 'energy/child/';
 const TRADER = 'energy/trader/';
 const CMETER = 'energy/cmeter/';
 const LINK = 'energy/link/';
+const RELEASE = 'energy/release/';
 const BAL = 'energy/bal/';
 const SLOT = 'energy/slot/';
 const HIST = 'energy/hist/';
@@ -181,6 +192,18 @@ export function linkAt(store: KVStore, meterId: string, slot: number): MeterLink
 
 export function latestLink(store: KVStore, meterId: string): MeterLink | undefined {
   return store.scan<MeterLink>(`${LINK}${meterId}/`, { reverse: true, limit: 1 })[0]?.[1];
+}
+
+export function getRelease(store: KVStore, meterId: string): MeterRelease | undefined {
+  return store.get<MeterRelease>(RELEASE + meterId);
+}
+
+export function putRelease(store: KVStore, release: MeterRelease): void {
+  store.set(RELEASE + release.meterId, release);
+}
+
+export function deleteRelease(store: KVStore, meterId: string): void {
+  store.delete(RELEASE + meterId);
 }
 
 function balKey(c: string, trader: string, slot: number, lk: string): string {

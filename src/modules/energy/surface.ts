@@ -55,7 +55,7 @@ function registerTxCli(tx: Command): void {
     });
   }
   txCommand(txC, 'add-meter', {
-    description: 'register the meter device (if new) and link it to a trader of the community (owner); re-linking starts in a future slot',
+    description: 'register the meter device (if new) and link it to a trader of the community (owner); a meter registered before needs its custodian (or a release); links never start before the current slot',
     options: {
       community,
       meter: opt.text('meter id', { required: true, arg: 'id' }),
@@ -65,7 +65,7 @@ function registerTxCli(tx: Command): void {
       address: opt.address("the meter's own account (role meter); required for a new meter"),
       maxPowerW: opt.int('maximum power in W; required for a new meter', { arg: 'W' }),
       deviceId: opt.text('device id, e.g. DSMR equipment identifier (default: the meter id)', { arg: 'id' }),
-      fromSlot: opt.slot('first slot of the link (must be in the future)'),
+      fromSlot: opt.slot('first slot of the link (must be in the future; default: next slot if linked before, else the current slot)'),
     },
     msgs: (o) => [
       {
@@ -83,6 +83,11 @@ function registerTxCli(tx: Command): void {
         },
       },
     ],
+  });
+  txCommand(txC, 'release-meter', {
+    description: "let the owner of another community link a meter in your custody (registrant, or owner of the community where it was last linked); the meter must be unlinked",
+    options: { meter: opt.text('meter id', { required: true, arg: 'id' }), community: opt.text('community that may link it', { required: true, arg: 'id' }) },
+    msgs: (o) => [{ type: MSG.releaseMeter, value: { meterId: o.meter, community: o.community } }],
   });
   txCommand(txC, 'remove-meter', {
     description: 'unlink a meter from a future slot on (owner)',

@@ -165,6 +165,7 @@ export function transfer(ctx: SharesContext, msg: TransferMsg): void {
   for (const { key, from } of keys) {
     if (!participantIn(key, msg.to)) throw E.SHARES_UNKNOWN_PARTICIPANT(`${msg.to} is not a participant of ${plant.id} at slot ${from}`);
   }
+  if (!ctx.keepers.registry.isActive(msg.to)) throw E.SHARES_RECIPIENT_REVOKED(`${msg.to} is no longer an admitted participant; it cannot receive portions`);
   const senderWindow = levelWindow(ctx.store, plant.id, ctx.sender, msg.fromSlot, msg.toSlot);
   const held = minHoldingOf(plant, ctx.sender, msg.fromSlot, msg.toSlot, senderWindow);
   if (held < msg.ppm) {
