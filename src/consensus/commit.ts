@@ -3,10 +3,9 @@ import type { Commit, CommitSig } from '../codec/block.js';
 
 /** A commit (precommits of more than 2/3 of the power for one block) is part of the block format. */
 export type { Commit, CommitSig };
-import { hasTwoThirds, maxInt } from './intmath.js';
+import { hasTwoThirds } from './intmath.js';
 import { isWellFormedCommit, voteSignatureValid, type Vote } from './messages.js';
 import type { ValidatorSet } from './validators.js';
-import { CONSENSUS_ERRORS } from './errors.js';
 
 // ───────────────────────────── commits and time ─────────────────────────────
 
@@ -67,27 +66,4 @@ export function verifyCommit(
     return { ok: false, reason: 'insufficient-power', detail: `signed power ${power} of ${valset.totalPower} is not more than 2/3` };
   }
   return { ok: true, signedPower: power };
-}
-
-/**
- * Power-weighted median of the commit's precommit timestamps (CometBFT's weightedMedian: sorted by
- * time, the first timestamp at which the accumulated weight reaches half of the signed power).
- */
-export function weightedMedianTime(commit: Commit, valset: ValidatorSet): number {
-  const weighted = commit.signatures
-    .map((s) => ({ time: s.timestamp, weight: valset.get(s.validator)?.power ?? 0n }))
-    .filter((w) => w.weight > 0n)
-    .sort((a, b) => a.time - b.time);
-  const total = weighted.reduce((s, w) => s + w.weight, 0n);
-  let median = total >> 1n;
-  for (const w of weighted) {
-    if (median <= w.weight) return w.time;
-    median -= w.weight;
-  }
-  throw CONSENSUS_ERRORS.COMMIT_EMPTY('a commit without known signers has no median time');
-}
-
-/** Block time of the next block: the weighted median, but always strictly after the previous block. */
-export function nextBlockTime(lastCommit: Commit, lastValset: ValidatorSet, lastBlockTime: number): number {
-  return maxInt(weightedMedianTime(lastCommit, lastValset), lastBlockTime + 1);
 }

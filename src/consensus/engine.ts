@@ -16,10 +16,18 @@
  *  - `commit`: the block is decided. Execute and store it atomically, then (after any block interval
  *    the node wants) deliver `start` for the next height.
  *  - `evidence`: gossip the evidence to peers (deliver it to them as an `evidence` event).
+ *
+ * Block time is proposer-based (as in CometBFT's PBTS): the proposer stamps its block with its own
+ * clock (strictly after the previous block), the proposal carries the same timestamp, and a validator
+ * prevotes for a fresh proposal (no proof-of-lock) only when it arrived in time by its own clock:
+ * `timestamp − precision ≤ received ≤ timestamp + messageDelay(round) + precision`. A re-proposed
+ * locked block needs no timeliness (its time was accepted by a polka). So a block's time is close to
+ * when it was proposed, bounded by the validators' clocks, and always increases.
  */
 import { toHex } from '../util/bytes.js';
 import { hasOneThird, hasTwoThirds, maxInt } from './intmath.js';
-import { nextBlockTime, verifyCommit, type Commit } from './commit.js';
+import { floorDiv } from '../util/int.js';
+import { verifyCommit, type Commit } from './commit.js';
 import { evidenceKey, makeEvidence, verifyEvidence, type Evidence } from './evidence.js';
 import {
   isWellFormedCommit,
@@ -55,6 +63,27 @@ export interface ConsensusConfig {
   readonly timeouts: { readonly propose: TimeoutParams; readonly prevote: TimeoutParams; readonly precommit: TimeoutParams };
   /** Messages for rounds further than this beyond the current one are rejected (bounds memory and work). */
   readonly maxRoundsAhead: number;
+  /** Synchrony bounds of proposer-based time (default DEFAULT_SYNCHRONY). */
+  readonly synchrony?: SynchronyParams;
+}
+
+/**
+ * Bounds of proposer-based block time. `precisionMs`: the largest difference between two correct
+ * validators' clocks. `messageDelayMs`: the longest a proposal may take to reach a validator in round
+ * 0; it grows by a tenth per round (in integers) so that a slow network eventually gets a timely
+ * proposal through.
+ */
+export interface SynchronyParams {
+  readonly precisionMs: number;
+  readonly messageDelayMs: number;
+}
+
+export const DEFAULT_SYNCHRONY: SynchronyParams = { precisionMs: 500, messageDelayMs: 2000 };
+
+/** True when a fresh proposal stamped `timestamp` and received at `received` in `round` is timely. */
+export function isTimely(timestamp: number, received: number, round: number, s: SynchronyParams): boolean {
+  const delay = s.messageDelayMs + floorDiv(s.messageDelayMs * round, 10);
+  return received >= timestamp - s.precisionMs && received <= timestamp + delay + s.precisionMs;
 }
 
 export const DEFAULT_TIMEOUTS: ConsensusConfig['timeouts'] = {
@@ -68,7 +97,7 @@ export const DEFAULT_MAX_ROUNDS_AHEAD = 1000;
 export interface BlockContext {
   readonly height: number;
   readonly round: number;
-  /** Block time: weighted median of lastCommit's timestamps, strictly after the previous block. */
+  /** Block time: the proposer's clock, strictly after the previous block (block 1: not before genesis). */
   readonly time: number;
   readonly proposer: string;
   readonly lastCommit: Commit | null;
@@ -112,7 +141,7 @@ export interface HeightContext {
   readonly validators: ValidatorSet;
   /** The committed previous block; null only at height 1. */
   readonly previous: PreviousHeight | null;
-  /** Time of block 1. */
+  /** Block 1 is not stamped before this time. */
   readonly genesisTime: number;
 }
 
@@ -225,6 +254,8 @@ interface AcceptedProposal {
   readonly proposal: Proposal;
   /** False when the app or the consensus checks rejected the block: we prevote nil. */
   readonly valid: boolean;
+  /** Whether it arrived in time by this validator's clock (own proposals always do). */
+  readonly timely: boolean;
 }
 
 interface RoundState {
@@ -515,9 +546,10 @@ function startRound<B>(tx: Tx<B>, round: number): void {
   if (tx.config.self !== null && h.schedule.proposerAt(round) === tx.config.self) propose(tx, round);
 }
 
-function blockTimeFor(ctx: HeightContext): number {
-  if (!ctx.previous) return ctx.genesisTime;
-  return nextBlockTime(ctx.previous.commit, ctx.previous.validators, ctx.previous.time);
+/** The proposer's block time: its clock, strictly after the previous block (block 1: not before genesis). */
+function blockTimeFor(ctx: HeightContext, now: number): number {
+  if (!ctx.previous) return maxInt(now, ctx.genesisTime);
+  return maxInt(now, ctx.previous.time + 1);
 }
 
 function propose<B>(tx: Tx<B>, round: number): void {
@@ -527,30 +559,32 @@ function propose<B>(tx: Tx<B>, round: number): void {
   const journaled = tx.s.signer.messages.get(hrsKey({ height, round, step: 'proposal' }));
   let signed: SignedMessage<B> | null = journaled ?? null;
   if (!signed) {
-    const { blockHash, block, polRound } = proposalContent(tx, round);
-    const unsigned: UnsignedProposal = { chainId: tx.config.chainId, height, round, polRound, blockHash, timestamp: tx.now, proposer: tx.config.self! };
+    const { blockHash, block, polRound, time } = proposalContent(tx, round);
+    // The proposal carries its block's time (a re-proposed valid block keeps the time it had).
+    const unsigned: UnsignedProposal = { chainId: tx.config.chainId, height, round, polRound, blockHash, timestamp: time, proposer: tx.config.self! };
     signed = signOnce(tx, { kind: 'proposal', proposal: { ...unsigned, signature: '' }, block }, () => toHex(tx.deps.sign(proposalSignBytes(unsigned))));
   }
   if (!signed || signed.kind !== 'proposal') return;
   emit(tx, { type: 'broadcastProposal', proposal: signed.proposal, block: signed.block });
-  acceptProposal(tx, signed.proposal, signed.block);
+  acceptProposal(tx, signed.proposal, signed.block, undefined, true);
 }
 
 /** Re-propose the valid block if there is one (proof-of-lock round attached), else ask the app for a new block. */
-function proposalContent<B>(tx: Tx<B>, round: number): { blockHash: string; block: B; polRound: number } {
+function proposalContent<B>(tx: Tx<B>, round: number): { blockHash: string; block: B; polRound: number; time: number } {
   const h = cur(tx);
   const known = h.valid ? h.blocks.get(h.valid.blockHash) : undefined;
-  if (h.valid && known) return { blockHash: h.valid.blockHash, block: known.block, polRound: h.valid.round };
+  if (h.valid && known) return { blockHash: h.valid.blockHash, block: known.block, polRound: h.valid.round, time: known.time };
   const ctx = h.context;
+  const time = blockTimeFor(ctx, tx.now);
   const built = tx.deps.app.buildBlock({
     height: ctx.height,
     round,
-    time: blockTimeFor(ctx),
+    time,
     proposer: tx.config.self!,
     lastCommit: ctx.previous?.commit ?? null,
     evidence: tx.s.evidencePool.filter((ev) => ev.voteA.height === ctx.height - 1),
   });
-  return { ...built, polRound: -1 };
+  return { ...built, polRound: -1, time };
 }
 
 // ── signing with double-sign protection ──
@@ -724,12 +758,12 @@ function headerProblem<B>(tx: Tx<B>, info: BlockInfo): string | null {
   if (!ctx.validators.has(info.proposer)) return 'proposer is not a validator';
   if (ctx.previous === null) {
     if (info.lastCommit !== null) return 'block 1 cannot carry a last commit';
-    if (info.time !== ctx.genesisTime) return 'block 1 must have the genesis time';
+    if (info.time < ctx.genesisTime) return 'block 1 is stamped before the genesis time';
   } else {
     if (info.lastCommit === null) return 'last commit is missing';
     const check = verifyCommit(info.lastCommit, ctx.previous.validators, tx.config.chainId, { height: ctx.height - 1, blockHash: ctx.previous.blockHash });
     if (!check.ok) return `last commit: ${check.reason}`;
-    if (info.time !== nextBlockTime(info.lastCommit, ctx.previous.validators, ctx.previous.time)) return 'block time is not the median time of the last commit';
+    if (info.time <= ctx.previous.time) return 'block time is not after the previous block';
   }
   return evidenceProblem(tx, info.evidence);
 }
@@ -747,14 +781,16 @@ function evidenceProblem<B>(tx: Tx<B>, evidence: readonly Evidence[]): string | 
   return null;
 }
 
-function acceptProposal<B>(tx: Tx<B>, p: Proposal, block: B, checked?: CheckedBlock<B>): void {
+function acceptProposal<B>(tx: Tx<B>, p: Proposal, block: B, checked?: CheckedBlock<B>, own = false): void {
   const validation = checked ?? validateProposedBlock(tx, block);
-  const valid = validation.ok && validation.blockHash === p.blockHash;
+  // The proposal's signed timestamp must be its block's time; a fresh proposal must also arrive in time.
+  const valid = validation.ok && validation.blockHash === p.blockHash && validation.known.time === p.timestamp;
   if (valid && validation.ok) {
     const blocks = new Map(cur(tx).blocks).set(p.blockHash, validation.known);
     setHeight(tx, { blocks });
   }
-  setRound(tx, p.round, { proposal: { proposal: p, valid } });
+  const timely = own || isTimely(p.timestamp, tx.now, p.round, tx.config.synchrony ?? DEFAULT_SYNCHRONY);
+  setRound(tx, p.round, { proposal: { proposal: p, valid, timely } });
   advance(tx);
 }
 
@@ -953,7 +989,7 @@ function tryPrevoteOnProposal<B>(tx: Tx<B>): boolean {
   if (!accepted.valid) {
     choice = null;
   } else if (p.polRound === -1) {
-    choice = h.locked === null || h.locked.blockHash === p.blockHash ? p.blockHash : null;
+    choice = accepted.timely && (h.locked === null || h.locked.blockHash === p.blockHash) ? p.blockHash : null;
   } else {
     const pol = roundState(h, p.polRound).prevotes.powerFor.get(p.blockHash) ?? 0n;
     if (!hasTwoThirds(pol, h.context.validators.totalPower)) return false; // wait for the proof-of-lock or the timeout

@@ -64,6 +64,10 @@ export const configSchema = z
         /** With several validators: execution time a proposer aims to spend on one block (it sizes
          *  blocks by measured cost so the proposal arrives well before the propose timeout). */
         buildBudgetMs: z.number().int().min(10).default(500),
+        /** Proposer-based block time: clock precision between validators and the proposal message delay (round 0). */
+        synchrony: z
+          .object({ precisionMs: z.number().int().min(0).max(60_000).default(500), messageDelayMs: z.number().int().min(1).max(600_000).default(2000) })
+          .default({ precisionMs: 500, messageDelayMs: 2000 }),
         timeouts: z
           .object({
             proposeMs: z.number().int().min(10).default(1000),
@@ -74,7 +78,7 @@ export const configSchema = z
           })
           .default({ proposeMs: 1000, prevoteMs: 500, precommitMs: 500, deltaMs: 500 }),
       })
-      .default({ blockTimeMs: 1000, emptyBlockIntervalMs: 30_000, maxBlockTxs: 10_000, maxBlockBytes: 4 * 1024 * 1024, buildBudgetMs: 500, timeouts: { proposeMs: 1000, prevoteMs: 500, precommitMs: 500, deltaMs: 500 } }),
+      .default({ blockTimeMs: 1000, emptyBlockIntervalMs: 30_000, maxBlockTxs: 10_000, maxBlockBytes: 4 * 1024 * 1024, buildBudgetMs: 500, synchrony: { precisionMs: 500, messageDelayMs: 2000 }, timeouts: { proposeMs: 1000, prevoteMs: 500, precommitMs: 500, deltaMs: 500 } }),
     mempool: z
       .object({
         maxTxs: z.number().int().min(1).default(50_000),

@@ -113,6 +113,8 @@ export interface DriverOptions<B> {
   sign: ((bytes: Uint8Array) => Uint8Array) | null;
   timing: { blockTimeMs: number; emptyBlockIntervalMs: number };
   timeouts?: ConsensusConfig['timeouts'];
+  /** Bounds of proposer-based block time (clock precision, message delay). */
+  synchrony?: ConsensusConfig['synchrony'];
   /** How often the current round's own proposal and votes are re-sent (eventual delivery). */
   gossipIntervalMs?: number;
   observer?: DriverObserver;
@@ -144,6 +146,7 @@ export class ConsensusDriver<B> {
       self: ledger.validatorAddress,
       timeouts: options.timeouts ?? DEFAULT_TIMEOUTS,
       maxRoundsAhead: DEFAULT_MAX_ROUNDS_AHEAD,
+      ...(options.synchrony ? { synchrony: options.synchrony } : {}),
     };
     this.engine = createConsensus<B>(config, {
       sign: (bytes) => {

@@ -104,6 +104,7 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
     timers: realTimers,
     sign: validatorSigner ? (bytes) => validatorSigner.sign(bytes) : null,
     timing: config.consensus,
+    synchrony: config.consensus.synchrony,
     observer: {
       voteSent: (type) => m.votesSent.inc({ type }),
       voteReceived: (accepted) => m.votesReceived.inc({ outcome: accepted ? 'accepted' : 'ignored' }),

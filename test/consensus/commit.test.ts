@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { nextBlockTime, verifyCommit, verifyEvidence, weightedMedianTime, makeEvidence } from '../../src/consensus/index.js';
+import { verifyCommit, verifyEvidence, makeEvidence } from '../../src/consensus/index.js';
 import { CHAIN, HASH_A, HASH_B, makeCommit, signVote, testKey, testKeys, valsetOf } from './helpers.js';
 
 const keys = testKeys(4, 'c');
@@ -49,29 +49,6 @@ describe('verifyCommit', () => {
     const c = makeCommit(keys, 5, 0, HASH_A);
     expect(verifyCommit(c, set, CHAIN, { height: 6 })).toMatchObject({ ok: false, reason: 'wrong-height' });
     expect(verifyCommit(c, set, CHAIN, { blockHash: HASH_B })).toMatchObject({ ok: false, reason: 'wrong-block' });
-  });
-});
-
-describe('block time: power-weighted median of the last commit', () => {
-  it('takes the timestamp where half of the signed power is reached', () => {
-    const weighted = valsetOf(keys, [1n, 1n, 1n, 10n]);
-    // The heavy validator's (index 3) timestamp wins whatever the others say.
-    const c = makeCommit(keys, 2, 0, HASH_A, [100, 200, 300, 5000]);
-    expect(weightedMedianTime(c, weighted)).toBe(5000);
-    expect(weightedMedianTime(makeCommit(keys, 2, 0, HASH_A, [100, 200, 300, 400]), set)).toBe(200);
-    expect(weightedMedianTime(makeCommit(keys.slice(0, 3), 2, 0, HASH_A, [900, 100, 500]), set)).toBe(500);
-  });
-
-  it('ignores a minority of far-off clocks', () => {
-    const c = makeCommit(keys, 2, 0, HASH_A, [1000, 1001, 1002, 9_999_999]);
-    expect(weightedMedianTime(c, set)).toBe(1001);
-  });
-
-  it('is strictly after the previous block time', () => {
-    const c = makeCommit(keys, 2, 0, HASH_A, [100, 100, 100, 100]);
-    expect(nextBlockTime(c, set, 50)).toBe(100);
-    expect(nextBlockTime(c, set, 100)).toBe(101);
-    expect(nextBlockTime(c, set, 500)).toBe(501);
   });
 });
 

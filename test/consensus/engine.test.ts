@@ -14,7 +14,8 @@ import { FakeApp, type FakeBlock } from '../../sim/fakeApp.js';
 import { CHAIN, HASH_A, HASH_B, type TestKey, makeCommit, signVote, testKey, testKeys, valsetOf } from './helpers.js';
 
 const TIMEOUTS = { propose: { baseMs: 100, deltaMs: 10 }, prevote: { baseMs: 50, deltaMs: 5 }, precommit: { baseMs: 50, deltaMs: 5 } };
-const GENESIS = 1_000_000;
+/** Genesis at time 0, so the events' `now` values (small integers) are the validators' clocks. */
+const GENESIS = 0;
 
 function setup(n: number, selfIndex: number | null, opts: { height?: number } = {}) {
   const keys = testKeys(n, 'eng');
@@ -64,7 +65,7 @@ describe('engine: a single validator', () => {
     const { engine, context } = setup(1, 0);
     const r = engine.step(engine.initialState(), { type: 'start', now: 5, context });
     const commit = r.effects.find((e) => e.type === 'commit');
-    expect(commit).toMatchObject({ type: 'commit', height: 1, round: 0, time: GENESIS });
+    expect(commit).toMatchObject({ type: 'commit', height: 1, round: 0, time: 5 }); // the proposer's clock (proposer-based time)
     expect(r.effects.map((e) => e.type)).toEqual([
       'walWrite', 'scheduleTimeout', 'walWrite', 'broadcastProposal', 'walWrite', 'broadcastVote', 'walWrite', 'broadcastVote', 'commit',
     ]);
@@ -158,7 +159,7 @@ describe('engine: rounds, timeouts and locking (n = 4, self is not the round-0 p
     const others = u.keys.filter((k) => k !== u.self);
     const events: ConsensusEvent<FakeBlock>[] = [
       { type: 'start', now: 1, context: u.context },
-      { type: 'proposal', now: 2, proposal: signProposal(p0, { height: 1, round: 0, polRound: -1, blockHash: a.blockHash, timestamp: 2 }), block: a.block },
+      { type: 'proposal', now: 2, proposal: signProposal(p0, { height: 1, round: 0, polRound: -1, blockHash: a.blockHash, timestamp: a.block.time }), block: a.block },
       ...others.slice(0, 2).map((k): ConsensusEvent<FakeBlock> => ({ type: 'vote', now: 3, vote: signVote(k, { type: 'prevote', height: 1, round: 0, blockHash: a.blockHash, timestamp: 3 }) })),
     ];
     return { ...u, a, others, ...run(u.engine, u.engine.initialState(), events) };
@@ -189,7 +190,7 @@ describe('engine: rounds, timeouts and locking (n = 4, self is not the round-0 p
     const b = blockFor(t.app, p1.address, 1);
     const r = run(t.engine, t.state, [
       { type: 'timeout', now: 60, height: 1, round: 0, step: 'precommit' },
-      { type: 'proposal', now: 61, proposal: signProposal(p1, { height: 1, round: 1, polRound: -1, blockHash: b.blockHash, timestamp: 61 }), block: b.block },
+      { type: 'proposal', now: 61, proposal: signProposal(p1, { height: 1, round: 1, polRound: -1, blockHash: b.blockHash, timestamp: b.block.time }), block: b.block },
     ]);
     expect(votesOf(r.effects).map((v) => [v.round, v.type, v.blockHash])).toEqual([[1, 'prevote', null]]);
   });
@@ -202,10 +203,10 @@ describe('engine: rounds, timeouts and locking (n = 4, self is not the round-0 p
     const polka = t.others.map((k): ConsensusEvent<FakeBlock> => ({ type: 'vote', now: 62, vote: signVote(k, { type: 'prevote', height: 1, round: 1, blockHash: b.blockHash, timestamp: 62 }) }));
     const r = run(t.engine, t.state, [
       { type: 'timeout', now: 60, height: 1, round: 0, step: 'precommit' },
-      { type: 'proposal', now: 61, proposal: signProposal(p1, { height: 1, round: 1, polRound: -1, blockHash: b.blockHash, timestamp: 61 }), block: b.block },
+      { type: 'proposal', now: 61, proposal: signProposal(p1, { height: 1, round: 1, polRound: -1, blockHash: b.blockHash, timestamp: b.block.time }), block: b.block },
       ...polka,
       { type: 'timeout', now: 200, height: 1, round: 1, step: 'precommit' },
-      { type: 'proposal', now: 201, proposal: signProposal(p2, { height: 1, round: 2, polRound: 1, blockHash: b.blockHash, timestamp: 201 }), block: b.block },
+      { type: 'proposal', now: 201, proposal: signProposal(p2, { height: 1, round: 2, polRound: 1, blockHash: b.blockHash, timestamp: b.block.time }), block: b.block },
     ]);
     const round2 = votesOf(r.effects).filter((v) => v.round === 2);
     expect(round2.map((v) => [v.type, v.blockHash])).toEqual([['prevote', b.blockHash]]);
@@ -230,7 +231,7 @@ describe('engine: rounds, timeouts and locking (n = 4, self is not the round-0 p
     const v = setup(4, selfIndex);
     const r = run(v.engine, v.engine.initialState(), [
       { type: 'start', now: 1, context: v.context },
-      { type: 'proposal', now: 2, proposal: signProposal(p0, { height: 1, round: 0, polRound: -1, blockHash: bad.blockHash, timestamp: 2 }), block: bad.block },
+      { type: 'proposal', now: 2, proposal: signProposal(p0, { height: 1, round: 0, polRound: -1, blockHash: bad.blockHash, timestamp: bad.block.time }), block: bad.block },
     ]);
     expect(votesOf(r.effects).map((x) => x.blockHash)).toEqual([null]);
   });
@@ -290,7 +291,7 @@ describe('engine: never signs twice at one height/round/step', () => {
     const u = setup(1, 0);
     const built = u.app.buildBlock({ height: 1, round: 0, time: GENESIS, proposer: u.self!.address, lastCommit: null, evidence: [] });
     const block = { ...built.block, txs: [...built.block.txs] };
-    const proposal = signProposal(u.self!, { height: 1, round: 0, polRound: -1, blockHash: built.blockHash, timestamp: 1 });
+    const proposal = signProposal(u.self!, { height: 1, round: 0, polRound: -1, blockHash: built.blockHash, timestamp: built.block.time });
     let builds = 0;
     const counting = createConsensus<FakeBlock>(u.engine.config, {
       app: { buildBlock: (c) => (builds++, u.app.buildBlock(c)), validateBlock: (h, b) => u.app.validateBlock(h, b) },
@@ -303,3 +304,83 @@ describe('engine: never signs twice at one height/round/step', () => {
     expect(r.effects.find((e) => e.type === 'commit')).toMatchObject({ blockHash: built.blockHash });
   });
 });
+
+describe('engine: proposer-based block time', () => {
+  /** A validator (not the round-0 proposer) that receives the round-0 proposal of height 1 at `received`. */
+  function receive(received: number, fields: { time?: number; timestamp?: number } = {}) {
+    const t = setup(4, null);
+    const p0 = t.proposerKey(0);
+    const v = setup(4, t.keys.findIndex((k) => k !== p0));
+    const built = v.app.buildBlock({ height: 1, round: 0, time: fields.time ?? 10_000, proposer: p0.address, lastCommit: null, evidence: [] });
+    const proposal = signProposal(p0, { height: 1, round: 0, polRound: -1, blockHash: built.blockHash, timestamp: fields.timestamp ?? built.block.time });
+    const r = run(v.engine, v.engine.initialState(), [
+      { type: 'start', now: received, context: v.context },
+      { type: 'proposal', now: received, proposal, block: built.block },
+    ]);
+    return votesOf(r.effects).map((x) => x.blockHash === null ? 'nil' : x.blockHash === built.blockHash ? 'block' : 'other');
+  }
+
+  it('the proposer stamps its block with its own clock, strictly after the previous block', () => {
+    const { engine, context } = setup(1, 0);
+    expect(engine.step(engine.initialState(), { type: 'start', now: 7_777, context }).effects.find((e) => e.type === 'commit')).toMatchObject({ time: 7_777 });
+    const later = setup(1, 0, { height: 2 });
+    const ctx = { ...later.context, previous: { ...later.context.previous!, time: 9_000 } };
+    // A clock behind the previous block still gives a later block time.
+    const built = later.engine.step(later.engine.initialState(), { type: 'start', now: 5, context: ctx }).effects.find((e) => e.type === 'broadcastProposal');
+    expect(built).toMatchObject({ proposal: { timestamp: 9_001 } });
+  });
+
+  it('a validator prevotes a fresh proposal that arrives in time, and nil for one from too far in the past or the future', () => {
+    expect(receive(10_000)).toEqual(['block']);
+    expect(receive(10_000 + 2_000 + 500)).toEqual(['block']); // the message delay plus the clock precision
+    expect(receive(10_000 + 2_000 + 501)).toEqual(['nil']); // arrived too late: the proposer's clock is far behind
+    expect(receive(10_000 - 500)).toEqual(['block']);
+    expect(receive(10_000 - 501)).toEqual(['nil']); // stamped in this validator's future beyond the precision
+  });
+
+  it('a proposal whose signed timestamp is not its block\'s time is prevoted nil', () => {
+    expect(receive(10_000, { timestamp: 10_001 })).toEqual(['nil']);
+  });
+
+  it('a re-proposed locked block (with a proof-of-lock) needs no timeliness: its time was accepted by a polka', () => {
+    const t = setup(4, null);
+    const selfIndex = t.keys.findIndex((k) => k.address !== t.proposerKey(0).address && k.address !== t.proposerKey(1).address);
+    const u = setup(4, selfIndex);
+    const p0 = u.proposerKey(0);
+    const p1 = u.proposerKey(1);
+    const a = u.app.buildBlock({ height: 1, round: 0, time: 100, proposer: p0.address, lastCommit: null, evidence: [] });
+    const others = u.keys.filter((k) => k !== u.self);
+    const polka = others.map((k): ConsensusEvent<FakeBlock> => ({ type: 'vote', now: 101, vote: signVote(k, { type: 'prevote', height: 1, round: 0, blockHash: a.blockHash, timestamp: 101 }) }));
+    const r = run(u.engine, u.engine.initialState(), [
+      { type: 'start', now: 100, context: u.context },
+      { type: 'timeout', now: 200, height: 1, round: 0, step: 'propose' },
+      ...polka,
+      { type: 'timeout', now: 300, height: 1, round: 0, step: 'prevote' },
+      { type: 'timeout', now: 400, height: 1, round: 0, step: 'precommit' },
+      // Round 1 re-proposes block a with polRound 0, long after its time.
+      { type: 'proposal', now: 60_000, proposal: signProposal(p1, { height: 1, round: 1, polRound: 0, blockHash: a.blockHash, timestamp: a.block.time }), block: a.block },
+    ]);
+    expect(votesOf(r.effects).filter((v) => v.round === 1).map((v) => [v.type, v.blockHash])).toEqual([['prevote', a.blockHash]]);
+  });
+
+  it('a block not after the previous block is invalid (control: one ms later is fine)', () => {
+    const vote = (time: number) => {
+      const base = setup(4, null, { height: 2 });
+      const p0 = base.proposerKey(0);
+      const v = setup(4, base.keys.findIndex((k) => k !== p0), { height: 2 });
+      const one = v.app.buildBlock({ height: 1, round: 0, time: 9_000, proposer: p0.address, lastCommit: null, evidence: [] });
+      v.app.apply(one.block, one.blockHash); // the app is at height 1
+      const previous = { ...v.context.previous!, time: 10_000 };
+      const built = v.app.buildBlock({ height: 2, round: 0, time, proposer: p0.address, lastCommit: previous.commit, evidence: [] });
+      const proposal = signProposal(p0, { height: 2, round: 0, polRound: -1, blockHash: built.blockHash, timestamp: time });
+      const r = run(v.engine, v.engine.initialState(), [
+        { type: 'start', now: 10_000, context: { ...v.context, previous } },
+        { type: 'proposal', now: 10_000, proposal, block: built.block },
+      ]);
+      return votesOf(r.effects).map((x) => (x.blockHash === built.blockHash ? 'block' : String(x.blockHash)));
+    };
+    expect(vote(10_001)).toEqual(['block']);
+    expect(vote(10_000)).toEqual(['null']);
+  });
+});
+
