@@ -41,6 +41,7 @@ export const EDGE_ERRORS = defineErrors('edge', {
   EDGE_METER_KEY_MISMATCH: { status: 403, meaning: "the configured signing key is not the meter's key on the ledger; the agent keeps its samples and submits nothing for that meter" },
   EDGE_READING_CONFLICT: { status: 409, meaning: 'the ledger already holds a different reading for the slot than the one the agent derived; the agent parks its reading for an operator' },
   EDGE_SUBMIT_FAILED: { status: 503, meaning: 'sending a reading failed for a reason outside the ledger (retried with backoff)' },
+  EDGE_READINGS_PARKED: { meaning: 'a replay run ended with readings the ledger refused (parked in the spool, listed on the status page)' },
   EDGE_SAMPLES_NOT_VERIFIED: { meaning: 'verify samples found slots whose stored samples do not match the fingerprints on the ledger' },
   EDGE_BAD_OPTION: { status: 400, meaning: 'an option of an edge component is out of range' },
 });

@@ -65,6 +65,7 @@ export class EdgeAgent {
   private readonly now: () => number;
   private readonly timers: NodeJS.Timeout[] = [];
   private running = true;
+  private lastSummary: AgentSummary | undefined;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private readonly replayMeters = new Map<string, Source[]>();
@@ -296,7 +297,9 @@ export class EdgeAgent {
     return true;
   }
 
+  /** Readings delivered, pending and parked (as of stop() once the agent stopped). */
   summary(): AgentSummary {
+    if (!this.db.open) return this.lastSummary ?? { delivered: 0, parked: 0, pending: 0 };
     const depth = this.spool.depth();
     return { delivered: this.config.meters.reduce((n, m) => n + this.spool.deliveredCount(m.id), 0), parked: depth.parked, pending: depth.pending };
   }
@@ -320,6 +323,7 @@ export class EdgeAgent {
     await Promise.allSettled(this.servers.map((s) => s.close()));
     if (this.db.open) {
       this.safely('flush', () => this.ingestor.flush());
+      this.lastSummary = this.summary();
       this.db.close();
     }
   }

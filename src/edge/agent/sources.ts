@@ -102,19 +102,24 @@ abstract class P1Source implements Source {
     for (const f of framed) this.handle(f);
   }
 
-  protected handle(f: FramedTelegram): void {
+  /** Hands a framed telegram on; true when it became a sample the agent took (queued or held). */
+  protected handle(f: FramedTelegram): boolean {
     const now = this.sink.now();
-    if (!f.ok) return this.sink.refuse(f.error.code, `${this.name}: ${f.error.message}`, now, { source: this.name, meter: this.meterId });
+    if (!f.ok) {
+      this.sink.refuse(f.error.code, `${this.name}: ${f.error.message}`, now, { source: this.name, meter: this.meterId });
+      return false;
+    }
     this.warnings += f.warnings.length;
     let sample;
     try {
       sample = sampleFromTelegram(f.telegram, f.raw, { meterId: this.meterId, fallbackTimestampMs: now });
     } catch (err) {
       const e = err instanceof LedgerError ? err : new LedgerError('P1_MALFORMED_LINE', String(err));
-      return this.sink.refuse(e.code, `${this.name}: ${e.message}`, now, { source: this.name, meter: this.meterId });
+      this.sink.refuse(e.code, `${this.name}: ${e.message}`, now, { source: this.name, meter: this.meterId });
+      return false;
     }
     this.samples++;
-    this.sink.offer({ sample, receivedAtMs: now, source: this.name, raw: Buffer.from(f.raw).toString('latin1') });
+    return this.sink.offer({ sample, receivedAtMs: now, source: this.name, raw: Buffer.from(f.raw).toString('latin1') }).status !== 'refused';
   }
 
   status(): SourceStatus {
@@ -131,7 +136,11 @@ abstract class P1Source implements Source {
   }
 }
 
-/** A P1 capture file or stdin, at its own pace (`speed` × real time by the telegram timestamps) or as fast as possible. */
+/**
+ * A P1 capture file or stdin, as fast as possible or at its own pace (`speed` × real time by the
+ * telegram timestamps). Replaying again after a restart skips what the store already holds at full
+ * speed (those telegrams are refused as duplicates) and paces from the first new telegram on.
+ */
 export class FileP1Source extends P1Source {
   readonly kind = 'file' as const;
   override readonly replay = true;
@@ -170,12 +179,14 @@ export class FileP1Source extends P1Source {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         for (const f of this.framer.push(chunk)) {
           if (this.stopped) return;
-          if (this.speed !== 'max' && f.ok && f.telegram.timestampMs !== undefined) {
-            anchor ??= { meterMs: f.telegram.timestampMs, wallMs: Date.now() };
-            const wait = anchor.wallMs + (f.telegram.timestampMs - anchor.meterMs) / this.speed - Date.now();
+          const ts = f.ok ? f.telegram.timestampMs : undefined;
+          if (this.speed !== 'max' && anchor !== undefined && ts !== undefined) {
+            const wait = anchor.wallMs + (ts - anchor.meterMs) / this.speed - Date.now();
             if (wait > 0) await sleep(wait);
+            if (this.stopped) return;
           }
-          this.handle(f);
+          const taken = this.handle(f);
+          if (this.speed !== 'max' && anchor === undefined && taken && ts !== undefined) anchor = { meterMs: ts, wallMs: Date.now() };
           // Let the agent's timers (flush, seal, submit, status) run between telegrams of a fast replay.
           if (++handled % 200 === 0) await yieldToLoop();
         }
