@@ -365,17 +365,20 @@ export class MqttSource implements Source {
     });
     this.client = client;
     client.on('connect', (ack) => {
-      this.connected = true;
       this.sink.logger.info({ source: this.name, sessionPresent: ack.sessionPresent }, 'MQTT source connected');
       // Subscribing again is harmless and covers a changed topic list on a kept session.
       client.subscribe(
         this.config.topics.map((t) => t.topic),
         { qos: 1 },
-        (err) => {
-          if (err) {
-            this.lastError = err.message;
-            this.sink.logger.error({ source: this.name, err: err.message }, 'MQTT subscribe failed');
+        (err, granted) => {
+          const refused = granted?.filter((g) => g.qos === 128).map((g) => g.topic) ?? [];
+          if (err || refused.length > 0) {
+            this.lastError = err?.message ?? `subscription refused for ${refused.join(', ')}`;
+            this.sink.logger.error({ source: this.name, err: this.lastError }, 'MQTT subscribe failed');
+            return;
           }
+          // Connected counts from here: messages published now reach the agent.
+          this.connected = true;
         },
       );
     });
