@@ -171,9 +171,11 @@ export class AgentState {
    * back transaction must not leave the cache ahead of the file.
    */
   private update(meterId: string, patch: Partial<MeterState>): void {
-    const current = this.meters.get(meterId);
-    if (!current) return;
-    const apply = () => this.meters.set(meterId, { ...current, ...patch });
+    const apply = () => {
+      // Read at apply time: several patches of one transaction apply in order.
+      const current = this.meters.get(meterId);
+      if (current) this.meters.set(meterId, { ...current, ...patch });
+    };
     if (this.db.inTransaction) pendingAfterCommit(this.db).push(apply);
     else apply();
   }
