@@ -1,17 +1,18 @@
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { customCommand, globals, keyringOf, nodeUrl, opt, print, type ParsedOptions } from '../cli/kit.js';
 import { resolveHome } from '../home/home.js';
-import { parseSlot } from '../util/slots.js';
+import { parseSlot, SLOT_MS } from '../util/slots.js';
 import { EdgeAgent } from './agent/agent.js';
 import { parseAgentConfig, type AgentConfig } from './agent/config.js';
 import { LedgerLink } from './agent/ledger.js';
 import type { MeterSigner } from './agent/submitter.js';
 import { formatVerification, verifyAgainstLedger } from './agent/verification.js';
 import { EDGE_ERRORS as E } from './errors.js';
+import { replayFile } from './p1/replay.js';
 import { SampleStore } from './store.js';
 
 /**
@@ -165,12 +166,38 @@ async function runVerify(o: ParsedOptions<typeof verifyOptions>, cmd: Command): 
   }
 }
 
-/** Adds `edge` and `verify samples` to the program. */
+const replayOptions = {
+  out: opt.text('file to write ("-" = stdout)', { required: true, arg: 'file' }),
+  slots: opt.int('how many 15-minute slots', { default: '96', arg: 'n' }),
+  end: opt.slot('end of the replay, exclusive (default: the start of the current slot, so every slot has ended)'),
+  intervalMs: opt.int('time between telegrams', { default: '10000', arg: 'ms' }),
+  seed: opt.int('household variant (same seed, same bytes)', { default: '1', arg: 'n' }),
+};
+
+/** A P1 capture for demos and tests: DSMR 5 telegrams of a generated household, in the real meter's layout. */
+function runReplay(o: ParsedOptions<typeof replayOptions>, cmd: Command): void {
+  const end = o.end ?? Math.floor(Date.now() / SLOT_MS);
+  const slots = o.slots ?? 96;
+  if (slots < 1 || (o.intervalMs ?? 10_000) < 1000) throw E.EDGE_BAD_OPTION('--slots must be at least 1 and --interval-ms at least 1000');
+  const text = replayFile({ startMs: (end - slots) * SLOT_MS, durationMs: slots * SLOT_MS, intervalMs: o.intervalMs ?? 10_000, seed: o.seed ?? 1 });
+  if (o.out === '-') process.stdout.write(text, 'latin1');
+  else {
+    writeFileSync(o.out, text, 'latin1');
+    print(cmd, { file: resolve(o.out), fromSlot: end - slots, toSlot: end, bytes: Buffer.byteLength(text, 'latin1') }, (v) => `wrote ${v.file}: slots [${v.fromSlot}, ${v.toSlot}), ${v.bytes} bytes`);
+  }
+}
+
+/** Adds `edge`, `edge replay` and `verify samples` to the program. */
 export function registerEdgeCli(program: Command): void {
-  customCommand(program, 'edge', {
+  const edge = customCommand(program, 'edge', {
     description: 'run the meter edge agent: read P1/MQTT/HTTP samples, keep them off-chain, submit signed slot readings with fingerprints (docs/edge.md)',
     options: edgeOptions,
     run: (o, cmd) => runEdge(o, cmd),
+  });
+  customCommand(edge, 'replay', {
+    description: 'write a P1 capture of a generated household (DSMR 5, the real meter layout) for the recent past, to replay with --p1-file',
+    options: replayOptions,
+    run: (o, cmd) => runReplay(o, cmd),
   });
   const verify = program.commands.find((c) => c.name() === 'verify') ?? program.command('verify').description('verify documents against the ledger');
   customCommand(verify, 'samples', {

@@ -43,6 +43,8 @@ export interface AgentSummary {
 const AGENT_VERSION: string = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 /** Samples waiting in memory beyond this are written at once (a fast replay would otherwise pile up). */
 const MAX_BATCH = 2_000;
+/** Delivered keys kept for the status page: 35 days of slots. */
+const DELIVERED_RETENTION_SLOTS = 35 * 96;
 
 export class EdgeAgent {
   readonly db: Database.Database;
@@ -65,6 +67,7 @@ export class EdgeAgent {
   private readonly now: () => number;
   private readonly timers: NodeJS.Timeout[] = [];
   private running = true;
+  private lastPruneMs = 0;
   private lastSummary: AgentSummary | undefined;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
@@ -196,6 +199,21 @@ export class EdgeAgent {
   private sealAll(): void {
     this.ingestor.flush();
     this.sealMeters(this.config.meters.map((m) => m.id));
+    this.pruneDelivered();
+  }
+
+  /**
+   * Forgets delivered readings' keys long after their slots were sealed (sealed slots are never derived
+   * again, so the keys only serve the status page): once an hour, everything older than 35 days.
+   */
+  private pruneDelivered(): void {
+    const now = this.now();
+    if (now - this.lastPruneMs < 3_600_000) return;
+    this.lastPruneMs = now;
+    for (const m of this.config.meters) {
+      const sealed = this.state.meter(m.id)?.sealedThrough;
+      if (sealed !== undefined && sealed >= 0) this.spool.pruneDelivered(m.id, sealed - DELIVERED_RETENTION_SLOTS);
+    }
   }
 
   private replayEnded(): void {

@@ -61,6 +61,8 @@ abstract class P1Source implements Source {
   protected stopped = false;
   protected lastError: string | undefined;
   private warnings = 0;
+  /** Counters of the framers of earlier connections. */
+  private readonly earlier = { bytesIn: 0, bytesDropped: 0, telegramsOk: 0, telegramsRejected: 0, crcFailures: 0 };
   private samples = 0;
   private endedFlag = false;
   private resolveFinished!: () => void;
@@ -95,6 +97,8 @@ abstract class P1Source implements Source {
   /** A new connection starts a new framer: a telegram cut by the disconnect is not glued to the next. */
   protected resetFramer(): void {
     this.handleAll(this.framer.end());
+    const c = this.framer.counters();
+    for (const k of ['bytesIn', 'bytesDropped', 'telegramsOk', 'telegramsRejected', 'crcFailures'] as const) this.earlier[k] += c[k];
     this.framer = this.newFramer();
   }
 
@@ -131,7 +135,15 @@ abstract class P1Source implements Source {
       connected: this.connected,
       ended: this.ended,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
-      counters: { bytesIn: c.bytesIn, bytesDropped: c.bytesDropped, telegramsOk: c.telegramsOk, telegramsRejected: c.telegramsRejected, crcFailures: c.crcFailures, parserWarnings: this.warnings, samples: this.samples },
+      counters: {
+        bytesIn: this.earlier.bytesIn + c.bytesIn,
+        bytesDropped: this.earlier.bytesDropped + c.bytesDropped,
+        telegramsOk: this.earlier.telegramsOk + c.telegramsOk,
+        telegramsRejected: this.earlier.telegramsRejected + c.telegramsRejected,
+        crcFailures: this.earlier.crcFailures + c.crcFailures,
+        parserWarnings: this.warnings,
+        samples: this.samples,
+      },
     };
   }
 }

@@ -115,15 +115,18 @@ export class Submitter {
     const signed: Array<{ entry: SpoolEntry; tx: SignedTx; inflight: InflightTx }> = [];
     const byMeter = new Map<string, SpoolEntry[]>();
     for (const e of entries) byMeter.set(e.meterId, [...(byMeter.get(e.meterId) ?? []), e]);
+    const nonces = new Map<string, number>();
+    await forEachLimited([...byMeter.keys()], 8, async (meterId) => {
+      try {
+        nonces.set(meterId, await this.o.ledger.nextNonce(this.o.signers.get(meterId)!.address));
+      } catch (err) {
+        for (const e of byMeter.get(meterId)!) this.fail(e, nowMs, err);
+      }
+    });
     for (const [meterId, list] of byMeter) {
       const { address, signer } = this.o.signers.get(meterId)!;
-      let nonce: number;
-      try {
-        nonce = await this.o.ledger.nextNonce(address);
-      } catch (err) {
-        for (const e of list) this.fail(e, nowMs, err);
-        continue;
-      }
+      let nonce = nonces.get(meterId);
+      if (nonce === undefined) continue;
       for (const entry of list.sort((a, b) => a.slot - b.slot)) {
         const payload = entry.payload as ReadingPayload;
         const tx = signTx({ chainId: this.chainId!, sender: address, nonce, expiresAtHeight: height + this.o.expiresInBlocks, msgs: [payload], memo: '' }, signer);
