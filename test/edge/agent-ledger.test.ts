@@ -151,6 +151,8 @@ describe('agent and ledger', () => {
     expect(minutes.totals.samples).toBe(inDay);
     const verified = await api.edgeVerify({ params: { meterId: 'P1' }, query: { fromSlot: String(firstSlot), toSlot: String(firstSlot + 3) } });
     expect(verified).toMatchObject({ ok: true, summary: { intact: 3 } });
+    // The dashboard's default: the last day, which starts long before this meter's first sample.
+    expect(await api.edgeVerify({ params: { meterId: 'P1' }, query: {} })).toMatchObject({ ok: true, summary: { intact: 3, altered: 0 } });
     const page = await fetch(`${agent.statusUrl}/`);
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(await page.text()).toContain('GridLedger edge agent');
