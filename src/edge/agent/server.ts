@@ -158,6 +158,7 @@ function decodeBody(agent: EdgeAgent, meterId: string, body: unknown, maxPayload
   if (docs.length === 0) return [{ error: E.SAMPLE_NOT_DECODED('an empty array') }];
   return docs.map((doc) => {
     try {
+      // The body arrives parsed: the sample's raw hash is over its JSON text as re-encoded here.
       const decoded = decodeDsmrReaderJson(JSON.stringify(doc), { meterId, maxBytes: maxPayloadBytes });
       return { item: { sample: decoded.sample, receivedAtMs: now, source } };
     } catch (err) {

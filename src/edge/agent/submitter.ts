@@ -64,6 +64,9 @@ const RESIGN = new Set(['TX_NONCE_USED', 'TX_NONCE_TOO_HIGH', 'TX_NONCE_PENDING'
 /** Admission codes meaning the node already has exactly this transaction. */
 const KNOWN = new Set(['TX_DUPLICATE', 'TX_ALREADY_COMMITTED']);
 
+/** How long readings of a meter that is not ready wait before they are looked at again. */
+const UNREADY_RETRY_MS = 10_000;
+
 const keyOf = (e: SpoolEntry | InflightTx): SpoolKey => ({ meterId: e.meterId, slot: e.slot, seq: e.seq });
 
 export class Submitter {
@@ -78,7 +81,10 @@ export class Submitter {
 
   /** One round over the due readings; returns how many were due. */
   async round(nowMs: number): Promise<number> {
-    const due = this.o.spool.due(nowMs, this.o.batch ?? 500).filter((e) => this.o.ready(e.meterId) && this.o.signers.has(e.meterId));
+    const all = this.o.spool.due(nowMs, this.o.batch ?? 500);
+    const due = all.filter((e) => this.o.ready(e.meterId) && this.o.signers.has(e.meterId));
+    // Readings of a meter that cannot submit now (key problem) step aside, so they do not fill every page.
+    for (const e of all) if (!due.includes(e)) this.o.spool.postpone(keyOf(e), nowMs + UNREADY_RETRY_MS);
     if (due.length === 0) return 0;
     let chain: { chainId: string; height: number };
     try {
