@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { parseAgentConfig } from '../../src/edge/agent/config.js';
 import { main } from '../../src/cli/main.js';
 import { codeOf, tempDir } from './helpers.js';
@@ -33,6 +33,7 @@ describe('agent configuration', () => {
 describe('gridledger edge (command line)', () => {
   const t = tempDir('edge-cli');
   afterEach(() => vi.restoreAllMocks());
+  afterAll(() => t.cleanup());
 
   async function run(args: string[]): Promise<{ code: number; stderr: string }> {
     let stderr = '';
