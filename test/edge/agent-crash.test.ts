@@ -8,8 +8,8 @@ import { communityNode, dbPath, readings, recentFirstSlot, writeReplay } from '.
 import { tempDir } from './helpers.js';
 
 /**
- * The agent (`gridledger edge`, a real child process) is killed with SIGKILL at random points of a
- * replay, at least 20 times, and restarted each time; then it runs to the end. Every slot's reading
+ * The agent (the `gridledger edge` command in a child process, agent-child.ts) is killed with SIGKILL
+ * at random points of a replay, at least 20 times, and restarted each time; then it runs to the end. Every slot's reading
  * must be on the ledger exactly once and equal what an uninterrupted run put on another node.
  */
 
@@ -43,7 +43,7 @@ interface Run {
  * 'startup'`) or after the agent reported it started (`during: 'work'`).
  */
 function runAgent(node: TestNode, file: string, db: string, speed: string, kill?: { during: 'startup' | 'work'; ms: number }): Promise<Run> {
-  const args = ['bin/gridledger.mjs', '--home', node.home, '--node', node.url, '--from', 'pmeter', 'edge', '--meter', 'P1', '--p1-file', file, '--speed', speed, '--db', db, '--status', 'off', '--exit-when-done', '--poll-ms', '50', '--log-level', 'info'];
+  const args = ['bin/run-ts.mjs', 'test/edge/agent-child.ts', '--home', node.home, '--node', node.url, '--from', 'pmeter', 'edge', '--meter', 'P1', '--p1-file', file, '--speed', speed, '--db', db, '--status', 'off', '--exit-when-done', '--poll-ms', '50', '--log-level', 'info'];
   return new Promise((resolve, reject) => {
     const spawned = Date.now();
     const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
