@@ -1,11 +1,22 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { pino } from 'pino';
+import { callRoute } from '../src/api/client.js';
+import { coreRoutes } from '../src/api/routes.js';
+import { signTx } from '../src/codec/tx.js';
+import { EdgeAgent } from '../src/edge/agent/agent.js';
+import { parseAgentConfig } from '../src/edge/agent/config.js';
+import { openKeyring, paths } from '../src/home/home.js';
+import { initHome } from '../src/runtime/init.js';
 import { deriveInterval } from '../src/edge/interval.js';
 import { P1Framer } from '../src/edge/p1/framer.js';
 import { parseTelegram } from '../src/edge/p1/parser.js';
 import { replayTelegrams } from '../src/edge/p1/replay.js';
-import { sha256Hex, type MeterSample } from '../src/edge/sample.js';
+import { sampleFromTelegram, sha256Hex, type MeterSample } from '../src/edge/sample.js';
 import { SampleStore } from '../src/edge/store.js';
 import { verifySamples } from '../src/edge/verify.js';
 import type { OnChainFingerprint } from '../src/edge/verify.js';
@@ -133,4 +144,125 @@ export async function benchEdge(options: EdgeBenchOptions = {}): Promise<Record<
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+export interface EdgeAgentBenchOptions {
+  /** Meters served by the one agent. */
+  meters?: number;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function until(what: string, ok: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * End to end, one agent process on one core: `meters` meters at 1 telegram/s for one whole slot (900
+ * telegrams each, plus the first of the next slot, which closes it). Every telegram is parsed from
+ * P1 text and handed to the agent as a source would; the agent stores the samples, seals the slot,
+ * signs one reading per meter and delivers it to a real node running in another process (its CPU is
+ * not counted). The agent's CPU time for all of it gives the meters one core serves at 1 Hz.
+ */
+export async function benchEdgeAgent(options: EdgeAgentBenchOptions = {}): Promise<Record<string, number>> {
+  const n = options.meters ?? 200;
+  const dir = mkdtempSync(join(tmpdir(), 'gridledger-bench-edge-agent-'));
+  const home = join(dir, 'node');
+  const apiPort = await freePort();
+  const keys = Array.from({ length: n }, (_, i) => `m${i}`);
+  initHome(home, { chainId: 'bench-edge', keyringBackend: 'test', apiPort, p2pPort: await freePort(), extraAccounts: { owner: ['utility'], ...Object.fromEntries(keys.map((k) => [k, ['meter']])) } });
+  const config = JSON.parse(readFileSync(paths(home).config, 'utf8'));
+  config.consensus.blockTimeMs = 200;
+  config.logLevel = 'silent';
+  writeFileSync(paths(home).config, JSON.stringify(config, null, 2));
+  const url = `http://127.0.0.1:${apiPort}`;
+  const repo = join(import.meta.dirname, '..');
+  const nodeProcess = spawn(process.execPath, ['bin/gridledger.mjs', '--home', home, 'start'], { cwd: repo, stdio: 'ignore' });
+  let agent: EdgeAgent | undefined;
+  try {
+    await until('the node', async () => (await callRoute(url, coreRoutes.health, {}).catch(() => undefined)) !== undefined, 30_000);
+    const keyring = openKeyring(home, 'test');
+    const owner = keyring.show('owner').address;
+    const status = await callRoute(url, coreRoutes.status, {});
+    const register = keys.map((k, i) => ({ type: 'metering/register', value: { meterId: `B${i}`, address: keyring.show(k).address, maxPowerW: 50_000 } }));
+    const txs = [];
+    for (let i = 0; i < register.length; i += 64) {
+      txs.push(signTx({ chainId: status.chainId, sender: owner, nonce: i / 64, expiresAtHeight: status.height + 1000, msgs: register.slice(i, i + 64), memo: '' }, keyring.signer('owner')));
+    }
+    await callRoute(url, coreRoutes.submitTxBatch, { body: { txs } });
+    await until('the meters on the ledger', async () => (await callRoute(url, coreRoutes.accountNonce, { params: { address: owner } })).committed === txs.length, 60_000);
+
+    const agentConfig = parseAgentConfig({
+      db: join(dir, 'edge.db'),
+      node: url,
+      status: null,
+      pollMs: 200,
+      closeAfterMs: 600_000,
+      meters: keys.map((k, i) => ({ id: `B${i}`, key: k })),
+      sources: [{ kind: 'http', host: '127.0.0.1', port: 0 }],
+    });
+    const signers = new Map(keys.map((k, i) => [`B${i}`, { address: keyring.show(k).address, signer: keyring.signer(k) }]));
+    agent = await EdgeAgent.start(agentConfig, { signers, logger: pino({ level: 'silent' }) });
+    const ready = agent;
+    await until('the agent to bootstrap every meter', () => agentConfig.meters.every((m) => ready.ready(m.id)), 60_000);
+
+    // One telegram text per second (the same for every meter: parsing costs the same), for the slot two slots ago.
+    const slot = Math.floor(Date.now() / SLOT_MS) - 2;
+    const texts = [...replayTelegrams({ startMs: slot * SLOT_MS, intervalMs: 1000, durationMs: SLOT_MS + 1000, seed: 4 })].map((t) => Buffer.from(t.text, 'latin1'));
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (const raw of texts) {
+      const telegram = parseTelegram(raw).telegram;
+      for (let m = 0; m < n; m++) {
+        // What a P1 source does per telegram: parse (once per meter, as each meter's own telegram would be) and offer.
+        const own = m === 0 ? telegram : parseTelegram(raw).telegram;
+        ready.offer({ sample: sampleFromTelegram(own, raw, { meterId: `B${m}` }), receivedAtMs: Date.now(), source: 'bench' });
+      }
+    }
+    ready.ingestor.flush();
+    await until('every reading delivered', () => ready.summary().delivered === n, 120_000);
+    const cpu = process.cpuUsage(cpu0);
+    const wallMs = performance.now() - t0;
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const telegramsPerMeter = texts.length;
+    return {
+      agentMeters: n,
+      agentTelegrams: n * telegramsPerMeter,
+      agentReadingsDelivered: ready.summary().delivered,
+      agentCpuSeconds: Math.round(cpuSeconds * 100) / 100,
+      agentWallSeconds: Math.round(wallMs / 10) / 100,
+      agentTelegramsPerCpuSecond: Math.round((n * telegramsPerMeter) / cpuSeconds),
+      /** A slot of 1 Hz telegrams is 900 s: this many meters keep one core busy end to end. */
+      agentMetersPerCoreAt1Hz: Math.floor((n * (SLOT_MS / 1000)) / cpuSeconds),
+    };
+  } finally {
+    await agent?.stop();
+    const exited = new Promise((r) => nodeProcess.once('exit', r));
+    nodeProcess.kill('SIGTERM');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? Number(process.argv[i + 1]) : undefined;
+  };
+  const library = await benchEdge();
+  const agent = await benchEdgeAgent({ meters: arg('--agent-meters') });
+  process.stdout.write(`${JSON.stringify({ ...library, ...agent }, null, 2)}\n`);
 }

@@ -13,6 +13,7 @@ import { registryRoutes } from '../modules/registry/routes.js';
 import { LedgerError } from '../util/errors.js';
 import { call, globals, keyringOf, print, query } from './kit.js';
 import { CLI_ERRORS } from './kit.js';
+import { registerEdgeCli } from '../edge/cli.js';
 
 const DEMO_IDENTITIES: Record<string, string[]> = { utility: ['utility'], gridop: ['grid-operator'], alice: ['prosumer', 'trader'], bob: ['consumer', 'trader'], carol: ['prosumer', 'trader'] };
 
@@ -197,6 +198,7 @@ export function buildProgram(): Command {
   const queryCmd = program.command('query').alias('q').description('query ledger state');
   addQueryCommands(queryCmd);
   for (const m of MODULES) m.surface.cli?.({ tx, query: queryCmd });
+  registerEdgeCli(program);
   return program;
 }
 

@@ -12,3 +12,11 @@ export { deriveInterval, type IntervalReading, type DeriveOptions, type Gap } fr
 export { verifySamples, type SlotVerification, type SlotStatus, type OnChainFingerprint, type OnChainLookup } from './verify.js';
 export { Spool, type SpoolKey, type SpoolEntry, type SpoolState, type EnqueueOutcome, type DeliveryOutcome, type SpoolOptions } from './spool.js';
 export { decodeDsmrReaderJson, DSMR_READER_FIELDS, DEFAULT_MAX_PAYLOAD_BYTES, type DecodeOptions, type DecodedMqttSample, type DsmrReaderField } from './mqtt/dsmr-reader.js';
+export { EdgeAgent, type AgentDeps, type AgentSummary } from './agent/agent.js';
+export { parseAgentConfig, agentConfigSchema, type AgentConfig, type AgentConfigInput, type MeterConfig, type SourceConfig } from './agent/config.js';
+export { edgeRoutes } from './agent/routes.js';
+export { verifyAgainstLedger, formatVerification, type SampleVerificationReport } from './agent/verification.js';
+export { bootstrapOffsets, readingMessage } from './agent/readings.js';
+export { RegisterGuard, continues } from './agent/guard.js';
+export { LedgerLink } from './agent/ledger.js';
+export type { MeterSigner } from './agent/submitter.js';

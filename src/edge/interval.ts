@@ -6,10 +6,18 @@ import { importTotalWh, exportTotalWh, type SampleStore, type StoredSample } fro
  * The interval reading of an ended slot, derived from the stored samples.
  *
  * Which samples define a slot's energy: the increase between two consecutive samples of a meter belongs
- * to the slot of the *later* sample. So slot s gets R(last sample of s) − R(last sample before s); the
+ * to the slot of the *later* sample. So slot s gets R(last sample of s) − R(last sample of s − 1); the
  * first slot of a meter starts from its own first sample. Summed over consecutive slots this telescopes
  * to the register difference between the ends, exactly, with no sample counted twice or skipped. The
- * increase across a slot boundary (at most one sample interval, ≤ 10 s with DSMR 4/5) lands in the later slot.
+ * increase across a slot boundary (at most one sample interval, ≤ 10 s with DSMR 4/5) lands in the later
+ * slot, as the ledger's adjacency rule demands (a reading starts where the previous slot's ended).
+ *
+ * When the sample before slot s lies further back than slot s − 1, at least one whole slot passed without
+ * a sample: the increase over that span cannot be placed in any slot, so it is *not attributed* (reported
+ * as `unattributedImportWh/ExportWh` and a gap); slot s starts at its own first sample, like a meter's
+ * first slot. On the ledger this is a register jump between two non-adjacent readings, which the ledger
+ * allows, and the official metering channel settles the difference. Putting hours of missed energy into
+ * one slot would paper over the gap (and break the meter's power limit).
  *
  * Across a register epoch change (meter swap) the increase is unknown and counted as 0 Wh, never
  * negative; the reading reports it in `registerResets`. The registers it reports are continuous
@@ -42,9 +50,15 @@ export interface IntervalReading {
   exportRegisterWh: number;
   /** Epoch changes attributed to this slot (their increase is unknown and counted as 0). */
   registerResets: number;
+  /**
+   * Increase between the meter's sample before an unobserved whole slot and this slot's first sample:
+   * not in this reading (nor any other), reported so it can be reconciled.
+   */
+  unattributedImportWh: number;
+  unattributedExportWh: number;
   /** Spans longer than the tolerance without a sample; reported, never filled in. */
   gaps: Gap[];
-  /** No gaps and no register resets. */
+  /** No gaps, no register resets, nothing unattributed. */
   complete: boolean;
 }
 
@@ -63,11 +77,15 @@ export function deriveInterval(store: SampleStore, meterId: string, slot: number
   if (slotEndMs > options.nowMs) throw E.INTERVAL_NOT_ENDED(`slot ${slot} ends at ${slotEndMs}, after now (${options.nowMs})`);
   const samples = store.samplesInSlot(meterId, slot);
   if (samples.length === 0) return undefined;
-  const baseline = store.lastSampleBefore(meterId, slot);
+  const previous = store.lastSampleBefore(meterId, slot);
+  // Only a sample of the slot right before is this slot's baseline (see the comment at the top).
+  const baseline = previous !== undefined && previous.slot === slot - 1 ? previous : undefined;
+  const unattributed = previous !== undefined && baseline === undefined ? increaseBetween(previous, samples[0]!) : { importWh: 0, exportWh: 0, registerResets: 0 };
   const energy = sumIncrements(baseline, samples);
+  energy.registerResets += unattributed.registerResets;
   const last = samples[samples.length - 1]!;
   const offsets = store.epochOffsets(meterId, last.epoch);
-  const gaps = findGaps(baseline, samples, slot * SLOT_MS, slotEndMs, maxGapMs);
+  const gaps = findGaps(previous, samples, slot * SLOT_MS, slotEndMs, maxGapMs);
   return {
     meterId,
     slot,
@@ -84,9 +102,17 @@ export function deriveInterval(store: SampleStore, meterId: string, slot: number
     importRegisterWh: importTotalWh(last) + offsets.importOffsetWh,
     exportRegisterWh: exportTotalWh(last) + offsets.exportOffsetWh,
     registerResets: energy.registerResets,
+    unattributedImportWh: unattributed.importWh,
+    unattributedExportWh: unattributed.exportWh,
     gaps,
-    complete: gaps.length === 0 && energy.registerResets === 0,
+    complete: gaps.length === 0 && energy.registerResets === 0 && unattributed.importWh === 0 && unattributed.exportWh === 0,
   };
+}
+
+/** Register increase from `a` to the later sample `b`; unknown (0, one reset) across an epoch change. */
+function increaseBetween(a: StoredSample, b: StoredSample): { importWh: number; exportWh: number; registerResets: number } {
+  if (a.epoch !== b.epoch) return { importWh: 0, exportWh: 0, registerResets: 1 };
+  return { importWh: importTotalWh(b) - importTotalWh(a), exportWh: exportTotalWh(b) - exportTotalWh(a), registerResets: 0 };
 }
 
 const REGISTERS = ['importT1Wh', 'importT2Wh', 'exportT1Wh', 'exportT2Wh'] as const;

@@ -145,6 +145,11 @@ export class Spool {
       nextDue: this.db.prepare<[], { t: number | null }>("SELECT MIN(next_attempt_ms) AS t FROM edge_spool WHERE state = 'pending'"),
       all: this.db.prepare<[], Row>('SELECT * FROM edge_spool ORDER BY meter, slot'),
       prune: this.db.prepare('DELETE FROM edge_spool_delivered WHERE meter = ? AND slot < ?'),
+      postpone: this.db.prepare('UPDATE edge_spool SET next_attempt_ms = ? WHERE meter = ? AND slot = ?'),
+      lastDelivered: this.db.prepare<[string], { slot: number; seq: number; outcome: DeliveryOutcome; delivered_at_ms: number }>(
+        'SELECT slot, seq, outcome, delivered_at_ms FROM edge_spool_delivered WHERE meter = ? ORDER BY slot DESC LIMIT 1',
+      ),
+      deliveredCount: this.db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM edge_spool_delivered WHERE meter = ?'),
     };
   }
 
@@ -204,6 +209,26 @@ export class Spool {
       this.stmts.failure.run(attempts, nowMs + this.backoffMs(attempts), error, key.meterId, key.slot);
       return fromRow(this.stmts.get.get(key.meterId, key.slot)!);
     })();
+  }
+
+  /** Looks at the entry again at `untilMs` without counting a failure (e.g. its transaction is still pending). */
+  postpone(key: SpoolKey, untilMs: number): void {
+    requireTime(untilMs);
+    this.db.transaction(() => {
+      this.require(key);
+      this.stmts.postpone.run(untilMs, key.meterId, key.slot);
+    })();
+  }
+
+  /** The meter's delivered reading with the highest slot (as remembered; see pruneDelivered). */
+  lastDelivered(meterId: string): { slot: number; seq: number; outcome: DeliveryOutcome; deliveredAtMs: number } | undefined {
+    const r = this.stmts.lastDelivered.get(meterId);
+    return r ? { slot: r.slot, seq: r.seq, outcome: r.outcome, deliveredAtMs: r.delivered_at_ms } : undefined;
+  }
+
+  /** How many readings of the meter were delivered (as remembered). */
+  deliveredCount(meterId: string): number {
+    return this.stmts.deliveredCount.get(meterId)!.n;
   }
 
   /** The node refused the reading for good (a rule, not the network): keep it, stop retrying. */

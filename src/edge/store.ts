@@ -53,6 +53,12 @@ export interface StoreOptions {
 export interface AppendOptions {
   /** The agent's clock when the sample arrived; enables the SAMPLE_IN_FUTURE check. */
   receivedAtMs?: number;
+  /**
+   * Samples (by index in the batch) that start a new register epoch even though no register went
+   * down: the agent's register guard confirmed an impossible jump up (a swap to a meter with higher
+   * registers). The jump then counts 0 Wh, like a swap downwards.
+   */
+  startsEpoch?: (index: number) => boolean;
 }
 
 /** Offsets that make an epoch's registers continue where the previous epoch ended (see docs/edge.md). */
@@ -209,16 +215,16 @@ export class SampleStore {
     for (const s of samples) validateSample(s);
     const pending = new Map<string, MeterHead>();
     const delta: StoreCounters = { appended: 0, duplicates: 0, clockBackwards: 0, clockJumps: 0, inFuture: 0, registerResets: 0 };
-    const outcomes = this.db.transaction(() => samples.map((s) => this.appendOne(s, options, pending, delta)))();
+    const outcomes = this.db.transaction(() => samples.map((s, i) => this.appendOne(s, options, options.startsEpoch?.(i) === true, pending, delta)))();
     // Only after the commit: the in-memory heads and counters never run ahead of the file.
     for (const [meter, head] of pending) this.heads.set(meter, head);
     for (const k of Object.keys(delta) as (keyof StoreCounters)[]) this.stats[k] += delta[k];
     return outcomes;
   }
 
-  private appendOne(sample: MeterSample, options: AppendOptions, pending: Map<string, MeterHead>, delta: StoreCounters): AppendOutcome {
+  private appendOne(sample: MeterSample, options: AppendOptions, forceEpoch: boolean, pending: Map<string, MeterHead>, delta: StoreCounters): AppendOutcome {
     const head = pending.get(sample.meterId) ?? this.head(sample.meterId);
-    const refusal = this.refusal(sample, head?.last, options);
+    const refusal = this.refusalAfter(sample, head?.last, options);
     if (refusal) {
       const counter = ({ SAMPLE_DUPLICATE: 'duplicates', SAMPLE_CLOCK_BACKWARDS: 'clockBackwards', SAMPLE_CLOCK_JUMP: 'clockJumps', SAMPLE_IN_FUTURE: 'inFuture' } as const)[refusal.code];
       delta[counter]++;
@@ -226,7 +232,7 @@ export class SampleStore {
     }
     const slot = slotOfTimestamp(sample.timestampMs);
     const last = head?.last;
-    const epochStarted = last !== undefined && registersDecreased(last, sample);
+    const epochStarted = last !== undefined && (forceEpoch || registersDecreased(last, sample));
     const epoch = last === undefined ? 0 : last.epoch + (epochStarted ? 1 : 0);
     const seq = last === undefined ? 1 : last.seq + 1;
     let offsets = head?.offsets ?? { importOffsetWh: 0, exportOffsetWh: 0 };
@@ -249,7 +255,11 @@ export class SampleStore {
     return { accepted: true, sample: stored, epochStarted };
   }
 
-  private refusal(sample: MeterSample, last: StoredSample | undefined, options: AppendOptions): { code: RefusalCode; message: string } | undefined {
+  /**
+   * Why the store would refuse `sample` if `last` were the meter's latest sample (undefined: it would
+   * accept it). The agent asks before it decides about samples still in its batch.
+   */
+  refusalAfter(sample: MeterSample, last: MeterSample | undefined, options: AppendOptions = {}): { code: RefusalCode; message: string } | undefined {
     const ts = sample.timestampMs;
     if (options.receivedAtMs !== undefined && ts > options.receivedAtMs + this.maxFutureSkewMs) {
       return { code: 'SAMPLE_IN_FUTURE', message: `meter time ${ts} is ${ts - options.receivedAtMs} ms ahead of the receive time` };

@@ -47,12 +47,18 @@ export function verifySamples(store: SampleStore, meterId: string, fromSlot: num
   }
   const lookup = (slot: number) => normalise(onChain(slot));
   const results: SlotVerification[] = [];
-  let anchor = fingerprintBefore(store, meterId, fromSlot, lookup);
+  const before = fingerprintBefore(store, meterId, fromSlot, lookup);
+  let anchor = before ?? ZERO_FINGERPRINT;
+  // Slots before the meter's first (no sample stored, none on the ledger) have no fingerprint: the
+  // chain of intervals starts at the first slot with either, from F = 0.
+  let started = before !== undefined;
   let bySlot = new Map<number, StoredSample[]>();
   for (let slot = fromSlot; slot <= toSlot; slot++) {
     if ((slot - fromSlot) % READ_SLOTS === 0) bySlot = readSlots(store, meterId, slot, Math.min(toSlot, slot + READ_SLOTS - 1));
     const rows = bySlot.get(slot) ?? [];
     const chain = lookup(slot);
+    if (!started && rows.length === 0 && !chain) continue;
+    started = true;
     const start = slotStart(meterId, slot, anchor);
     let head = start;
     for (const r of rows) head = nextLink(head, r);
@@ -87,12 +93,13 @@ function normalise(c: OnChainFingerprint | undefined): OnChainFingerprint | unde
 /**
  * F(slot − 1): from the ledger if it holds it; else from the last stored sample before the slot, carried
  * across the empty slots after it (any of which may be on the ledger, e.g. when all its samples were deleted).
+ * Undefined when neither knows a slot before: the meter's chain has not started before `slot`.
  */
-function fingerprintBefore(store: SampleStore, meterId: string, slot: number, lookup: OnChainLookup): Uint8Array {
+function fingerprintBefore(store: SampleStore, meterId: string, slot: number, lookup: OnChainLookup): Uint8Array | undefined {
   const direct = lookup(slot - 1);
   if (direct) return Buffer.from(direct.fingerprint, 'hex');
   const prev = store.lastSampleBefore(meterId, slot);
-  if (!prev) return ZERO_FINGERPRINT;
+  if (!prev) return undefined;
   let f: Uint8Array = Buffer.from(lookup(prev.slot)?.fingerprint ?? prev.link, 'hex');
   for (let s = prev.slot + 1; s < slot; s++) {
     const c = lookup(s);

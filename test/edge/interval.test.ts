@@ -84,12 +84,23 @@ describe('interval derivation', () => {
     expect(slots[40]!.complete).toBe(false);
     expect(slots[59]!.gaps).toEqual([{ fromMs: DAY_START + 60 * SLOT - 40_000, toMs: DAY_START + 60 * SLOT }]);
     expect(slots[60]).toBeUndefined();
-    // Slot 61's energy includes the missing span, which it reports as a gap starting in slot 59.
+    // Slot 61 reports the missing span as a gap starting in slot 59; the energy over it cannot be
+    // placed in a slot: slot 61 starts at its own first sample and the span's increase is unattributed.
     expect(slots[61]!.gaps).toEqual([{ fromMs: DAY_START + 60 * SLOT - 40_000, toMs: DAY_START + 61 * SLOT }]);
+    const lastOf59 = samples.filter((x) => x.timestampMs < DAY_START + 60 * SLOT).at(-1)!;
+    const firstOf61 = samples.find((x) => x.timestampMs >= DAY_START + 61 * SLOT)!;
+    const lastOf61 = samples.filter((x) => x.timestampMs < DAY_START + 62 * SLOT).at(-1)!;
+    expect(slots[61]!.unattributedImportWh).toBe(total(firstOf61, 'import') - total(lastOf59, 'import'));
+    expect(slots[61]!.unattributedExportWh).toBe(total(firstOf61, 'export') - total(lastOf59, 'export'));
+    expect(slots[61]!.importWh).toBe(total(lastOf61, 'import') - total(firstOf61, 'import'));
+    expect(slots[61]!.importRegisterWh - slots[61]!.importWh).toBe(total(firstOf61, 'import'));
+    expect(slots[61]!.unattributedImportWh + slots[61]!.unattributedExportWh).toBeGreaterThan(0);
     const present = slots.filter((r): r is IntervalReading => r !== undefined);
     expect(present).toHaveLength(95);
     expect(present.filter((r) => !r.complete).map((r) => r.slot - FIRST_SLOT)).toEqual([40, 59, 61]);
-    const sum = present.reduce((n, r) => n + r.importWh, 0);
+    expect(present.filter((r) => r.slot - FIRST_SLOT !== 61).every((r) => r.unattributedImportWh === 0 && r.unattributedExportWh === 0)).toBe(true);
+    // Nothing is lost: the slots plus the unattributed span add up to the register difference.
+    const sum = present.reduce((n, r) => n + r.importWh + r.unattributedImportWh, 0);
     expect(sum).toBe(total(samples[samples.length - 1]!, 'import') - total(samples[0]!, 'import'));
     // A tighter tolerance finds more gaps; the derivation itself does not change.
     expect(deriveInterval(store, 'E1', FIRST_SLOT + 3, { nowMs: END, maxGapMs: 5_000 })!.gaps).toHaveLength(91);

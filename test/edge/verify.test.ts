@@ -187,6 +187,9 @@ describe('verifySamples', () => {
     // Without the ledger's anchor the store's last link before the range is used: the same verdicts.
     const partial = verifySamples(store, 'E1', FIRST + 14, FIRST + 16, (s) => (s >= FIRST + 14 ? f.ledger.get(s) : undefined));
     expect(partial.map((r) => r.status)).toEqual(['intact', 'altered', 'intact']);
+    // A range that starts long before the meter's first sample: the chain starts at the first slot, from 0.
+    const early = verifySamples(store, 'E1', FIRST - 200, FIRST + 3, (s) => f.ledger.get(s));
+    expect(early.map((r) => [r.slot - FIRST, r.status])).toEqual([[0, 'intact'], [1, 'intact'], [2, 'intact'], [3, 'intact']]);
     expect(codeOf(() => verifySamples(store, 'E1', FIRST + 2, FIRST + 1, () => undefined))).toBe('EDGE_BAD_OPTION');
     expect(codeOf(() => verifySamples(store, 'E1', FIRST, FIRST, () => ({ fingerprint: 'xyz', sampleCount: 1 })))).toBe('EDGE_BAD_OPTION');
   });

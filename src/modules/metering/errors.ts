@@ -16,6 +16,7 @@ export const E = defineErrors('metering', {
   METER_SEQ_NOT_INCREASING: { meaning: "the sequence number does not increase with the slot across the meter's readings" },
   METER_REGISTER_DECREASED: { meaning: 'a cumulative register is below an earlier reading (or above a later one)' },
   METER_REGISTER_INCONSISTENT: { meaning: 'a cumulative register does not match the interval value and the neighbouring readings' },
+  METER_FINGERPRINT_INCOMPLETE: { meaning: 'a reading carries a sample fingerprint without a sample count, or a sample count without a fingerprint' },
   METER_NOT_GRID_OPERATOR: { status: 403, meaning: 'only a grid-operator account may submit official meter values' },
   METER_OFFICIAL_DUPLICATE: { meaning: 'official values for this meter and slot were already submitted' },
 });

@@ -31,6 +31,12 @@ export const readingMsg = z
     importRegisterWh: wh,
     exportRegisterWh: wh,
     seq: safeUintSchema,
+    /**
+     * Fingerprint of the slot's off-chain samples (the edge agent's hash chain head, docs/edge.md) and
+     * how many samples it covers. Optional (readings typed by hand have none); given together or not at all.
+     */
+    fingerprint: hexSchema(32).optional(),
+    sampleCount: safeUintSchema.optional(),
   })
   .strict();
 

@@ -24,6 +24,17 @@ export const readingSchema = z.object({
   importRegisterWh: z.number(),
   exportRegisterWh: z.number(),
   seq: z.number(),
+  fingerprint: z.string().optional(),
+  sampleCount: z.number().optional(),
+  height: z.number(),
+  txHash: z.string(),
+});
+export const fingerprintSchema = z.object({
+  slot: z.number(),
+  slotIso: z.string(),
+  fingerprint: z.string(),
+  sampleCount: z.number(),
+  seq: z.number(),
   height: z.number(),
   txHash: z.string(),
 });
@@ -80,6 +91,17 @@ export const meteringRoutes = {
     params: z.object({ meterId: meterIdSchema }),
     query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, limit: z.coerce.number().int().min(1).max(5000).default(1000) }),
     response: z.object({ meterId: z.string(), readings: z.array(readingSchema) }),
+  }),
+  listFingerprints: defineRoute({
+    name: 'listFingerprints',
+    method: 'GET',
+    path: '/v1/metering/meters/:meterId/fingerprints',
+    summary:
+      "Fingerprints of a meter's off-chain samples carried by its readings, fromSlot ≤ slot < toSlot, in slot order (readings without one are skipped). At most `limit` readings are scanned; when more remain, `nextSlot` is where to continue",
+    tags: ['metering'],
+    params: z.object({ meterId: meterIdSchema }),
+    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, limit: z.coerce.number().int().min(1).max(5000).default(5000) }),
+    response: z.object({ meterId: z.string(), fingerprints: z.array(fingerprintSchema), nextSlot: z.number().optional() }),
   }),
   listDifferences: defineRoute({
     name: 'listDifferences',

@@ -144,6 +144,9 @@ export function submitReading(ctx: MeteringContext, msg: ReadingMsg): void {
   if (ctx.sender !== meter.address) {
     throw E.METER_WRONG_SIGNER(`readings of meter ${meter.meterId} must be signed by its own key ${meter.address}`);
   }
+  if ((msg.fingerprint === undefined) !== (msg.sampleCount === undefined)) {
+    throw E.METER_FINGERPRINT_INCOMPLETE('a reading carries a sample fingerprint and its sample count together, or neither');
+  }
   // The meter account was admitted with role meter at registration; a revoked account cannot send at all.
   requireSlotEnded(ctx, msg.slot);
   const window = ctx.params.readingWindowSlots;
@@ -167,6 +170,8 @@ export function submitReading(ctx: MeteringContext, msg: ReadingMsg): void {
     importRegisterWh: msg.importRegisterWh,
     exportRegisterWh: msg.exportRegisterWh,
     seq: msg.seq,
+    // Only readings that carry a fingerprint store the fields: older readings keep their exact encoding.
+    ...(msg.fingerprint !== undefined ? { fingerprint: msg.fingerprint, sampleCount: msg.sampleCount } : {}),
     height: ctx.height,
     txHash: ctx.txHash,
   };
@@ -175,7 +180,14 @@ export function submitReading(ctx: MeteringContext, msg: ReadingMsg): void {
   putMeter(store, updated);
   const official = getOfficial(store, msg.meterId, msg.slot);
   if (official) recordDifference(ctx, official.meterId, official.slot, official.importWh, official.exportWh, reading);
-  ctx.emit('metering.reading', { meterId: msg.meterId, slot: msg.slot, importWh: msg.importWh, exportWh: msg.exportWh, seq: msg.seq });
+  ctx.emit('metering.reading', {
+    meterId: msg.meterId,
+    slot: msg.slot,
+    importWh: msg.importWh,
+    exportWh: msg.exportWh,
+    seq: msg.seq,
+    ...(msg.fingerprint !== undefined ? { fingerprint: msg.fingerprint, sampleCount: msg.sampleCount! } : {}),
+  });
   ctx.dispatch(readingAccepted, { meter: updated, reading, ...(msg.community !== undefined ? { community: msg.community } : {}) });
 }
 

@@ -47,6 +47,9 @@ export interface MeterReading {
   importRegisterWh: number;
   exportRegisterWh: number;
   seq: number;
+  /** Fingerprint of the slot's off-chain samples (64 hex digits) and their count; only on readings that carry them. */
+  fingerprint?: string;
+  sampleCount?: number;
   height: number;
   txHash: string;
 }

@@ -28,6 +28,17 @@ const routes = [
     const { fromSlot, toSlot } = slotRange(query);
     return { meterId: params.meterId, readings: listReadings(ctx.store, params.meterId, fromSlot, toSlot, query.limit).map(withIso) };
   }),
+  queryRoute(meteringRoutes.listFingerprints, (ctx, { params, query }) => {
+    requireMeter(ctx.store, params.meterId);
+    const { fromSlot, toSlot } = slotRange(query);
+    const scanned = listReadings(ctx.store, params.meterId, fromSlot, toSlot, query.limit);
+    const fingerprints = scanned.flatMap((r) =>
+      r.fingerprint === undefined ? [] : [{ slot: r.slot, slotIso: slotIso(r.slot), fingerprint: r.fingerprint, sampleCount: r.sampleCount!, seq: r.seq, height: r.height, txHash: r.txHash }],
+    );
+    const last = scanned[scanned.length - 1];
+    // A full page may have more behind it: continue after the last scanned slot.
+    return { meterId: params.meterId, fingerprints, ...(scanned.length === query.limit && last && last.slot + 1 < toSlot ? { nextSlot: last.slot + 1 } : {}) };
+  }),
   queryRoute(meteringRoutes.listDifferences, (ctx, { params, query }) => {
     requireMeter(ctx.store, params.meterId);
     const { fromSlot, toSlot } = slotRange(query);
@@ -77,6 +88,8 @@ function registerCli({ tx, query }: { tx: Command; query: Command }): void {
       seq: opt.int("the meter's sequence number", { required: true }),
       importRegisterWh: opt.int('cumulative import register at the end of the slot (default: previous reading + import)', { arg: 'Wh' }),
       exportRegisterWh: opt.int('cumulative export register at the end of the slot (default: previous reading + export)', { arg: 'Wh' }),
+      fingerprint: opt.text("fingerprint of the slot's off-chain samples (64 hex digits; with --sample-count)", { arg: 'hex' }),
+      sampleCount: opt.int('number of samples the fingerprint covers', { arg: 'n' }),
     },
     msgs: async (o, cmd) => {
       const importWh = o.importWh ?? 0;
@@ -86,7 +99,8 @@ function registerCli({ tx, query }: { tx: Command; query: Command }): void {
         o.importRegisterWh !== undefined && o.exportRegisterWh !== undefined
           ? { importRegisterWh: o.importRegisterWh, exportRegisterWh: o.exportRegisterWh }
           : { ...(await defaultRegisters(cmd, meterId, o.slot, importWh, exportWh)), ...definedOnly({ importRegisterWh: o.importRegisterWh, exportRegisterWh: o.exportRegisterWh }) };
-      return [{ type: MSG.reading, value: { meterId, ...(o.community ? { community: o.community } : {}), slot: o.slot, importWh, exportWh, ...registers, seq: o.seq } }];
+      const samples = definedOnly({ fingerprint: o.fingerprint, sampleCount: o.sampleCount });
+      return [{ type: MSG.reading, value: { meterId, ...(o.community ? { community: o.community } : {}), slot: o.slot, importWh, exportWh, ...registers, seq: o.seq, ...samples } }];
     },
   });
   txCommand(txMeter, 'official', {
@@ -122,7 +136,16 @@ function registerCli({ tx, query }: { tx: Command; query: Command }): void {
     route: meteringRoutes.listReadings,
     input: (o, [meterId]) => ({ params: { meterId: meterId! }, query: { ...slotQuery(o), limit: o.limit } }),
     text: (v) =>
-      v.readings.map((r) => `${r.slot} ${slotIso(r.slot)}  import ${r.importWh} Wh  export ${r.exportWh} Wh  registers ${r.importRegisterWh}/${r.exportRegisterWh}  seq ${r.seq}  tx ${r.txHash}`).join('\n') || '(none)',
+      v.readings.map((r) => `${r.slot} ${slotIso(r.slot)}  import ${r.importWh} Wh  export ${r.exportWh} Wh  registers ${r.importRegisterWh}/${r.exportRegisterWh}  seq ${r.seq}${r.fingerprint ? `  ${r.sampleCount} samples ${r.fingerprint.slice(0, 16)}…` : ''}  tx ${r.txHash}`).join('\n') || '(none)',
+  });
+  queryCommand(qMeter, 'fingerprints', {
+    description: "fingerprints of the meter's off-chain samples, per slot (compare with `gridledger verify samples`)",
+    args: ['meterId'],
+    options: { ...slotRangeOptions, limit: opt.int('scan at most this many readings (1–5000)', { default: '5000' }) },
+    route: meteringRoutes.listFingerprints,
+    input: (o, [meterId]) => ({ params: { meterId: meterId! }, query: { ...slotQuery(o), limit: o.limit } }),
+    text: (v) =>
+      [...v.fingerprints.map((f) => `${f.slot} ${f.slotIso}  ${f.fingerprint}  ${f.sampleCount} samples  seq ${f.seq}`), ...(v.nextSlot !== undefined ? [`(more from slot ${v.nextSlot})`] : [])].join('\n') || '(none)',
   });
   queryCommand(qMeter, 'differences', {
     description: "official grid-operator values minus the meter's own readings, per slot",
