@@ -63,6 +63,8 @@ async function setup(): Promise<Setup> {
   const config = JSON.parse(readFileSync(configPath, 'utf8'));
   config.p2p.allowedPeers = [addressFromPublicKey(relayKey.publicKey)];
   config.logLevel = 'silent';
+  // The block is built once, ahead of the test cases: make any arrival time count as timely.
+  config.consensus.synchrony = { precisionMs: 60_000, messageDelayMs: 600_000 };
   writeFileSync(configPath, JSON.stringify(config, null, 2));
 
   const keyring1 = openKeyring(node1.home, 'test');
@@ -106,7 +108,8 @@ function vote(s: Setup, fields: Partial<UnsignedVote>): Vote {
 }
 
 function proposal(s: Setup): Proposal {
-  const unsigned = { chainId: CHAIN, height: 1, round: s.round, polRound: -1, blockHash: blockHash(s.block.header), timestamp: Date.now(), proposer: s.node1.validator };
+  // Proposer-based time: the proposal carries its block's time.
+  const unsigned = { chainId: CHAIN, height: 1, round: s.round, polRound: -1, blockHash: blockHash(s.block.header), timestamp: s.block.header.time, proposer: s.node1.validator };
   return { ...unsigned, signature: toHex(s.node1Validator.sign(proposalSignBytes(unsigned))) };
 }
 
