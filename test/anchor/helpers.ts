@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { handler, type ModuleCore } from '../../src/app/module.js';
 import { checkpointPayload, type Checkpoint } from '../../src/bitcoin/index.js';
@@ -13,6 +15,9 @@ import { submitReading, type MeteringContext } from '../../src/modules/metering/
 import { registryCore } from '../../src/modules/registry/module.js';
 import { electrumProof, merkleRoot } from '../bitcoin/fake-bitcoin.js';
 import { account, TestChain } from '../helpers/chain.js';
+import { makeHome } from '../helpers/node.js';
+import { openKeyring, paths } from '../../src/home/home.js';
+import { ensureWalletSeed } from '../../src/runtime/anchor-service.js';
 
 /**
  * Helpers for the anchor module tests: a chain with registry, metering and anchor; a reading message
@@ -131,4 +136,36 @@ export function rawTxWithOutputs(scripts: string[], tag = 'x'): string {
   const prev = createHash('sha256').update(`prev-${tag}`).digest('hex');
   const outs = scripts.map((s) => `${'00'.repeat(8)}${(s.length / 2).toString(16).padStart(2, '0')}${s}`).join('');
   return `02000000` + `01${prev}00000000` + `0151` + `ffffffff` + `${scripts.length.toString(16).padStart(2, '0')}${outs}` + `00000000`;
+}
+
+/**
+ * A node home for the service tests: empty blocks every 100 ms, genesis with the anchor module at
+ * interval `k` on regtest and an `anchor` key admitted as anchor-operator, the wallet seed in the
+ * keyring, and `anchorJson` as HOME/anchor.json.
+ */
+export function prepareAnchorHome(k: number, anchorJson: Record<string, unknown>): { home: string; operator: string } {
+  const { home } = makeHome();
+  const cfgPath = paths(home).config;
+  const nodeConfig = JSON.parse(readFileSync(cfgPath, 'utf8'));
+  nodeConfig.consensus.emptyBlockIntervalMs = 100;
+  writeFileSync(cfgPath, JSON.stringify(nodeConfig, null, 2));
+  const keyring = openKeyring(home, 'test');
+  const operator = keyring.add('anchor').address;
+  ensureWalletSeed(keyring, 'anchor-seed');
+  const genesis = JSON.parse(readFileSync(paths(home).genesis, 'utf8'));
+  genesis.modules.anchor = { checkpointInterval: k, network: 'regtest' };
+  genesis.accounts.push({ address: operator, roles: ['anchor-operator'] });
+  writeFileSync(paths(home).genesis, JSON.stringify(genesis, null, 2));
+  writeFileSync(join(home, 'anchor.json'), JSON.stringify(anchorJson, null, 2));
+  return { home, operator };
+}
+
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

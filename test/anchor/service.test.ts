@@ -7,15 +7,15 @@ import { callRoute } from '../../src/api/client.js';
 import type { RouteDef, RouteInput, RouteOutput } from '../../src/api/route.js';
 import { checkpointPayload, parseBitcoinTx } from '../../src/bitcoin/index.js';
 import { OfflineBackend, type BitcoinBackend } from '../../src/bitcoin/service.js';
-import { openKeyring, paths } from '../../src/home/home.js';
+import { paths } from '../../src/home/home.js';
 import { anchorRoutes } from '../../src/modules/anchor/routes.js';
 import { checkpointOf } from '../../src/modules/anchor/rules.js';
-import { ensureWalletSeed, parseAnchorServiceConfig, startAnchorService, type AnchorService, type AnchorServiceConfig } from '../../src/runtime/anchor-service.js';
+import { parseAnchorServiceConfig, startAnchorService, type AnchorService, type AnchorServiceConfig } from '../../src/runtime/anchor-service.js';
 import { startNode, type RunningNode } from '../../src/runtime/service.js';
 import { cli, oneJson } from '../foundation/cli-helpers.js';
 import { makeHome } from '../helpers/node.js';
 import { verifyWithPython } from '../bitcoin/python.js';
-import { blockWith } from './helpers.js';
+import { blockWith, prepareAnchorHome, until } from './helpers.js';
 
 /**
  * End to end on a running node: checkpoints every K = 5 blocks, the anchor service (offline backend)
@@ -34,20 +34,9 @@ const FUNDING = { txid: '5f'.repeat(32), vout: 1, value: 250_000n };
 let home: string;
 let running: RunningNode;
 let config: AnchorServiceConfig;
-let operator: string;
 const services: AnchorService[] = [];
 
 const api = <R extends RouteDef>(route: R, input: RouteInput<R>): Promise<RouteOutput<R>> => callRoute(running.url, route, input);
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function service(backend?: BitcoinBackend, manual = false): Promise<AnchorService> {
   const s = (await startAnchorService({ home, apiUrl: running.url, logger, config, blocks: running.node, manual, ...(backend ? { backend } : {}) }))!;
@@ -60,20 +49,8 @@ const hexFiles = () => (existsSync(anchorsDir()) ? readdirSync(anchorsDir()).fil
 const gl = (args: string[]) => cli(['--home', home, '--node', running.url, ...args]);
 
 beforeAll(async () => {
-  ({ home } = makeHome());
-  const cfgPath = paths(home).config;
-  const nodeConfig = JSON.parse(readFileSync(cfgPath, 'utf8'));
-  nodeConfig.consensus.emptyBlockIntervalMs = 100;
-  writeFileSync(cfgPath, JSON.stringify(nodeConfig, null, 2));
-  const keyring = openKeyring(home, 'test');
-  operator = keyring.add('anchor').address;
-  ensureWalletSeed(keyring, 'anchor-seed');
-  const genesis = JSON.parse(readFileSync(paths(home).genesis, 'utf8'));
-  genesis.modules.anchor = { checkpointInterval: K, network: 'regtest' };
-  genesis.accounts.push({ address: operator, roles: ['anchor-operator'] });
-  writeFileSync(paths(home).genesis, JSON.stringify(genesis, null, 2));
   const raw = { network: 'regtest', backend: { kind: 'offline', dir: 'anchors' }, feeRate: 3, pollIntervalMs: 100, funding: [{ txid: FUNDING.txid, vout: FUNDING.vout, value: String(FUNDING.value) }] };
-  writeFileSync(join(home, 'anchor.json'), JSON.stringify(raw, null, 2));
+  ({ home } = prepareAnchorHome(K, raw));
   config = parseAnchorServiceConfig(raw);
   running = await startNode(home, { apiPort: 0, logger });
 }, 60_000);
