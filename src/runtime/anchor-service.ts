@@ -239,6 +239,8 @@ export async function startAnchorService(options: AnchorServiceOptions): Promise
   let chain: Promise<unknown> = Promise.resolve();
   let queued = false;
   let stopped = false;
+  /** After a failed round, blocks do not start rounds until the next poll (no transaction per block while e.g. the role is missing). */
+  let failedAt = 0;
   const round = (): Promise<RoundResult> => {
     const next = chain.then(() => worker.round());
     chain = next.catch(() => undefined);
@@ -250,11 +252,20 @@ export async function startAnchorService(options: AnchorServiceOptions): Promise
     void chain.then(() => {
       queued = false;
       if (stopped) return undefined;
-      return round().catch((err: unknown) => options.logger.error({ err: describe(err) }, 'anchor round failed'));
+      return round().then(
+        () => (failedAt = 0),
+        (err: unknown) => {
+          failedAt = Date.now();
+          options.logger.error({ err: describe(err) }, 'anchor round failed');
+        },
+      );
     });
   };
+  const onBlock = () => {
+    if (Date.now() - failedAt >= config.pollIntervalMs) wake();
+  };
   const timer = options.manual ? undefined : setInterval(wake, config.pollIntervalMs);
-  if (!options.manual) options.blocks?.on('block', wake);
+  if (!options.manual) options.blocks?.on('block', onBlock);
   options.logger.info({ operator: worker.operator, network: config.network, backend: backend.kind, addresses: wallet.addresses().map((a) => a.address) }, 'anchor service started');
   if (!options.manual) wake();
   return {
@@ -267,7 +278,7 @@ export async function startAnchorService(options: AnchorServiceOptions): Promise
     stop: async () => {
       stopped = true;
       if (timer) clearInterval(timer);
-      options.blocks?.off('block', wake);
+      options.blocks?.off('block', onBlock);
       await chain;
     },
   };
