@@ -1,0 +1,76 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callRoute } from '../../src/api/client.js';
+import { paths } from '../../src/home/home.js';
+import { anchorRoutes } from '../../src/modules/anchor/routes.js';
+import { startNode, type RunningNode } from '../../src/runtime/service.js';
+import { cli, oneJson } from '../foundation/cli-helpers.js';
+import { makeHome } from '../helpers/node.js';
+import { blockWith, until } from './helpers.js';
+
+/**
+ * The operator's commands as docs/anchor.md walks through them, each a real `gridledger` process:
+ * anchor init (seed, operator key, anchor.json), admission of the operator, anchor run --once
+ * (offline), query anchor, tx anchor confirm with a header and a branch, verify anchor, anchor wallet.
+ */
+
+const K = 5;
+let home: string;
+let running: RunningNode;
+
+beforeAll(async () => {
+  ({ home } = makeHome());
+  const config = JSON.parse(readFileSync(paths(home).config, 'utf8'));
+  config.consensus.emptyBlockIntervalMs = 100;
+  writeFileSync(paths(home).config, JSON.stringify(config, null, 2));
+  const genesis = JSON.parse(readFileSync(paths(home).genesis, 'utf8'));
+  genesis.modules.anchor = { checkpointInterval: K, network: 'regtest' };
+  writeFileSync(paths(home).genesis, JSON.stringify(genesis, null, 2));
+  running = await startNode(home, { apiPort: 0, logger: pino({ level: 'silent' }) });
+}, 60_000);
+
+afterAll(async () => {
+  await running?.stop();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+const gl = async (args: string[]) => {
+  const r = await cli(['--home', home, '--node', running.url, ...args]);
+  expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return r;
+};
+
+describe('gridledger anchor … (operator walk-through, offline backend)', () => {
+  it('init, admit, run once, query, confirm, verify', async () => {
+    const init = oneJson(await gl(['-o', 'json', 'anchor', 'init', '--network', 'regtest', '--funding', `${'ab'.repeat(32)}:0:100000`]));
+    expect(init.addresses.map((a: { address: string }) => a.address.slice(0, 6))).toEqual(['bcrt1q', 'bcrt1q']);
+    expect(init.addresses[0].path).toBe("m/84'/1'/0'/0/0");
+    expect(existsSync(join(home, 'keyring', 'anchor-seed.secret.json'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(home, 'anchor.json'), 'utf8'))).toMatchObject({ network: 'regtest', backend: { kind: 'offline', dir: 'anchors' } });
+    expect(oneJson(await gl(['-o', 'json', 'anchor', 'wallet']))).toEqual(init);
+
+    await gl(['--wait', 'tx', 'registry', 'admit', init.operator, '--role', 'anchor-operator']);
+    await until('a checkpoint', async () => (await callRoute(running.url, anchorRoutes.listCheckpoints, { query: { status: 'pending', limit: 1 } })).checkpoints[0]);
+    const ran = oneJson(await gl(['-o', 'json', 'anchor', 'run', '--once']));
+    expect(ran.recorded.length).toBeGreaterThan(0);
+    const height = ran.recorded[0] as number;
+
+    const status = await gl(['query', 'anchor', 'status']);
+    expect(status.stdout).toMatch(/network +regtest/);
+    const checkpoint = oneJson(await gl(['-o', 'json', 'query', 'anchor', 'checkpoint', String(height)]));
+    expect(checkpoint.status).toBe('recorded');
+    expect(readFileSync(join(home, 'anchors', `${height}-${checkpoint.anchor.txid}.hex`), 'utf8').trim()).toBe(checkpoint.anchor.rawTx);
+
+    const block = blockWith(checkpoint.anchor.txid, 0, 3);
+    const headerFile = join(home, 'header.hex');
+    writeFileSync(headerFile, block.header);
+    await gl(['--from', 'anchor', '--wait', 'tx', 'anchor', 'confirm', '--height', String(height), '--header', headerFile, '--block-height', '7', '--branch', JSON.stringify(block.branch)]);
+    const verified = await gl(['verify', 'anchor', '--height', String(height)]);
+    expect(verified.stdout).toContain('✓ proof_of_work');
+    expect(verified.stdout).toContain(`anchored in Bitcoin block 7 (${block.hash})`);
+    const listed = await gl(['query', 'anchor', 'checkpoints']);
+    expect(listed.stdout).toContain('confirmed');
+  }, 120_000);
+});
