@@ -8,7 +8,7 @@ import { CHAIN_ID_RE, initHome } from '../runtime/init.js';
 import { prepareDevnet, runDevnet } from '../runtime/devnet.js';
 import { join, resolve } from 'node:path';
 import { MODULES } from '../modules/index.js';
-import { registerAnchorCommands } from '../modules/anchor/cli/operator.js';
+import { registerAnchorCommands } from './anchor.js';
 import { startNode, VERSION } from '../runtime/service.js';
 import { registryRoutes } from '../modules/registry/routes.js';
 import { LedgerError } from '../util/errors.js';

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { pino } from 'pino';
-import { isBitcoinNetwork } from '../../../bitcoin/index.js';
-import { CLI_ERRORS, customCommand, globals, keyringOf, nodeUrl, opt, print } from '../../../cli/kit.js';
-import { resolveHome, writeJson } from '../../../home/home.js';
+import { isBitcoinNetwork } from '../bitcoin/index.js';
+import { CLI_ERRORS, customCommand, globals, keyringOf, nodeUrl, opt, print } from './kit.js';
+import { resolveHome, writeJson } from '../home/home.js';
 import {
   anchorPaths,
   ensureWalletSeed,
@@ -12,7 +12,7 @@ import {
   startAnchorService,
   walletFrom,
   type AnchorServiceConfigInput,
-} from '../../../runtime/anchor-service.js';
+} from '../runtime/anchor-service.js';
 
 /**
  * `gridledger anchor …`: the anchor operator's commands — set up the wallet and the service
