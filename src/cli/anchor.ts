@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { pino } from 'pino';
-import { isBitcoinNetwork } from '../bitcoin/index.js';
+import { readFileSync } from 'node:fs';
+import { buildBitcoinMerkleBranch, isBitcoinNetwork, verifyAnchorInclusion } from '../bitcoin/index.js';
 import { CLI_ERRORS, customCommand, globals, keyringOf, nodeUrl, opt, print } from './kit.js';
 import { resolveHome, writeJson } from '../home/home.js';
 import {
@@ -93,6 +94,37 @@ export function registerAnchorCommands(program: Command): void {
   customCommand(group, 'wallet', {
     description: 'the anchor wallet: network, account xpub, the addresses that take turns, the operator account',
     run: (_o, cmd) => print(cmd, walletView(cmd), walletText),
+  });
+  customCommand(group, 'inclusion', {
+    description: 'build the inclusion for tx anchor confirm --inclusion from bitcoind output: getblock HASH 1 (JSON) and getblockheader HASH false (hex)',
+    options: {
+      txid: opt.text('the anchor transaction', { required: true, arg: 'txid' }),
+      block: opt.text('file with the JSON of bitcoin-cli getblock HASH 1 (hash, height, tx list)', { required: true, arg: 'file' }),
+      header: opt.text('file with the hex of bitcoin-cli getblockheader HASH false', { required: true, arg: 'file' }),
+    },
+    run: (o, cmd) => {
+      const read = (path: string) => {
+        try {
+          return readFileSync(path, 'utf8');
+        } catch (err) {
+          throw CLI_ERRORS.CLI_ERROR(`cannot read ${path}: ${(err as Error).message}`);
+        }
+      };
+      let block: { hash?: unknown; height?: unknown; tx?: unknown };
+      try {
+        block = JSON.parse(read(o.block));
+      } catch (err) {
+        if ((err as { code?: string }).code === 'CLI_ERROR') throw err;
+        throw CLI_ERRORS.CLI_INVALID_OPTION(`--block ${o.block} is not JSON`);
+      }
+      const txids = Array.isArray(block.tx) ? block.tx.map((t) => (typeof t === 'string' ? t : (t as { txid?: string }).txid)) : [];
+      const index = txids.indexOf(o.txid);
+      if (index < 0) throw CLI_ERRORS.CLI_INVALID_OPTION(`transaction ${o.txid} is not in the block's tx list`);
+      if (typeof block.hash !== 'string' || typeof block.height !== 'number') throw CLI_ERRORS.CLI_INVALID_OPTION('--block must have hash and height (bitcoin-cli getblock HASH 1)');
+      const inclusion = { blockHeader: read(o.header).trim(), blockHash: block.hash, blockHeight: block.height, branch: buildBitcoinMerkleBranch(txids as string[], index) };
+      verifyAnchorInclusion(o.txid, inclusion);
+      print(cmd, inclusion, (v) => JSON.stringify(v));
+    },
   });
   customCommand(group, 'run', {
     description: 'run the anchor service against the node (--node or the home\'s API) until Ctrl-C',

@@ -13,7 +13,8 @@ import { blockWith, until } from './helpers.js';
 /**
  * The operator's commands as docs/anchor.md walks through them, each a real `gridledger` process:
  * anchor init (seed, operator key, anchor.json), admission of the operator, anchor run --once
- * (offline), query anchor, tx anchor confirm with a header and a branch, verify anchor, anchor wallet.
+ * (offline), query anchor, anchor inclusion from bitcoind-style block output, tx anchor confirm with a
+ * header and a branch, verify anchor, anchor wallet.
  */
 
 const K = 5;
@@ -66,6 +67,10 @@ describe('gridledger anchor … (operator walk-through, offline backend)', () =>
     const block = blockWith(checkpoint.anchor.txid, 0, 3);
     const headerFile = join(home, 'header.hex');
     writeFileSync(headerFile, block.header);
+    const blockFile = join(home, 'block.json');
+    writeFileSync(blockFile, JSON.stringify({ hash: block.hash, height: 7, tx: block.txids }));
+    const inclusion = oneJson(await gl(['-o', 'json', 'anchor', 'inclusion', '--txid', checkpoint.anchor.txid, '--block', blockFile, '--header', headerFile]));
+    expect(inclusion).toEqual({ blockHeader: block.header, blockHash: block.hash, blockHeight: 7, branch: block.branch });
     await gl(['--from', 'anchor', '--wait', 'tx', 'anchor', 'confirm', '--height', String(height), '--header', headerFile, '--block-height', '7', '--branch', JSON.stringify(block.branch)]);
     const verified = await gl(['verify', 'anchor', '--height', String(height)]);
     expect(verified.stdout).toContain('✓ proof_of_work');
