@@ -101,6 +101,19 @@ describe('checkpoints', () => {
     expect(() => chain.query(anchor, 'anchorInclusion', { item: fp('never') })).toThrow(expect.objectContaining({ code: 'ANCHOR_ITEM_NOT_FOUND' }));
   });
 
+  it('a governed change of K and network takes effect at its height; intervals stay contiguous', () => {
+    const chain = anchorChain({ checkpointInterval: 4, network: 'mainnet' });
+    ok(chain, chain.operator, registerMeter);
+    advanceTo(chain, 5); // checkpoint 4 taken
+    const action = { kind: 'set-params', module: 'anchor', params: { checkpointInterval: 3, network: 'regtest' }, height: 8 };
+    ok(chain, chain.operator, { type: 'registry/propose', value: { id: 'anchor-regtest', action } }); // block 6
+    ok(chain, meterKey, fpReading(chain, fp('x'))); // block 7, still K = 4
+    advanceTo(chain, 10);
+    expect(chain.query(anchor, 'anchorStatus').params).toEqual({ checkpointInterval: 3, network: 'regtest' });
+    expect(getCheckpoint(chain.store, 8)).toBeUndefined();
+    expect(getCheckpoint(chain.store, 9)).toMatchObject({ fromHeight: 5, itemCount: 1, intervalRoot: intervalRoot([fp('x')]) });
+  });
+
   it('fast-check: for any placement of fingerprints over blocks, every checkpoint root and every inclusion path agree', () => {
     fc.assert(
       fc.property(fc.array(fc.nat({ max: 3 }), { minLength: 1, maxLength: 12 }), (perBlock) => {
