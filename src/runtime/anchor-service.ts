@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { callRoute } from '../api/client.js';
 import { coreRoutes } from '../api/routes.js';
 import type { RouteDef, RouteInput, RouteOutput } from '../api/route.js';
-import { checkpointPayload, parseBitcoinTx } from '../bitcoin/index.js';
+import { checkpointDigest, checkpointPayload, parseBitcoinTx } from '../bitcoin/index.js';
 import {
   AnchorWallet,
   BitcoinCoreRpcBackend,
@@ -328,7 +328,10 @@ class AnchorWorker {
 
   /** Builds (or takes from the journal), broadcasts and records the anchor of one checkpoint. */
   private async anchor(chainId: string, checkpoint: { height: number; blockHash: string; stateRoot: string; intervalRoot: string; digest: string }): Promise<void> {
-    const payload = checkpointPayload(checkpointOf(chainId, checkpoint));
+    // The node's recorded digest must be what this code computes from the recorded values (same rule, same code).
+    const computed = checkpointOf(chainId, checkpoint);
+    if (checkpointDigest(computed) !== checkpoint.digest) throw E.ANCHOR_CHECKPOINT_MISMATCH(`checkpoint ${checkpoint.height}: the node recorded digest ${checkpoint.digest}, its values give ${checkpointDigest(computed)}`);
+    const payload = checkpointPayload(computed);
     let entry = this.journal.get(checkpoint.height);
     if (!entry) entry = await this.build(checkpoint.height, payload);
     const sent = await this.backend.broadcast({ height: entry.height, txid: entry.txid, rawHex: entry.rawHex, psbtBase64: entry.psbtBase64 });
