@@ -1,17 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
-import { handler, type ModuleCore } from '../../src/app/module.js';
 import { checkpointPayload, type Checkpoint } from '../../src/bitcoin/index.js';
 import { AnchorWallet, buildAnchorTx, type SignedAnchorTx } from '../../src/bitcoin/service.js';
 import type { Msg } from '../../src/codec/tx.js';
 import { anchorCore } from '../../src/modules/anchor/module.js';
 import { checkpointOf } from '../../src/modules/anchor/rules.js';
 import { getCheckpoint } from '../../src/modules/anchor/state.js';
-import { readingMsg } from '../../src/modules/metering/messages.js';
 import { meteringCore } from '../../src/modules/metering/module.js';
-import { submitReading, type MeteringContext } from '../../src/modules/metering/rules.js';
 import { registryCore } from '../../src/modules/registry/module.js';
 import { electrumProof, merkleRoot } from '../bitcoin/fake-bitcoin.js';
 import { account, TestChain } from '../helpers/chain.js';
@@ -20,9 +16,8 @@ import { openKeyring, paths } from '../../src/home/home.js';
 import { ensureWalletSeed } from '../../src/runtime/anchor-service.js';
 
 /**
- * Helpers for the anchor module tests: a chain with registry, metering and anchor; a reading message
- * that carries an interval fingerprint (metering's own reading rule runs, and its readingAccepted event
- * carries the fingerprint, as it will once metering/reading has the field); real anchor transactions
+ * Helpers for the anchor module tests: a chain with registry, metering and anchor; readings that carry
+ * an interval fingerprint (metering/reading with fingerprint and sampleCount); real anchor transactions
  * from an HD wallet; and synthetic Bitcoin blocks with real Merkle trees and a header ground to the
  * regtest target (0x207fffff), built with the test's own Merkle code (test/bitcoin/fake-bitcoin.ts).
  */
@@ -34,23 +29,9 @@ export const meterKey = account('meter1');
 export const outsider = account('outsider');
 export const K = 3;
 
-/** metering with one extra test message: a reading whose accepted event carries `fingerprint`. */
-const readingWithFingerprint = readingMsg.extend({ fingerprint: z.string() }).strict();
-export const meteringWithFingerprints: ModuleCore<any, any> = {
-  ...meteringCore,
-  messages: {
-    ...meteringCore.messages,
-    'metering/test-reading-fp': handler(readingWithFingerprint, (ctx: MeteringContext, msg: z.infer<typeof readingWithFingerprint>) => {
-      const { fingerprint, ...reading } = msg;
-      const withFp = Object.create(ctx, { dispatch: { value: (hook: any, event: any) => ctx.dispatch(hook, { ...event, reading: { ...event.reading, fingerprint } }) } });
-      submitReading(withFp, reading);
-    }),
-  },
-};
-
 export function anchorChain(params: Record<string, unknown> = { checkpointInterval: K, network: 'regtest' }): TestChain {
   return new TestChain({
-    modules: [registryCore, meteringWithFingerprints, anchorCore],
+    modules: [registryCore, meteringCore, anchorCore],
     genesisTime: GENESIS_TIME,
     genesisModules: { anchor: params },
     accounts: { anchorop: ['anchor-operator'], meter1: ['meter'], outsider: ['auditor'] },
@@ -60,12 +41,12 @@ export function anchorChain(params: Record<string, unknown> = { checkpointInterv
 export const registerMeter: Msg = { type: 'metering/register', value: { meterId: 'M1', address: meterKey.address, maxPowerW: 1_000_000 } };
 
 const readingsOf = new WeakMap<TestChain, number>();
-/** A reading of meter M1 for its next slot (up to 660 per chain), carrying `fingerprint`. */
+/** A signed reading of meter M1 for its next slot (up to 660 per chain) carrying a sample fingerprint, as the edge agent sends it. */
 export function fpReading(chain: TestChain, fingerprint: string): Msg {
   const n = (readingsOf.get(chain) ?? 0) + 1;
   readingsOf.set(chain, n);
   const slot = SLOT - 660 + n;
-  return { type: 'metering/test-reading-fp', value: { meterId: 'M1', slot, importWh: 0, exportWh: 0, importRegisterWh: 0, exportRegisterWh: 0, seq: slot, fingerprint } };
+  return { type: 'metering/reading', value: { meterId: 'M1', slot, importWh: 0, exportWh: 0, importRegisterWh: 0, exportRegisterWh: 0, seq: slot, fingerprint, sampleCount: 90 } };
 }
 
 export const fp = (label: string) => createHash('sha256').update(`fingerprint:${label}`).digest('hex');

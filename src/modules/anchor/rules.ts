@@ -25,12 +25,12 @@ const ITEM_RE = /^[0-9a-f]{64}$/;
 
 /**
  * `metering.readingAccepted` subscriber: a reading that carries an interval fingerprint (the meter
- * edge's hash chain over the slot's raw samples) adds it to the next checkpoint's interval tree.
- * Readings without one add nothing, so without a meter edge every interval root is the zero root.
- * It never throws: a subscriber that throws would reject the reading.
+ * edge's hash chain over the slot's raw samples, docs/edge.md) adds it to the next checkpoint's
+ * interval tree. Readings without one add nothing, so without a meter edge every interval root is the
+ * zero root. It never throws: a subscriber that throws would reject the reading.
  */
 export function collectFingerprint(ctx: AnchorContext, event: ReadingEvent): void {
-  const fingerprint = (event.reading as { fingerprint?: unknown }).fingerprint;
+  const fingerprint = event.reading.fingerprint;
   if (typeof fingerprint !== 'string' || !ITEM_RE.test(fingerprint)) return;
   putItem(ctx.store, { item: fingerprint, kind: 'fingerprint', meterId: event.reading.meterId, slot: event.reading.slot, height: ctx.height, txHash: ctx.txHash });
 }
