@@ -1,10 +1,11 @@
 import { defineErrors } from '../util/errors.js';
 
 /**
- * Error codes of the Bitcoin anchoring library (the future `anchor` module and its service).
- * Verification failures are precise so `verify anchor` can say exactly what did not match.
+ * Error codes of the Bitcoin anchoring library (used by the `anchor` module and the anchor service).
+ * Verification failures are precise so `verify anchor` can say exactly what did not match. Scope
+ * `bitcoin`: the `anchor` module declares its own rules' codes in src/modules/anchor/errors.ts.
  */
-export const ANCHOR_ERRORS = defineErrors('anchor', {
+export const ANCHOR_ERRORS = defineErrors('bitcoin', {
   // Checkpoint payload and digest (ledger side, deterministic)
   ANCHOR_CHECKPOINT_INVALID: { meaning: 'a checkpoint field is out of range (height not a safe non-negative integer, a hash not 32 bytes of lowercase hex)' },
   ANCHOR_PAYLOAD_MALFORMED: { meaning: 'an OP_RETURN payload is not a GridLedger checkpoint payload (wrong length or prefix)' },

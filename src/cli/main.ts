@@ -8,6 +8,7 @@ import { CHAIN_ID_RE, initHome } from '../runtime/init.js';
 import { prepareDevnet, runDevnet } from '../runtime/devnet.js';
 import { join, resolve } from 'node:path';
 import { MODULES } from '../modules/index.js';
+import { registerAnchorCommands } from './anchor.js';
 import { startNode, VERSION } from '../runtime/service.js';
 import { registryRoutes } from '../modules/registry/routes.js';
 import { LedgerError } from '../util/errors.js';
@@ -199,6 +200,7 @@ export function buildProgram(): Command {
   addQueryCommands(queryCmd);
   for (const m of MODULES) m.surface.cli?.({ tx, query: queryCmd });
   registerEdgeCli(program);
+  registerAnchorCommands(program);
   return program;
 }
 

@@ -12,12 +12,17 @@ export const KEYRING_ERRORS = defineErrors('keyring', {
   KEY_EXISTS: { meaning: 'a key with that name already exists' },
   KEY_NOT_FOUND: { status: 404, meaning: 'no key with that name in the keyring' },
   KEY_DAMAGED: { meaning: 'a key file is damaged or does not match its public key' },
+  SECRET_INVALID: { meaning: 'a keyring secret must be 16..64 bytes' },
 });
 
 /**
  * A keyring per node home: one JSON file per named key. Backend "file" (the default) encrypts the
  * 32-byte seed with AES-256-GCM under a key derived by scrypt from a passphrase; backend "test"
  * stores it in clear and exists only for demos and tests, and says so in every file it writes.
+ *
+ * Besides signing keys the keyring holds *secrets*: raw bytes that are not an Ed25519 seed (e.g. the
+ * anchor service's BIP32 wallet seed), in `<name>.secret.json`, encrypted the same way. They are
+ * not keys: `list`, `show` and `signer` do not see them.
  */
 
 export type KeyringBackend = 'file' | 'test';
@@ -80,6 +85,21 @@ export function decryptSeed(enc: EncryptedSeed, passphrase: string): Uint8Array 
   }
 }
 
+interface SecretFile {
+  version: 1;
+  kind: 'secret';
+  name: string;
+  backend: KeyringBackend;
+  /** Length of the secret in bytes (16..64). */
+  length: number;
+  encrypted?: EncryptedSeed;
+  /** test backend only */
+  insecureSecret?: string;
+  warning?: string;
+}
+
+const SECRET_SUFFIX = '.secret.json';
+
 export class Keyring {
   private readonly signers = new Map<string, Signer>();
 
@@ -97,6 +117,43 @@ export class Keyring {
 
   has(name: string): boolean {
     return existsSync(this.path(name));
+  }
+
+  private secretPath(name: string): string {
+    validateKeyName(name);
+    return join(this.dir, `${name}${SECRET_SUFFIX}`);
+  }
+
+  hasSecret(name: string): boolean {
+    return existsSync(this.secretPath(name));
+  }
+
+  /** Stores a secret of 16..64 bytes (encrypted like keys). Refuses to overwrite an existing one. */
+  addSecret(name: string, secret: Uint8Array): void {
+    const path = this.secretPath(name);
+    if (!(secret instanceof Uint8Array) || secret.length < 16 || secret.length > 64) throw KEYRING_ERRORS.SECRET_INVALID('a keyring secret must be 16..64 bytes');
+    if (existsSync(path)) throw KEYRING_ERRORS.KEY_EXISTS(`a secret named ${name} already exists`);
+    const base = { version: 1 as const, kind: 'secret' as const, name, length: secret.length };
+    const file: SecretFile =
+      this.backend === 'test'
+        ? { ...base, backend: 'test', warning: 'UNENCRYPTED test keyring: never use for real funds', insecureSecret: toHex(secret) }
+        : { ...base, backend: 'file', encrypted: encryptSeed(secret, this.passphrase()) };
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const tmp = `${path}.tmp`;
+    writeFileSync(tmp, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
+    renameSync(tmp, path);
+  }
+
+  /** Decrypts a secret (a fresh copy each call: callers may wipe it). */
+  secret(name: string): Uint8Array {
+    const path = this.secretPath(name);
+    if (!existsSync(path)) throw KEYRING_ERRORS.KEY_NOT_FOUND(`no secret named ${name} in ${this.dir}`);
+    const file = JSON.parse(readFileSync(path, 'utf8')) as SecretFile;
+    let secret: Uint8Array | undefined;
+    if (file.backend === 'test') secret = fromHexStrict(file.insecureSecret ?? '', file.length);
+    else if (file.encrypted) secret = decryptSeed(file.encrypted, this.passphrase());
+    if (!secret || secret.length !== file.length || secret.length < 16 || secret.length > 64) throw KEYRING_ERRORS.KEY_DAMAGED(`secret file ${name} is damaged`);
+    return secret;
   }
 
   /** Creates a key (fresh, or from a given seed). Refuses to overwrite an existing one. */
@@ -130,7 +187,7 @@ export class Keyring {
   list(): KeyInfo[] {
     if (!existsSync(this.dir)) return [];
     return readdirSync(this.dir)
-      .filter((f) => f.endsWith('.json'))
+      .filter((f) => f.endsWith('.json') && !f.endsWith(SECRET_SUFFIX))
       .map((f) => f.slice(0, -'.json'.length))
       .filter((n) => NAME_RE.test(n))
       .sort()

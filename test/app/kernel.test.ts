@@ -113,7 +113,8 @@ describe('governed parameters and module activation', () => {
 
 describe('the order of the module list does not matter', () => {
   it('gives the same results and state root at every height whatever the order', () => {
-    const orders = [CORES, [...CORES].reverse(), [CORES[3]!, CORES[0]!, CORES[5]!, CORES[2]!, CORES[1]!, CORES[4]!]];
+    // The third order interleaves the list (odd positions, then even): a permutation however many modules the build has.
+    const orders = [CORES, [...CORES].reverse(), [...CORES.filter((_, i) => i % 2 === 1), ...CORES.filter((_, i) => i % 2 === 0)]];
     const runs = orders.map((cores) => {
       const chain = chainWith(cores);
       const { register, reading: r } = reading(chain);
