@@ -10,6 +10,7 @@ import { coreHandlers, moduleHandlers, RAW_PATHS, registerEvents, type LiveParts
 import { ConsensusDriver, realTimers } from './driver.js';
 import { NodeNetwork } from './network.js';
 import { FileWal } from './wal-file.js';
+import { startAnchorService } from './anchor-service.js';
 
 export const VERSION = '0.1.0';
 
@@ -129,6 +130,8 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
   live.driver = driver;
   live.network = network;
   driver.start();
+  // Only a home with anchor.json (the consortium's anchor operator) anchors checkpoints into Bitcoin.
+  const anchor = await startAnchorService({ home, apiUrl: url, logger: logger.child({ service: 'anchor' }), blocks: node });
   logger.info({ url, height: node.height, chainId: node.chainId }, 'node started');
   let stopped = false;
   return {
@@ -142,6 +145,7 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
       if (stopped) return;
       stopped = true;
       driver.stop();
+      await anchor?.stop();
       await network?.stop();
       await server.close();
       node.close();
