@@ -30,6 +30,8 @@ export interface StartOptions {
   logger?: Logger;
   /** What to do when consensus halts on a durability failure; default: exit the process (code 70). */
   onFatal?: (err: Error) => void;
+  /** Run the anchor service when the home is configured for it (default true; tests that drive the service themselves turn it off). */
+  anchorService?: boolean;
   /** Check every API answer against its route's response schema (default: on under a test runner, GRIDLEDGER_VALIDATE_RESPONSES=1). */
   validateResponses?: boolean;
 }
@@ -131,7 +133,7 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
   live.network = network;
   driver.start();
   // Only a home with anchor.json (the consortium's anchor operator) anchors checkpoints into Bitcoin.
-  const anchor = await startAnchorService({ home, apiUrl: url, logger: logger.child({ service: 'anchor' }), blocks: node });
+  const anchor = options.anchorService === false ? null : await startAnchorService({ home, apiUrl: url, logger: logger.child({ service: 'anchor' }), blocks: node });
   logger.info({ url, height: node.height, chainId: node.chainId }, 'node started');
   let stopped = false;
   return {

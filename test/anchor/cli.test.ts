@@ -45,7 +45,7 @@ beforeAll(async () => {
   genesis.modules.anchor = { checkpointInterval: K, network: 'regtest' };
   genesis.accounts.push({ address: openKeyring(home, 'test').add('meter1').address, roles: ['meter'] });
   writeFileSync(paths(home).genesis, JSON.stringify(genesis, null, 2));
-  running = await startNode(home, { apiPort: 0, logger: pino({ level: 'silent' }) });
+  running = await startNode(home, { apiPort: 0, logger: pino({ level: 'silent' }), anchorService: false });
 }, 60_000);
 
 afterAll(async () => {

@@ -33,7 +33,7 @@ beforeAll(async () => {
   ({ home } = prepareAnchorHome(K, { network: 'regtest', backend: { kind: 'esplora', baseUrl: esplora.url }, feeRate: 1 }));
   const wallet = walletFrom(openKeyring(home, 'test'), loadAnchorServiceConfig(home)!);
   chain.fund(wallet.address(0).address, 60_000n);
-  running = await startNode(home, { apiPort: 0, logger });
+  running = await startNode(home, { apiPort: 0, logger, anchorService: false });
   service = (await startAnchorService({ home, apiUrl: running.url, logger, manual: true }))!;
 }, 60_000);
 

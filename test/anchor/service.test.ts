@@ -52,7 +52,7 @@ beforeAll(async () => {
   const raw = { network: 'regtest', backend: { kind: 'offline', dir: 'anchors' }, feeRate: 3, pollIntervalMs: 100, funding: [{ txid: FUNDING.txid, vout: FUNDING.vout, value: String(FUNDING.value) }] };
   ({ home } = prepareAnchorHome(K, raw));
   config = parseAnchorServiceConfig(raw);
-  running = await startNode(home, { apiPort: 0, logger });
+  running = await startNode(home, { apiPort: 0, logger, anchorService: false });
 }, 60_000);
 
 afterAll(async () => {
@@ -188,7 +188,7 @@ describe('anchor service on a running node (offline broadcast)', () => {
     stored.header.stateRoot = 'ee'.repeat(32);
     db.prepare('UPDATE blocks SET block = ? WHERE height = ?').run(JSON.stringify(stored), a.height);
     db.close();
-    running = await startNode(home, { apiPort: 0, logger });
+    running = await startNode(home, { apiPort: 0, logger, anchorService: false });
     const tampered = await gl(['-o', 'json', 'verify', 'anchor', '--height', String(a.height)]);
     expect(tampered.code).toBe(1);
     const failure = oneJson(tampered).failure;
