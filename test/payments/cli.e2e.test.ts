@@ -55,6 +55,16 @@ describe('payments through the CLI on a running node', () => {
   const event = (res: any, type: string) => res.result.events.find((e: any) => e.type === type).attributes;
   const free = async (who: string) => (await cli('query', 'pay', 'balances', who)).balances.find((b: any) => b.asset === ASSET)?.free ?? '0';
 
+  it('serves the payments routes, module escrow ids (with slashes) included', async () => {
+    const res = await fetch(`${node.url}/v1/payments/escrows/${encodeURIComponent('market/bid/1')}`);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('PAY_ESCROW_NOT_FOUND');
+    const bad = await fetch(`${node.url}/v1/payments/channels/e1`);
+    expect(bad.status).toBe(400);
+    const doc = (await (await fetch(`${node.url}/v1/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/v1/payments/')).length).toBe(11);
+  });
+
   it('(a) Tundal: a household buys 100 NOK of credits, pays a prosumer for its energy and redeems the rest', async () => {
     await tx('bank', 'pay', 'create-asset', '--code', 'NOK', '--scope', 'microgrid', '--name', 'Microgrid kroner');
     await tx('bank', 'pay', 'mint', '--asset', ASSET, '--to', 'household', '--amount', '100000000', '--deposit-ref', 'DNB-2026-0001');

@@ -123,9 +123,16 @@ function idNumber(id: string): number {
   return Number(id.replace(/^[a-z]+/, ''));
 }
 
-function byNewest<T extends { openedAt?: { height: number }; requestedAt?: { height: number }; id: string }>(items: T[]): T[] {
-  const height = (x: T) => x.openedAt?.height ?? x.requestedAt?.height ?? 0;
-  return items.sort((a, b) => height(b) - height(a) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+/** Newer ids first: r10 after r9 by number; module ids (market/bid/7) by text. */
+function compareIdsDesc(a: string, b: string): number {
+  const na = idNumber(a);
+  const nb = idNumber(b);
+  if (Number.isSafeInteger(na) && Number.isSafeInteger(nb) && na !== nb) return nb - na;
+  return a < b ? 1 : a > b ? -1 : 0;
+}
+
+function byNewest<T extends { openedAt: { height: number }; id: string }>(items: T[]): T[] {
+  return items.sort((a, b) => b.openedAt.height - a.openedAt.height || compareIdsDesc(a.id, b.id));
 }
 
 function unique(ids: string[]): string[] {
@@ -139,7 +146,7 @@ export function redemptionsQuery(ctx: Ctx, q: { asset?: string; party?: string; 
   else if (q.asset !== undefined && q.status === 'pending') list = pendingRedemptionIds(store, q.asset).map((id) => getRedemption(store, id)!);
   else list = listRedemptions(store);
   const wanted = list.filter((r) => (q.asset === undefined || r.asset === q.asset) && (q.status === 'all' || (q.status === 'pending') === (r.status === 'pending')));
-  return { redemptions: wanted.sort((a, b) => idNumber(b.id) - idNumber(a.id)).slice(0, q.limit) };
+  return { redemptions: wanted.sort((a, b) => compareIdsDesc(a.id, b.id)).slice(0, q.limit) };
 }
 
 export function redemptionQuery(ctx: Ctx, id: string) {
