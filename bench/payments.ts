@@ -10,7 +10,7 @@ import { paymentsCore } from '../src/modules/payments/module.js';
 import { paymentsRoutes } from '../src/modules/payments/routes.js';
 import { signVoucher, verifyVoucher, type Voucher } from '../src/modules/payments/voucher.js';
 import { registryCore } from '../src/modules/registry/module.js';
-import { openKeyring } from '../src/node/home.js';
+import { openKeyring } from '../src/home/home.js';
 import { account, TestChain, type TestAccount } from '../test/helpers/chain.js';
 import { CommitWatcher, measureSaturation, presignAdmissions, startBenchNetwork, submitBatches } from './foundation.js';
 

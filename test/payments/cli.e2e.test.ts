@@ -3,8 +3,8 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { paths } from '../../src/node/home.js';
-import { startNode, type RunningNode } from '../../src/node/service.js';
+import { paths } from '../../src/home/home.js';
+import { startNode, type RunningNode } from '../../src/runtime/service.js';
 import { makeHome } from '../helpers/node.js';
 
 const run = promisify(execFile);

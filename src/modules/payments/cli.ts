@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { call, CLI_ERRORS, customCommand, globals, keyringOf, opt, print, queryCommand, resolveAddress, signerAddress, signerName, txCommand } from '../../cli/kit.js';
-import { loadGenesis, paths, resolveHome } from '../../node/home.js';
 import type { Msg } from '../../codec/tx.js';
 import { formatUnits, isAmount } from './amount.js';
 import { MSG } from './messages.js';
@@ -56,11 +56,13 @@ function readVoucher(value: string): unknown {
   }
 }
 
+/** --chain-id, else the chain id in the home's genesis.json (HOME/genesis.json next to HOME/keyring/): no node needed. */
 function chainIdOffline(cmd: Command, given: string | undefined): string {
   if (given) return given;
-  const home = resolveHome(globals(cmd).home);
-  if (existsSync(paths(home).genesis)) return loadGenesis(home).chainId;
-  throw CLI_ERRORS.CLI_INVALID_OPTION('--chain-id is required when the home has no genesis.json');
+  const genesis = join(dirname(keyringOf(cmd).dir), 'genesis.json');
+  const chainId = existsSync(genesis) ? (JSON.parse(readFileSync(genesis, 'utf8')) as { chainId?: unknown }).chainId : undefined;
+  if (typeof chainId !== 'string') throw CLI_ERRORS.CLI_INVALID_OPTION('--chain-id is required when the home has no genesis.json');
+  return chainId;
 }
 
 /** Address from a positional argument (or the signing key when absent). */
