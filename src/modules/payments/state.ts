@@ -1,3 +1,4 @@
+import { collection } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
 
@@ -205,66 +206,69 @@ export interface Lock {
 
 export type PartyKind = 'redeem' | 'escrow' | 'channel' | 'lock';
 
-const P = 'payments/';
-const ASSET = `${P}asset/`;
-const BAL = `${P}bal/`;
-const HIST = `${P}hist/`;
-const DEPOSIT = `${P}deposit/`;
-const PAYOUT = `${P}payout/`;
-const RESERVE = `${P}reserve/`;
-const COUNTER = `${P}counter/`;
-const REDEEM = `${P}redeem/`;
-const PENDING = `${P}pending/`;
-const ESCROW = `${P}escrow/`;
-const CHANNEL = `${P}channel/`;
-const LOCK = `${P}lock/`;
-const PARTY = `${P}party/`;
+const assets = collection<Asset>('payments/asset/');
+/** id: [address, asset] */
+const balances = collection<BalanceRow>('payments/bal/');
+/** id: [address, height, asset, n] */
+const history = collection<HistoryEntry>('payments/hist/');
+/** id: [issuer, ref] */
+const deposits = collection<DepositRecord>('payments/deposit/');
+const payouts = collection<string>('payments/payout/');
+/** id: [asset, seq] */
+const reserves = collection<ReserveAttestation>('payments/reserve/');
+const counters = collection<number>('payments/counter/');
+const redemptions = collection<Redemption>('payments/redeem/');
+/** id: [asset, redemption id] */
+const pending = collection<number>('payments/pending/');
+const escrows = collection<Escrow>('payments/escrow/');
+const channels = collection<Channel>('payments/channel/');
+const locks = collection<Lock>('payments/lock/');
+/** id: [address, kind, height, id] */
+const parties = collection<string>('payments/party/');
 
 export const ZERO_HELD: Held = { redeeming: '0', locked: '0', escrowed: '0', channels: '0' };
 
 // ── assets ──
 
 export function getAsset(store: KVStore, id: string): Asset | undefined {
-  return store.get<Asset>(ASSET + id);
+  return assets.get(store, id);
 }
 export function putAsset(store: KVStore, asset: Asset): void {
-  store.set(ASSET + asset.id, asset);
+  assets.put(store, asset, asset.id);
 }
 export function listAssets(store: KVStore): Asset[] {
-  return store.scan<Asset>(ASSET).map(([, a]) => a);
+  return assets.list(store);
 }
 
 // ── balances and history ──
 
 export function getBalanceRow(store: KVStore, address: string, asset: string): BalanceRow | undefined {
-  return store.get<BalanceRow>(`${BAL}${address}/${asset}`);
+  return balances.get(store, address, asset);
 }
 export function putBalanceRow(store: KVStore, address: string, asset: string, row: BalanceRow): void {
-  store.set(`${BAL}${address}/${asset}`, row);
+  balances.put(store, row, address, asset);
 }
 /** Every (asset, row) an account has held, in asset order. */
 export function accountBalances(store: KVStore, address: string): Array<{ asset: string; row: BalanceRow }> {
-  const prefix = `${BAL}${address}/`;
-  return store.scan<BalanceRow>(prefix).map(([k, row]) => ({ asset: k.slice(prefix.length), row }));
+  return balances.entries(store, [address]).map(([id, row]) => ({ asset: id.slice(address.length + 1), row }));
 }
 /** Every balance row of every account (for audits and tests; not used by rules). */
 export function allBalances(store: KVStore): Array<{ address: string; asset: string; row: BalanceRow }> {
-  return store.scan<BalanceRow>(BAL).map(([k, row]) => {
-    const [address, asset] = k.slice(BAL.length).split('/') as [string, string];
+  return balances.entries(store).map(([id, row]) => {
+    const [address, asset] = id.split('/') as [string, string];
     return { address, asset, row };
   });
 }
 
 export function putHistory(store: KVStore, e: HistoryEntry, n: number): void {
-  store.set(`${HIST}${e.address}/${padKey(e.height)}/${e.asset}/${padKey(n)}`, e);
+  history.put(store, e, e.address, e.height, e.asset, n);
 }
 /** An account's history, newest first, optionally below a height (paging) and for one asset. */
 export function listHistory(store: KVStore, address: string, options: { asset?: string; beforeHeight?: number; limit: number }): HistoryEntry[] {
-  const prefix = `${HIST}${address}/`;
-  const end = options.beforeHeight !== undefined ? `${prefix}${padKey(options.beforeHeight)}` : undefined;
+  const prefix = `${history.key(address)}/`;
   const out: HistoryEntry[] = [];
   // Filtering by asset happens while scanning: pages of rows, newest first, until the limit is met.
-  let cursor = end;
+  let cursor = options.beforeHeight !== undefined ? `${prefix}${padKey(options.beforeHeight)}` : undefined;
   for (;;) {
     const page = store.scan<HistoryEntry>(prefix, { end: cursor, reverse: true, limit: 500 });
     for (const [, e] of page) {
@@ -279,98 +283,97 @@ export function listHistory(store: KVStore, address: string, options: { asset?: 
 // ── references ──
 
 export function getDeposit(store: KVStore, issuer: string, ref: string): DepositRecord | undefined {
-  return store.get<DepositRecord>(`${DEPOSIT}${issuer}/${ref}`);
+  return deposits.get(store, issuer, ref);
 }
 export function putDeposit(store: KVStore, d: DepositRecord): void {
-  store.set(`${DEPOSIT}${d.issuer}/${d.ref}`, d);
+  deposits.put(store, d, d.issuer, d.ref);
 }
 export function getPayout(store: KVStore, issuer: string, ref: string): string | undefined {
-  return store.get<string>(`${PAYOUT}${issuer}/${ref}`);
+  return payouts.get(store, issuer, ref);
 }
 export function putPayout(store: KVStore, issuer: string, ref: string, redemptionId: string): void {
-  store.set(`${PAYOUT}${issuer}/${ref}`, redemptionId);
+  payouts.put(store, redemptionId, issuer, ref);
 }
 
 // ── reserve attestations ──
 
 export function putAttestation(store: KVStore, a: ReserveAttestation): void {
-  store.set(`${RESERVE}${a.asset}/${padKey(a.seq)}`, a);
+  reserves.put(store, a, a.asset, a.seq);
 }
 export function listAttestations(store: KVStore, asset: string, limit: number): ReserveAttestation[] {
-  return store.scan<ReserveAttestation>(`${RESERVE}${asset}/`, { reverse: true, limit }).map(([, a]) => a);
+  return reserves.list(store, [asset], { reverse: true, limit });
 }
 
 // ── ids ──
 
 /** The next number for ids of a kind (r1, e1, ch1, …). */
 export function nextNumber(store: KVStore, kind: 'redeem' | 'escrow' | 'channel'): number {
-  const n = (store.get<number>(COUNTER + kind) ?? 0) + 1;
-  store.set(COUNTER + kind, n);
+  const n = (counters.get(store, kind) ?? 0) + 1;
+  counters.put(store, n, kind);
   return n;
 }
 
 // ── redemptions ──
 
 export function getRedemption(store: KVStore, id: string): Redemption | undefined {
-  return store.get<Redemption>(REDEEM + id);
+  return redemptions.get(store, id);
 }
 export function putRedemption(store: KVStore, r: Redemption): void {
-  store.set(REDEEM + r.id, r);
-  if (r.status === 'pending') store.set(`${PENDING}${r.asset}/${r.id}`, 1);
-  else store.delete(`${PENDING}${r.asset}/${r.id}`);
+  redemptions.put(store, r, r.id);
+  if (r.status === 'pending') pending.put(store, 1, r.asset, r.id);
+  else pending.delete(store, r.asset, r.id);
 }
 export function pendingRedemptionIds(store: KVStore, asset: string): string[] {
-  const prefix = `${PENDING}${asset}/`;
-  return store.scan(prefix).map(([k]) => k.slice(prefix.length));
+  return pending.entries(store, [asset]).map(([id]) => id.slice(asset.length + 1));
 }
 export function listRedemptions(store: KVStore): Redemption[] {
-  return store.scan<Redemption>(REDEEM).map(([, r]) => r);
+  return redemptions.list(store);
 }
 
 // ── escrows, channels, locks ──
 
 export function getEscrow(store: KVStore, id: string): Escrow | undefined {
-  return store.get<Escrow>(ESCROW + id);
+  return escrows.get(store, id);
 }
 export function putEscrow(store: KVStore, e: Escrow): void {
-  store.set(ESCROW + e.id, e);
+  escrows.put(store, e, e.id);
 }
 export function listEscrows(store: KVStore): Escrow[] {
-  return store.scan<Escrow>(ESCROW).map(([, e]) => e);
+  return escrows.list(store);
 }
 
 export function getChannel(store: KVStore, id: string): Channel | undefined {
-  return store.get<Channel>(CHANNEL + id);
+  return channels.get(store, id);
 }
 export function putChannel(store: KVStore, c: Channel): void {
-  store.set(CHANNEL + c.id, c);
+  channels.put(store, c, c.id);
 }
 export function listChannels(store: KVStore): Channel[] {
-  return store.scan<Channel>(CHANNEL).map(([, c]) => c);
+  return channels.list(store);
 }
 
 export function getLock(store: KVStore, id: string): Lock | undefined {
-  return store.get<Lock>(LOCK + id);
+  return locks.get(store, id);
 }
 export function putLock(store: KVStore, lock: Lock): void {
-  store.set(LOCK + lock.id, lock);
+  locks.put(store, lock, lock.id);
 }
 export function deleteLock(store: KVStore, id: string): void {
-  store.delete(LOCK + id);
+  locks.delete(store, id);
 }
 export function listLocks(store: KVStore): Lock[] {
-  return store.scan<Lock>(LOCK).map(([, l]) => l);
+  return locks.list(store);
 }
 
 // ── per-account index ──
 
 export function indexParty(store: KVStore, address: string, kind: PartyKind, height: number, id: string): void {
-  store.set(`${PARTY}${address}/${kind}/${padKey(height)}/${id}`, id);
+  parties.put(store, id, address, kind, height, id);
 }
 export function unindexParty(store: KVStore, address: string, kind: PartyKind, height: number, id: string): void {
-  store.delete(`${PARTY}${address}/${kind}/${padKey(height)}/${id}`);
+  parties.delete(store, address, kind, height, id);
 }
 /** Ids of an account's redemptions, escrows, channels or locks, newest first. */
 export function partyIds(store: KVStore, address: string, kind: PartyKind): string[] {
-  return store.scan<string>(`${PARTY}${address}/${kind}/`, { reverse: true }).map(([, id]) => id);
+  return parties.list(store, [address, kind], { reverse: true });
 }
