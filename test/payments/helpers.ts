@@ -164,7 +164,7 @@ export function rejects(chain: TestChain, from: TestAccount, msgs: Msg | Msg[], 
 }
 
 export function balance(chain: TestChain, who: TestAccount, asset = ASSET): bigint {
-  return BigInt(chain.store.get<{ amount: string }>(`payments/bal/${who.address}/${asset}`)?.amount ?? '0');
+  return BigInt(chain.store.get<{ a: string }>(`payments/bal/${who.address}/${asset}`)?.a ?? '0');
 }
 
 /**
@@ -181,9 +181,9 @@ export function checkConservation(chain: TestChain): void {
     if (!v) sums.set(asset, (v = { free: 0n, redeeming: 0n, locked: 0n, escrowed: 0n, channels: 0n }));
     return v;
   };
-  for (const { asset, row } of allBalances(store)) {
-    expect(BigInt(row.amount) >= 0n).toBe(true);
-    s(asset).free += BigInt(row.amount);
+  for (const { asset, amount } of allBalances(store)) {
+    expect(BigInt(amount) >= 0n).toBe(true);
+    s(asset).free += BigInt(amount);
   }
   for (const r of listRedemptions(store)) if (r.status === 'pending') s(r.asset).redeeming += BigInt(r.amount);
   for (const l of listLocks(store)) {

@@ -138,7 +138,7 @@ function build(chain: TestChain, op: Op): { from: TestAccount; msgs: Msg[] } | u
   };
   const lockRef = (r: number) => `bid/${r}`;
   const amt = (a: Amt, holder: TestAccount, assetI: number): bigint => ('abs' in a ? a.abs : (() => {
-    const free = BigInt(chain.store.get<{ amount: string }>(`payments/bal/${holder.address}/${ASSETS[assetI]!.id}`)?.amount ?? '0');
+    const free = BigInt(chain.store.get<{ a: string }>(`payments/bal/${holder.address}/${ASSETS[assetI]!.id}`)?.a ?? '0');
     const v = share(free, a.rel);
     return v > 0n ? v : 1n;
   })());

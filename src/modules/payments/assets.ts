@@ -6,6 +6,7 @@ import type { AttestMsg, CompleteRedeemMsg, CreateAssetMsg, MintMsg, RedeemMsg, 
 import { adjustHeld, adjustSupply, requireAsset, requireCounterparty, requireIssuer, requirePositive, txRef, type PaymentsContext } from './rules.js';
 import {
   getAsset,
+  hasAsset,
   getDeposit,
   getPayout,
   getRedemption,
@@ -132,14 +133,14 @@ export function attest(ctx: PaymentsContext, msg: AttestMsg): void {
  * Moves free balance from `from` to `to` (the message rule, and the keeper's `transfer`). The
  * recipient must be admitted and not revoked.
  */
-export function moveFunds(ctx: PaymentsContext, from: string, to: string, assetIdValue: string, amountValue: string | bigint, memo?: string): void {
+export function moveFunds(ctx: PaymentsContext, from: string, to: string, asset: string, amountValue: string | bigint, memo?: string): void {
   const amount = requirePositive(amountValue);
-  const asset = requireAsset(ctx.store, assetIdValue);
+  if (!hasAsset(ctx.store, asset)) throw E.PAY_ASSET_NOT_FOUND(`no asset ${asset}`);
   if (to === from) throw E.PAY_SELF_TRANSFER(`${from} cannot transfer to itself`);
   requireCounterparty(ctx, to, 'recipient');
-  debit(ctx, from, asset.id, amount, { kind: 'transfer-out', counterparty: to, memo });
-  credit(ctx, to, asset.id, amount, { kind: 'transfer-in', counterparty: from, memo });
-  ctx.emit('payments.transfer', { asset: asset.id, from, to, amount: amount.toString() });
+  debit(ctx, from, asset, amount, { kind: 'transfer-out', counterparty: to, memo });
+  credit(ctx, to, asset, amount, { kind: 'transfer-in', counterparty: from, memo });
+  ctx.emit('payments.transfer', { asset, from, to, amount: amount.toString() });
 }
 
 export function transfer(ctx: PaymentsContext, msg: TransferMsg): void {

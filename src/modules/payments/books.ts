@@ -1,7 +1,7 @@
 import { amountString } from './amount.js';
 import { E } from './errors.js';
 import type { PaymentsContext } from './rules.js';
-import { getBalanceRow, putBalanceRow, putHistory, type BalanceRow, type HistoryKind } from './state.js';
+import { bookChange, getBalance, getBalanceRow, type HistoryKind } from './state.js';
 
 /**
  * The one place free balances change. Every change writes the new balance and a history entry
@@ -16,33 +16,28 @@ export interface Booking {
 }
 
 export function freeBalance(ctx: PaymentsContext, address: string, asset: string): bigint {
-  const row = getBalanceRow(ctx.store, address, asset);
-  return row ? BigInt(row.amount) : 0n;
+  return getBalance(ctx.store, address, asset);
 }
 
 function book(ctx: PaymentsContext, address: string, asset: string, delta: bigint, b: Booking): void {
-  const row: BalanceRow = getBalanceRow(ctx.store, address, asset) ?? { amount: '0', n: 0 };
-  const after = BigInt(row.amount) + delta;
-  if (after < 0n) throw E.PAY_INSUFFICIENT_BALANCE(`${address} holds ${row.amount} of ${asset}, needs ${-delta}`);
-  putBalanceRow(ctx.store, address, asset, { amount: amountString(after), n: row.n + 1 });
-  putHistory(
-    ctx.store,
-    {
-      address,
-      asset,
-      delta: delta.toString(),
-      balance: after.toString(),
-      kind: b.kind,
-      ...(b.ref !== undefined ? { ref: b.ref } : {}),
-      ...(b.counterparty !== undefined ? { counterparty: b.counterparty } : {}),
-      ...(b.memo ? { memo: b.memo } : {}),
-      height: ctx.height,
-      time: ctx.time,
-      txHash: ctx.txHash,
-      msgIndex: ctx.msgIndex,
-    },
-    row.n,
-  );
+  const row = getBalanceRow(ctx.store, address, asset);
+  const before = BigInt(row?.a ?? '0');
+  const after = before + delta;
+  if (after < 0n) throw E.PAY_INSUFFICIENT_BALANCE(`${address} holds ${before} of ${asset}, needs ${-delta}`);
+  bookChange(ctx.store, row, {
+    address,
+    asset,
+    delta: delta.toString(),
+    balance: amountString(after),
+    kind: b.kind,
+    ...(b.ref !== undefined ? { ref: b.ref } : {}),
+    ...(b.counterparty !== undefined ? { counterparty: b.counterparty } : {}),
+    ...(b.memo ? { memo: b.memo } : {}),
+    height: ctx.height,
+    time: ctx.time,
+    txHash: ctx.txHash,
+    msgIndex: ctx.msgIndex,
+  });
 }
 
 /** Adds to a free balance (nothing for 0). */

@@ -97,7 +97,7 @@ function heldBy(store: KVStore, address: string): Map<string, Held> {
 
 export function balancesQuery(ctx: Ctx, address: string) {
   const held = heldBy(ctx.store, address);
-  const rows = new Map(accountBalances(ctx.store, address).map(({ asset, row }) => [asset, row.amount]));
+  const rows = new Map(accountBalances(ctx.store, address).map(({ asset, amount }) => [asset, amount]));
   for (const asset of held.keys()) if (!rows.has(asset)) rows.set(asset, '0');
   const balances = [...rows.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

@@ -6,8 +6,10 @@ import { padKey } from '../../app/state.js';
  * Payments state layout (all keys under "payments/"):
  *   payments/params                                   → PaymentsParams
  *   payments/asset/<asset>                            → Asset (supply and the held aggregates)
- *   payments/bal/<address>/<asset>                    → BalanceRow (free balance + history counter)
- *   payments/hist/<address>/<height16>/<asset>/<n16>  → HistoryEntry (every balance change, with its tx)
+ *   payments/bal/<address>/<asset>                    → BalanceRow: free balance, and where its history rows end
+ *   payments/hist/<address>/<height16>/<asset>/<chunk16>
+ *                                                     → HistoryRow: the changes of that balance in that block,
+ *                                                       in execution order, up to 8 per row (each with its tx)
  *   payments/deposit/<issuer>/<ref>                   → DepositRecord (a deposit reference mints once)
  *   payments/payout/<issuer>/<ref>                    → redemption id (a payout reference burns once)
  *   payments/reserve/<asset>/<seq16>                  → ReserveAttestation
@@ -19,8 +21,14 @@ import { padKey } from '../../app/state.js';
  *   payments/lock/<module>/<ref>                      → Lock (deleted when emptied)
  *   payments/party/<address>/<kind>/<height16>/<id>   → id: redemptions, escrows, channels and locks per account
  *
- * Amounts are decimal strings of micro-units (see amount.ts). Balance rows are never deleted: they
- * carry the per-(account, asset) history counter.
+ * Amounts are decimal strings of micro-units (see amount.ts).
+ *
+ * History is packed per balance and block: a transfer changes two balances, and one key per change
+ * would double the keys a transfer writes (each key written in a block costs an LtHash update and a
+ * SQLite row). The balance row, read and written by every change anyway, says how many history rows
+ * its balance has at the latest height, so appending needs no lookup. Rows hold at most
+ * HISTORY_ROW_ENTRIES entries: a balance changed many times in one block re-encodes a short row,
+ * never a long one. Balance rows are kept at zero (they carry that position).
  */
 
 export interface TxRef {
@@ -69,12 +77,6 @@ export interface Asset {
   createdAt: TxRef;
 }
 
-export interface BalanceRow {
-  amount: string;
-  /** History entries written for this (account, asset). */
-  n: number;
-}
-
 export type HistoryKind =
   | 'mint'
   | 'transfer-in'
@@ -111,6 +113,21 @@ export interface HistoryEntry {
   txHash: string;
   msgIndex: number;
 }
+
+export interface BalanceRow {
+  /** Free balance, micro-units. */
+  a: string;
+  /** Height of the balance's latest history row, and how many rows it has there. */
+  h: number;
+  c: number;
+}
+
+/** A history entry as stored: the row's key carries the address, the height and the asset. */
+export type StoredHistoryEntry = Omit<HistoryEntry, 'address' | 'height' | 'asset'>;
+export interface HistoryRow {
+  e: StoredHistoryEntry[];
+}
+export const HISTORY_ROW_ENTRIES = 8;
 
 export interface DepositRecord {
   issuer: string;
@@ -209,8 +226,8 @@ export type PartyKind = 'redeem' | 'escrow' | 'channel' | 'lock';
 const assets = collection<Asset>('payments/asset/');
 /** id: [address, asset] */
 const balances = collection<BalanceRow>('payments/bal/');
-/** id: [address, height, asset, n] */
-const history = collection<HistoryEntry>('payments/hist/');
+/** id: [address, height, asset, chunk] */
+const history = collection<HistoryRow>('payments/hist/');
 /** id: [issuer, ref] */
 const deposits = collection<DepositRecord>('payments/deposit/');
 const payouts = collection<string>('payments/payout/');
@@ -233,6 +250,10 @@ export const ZERO_HELD: Held = { redeeming: '0', locked: '0', escrowed: '0', cha
 export function getAsset(store: KVStore, id: string): Asset | undefined {
   return assets.get(store, id);
 }
+/** Existence only (no decoding): the hot path of transfers. */
+export function hasAsset(store: KVStore, id: string): boolean {
+  return assets.has(store, id);
+}
 export function putAsset(store: KVStore, asset: Asset): void {
   assets.put(store, asset, asset.id);
 }
@@ -245,37 +266,60 @@ export function listAssets(store: KVStore): Asset[] {
 export function getBalanceRow(store: KVStore, address: string, asset: string): BalanceRow | undefined {
   return balances.get(store, address, asset);
 }
-export function putBalanceRow(store: KVStore, address: string, asset: string, row: BalanceRow): void {
-  balances.put(store, row, address, asset);
+export function getBalance(store: KVStore, address: string, asset: string): bigint {
+  return BigInt(balances.get(store, address, asset)?.a ?? '0');
 }
-/** Every (asset, row) an account has held, in asset order. */
-export function accountBalances(store: KVStore, address: string): Array<{ asset: string; row: BalanceRow }> {
-  return balances.entries(store, [address]).map(([id, row]) => ({ asset: id.slice(address.length + 1), row }));
+/** Every free balance row of an account (zero ones included), in asset order. */
+export function accountBalances(store: KVStore, address: string): Array<{ asset: string; amount: string }> {
+  return balances.entries(store, [address]).map(([id, row]) => ({ asset: id.slice(address.length + 1), amount: row.a }));
 }
 /** Every balance row of every account (for audits and tests; not used by rules). */
-export function allBalances(store: KVStore): Array<{ address: string; asset: string; row: BalanceRow }> {
+export function allBalances(store: KVStore): Array<{ address: string; asset: string; amount: string }> {
   return balances.entries(store).map(([id, row]) => {
     const [address, asset] = id.split('/') as [string, string];
-    return { address, asset, row };
+    return { address, asset, amount: row.a };
   });
 }
 
-export function putHistory(store: KVStore, e: HistoryEntry, n: number): void {
-  history.put(store, e, e.address, e.height, e.asset, n);
+/**
+ * Writes a balance change: the new free balance and its history entry, appended to the balance's
+ * last row at this height (`row` is the balance row before the change, undefined if none).
+ */
+export function bookChange(store: KVStore, row: BalanceRow | undefined, entry: HistoryEntry): void {
+  const { address, height, asset, ...stored } = entry;
+  let rows = 1;
+  if (row && row.h === height) {
+    const last = history.get(store, address, height, asset, row.c - 1)!;
+    if (last.e.length < HISTORY_ROW_ENTRIES) {
+      history.put(store, { e: [...last.e, stored] }, address, height, asset, row.c - 1);
+      rows = row.c;
+    } else {
+      history.put(store, { e: [stored] }, address, height, asset, row.c);
+      rows = row.c + 1;
+    }
+  } else {
+    history.put(store, { e: [stored] }, address, height, asset, 0);
+  }
+  balances.put(store, { a: entry.balance, h: height, c: rows }, address, asset);
 }
-/** An account's history, newest first, optionally below a height (paging) and for one asset. */
+
+/** An account's balance changes, newest first, optionally below a height (paging) and of one asset. */
 export function listHistory(store: KVStore, address: string, options: { asset?: string; beforeHeight?: number; limit: number }): HistoryEntry[] {
   const prefix = `${history.key(address)}/`;
   const out: HistoryEntry[] = [];
-  // Filtering by asset happens while scanning: pages of rows, newest first, until the limit is met.
+  const PAGE = 200;
   let cursor = options.beforeHeight !== undefined ? `${prefix}${padKey(options.beforeHeight)}` : undefined;
   for (;;) {
-    const page = store.scan<HistoryEntry>(prefix, { end: cursor, reverse: true, limit: 500 });
-    for (const [, e] of page) {
-      if (options.asset === undefined || e.asset === options.asset) out.push(e);
-      if (out.length >= options.limit) return out;
+    const page = store.scan<HistoryRow>(prefix, { end: cursor, reverse: true, limit: PAGE });
+    for (const [key, row] of page) {
+      const [heightPart, asset] = key.slice(prefix.length).split('/') as [string, string];
+      if (options.asset !== undefined && asset !== options.asset) continue;
+      for (let i = row.e.length - 1; i >= 0; i--) {
+        out.push({ address, height: Number(heightPart), asset, ...row.e[i]! });
+        if (out.length >= options.limit) return out;
+      }
     }
-    if (page.length < 500) return out;
+    if (page.length < PAGE) return out;
     cursor = page[page.length - 1]![0];
   }
 }
