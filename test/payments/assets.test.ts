@@ -114,6 +114,33 @@ describe('transfers', () => {
     checkConservation(chain);
   });
 
+  it('keep every change in execution order when a balance changes many times in one block (rows of 8)', () => {
+    const chain = fundedChain();
+    ok(chain, issuer2, m.createAsset('EUR', null, 'Community euro'));
+    ok(chain, issuer2, m.mint(alice, 50n, 'E-1', 'EUR'));
+    const txs = [];
+    for (let i = 1; i <= 20; i++) txs.push(chain.tx(alice, [m.transfer(i % 2 === 0 ? bob : carol, BigInt(i)), ...(i % 5 === 0 ? [m.transfer(bob, 1n, undefined, 'EUR')] : [])]));
+    const results = chain.block(txs);
+    expect(results.every((r) => r.code === 'OK')).toBe(true);
+    const height = chain.app.height;
+    expect(chain.store.scan(`payments/hist/${alice.address}/${String(height).padStart(16, '0')}/${ASSET}/`).length).toBe(3); // 20 changes: 8 + 8 + 4
+    const nok = chain.query(payments, 'paymentsHistory', { address: alice.address }, { asset: ASSET, limit: '25' }).entries;
+    expect(nok.slice(0, 20).map((e: any) => e.delta)).toEqual(Array.from({ length: 20 }, (_, i) => String(-(20 - i))));
+    expect(nok.slice(0, 20).map((e: any) => e.txHash)).toEqual(txs.map((t) => txHash(t.body)).reverse());
+    // balances after each change, newest first, end where the mint left off
+    let balanceAfter = 100n * NOK - 210n;
+    for (const e of nok.slice(0, 20)) {
+      expect(e.balance).toBe(balanceAfter.toString());
+      balanceAfter -= BigInt(e.delta);
+    }
+    expect(nok[20]).toMatchObject({ kind: 'mint', balance: '100000000' });
+    const all = chain.query(payments, 'paymentsHistory', { address: alice.address }, { limit: '100' }).entries;
+    expect(all.filter((e: any) => e.height === height).length).toBe(24);
+    expect(all.filter((e: any) => e.asset === 'EUR').map((e: any) => e.delta)).toEqual(['-1', '-1', '-1', '-1', '50']);
+    expect(chain.query(payments, 'paymentsHistory', { address: alice.address }, { limit: '3' }).entries.length).toBe(3);
+    checkConservation(chain);
+  });
+
   it('show free and held balances per account', () => {
     const chain = fundedChain();
     ok(chain, alice, m.redeem(10n * NOK));
