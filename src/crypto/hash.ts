@@ -28,6 +28,7 @@ export const DOMAIN = {
   p2pHandshake: 'GRIDLEDGER/P2P-HANDSHAKE/V1',
   meterReading: 'GRIDLEDGER/METER-READING/V1',
   statement: 'GRIDLEDGER/STATEMENT/V1',
+  paymentVoucher: 'GRIDLEDGER/PAYMENT-VOUCHER/V1',
 } as const;
 
 /** Binary Merkle root over leaf byte strings (domain-separated leaves and nodes; odd node promoted). */

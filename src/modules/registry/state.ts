@@ -2,7 +2,7 @@ import { collection } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
 
-export const ROLES = ['operator', 'grid-operator', 'utility', 'aggregator', 'prosumer', 'consumer', 'meter', 'trader', 'auditor', 'anchor-operator'] as const;
+export const ROLES = ['operator', 'grid-operator', 'utility', 'aggregator', 'prosumer', 'consumer', 'meter', 'trader', 'auditor', 'anchor-operator', 'issuer'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface TxRef {
