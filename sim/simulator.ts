@@ -9,7 +9,7 @@
  */
 import type { Commit } from '../src/codec/block.js';
 import { BLOCK_ERRORS } from '../src/codec/errors.js';
-import { type BlockContext, type BlockValidation, type Evidence, type Proposal, type Rejection, type RejectReason, type TimeoutParams, type Validator, type ValidatorSet, type Vote, type WalRecord, ValidatorSet as ValidatorSetClass, status, verifyCommit } from '../src/consensus/index.js';
+import { type BlockContext, type BlockValidation, type Evidence, type Proposal, type Rejection, type RejectReason, type TimeoutParams, type Validator, type ValidatorSet, type Vote, type WalRecord, ValidatorSet as ValidatorSetClass, evidenceKey, status, verifyCommit } from '../src/consensus/index.js';
 import { addressFromPublicKey } from '../src/crypto/address.js';
 import { keyPairFromSeed, Signer } from '../src/crypto/ed25519.js';
 import { sha256 } from '../src/crypto/hash.js';
@@ -542,6 +542,10 @@ class SimLedger implements LedgerPort<FakeBlock>, SyncTarget<FakeBlock> {
 
   valsetAt(height: number): ValidatorSet {
     return this.sim.valsetAt(height);
+  }
+
+  committedEvidence(fromHeight: number): string[] {
+    return this.node.chain.flatMap((s) => s.block.evidence.filter((ev) => ev.voteA.height >= fromHeight).map(evidenceKey));
   }
 
   buildBlock(ctx: BlockContext): { blockHash: string; block: FakeBlock } {

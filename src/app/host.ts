@@ -1,4 +1,4 @@
-import type { Block, BlockHeader, Commit, TxEvent, TxResult } from '../codec/block.js';
+import type { Block, BlockHeader, Commit, Misbehaviour, TxEvent, TxResult } from '../codec/block.js';
 import { blockHash, hashOf, resultRoot, txRoot, ZERO_HASH } from '../codec/block.js';
 import type { Msg, SignedTx } from '../codec/tx.js';
 import { txHash, verifyTxSignature } from '../codec/tx.js';
@@ -23,6 +23,8 @@ export interface BlockInput {
   txs: SignedTx[];
   lastCommit: Commit | null;
   evidence: unknown[];
+  /** What each evidence item proves (same order; consensus derives it from the verified evidence). */
+  misbehaviour?: Misbehaviour[];
   /** The validator set that decides this height, sorted by address. */
   validators: ValidatorInfo[];
 }
@@ -78,6 +80,12 @@ export interface AppOptions {
 }
 
 export const EVIDENCE_PREFIX = 'consensus/evidence/';
+/** Committed equivocations by height: `<height>/<validator>/<round>/<vote>` → the block that recorded it. */
+export const MISBEHAVIOUR_PREFIX = 'consensus/misbehaviour/';
+
+export function misbehaviourStateKey(m: Misbehaviour): string {
+  return `${MISBEHAVIOUR_PREFIX}${padKey(m.height)}/${m.validator}/${padKey(m.round, 4)}/${m.vote}`;
+}
 
 export class App {
   readonly chainId: string;
@@ -220,6 +228,8 @@ export class App {
     const results: TxResult[] = [];
     const txHashes: string[] = [];
     const included: SignedTx[] = [];
+    const misbehaviour = recordEvidence(blockState, input);
+    this.beginBlock(block, blockState, misbehaviour);
     for (const tx of input.txs) {
       const hash = txHash(tx.body);
       const outcome = this.admitInBlock(tx, hash, block, blockState);
@@ -234,7 +244,6 @@ export class App {
       included.push(tx);
       results.push(this.runTx(tx, hash, included.length - 1, block, blockState, outcome.ok ? undefined : outcome.error));
     }
-    recordEvidence(blockState, input.height, input.evidence);
     const validatorUpdates = this.endBlock(block, blockState);
     const lt = new LtHash(this.ltHash.lanes);
     applyWritesToLtHash(lt, blockState.writes, this.storage);
@@ -310,6 +319,18 @@ export class App {
     return { code: 'OK', message: '', events: [{ type: 'tx', attributes: { index: String(index) } }, ...events] };
   }
 
+  /** Modules act on the block's misbehaviour before its transactions (a crash is reported like endBlock's). */
+  private beginBlock(block: BlockInfo, blockState: Overlay, misbehaviour: Misbehaviour[]): void {
+    if (misbehaviour.length === 0) return;
+    const beginState = new Overlay(blockState);
+    try {
+      this.kernel.reportMisbehaviour(this.exec(beginState, block, ''), misbehaviour);
+      beginState.mergeInto(blockState);
+    } catch (err) {
+      this.onInternalError(err, { phase: 'beginBlock' });
+    }
+  }
+
   /** End-of-block work of every module (a crash here is a bug every node hits alike: it is reported and the block goes on without it). */
   private endBlock(block: BlockInfo, blockState: Overlay): ValidatorUpdate[] {
     const endState = new Overlay(blockState);
@@ -346,9 +367,20 @@ export class App {
   }
 }
 
-/** Evidence carried by a block (already verified by consensus) becomes queryable state. */
-function recordEvidence(store: Overlay, height: number, evidence: unknown[]): void {
-  evidence.forEach((ev, i) => store.set(`${EVIDENCE_PREFIX}${padKey(height)}/${padKey(i, 4)}`, { height, evidence: ev }));
+/**
+ * Evidence carried by a block (verified by consensus) becomes queryable state, and each equivocation
+ * is indexed so it is committed once: a block repeating one is invalid (BLOCK_EVIDENCE_COMMITTED).
+ */
+function recordEvidence(store: Overlay, input: BlockInput): Misbehaviour[] {
+  const misbehaviour = input.misbehaviour ?? [];
+  if (misbehaviour.length !== input.evidence.length) throw BLOCK_ERRORS.BLOCK_EVIDENCE_INVALID(`${input.evidence.length} evidence items but ${misbehaviour.length} explained`);
+  misbehaviour.forEach((m, i) => {
+    const key = misbehaviourStateKey(m);
+    if (store.has(key)) throw BLOCK_ERRORS.BLOCK_EVIDENCE_COMMITTED(`the equivocation of ${m.validator} at height ${m.height} round ${m.round} (${m.vote}) is already committed`);
+    store.set(key, { recordedAt: input.height });
+    store.set(`${EVIDENCE_PREFIX}${padKey(input.height)}/${padKey(i, 4)}`, { height: input.height, evidence: input.evidence[i] });
+  });
+  return misbehaviour;
 }
 
 /** The set after `updates` (the last update of an address wins; power "0" removes), sorted by address. */

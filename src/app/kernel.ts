@@ -1,4 +1,4 @@
-import type { TxEvent } from '../codec/block.js';
+import type { Misbehaviour, TxEvent } from '../codec/block.js';
 import { defineErrors, LedgerError } from '../util/errors.js';
 import type { BlockInfo, EndBlockResult, Genesis, HookDef, KernelAccess, ModuleContext, ModuleCore, MsgHandler, ValidatorUpdate } from './module.js';
 import { ScopedStore } from './scoped.js';
@@ -214,6 +214,13 @@ export class Kernel {
   /** Every active module's sender check, in module order. */
   authorize(exec: Exec, sender: string): void {
     for (const m of this.order) if (m.authorize && this.isActive(exec.state, m.name, exec.block.height)) m.authorize(this.context(m.name, exec), sender);
+  }
+
+  /** Start of a block with evidence: every active module that acts on misbehaviour, in order. */
+  reportMisbehaviour(exec: Exec, misbehaviour: readonly Misbehaviour[]): void {
+    for (const m of this.order) {
+      if (m.onMisbehaviour && this.isActive(exec.state, m.name, exec.block.height)) m.onMisbehaviour(this.context(m.name, exec), misbehaviour);
+    }
   }
 
   /** End of block: modules in order, then scheduled upgrades due now. Returns validator updates. */

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Misbehaviour } from '../codec/block.js';
 import type { ErrorCatalogue } from '../util/errors.js';
 import type { KVStore } from './state.js';
 
@@ -168,6 +169,11 @@ export interface ModuleCore<K = unknown, P = unknown> {
   authorize?(ctx: ModuleContext<any, P>, sender: string): void;
   /** Hook subscriptions (events of modules in `requires`). */
   hooks?: HookSubscription[];
+  /**
+   * Validators' equivocations the block's evidence proves, before its transactions (ABCI's
+   * misbehaviour). Each is committed once on the chain. Deterministic; must not throw on valid state.
+   */
+  onMisbehaviour?(ctx: ModuleContext<any, P>, misbehaviour: readonly Misbehaviour[]): void;
   /** Runs after the last transaction of every block (deterministic; must not throw on valid state). */
   endBlock?(ctx: ModuleContext<any, P>): EndBlockResult | void;
   /** Receives the kernel's module lifecycle operations (governance). */

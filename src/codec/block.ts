@@ -47,6 +47,20 @@ export interface TxResult {
   events: TxEvent[];
 }
 
+/**
+ * What a block's evidence says happened, in the terms the state machine acts on: consensus derives
+ * it from each verified evidence item (one per item, same order); the host records it and tells
+ * the modules (the registry jails the validator).
+ */
+export interface Misbehaviour {
+  kind: 'duplicate-vote';
+  validator: string;
+  /** Height, round and vote type of the two conflicting votes. */
+  height: number;
+  round: number;
+  vote: 'prevote' | 'precommit';
+}
+
 export interface Block {
   header: BlockHeader;
   txs: SignedTx[];

@@ -25,6 +25,8 @@ export const TX_ERRORS = defineErrors('tx', {
 export const BLOCK_ERRORS = defineErrors('block', {
   BLOCK_INVALID_TX: { meaning: 'a block carries a transaction that breaks a validity rule (signature, chain id, expiry, nonce)' },
   BLOCK_INVALID_HEIGHT: { meaning: 'a block was executed for a height other than the next one' },
+  BLOCK_EVIDENCE_INVALID: { meaning: 'a block carries evidence that is not well formed' },
+  BLOCK_EVIDENCE_COMMITTED: { meaning: 'a block carries evidence of an equivocation an earlier block already committed' },
   BLOCK_INVALID: { status: 500, meaning: 'a decided block failed re-execution on this node (storage or determinism fault)' },
   BLOCK_NOT_FOUND: { status: 404, meaning: 'no block at that height' },
   BLOCK_SYNC_BAD_COMMIT: { meaning: 'a block served by block sync carries a commit that does not verify' },

@@ -28,7 +28,7 @@ import { toHex } from '../util/bytes.js';
 import { hasOneThird, hasTwoThirds, maxInt } from './intmath.js';
 import { floorDiv } from '../util/int.js';
 import { verifyCommit, type Commit } from './commit.js';
-import { evidenceKey, makeEvidence, verifyEvidence, type Evidence } from './evidence.js';
+import { evidenceKey, makeEvidence, MAX_EVIDENCE_PER_BLOCK, verifyEvidence, windowValset, type Evidence, type EvidenceWindow } from './evidence.js';
 import {
   isWellFormedCommit,
   isWellFormedEvidence,
@@ -101,7 +101,7 @@ export interface BlockContext {
   readonly time: number;
   readonly proposer: string;
   readonly lastCommit: Commit | null;
-  /** Evidence the block must include (equivocations of the previous height). */
+  /** Evidence the block must include: the pool's, oldest first, at most MAX_EVIDENCE_PER_BLOCK. */
   readonly evidence: readonly Evidence[];
 }
 
@@ -143,12 +143,18 @@ export interface HeightContext {
   readonly previous: PreviousHeight | null;
   /** Block 1 is not stamped before this time. */
   readonly genesisTime: number;
+  /**
+   * Heights whose evidence this height may still commit, their validator sets and what is already
+   * committed. Without it only the previous height's evidence is committable (engine tests).
+   */
+  readonly evidenceWindow?: EvidenceWindow;
 }
 
 // ───────────────────────────── events, effects, rejections ─────────────────────────────
 
 export type ConsensusEvent<B> =
-  | { readonly type: 'start'; readonly now: number; readonly context: HeightContext }
+  /** `evidence`: the pool carried over, written by the engine into the WAL so a restart keeps it. */
+  | { readonly type: 'start'; readonly now: number; readonly context: HeightContext; readonly evidence?: readonly Evidence[] }
   | { readonly type: 'timeout'; readonly now: number; readonly height: number; readonly round: number; readonly step: Step }
   | { readonly type: 'proposal'; readonly now: number; readonly proposal: Proposal; readonly block: B }
   | { readonly type: 'vote'; readonly now: number; readonly vote: Vote }
@@ -195,6 +201,8 @@ export type RejectReason =
   | 'stale-timeout'
   | 'stale-start'
   | 'evidence-out-of-window'
+  | 'evidence-committed'
+  | 'evidence-pool-full'
   | 'invalid-evidence'
   | 'invalid-commit'
   | 'invalid-block';
@@ -256,6 +264,8 @@ interface AcceptedProposal {
   readonly valid: boolean;
   /** Whether it arrived in time by this validator's clock (own proposals always do). */
   readonly timely: boolean;
+  /** Whether it carries the evidence this validator has held long enough for the proposer to have it. */
+  readonly complete: boolean;
 }
 
 interface RoundState {
@@ -299,6 +309,13 @@ export interface HeightState<B> {
   readonly decision: Decision<B> | null;
 }
 
+export interface PreviousVotes {
+  readonly height: number;
+  readonly validators: ValidatorSet;
+  /** By `validator/round/type`. */
+  readonly votes: ReadonlyMap<string, Vote>;
+}
+
 export interface HRS {
   readonly height: number;
   readonly round: number;
@@ -314,7 +331,10 @@ export interface SignerJournal<B> {
 export interface ConsensusState<B> {
   readonly current: HeightState<B> | null;
   readonly signer: SignerJournal<B>;
+  /** Verified evidence not yet committed, from heights still in the window. */
   readonly evidencePool: readonly Evidence[];
+  /** The first vote of each validator, round and type of the height before the current one: a late conflicting vote is evidence. */
+  readonly previousVotes: PreviousVotes | null;
   /** Messages for the next height, kept until it starts. */
   readonly pending: readonly ConsensusEvent<B>[];
 }
@@ -336,7 +356,7 @@ export interface Consensus<B> {
 // ───────────────────────────── public helpers ─────────────────────────────
 
 export function initialState<B>(): ConsensusState<B> {
-  return { current: null, signer: { last: null, messages: new Map() }, evidencePool: [], pending: [] };
+  return { current: null, signer: { last: null, messages: new Map() }, evidencePool: [], previousVotes: null, pending: [] };
 }
 
 export function status<B>(state: ConsensusState<B>): ConsensusStatus | null {
@@ -498,10 +518,13 @@ function onStart<B>(tx: Tx<B>, event: Extract<ConsensusEvent<B>, { type: 'start'
   const prev = tx.s.current;
   if (prev && ctx.height <= prev.context.height) return reject('stale-start', `height ${ctx.height} is not after ${prev.context.height}`);
   if ((ctx.height === 1) !== (ctx.previous === null)) return reject('malformed', 'previous block is required exactly above height 1');
-  logInput(tx, event);
+  const evidencePool = carriedEvidence(ctx, [...tx.s.evidencePool, ...(event.evidence ?? [])]);
+  // The start record carries the pool: replaying the WAL after a crash restores it.
+  logInput(tx, { ...event, evidence: evidencePool });
   const pending = tx.s.pending.filter((e) => eventHeight(e) === ctx.height);
   tx.s = {
     ...tx.s,
+    previousVotes: prev && prev.context.height === ctx.height - 1 ? votesOfHeight(prev) : null,
     current: {
       context: ctx,
       schedule: new ProposerSchedule(ctx.validators),
@@ -515,8 +538,7 @@ function onStart<B>(tx: Tx<B>, event: Extract<ConsensusEvent<B>, { type: 'start'
       decision: null,
     },
     signer: pruneJournal(tx.s.signer, ctx.height),
-    // Evidence can only be committed in the block right after the equivocation.
-    evidencePool: tx.s.evidencePool.filter((ev) => ev.voteA.height === ctx.height - 1 || ev.voteA.height === ctx.height),
+    evidencePool,
     pending: [],
   };
   startRound(tx, 0);
@@ -524,6 +546,39 @@ function onStart<B>(tx: Tx<B>, event: Extract<ConsensusEvent<B>, { type: 'start'
   // Re-stamped with this step's time so a WAL replay of the logged inputs reproduces the same votes.
   for (const e of pending) dispatch(tx, { ...e, now: tx.now });
   return undefined;
+}
+
+/** The evidence window of a height; without one from the driver, only the previous height. */
+function windowOf(ctx: HeightContext): EvidenceWindow {
+  if (ctx.evidenceWindow) return ctx.evidenceWindow;
+  const sets = ctx.previous ? [{ fromHeight: ctx.height - 1, toHeight: ctx.height - 1, validators: ctx.previous.validators }] : [];
+  return { fromHeight: Math.max(1, ctx.height - 1), sets, committed: [] };
+}
+
+/** Pool evidence still committable at the new height: in the window, not committed, once each, capped. */
+function carriedEvidence(ctx: HeightContext, pool: readonly Evidence[]): Evidence[] {
+  const window = windowOf(ctx);
+  const seen = new Set(window.committed);
+  const kept: Evidence[] = [];
+  for (const ev of pool) {
+    const key = evidenceKey(ev);
+    if (seen.has(key) || ev.voteA.height < window.fromHeight || ev.voteA.height > ctx.height || kept.length >= MAX_EVIDENCE_POOL) continue;
+    seen.add(key);
+    kept.push(ev);
+  }
+  return kept;
+}
+
+/** Bound on the pool: only validators' own signatures make evidence, so only equivocators fill it. */
+const MAX_EVIDENCE_POOL = 1_000;
+
+function votesOfHeight<B>(h: HeightState<B>): PreviousVotes {
+  const votes = new Map<string, Vote>();
+  for (const [round, rs] of h.rounds) {
+    for (const [validator, vote] of rs.prevotes.byValidator) votes.set(`${validator}/${round}/prevote`, vote);
+    for (const [validator, vote] of rs.precommits.byValidator) votes.set(`${validator}/${round}/precommit`, vote);
+  }
+  return { height: h.context.height, validators: h.context.validators, votes };
 }
 
 function pruneJournal<B>(signer: SignerJournal<B>, height: number): SignerJournal<B> {
@@ -582,9 +637,17 @@ function proposalContent<B>(tx: Tx<B>, round: number): { blockHash: string; bloc
     time,
     proposer: tx.config.self!,
     lastCommit: ctx.previous?.commit ?? null,
-    evidence: tx.s.evidencePool.filter((ev) => ev.voteA.height === ctx.height - 1),
+    evidence: committableEvidence(tx.s.evidencePool, ctx.height),
   });
   return { ...built, polRound: -1, time };
+}
+
+/** What a block at `height` commits from the pool: equivocations before it, oldest first, capped. */
+function committableEvidence(pool: readonly Evidence[], height: number): Evidence[] {
+  return pool
+    .filter((ev) => ev.voteA.height < height)
+    .sort((a, b) => a.voteA.height - b.voteA.height || compareStrings(evidenceKey(a), evidenceKey(b)))
+    .slice(0, MAX_EVIDENCE_PER_BLOCK);
 }
 
 // ── signing with double-sign protection ──
@@ -770,15 +833,34 @@ function headerProblem<B>(tx: Tx<B>, info: BlockInfo): string | null {
 
 function evidenceProblem<B>(tx: Tx<B>, evidence: readonly Evidence[]): string | null {
   const ctx = cur(tx).context;
+  const window = windowOf(ctx);
+  const committed = new Set(window.committed);
   const keys = new Set<string>();
+  if (evidence.length > MAX_EVIDENCE_PER_BLOCK) return `more than ${MAX_EVIDENCE_PER_BLOCK} evidence items`;
   for (const ev of evidence) {
-    if (!ctx.previous || !isWellFormedEvidence(ev) || ev.voteA.height !== ctx.height - 1) return 'evidence is not from the previous height';
-    if (!verifyEvidence(ev, ctx.previous.validators, tx.config.chainId).ok) return 'evidence is invalid';
+    if (!isWellFormedEvidence(ev)) return 'evidence is not well formed';
+    const valset = ev.voteA.height < ctx.height ? windowValset(window, ev.voteA.height) : undefined;
+    if (!valset) return `evidence of height ${ev.voteA.height} is outside the window ${window.fromHeight}–${ctx.height - 1}`;
+    if (!verifyEvidence(ev, valset, tx.config.chainId).ok) return 'evidence is invalid';
     const key = evidenceKey(ev);
+    if (committed.has(key)) return 'evidence is already committed';
     if (keys.has(key)) return 'evidence included twice';
     keys.add(key);
   }
   return null;
+}
+
+/**
+ * Evidence this validator has held since before the previous height must be in a fresh proposal
+ * (unless the block is full of evidence already): proposers cannot leave equivocations unrecorded.
+ * Only this validator's prevote depends on it, never whether the block is valid, and the evidence is
+ * gossiped again so the proposer of a later round has it.
+ */
+function missingEvidence<B>(tx: Tx<B>, included: readonly Evidence[]): Evidence[] {
+  if (included.length >= MAX_EVIDENCE_PER_BLOCK) return [];
+  const height = cur(tx).context.height;
+  const keys = new Set(included.map(evidenceKey));
+  return tx.s.evidencePool.filter((ev) => ev.voteA.height <= height - 2 && !keys.has(evidenceKey(ev)));
 }
 
 function acceptProposal<B>(tx: Tx<B>, p: Proposal, block: B, checked?: CheckedBlock<B>, own = false): void {
@@ -790,7 +872,9 @@ function acceptProposal<B>(tx: Tx<B>, p: Proposal, block: B, checked?: CheckedBl
     setHeight(tx, { blocks });
   }
   const timely = own || isTimely(p.timestamp, tx.now, p.round, tx.config.synchrony ?? DEFAULT_SYNCHRONY);
-  setRound(tx, p.round, { proposal: { proposal: p, valid, timely } });
+  const missing = own || !validation.ok ? [] : missingEvidence(tx, validation.known.evidence);
+  for (const ev of missing) emit(tx, { type: 'evidence', evidence: ev });
+  setRound(tx, p.round, { proposal: { proposal: p, valid, timely, complete: missing.length === 0 } });
   advance(tx);
 }
 
@@ -800,7 +884,10 @@ function onVote<B>(tx: Tx<B>, event: Extract<ConsensusEvent<B>, { type: 'vote' }
   const v = event.vote;
   if (!isWellFormedVote(v)) return reject('malformed', 'vote is not well formed');
   const placement = checkPlace(tx, event, v.chainId, v.height, v.round);
-  if (placement) return placement;
+  if (placement) {
+    if (placement.reason === 'old-height' || placement.reason === 'already-decided') noteLateVote(tx, v);
+    return placement;
+  }
   const h = cur(tx);
   const validator = h.context.validators.get(v.validator);
   if (!validator) return reject('unknown-validator', `${v.validator} is not a validator at height ${v.height}`);
@@ -821,6 +908,30 @@ function onVote<B>(tx: Tx<B>, event: Extract<ConsensusEvent<B>, { type: 'vote' }
   }
   advance(tx);
   return undefined;
+}
+
+/**
+ * A vote for a height already over (the previous one, or the current one once decided) counts for
+ * nothing, but if it conflicts with the vote the validator cast there it proves equivocation.
+ */
+function noteLateVote<B>(tx: Tx<B>, v: Vote): void {
+  const h = cur(tx);
+  let first: Vote | undefined;
+  let valset: ValidatorSet | undefined;
+  if (v.height === h.context.height) {
+    const rs = h.rounds.get(v.round);
+    first = rs && (v.type === 'prevote' ? rs.prevotes : rs.precommits).byValidator.get(v.validator);
+    valset = h.context.validators;
+  } else if (tx.s.previousVotes?.height === v.height) {
+    first = tx.s.previousVotes.votes.get(`${v.validator}/${v.round}/${v.type}`);
+    valset = tx.s.previousVotes.validators;
+  }
+  if (!first || !valset || first.blockHash === v.blockHash) return;
+  const ev = makeEvidence(first, v);
+  if (!verifyEvidence(ev, valset, tx.config.chainId).ok || tx.s.evidencePool.some((e) => evidenceKey(e) === evidenceKey(ev))) return;
+  // Logged as an evidence input so a WAL replay rebuilds the pool without the old height's votes.
+  logInput(tx, { type: 'evidence', now: tx.now, evidence: ev });
+  addEvidence(tx, ev);
 }
 
 function sameVote(a: Vote, b: Vote): boolean {
@@ -844,11 +955,15 @@ function onEvidence<B>(tx: Tx<B>, event: Extract<ConsensusEvent<B>, { type: 'evi
   const h = tx.s.current;
   if (!h) return reject('not-started', 'consensus has not started');
   const height = ev.voteA.height;
-  const valset = height === h.context.height ? h.context.validators : height === h.context.height - 1 ? h.context.previous?.validators : undefined;
+  const window = windowOf(h.context);
+  const valset = height === h.context.height ? h.context.validators : windowValset(window, height);
   if (!valset) return reject('evidence-out-of-window', `evidence of height ${height} can no longer be committed`, { height });
   const check = verifyEvidence(ev, valset, tx.config.chainId);
   if (!check.ok) return reject('invalid-evidence', `evidence rejected: ${check.reason}`);
-  if (tx.s.evidencePool.some((e) => evidenceKey(e) === evidenceKey(ev))) return reject('duplicate', 'evidence already known');
+  const key = evidenceKey(ev);
+  if (window.committed.includes(key)) return reject('evidence-committed', 'evidence already committed');
+  if (tx.s.evidencePool.some((e) => evidenceKey(e) === key)) return reject('duplicate', 'evidence already known');
+  if (tx.s.evidencePool.length >= MAX_EVIDENCE_POOL) return reject('evidence-pool-full', 'the evidence pool is full');
   logInput(tx, event);
   addEvidence(tx, ev);
   return undefined;
@@ -989,7 +1104,7 @@ function tryPrevoteOnProposal<B>(tx: Tx<B>): boolean {
   if (!accepted.valid) {
     choice = null;
   } else if (p.polRound === -1) {
-    choice = accepted.timely && (h.locked === null || h.locked.blockHash === p.blockHash) ? p.blockHash : null;
+    choice = accepted.timely && accepted.complete && (h.locked === null || h.locked.blockHash === p.blockHash) ? p.blockHash : null;
   } else {
     const pol = roundState(h, p.polRound).prevotes.powerFor.get(p.blockHash) ?? 0n;
     if (!hasTwoThirds(pol, h.context.validators.totalPower)) return false; // wait for the proof-of-lock or the timeout

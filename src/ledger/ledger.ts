@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { App, verifiedTxKey, type ExecutedBlock, type ValidatorInfo } from '../app/host.js';
+import { App, MISBEHAVIOUR_PREFIX, verifiedTxKey, type ExecutedBlock, type ValidatorInfo } from '../app/host.js';
+import { padKey } from '../app/state.js';
 import { BLOCK_ERRORS, TX_ERRORS } from '../app/admission.js';
 import type { Genesis, ModuleCore } from '../app/module.js';
-import type { Commit, TxResult } from '../codec/block.js';
+import type { Commit, Misbehaviour, TxResult } from '../codec/block.js';
 import { blockHash, ZERO_HASH, type Block } from '../codec/block.js';
-import { ValidatorSet, verifyCommit, type BlockContext, type BlockValidation, type Evidence, type Validator } from '../consensus/index.js';
+import { isWellFormedEvidence, misbehaviourKey, misbehaviourOf, ValidatorSet, verifyCommit, type BlockContext, type BlockValidation, type Evidence, type Validator } from '../consensus/index.js';
 import type { SyncTarget } from '../sync/blocksync.js';
 import { checkSenderKey, decodeTx, MAX_TX_BYTES, signedTxJson, txHash, txSignBytes, type SignedTx } from '../codec/tx.js';
 import { verifySignature } from '../crypto/ed25519.js';
@@ -265,7 +266,8 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
   buildExecutedBlock(ctx: { time: number; proposer: string; lastCommit: Commit | null; evidence: readonly unknown[] }): ExecutedBlock {
     const height = this.height + 1;
     const prevHash = this.storage.getBlock(height - 1)?.hash ?? ZERO_HASH;
-    const input = { height, time: ctx.time, proposer: ctx.proposer, prevHash, lastCommit: ctx.lastCommit, evidence: [...ctx.evidence], validators: this.validatorsAt(height) };
+    const evidence = [...ctx.evidence];
+    const input = { height, time: ctx.time, proposer: ctx.proposer, prevHash, lastCommit: ctx.lastCommit, evidence, misbehaviour: explainEvidence(evidence), validators: this.validatorsAt(height) };
     const txs = this.reapForBlock();
     const started = performance.now();
     // A pending transaction that became invalid for inclusion (should not happen after recheck) is
@@ -302,7 +304,17 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     if (header.height !== this.height + 1) return { ok: false, reason: `height ${header.height}, expected ${this.height + 1}` };
     if (header.prevHash !== expectedPrev) return { ok: false, reason: 'previous hash does not match' };
     try {
-      const executed = this.app.executeBlock({ height: header.height, time: header.time, proposer: header.proposer, prevHash: header.prevHash, txs: block.txs, lastCommit: block.lastCommit, evidence: block.evidence, validators: this.validatorsAt(header.height) });
+      const executed = this.app.executeBlock({
+        height: header.height,
+        time: header.time,
+        proposer: header.proposer,
+        prevHash: header.prevHash,
+        txs: block.txs,
+        lastCommit: block.lastCommit,
+        evidence: block.evidence,
+        misbehaviour: explainEvidence(block.evidence),
+        validators: this.validatorsAt(header.height),
+      });
       if (executed.hash !== claimed) return { ok: false, reason: 'header differs from re-execution (state root, results or roots)' };
       this.rememberExecuted(executed);
       return { ok: true, hash: claimed };
@@ -344,6 +356,15 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     if (this.valsets.size > 64) this.valsets.clear();
     this.valsets.set(height, set);
     return set;
+  }
+
+  /** Keys of the equivocations at `fromHeight` or later that blocks have committed (the consensus evidence window). */
+  committedEvidence(fromHeight: number): string[] {
+    const committed = this.app.committed().scan<unknown>(MISBEHAVIOUR_PREFIX, { start: `${MISBEHAVIOUR_PREFIX}${padKey(fromHeight)}` });
+    return committed.map(([key]) => {
+      const [height, validator, round, vote] = key.slice(MISBEHAVIOUR_PREFIX.length).split('/');
+      return misbehaviourKey({ kind: 'duplicate-vote', validator: validator!, height: Number(height), round: Number(round), vote: vote as 'prevote' | 'precommit' });
+    });
   }
 
   /** The validators deciding `height` as the app sees them: address, key and power, sorted by address. */
@@ -424,4 +445,12 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
 
 function toValidator(v: { address: string; pubKey: string; power: string }): Validator {
   return { address: v.address, pubKey: v.pubKey, power: BigInt(v.power) };
+}
+
+/** What the block's evidence proves, for the state machine; malformed evidence makes the block invalid. */
+function explainEvidence(evidence: readonly unknown[]): Misbehaviour[] {
+  return evidence.map((ev) => {
+    if (!isWellFormedEvidence(ev)) throw BLOCK_ERRORS.BLOCK_EVIDENCE_INVALID('an evidence item is not well formed');
+    return misbehaviourOf(ev);
+  });
 }

@@ -1,6 +1,8 @@
 import type { Commit } from '../codec/block.js';
 import {
+  buildEvidenceWindow,
   createConsensus,
+  EVIDENCE_WINDOW,
   DEFAULT_MAX_ROUNDS_AHEAD,
   DEFAULT_TIMEOUTS,
   replay,
@@ -47,6 +49,8 @@ export interface LedgerPort<B> {
   storedBlock(height: number): { hash: string; time: number; commit: Commit } | undefined;
   /** The validator set (with proposer priorities) that decides `height`. */
   valsetAt(height: number): ValidatorSet;
+  /** Keys (evidenceKey) of the evidence committed for equivocations at `fromHeight` or later. */
+  committedEvidence(fromHeight: number): string[];
   /** Proposer side: a block for the next height, executed but not stored. */
   buildBlock(ctx: BlockContext): { blockHash: string; block: B };
   /** Validator side: re-executes a proposal for the next height. */
@@ -138,6 +142,8 @@ export class ConsensusDriver<B> {
   lastCommitAt = 0;
   /** Local clock when this node last started a height (drives the block cadence). */
   private heightStartedAt = 0;
+  /** Validator sets of the evidence window (a set is looked up once, not at every height). */
+  private readonly windowSets = new Map<number, ValidatorSet>();
 
   constructor(private readonly options: DriverOptions<B>) {
     const { ledger, sign } = options;
@@ -302,7 +308,20 @@ export class ConsensusDriver<B> {
       validators: ledger.valsetAt(height),
       previous: prev ? { blockHash: prev.hash, time: prev.time, commit: prev.commit, validators: ledger.valsetAt(height - 1) } : null,
       genesisTime: ledger.genesisTime,
+      evidenceWindow: this.evidenceWindow(height),
     };
+  }
+
+  private evidenceWindow(height: number): HeightContext['evidenceWindow'] {
+    const { ledger } = this.options;
+    const fromHeight = Math.max(1, height - EVIDENCE_WINDOW);
+    for (const h of this.windowSets.keys()) if (h < fromHeight || h >= height) this.windowSets.delete(h);
+    const setAt = (h: number): ValidatorSet => {
+      let set = this.windowSets.get(h);
+      if (!set) this.windowSets.set(h, (set = ledger.valsetAt(h)));
+      return set;
+    };
+    return buildEvidenceWindow(height, setAt, ledger.committedEvidence(fromHeight));
   }
 
   /** Waits until the next height should begin (transactions waiting, or the heartbeat interval). */

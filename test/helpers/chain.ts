@@ -9,6 +9,7 @@ import { keyPairFromSeed, Signer } from '../../src/crypto/ed25519.js';
 import { sha256 } from '../../src/crypto/hash.js';
 import { registryCore } from '../../src/modules/registry/module.js';
 import { Storage } from '../../src/store/sqlite.js';
+import { misbehaviourOf, type Evidence } from '../../src/consensus/index.js';
 import { utf8 } from '../../src/util/bytes.js';
 import type { ModuleEntry } from '../../src/surface/index.js';
 import type { KVStore } from '../../src/app/state.js';
@@ -94,12 +95,22 @@ export class TestChain {
     return signTx({ chainId: this.chainId, sender: from.address, nonce, expiresAtHeight: this.app.height + 100, msgs, memo: '' }, from.signer);
   }
 
-  /** Commits one block holding the transactions at the given (or an advanced) block time. */
-  block(txs: SignedTx[], time?: number): TxResult[] {
-    this.time = time ?? this.time + 1000;
+  /** Commits one block holding the transactions (and evidence) at the given (or an advanced) block time. */
+  block(txs: SignedTx[], time?: number, evidence: Evidence[] = []): TxResult[] {
     const height = this.app.height + 1;
     const prev = this.storage.getBlock(height - 1);
-    const executed = this.app.executeBlock({ height, time: this.time, proposer: this.validator.address, prevHash: prev?.hash ?? ZERO_HASH, txs, lastCommit: prev?.commit ?? null, evidence: [], validators: this.validators });
+    const executed = this.app.executeBlock({
+      height,
+      time: time ?? this.time + 1000,
+      proposer: this.validator.address,
+      prevHash: prev?.hash ?? ZERO_HASH,
+      txs,
+      lastCommit: prev?.commit ?? null,
+      evidence,
+      misbehaviour: evidence.map(misbehaviourOf),
+      validators: this.validators,
+    });
+    this.time = time ?? this.time + 1000;
     const commit: Commit = { height, round: 0, blockHash: executed.hash, signatures: [] };
     this.app.commitBlock(executed, commit);
     this.lastExecuted = executed;

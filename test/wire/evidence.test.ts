@@ -25,9 +25,10 @@ import { api, BIN, freeBasePort, Rotation, waitFor } from '../devnet/harness.js'
  * block, node1 sends two correctly signed prevotes, one for that block and one for nil.
  *
  * Expected: node0 detects the equivocation, gossips the evidence to its peer, counts it in
- * /metrics, and commits it in the block of the next height (the only height that may carry it);
- * the block's evidenceHash commits to it; GET /v1/evidence and `gridledger query evidence -o json`
- * return it; node1 is not penalised and the chain keeps going.
+ * /metrics, and commits it in its block of the next height (its pool's evidence goes into its next
+ * proposal); the block's evidenceHash commits to it; GET /v1/evidence and `gridledger query
+ * evidence -o json` return it; the registry jails node1 (pending: half the power may not leave in
+ * one step); node1 is not penalised and the chain keeps going.
  *
  * node1 never proposes: heights or rounds where it is the proposer end in a nil round and node0
  * proposes in the next round (the proposer alternates), so every block is node0's.
@@ -192,6 +193,22 @@ describe.sequential('equivocation evidence on real sockets', () => {
       expect(v.round).toBe(expected.voteA.round);
       expect(v.type).toBe('prevote');
     }
+  });
+
+  it('the registry jails node1; with half the power it may not go in one step, so the jail waits (`query jailed`)', async () => {
+    const expected = expectedEvidence();
+    const { stdout } = await run(process.execPath, [BIN, 'query', 'jailed', '-o', 'json', '--node', running.url], { timeout: 30_000 });
+    expect(JSON.parse(stdout)).toEqual({
+      jails: [
+        {
+          address: node1.validator,
+          offence: { height: expected.voteA.height, round: expected.voteA.round, vote: 'prevote', committedAt: expected.voteA.height + 1 },
+          offences: 1,
+          status: 'pending',
+          waiting: 'GOV_POWER_LOSS_TOO_LARGE',
+        },
+      ],
+    });
   });
 
   it('`gridledger query evidence -o json --node URL` prints it', async () => {

@@ -7,7 +7,7 @@ import { addressFromPublicKey } from '../../crypto/address.js';
 import { fromHexStrict } from '../../util/bytes.js';
 import { E } from './errors.js';
 import { requireOperator, type RegistryContext } from './rules.js';
-import { accounts, getAccount, isActive, listValidators, putAccount, putValidator, validators, type Account, type ValidatorEntry } from './state.js';
+import { accounts, getAccount, isActive, jails, listValidators, putAccount, putValidator, validators, type Account, type ValidatorEntry } from './state.js';
 
 /**
  * Consortium governance: an operator proposes a change (validator set, operators); other operators
@@ -67,7 +67,7 @@ export interface Proposal {
 }
 
 const PROPOSAL = 'registry/proposal/';
-const VALIDATOR_CHANGE = 'registry/validator-change/';
+export const VALIDATOR_CHANGE = 'registry/validator-change/';
 const DROPPED_CHANGE = 'registry/dropped-change/';
 function activeOperators(store: KVStore): Account[] {
   return accounts.list(store).filter((a) => isActive(a, 'operator'));
@@ -124,7 +124,7 @@ function powersOf(validators: readonly ValidatorEntry[]): Map<string, bigint> {
  * validator table plus the changes due by then), `scheduled` that set with every later scheduled
  * change applied (the set deciding H+2 as far as it is known).
  */
-function validatorStep(ctx: RegistryContext): { base: Map<string, bigint>; scheduled: Map<string, bigint> } {
+export function validatorStep(ctx: ModuleContext): { base: Map<string, bigint>; scheduled: Map<string, bigint> } {
   const pending = ctx.store.scan<ValidatorEntry>(VALIDATOR_CHANGE);
   const firstLater = `${VALIDATOR_CHANGE}${padKey(ctx.height + 2)}`;
   const base = applyChanges(powersOf(listValidators(ctx.store)), pending.filter(([key]) => key < firstLater).map(([, v]) => v));
@@ -132,7 +132,7 @@ function validatorStep(ctx: RegistryContext): { base: Map<string, bigint>; sched
   return { base, scheduled };
 }
 
-function applyChanges(set: PowerMap, changes: ReadonlyArray<{ address: string; power: string }>): Map<string, bigint> {
+export function applyChanges(set: PowerMap, changes: ReadonlyArray<{ address: string; power: string }>): Map<string, bigint> {
   const out = new Map(set);
   for (const c of changes) {
     const power = BigInt(c.power);
@@ -216,6 +216,11 @@ function maybeExecute(ctx: RegistryContext, proposal: Proposal): void {
   if (action.kind === 'set-validator') {
     const entry: ValidatorEntry = { address: action.address, pubKey: action.pubKey, power: action.power, ...(action.name ? { name: action.name } : {}) };
     ctx.store.set(`${VALIDATOR_CHANGE}${padKey(effectiveHeight)}/${action.address}`, entry);
+    // Reinstating a jailed validator is the operators' explicit decision: its jail ends.
+    if (action.power !== '0' && jails.has(ctx.store, action.address)) {
+      jails.delete(ctx.store, action.address);
+      ctx.emit('registry.unjail', { validator: action.address });
+    }
   } else if (action.kind === 'add-operator') {
     const existing = getAccount(ctx.store, action.address);
     const roles = [...new Set([...(isActive(existing) ? existing.roles : []), 'operator' as const])].sort();

@@ -3,6 +3,7 @@ import { defineModule, handler, type Genesis } from '../../app/module.js';
 import { KERNEL_ERRORS } from '../../app/kernel.js';
 import { E } from './errors.js';
 import { applyDueValidatorChanges, approve, approveMsg, propose, proposeMsg } from './governance.js';
+import { jailEquivocators, retryPendingJails } from './jail.js';
 import { registryKeeper, type RegistryKeeper } from './keeper.js';
 import { admitMsg, MSG, revokeMsg } from './messages.js';
 import { admit, authorizeSender, revoke, type RegistryContext, type RegistryParams } from './rules.js';
@@ -44,6 +45,10 @@ export const registryCore = defineModule<RegistryKeeper, RegistryParams>({
   genesis: { schema: params.partial(), init: initGenesis },
   keeper: registryKeeper,
   authorize: authorizeSender,
-  endBlock: (ctx) => ({ validatorUpdates: applyDueValidatorChanges(ctx) }),
+  onMisbehaviour: jailEquivocators,
+  endBlock: (ctx) => {
+    retryPendingJails(ctx);
+    return { validatorUpdates: applyDueValidatorChanges(ctx) };
+  },
   kernelAccess: true,
 });

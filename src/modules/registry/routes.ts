@@ -83,6 +83,25 @@ export const registryRoutes = {
     tags: ['registry'],
     response: z.object({ validators: z.array(z.object({ address: z.string(), pubKey: z.string(), power: z.string(), name: z.string().optional() })) }),
   }),
+  listJails: defineRoute({
+    name: 'listJails',
+    method: 'GET',
+    path: '/v1/validators/jailed',
+    summary: 'Validators jailed for equivocation (power 0 from the effective height, or pending under the validator-set step rule)',
+    tags: ['registry'],
+    response: z.object({
+      jails: z.array(
+        z.object({
+          address: z.string(),
+          offence: z.object({ height: z.number(), round: z.number(), vote: z.enum(['prevote', 'precommit']), committedAt: z.number() }),
+          offences: z.number(),
+          status: z.enum(['pending', 'jailed']),
+          waiting: z.string().optional(),
+          effectiveHeight: z.number().optional(),
+        }),
+      ),
+    }),
+  }),
 
   listProposals: defineRoute({
     name: 'listProposals',

@@ -38,7 +38,25 @@ export interface ValidatorEntry {
   name?: string;
 }
 
+/**
+ * A validator jailed for equivocation: `jailed` with power 0 from `effectiveHeight` (absent when
+ * governance had already removed it), or `pending` while the validator-set step rule does not
+ * allow it yet (retried every block).
+ */
+export interface Jail {
+  address: string;
+  /** The first committed equivocation and the block that committed it. */
+  offence: { height: number; round: number; vote: 'prevote' | 'precommit'; committedAt: number };
+  /** Equivocations committed for this validator since (the first included). */
+  offences: number;
+  status: 'pending' | 'jailed';
+  /** Why a pending jail waits (the step rule's code). */
+  waiting?: string;
+  effectiveHeight?: number;
+}
+
 export const accounts = collection<Account>('registry/account/');
+export const jails = collection<Jail>('registry/jail/');
 const LOG = 'registry/log/';
 export const validators = collection<ValidatorEntry>('registry/validator/');
 

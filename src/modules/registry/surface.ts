@@ -5,7 +5,7 @@ import { E } from './errors.js';
 import { getProposal, listProposals } from './governance.js';
 import { MSG } from './messages.js';
 import { registryRoutes } from './routes.js';
-import { getAccount, listAccounts, listValidators, readLog, ROLES } from './state.js';
+import { getAccount, jails, listAccounts, listValidators, readLog, ROLES } from './state.js';
 
 function parseRoles(values: string[]): string[] {
   const roles = values.flatMap((v) => v.split(',')).map((r) => r.trim()).filter((r) => r.length > 0);
@@ -32,6 +32,7 @@ const routes = [
   }),
   queryRoute(registryRoutes.registryLog, (ctx, { query }) => ({ entries: readLog(ctx.store, query) })),
   queryRoute(registryRoutes.listValidators, (ctx) => ({ validators: listValidators(ctx.store) })),
+  queryRoute(registryRoutes.listJails, (ctx) => ({ jails: jails.list(ctx.store) })),
   queryRoute(registryRoutes.listProposals, (ctx) => ({ proposals: listProposals(ctx.store) })),
   queryRoute(registryRoutes.getProposal, (ctx, { params }) => {
     const p = getProposal(ctx.store, params.id);
@@ -128,6 +129,15 @@ function registerCli({ tx, query }: { tx: Command; query: Command }): void {
     route: registryRoutes.listValidators,
     input: () => ({}),
     text: (v) => v.validators.map((x) => `${x.address}  power ${x.power}`).join('\n'),
+  });
+  queryCommand(query, 'jailed', {
+    description: 'validators jailed for equivocation',
+    route: registryRoutes.listJails,
+    input: () => ({}),
+    text: (v) =>
+      v.jails
+        .map((j) => `${j.address}  ${j.status}${j.effectiveHeight ? ` (power 0 from height ${j.effectiveHeight})` : ''}${j.waiting ? ` waiting: ${j.waiting}` : ''}  equivocated at height ${j.offence.height} round ${j.offence.round} (${j.offence.vote})${j.offences > 1 ? `, ${j.offences} offences` : ''}`)
+        .join('\n') || '(none)',
   });
 }
 
