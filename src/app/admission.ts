@@ -11,10 +11,10 @@ export { BLOCK_ERRORS, TX_ERRORS } from '../codec/errors.js';
  *
  * What differs is only how a failure is treated:
  *  - mempool: any failure refuses the transaction (its code goes back to the client);
- *  - block: a failure of signature, chain id, expiry or nonce makes the whole block invalid (an
- *    honest proposer never includes such a transaction); a failed authorisation becomes the
- *    transaction's committed result, because the sender's status may have changed earlier in the
- *    same block (e.g. it was revoked).
+ *  - block: any failure makes the whole block invalid, the sender's authorisation included (a
+ *    proposer cannot slip in transactions of non-admitted senders). The check runs in block order,
+ *    so an honest proposer whose block revokes a sender leaves that sender's later transactions out
+ *    (BLOCK_INVALID_TX otherwise).
  */
 
 /** How the pipeline sees the chain for the transaction at hand. */

@@ -233,7 +233,7 @@ export class App {
     for (const tx of input.txs) {
       const hash = txHash(tx.body);
       const outcome = this.admitInBlock(tx, hash, block, blockState);
-      if (!outcome.ok && outcome.stage === 'validity') {
+      if (!outcome.ok) {
         if (options.skipInvalid) {
           options.skipInvalid(tx, outcome.error);
           continue;
@@ -242,7 +242,7 @@ export class App {
       }
       txHashes.push(hash);
       included.push(tx);
-      results.push(this.runTx(tx, hash, included.length - 1, block, blockState, outcome.ok ? undefined : outcome.error));
+      results.push(this.runTx(tx, hash, included.length - 1, block, blockState));
     }
     const validatorUpdates = this.endBlock(block, blockState);
     const lt = new LtHash(this.ltHash.lanes);
@@ -294,10 +294,9 @@ export class App {
   }
 
   /** Runs one transaction; on any rejection only the nonce increment survives. */
-  private runTx(tx: SignedTx, hash: string, index: number, block: BlockInfo, blockState: Overlay, refused?: LedgerError): TxResult {
+  private runTx(tx: SignedTx, hash: string, index: number, block: BlockInfo, blockState: Overlay): TxResult {
     const { body } = tx;
     blockState.set(NONCE_PREFIX + body.sender, body.nonce + 1);
-    if (refused) return { code: refused.code, message: refused.message, events: [] };
     const txState = new Overlay(blockState);
     const events: TxEvent[] = [];
     let module: string | undefined;

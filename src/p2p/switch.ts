@@ -39,6 +39,10 @@ export interface PeerSwitchOptions {
   maxFrameBytes?: number;
   handshakeTimeoutMs?: number;
   maxPendingHandshakes?: number;
+  /** Inbound handshakes in progress from one IP address; default 8 (one host cannot take every slot). */
+  maxPendingHandshakesPerIp?: number;
+  /** An inbound connection that sends nothing for this long is closed; default 1 s (idle sockets cannot hold slots). */
+  helloTimeoutMs?: number;
   /** How long a penalised peer is banned; default 60 s. */
   banMs?: number;
   reconnectBaseMs?: number;
@@ -90,6 +94,8 @@ export interface P2PMetrics {
   peersInbound: number;
   peersOutbound: number;
   pendingHandshakes: number;
+  /** Inbound connections refused before the handshake (slots full, per-IP cap, silent too long). */
+  inboundRefused: number;
   dialAttempts: number;
   handshakesSucceeded: number;
   handshakesFailed: number;
@@ -153,6 +159,7 @@ export class PeerSwitch {
   readonly #bans = new Map<string, { until: number; timer: NodeJS.Timeout }>();
   readonly #sockets = new Set<Socket>();
   #pendingHandshakes = 0;
+  readonly #pendingByIp = new Map<string, number>();
   #server: Server | undefined;
   #started = false;
   #stopped = false;
@@ -165,6 +172,7 @@ export class PeerSwitch {
     handshakeFailed: new Set<HandshakeFailedHandler>(),
   };
   readonly #counters = {
+    inboundRefused: 0,
     dialAttempts: 0,
     handshakesSucceeded: 0,
     handshakesFailed: 0,
@@ -340,6 +348,7 @@ export class PeerSwitch {
       peersInbound: inbound,
       peersOutbound: this.#peers.size - inbound,
       pendingHandshakes: this.#pendingHandshakes,
+      inboundRefused: c.inboundRefused,
       dialAttempts: c.dialAttempts,
       handshakesSucceeded: c.handshakesSucceeded,
       handshakesFailed: c.handshakesFailed,
@@ -360,11 +369,27 @@ export class PeerSwitch {
   // ---------------------------------------------------------------- connection setup
 
   #onInbound(socket: Socket): void {
-    if (this.#stopped || this.#pendingHandshakes >= this.#opts.maxPendingHandshakes) {
+    const ip = socket.remoteAddress ?? '?';
+    const fromIp = this.#pendingByIp.get(ip) ?? 0;
+    if (this.#stopped || this.#pendingHandshakes >= this.#opts.maxPendingHandshakes || fromIp >= this.#opts.maxPendingHandshakesPerIp) {
+      this.#counters.inboundRefused++;
       socket.destroy();
       return;
     }
-    void this.#handshake(socket, 'inbound', undefined, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`);
+    this.#pendingByIp.set(ip, fromIp + 1);
+    // The handshake timeout bounds the whole exchange; a peer must at least start it promptly.
+    const silent = setTimeout(() => {
+      this.#counters.inboundRefused++;
+      socket.destroy();
+    }, this.#opts.helloTimeoutMs);
+    silent.unref();
+    socket.once('data', () => clearTimeout(silent));
+    socket.once('close', () => clearTimeout(silent));
+    void this.#handshake(socket, 'inbound', undefined, `${ip}:${socket.remotePort ?? 0}`).finally(() => {
+      const left = (this.#pendingByIp.get(ip) ?? 1) - 1;
+      if (left > 0) this.#pendingByIp.set(ip, left);
+      else this.#pendingByIp.delete(ip);
+    });
   }
 
   #dial(peerId: string): void {
@@ -637,6 +662,8 @@ function resolveOptions(o: PeerSwitchOptions): ResolvedOptions {
     maxFrameBytes,
     handshakeTimeoutMs: o.handshakeTimeoutMs ?? 5000,
     maxPendingHandshakes: o.maxPendingHandshakes ?? 64,
+    maxPendingHandshakesPerIp: o.maxPendingHandshakesPerIp ?? 8,
+    helloTimeoutMs: o.helloTimeoutMs ?? 1000,
     banMs: o.banMs ?? 60_000,
     reconnectBaseMs: o.reconnectBaseMs ?? 500,
     reconnectMaxMs: o.reconnectMaxMs ?? 30_000,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Channel } from '../../src/p2p/channels.js';
 import type { HandshakeFailureInfo } from '../../src/p2p/switch.js';
@@ -64,6 +65,35 @@ describe('p2p bad input on the wire', () => {
     expect(t.failures.every((f) => f.peerId === undefined && f.direction === 'inbound')).toBe(true);
     expect(t.node.metrics().handshakesFailed).toBe(3);
     await assertStillServes(t);
+  });
+
+  // Issue 9 (low): idle TCP connections must not hold the handshake slots.
+  it('closes an inbound connection that stays silent past the hello timeout, long before the handshake timeout', async () => {
+    const t = await target({ helloTimeoutMs: 300, handshakeTimeoutMs: 20_000 });
+    const started = Date.now();
+    const silent = await connectRaw(h, t.node.address().port);
+    await settles(new Promise((resolve) => silent.once('close', resolve)), 'silent connection closed');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await waitFor(() => t.node.metrics().pendingHandshakes === 0, 'slot released');
+    expect(t.node.metrics().inboundRefused).toBe(1);
+    await assertStillServes(t);
+  });
+
+  it('one IP address cannot take more than its share of pending handshakes; other addresses still connect', async () => {
+    const t = await target({ maxPendingHandshakesPerIp: 3, helloTimeoutMs: 20_000, handshakeTimeoutMs: 20_000 });
+    const fromOtherIp = () =>
+      new Promise<Socket>((resolve, reject) => {
+        const socket = h.socket(connect({ host: '127.0.0.1', port: t.node.address().port, localAddress: '127.0.0.2' }));
+        socket.once('connect', () => resolve(socket));
+        socket.once('error', reject);
+      });
+    const sockets = [];
+    for (let i = 0; i < 5; i++) sockets.push(await fromOtherIp());
+    const closed = sockets.map((s) => new Promise<boolean>((resolve) => s.once('close', () => resolve(true))));
+    await settles(Promise.all(closed.slice(3)), 'the connections beyond the cap are closed');
+    expect(t.node.metrics().inboundRefused).toBe(2);
+    expect(t.node.metrics().pendingHandshakes).toBe(3);
+    await assertStillServes(t); // from 127.0.0.1
   });
 
   it('bans a peer that sends a frame too short to be a sealed message after the handshake', async () => {

@@ -285,6 +285,12 @@ describe('payments invariants (fast-check)', () => {
             continue;
           }
           const before = snapshot(chain);
+          if (tx.from === revokee) {
+            // A revoked sender's transaction cannot be in a block at all (BLOCK_INVALID_TX), and changes nothing.
+            expect(() => chain.send(tx.from, tx.msgs)).toThrow(expect.objectContaining({ code: 'BLOCK_INVALID_TX' }));
+            expect(snapshot(chain)).toEqual(before);
+            continue;
+          }
           const res = chain.send(tx.from, tx.msgs);
           expect(res.code === 'INTERNAL_ERROR', res.message).toBe(false);
           stats.set(`${op.k}:${res.code}`, (stats.get(`${op.k}:${res.code}`) ?? 0) + 1);

@@ -159,7 +159,8 @@ export function chainBlocks(addr: (label: string) => string): Array<{ time: numb
     { time: CHAIN_GENESIS_TIME + 3000, txs: [{ from: 'operator', nonce: 3, msgs: [{ type: 'registry/revoke', value: { address: addr('bob'), reason: 'meter replaced' } }] }] },
     // An empty heartbeat block.
     { time: CHAIN_GENESIS_TIME + 33000, txs: [] },
-    // A revoked sender's transaction that a proposer included anyway: rejected, nonce moves.
-    { time: CHAIN_GENESIS_TIME + 34000, txs: [{ from: 'bob', nonce: 0, msgs: [{ type: 'registry/admit', value: { address: addr('erin'), roles: ['trader'] } }] }] },
+    // A second revocation of bob: rejected by the rule, only the operator's nonce moves. (A revoked
+    // sender's own transaction may not be in a block at all: BLOCK_INVALID_TX, see host.test.ts.)
+    { time: CHAIN_GENESIS_TIME + 34000, txs: [{ from: 'operator', nonce: 4, msgs: [{ type: 'registry/revoke', value: { address: addr('bob'), reason: 'again' } }] }] },
   ];
 }
