@@ -138,7 +138,7 @@ export function rateLimiter(rate: number): (key: string, cost: number, now: numb
 }
 
 /** IPv4 clients may show up as IPv6-mapped addresses; one client, one key. */
-function clientKey(address: string | undefined): string {
+export function clientKey(address: string | undefined): string {
   if (address === undefined) return 'unknown';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }

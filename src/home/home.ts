@@ -43,6 +43,14 @@ export const configSchema = z
       maxConnectionsPerClient: z.number().int().min(1).default(64),
       /** bytes reserved by request bodies being received at once; beyond, 503 BODY_BUDGET_EXHAUSTED */
       maxInFlightBodyBytes: z.number().int().min(64 * 1024).default(64 * 1024 * 1024),
+      /** open event streams (GET /v1/events) in total; more get 503 EVENTS_STREAMS_FULL */
+      maxEventStreams: z.number().int().min(1).default(256),
+      /** open event streams per client IP; more get 429 EVENTS_TOO_MANY_STREAMS */
+      maxEventStreamsPerClient: z.number().int().min(1).default(16),
+      /** a stream whose reader leaves more than this many bytes unsent is closed (it may resume with Last-Event-ID) */
+      maxEventBufferedBytes: z.number().int().min(64 * 1024).default(1024 * 1024),
+      /** heights a reconnecting stream may replay after its Last-Event-ID */
+      eventReplayHeights: z.number().int().min(0).default(1000),
     }),
     p2p: z
       .object({

@@ -397,13 +397,23 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     for (const hash of executed.txHashes) this.mempool.remove(hash);
     this.recheckMempool();
     this.metrics.observeBlock(executed);
-    const event: BlockEvent = { height: header.height, hash: executed.hash, time: header.time, txs: executed.txHashes.length, stateRoot: header.stateRoot, proposer: header.proposer };
-    this.emit('block', event);
+    this.emit('block', blockEventOf(executed.block, executed.hash));
     executed.txHashes.forEach((hash, index) => {
       const txEvent: TxResultEvent = { hash, height: header.height, index, result: executed.results[index]! };
       this.notifyWaiters(txEvent);
       this.emit('txResult', txEvent);
     });
+  }
+
+  /** The events a stored height produced when it was committed (the event stream's replay after a reconnect). */
+  storedEvents(height: number): { block: BlockEvent; txs: TxResultEvent[] } | undefined {
+    const stored = this.storage.getBlock(height);
+    if (!stored) return undefined;
+    const txs = stored.block.txs.map((tx, index) => {
+      const hash = txHash(tx.body);
+      return { hash, height, index, result: this.storage.getTx(hash)!.result };
+    });
+    return { block: blockEventOf(stored.block, stored.hash), txs };
   }
 
   private recheckMempool(): void {
@@ -453,4 +463,9 @@ function explainEvidence(evidence: readonly unknown[]): Misbehaviour[] {
     if (!isWellFormedEvidence(ev)) throw BLOCK_ERRORS.BLOCK_EVIDENCE_INVALID('an evidence item is not well formed');
     return misbehaviourOf(ev);
   });
+}
+
+function blockEventOf(block: Block, hash: string): BlockEvent {
+  const { header } = block;
+  return { height: header.height, hash, time: header.time, txs: block.txs.length, stateRoot: header.stateRoot, proposer: header.proposer };
 }

@@ -1,13 +1,13 @@
-import type { FastifyInstance } from 'fastify';
 import { coreRoutes } from '../api/routes.js';
 import type { BoundRoute } from '../api/server.js';
 import { EVIDENCE_PREFIX } from '../app/host.js';
 import { BLOCK_ERRORS, TX_ERRORS } from '../app/admission.js';
 import type { Block, TxResult } from '../codec/block.js';
 import { txHash } from '../codec/tx.js';
-import type { BlockEvent, LedgerNode, TxResultEvent } from '../ledger/ledger.js';
+import type { LedgerNode } from '../ledger/ledger.js';
 import { MODULES } from '../modules/index.js';
 import type { ConsensusDriver } from './driver.js';
+import { EVENTS_OPENAPI } from './events.js';
 import type { NodeNetwork } from './network.js';
 
 /**
@@ -117,44 +117,8 @@ export function moduleHandlers(node: LedgerNode): BoundRoute[] {
   );
 }
 
-/** Server-sent events: `GET /v1/events?topics=blocks,txs` streams new blocks and transaction results. */
-export function registerEvents(app: FastifyInstance, node: LedgerNode): void {
-  const open = new Set<{ end(): void }>();
-  app.addHook('onClose', async () => {
-    for (const res of open) res.end();
-  });
-  app.get('/v1/events', (request, reply) => {
-    const topics = new Set(String((request.query as { topics?: string }).topics ?? 'blocks,txs').split(','));
-    reply.hijack();
-    const res = reply.raw;
-    open.add(res);
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    res.write(`: connected at height ${node.height}\n\n`);
-    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    const onBlock = (e: BlockEvent) => send('block', e);
-    const onTx = (e: TxResultEvent) => send('tx', e);
-    if (topics.has('blocks')) node.on('block', onBlock);
-    if (topics.has('txs')) node.on('txResult', onTx);
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    request.raw.on('close', () => {
-      open.delete(res);
-      clearInterval(heartbeat);
-      node.off('block', onBlock);
-      node.off('txResult', onTx);
-    });
-  });
-}
-
 export const RAW_PATHS: Record<string, Record<string, unknown>> = {
-  '/v1/events': {
-    get: {
-      operationId: 'events',
-      summary: 'Server-sent events: `block` (height, hash, time, txs, stateRoot, proposer) and `tx` (hash, height, index, result) as they commit',
-      tags: ['events'],
-      parameters: [{ name: 'topics', in: 'query', required: false, schema: { type: 'string', example: 'blocks,txs' } }],
-      responses: { '200': { description: 'event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
-    },
-  },
+  ...EVENTS_OPENAPI,
   '/metrics': {
     get: { operationId: 'metrics', summary: 'Prometheus metrics', tags: ['node'], responses: { '200': { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } },
   },

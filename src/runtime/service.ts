@@ -6,7 +6,8 @@ import type { Block } from '../codec/block.js';
 import { ensureDirs, HOME_ERRORS, loadConfig, loadGenesis, openKeyring, paths } from '../home/home.js';
 import { LedgerNode } from '../ledger/ledger.js';
 import { MODULE_CORES } from '../modules/index.js';
-import { coreHandlers, moduleHandlers, RAW_PATHS, registerEvents, type LiveParts } from './api-handlers.js';
+import { coreHandlers, moduleHandlers, RAW_PATHS, type LiveParts } from './api-handlers.js';
+import { DEFAULT_EVENT_LIMITS, registerEvents } from './events.js';
 import { ConsensusDriver, realTimers } from './driver.js';
 import { NodeNetwork } from './network.js';
 import { FileWal } from './wal-file.js';
@@ -80,7 +81,8 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
   claimPidFile(paths(home).pid);
   const node = new LedgerNode({ config, genesis, dbPath: paths(home).db, validatorSigner, modules: MODULE_CORES, logger });
   const live: LiveParts = {};
-  const { host: _host, port: _port, ...limits } = config.api;
+  const { host: _host, port: _port, maxEventStreams, maxEventStreamsPerClient, maxEventBufferedBytes, eventReplayHeights, ...limits } = config.api;
+  const eventLimits = { ...DEFAULT_EVENT_LIMITS, maxEventStreams, maxEventStreamsPerClient, maxEventBufferedBytes, eventReplayHeights };
   const server = buildServer([...coreHandlers(node, live), ...moduleHandlers(node)], {
     logger,
     ...limits,
@@ -89,7 +91,7 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
     rawPaths: RAW_PATHS,
     onRequestDone: (route, status) => node.metrics.httpRequests.inc({ route, status: String(status) }),
     extend: (app) => {
-      registerEvents(app, node);
+      registerEvents(app, node, eventLimits);
       app.get('/metrics', async (_req, reply) => reply.type(node.metrics.registry.contentType).send(await node.metrics.registry.metrics()));
     },
   });
