@@ -162,9 +162,12 @@ describe('configuration', () => {
   it('the node config defaults are the server defaults', async () => {
     const { configSchema } = await import('../../src/home/home.js');
     const { DEFAULT_SERVER_LIMITS } = await import('../../src/api/server.js');
+    const { DEFAULT_EVENT_LIMITS } = await import('../../src/runtime/events.js');
     const config = configSchema.parse({ chainId: 'c', moniker: 'm', keyringBackend: 'test', api: {} });
-    const { host: _host, port: _port, ...limits } = config.api;
+    const { host: _host, port: _port, maxEventStreams, maxEventStreamsPerClient, maxEventBufferedBytes, eventReplayHeights, ...limits } = config.api;
     expect(limits).toEqual(DEFAULT_SERVER_LIMITS);
+    const { heartbeatMs: _heartbeat, ...eventDefaults } = DEFAULT_EVENT_LIMITS;
+    expect({ maxEventStreams, maxEventStreamsPerClient, maxEventBufferedBytes, eventReplayHeights }).toEqual(eventDefaults);
   });
 });
 
