@@ -119,7 +119,8 @@ export interface Genesis {
   chainId: string;
   genesisTime: number;
   operators: string[];
-  validators: Array<{ address: string; pubKey: string; power: string; name?: string }>;
+  /** `nodeId`: the P2P node id (address of the node key) of the validator's node; peers allow it to connect. */
+  validators: Array<{ address: string; pubKey: string; power: string; name?: string; nodeId?: string }>;
   accounts: Array<{ address: string; roles: string[] }>;
   modules: Record<string, unknown>;
 }

@@ -72,7 +72,7 @@ export function prepareDevnet(
     const admin = keyring.add('admin');
     const ports = devnetPorts(basePort, i);
     nodes.push({ name, home, api: `http://127.0.0.1:${ports.api}`, p2p: `127.0.0.1:${ports.p2p}`, nodeId: nodeKey.address, validator: validator.address, admin: admin.address, pid: null });
-    validatorKeys.push({ address: validator.address, pubKey: validator.publicKey, power: '10', name });
+    validatorKeys.push({ address: validator.address, pubKey: validator.publicKey, power: '10', name, nodeId: nodeKey.address });
   }
   const firstKeyring = openKeyring(nodes[0]!.home, backend);
   const accounts = Object.entries(extraAccounts).map(([name, roles]) => ({ address: firstKeyring.add(name).address, roles }));

@@ -52,7 +52,7 @@ export function initHome(home: string, options: InitOptions): InitResult {
     chainId: options.chainId,
     genesisTime: options.genesisTime ?? Date.now(),
     operators: [adminKey.address],
-    validators: [{ address: validatorKey.address, pubKey: validatorKey.publicKey, power: '10', name: options.moniker ?? 'node0' }],
+    validators: [{ address: validatorKey.address, pubKey: validatorKey.publicKey, power: '10', name: options.moniker ?? 'node0', nodeId: nodeKey.address }],
     accounts: genesisAccounts,
     modules: genesisModuleSections(),
   };

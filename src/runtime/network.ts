@@ -3,6 +3,8 @@ import type { Block } from '../codec/block.js';
 import type { Signer } from '../crypto/ed25519.js';
 import type { NodeConfig } from '../home/home.js';
 import type { LedgerNode } from '../ledger/ledger.js';
+import { registryKeeper } from '../modules/registry/keeper.js';
+import { isAddress } from '../crypto/address.js';
 import { PeerSwitch, type ChannelId } from '../p2p/index.js';
 import type { ConsensusDriver } from './driver.js';
 import { BlockSyncReactor } from './reactors/blocksync.js';
@@ -25,11 +27,13 @@ export class NodeNetwork {
   readonly blocksync: BlockSyncReactor;
   private readonly byChannel = new Map<ChannelId, Reactor>();
   private metricsTimer: NodeJS.Timeout | undefined;
+  private allowList = '';
+  private readonly onBlock = () => this.followValidatorSet();
 
   constructor(
     private readonly node: LedgerNode,
     driver: ConsensusDriver<Block>,
-    config: NodeConfig,
+    private readonly config: NodeConfig,
     nodeKey: Signer,
     private readonly logger: Logger,
   ) {
@@ -82,7 +86,27 @@ export class NodeNetwork {
     this.p2p.penalize(peerId, reason);
   }
 
+  /**
+   * Who may connect: the configured allow-list and persistent peers, plus the nodes of the
+   * validators in force (their registered node ids). Refreshed after every block, so a validator
+   * added by governance can connect and a removed or jailed one is dropped.
+   */
+  private followValidatorSet(): void {
+    const ctx = this.node.app.queryContext('registry', { height: this.node.height, time: this.node.latestBlockTime });
+    const validatorNodes = registryKeeper(ctx)
+      .validators()
+      .flatMap((v) => (v.nodeId && isAddress(v.nodeId) ? [v.nodeId] : []));
+    const allowed = [...new Set([...this.config.p2p.allowedPeers, ...validatorNodes])].sort();
+    const key = allowed.join(',');
+    if (key === this.allowList) return;
+    this.allowList = key;
+    this.p2p.setAllowedPeers(allowed);
+    this.logger.info({ allowed: allowed.length }, 'peer allow-list follows the validator set');
+  }
+
   async start(): Promise<void> {
+    this.followValidatorSet();
+    this.node.on('block', this.onBlock);
     await this.p2p.start();
     this.metricsTimer = setInterval(() => {
       const m = this.p2p.metrics();
@@ -94,6 +118,7 @@ export class NodeNetwork {
   }
 
   async stop(): Promise<void> {
+    this.node.off('block', this.onBlock);
     if (this.metricsTimer) clearInterval(this.metricsTimer);
     for (const reactor of [this.consensus, this.mempool, this.blocksync] as Reactor[]) reactor.stop?.();
     await this.p2p.stop();

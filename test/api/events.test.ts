@@ -86,7 +86,7 @@ const opened: Array<{ close(): void }> = [];
 async function commit(msgs: Msg[][]): Promise<number[]> {
   const nonce = await callRoute(running.url, coreRoutes.accountNonce, { params: { address: admin } });
   const txs = msgs.map((m, i) => signTx({ chainId: 'test-chain', sender: admin, nonce: nonce.next + i, expiresAtHeight: nonce.height + 100, msgs: m, memo: '' }, signer));
-  const hashes = (await callRoute(running.url, coreRoutes.submitTxBatch, { body: { txs } })).results.map((r: { hash: string }) => r.hash);
+  const hashes = (await callRoute(running.url, coreRoutes.submitTxBatch, { body: { txs } })).results.map((r) => r.hash!);
   const heights: number[] = [];
   for (const hash of hashes) heights.push((await callRoute(running.url, coreRoutes.getTx, { params: { hash }, query: { wait: 30 } })).height!);
   return heights;

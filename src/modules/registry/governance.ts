@@ -42,7 +42,7 @@ const moduleName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { message: 'module
 const heightSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
 export const governanceAction = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('set-validator'), address: addressSchema, pubKey: hexSchema(32), power: powerSchema, name: z.string().max(64).optional() }).strict(),
+  z.object({ kind: z.literal('set-validator'), address: addressSchema, pubKey: hexSchema(32), power: powerSchema, name: z.string().max(64).optional(), nodeId: addressSchema.optional() }).strict(),
   z.object({ kind: z.literal('add-operator'), address: addressSchema }).strict(),
   z.object({ kind: z.literal('remove-operator'), address: addressSchema }).strict(),
   z.object({ kind: z.literal('set-params'), module: moduleName, params: z.record(z.string(), z.unknown()), height: heightSchema }).strict(),
@@ -214,7 +214,9 @@ function maybeExecute(ctx: RegistryContext, proposal: Proposal): void {
   const effectiveHeight = ctx.height + 2;
   const { action } = proposal;
   if (action.kind === 'set-validator') {
-    const entry: ValidatorEntry = { address: action.address, pubKey: action.pubKey, power: action.power, ...(action.name ? { name: action.name } : {}) };
+    // A re-weighting that names no node keeps the node id the validator had.
+    const nodeId = action.nodeId ?? listValidators(ctx.store).find((v) => v.address === action.address)?.nodeId;
+    const entry: ValidatorEntry = { address: action.address, pubKey: action.pubKey, power: action.power, ...(action.name ? { name: action.name } : {}), ...(nodeId ? { nodeId } : {}) };
     ctx.store.set(`${VALIDATOR_CHANGE}${padKey(effectiveHeight)}/${action.address}`, entry);
     // Reinstating a jailed validator is the operators' explicit decision: its jail ends.
     if (action.power !== '0' && jails.has(ctx.store, action.address)) {

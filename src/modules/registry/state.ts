@@ -36,6 +36,8 @@ export interface ValidatorEntry {
   pubKey: string;
   power: string;
   name?: string;
+  /** The P2P node id of the validator's node: nodes allow it to connect while it is a validator. */
+  nodeId?: string;
 }
 
 /**

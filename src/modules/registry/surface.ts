@@ -63,9 +63,10 @@ function registerCli({ tx, query }: { tx: Command; query: Command }): void {
       address: opt.address('validator address', { required: true }),
       pubkey: opt.text('validator Ed25519 public key (hex)', { required: true, arg: 'hex' }),
       power: opt.text('voting power (0 removes)', { required: true, arg: 'n' }),
+      nodeId: opt.address('node id of the validator\'s node (address of its node key): peers let it connect while it validates'),
       description: opt.text('why'),
     },
-    msgs: (o) => proposal(o.id, { kind: 'set-validator', address: o.address, pubKey: o.pubkey, power: o.power }, o.description),
+    msgs: (o) => proposal(o.id, { kind: 'set-validator', address: o.address, pubKey: o.pubkey, power: o.power, ...(o.nodeId ? { nodeId: o.nodeId } : {}) }, o.description),
   });
   txCommand(txReg, 'propose-operator', {
     description: 'propose adding or removing a consortium operator',
