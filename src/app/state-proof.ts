@@ -26,6 +26,7 @@ import { committedLeaf, proveKeys, type TreeState } from './state-tree.js';
 export const PROOF_ERRORS = defineErrors('proof', {
   PROOF_INVALID: { meaning: 'a state proof is malformed, does not hash to the state root, or contradicts the values it carries' },
   PROOF_INCOMPLETE: { meaning: 'a query read a key or range that its proof does not cover' },
+  PROOF_UNAVAILABLE: { status: 503, meaning: 'the chain moved on while a proven query ran, several times; retry' },
 });
 
 export interface ScanRecord {
