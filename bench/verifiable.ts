@@ -13,7 +13,7 @@ import { Storage } from '../src/store/sqlite.js';
 /**
  * `node bin/run-ts.mjs bench/verifiable.ts [--base N] [--blocks B] [--json]`
  *
- * State-root cost per block (ADR 0011), on a real SQLite file holding N entries (default 100,000),
+ * State-root cost per block (ADR 0012), on a real SQLite file holding N entries (default 100,000),
  * for blocks that write 1,000 and 10,000 keys (half new keys, half changed values, values of ~200
  * bytes like a meter reading): the LtHash root (before) and the state tree (after: leaf changes,
  * tree update, and the SQLite writes of its inner nodes inside the block's transaction). Then proof

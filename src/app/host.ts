@@ -39,7 +39,7 @@ export interface ExecutedBlock {
   results: TxResult[];
   txHashes: string[];
   writes: Map<string, string | null>;
-  /** The state tree after this block: its root and the inner nodes to store (ADR 0011). */
+  /** The state tree after this block: its root and the inner nodes to store (ADR 0012). */
   stateTree: TreeUpdate;
   /** Validator-set changes returned by the end-of-block hooks (effective for height + 1). */
   validatorUpdates: ValidatorUpdate[];
@@ -53,7 +53,7 @@ export interface ValidatorInfo {
   power: string;
 }
 
-/** Meta key of the state tree's root (its encoded child); chains before ADR 0011 stored `ltHash` instead. */
+/** Meta key of the state tree's root (its encoded child); chains before ADR 0012 stored `ltHash` instead. */
 export const STATE_TREE_ROOT_META = 'stateTreeRoot';
 
 /** What the host needs from storage (implemented by store/sqlite): state in key order and the state tree's nodes. */
@@ -116,12 +116,12 @@ export class App {
     return this.storage.latestHeight();
   }
 
-  /** The committed state root: the state tree's root hash (ADR 0011). */
+  /** The committed state root: the state tree's root hash (ADR 0012). */
   get stateRoot(): string {
     return bytesToHex(childHash(this.stateTreeRoot));
   }
 
-  /** Proof of the given reads of committed state against the committed state root (ADR 0011). */
+  /** Proof of the given reads of committed state against the committed state root (ADR 0012). */
   proveReads(reads: RecordedReads): StateProof {
     return buildStateProof(this.storage, this.stateTreeRoot, reads);
   }
@@ -397,7 +397,7 @@ function recordEvidence(store: Overlay, input: BlockInput): Misbehaviour[] {
 }
 
 /**
- * The committed state tree's root. A database written before ADR 0011 (an LtHash state root and no
+ * The committed state tree's root. A database written before ADR 0012 (an LtHash state root and no
  * tree) cannot serve proofs and its headers mean something else: it is refused, the chain restarts
  * from a new genesis (docs/verifiable.md, migration).
  */
@@ -405,7 +405,7 @@ function loadStateTreeRoot(storage: ChainStore): Child {
   const stored = storage.getMeta(STATE_TREE_ROOT_META);
   if (stored) return decodeRoot(new Uint8Array(stored));
   if (storage.getMeta('ltHash') !== undefined) {
-    throw STATE_ERRORS.STATE_FORMAT_OUTDATED('this database was written with the LtHash state root (before ADR 0011); start the chain from a new genesis (docs/verifiable.md)');
+    throw STATE_ERRORS.STATE_FORMAT_OUTDATED('this database was written with the LtHash state root (before ADR 0012); start the chain from a new genesis (docs/verifiable.md)');
   }
   return emptyStateTree();
 }

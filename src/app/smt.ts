@@ -2,7 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 
 /**
- * The authenticated state (ADR 0011): a compact sparse Merkle tree of radix 16 over SHA-256(key)
+ * The authenticated state (ADR 0012): a compact sparse Merkle tree of radix 16 over SHA-256(key)
  * (64 levels, one per hex digit of the key hash), where a subtree holding no leaf is EMPTY, a
  * subtree holding one leaf is that leaf (at the highest position where it is alone), and any other
  * subtree is an inner node with 16 child positions. The tree is therefore determined by its set of

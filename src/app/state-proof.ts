@@ -16,7 +16,7 @@ import type { ScanOptions, StateReader } from './state.js';
 import { committedLeaf, proveKeys, type TreeState } from './state-tree.js';
 
 /**
- * Proofs of state reads (ADR 0011). A query runs over a RecordingReader that notes every key it
+ * Proofs of state reads (ADR 0012). A query runs over a RecordingReader that notes every key it
  * reads and every range it scans; the node then proves exactly those reads: present keys by their
  * leaves, absent keys by the tree, and each scan by the chain of leaves (each naming the next key)
  * that spans the scanned range. The verifier (ProvenState) answers the same reads from the proof

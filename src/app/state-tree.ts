@@ -19,7 +19,7 @@ import {
 import type { StateReader } from './state.js';
 
 /**
- * The state tree over the application state (ADR 0011): every state entry is a leaf of the sparse
+ * The state tree over the application state (ADR 0012): every state entry is a leaf of the sparse
  * Merkle tree (smt.ts) that also names the next key, and a head leaf with the empty key names the
  * first one. A block's writes become leaf changes here: the written keys, and for every inserted or
  * deleted key its predecessor, whose `next` changes.

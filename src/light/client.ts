@@ -7,7 +7,7 @@ import { lightRoutes } from '../surface/prove.js';
 import { checkSameAnswer, checkTrustPeriod, LIGHT_ERRORS, replayQuery, sortValidators, stepTrust, type QueryReplay, type SignedHeader, type TrustedState } from './verify.js';
 
 /**
- * A light client over the node API (ADR 0011): it starts from a trusted genesis or header, follows
+ * A light client over the node API (ADR 0012): it starts from a trusted genesis or header, follows
  * the chain to the height of each answer by verifying signed headers (skipping ahead when more than
  * 1/3 of the trusted validators signed, bisecting otherwise, as CometBFT's light client does), and
  * verifies proven query answers by re-running the query over the proven state.

@@ -13,7 +13,7 @@ import { defineErrors } from '../util/errors.js';
 import type { QueryRoute } from '../surface/index.js';
 
 /**
- * The light client's checks (ADR 0011), as pure functions: a signed header against a validator set,
+ * The light client's checks (ADR 0012), as pure functions: a signed header against a validator set,
  * the step from a trusted header to a later one (adjacent, or skipping with the 1/3 trust level as
  * CometBFT's light client does), and a proven query answer. No I/O: the client (client.ts) fetches,
  * the CLI reads files, the dashboard runs the same checks in a browser.

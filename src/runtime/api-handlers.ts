@@ -112,7 +112,7 @@ function consensusStatus(live: LiveParts) {
 /**
  * Each module's query routes, answered from committed state through the module's read-only context.
  * With `?prove=true` the handler runs over a recording store and the answer carries a proof of
- * exactly what it read, against the header and commit of the height it read (ADR 0011).
+ * exactly what it read, against the header and commit of the height it read (ADR 0012).
  */
 export function moduleHandlers(node: LedgerNode): BoundRoute[] {
   return MODULES.flatMap((m) =>

@@ -110,7 +110,7 @@ export class Storage implements ChainStore {
   }
 
   /**
-   * Cache of the state tree's inner nodes (ADR 0011) by path: the upper levels are read by every
+   * Cache of the state tree's inner nodes (ADR 0012) by path: the upper levels are read by every
    * block. Kept exact like the state cache: a committed block's nodes update it after its transaction.
    */
   private readonly treeCache = new Map<string, Uint8Array | null>();

@@ -4,7 +4,7 @@ import type { ValidatorInfo } from '../app/host.js';
 import type { StateProof } from '../app/state-proof.js';
 
 /**
- * Proofs for query routes (ADR 0011), designed once here so modules write none: every module query
+ * Proofs for query routes (ADR 0012), designed once here so modules write none: every module query
  * route also accepts `?prove=true`, and then answers `{height, value, proof}` where `value` is the
  * route's usual answer and `proof` carries the header and commit of that height, the validator set
  * that signed it, and a state proof of exactly the reads the handler made (the node runs it over a

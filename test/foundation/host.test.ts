@@ -22,7 +22,7 @@ function changedKeys(before: Map<string, string>, after: Map<string, string>): s
   const keys = new Set([...before.keys(), ...after.keys()]);
   return [...keys].filter((k) => before.get(k) !== after.get(k)).sort();
 }
-/** The state root of a whole state, rebuilt from scratch (ADR 0011). */
+/** The state root of a whole state, rebuilt from scratch (ADR 0012). */
 function rootOf(state: Map<string, string>): string {
   return bytesToHex(childHash(treeOfEntries([...state].sort((a, b) => (a[0] < b[0] ? -1 : 1))).root));
 }

@@ -328,7 +328,7 @@ describe('chain vector: replaying the stored blocks reproduces every header', ()
       }
       expect([...storage.allState()]).toEqual(v.finalState);
       expect(app.recomputeStateRoot()).toBe(v.blocks.at(-1)!.header.stateRoot);
-      // The state root of the final state, computed from the listed entries alone by the naive second implementation (ADR 0011)
+      // The state root of the final state, computed from the listed entries alone by the naive second implementation (ADR 0012)
       expect(naiveStateRoot(new Map(v.finalState))).toBe(v.blocks.at(-1)!.header.stateRoot);
     } finally {
       storage.close();

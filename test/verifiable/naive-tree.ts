@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /**
- * A second, deliberately naive implementation of the state tree (ADR 0011), written from the
+ * A second, deliberately naive implementation of the state tree (ADR 0012), written from the
  * specification alone with node:crypto: the root of a whole state computed from scratch by
  * recursive splitting on the key hash's hex digits. The production code updates incrementally with
  * @noble/hashes; the tests require both to agree.
