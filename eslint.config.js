@@ -51,8 +51,9 @@ const LAYERS = {
   surface: ['util', 'app', 'api'],
   ledger: ['util', 'crypto', 'codec', 'app', 'store', 'consensus', 'mempool', 'sync', 'home'],
   edge: ['util', 'crypto', 'codec', 'api', 'home', 'cli', 'modules'],
+  light: ['util', 'crypto', 'codec', 'app', 'consensus', 'api', 'surface'],
   runtime: ['util', 'crypto', 'codec', 'app', 'store', 'consensus', 'mempool', 'p2p', 'sync', 'home', 'ledger', 'api', 'surface', 'modules', 'bitcoin', 'zk'],
-  cli: ['util', 'crypto', 'codec', 'app', 'store', 'consensus', 'mempool', 'p2p', 'sync', 'home', 'ledger', 'api', 'surface', 'modules', 'runtime', 'edge', 'bitcoin', 'zk'],
+  cli: ['util', 'crypto', 'codec', 'app', 'store', 'consensus', 'mempool', 'p2p', 'sync', 'home', 'ledger', 'api', 'surface', 'modules', 'runtime', 'edge', 'bitcoin', 'zk', 'light'],
 };
 const FOLDERS = [...Object.keys(LAYERS), 'modules'];
 const others = (allowed, self) => FOLDERS.filter((f) => f !== self && !allowed.includes(f));

@@ -7,7 +7,11 @@ import { BLOCK_ERRORS, checkAdmission, TX_ERRORS, type AdmissionOutcome, type Ad
 import { newExec, Kernel, type Exec, type InternalErrorSink } from './kernel.js';
 import type { BlockInfo, Genesis, ModuleContext, ModuleCore, MsgHandler, ValidatorUpdate } from './module.js';
 import { accountNonce, NONCE_PREFIX } from './nonce.js';
-import { applyWritesToLtHash, LtHash, Overlay, padKey, ReadOnlyStore, type KVStore, type StateReader } from './state.js';
+import { Overlay, padKey, ReadOnlyStore, STATE_ERRORS, type KVStore } from './state.js';
+import { bytesToHex, childHash, type Child, type TreeUpdate } from './smt.js';
+import './smt-node.js';
+import { applyWritesToTree, decodeRoot, emptyStateTree, encodeRoot, treeOfEntries, type TreeState } from './state-tree.js';
+import { buildStateProof, type RecordedReads, type StateProof } from './state-proof.js';
 
 /**
  * The state-machine host: admission checks, block execution through the module kernel, and
@@ -35,7 +39,8 @@ export interface ExecutedBlock {
   results: TxResult[];
   txHashes: string[];
   writes: Map<string, string | null>;
-  ltHash: LtHash;
+  /** The state tree after this block: its root and the inner nodes to store (ADR 0012). */
+  stateTree: TreeUpdate;
   /** Validator-set changes returned by the end-of-block hooks (effective for height + 1). */
   validatorUpdates: ValidatorUpdate[];
   /** The set deciding height + 1, sorted by address. */
@@ -48,12 +53,15 @@ export interface ValidatorInfo {
   power: string;
 }
 
-/** What the host needs from storage (implemented by store/sqlite). */
-export interface ChainStore extends StateReader {
+/** Meta key of the state tree's root (its encoded child); chains before ADR 0012 stored `ltHash` instead. */
+export const STATE_TREE_ROOT_META = 'stateTreeRoot';
+
+/** What the host needs from storage (implemented by store/sqlite): state in key order and the state tree's nodes. */
+export interface ChainStore extends TreeState {
   getMeta(key: string): Buffer | undefined;
   latestHeight(): number;
-  /** Writes genesis state and metadata atomically into an empty database. */
-  writeGenesis(entries: Map<string, string | null>, meta: Array<[string, Buffer | string]>): void;
+  /** Writes genesis state, metadata and the state tree's nodes atomically into an empty database. */
+  writeGenesis(entries: Map<string, string | null>, meta: Array<[string, Buffer | string]>, treeRows?: ReadonlyMap<string, Uint8Array | null>): void;
   commitBlock(input: BlockCommitInput): void;
   allState(): IterableIterator<[string, string]>;
 }
@@ -65,7 +73,8 @@ export interface BlockCommitInput {
   txHashes: string[];
   commit: Commit;
   writes: Map<string, string | null>;
-  ltHash: Uint8Array;
+  /** The state tree's new root (encoded) and the inner nodes to write or delete. */
+  stateTree: { root: Uint8Array; rows: ReadonlyMap<string, Uint8Array | null> };
   /** Extra node metadata committed with the block (e.g. the next validator set). */
   meta?: Array<[string, string]>;
 }
@@ -90,7 +99,7 @@ export function misbehaviourStateKey(m: Misbehaviour): string {
 export class App {
   readonly chainId: string;
   readonly kernel: Kernel;
-  private ltHash: LtHash;
+  private stateTreeRoot: Child;
   private readonly onInternalError: InternalErrorSink;
 
   constructor(
@@ -100,16 +109,21 @@ export class App {
     this.chainId = options.chainId;
     this.kernel = new Kernel(options.modules);
     this.onInternalError = options.onInternalError ?? (() => undefined);
-    const stored = storage.getMeta('ltHash');
-    this.ltHash = stored ? LtHash.fromBytes(stored) : new LtHash();
+    this.stateTreeRoot = loadStateTreeRoot(storage);
   }
 
   get height(): number {
     return this.storage.latestHeight();
   }
 
+  /** The committed state root: the state tree's root hash (ADR 0012). */
   get stateRoot(): string {
-    return this.ltHash.root();
+    return bytesToHex(childHash(this.stateTreeRoot));
+  }
+
+  /** Proof of the given reads of committed state against the committed state root (ADR 0012). */
+  proveReads(reads: RecordedReads): StateProof {
+    return buildStateProof(this.storage, this.stateTreeRoot, reads);
   }
 
   /** Read-only view of committed state. */
@@ -147,14 +161,17 @@ export class App {
     this.kernel.checkGenesis(genesis);
     const overlay = new Overlay(this.storage);
     this.kernel.initGenesis(newExec({ state: overlay, chainId: this.chainId, block: { height: 0, time: genesis.genesisTime }, sender: '', txHash: 'genesis', msgIndex: 0 }), genesis);
-    const lt = new LtHash();
-    applyWritesToLtHash(lt, overlay.writes, this.storage);
-    this.storage.writeGenesis(overlay.writes, [
-      ['ltHash', Buffer.from(lt.toBytes())],
-      ['genesisHash', hashOf(genesis)],
-      ['genesisTime', String(genesis.genesisTime)],
-    ]);
-    this.ltHash = lt;
+    const tree = applyWritesToTree(this.storage, emptyStateTree(), overlay.writes);
+    this.storage.writeGenesis(
+      overlay.writes,
+      [
+        [STATE_TREE_ROOT_META, Buffer.from(encodeRoot(tree.root))],
+        ['genesisHash', hashOf(genesis)],
+        ['genesisTime', String(genesis.genesisTime)],
+      ],
+      tree.rows,
+    );
+    this.stateTreeRoot = tree.root;
   }
 
   /** The admission view of committed state for a transaction bound for the next block. */
@@ -245,8 +262,7 @@ export class App {
       results.push(this.runTx(tx, hash, included.length - 1, block, blockState));
     }
     const validatorUpdates = this.endBlock(block, blockState);
-    const lt = new LtHash(this.ltHash.lanes);
-    applyWritesToLtHash(lt, blockState.writes, this.storage);
+    const stateTree = applyWritesToTree(this.storage, this.stateTreeRoot, blockState.writes);
     const nextValidators = applyValidatorUpdates(input.validators, validatorUpdates);
     const header: BlockHeader = {
       chainId: this.chainId,
@@ -255,7 +271,7 @@ export class App {
       prevHash: input.prevHash,
       txRoot: txRoot(included),
       resultRoot: resultRoot(results),
-      stateRoot: lt.root(),
+      stateRoot: bytesToHex(childHash(stateTree.root)),
       validatorsHash: hashOf(input.validators),
       nextValidatorsHash: hashOf(nextValidators),
       lastCommitHash: input.lastCommit ? hashOf(input.lastCommit) : ZERO_HASH,
@@ -263,7 +279,7 @@ export class App {
       proposer: input.proposer,
     };
     const executed: Block = { header, txs: included, lastCommit: input.lastCommit, evidence: input.evidence };
-    return { block: executed, hash: blockHash(header), results, txHashes, writes: blockState.writes, ltHash: lt, validatorUpdates, nextValidators };
+    return { block: executed, hash: blockHash(header), results, txHashes, writes: blockState.writes, stateTree, validatorUpdates, nextValidators };
   }
 
   /** The admission pipeline in block state: the nonce must be exactly the next one. */
@@ -353,16 +369,14 @@ export class App {
       txHashes: executed.txHashes,
       commit,
       writes: executed.writes,
-      ltHash: executed.ltHash.toBytes(),
+      stateTree: { root: encodeRoot(executed.stateTree.root), rows: executed.stateTree.rows },
     });
-    this.ltHash = executed.ltHash;
+    this.stateTreeRoot = executed.stateTree.root;
   }
 
   /** Recomputes the state root from every stored entry (audit of storage against the chain). */
   recomputeStateRoot(): string {
-    const lt = new LtHash();
-    for (const [k, v] of this.storage.allState()) lt.add(k, v);
-    return lt.root();
+    return bytesToHex(childHash(treeOfEntries(this.storage.allState()).root));
   }
 }
 
@@ -380,6 +394,20 @@ function recordEvidence(store: Overlay, input: BlockInput): Misbehaviour[] {
     store.set(`${EVIDENCE_PREFIX}${padKey(input.height)}/${padKey(i, 4)}`, { height: input.height, evidence: input.evidence[i] });
   });
   return misbehaviour;
+}
+
+/**
+ * The committed state tree's root. A database written before ADR 0012 (an LtHash state root and no
+ * tree) cannot serve proofs and its headers mean something else: it is refused, the chain restarts
+ * from a new genesis (docs/verifiable.md, migration).
+ */
+function loadStateTreeRoot(storage: ChainStore): Child {
+  const stored = storage.getMeta(STATE_TREE_ROOT_META);
+  if (stored) return decodeRoot(new Uint8Array(stored));
+  if (storage.getMeta('ltHash') !== undefined) {
+    throw STATE_ERRORS.STATE_FORMAT_OUTDATED('this database was written with the LtHash state root (before ADR 0012); start the chain from a new genesis (docs/verifiable.md)');
+  }
+  return emptyStateTree();
 }
 
 /** The set after `updates` (the last update of an address wins; power "0" removes), sorted by address. */

@@ -6,6 +6,7 @@ import { defineErrors } from '../util/errors.js';
 
 export const STATE_ERRORS = defineErrors('state', {
   STATE_KEY_INVALID: { meaning: 'identifiers used in state keys must be printable ASCII, at most 512 characters in all' },
+  STATE_FORMAT_OUTDATED: { status: 500, meaning: 'the database was written with the LtHash state root (before ADR 0012); the chain restarts from a new genesis' },
 });
 
 /**

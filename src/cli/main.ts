@@ -15,6 +15,7 @@ import { LedgerError } from '../util/errors.js';
 import { call, globals, keyringOf, print, query } from './kit.js';
 import { CLI_ERRORS } from './kit.js';
 import { registerEdgeCli } from '../edge/cli.js';
+import { registerVerifyCli } from './verify.js';
 
 const DEMO_IDENTITIES: Record<string, string[]> = { utility: ['utility'], gridop: ['grid-operator'], alice: ['prosumer', 'trader'], bob: ['consumer', 'trader'], carol: ['prosumer', 'trader'] };
 
@@ -201,6 +202,7 @@ export function buildProgram(): Command {
   for (const m of MODULES) m.surface.cli?.({ tx, query: queryCmd });
   registerEdgeCli(program);
   registerAnchorCommands(program);
+  registerVerifyCli(program);
   return program;
 }
 

@@ -6,6 +6,10 @@ import type { Block, TxResult } from '../codec/block.js';
 import { txHash } from '../codec/tx.js';
 import type { LedgerNode } from '../ledger/ledger.js';
 import { MODULES } from '../modules/index.js';
+import { ReadOnlyStore } from '../app/state.js';
+import { PROOF_ERRORS, RecordingReader } from '../app/state-proof.js';
+import type { QueryContext } from '../surface/index.js';
+import { lightRoutes, provableRoute, splitProve, type ProvenAnswer, type SignedHeaderJson } from '../surface/prove.js';
 import type { ConsensusDriver } from './driver.js';
 import { EVENTS_OPENAPI } from './events.js';
 import type { NodeNetwork } from './network.js';
@@ -96,6 +100,7 @@ export function coreHandlers(node: LedgerNode, live: LiveParts): BoundRoute[] {
       },
     },
     { route: coreRoutes.health, handler: () => ({ ok: true, height: node.height }) },
+    ...lightHandlers(node),
   ];
 }
 
@@ -104,17 +109,53 @@ function consensusStatus(live: LiveParts) {
   return s && live.driver ? { height: s.height, round: s.round, step: s.step, lastCommitTime: live.driver.lastCommitAt } : null;
 }
 
-/** Each module's query routes, answered from committed state through the module's read-only context. */
+/**
+ * Each module's query routes, answered from committed state through the module's read-only context.
+ * With `?prove=true` the handler runs over a recording store and the answer carries a proof of
+ * exactly what it read, against the header and commit of the height it read (ADR 0012).
+ */
 export function moduleHandlers(node: LedgerNode): BoundRoute[] {
   return MODULES.flatMap((m) =>
     (m.surface.routes ?? []).map((r) => ({
-      route: r.route,
+      route: provableRoute(r.route),
       handler: (input) => {
-        const ctx = node.app.queryContext(m.core.name, { height: node.height, time: node.latestBlockTime });
-        return r.handle({ ...ctx, nonceOf: (address: string) => node.app.nonceOf(address) }, input as never);
+        const split = splitProve(input.query);
+        const plain = { ...input, query: split.query } as never;
+        if (!split.prove) {
+          const ctx = node.app.queryContext(m.core.name, { height: node.height, time: node.latestBlockTime });
+          return r.handle({ ...ctx, nonceOf: (address: string) => node.app.nonceOf(address) }, plain);
+        }
+        return provenAnswer(node, m.core.name, (ctx) => r.handle(ctx, plain));
       },
     })),
   );
+}
+
+/** Runs a query over a recording store and proves its reads; retried if a block commits while an async handler waits. */
+async function provenAnswer(node: LedgerNode, module: string, handle: (ctx: QueryContext) => unknown): Promise<ProvenAnswer> {
+  for (let attempt = 0; ; attempt++) {
+    const height = node.height;
+    if (height === 0) throw BLOCK_ERRORS.BLOCK_NOT_FOUND('no block committed yet: nothing to prove against');
+    const recorder = new RecordingReader(node.storage);
+    const state = new ReadOnlyStore(recorder);
+    const ctx = node.app.queryContext(module, { height, time: node.latestBlockTime }, state);
+    const value = await handle({ ...ctx, nonceOf: (address: string) => node.app.nonceOf(address, state) });
+    if (node.height !== height && attempt < 3) continue;
+    if (node.height !== height) throw PROOF_ERRORS.PROOF_UNAVAILABLE('the chain moved on while the query ran; retry');
+    return { height, value, proof: { ...signedHeader(node, height), state: node.app.proveReads(recorder.reads()) } };
+  }
+}
+
+/** The header of a height, its commit and the validator set that signed it. */
+function signedHeader(node: LedgerNode, height: number): SignedHeaderJson {
+  const stored = node.storage.getBlock(height);
+  if (!stored) throw BLOCK_ERRORS.BLOCK_NOT_FOUND(`no block at height ${height} (latest is ${node.height})`);
+  return { header: stored.block.header as unknown as Record<string, unknown>, commit: stored.commit as unknown as Record<string, unknown>, validators: node.validatorsAt(height) };
+}
+
+/** Routes for light clients: signed headers with their validator sets. */
+export function lightHandlers(node: LedgerNode): BoundRoute[] {
+  return [{ route: lightRoutes.signedHeader, handler: ({ params }) => ({ ...signedHeader(node, params.height as number), nextValidators: node.validatorsAt((params.height as number) + 1) }) }];
 }
 
 export const RAW_PATHS: Record<string, Record<string, unknown>> = {

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Block, Commit, TxResult } from '../codec/block.js';
-import type { BlockCommitInput, ChainStore } from '../app/host.js';
+import { STATE_TREE_ROOT_META, type BlockCommitInput, type ChainStore } from '../app/host.js';
 import type { ScanOptions } from '../app/state.js';
 
 /**
@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WIT
 CREATE TABLE IF NOT EXISTS blocks (height INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, block TEXT NOT NULL, commit_json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS txs (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL, result TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state_tree (path BLOB PRIMARY KEY, node BLOB NOT NULL) WITHOUT ROWID;
 `;
 
 export class Storage implements ChainStore {
@@ -44,6 +45,12 @@ export class Storage implements ChainStore {
       getMeta: this.db.prepare<[string], { value: Buffer }>('SELECT value FROM meta WHERE key = ?'),
       putMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       allState: this.db.prepare<[], { key: string; value: string }>('SELECT key, value FROM state ORDER BY key'),
+      keyAfter: this.db.prepare<[string], { key: string }>('SELECT key FROM state WHERE key > ? ORDER BY key LIMIT 1'),
+      keyBefore: this.db.prepare<[string], { key: string }>('SELECT key FROM state WHERE key < ? ORDER BY key DESC LIMIT 1'),
+      getTreeRow: this.db.prepare<[Buffer], { node: Buffer }>('SELECT node FROM state_tree WHERE path = ?'),
+      putTreeRow: this.db.prepare('INSERT INTO state_tree (path, node) VALUES (?, ?) ON CONFLICT(path) DO UPDATE SET node = excluded.node'),
+      delTreeRow: this.db.prepare('DELETE FROM state_tree WHERE path = ?'),
+      allTreeRows: this.db.prepare<[], { path: Buffer; node: Buffer }>('SELECT path, node FROM state_tree ORDER BY path'),
     };
   }
 
@@ -92,6 +99,50 @@ export class Storage implements ChainStore {
     return out;
   }
 
+  /** The smallest committed key greater than `key` (the state tree's key order). */
+  keyAfter(key: string): string | undefined {
+    return this.stmts.keyAfter.get(key)?.key;
+  }
+
+  /** The largest committed key smaller than `key`. */
+  keyBefore(key: string): string | undefined {
+    return this.stmts.keyBefore.get(key)?.key;
+  }
+
+  /**
+   * Cache of the state tree's inner nodes (ADR 0012) by path: the upper levels are read by every
+   * block. Kept exact like the state cache: a committed block's nodes update it after its transaction.
+   */
+  private readonly treeCache = new Map<string, Uint8Array | null>();
+  private static readonly TREE_CACHE_LIMIT = 200_000;
+
+  treeRow(path: string): Uint8Array | undefined {
+    const hit = this.treeCache.get(path);
+    if (hit !== undefined) return hit ?? undefined;
+    const row = this.stmts.getTreeRow.get(Buffer.from(path, 'latin1'))?.node;
+    const node = row ? new Uint8Array(row.buffer, row.byteOffset, row.byteLength) : null;
+    if (this.treeCache.size >= Storage.TREE_CACHE_LIMIT) this.treeCache.clear();
+    this.treeCache.set(path, node);
+    return node ?? undefined;
+  }
+
+  /** Every stored inner node of the state tree, by path (audit). */
+  *allTreeRows(): IterableIterator<[string, Uint8Array]> {
+    for (const row of this.stmts.allTreeRows.iterate()) yield [row.path.toString('latin1'), new Uint8Array(row.node)];
+  }
+
+  private writeTreeRows(rows: ReadonlyMap<string, Uint8Array | null>): void {
+    for (const [path, node] of rows) {
+      const key = Buffer.from(path, 'latin1');
+      if (node === null) this.stmts.delTreeRow.run(key);
+      else this.stmts.putTreeRow.run(key, Buffer.from(node.buffer, node.byteOffset, node.byteLength));
+    }
+  }
+
+  private cacheTreeRows(rows: ReadonlyMap<string, Uint8Array | null>): void {
+    for (const [path, node] of rows) if (this.treeCache.has(path)) this.treeCache.set(path, node);
+  }
+
   /** Every state entry in key order (for recomputing the state root from storage). */
   *allState(): IterableIterator<[string, string]> {
     for (const row of this.stmts.allState.iterate()) yield [row.key, row.value];
@@ -123,12 +174,14 @@ export class Storage implements ChainStore {
   }
 
   /** Writes genesis state and its metadata into an empty database, atomically. */
-  writeGenesis(entries: Map<string, string | null>, meta: Array<[string, Buffer | string]>): void {
+  writeGenesis(entries: Map<string, string | null>, meta: Array<[string, Buffer | string]>, treeRows: ReadonlyMap<string, Uint8Array | null> = new Map()): void {
     this.db.transaction(() => {
       for (const [k, v] of entries) if (v !== null) this.stmts.putState.run(k, v);
       for (const [k, v] of meta) this.stmts.putMeta.run(k, v);
+      this.writeTreeRows(treeRows);
     })();
     this.clearReadCache();
+    this.treeCache.clear();
   }
 
   /** Writes one block with everything it caused, atomically. */
@@ -143,11 +196,14 @@ export class Storage implements ChainStore {
         if (value === null) this.stmts.delState.run(key);
         else this.stmts.putState.run(key, value);
       }
-      this.stmts.putMeta.run('ltHash', Buffer.from(input.ltHash));
+      this.writeTreeRows(input.stateTree.rows);
+      this.stmts.putMeta.run(STATE_TREE_ROOT_META, Buffer.from(input.stateTree.root));
       for (const [k, v] of input.meta ?? []) this.stmts.putMeta.run(k, v);
     });
     tx();
     this.cachedHeight = input.block.header.height;
     for (const [key, value] of input.writes) if (this.readCache.has(key)) this.readCache.set(key, value);
+    this.cacheTreeRows(input.stateTree.rows);
   }
 }
+

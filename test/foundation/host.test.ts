@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { App, verifiedTxKey, type BlockInput } from '../../src/app/host.js';
-import { LtHash } from '../../src/app/state.js';
+import { bytesToHex, childHash } from '../../src/app/smt.js';
+import { treeOfEntries } from '../../src/app/state-tree.js';
 import { ZERO_HASH, type Commit } from '../../src/codec/block.js';
 import { signTx, txHash, type Msg, type SignedTx, type TxBody } from '../../src/codec/tx.js';
 import { registryCore } from '../../src/modules/registry/module.js';
@@ -21,10 +22,9 @@ function changedKeys(before: Map<string, string>, after: Map<string, string>): s
   const keys = new Set([...before.keys(), ...after.keys()]);
   return [...keys].filter((k) => before.get(k) !== after.get(k)).sort();
 }
+/** The state root of a whole state, rebuilt from scratch (ADR 0012). */
 function rootOf(state: Map<string, string>): string {
-  const lt = new LtHash();
-  for (const [k, v] of state) lt.add(k, v);
-  return lt.root();
+  return bytesToHex(childHash(treeOfEntries([...state].sort((a, b) => (a[0] < b[0] ? -1 : 1))).root));
 }
 
 /** A signed tx with explicit fields (no local nonce tracking). */
