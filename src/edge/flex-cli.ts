@@ -42,7 +42,7 @@ async function runCommit(o: { event: string; db?: string; interval?: number }, c
   }
 }
 
-async function runProve(o: { event: string; db?: string; interval: number; out?: string; noSubmit?: boolean }, cmd: Command): Promise<void> {
+async function runProve(o: { event: string; db?: string; interval: number; out?: string; offline?: boolean }, cmd: Command): Promise<void> {
   const event = await fetchEvent(cmd, o.event);
   const { store, commitments } = openStores(cmd, event, o.db);
   try {
@@ -50,7 +50,7 @@ async function runProve(o: { event: string; db?: string; interval: number; out?:
     const { deviation, proof } = await proveInterval(commitments, chainId, event, o.interval);
     const msg = { type: FLEX_MSG.prove, value: { event: o.event, interval: o.interval, deviation, proof } };
     if (o.out !== undefined) writeFileSync(o.out, JSON.stringify(msg.value, null, 2) + '\n');
-    if (o.noSubmit) print(cmd, msg.value, (v) => `interval ${v.interval}: deviation ${v.deviation} Wh, proof ${o.out ? `written to ${o.out}` : 'made'}`);
+    if (o.offline) print(cmd, msg.value, (v) => `interval ${v.interval}: deviation ${v.deviation} Wh, proof ${o.out ? `written to ${o.out}` : 'made'}`);
     else await submit(cmd, [msg]);
   } finally {
     store.close();
@@ -73,7 +73,7 @@ async function runPrivate(o: { event: string; db?: string }, cmd: Command): Prom
         v.flagged > 0 ? `${v.flagged} interval(s) no longer match the ledger` : 'every committed interval matches the ledger',
       ].join('\n'),
     );
-    if (view.flagged > 0) process.exitCode = 1;
+    if (view.flagged > 0) throw E.EDGE_FLEX_DATA_MISMATCH(`intervals ${view.intervals.filter((i) => i.flagged).map((i) => i.interval).join(', ')} of ${view.event} no longer match the ledger`);
   } finally {
     store.close();
   }
@@ -89,7 +89,7 @@ export function registerFlexEdgeCli(program: Command): void {
   });
   customCommand(flex, 'prove', {
     description: 'prove the deviation of one interval from the edge store and submit it (--from: the prosumer or the meter key)',
-    options: { ...common, interval: opt.int('interval index', { required: true, arg: 'i' }), out: opt.text('also write the proof message here', { arg: 'file' }), noSubmit: opt.flag('only make (and write) the proof') },
+    options: { ...common, interval: opt.int('interval index', { required: true, arg: 'i' }), out: opt.text('also write the proof message here', { arg: 'file' }), offline: opt.flag('only make (and write) the proof; do not submit it') },
     run: (o, cmd) => runProve(o, cmd),
   });
   customCommand(flex, 'private', {
