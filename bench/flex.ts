@@ -127,7 +127,7 @@ function inProcess(list: Statement[], proofs: Groth16Proof[], perBlock: number):
     chainId: CHAIN,
     modules: [registryCore, meteringCore, energyCore, paymentsCore, flexCore],
     genesisTime,
-    genesisModules: { payments: {}, flex: { maxProofsPerBlock: 1000 } },
+    genesisModules: { payments: {}, flex: { maxProofsPerBlock: 1000, proofWindowMs: 3 * 24 * HOUR } },
     accounts: { 'b-agg': ['aggregator'], 'b-pros': ['prosumer'], 'b-bank': ['issuer'], 'b-meter': ['meter'], 'b-gridop': ['grid-operator'] },
   });
   const [agg, pros, bank, meter, gridop] = ['b-agg', 'b-pros', 'b-bank', 'b-meter', 'b-gridop'].map(account) as [ReturnType<typeof account>, ReturnType<typeof account>, ReturnType<typeof account>, ReturnType<typeof account>, ReturnType<typeof account>];
