@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { flex } from '../../src/modules/flex/index.js';
-import { activeEvent, agg, balance, commitmentOf, GENESIS_TIME, HOUR, m, meter1, NOK, proofFor, pros } from './helpers.js';
+import { activeEvent, agg, balance, commitmentOf, GENESIS_TIME, HOUR, m, meter1, proofFor, pros } from './helpers.js';
 
 const START = GENESIS_TIME + HOUR;
 const PROFILE = [500, 400, 300, 600, 700, 100];
