@@ -50,7 +50,7 @@ const LAYERS = {
   api: ['util', 'codec'],
   surface: ['util', 'app', 'api'],
   ledger: ['util', 'crypto', 'codec', 'app', 'store', 'consensus', 'mempool', 'sync', 'home'],
-  edge: ['util', 'crypto', 'codec', 'api', 'home', 'cli', 'modules'],
+  edge: ['util', 'crypto', 'codec', 'api', 'home', 'cli', 'modules', 'zk'],
   light: ['util', 'crypto', 'codec', 'app', 'consensus', 'api', 'surface'],
   runtime: ['util', 'crypto', 'codec', 'app', 'store', 'consensus', 'mempool', 'p2p', 'sync', 'home', 'ledger', 'api', 'surface', 'modules', 'bitcoin', 'zk'],
   cli: ['util', 'crypto', 'codec', 'app', 'store', 'consensus', 'mempool', 'p2p', 'sync', 'home', 'ledger', 'api', 'surface', 'modules', 'runtime', 'edge', 'bitcoin', 'zk', 'light'],

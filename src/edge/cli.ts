@@ -12,6 +12,7 @@ import { LedgerLink } from './agent/ledger.js';
 import type { MeterSigner } from './agent/submitter.js';
 import { formatVerification, verifyAgainstLedger } from './agent/verification.js';
 import { EDGE_ERRORS as E } from './errors.js';
+import { registerFlexEdgeCli } from './flex-cli.js';
 import { replayFile } from './p1/replay.js';
 import { SampleStore } from './store.js';
 
@@ -205,4 +206,5 @@ export function registerEdgeCli(program: Command): void {
     options: verifyOptions,
     run: (o, cmd) => runVerify(o, cmd),
   });
+  registerFlexEdgeCli(program);
 }

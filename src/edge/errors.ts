@@ -43,6 +43,7 @@ export const EDGE_ERRORS = defineErrors('edge', {
   EDGE_SUBMIT_FAILED: { status: 503, meaning: 'sending a reading failed for a reason outside the ledger (retried with backoff)' },
   EDGE_READINGS_PARKED: { meaning: 'a replay run ended with readings the ledger refused (parked in the spool, listed on the status page)' },
   EDGE_SAMPLES_NOT_VERIFIED: { meaning: 'verify samples found slots whose stored samples do not match the fingerprints on the ledger' },
+  EDGE_FLEX_DATA_MISMATCH: { meaning: "flex private view: for some intervals the edge store's samples, value or salt no longer match the fingerprints and commitment on the ledger" },
   EDGE_BAD_OPTION: { status: 400, meaning: 'an option of an edge component is out of range' },
 });
 
