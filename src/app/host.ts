@@ -7,6 +7,7 @@ import { BLOCK_ERRORS, checkAdmission, TX_ERRORS, type AdmissionOutcome, type Ad
 import { newExec, Kernel, type Exec, type InternalErrorSink } from './kernel.js';
 import type { BlockInfo, Genesis, ModuleContext, ModuleCore, MsgHandler, ValidatorUpdate } from './module.js';
 import { accountNonce, NONCE_PREFIX } from './nonce.js';
+import { TZ_TABLE_HASH, TZ_TABLE_VERSION } from '../util/tz/version.js';
 import { Overlay, padKey, ReadOnlyStore, STATE_ERRORS, type KVStore } from './state.js';
 import { bytesToHex, childHash, type Child, type TreeUpdate } from './smt.js';
 import './smt-node.js';
@@ -152,6 +153,7 @@ export class App {
 
   /** Writes genesis state as height 0 (no block); on an existing database checks it is the same genesis. */
   initGenesis(genesis: Genesis): void {
+    checkTzTable(genesis);
     const stored = this.storage.getMeta('genesisHash')?.toString('utf8');
     if (stored !== undefined) {
       if (stored !== hashOf(genesis)) throw BLOCK_ERRORS.GENESIS_MISMATCH('genesis.json differs from the genesis this database was created with');
@@ -408,6 +410,14 @@ function loadStateTreeRoot(storage: ChainStore): Child {
     throw STATE_ERRORS.STATE_FORMAT_OUTDATED('this database was written with the LtHash state root (before ADR 0012); start the chain from a new genesis (docs/verifiable.md)');
   }
   return emptyStateTree();
+}
+
+/** A chain's local-time rules are consensus input: the node must run the table genesis names. */
+function checkTzTable(genesis: Genesis): void {
+  const wanted = genesis.tzTable;
+  if (wanted && (wanted.hash !== TZ_TABLE_HASH || wanted.version !== TZ_TABLE_VERSION)) {
+    throw BLOCK_ERRORS.GENESIS_TZ_TABLE_MISMATCH(`genesis names time-zone table ${wanted.version} (${wanted.hash}); this node has ${TZ_TABLE_VERSION} (${TZ_TABLE_HASH})`);
+  }
 }
 
 /** The set after `updates` (the last update of an address wins; power "0" removes), sorted by address. */

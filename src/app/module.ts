@@ -123,6 +123,12 @@ export interface Genesis {
   validators: Array<{ address: string; pubKey: string; power: string; name?: string; nodeId?: string }>;
   accounts: Array<{ address: string; roles: string[] }>;
   modules: Record<string, unknown>;
+  /**
+   * The time-zone table the chain's local-time rules use (IANA release and SHA-256 of the compiled
+   * table, src/util/tz/version.ts). A node whose table differs refuses the genesis: two tables would
+   * compute different slots and halt the chain.
+   */
+  tzTable?: { version: string; hash: string };
 }
 
 /** A validator set change returned by an end-of-block hook (power "0" removes). */

@@ -33,4 +33,5 @@ export const BLOCK_ERRORS = defineErrors('block', {
   BLOCK_SYNC_INVALID_BLOCK: { meaning: 'a block served by block sync does not re-execute to its header' },
   BLOCK_SYNC_UNAPPENDABLE: { meaning: 'a block served by block sync is not the next height' },
   GENESIS_MISMATCH: { status: 500, meaning: 'genesis.json differs from the genesis this database was created with' },
+  GENESIS_TZ_TABLE_MISMATCH: { status: 500, meaning: 'genesis names a time-zone table (version and hash) other than the one this node ships; run the release the chain uses' },
 });

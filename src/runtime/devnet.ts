@@ -1,3 +1,4 @@
+import { TZ_TABLE_HASH, TZ_TABLE_VERSION } from '../util/tz/version.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -76,7 +77,15 @@ export function prepareDevnet(
   }
   const firstKeyring = openKeyring(nodes[0]!.home, backend);
   const accounts = Object.entries(extraAccounts).map(([name, roles]) => ({ address: firstKeyring.add(name).address, roles }));
-  const genesis: Genesis = { chainId, genesisTime: Date.now(), operators: nodes.map((n) => n.admin), validators: validatorKeys, accounts, modules: genesisModuleSections() };
+  const genesis: Genesis = {
+    chainId,
+    genesisTime: Date.now(),
+    operators: nodes.map((n) => n.admin),
+    validators: validatorKeys,
+    accounts,
+    modules: genesisModuleSections(),
+    tzTable: { version: TZ_TABLE_VERSION, hash: TZ_TABLE_HASH },
+  };
   nodes.forEach((n, i) => {
     const ports = devnetPorts(basePort, i);
     const peers = nodes.filter((o) => o !== n).map((o) => ({ id: o.nodeId, host: '127.0.0.1', port: Number(o.p2p.split(':')[1]) }));

@@ -1,3 +1,4 @@
+import { TZ_TABLE_HASH, TZ_TABLE_VERSION } from '../util/tz/version.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import type { Genesis } from '../app/module.js';
 import { genesisModuleSections } from '../modules/index.js';
@@ -55,6 +56,7 @@ export function initHome(home: string, options: InitOptions): InitResult {
     validators: [{ address: validatorKey.address, pubKey: validatorKey.publicKey, power: '10', name: options.moniker ?? 'node0', nodeId: nodeKey.address }],
     accounts: genesisAccounts,
     modules: genesisModuleSections(),
+    tzTable: { version: TZ_TABLE_VERSION, hash: TZ_TABLE_HASH },
   };
   const config: NodeConfig = configSchema.parse({
     chainId: options.chainId,
