@@ -15,6 +15,8 @@ import { LedgerNode } from '../../src/ledger/ledger.js';
 import { startNode, type RunningNode } from '../../src/runtime/service.js';
 import { Channel, PeerSwitch, type ChannelId } from '../../src/p2p/index.js';
 import { toHex } from '../../src/util/bytes.js';
+import { signTx } from '../../src/codec/tx.js';
+import { UNAUTHORISED_RELAY_ALLOWANCE } from '../../src/runtime/reactors/mempool.js';
 import { api, freeBasePort, Rotation, waitFor } from '../devnet/harness.js';
 
 /**
@@ -229,6 +231,23 @@ describe.sequential('bad input on the wire to a validator', () => {
   ];
   it.each(wrongShapes)('JSON of the wrong shape — %s — gets the peer banned', async (_name, channel, payload, reason) => {
     await expectPenalised(freshIdentity(), reason, send(channel, payload));
+  });
+
+  /** Correctly signed transactions, one per never-admitted sender. */
+  function strangersTxs(n: number, seed: number): unknown[] {
+    return Array.from({ length: n }, (_, i) => {
+      const signer = identity(seed + i);
+      const sender = addressFromPublicKey(signer.publicKey);
+      return signTx({ chainId: CHAIN, sender, nonce: 0, expiresAtHeight: 1000, msgs: [{ type: 'registry/admit', value: { address: sender, roles: ['prosumer'] } }], memo: '' }, signer);
+    });
+  }
+
+  it('control: a few transactions of senders who may not transact (a race with a block) cost no penalty', async () => {
+    await expectAccepted(freshIdentity(), Channel.tx, strangersTxs(5, 180));
+  });
+
+  it('relaying more transactions of senders who may not transact than the allowance gets the peer banned', async () => {
+    await expectPenalised(freshIdentity(), /relays transactions of senders who may not transact/, send(Channel.tx, strangersTxs(UNAUTHORISED_RELAY_ALLOWANCE + 1, 190)));
   });
 
   it('an oversized frame gets the peer banned', async () => {
