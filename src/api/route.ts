@@ -32,6 +32,13 @@ export interface RouteDef<
    * one unit per item, so batching does not multiply what a client may submit.
    */
   rateCost?(body: z.output<B>): number;
+  /**
+   * The body as documented in OpenAPI (JSON Schema), when the server leaves decoding to the ledger
+   * (a transaction is decoded by the ledger so that its errors carry TX_ codes).
+   */
+  bodyDoc?: Record<string, unknown>;
+  /** Error answers worth naming beyond the generic 4XX: status → which codes and when. */
+  errorDocs?: Record<string, string>;
 }
 
 /** Default body limit: one transaction is at most 64 KiB encoded; the JSON around it stays far below this. */

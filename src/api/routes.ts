@@ -6,6 +6,16 @@ const hash = hashSchema;
 const txResult = z.object({ code: z.string(), message: z.string(), events: z.array(z.object({ type: z.string(), attributes: z.record(z.string(), z.string()) })) });
 const blockEnvelope = z.object({ hash: z.string(), block: z.record(z.string(), z.unknown()), commit: z.record(z.string(), z.unknown()), results: z.array(txResult) });
 
+/** Errors a submitted transaction can meet before it is admitted (see docs/errors.md for every code). */
+const TX_ERROR_DOCS = {
+  '400': 'TX_MALFORMED, TX_BAD_SIGNATURE, TX_SENDER_KEY_MISMATCH, TX_WRONG_CHAIN, TX_EXPIRED, TX_NONCE_USED, TX_NONCE_TOO_HIGH, TX_UNKNOWN_MSG_TYPE, MSG_INVALID, …',
+  '403': 'TX_SENDER_NOT_ADMITTED, TX_SENDER_REVOKED',
+  '409': 'TX_DUPLICATE, TX_ALREADY_COMMITTED, TX_NONCE_PENDING: the same transaction (or nonce) is already pending or committed',
+  '413': 'TX_TOO_LARGE: the encoded transaction exceeds 64 KiB',
+  '429': 'RATE_LIMITED',
+  '503': 'MEMPOOL_FULL: the node holds its maximum of pending transactions; retry later',
+};
+
 /** Routes of the ledger core. Module routes live in their modules and are added by the node. */
 export const coreRoutes = {
   submitTx: defineRoute({
@@ -15,7 +25,9 @@ export const coreRoutes = {
     summary: 'Submit a signed transaction; answers with its hash once admitted to the mempool',
     tags: ['txs'],
     body: z.unknown(),
+    bodyDoc: { $ref: '#/components/schemas/SignedTx' },
     response: z.object({ hash, admission: z.object({ code: z.literal('OK') }) }),
+    errorDocs: TX_ERROR_DOCS,
   }),
   submitTxBatch: defineRoute({
     name: 'submitTxBatch',
@@ -24,7 +36,9 @@ export const coreRoutes = {
     summary: 'Submit up to 1000 signed transactions; one admission result each, in order',
     tags: ['txs'],
     body: z.object({ txs: z.array(z.unknown()).min(1).max(1000) }),
+    bodyDoc: { type: 'object', required: ['txs'], additionalProperties: false, properties: { txs: { type: 'array', minItems: 1, maxItems: 1000, items: { $ref: '#/components/schemas/SignedTx' } } } },
     response: z.object({ results: z.array(z.object({ hash: hash.nullable(), code: z.string(), message: z.string() })) }),
+    errorDocs: { '429': 'RATE_LIMITED: a batch spends one unit of the client\'s rate per transaction' },
     // up to 1000 transactions: the one route that needs a large body (capped by config api.bodyLimitBytes)
     bodyLimitBytes: 8 * 1024 * 1024,
     rateCost: (body) => body.txs.length,

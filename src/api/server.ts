@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { API_ERRORS } from './errors.js';
-import { openApiDocument } from './openapi.js';
+import { openApiDocument, type OpenApiExtras } from './openapi.js';
 import { DEFAULT_BODY_LIMIT_BYTES, type RouteDef } from './route.js';
 import { asLedgerError, CORE_ERRORS, LedgerError } from '../util/errors.js';
 
@@ -70,6 +70,8 @@ export interface ServerOptions extends Partial<ServerLimits> {
   /** Extra raw routes (SSE, metrics) registered on the fastify instance. */
   extend?(app: FastifyInstance): void;
   onRequestDone?(route: string, status: number): void;
+  /** Description and shared schemas of the OpenAPI document (transactions and their messages). */
+  openApi?: OpenApiExtras;
   /** OpenAPI entries for the raw routes added by `extend` (streams, metrics). */
   rawPaths?: Record<string, Record<string, unknown>>;
   /**
@@ -288,6 +290,7 @@ export function buildServer(routes: BoundRoute[], options: ServerOptions): Fasti
     routes.map((r) => r.route),
     options.version,
     options.rawPaths,
+    options.openApi,
   );
   app.get('/v1/openapi.json', async () => doc);
   options.extend?.(app);

@@ -8,6 +8,7 @@ import { LedgerNode } from '../ledger/ledger.js';
 import { MODULE_CORES } from '../modules/index.js';
 import { coreHandlers, moduleHandlers, RAW_PATHS, type LiveParts } from './api-handlers.js';
 import { DEFAULT_EVENT_LIMITS, registerEvents } from './events.js';
+import { transactionDocs } from './openapi-docs.js';
 import { ConsensusDriver, realTimers } from './driver.js';
 import { NodeNetwork } from './network.js';
 import { FileWal } from './wal-file.js';
@@ -89,6 +90,7 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
     version: VERSION,
     validateResponses: options.validateResponses ?? (process.env.GRIDLEDGER_VALIDATE_RESPONSES === '1' || process.env.VITEST !== undefined),
     rawPaths: RAW_PATHS,
+    openApi: transactionDocs(config.chainId, MODULE_CORES),
     onRequestDone: (route, status) => node.metrics.httpRequests.inc({ route, status: String(status) }),
     extend: (app) => {
       registerEvents(app, node, eventLimits);
