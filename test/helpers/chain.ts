@@ -13,11 +13,19 @@ import { misbehaviourOf, type Evidence } from '../../src/consensus/index.js';
 import { utf8 } from '../../src/util/bytes.js';
 import type { ModuleEntry } from '../../src/surface/index.js';
 import type { KVStore } from '../../src/app/state.js';
+import { bytesToHex, childHash } from '../../src/app/smt.js';
+import { treeOfEntries } from '../../src/app/state-tree.js';
 
 /**
  * An in-process chain for module tests: real storage (SQLite in memory), the real app host and
  * modules, blocks with a block time the test chooses. No network, no wall clock.
  */
+
+/** The state root of a whole state given as a map (recomputed from scratch, in key order). */
+export function stateRootOf(state: ReadonlyMap<string, string>): string {
+  const entries = [...state].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return bytesToHex(childHash(treeOfEntries(entries).root));
+}
 
 export interface TestAccount {
   name: string;
