@@ -134,7 +134,9 @@ function containersOf(value: unknown): Array<Record<string, unknown> | unknown[]
 
 /** Applies edits to a deep copy of `value` (which must be JSON data). */
 export function applyJsonEdits(value: unknown, edits: readonly JsonEdit[]): unknown {
-  let root: unknown = structuredClone(value);
+  // A JSON round trip, not structuredClone: shared sub-objects (a block's lastCommit is also the
+  // previous commit) must become separate copies, or one edit could make the value cyclic.
+  let root: unknown = JSON.parse(JSON.stringify(value));
   for (const e of edits) {
     const slots = slotsOf(root);
     if (e.kind === 'add') {
@@ -170,7 +172,7 @@ export function applyJsonEdits(value: unknown, edits: readonly JsonEdit[]): unkn
 
 function structuredCloneSafe(v: unknown): unknown {
   try {
-    return structuredClone(v);
+    return v === undefined ? v : JSON.parse(JSON.stringify(v));
   } catch {
     return v;
   }

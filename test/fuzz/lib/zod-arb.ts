@@ -16,6 +16,9 @@ export interface Dictionary {
   strings: readonly string[];
   /** Integers the world knows (slots, amounts, ppm values). */
   integers: readonly number[];
+  /** Values that replace a field now and then (default: mutate.ts's oddValue), and how rarely (1 in oddEvery). */
+  odd?: fc.Arbitrary<unknown>;
+  oddEvery?: number;
 }
 
 interface Def {
@@ -30,19 +33,16 @@ function checks(def: Def): Array<Record<string, unknown>> {
   return (def.checks ?? []).map((c) => c._zod.def);
 }
 
-/** Odd values this often (1 in `ODD_WEIGHT + 1`) per field. */
-const ODD_WEIGHT = 14;
-
 export function arbitraryFor(schema: unknown, dict: Dictionary): fc.Arbitrary<unknown> {
   const valid = validArbitrary(schema, dict);
-  return fc.oneof({ weight: ODD_WEIGHT, arbitrary: valid }, { weight: 1, arbitrary: oddValue });
+  return fc.oneof({ weight: (dict.oddEvery ?? 15) - 1, arbitrary: valid }, { weight: 1, arbitrary: dict.odd ?? oddValue });
 }
 
 function validArbitrary(schema: unknown, dict: Dictionary): fc.Arbitrary<unknown> {
   const def = defOf(schema);
   switch (def.type) {
     case 'string':
-      return stringArbitrary(def, dict);
+      return stringArbitrary(schema, def, dict);
     case 'number':
       return integerArbitrary(def, dict);
     case 'boolean':
@@ -76,7 +76,7 @@ function validArbitrary(schema: unknown, dict: Dictionary): fc.Arbitrary<unknown
   }
 }
 
-function stringArbitrary(def: Def, dict: Dictionary): fc.Arbitrary<unknown> {
+function stringArbitrary(schema: unknown, def: Def, dict: Dictionary): fc.Arbitrary<unknown> {
   let minLength = 0;
   let maxLength = 64;
   let pattern: RegExp | undefined;
@@ -88,10 +88,10 @@ function stringArbitrary(def: Def, dict: Dictionary): fc.Arbitrary<unknown> {
     if (c.check === 'string_format' && c.pattern instanceof RegExp) pattern = c.pattern;
     if (c.check === 'custom') refined = true;
   }
-  const fits = (s: string) => s.length >= minLength && s.length <= maxLength && (!pattern || pattern.test(s));
-  const known = dict.strings.filter(fits);
+  // Dictionary values the schema itself accepts (patterns, lengths and refinements such as addresses).
+  const known = dict.strings.filter((s) => (schema as z.ZodType).safeParse(s).success);
   const options: Array<{ weight: number; arbitrary: fc.Arbitrary<unknown> }> = [];
-  if (known.length > 0) options.push({ weight: refined ? 12 : 6, arbitrary: fc.constantFrom(...known) });
+  if (known.length > 0) options.push({ weight: refined ? 24 : 12, arbitrary: fc.constantFrom(...known) });
   if (pattern) options.push({ weight: 3, arbitrary: fc.stringMatching(pattern).filter((s) => s.length <= Math.max(maxLength, 1) * 4) });
   else options.push({ weight: 3, arbitrary: fc.string({ minLength, maxLength: Math.min(maxLength, minLength + 40) }) });
   options.push({ weight: 1, arbitrary: fc.string({ maxLength: Math.min(maxLength + 2, 80) }) });
@@ -113,7 +113,7 @@ function integerArbitrary(def: Def, dict: Dictionary): fc.Arbitrary<unknown> {
   const options: Array<{ weight: number; arbitrary: fc.Arbitrary<unknown> }> = [
     { weight: 2, arbitrary: fc.constantFrom(...edges) },
     { weight: 3, arbitrary: fc.integer({ min: Math.max(min, -1000), max: Math.max(Math.min(max, 100_000), Math.max(min, -1000)) }) },
-    { weight: 1, arbitrary: fc.maxSafeInteger().filter(inRange) },
+    { weight: 1, arbitrary: fc.integer({ min, max }) },
   ];
   if (known.length > 0) options.push({ weight: 8, arbitrary: fc.constantFrom(...known) });
   if (!integer) options.push({ weight: 1, arbitrary: fc.double({ noNaN: true, min: Math.max(min, -1e6), max: Math.min(max, 1e6) }) });
@@ -128,14 +128,20 @@ function arrayArbitrary(def: Def, dict: Dictionary): fc.Arbitrary<unknown> {
     if (c.check === 'max_length') maxLength = Math.min(c.maximum as number, minLength + 6);
     if (c.check === 'length_equals') minLength = maxLength = c.length as number;
   }
-  return fc.array(arbitraryFor(def.element, dict), { minLength, maxLength: Math.max(minLength, maxLength) });
+  const options = { minLength, maxLength: Math.max(minLength, maxLength) };
+  // A refined array (e.g. "must not repeat") mostly gets distinct elements.
+  if (checks(def).some((c) => c.check === 'custom')) {
+    return fc.oneof({ weight: 4, arbitrary: fc.uniqueArray(arbitraryFor(def.element, dict), { ...options, selector: (v) => JSON.stringify(v) }) }, { weight: 1, arbitrary: fc.array(arbitraryFor(def.element, dict), options) });
+  }
+  return fc.array(arbitraryFor(def.element, dict), options);
 }
 
 function objectArbitrary(def: Def, dict: Dictionary): fc.Arbitrary<unknown> {
   const shape = def.shape as Record<string, unknown>;
   const keys = Object.keys(shape);
   const fields = Object.fromEntries(keys.map((k) => [k, arbitraryFor(shape[k], dict)]));
-  const extra = fc.option(fc.tuple(fc.constantFrom('extra', '__proto__', 'constructor', ...keys.map((k) => k.toUpperCase())), oddValue), { freq: 20 });
+  // Now and then one key the schema does not have (strict schemas must refuse it).
+  const extra = fc.oneof({ weight: 19, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.tuple(fc.constantFrom('extra', '__proto__', 'constructor', ...keys.map((k) => k.toUpperCase())), dict.odd ?? oddValue) });
   return fc.tuple(fc.record(fields), extra).map(([value, more]) => {
     const out: Record<string, unknown> = {};
     for (const k of keys) if (value[k] !== undefined) out[k] = value[k];

@@ -2,7 +2,9 @@ import type { TargetFactory } from '../lib/engine.js';
 import { blockSyncTarget } from './blocksync.js';
 import { canonicalTarget } from './canonical.js';
 import { consensusMessagesTarget, engineTarget } from './consensus.js';
+import { hostTarget } from './host.js';
 import { blockTarget, reactorsTarget, txTarget } from './ledger.js';
+import { p1Target } from './p1.js';
 import { framesTarget, handshakeTarget, sessionTarget } from './p2p.js';
 
 /** Every fuzz target, by name (the names `npm run fuzz -- --only` accepts). */
@@ -18,4 +20,6 @@ export const TARGETS: Record<string, TargetFactory> = {
   'consensus-messages': consensusMessagesTarget,
   engine: engineTarget,
   blocksync: blockSyncTarget,
+  host: hostTarget,
+  p1: p1Target,
 };

@@ -39,7 +39,7 @@ export function framesTarget(): FuzzTarget<FramesInput> {
     name: 'frames',
     description: 'length-prefixed framing (FrameReader) on frames and garbage split at random points',
     arbitrary: fc.record({
-      min: fc.integer({ min: 0, max: 40 }),
+      min: fc.oneof(fc.constantFrom(0, 1, 17), fc.integer({ min: 0, max: 40 })),
       max: fc.integer({ min: 40, max: 400 }),
       parts: fc.array(part, { maxLength: 8 }),
       cuts: fc.array(fc.nat({ max: 4000 }), { maxLength: 12 }),
