@@ -25,6 +25,8 @@ export interface LoadOptions {
   ratePerSec?: number;
   /** Seconds each commit is waited for before the transaction counts as not acknowledged. */
   waitSeconds?: number;
+  /** Batches submitted but not yet known committed, at most (default 64). */
+  maxBatchesInFlight?: number;
 }
 
 function randomAddress(): string {
@@ -37,6 +39,8 @@ export class TxLoad {
   readonly latencies: Array<{ at: number; ms: number }> = [];
   submitted = 0;
   refused = 0;
+  /** Admission refusals by code (e.g. nonces lost with a killed node's mempool). */
+  readonly refusedByCode = new Map<string, number>();
   failures = 0;
   private readonly down = new Set<string>();
   private stopped = false;
@@ -98,8 +102,8 @@ export class TxLoad {
         this.failures += 1; // the node is down, restarting or paused: the next batch goes elsewhere
         await sleep(100);
       }
-      // Keep the number of awaited commits bounded (a stalled chain must not grow this without limit).
-      while (this.waits.size > 64 && !this.stopped) await Promise.race(this.waits);
+      // Keep the batches awaiting their commit bounded (a stalled chain must not grow this without limit).
+      while (this.waits.size >= (this.options.maxBatchesInFlight ?? 64) && !this.stopped) await Promise.race(this.waits);
     }
   }
 
@@ -113,23 +117,36 @@ export class TxLoad {
     const submittedAt = Date.now();
     this.submitted += txs.length;
     const res = await call<{ results: Array<{ hash: string | null; code: string }> }>(node.api, '/v1/txs/batch', { body: { txs }, timeoutMs: 5000 });
+    const admitted: string[] = [];
     for (const r of res.results) {
-      if (r.code !== 'OK' || !r.hash) {
+      if (r.code === 'OK' && r.hash) admitted.push(r.hash);
+      else {
         this.refused += 1;
-        continue;
+        this.refusedByCode.set(r.code, (this.refusedByCode.get(r.code) ?? 0) + 1);
       }
-      this.await(node, r.hash, submittedAt);
     }
+    if (admitted.length > 0) this.awaitBatch(node, admitted, submittedAt);
   }
 
-  private await(node: ClusterNode, hash: string, submittedAt: number): void {
+  /**
+   * Waits for the batch's last transaction (highest nonce: once it is committed, so is every
+   * earlier one of the sender), then looks up where each landed. All of the batch get the last
+   * one's commit time: an upper bound of each one's latency.
+   */
+  private awaitBatch(node: ClusterNode, hashes: string[], submittedAt: number): void {
     const waitSeconds = this.options.waitSeconds ?? 20;
-    const p = call<{ status: string; height?: number; index?: number; result?: { code: string } }>(node.api, `/v1/txs/${hash}?wait=${waitSeconds}`, { timeoutMs: (waitSeconds + 5) * 1000 })
-      .then((got) => {
-        if (got.status !== 'committed' || got.height === undefined || got.index === undefined) return;
-        const now = Date.now();
-        this.acked.set(hash, { height: got.height, index: got.index, node: node.name });
-        this.latencies.push({ at: now, ms: now - submittedAt });
+    const lookUp = (hash: string, wait: number) =>
+      call<{ status: string; height?: number; index?: number }>(node.api, `/v1/txs/${hash}${wait > 0 ? `?wait=${wait}` : ''}`, { timeoutMs: (wait + 5) * 1000 });
+    const p = lookUp(hashes[hashes.length - 1]!, waitSeconds)
+      .then(async (last) => {
+        if (last.status !== 'committed') return;
+        const committedAt = Date.now();
+        const all = await Promise.all(hashes.map((h, i) => (i === hashes.length - 1 ? last : lookUp(h, 0))));
+        all.forEach((got, i) => {
+          if (got.status !== 'committed' || got.height === undefined || got.index === undefined) return;
+          this.acked.set(hashes[i]!, { height: got.height, index: got.index, node: node.name });
+          this.latencies.push({ at: committedAt, ms: committedAt - submittedAt });
+        });
       })
       .catch(() => undefined) // the node went away while we waited: not acknowledged
       .finally(() => this.waits.delete(p));
