@@ -1,5 +1,5 @@
 /**
- * `npm run crash [-- --kills N --mode single|devnet|both --seed S --min-ms A --max-ms B --block-time-ms T]`
+ * `npm run crash [-- --kills N --mode single|devnet|both --seed S --min-ms A --max-ms B --block-time-ms T --tps R]`
  *
  * Crash durability: a validator is SIGKILLed at random points while a client streams transactions,
  * N times (default 100) — a single validator, and one validator (chosen at random each time) of a
@@ -31,6 +31,9 @@ const { values } = parseArgs({
     'min-ms': { type: 'string', default: '100' },
     'max-ms': { type: 'string', default: '3000' },
     'block-time-ms': { type: 'string', default: '200' },
+    // The load's pace: the offline audit recomputes the state root from the whole state table, so an
+    // unpaced load (state growing by thousands of accounts per kill) makes each kill slower than the last.
+    tps: { type: 'string', default: '100' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -40,9 +43,10 @@ const seed = Number(values.seed);
 const minMs = Number(values['min-ms']);
 const maxMs = Number(values['max-ms']);
 const blockTimeMs = Number(values['block-time-ms']);
+const tps = Number(values.tps);
 const modes = values.mode === 'both' ? ['single', 'devnet'] : [values.mode];
-if (!modes.every((m) => m === 'single' || m === 'devnet') || ![kills, seed, minMs, maxMs, blockTimeMs].every(Number.isSafeInteger) || kills < 1 || maxMs < minMs) {
-  process.stderr.write('usage: npm run crash -- [--kills N] [--mode single|devnet|both] [--seed S] [--min-ms A --max-ms B] [--block-time-ms T]\n');
+if (!modes.every((m) => m === 'single' || m === 'devnet') || ![kills, seed, minMs, maxMs, blockTimeMs, tps].every(Number.isSafeInteger) || tps < 1 || kills < 1 || maxMs < minMs) {
+  process.stderr.write('usage: npm run crash -- [--kills N] [--mode single|devnet|both] [--seed S] [--min-ms A --max-ms B] [--block-time-ms T] [--tps R]\n');
   process.exit(2);
 }
 
@@ -106,11 +110,11 @@ async function runMode(mode: string, rnd: () => number): Promise<ModeReport> {
   const restartMs: number[] = [];
   const catchUpMs: number[] = [];
   let ackedLookups = 0;
-  process.stderr.write(`crash/${mode}: ${validators} validator(s) in ${dir}, ${kills} kills, delays ${minMs}–${maxMs} ms\n`);
+  process.stderr.write(`crash/${mode}: ${validators} validator(s) in ${dir}, ${kills} kills, delays ${minMs}–${maxMs} ms, load ${tps} tx/s\n`);
   for (const n of nodes) startNode(n);
   await Promise.all(nodes.map((n) => waitServing(n)));
   if (validators > 1) await waitFor(async () => (await Promise.all(nodes.map(status))).every((s) => s.peers.length === validators - 1), 'all peers connected');
-  const load = new TxLoad(nodes, { chainId, batch: 20, waitSeconds: 15 });
+  const load = new TxLoad(nodes, { chainId, batch: 20, waitSeconds: 15, ratePerSec: tps });
   load.start();
   try {
     for (let k = 1; k <= kills; k++) {
