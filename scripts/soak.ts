@@ -115,7 +115,7 @@ try {
     const kind = kinds[next % kinds.length]!;
     const node = nodes[next % N]!;
     next += 1;
-    events.push(`${(elapsed() / 60_000).toFixed(1)} min: ${kind}${kind === 'network-delay' ? '' : ` ${node.name}`}`);
+    events.push(`${((Date.now() - soakStart) / 60_000).toFixed(1)} min: ${kind}${kind === 'network-delay' ? '' : ` ${node.name}`}`);
     log(`perturbation: ${kind}${kind === 'network-delay' ? ` (${DELAY_MS} ms on every link for ${DELAY_WINDOW_MS / 1000} s)` : ` of ${node.name}`}`);
     if (kind === 'kill9-restart' || kind === 'restart') {
       load.markDown(node);
@@ -198,7 +198,7 @@ try {
   process.stdout.write(`sample windows with nothing committed: ${stalled} of ${data.length}\n`);
   process.stdout.write(`heights: ${nodes.map((n, i) => `${n.name} ${heights[i]!.at(0) ?? '?'}→${heights[i]!.at(-1) ?? '?'}`).join(', ')}; final ${top}, ${checker.blocksChecked} blocks compared\n`);
   process.stdout.write(`RSS after warm-up → end (max of 3-min windows): ${growth.map((g) => `${g.node} ${g.base.toFixed(0)} → ${g.end.toFixed(0)} MiB (${g.pct >= 0 ? '+' : ''}${g.pct.toFixed(1)} %)`).join(', ')}\n`);
-  process.stdout.write(`perturbations: ${events.join('; ')}\n`);
+  process.stdout.write(`perturbations (minutes into the soak): ${events.join('; ')}\n`);
   process.stdout.write(`violations: ${violations.list.length}\n`);
   for (const v of violations.list.slice(0, 20)) process.stdout.write(`  ${v}\n`);
   process.stdout.write(`${violations.list.length === 0 ? 1 : 0} passed, ${violations.list.length === 0 ? 0 : 1} failed\n`);

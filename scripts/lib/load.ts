@@ -5,8 +5,8 @@ import { call, sleep, type ClusterNode } from './cluster.js';
 
 /**
  * Transaction load for the batteries: one worker per sender (each node's `admin` operator key),
- * sending batches of `registry/admit` transactions (fresh addresses) to the nodes that are up, in
- * turn, and long-polling each transaction's commit (`GET /v1/txs/:hash?wait=…`). Every transaction
+ * sending batches of `registry/admit` transactions (fresh addresses) to its own node (another one
+ * while that is down), and long-polling each transaction's commit (`GET /v1/txs/:hash?wait=…`). Every transaction
  * a node reported committed is *acknowledged*: its height and index are kept for the durability
  * checks, and its latency (submit → commit report) for the soak's percentiles. An optional rate
  * (transactions per second over all workers) paces the batches.
@@ -46,7 +46,6 @@ export class TxLoad {
   private stopped = false;
   private workers: Promise<void>[] = [];
   private readonly waits = new Set<Promise<void>>();
-  private turn = 0;
 
   constructor(
     private readonly nodes: ClusterNode[],
@@ -74,9 +73,13 @@ export class TxLoad {
     await Promise.all([...this.waits]);
   }
 
-  private nextUpNode(): ClusterNode | undefined {
+  /**
+   * Worker w sends to node w while it is up, else to the next one that is: a sender that asked one
+   * node for its next nonce and submitted to another would race the gossip (TX_NONCE_PENDING).
+   */
+  private nodeFor(w: number): ClusterNode | undefined {
     for (let i = 0; i < this.nodes.length; i++) {
-      const node = this.nodes[this.turn++ % this.nodes.length]!;
+      const node = this.nodes[(w + i) % this.nodes.length]!;
       if (!this.down.has(node.name)) return node;
     }
     return undefined;
@@ -91,7 +94,7 @@ export class TxLoad {
         if (wait > 0) await sleep(wait);
         nextAt = Math.max(nextAt + interval, Date.now() - 5 * interval);
       }
-      const node = this.nextUpNode();
+      const node = this.nodeFor(w);
       if (!node) {
         await sleep(50);
         continue;
