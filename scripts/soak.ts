@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { paths } from '../src/home/home.js';
 import { ChainChecker, Violations } from './lib/audit.js';
-import { createCluster, rssOf, signalNode, sleep, startNode, status, stopAll, waitFor, waitServing, type ClusterNode } from './lib/cluster.js';
+import { createCluster, rssOf, signalNode, sleep, startNode, status, statusPatiently, stopAll, waitFor, waitServing, type ClusterNode } from './lib/cluster.js';
 import { DelayProxy } from './lib/delay-proxy.js';
 import { TxLoad } from './lib/load.js';
 
@@ -168,7 +168,7 @@ try {
 
   // ── checks and summary ──
   const soakMs = Date.now() - soakStart;
-  const top = Math.max(...(await Promise.all(nodes.map((n) => status(n).then((s) => s.height)))));
+  const top = Math.max(...(await Promise.all(nodes.map((n) => statusPatiently(n).then((s) => s.height)))));
   await waitFor(async () => (await Promise.all(nodes.map(status))).every((s) => s.height >= top), 'all nodes at the same height', 180_000);
   for (const n of nodes) await checker.check(n, top);
   const sample = new Map([...load.acked].filter(([, a]) => a.height <= top));

@@ -6,7 +6,7 @@ import { loadGenesis, paths } from '../../src/home/home.js';
 import { MODULE_CORES } from '../../src/modules/index.js';
 import { parseWal } from '../../src/runtime/wal-file.js';
 import { Storage } from '../../src/store/sqlite.js';
-import { call, CallError, sleep, type ClusterNode } from './cluster.js';
+import { call, CallError, retrying, sleep, type ClusterNode } from './cluster.js';
 import type { Acked } from './load.js';
 
 /**
@@ -87,9 +87,10 @@ async function lookUp(node: ClusterNode, hash: string): Promise<TxStatus> {
     try {
       return await call<TxStatus>(node.api, `/v1/txs/${hash}`, { timeoutMs: 10_000 });
     } catch (err) {
-      const busy = err instanceof CallError && (err.status === 429 || err.status === 503);
-      if (!busy || attempt >= 20) return { status: `error ${(err as Error).message}` };
-      await sleep(200);
+      // Busy (caps, rate limit, a timeout on a saturated machine): ask again; a real answer is final.
+      const answered = err instanceof CallError && err.status !== 429 && err.status !== 503;
+      if (answered || attempt >= 40) return { status: `error ${(err as Error).message}` };
+      await sleep(250);
     }
   }
 }
@@ -112,7 +113,7 @@ export class ChainChecker {
   /** Fetches the node's blocks from its last checked height up to `upTo` and compares them. */
   async check(node: ClusterNode, upTo: number): Promise<void> {
     for (let h = (this.checkedUpTo.get(node.name) ?? 0) + 1; h <= upTo; h++) {
-      const env = await call<Envelope>(node.api, `/v1/blocks/${h}`, { timeoutMs: 10_000 });
+      const env = await retrying(() => call<Envelope>(node.api, `/v1/blocks/${h}`, { timeoutMs: 10_000 }));
       this.blocksChecked += 1;
       if (blockHash(env.block.header) !== env.hash) this.violations.add(`${node.name}: block ${h} does not hash to its stored hash`);
       const known = this.hashes.get(h);

@@ -171,6 +171,23 @@ export async function call<T = any>(base: string, path: string, init: { method?:
   return json as T;
 }
 
+/**
+ * Runs a call again while it fails with a timeout or a refused connection (a node that is busy on a
+ * saturated machine, or still starting), up to `deadlineMs`; then the last error is thrown.
+ */
+export async function retrying<T>(fn: () => Promise<T>, deadlineMs = 120_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof CallError && err.status !== 429 && err.status !== 503) throw err; // an answer, not a busy node
+      if (Date.now() - start > deadlineMs) throw err;
+      await sleep(250);
+    }
+  }
+}
+
 /** Polls `probe` until it returns a value; the deadline turns a hang into a clear error. */
 export async function waitFor<T>(probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, deadlineMs = 120_000, everyMs = 100): Promise<T> {
   const start = Date.now();
@@ -195,6 +212,9 @@ export interface NodeStatus {
 }
 
 export const status = (node: ClusterNode, timeoutMs = 5000) => call<NodeStatus>(node.api, '/v1/status', { timeoutMs });
+
+/** Status, retried while the node is busy or starting (for checks that must not fail on a slow answer). */
+export const statusPatiently = (node: ClusterNode) => retrying(() => status(node, 10_000));
 
 export async function waitServing(node: ClusterNode, deadlineMs = 120_000): Promise<NodeStatus> {
   return waitFor(() => status(node, 2000), `${node.name} serving its API`, deadlineMs, 100);
