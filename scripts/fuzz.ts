@@ -69,15 +69,19 @@ for (const name of names) {
   const heapAfter = heapUsed();
   summaries.push({ report, heapBefore, heapAfter });
   if (report.failure) process.stderr.write(`${describeFailure(report)}\n`);
+  // Each target's line as soon as it is done (a long run stopped early still reports what finished).
+  process.stderr.write(`  done: ${summaryLine({ report, heapBefore, heapAfter })}`);
 }
 
-process.stdout.write('\nfuzz summary\n');
-for (const { report, heapBefore, heapAfter } of summaries) {
+function summaryLine({ report, heapBefore, heapAfter }: Summary): string {
   const rate = Math.round(report.runs / Math.max(0.001, report.ms / 1000));
   const top = [...report.outcomes.entries()].sort((a, b) => b[1] - a[1]);
   const outcomes = top.slice(0, 12).map(([k, n]) => `${k} ${n}`).join(', ') + (top.length > 12 ? `, … (${top.length} kinds)` : '');
-  process.stdout.write(`${report.failure ? 'FAIL' : 'ok  '} ${report.target.padEnd(16)} ${String(report.runs).padStart(9)} inputs ${String(rate).padStart(7)}/s  heap ${mib(heapBefore)} → ${mib(heapAfter)} MiB  seed ${report.seed}\n      ${outcomes}\n`);
+  return `${report.failure ? 'FAIL' : 'ok  '} ${report.target.padEnd(16)} ${String(report.runs).padStart(9)} inputs ${String(rate).padStart(7)}/s  heap ${mib(heapBefore)} → ${mib(heapAfter)} MiB  seed ${report.seed}\n      ${outcomes}\n`;
 }
+
+process.stdout.write('\nfuzz summary\n');
+for (const summary of summaries) process.stdout.write(summaryLine(summary));
 const failed = summaries.filter((s) => s.report.failure).length;
 process.stdout.write(`${summaries.length - failed} passed, ${failed} failed\n`);
 process.exit(failed > 0 ? 1 : 0);
