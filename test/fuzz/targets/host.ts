@@ -145,7 +145,16 @@ export async function hostTarget(): Promise<FuzzTarget<HostInput>> {
         checked = codeOf(err, codes);
       }
       const time = chain.time + input.advanceMs;
-      const executed = chain.app.executeBlock(blockInput([tx], time));
+      let executed: ReturnType<typeof chain.app.executeBlock>;
+      try {
+        executed = chain.app.executeBlock(blockInput([tx], time));
+      } catch (err) {
+        // A block-validity failure (e.g. a sender that is not admitted): the block would not be voted
+        // for, so the mempool must have refused the transaction already.
+        const code = codeOf(err, codes);
+        expectThat(checked !== 'ok', `a transaction the mempool admits makes its block invalid (${code})`);
+        return `check:${checked} invalid-block:${code}`;
+      }
       if (chain.internalErrors.length > 0) fail(`the kernel caught a bug: ${String(chain.internalErrors[0]!.err)}`);
       const result = executed.results[0]!;
       if (result.code !== 'OK') {
