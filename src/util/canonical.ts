@@ -32,7 +32,8 @@ function encode(value: unknown, depth: number): string {
       }
       return Object.is(value, -0) ? '0' : String(value);
     case 'object': {
-      if (Array.isArray(value)) return `[${value.map((v) => encode(v, depth + 1)).join(',')}]`;
+      // Array.from visits holes as undefined (refused below); map would skip them and emit "[,]".
+      if (Array.isArray(value)) return `[${Array.from(value, (v) => encode(v, depth + 1)).join(',')}]`;
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
         throw ENCODING_ERRORS.ENCODING_UNSUPPORTED(`cannot encode a ${(value as object).constructor?.name ?? 'non-plain'} object; use plain objects, arrays, strings and integers`);

@@ -1,0 +1,235 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Signer } from '../../src/crypto/ed25519.js';
+import { loadConfig, openKeyring, paths } from '../../src/home/home.js';
+import { prepareDevnet } from '../../src/runtime/devnet.js';
+import { initHome } from '../../src/runtime/init.js';
+
+/**
+ * Nodes in their own processes on loopback for the long-running batteries (crash, soak): homes for
+ * one validator or an N-validator devnet, start/stop/kill/pause of each node process, JSON calls to
+ * their APIs with deadlines. Every process started here is remembered and killed by `stopAll`.
+ */
+
+export const BIN = resolve(fileURLToPath(new URL('../../bin/gridledger.mjs', import.meta.url)));
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export interface ClusterNode {
+  name: string;
+  home: string;
+  api: string;
+  /** host:port of its P2P listener (devnets). */
+  p2p: string | undefined;
+  validator: string;
+  admin: { address: string; signer: Signer };
+  proc: ChildProcess | undefined;
+  /** Process starts, including the first. */
+  starts: number;
+}
+
+export interface ClusterOptions {
+  validators: number;
+  blockTimeMs: number;
+  chainId: string;
+  dir?: string;
+  /** Extra config changes per node (e.g. P2P addresses rewritten to go through a delay proxy). */
+  tune?: (config: Record<string, any>, index: number) => void;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolvePort(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+async function portsFree(ports: number[]): Promise<boolean> {
+  const one = (port: number) =>
+    new Promise<boolean>((r) => {
+      const s = createServer();
+      s.once('error', () => r(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => r(true)));
+    });
+  return (await Promise.all(ports.map(one))).every(Boolean);
+}
+
+function tuneHome(home: string, options: ClusterOptions, index: number): void {
+  const config = JSON.parse(readFileSync(paths(home).config, 'utf8'));
+  config.logLevel = 'warn';
+  config.api.rateLimitPerSecond = 1_000_000;
+  // One client (this script) holds the load's long polls and the checks' look-ups at once.
+  config.api.maxConnectionsPerClient = 1000;
+  config.api.maxConnections = 2000;
+  config.mempool = { ...config.mempool, maxTxs: 100_000, maxBytes: 256 * 1024 * 1024, nonceWindow: 100_000 };
+  config.consensus.blockTimeMs = options.blockTimeMs;
+  options.tune?.(config, index);
+  writeFileSync(paths(home).config, JSON.stringify(config, null, 2));
+}
+
+/** Creates the homes (one validator, or a devnet) in a fresh temporary folder unless `dir` is given. */
+export async function createCluster(options: ClusterOptions): Promise<{ dir: string; nodes: ClusterNode[] }> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'gridledger-battery-'));
+  const nodes: ClusterNode[] = [];
+  const adminOf = (home: string) => {
+    const keyring = openKeyring(home, 'test');
+    return { address: keyring.show('admin').address, signer: keyring.signer('admin') };
+  };
+  if (options.validators === 1) {
+    const home = join(dir, 'node0');
+    const port = await freePort();
+    const init = initHome(home, { chainId: options.chainId, keyringBackend: 'test', apiPort: port });
+    nodes.push({ name: 'node0', home, api: `http://127.0.0.1:${port}`, p2p: undefined, validator: init.validator, admin: adminOf(home), proc: undefined, starts: 0 });
+  } else {
+    let base = 0;
+    for (let attempt = 0; attempt < 50 && base === 0; attempt++) {
+      const candidate = 30_000 + Math.floor(Math.random() * 2_500) * 10;
+      const ports = Array.from({ length: options.validators }, (_, i) => [candidate + 10 * i, candidate + 10 * i + 1]).flat();
+      if (await portsFree(ports)) base = candidate;
+    }
+    if (base === 0) throw new Error('no free port range');
+    const manifest = prepareDevnet(dir, options.validators, base, options.chainId, { blockTimeMs: options.blockTimeMs });
+    for (const n of manifest.nodes) nodes.push({ name: n.name, home: n.home, api: n.api, p2p: n.p2p, validator: n.validator, admin: adminOf(n.home), proc: undefined, starts: 0 });
+  }
+  nodes.forEach((n, i) => tuneHome(n.home, options, i));
+  return { dir, nodes };
+}
+
+/** Starts the node's process (`gridledger start`); output goes to HOME/node.log. */
+export function startNode(node: ClusterNode): void {
+  const log = createWriteStream(join(node.home, 'node.log'), { flags: 'a' });
+  const child = spawn(process.execPath, [BIN, '--home', node.home, 'start'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  node.proc = child;
+  node.starts += 1;
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
+
+const running = new Set<ChildProcess>();
+
+export function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((r) => child.once('exit', () => r()));
+}
+
+/** Sends `signal` to the node's process; for SIGKILL/SIGTERM waits until it is gone. */
+export async function signalNode(node: ClusterNode, signal: NodeJS.Signals): Promise<void> {
+  const child = node.proc;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill(signal);
+  if (signal === 'SIGKILL' || signal === 'SIGTERM') {
+    await exited(child);
+    node.proc = undefined;
+  }
+}
+
+/** SIGCONT then SIGKILL for every process started here (a stopped process must be continued to die cleanly). */
+export async function stopAll(): Promise<void> {
+  const all = [...running];
+  for (const c of all) {
+    c.kill('SIGCONT');
+    c.kill('SIGKILL');
+  }
+  await Promise.all(all.map(exited));
+}
+
+export class CallError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** One JSON call with a deadline; a non-2xx answer throws CallError with the API's error code. */
+export async function call<T = any>(base: string, path: string, init: { method?: string; body?: unknown; timeoutMs?: number } = {}): Promise<T> {
+  const res = await fetch(base + path, {
+    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    headers: init.body === undefined ? undefined : { 'content-type': 'application/json' },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    signal: AbortSignal.timeout(init.timeoutMs ?? 10_000),
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  if (!res.ok) throw new CallError(`${path}: HTTP ${res.status} ${text.slice(0, 200)}`, res.status, json?.error?.code);
+  return json as T;
+}
+
+/**
+ * Runs a call again while it fails with a timeout or a refused connection (a node that is busy on a
+ * saturated machine, or still starting), up to `deadlineMs`; then the last error is thrown.
+ */
+export async function retrying<T>(fn: () => Promise<T>, deadlineMs = 120_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof CallError && err.status !== 429 && err.status !== 503) throw err; // an answer, not a busy node
+      if (Date.now() - start > deadlineMs) throw err;
+      await sleep(250);
+    }
+  }
+}
+
+/** Polls `probe` until it returns a value; the deadline turns a hang into a clear error. */
+export async function waitFor<T>(probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, deadlineMs = 120_000, everyMs = 100): Promise<T> {
+  const start = Date.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== null && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() - start > deadlineMs) throw new Error(`timed out waiting for ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+export interface NodeStatus {
+  height: number;
+  latestBlockHash: string;
+  stateRoot: string;
+  peers: Array<{ id: string }>;
+}
+
+export const status = (node: ClusterNode, timeoutMs = 5000) => call<NodeStatus>(node.api, '/v1/status', { timeoutMs });
+
+/** Status, retried while the node is busy or starting (for checks that must not fail on a slow answer). */
+export const statusPatiently = (node: ClusterNode) => retrying(() => status(node, 10_000));
+
+export async function waitServing(node: ClusterNode, deadlineMs = 120_000): Promise<NodeStatus> {
+  return waitFor(() => status(node, 2000), `${node.name} serving its API`, deadlineMs, 100);
+}
+
+/** The node's RSS in bytes from /proc (Linux), or undefined. */
+export function rssOf(node: ClusterNode): number | undefined {
+  const pid = node.proc?.pid;
+  if (!pid) return undefined;
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+export { loadConfig };
