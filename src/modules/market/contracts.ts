@@ -1,7 +1,8 @@
 import { floorDiv } from '../../util/int.js';
 import { E } from './errors.js';
 import type { ContractDisputeMsg, ContractIdMsg, ContractProposeMsg, ContractResolveMsg } from './messages.js';
-import { canTrade, currentSlot, DEFAULT_NOTICE_SLOTS, ENERGY, FUNDS, minBig, requireMarket, requireTrader, txRef, valueOf, type MarketContext } from './rules.js';
+import { deliverFrom, sourcesFor } from './sources.js';
+import { canTrade, currentSlot, DEFAULT_NOTICE_SLOTS, FUNDS, minBig, requireMarket, requireTrader, txRef, valueOf, type MarketContext } from './rules.js';
 import {
   active,
   contractBy,
@@ -237,21 +238,11 @@ export function meteredImport(ctx: MarketContext, community: string, trader: str
   return wh;
 }
 
-/** The prosumer's free production at a slot: its positive, unlocked, labelled balances, by label key. */
-function production(ctx: MarketContext, community: string, prosumer: string, slot: number): Array<{ labels: string[]; wh: number }> {
-  const out: Array<{ labels: string[]; wh: number }> = [];
-  for (const row of ctx.keepers.energy.balancesOf(community, prosumer, slot, slot + 1)) {
-    if (row.labels.length === 0) continue;
-    const free = ctx.keepers.energy.freeBalance(community, prosumer, slot, row.labels);
-    if (free > 0) out.push({ labels: row.labels, wh: free });
-  }
-  return out;
-}
-
 /**
  * One slot of a running contract, after the slot's trades were delivered: covered = min(consumer's
- * metered import, prosumer's free labelled production, capWh); the energy moves label set by label
- * set (label-key order), the consumer pays ⌊covered × price / 1000⌋ from its lock and gets the rest
+ * metered import, prosumer's free energy at the slot (its positive free balances: its metered
+ * production less what its trades delivered), capWh); the energy moves label set by label set
+ * (label-key order), the consumer pays ⌊covered × price / 1000⌋ from its lock and gets the rest
  * of the slot's share back. A party no longer able to trade covers nothing.
  */
 export function settleContractSlot(ctx: MarketContext, k: Contract, slot: number): void {
@@ -262,16 +253,10 @@ export function settleContractSlot(ctx: MarketContext, k: Contract, slot: number
     record = { contract: k.id, slot, consumerImportWh: 0, prosumerAvailableWh: 0, coveredWh: 0, paidMicro: '0', note: 'a party is revoked or no longer a trader of the community' };
   } else {
     const need = meteredImport(ctx, k.community, k.consumer, slot);
-    const sources = production(ctx, k.community, k.prosumer, slot);
+    const sources = sourcesFor(ctx, k.community, k.prosumer, slot, []);
     const available = sources.reduce((s, x) => s + x.wh, 0);
     const covered = Math.min(need, available, k.capWh);
-    let left = covered;
-    for (const src of sources) {
-      if (left === 0) break;
-      const wh = Math.min(left, src.wh);
-      ctx.keepers.energy.deliver(ENERGY, { community: k.community, trader: k.prosumer, slot, labels: src.labels, wh }, k.consumer, `supply contract ${k.id}`);
-      left -= wh;
-    }
+    deliverFrom(ctx, k.community, k.prosumer, slot, sources, covered, k.consumer, `supply contract ${k.id}`);
     const pay = minBig(valueOf(covered, k.price), perSlot);
     if (pay > 0n) ctx.keepers.payments.payFromLock(FUNDS, contractRef(k.id), k.prosumer, pay, `supply contract ${k.id} slot ${slot}`);
     releasePayments(ctx, k, perSlot - pay);

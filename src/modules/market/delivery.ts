@@ -1,7 +1,8 @@
 import { contractsAt, settleContractSlot } from './contracts.js';
 import { orderRef, releaseMoney } from './orders.js';
-import { canTrade, ENERGY, FUNDS, minBig, slotEnd, valueOf, type MarketContext } from './rules.js';
-import { cursors, getOrder, getTrade, pending, putOrder, putTrade, sessions, type Cursor, type MarketConfig, type Trade } from './state.js';
+import { deliverFrom, sourcesFor } from './sources.js';
+import { canTrade, FUNDS, minBig, slotEnd, valueOf, type MarketContext } from './rules.js';
+import { cursors, getOrder, getTrade, numberOf, pending, putOrder, putTrade, sessions, type Cursor, type DeliveredPart, type MarketConfig, type Trade } from './state.js';
 
 /**
  * Delivery settlement of forward trades and supply contracts, slot by slot per community, at the end
@@ -13,8 +14,9 @@ import { cursors, getOrder, getTrade, pending, putOrder, putTrade, sessions, typ
  * S's end, whichever comes first. Then, in id order, each trade delivers and pays (`settleTrade`),
  * and after all of them each running contract covers the slot (`settleContractSlot`).
  *
- * Shortfall rule. A trade of Q Wh at price p: the seller's free balance of the offer's label set at S
- * (its metered production less what it already delivered or locked) delivers D = min(Q, free) Wh;
+ * Shortfall rule. A trade of Q Wh at price p: the seller's free energy at S that carries the offer's
+ * labels (its metered production less what it already delivered or locked; `sourcesFor`) delivers
+ * D = min(Q, that energy) Wh;
  * the buyer pays ⌊Q × p / 1000⌋ from its bid's lock, as if all were delivered; for the shortfall
  * Q − D, which the buyer takes from the grid at the community's import tariff t (recorded in the
  * offer when it was posted), the seller pays the buyer ⌊(Q − D) × t / 1000⌋ from the collateral its
@@ -41,7 +43,7 @@ export function settleTrade(ctx: MarketContext, t: Trade): void {
   const offer = getOrder(ctx.store, t.offer)!;
   const value = BigInt(t.valueMicro);
   const collateral = valueOf(t.wh, offer.shortfallPrice ?? 0);
-  let delivered = 0;
+  let parts: DeliveredPart[] = [];
   let compensation = 0n;
   let reason: string | undefined;
   if (!canTrade(ctx, t.community, t.buyer) || !canTrade(ctx, t.community, t.seller)) {
@@ -49,24 +51,27 @@ export function settleTrade(ctx: MarketContext, t: Trade): void {
     releaseMoney(ctx, bid.id, value);
     releaseMoney(ctx, offer.id, collateral);
   } else {
-    const free = ctx.keepers.energy.freeBalance(t.community, t.seller, t.slot, t.labels);
-    delivered = Math.max(0, Math.min(t.wh, free));
-    if (delivered > 0) ctx.keepers.energy.deliver(ENERGY, { community: t.community, trader: t.seller, slot: t.slot, labels: t.labels, wh: delivered }, t.buyer, `market trade ${t.id}`);
+    parts = deliverFrom(ctx, t.community, t.seller, t.slot, sourcesFor(ctx, t.community, t.seller, t.slot, t.labels), t.wh, t.buyer, `market trade ${t.id}`);
     if (value > 0n) ctx.keepers.payments.payFromLock(FUNDS, orderRef(bid.id), t.seller, value, `market trade ${t.id}`);
-    compensation = minBig(valueOf(t.wh - delivered, offer.shortfallPrice ?? 0), collateral);
+    compensation = minBig(valueOf(t.wh - sumWh(parts), offer.shortfallPrice ?? 0), collateral);
     if (compensation > 0n) ctx.keepers.payments.payFromLock(FUNDS, orderRef(offer.id), t.buyer, compensation, `shortfall of market trade ${t.id}`);
     releaseMoney(ctx, offer.id, collateral - compensation);
   }
+  const delivered = sumWh(parts);
   putOrder(ctx.store, { ...bid, reservedMicro: (BigInt(bid.reservedMicro) - value).toString(), pendingTrades: bid.pendingTrades - 1 });
   putOrder(ctx.store, { ...offer, reservedMicro: (BigInt(offer.reservedMicro) - collateral).toString(), pendingTrades: offer.pendingTrades - 1 });
-  pending.delete(ctx.store, t.community, t.slot, Number(t.id.slice(1)));
+  pending.delete(ctx.store, t.community, t.slot, numberOf(t.id));
   const settled: Trade = {
     ...t,
     status: reason ? 'void' : 'settled',
-    delivery: { deliveredWh: delivered, shortfallWh: reason ? 0 : t.wh - delivered, compensationMicro: compensation.toString(), height: ctx.height, time: ctx.time, ...(reason ? { reason } : {}) },
+    delivery: { deliveredWh: delivered, shortfallWh: reason ? 0 : t.wh - delivered, compensationMicro: compensation.toString(), parts, height: ctx.height, time: ctx.time, ...(reason ? { reason } : {}) },
   };
   putTrade(ctx.store, settled);
   ctx.emit('market.delivery', { trade: t.id, deliveredWh: delivered, shortfallWh: settled.delivery!.shortfallWh, compensation: compensation.toString(), status: settled.status });
+}
+
+function sumWh(parts: readonly DeliveredPart[]): number {
+  return parts.reduce((s, p) => s + p.wh, 0);
 }
 
 /** Meters whose reading for `slot` the settlement waits for: those of the sellers and contract parties involved. */

@@ -250,7 +250,7 @@ export function makeTrade(ctx: MarketContext, _config: MarketConfig, bidIn: Orde
   if (spot) {
     ctx.keepers.energy.deliverLocked(ENERGY, orderRef(offer.id), bid.trader, wh, `market trade ${id}`);
     if (value > 0n) ctx.keepers.payments.payFromLock(FUNDS, orderRef(bid.id), offer.trader, value, `market trade ${id}`);
-    trade.delivery = { deliveredWh: wh, shortfallWh: 0, compensationMicro: '0', height: ctx.height, time: ctx.time };
+    trade.delivery = { deliveredWh: wh, parts: [{ labels: offer.labels, wh }], shortfallWh: 0, compensationMicro: '0', height: ctx.height, time: ctx.time };
   } else {
     const collateral = valueOf(wh, offer.shortfallPrice ?? 0);
     bid = { ...bid, reservedMicro: (BigInt(bid.reservedMicro) + value).toString(), pendingTrades: bid.pendingTrades + 1 };

@@ -116,8 +116,16 @@ export interface Session {
 
 export type TradeStatus = 'pending' | 'settled' | 'void';
 
+/** Energy a delivery moved of one label set. */
+export interface DeliveredPart {
+  labels: string[];
+  wh: number;
+}
+
 export interface Delivery {
   deliveredWh: number;
+  /** What moved, per label set (a forward offer promises energy carrying its labels; the seller's balances that carry them deliver, in label-key order). */
+  parts: DeliveredPart[];
   shortfallWh: number;
   /** µ the seller paid the buyer for the shortfall (decimal). */
   compensationMicro: string;
@@ -139,7 +147,7 @@ export interface Trade {
   wh: number;
   /** µ per kWh. */
   price: number;
-  /** Label set delivered (the offer's). */
+  /** The offer's labels: every Wh delivered carries them. */
   labels: string[];
   /** ⌊wh × price / 1000⌋ µ, paid from the bid's lock to the seller (decimal). */
   valueMicro: string;
