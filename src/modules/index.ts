@@ -2,6 +2,7 @@ import { BASE_MODULES } from '../app/kernel.js';
 import type { ModuleEntry } from '../surface/index.js';
 import { anchor } from './anchor/index.js';
 import { energy } from './energy/index.js';
+import { market } from './market/index.js';
 import { metering } from './metering/index.js';
 import { payments } from './payments/index.js';
 import { registry } from './registry/index.js';
@@ -12,7 +13,7 @@ import { shares } from './shares/index.js';
  * The modules this build runs. Adding a module: create its folder (core + surface) and add one line
  * here. The order of this list does not matter: the kernel orders modules by their dependencies.
  */
-export const MODULES: readonly ModuleEntry[] = [registry, metering, energy, shares, settlement, anchor, payments];
+export const MODULES: readonly ModuleEntry[] = [registry, metering, energy, shares, settlement, anchor, payments, market];
 
 export const MODULE_CORES = MODULES.map((m) => m.core);
 
