@@ -39,10 +39,11 @@ export const TRADERS = [alice, bob, carol, dave, erin];
 export const slotStart = (slot: number) => slot * SLOT_MS;
 export const slotEnd = (slot: number) => (slot + 1) * SLOT_MS;
 
-export function marketChain(): TestChain {
+export function marketChain(marketParams?: Record<string, unknown>): TestChain {
   return new TestChain({
     modules: [registryCore, meteringCore, energyCore, sharesCore, settlementCore, paymentsCore, marketCore],
     genesisTime: GENESIS_TIME,
+    ...(marketParams ? { genesisModules: { payments: {}, market: marketParams } } : {}),
     accounts: {
       owner: ['utility'],
       issuer: ['issuer'],
@@ -135,8 +136,8 @@ export const m = {
  * (alice, solar) and P2 (carol, wind); consumer meters C1 (bob) and C2 (dave); asset NOK@hood with
  * 1000 NOK minted to every trader; and a market of the given type.
  */
-export function setup(type: 'continuous' | 'pay-as-clear' | 'pay-as-offer' = 'continuous', marketExtra: Record<string, unknown> = {}): TestChain {
-  const chain = marketChain();
+export function setup(type: 'continuous' | 'pay-as-clear' | 'pay-as-offer' = 'continuous', marketExtra: Record<string, unknown> = {}, marketParams?: Record<string, unknown>): TestChain {
+  const chain = marketChain(marketParams);
   ok(chain, owner, m.create());
   ok(chain, owner, TRADERS.map((t) => m.addTrader(t)));
   ok(chain, owner, [m.addMeter('P1', pm1, alice, 'producer', ['solar']), m.addMeter('P2', pm2, carol, 'producer', ['wind']), m.addMeter('C1', cm1, bob, 'consumer'), m.addMeter('C2', cm2, dave, 'consumer')]);
