@@ -316,7 +316,7 @@ function registerQueries(query: Command): void {
   });
   queryCommand(q, 'contracts', {
     description: 'supply contracts of the community (or of a party)',
-    options: { community, party: opt.address('consumer or prosumer'), status: opt.choice(['proposed', 'active', 'finished', 'withdrawn', 'declined'] as const)('only this status'), limit: opt.int('at most', { default: '200' }) },
+    options: { community, party: opt.address('consumer or prosumer'), status: opt.choice(['proposed', 'active', 'finished', 'withdrawn', 'declined', 'lapsed'] as const)('only this status'), limit: opt.int('at most', { default: '200' }) },
     route: marketRoutes.contracts,
     input: (o) => ({ params: { community: o.community }, query: withDefined({ party: o.party, status: o.status, limit: o.limit }) as never }),
     text: (v) => v.contracts.map((k) => `${k.id.padEnd(6)} ${k.status.padEnd(9)} ${k.prosumer} → ${k.consumer} slots [${k.startSlot}, ${k.endSlot}) @ ${k.price} ≤ ${k.maxPowerW} W  covered ${k.coveredWh} Wh paid ${k.paidMicro} µ`).join('\n') || '(none)',

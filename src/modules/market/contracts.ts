@@ -2,7 +2,7 @@ import { floorDiv } from '../../util/int.js';
 import { E } from './errors.js';
 import type { ContractDisputeMsg, ContractIdMsg, ContractProposeMsg, ContractResolveMsg } from './messages.js';
 import { deliverFrom, sourcesFor } from './sources.js';
-import { canTrade, currentSlot, DEFAULT_NOTICE_SLOTS, FUNDS, minBig, requireMarket, requireTrader, txRef, valueOf, type MarketContext } from './rules.js';
+import { canTrade, currentSlot, DEFAULT_NOTICE_SLOTS, FUNDS, minBig, requireMarket, requireTrader, slotStart, txRef, valueOf, type MarketContext } from './rules.js';
 import {
   active,
   contractBy,
@@ -11,6 +11,7 @@ import {
   getContract,
   getOrder,
   getTrade,
+  lapses,
   nextNumber,
   numberOf,
   openBy,
@@ -128,6 +129,7 @@ export function proposeContract(ctx: MarketContext, msg: ContractProposeMsg): vo
   };
   requireNoOverlap(ctx, k);
   putContract(ctx.store, ctx.sender === consumer ? fund(ctx, config, k) : k);
+  lapses.put(ctx.store, id, slotStart(k.startSlot), numberOf(id));
   contractBy.put(ctx.store, id, k.community, consumer, numberOf(id));
   contractBy.put(ctx.store, id, k.community, prosumer, numberOf(id));
   ctx.emit('market.contract_proposed', { id, community: k.community, consumer, prosumer, startSlot: k.startSlot, endSlot: k.endSlot, price: k.price, maxPowerW: k.maxPowerW });
@@ -168,18 +170,25 @@ function finish(ctx: MarketContext, k: Contract): Contract {
   return done;
 }
 
+/** A proposal that ends unaccepted (withdrawn, declined, lapsed): whatever the consumer funded goes back. */
+function closeProposal(ctx: MarketContext, k: Contract, status: 'withdrawn' | 'declined' | 'lapsed'): void {
+  const lock = ctx.keepers.payments.lockOf(FUNDS, contractRef(k.id));
+  if (lock) releasePayments(ctx, k, BigInt(lock.amount));
+  if (k.depositState === 'held') ctx.keepers.payments.refundEscrow(FUNDS, depositRef(k.id));
+  putContract(ctx.store, { ...k, status, ...(k.depositState === 'held' ? { depositState: 'returned' as const } : {}), closedAt: { height: ctx.height, time: ctx.time } });
+  ctx.emit('market.contract_closed', { id: k.id, status });
+}
+
+/** End of block: a proposal still unaccepted when its first slot begins lapses. */
+export function lapseProposal(ctx: MarketContext, id: string): void {
+  const k = getContract(ctx.store, id);
+  if (k && k.status === 'proposed') closeProposal(ctx, k, 'lapsed');
+}
+
 export function endContract(ctx: MarketContext, msg: ContractIdMsg): void {
   const k = requireContract(ctx, msg.id);
   requireParty(ctx, k);
-  if (k.status === 'proposed') {
-    const status = ctx.sender === k.proposer ? 'withdrawn' : 'declined';
-    const lock = ctx.keepers.payments.lockOf(FUNDS, contractRef(k.id));
-    if (lock) releasePayments(ctx, k, BigInt(lock.amount));
-    if (k.depositState === 'held') ctx.keepers.payments.refundEscrow(FUNDS, depositRef(k.id));
-    putContract(ctx.store, { ...k, status, ...(k.depositState === 'held' ? { depositState: 'returned' as const } : {}), closedAt: { height: ctx.height, time: ctx.time } });
-    ctx.emit('market.contract_closed', { id: k.id, status });
-    return;
-  }
+  if (k.status === 'proposed') return closeProposal(ctx, k, ctx.sender === k.proposer ? 'withdrawn' : 'declined');
   if (k.status !== 'active') throw E.MARKET_CONTRACT_CLOSED(`contract ${k.id} is ${k.status}`);
   if (k.endNotice) throw E.MARKET_CONTRACT_ENDING(`contract ${k.id} already ends at slot ${k.endSlot} (notice by ${k.endNotice.by})`);
   const endSlot = Math.min(k.endSlot, Math.max(k.startSlot, currentSlot(ctx) + 1 + k.noticeSlots));
@@ -194,7 +203,7 @@ export function disputeContract(ctx: MarketContext, msg: ContractDisputeMsg): vo
   const k = requireContract(ctx, msg.id);
   requireParty(ctx, k);
   if (k.deposit === undefined) throw E.MARKET_NO_DEPOSIT(`contract ${k.id} requires no deposit`);
-  if (k.status === 'proposed' || k.status === 'withdrawn' || k.status === 'declined') throw E.MARKET_CONTRACT_CLOSED(`contract ${k.id} is ${k.status}`);
+  if (k.status === 'proposed' || k.status === 'withdrawn' || k.status === 'declined' || k.status === 'lapsed') throw E.MARKET_CONTRACT_CLOSED(`contract ${k.id} is ${k.status}`);
   if (k.depositState === 'disputed') throw E.MARKET_ALREADY_DISPUTED(`the deposit of ${k.id} is already disputed by ${k.dispute?.by}`);
   if (k.depositState !== 'held') throw E.MARKET_DISPUTE_CLOSED(`the deposit of ${k.id} was already ${k.depositState}`);
   putContract(ctx.store, { ...k, depositState: 'disputed', dispute: { by: ctx.sender, reason: msg.reason, at: txRef(ctx) } });

@@ -1,21 +1,22 @@
 import { clearUniform, type ClearOrder } from './clearing.js';
-import { returnDeposit } from './contracts.js';
+import { lapseProposal, returnDeposit } from './contracts.js';
 import { Budget, settleCommunity } from './delivery.js';
 import { closeOrder, makeTrade } from './orders.js';
 import { canTrade, type MarketContext } from './rules.js';
-import { book, clearings, configs, deposits, gates, getOrder, numberOf, sessions, type ClearingResult, type MarketConfig, type Order, type SessionKind } from './state.js';
+import { book, clearings, configs, deposits, gates, getOrder, lapses, numberOf, sessions, type ClearingResult, type MarketConfig, type Order, type SessionKind } from './state.js';
 
 /**
  * The market's end-of-block step, bounded by `endBlockWork` units (docs/market.md, "Per-block
  * bound"): first the gate closures that are due (pay-as-clear sessions clear; open orders of the
- * other market types expire), in (gate time, community, slot, session) order; then each community's
- * delivery settlement; then deposits whose dispute window passed. Work that does not fit waits for
+ * other market types expire), in (gate time, community, slot, session) order; then contract
+ * proposals whose first slot began (they lapse); then each community's delivery settlement; then
+ * deposits whose dispute window passed. Work that does not fit waits for
  * the next block, in the same order.
  *
  * Units: a gate closure costs 2 × (orders the session received) + 1 — every order is read once and
  * every trade it makes fills at least one order —, which maxOrdersPerSession keeps within one block;
- * a settled slot 1, plus 1 per meter checked, per trade delivered and per contract slot covered; a
- * returned deposit 1.
+ * a lapsed proposal 1; a settled slot 1, plus 1 per meter checked, per trade delivered and per
+ * contract slot covered; a returned deposit 1.
  */
 
 /** Due gate closures looked at per block (each is processed only when its cost fits the budget). */
@@ -24,6 +25,11 @@ const GATE_SCAN = 1_000;
 export function marketEndBlock(ctx: MarketContext): void {
   const budget = new Budget(ctx.params.endBlockWork);
   runGates(ctx, budget);
+  for (const [key, id] of lapses.entries(ctx.store, [], { to: ctx.time + 1, limit: GATE_SCAN })) {
+    if (!budget.take(1)) break;
+    lapseProposal(ctx, id);
+    ctx.store.delete(lapses.prefix + key);
+  }
   for (const config of configs.list(ctx.store)) settleCommunity(ctx, config, budget);
   for (const [key, id] of deposits.entries(ctx.store, [], { to: ctx.time + 1, limit: GATE_SCAN })) {
     if (!budget.take(1)) break;

@@ -96,7 +96,7 @@ export const contractSchema = z.object({
   capWh: z.number(),
   noticeSlots: z.number(),
   perSlotMicro: amount,
-  status: z.enum(['proposed', 'active', 'finished', 'withdrawn', 'declined']),
+  status: z.enum(['proposed', 'active', 'finished', 'withdrawn', 'declined', 'lapsed']),
   nextSlot: z.number(),
   coveredWh: z.number(),
   paidMicro: amount,
@@ -229,7 +229,7 @@ export const marketRoutes = {
     summary: 'Supply contracts of a community, or of one party, newest first',
     tags: ['market'],
     params,
-    query: z.object({ party: addressSchema.optional(), status: z.enum(['proposed', 'active', 'finished', 'withdrawn', 'declined']).optional(), limit: limit(1000, 200) }),
+    query: z.object({ party: addressSchema.optional(), status: z.enum(['proposed', 'active', 'finished', 'withdrawn', 'declined', 'lapsed']).optional(), limit: limit(1000, 200) }),
     response: z.object({ community: z.string(), contracts: z.array(contractSchema) }),
   }),
   contract: defineRoute({

@@ -27,6 +27,7 @@ import { PRICE_CAP } from './messages.js';
  *   market/active/<c>/<n>                                  contract id — accepted contracts not yet finished
  *   market/cslot/<n>/<slot>                                ContractSlot — one settled slot of a contract
  *   market/deposit/<time>/<n>                              contract id — deposits to return once the dispute window passed
+ *   market/lapse/<startTime>/<n>                           contract id — proposals that lapse when their first slot begins
  *   market/bill/<hash>                                     BillRecord
  *   market/billperiod/<c>/<member>/<fromSlot>/<toSlot>     { hash, revision } — latest bill of that period
  */
@@ -179,7 +180,7 @@ export interface ClearingResult {
   time: number;
 }
 
-export type ContractStatus = 'proposed' | 'active' | 'finished' | 'withdrawn' | 'declined';
+export type ContractStatus = 'proposed' | 'active' | 'finished' | 'withdrawn' | 'declined' | 'lapsed';
 export type DepositState = 'held' | 'disputed' | 'returned' | 'divided';
 
 export interface Contract {
@@ -261,6 +262,7 @@ export const contractBy = collection<string>('market/contractby/');
 export const active = collection<string>('market/active/');
 export const contractSlots = collection<ContractSlot>('market/cslot/');
 export const deposits = collection<string>('market/deposit/');
+export const lapses = collection<string>('market/lapse/');
 export const bills = collection<BillRecord>('market/bill/');
 export const billPeriods = collection<{ hash: string; revision: number }>('market/billperiod/');
 
