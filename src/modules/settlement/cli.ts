@@ -144,7 +144,9 @@ async function record(paths: string[], cmd: Command): Promise<void> {
 type Check = StatementCheck;
 
 function report(cmd: Command, file: string, hash: string, checks: Check[]): void {
-  report(cmd, file, hash, checks);
+  const ok = checks.every((c) => c.ok !== false);
+  print(cmd, { file, hash, ok, checks }, (v) => [`${v.ok ? 'VALID' : 'INVALID'}  ${file}`, `hash ${hash}`, ...v.checks.map((c: Check) => `  ${c.ok === null ? 'skip' : c.ok ? ' ok ' : 'FAIL'}  ${c.name}: ${c.detail}`)].join('\n'));
+  if (!ok) throw E.STATEMENT_NOT_VERIFIED(`${file} did not verify: ${checks.filter((c) => c.ok === false).map((c) => c.name).join(', ')}`);
 }
 
 function hashFieldCheck(claimed: unknown, hash: string): Check {
