@@ -9,7 +9,7 @@ import { MODULE_CORES } from '../modules/index.js';
 import { coreHandlers, moduleHandlers, RAW_PATHS, type LiveParts } from './api-handlers.js';
 import { DEFAULT_EVENT_LIMITS, registerEvents } from './events.js';
 import { transactionDocs } from './openapi-docs.js';
-import { ConsensusDriver, realTimers } from './driver.js';
+import { ConsensusDriver, realTimers, type Timers } from './driver.js';
 import { NodeNetwork } from './network.js';
 import { FileWal } from './wal-file.js';
 import { startAnchorService } from './anchor-service.js';
@@ -36,6 +36,8 @@ export interface StartOptions {
   anchorService?: boolean;
   /** Check every API answer against its route's response schema (default: on under a test runner, GRIDLEDGER_VALIDATE_RESPONSES=1). */
   validateResponses?: boolean;
+  /** The consensus clock and timers (default: the wall clock). Tests run a node on a clock they move forward, e.g. across the end of a day. */
+  timers?: Timers;
 }
 
 /**
@@ -108,7 +110,7 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
   const driver = new ConsensusDriver<Block>({
     ledger: node,
     wal: new FileWal<Block>(paths(home).wal),
-    timers: realTimers,
+    timers: options.timers ?? realTimers,
     sign: validatorSigner ? (bytes) => validatorSigner.sign(bytes) : null,
     timing: config.consensus,
     synchrony: config.consensus.synchrony,

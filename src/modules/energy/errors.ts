@@ -29,7 +29,7 @@ export const E = defineErrors('energy', {
   ENERGY_AMOUNT_NOT_POSITIVE: { meaning: 'the amount must be more than 0 Wh' },
   ENERGY_AMOUNT_ZERO: { meaning: 'a mutation must change the balance (wh ≠ 0)' },
   ENERGY_DESCRIPTION_REQUIRED: { meaning: 'a mutation needs a description' },
-  ENERGY_INSUFFICIENT_BALANCE: { meaning: 'the trader holds less of that label set in that slot than the amount' },
+  ENERGY_INSUFFICIENT_BALANCE: { meaning: 'the trader holds less of that label set in that slot than the amount (energy a module locked, e.g. offered in the market, does not count)' },
   ENERGY_RECIPIENT_REVOKED: { status: 403, meaning: 'the recipient is no longer an admitted participant (revoked); it cannot receive energy' },
   ENERGY_MUTATE_LABELLED_CREDIT: { meaning: 'an adjustment may only add unlabelled energy: labelled energy comes from production meters only' },
   ENERGY_MUTATE_EXCEEDS_LABELLED: { meaning: 'an adjustment may remove at most the labelled energy the trader holds of that label set in that slot' },
@@ -39,4 +39,8 @@ export const E = defineErrors('energy', {
   ENERGY_NO_PARENT: { meaning: 'the community is not a member of a parent community' },
   ENERGY_NOTHING_TO_SETTLE: { meaning: 'the community has a zero net position at that slot' },
   ENERGY_OVERFLOW: { meaning: 'a balance would leave the safe integer range' },
+  ENERGY_LOCK_NOT_SIGNER: { status: 403, meaning: "a module may lock only the energy of the transaction's signer" },
+  ENERGY_LOCK_EXISTS: { status: 409, meaning: 'the module already holds an energy lock with that reference' },
+  ENERGY_LOCK_NOT_FOUND: { status: 404, meaning: 'the calling module holds no energy lock with that reference' },
+  ENERGY_LOCK_INSUFFICIENT: { meaning: 'the amount is above what remains in the energy lock' },
 });

@@ -11,6 +11,9 @@ import {
   deleteRelease,
   getBalance,
   getCommunity,
+  getFreeBalance,
+  getLocked,
+  indexTraderMeter,
   getRelease,
   getTrader,
   hasAnyBalance,
@@ -45,7 +48,7 @@ export type EnergyContext = ModuleContext<KeepersOf<typeof REQUIRES>>;
  * `production`, `transfer-in`, `reduce-in` and `settle-from-child` add energy a trader can trade;
  * only consumption and adjustments (mutate, settle) may leave a balance negative.
  */
-class Booker {
+export class Booker {
   private n = 0;
   constructor(private readonly ctx: EnergyContext) {}
 
@@ -90,18 +93,20 @@ function requireOwner(ctx: EnergyContext, c: Community): void {
   if (ctx.sender !== c.owner) throw E.ENERGY_NOT_OWNER(`only the owner ${c.owner} of community ${c.id} may do this`);
 }
 
-function requireTrader(store: KVStore, c: string, address: string, code: 'ENERGY_NOT_TRADER' | 'ENERGY_RECIPIENT_NOT_TRADER' = 'ENERGY_NOT_TRADER'): void {
+export function requireTrader(store: KVStore, c: string, address: string, code: 'ENERGY_NOT_TRADER' | 'ENERGY_RECIPIENT_NOT_TRADER' = 'ENERGY_NOT_TRADER'): void {
   if (!isActiveTrader(store, c, address)) throw E[code](`${address} is not a trader of community ${c}`);
 }
 
-function requirePositive(wh: number): void {
+export function requirePositive(wh: number): void {
   if (wh <= 0) throw E.ENERGY_AMOUNT_NOT_POSITIVE(`amount must be > 0 Wh, got ${wh}`);
 }
 
-function requireHolds(store: KVStore, c: string, trader: string, slot: number, labels: readonly string[], wh: number): void {
-  const held = getBalance(store, c, trader, slot, labels);
-  if (held < wh) {
-    throw E.ENERGY_INSUFFICIENT_BALANCE(`${trader} holds ${held} Wh [${labelsKey(labels)}] at slot ${slot} in ${c}; ${wh} Wh needed`);
+/** The trader's free balance (balance less what modules locked) covers `wh`. */
+export function requireHolds(store: KVStore, c: string, trader: string, slot: number, labels: readonly string[], wh: number): void {
+  const free = getFreeBalance(store, c, trader, slot, labels);
+  if (free < wh) {
+    const locked = getLocked(store, c, trader, slot, labels);
+    throw E.ENERGY_INSUFFICIENT_BALANCE(`${trader} holds ${free} Wh [${labelsKey(labels)}] free at slot ${slot} in ${c}${locked > 0 ? ` (${locked} Wh more are locked)` : ''}; ${wh} Wh needed`);
   }
 }
 
@@ -247,6 +252,7 @@ export function addMeter(ctx: EnergyContext, msg: AddMeterMsg): void {
   deleteRelease(store, msg.meterId);
   putLink(store, { meterId: msg.meterId, community: c.id, kind: msg.kind, trader: msg.trader, labels, fromSlot, height: ctx.height, txHash: ctx.txHash });
   addCommunityMeter(store, c.id, msg.meterId);
+  indexTraderMeter(store, c.id, msg.trader, msg.meterId);
   ctx.emit('energy.meter_linked', { community: c.id, meterId: msg.meterId, kind: msg.kind, trader: msg.trader, labels: labels.join(','), fromSlot });
 }
 
@@ -345,9 +351,9 @@ export function mutate(ctx: EnergyContext, msg: MutateMsg): void {
   if (labels.length > 0 && msg.wh > 0) {
     throw E.ENERGY_MUTATE_LABELLED_CREDIT(`an adjustment may add unlabelled energy only; [${labelsKey(labels)}] energy comes from production meters`);
   }
-  if (labels.length > 0 && getBalance(store, c.id, msg.trader, msg.slot, labels) < -msg.wh) {
-    const held = getBalance(store, c.id, msg.trader, msg.slot, labels);
-    throw E.ENERGY_MUTATE_EXCEEDS_LABELLED(`${msg.trader} holds ${held} Wh [${labelsKey(labels)}] at slot ${msg.slot}; an adjustment cannot remove ${-msg.wh} Wh of it`);
+  if (labels.length > 0 && getFreeBalance(store, c.id, msg.trader, msg.slot, labels) < -msg.wh) {
+    const held = getFreeBalance(store, c.id, msg.trader, msg.slot, labels);
+    throw E.ENERGY_MUTATE_EXCEEDS_LABELLED(`${msg.trader} holds ${held} Wh [${labelsKey(labels)}] free at slot ${msg.slot}; an adjustment cannot remove ${-msg.wh} Wh of it`);
   }
   new Booker(ctx).book(c.id, msg.trader, msg.slot, labels, msg.wh, 'mutate', { description });
   ctx.emit('energy.mutate', { community: c.id, trader: msg.trader, slot: msg.slot, labels: labels.join(','), wh: msg.wh });
@@ -372,6 +378,14 @@ export function settleToParent(ctx: EnergyContext, msg: SettleMsg): void {
   }
   const moves = [...net.entries()].filter(([, wh]) => wh !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (moves.length === 0) throw E.ENERGY_NOTHING_TO_SETTLE(`community ${c.id} has a zero net position at slot ${msg.slot}`);
+  // Energy a module locked of the owner's own balance (e.g. its market offer) stays covered.
+  for (const [lk, wh] of moves) {
+    const labels = labelsFromKey(lk);
+    const locked = getLocked(store, c.id, c.owner, msg.slot, labels);
+    if (locked > 0 && getBalance(store, c.id, c.owner, msg.slot, labels) - wh < locked) {
+      throw E.ENERGY_INSUFFICIENT_BALANCE(`${locked} Wh [${lk}] of the owner ${c.owner} at slot ${msg.slot} are locked; settling ${wh} Wh to the parent would uncover them`);
+    }
+  }
   const booker = new Booker(ctx);
   for (const [lk, wh] of moves) {
     const labels = labelsFromKey(lk);

@@ -15,6 +15,9 @@ import { E } from './errors.js';
  *   energy/slot/<c>/<slot>/<trader>/<labels>               → the same Wh, indexed by slot
  *   energy/hist/<c>/<trader>/<height>/<txHash>/<msg>/<n>   → HistoryEntry (every balance change)
  *   energy/adj/<c>/<height>/<txHash>/<msg>/<n>             → HistoryEntry of mutate and settle adjustments
+ *   energy/tmeter/<c>/<trader>/<meterId>                   → meterId (meters ever linked to the trader in c)
+ *   energy/lock/<module>/<ref>                             → EnergyLock (a module's lock on a trader's balance; deleted when emptied)
+ *   energy/locked/<c>/<trader>/<slot>/<labels>             → Wh locked of that balance (sum of its locks; deleted at 0)
  * <labels> is the sorted, comma-joined label set, or "-" for the empty set.
  */
 
@@ -72,7 +75,9 @@ export type ChangeKind =
   | 'reduce-in'
   | 'mutate'
   | 'settle-to-parent'
-  | 'settle-from-child';
+  | 'settle-from-child'
+  | 'delivery-out'
+  | 'delivery-in';
 
 export interface HistoryEntry {
   community: string;
@@ -109,6 +114,9 @@ const BAL = 'energy/bal/';
 const SLOT = 'energy/slot/';
 const HIST = 'energy/hist/';
 const ADJ = 'energy/adj/';
+const TMETER = 'energy/tmeter/';
+const LOCK = 'energy/lock/';
+const LOCKED = 'energy/locked/';
 
 export function labelsKey(labels: readonly string[]): string {
   return labels.length === 0 ? '-' : [...labels].sort().join(',');
@@ -262,4 +270,59 @@ export function listHistory(store: KVStore, c: string, trader: string): HistoryE
 
 export function listAdjustments(store: KVStore, c: string): HistoryEntry[] {
   return store.scan<HistoryEntry>(`${ADJ}${c}/`).map(([, e]) => e);
+}
+
+/** Remembers that `meterId` was linked to `trader` in `c` (the index behind metersOf / linkPeriodsOf). */
+export function indexTraderMeter(store: KVStore, c: string, trader: string, meterId: string): void {
+  store.set(`${TMETER}${c}/${trader}/${meterId}`, meterId);
+}
+
+/** Meters ever linked to `trader` in `c`, by meter id. */
+export function listTraderMeters(store: KVStore, c: string, trader: string): string[] {
+  return store.scan<string>(`${TMETER}${c}/${trader}/`).map(([, id]) => id);
+}
+
+/** A module's lock on part of a trader's balance (one slot and label set): the locked Wh cannot be transferred, reduced or locked again. */
+export interface EnergyLock {
+  /** "<module>/<ref>" */
+  id: string;
+  module: string;
+  community: string;
+  trader: string;
+  slot: number;
+  labels: string[];
+  /** Wh still locked. */
+  wh: number;
+  /** Wh locked at first. */
+  original: number;
+  lockedAt: TxRef;
+}
+
+export function getEnergyLock(store: KVStore, id: string): EnergyLock | undefined {
+  return store.get<EnergyLock>(LOCK + id);
+}
+
+export function putEnergyLock(store: KVStore, lock: EnergyLock): void {
+  if (lock.wh === 0) store.delete(LOCK + lock.id);
+  else store.set(LOCK + lock.id, lock);
+}
+
+function lockedKey(c: string, trader: string, slot: number, labels: readonly string[]): string {
+  return `${LOCKED}${c}/${trader}/${padKey(slot)}/${labelsKey(labels)}`;
+}
+
+export function getLocked(store: KVStore, c: string, trader: string, slot: number, labels: readonly string[]): number {
+  return store.get<number>(lockedKey(c, trader, slot, labels)) ?? 0;
+}
+
+export function adjustLocked(store: KVStore, c: string, trader: string, slot: number, labels: readonly string[], deltaWh: number): void {
+  const next = getLocked(store, c, trader, slot, labels) + deltaWh;
+  if (next < 0 || !Number.isSafeInteger(next)) throw new RangeError(`locked energy of ${trader} at slot ${slot} would become ${next}`);
+  if (next === 0) store.delete(lockedKey(c, trader, slot, labels));
+  else store.set(lockedKey(c, trader, slot, labels), next);
+}
+
+/** What a trader may move of a balance: the balance less what modules locked of it. */
+export function getFreeBalance(store: KVStore, c: string, trader: string, slot: number, labels: readonly string[]): number {
+  return getBalance(store, c, trader, slot, labels) - getLocked(store, c, trader, slot, labels);
 }

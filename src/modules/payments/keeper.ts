@@ -229,3 +229,6 @@ export function paymentsKeeper(ctx: PaymentsContext): PaymentsKeeper {
     },
   };
 }
+
+export { amountSchema, MAX_AMOUNT, toAmount } from './amount.js';
+export type { Asset, Escrow, Lock } from './state.js';

@@ -9,7 +9,7 @@ import { E } from './errors.js';
 import { billingPeriod, billPlant } from './billing.js';
 import { csvReadingSource, findStatementFiles, readJsonFile, writeStatements } from './cli/files.js';
 import { MSG, type StatementRef } from './messages.js';
-import { settlementRoutes, statementOut } from './routes.js';
+import { settlementRoutes, statementKindsOf, statementOut, type StatementCheck } from './routes.js';
 import { decimal, statementHash, statementsOf, type Statement, type Tariff } from './statement.js';
 
 function monthDays(month: string): { fromDay: string; toDay: string } {
@@ -36,6 +36,8 @@ function progress(message: string): void {
 }
 
 const billOptions = {
+  community: opt.text('bill the members of an energy community instead (market bills: purchases, sales, contracts, residual import and export, adjustments, reconciliation)', { arg: 'id' }),
+  member: opt.address('with --community: only this member'),
   utility: opt.address('utility (default --from)'),
   plant: opt.list('only these plants (default: every plant where the utility bills someone)', { arg: 'id' }),
   month: opt.text('the local calendar month', { arg: 'YYYY-MM' }),
@@ -50,10 +52,22 @@ const billOptions = {
 };
 type BillOptions = ParsedOptions<typeof billOptions>;
 
+/** `bill --community`: handed to the statement kind that bills communities (the market module). */
+async function billCommunity(opts: BillOptions, cmd: Command, fromDay: string, toDay: string): Promise<void> {
+  const biller = statementKindsOf(cmd).find((k) => k.billCommunity);
+  if (!biller) throw CLI_ERRORS.CLI_INVALID_OPTION('no module of this build bills communities');
+  if (opts.plant || opts.utility || opts.dynamic || opts.productionCsv || opts.consumptionCsv || opts.importTariff !== undefined || opts.feedInTariff !== undefined) {
+    throw CLI_ERRORS.CLI_INVALID_OPTION('--community bills from ledger data with the community tariffs; the plant, utility, dynamic and CSV options do not apply');
+  }
+  await biller.billCommunity!({ community: opts.community!, fromDay, toDay, out: opts.out ?? 'statements', ...(opts.member ? { member: opts.member } : {}) }, cmd);
+}
+
 async function bill(opts: BillOptions, cmd: Command): Promise<void> {
-  const utility = opts.utility ?? signerAddress(cmd);
   const { fromDay, toDay } = opts.month ? monthDays(opts.month) : { fromDay: opts.fromDay, toDay: opts.toDay ?? opts.fromDay };
   if (!fromDay || !toDay) throw CLI_ERRORS.CLI_INVALID_OPTION('give --month YYYY-MM or --from-day (and --to-day)');
+  if (opts.community !== undefined) return billCommunity(opts, cmd, fromDay, toDay);
+  if (opts.member !== undefined) throw CLI_ERRORS.CLI_INVALID_OPTION('--member goes with --community');
+  const utility = opts.utility ?? signerAddress(cmd);
   const csv = opts.productionCsv !== undefined || opts.consumptionCsv !== undefined;
   if (csv && (!opts.productionCsv || !opts.consumptionCsv)) throw CLI_ERRORS.CLI_INVALID_OPTION('a CSV dry run needs both --production-csv and --consumption-csv');
   if ((opts.importTariff === undefined) !== (opts.feedInTariff === undefined)) throw CLI_ERRORS.CLI_INVALID_OPTION('give both --import-tariff and --feed-in-tariff, or neither');
@@ -127,17 +141,37 @@ async function record(paths: string[], cmd: Command): Promise<void> {
   print(cmd, { recorded: refs.length, txs, hashes: refs.map((r) => r.hash) }, (v) => `recorded ${v.recorded} statement hashes in ${v.txs.length} transaction(s)`);
 }
 
-interface Check {
-  name: string;
-  ok: boolean | null;
-  detail: string;
+type Check = StatementCheck;
+
+function report(cmd: Command, file: string, hash: string, checks: Check[]): void {
+  const ok = checks.every((c) => c.ok !== false);
+  print(cmd, { file, hash, ok, checks }, (v) => [`${v.ok ? 'VALID' : 'INVALID'}  ${file}`, `hash ${hash}`, ...v.checks.map((c: Check) => `  ${c.ok === null ? 'skip' : c.ok ? ' ok ' : 'FAIL'}  ${c.name}: ${c.detail}`)].join('\n'));
+  if (!ok) throw E.STATEMENT_NOT_VERIFIED(`${file} did not verify: ${checks.filter((c) => c.ok === false).map((c) => c.name).join(', ')}`);
+}
+
+function hashFieldCheck(claimed: unknown, hash: string): Check {
+  if (claimed === undefined) return { name: 'hash-field', ok: null, detail: 'the file carries no hash field' };
+  return { name: 'hash-field', ok: claimed === hash, detail: claimed === hash ? 'content matches its hash field' : `content hashes to ${hash}, the file claims ${String(claimed)}` };
+}
+
+/** A statement of another module's kind: the hash here, the ledger checks by the kind. */
+async function verifyOtherKind(file: string, cmd: Command): Promise<boolean> {
+  const raw = readJsonFile(file);
+  const kindName = raw !== null && typeof raw === 'object' ? (raw as { kind?: unknown }).kind : undefined;
+  const kind = statementKindsOf(cmd).find((k) => k.kind === kindName);
+  if (!kind) return false;
+  const statement = raw as Record<string, unknown>;
+  const hash = statementHash(statement);
+  report(cmd, file, hash, [hashFieldCheck(statement.hash, hash), ...(await kind.verify(statement, hash, cmd))]);
+  return true;
 }
 
 async function verifyStatement(file: string, cmd: Command): Promise<void> {
+  if (await verifyOtherKind(file, cmd)) return;
   const s = parseStatement(file);
   const hash = statementHash(s);
   const checks: Check[] = [];
-  checks.push(s.hash === undefined ? { name: 'hash-field', ok: null, detail: 'the file carries no hash field' } : { name: 'hash-field', ok: s.hash === hash, detail: s.hash === hash ? 'content matches its hash field' : `content hashes to ${hash}, the file claims ${s.hash}` });
+  checks.push(hashFieldCheck(s.hash, hash));
   let onLedger: Check;
   try {
     const r = await call(cmd, settlementRoutes.statement, { params: { hash } });
@@ -163,9 +197,7 @@ async function verifyStatement(file: string, cmd: Command): Promise<void> {
   } else {
     checks.push({ name: 'recomputed', ok: null, detail: 'computed from CSV meter data, which is not on the ledger; not recomputed' });
   }
-  const ok = checks.every((c) => c.ok !== false);
-  print(cmd, { file, hash, ok, checks }, (v) => [`${v.ok ? 'VALID' : 'INVALID'}  ${file}`, `hash ${hash}`, ...v.checks.map((c: Check) => `  ${c.ok === null ? 'skip' : c.ok ? ' ok ' : 'FAIL'}  ${c.name}: ${c.detail}`)].join('\n'));
-  if (!ok) throw E.STATEMENT_NOT_VERIFIED(`${file} did not verify: ${checks.filter((c) => c.ok === false).map((c) => c.name).join(', ')}`);
+  report(cmd, file, hash, checks);
 }
 
 export function registerSettlementCli({ tx, query }: { tx: Command; query: Command }): void {
@@ -203,13 +235,13 @@ export function registerSettlementCli({ tx, query }: { tx: Command; query: Comma
 
   const program = tx.parent!;
   customCommand(program, 'bill', {
-    description: 'compute PV statements of a utility for a period and write them as JSON and CSV (ledger data, or CSV meter data for a dry run)',
+    description: 'compute PV statements of a utility (or, with --community, the market bills of a community) for a period and write them as JSON and CSV (ledger data, or CSV meter data for a PV dry run)',
     options: billOptions,
     run: (o, cmd) => bill(o, cmd),
   });
   const verify = program.commands.find((c) => c.name() === 'verify') ?? program.command('verify').description('verify documents against the ledger');
   customCommand(verify, 'statement', {
-    description: 'check a statement file: its hash, its record on the ledger, and a recomputation from ledger data',
+    description: 'check a statement file (a PV statement or a community bill): its hash, its record on the ledger, and a recomputation from ledger data',
     args: ['file'],
     run: (_o, cmd, [file]) => verifyStatement(file!, cmd),
   });

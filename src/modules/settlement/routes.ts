@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { defineRoute } from '../../api/route.js';
 import { addressSchema, hashSchema } from '../../codec/tx.js';
@@ -74,3 +75,45 @@ export const settlementRoutes = {
     response: z.object({ plant: z.string(), productionWh: z.number(), statements: z.array(statementOut) }),
   }),
 };
+
+// ── statement kinds of other modules ──
+
+/** One check of `gridledger verify statement`: passed, failed, or not applicable (null). */
+export interface StatementCheck {
+  name: string;
+  ok: boolean | null;
+  detail: string;
+}
+
+/**
+ * A kind of statement another module issues (its `kind` field, e.g. "gridledger/market-bill"),
+ * hashed with this module's `statementHash`. `gridledger verify statement FILE` checks the hash
+ * field itself and hands the statement to the kind's `verify` for the ledger checks (recorded,
+ * recomputed); `gridledger bill --community ID` runs the kind's `billCommunity`.
+ */
+export interface StatementKind {
+  kind: string;
+  verify(statement: Record<string, unknown>, hash: string, cmd: Command): Promise<StatementCheck[]>;
+  billCommunity?(options: { community: string; fromDay: string; toDay: string; out: string; member?: string }, cmd: Command): Promise<void>;
+}
+
+const statementKinds = new WeakMap<Command, Map<string, StatementKind>>();
+
+function rootOf(cmd: Command): Command {
+  let c = cmd;
+  while (c.parent) c = c.parent;
+  return c;
+}
+
+/** Registers a statement kind with the program a module's CLI is added to (call from the module's CLI registrar). */
+export function addStatementKind(cmd: Command, kind: StatementKind): void {
+  const root = rootOf(cmd);
+  const kinds = statementKinds.get(root) ?? new Map<string, StatementKind>();
+  kinds.set(kind.kind, kind);
+  statementKinds.set(root, kinds);
+}
+
+/** The statement kinds registered with the program of `cmd`. */
+export function statementKindsOf(cmd: Command): StatementKind[] {
+  return [...(statementKinds.get(rootOf(cmd))?.values() ?? [])];
+}

@@ -1,0 +1,53 @@
+import { defineErrors } from '../../util/errors.js';
+
+/** Every rule of the market module has its own code (docs/market.md lists which message raises which). */
+export const E = defineErrors('market', {
+  // markets and tariffs
+  MARKET_COMMUNITY_NOT_FOUND: { status: 404, meaning: 'no energy community with that id' },
+  MARKET_NOT_OWNER: { status: 403, meaning: "only the community's owner may open its market, change its tariffs or record its bills" },
+  MARKET_EXISTS: { status: 409, meaning: 'the community already has a market (its type is chosen once, at opening)' },
+  MARKET_NOT_FOUND: { status: 404, meaning: 'the community has no market' },
+  MARKET_ASSET_NOT_FOUND: { status: 404, meaning: 'no payments asset with that id' },
+  MARKET_TARIFF_NOT_FUTURE: { meaning: 'external tariffs change for slots that have not begun only' },
+  // orders
+  MARKET_NOT_TRADER: { status: 403, meaning: 'the sender is not an active trader of the community' },
+  MARKET_COUNTERPARTY_NOT_TRADER: { meaning: 'the counterparty of a contract is not an active trader of the community' },
+  MARKET_VOLUME_LIMIT: { meaning: 'the order is larger than the module parameter maxOrderWh' },
+  MARKET_PRICE_LIMIT: { meaning: 'the price is above the module parameter maxPrice (µ per kWh)' },
+  MARKET_OPEN_ORDERS_LIMIT: { meaning: 'the trader already has maxOpenOrdersPerTrader open orders in the community' },
+  MARKET_SESSION_FULL: { meaning: 'the slot already received maxOrdersPerSession orders in this session (the per-block work bound)' },
+  MARKET_SLOT_UNKNOWN: { meaning: 'the slot lies beyond the order horizon (maxFutureSlots ahead) of the market' },
+  MARKET_GATE_CLOSED: { meaning: 'the slot is past gate closure: between gateBeforeStartSec before its start and its end (delivery), or more than gateAfterEndSec after its end' },
+  MARKET_SELF_TRADE: { meaning: 'the order would trade with an open order of the same trader (or a contract names the sender twice)' },
+  MARKET_CONTRACT_EXCLUSIVE: { meaning: 'a supply contract covers the slot: the consumer buys only from its prosumer' },
+  MARKET_INSUFFICIENT_FUNDS: { meaning: 'the free balance of the community asset does not cover the lock (bid payment, offer collateral, contract payments and deposit)' },
+  MARKET_INSUFFICIENT_ENERGY: { meaning: 'the free energy of that label set at that (ended) slot is below the offer' },
+  MARKET_ORDER_NOT_FOUND: { status: 404, meaning: 'no order with that id' },
+  MARKET_NOT_ORDER_OWNER: { status: 403, meaning: 'only the trader who posted an order may cancel it' },
+  MARKET_ORDER_CLOSED: { meaning: 'the order is no longer open (filled, cancelled or expired at gate closure)' },
+  // supply contracts
+  MARKET_CONTRACT_NOT_FOUND: { status: 404, meaning: 'no supply contract with that id' },
+  MARKET_CONTRACT_INVALID: { meaning: 'inconsistent contract terms: end slot not after start slot, maximum power below 4 W, a deposit without a mediator, or a mediator who is a party' },
+  MARKET_CONTRACT_NOT_FUTURE: { meaning: "the contract's first slot has begun (contracts are proposed and accepted before they start)" },
+  MARKET_CONTRACT_TOO_LONG: { meaning: 'the contract spans more slots than the module parameter maxContractSlots' },
+  MARKET_NOTICE_TOO_LONG: { meaning: 'the notice period is longer than the module parameter maxNoticeSlots' },
+  MARKET_MEDIATOR_NOT_ADMITTED: { meaning: 'the mediator is not an admitted, unrevoked account' },
+  MARKET_CONTRACT_OVERLAP: { meaning: 'the consumer already has an active supply contract for some of these slots in the community' },
+  MARKET_CONTRACT_CONFLICT: { meaning: 'the consumer has open bids or purchases in the contract period (exclusivity)' },
+  MARKET_NOT_COUNTERPARTY: { status: 403, meaning: 'only the counterparty named by the proposer may accept a contract' },
+  MARKET_NOT_PARTY: { status: 403, meaning: 'only the consumer or the prosumer of the contract may do this' },
+  MARKET_CONTRACT_CLOSED: { meaning: 'the contract is not in a state that allows this (accepting needs a proposal; ending needs a proposal or an active contract)' },
+  MARKET_CONTRACT_ENDING: { meaning: 'the end of the contract was already given notice' },
+  MARKET_NO_DEPOSIT: { meaning: 'the contract requires no deposit, so there is nothing to dispute' },
+  MARKET_DISPUTE_CLOSED: { meaning: 'the deposit was already returned or divided' },
+  MARKET_ALREADY_DISPUTED: { status: 409, meaning: 'the deposit is already disputed' },
+  MARKET_NOT_DISPUTED: { meaning: 'the mediator divides a deposit only after a party disputed it' },
+  MARKET_NOT_MEDIATOR: { status: 403, meaning: "only the contract's mediator divides a disputed deposit" },
+  MARKET_SPLIT_MISMATCH: { meaning: 'the amounts to the prosumer and to the consumer must add up to the deposit exactly' },
+  // bills
+  MARKET_BILL_INVALID_PERIOD: { meaning: 'the bill period is empty or reversed' },
+  MARKET_BILL_PERIOD_OPEN: { meaning: 'a bill is recorded only once its period has ended' },
+  MARKET_BILL_NOT_MEMBER: { meaning: 'the bill names an account that never was a trader of the community' },
+  MARKET_BILL_DUPLICATE: { status: 409, meaning: 'the bill hash is already recorded' },
+  MARKET_BILL_NOT_FOUND: { status: 404, meaning: 'no bill with that hash is recorded' },
+});

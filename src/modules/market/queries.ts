@@ -1,0 +1,263 @@
+import type { KeepersOf } from '../../app/module.js';
+import { API_ERRORS } from '../../api/errors.js';
+import type { QueryContext } from '../../surface/index.js';
+import { optionalSlot, slotRange } from '../../surface/query.js';
+import { bigFloorDiv } from '../../util/int.js';
+import { parseSlot, slotIso, slotOfMs } from '../../util/slots.js';
+import { communityBills } from './billing.js';
+import { E } from './errors.js';
+import { labelSchema } from './messages.js';
+import type { REQUIRES } from './rules.js';
+import {
+  billPeriods,
+  bills,
+  book,
+  clearings,
+  configs,
+  contractBy,
+  contracts,
+  contractSlots,
+  getContract,
+  getOrder,
+  getTrade,
+  numberOf,
+  orderBy,
+  sessions,
+  tariffs,
+  tradeSlot,
+  tradeBy,
+  type ClearingResult,
+  type Contract,
+  type MarketConfig,
+  type Order,
+  type SessionKind,
+  type Trade,
+} from './state.js';
+
+/** Read-side views of the market: what the routes answer (computed fields are derived here, never stored). */
+
+type Ctx = QueryContext<KeepersOf<typeof REQUIRES>>;
+type Range = { slot?: string; fromSlot?: string; toSlot?: string };
+
+function requireMarketView(ctx: Ctx, community: string): MarketConfig {
+  const config = configs.get(ctx.store, community);
+  if (!config) {
+    if (!ctx.keepers.energy.community(community)) throw E.MARKET_COMMUNITY_NOT_FOUND(`community ${community} does not exist`);
+    throw E.MARKET_NOT_FOUND(`community ${community} has no market`);
+  }
+  return config;
+}
+
+const orderView = (o: Order) => ({ ...o, slotIso: slotIso(o.slot) });
+const tradeView = (t: Trade) => ({ ...t, slotIso: slotIso(t.slot) });
+
+function parseLabels(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const parts = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  for (const p of parts) if (!labelSchema.safeParse(p).success) throw API_ERRORS.REQUEST_INVALID(`labels: ${JSON.stringify(p)} is not a label`);
+  return parts;
+}
+
+export function marketQuery(ctx: Ctx, community: string) {
+  return { market: requireMarketView(ctx, community), tariffs: tariffs.list(ctx.store, [community]) };
+}
+
+/** Open orders of one side of a session grouped by price, best first. */
+function depth(ctx: Ctx, community: string, slot: number, session: SessionKind, side: 'offer' | 'bid') {
+  const levels: Array<{ price: number; wh: number; orders: number }> = [];
+  for (const id of book.list(ctx.store, [community, slot, session, side])) {
+    const o = getOrder(ctx.store, id)!;
+    const last = levels[levels.length - 1];
+    if (last && last.price === o.price) {
+      last.wh += o.remainingWh;
+      last.orders += 1;
+    } else levels.push({ price: o.price, wh: o.remainingWh, orders: 1 });
+  }
+  return levels;
+}
+
+export function bookQuery(ctx: Ctx, community: string, slotText: string) {
+  requireMarketView(ctx, community);
+  const slot = parseSlot(slotText);
+  const out = (['fwd', 'spot'] as const)
+    .map((session) => ({ session, info: sessions.get(ctx.store, community, slot, session) }))
+    .filter((s) => s.info !== undefined)
+    .map(({ session, info }) => ({ session, gateTime: info!.gateTime, closed: info!.closed, offers: depth(ctx, community, slot, session, 'offer'), bids: depth(ctx, community, slot, session, 'bid') }));
+  return { community, slot, slotIso: slotIso(slot), sessions: out };
+}
+
+export function offersQuery(ctx: Ctx, community: string, q: Range & { maxPrice?: number; labels?: string; seller?: string; limit: number }) {
+  requireMarketView(ctx, community);
+  const { fromSlot, toSlot } = slotRange(q);
+  const want = parseLabels(q.labels);
+  const out: Order[] = [];
+  // Open offers per slot: every session's offer side, best price first.
+  const slots = new Set<number>();
+  for (const [key] of sessions.entries(ctx.store, [community], { from: fromSlot, to: toSlot })) slots.add(Number(key.split('/')[1]));
+  for (const slot of [...slots].sort((a, b) => a - b)) {
+    for (const session of ['fwd', 'spot'] as const) {
+      for (const id of book.list(ctx.store, [community, slot, session, 'offer'])) {
+        const o = getOrder(ctx.store, id)!;
+        if (q.maxPrice !== undefined && o.price > q.maxPrice) break;
+        if (q.seller !== undefined && o.trader !== q.seller) continue;
+        if (!want.every((l) => o.labels.includes(l))) continue;
+        out.push(o);
+        if (out.length >= q.limit) return { community, offers: out.map(orderView) };
+      }
+    }
+  }
+  return { community, offers: out.map(orderView) };
+}
+
+export function ordersQuery(ctx: Ctx, community: string, q: { trader: string; status: 'open' | 'closed' | 'all'; limit: number }) {
+  requireMarketView(ctx, community);
+  const out: Order[] = [];
+  for (const id of orderBy.list(ctx.store, [community, q.trader], { reverse: true })) {
+    const o = getOrder(ctx.store, id)!;
+    if (q.status === 'open' && o.status !== 'open') continue;
+    if (q.status === 'closed' && o.status === 'open') continue;
+    out.push(o);
+    if (out.length >= q.limit) break;
+  }
+  return { community, trader: q.trader, orders: out.map(orderView) };
+}
+
+export function orderQuery(ctx: Ctx, id: string) {
+  const o = getOrder(ctx.store, id);
+  if (!o) throw E.MARKET_ORDER_NOT_FOUND(`no order ${id}`);
+  const trades = tradeBy
+    .list(ctx.store, [o.community, o.trader], { from: o.slot, to: o.slot + 1 })
+    .map((tid) => getTrade(ctx.store, tid)!)
+    .filter((t) => t.bid === id || t.offer === id);
+  return { order: orderView(o), trades: trades.map(tradeView) };
+}
+
+function tradesIn(ctx: Ctx, community: string, fromSlot: number, toSlot: number, trader: string | undefined, limit: number): { trades: Trade[]; truncated: boolean } {
+  const ids = trader === undefined ? tradeSlot.list(ctx.store, [community], { from: fromSlot, to: toSlot, limit: limit + 1 }) : tradeBy.list(ctx.store, [community, trader], { from: fromSlot, to: toSlot, limit: limit + 1 });
+  return { trades: ids.slice(0, limit).map((id) => getTrade(ctx.store, id)!), truncated: ids.length > limit };
+}
+
+export function tradesQuery(ctx: Ctx, community: string, q: Range & { trader?: string; limit: number }) {
+  requireMarketView(ctx, community);
+  const { fromSlot, toSlot } = slotRange(q);
+  const r = tradesIn(ctx, community, fromSlot, toSlot, q.trader, q.limit);
+  return { community, trades: r.trades.map(tradeView), truncated: r.truncated };
+}
+
+/** Price and volume per slot and session: the stored clearing (pay-as-clear) or the trades' mean, min and max. */
+export function clearingQuery(ctx: Ctx, community: string, q: Range) {
+  const config = requireMarketView(ctx, community);
+  const { fromSlot, toSlot } = slotRange(q);
+  const rows: Array<ReturnType<typeof fromClearing> | ReturnType<typeof fromTrades>> = [];
+  if (config.type === 'pay-as-clear') {
+    for (const [, c] of clearings.entries(ctx.store, [community], { from: fromSlot, to: toSlot })) rows.push(fromClearing(ctx, c));
+  } else {
+    const bySession = new Map<string, Trade[]>();
+    for (const id of tradeSlot.list(ctx.store, [community], { from: fromSlot, to: toSlot })) {
+      const t = getTrade(ctx.store, id)!;
+      const key = `${String(t.slot).padStart(16, '0')}/${t.session}`;
+      bySession.set(key, [...(bySession.get(key) ?? []), t]);
+    }
+    for (const key of [...bySession.keys()].sort()) rows.push(fromTrades(bySession.get(key)!));
+  }
+  return { community, type: config.type, slots: rows };
+}
+
+function fromClearing(ctx: Ctx, c: ClearingResult) {
+  const ids = tradeSlot.list(ctx.store, [c.community], { from: c.slot, to: c.slot + 1 });
+  const trades = ids.map((id) => getTrade(ctx.store, id)!).filter((t) => t.session === c.session);
+  const prices = c.classes.filter((p) => p.price !== null).map((p) => p.price!);
+  return {
+    slot: c.slot,
+    slotIso: slotIso(c.slot),
+    session: c.session,
+    source: 'clearing' as const,
+    price: prices.length === 1 ? prices[0]! : prices.length === 0 ? null : meanPrice(trades),
+    volumeWh: c.volumeWh,
+    trades: trades.length,
+    minPrice: prices.length ? Math.min(...prices) : null,
+    maxPrice: prices.length ? Math.max(...prices) : null,
+    products: c.classes.map((p) => ({ labels: p.labels, price: p.price, volumeWh: p.volumeWh, bids: p.bids, offers: p.offers, trades: p.trades })),
+  };
+}
+
+/** ⌊Σ value × 1000 / Σ Wh⌋: the volume-weighted mean price in µ per kWh. */
+function meanPrice(trades: Trade[]): number | null {
+  const wh = trades.reduce((s, t) => s + t.wh, 0);
+  if (wh === 0) return null;
+  const value = trades.reduce((s, t) => s + BigInt(t.wh) * BigInt(t.price), 0n);
+  return Number(bigFloorDiv(value, BigInt(wh)));
+}
+
+function fromTrades(trades: Trade[]) {
+  const first = trades[0]!;
+  const prices = trades.map((t) => t.price);
+  return {
+    slot: first.slot,
+    slotIso: slotIso(first.slot),
+    session: first.session,
+    source: 'trades' as const,
+    price: meanPrice(trades),
+    volumeWh: trades.reduce((s, t) => s + t.wh, 0),
+    trades: trades.length,
+    minPrice: Math.min(...prices),
+    maxPrice: Math.max(...prices),
+    products: [],
+  };
+}
+
+export function contractsQuery(ctx: Ctx, community: string, q: { party?: string; status?: Contract['status']; limit: number }) {
+  requireMarketView(ctx, community);
+  const list =
+    q.party !== undefined
+      ? contractBy.list(ctx.store, [community, q.party], { reverse: true }).map((id) => getContract(ctx.store, id)!)
+      : contracts
+          .list(ctx.store, [], { reverse: true })
+          .filter((k) => k.community === community);
+  return { community, contracts: list.filter((k) => q.status === undefined || k.status === q.status).slice(0, q.limit) };
+}
+
+export function contractQuery(ctx: Ctx, id: string) {
+  const k = getContract(ctx.store, id);
+  if (!k) throw E.MARKET_CONTRACT_NOT_FOUND(`no supply contract ${id}`);
+  return { contract: k, slots: contractSlots.list(ctx.store, [numberOf(k.id)]) };
+}
+
+export function producersQuery(ctx: Ctx, community: string, q: { slot?: string }) {
+  requireMarketView(ctx, community);
+  const slot = optionalSlot(q.slot) ?? slotOfMs(ctx.time);
+  const producers = [];
+  for (const t of ctx.keepers.energy.traders(community)) {
+    if (t.status !== 'active') continue;
+    const meters = ctx.keepers.energy.metersOf(community, t.address, slot).filter((l) => l.kind === 'producer');
+    if (meters.length === 0) continue;
+    const open = orderBy
+      .list(ctx.store, [community, t.address])
+      .map((id) => getOrder(ctx.store, id)!)
+      .filter((o) => o.status === 'open' && o.side === 'offer');
+    producers.push({
+      trader: t.address,
+      meters: meters.map((l) => ({ meterId: l.meterId, labels: l.labels })),
+      openOffers: open.length,
+      offeredWh: open.reduce((s, o) => s + o.remainingWh, 0),
+      bestPrice: open.length ? Math.min(...open.map((o) => o.price)) : null,
+    });
+  }
+  return { community, slot, producers };
+}
+
+export function billsQuery(ctx: Ctx, community: string, q: { fromDay: string; toDay: string; member?: string; after?: string; limit: number }) {
+  requireMarketView(ctx, community);
+  const r = communityBills(ctx, { community, fromDay: q.fromDay, toDay: q.toDay, member: q.member, after: q.after, limit: q.limit });
+  return { community, bills: r.bills, ...(r.next !== undefined ? { next: r.next } : {}) };
+}
+
+export function billRecordQuery(ctx: Ctx, hash: string) {
+  const record = bills.get(ctx.store, hash);
+  if (!record) throw E.MARKET_BILL_NOT_FOUND(`no bill with hash ${hash} is recorded on the ledger`);
+  const latest = billPeriods.get(ctx.store, record.community, record.member, record.fromSlot, record.toSlot)!;
+  return { record, latest, superseded: latest.hash !== record.hash };
+}
