@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Genesis } from '../app/module.js';
 import { Keyring, type KeyringBackend, type PassphrasePurpose } from '../crypto/keyring.js';
 import { defineErrors } from '../util/errors.js';
 
 export const HOME_ERRORS = defineErrors('home', {
-  HOME_NOT_INITIALISED: { meaning: 'the node home has no config or genesis yet (run gridledger init)' },
+  HOME_NOT_INITIALISED: { meaning: 'the node home has no config or genesis yet (run npx gridledger init)' },
   HOME_DAMAGED: { meaning: 'a file of the node home is not valid JSON' },
   HOME_EXISTS: { meaning: 'the node home is already initialised' },
   HOME_IN_USE: { meaning: 'another live process serves this node home' },
@@ -157,7 +157,7 @@ function promptOnTty(prompt: string): string {
 }
 
 export function readJsonFile<T>(path: string, what: string): T {
-  if (!existsSync(path)) throw HOME_ERRORS.HOME_NOT_INITIALISED(`${what} not found at ${path}; run gridledger init first`);
+  if (!existsSync(path)) throw HOME_ERRORS.HOME_NOT_INITIALISED(`${what} not found at ${path}; create the home first: npx gridledger init --home ${dirname(path)} (in the project folder)`);
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch {
