@@ -173,6 +173,8 @@ function createDevnet(dir: string, options: DevnetOptions): DevnetManifest {
   if (leftovers.length > 0) {
     throw DEVNET_ERRORS.DEVNET_INCOMPLETE(`${dir} holds ${leftovers.join(', ')} but no devnet.json (an interrupted creation?): remove them or choose another --dir`);
   }
+  // A creation interrupted by a signal (the work is synchronous, so no cleanup ran) left its folder.
+  for (const f of readdirSync(dir).filter((name) => name.startsWith('.creating-'))) rmSync(join(dir, f), { recursive: true, force: true });
   const staging = mkdtempSync(join(dir, '.creating-'));
   try {
     const built = buildDevnetHomes(staging, dir, validators, basePort, chainId, options);
@@ -426,6 +428,12 @@ class Supervisor {
     this.children.set(node.name, entry);
     node.pid = child.pid ?? null;
     child.once('exit', (code, signal) => this.exited(node, entry, code, signal));
+    // A process that could not be spawned at all (no 'exit' follows): a start-up failure.
+    child.once('error', (err) => {
+      if (child.pid !== undefined) return;
+      entry.tail = () => `error CLI_ERROR: ${err.message}`;
+      this.exited(node, entry, 1, null);
+    });
   }
 
   /** 'ready' when every API answers; 'failed' when a node exited first (or the deadline passed). */
