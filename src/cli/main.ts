@@ -9,12 +9,10 @@ import { loadConfig, openKeyring, paths, resolveHome } from '../home/home.js';
 import { CHAIN_ID_RE, initHome } from '../runtime/init.js';
 import { claimDevnet, DEFAULT_BACKOFF, openDevnet, runDevnet, type DevnetManifest } from '../runtime/devnet.js';
 import { MODULES } from '../modules/index.js';
-import { registerAnchorCommands } from './anchor.js';
 import { registryRoutes } from '../modules/registry/routes.js';
 import { LedgerError } from '../util/errors.js';
 import { call, cliCommand, displayPath, globals, humanContext, keyringOf, parseInteger, print, query } from './kit.js';
 import { CLI_ERRORS } from './kit.js';
-import { registerEdgeCli } from '../edge/cli.js';
 import { addressText, localTime, type HumanContext } from './human.js';
 
 /** The package version (read here rather than imported from the runtime, which loads the whole node). */
@@ -258,8 +256,6 @@ export function buildProgram(): Command {
   const queryCmd = program.command('query').alias('q').description('query ledger state');
   addQueryCommands(queryCmd);
   for (const m of MODULES) m.surface.cli?.({ tx, query: queryCmd });
-  registerEdgeCli(program);
-  registerAnchorCommands(program);
   return program;
 }
 
@@ -269,8 +265,36 @@ function reportError(err: unknown, json: boolean): void {
   else process.stderr.write(`error ${e.code}: ${e.message}\n`);
 }
 
+/**
+ * Command groups whose modules are heavy to load (the edge agent: HTTP server, SQLite, serial port,
+ * MQTT; the anchor service: the Bitcoin wallet). They are registered only when the command line
+ * names them, or asks for the full help, so every other call starts without loading them.
+ */
+const HEAVY_GROUPS: Array<{ words: readonly string[]; register: () => Promise<(program: Command) => void> }> = [
+  { words: ['edge', 'verify'], register: async () => (await import('../edge/cli.js')).registerEdgeCli },
+  { words: ['anchor'], register: async () => (await import('./anchor.js')).registerAnchorCommands },
+];
+
+/** The command named on the command line: the first word that is neither an option nor an option's value. */
+export function commandWord(program: Command, argv: readonly string[]): string | undefined {
+  const takesValue = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short].filter((f): f is string => f !== undefined)));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (takesValue.has(arg)) i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
+async function registerHeavyGroups(program: Command, argv: readonly string[]): Promise<void> {
+  const word = commandWord(program, argv);
+  const all = word === 'help' || (word === undefined && (argv.length === 0 || argv.includes('--help') || argv.includes('-h')));
+  for (const group of HEAVY_GROUPS) if (all || (word !== undefined && group.words.includes(word))) (await group.register())(program);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  await registerHeavyGroups(program, argv);
   program.exitOverride();
   const json = argv.includes('-o') ? argv[argv.indexOf('-o') + 1] === 'json' : argv.includes('--output=json') || (argv.includes('--output') && argv[argv.indexOf('--output') + 1] === 'json');
   // With -o json, stderr carries exactly one JSON error document: commander's own text (usage error
