@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { callRoute } from '../api/client.js';
 import { coreRoutes } from '../api/routes.js';
 import type { RouteDef, RouteInput, RouteOutput } from '../api/route.js';
@@ -8,6 +10,7 @@ import type { Keyring } from '../crypto/keyring.js';
 import { loadConfig, openKeyring, paths, resolveHome } from '../home/home.js';
 import { defineErrors, remoteError } from '../util/errors.js';
 import { parseSlot } from '../util/slots.js';
+import { humanizeText, renderValue, type HumanContext } from './human.js';
 
 /**
  * The CLI toolkit every command uses: global options, the node URL, the keyring, option parsers
@@ -72,10 +75,53 @@ export function call<R extends RouteDef>(cmd: Command, route: R, input: RouteInp
   return callRoute(nodeUrl(cmd), route, input);
 }
 
-/** Prints one result: exactly one JSON document with -o json, readable text otherwise. */
-export function print<T>(cmd: Command, value: T, text?: (v: T) => string): void {
-  if (globals(cmd).output === 'json') process.stdout.write(JSON.stringify(value) + '\n');
-  else process.stdout.write((text ? text(value) : JSON.stringify(value, null, 2)) + '\n');
+/**
+ * Prints one result: exactly one JSON document with -o json (the API's values, unchanged);
+ * otherwise text for people: the command's own layout, or an indented rendering of the value, with
+ * instants and slots in local time and addresses followed by their key names (see human.ts).
+ */
+export function print<T>(cmd: Command, value: T, text?: (v: T) => string, options: { annotate?: boolean } = {}): void {
+  if (globals(cmd).output === 'json') {
+    process.stdout.write(JSON.stringify(value) + '\n');
+    return;
+  }
+  const ctx = humanContext(cmd);
+  const out = text ? text(value) : renderValue(value, ctx);
+  process.stdout.write((text && options.annotate !== false ? humanizeText(out, ctx) : out) + '\n');
+}
+
+/** Key names of the home's keyring by address (none when the home has no keyring). */
+export function humanContext(cmd: Command): HumanContext {
+  const names = new Map<string, string>();
+  try {
+    const home = resolveHome(globals(cmd).home);
+    if (existsSync(paths(home).keyring)) for (const k of openKeyring(home, 'test').list()) names.set(k.address, k.name);
+  } catch {
+    /* a damaged key file: show addresses without names */
+  }
+  return { names };
+}
+
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The command that runs this CLI from `cwd`, for messages that suggest one: `npx gridledger` inside
+ * the project (npx finds the project's own bin there, and only there), else node with the full path.
+ */
+export function cliCommand(cwd = process.cwd()): string {
+  const rel = relative(PACKAGE_ROOT, cwd);
+  const inside = rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  return inside ? 'npx gridledger' : `node ${shellWord(join(PACKAGE_ROOT, 'bin', 'gridledger.mjs'))}`;
+}
+
+/** A path as the user can type it from `cwd`: relative when below it, absolute otherwise. */
+export function displayPath(path: string, cwd = process.cwd()): string {
+  const rel = relative(cwd, path);
+  return shellWord(rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path);
 }
 
 function progress(message: string): void {
@@ -100,7 +146,7 @@ export async function submit(cmd: Command, msgs: Msg[]): Promise<void> {
   const tx = signTx({ chainId: status.chainId, sender, nonce, expiresAtHeight: status.height + expiresIn, msgs, memo: g.memo ?? '' }, signer);
   const admitted = await call(cmd, coreRoutes.submitTx, { body: tx });
   if (!g.wait) {
-    print(cmd, { hash: admitted.hash, status: 'pending', admission: admitted.admission }, (v) => `submitted ${v.hash} (pending)`);
+    print(cmd, { hash: admitted.hash, status: 'pending', admission: admitted.admission }, (v) => `submitted ${v.hash} (pending; --wait waits for the commit and shows the result and its events)`);
     return;
   }
   progress(`waiting for ${admitted.hash} to be committed…`);
@@ -108,7 +154,15 @@ export async function submit(cmd: Command, msgs: Msg[]): Promise<void> {
   const res = await call(cmd, coreRoutes.getTx, { params: { hash: admitted.hash }, query: { wait: Math.min(60, waitSeconds) } });
   if (res.status !== 'committed' || !res.result) throw remoteError('TX_NOT_COMMITTED', `transaction ${admitted.hash} was not committed within ${waitSeconds} s`, 408);
   if (res.result.code !== 'OK') throw remoteError(res.result.code, `${res.result.message} (tx ${admitted.hash} at height ${res.height})`, 400);
-  print(cmd, res, (v) => `committed ${v.hash} at height ${v.height}: OK`);
+  // The events carry what the ledger assigned (e.g. the id of a new community), so people see it.
+  print(cmd, res, (v) => [`committed ${v.hash} at height ${v.height}: OK`, ...(v.result?.events ?? []).map(eventText)].join('\n'));
+}
+
+function eventText(e: { type: string; attributes: Record<string, string> }): string {
+  const attrs = Object.entries(e.attributes)
+    .filter(([, value]) => value !== '')
+    .map(([k, value]) => `${k}=${value}`);
+  return `  ${e.type}  ${attrs.join('  ')}`;
 }
 
 /** Runs a query route and prints the answer. */

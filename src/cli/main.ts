@@ -1,21 +1,29 @@
 import { Command, Option } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { RouteOutput } from '../api/route.js';
 import { coreRoutes } from '../api/routes.js';
 import { isAddress } from '../crypto/address.js';
 import { validateKeyName } from '../crypto/keyring.js';
-import { paths, resolveHome } from '../home/home.js';
+import { loadConfig, openKeyring, paths, resolveHome } from '../home/home.js';
 import { CHAIN_ID_RE, initHome } from '../runtime/init.js';
-import { prepareDevnet, runDevnet } from '../runtime/devnet.js';
-import { join, resolve } from 'node:path';
+import { claimDevnet, DEFAULT_BACKOFF, openDevnet, runDevnet, type DevnetManifest } from '../runtime/devnet.js';
 import { MODULES } from '../modules/index.js';
-import { registerAnchorCommands } from './anchor.js';
-import { startNode, VERSION } from '../runtime/service.js';
 import { registryRoutes } from '../modules/registry/routes.js';
 import { LedgerError } from '../util/errors.js';
-import { call, globals, keyringOf, print, query } from './kit.js';
+import { call, cliCommand, displayPath, globals, humanContext, keyringOf, parseInteger, print, query } from './kit.js';
 import { CLI_ERRORS } from './kit.js';
-import { registerEdgeCli } from '../edge/cli.js';
 import { registerVerifyCli } from './verify.js';
+import { addressText, localTime, type HumanContext } from './human.js';
+
+/** The package version (read here rather than imported from the runtime, which loads the whole node). */
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * Exit code 2: the command line itself is wrong (as documented); 1 for every other failure.
+ * These codes are only ever raised by the CLI's own parsing, before anything is sent.
+ */
+const USAGE_CODES = new Set(['CLI_USAGE', 'CLI_INVALID_OPTION', 'CLI_INVALID_ARGUMENT', 'KEY_NAME_INVALID', 'SLOT_INVALID']);
 
 const DEMO_IDENTITIES: Record<string, string[]> = { utility: ['utility'], gridop: ['grid-operator'], alice: ['prosumer', 'trader'], bob: ['consumer', 'trader'], carol: ['prosumer', 'trader'] };
 
@@ -29,6 +37,8 @@ function parseHostPort(value: string): { host: string; port: number } {
 /** Runs until SIGINT/SIGTERM, then stops the node cleanly. */
 async function runNode(home: string, api: string | undefined, banner: (url: string) => void): Promise<void> {
   const where: { host?: string; port?: number } = api ? parseHostPort(api) : {};
+  // Loaded on demand: the node (HTTP server, database, metrics) is most of the CLI's start-up cost.
+  const { startNode } = await import('../runtime/service.js');
   const running = await startNode(home, { apiHost: where.host, apiPort: where.port });
   banner(running.url);
   await new Promise<void>((resolveStop) => {
@@ -80,39 +90,86 @@ function addNodeCommands(program: Command): void {
         });
       }
       await runNode(home, opts.api, (url) => {
-        const keys = keyringOf(cmd).list();
-        process.stdout.write(`GridLedger demo node is running.\n  API       ${url}/v1/status\n  OpenAPI   ${url}/v1/openapi.json\n  home      ${home}\n  identities (UNENCRYPTED test keyring):\n`);
+        // The demo home's keyring (not the default home's, which --home did not name).
+        const keys = openKeyring(home, loadConfig(home).keyringBackend).list();
+        process.stdout.write(`GridLedger demo node is running.\n  API       ${url}/v1/status\n  OpenAPI   ${url}/v1/openapi.json\n  home      ${displayPath(home)}\n  identities (UNENCRYPTED test keyring):\n`);
         for (const k of keys) process.stdout.write(`    ${k.name.padEnd(10)} ${k.address}\n`);
-        process.stdout.write(`Try: npx gridledger --home ${home} status\nCtrl-C stops the node.\n`);
+        process.stdout.write(`Try: ${cliCommand()} --home ${displayPath(home)} status\nCtrl-C stops the node.\n`);
       });
     });
 
   program
     .command('devnet')
     .description('create (or reuse) N validator homes in DIR, start them and supervise them in the foreground')
-    .option('--validators <n>', 'number of validators', '4')
+    .option('--validators <n>', 'number of validators (a new devnet: default 4; an existing one must match)')
     .requiredOption('--dir <dir>', 'directory for the node homes and devnet.json')
-    .option('--base-port <port>', 'node i serves its API on base+10i and P2P on base+10i+1', '26600')
-    .option('--chain-id <id>', 'chain id of a new devnet', 'gridledger-devnet')
+    .option('--base-port <port>', 'node i serves its API on base+10i and P2P on base+10i+1 (default 26600); given for an existing devnet, its ports are moved')
+    .option('--chain-id <id>', 'chain id of a new devnet (default gridledger-devnet)')
     .option('--no-demo-identities', 'do not create the demo identities (utility, gridop, alice, bob, carol) in node0')
-    .action(async (opts: { validators: string; dir: string; basePort: string; chainId: string; demoIdentities: boolean }) => {
+    .option('--no-restart', 'do not restart nodes that crash (by default: restarted with backoff)')
+    .action(async (opts: { validators?: string; dir: string; basePort?: string; chainId?: string; demoIdentities: boolean; restart: boolean }, cmd: Command) => {
       const dir = resolve(opts.dir);
-      const manifest = prepareDevnet(dir, Number(opts.validators), Number(opts.basePort), opts.chainId, {}, opts.demoIdentities ? DEMO_IDENTITIES : {});
+      const validators = opts.validators === undefined ? undefined : parseInteger(opts.validators, '--validators');
+      const basePort = opts.basePort === undefined ? undefined : parseInteger(opts.basePort, '--base-port');
+      if (opts.chainId !== undefined && !CHAIN_ID_RE.test(opts.chainId)) throw CLI_ERRORS.CLI_INVALID_OPTION(`chain id must match ${CHAIN_ID_RE.source}`);
       const report = (line: string) => process.stderr.write(`${line}\n`);
-      process.stdout.write(`GridLedger devnet ${manifest.chainId}: ${manifest.nodes.length} validators (manifest ${join(dir, 'devnet.json')})\n`);
-      for (const n of manifest.nodes) process.stdout.write(`  ${n.name}  API ${n.api}  P2P ${n.p2p}\n`);
-      process.stdout.write(`Try: npx gridledger --home ${manifest.nodes[0]!.home} status\nCtrl-C stops every node.\n`);
-      await runDevnet(dir, manifest, report);
+      // One supervisor per folder: a second `npm start` is refused before it touches anything.
+      const release = claimDevnet(dir);
+      try {
+        const { manifest, created, movedFrom } = openDevnet(dir, { validators, basePort, chainId: opts.chainId, extraAccounts: opts.demoIdentities ? DEMO_IDENTITIES : {} });
+        if (created) report(`created the devnet in ${displayPath(dir)}`);
+        if (movedFrom !== null) report(`moved the devnet's ports from base ${movedFrom} to ${manifest.basePort}`);
+        report(`starting ${manifest.nodes.length} nodes (logs in ${displayPath(join(dir, 'node0', 'node.log'))} …); waiting for every API to answer…`);
+        await runDevnet(dir, manifest, {
+          restart: opts.restart,
+          command: cliCommand(),
+          showPath: (p) => displayPath(p),
+          report,
+          ready: (m) => print(cmd, m, (v) => devnetBanner(dir, v, opts.restart), { annotate: false }),
+        });
+      } finally {
+        release();
+      }
     });
 
   program
     .command('status')
-    .description('chain id, height, latest block, state root and validator of the node')
+    .description('chain id, height, latest block, state root, validator, consensus, sync, peers and mempool of the node')
     .action(async (_o: unknown, cmd: Command) => {
-      await query(cmd, coreRoutes.status, {}, (s) =>
-        [`chain id      ${s.chainId}`, `height        ${s.height}`, `latest block  ${s.latestBlockHash}`, `block time    ${new Date(s.latestBlockTime).toISOString()}`, `state root    ${s.stateRoot}`, `validator     ${s.validator.address}`, `mempool       ${s.mempool.txs} txs`].join('\n'),
-      );
+      const ctx = humanContext(cmd);
+      await query(cmd, coreRoutes.status, {}, (s) => statusText(s, ctx));
     });
+}
+
+function devnetBanner(dir: string, m: DevnetManifest, restart: boolean): string {
+  const b = DEFAULT_BACKOFF;
+  return [
+    `GridLedger devnet ${m.chainId}: ${m.nodes.length} validators, every API answers (manifest ${displayPath(join(dir, 'devnet.json'))})`,
+    ...m.nodes.map((n) => `  ${n.name}  API ${n.api}  P2P ${n.p2p}  pid ${n.pid ?? '-'}`),
+    `Try: ${cliCommand()} --home ${displayPath(m.nodes[0]!.home)} status`,
+    `Ctrl-C stops every node. ${restart ? `A node that crashes is restarted (after ${b.initialMs / 1000} s, doubling up to ${b.maxMs / 1000} s; given up after ${b.giveUpAfter} quick failures in a row); one stopped on purpose (exit code 0) stays stopped.` : 'Nodes that stop are not restarted (--no-restart).'}`,
+  ].join('\n');
+}
+
+type Status = RouteOutput<typeof coreRoutes.status>;
+
+/** `status` for people: local times, key names, consensus progress, sync state and peers. */
+export function statusText(s: Status, ctx: HumanContext): string {
+  const c = s.consensus;
+  const sync = s.sync ? (s.sync.syncing ? `catching up: best peer at height ${s.sync.bestPeerHeight}, ${Math.max(0, s.sync.bestPeerHeight - s.height)} behind` : `in sync (best peer height ${s.sync.bestPeerHeight})`) : 'no block sync (single node)';
+  return [
+    `chain id      ${s.chainId}`,
+    `height        ${s.height}`,
+    `latest block  ${s.latestBlockHash}`,
+    `block time    ${s.height > 0 ? localTime(s.latestBlockTime, ctx.timeZone) : '-'}`,
+    `state root    ${s.stateRoot}`,
+    `validator     ${s.validator.address ? addressText(s.validator.address, ctx) : 'none (not a validator)'}`,
+    `consensus     ${c ? `height ${c.height} round ${c.round} step ${c.step}${c.lastCommitTime > 0 ? `, last commit ${localTime(c.lastCommitTime, ctx.timeZone)}` : ''}` : '-'}`,
+    `sync          ${sync}`,
+    `peers         ${s.peers.length}`,
+    ...s.peers.map((p) => `  ${addressText(p.id, ctx)}  ${p.address}  ${p.direction}  since ${localTime(p.connectedSince, ctx.timeZone)}`),
+    `mempool       ${s.mempool.txs} txs, ${s.mempool.bytes} bytes`,
+  ].join('\n');
 }
 
 function addKeyCommands(program: Command): void {
@@ -122,16 +179,16 @@ function addKeyCommands(program: Command): void {
     .description('create a new key')
     .action((name: string, _o: unknown, cmd: Command) => {
       validateKeyName(name);
-      print(cmd, keyringOf(cmd).add(name), (k) => `${k.name}  ${k.address}`);
+      print(cmd, keyringOf(cmd).add(name), (k) => `${k.name}  ${k.address}`, { annotate: false });
     });
   keys
     .command('list')
     .description('all keys (names, addresses, public keys)')
-    .action((_o: unknown, cmd: Command) => print(cmd, { keys: keyringOf(cmd).list() }, (v) => v.keys.map((k: { name: string; address: string }) => `${k.name.padEnd(12)} ${k.address}`).join('\n') || '(no keys)'));
+    .action((_o: unknown, cmd: Command) => print(cmd, { keys: keyringOf(cmd).list() }, (v) => v.keys.map((k: { name: string; address: string }) => `${k.name.padEnd(12)} ${k.address}`).join('\n') || '(no keys)', { annotate: false }));
   keys
     .command('show <name>')
     .description('one key')
-    .action((name: string, _o: unknown, cmd: Command) => print(cmd, keyringOf(cmd).show(name), (k) => `${k.name}\n  address     ${k.address}\n  public key  ${k.publicKey}`));
+    .action((name: string, _o: unknown, cmd: Command) => print(cmd, keyringOf(cmd).show(name), (k) => `${k.name}\n  address     ${k.address}\n  public key  ${k.publicKey}`, { annotate: false }));
 }
 
 function addQueryCommands(queryCmd: Command): void {
@@ -200,8 +257,6 @@ export function buildProgram(): Command {
   const queryCmd = program.command('query').alias('q').description('query ledger state');
   addQueryCommands(queryCmd);
   for (const m of MODULES) m.surface.cli?.({ tx, query: queryCmd });
-  registerEdgeCli(program);
-  registerAnchorCommands(program);
   registerVerifyCli(program);
   return program;
 }
@@ -212,8 +267,36 @@ function reportError(err: unknown, json: boolean): void {
   else process.stderr.write(`error ${e.code}: ${e.message}\n`);
 }
 
+/**
+ * Command groups whose modules are heavy to load (the edge agent: HTTP server, SQLite, serial port,
+ * MQTT; the anchor service: the Bitcoin wallet). They are registered only when the command line
+ * names them, or asks for the full help, so every other call starts without loading them.
+ */
+const HEAVY_GROUPS: Array<{ words: readonly string[]; register: () => Promise<(program: Command) => void> }> = [
+  { words: ['edge', 'verify'], register: async () => (await import('../edge/cli.js')).registerEdgeCli },
+  { words: ['anchor'], register: async () => (await import('./anchor.js')).registerAnchorCommands },
+];
+
+/** The command named on the command line: the first word that is neither an option nor an option's value. */
+export function commandWord(program: Command, argv: readonly string[]): string | undefined {
+  const takesValue = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short].filter((f): f is string => f !== undefined)));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (takesValue.has(arg)) i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
+async function registerHeavyGroups(program: Command, argv: readonly string[]): Promise<void> {
+  const word = commandWord(program, argv);
+  const all = word === 'help' || (word === undefined && (argv.length === 0 || argv.includes('--help') || argv.includes('-h')));
+  for (const group of HEAVY_GROUPS) if (all || (word !== undefined && group.words.includes(word))) (await group.register())(program);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  await registerHeavyGroups(program, argv);
   program.exitOverride();
   const json = argv.includes('-o') ? argv[argv.indexOf('-o') + 1] === 'json' : argv.includes('--output=json') || (argv.includes('--output') && argv[argv.indexOf('--output') + 1] === 'json');
   // With -o json, stderr carries exactly one JSON error document: commander's own text (usage error
@@ -238,6 +321,6 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     reportError(err, json);
-    return 1;
+    return err instanceof LedgerError && USAGE_CODES.has(err.code) ? 2 : 1;
   }
 }

@@ -1,18 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Genesis } from '../app/module.js';
-import { Keyring, type KeyringBackend } from '../crypto/keyring.js';
+import { Keyring, type KeyringBackend, type PassphrasePurpose } from '../crypto/keyring.js';
 import { defineErrors } from '../util/errors.js';
 
 export const HOME_ERRORS = defineErrors('home', {
-  HOME_NOT_INITIALISED: { meaning: 'the node home has no config or genesis yet (run gridledger init)' },
+  HOME_NOT_INITIALISED: { meaning: 'the node home has no config or genesis yet (run npx gridledger init)' },
   HOME_DAMAGED: { meaning: 'a file of the node home is not valid JSON' },
   HOME_EXISTS: { meaning: 'the node home is already initialised' },
   HOME_IN_USE: { meaning: 'another live process serves this node home' },
   CONFIG_INVALID: { meaning: 'config.json is not valid (or names another chain than genesis.json)' },
   KEYRING_PASSPHRASE_REQUIRED: { meaning: 'the encrypted keyring needs GRIDLEDGER_PASSPHRASE or a terminal to ask on' },
+  KEYRING_PASSPHRASE_MISMATCH: { meaning: 'the two passphrases typed for a new keyring differ' },
 });
 
 /** A node home: config.json, genesis.json, keyring/ and data/. */
@@ -110,14 +111,22 @@ export const paths = (home: string) => ({
   wal: join(home, 'data', 'consensus.wal'),
 });
 
-/** Passphrase from GRIDLEDGER_PASSPHRASE, else asked on the terminal without echo. */
-export function passphraseProvider(): () => string {
+/**
+ * Passphrase from GRIDLEDGER_PASSPHRASE, else asked on the terminal without echo — twice for the
+ * first key of a new keyring, so a typo cannot lock the keys away. The keyring checks it against
+ * an existing key before it writes another, and refuses an empty one.
+ */
+export function passphraseProvider(): (purpose: PassphrasePurpose) => string {
   let cached: string | undefined;
-  return () => {
+  return (purpose) => {
     if (cached !== undefined) return cached;
     const fromEnv = process.env.GRIDLEDGER_PASSPHRASE;
     if (fromEnv !== undefined && fromEnv.length > 0) return (cached = fromEnv);
-    cached = promptOnTty('Keyring passphrase: ');
+    const typed = promptOnTty(purpose === 'new' ? 'New keyring passphrase: ' : 'Keyring passphrase: ');
+    if (purpose === 'new' && typed.length > 0 && promptOnTty('Repeat the passphrase: ') !== typed) {
+      throw HOME_ERRORS.KEYRING_PASSPHRASE_MISMATCH('the two passphrases differ; nothing was written');
+    }
+    cached = typed;
     return cached;
   };
 }
@@ -148,7 +157,7 @@ function promptOnTty(prompt: string): string {
 }
 
 export function readJsonFile<T>(path: string, what: string): T {
-  if (!existsSync(path)) throw HOME_ERRORS.HOME_NOT_INITIALISED(`${what} not found at ${path}; run gridledger init first`);
+  if (!existsSync(path)) throw HOME_ERRORS.HOME_NOT_INITIALISED(`${what} not found at ${path}; create the home first: npx gridledger init --home ${dirname(path)} (in the project folder)`);
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch {

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +28,10 @@ import {
 /**
  * Acceptance, "processes on loopback": a 4-validator devnet run by `gridledger devnet` under a
  * continuous transaction load. Faults: SIGKILL + restart by hand, SIGSTOP/SIGCONT, killing the
- * latest proposer three times, SIGTERM of the supervisor (all four stop) and a restart of all.
+ * latest proposer three times, SIGTERM of the supervisor (its own children stop, nodes restarted
+ * by hand keep running and keep their pid in devnet.json) and a restart of all. The supervisor
+ * runs with --no-restart here, so a killed node stays down until the test restarts it by hand
+ * (test/firsthour covers the restarts with backoff).
  * After each: every node reports the same height, block hash and state root, every height has the
  * same block hash on every node, and every transaction an API reported committed is committed on
  * every node at the same height and index. No timing is asserted; deadlines only turn hangs into
@@ -115,6 +118,8 @@ async function restartByHand(node: DevnetNode): Promise<void> {
   pidOf.set(node.name, child.pid!);
   byHand.set(node.name, child);
   await waitFor(() => status(node), `${node.name} serving its API again`);
+  // The supervisor records the pid of a node restarted by hand (it does not turn it into null).
+  await waitFor(() => readManifest(dir).nodes.find((n) => n.name === node.name)!.pid === child.pid, `devnet.json records the pid of ${node.name} restarted by hand`, 15_000);
   load.markUp(node.name);
 }
 
@@ -327,18 +332,32 @@ describe.sequential('a 4-validator devnet on loopback under continuous transacti
     expect(isAlive(supervisor.pid!)).toBe(true);
   }, 150_000);
 
-  it('SIGTERM to `gridledger devnet` stops all four (also those restarted by hand); a new `gridledger devnet` resumes the chain', async () => {
+  it('SIGTERM to `gridledger devnet` stops its own children only: nodes restarted by hand keep running and keep their pids; a new supervisor refuses while they run and resumes the chain after', async () => {
     const before = await converge('before stopping all');
     const old = nodes.map(pid);
-    const hand = [...byHand.values()];
+    const hand = [...byHand.entries()];
+    expect(hand.length).toBe(N);
     supervisor.kill('SIGTERM');
     const result = await exited(supervisor);
     expect(result).toEqual({ code: 0, signal: null });
-    await Promise.all(hand.map(exited));
+    // Not its children: still running, still in devnet.json, and the supervisor said so.
+    for (const [name, child] of hand) expect(isAlive(child.pid!), `${name} restarted by hand still runs`).toBe(true);
+    const kept = readManifest(dir);
+    expect(kept.nodes.map((n) => n.pid)).toEqual(nodes.map((n) => byHand.get(n.name)!.pid));
+    expect(kept.supervisorPid).toBeNull();
+    expect(readFileSync(join(dir, 'supervisor.log'), 'utf8')).toMatch(/node0 \(pid \d+\) was not started by this supervisor and keeps running/);
+
+    // A new supervisor refuses at once while a node of the devnet runs, and starts nothing.
+    const refused = procs.child(startSupervisor(dir, basePort, N), 'gridledger devnet (refused)');
+    expect(await exited(refused)).toEqual({ code: 1, signal: null });
+    expect(readFileSync(join(dir, 'supervisor.log'), 'utf8')).toMatch(/DEVNET_RUNNING: node0 \(pid \d+\), node1 \(pid \d+\).* already running/);
+    for (const [name, child] of hand) expect(isAlive(child.pid!), `${name} untouched by the refused supervisor`).toBe(true);
+
+    for (const [, child] of hand) child.kill('SIGTERM');
+    expect(await Promise.all(hand.map(([, child]) => exited(child)))).toEqual(hand.map(() => ({ code: 0, signal: null })));
     for (const [i, p] of old.entries()) {
-      await waitFor(() => !isAlive(p), `${nodes[i]!.name} (pid ${p}) stopped with the devnet`, 15_000, 20);
+      await waitFor(() => !isAlive(p), `${nodes[i]!.name} (pid ${p}) stopped`, 15_000, 20);
     }
-    expect(readManifest(dir).nodes.map((n) => n.pid)).toEqual(nodes.map(() => null));
 
     supervisor = procs.child(startSupervisor(dir, basePort, N), 'gridledger devnet (restart)');
     await manifestPids(new Set(old));

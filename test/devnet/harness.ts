@@ -117,10 +117,10 @@ function looksLikeOurs(pid: number, _what: string): boolean {
   }
 }
 
-/** Spawns `gridledger devnet` as one supervisor child; its output goes to DIR/supervisor.log. */
+/** Spawns `gridledger devnet --no-restart` as one supervisor child; its output goes to DIR/supervisor.log. */
 export function startSupervisor(dir: string, basePort: number, validators: number): ChildProcess {
   const log = createWriteStream(join(dir, 'supervisor.log'), { flags: 'a' });
-  const child = spawn(process.execPath, [BIN, 'devnet', '--validators', String(validators), '--dir', dir, '--base-port', String(basePort)], {
+  const child = spawn(process.execPath, [BIN, 'devnet', '--validators', String(validators), '--dir', dir, '--base-port', String(basePort), '--no-restart'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.pipe(log);

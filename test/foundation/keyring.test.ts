@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createCipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addressFromPublicKey } from '../../src/crypto/address.js';
 import { keyPairFromSeed, verifySignature } from '../../src/crypto/ed25519.js';
-import { decryptSeed, encryptSeed, Keyring, validateKeyName } from '../../src/crypto/keyring.js';
+import { checkKdfParams, decryptSeed, encryptSeed, Keyring, validateKeyName } from '../../src/crypto/keyring.js';
 import { LedgerError } from '../../src/util/errors.js';
 
 const dirs: string[] = [];
@@ -47,7 +48,7 @@ describe('file backend (encrypted at rest)', () => {
     expect(file.backend).toBe('file');
     expect(file.insecureSeed).toBeUndefined();
     expect(file.encrypted).toMatchObject({ kdf: 'scrypt', cipher: 'aes-256-gcm' });
-    expect(file.encrypted.N).toBeGreaterThanOrEqual(1 << 14);
+    expect(file.encrypted.N).toBeGreaterThanOrEqual(1 << 17);
     expect(file.encrypted.salt).toMatch(/^[0-9a-f]{32}$/);
     expect(file.encrypted.iv).toMatch(/^[0-9a-f]{24}$/);
     expect(file.encrypted.tag).toMatch(/^[0-9a-f]{32}$/);
@@ -64,7 +65,6 @@ describe('file backend (encrypted at rest)', () => {
   it('refuses a wrong passphrase with KEYRING_BAD_PASSPHRASE', () => {
     const wrong = new Keyring(dir, 'file', () => 'Correct horse battery staple');
     expect(codeOf(() => wrong.signer('alice'))).toBe('KEYRING_BAD_PASSPHRASE');
-    expect(codeOf(() => new Keyring(dir, 'file', () => '').signer('alice'))).toBe('KEYRING_BAD_PASSPHRASE');
   });
 
   it('refuses a tampered ciphertext or tag (authenticated encryption)', () => {
@@ -88,6 +88,110 @@ describe('file backend (encrypted at rest)', () => {
     ring.add('bob');
     for (const f of readdirSync(dir)) expect(statSync(join(dir, f)).mode & 0o777, f).toBe(0o600);
     expect(statSync(dir).mode & 0o077).toBe(0); // the directory is private too
+  });
+});
+
+/** A key file as keys were written before scrypt's N was raised (N = 2^15), made with node:crypto directly. */
+function legacyKeyFile(seed: Uint8Array, passphrase: string, params = { N: 1 << 15, r: 8, p: 1 }) {
+  const salt = randomBytes(16);
+  const iv = randomBytes(12);
+  const key = scryptSync(passphrase.normalize('NFKC'), salt, 32, { ...params, maxmem: 256 * params.N * params.r });
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const ciphertext = Buffer.concat([cipher.update(seed), cipher.final()]);
+  const publicKey = Buffer.from(keyPairFromSeed(seed).publicKey).toString('hex');
+  return {
+    version: 1,
+    name: 'old',
+    address: addressFromPublicKey(keyPairFromSeed(seed).publicKey),
+    publicKey,
+    backend: 'file',
+    encrypted: { kdf: 'scrypt', ...params, salt: salt.toString('hex'), cipher: 'aes-256-gcm', iv: iv.toString('hex'), tag: cipher.getAuthTag().toString('hex'), ciphertext: ciphertext.toString('hex') },
+  };
+}
+
+describe('file backend hardening (issue 9): scrypt cost, bounded parameters, one passphrase, no empty passphrase', () => {
+  it('new keys use scrypt N = 2^17; a key written with N = 2^15 still opens with the parameters of its file', () => {
+    const dir = tempDir();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'old.json'), JSON.stringify(legacyKeyFile(SEED, 'pw')));
+    const ring = new Keyring(dir, 'file', () => 'pw');
+    expect(Buffer.from(ring.signer('old').publicKey).toString('hex')).toBe(ring.show('old').publicKey);
+    ring.add('new');
+    expect(JSON.parse(readFileSync(join(dir, 'new.json'), 'utf8')).encrypted).toMatchObject({ N: 1 << 17, r: 8, p: 1 });
+    expect(new Keyring(dir, 'file', () => 'pw').signer('new').publicKey).toBeInstanceOf(Uint8Array);
+  });
+
+  it('refuses absurd scrypt parameters from a key file before deriving anything (KEYRING_KDF_PARAMS_INVALID)', () => {
+    const enc = encryptSeed(SEED, 'pw');
+    const absurd = [
+      { N: 2 ** 30 },
+      { N: 2 ** 21 },
+      { N: 1 << 10 },
+      { N: (1 << 17) + 1 },
+      { N: 0 },
+      { N: -(1 << 17) },
+      { N: 1.5 },
+      { N: '131072' },
+      { r: 1_000_000 },
+      { r: 0 },
+      { r: 17 },
+      { p: 1000 },
+      { p: 0 },
+      { N: 1 << 20, r: 16 }, // 2 GiB
+    ];
+    const started = Date.now();
+    for (const bad of absurd) {
+      expect(codeOf(() => decryptSeed({ ...enc, ...bad } as typeof enc, 'pw')), JSON.stringify(bad)).toBe('KEYRING_KDF_PARAMS_INVALID');
+    }
+    expect(Date.now() - started).toBeLessThan(5_000); // refused up front, no scrypt of 2^30 ran
+    expect(checkKdfParams({ N: 1 << 15, r: 8, p: 1 })).toEqual({ N: 1 << 15, r: 8, p: 1 });
+    expect(checkKdfParams({ N: 1 << 20, r: 8, p: 4 })).toEqual({ N: 1 << 20, r: 8, p: 4 });
+    // Malformed hex fields are a damaged file, not a wrong passphrase.
+    expect(codeOf(() => decryptSeed({ ...enc, iv: 'zz' }, 'pw'))).toBe('KEY_DAMAGED');
+    expect(codeOf(() => decryptSeed({ ...enc, ciphertext: enc.ciphertext + '00' }, 'pw'))).toBe('KEY_DAMAGED');
+  });
+
+  it('refuses an empty passphrase outside the test backend, for new and existing keys (KEYRING_PASSPHRASE_EMPTY)', () => {
+    const dir = tempDir();
+    expect(codeOf(() => new Keyring(dir, 'file', () => '').add('empty'))).toBe('KEYRING_PASSPHRASE_EMPTY');
+    expect(existsSync(join(dir, 'empty.json'))).toBe(false);
+    expect(codeOf(() => encryptSeed(SEED, ''))).toBe('KEYRING_PASSPHRASE_EMPTY');
+    new Keyring(dir, 'file', () => 'pw').add('real');
+    expect(codeOf(() => new Keyring(dir, 'file', () => '').signer('real'))).toBe('KEYRING_PASSPHRASE_EMPTY');
+    // the test backend never needs one
+    expect(new Keyring(tempDir(), 'test', () => '').add('demo').address).toMatch(/^grid1/);
+  });
+
+  it('a mistyped passphrase cannot add a key to a keyring whose keys use another one (nothing is written)', () => {
+    const dir = tempDir();
+    const first = new Keyring(dir, 'file', () => 'right passphrase');
+    first.add('admin');
+    const before = readdirSync(dir).sort();
+    const typo = new Keyring(dir, 'file', () => 'rigth passphrase');
+    const err = (() => {
+      try {
+        typo.add('bob');
+      } catch (e) {
+        return e as LedgerError;
+      }
+      return undefined;
+    })();
+    expect(err?.code).toBe('KEYRING_BAD_PASSPHRASE');
+    expect(err?.message).toMatch(/does not open the existing key admin/);
+    expect(readdirSync(dir).sort()).toEqual(before);
+    // the right one works, and every key opens with it
+    new Keyring(dir, 'file', () => 'right passphrase').add('bob');
+    const again = new Keyring(dir, 'file', () => 'right passphrase');
+    for (const k of again.list()) expect(again.signer(k.name).publicKey).toBeInstanceOf(Uint8Array);
+  });
+
+  it('asks for a new keyring\'s passphrase as "new", and for an existing one\'s as "unlock"', () => {
+    const dir = tempDir();
+    const asked: string[] = [];
+    new Keyring(dir, 'file', (purpose) => (asked.push(purpose), 'pw')).add('a');
+    new Keyring(dir, 'file', (purpose) => (asked.push(purpose), 'pw')).add('b');
+    expect(asked[0]).toBe('new');
+    expect(asked.slice(1).every((p) => p === 'unlock')).toBe(true);
   });
 });
 

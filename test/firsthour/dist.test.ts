@@ -1,0 +1,152 @@
+/**
+ * Issue 19 point 6: the CLI ships compiled JavaScript (dist/, built by `npm run build`, which
+ * `npm ci` runs through `prepare`). bin/gridledger.mjs runs dist/ only when it was built from
+ * exactly the current sources and otherwise runs the sources through tsx: stale compiled code
+ * never runs. Files found at run time (the time-zone table, the circuit artifacts, the signature
+ * worker) are found from dist/ too.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { distStatus } from '../../bin/dist.mjs';
+import { cleanEnv, REPO } from './helpers.js';
+
+const run = promisify(execFile);
+
+describe('bin/gridledger.mjs runs dist/ only when it matches the sources (a project of one file)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'gridledger-firsthour-dist-'));
+  const mainTs = join(root, 'src', 'cli', 'main.ts');
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  /** A CLI whose main() says which file ran and which version of the source it was built from. */
+  function writeMain(version: string): void {
+    writeFileSync(mainTs, `export async function main(args: string[]): Promise<number> {\n  const v: string = '${version}';\n  console.log(JSON.stringify({ url: import.meta.url, version: v, args }));\n  return 0;\n}\n`);
+  }
+  beforeAll(() => {
+    mkdirSync(join(root, 'bin'));
+    for (const f of ['gridledger.mjs', 'dist.mjs', 'build.mjs']) cpSync(join(REPO, 'bin', f), join(root, 'bin', f));
+    mkdirSync(join(root, 'src', 'cli'), { recursive: true });
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'x', type: 'module' }));
+    symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
+    writeMain('v1');
+  });
+
+  async function cliRuns(env: Record<string, string> = {}): Promise<{ url: string; version: string }> {
+    const { stdout } = await run(process.execPath, [join(root, 'bin', 'gridledger.mjs'), 'hello'], { cwd: root, env: cleanEnv(env) });
+    return JSON.parse(stdout.trim()) as { url: string; version: string };
+  }
+  /** The copy's own check (it hashes the copy's build script). */
+  const status = async () => ((await import(pathToFileURL(join(root, 'bin', 'dist.mjs')).href)) as typeof import('../../bin/dist.mjs')).distStatus(join(root, 'src'), join(root, 'dist'));
+  const build = () => execFileSync(process.execPath, [join(root, 'bin', 'build.mjs')], { cwd: root, stdio: 'pipe' });
+  // The bundle reports each module's URL as that of its compiled file in dist/ (see bin/build.mjs).
+  const fromDist = { url: expect.stringMatching(/\/dist\/cli\/main\.js$/) };
+  const fromSources = { url: expect.stringMatching(/\/src\/cli\/main\.ts$/) };
+
+  it('without dist/, the sources run', async () => {
+    expect(await cliRuns()).toMatchObject({ ...fromSources, version: 'v1' });
+  });
+
+  it('after a build, dist/ runs', async () => {
+    build();
+    expect(await status()).toEqual({ fresh: true });
+    expect(await cliRuns()).toMatchObject({ ...fromDist, version: 'v1' });
+  });
+
+  it('a changed source makes dist/ stale: the sources run, never the old build', async () => {
+    writeMain('v2');
+    expect(await status()).toEqual({ fresh: false, reason: 'src/cli/main.ts changed since dist/ was built' });
+    expect(await cliRuns()).toMatchObject({ ...fromSources, version: 'v2' });
+    build();
+    expect(await cliRuns()).toMatchObject({ ...fromDist, version: 'v2' });
+  });
+
+  it('a touched but unchanged source (a checkout) keeps dist/; a same-size edit does not', async () => {
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(mainTs, later, later);
+    expect(await cliRuns()).toMatchObject({ ...fromDist, version: 'v2' });
+    writeMain('v3'); // same length as v2
+    utimesSync(mainTs, later, later);
+    expect(await cliRuns()).toMatchObject({ ...fromSources, version: 'v3' });
+    build();
+  });
+
+  it('an added or removed source, a changed build script or a damaged stamp make dist/ stale', async () => {
+    writeFileSync(join(root, 'src', 'extra.ts'), 'export const x = 1;\n');
+    expect(await status()).toEqual({ fresh: false, reason: 'src/extra.ts is newer than dist/' });
+    expect(await cliRuns()).toMatchObject(fromSources);
+    build();
+    rmSync(join(root, 'src', 'extra.ts'));
+    expect(await status()).toEqual({ fresh: false, reason: 'src/extra.ts was removed since dist/ was built' });
+    build();
+    expect(await cliRuns()).toMatchObject(fromDist);
+    writeFileSync(join(root, 'bin', 'build.mjs'), readFileSync(join(root, 'bin', 'build.mjs'), 'utf8') + '\n// changed\n');
+    expect((await status()).reason).toBe('bin/build.mjs changed since dist/ was built');
+    build();
+    writeFileSync(join(root, 'dist', '.stamp.json'), '{');
+    expect(await cliRuns()).toMatchObject(fromSources);
+    build();
+    expect(await cliRuns({ GRIDLEDGER_FROM_SOURCES: '1' })).toMatchObject(fromSources);
+    expect(await cliRuns()).toMatchObject(fromDist);
+  });
+});
+
+describe("this repository's dist/", () => {
+  beforeAll(() => {
+    const status = distStatus(join(REPO, 'src'), join(REPO, 'dist'));
+    // CI builds it (npm ci runs `prepare`, .ci/run builds again); a stale one there is a failure.
+    if (process.env.CI === 'true') expect(status, 'dist/ must be built from the current sources in CI').toEqual({ fresh: true });
+    else if (!status.fresh) execFileSync(process.execPath, [join(REPO, 'bin', 'build.mjs')], { cwd: REPO, stdio: 'pipe' });
+  }, 120_000);
+
+  it('finds its run-time files without tsx: the time-zone table, the circuit artifacts, the signature worker', async () => {
+    // Plain node, no TypeScript loader: any import of a .ts file would fail.
+    const dist = (f: string) => JSON.stringify(pathToFileURL(join(REPO, 'dist', f)).href);
+    const script = `
+      import { Worker } from 'node:worker_threads';
+      const { tzTable } = await import(${dist('util/tz/table.js')});
+      const { ARTIFACTS_DIR, recordedSums } = await import(${dist('zk/artifacts.js')});
+      const { Signer } = await import(${dist('crypto/ed25519.js')});
+      const signer = new Signer(new Uint8Array(32).fill(7));
+      const msg = new TextEncoder().encode('hello');
+      const sig = signer.sign(msg);
+      const bad = Uint8Array.from(sig); bad[0] ^= 1;
+      const worker = new Worker(new URL(${dist('ledger/verify-worker.mjs')}));
+      const results = await new Promise((resolve, reject) => {
+        worker.on('error', reject);
+        worker.on('message', (m) => {
+          if (m.ready) worker.postMessage({ id: 1, items: [[signer.publicKey, msg, sig], [signer.publicKey, msg, bad]] });
+          else if (m.id === 1) resolve(m.results);
+        });
+      });
+      await worker.terminate();
+      console.log(JSON.stringify({ tz: tzTable().version, artifacts: ARTIFACTS_DIR, sums: recordedSums().size, results }));
+    `;
+    const file = join(mkdtempSync(join(tmpdir(), 'gridledger-firsthour-dist-run-')), 'check.mjs');
+    writeFileSync(file, script);
+    const { stdout } = await run(process.execPath, [file], { cwd: REPO, env: cleanEnv() });
+    rmSync(file);
+    const out = JSON.parse(stdout.trim());
+    expect(out.tz).toMatch(/^\d{4}[a-z]$/);
+    expect(out.artifacts).toBe(join(REPO, 'zk', 'artifacts') + '/');
+    expect(out.sums).toBeGreaterThan(0);
+    expect(out.results).toEqual([true, false]);
+  });
+
+  it('the bundled command points every module-relative file at its place in dist/', () => {
+    const bundle = execFileSync('sh', ['-c', 'cat dist/bundle/*.js'], { cwd: REPO, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const urls = [...bundle.matchAll(/new URL\("([^"]+)", new URL\("([^"]+)", import\.meta\.url\)/g)].map((m) => [m[2], m[1]]);
+    expect(urls).toContainEqual(['../util/tz/table.js', './tzdata.json']);
+    expect(urls).toContainEqual(['../ledger/verify-pool.js', './verify-worker.mjs']);
+    // and no bare import.meta.url is left that would resolve against dist/bundle/ instead
+    expect(bundle.replace(/new URL\("[^"]+", import\.meta\.url\)/g, '').replace(/__gridledgerRequire\(import\.meta\.url\)/g, '')).not.toMatch(/import\.meta\.url/);
+  });
+
+  it('`node bin/gridledger.mjs` answers from dist/ with the package version', async () => {
+    const { stdout } = await run(process.execPath, [join(REPO, 'bin', 'gridledger.mjs'), '--version'], { cwd: REPO, env: cleanEnv() });
+    expect(stdout.trim()).toBe(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
+  });
+});
