@@ -16,6 +16,7 @@ import { call, globals, keyringOf, print, query } from './kit.js';
 import { CLI_ERRORS } from './kit.js';
 import { registerEdgeCli } from '../edge/cli.js';
 import { registerVerifyCli } from './verify.js';
+import { addLoginCommands } from './login.js';
 
 const DEMO_IDENTITIES: Record<string, string[]> = { utility: ['utility'], gridop: ['grid-operator'], alice: ['prosumer', 'trader'], bob: ['consumer', 'trader'], carol: ['prosumer', 'trader'] };
 
@@ -196,6 +197,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   addNodeCommands(program);
   addKeyCommands(program);
+  addLoginCommands(program);
   const tx = program.command('tx').description('sign and submit a transaction');
   const queryCmd = program.command('query').alias('q').description('query ledger state');
   addQueryCommands(queryCmd);
