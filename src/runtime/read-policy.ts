@@ -287,3 +287,9 @@ export function lookupOver(bound: readonly BoundRoute[]): Lookup {
     return (await b.handler(parsed, undefined as never)) as never;
   };
 }
+
+/** The table as it appears in docs/dashboard.md (a test checks the page carries exactly this). */
+export function readPolicyMarkdown(): string {
+  const rows = RULES.map((r) => `| \`${r.route}\` | ${r.access} | ${r.data} | ${r.readers} |`);
+  return ['| route | access | data | who may read it (auditors always may) |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
