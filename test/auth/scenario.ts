@@ -49,6 +49,8 @@ export interface Scenario {
   /** Carol's statement for yesterday as the utility issued it (JSON text), and its recorded hash. */
   carolStatement: string;
   carolHash: string;
+  /** Hash of alice's energy transfer to bob. */
+  transferTx: string;
 }
 
 export async function commit(node: TestNode, from: string, msgs: Msg[]): Promise<{ hash: string; events: Array<{ type: string; attributes: Record<string, string> }> }> {
@@ -81,7 +83,7 @@ export async function buildScenario(): Promise<Scenario> {
     value: { meterId, community, slot, importWh, exportWh, importRegisterWh: importWh, exportRegisterWh: exportWh, seq: 1 },
   });
   await Promise.all([commit(node, 'pmeter', [reading('P1', 0, 10_000)]), commit(node, 'cmeter', [reading('C1', 15_000, 0)])]);
-  await commit(node, 'alice', [{ type: ENERGY.transfer, value: { community, to: addr.bob, slot, labels: ['solar'], wh: 10_000 } }]);
+  const transfer = await commit(node, 'alice', [{ type: ENERGY.transfer, value: { community, to: addr.bob, slot, labels: ['solar'], wh: 10_000 } }]);
 
   const plant = 'house-1';
   const u = addr.utility!;
@@ -119,5 +121,5 @@ export async function buildScenario(): Promise<Scenario> {
   if (!carolFile) throw new Error(`no statement file for carol in ${out}`);
   const carolStatement = readFileSync(join(out, u, carolFile), 'utf8');
   const carolHash = (JSON.parse(carolStatement) as { hash: string }).hash;
-  return { node, addr, community, slot, plant, yesterday, tomorrow, carolStatement, carolHash };
+  return { node, addr, community, slot, plant, yesterday, tomorrow, carolStatement, carolHash, transferTx: transfer.hash };
 }

@@ -35,7 +35,7 @@ function energyChart(days: Day[]): ChartOption {
     grid: { left: 55, right: 10, top: 30, bottom: 30 },
     legend: { top: 0 },
     tooltip: { trigger: 'axis' },
-    xAxis: { type: 'time' },
+    xAxis: { type: 'time', axisLabel: { hideOverlap: true } },
     yAxis: { type: 'value', name: 'Wh' },
     series: [
       { name: 'production', type: 'bar', stack: 'pc', data: rows.map((r, i) => [x[i], r.producedWh]), itemStyle: { color: '#f2b705' } },
@@ -50,7 +50,7 @@ function childrenChart(children: Array<{ id: string; day: Day }>): ChartOption {
     grid: { left: 55, right: 10, top: 30, bottom: 30 },
     legend: { top: 0 },
     tooltip: { trigger: 'axis' },
-    xAxis: { type: 'time' },
+    xAxis: { type: 'time', axisLabel: { hideOverlap: true } },
     yAxis: { type: 'value', name: 'Wh' },
     series: children.map((c) => ({ name: c.id, type: 'bar', stack: 'children', data: c.day.positions.map((p) => [p.slot * SLOT_MS, p.wh]) })),
   };
@@ -84,8 +84,11 @@ function FlowView({ community, traders, slot }: { community: string; traders: st
     return edges;
   }, [community, slot, traders.join(',')]);
   const option = useMemo<ChartOption>(() => {
+    // The grid on top, the traders on an arc below it, so no flow line runs through another node.
     const nodes = ['grid', ...traders];
-    const pos = new Map(nodes.map((n, i) => [n, i === 0 ? [0, 0] : [Math.cos((2 * Math.PI * i) / (nodes.length - 1)) * 10, Math.sin((2 * Math.PI * i) / (nodes.length - 1)) * 10]]));
+    const n = traders.length;
+    const arc = (i: number) => Math.PI + (Math.PI * (i + 0.5)) / Math.max(1, n);
+    const pos = new Map<string, number[]>(nodes.map((name, i) => [name, i === 0 ? [0, 9] : [Math.cos(arc(i - 1)) * 11, Math.sin(arc(i - 1)) * 9 + 1]]));
     const edges = flows.data ?? [];
     const max = Math.max(1, ...edges.map((e) => e.wh));
     return {

@@ -28,7 +28,7 @@ function txRateOption(blocks: BlockEvent[]): ChartOption {
   return {
     grid: { left: 40, right: 10, top: 20, bottom: 30 },
     tooltip: { trigger: 'axis' },
-    xAxis: { type: 'time' },
+    xAxis: { type: 'time', axisLabel: { hideOverlap: true } },
     yAxis: { type: 'value', name: 'tx/s' },
     series: [{ type: 'line', data: points, showSymbol: false, areaStyle: { opacity: 0.15 } }],
   };

@@ -15,11 +15,12 @@ function Operator() {
   const evidence = useLive(() => api.core.evidence({ query: {} }), []);
   const modules = useLive(() => api.core.modules({}), []);
   const tx = useTx();
+  const regTx = useTx();
   const [admitAddress, setAdmitAddress] = useState('');
   const [admitRoles, setAdmitRoles] = useState('prosumer,trader');
   const approve = (id: string) => tx.run(() => submit([{ type: REGISTRY_MSG.approve, value: { id } }]));
-  const admit = () => tx.run(() => submit([{ type: REGISTRY_MSG.admit, value: { address: admitAddress.trim(), roles: admitRoles.split(',').map((r) => r.trim()).filter(Boolean) } }]));
-  const revoke = (address: string) => tx.run(() => submit([{ type: REGISTRY_MSG.revoke, value: { address, reason: 'revoked from the dashboard' } }]));
+  const admit = () => regTx.run(() => submit([{ type: REGISTRY_MSG.admit, value: { address: admitAddress.trim(), roles: admitRoles.split(',').map((r) => r.trim()).filter(Boolean) } }]));
+  const revoke = (address: string) => regTx.run(() => submit([{ type: REGISTRY_MSG.revoke, value: { address, reason: 'revoked from the dashboard' } }]));
   return (
     <>
       <Card title="Governance proposals" testId="operator-proposals">
@@ -31,11 +32,14 @@ function Operator() {
             ['id', (p) => p.id],
             ['action', (p) => String(p.action.kind ?? JSON.stringify(p.action).slice(0, 60))],
             ['approvals', (p) => `${p.approvals.length} / ${p.threshold}`],
-            ['status', (p) => p.status],
+            ['proposer', (p) => <Short value={p.proposer} />],
+            ['status', (p) => <span data-testid={`proposal-status-${p.id}`}>{p.status}</span>],
             ['', (p) => (p.status === 'open' && s.address && !p.approvals.includes(s.address) ? <button disabled={tx.busy} onClick={() => void approve(p.id)} data-testid={`approve-${p.id}`}>Approve</button> : null)],
           ]}
         />
-        <TxOutcome outcome={tx.outcome} />
+        <div data-testid="proposal-outcome">
+          <TxOutcome outcome={tx.outcome} />
+        </div>
       </Card>
       <Card title="Admissions and revocations" testId="operator-registry">
         <ErrorBox error={log.error} />
@@ -43,8 +47,9 @@ function Operator() {
           <form className="inline" onSubmit={(e) => (e.preventDefault(), void admit())}>
             <input placeholder="grid1… address" value={admitAddress} onChange={(e) => setAdmitAddress(e.target.value)} data-testid="admit-address" />
             <input value={admitRoles} onChange={(e) => setAdmitRoles(e.target.value)} aria-label="roles" data-testid="admit-roles" />
-            <button disabled={tx.busy} data-testid="admit-submit">Admit</button>
+            <button disabled={regTx.busy} data-testid="admit-submit">Admit</button>
           </form>
+          <TxOutcome outcome={regTx.outcome} />
         </SignedIn>
         <Table
           rows={log.data?.entries ?? []}
@@ -55,7 +60,7 @@ function Operator() {
             ['account', (e) => <Short value={e.address} />],
             ['roles', (e) => e.roles.join(', ')],
             ['by', (e) => <Short value={e.by} />],
-            ['', (e) => (e.action === 'admit' && s.address && e.address !== s.address ? <button disabled={tx.busy} onClick={() => void revoke(e.address)}>Revoke</button> : null)],
+            ['', (e) => (e.action === 'admit' && s.address && e.address !== s.address ? <button disabled={regTx.busy} onClick={() => void revoke(e.address)}>Revoke</button> : null)],
           ]}
         />
       </Card>

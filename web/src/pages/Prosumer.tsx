@@ -32,7 +32,7 @@ function MyMeters({ me }: { me: string }) {
     grid: { left: 55, right: 10, top: 30, bottom: 30 },
     legend: { top: 0 },
     tooltip: { trigger: 'axis' },
-    xAxis: { type: 'time' },
+    xAxis: { type: 'time', axisLabel: { hideOverlap: true } },
     yAxis: { type: 'value', name: 'Wh' },
     series: (data.data ?? []).flatMap((r) => [
       { name: `${r.meterId} import`, type: 'bar', data: r.readings.map((x) => [x.slot * SLOT_MS, -x.importWh]) },
@@ -77,6 +77,12 @@ function MyBalances({ me }: { me: string }) {
   );
 }
 
+/** Local time of a slot boundary, from the slots the node annotated (the range's end has none). */
+function localOf(slots: ReadonlyArray<{ slot: number; local: string }>, slot: number): string {
+  const hit = slots.find((s) => s.slot === slot);
+  return hit ? hit.local.slice(5, 16).replace('T', ' ') : 'end';
+}
+
 /** Plants where the account holds (or held) a portion. */
 async function myPlants(me: string) {
   const { plants } = await api.shares.listPlants({ query: { limit: 500 } });
@@ -94,12 +100,13 @@ function Portions({ me }: { me: string }) {
     const days = [...new Set(slots.map((s) => s.local.slice(0, 10)))];
     const times = Array.from({ length: 96 }, (_, i) => `${String(Math.floor(i / 4)).padStart(2, '0')}:${String((i % 4) * 15).padStart(2, '0')}`);
     const data = slots.map((s) => [times.indexOf(s.local.slice(11, 16)), days.indexOf(s.local.slice(0, 10)), s.ppm / 10_000]);
+    const max = Math.max(1, ...slots.map((s) => s.ppm / 10_000));
     return {
-      grid: { left: 80, right: 20, top: 10, bottom: 60 },
+      grid: { left: 80, right: 20, top: 10, bottom: 70 },
       tooltip: { formatter: (p: { value: number[] }) => `${days[p.value[1]!]} ${times[p.value[0]!]}: ${p.value[2]} %` },
       xAxis: { type: 'category', data: times, splitArea: { show: true } },
       yAxis: { type: 'category', data: days },
-      visualMap: { min: 0, max: 100, calculable: true, orient: 'horizontal', left: 'center', bottom: 0, text: ['100 %', '0 %'], inRange: { color: ['#f7fbff', '#f2b705', '#c0392b'] } },
+      visualMap: { min: 0, max, calculable: false, orient: 'horizontal', left: 'center', bottom: 0, itemHeight: 160, text: [`${max} %`, '0 %'], inRange: { color: ['#f7fbff', '#f2b705', '#c0392b'] } },
       series: [{ type: 'heatmap', data }],
     };
   }, [holdings.data]);
@@ -127,7 +134,7 @@ function Portions({ me }: { me: string }) {
       {plant ? <Chart option={option} height={260} testId="prosumer-heatmap" /> : <p className="muted">No shared PV plant lists this account.</p>}
       {holdings.data && (
         <p className="muted" data-testid="portion-runs">
-          {holdings.data.segments.map((s) => `${new Date(s.fromSlot * SLOT_MS).toISOString().slice(5, 16)}–${new Date(s.toSlot * SLOT_MS).toISOString().slice(11, 16)} ${s.ppm} ppm`).join(' · ')}
+          {holdings.data.segments.map((seg) => `${localOf(holdings.data!.slots, seg.fromSlot)} → ${localOf(holdings.data!.slots, seg.toSlot)}: ${seg.ppm} ppm`).join(' · ')}
         </p>
       )}
       {plant && (
@@ -184,6 +191,22 @@ function StatementRow({ json: initial, me }: { json: string; me: string }) {
   );
 }
 
+/** A statement received from the utility (a JSON file): paste it and check it against the ledger. */
+function VerifyReceived({ me }: { me: string }) {
+  const [json, setJson] = useState('');
+  const [verdict, setVerdict] = useState<Verdict>(null);
+  return (
+    <div data-testid="statement-received">
+      <h2>Verify a statement you received</h2>
+      <textarea rows={6} placeholder="paste the statement JSON from your utility" value={json} onChange={(e) => (setJson(e.target.value), setVerdict(null))} data-testid="received-json" />
+      <div className="row">
+        <button onClick={() => void verifyStatement(json, me).then(setVerdict)} data-testid="received-verify">Verify</button>
+        {verdict && <span className={verdict.ok ? 'ok' : 'error'} data-testid="received-verdict">{verdict.text}</span>}
+      </div>
+    </div>
+  );
+}
+
 function Statements({ me }: { me: string }) {
   const plants = useLive(() => myPlants(me), [me], { live: false });
   const tz = plants.data?.[0]?.timezone ?? 'UTC';
@@ -195,10 +218,11 @@ function Statements({ me }: { me: string }) {
     return all.flatMap((b) => b.statements);
   }, [plants.data?.map((p) => p.id).join(','), day, me], { live: false });
   return (
-    <Card title="My statements" testId="prosumer-statements" actions={<input type="date" value={day} onChange={(e) => setFromDay(e.target.value)} data-testid="statement-day" />}>
+    <Card title="My statements (computed from the ledger)" testId="prosumer-statements" actions={<input type="date" value={day} onChange={(e) => setFromDay(e.target.value)} data-testid="statement-day" />}>
       <ErrorBox error={plants.error ?? bills.error} />
       {(bills.data ?? []).map((s, i) => <StatementRow key={`${s.plant}-${day}-${i}`} json={JSON.stringify(s, null, 2)} me={me} />)}
       {bills.data?.length === 0 && <p className="muted">No statement for this day.</p>}
+      <VerifyReceived me={me} />
     </Card>
   );
 }
