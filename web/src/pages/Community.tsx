@@ -68,21 +68,36 @@ function kpisOf(id: string, days: Day[]): CommunityKpis | null {
   return communityKpis({ community: id, fromSlot: slots[0]!.slot, toSlot: slots[slots.length - 1]!.slot + 1, members: [id], tariffs: TARIFFS, slots });
 }
 
+/** Rows of the members and meters tables (a community of 1,000 shows its first ones and a count). */
+const MEMBER_ROWS = 25;
+
 const pct = (ppm: number | null) => (ppm === null ? '—' : `${(ppm / 10_000).toFixed(1)} %`);
 
-/** Energy between traders in one slot: transfers from the traders' histories, and each trader's residual with the grid. */
-function FlowView({ community, traders, slot }: { community: string; traders: string[]; slot: number }) {
+/** Traders drawn in the flow view at most (the busiest by net position); a slot of 1,000 members stays legible and cheap. */
+const FLOW_TRADERS = 24;
+
+/**
+ * Energy between traders in one slot: the busiest traders' transfers (from their histories, both
+ * directions, so a trader who passed on everything still appears) and each one's residual with the grid.
+ */
+function FlowView({ community, slot }: { community: string; slot: number }) {
   const flows = useLive(async () => {
-    const [balances, histories] = await Promise.all([
-      api.energy.balances({ params: { id: community }, query: { slot: String(slot) } }),
-      Promise.all(traders.map((t) => api.energy.history({ params: { id: community }, query: { trader: t, slot: String(slot) } }))),
-    ]);
-    const edges = histories.flatMap((h) => h.entries.filter((e) => e.kind === 'transfer-out').map((e) => ({ from: e.trader, to: e.counterparty!, wh: -e.deltaWh })));
+    const balances = await api.energy.balances({ params: { id: community }, query: { slot: String(slot) } });
     const net = new Map<string, number>();
     for (const b of balances.balances) net.set(b.trader, (net.get(b.trader) ?? 0) + b.wh);
-    for (const [t, wh] of net) if (wh !== 0) edges.push(wh > 0 ? { from: t, to: 'grid', wh } : { from: 'grid', to: t, wh: -wh });
+    const busiest = [...net].sort((a, b) => Math.abs(b[1]) - Math.abs(a[1])).slice(0, FLOW_TRADERS);
+    const histories = await Promise.all(busiest.map(([t]) => api.energy.history({ params: { id: community }, query: { trader: t, slot: String(slot) } })));
+    const seen = new Set<string>();
+    const edges: Array<{ from: string; to: string; wh: number }> = [];
+    for (const e of histories.flatMap((h) => h.entries)) {
+      if ((e.kind !== 'transfer-out' && e.kind !== 'transfer-in') || !e.counterparty || seen.has(`${e.txHash}:${e.msgIndex}`)) continue;
+      seen.add(`${e.txHash}:${e.msgIndex}`);
+      edges.push(e.kind === 'transfer-out' ? { from: e.trader, to: e.counterparty, wh: -e.deltaWh } : { from: e.counterparty, to: e.trader, wh: e.deltaWh });
+    }
+    for (const [t, wh] of busiest) if (wh !== 0) edges.push(wh > 0 ? { from: t, to: 'grid', wh } : { from: 'grid', to: t, wh: -wh });
     return edges;
-  }, [community, slot, traders.join(',')]);
+  }, [community, slot]);
+  const traders = useMemo(() => [...new Set((flows.data ?? []).flatMap((e) => [e.from, e.to]).filter((t) => t !== 'grid'))].sort(), [flows.data]);
   const option = useMemo<ChartOption>(() => {
     // The grid on top, the traders on an arc below it, so no flow line runs through another node.
     const nodes = ['grid', ...traders];
@@ -222,9 +237,10 @@ function Community() {
         )}
       </Card>
       <Card title={`Members (${traders.length}) and meters`} testId="community-members">
-        <Table rows={detail.data?.traders ?? []} columns={[['trader', (t) => <Short value={t.address} />], ['status', (t) => t.status], ['since', (t) => t.addedAt.height]]} />
+        <Table rows={(detail.data?.traders ?? []).slice(0, MEMBER_ROWS)} columns={[['trader', (t) => <Short value={t.address} />], ['status', (t) => t.status], ['since', (t) => t.addedAt.height]]} />
+        {(detail.data?.traders.length ?? 0) > MEMBER_ROWS && <p className="muted">… and {detail.data!.traders.length - MEMBER_ROWS} more members</p>}
         <Table
-          rows={(detail.data?.meters ?? []).flatMap((m) => m.links.slice(-1))}
+          rows={(detail.data?.meters ?? []).flatMap((m) => m.links.slice(-1)).slice(0, MEMBER_ROWS)}
           columns={[['meter', (l) => l.meterId], ['kind', (l) => l.kind], ['trader', (l) => <Short value={l.trader} />], ['labels', (l) => l.labels.join(',')]]}
         />
       </Card>
@@ -247,7 +263,7 @@ function Community() {
         ) : slot === null || !id ? (
           <p className="muted">No energy booked in this period.</p>
         ) : (
-          <FlowView community={id} traders={traders} slot={slot} />
+          <FlowView community={id} slot={slot} />
         )}
       </Card>
     </>
