@@ -62,7 +62,7 @@ interface PageFigures {
 const TZ = 'Europe/Amsterdam';
 const COMMUNITY = 'bench';
 const MSGS_PER_TX = 64;
-const BATCH = 500;
+const BATCH = 100;
 
 function memberSigner(i: number): Signer {
   return new Signer(new Uint8Array(createHash('sha256').update(`gridledger-bench-dashboard/${i}`).digest()));
@@ -104,7 +104,7 @@ async function submitAll(url: string, chainId: string, signer: Signer, msgs: Msg
     if (bad) throw new Error(`bench setup: ${bad.code} ${bad.message}`);
     const last = results[results.length - 1]!.hash!;
     for (let tries = 0; ; tries++) {
-      const r = await callRoute(url, coreRoutes.getTx, { params: { hash: last }, query: { wait: 60 } });
+      const r = await callRoute(url, coreRoutes.getTx, { params: { hash: last }, query: { wait: 30 } });
       if (r.status === 'committed') {
         if (r.result?.code !== 'OK') throw new Error(`bench setup: ${r.result?.code} ${r.result?.message}`);
         break;
@@ -179,7 +179,8 @@ export async function benchDashboard(options: DashboardBenchOptions): Promise<Da
       if (signIn) {
         // The owner signs in once (key imported, stored encrypted), then the page is loaded afresh with the session.
         await page.goto(`${url}/#/explorer`);
-        await page.getByRole('button', { name: 'New / import' }).click().catch(() => undefined);
+        const newKey = page.getByRole('button', { name: 'New / import' });
+        if (await newKey.isVisible()) await newKey.click();
         await page.getByTestId('key-name').fill('admin');
         await page.getByTestId('key-seed').fill((JSON.parse(readFileSync(join(home, 'keyring', 'admin.json'), 'utf8')) as { insecureSeed: string }).insecureSeed);
         await page.getByTestId('key-passphrase').fill('bench passphrase');
@@ -202,9 +203,14 @@ export async function benchDashboard(options: DashboardBenchOptions): Promise<Da
       const sorted = Object.fromEntries(Object.entries(byRoute).sort((a, b) => b[1] - a[1]));
       return { firstContentfulPaintMs: fcp === null ? null : Math.round(fcp), kpisVisibleMs, apiRequests: requests, apiBytes: Object.values(byRoute).reduce((a, b) => a + b, 0), byRoute: sorted };
     };
+    const log = (m: string) => process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(1)} s: ${m}\n`);
+    log('data written; anonymous visit');
     const anonymous = await measure(false);
+    log('owner visit');
     const owner = await measure(true);
+    log('closing');
     await context.close();
+    log('closed');
     return { members: options.members, days: options.days, bookings: bookings.length, setupSeconds, bundleBytes: bundleBytes(), anonymous, owner };
   } finally {
     await running.stop();
