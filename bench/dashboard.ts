@@ -1,22 +1,20 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { chromium } from 'playwright-core';
 import { callRoute } from '../src/api/client.js';
 import { coreRoutes } from '../src/api/routes.js';
 import { signTx, type Msg, type SignedTx } from '../src/codec/tx.js';
 import { addressFromPublicKey } from '../src/crypto/address.js';
 import { Signer } from '../src/crypto/ed25519.js';
-import { openKeyring, paths } from '../src/home/home.js';
+import { openKeyring } from '../src/home/home.js';
 import { MSG as ENERGY } from '../src/modules/energy/messages.js';
 import { MSG as REGISTRY } from '../src/modules/registry/messages.js';
-import { initHome } from '../src/runtime/init.js';
-import { startNode } from '../src/runtime/service.js';
 import { WEB_DIST } from '../src/runtime/web.js';
 import { localDay } from '../src/util/localtime.js';
+import { startBenchNetwork } from './foundation.js';
 import { slotOfMs } from '../src/util/slots.js';
 
 /**
@@ -62,7 +60,7 @@ interface PageFigures {
 const TZ = 'Europe/Amsterdam';
 const COMMUNITY = 'bench';
 const MSGS_PER_TX = 64;
-const BATCH = 100;
+const BATCH = 50;
 
 function memberSigner(i: number): Signer {
   return new Signer(new Uint8Array(createHash('sha256').update(`gridledger-bench-dashboard/${i}`).digest()));
@@ -119,14 +117,11 @@ export async function benchDashboard(options: DashboardBenchOptions): Promise<Da
   const executablePath = options.chromium ?? '/usr/bin/chromium';
   if (!existsSync(executablePath)) throw new Error(`${executablePath} is missing (apt-get install -y chromium)`);
   buildWeb();
-  const home = mkdtempSync(join(tmpdir(), 'gridledger-bench-dashboard-'));
-  initHome(home, { chainId: 'bench-dashboard', keyringBackend: 'test', apiPort: 0 });
-  const config = JSON.parse(readFileSync(paths(home).config, 'utf8'));
-  config.logLevel = 'silent';
-  config.consensus.blockTimeMs = 200;
-  writeFileSync(paths(home).config, JSON.stringify(config, null, 2));
-  const running = await startNode(home, { apiPort: 0, logger: pino({ level: 'silent' }), validateResponses: false });
-  const url = running.url;
+  // The node in its own process (a block of thousands of bookings must not stall the bench's client).
+  const net = await startBenchNetwork(1, 200);
+  const home = net.home;
+  const url = net.urls[0]!;
+  const chainId = (await callRoute(url, coreRoutes.status, {})).chainId;
   const browserProfile = mkdtempSync(join(tmpdir(), 'gridledger-bench-chromium-'));
   try {
     const t0 = performance.now();
@@ -137,7 +132,7 @@ export async function benchDashboard(options: DashboardBenchOptions): Promise<Da
       ...members.map((address) => ({ type: REGISTRY.admit, value: { address, roles: ['trader'] } })),
       ...members.map((address) => ({ type: ENERGY.addTrader, value: { community: COMMUNITY, address } })),
     ];
-    const nonce = await submitAll(url, 'bench-dashboard', admin, setup, 0);
+    const nonce = await submitAll(url, chainId, admin, setup, 0);
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit' }).format(Date.now());
     const bookings: Msg[] = [];
     const rnd = numbers(42);
@@ -154,7 +149,7 @@ export async function benchDashboard(options: DashboardBenchOptions): Promise<Da
         }
       }
     }
-    await submitAll(url, 'bench-dashboard', admin, bookings, nonce);
+    await submitAll(url, chainId, admin, bookings, nonce);
     const setupSeconds = Number(((performance.now() - t0) / 1000).toFixed(1));
 
     const context = await chromium.launchPersistentContext(browserProfile, {
@@ -213,8 +208,7 @@ export async function benchDashboard(options: DashboardBenchOptions): Promise<Da
     log('closed');
     return { members: options.members, days: options.days, bookings: bookings.length, setupSeconds, bundleBytes: bundleBytes(), anonymous, owner };
   } finally {
-    await running.stop();
-    rmSync(home, { recursive: true, force: true });
+    await net.stop();
     rmSync(browserProfile, { recursive: true, force: true });
   }
 }

@@ -1,11 +1,11 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { addressFromPublicKey } from '../../../src/crypto/address.js';
-import { authSignBytes } from '../../../src/crypto/hash.js';
-import { txHash, txSignBytes, type Msg, type SignedTx, type TxBody } from '../../../src/codec/tx.js';
+import { txHash, type Msg, type TxBody } from '../../../src/codec/tx.js';
 import { fromHexStrict, toHex } from '../../../src/util/bytes.js';
 import { LedgerError } from '../../../src/util/errors.js';
 import { api } from './api';
 import { session } from './session';
+import { signBody, signChallenge } from './sign';
 
 /**
  * Keys and signing in the page. A key is a 32-byte Ed25519 seed, generated here or imported, kept in
@@ -106,9 +106,9 @@ function requireKey(): { address: string; publicKey: Uint8Array; secretKey: Uint
 export async function login(): Promise<void> {
   const { address, publicKey, secretKey } = requireKey();
   const challenge = await api.auth.authChallenge({ body: { address } });
-  const signature = ed25519.sign(authSignBytes({ chainId: challenge.chainId, address, nonce: challenge.nonce }), secretKey);
+  const signature = signChallenge({ chainId: challenge.chainId, address, nonce: challenge.nonce }, secretKey);
   try {
-    const t = await api.auth.authToken({ body: { address, nonce: challenge.nonce, pubKey: toHex(publicKey), signature: toHex(signature) } });
+    const t = await api.auth.authToken({ body: { address, nonce: challenge.nonce, pubKey: toHex(publicKey), signature } });
     session.set({ token: t.token, roles: t.roles, expiresAt: t.expiresAt });
   } catch (err) {
     // An account not (yet) admitted can still sign; it just reads public data only.
@@ -117,10 +117,6 @@ export async function login(): Promise<void> {
   }
 }
 
-/** Signs a body with the unlocked key: the CLI's sign bytes, noble's deterministic Ed25519. */
-export function signBody(body: TxBody, secretKey: Uint8Array, publicKey: Uint8Array): SignedTx {
-  return { body, pubKey: toHex(publicKey), signature: toHex(ed25519.sign(txSignBytes(body), secretKey)) };
-}
 
 export interface Committed {
   hash: string;
