@@ -173,7 +173,7 @@ export async function benchDashboard(options: DashboardBenchOptions): Promise<Da
       };
       if (signIn) {
         // The owner signs in once (key imported, stored encrypted), then the page is loaded afresh with the session.
-        await page.goto(`${url}/#/explorer`);
+        await page.goto(`${url}/#/operator`); // a light page to sign in on
         const newKey = page.getByRole('button', { name: 'New / import' });
         if (await newKey.isVisible()) await newKey.click();
         await page.getByTestId('key-name').fill('admin');
@@ -181,7 +181,7 @@ export async function benchDashboard(options: DashboardBenchOptions): Promise<Da
         await page.getByTestId('key-passphrase').fill('bench passphrase');
         await page.getByTestId('key-save').click();
         await page.getByTestId('wallet-address').waitFor();
-        await new Promise((r) => setTimeout(r, 1500)); // the explorer's own reloads after the login are not the community page's
+        await new Promise((r) => setTimeout(r, 3000)); // that page's own reloads after the login are not the community page's
       }
       page.on('response', onResponse);
       const started = Date.now();

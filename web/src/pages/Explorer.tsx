@@ -12,7 +12,13 @@ type Envelope = RouteOutput<typeof coreRoutes.getBlock>;
 interface Header { height: number; time: number; proposer: string }
 interface BlockTx { body: { sender: string; nonce: number; msgs: Array<{ type: string; value: unknown }>; memo: string } }
 
-const HISTORY = 40;
+/**
+ * Blocks fetched when the page opens (full envelopes: a busy chain's blocks are large, so only a
+ * few); newer ones arrive with the event stream.
+ */
+const HISTORY = 10;
+/** Blocks kept for the table and the tx/s chart. */
+const KEEP = 200;
 
 function blockOf(e: Envelope): BlockEvent {
   const h = e.block.header as Header;
@@ -128,10 +134,10 @@ function Explorer() {
       const status = await api.core.status({});
       const heights = Array.from({ length: Math.min(HISTORY, status.height) }, (_, i) => status.height - i).reverse();
       const loaded = await Promise.all(heights.map((h) => api.core.getBlock({ params: { height: h } }).then(blockOf)));
-      setBlocks((live) => [...loaded.filter((b) => !live.some((l) => l.height === b.height)), ...live].sort((a, b) => a.height - b.height).slice(-HISTORY * 4));
+      setBlocks((live) => [...loaded.filter((b) => !live.some((l) => l.height === b.height)), ...live].sort((a, b) => a.height - b.height).slice(-KEEP));
     })();
   }, []);
-  useLedgerEvents({ block: (b) => setBlocks((old) => [...old.filter((o) => o.height !== b.height), b].slice(-HISTORY * 4)) });
+  useLedgerEvents({ block: (b) => setBlocks((old) => [...old.filter((o) => o.height !== b.height), b].slice(-KEEP)) });
   const rate = useMemo(() => txRateOption(blocks), [blocks]);
   const validators = useLive(() => api.registry.listValidators({}), []);
   const accounts = useLive(() => api.registry.listAccounts({ query: {} }), []);
