@@ -7,7 +7,7 @@ import { signTx, type Msg } from '../codec/tx.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { loadConfig, openKeyring, paths, resolveHome } from '../home/home.js';
 import { defineErrors, LedgerError, remoteError } from '../util/errors.js';
-import { cachedToken, login } from './session.js';
+import { cachedToken, login, LOGIN_CURES } from './session.js';
 import { parseSlot } from '../util/slots.js';
 
 /**
@@ -80,9 +80,6 @@ function sessionIdentity(cmd: Command): { home: string; keyring: Keyring; name: 
     return null;
   }
 }
-
-/** Refusals that a fresh login can cure. */
-const LOGIN_CURES = new Set(['AUTH_REQUIRED', 'AUTH_TOKEN_EXPIRED', 'AUTH_TOKEN_INVALID']);
 
 /**
  * Calls a route as the --from key: sends its cached bearer token (gridledger login); when a

@@ -7,6 +7,8 @@ import { energyRoutes } from '../modules/energy/routes.js';
 import { meteringRoutes } from '../modules/metering/routes.js';
 import { registryRoutes } from '../modules/registry/routes.js';
 import { settlementRoutes } from '../modules/settlement/routes.js';
+import { anchorRoutes } from '../modules/anchor/routes.js';
+import { paymentsRoutes } from '../modules/payments/routes.js';
 import { sharesRoutes } from '../modules/shares/routes.js';
 import type { TokenClaims, TokenIssuer } from './auth.js';
 
@@ -162,6 +164,11 @@ const RULES: ReadRule[] = [
     readers: "the meter's account and registrant, the traders it is linked to, the owners of those communities (and their parents), the plant operator and utilities concerned, grid operators, auditors",
     parties: ({ params }, look) => meterParties(params.meterId, look),
   }),
+  privateRoute(meteringRoutes.listFingerprints, {
+    data: "fingerprints of one meter's off-chain samples",
+    readers: 'as for readings',
+    parties: ({ params }, look) => meterParties(params.meterId, look),
+  }),
   privateRoute(meteringRoutes.listDifferences, {
     data: "official − reported values of one meter",
     readers: 'as for readings',
@@ -234,6 +241,71 @@ const RULES: ReadRule[] = [
     data: 'statements (bills) of a plant computed from ledger data (customer= narrows to one customer)',
     readers: 'the plant operator, the utilities billing on the plant, auditors; with customer=, also that customer',
     parties: async ({ params, query }, look) => merge(await plantParties(params.plant, look), parties([query.customer])),
+  }),
+  // anchor: checkpoints and their Bitcoin anchors are public commitments (hashes, no readings)
+  publicRoute(anchorRoutes.anchorStatus, 'anchoring parameters and progress'),
+  publicRoute(anchorRoutes.listCheckpoints, 'checkpoints'),
+  publicRoute(anchorRoutes.getCheckpoint, 'a checkpoint'),
+  publicRoute(anchorRoutes.checkpointItems, "a checkpoint's items (reading fingerprints)"),
+  publicRoute(anchorRoutes.listAnchors, 'Bitcoin anchors'),
+  publicRoute(anchorRoutes.inclusion, "an item's inclusion proof"),
+  publicRoute(anchorRoutes.verification, "a checkpoint's verification report"),
+  // payments: an asset's supply against its reserve is public, what one account holds and pays is not
+  publicRoute(paymentsRoutes.listAssets, 'assets, supply against the attested reserve'),
+  publicRoute(paymentsRoutes.getAsset, 'an asset, its supply and reserve attestations'),
+  privateRoute(paymentsRoutes.balances, {
+    data: "one account's balances and held amounts",
+    readers: 'the account, auditors',
+    parties: async ({ params }) => parties([params.address]),
+  }),
+  privateRoute(paymentsRoutes.history, {
+    data: "every change of one account's balances",
+    readers: 'the account, auditors',
+    parties: async ({ params }) => parties([params.address]),
+  }),
+  privateRoute(paymentsRoutes.locks, {
+    data: "one account's locked funds",
+    readers: 'the account, auditors',
+    parties: async ({ params }) => parties([params.address]),
+  }),
+  privateRoute(paymentsRoutes.redemptions, {
+    data: 'redemption requests of a party (party=) or of an asset (asset=)',
+    readers: "with party=: that party; with asset=: the asset's issuer; auditors",
+    parties: async ({ query }, look) => parties([query.party, query.asset ? (await look(paymentsRoutes.getAsset, { params: { asset: query.asset }, query: {} })).asset.issuer : undefined]),
+  }),
+  privateRoute(paymentsRoutes.redemption, {
+    data: 'one redemption request',
+    readers: "its holder, the asset's issuer, auditors",
+    parties: async ({ params }, look) => {
+      const { redemption } = await look(paymentsRoutes.redemption, { params: { id: params.id } });
+      return parties([redemption.holder, (await look(paymentsRoutes.getAsset, { params: { asset: redemption.asset }, query: {} })).asset.issuer]);
+    },
+  }),
+  privateRoute(paymentsRoutes.escrows, {
+    data: 'escrows of a party (party=)',
+    readers: 'that party, auditors',
+    parties: async ({ query }) => parties([query.party]),
+  }),
+  privateRoute(paymentsRoutes.escrow, {
+    data: 'one escrow',
+    readers: 'its payer, payee, other parties, mediator and owner; auditors',
+    parties: async ({ params }, look) => {
+      const { escrow } = await look(paymentsRoutes.escrow, { params: { id: params.id } });
+      return parties([escrow.payer, escrow.payee, escrow.mediator, escrow.owner, ...escrow.parties]);
+    },
+  }),
+  privateRoute(paymentsRoutes.channels, {
+    data: 'payment channels of a party (party=)',
+    readers: 'that party, auditors',
+    parties: async ({ query }) => parties([query.party]),
+  }),
+  privateRoute(paymentsRoutes.channel, {
+    data: 'one payment channel',
+    readers: 'its buyer and seller, auditors',
+    parties: async ({ params }, look) => {
+      const { channel } = await look(paymentsRoutes.channel, { params: { id: params.id } });
+      return parties([channel.buyer, channel.seller]);
+    },
   }),
 ];
 

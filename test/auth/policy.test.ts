@@ -17,9 +17,10 @@ import { meteringRoutes } from '../../src/modules/metering/routes.js';
 import { settlementRoutes } from '../../src/modules/settlement/routes.js';
 import { sharesRoutes } from '../../src/modules/shares/routes.js';
 import { MODULES } from '../../src/modules/index.js';
+import { paymentsRoutes } from '../../src/modules/payments/routes.js';
 import { loadAuthSecret, TokenIssuer } from '../../src/runtime/auth.js';
 import { READ_POLICY, readPolicyMarkdown } from '../../src/runtime/read-policy.js';
-import { login } from '../../src/cli/session.js';
+import { createAuthedClient, login } from '../../src/cli/session.js';
 import { toHex } from '../../src/util/bytes.js';
 import { LedgerError } from '../../src/util/errors.js';
 import { buildScenario, commit, type Scenario } from './scenario.js';
@@ -44,6 +45,7 @@ interface Case {
 const CASES: Case[] = [
   { route: meteringRoutes.listReadings, input: () => ({ params: { meterId: 'P1' } }), allowed: 'alice', refused: 'bob' },
   { route: meteringRoutes.listReadings, input: () => ({ params: { meterId: 'C1' } }), allowed: 'gridop', refused: 'alice' },
+  { route: meteringRoutes.listFingerprints, input: () => ({ params: { meterId: 'P1' } }), allowed: 'pmeter', refused: 'bob' },
   { route: meteringRoutes.listDifferences, input: () => ({ params: { meterId: 'P1' } }), allowed: 'pmeter', refused: 'mallory' },
   { route: energyRoutes.balances, input: (s) => ({ params: { id: s.community } }), allowed: 'admin', refused: 'alice' },
   { route: energyRoutes.balances, input: (s) => ({ params: { id: s.community }, query: { trader: s.addr.alice } }), allowed: 'alice', refused: 'bob' },
@@ -59,6 +61,16 @@ const CASES: Case[] = [
   { route: settlementRoutes.statement, input: (s) => ({ params: { hash: s.carolHash } }), allowed: 'carol', refused: 'alice' },
   { route: settlementRoutes.bill, input: (s) => ({ params: { plant: s.plant }, query: { fromDay: s.tomorrow, toDay: s.tomorrow } }), allowed: 'utility', refused: 'carol' },
   { route: settlementRoutes.bill, input: (s) => ({ params: { plant: s.plant }, query: { fromDay: s.tomorrow, toDay: s.tomorrow, customer: s.addr.carol } }), allowed: 'carol', refused: 'bob' },
+  { route: paymentsRoutes.balances, input: (s) => ({ params: { address: s.addr.alice } }), allowed: 'alice', refused: 'bob' },
+  { route: paymentsRoutes.history, input: (s) => ({ params: { address: s.addr.alice } }), allowed: 'alice', refused: 'bob' },
+  { route: paymentsRoutes.locks, input: (s) => ({ params: { address: s.addr.alice } }), allowed: 'alice', refused: 'mallory' },
+  { route: paymentsRoutes.redemptions, input: (s) => ({ query: { party: s.addr.alice } }), allowed: 'alice', refused: 'bob' },
+  { route: paymentsRoutes.redemptions, input: (s) => ({ query: { asset: s.asset } }), allowed: 'bank', refused: 'alice' },
+  { route: paymentsRoutes.redemption, input: (s) => ({ params: { id: s.redemption } }), allowed: 'bank', refused: 'bob' },
+  { route: paymentsRoutes.escrows, input: (s) => ({ query: { party: s.addr.bob } }), allowed: 'bob', refused: 'alice' },
+  { route: paymentsRoutes.escrow, input: (s) => ({ params: { id: s.escrow } }), allowed: 'bob', refused: 'carol' },
+  { route: paymentsRoutes.channels, input: (s) => ({ query: { party: s.addr.alice } }), allowed: 'alice', refused: 'carol' },
+  { route: paymentsRoutes.channel, input: (s) => ({ params: { id: s.channel } }), allowed: 'bob', refused: 'carol' },
 ];
 
 async function refusal(p: Promise<unknown>): Promise<{ code: string; status: number } | null> {
@@ -97,7 +109,7 @@ describe('private reads on a running node', () => {
   beforeAll(async () => {
     s = await buildScenario();
     const keyring = openKeyring(s.node.home, 'test');
-    for (const who of ['admin', 'alice', 'bob', 'carol', 'pmeter', 'utility', 'gridop', 'auditor', 'mallory', 'eve']) tokens[who] = (await login(s.node.home, s.node.url, keyring, who)).token;
+    for (const who of ['admin', 'alice', 'bob', 'carol', 'pmeter', 'utility', 'gridop', 'auditor', 'mallory', 'eve', 'bank']) tokens[who] = (await login(s.node.home, s.node.url, keyring, who)).token;
   });
   afterAll(async () => {
     await s?.node.cleanup();
@@ -178,6 +190,14 @@ describe('private reads on a running node', () => {
     await commit(s.node, 'admin', [{ type: REGISTRY.revoke, value: { address: s.addr.eve, reason: 'test' } }]);
     expect(await refusal(as('eve', sharesRoutes.participantHoldings, { params: { plant: s.plant, address: s.addr.eve! }, query: { fromSlot: s.slot, toSlot: s.slot + 1 } }))).toEqual({ code: 'AUTH_ACCOUNT_NOT_ADMITTED', status: 403 });
     expect((await as('eve', authRoutes.whoami, {})).roles).toEqual([]);
+  });
+
+  it('a program holding an account key reads its own private data through createAuthedClient (login on demand)', async () => {
+    const keyring = openKeyring(s.node.home, 'test');
+    const asMeter = createAuthedClient(s.node.url, meteringRoutes, keyring.signer('pmeter'));
+    expect((await asMeter.listReadings({ params: { meterId: 'P1' }, query: {} })).readings.map((r) => r.exportWh)).toEqual([10_000]);
+    const asOther = createAuthedClient(s.node.url, meteringRoutes, keyring.signer('cmeter'));
+    expect(await refusal(asOther.listReadings({ params: { meterId: 'P1' }, query: {} }))).toEqual({ code: 'READ_FORBIDDEN', status: 403 });
   });
 
   it('the CLI logs in with the --from key (gridledger login, or on demand) and is refused data of others', async () => {

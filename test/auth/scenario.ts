@@ -7,6 +7,7 @@ import { coreRoutes } from '../../src/api/routes.js';
 import type { Msg } from '../../src/codec/tx.js';
 import { MSG as ENERGY } from '../../src/modules/energy/messages.js';
 import { MSG as METERING } from '../../src/modules/metering/messages.js';
+import { MSG as PAYMENTS } from '../../src/modules/payments/messages.js';
 import { MSG as SETTLEMENT } from '../../src/modules/settlement/messages.js';
 import { MSG as SHARES } from '../../src/modules/shares/messages.js';
 import { dayOfSlot, localDay } from '../../src/util/localtime.js';
@@ -35,6 +36,7 @@ export const ACCOUNTS = {
   auditor: ['auditor'],
   mallory: ['prosumer', 'trader'],
   eve: ['prosumer'],
+  bank: ['issuer'],
 };
 
 export interface Scenario {
@@ -51,6 +53,11 @@ export interface Scenario {
   carolHash: string;
   /** Hash of alice's energy transfer to bob. */
   transferTx: string;
+  /** Payments: the bank's asset, alice's redemption request, her escrow and channel to bob. */
+  asset: string;
+  redemption: string;
+  escrow: string;
+  channel: string;
 }
 
 export async function commit(node: TestNode, from: string, msgs: Msg[]): Promise<{ hash: string; events: Array<{ type: string; attributes: Record<string, string> }> }> {
@@ -106,6 +113,19 @@ export async function buildScenario(): Promise<Scenario> {
     { type: SETTLEMENT.setTariff, value: { importMicroEurPerKwh: 250_000, feedInMicroEurPerKwh: 80_000, fromSlot: slotOfMs(Date.now()) + 2 } },
   ]);
 
+  // Payments: the bank issues euros to alice; she asks to redeem some, opens an escrow and a channel to bob.
+  const asset = 'EUR@hanze';
+  await commit(node, 'bank', [
+    { type: PAYMENTS.createAsset, value: { code: 'EUR', scope: 'hanze', name: 'Hanze euro' } },
+    { type: PAYMENTS.mint, value: { asset, to: addr.alice, amount: '1000000', depositRef: 'DEP-1' } },
+  ]);
+  const paid = await commit(node, 'alice', [
+    { type: PAYMENTS.redeem, value: { asset, amount: '100000' } },
+    { type: PAYMENTS.escrowOpen, value: { asset, amount: '100000', payee: addr.bob } },
+    { type: PAYMENTS.channelOpen, value: { seller: addr.bob, asset, deposit: '100000' } },
+  ]);
+  const idOf = (type: string) => paid.events.find((e) => e.type === type)!.attributes.id!;
+
   // Yesterday's statements, billed from CSV files as a utility does today, and recorded on the ledger.
   const now = slotOfMs(Date.now());
   const yesterday = dayOfSlot('Europe/Vienna', now - 96 - 8);
@@ -121,5 +141,5 @@ export async function buildScenario(): Promise<Scenario> {
   if (!carolFile) throw new Error(`no statement file for carol in ${out}`);
   const carolStatement = readFileSync(join(out, u, carolFile), 'utf8');
   const carolHash = (JSON.parse(carolStatement) as { hash: string }).hash;
-  return { node, addr, community, slot, plant, yesterday, tomorrow, carolStatement, carolHash, transferTx: transfer.hash };
+  return { node, addr, community, slot, plant, yesterday, tomorrow, carolStatement, carolHash, transferTx: transfer.hash, asset, redemption: idOf('payments.redeem_requested'), escrow: idOf('payments.escrow_opened'), channel: idOf('payments.channel_opened') };
 }
