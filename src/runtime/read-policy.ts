@@ -33,6 +33,8 @@ import type { TokenClaims, TokenIssuer } from './auth.js';
 export interface Parties {
   addresses: Set<string>;
   roles: readonly string[];
+  /** Further parties that cost a scan to find; asked only when the caller is none of the above. */
+  more?(): Promise<Parties>;
 }
 
 /** Calls a query route of this node from committed state (for finding the parties). */
@@ -116,7 +118,13 @@ async function allPlants(look: Lookup) {
  */
 async function meterParties(meterId: string, look: Lookup): Promise<Parties> {
   const { meter } = await look(meteringRoutes.getMeter, { params: { meterId } });
-  const found: Parties[] = [parties([meter.address, meter.registeredBy], [GRID_OPERATOR])];
+  // The meter's own account (its edge agent) and grid operators are answered without scanning.
+  return { ...parties([meter.address, meter.registeredBy], [GRID_OPERATOR]), more: () => linkedParties(meterId, look) };
+}
+
+/** The traders a meter is linked to, their communities' owners, and the plants it measures or belongs to. */
+async function linkedParties(meterId: string, look: Lookup): Promise<Parties> {
+  const found: Parties[] = [];
   const { communities } = await look(energyRoutes.listCommunities, {});
   for (const c of communities) {
     const detail = await look(energyRoutes.getCommunity, { params: { id: c.id } });
@@ -339,8 +347,9 @@ export async function checkRead(deps: ReadGuardDeps, route: RouteDef, input: unk
   if (!roles) throw AUTH_ERRORS.AUTH_ACCOUNT_NOT_ADMITTED(`${claims.address} is not admitted or was revoked`);
   if (roles.includes(AUDITOR_ROLE)) return;
   if (!rule?.parties) throw AUTH_ERRORS.READ_FORBIDDEN(`${route.name} has no read policy yet: only auditors may read it`);
-  const allowed = await rule.parties(input, deps.lookup);
-  if (allowed.addresses.has(claims.address) || roles.some((r) => allowed.roles.includes(r))) return;
+  for (let allowed: Parties | undefined = await rule.parties(input, deps.lookup); allowed; allowed = await allowed.more?.()) {
+    if (allowed.addresses.has(claims.address) || roles.some((r) => allowed!.roles.includes(r))) return;
+  }
   throw AUTH_ERRORS.READ_FORBIDDEN(`${claims.address} may not read this: ${rule.readers}`);
 }
 
