@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { type Committed } from '../lib/wallet';
 import { describeCode, errorMessage } from '../lib/errors';
 import { useSession } from '../lib/session';
@@ -72,6 +72,9 @@ export function TxOutcome({ outcome }: { outcome: { ok: true; tx: Committed } | 
 export function useTx() {
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<{ ok: true; tx: Committed } | { ok: false; message: string } | null>(null);
+  const { address } = useSession();
+  // An outcome belongs to the account that signed: another account starts with a clean slate.
+  useEffect(() => setOutcome(null), [address]);
   const run = async (action: () => Promise<Committed>) => {
     setBusy(true);
     setOutcome(null);
