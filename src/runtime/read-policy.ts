@@ -163,6 +163,7 @@ const RULES: ReadRule[] = [
   publicRoute(registryRoutes.listValidators, 'the validator set'),
   publicRoute(registryRoutes.listProposals, 'governance proposals and approvals'),
   publicRoute(registryRoutes.getProposal, 'a governance proposal'),
+  publicRoute(registryRoutes.listJails, 'validators jailed for equivocation'),
   // metering: the device registry is public, what a meter measured is not
   publicRoute(meteringRoutes.getMeter, 'a meter: device, account, maximum power, reading count'),
   publicRoute(meteringRoutes.meterByAddress, 'the meter an account signs for'),
