@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addressFromPublicKey } from '../../src/crypto/address.js';
+import { dayOfSlot } from '../../src/util/localtime.js';
 import { MSG as REGISTRY } from '../../src/modules/registry/messages.js';
 import { buildScenario, commit, type Scenario } from '../auth/scenario.js';
 
@@ -104,6 +105,9 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against a running node', (
     await signIn('admin');
     await open('community');
     await poll(() => text('community-name')).toBe('HanzeNet worked example');
+    // The page opens on today; just after local midnight the example's slot is still yesterday's.
+    if ((await text('community-day')) !== dayOfSlot('Europe/Amsterdam', s.slot)) await page.getByTestId('community-prev-day').click();
+    await poll(() => text('community-day')).toBe(dayOfSlot('Europe/Amsterdam', s.slot));
     await poll(() => text('kpi-production')).toContain('10 kWh');
     expect(await text('kpi-consumption')).toContain('15 kWh');
     expect(await text('kpi-import')).toContain('5 kWh');

@@ -190,8 +190,8 @@ function Community() {
               <option value="day">day</option>
               <option value="week">week</option>
             </select>
-            <button onClick={() => setDayOffset(dayOffset - 1)}>◀</button>
-            <span>{today}</span>
+            <button onClick={() => setDayOffset(dayOffset - 1)} data-testid="community-prev-day">◀</button>
+            <span data-testid="community-day">{today}</span>
             <button onClick={() => setDayOffset(dayOffset + 1)}>▶</button>
           </div>
         }
