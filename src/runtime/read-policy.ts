@@ -3,6 +3,7 @@ import { AUTH_ERRORS, authRoutes, bearerToken } from '../api/auth.js';
 import type { HandlerInput, RouteDef, RouteInput, RouteOutput } from '../api/route.js';
 import { coreRoutes } from '../api/routes.js';
 import type { BoundRoute } from '../api/server.js';
+import { lightRoutes } from '../surface/prove.js';
 import { energyRoutes } from '../modules/energy/routes.js';
 import { meteringRoutes } from '../modules/metering/routes.js';
 import { registryRoutes } from '../modules/registry/routes.js';
@@ -153,6 +154,7 @@ const RULES: ReadRule[] = [
   publicRoute(coreRoutes.evidence, 'evidence of validator equivocation'),
   publicRoute(coreRoutes.modules, 'modules, parameters, scheduled upgrades'),
   publicRoute(coreRoutes.health, 'liveness'),
+  publicRoute(lightRoutes.signedHeader, 'a signed header with its validator sets (light clients)'),
   publicRoute(authRoutes.authChallenge, 'a login challenge'),
   publicRoute(authRoutes.authToken, 'a bearer token for a signed challenge'),
   publicRoute(authRoutes.whoami, "the caller's own address and roles"),
@@ -356,15 +358,17 @@ export async function checkRead(deps: ReadGuardDeps, route: RouteDef, input: unk
 
 /** A Lookup over the node's own bound routes (inputs parsed by the route schemas, as from HTTP). */
 export function lookupOver(bound: readonly BoundRoute[]): Lookup {
-  const byRoute = new Map(bound.map((b) => [b.route, b]));
+  // By name: the node serves module routes wrapped (e.g. with the `prove` parameter), not the definitions themselves.
+  const byName = new Map(bound.map((b) => [b.route.name, b]));
   return async (route, input) => {
-    const b = byRoute.get(route);
+    const b = byName.get(route.name);
     if (!b) throw new Error(`route ${route.name} is not served by this node`);
+    const served = b.route;
     const raw = input as { params?: unknown; query?: unknown; body?: unknown };
     const parsed = {
-      params: route.params ? route.params.parse(raw.params ?? {}) : undefined,
-      query: route.query ? route.query.parse(raw.query ?? {}) : undefined,
-      body: route.body ? route.body.parse(raw.body) : undefined,
+      params: served.params ? served.params.parse(raw.params ?? {}) : undefined,
+      query: served.query ? served.query.parse(raw.query ?? {}) : undefined,
+      body: served.body ? served.body.parse(raw.body) : undefined,
     };
     return (await b.handler(parsed, undefined as never)) as never;
   };

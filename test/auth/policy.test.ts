@@ -17,6 +17,7 @@ import { meteringRoutes } from '../../src/modules/metering/routes.js';
 import { settlementRoutes } from '../../src/modules/settlement/routes.js';
 import { sharesRoutes } from '../../src/modules/shares/routes.js';
 import { MODULES } from '../../src/modules/index.js';
+import { lightRoutes } from '../../src/surface/prove.js';
 import { paymentsRoutes } from '../../src/modules/payments/routes.js';
 import { loadAuthSecret, TokenIssuer } from '../../src/runtime/auth.js';
 import { READ_POLICY, readPolicyMarkdown } from '../../src/runtime/read-policy.js';
@@ -28,7 +29,7 @@ import { buildScenario, commit, type Scenario } from './scenario.js';
 const run = promisify(execFile);
 
 /** Every route the node serves: the core, login, and each module's query routes. */
-const SERVED: RouteDef[] = [...Object.values(coreRoutes), ...Object.values(authRoutes), ...MODULES.flatMap((m) => (m.surface.routes ?? []).map((r) => r.route))];
+const SERVED: RouteDef[] = [...Object.values(coreRoutes), ...Object.values(lightRoutes), ...Object.values(authRoutes), ...MODULES.flatMap((m) => (m.surface.routes ?? []).map((r) => r.route))];
 
 interface Case {
   route: RouteDef;
@@ -126,6 +127,21 @@ describe('private reads on a running node', () => {
       expect(await refusal(as('auditor', c.route, input))).toBeNull();
     });
   }
+
+  it('has a policy for every operation the running node documents in /v1/openapi.json', async () => {
+    const doc = (await (await fetch(`${s.node.url}/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { operationId: string }>> };
+    const RAW = new Set(['events', 'metrics']); // streams and metrics: not route definitions, no private data
+    const operations = Object.values(doc.paths).flatMap((methods) => Object.values(methods).map((o) => o.operationId)).filter((id) => !RAW.has(id));
+    expect(operations.length).toBeGreaterThan(50);
+    expect(operations.filter((id) => !READ_POLICY[id])).toEqual([]);
+  });
+
+  it('private data is refused with ?prove=true too, and proven to its owner', async () => {
+    const res = await fetch(`${s.node.url}/v1/metering/meters/P1/readings?prove=true`);
+    expect(res.status).toBe(401);
+    const proven = (await (await fetch(`${s.node.url}/v1/metering/meters/P1/readings?prove=true`, { headers: { authorization: `Bearer ${tokens.alice}` } })).json()) as Record<string, unknown>;
+    expect(JSON.stringify(proven)).toContain('"exportWh":10000');
+  });
 
   it('serves the public routes without a token (blocks, community totals, registries)', async () => {
     expect((await as(null, coreRoutes.latestBlock, {})).hash).toMatch(/^[0-9a-f]{64}$/);
