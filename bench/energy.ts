@@ -7,6 +7,7 @@ import { Signer } from '../src/crypto/ed25519.js';
 import { energyRoutes } from '../src/modules/energy/routes.js';
 import { meteringRoutes } from '../src/modules/metering/routes.js';
 import { openKeyring } from '../src/home/home.js';
+import { login } from '../src/cli/session.js';
 import { toHex } from '../src/util/bytes.js';
 import { slotOfMs } from '../src/util/slots.js';
 import { CommitWatcher, measureSaturation, startBenchNetwork, submitBatches } from './foundation.js';
@@ -165,8 +166,10 @@ export async function benchEnergy(options: { validators: number; readings: numbe
       after = page.meters[page.meters.length - 1]!.meterId;
     }
     const range = { fromSlot: String(base), toSlot: String(base + slotsUsed) };
-    const balB = await callRoute(url, energyRoutes.balances, { params: { id: COMMUNITY }, query: { trader: traderB.address, labels: 'solar', ...range } });
-    const balA = await callRoute(url, energyRoutes.balances, { params: { id: COMMUNITY }, query: { trader: traderA.address, labels: 'solar', ...range } });
+    // Balances by trader are private reads: the community owner (admin) logs in for them.
+    const { token } = await login(net.home, url, keyring, 'admin');
+    const balB = await callRoute(url, energyRoutes.balances, { params: { id: COMMUNITY }, query: { trader: traderB.address, labels: 'solar', ...range } }, { token });
+    const balA = await callRoute(url, energyRoutes.balances, { params: { id: COMMUNITY }, query: { trader: traderA.address, labels: 'solar', ...range } }, { token });
     const exportedWh = exportedAt.reduce((a, b) => a + b, 0);
     if (readingsRecorded !== readings) throw new Error(`${readingsRecorded} of ${readings} readings were recorded`);
     if (balB.totals.wh !== transfers || balA.totals.wh !== exportedWh - transfers) {

@@ -7,8 +7,8 @@ export async function callRoute<R extends RouteDef>(
   baseUrl: string,
   route: R,
   input: RouteInput<R>,
-  /** A body already encoded as JSON (load generators encode ahead of time). */
-  options: { encodedBody?: string } = {},
+  /** A body already encoded as JSON (load generators encode ahead of time); a bearer token for private reads. */
+  options: { encodedBody?: string; token?: string } = {},
 ): Promise<RouteOutput<R>> {
   const { params, query, body: bodyValue } = input as { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown };
   const body = options.encodedBody ?? (bodyValue === undefined ? undefined : JSON.stringify(bodyValue));
@@ -16,11 +16,9 @@ export async function callRoute<R extends RouteDef>(
   for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
   let res: Response;
   try {
-    res = await fetch(url, {
-      method: route.method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body,
-    });
+    const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    res = await fetch(url, { method: route.method, headers, body });
   } catch (err) {
     throw API_ERRORS.NODE_UNREACHABLE(`cannot reach ${url.origin}: ${(err as Error).message}`);
   }
@@ -42,11 +40,14 @@ export type Client<T extends Record<string, RouteDef>> = {
   [K in keyof T]: (input: RouteInput<T[K]>) => Promise<RouteOutput<T[K]>>;
 };
 
-/** A typed client over a table of routes: `client.getTx({ params: { hash } })`. */
-export function createClient<T extends Record<string, RouteDef>>(baseUrl: string, routes: T): Client<T> {
+/**
+ * A typed client over a table of routes: `client.getTx({ params: { hash } })`. `token` is asked on
+ * every call, so a client made once follows logins and logouts.
+ */
+export function createClient<T extends Record<string, RouteDef>>(baseUrl: string, routes: T, options: { token?: () => string | undefined } = {}): Client<T> {
   const client = {} as Record<string, unknown>;
   for (const [key, route] of Object.entries(routes)) {
-    client[key] = (input: RouteInput<typeof route>) => callRoute(baseUrl, route, input);
+    client[key] = (input: RouteInput<typeof route>) => callRoute(baseUrl, route, input, { token: options.token?.() });
   }
   return client as Client<T>;
 }

@@ -79,6 +79,11 @@ export interface ServerOptions extends Partial<ServerLimits> {
    * RESPONSE_SCHEMA_MISMATCH instead of the answer (for test nodes: a wrong answer is a bug).
    */
   validateResponses?: boolean;
+  /**
+   * Read policy: runs after the input is parsed and before the handler; throws (401/403) to refuse.
+   * The node checks the bearer token and the route's entry in its read-policy table here.
+   */
+  authorize?(route: RouteDef, input: { params: any; query: any; body: any }, request: FastifyRequest): void | Promise<void>;
 }
 
 function parsePart(schema: z.ZodType | undefined, value: unknown, where: string): unknown {
@@ -265,6 +270,7 @@ export function buildServer(routes: BoundRoute[], options: ServerOptions): Fasti
             body: route.body ? parsePart(route.body, request.body, 'body') : undefined,
           };
           chargeRateCost(route, input.body, clientKey(request.ip));
+          await options.authorize?.(route, input, request);
           const answer = await handler(input, request);
           if (options.validateResponses) checkResponse(route, answer);
           return answer;

@@ -8,7 +8,8 @@ import type { RouteDef, RouteInput, RouteOutput } from '../api/route.js';
 import { signTx, type Msg } from '../codec/tx.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { loadConfig, openKeyring, paths, resolveHome } from '../home/home.js';
-import { defineErrors, remoteError } from '../util/errors.js';
+import { defineErrors, LedgerError, remoteError } from '../util/errors.js';
+import { cachedToken, login, LOGIN_CURES } from './session.js';
 import { parseSlot } from '../util/slots.js';
 import { humanizeText, renderValue, type HumanContext } from './human.js';
 
@@ -71,8 +72,34 @@ export function signerAddress(cmd: Command): string {
   return keyringOf(cmd).show(signerName(cmd)).address;
 }
 
-export function call<R extends RouteDef>(cmd: Command, route: R, input: RouteInput<R>): Promise<RouteOutput<R>> {
-  return callRoute(nodeUrl(cmd), route, input);
+/** The signing key as a login identity, if the home's keyring has it. */
+function sessionIdentity(cmd: Command): { home: string; keyring: Keyring; name: string; address: string } | null {
+  try {
+    const keyring = keyringOf(cmd);
+    const name = signerName(cmd);
+    if (!keyring.has(name)) return null;
+    return { home: resolveHome(globals(cmd).home), keyring, name, address: keyring.show(name).address };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Calls a route as the --from key: sends its cached bearer token (gridledger login); when a
+ * private route asks for one and none is cached (or it expired), logs in with the key once and
+ * retries, so private reads work without a separate login step.
+ */
+export async function call<R extends RouteDef>(cmd: Command, route: R, input: RouteInput<R>): Promise<RouteOutput<R>> {
+  const url = nodeUrl(cmd);
+  const who = sessionIdentity(cmd);
+  const token = who ? cachedToken(who.home, url, who.address)?.token : undefined;
+  try {
+    return await callRoute(url, route, input, { token });
+  } catch (err) {
+    if (!who || !(err instanceof LedgerError) || !LOGIN_CURES.has(err.code)) throw err;
+    const fresh = await login(who.home, url, who.keyring, who.name);
+    return callRoute(url, route, input, { token: fresh.token });
+  }
 }
 
 /**

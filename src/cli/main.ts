@@ -24,6 +24,7 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
  * These codes are only ever raised by the CLI's own parsing, before anything is sent.
  */
 const USAGE_CODES = new Set(['CLI_USAGE', 'CLI_INVALID_OPTION', 'CLI_INVALID_ARGUMENT', 'KEY_NAME_INVALID', 'SLOT_INVALID']);
+import { addLoginCommands } from './login.js';
 
 const DEMO_IDENTITIES: Record<string, string[]> = { utility: ['utility'], gridop: ['grid-operator'], alice: ['prosumer', 'trader'], bob: ['consumer', 'trader'], carol: ['prosumer', 'trader'] };
 
@@ -253,6 +254,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   addNodeCommands(program);
   addKeyCommands(program);
+  addLoginCommands(program);
   const tx = program.command('tx').description('sign and submit a transaction');
   const queryCmd = program.command('query').alias('q').description('query ledger state');
   addQueryCommands(queryCmd);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { concatBytes, utf8 } from '../util/bytes.js';
+import { canonicalBytes } from '../util/canonical.js';
 
 export function sha256(...parts: Uint8Array[]): Uint8Array {
   const h = createHash('sha256');
@@ -29,7 +30,24 @@ export const DOMAIN = {
   meterReading: 'GRIDLEDGER/METER-READING/V1',
   statement: 'GRIDLEDGER/STATEMENT/V1',
   paymentVoucher: 'GRIDLEDGER/PAYMENT-VOUCHER/V1',
+  auth: 'GRIDLEDGER/AUTH/V1',
 } as const;
+
+/** A node's login challenge: the account proves it holds its key by signing these fields. */
+export interface AuthChallenge {
+  chainId: string;
+  address: string;
+  nonce: string;
+}
+
+/**
+ * Bytes an account signs to log in to a node's API: the auth domain and the canonical JSON of the
+ * challenge. The domain keeps a login signature from ever passing as a transaction (and back); the
+ * chain id and the one-use server nonce keep it from being replayed elsewhere or later.
+ */
+export function authSignBytes(challenge: AuthChallenge): Uint8Array {
+  return domainBytes(DOMAIN.auth, canonicalBytes({ chainId: challenge.chainId, address: challenge.address, nonce: challenge.nonce }));
+}
 
 /** Binary Merkle root over leaf byte strings (domain-separated leaves and nodes; odd node promoted). */
 export function merkleRoot(leaves: Uint8Array[]): Uint8Array {

@@ -13,6 +13,8 @@ import { ConsensusDriver, realTimers, type Timers } from './driver.js';
 import { NodeNetwork } from './network.js';
 import { FileWal } from './wal-file.js';
 import { startAnchorService } from './anchor-service.js';
+import { nodeAuth } from './auth.js';
+import { registerWeb } from './web.js';
 
 export const VERSION = '0.1.0';
 
@@ -86,16 +88,20 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
   const live: LiveParts = {};
   const { host: _host, port: _port, maxEventStreams, maxEventStreamsPerClient, maxEventBufferedBytes, eventReplayHeights, ...limits } = config.api;
   const eventLimits = { ...DEFAULT_EVENT_LIMITS, maxEventStreams, maxEventStreamsPerClient, maxEventBufferedBytes, eventReplayHeights };
-  const server = buildServer([...coreHandlers(node, live), ...moduleHandlers(node)], {
+  const routes = [...coreHandlers(node, live), ...moduleHandlers(node)];
+  const auth = nodeAuth(home, node.chainId, routes);
+  const server = buildServer([...routes, ...auth.handlers], {
     logger,
     ...limits,
     version: VERSION,
     validateResponses: options.validateResponses ?? (process.env.GRIDLEDGER_VALIDATE_RESPONSES === '1' || process.env.VITEST !== undefined),
     rawPaths: RAW_PATHS,
     openApi: transactionDocs(config.chainId, MODULE_CORES),
+    authorize: auth.authorize,
     onRequestDone: (route, status) => node.metrics.httpRequests.inc({ route, status: String(status) }),
     extend: (app) => {
       registerEvents(app, node, eventLimits);
+      registerWeb(app);
       app.get('/metrics', async (_req, reply) => reply.type(node.metrics.registry.contentType).send(await node.metrics.registry.metrics()));
     },
   });

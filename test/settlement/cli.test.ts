@@ -56,7 +56,7 @@ describe('shares and billing through the CLI on a running node (the paper exampl
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stderr).error.code).toBe('SHARES_INSUFFICIENT_PORTION');
 
-    const q = async (who: string) => (await cli('alice', ['query', 'plant', 'participant', '--plant', 'house-1', '--address', who, '--from-slot', String(start - 4), '--to-slot', String(start + 20)])).json.slots.map((s: { ppm: number }) => s.ppm);
+    const q = async (who: string) => (await cli('utility', ['query', 'plant', 'participant', '--plant', 'house-1', '--address', who, '--from-slot', String(start - 4), '--to-slot', String(start + 20)])).json.slots.map((s: { ppm: number }) => s.ppm);
     const [a, b, c] = [await q('alice'), await q(addr.bob!), await q('carol')];
     for (let i = 0; i < 24; i++) {
       const slot = start - 4 + i;
@@ -67,10 +67,10 @@ describe('shares and billing through the CLI on a running node (the paper exampl
       expect(a[i] + b[i] + c[i]).toBe(1_000_000);
     }
     const day = dayOfSlot('Europe/Vienna', start);
-    const table = (await cli('alice', ['query', 'plant', 'holdings', '--plant', 'house-1', '--day', day])).json;
+    const table = (await cli('utility', ['query', 'plant', 'holdings', '--plant', 'house-1', '--day', day])).json;
     expect(table.slots).toBe(localDay('Europe/Vienna', day).slots);
     for (const row of table.rows) expect(row.total).toBe(1_000_000);
-    const history = (await cli('alice', ['query', 'plant', 'transfers', '--plant', 'house-1'])).json.entries;
+    const history = (await cli('utility', ['query', 'plant', 'transfers', '--plant', 'house-1'])).json.entries;
     expect(history.map((e: { kind: string }) => e.kind)).toEqual(['transfer', 'transfer', 'register']);
 
     // Billing dry run from CSV for yesterday (a period that has ended), then record and verify.

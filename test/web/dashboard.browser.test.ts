@@ -1,0 +1,203 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addressFromPublicKey } from '../../src/crypto/address.js';
+import { dayOfSlot } from '../../src/util/localtime.js';
+import { MSG as REGISTRY } from '../../src/modules/registry/messages.js';
+import { buildScenario, commit, type Scenario } from '../auth/scenario.js';
+
+/**
+ * The dashboard in a real browser (Debian's Chromium driven by playwright-core; never a browser
+ * download) against a real node: every page with real ledger content, transactions signed in the
+ * page, statements verified. Screenshots go to test-artifacts/ (and to docs/img/ with
+ * GRIDLEDGER_SCREENSHOTS=docs, for the README).
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = 'test-artifacts/dashboard';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: .ci/run installs it (apt-get install -y chromium)`);
+
+/** Waits for the page to catch up (live updates, commits); generous for a loaded CI machine. */
+const poll = <T>(fn: () => T | Promise<T>, timeout = 15_000) => expect.poll(fn, { timeout, interval: 100 });
+
+/** docs/errors.md's meaning of a code, as the page should show it. */
+function meaningOf(code: string): string {
+  const m = new RegExp(`^\\| \`${code}\` \\| \\d+ \\| (.*) \\|$`, 'm').exec(readFileSync('docs/errors.md', 'utf8'));
+  if (!m) throw new Error(`${code} is not in docs/errors.md`);
+  return m[1]!;
+}
+
+describe.skipIf(!haveChromium)('dashboard in Chromium against a running node', () => {
+  let s: Scenario;
+  let context: BrowserContext;
+  let page: Page;
+  let profile: string;
+
+  const seedOf = (name: string) => (JSON.parse(readFileSync(join(s.node.home, 'keyring', `${name}.json`), 'utf8')) as { insecureSeed: string }).insecureSeed;
+
+  async function shot(name: string): Promise<void> {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const file = join(ARTIFACTS, `${name}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    if (process.env.GRIDLEDGER_SCREENSHOTS === 'docs') copyFileSync(file, join('docs', 'img', `dashboard-${name}.png`));
+  }
+
+  /** Imports a key of the node's test keyring into the page (stored encrypted) and unlocks it. */
+  async function signIn(name: string): Promise<void> {
+    if (await page.getByRole('button', { name: 'Lock' }).isVisible()) await page.getByRole('button', { name: 'Lock' }).click();
+    if (await page.getByTestId('unlock').isVisible()) await page.getByRole('button', { name: 'New / import' }).click();
+    await page.getByTestId('key-name').fill(name);
+    await page.getByTestId('key-seed').fill(seedOf(name));
+    await page.getByTestId('key-passphrase').fill('correct horse battery');
+    await page.getByTestId('key-save').click();
+    await poll(() => page.getByTestId('wallet-address').getAttribute('title')).toBe(s.addr[name]);
+  }
+
+  async function open(id: string): Promise<void> {
+    await page.getByTestId(`nav-${id}`).click();
+    await page.getByTestId(`page-${id}`).waitFor();
+  }
+
+  const text = (testId: string) => page.getByTestId(testId).innerText();
+
+  beforeAll(async () => {
+    // One build of the dashboard for this run (Vite, a few seconds).
+    execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
+    s = await buildScenario();
+    // Two operators, and an open proposal of the first that waits for the second's approval.
+    await commit(s.node, 'admin', [{ type: REGISTRY.propose, value: { id: 'second-operator', action: { kind: 'add-operator', address: s.addr.gridop } } }]);
+    await commit(s.node, 'admin', [{ type: REGISTRY.propose, value: { id: 'auditor-operator', action: { kind: 'add-operator', address: s.addr.auditor }, description: 'the auditor joins the operators' } }]);
+    profile = mkdtempSync(join(tmpdir(), 'gridledger-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1400, height: 900 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(20_000);
+    page.on('pageerror', (err) => console.error('page error:', err.message));
+    await page.goto(`${s.node.url}/#/explorer`);
+  });
+  afterAll(async () => {
+    await context?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    await s?.node.cleanup();
+  });
+
+  it('Explorer: live status, blocks, validators, and finds a transaction by hash with its result and events', async () => {
+    await poll(async () => Number(await page.getByTestId('status-height').locator('strong').innerText())).toBeGreaterThan(5);
+    await poll(() => page.getByTestId('explorer-blocks').locator('tbody tr').count()).toBeGreaterThan(3);
+    await page.getByTestId('explorer-search-input').fill(s.transferTx);
+    await page.getByTestId('explorer-search-go').click();
+    await poll(() => text('explorer-tx-code')).toBe('OK');
+    const tx = await text('explorer-tx');
+    expect(tx).toContain('energy/transfer');
+    expect(tx).toMatch(/energy\.\w+/);
+    await shot('explorer');
+  });
+
+  it('Community (as its owner): the worked example totals, KPIs, balances by trader and the flows of the slot', async () => {
+    await signIn('admin');
+    await open('community');
+    await poll(() => text('community-name')).toBe('HanzeNet worked example');
+    // The page opens on today; just after local midnight the example's slot is still yesterday's.
+    if ((await text('community-day')) !== dayOfSlot('Europe/Amsterdam', s.slot)) await page.getByTestId('community-prev-day').click();
+    await poll(() => text('community-day')).toBe(dayOfSlot('Europe/Amsterdam', s.slot));
+    await poll(() => text('kpi-production')).toContain('10 kWh');
+    expect(await text('kpi-consumption')).toContain('15 kWh');
+    expect(await text('kpi-import')).toContain('5 kWh');
+    await poll(() => text('community-by-trader')).toContain('-5 kWh');
+    const flows = page.getByTestId('community-flow-table');
+    await poll(() => flows.locator('tbody tr').count()).toBe(2);
+    const rows = await flows.locator('tbody tr').allInnerTexts();
+    expect(rows.some((r) => r.includes('10 kWh'))).toBe(true);
+    expect(rows.some((r) => r.includes('grid') && r.includes('5 kWh'))).toBe(true);
+    expect(await text('community-members')).toContain('P1');
+    await page.waitForTimeout(800); // let the flow animation run
+    await shot('community');
+  });
+
+  it('Prosumer (bob): the worked example balances and his meter readings', async () => {
+    await signIn('bob');
+    await open('prosumer');
+    const balances = page.getByTestId('prosumer-balance-rows');
+    await poll(() => balances.locator('tbody tr').count()).toBe(2);
+    const rows = await balances.locator('tbody tr').allInnerTexts();
+    expect(rows.find((r) => r.includes('solar'))).toContain('10000 Wh');
+    expect(rows.find((r) => r.includes('unlabelled'))).toContain('-15000 Wh');
+    await poll(() => text('prosumer-readings')).toContain('15000 Wh');
+  });
+
+  it('Prosumer (alice): a portion transfer signed in the page shows up in the heatmap', async () => {
+    await signIn('alice');
+    await open('prosumer');
+    await poll(() => text('portion-runs')).toContain('200000 ppm');
+    expect(await text('portion-runs')).not.toContain('100000 ppm');
+    await page.getByTestId('transfer-ppm').fill('100000');
+    await page.getByTestId('transfer-to').fill(s.addr.bob!);
+    await page.getByTestId('transfer-slots').fill('8');
+    await page.getByTestId('transfer-submit').click();
+    await poll(() => text('tx-outcome'), 40_000).toMatch(/committed at height \d+: OK/);
+    await poll(() => text('portion-runs')).toContain('100000 ppm');
+    // a second transfer of more than alice holds is refused with its code and meaning
+    await page.getByTestId('transfer-ppm').fill('900000');
+    await page.getByTestId('transfer-submit').click();
+    await poll(() => text('tx-outcome'), 40_000).toContain('SHARES_INSUFFICIENT_PORTION');
+    expect(await text('tx-outcome')).toContain(meaningOf('SHARES_INSUFFICIENT_PORTION'));
+    await page.getByTestId('transfer-ppm').fill('100000');
+    await shot('prosumer');
+  });
+
+  it('Prosumer (carol): her statement verifies against the ledger, a tampered copy does not', async () => {
+    await signIn('carol');
+    await open('prosumer');
+    await page.getByTestId('received-json').fill(s.carolStatement);
+    await page.getByTestId('received-verify').click();
+    await poll(() => text('received-verdict')).toMatch(/^verified: hash [0-9a-f]{12}… recorded by the utility at height \d+/);
+    const tampered = JSON.parse(s.carolStatement) as { amountMicroEur: { total: number } };
+    tampered.amountMicroEur.total -= 100_000;
+    await page.getByTestId('received-json').fill(JSON.stringify(tampered, null, 2));
+    await page.getByTestId('received-verify').click();
+    await poll(() => text('received-verdict')).toMatch(/^NOT verified/);
+  });
+
+  it('Plant (utility): holdings per slot, transfers, a billing run and a clear refusal to record an open period', async () => {
+    await signIn('utility');
+    await open('plant');
+    await poll(() => text('plant-name')).toBe('Building 1 rooftop PV');
+    await poll(() => page.getByTestId('plant-holdings').locator('thead th').count()).toBe(5);
+    await poll(() => text('plant-transfers')).toContain('transfer');
+    await page.getByTestId('bill-day').fill(s.tomorrow);
+    await poll(() => page.getByTestId('plant-statements').locator('tbody tr').count()).toBe(3);
+    await page.getByTestId('bill-record').click();
+    await poll(() => text('tx-outcome'), 40_000).toContain('SETTLEMENT_PERIOD_OPEN');
+    expect(await text('tx-outcome')).toContain(meaningOf('SETTLEMENT_PERIOD_OPEN'));
+    await shot('plant');
+  });
+
+  it('Operator: a second operator approves a proposal in the page; an admission signed in the page; registry log, validators, modules', async () => {
+    await signIn('gridop');
+    await open('operator');
+    await poll(() => text('proposal-status-auditor-operator')).toBe('open');
+    await page.getByTestId('approve-auditor-operator').click();
+    await poll(() => page.getByTestId('proposal-outcome').innerText(), 40_000).toMatch(/committed at height \d+: OK/);
+    await poll(() => text('proposal-status-auditor-operator')).toBe('executed');
+
+    await signIn('admin');
+    await open('operator');
+    const newcomer = addressFromPublicKey(new Uint8Array(32).fill(9));
+    await page.getByTestId('admit-address').fill(newcomer);
+    await page.getByTestId('admit-roles').fill('consumer');
+    await page.getByTestId('admit-submit').click();
+    await poll(() => page.getByTestId('operator-registry').getByTestId('tx-outcome').innerText(), 40_000).toMatch(/committed at height \d+: OK/);
+    await poll(() => page.getByTestId('operator-log').locator(`code[title="${newcomer}"]`).count()).toBe(1);
+    expect(await text('operator-modules')).toContain('settlement');
+    expect(await page.getByTestId('operator-validators').locator('tbody tr').count()).toBe(1);
+    await shot('operator');
+  });
+});

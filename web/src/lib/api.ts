@@ -1,0 +1,28 @@
+import { authRoutes } from '../../../src/api/auth.js';
+import { createClient } from '../../../src/api/client.js';
+import { coreRoutes } from '../../../src/api/routes.js';
+import { energyRoutes } from '../../../src/modules/energy/routes.js';
+import { meteringRoutes } from '../../../src/modules/metering/routes.js';
+import { registryRoutes } from '../../../src/modules/registry/routes.js';
+import { settlementRoutes } from '../../../src/modules/settlement/routes.js';
+import { sharesRoutes } from '../../../src/modules/shares/routes.js';
+import { session } from './session';
+
+/**
+ * The dashboard's only way to the node: the typed client over the same route definitions the
+ * server is built from (no hand-written paths or schemas). The bearer token of the signed-in
+ * account rides along on every call; public routes ignore it.
+ */
+const base = window.location.origin;
+const token = () => session.get().token ?? undefined;
+const client = <T extends Parameters<typeof createClient>[1]>(routes: T) => createClient(base, routes, { token });
+
+export const api = {
+  core: client(coreRoutes),
+  auth: client(authRoutes),
+  registry: client(registryRoutes),
+  metering: client(meteringRoutes),
+  energy: client(energyRoutes),
+  shares: client(sharesRoutes),
+  settlement: client(settlementRoutes),
+};

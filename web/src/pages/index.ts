@@ -1,0 +1,19 @@
+import type { ComponentType } from 'react';
+import { communityPage } from './Community';
+import { explorerPage } from './Explorer';
+import { operatorPage } from './Operator';
+import { plantPage } from './Plant';
+import { prosumerPage } from './Prosumer';
+
+/** A page of the dashboard: its id (the #/id route), its tab title and its component. */
+export interface PageDef {
+  id: string;
+  title: string;
+  component: ComponentType;
+}
+
+/**
+ * The pages, in tab order. A later module (payments, market, flexibility, anchoring) adds its page
+ * as one file in this folder exporting a PageDef and one line here.
+ */
+export const PAGES: readonly PageDef[] = [explorerPage, communityPage, prosumerPage, plantPage, operatorPage];

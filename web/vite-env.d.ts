@@ -1,0 +1,5 @@
+declare module 'virtual:error-meanings' {
+  const meanings: Record<string, string>;
+  export default meanings;
+}
+declare module '*.css';
