@@ -10,6 +10,8 @@ import { registryRoutes } from '../modules/registry/routes.js';
 import { settlementRoutes } from '../modules/settlement/routes.js';
 import { anchorRoutes } from '../modules/anchor/routes.js';
 import { paymentsRoutes } from '../modules/payments/routes.js';
+import { flexRoutes } from '../modules/flex/routes.js';
+import { marketRoutes } from '../modules/market/routes.js';
 import { sharesRoutes } from '../modules/shares/routes.js';
 import type { TokenClaims, TokenIssuer } from './auth.js';
 
@@ -316,6 +318,65 @@ const RULES: ReadRule[] = [
     parties: async ({ params }, look) => {
       const { channel } = await look(paymentsRoutes.channel, { params: { id: params.id } });
       return parties([channel.buyer, channel.seller]);
+    },
+  }),
+  // flex: programs, keys and events are public: an event carries requested reductions, Poseidon
+  // commitments and proved deviations; measured values never reach the ledger (docs/flex.md)
+  publicRoute(flexRoutes.keys, 'registered verifying keys'),
+  publicRoute(flexRoutes.key, 'a verifying key'),
+  publicRoute(flexRoutes.programs, 'demand-response programs'),
+  publicRoute(flexRoutes.program, 'a program'),
+  publicRoute(flexRoutes.events, 'events: requests, commitments, proved deviations, rewards'),
+  publicRoute(flexRoutes.event, 'an event with its intervals and escrow'),
+  // market: the advert board, depth and clearing prices are public (price discovery); one trader's
+  // orders, trades, contracts and bills concern that trader and the community's owners
+  publicRoute(marketRoutes.market, "a community's market and tariffs"),
+  publicRoute(marketRoutes.book, 'order book depth per price level'),
+  publicRoute(marketRoutes.offers, 'the advert board (open offers)'),
+  publicRoute(marketRoutes.clearing, 'clearing prices and volumes'),
+  publicRoute(marketRoutes.producers, 'producers, their labels and open offers'),
+  privateRoute(marketRoutes.orders, {
+    data: "a trader's orders",
+    readers: "that trader, the community's owners, grid operators",
+    parties: async ({ params, query }, look) => merge(parties([query.trader]), await communityParties(params.community, look)),
+  }),
+  privateRoute(marketRoutes.order, {
+    data: 'one order and its trades',
+    readers: "its trader, the community's owners, grid operators",
+    parties: async ({ params }, look) => {
+      const { order } = await look(marketRoutes.order, { params: { id: params.id } });
+      return merge(parties([order.trader]), await communityParties(order.community, look));
+    },
+  }),
+  privateRoute(marketRoutes.trades, {
+    data: 'trades with buyers and sellers',
+    readers: "the trader named by ?trader, the community's owners, grid operators",
+    parties: async ({ params, query }, look) => merge(parties([query.trader]), await communityParties(params.community, look)),
+  }),
+  privateRoute(marketRoutes.contracts, {
+    data: 'supply contracts',
+    readers: "the party named by ?party, the community's owners, grid operators",
+    parties: async ({ params, query }, look) => merge(parties([query.party]), await communityParties(params.community, look)),
+  }),
+  privateRoute(marketRoutes.contract, {
+    data: 'one supply contract and its settled slots',
+    readers: "its consumer, prosumer and mediator, the community's owners, grid operators",
+    parties: async ({ params }, look) => {
+      const { contract } = await look(marketRoutes.contract, { params: { id: params.id } });
+      return merge(parties([contract.consumer, contract.prosumer, contract.mediator]), await communityParties(contract.community, look));
+    },
+  }),
+  privateRoute(marketRoutes.bills, {
+    data: "members' bills",
+    readers: "the member named by ?member, the community's owners, grid operators",
+    parties: async ({ params, query }, look) => merge(parties([query.member]), await communityParties(params.community, look)),
+  }),
+  privateRoute(marketRoutes.billRecord, {
+    data: 'a recorded bill hash',
+    readers: "its member, the community's owners, grid operators",
+    parties: async ({ params }, look) => {
+      const { record } = await look(marketRoutes.billRecord, { params: { hash: params.hash } });
+      return merge(parties([record.member]), await communityParties(record.community, look));
     },
   }),
 ];

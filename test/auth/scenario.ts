@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { coreRoutes } from '../../src/api/routes.js';
 import type { Msg } from '../../src/codec/tx.js';
 import { MSG as ENERGY } from '../../src/modules/energy/messages.js';
+import { MSG as MARKET } from '../../src/modules/market/messages.js';
 import { MSG as METERING } from '../../src/modules/metering/messages.js';
 import { MSG as PAYMENTS } from '../../src/modules/payments/messages.js';
 import { MSG as SETTLEMENT } from '../../src/modules/settlement/messages.js';
@@ -58,6 +59,10 @@ export interface Scenario {
   redemption: string;
   escrow: string;
   channel: string;
+  /** Market: alice's bid, her supply contract with bob (prosumer), and the hash of her recorded bill. */
+  order: string;
+  contract: string;
+  billHash: string;
 }
 
 export async function commit(node: TestNode, from: string, msgs: Msg[]): Promise<{ hash: string; events: Array<{ type: string; attributes: Record<string, string> }> }> {
@@ -126,6 +131,17 @@ export async function buildScenario(): Promise<Scenario> {
   ]);
   const idOf = (type: string) => paid.events.find((e) => e.type === type)!.attributes.id!;
 
+  // Market: the owner opens a market paid in the community's euro; alice bids for a slot two hours
+  // ahead and proposes a supply contract with bob for later; the owner records alice's bill.
+  await commit(node, 'admin', [{ type: MARKET.open, value: { community, type: 'continuous', asset, importPrice: 250_000, exportPrice: 80_000 } }]);
+  const traded = await commit(node, 'alice', [
+    { type: MARKET.bid, value: { community, slot: slot + 9, wh: 1000, price: 100_000 } },
+    { type: MARKET.contractPropose, value: { community, role: 'consumer', counterparty: addr.bob, startSlot: slot + 17, endSlot: slot + 21, price: 100_000, maxPowerW: 4000 } },
+  ]);
+  const marketId = (type: string) => traded.events.find((e) => e.type === type)!.attributes.id!;
+  const billHash = 'b'.repeat(64);
+  await commit(node, 'admin', [{ type: MARKET.recordBills, value: { community, bills: [{ member: addr.alice, fromSlot: slot - 4, toSlot: slot, hash: billHash }] } }]);
+
   // Yesterday's statements, billed from CSV files as a utility does today, and recorded on the ledger.
   const now = slotOfMs(Date.now());
   const yesterday = dayOfSlot('Europe/Vienna', now - 96 - 8);
@@ -141,5 +157,5 @@ export async function buildScenario(): Promise<Scenario> {
   if (!carolFile) throw new Error(`no statement file for carol in ${out}`);
   const carolStatement = readFileSync(join(out, u, carolFile), 'utf8');
   const carolHash = (JSON.parse(carolStatement) as { hash: string }).hash;
-  return { node, addr, community, slot, plant, yesterday, tomorrow, carolStatement, carolHash, transferTx: transfer.hash, asset, redemption: idOf('payments.redeem_requested'), escrow: idOf('payments.escrow_opened'), channel: idOf('payments.channel_opened') };
+  return { node, addr, community, slot, plant, yesterday, tomorrow, carolStatement, carolHash, transferTx: transfer.hash, asset, redemption: idOf('payments.redeem_requested'), escrow: idOf('payments.escrow_opened'), channel: idOf('payments.channel_opened'), order: marketId('market.order'), contract: marketId('market.contract_proposed'), billHash };
 }
