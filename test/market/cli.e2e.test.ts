@@ -71,7 +71,7 @@ describe('market through the CLI on a running node', () => {
     return res;
   };
   const txFails = (from: string, ...args: string[]) => fails('--from', from, '--wait', 'tx', ...args);
-  const free = async (who: string, asset: string) => BigInt((await cli('query', 'pay', 'balances', who)).balances.find((b: any) => b.asset === asset)?.free ?? '0');
+  const free = async (who: string, asset: string) => BigInt((await cli('--from', who, 'query', 'pay', 'balances', who)).balances.find((b: any) => b.asset === asset)?.free ?? '0');
   const status = () => callRoute(node.url, coreRoutes.status, {});
   const nodeSlot = async () => Math.floor((await status()).latestBlockTime / SLOT_MS);
 
