@@ -275,7 +275,7 @@ function reportError(err: unknown, json: boolean): void {
  * names them, or asks for the full help, so every other call starts without loading them.
  */
 const HEAVY_GROUPS: Array<{ words: readonly string[]; register: () => Promise<(program: Command) => void> }> = [
-  { words: ['edge', 'verify'], register: async () => (await import('../edge/cli.js')).registerEdgeCli },
+  { words: ['edge', 'verify', 'flex'], register: async () => (await import('../edge/cli.js')).registerEdgeCli },
   { words: ['anchor'], register: async () => (await import('./anchor.js')).registerAnchorCommands },
 ];
 
@@ -290,7 +290,7 @@ export function commandWord(program: Command, argv: readonly string[]): string |
   return undefined;
 }
 
-async function registerHeavyGroups(program: Command, argv: readonly string[]): Promise<void> {
+export async function registerHeavyGroups(program: Command, argv: readonly string[]): Promise<void> {
   const word = commandWord(program, argv);
   const all = word === 'help' || (word === undefined && (argv.length === 0 || argv.includes('--help') || argv.includes('-h')));
   for (const group of HEAVY_GROUPS) if (all || (word !== undefined && group.words.includes(word))) (await group.register())(program);

@@ -145,6 +145,7 @@ const verifyOptions = {
   fromSlot: opt.slot('first slot of the range (also --from: first slot, index or ISO time)'),
   to: opt.slot('end of the range, exclusive: slot index or ISO time'),
   db: opt.text("the agent's SQLite file (default HOME/edge/METER.db)", { arg: 'file' }),
+  as: opt.text("read the meter's private fingerprints as this keyring key: the meter's key, its community's owner or an auditor (--from is the range here)", { arg: 'key' }),
 };
 
 async function runVerify(o: ParsedOptions<typeof verifyOptions>, cmd: Command): Promise<void> {
@@ -156,7 +157,8 @@ async function runVerify(o: ParsedOptions<typeof verifyOptions>, cmd: Command): 
   const db = o.db ?? join(resolveHome(globals(cmd).home), 'edge', `${o.meter}.db`);
   const store = new SampleStore(db);
   try {
-    const report = await verifyAgainstLedger(store, new LedgerLink(nodeUrl(cmd)), o.meter, fromSlot, toSlot);
+    const reader = o.as !== undefined ? keyringOf(cmd).signer(o.as) : undefined;
+    const report = await verifyAgainstLedger(store, new LedgerLink(nodeUrl(cmd), () => reader), o.meter, fromSlot, toSlot);
     print(cmd, report, formatVerification);
     if (!report.ok) {
       const broken = report.slots.filter((s) => s.status !== 'intact' && s.status !== 'missing-on-chain');

@@ -164,7 +164,8 @@ describe('anchor service on a running node (offline broadcast)', () => {
     const report = oneJson(verified);
     expect(report).toMatchObject({ ok: true, status: 'confirmed', txid: a.txid, anchoredIn: { blockHeight: 123_456, blockHash: block.hash, time: 1_790_000_000 }, headerSource: 'ledger record' });
     const text = await gl(['verify', 'anchor', '--height', String(a.height)]);
-    expect(text.stdout).toContain(`anchored in Bitcoin block 123456 (${block.hash}) at 2026-09-21T`);
+    // Text output shows times in the user's local time with the zone (ISO in JSON).
+    expect(text.stdout).toMatch(new RegExp(`anchored in Bitcoin block 123456 \\(${block.hash}\\) at 2026-09-2[12] \\d\\d:\\d\\d:\\d\\d \\S+`));
     expect((await api(anchorRoutes.verification, { params: { height: a.height } })).ok).toBe(true);
 
     const headerFile = join(home, 'header.hex');

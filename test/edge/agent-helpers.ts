@@ -110,11 +110,11 @@ export async function startAgent(node: TestNode, config: AgentConfig, keys: Reco
 }
 
 export async function readings(node: TestNode, meterId: string) {
-  return (await node.call(meteringRoutes.listReadings, { params: { meterId }, query: { limit: 5000 } })).readings;
+  return (await node.callAs('owner', meteringRoutes.listReadings, { params: { meterId }, query: { limit: 5000 } })).readings;
 }
 
 export async function balances(node: TestNode, fromSlot: number, toSlot: number) {
-  return (await node.call(energyRoutes.balances, { params: { id: 'hood' }, query: { fromSlot: String(fromSlot), toSlot: String(toSlot) } })).balances;
+  return (await node.callAs('owner', energyRoutes.balances, { params: { id: 'hood' }, query: { fromSlot: String(fromSlot), toSlot: String(toSlot) } })).balances;
 }
 
 export const dbPath = (dir: string, name = 'edge.db') => join(dir, name);

@@ -28,7 +28,7 @@ afterAll(async () => {
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/gridledger.mjs', '--node', node.url, '-o', 'json', ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/gridledger.mjs', '--home', node.home, '--node', node.url, '-o', 'json', ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -49,11 +49,15 @@ describe('verify samples', () => {
     await agent.stop();
     expect(await readings(node, 'Q1')).toHaveLength(SLOTS);
 
-    // The range as ISO times, end exclusive; --from is the first slot here (no key is needed to verify).
+    // The range as ISO times, end exclusive; --from is the first slot here. Fingerprints are private
+    // reads: the meter's own key reads them (--as); without a key the node refuses (checked below).
     const range = ['--from', new Date(firstSlot * SLOT_MS).toISOString(), '--to', String(firstSlot + SLOTS)];
-    const clean = await cli(['verify', 'samples', '--meter', 'Q1', '--db', db, ...range]);
+    const clean = await cli(['verify', 'samples', '--meter', 'Q1', '--db', db, '--as', 'qmeter', ...range]);
     expect(clean.code, clean.stderr).toBe(0);
     const cleanReport = JSON.parse(clean.stdout);
+    const anonymous = await cli(['verify', 'samples', '--meter', 'Q1', '--db', db, ...range]);
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.stderr + anonymous.stdout).toContain('AUTH_REQUIRED');
     expect(cleanReport).toMatchObject({ ok: true, fromSlot: firstSlot, toSlot: firstSlot + SLOTS, summary: { intact: SLOTS } });
 
     // Tamper with three slots, the way someone holding the file could (the append-only triggers are a guard against bugs, not people).
@@ -73,7 +77,7 @@ describe('verify samples', () => {
       .run(insertedSeq, neighbour.seq);
     sqlite.close();
 
-    const tampered = await cli(['verify', 'samples', '--meter', 'Q1', '--db', db, ...range]);
+    const tampered = await cli(['verify', 'samples', '--meter', 'Q1', '--db', db, '--as', 'qmeter', ...range]);
     expect(tampered.code).toBe(1);
     expect(JSON.parse(tampered.stderr).error.code).toBe('EDGE_SAMPLES_NOT_VERIFIED');
     const report = JSON.parse(tampered.stdout);

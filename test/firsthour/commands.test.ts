@@ -4,7 +4,7 @@
  * then they are all there.
  */
 import { describe, expect, it } from 'vitest';
-import { buildProgram, commandWord } from '../../src/cli/main.js';
+import { buildProgram, commandWord, registerHeavyGroups } from '../../src/cli/main.js';
 import { cli } from '../foundation/cli-helpers.js';
 
 describe('lazily registered command groups', () => {
@@ -25,5 +25,21 @@ describe('lazily registered command groups', () => {
     expect(anchor.stdout).toMatch(/^ {2}init /m);
     expect(verify.stdout).toMatch(/^ {2}samples /m);
     expect(verify.stdout).toMatch(/^ {2}statement /m);
+  });
+
+  it('every command of the full program is there when its word is named (none reachable only through --help)', async () => {
+    const full = buildProgram();
+    await registerHeavyGroups(full, ['--help']);
+    const light = new Set(buildProgram().commands.map((c) => c.name()));
+    const heavy = full.commands.map((c) => c.name()).filter((n) => !light.has(n));
+    expect(heavy).toEqual(expect.arrayContaining(['edge', 'anchor', 'flex']));
+    for (const name of heavy) {
+      const program = buildProgram();
+      await registerHeavyGroups(program, ['--home', 'x', name, 'something']);
+      const cmd = program.commands.find((c) => c.name() === name);
+      expect(cmd, `${name} is registered when named`).toBeDefined();
+      const fullCmd = full.commands.find((c) => c.name() === name)!;
+      expect(cmd!.commands.map((c) => c.name()).sort(), `${name}'s subcommands`).toEqual(fullCmd.commands.map((c) => c.name()).sort());
+    }
   });
 });

@@ -159,7 +159,7 @@ describe.sequential('flex on a 4-validator devnet', () => {
     for (const v of views) expect(v).toEqual(views[0]);
     expect(views[0]!.event).toMatchObject({ paidToAggregator: toAggregator.toString(), paidToProsumer: toProsumer.toString(), remaining: '0', settled: 24 });
     expect(views[0]!.intervals.map((i) => i.deviationWh)).toEqual(Array.from({ length: 24 }, (_, h) => Math.abs(OFFSETS[h % 6]!)));
-    const balance = async (who: string) => (await cli('query', 'pay', 'balances', who)).balances.find((b: any) => b.asset === ASSET)?.free ?? '0';
+    const balance = async (who: string) => (await cli('--from', who, 'query', 'pay', 'balances', who)).balances.find((b: any) => b.asset === ASSET)?.free ?? '0';
     expect(await balance('prosumer')).toBe(toProsumer.toString());
     expect(await balance('aggregator')).toBe((100n * NOK - toProsumer).toString());
     // the same state root on every validator at a common height

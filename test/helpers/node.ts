@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { callRoute } from '../../src/api/client.js';
+import { loginWith } from '../../src/cli/session.js';
 import { coreRoutes } from '../../src/api/routes.js';
 import type { RouteDef, RouteInput, RouteOutput } from '../../src/api/route.js';
 import { signTx, type Msg, type SignedTx } from '../../src/codec/tx.js';
@@ -17,6 +18,8 @@ export interface TestNode {
   running: RunningNode;
   url: string;
   call<R extends RouteDef>(route: R, input: RouteInput<R>): Promise<RouteOutput<R>>;
+  /** A call with the bearer token of a keyring account (logged in once per name): for private reads. */
+  callAs<R extends RouteDef>(keyName: string, route: R, input: RouteInput<R>): Promise<RouteOutput<R>>;
   signedTx(from: string, msgs: Msg[], overrides?: Partial<SignedTx['body']>): Promise<SignedTx>;
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -37,6 +40,7 @@ export async function startTestNode(extraAccounts: Record<string, string[]> = {}
   const { home, init } = makeHome(extraAccounts);
   const logger = pino({ level: 'silent' });
   const keyring = openKeyring(home, 'test');
+  const tokens: Record<string, string> = {};
   const t: TestNode = {
     home,
     init,
@@ -46,6 +50,10 @@ export async function startTestNode(extraAccounts: Record<string, string[]> = {}
     },
     call(route, input) {
       return callRoute(this.url, route, input);
+    },
+    async callAs(keyName, route, input) {
+      tokens[keyName] ??= (await loginWith(this.url, keyring.signer(keyName))).token;
+      return callRoute(this.url, route, input, { token: tokens[keyName] });
     },
     async signedTx(from, msgs, overrides = {}) {
       const info = keyring.show(from);

@@ -87,7 +87,7 @@ export class EdgeAgent {
     this.store = new SampleStore(this.db);
     this.spool = new Spool(this.db, { backoffBaseMs: config.backoffBaseMs, backoffMaxMs: config.backoffMaxMs });
     this.state = new AgentState(this.db);
-    this.ledger = new LedgerLink(config.node);
+    this.ledger = new LedgerLink(config.node, (meterId) => deps.signers.get(meterId)?.signer);
     this.reasons = new ReasonLog(deps.logger);
     const meters = new Map(config.meters.map((m) => [m.id, m.maxPowerW !== undefined ? { maxPowerW: m.maxPowerW } : {}]));
     this.ingestor = new Ingestor({ store: this.store, state: this.state, reasons: this.reasons, logger: deps.logger, meters, onStored: (touched) => this.sealMeters(touched) });

@@ -4,6 +4,7 @@ import type { RouteOutput } from '../../api/route.js';
 import type { SignedTx } from '../../codec/tx.js';
 import { meteringRoutes } from '../../modules/metering/routes.js';
 import { LedgerError } from '../../util/errors.js';
+import { createAuthedClient, type AuthSigner } from '../../cli/session.js';
 import type { OnChainFingerprint } from '../verify.js';
 
 /**
@@ -20,9 +21,27 @@ export type AdmissionResult = RouteOutput<typeof coreRoutes.submitTxBatch>['resu
 
 export class LedgerLink {
   private readonly api: Client<typeof routes>;
+  private readonly readers = new Map<string, Client<typeof meteringRoutes>>();
 
-  constructor(readonly url: string) {
+  /**
+   * `readerFor` names the key that reads a meter's private data (its readings and fingerprints are
+   * private reads: the meter's own key, its community's owner or an auditor may read them); without
+   * one those reads go unauthenticated and the node refuses them (AUTH_REQUIRED).
+   */
+  constructor(
+    readonly url: string,
+    private readonly readerFor: (meterId: string) => AuthSigner | undefined = () => undefined,
+  ) {
     this.api = createClient(url, routes);
+  }
+
+  /** The client for a meter's private reads: logged in as its reader (token renewed when it expires). */
+  private privateApi(meterId: string): Client<typeof meteringRoutes> {
+    const signer = this.readerFor(meterId);
+    if (!signer) return this.api;
+    let client = this.readers.get(meterId);
+    if (!client) this.readers.set(meterId, (client = createAuthedClient(this.url, meteringRoutes, signer)));
+    return client;
   }
 
   async chain(): Promise<{ chainId: string; height: number; latestBlockTime: number }> {
@@ -60,7 +79,7 @@ export class LedgerLink {
   }
 
   async readingAt(meterId: string, slot: number): Promise<OnChainReading | undefined> {
-    return (await this.api.listReadings({ params: { meterId }, query: { slot: String(slot), limit: 1 } })).readings[0];
+    return (await this.privateApi(meterId).listReadings({ params: { meterId }, query: { slot: String(slot), limit: 1 } })).readings[0];
   }
 
   /** On-chain fingerprints of slots fromSlot ≤ slot ≤ toSlot (inclusive), following the route's pages. */
@@ -68,7 +87,7 @@ export class LedgerLink {
     const out = new Map<number, OnChainFingerprint>();
     let from: number | undefined = fromSlot;
     while (from !== undefined) {
-      const page: RouteOutput<typeof meteringRoutes.listFingerprints> = await this.api.listFingerprints({ params: { meterId }, query: { fromSlot: String(from), toSlot: String(toSlot + 1), limit: 5000 } });
+      const page: RouteOutput<typeof meteringRoutes.listFingerprints> = await this.privateApi(meterId).listFingerprints({ params: { meterId }, query: { fromSlot: String(from), toSlot: String(toSlot + 1), limit: 5000 } });
       for (const f of page.fingerprints) out.set(f.slot, { fingerprint: f.fingerprint, sampleCount: f.sampleCount });
       from = page.nextSlot;
     }
