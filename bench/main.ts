@@ -4,11 +4,20 @@ import { calibrate } from './calibrate.js';
 import { benchEnergy } from './energy.js';
 import { benchFoundation } from './foundation.js';
 import { benchShares } from './shares.js';
+import { benchPayments } from './payments.js';
+import { benchFlex } from './flex.js';
+import { benchZk } from './zk.js';
+import { benchBitcoin } from './bitcoin.js';
+import { benchEdge, benchEdgeAgent } from './edge.js';
+import { benchDashboard } from './dashboard.js';
+import { benchSimulate } from './simulate.js';
+import { withVerifyRatios } from './ratios.js';
 
 /**
  * `npm run bench [-- --txs N --half-load-seconds S]`: reports figures and their ratio to this
  * machine's Ed25519 verify rate, measured in the same run. Not a test: nothing here passes or fails.
- * `--only foundation|energy|shares|all` (default all; a comma list works too) selects the parts; `--readings N --transfers N`
+ * `--only PART[,PART…]` selects the parts (default all): foundation, energy, shares, payments, flex, zk, bitcoin,
+ * edge, dashboard, simulate. Every rate (`…PerSec`) also appears as a ratio to the one-core verify rate; `--readings N --transfers N`
  * size the energy part, whose rates are also given as ratios to the foundation tx/s of the same run.
  */
 const { values } = parseArgs({
@@ -22,7 +31,7 @@ const { values } = parseArgs({
     transfers: { type: 'string', default: '5000' },
   },
 });
-const PARTS = ['foundation', 'energy', 'shares', 'all'] as const;
+const PARTS = ['foundation', 'energy', 'shares', 'payments', 'flex', 'zk', 'bitcoin', 'edge', 'dashboard', 'simulate', 'all'] as const;
 const only = values.only.split(',');
 if (!only.every((p) => (PARTS as readonly string[]).includes(p))) throw new Error(`--only must be one of ${PARTS.join('|')} (or a comma list), got ${values.only}`);
 const runs = (part: string) => only.includes('all') || only.includes(part);
@@ -67,5 +76,33 @@ if (runs('energy')) {
 if (runs('shares')) {
   process.stderr.write('shares: portion transfers and a billing run (in-process)…\n');
   report.shares = await benchShares();
+}
+if (runs('payments')) {
+  process.stderr.write('payments: asset transfers and channel vouchers (in-process)…\n');
+  report.payments = withVerifyRatios(await benchPayments(), cal.verifyPerSecOneCore);
+}
+if (runs('flex')) {
+  process.stderr.write('flex: deviation proofs and their admission (in-process)…\n');
+  report.flex = withVerifyRatios(await benchFlex(), cal.verifyPerSecOneCore);
+}
+if (runs('zk')) {
+  process.stderr.write('zk: Groth16 prove and verify per circuit…\n');
+  report.zk = (await benchZk()).map((c) => withVerifyRatios(c as unknown as Record<string, unknown>, cal.verifyPerSecOneCore));
+}
+if (runs('bitcoin')) {
+  process.stderr.write('bitcoin: anchor verification reports and interval roots…\n');
+  report.bitcoin = withVerifyRatios(await benchBitcoin() as unknown as Record<string, unknown>, cal.verifyPerSecOneCore);
+}
+if (runs('edge')) {
+  process.stderr.write('edge: P1 parsing, sample store and fingerprints; the agent against a node…\n');
+  report.edge = { store: withVerifyRatios(await benchEdge(), cal.verifyPerSecOneCore), agent: withVerifyRatios(await benchEdgeAgent(), cal.verifyPerSecOneCore) };
+}
+if (runs('dashboard')) {
+  process.stderr.write('dashboard: community page of 1,000 members over 30 days (first paint, payloads)…\n');
+  report.dashboard = await benchDashboard({ members: 1000, days: 30, perMemberDay: 4 });
+}
+if (runs('simulate')) {
+  process.stderr.write('simulate: 1,000 households for a day (model)…\n');
+  report.simulate = withVerifyRatios(await benchSimulate({ households: 1000 }) as unknown as Record<string, unknown>, cal.verifyPerSecOneCore);
 }
 process.stdout.write(JSON.stringify(report, null, 2) + '\n');
