@@ -22,7 +22,8 @@ import { buildScenario, commit, type Scenario } from '../auth/scenario.js';
  * payments, market, flex and anchor pages show:
  *   payments: the bank attests its reserve; alice, bob and the aggregator get more euros.
  *   market:   alice offers 1 kWh of solar at 90 000 µ/kWh for slot S+10 and bob's bid at 100 000
- *             trades with it (continuous market: the trade prices at the offer's 90 000).
+ *             trades with it (continuous market), and
+ *             alice's offer of 500 Wh at 120 000 for slot S+12 stays open on the advert board.
  *   flex:     program p1 of the aggregator (hourly intervals, 1 € reward, 2 000 µ/Wh penalty); event
  *             ev1 for alice on meter P1 (two hours that ended, requested 500 and 400 Wh) enrolled,
  *             committed by the meter and proved (measured 480 and 400 Wh: deviations 20 and 0 Wh);
@@ -42,8 +43,9 @@ export const FLEX_MEASURED = [480, 400];
 export const FLEX_REQUESTED = [500, 400];
 
 export interface ModulesScenario extends Scenario {
-  /** The market trade of slot S+10 (bob buys alice's offer). */
+  /** The market trade of slot S+10 (bob buys alice's offer); alice's open offer is for S+12. */
   tradeSlot: number;
+  openOfferSlot: number;
   flexEvent: string;
   offeredEvent: string;
   /** The anchored and confirmed checkpoint, and one without an anchor (the page records it). */
@@ -66,6 +68,7 @@ async function addMarket(s: Scenario): Promise<number> {
   const slot = s.slot + 10;
   await commit(s.node, 'alice', [{ type: MARKET.offer, value: { community: s.community, slot, wh: 1000, price: 90_000, labels: ['solar'] } }]);
   await commit(s.node, 'bob', [{ type: MARKET.bid, value: { community: s.community, slot, wh: 1000, price: 100_000 } }]);
+  await commit(s.node, 'alice', [{ type: MARKET.offer, value: { community: s.community, slot: s.slot + 12, wh: 500, price: 120_000, labels: ['solar'] } }]);
   return slot;
 }
 
@@ -150,5 +153,5 @@ export async function buildModulesScenario(): Promise<ModulesScenario> {
   const tradeSlot = await addMarket(s);
   const flex = await addFlex(s);
   const anchors = await addAnchors(s);
-  return { ...s, tradeSlot, ...flex, ...anchors };
+  return { ...s, tradeSlot, openOfferSlot: s.slot + 12, ...flex, ...anchors };
 }
