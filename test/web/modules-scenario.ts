@@ -132,8 +132,10 @@ async function addAnchors(s: Scenario): Promise<Pick<ModulesScenario, 'anchored'
     { type: METERING.reading, value: { meterId: 'A1', slot: s.slot, importWh: 120, exportWh: 0, importRegisterWh: 120, exportRegisterWh: 0, seq: 1, fingerprint, sampleCount: 90 } },
   ]);
   const readAt = (await s.node.call(anchorRoutes.anchorStatus, {})).height;
-  const all = await checkpointsUpTo(s, Math.ceil((readAt + CHECKPOINT_INTERVAL) / CHECKPOINT_INTERVAL) + 1);
-  const covering = all.find((c) => c.itemCount > 0)!;
+  // The checkpoint at the first multiple of K at or above the reading's height covers it.
+  const all = await checkpointsUpTo(s, Math.ceil(readAt / CHECKPOINT_INTERVAL));
+  const covering = all.find((c) => c.itemCount > 0);
+  if (!covering) throw new Error(`no checkpoint up to height ${readAt} covers meter A1's fingerprint`);
   const other = all.find((c) => c.height !== covering.height)!;
   const txFor = (c: typeof covering, sequence: number) => anchorTx(checkpointPayload(checkpointOf('test-chain', c)), sequence, { ...FUNDING, vout: sequence });
   const anchoredTx = txFor(covering, 0);

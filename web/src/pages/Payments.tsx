@@ -18,11 +18,11 @@ const chartUnits = (micro: string | null) => (micro === null ? null : Number(Big
 
 function supplyChart(rows: Supply[]): ChartOption {
   return {
-    grid: { left: 70, right: 10, top: 30, bottom: 30 },
+    grid: { left: 60, right: 10, top: 40, bottom: 30 },
     legend: { top: 0 },
     tooltip: { trigger: 'axis' },
     xAxis: { type: 'category', data: rows.map((r) => r.asset) },
-    yAxis: { type: 'value', name: 'units' },
+    yAxis: { type: 'value' },
     series: [
       { name: 'supply', type: 'bar', data: rows.map((r) => chartUnits(r.supply)), itemStyle: { color: '#4a79a6' } },
       { name: 'circulating', type: 'bar', data: rows.map((r) => chartUnits(r.circulating)), itemStyle: { color: '#8fb4d6' } },
@@ -37,7 +37,7 @@ function Assets() {
   const supply = data.data?.supply ?? [];
   const option = useMemo(() => supplyChart(supply), [data.data]);
   return (
-    <Card title="Assets: supply against the attested reserve" testId="payments-assets">
+    <Card title="Assets: supply against the attested reserve" testId="payments-assets" wide>
       <ErrorBox error={data.error} />
       {supply.length > 0 && <Chart option={option} height={200} testId="payments-supply-chart" />}
       <Table
@@ -178,7 +178,7 @@ function Escrows({ me }: { me: string }) {
 function Channels({ me }: { me: string }) {
   const data = useLive(() => api.payments.channels({ query: { party: me, status: 'all', limit: 50 } }), [me]);
   return (
-    <Card title="My payment channels" testId="payments-channels">
+    <Card title="My payment channels" testId="payments-channels" wide>
       <ErrorBox error={data.error} />
       <Table
         rows={data.data?.channels ?? []}
