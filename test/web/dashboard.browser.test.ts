@@ -8,6 +8,7 @@ import { addressFromPublicKey } from '../../src/crypto/address.js';
 import { dayOfSlot } from '../../src/util/localtime.js';
 import { MSG as REGISTRY } from '../../src/modules/registry/messages.js';
 import { paymentsRoutes } from '../../src/modules/payments/routes.js';
+import { blockWith } from '../anchor/helpers.js';
 import { commit } from '../auth/scenario.js';
 import { buildModulesScenario, type ModulesScenario } from './modules-scenario.js';
 
@@ -287,7 +288,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against a running node', (
     await shot('flex');
   });
 
-  it('Anchoring (anchor operator): checkpoints, a confirmed anchor that verifies, and an anchor recorded in the page', async () => {
+  it('Anchoring (anchor operator): checkpoints, a confirmed anchor that verifies; an anchor recorded and confirmed in the page', async () => {
     await signIn('anchorop');
     await open('anchor');
     await poll(() => text('anchor-network')).toContain('regtest');
@@ -308,6 +309,19 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against a running node', (
     await poll(() => text(`anchor-status-${s.unanchored}`)).toBe('recorded');
     await page.getByTestId(`anchor-pick-${s.unanchored}`).click();
     await poll(() => text('anchor-detail-tx')).toContain('not yet confirmed');
+    expect(await text(`anchor-verdict-${s.unanchored}`)).toContain('ANCHOR_NOT_CONFIRMED');
+
+    // then the block that includes it (synthetic: a real Merkle tree, a header at the regtest target)
+    const block = blockWith(s.unanchoredTx.txid, 1, 4);
+    await page.getByTestId('anchor-confirm-height').fill(String(s.unanchored));
+    await page.getByTestId('anchor-confirm-block-height').fill('900200');
+    await page.getByTestId('anchor-confirm-header').fill(block.header);
+    await page.getByTestId('anchor-confirm-branch').fill(JSON.stringify(block.branch));
+    await page.getByTestId('anchor-confirm-submit').click();
+    await poll(() => page.getByTestId('anchor-record').getByTestId('tx-outcome').innerText(), 40_000).toMatch(/committed at height \d+: OK/);
+    await poll(() => text(`anchor-status-${s.unanchored}`)).toBe('confirmed');
+    await poll(() => text(`anchor-verdict-${s.unanchored}`)).toMatch(/^verified \(\d+ checks\)$/);
+    await poll(() => text('anchor-detail-tx')).toContain('in Bitcoin block 900200');
     await shot('anchor');
   });
 

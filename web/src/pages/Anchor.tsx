@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { RouteOutput } from '../../../src/api/route.js';
 import { MSG as ANCHOR_MSG } from '../../../src/modules/anchor/messages.js';
 import type { anchorRoutes } from '../../../src/modules/anchor/routes.js';
-import { Badge, Card, ErrorBox, Kpi, Short, SignedIn, Table, TxOutcome, useTx } from '../components/ui';
+import { Badge, Card, ErrorBox, Kpi, Short, Table, TxOutcome, useTx } from '../components/ui';
 import { api } from '../lib/api';
 import { errorMessage } from '../lib/errors';
 import { useLive } from '../lib/live';
@@ -99,22 +99,51 @@ function CheckpointDetail({ height }: { height: number }) {
   );
 }
 
-/** The anchor operator records the Bitcoin transaction that carries a checkpoint (signed in the page). */
-function RecordAnchor({ pending }: { pending: number[] }) {
+/**
+ * The anchor operator's two steps, signed in the page: record the Bitcoin transaction that carries a
+ * checkpoint (once broadcast), then the block that includes it (80-byte header, height, Merkle branch
+ * of the txid as `gridledger anchor` and Electrum's blockchain.transaction.get_merkle give it).
+ */
+function OperatorForms({ pending, recorded }: { pending: number[]; recorded: number[] }) {
   const tx = useTx();
   const [height, setHeight] = useState('');
   const [txid, setTxid] = useState('');
   const [rawTx, setRawTx] = useState('');
+  const [confirmHeight, setConfirmHeight] = useState('');
+  const [header, setHeader] = useState('');
+  const [blockHeight, setBlockHeight] = useState('');
+  const [branch, setBranch] = useState('');
   const record = () => tx.run(() => submit([{ type: ANCHOR_MSG.record, value: { height: Number(height || pending[0]), txid: txid.trim().toLowerCase(), rawTx: rawTx.trim().toLowerCase() } }]));
+  const confirm = () =>
+    tx.run(async () => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(branch);
+      } catch {
+        throw new Error('the Merkle branch is JSON: {"index": …, "txCount": …, "siblings": ["…"]}');
+      }
+      return submit([{ type: ANCHOR_MSG.confirm, value: { height: Number(confirmHeight || recorded[0]), blockHeader: header.trim().toLowerCase(), blockHeight: Number(blockHeight), branch: parsed } }]);
+    });
   return (
-    <Card title="Record an anchor transaction (anchor operators)" testId="anchor-record">
+    <Card title="Record an anchor (anchor operators)" testId="anchor-record" wide>
       <form onSubmit={(e) => (e.preventDefault(), void record())}>
+        <h2>1. The transaction, once broadcast</h2>
         <div className="row">
           checkpoint <input value={height} onChange={(e) => setHeight(e.target.value)} placeholder={String(pending[0] ?? '')} size={8} aria-label="checkpoint height" data-testid="anchor-record-height" />
           txid <input value={txid} onChange={(e) => setTxid(e.target.value)} size={66} aria-label="txid" data-testid="anchor-record-txid" />
         </div>
         <textarea rows={3} value={rawTx} onChange={(e) => setRawTx(e.target.value)} placeholder="raw transaction (hex), as broadcast" data-testid="anchor-record-raw" />
         <button disabled={tx.busy} data-testid="anchor-record-submit">Sign &amp; record</button>
+      </form>
+      <form onSubmit={(e) => (e.preventDefault(), void confirm())}>
+        <h2>2. The block that includes it</h2>
+        <div className="row">
+          checkpoint <input value={confirmHeight} onChange={(e) => setConfirmHeight(e.target.value)} placeholder={String(recorded[0] ?? '')} size={8} aria-label="confirmed checkpoint height" data-testid="anchor-confirm-height" />
+          Bitcoin block height <input value={blockHeight} onChange={(e) => setBlockHeight(e.target.value)} size={9} aria-label="Bitcoin block height" data-testid="anchor-confirm-block-height" />
+        </div>
+        <textarea rows={2} value={header} onChange={(e) => setHeader(e.target.value)} placeholder="block header (80 bytes, hex)" data-testid="anchor-confirm-header" />
+        <textarea rows={2} value={branch} onChange={(e) => setBranch(e.target.value)} placeholder='Merkle branch: {"index": 2, "txCount": 7, "siblings": ["…"]}' data-testid="anchor-confirm-branch" />
+        <button disabled={tx.busy} data-testid="anchor-confirm-submit">Sign &amp; confirm</button>
       </form>
       <TxOutcome outcome={tx.outcome} />
     </Card>
@@ -128,6 +157,7 @@ function AnchorPage() {
   const rows = data.data ?? [];
   const shown = picked ?? rows.find((c) => c.status === 'confirmed')?.height ?? rows[0]?.height;
   const pending = rows.filter((c) => c.status === 'pending').map((c) => c.height);
+  const recorded = rows.filter((c) => c.status === 'recorded').map((c) => c.height);
   return (
     <>
       <Status />
@@ -153,7 +183,7 @@ function AnchorPage() {
         />
       </Card>
       {shown !== undefined && <CheckpointDetail key={shown} height={shown} />}
-      {s.roles.includes('anchor-operator') && <SignedIn what="record anchors">{<RecordAnchor pending={pending} />}</SignedIn>}
+      {s.roles.includes('anchor-operator') && <OperatorForms pending={pending} recorded={recorded} />}
     </>
   );
 }
