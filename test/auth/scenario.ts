@@ -78,8 +78,9 @@ async function cli(node: TestNode, from: string, args: string[]): Promise<any> {
   return JSON.parse(stdout);
 }
 
-export async function buildScenario(): Promise<Scenario> {
-  const node = await startTestNode(ACCOUNTS);
+/** Options for callers that add more on top (test/web/modules-scenario.ts): more accounts, genesis sections. */
+export async function buildScenario(options: { extraAccounts?: Record<string, string[]>; genesisModules?: Record<string, unknown> } = {}): Promise<Scenario> {
+  const node = await startTestNode({ ...ACCOUNTS, ...options.extraAccounts }, { genesisModules: options.genesisModules });
   const addr = { ...node.init.accounts } as Record<string, string>;
   const community = 'hanze';
   const slot = slotOfMs(Date.now()) - 1; // the slot before the current one has ended by block time

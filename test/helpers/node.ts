@@ -36,8 +36,14 @@ export function makeHome(extraAccounts: Record<string, string[]> = {}, blockTime
   return { home, init };
 }
 
-export async function startTestNode(extraAccounts: Record<string, string[]> = {}): Promise<TestNode> {
+/** `genesisModules` replaces module sections of the genesis (e.g. a short anchor checkpoint interval). */
+export async function startTestNode(extraAccounts: Record<string, string[]> = {}, options: { genesisModules?: Record<string, unknown> } = {}): Promise<TestNode> {
   const { home, init } = makeHome(extraAccounts);
+  if (options.genesisModules) {
+    const genesis = JSON.parse(readFileSync(paths(home).genesis, 'utf8'));
+    Object.assign(genesis.modules, options.genesisModules);
+    writeFileSync(paths(home).genesis, JSON.stringify(genesis, null, 2));
+  }
   const logger = pino({ level: 'silent' });
   const keyring = openKeyring(home, 'test');
   const tokens: Record<string, string> = {};

@@ -7,12 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addressFromPublicKey } from '../../src/crypto/address.js';
 import { dayOfSlot } from '../../src/util/localtime.js';
 import { MSG as REGISTRY } from '../../src/modules/registry/messages.js';
-import { buildScenario, commit, type Scenario } from '../auth/scenario.js';
+import { paymentsRoutes } from '../../src/modules/payments/routes.js';
+import { blockWith } from '../anchor/helpers.js';
+import { commit } from '../auth/scenario.js';
+import { buildModulesScenario, type ModulesScenario } from './modules-scenario.js';
 
 /**
  * The dashboard in a real browser (Debian's Chromium driven by playwright-core; never a browser
  * download) against a real node: every page with real ledger content, transactions signed in the
- * page, statements verified. Screenshots go to test-artifacts/ (and to docs/img/ with
+ * page, statements verified; the payments, market, flex and anchoring pages over the scenario of
+ * ./modules-scenario.ts, each with a transaction signed in the page. Screenshots go to test-artifacts/ (and to docs/img/ with
  * GRIDLEDGER_SCREENSHOTS=docs, for the README).
  */
 
@@ -24,6 +28,14 @@ if (!haveChromium && process.env.CI === 'true') throw new Error(`${CHROMIUM} is 
 /** Waits for the page to catch up (live updates, commits); generous for a loaded CI machine. */
 const poll = <T>(fn: () => T | Promise<T>, timeout = 15_000) => expect.poll(fn, { timeout, interval: 100 });
 
+/** Micro-units as the pages print them (units with up to six decimals, en-GB grouping). */
+function units(micro: string | bigint, code = ''): string {
+  const v = BigInt(micro);
+  const abs = v < 0n ? -v : v;
+  const frac = (abs % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '');
+  return `${v < 0n ? '−' : ''}${(abs / 1_000_000n).toLocaleString('en-GB')}${frac ? `.${frac}` : ''}${code ? ` ${code}` : ''}`;
+}
+
 /** docs/errors.md's meaning of a code, as the page should show it. */
 function meaningOf(code: string): string {
   const m = new RegExp(`^\\| \`${code}\` \\| \\d+ \\| (.*) \\|$`, 'm').exec(readFileSync('docs/errors.md', 'utf8'));
@@ -32,7 +44,7 @@ function meaningOf(code: string): string {
 }
 
 describe.skipIf(!haveChromium)('dashboard in Chromium against a running node', () => {
-  let s: Scenario;
+  let s: ModulesScenario;
   let context: BrowserContext;
   let page: Page;
   let profile: string;
@@ -67,7 +79,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against a running node', (
   beforeAll(async () => {
     // One build of the dashboard for this run (Vite, a few seconds).
     execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
-    s = await buildScenario();
+    s = await buildModulesScenario();
     // Two operators, and an open proposal of the first that waits for the second's approval.
     await commit(s.node, 'admin', [{ type: REGISTRY.propose, value: { id: 'second-operator', action: { kind: 'add-operator', address: s.addr.gridop } } }]);
     await commit(s.node, 'admin', [{ type: REGISTRY.propose, value: { id: 'auditor-operator', action: { kind: 'add-operator', address: s.addr.auditor }, description: 'the auditor joins the operators' } }]);
@@ -178,6 +190,139 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against a running node', (
     await poll(() => text('tx-outcome'), 40_000).toContain('SETTLEMENT_PERIOD_OPEN');
     expect(await text('tx-outcome')).toContain(meaningOf('SETTLEMENT_PERIOD_OPEN'));
     await shot('plant');
+  });
+
+  it('Payments (alice): supply against the attested reserve, balances, locks, escrows and channels; a transfer signed in the page', async () => {
+    await signIn('alice');
+    await open('payments');
+    const supply = page.getByTestId('payments-supply');
+    await poll(() => supply.innerText()).toContain('EUR@hanze');
+    const asset = await s.node.call(paymentsRoutes.getAsset, { params: { asset: s.asset }, query: {} });
+    expect(await supply.innerText()).toContain(units(asset.supply.supply));
+    expect(await supply.innerText()).toContain(units('10000000'));
+    expect(await supply.innerText()).toContain('covered');
+    const free = page.getByTestId(`balance-free-${s.asset}`);
+    const balanceOf = async (who: string) => (await s.node.callAs(who, paymentsRoutes.balances, { params: { address: s.addr[who]! } })).balances.find((b) => b.asset === s.asset)!;
+    const before = await balanceOf('alice');
+    await poll(() => free.innerText()).toBe(units(before.free, 'EUR'));
+    // the market's bid lock, the escrow and the channel of the scenario
+    await poll(() => text('payments-locks')).toContain('market');
+    expect(await text('payments-escrows')).toContain(s.escrow);
+    expect(await text('payments-channels')).toContain(s.channel);
+    const bobBefore = await balanceOf('bob');
+
+    await page.getByTestId('pay-amount').fill('0.25');
+    await page.getByTestId('pay-to').fill(s.addr.bob!);
+    await page.getByTestId('pay-memo').fill('thanks for the solar');
+    await page.getByTestId('pay-submit').click();
+    await poll(() => page.getByTestId('pay-outcome').innerText(), 40_000).toMatch(/committed at height \d+: OK/);
+    await poll(() => free.innerText()).toBe(units(BigInt(before.free) - 250_000n, 'EUR'));
+    expect(BigInt((await balanceOf('bob')).free) - BigInt(bobBefore.free)).toBe(250_000n);
+    await poll(() => text('payments-history')).toContain('thanks for the solar');
+    expect(await text('payments-history')).toContain(`transfer-out\t${units(-250_000n, 'EUR')}`);
+
+    // as the escrow's payer, alice approves its release: one of the two approvals
+    await page.getByTestId(`escrow-release-${s.escrow}`).click();
+    await poll(() => page.getByTestId('escrow-outcome').innerText(), 40_000).toMatch(/committed at height \d+: OK/);
+    await poll(() => page.getByTestId(`escrow-release-${s.escrow}`).count()).toBe(0);
+    expect(await text('payments-escrows')).toContain('1 / 2');
+    await shot('payments');
+  });
+
+  it('Market (alice): advert board, depth, clearing prices, contracts and bill; a bid placed and cancelled in the page', async () => {
+    await signIn('alice');
+    await open('market');
+    await poll(() => text('market-summary')).toContain('continuous market in EUR@hanze');
+    await poll(() => text('market-offers')).toContain(`500\t${units(120_000n, 'EUR')}/kWh\tsolar`);
+    // the depth opens on the slot of the first open offer
+    await poll(() => page.getByTestId('market-book-slot').inputValue()).toBe(String(s.openOfferSlot));
+    await poll(() => page.getByTestId('market-asks-fwd').innerText()).toContain('120000\t500\t1');
+    // the trade of slot S+10: 1 kWh
+    const clearing = page.getByTestId('market-clearing-rows');
+    await poll(() => clearing.innerText()).toContain('1000 Wh');
+    expect(await clearing.locator('tbody tr').count()).toBe(1);
+    await poll(() => text('market-contracts')).toContain(s.contract);
+    await poll(() => page.getByTestId('market-bill-total').count()).toBe(1);
+
+    await page.getByTestId('order-side').selectOption('bid');
+    await page.getByTestId('order-wh').fill('400');
+    await page.getByTestId('order-slot').fill(String(s.openOfferSlot));
+    await page.getByTestId('order-price').fill('80000');
+    await page.getByTestId('order-submit').click();
+    await poll(() => page.getByTestId('order-outcome').innerText(), 40_000).toMatch(/committed at height \d+: OK/);
+    const orders = page.getByTestId('market-order-rows');
+    const placed = orders.locator('tbody tr', { hasText: '80000' });
+    await poll(() => placed.count()).toBe(1);
+    const id = (await placed.locator('td').first().innerText()).trim();
+    expect(await text(`order-status-${id}`)).toBe('open');
+    await poll(() => page.getByTestId('market-bids-fwd').innerText()).toContain('80000\t400\t1');
+    await shot('market');
+    await page.getByTestId(`order-cancel-${id}`).click();
+    await poll(() => text(`order-status-${id}`), 40_000).toBe('cancelled');
+    await poll(() => page.getByTestId('market-book-fwd').innerText()).not.toContain('80000');
+  });
+
+  it('Flex (alice): programs, events with intervals, proved deviations and rewards; an enrolment signed in the page', async () => {
+    await signIn('alice');
+    await open('flex');
+    await poll(() => text('flex-programs')).toContain('Evening peak');
+    await poll(() => text(`flex-status-${s.flexEvent}`)).toBe('completed');
+    expect(await text(`flex-status-${s.offeredEvent}`)).toBe('offered');
+    // ev1: deviations 20 and 0 Wh proved; penalty 20 Wh × 2 000 µ; reward 2 × 1 EUR less the penalty
+    const intervals = page.getByTestId('flex-intervals');
+    await poll(() => intervals.locator('tbody tr').count()).toBe(2);
+    const rows = await intervals.locator('tbody tr').allInnerTexts();
+    expect(rows[0]).toContain('500 Wh');
+    expect(rows[0]).toContain('20 Wh');
+    expect(rows[0]).toContain(units(40_000n));
+    expect(rows[1]).toContain('0 Wh');
+    expect(rows.every((r) => r.includes('proved'))).toBe(true);
+    await poll(() => text('flex-earned')).toBe(units(2_000_000n - 40_000n, 'EUR'));
+    expect(await text('flex-escrow')).toContain('payout');
+
+    await page.getByTestId(`flex-enrol-meter-${s.offeredEvent}`).fill('P1');
+    await page.getByTestId(`flex-enrol-${s.offeredEvent}`).click();
+    await poll(() => page.getByTestId('flex-outcome').innerText(), 40_000).toMatch(/committed at height \d+: OK/);
+    await poll(() => text(`flex-mine-status-${s.offeredEvent}`)).toBe('active');
+    await poll(() => text(`flex-status-${s.offeredEvent}`)).toBe('active');
+    await shot('flex');
+  });
+
+  it('Anchoring (anchor operator): checkpoints, a confirmed anchor that verifies; an anchor recorded and confirmed in the page', async () => {
+    await signIn('anchorop');
+    await open('anchor');
+    await poll(() => text('anchor-network')).toContain('regtest');
+    await poll(() => text(`anchor-status-${s.anchored}`)).toBe('confirmed');
+    await poll(() => text(`anchor-verdict-${s.anchored}`)).toMatch(/^verified \(\d+ checks\)$/);
+    expect(await text(`anchor-status-${s.unanchored}`)).toBe('pending');
+    // the detail opens on the confirmed checkpoint: every check passed, meter A1's fingerprint covered
+    await poll(() => page.getByTestId('anchor-checks').locator('tbody tr').count()).toBeGreaterThan(3);
+    expect(await text('anchor-checks')).not.toContain('failed');
+    expect(await text('anchor-items')).toContain('A1');
+    expect(await text('anchor-detail-tx')).toContain('900123');
+
+    await page.getByTestId('anchor-record-height').fill(String(s.unanchored));
+    await page.getByTestId('anchor-record-txid').fill(s.unanchoredTx.txid);
+    await page.getByTestId('anchor-record-raw').fill(s.unanchoredTx.rawHex);
+    await page.getByTestId('anchor-record-submit').click();
+    await poll(() => page.getByTestId('anchor-record').getByTestId('tx-outcome').innerText(), 40_000).toMatch(/committed at height \d+: OK/);
+    await poll(() => text(`anchor-status-${s.unanchored}`)).toBe('recorded');
+    await page.getByTestId(`anchor-pick-${s.unanchored}`).click();
+    await poll(() => text('anchor-detail-tx')).toContain('not yet confirmed');
+    expect(await text(`anchor-verdict-${s.unanchored}`)).toContain('ANCHOR_NOT_CONFIRMED');
+
+    // then the block that includes it (synthetic: a real Merkle tree, a header at the regtest target)
+    const block = blockWith(s.unanchoredTx.txid, 1, 4);
+    await page.getByTestId('anchor-confirm-height').fill(String(s.unanchored));
+    await page.getByTestId('anchor-confirm-block-height').fill('900200');
+    await page.getByTestId('anchor-confirm-header').fill(block.header);
+    await page.getByTestId('anchor-confirm-branch').fill(JSON.stringify(block.branch));
+    await page.getByTestId('anchor-confirm-submit').click();
+    await poll(() => page.getByTestId('anchor-record').getByTestId('tx-outcome').innerText(), 40_000).toMatch(/committed at height \d+: OK/);
+    await poll(() => text(`anchor-status-${s.unanchored}`)).toBe('confirmed');
+    await poll(() => text(`anchor-verdict-${s.unanchored}`)).toMatch(/^verified \(\d+ checks\)$/);
+    await poll(() => text('anchor-detail-tx')).toContain('in Bitcoin block 900200');
+    await shot('anchor');
   });
 
   it('Operator: a second operator approves a proposal in the page; an admission signed in the page; registry log, validators, modules', async () => {

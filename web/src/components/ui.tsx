@@ -3,9 +3,10 @@ import { type Committed } from '../lib/wallet';
 import { describeCode, errorMessage } from '../lib/errors';
 import { useSession } from '../lib/session';
 
-export function Card({ title, children, actions, testId }: { title: string; children: ReactNode; actions?: ReactNode; testId?: string }) {
+/** A card of the page grid; `wide` spans the whole row (for tables with many columns). */
+export function Card({ title, children, actions, testId, wide }: { title: string; children: ReactNode; actions?: ReactNode; testId?: string; wide?: boolean }) {
   return (
-    <section className="card" data-testid={testId}>
+    <section className={wide ? 'card wide' : 'card'} data-testid={testId}>
       <header>
         <h2>{title}</h2>
         {actions}
@@ -57,6 +58,34 @@ export function kWh(wh: number): string {
 
 export function eur(microEur: number): string {
   return `€ ${(microEur / 1e6).toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 6 })}`;
+}
+
+/**
+ * Micro-units (a decimal string, possibly signed) as units with up to six decimals, computed on the
+ * digits (bigint) so no amount is rounded through a float.
+ */
+export function units(micro: string | bigint, code = ''): string {
+  const v = BigInt(micro);
+  const abs = v < 0n ? -v : v;
+  const whole = (abs / 1_000_000n).toLocaleString('en-GB');
+  const frac = (abs % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '');
+  return `${v < 0n ? '−' : ''}${whole}${frac ? `.${frac}` : ''}${code ? ` ${code}` : ''}`;
+}
+
+/** "12.5" (units) → "12500000" (micro-units); undefined for anything but a plain decimal with ≤ 6 decimals. */
+export function parseUnits(text: string): string | undefined {
+  const m = /^(\d{1,18})(?:\.(\d{1,6}))?$/.exec(text.trim());
+  if (!m) return undefined;
+  return (BigInt(m[1]!) * 1_000_000n + BigInt((m[2] ?? '').padEnd(6, '0'))).toString();
+}
+
+/** The code of an asset id (EUR@hanze → EUR). */
+export const codeOf = (asset: string) => asset.split('@')[0]!;
+
+/** A status word as a coloured badge (the tests read its text). */
+export function Badge({ value, good = [], bad = [], testId }: { value: string; good?: string[]; bad?: string[]; testId?: string }) {
+  const tone = good.includes(value) ? 'ok' : bad.includes(value) ? 'error' : 'muted';
+  return <span className={`badge ${tone}`} data-testid={testId}>{value}</span>;
 }
 
 /** The outcome of a transaction signed in the page: OK, or the rejection code with its meaning. */

@@ -1,8 +1,12 @@
 import { authRoutes } from '../../../src/api/auth.js';
 import { createClient } from '../../../src/api/client.js';
 import { coreRoutes } from '../../../src/api/routes.js';
+import { anchorRoutes } from '../../../src/modules/anchor/routes.js';
 import { energyRoutes } from '../../../src/modules/energy/routes.js';
+import { flexRoutes } from '../../../src/modules/flex/routes.js';
+import { marketRoutes } from '../../../src/modules/market/routes.js';
 import { meteringRoutes } from '../../../src/modules/metering/routes.js';
+import { paymentsRoutes } from '../../../src/modules/payments/routes.js';
 import { registryRoutes } from '../../../src/modules/registry/routes.js';
 import { settlementRoutes } from '../../../src/modules/settlement/routes.js';
 import { sharesRoutes } from '../../../src/modules/shares/routes.js';
@@ -25,4 +29,8 @@ export const api = {
   energy: client(energyRoutes),
   shares: client(sharesRoutes),
   settlement: client(settlementRoutes),
+  payments: client(paymentsRoutes),
+  market: client(marketRoutes),
+  flex: client(flexRoutes),
+  anchor: client(anchorRoutes),
 };

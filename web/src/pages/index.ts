@@ -1,7 +1,11 @@
 import type { ComponentType } from 'react';
+import { anchorPage } from './Anchor';
 import { communityPage } from './Community';
 import { explorerPage } from './Explorer';
+import { flexPage } from './Flex';
+import { marketPage } from './Market';
 import { operatorPage } from './Operator';
+import { paymentsPage } from './Payments';
 import { plantPage } from './Plant';
 import { prosumerPage } from './Prosumer';
 
@@ -16,4 +20,4 @@ export interface PageDef {
  * The pages, in tab order. A later module (payments, market, flexibility, anchoring) adds its page
  * as one file in this folder exporting a PageDef and one line here.
  */
-export const PAGES: readonly PageDef[] = [explorerPage, communityPage, prosumerPage, plantPage, operatorPage];
+export const PAGES: readonly PageDef[] = [explorerPage, communityPage, prosumerPage, plantPage, paymentsPage, marketPage, flexPage, anchorPage, operatorPage];
