@@ -11,6 +11,8 @@ import { DEFAULT_EVENT_LIMITS, registerEvents } from './events.js';
 import { transactionDocs } from './openapi-docs.js';
 import { ConsensusDriver, realTimers, type Timers } from './driver.js';
 import { NodeNetwork } from './network.js';
+import { MessagingNode } from '../messaging/index.js';
+import { messagingHandlers } from './messaging-handlers.js';
 import { FileWal } from './wal-file.js';
 import { startAnchorService } from './anchor-service.js';
 import { nodeAuth } from './auth.js';
@@ -23,6 +25,8 @@ export interface RunningNode {
   server: FastifyInstance;
   driver: ConsensusDriver<Block>;
   network: NodeNetwork | null;
+  /** Encrypted messages (off the ledger): served by the API, relayed when the node has peers. */
+  messaging: MessagingNode;
   url: string;
   logger: Logger;
   stop(): Promise<void>;
@@ -88,7 +92,8 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
   const live: LiveParts = {};
   const { host: _host, port: _port, maxEventStreams, maxEventStreamsPerClient, maxEventBufferedBytes, eventReplayHeights, ...limits } = config.api;
   const eventLimits = { ...DEFAULT_EVENT_LIMITS, maxEventStreams, maxEventStreamsPerClient, maxEventBufferedBytes, eventReplayHeights };
-  const routes = [...coreHandlers(node, live), ...moduleHandlers(node)];
+  const messaging = new MessagingNode();
+  const routes = [...coreHandlers(node, live), ...moduleHandlers(node), ...messagingHandlers(messaging)];
   const auth = nodeAuth(home, node.chainId, routes);
   const server = buildServer([...routes, ...auth.handlers], {
     logger,
@@ -136,7 +141,7 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
       precommit: { baseMs: t.precommitMs, deltaMs: t.deltaMs },
     },
   });
-  const network = config.p2p.persistentPeers.length > 0 || node.options.genesis.validators.length > 1 ? new NodeNetwork(node, driver, config, nodeKey, logger) : null;
+  const network = config.p2p.persistentPeers.length > 0 || node.options.genesis.validators.length > 1 ? new NodeNetwork(node, driver, config, nodeKey, logger, messaging) : null;
   if (network) {
     driver.setNetwork(network.consensus);
     await network.start();
@@ -153,6 +158,7 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
     server,
     driver,
     network,
+    messaging,
     url,
     logger,
     stop: async () => {
