@@ -24,7 +24,8 @@ import { mintStamp } from './stamp.js';
  *
  * — nothing in it names the recipient; only the holder of the matching secret key can open it, so
  * clients try every message with their keys (trial decryption). The plaintext is padded to a
- * multiple of 256 bytes so sizes say little about content.
+ * power of two of at least 512 bytes, so sizes say little about content, and a signed message
+ * with a reply key cannot be told from an anonymous one by its length.
  *
  * A broadcast is readable by all and signed with the sender's Ed25519 account key; its payload is
  * the canonical JSON of the content. A sealed message may carry the same signature inside the
@@ -35,7 +36,8 @@ export const MSG_ADDRESS_PREFIX = 'gridmsg';
 const KEY_BYTES = 32;
 const NONCE_BYTES = 24;
 const TAG_BYTES = 16;
-const PAD_BLOCK = 256;
+/** Smallest padded plaintext: a signed message with a reply key and a short text fits, so it looks like an anonymous one. */
+const PAD_MIN = 512;
 const NO_RECIPIENT = new Uint8Array(KEY_BYTES);
 
 export interface MessagingKeyPair {
@@ -126,8 +128,10 @@ function parseContent(bytes: Uint8Array): SignedContent {
   return v as unknown as SignedContent;
 }
 
+/** Length prefix, content, zeros up to the next power of two (at least PAD_MIN). */
 function pad(content: Uint8Array): Uint8Array {
-  const total = Math.ceil((content.length + 4) / PAD_BLOCK) * PAD_BLOCK;
+  let total = PAD_MIN;
+  while (total < content.length + 4) total *= 2;
   const out = new Uint8Array(total);
   new DataView(out.buffer).setUint32(0, content.length);
   out.set(content, 4);
