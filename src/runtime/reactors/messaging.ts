@@ -124,7 +124,7 @@ export class MessagingReactor implements Reactor {
 
   #penalize(peer: string, reason: string): void {
     this.stats.penalties++;
-    this.#peers.delete(peer);
+    // The peer's buckets are kept until it is gone (peerGone): a penalty must not refill them.
     this.link.penalize(peer, reason);
   }
 
