@@ -25,10 +25,10 @@ export interface MsgNode {
  * messaging node and its reactor on the switch's link; frames of the message channel are decoded
  * and handed to the reactor. The tap records what arrived, as an eavesdropping operator would.
  */
-export async function startMessagingNode(h: Harness, seed: number, peers: MsgNode[], allowed: string[], reactorOptions: Partial<MessagingReactorOptions> = {}): Promise<MsgNode> {
+export async function startMessagingNode(h: Harness, seed: number, peers: MsgNode[], allowed: string[], reactorOptions: Partial<MessagingReactorOptions> = {}, params = TEST_PARAMS): Promise<MsgNode> {
   const key = signer(seed);
   const p2p = await h.node(key, { persistentPeers: peers.map((p) => peerAddress(p.key, p.p2p)), allowedPeers: allowed });
-  const messaging = new MessagingNode({ params: TEST_PARAMS });
+  const messaging = new MessagingNode({ params });
   const reactor = new MessagingReactor(
     switchLink(p2p, (peer, reason) => p2p.penalize(peer, reason)),
     messaging,
@@ -61,10 +61,10 @@ function hashOf(value: unknown): string | null {
 }
 
 /** Four nodes in a full mesh (each dials the ones started before it). */
-export async function startMesh(h: Harness, count: number, reactorOptions: Partial<MessagingReactorOptions> = {}): Promise<MsgNode[]> {
+export async function startMesh(h: Harness, count: number, reactorOptions: Partial<MessagingReactorOptions> = {}, params = TEST_PARAMS): Promise<MsgNode[]> {
   const allowed = Array.from({ length: count + 4 }, (_, i) => nodeId(signer(40 + i)));
   const nodes: MsgNode[] = [];
-  for (let i = 0; i < count; i++) nodes.push(await startMessagingNode(h, 40 + i, [...nodes], allowed, reactorOptions));
+  for (let i = 0; i < count; i++) nodes.push(await startMessagingNode(h, 40 + i, [...nodes], allowed, reactorOptions, params));
   return nodes;
 }
 
