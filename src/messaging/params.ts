@@ -21,7 +21,7 @@ export interface MessagingParams {
 }
 
 export const DEFAULT_MESSAGING_PARAMS: MessagingParams = {
-  referenceTrials: 500_000,
+  referenceTrials: 750_000,
   maxTtlSeconds: 2 * 24 * 3600,
   minTtlSeconds: 60,
   maxSkewSeconds: 300,
