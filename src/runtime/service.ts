@@ -13,6 +13,7 @@ import { ConsensusDriver, realTimers, type Timers } from './driver.js';
 import { NodeNetwork } from './network.js';
 import { MessagingNode } from '../messaging/index.js';
 import { messagingHandlers } from './messaging-handlers.js';
+import { registerMessagingMetrics } from './messaging-metrics.js';
 import { FileWal } from './wal-file.js';
 import { startAnchorService } from './anchor-service.js';
 import { nodeAuth } from './auth.js';
@@ -148,6 +149,7 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
   }
   live.driver = driver;
   live.network = network;
+  registerMessagingMetrics(node.metrics.registry, messaging, () => network?.messaging ?? null);
   driver.start();
   // Only a home with anchor.json (the consortium's anchor operator) anchors checkpoints into Bitcoin.
   const anchor = options.anchorService === false ? null : await startAnchorService({ home, apiUrl: url, logger: logger.child({ service: 'anchor' }), blocks: node });

@@ -52,6 +52,9 @@ describe('messaging between the nodes of a devnet', () => {
     const height = node1.node.height;
     await waitFor(() => node1.node.height > height, 'a further block', 60_000, 20);
     expect(node1.network?.messaging?.stats.received).toBeGreaterThan(0);
+    const metrics = await (await fetch(`${node1.url}/metrics`)).text();
+    expect(metrics).toMatch(/^gridledger_messages_stored 1$/m);
+    expect(metrics).toMatch(/^gridledger_messages_accepted 1$/m);
     const payload = served.messages[0]!.envelope.payload.slice(0, 64);
     for (let h = 1; h <= node1.node.height; h++) expect(JSON.stringify(node1.node.storage.getBlock(h))).not.toContain(payload);
   }, 120_000);
