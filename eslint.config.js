@@ -46,14 +46,15 @@ const LAYERS = {
   sync: ['util', 'codec'],
   bitcoin: ['util', 'crypto'],
   zk: ['util', 'crypto'],
+  messaging: ['util', 'crypto', 'api'],
   home: ['util', 'crypto', 'app'],
   api: ['util', 'codec'],
   surface: ['util', 'app', 'api'],
   ledger: ['util', 'crypto', 'codec', 'app', 'store', 'consensus', 'mempool', 'sync', 'home'],
   edge: ['util', 'crypto', 'codec', 'api', 'home', 'cli', 'modules', 'zk'],
   light: ['util', 'crypto', 'codec', 'app', 'consensus', 'api', 'surface'],
-  runtime: ['util', 'crypto', 'codec', 'app', 'store', 'consensus', 'mempool', 'p2p', 'sync', 'home', 'ledger', 'api', 'surface', 'modules', 'bitcoin', 'zk'],
-  cli: ['util', 'crypto', 'codec', 'app', 'store', 'consensus', 'mempool', 'p2p', 'sync', 'home', 'ledger', 'api', 'surface', 'modules', 'runtime', 'edge', 'bitcoin', 'zk', 'light'],
+  runtime: ['util', 'crypto', 'codec', 'app', 'store', 'consensus', 'mempool', 'p2p', 'sync', 'home', 'ledger', 'api', 'surface', 'modules', 'bitcoin', 'zk', 'messaging'],
+  cli: ['util', 'crypto', 'codec', 'app', 'store', 'consensus', 'mempool', 'p2p', 'sync', 'home', 'ledger', 'api', 'surface', 'modules', 'runtime', 'edge', 'bitcoin', 'zk', 'light', 'messaging'],
 };
 const FOLDERS = [...Object.keys(LAYERS), 'modules'];
 const others = (allowed, self) => FOLDERS.filter((f) => f !== self && !allowed.includes(f));

@@ -204,6 +204,16 @@ export class Keyring {
     return existsSync(this.secretPath(name));
   }
 
+  /** Names of the stored secrets (without decrypting anything), sorted. */
+  secretNames(): string[] {
+    if (!existsSync(this.dir)) return [];
+    return readdirSync(this.dir)
+      .filter((f) => f.endsWith(SECRET_SUFFIX))
+      .map((f) => f.slice(0, -SECRET_SUFFIX.length))
+      .filter((n) => NAME_RE.test(n))
+      .sort();
+  }
+
   /** Stores a secret of 16..64 bytes (encrypted like keys, under the keyring's one passphrase). Refuses to overwrite an existing one. */
   addSecret(name: string, secret: Uint8Array): void {
     const path = this.secretPath(name);

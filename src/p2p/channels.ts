@@ -11,6 +11,8 @@ export const Channel = {
   syncRequest: 5,
   syncResponse: 6,
   evidence: 7,
+  /** Encrypted messages (off the ledger; src/messaging). */
+  message: 8,
 } as const;
 
 export type ChannelId = (typeof Channel)[keyof typeof Channel];
@@ -30,14 +32,15 @@ export function isAppChannel(value: number): value is ChannelId {
 }
 
 /**
- * Drop priority when a peer's outbound queue is full (higher = kept longer). Transactions are
- * re-gossiped and re-submittable, so they go first; sync traffic is re-requested by the syncer;
+ * Drop priority when a peer's outbound queue is full (higher = kept longer). Transactions and
+ * messages are re-gossiped and re-submittable, so they go first; sync traffic is re-requested by the syncer;
  * consensus messages (proposal, vote) and evidence are the last to go because losing them costs a
  * round.
  */
 export function channelPriority(channel: number): number {
   switch (channel) {
     case Channel.tx:
+    case Channel.message:
       return 0;
     case Channel.syncRequest:
     case Channel.syncResponse:

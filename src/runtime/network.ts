@@ -10,11 +10,13 @@ import type { ConsensusDriver } from './driver.js';
 import { BlockSyncReactor } from './reactors/blocksync.js';
 import { ConsensusReactor } from './reactors/consensus.js';
 import { MempoolReactor } from './reactors/mempool.js';
-import { decode, encode, type Reactor, type ReactorLink } from './reactors/wire.js';
+import { MessagingReactor } from './reactors/messaging.js';
+import type { MessagingNode } from '../messaging/index.js';
+import { decode, switchLink, type Reactor } from './reactors/wire.js';
 
 /**
  * The node on the network: the peer switch (authenticated, encrypted connections) and the reactors
- * that own the channels — consensus, transactions, block sync. A frame is decoded once here and
+ * that own the channels — consensus, transactions, block sync, and (off the ledger) messages. A frame is decoded once here and
  * handed to the reactor of its channel; a payload that is not JSON penalises the sender.
  */
 
@@ -25,6 +27,7 @@ export class NodeNetwork {
   readonly consensus: ConsensusReactor;
   readonly mempool: MempoolReactor;
   readonly blocksync: BlockSyncReactor;
+  readonly messaging: MessagingReactor | null;
   private readonly byChannel = new Map<ChannelId, Reactor>();
   private metricsTimer: NodeJS.Timeout | undefined;
   private allowList = '';
@@ -36,6 +39,7 @@ export class NodeNetwork {
     private readonly config: NodeConfig,
     nodeKey: Signer,
     private readonly logger: Logger,
+    messaging?: MessagingNode,
   ) {
     this.p2p = new PeerSwitch({
       chainId: node.chainId,
@@ -50,19 +54,22 @@ export class NodeNetwork {
       rateLimit: { messagesPerSec: 20_000, messagesBurst: 40_000 },
       logger: { debug: (o, m) => logger.debug(o, m), warn: (o, m) => logger.warn(o, m) },
     });
-    const link: ReactorLink = {
-      send: (peer, channel, value) => void this.p2p.send(peer, channel, encode(value)),
-      broadcast: (channel, value, except) => void this.p2p.broadcast(channel, encode(value), except),
-      penalize: (peer, reason) => this.penalize(peer, reason),
-      connectedPeers: () => this.p2p.peers().map((p) => p.id),
-    };
+    const link = switchLink(this.p2p, (peer, reason) => this.penalize(peer, reason));
     this.blocksync = new BlockSyncReactor(link, node, { maxFrameBytes: MAX_FRAME_BYTES, onApplied: () => driver.afterSync() });
     this.consensus = new ConsensusReactor(link, driver, (height) => this.blocksync.sync.hintHeight(undefined, height), Date.now);
     this.mempool = new MempoolReactor(link, node, this.p2p.maxPayloadBytes);
-    for (const reactor of [this.consensus, this.mempool, this.blocksync]) for (const channel of reactor.channels) this.byChannel.set(channel, reactor);
+    this.messaging = messaging ? new MessagingReactor(link, messaging) : null;
+    for (const reactor of this.reactors()) for (const channel of reactor.channels) this.byChannel.set(channel, reactor);
     this.p2p.onMessage((peer, channel, payload) => this.route(peer, channel, payload));
     this.p2p.onPeerConnected(() => this.blocksync.peerConnected());
-    this.p2p.onPeerDisconnected((peer) => this.blocksync.peerGone(peer));
+    this.p2p.onPeerDisconnected((peer) => {
+      this.blocksync.peerGone(peer);
+      this.messaging?.peerGone(peer);
+    });
+  }
+
+  private reactors(): Reactor[] {
+    return [this.consensus, this.mempool, this.blocksync, ...(this.messaging ? [this.messaging] : [])];
   }
 
   get sync() {
@@ -120,7 +127,7 @@ export class NodeNetwork {
   async stop(): Promise<void> {
     this.node.off('block', this.onBlock);
     if (this.metricsTimer) clearInterval(this.metricsTimer);
-    for (const reactor of [this.consensus, this.mempool, this.blocksync] as Reactor[]) reactor.stop?.();
+    for (const reactor of this.reactors()) reactor.stop?.();
     await this.p2p.stop();
   }
 }

@@ -13,6 +13,7 @@ import { paymentsRoutes } from '../modules/payments/routes.js';
 import { flexRoutes } from '../modules/flex/routes.js';
 import { marketRoutes } from '../modules/market/routes.js';
 import { sharesRoutes } from '../modules/shares/routes.js';
+import { messagingRoutes } from '../messaging/index.js';
 import type { TokenClaims, TokenIssuer } from './auth.js';
 
 /**
@@ -157,6 +158,10 @@ const RULES: ReadRule[] = [
   publicRoute(coreRoutes.modules, 'modules, parameters, scheduled upgrades'),
   publicRoute(coreRoutes.health, 'liveness'),
   publicRoute(lightRoutes.signedHeader, 'a signed header with its validator sets (light clients)'),
+  // messaging (off the ledger): envelopes are ciphertexts naming no one, or signed broadcasts; posting needs a stamp, not a login (a login would tell the node who writes)
+  publicRoute(messagingRoutes.messagingParams, 'stamp and expiry rules of the messaging layer'),
+  publicRoute(messagingRoutes.postMessage, 'submit a stamped message envelope (the stamp pays for it)'),
+  publicRoute(messagingRoutes.listMessages, 'stored message envelopes: ciphertexts and signed broadcasts'),
   publicRoute(authRoutes.authChallenge, 'a login challenge'),
   publicRoute(authRoutes.authToken, 'a bearer token for a signed challenge'),
   publicRoute(authRoutes.whoami, "the caller's own address and roles"),

@@ -11,6 +11,9 @@ import { DEFAULT_EVENT_LIMITS, registerEvents } from './events.js';
 import { transactionDocs } from './openapi-docs.js';
 import { ConsensusDriver, realTimers, type Timers } from './driver.js';
 import { NodeNetwork } from './network.js';
+import { MessagingNode } from '../messaging/index.js';
+import { messagingHandlers } from './messaging-handlers.js';
+import { registerMessagingMetrics } from './messaging-metrics.js';
 import { FileWal } from './wal-file.js';
 import { startAnchorService } from './anchor-service.js';
 import { nodeAuth } from './auth.js';
@@ -23,6 +26,8 @@ export interface RunningNode {
   server: FastifyInstance;
   driver: ConsensusDriver<Block>;
   network: NodeNetwork | null;
+  /** Encrypted messages (off the ledger): served by the API, relayed when the node has peers. */
+  messaging: MessagingNode;
   url: string;
   logger: Logger;
   stop(): Promise<void>;
@@ -88,7 +93,8 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
   const live: LiveParts = {};
   const { host: _host, port: _port, maxEventStreams, maxEventStreamsPerClient, maxEventBufferedBytes, eventReplayHeights, ...limits } = config.api;
   const eventLimits = { ...DEFAULT_EVENT_LIMITS, maxEventStreams, maxEventStreamsPerClient, maxEventBufferedBytes, eventReplayHeights };
-  const routes = [...coreHandlers(node, live), ...moduleHandlers(node)];
+  const messaging = new MessagingNode();
+  const routes = [...coreHandlers(node, live), ...moduleHandlers(node), ...messagingHandlers(messaging)];
   const auth = nodeAuth(home, node.chainId, routes);
   const server = buildServer([...routes, ...auth.handlers], {
     logger,
@@ -136,13 +142,14 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
       precommit: { baseMs: t.precommitMs, deltaMs: t.deltaMs },
     },
   });
-  const network = config.p2p.persistentPeers.length > 0 || node.options.genesis.validators.length > 1 ? new NodeNetwork(node, driver, config, nodeKey, logger) : null;
+  const network = config.p2p.persistentPeers.length > 0 || node.options.genesis.validators.length > 1 ? new NodeNetwork(node, driver, config, nodeKey, logger, messaging) : null;
   if (network) {
     driver.setNetwork(network.consensus);
     await network.start();
   }
   live.driver = driver;
   live.network = network;
+  registerMessagingMetrics(node.metrics.registry, messaging, () => network?.messaging ?? null);
   driver.start();
   // Only a home with anchor.json (the consortium's anchor operator) anchors checkpoints into Bitcoin.
   const anchor = options.anchorService === false ? null : await startAnchorService({ home, apiUrl: url, logger: logger.child({ service: 'anchor' }), blocks: node });
@@ -153,6 +160,7 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
     server,
     driver,
     network,
+    messaging,
     url,
     logger,
     stop: async () => {

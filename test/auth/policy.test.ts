@@ -18,6 +18,7 @@ import { settlementRoutes } from '../../src/modules/settlement/routes.js';
 import { sharesRoutes } from '../../src/modules/shares/routes.js';
 import { MODULES } from '../../src/modules/index.js';
 import { lightRoutes } from '../../src/surface/prove.js';
+import { messagingRoutes } from '../../src/messaging/index.js';
 import { paymentsRoutes } from '../../src/modules/payments/routes.js';
 import { marketRoutes } from '../../src/modules/market/routes.js';
 import { loadAuthSecret, TokenIssuer } from '../../src/runtime/auth.js';
@@ -29,8 +30,8 @@ import { buildScenario, commit, type Scenario } from './scenario.js';
 
 const run = promisify(execFile);
 
-/** Every route the node serves: the core, login, and each module's query routes. */
-const SERVED: RouteDef[] = [...Object.values(coreRoutes), ...Object.values(lightRoutes), ...Object.values(authRoutes), ...MODULES.flatMap((m) => (m.surface.routes ?? []).map((r) => r.route))];
+/** Every route the node serves: the core, messaging, login, and each module's query routes. */
+const SERVED: RouteDef[] = [...Object.values(coreRoutes), ...Object.values(lightRoutes), ...Object.values(messagingRoutes), ...Object.values(authRoutes), ...MODULES.flatMap((m) => (m.surface.routes ?? []).map((r) => r.route))];
 
 interface Case {
   route: RouteDef;

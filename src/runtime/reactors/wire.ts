@@ -1,4 +1,4 @@
-import type { ChannelId } from '../../p2p/index.js';
+import type { ChannelId, PeerSwitch } from '../../p2p/index.js';
 
 /** Payloads are JSON: every reactor encodes with `encode`; the network decodes once per frame. */
 export function encode(value: unknown): Uint8Array {
@@ -31,4 +31,14 @@ export function hasExactly(x: unknown, keys: readonly string[]): boolean {
   if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
   const own = Object.keys(x);
   return own.length === keys.length && keys.every((k) => Object.prototype.hasOwnProperty.call(x, k));
+}
+
+/** The link of reactors running on a peer switch (payloads JSON-encoded once per send). */
+export function switchLink(p2p: PeerSwitch, penalize: (peerId: string, reason: string) => void): ReactorLink {
+  return {
+    send: (peer, channel, value) => void p2p.send(peer, channel, encode(value)),
+    broadcast: (channel, value, except) => void p2p.broadcast(channel, encode(value), except),
+    penalize,
+    connectedPeers: () => p2p.peers().map((p) => p.id),
+  };
 }

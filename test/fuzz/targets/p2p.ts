@@ -226,7 +226,7 @@ interface SessionInput {
 const MAX_FRAME = 512;
 
 export function sessionTarget(): FuzzTarget<SessionInput> {
-  const channel = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: 7 }) }, { weight: 1, arbitrary: fc.constantFrom(0, 8, 9, 99, 255) });
+  const channel = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: 8 }) }, { weight: 1, arbitrary: fc.constantFrom(0, 9, 10, 99, 255) });
   const op: fc.Arbitrary<SessionOp> = fc.oneof(
     { weight: 8, arbitrary: fc.record({ kind: fc.constant('sealed' as const), channel, payload: fc.oneof(fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ minLength: 480, maxLength: 520 }), fc.constant(new Uint8Array([Control.ping]))) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('raw' as const), bytes: fc.uint8Array({ maxLength: 60 }) }) },
