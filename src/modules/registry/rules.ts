@@ -1,7 +1,7 @@
 import type { ModuleContext } from '../../app/module.js';
 import { E } from './errors.js';
 import { type AdmitMsg, type RevokeMsg } from './messages.js';
-import { appendLog, getAccount, isActive, putAccount, type Role } from './state.js';
+import { appendLog, getAccount, isActive, MODULE_GRANTED_ROLES, putAccount, type Role } from './state.js';
 
 export interface RegistryParams {
   /** Approvals needed; 0 = a majority of the operators in force when the proposal is made. */
@@ -23,6 +23,7 @@ export function requireOperator(ctx: ModuleContext, what: string): void {
 
 /** Operators change only through governance (genesis for now), never by one operator alone. */
 function refuseOperatorRole(roles: readonly Role[]): void {
+  if (roles.some((r) => MODULE_GRANTED_ROLES.includes(r))) throw E.REGISTRY_ROLE_RESERVED('trader-anon accounts are admitted by a membership proof (anon/admit), not by an operator');
   if (roles.includes('operator')) {
     throw E.REGISTRY_OPERATOR_NEEDS_GOVERNANCE('the operator role is granted in genesis or by governance, not by admit');
   }
