@@ -1,4 +1,4 @@
-import type { ModuleContext } from '../../app/module.js';
+import { defineHook, type ModuleContext } from '../../app/module.js';
 import { appendLog, getAccount, hasAnyRole, isActive, listValidators, putAccount, ROLES, type Account, type Role, type ValidatorEntry } from './state.js';
 
 /** What other modules may ask the registry: who is admitted, with which roles. */
@@ -17,6 +17,9 @@ export interface RegistryKeeper {
   /** Revokes an account a module admitted (e.g. an anonymous account at its expiry). */
   revokeByModule(module: string, address: string, reason: string): void;
 }
+
+/** An operator revoked an account (registry/revoke); subscribers act in the same transaction (anon drops its identity commitment). */
+export const accountRevoked = defineHook<{ address: string }>('registry', 'accountRevoked');
 
 declare module '../../app/module.js' {
   interface Keepers {

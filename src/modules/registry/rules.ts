@@ -1,5 +1,6 @@
 import type { ModuleContext } from '../../app/module.js';
 import { E } from './errors.js';
+import { accountRevoked } from './keeper.js';
 import { type AdmitMsg, type RevokeMsg } from './messages.js';
 import { appendLog, getAccount, isActive, MODULE_GRANTED_ROLES, putAccount, type Role } from './state.js';
 
@@ -50,4 +51,5 @@ export function revoke(ctx: RegistryContext, msg: RevokeMsg): void {
   putAccount(ctx.store, { ...account, status: 'revoked', revokedAt: at, revokedBy: ctx.sender, ...(msg.reason ? { revokeReason: msg.reason } : {}) });
   appendLog(ctx.store, { action: 'revoke', address: msg.address, roles: account.roles, by: ctx.sender, ...at, ...(msg.reason ? { reason: msg.reason } : {}) }, ctx.msgIndex);
   ctx.emit('registry.revoke', { address: msg.address });
+  ctx.dispatch(accountRevoked, { address: msg.address });
 }
