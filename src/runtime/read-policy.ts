@@ -337,6 +337,8 @@ const RULES: ReadRule[] = [
   publicRoute(anonRoutes.member, "a member's identity commitment"),
   publicRoute(anonRoutes.account, 'an anonymous account: epoch and expiry, never its member'),
   publicRoute(anonRoutes.nullifier, 'whether a nullifier was used'),
+  publicRoute(anonRoutes.offers, 'the anonymous offer board'),
+  publicRoute(anonRoutes.offer, 'an anonymous offer and its escrow id'),
   // market: the advert board, depth and clearing prices are public (price discovery); one trader's
   // orders, trades, contracts and bills concern that trader and the community's owners
   publicRoute(marketRoutes.market, "a community's market and tariffs"),

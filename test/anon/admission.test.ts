@@ -3,6 +3,7 @@ import type { TxResult } from '../../src/codec/block.js';
 import { signTx, txHash, verifyTxSignature, type Msg, type SignedTx } from '../../src/codec/tx.js';
 import { anon, ANON_MSG, buildAdmission, epochField } from '../../src/modules/anon/index.js';
 import { anonCore } from '../../src/modules/anon/module.js';
+import { paymentsCore } from '../../src/modules/payments/module.js';
 import { registryCore } from '../../src/modules/registry/module.js';
 import { loadVerifyingKey } from '../../src/zk/artifacts.js';
 import { identityCommitment } from '../../src/zk/circuits.js';
@@ -75,7 +76,7 @@ function anonTx(who: TestAccount, value: unknown): SignedTx {
 
 beforeAll(() => {
   chain = new TestChain({
-    modules: [registryCore, anonCore],
+    modules: [registryCore, paymentsCore, anonCore],
     accounts: { alice: ['prosumer'], bob: ['consumer'], carol: ['prosumer'], dave: ['prosumer'] },
     genesisModules: { anon: { maxSlots: 2, epochBlocks: EPOCH_BLOCKS, rootWindowBlocks: 3, accountLifetimeMs: LIFETIME_MS } },
   });

@@ -55,10 +55,10 @@ export async function buildAdmission(r: AdmissionRequest): Promise<AdmitMsg> {
   return { root: bundle.publicInputs[0]!, nullifier: bundle.publicInputs[1]!, epoch: r.epoch, proof: JSON.parse(encodeProof(bundle.proof)) };
 }
 
-const identityOpt = opt.text('keyring secret holding the identity (default: <--from>.identity)', { arg: 'name' });
+const identityOpt = opt.text('keyring secret holding the identity (default: <--from>-identity)', { arg: 'name' });
 
 function identityName(cmd: Command, given: string | undefined): string {
-  return given ?? `${signerName(cmd)}.identity`;
+  return given ?? `${signerName(cmd)}-identity`;
 }
 
 function registerTx(tx: Command): void {
@@ -98,6 +98,29 @@ function registerTx(tx: Command): void {
       }
     },
   });
+  registerBoardTx(anon);
+}
+
+function registerBoardTx(anon: Command): void {
+  txCommand(anon, 'offer', {
+    description: 'post an offer on the anonymous board (from a trader-anon account)',
+    options: {
+      energyWh: opt.int('energy to deliver, Wh', { required: true }),
+      amount: opt.text('price, whole micro-units of the asset', { required: true, arg: 'micro-units' }),
+      asset: opt.text('asset id, e.g. NOK@microgrid', { required: true, arg: 'asset' }),
+      deliveryStart: opt.int('delivery window start, ms since the epoch', { required: true }),
+      deliveryEnd: opt.int('delivery window end, ms since the epoch', { required: true }),
+      memo: opt.text('free text', { arg: 'text' }),
+    },
+    msgs: (o) => [{ type: MSG.offer, value: { energyWh: o.energyWh!, amount: o.amount!, asset: o.asset!, deliveryStart: o.deliveryStart!, deliveryEnd: o.deliveryEnd!, ...(o.memo ? { memo: o.memo } : {}) } }],
+  });
+  txCommand(anon, 'take', {
+    description: 'take an offer, naming the 2-of-3 escrow you opened for it (tx pay escrow-open --payee SELLER --mediator GRID-OPERATOR --threshold 2)',
+    args: ['offer'],
+    options: { escrow: opt.text('payments escrow id, e.g. e3', { required: true, arg: 'id' }) },
+    msgs: (o, _cmd, [offer]) => [{ type: MSG.take, value: { offer: offer!, escrow: o.escrow! } }],
+  });
+  txCommand(anon, 'withdraw-offer', { description: 'withdraw your open offer', args: ['offer'], msgs: (_o, _cmd, [offer]) => [{ type: MSG.withdrawOffer, value: { offer: offer! } }] });
 }
 
 function registerQueries(query: Command): void {
@@ -112,6 +135,14 @@ function registerQueries(query: Command): void {
   queryCommand(anon, 'roots', { description: "history of the members' root", options: { limit: opt.int('most entries', { default: '100' }) }, route: anonRoutes.roots, input: (o) => ({ query: { limit: o.limit ?? 100 } }), text: (v) => v.roots.map((r) => `${r.height}  ${r.root}`).join('\n') || '(none)' });
   queryCommand(anon, 'member', { description: "a member's identity commitment", args: ['address'], route: anonRoutes.member, input: (_o, [address]) => ({ params: { address: address! } }) });
   queryCommand(anon, 'account', { description: 'an anonymous account and its expiry', args: ['address'], route: anonRoutes.account, input: (_o, [address]) => ({ params: { address: address! } }) });
+  queryCommand(anon, 'offers', {
+    description: 'the anonymous offer board',
+    options: { status: opt.choice(['open', 'taken', 'withdrawn', 'all'] as const)('filter', { default: 'all' }), limit: opt.int('most offers', { default: '100' }) },
+    route: anonRoutes.offers,
+    input: (o) => ({ query: { status: o.status ?? 'all', limit: o.limit ?? 100 } }),
+    text: (v) => v.offers.map((x) => `${x.id.padEnd(5)} ${x.status.padEnd(9)} ${x.energyWh} Wh for ${x.amount} µ ${x.asset}  seller ${x.seller}${x.escrow ? `  escrow ${x.escrow}` : ''}`).join('\n') || '(none)',
+  });
+  queryCommand(anon, 'offer', { description: 'one offer', args: ['id'], route: anonRoutes.offer, input: (_o, [id]) => ({ params: { id: id! } }) });
   queryCommand(anon, 'nullifier', { description: 'whether a nullifier was used', args: ['nullifier'], route: anonRoutes.nullifier, input: (_o, [nullifier]) => ({ params: { nullifier: nullifier! } }) });
 }
 

@@ -17,4 +17,15 @@ export const E = defineErrors('anon', {
   ANON_NULLIFIER_USED: { status: 409, meaning: 'the nullifier was already used: that member already admitted an account with this slot in this epoch' },
   ANON_PROOF_MALFORMED: { meaning: 'the proof or a public input is not canonical (shape, coordinates, curve and subgroup membership)' },
   ANON_PROOF_INVALID: { status: 403, meaning: 'the membership proof does not verify for the root, nullifier, epoch, slot limit and account' },
+  // offer board (issue 16 #3)
+  ANON_NOT_ANONYMOUS: { status: 403, meaning: 'the anonymous offer board is for active trader-anon accounts only' },
+  ANON_ASSET_NOT_FOUND: { status: 404, meaning: 'the offer names an asset the payments module does not know' },
+  ANON_DELIVERY_WINDOW_INVALID: { meaning: 'the delivery window must end after it starts' },
+  ANON_OFFER_NOT_FOUND: { status: 404, meaning: 'no offer with that id' },
+  ANON_OFFER_NOT_OPEN: { status: 409, meaning: 'the offer was already taken or withdrawn' },
+  ANON_NOT_SELLER: { status: 403, meaning: 'only the account that posted the offer may withdraw it' },
+  ANON_OWN_OFFER: { meaning: 'a seller cannot take its own offer' },
+  ANON_ESCROW_NOT_FOUND: { status: 404, meaning: 'no payments escrow with that id' },
+  ANON_ESCROW_MISMATCH: { meaning: "the escrow is not the offer's 2-of-3 escrow: open, paid by the taker to the seller, the offer's asset and amount, threshold 2, a grid operator as mediator" },
+  ANON_ESCROW_USED: { status: 409, meaning: 'the escrow already settles another offer' },
 });

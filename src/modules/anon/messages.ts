@@ -37,6 +37,32 @@ export const admitMsg = z
   })
   .strict();
 
+/** Amounts are whole micro-units as decimal strings (the payments module's form). */
+export const amountSchema = z.string().regex(/^[1-9][0-9]{0,23}$/, { message: 'amount: positive whole micro-units as a decimal string (at most 24 digits)' });
+export const assetIdSchema = z.string().regex(/^[A-Z][A-Z0-9]{2,7}(@[a-z0-9][a-z0-9-]{0,31})?$/, { message: 'asset: CODE or CODE@scope, e.g. NOK@microgrid' });
+export const offerIdSchema = z.string().regex(/^o[1-9][0-9]{0,15}$/, { message: 'offer id: o1, o2, …' });
+export const escrowIdSchema = z.string().regex(/^e[1-9][0-9]{0,15}$/, { message: 'escrow id: e1, e2, … (a payments escrow opened by message)' });
+
+/** An anonymous sell offer: energy delivered in [deliveryStart, deliveryEnd) for `amount` of `asset`. */
+export const offerMsg = z
+  .object({
+    energyWh: z.number().int().min(1).max(2 ** 40 - 1),
+    amount: amountSchema,
+    asset: assetIdSchema,
+    /** ms since the epoch; the grid operator confirms delivery over this window from its metering. */
+    deliveryStart: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    deliveryEnd: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    memo: z.string().max(256).optional(),
+  })
+  .strict();
+
+/** The taker names the 2-of-3 payments escrow it opened for the offer (payer taker, payee seller, mediator a grid operator). */
+export const takeMsg = z.object({ offer: offerIdSchema, escrow: escrowIdSchema }).strict();
+export const withdrawOfferMsg = z.object({ offer: offerIdSchema }).strict();
+
+export type OfferMsg = z.infer<typeof offerMsg>;
+export type TakeMsg = z.infer<typeof takeMsg>;
+export type WithdrawOfferMsg = z.infer<typeof withdrawOfferMsg>;
 export type RegisterKeyMsg = z.infer<typeof registerKeyMsg>;
 export type RegisterMsg = z.infer<typeof registerMsg>;
 export type RevokeMemberMsg = z.infer<typeof revokeMemberMsg>;
@@ -47,4 +73,7 @@ export const MSG = {
   register: 'anon/register',
   revokeMember: 'anon/revoke-member',
   admit: 'anon/admit',
+  offer: 'anon/offer',
+  take: 'anon/take',
+  withdrawOffer: 'anon/withdraw-offer',
 } as const;

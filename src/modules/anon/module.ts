@@ -3,7 +3,8 @@ import { defineModule, handler, on } from '../../app/module.js';
 import { accountRevoked } from '../registry/keeper.js';
 import { E } from './errors.js';
 import { anonKeeper, type AnonKeeper } from './keeper.js';
-import { admitMsg, MSG, registerKeyMsg, registerMsg, revokeMemberMsg } from './messages.js';
+import { postOffer, takeOffer, withdrawOffer } from './board.js';
+import { admitMsg, MSG, offerMsg, registerKeyMsg, registerMsg, revokeMemberMsg, takeMsg, withdrawOfferMsg } from './messages.js';
 import { admit, authorizeAdmission, DEFAULT_PARAMS, endBlock, onAccountRevoked, register, registerKey, REQUIRES, revokeMember, type AnonContext, type AnonParams } from './rules.js';
 
 const params = z
@@ -26,6 +27,9 @@ export const anonCore = defineModule<AnonKeeper, AnonParams>({
     [MSG.register]: handler(registerMsg, register),
     [MSG.revokeMember]: handler(revokeMemberMsg, revokeMember),
     [MSG.admit]: handler(admitMsg, admit),
+    [MSG.offer]: handler(offerMsg, postOffer),
+    [MSG.take]: handler(takeMsg, takeOffer),
+    [MSG.withdrawOffer]: handler(withdrawOfferMsg, withdrawOffer),
   },
   // A fresh key is admitted by its proof, not by an operator: the kernel authorises a transaction
   // whose only message is anon/admit with this check instead of the registry's sender check.

@@ -2,7 +2,7 @@ import type { QueryContext } from '../../surface/index.js';
 import { PoseidonMerkleTree } from '../../zk/merkle.js';
 import { E } from './errors.js';
 import { epochOf, validRoots, type AnonParams } from './rules.js';
-import { getAccount, getKey, getMember, getNullifier, getRoots, listLeaves, rootHistory, treeStore } from './state.js';
+import { getAccount, getKey, getMember, getNullifier, getOffer, getRoots, listLeaves, listOffers, rootHistory, treeStore } from './state.js';
 
 /** Read-side views of the anon module (all public: see routes.ts). */
 
@@ -54,4 +54,16 @@ export function accountQuery(ctx: Ctx, address: string) {
 export function nullifierQuery(ctx: Ctx, nullifier: string) {
   const used = getNullifier(ctx.store, nullifier);
   return used ? { used: true, epoch: used.epoch, height: used.height } : { used: false };
+}
+
+export function offersQuery(ctx: Ctx, query: { status: 'open' | 'taken' | 'withdrawn' | 'all'; limit: number }) {
+  // Filtering after a bounded scan keeps the read cheap; the board is small and newest first.
+  const all = listOffers(ctx.store, query.status === 'all' ? query.limit : 10_000);
+  return { offers: (query.status === 'all' ? all : all.filter((o) => o.status === query.status)).slice(0, query.limit) };
+}
+
+export function offerQuery(ctx: Ctx, id: string) {
+  const offer = getOffer(ctx.store, id);
+  if (!offer) throw E.ANON_OFFER_NOT_FOUND(`no offer ${id}`);
+  return { offer };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineRoute } from '../../api/route.js';
 import { addressSchema } from '../../codec/tx.js';
-import { fieldElementSchema } from './messages.js';
+import { fieldElementSchema, offerIdSchema } from './messages.js';
 
 /**
  * Public routes of the anon module. Everything here is on the ledger already: identity commitments
@@ -29,7 +29,42 @@ export const anonAccountSchema = z.object({
   status: z.enum(['active', 'expired']),
 });
 
+export const offerSchema = z.object({
+  id: z.string(),
+  seller: z.string(),
+  energyWh: z.number(),
+  amount: z.string(),
+  asset: z.string(),
+  deliveryStart: z.number(),
+  deliveryEnd: z.number(),
+  memo: z.string().optional(),
+  status: z.enum(['open', 'taken', 'withdrawn']),
+  buyer: z.string().optional(),
+  escrow: z.string().optional(),
+  mediator: z.string().optional(),
+  createdAt: txRef,
+  closedAt: txRef.optional(),
+});
+
 export const anonRoutes = {
+  offers: defineRoute({
+    name: 'anonOffers',
+    method: 'GET',
+    path: '/v1/anon/offers',
+    summary: 'The anonymous offer board, newest first (open, taken or withdrawn); sellers and buyers are trader-anon accounts',
+    tags: ['anon'],
+    query: z.object({ status: z.enum(['open', 'taken', 'withdrawn', 'all']).default('all'), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+    response: z.object({ offers: z.array(offerSchema) }),
+  }),
+  offer: defineRoute({
+    name: 'anonOffer',
+    method: 'GET',
+    path: '/v1/anon/offers/:id',
+    summary: 'One anonymous offer and the escrow that settles it',
+    tags: ['anon'],
+    params: z.object({ id: offerIdSchema }),
+    response: z.object({ offer: offerSchema }),
+  }),
   status: defineRoute({
     name: 'anonStatus',
     method: 'GET',

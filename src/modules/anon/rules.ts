@@ -38,7 +38,7 @@ import {
  * self-admission of trade accounts by membership proof (Semaphore-style, zk/circuits/membership.circom).
  */
 
-export const REQUIRES = ['registry'] as const;
+export const REQUIRES = ['registry', 'payments'] as const;
 
 export interface AnonParams {
   /** N: trade accounts a member may admit per epoch (the circuit's maxSlots, < 2^16). */

@@ -16,6 +16,9 @@ import type { Groth16VerifyingKey } from '../../zk/encoding.js';
  *   anon/nullifier/<decimal>          → {epoch, height}: used nullifiers
  *   anon/account/<address>            → AnonAccount: an admitted trade account (epoch, expiry; no member)
  *   anon/expiry/<time>/<address>      → 1: active anonymous accounts by expiry time
+ *   anon/counter/offer                → last offer number
+ *   anon/offer/<n>                    → Offer o<n> on the anonymous offer board
+ *   anon/escrow/<escrow id>           → offer id: escrows that settle an offer (each once)
  *
  * Nothing stored with an anonymous account names a member, a commitment or a leaf: the proof shows
  * only that *some* leaf of the root is known.
@@ -125,3 +128,37 @@ export function dueExpiries(store: KVStore, time: number, limit: number): Array<
     return [Number(k.slice(0, slash)), k.slice(slash + 1)];
   });
 }
+
+export interface Offer {
+  id: string;
+  seller: string;
+  energyWh: number;
+  amount: string;
+  asset: string;
+  deliveryStart: number;
+  deliveryEnd: number;
+  memo?: string;
+  status: 'open' | 'taken' | 'withdrawn';
+  buyer?: string;
+  /** The payments escrow (2-of-3, grid operator as mediator) that settles the trade. */
+  escrow?: string;
+  mediator?: string;
+  createdAt: TxRef;
+  closedAt?: TxRef;
+}
+
+const OFFER_COUNTER = 'anon/counter/offer';
+const offers = collection<Offer>('anon/offer/');
+const escrowOffers = collection<string>('anon/escrow/');
+export const numberOf = (id: string): number => Number(id.slice(1));
+
+export function nextOfferId(store: KVStore): string {
+  const n = (store.get<number>(OFFER_COUNTER) ?? 0) + 1;
+  store.set(OFFER_COUNTER, n);
+  return `o${n}`;
+}
+export const getOffer = (store: KVStore, id: string) => offers.get(store, numberOf(id));
+export const putOffer = (store: KVStore, o: Offer) => offers.put(store, o, numberOf(o.id));
+export const listOffers = (store: KVStore, limit: number) => offers.list(store, [], { reverse: true, limit });
+export const escrowOffer = (store: KVStore, escrow: string) => escrowOffers.get(store, escrow);
+export const markEscrow = (store: KVStore, escrow: string, offer: string) => escrowOffers.put(store, offer, escrow);
