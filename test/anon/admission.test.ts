@@ -184,6 +184,11 @@ describe('anonymous trade accounts (anon)', () => {
   });
 
   it('an anonymous account expires after accountLifetimeMs: revoked by the end of block, refused at admission', () => {
+    // an operator may revoke an anonymous account before its expiry (abuse); its member stays in the tree
+    const before = leaves();
+    ok(chain.operator, { type: 'registry/revoke', value: { address: a2.address, reason: 'abuse' } });
+    expect(chain.store.get<{ status: string }>(`registry/account/${a2.address}`)).toMatchObject({ status: 'revoked' });
+    expect(leaves()).toEqual(before);
     chain.block([], chain.time + LIFETIME_MS + 1000);
     expect(chain.query(anon, 'anonAccount', { address: a1.address }).account.status).toBe('expired');
     expect(chain.store.get<{ status: string; revokedBy: string }>(`registry/account/${a1.address}`)).toMatchObject({ status: 'revoked', revokedBy: 'module:anon' });

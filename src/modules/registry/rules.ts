@@ -24,7 +24,6 @@ export function requireOperator(ctx: ModuleContext, what: string): void {
 
 /** Operators change only through governance (genesis for now), never by one operator alone. */
 function refuseOperatorRole(roles: readonly Role[]): void {
-  if (roles.some((r) => MODULE_GRANTED_ROLES.includes(r))) throw E.REGISTRY_ROLE_RESERVED('trader-anon accounts are admitted by a membership proof (anon/admit), not by an operator');
   if (roles.includes('operator')) {
     throw E.REGISTRY_OPERATOR_NEEDS_GOVERNANCE('the operator role is granted in genesis or by governance, not by admit');
   }
@@ -33,6 +32,8 @@ function refuseOperatorRole(roles: readonly Role[]): void {
 export function admit(ctx: RegistryContext, msg: AdmitMsg): void {
   requireOperator(ctx, 'admit or revoke participants');
   refuseOperatorRole(msg.roles);
+  // An operator may revoke an anonymous account (abuse), but only a membership proof admits one.
+  if (msg.roles.some((r) => MODULE_GRANTED_ROLES.includes(r))) throw E.REGISTRY_ROLE_RESERVED('trader-anon accounts are admitted by a membership proof (anon/admit), not by an operator');
   const existing = getAccount(ctx.store, msg.address);
   if (isActive(existing)) throw E.REGISTRY_ALREADY_ADMITTED(`${msg.address} is already admitted`);
   const at = { height: ctx.height, txHash: ctx.txHash };
