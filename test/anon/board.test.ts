@@ -57,8 +57,10 @@ describe('anonymous offer board', () => {
     expect(send(alice, offerMsg()).code).toBe('ANON_NOT_ANONYMOUS');
     expect(send(seller, offerMsg({ asset: 'EUR@nowhere' })).code).toBe('ANON_ASSET_NOT_FOUND');
     expect(send(seller, offerMsg({ deliveryEnd: 3_600_000 })).code).toBe('ANON_DELIVERY_WINDOW_INVALID');
-    const id = attr(ok(seller, offerMsg()), 'anon.offer_posted', 'id');
-    expect(chain.query(anon, 'anonOffer', { id }).offer).toMatchObject({ status: 'open', seller: seller.address, energyWh: 4000 });
+    expect(send(seller, offerMsg({ messagingKey: 'zz' })).code).toBe('MSG_INVALID');
+    const messagingKey = 'ab'.repeat(32);
+    const id = attr(ok(seller, offerMsg({ messagingKey })), 'anon.offer_posted', 'id');
+    expect(chain.query(anon, 'anonOffer', { id }).offer).toMatchObject({ status: 'open', seller: seller.address, energyWh: 4000, messagingKey });
   });
 
   it("take: the escrow must be the offer's 2-of-3 with a grid operator mediating, paid by the taker, used once", () => {

@@ -111,8 +111,9 @@ function registerBoardTx(anon: Command): void {
       deliveryStart: opt.int('delivery window start, ms since the epoch', { required: true }),
       deliveryEnd: opt.int('delivery window end, ms since the epoch', { required: true }),
       memo: opt.text('free text', { arg: 'text' }),
+      messagingKey: opt.text('per-trade X25519 messaging public key (64 hex) buyers encrypt negotiation messages to', { arg: 'hex' }),
     },
-    msgs: (o) => [{ type: MSG.offer, value: { energyWh: o.energyWh!, amount: o.amount!, asset: o.asset!, deliveryStart: o.deliveryStart!, deliveryEnd: o.deliveryEnd!, ...(o.memo ? { memo: o.memo } : {}) } }],
+    msgs: (o) => [{ type: MSG.offer, value: { energyWh: o.energyWh!, amount: o.amount!, asset: o.asset!, deliveryStart: o.deliveryStart!, deliveryEnd: o.deliveryEnd!, ...(o.memo ? { memo: o.memo } : {}), ...(o.messagingKey ? { messagingKey: o.messagingKey } : {}) } }],
   });
   txCommand(anon, 'take', {
     description: 'take an offer, naming the 2-of-3 escrow you opened for it (tx pay escrow-open --payee SELLER --mediator GRID-OPERATOR --threshold 2)',

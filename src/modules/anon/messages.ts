@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addressSchema } from '../../codec/tx.js';
+import { addressSchema, hexSchema } from '../../codec/tx.js';
 
 /**
  * Messages of the anon module (issue 16 #2): members register identity commitments, a fresh key
@@ -53,6 +53,12 @@ export const offerMsg = z
     deliveryStart: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     deliveryEnd: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     memo: z.string().max(256).optional(),
+    /**
+     * The seller's per-trade messaging public key (X25519, 32 bytes hex) for negotiation over the
+     * encrypted messaging layer (issue 16 #1): a buyer encrypts its counter-offer to it. A fresh key
+     * per offer, so messages of two trades are not linked either.
+     */
+    messagingKey: hexSchema(32).optional(),
   })
   .strict();
 

@@ -38,6 +38,7 @@ export const offerSchema = z.object({
   deliveryStart: z.number(),
   deliveryEnd: z.number(),
   memo: z.string().optional(),
+  messagingKey: z.string().optional(),
   status: z.enum(['open', 'taken', 'withdrawn']),
   buyer: z.string().optional(),
   escrow: z.string().optional(),

@@ -138,6 +138,7 @@ export interface Offer {
   deliveryStart: number;
   deliveryEnd: number;
   memo?: string;
+  messagingKey?: string;
   status: 'open' | 'taken' | 'withdrawn';
   buyer?: string;
   /** The payments escrow (2-of-3, grid operator as mediator) that settles the trade. */
