@@ -27,8 +27,8 @@ export interface AdmissionView {
   nonce: { window: number } | 'exact';
   /** True when the signature is valid (callers may answer from a cache of verified transactions). */
   signatureValid(tx: SignedTx, hash: string): boolean;
-  /** The modules' sender authorisation; throws a LedgerError to refuse. */
-  authorize(sender: string): void;
+  /** The modules' sender authorisation (or a self-admission message's check); throws a LedgerError to refuse. */
+  authorize(sender: string, msgs: SignedTx['body']['msgs']): void;
 }
 
 export type AdmissionOutcome = { ok: true } | { ok: false; stage: 'validity' | 'authorization'; error: LedgerError };
@@ -52,9 +52,9 @@ export function checkAdmission(tx: SignedTx, hash: string, view: AdmissionView):
   // checks every validity rule (the signature included) before the sender's authorisation.
   if (view.nonce === 'exact') {
     if (!view.signatureValid(tx, hash)) return invalid(badSignature());
-    return authorized(view, body.sender);
+    return authorized(view, body.sender, body.msgs);
   }
-  const auth = authorized(view, body.sender);
+  const auth = authorized(view, body.sender, body.msgs);
   if (!auth.ok) return auth;
   if (!view.signatureValid(tx, hash)) return invalid(badSignature());
   return { ok: true };
@@ -62,9 +62,9 @@ export function checkAdmission(tx: SignedTx, hash: string, view: AdmissionView):
 
 const badSignature = () => TX_ERRORS.TX_BAD_SIGNATURE('signature is not valid for this transaction');
 
-function authorized(view: AdmissionView, sender: string): AdmissionOutcome {
+function authorized(view: AdmissionView, sender: string, msgs: SignedTx['body']['msgs']): AdmissionOutcome {
   try {
-    view.authorize(sender);
+    view.authorize(sender, msgs);
     return { ok: true };
   } catch (err) {
     if (err instanceof LedgerError) return { ok: false, stage: 'authorization', error: err };

@@ -187,7 +187,7 @@ export class App {
       nonceOf: (sender) => accountNonce(state, sender),
       nonce: { window: nonceWindow },
       signatureValid,
-      authorize: (sender) => this.kernel.authorize(exec, sender),
+      authorize: (sender, msgs) => this.kernel.authorize(exec, sender, msgs),
     };
   }
 
@@ -293,7 +293,7 @@ export class App {
       nonceOf: (sender) => accountNonce(blockState, sender),
       nonce: 'exact',
       signatureValid: (t, h) => this.signatureValid(t, h),
-      authorize: (sender) => this.kernel.authorize(exec, sender),
+      authorize: (sender, msgs) => this.kernel.authorize(exec, sender, msgs),
     });
   }
 

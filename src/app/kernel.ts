@@ -211,9 +211,26 @@ export class Kernel {
     }
   }
 
-  /** Every active module's sender check, in module order. */
-  authorize(exec: Exec, sender: string): void {
+  /**
+   * Every active module's sender check, in module order; or, for a transaction whose only message
+   * is a self-admission message of an active module, that module's check alone.
+   */
+  authorize(exec: Exec, sender: string, msgs: readonly { type: string; value: unknown }[] = []): void {
+    const self = msgs.length === 1 ? this.selfAdmissionOf(exec, msgs[0]!) : undefined;
+    if (self) {
+      self.check(this.context(self.module, exec), sender, self.value);
+      return;
+    }
     for (const m of this.order) if (m.authorize && this.isActive(exec.state, m.name, exec.block.height)) m.authorize(this.context(m.name, exec), sender);
+  }
+
+  /** The self-admission check for a message, when an active module declares one and the value parses. */
+  private selfAdmissionOf(exec: Exec, msg: { type: string; value: unknown }): { module: string; check: (ctx: ModuleContext<any, any>, sender: string, value: unknown) => void; value: unknown } | undefined {
+    const found = this.handlerOf(msg.type);
+    const check = found?.module.selfAdmission?.[msg.type];
+    if (!found || !check || !this.isActive(exec.state, found.module.name, exec.block.height)) return undefined;
+    const parsed = found.handler.schema.safeParse(msg.value);
+    return parsed.success ? { module: found.module.name, check, value: parsed.data } : undefined;
   }
 
   /** Start of a block with evidence: every active module that acts on misbehaviour, in order. */

@@ -174,6 +174,13 @@ export interface ModuleCore<K = unknown, P = unknown> {
   keeper?(ctx: ModuleContext<any, P>): K;
   /** Checks before any message of a transaction runs (e.g. the sender is admitted). Throws to reject. */
   authorize?(ctx: ModuleContext<any, P>, sender: string): void;
+  /**
+   * Messages by which a sender nobody admitted admits itself (e.g. with a zero-knowledge membership
+   * proof, issue 16). A transaction whose only message has one of these types is authorised by this
+   * check instead of the modules' `authorize`; the value is the message as its schema parsed it.
+   * Throws a LedgerError to refuse (the transaction never enters the mempool or a block).
+   */
+  selfAdmission?: Record<string, (ctx: ModuleContext<any, any>, sender: string, value: any) => void>;
   /** Hook subscriptions (events of modules in `requires`). */
   hooks?: HookSubscription[];
   /**

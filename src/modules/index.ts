@@ -1,6 +1,7 @@
 import { BASE_MODULES } from '../app/kernel.js';
 import type { ModuleEntry } from '../surface/index.js';
 import { anchor } from './anchor/index.js';
+import { anon } from './anon/index.js';
 import { energy } from './energy/index.js';
 import { flex } from './flex/index.js';
 import { market } from './market/index.js';
@@ -14,7 +15,7 @@ import { shares } from './shares/index.js';
  * The modules this build runs. Adding a module: create its folder (core + surface) and add one line
  * here. The order of this list does not matter: the kernel orders modules by their dependencies.
  */
-export const MODULES: readonly ModuleEntry[] = [registry, metering, energy, shares, settlement, anchor, payments, flex, market];
+export const MODULES: readonly ModuleEntry[] = [registry, metering, energy, shares, settlement, anchor, payments, flex, market, anon];
 
 export const MODULE_CORES = MODULES.map((m) => m.core);
 

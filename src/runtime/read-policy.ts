@@ -10,6 +10,7 @@ import { registryRoutes } from '../modules/registry/routes.js';
 import { settlementRoutes } from '../modules/settlement/routes.js';
 import { anchorRoutes } from '../modules/anchor/routes.js';
 import { paymentsRoutes } from '../modules/payments/routes.js';
+import { anonRoutes } from '../modules/anon/routes.js';
 import { flexRoutes } from '../modules/flex/routes.js';
 import { marketRoutes } from '../modules/market/routes.js';
 import { sharesRoutes } from '../modules/shares/routes.js';
@@ -333,6 +334,16 @@ const RULES: ReadRule[] = [
   publicRoute(flexRoutes.program, 'a program'),
   publicRoute(flexRoutes.events, 'events: requests, commitments, proved deviations, rewards'),
   publicRoute(flexRoutes.event, 'an event with its intervals and escrow'),
+  // anon: identity commitments, the members' tree and roots, used nullifiers and anonymous accounts
+  // are ledger facts every prover and verifier needs; none names the member behind an account (docs/anon.md)
+  publicRoute(anonRoutes.status, "membership key, epoch, slot limit, valid members' roots"),
+  publicRoute(anonRoutes.leaves, "every leaf of the members' tree (a member computes its own path locally)"),
+  publicRoute(anonRoutes.roots, "history of the members' root"),
+  publicRoute(anonRoutes.member, "a member's identity commitment"),
+  publicRoute(anonRoutes.account, 'an anonymous account: epoch and expiry, never its member'),
+  publicRoute(anonRoutes.nullifier, 'whether a nullifier was used'),
+  publicRoute(anonRoutes.offers, 'the anonymous offer board'),
+  publicRoute(anonRoutes.offer, 'an anonymous offer and its escrow id'),
   // market: the advert board, depth and clearing prices are public (price discovery); one trader's
   // orders, trades, contracts and bills concern that trader and the community's owners
   publicRoute(marketRoutes.market, "a community's market and tariffs"),

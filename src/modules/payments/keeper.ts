@@ -60,6 +60,8 @@ export interface PaymentsKeeper {
   openEscrow(owner: FundsOwner, ref: string, terms: { payer: string; payee: string; asset: string; amount: bigint; memo?: string }): Escrow;
   /** The caller's escrow (open or closed), or undefined. */
   escrowOf(owner: FundsOwner, ref: string): Escrow | undefined;
+  /** Any escrow by id, read only (anon's offer board checks that a trade's m-of-n escrow has the agreed terms). */
+  escrowById(id: string): Escrow | undefined;
   /**
    * Pays `amount` (default: all that remains) to the payee; closed once nothing remains.
    * Errors: PAY_ESCROW_NOT_FOUND, PAY_ESCROW_CLOSED, PAY_AMOUNT_NOT_POSITIVE, PAY_ESCROW_INSUFFICIENT.
@@ -215,6 +217,7 @@ export function paymentsKeeper(ctx: PaymentsContext): PaymentsKeeper {
       return escrow;
     },
     escrowOf: (owner, ref) => getEscrow(store, ownedId(owner, ref)),
+    escrowById: (id) => getEscrow(store, id),
     releaseEscrow(owner, ref, amount) {
       const e = requireModuleEscrow(ctx, ownedId(owner, ref));
       const value = amount === undefined ? remainingOf(e) : requirePositive(amount);

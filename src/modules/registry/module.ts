@@ -7,7 +7,7 @@ import { jailEquivocators, retryPendingJails } from './jail.js';
 import { registryKeeper, type RegistryKeeper } from './keeper.js';
 import { admitMsg, MSG, revokeMsg } from './messages.js';
 import { admit, authorizeSender, revoke, type RegistryContext, type RegistryParams } from './rules.js';
-import { putAccount, putValidator, ROLES, type Role } from './state.js';
+import { MODULE_GRANTED_ROLES, putAccount, putValidator, ROLES, type Role } from './state.js';
 
 const params = z.object({ governanceThreshold: z.number().int().min(0).max(1000) }).strict();
 
@@ -19,6 +19,7 @@ function initGenesis(ctx: RegistryContext, _section: unknown, genesis: Genesis):
     const set = roles.get(address) ?? new Set<Role>();
     for (const r of list) {
       if (!(ROLES as readonly string[]).includes(r)) throw KERNEL_ERRORS.GENESIS_INVALID(`unknown role ${r} for ${address}`);
+      if ((MODULE_GRANTED_ROLES as readonly string[]).includes(r)) throw KERNEL_ERRORS.GENESIS_INVALID(`role ${r} of ${address} is granted only by a membership proof`);
       set.add(r as Role);
     }
     roles.set(address, set);

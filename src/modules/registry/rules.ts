@@ -1,7 +1,8 @@
 import type { ModuleContext } from '../../app/module.js';
 import { E } from './errors.js';
+import { accountRevoked } from './keeper.js';
 import { type AdmitMsg, type RevokeMsg } from './messages.js';
-import { appendLog, getAccount, isActive, putAccount, type Role } from './state.js';
+import { appendLog, getAccount, isActive, MODULE_GRANTED_ROLES, putAccount, type Role } from './state.js';
 
 export interface RegistryParams {
   /** Approvals needed; 0 = a majority of the operators in force when the proposal is made. */
@@ -31,6 +32,8 @@ function refuseOperatorRole(roles: readonly Role[]): void {
 export function admit(ctx: RegistryContext, msg: AdmitMsg): void {
   requireOperator(ctx, 'admit or revoke participants');
   refuseOperatorRole(msg.roles);
+  // An operator may revoke an anonymous account (abuse), but only a membership proof admits one.
+  if (msg.roles.some((r) => MODULE_GRANTED_ROLES.includes(r))) throw E.REGISTRY_ROLE_RESERVED('trader-anon accounts are admitted by a membership proof (anon/admit), not by an operator');
   const existing = getAccount(ctx.store, msg.address);
   if (isActive(existing)) throw E.REGISTRY_ALREADY_ADMITTED(`${msg.address} is already admitted`);
   const at = { height: ctx.height, txHash: ctx.txHash };
@@ -49,4 +52,5 @@ export function revoke(ctx: RegistryContext, msg: RevokeMsg): void {
   putAccount(ctx.store, { ...account, status: 'revoked', revokedAt: at, revokedBy: ctx.sender, ...(msg.reason ? { revokeReason: msg.reason } : {}) });
   appendLog(ctx.store, { action: 'revoke', address: msg.address, roles: account.roles, by: ctx.sender, ...at, ...(msg.reason ? { reason: msg.reason } : {}) }, ctx.msgIndex);
   ctx.emit('registry.revoke', { address: msg.address });
+  ctx.dispatch(accountRevoked, { address: msg.address });
 }
