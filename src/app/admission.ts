@@ -29,6 +29,11 @@ export interface AdmissionView {
   signatureValid(tx: SignedTx, hash: string): boolean;
   /** The modules' sender authorisation (or a self-admission message's check); throws a LedgerError to refuse. */
   authorize(sender: string, msgs: SignedTx['body']['msgs']): void;
+  /**
+   * True when these messages are a self-admission (a module's proof stands in for the registry's
+   * check): that check is costly (a zero-knowledge proof), so it runs only after the signature.
+   */
+  selfAdmission?(msgs: SignedTx['body']['msgs']): boolean;
 }
 
 export type AdmissionOutcome = { ok: true } | { ok: false; stage: 'validity' | 'authorization'; error: LedgerError };
@@ -51,6 +56,10 @@ export function checkAdmission(tx: SignedTx, hash: string, view: AdmissionView):
   // The mempool checks the cheap stateful condition before spending CPU on the signature; a block
   // checks every validity rule (the signature included) before the sender's authorisation.
   if (view.nonce === 'exact') {
+    if (!view.signatureValid(tx, hash)) return invalid(badSignature());
+    return authorized(view, body.sender, body.msgs);
+  }
+  if (view.selfAdmission?.(body.msgs)) {
     if (!view.signatureValid(tx, hash)) return invalid(badSignature());
     return authorized(view, body.sender, body.msgs);
   }

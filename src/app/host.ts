@@ -188,6 +188,7 @@ export class App {
       nonce: { window: nonceWindow },
       signatureValid,
       authorize: (sender, msgs) => this.kernel.authorize(exec, sender, msgs),
+      selfAdmission: (msgs) => this.kernel.isSelfAdmission(exec, msgs),
     };
   }
 
@@ -294,6 +295,7 @@ export class App {
       nonce: 'exact',
       signatureValid: (t, h) => this.signatureValid(t, h),
       authorize: (sender, msgs) => this.kernel.authorize(exec, sender, msgs),
+      selfAdmission: (msgs) => this.kernel.isSelfAdmission(exec, msgs),
     });
   }
 

@@ -224,6 +224,11 @@ export class Kernel {
     for (const m of this.order) if (m.authorize && this.isActive(exec.state, m.name, exec.block.height)) m.authorize(this.context(m.name, exec), sender);
   }
 
+  /** True when these messages are one self-admission message of an active module. */
+  isSelfAdmission(exec: Exec, msgs: readonly { type: string; value: unknown }[]): boolean {
+    return msgs.length === 1 && this.selfAdmissionOf(exec, msgs[0]!) !== undefined;
+  }
+
   /** The self-admission check for a message, when an active module declares one and the value parses. */
   private selfAdmissionOf(exec: Exec, msg: { type: string; value: unknown }): { module: string; check: (ctx: ModuleContext<any, any>, sender: string, value: unknown) => void; value: unknown } | undefined {
     const found = this.handlerOf(msg.type);

@@ -142,6 +142,19 @@ describe('anonymous trade accounts (anon)', () => {
     refused(anonTx(bob, await admission(bob, bob, 1)), 'ANON_ACCOUNT_EXISTS');
   });
 
+  it('a self-admission is signature-checked before its proof: a bad signature on a bad proof is TX_BAD_SIGNATURE', async () => {
+    // A proof costs milliseconds to verify and an Ed25519 signature microseconds: a flood of junk
+    // self-admissions must be refused at the cheap check. (For an admitted sender's ordinary
+    // transaction the mempool asks the cheap registry check first.)
+    const who = fresh('sig');
+    const msg = await admission(carol, who, 1);
+    const badProof = { ...msg, proof: { ...(msg.proof as object), c: (msg.proof as { a: unknown }).a } };
+    const tx = anonTx(who, badProof);
+    const badSig = { ...tx, signature: (tx.signature[0] === '0' ? '1' : '0') + tx.signature.slice(1) };
+    expect(checkTx(badSig)).toBe('TX_BAD_SIGNATURE');
+    expect(checkTx(tx)).toBe('ANON_PROOF_INVALID');
+  });
+
   it('a recent root stays valid for rootWindowBlocks after a registration; a revocation ends every older root', async () => {
     const b2 = fresh('b2');
     const before = await admission(bob, b2, 0);
