@@ -216,6 +216,11 @@ export class Kernel {
     for (const m of this.order) if (m.authorize && this.isActive(exec.state, m.name, exec.block.height)) m.authorize(this.context(m.name, exec), sender);
   }
 
+  /** After a transaction's messages succeeded: every active module's afterTx, in module order. */
+  afterTx(exec: Exec): void {
+    for (const m of this.order) if (m.afterTx && this.isActive(exec.state, m.name, exec.block.height)) m.afterTx(this.context(m.name, exec));
+  }
+
   /** Start of a block with evidence: every active module that acts on misbehaviour, in order. */
   reportMisbehaviour(exec: Exec, misbehaviour: readonly Misbehaviour[]): void {
     for (const m of this.order) {

@@ -174,6 +174,12 @@ export interface ModuleCore<K = unknown, P = unknown> {
   keeper?(ctx: ModuleContext<any, P>): K;
   /** Checks before any message of a transaction runs (e.g. the sender is admitted). Throws to reject. */
   authorize?(ctx: ModuleContext<any, P>, sender: string): void;
+  /**
+   * Runs after the messages of a transaction all succeeded, in the transaction's state, with
+   * `ctx.sender` its sender (e.g. the registry notes when an account last transacted). A throw
+   * rejects the transaction like a failing message.
+   */
+  afterTx?(ctx: ModuleContext<any, P>): void;
   /** Hook subscriptions (events of modules in `requires`). */
   hooks?: HookSubscription[];
   /**

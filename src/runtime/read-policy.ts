@@ -163,7 +163,12 @@ const RULES: ReadRule[] = [
   // registry: who takes part is public in a permissioned ledger
   publicRoute(registryRoutes.getAccount, 'an account: roles, admitted or revoked'),
   publicRoute(registryRoutes.listAccounts, 'admitted and revoked accounts'),
-  publicRoute(registryRoutes.registryLog, 'admissions and revocations'),
+  publicRoute(registryRoutes.registryLog, 'admissions (genesis included), role changes and revocations with reasons'),
+  privateRoute(registryRoutes.inactiveAccounts, {
+    data: 'accounts without a transaction for N days, with when each was last active',
+    readers: 'operators, auditors',
+    parties: async () => parties([], ['operator']),
+  }),
   publicRoute(registryRoutes.listValidators, 'the validator set'),
   publicRoute(registryRoutes.listProposals, 'governance proposals and approvals'),
   publicRoute(registryRoutes.getProposal, 'a governance proposal'),

@@ -7,6 +7,7 @@ export const E = defineErrors('registry', {
   REGISTRY_OPERATOR_NEEDS_GOVERNANCE: { meaning: 'the operator role is granted in genesis or by governance, never by admit or revoked by revoke' },
   REGISTRY_ALREADY_ADMITTED: { meaning: 'the account is already admitted' },
   REGISTRY_NOT_ADMITTED: { meaning: 'the account is not an admitted participant' },
+  REGISTRY_ROLES_UNCHANGED: { meaning: 'the account already holds exactly these roles' },
   GOV_PROPOSAL_EXISTS: { meaning: 'a proposal with this id already exists' },
   GOV_UNKNOWN_PROPOSAL: { status: 404, meaning: 'no proposal with this id' },
   GOV_PROPOSAL_CLOSED: { meaning: 'the proposal was already executed' },
