@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CLI_ERRORS, opt, queryCommand, resolveAddress, txCommand } from '../../cli/kit.js';
+import { localTime } from '../../cli/human.js';
 import { queryRoute, type ModuleSurface } from '../../surface/index.js';
 import { E } from './errors.js';
 import { getProposal, listProposals } from './governance.js';
@@ -172,7 +173,7 @@ function registerCli({ tx, query }: { tx: Command; query: Command }): void {
     input: (o) => ({ query: { days: o.days, role: o.role, after: o.after, limit: o.limit } }),
     text: (v) =>
       [
-        ...v.accounts.map((a) => `${a.address}  ${a.roles.join(',')}  ${a.lastActive ? `last active at height ${a.lastActive.height} (${new Date(a.lastActive.time).toISOString()})` : 'no activity recorded'}`),
+        ...v.accounts.map((a) => `${a.address}  ${a.roles.join(',')}  ${a.lastActive ? `last active at height ${a.lastActive.height} (${localTime(a.lastActive.time)})` : 'no activity recorded'}`),
         ...(v.accounts.length === 0 ? ['(none)'] : []),
         ...(v.next ? [`more: --after ${v.next}`] : []),
       ].join('\n'),
