@@ -177,6 +177,11 @@ const RULES: ReadRule[] = [
   publicRoute(meteringRoutes.getMeter, 'a meter: device, account, maximum power, reading count'),
   publicRoute(meteringRoutes.meterByAddress, 'the meter an account signs for'),
   publicRoute(meteringRoutes.listMeters, 'registered meters'),
+  privateRoute(meteringRoutes.missingReadings, {
+    data: 'which meters lack readings in a slot or day',
+    readers: 'grid operators, operators, auditors',
+    parties: async () => parties([], [GRID_OPERATOR, 'operator']),
+  }),
   privateRoute(meteringRoutes.listReadings, {
     data: "one meter's interval readings",
     readers: "the meter's account and registrant, the traders it is linked to, the owners of those communities (and their parents), the plant operator and utilities concerned, grid operators, auditors",
