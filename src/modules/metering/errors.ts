@@ -21,5 +21,6 @@ export const E = defineErrors('metering', {
   METER_CHANGE_NOT_ALLOWED: { status: 403, meaning: "only the meter's registrant or a grid-operator account may rotate its key or replace its device" },
   METER_KEY_UNCHANGED: { meaning: 'the meter already signs with that address' },
   METER_REPLACEMENT_NOT_FUTURE: { meaning: 'a device replacement takes effect from a future slot, after every earlier replacement' },
+  METER_BULK_INCOMPLETE: { meaning: 'some rows of a CSV bulk submission were not sent, refused or (with --wait) rejected; the result file says which and why' },
   METER_OFFICIAL_DUPLICATE: { meaning: 'official values for this meter and slot were already submitted' },
 });

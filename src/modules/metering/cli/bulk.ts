@@ -6,6 +6,7 @@ import { call, CLI_ERRORS, globals, keyringOf, parseInteger, print, signerName }
 import { signTx, type Msg, type SignedTx } from '../../../codec/tx.js';
 import { LedgerError } from '../../../util/errors.js';
 import { parseSlot } from '../../../util/slots.js';
+import { E } from '../errors.js';
 import { MSG } from '../messages.js';
 import { meteringRoutes } from '../routes.js';
 
@@ -153,18 +154,27 @@ async function defaultRegisters(cmd: Command, rows: ReadonlyArray<{ line: number
   for (const r of rows) byMeter.set(r.meterId, [...(byMeter.get(r.meterId) ?? []), r]);
   for (const [meterId, list] of byMeter) {
     const sorted = [...list].sort((a, b) => a.slot - b.slot);
-    const first = sorted[0]!.slot;
+    const firstSlot = sorted[0]!.slot;
     const before = await call(cmd, meteringRoutes.listReadings, {
       params: { meterId },
-      query: { fromSlot: String(Math.max(0, first - REGISTER_LOOKBACK_SLOTS)), toSlot: String(first), limit: REGISTER_LOOKBACK_SLOTS },
+      query: { fromSlot: String(Math.max(0, firstSlot - REGISTER_LOOKBACK_SLOTS)), toSlot: String(firstSlot), limit: REGISTER_LOOKBACK_SLOTS },
     });
     const prev = before.readings[before.readings.length - 1];
     let imp = prev?.importRegisterWh ?? 0;
     let exp = prev?.exportRegisterWh ?? 0;
+    // A repeated slot (the ledger refuses it as a duplicate) must not shift the registers of later rows.
+    const seen = new Map<number, { importRegisterWh: number; exportRegisterWh: number }>();
     for (const r of sorted) {
+      const first = seen.get(r.slot);
+      if (first) {
+        out.set(r.line, first);
+        continue;
+      }
       imp += r.importWh;
       exp += r.exportWh;
-      out.set(r.line, { importRegisterWh: imp, exportRegisterWh: exp });
+      const reg = { importRegisterWh: imp, exportRegisterWh: exp };
+      seen.set(r.slot, reg);
+      out.set(r.line, reg);
     }
   }
   return out;
@@ -251,12 +261,12 @@ export function resultCsv(results: readonly RowResult[]): string {
   return ['line,meter,slot,hash,admission,result,message', ...lines].join('\n') + '\n';
 }
 
-/** Prints the summary; the exit code is 1 when any row was refused, skipped or (with --wait) rejected. */
+/** Prints the summary; then fails (METER_BULK_INCOMPLETE, exit code 1) when any row was not sent, refused or (with --wait) rejected. */
 export function report(cmd: Command, results: readonly RowResult[], resultsFile: string): void {
   const refused = results.filter((r) => r.admission !== 'OK').length;
   const committed = results.filter((r) => r.result !== '');
   const rejected = committed.filter((r) => r.result !== 'OK').length;
   const summary = { rows: results.length, admitted: results.length - refused, refused, committedOk: committed.length - rejected, rejected, waited: globals(cmd).wait === true, results: resultsFile };
   print(cmd, summary, (v) => `${v.rows} rows: ${v.admitted} admitted, ${v.refused} refused${v.waited ? `; ${v.committedOk} committed OK, ${v.rejected} rejected` : ' (pending; --wait waits for the commits)'}\nper-row results in ${v.results}`);
-  if (refused > 0 || rejected > 0) process.exitCode = 1;
+  if (refused > 0 || rejected > 0) throw E.METER_BULK_INCOMPLETE(`${refused} of ${results.length} rows not sent or refused, ${rejected} rejected at commit; see ${resultsFile}`);
 }
