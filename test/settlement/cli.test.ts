@@ -16,7 +16,7 @@ describe('shares and billing through the CLI on a running node (the paper exampl
   let node: TestNode;
   let work: string;
   const addr: Record<string, string> = {};
-  // The node's clock: moved two days ahead once the plant exists, so a whole local day after its registration has ended.
+  // The node's clock: moved three days ahead once the plant exists, so a whole local day after its registration has ended.
   const clock = { offset: 0 };
 
   async function cli(from: string, args: string[]): Promise<{ code: number; json: any; stderr: string }> {
@@ -90,7 +90,7 @@ describe('shares and billing through the CLI on a running node (the paper exampl
 
     // Billing dry run from CSV for the day after the registration, once the node's clock has passed it; then record and verify.
     const billedDay = dayOfSlot('Europe/Vienna', slotOfMs(Date.now()) + 96);
-    clock.offset = 2 * 86_400_000;
+    clock.offset = 3 * 86_400_000;
     const first = localDay('Europe/Vienna', billedDay).firstSlot;
     writeFileSync(join(work, 'prod.csv'), `plant,slot,wh\nhouse-1,${first + 48},1001\nhouse-1,${first + 49},3\n`);
     writeFileSync(join(work, 'cons.csv'), `meter,slot,wh\nm-alice,${first + 48},100\nm-bob,${first + 48},300\n${addr.carol},${first + 49},1\n`);
