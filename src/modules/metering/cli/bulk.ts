@@ -191,10 +191,11 @@ export function officialRows(cmd: Command, file: string): BulkRow[] {
   });
 }
 
-function progressBar(total: number): { tick(n?: number): void; stop(): void } {
-  if (!process.stderr.isTTY) return { tick: () => undefined, stop: () => undefined };
-  const bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'rows [{bar}] {value}/{total} {phase}', hideCursor: true }, cliProgress.Presets.shades_classic);
-  bar.start(total, 0, { phase: '' });
+/** A progress bar of rows on a terminal (cli-progress); nothing when the stream is not a terminal (pipes, CI, -o json consumers). */
+export function progressBar(total: number, stream: NodeJS.WriteStream = process.stderr): { tick(n?: number): void; stop(): void } {
+  if (!stream.isTTY) return { tick: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar({ stream, format: 'rows [{bar}] {value}/{total}', hideCursor: true }, cliProgress.Presets.shades_classic);
+  bar.start(total, 0);
   return { tick: (n = 1) => bar.increment(n), stop: () => bar.stop() };
 }
 
