@@ -327,6 +327,8 @@ export class App {
         const exec = newExec({ state: txState, chainId: this.chainId, block, sender: body.sender, txHash: hash, msgIndex, events });
         decoded.handler.execute(this.kernel.context(decoded.module, exec), decoded.value);
       });
+      module = undefined;
+      this.kernel.afterTx(newExec({ state: txState, chainId: this.chainId, block, sender: body.sender, txHash: hash, msgIndex: body.msgs.length, events }));
     } catch (err) {
       if (err instanceof LedgerError) return { code: err.code, message: err.message, events: [] };
       // A handler bug must not halt the chain; every node records the same deterministic rejection.

@@ -238,6 +238,11 @@ export class Kernel {
     return parsed.success ? { module: found.module.name, check, value: parsed.data } : undefined;
   }
 
+  /** After a transaction's messages succeeded: every active module's afterTx, in module order. */
+  afterTx(exec: Exec): void {
+    for (const m of this.order) if (m.afterTx && this.isActive(exec.state, m.name, exec.block.height)) m.afterTx(this.context(m.name, exec));
+  }
+
   /** Start of a block with evidence: every active module that acts on misbehaviour, in order. */
   reportMisbehaviour(exec: Exec, misbehaviour: readonly Misbehaviour[]): void {
     for (const m of this.order) {

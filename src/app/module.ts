@@ -181,6 +181,12 @@ export interface ModuleCore<K = unknown, P = unknown> {
    * Throws a LedgerError to refuse (the transaction never enters the mempool or a block).
    */
   selfAdmission?: Record<string, (ctx: ModuleContext<any, any>, sender: string, value: any) => void>;
+  /**
+   * Runs after the messages of a transaction all succeeded, in the transaction's state, with
+   * `ctx.sender` its sender (e.g. the registry notes when an account last transacted). A throw
+   * rejects the transaction like a failing message.
+   */
+  afterTx?(ctx: ModuleContext<any, P>): void;
   /** Hook subscriptions (events of modules in `requires`). */
   hooks?: HookSubscription[];
   /**

@@ -1,5 +1,18 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ExecutedBlock } from '../app/host.js';
+import type { SignedTx } from '../codec/tx.js';
+import { SLOT_MS } from '../util/slots.js';
+
+/** Message types counted by the domain metrics (the metering module's; named here so the ledger needs no module import). */
+const READING_MSG = 'metering/reading';
+const OFFICIAL_MSG = 'metering/official';
+/** Per-slot reading gauges kept for this many of the most recent slots (bounded label cardinality). */
+export const READING_SLOTS_KEPT = 8;
+
+/** A reading is late when its block comes more than one slot after the slot ended (the gateway missed the next slot). */
+export function isLateReading(slot: number, blockTimeMs: number): boolean {
+  return blockTimeMs >= (slot + 2) * SLOT_MS;
+}
 
 /** Prometheus metrics of one node (one registry per node, so several nodes can share a process in tests). */
 export class NodeMetrics {
@@ -22,6 +35,13 @@ export class NodeMetrics {
   readonly peerBytes = new Gauge({ name: 'gridledger_p2p_bytes', help: 'P2P bytes, by direction', labelNames: ['direction'], registers: [this.registry] });
   readonly peers = new Gauge({ name: 'gridledger_p2p_peers', help: 'Connected peers', registers: [this.registry] });
   readonly peerPenalties = new Gauge({ name: 'gridledger_p2p_penalties', help: 'Peers penalised since start', registers: [this.registry] });
+  // Domain metrics of the metering module (issue 19 #17).
+  readonly readingsPerSlot = new Gauge({ name: 'gridledger_meter_readings_per_slot', help: `Readings accepted for each of the last ${READING_SLOTS_KEPT} slots seen (label: slot index)`, labelNames: ['slot'], registers: [this.registry] });
+  readonly readingsAccepted = new Counter({ name: 'gridledger_meter_readings_accepted_total', help: 'Meter readings committed OK', registers: [this.registry] });
+  readonly readingsLate = new Counter({ name: 'gridledger_meter_readings_late_total', help: 'Readings committed more than one slot after their slot ended (accepted or not)', registers: [this.registry] });
+  readonly readingsRejected = new Counter({ name: 'gridledger_meter_readings_rejected_total', help: 'Readings committed with a rejection, by code', labelNames: ['code'], registers: [this.registry] });
+  readonly officialValues = new Counter({ name: 'gridledger_meter_official_total', help: 'Official grid-operator values committed, by result code', labelNames: ['code'], registers: [this.registry] });
+  private readonly slotCounts = new Map<number, number>();
   readonly httpRequests = new Counter({ name: 'gridledger_http_requests_total', help: 'API requests by route and status', labelNames: ['route', 'status'], registers: [this.registry] });
 
   constructor() {
@@ -33,5 +53,34 @@ export class NodeMetrics {
     this.height.set(executed.block.header.height);
     this.blockTxs.observe(executed.txHashes.length);
     for (const r of executed.results) this.txsCommitted.inc({ code: r.code });
+    this.observeReadings(executed.block.txs, executed.results.map((r) => r.code), executed.block.header.time);
+  }
+
+  /** Readings and official values of a block: per slot, late, rejected by code (a transaction's code applies to each of its messages). */
+  observeReadings(txs: readonly SignedTx[], codes: readonly string[], blockTimeMs: number): void {
+    txs.forEach((tx, i) => {
+      const code = codes[i]!;
+      for (const msg of tx.body.msgs) {
+        if (msg.type === OFFICIAL_MSG) this.officialValues.inc({ code });
+        if (msg.type !== READING_MSG) continue;
+        const slot = (msg.value as { slot?: unknown }).slot;
+        if (typeof slot === 'number' && isLateReading(slot, blockTimeMs)) this.readingsLate.inc();
+        if (code !== 'OK') {
+          this.readingsRejected.inc({ code });
+          continue;
+        }
+        this.readingsAccepted.inc();
+        if (typeof slot === 'number') this.countSlot(slot);
+      }
+    });
+  }
+
+  private countSlot(slot: number): void {
+    this.slotCounts.set(slot, (this.slotCounts.get(slot) ?? 0) + 1);
+    this.readingsPerSlot.set({ slot: String(slot) }, this.slotCounts.get(slot)!);
+    if (this.slotCounts.size <= READING_SLOTS_KEPT) return;
+    const oldest = Math.min(...this.slotCounts.keys());
+    this.slotCounts.delete(oldest);
+    this.readingsPerSlot.remove({ slot: String(oldest) });
   }
 }

@@ -169,7 +169,12 @@ const RULES: ReadRule[] = [
   // registry: who takes part is public in a permissioned ledger
   publicRoute(registryRoutes.getAccount, 'an account: roles, admitted or revoked'),
   publicRoute(registryRoutes.listAccounts, 'admitted and revoked accounts'),
-  publicRoute(registryRoutes.registryLog, 'admissions and revocations'),
+  publicRoute(registryRoutes.registryLog, 'admissions (genesis included), role changes and revocations with reasons'),
+  privateRoute(registryRoutes.inactiveAccounts, {
+    data: 'accounts without a transaction for N days, with when each was last active',
+    readers: 'operators, auditors',
+    parties: async () => parties([], ['operator']),
+  }),
   publicRoute(registryRoutes.listValidators, 'the validator set'),
   publicRoute(registryRoutes.listProposals, 'governance proposals and approvals'),
   publicRoute(registryRoutes.getProposal, 'a governance proposal'),
@@ -178,6 +183,11 @@ const RULES: ReadRule[] = [
   publicRoute(meteringRoutes.getMeter, 'a meter: device, account, maximum power, reading count'),
   publicRoute(meteringRoutes.meterByAddress, 'the meter an account signs for'),
   publicRoute(meteringRoutes.listMeters, 'registered meters'),
+  privateRoute(meteringRoutes.missingReadings, {
+    data: 'which meters lack readings in a slot or day',
+    readers: 'grid operators, operators, auditors',
+    parties: async () => parties([], [GRID_OPERATOR, 'operator']),
+  }),
   privateRoute(meteringRoutes.listReadings, {
     data: "one meter's interval readings",
     readers: "the meter's account and registrant, the traders it is linked to, the owners of those communities (and their parents), the plant operator and utilities concerned, grid operators, auditors",

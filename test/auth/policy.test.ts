@@ -12,6 +12,7 @@ import { addressFromPublicKey } from '../../src/crypto/address.js';
 import { authSignBytes } from '../../src/crypto/hash.js';
 import { openKeyring } from '../../src/home/home.js';
 import { MSG as REGISTRY } from '../../src/modules/registry/messages.js';
+import { registryRoutes } from '../../src/modules/registry/routes.js';
 import { energyRoutes } from '../../src/modules/energy/routes.js';
 import { meteringRoutes } from '../../src/modules/metering/routes.js';
 import { settlementRoutes } from '../../src/modules/settlement/routes.js';
@@ -82,6 +83,8 @@ const CASES: Case[] = [
   { route: marketRoutes.contracts, input: (s) => ({ params: { community: s.community }, query: { party: s.addr.alice } }), allowed: 'alice', refused: 'bob' },
   { route: marketRoutes.contract, input: (s) => ({ params: { id: s.contract } }), allowed: 'bob', refused: 'carol' },
   { route: marketRoutes.bills, input: (s) => ({ params: { community: s.community }, query: { fromDay: s.yesterday, toDay: s.yesterday, member: s.addr.bob } }), allowed: 'bob', refused: 'alice' },
+  { route: meteringRoutes.missingReadings, input: (s) => ({ query: { day: s.yesterday } }), allowed: 'gridop', refused: 'alice' },
+  { route: registryRoutes.inactiveAccounts, input: () => ({ query: { days: 1 } }), allowed: 'admin', refused: 'alice' },
   { route: marketRoutes.billRecord, input: (s) => ({ params: { hash: s.billHash } }), allowed: 'alice', refused: 'bob' },
 ];
 

@@ -13,6 +13,7 @@ import { MSG as SETTLEMENT } from '../../src/modules/settlement/messages.js';
 import { MSG as SHARES } from '../../src/modules/shares/messages.js';
 import { dayOfSlot, localDay } from '../../src/util/localtime.js';
 import { slotOfMs } from '../../src/util/slots.js';
+import { realTimers } from '../../src/runtime/driver.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 
 const run = promisify(execFile);
@@ -24,7 +25,8 @@ const run = promisify(execFile);
  *   meter C1 read 15 000 Wh in slot S; alice transfers 10 000 Wh solar to bob → bob: solar +10 000,
  *   unlabelled −15 000; the community is 5 000 Wh short (grid import).
  *   plant "house-1" (operator utility): alice 20 %, bob 20 %, carol 60 %; the utility bills them, has
- *   a tariff from the next slots on, and has recorded yesterday's statements (billed from CSV).
+ *   a tariff from the next slots on, and has recorded tomorrow's statements (billed from CSV once the
+ *   node's clock is moved three days ahead: a plant's key applies from its registration on).
  */
 export const ACCOUNTS = {
   alice: ['prosumer', 'trader'],
@@ -49,7 +51,7 @@ export interface Scenario {
   /** Yesterday in the plant's time zone, and tomorrow (tariff in force). */
   yesterday: string;
   tomorrow: string;
-  /** Carol's statement for yesterday as the utility issued it (JSON text), and its recorded hash. */
+  /** Carol's statement for tomorrow (ended on the node's clock) as the utility issued it (JSON text), and its recorded hash. */
   carolStatement: string;
   carolHash: string;
   /** Hash of alice's energy transfer to bob. */
@@ -78,9 +80,13 @@ async function cli(node: TestNode, from: string, args: string[]): Promise<any> {
   return JSON.parse(stdout);
 }
 
+/** The node's clock runs this far ahead once the setup is committed (so a day after the plant's registration has ended). */
+const CLOCK = { offset: 0 };
+const DAY_MS = 86_400_000;
+
 /** Options for callers that add more on top (test/web/modules-scenario.ts): more accounts, genesis sections. */
 export async function buildScenario(options: { extraAccounts?: Record<string, string[]>; genesisModules?: Record<string, unknown> } = {}): Promise<Scenario> {
-  const node = await startTestNode({ ...ACCOUNTS, ...options.extraAccounts }, { genesisModules: options.genesisModules });
+  const node = await startTestNode({ ...ACCOUNTS, ...options.extraAccounts }, { genesisModules: options.genesisModules, timers: { ...realTimers, now: () => Date.now() + CLOCK.offset } });
   const addr = { ...node.init.accounts } as Record<string, string>;
   const community = 'hanze';
   const slot = slotOfMs(Date.now()) - 1; // the slot before the current one has ended by block time
@@ -143,16 +149,18 @@ export async function buildScenario(options: { extraAccounts?: Record<string, st
   const billHash = 'b'.repeat(64);
   await commit(node, 'admin', [{ type: MARKET.recordBills, value: { community, bills: [{ member: addr.alice, fromSlot: slot - 4, toSlot: slot, hash: billHash }] } }]);
 
-  // Yesterday's statements, billed from CSV files as a utility does today, and recorded on the ledger.
+  // Statements of the day after the plant's registration (a plant's key applies from its registration
+  // slot on, issue 19 #12), billed from CSV files once the node's clock has passed that day, and recorded.
   const now = slotOfMs(Date.now());
   const yesterday = dayOfSlot('Europe/Vienna', now - 96 - 8);
   const tomorrow = dayOfSlot('Europe/Vienna', now + 96 + 8);
-  const first = localDay('Europe/Vienna', yesterday).firstSlot;
+  CLOCK.offset = 3 * DAY_MS;
+  const first = localDay('Europe/Vienna', tomorrow).firstSlot;
   const work = mkdtempSync(join(tmpdir(), 'gridledger-auth-'));
   writeFileSync(join(work, 'prod.csv'), `plant,slot,wh\n${plant},${first + 48},1001\n${plant},${first + 49},3\n`);
   writeFileSync(join(work, 'cons.csv'), `meter,slot,wh\nm-alice,${first + 48},100\nm-bob,${first + 48},300\nm-carol,${first + 49},1\n`);
   const out = join(work, 'out');
-  await cli(node, 'utility', ['bill', '--from-day', yesterday, '--out', out, '--production-csv', join(work, 'prod.csv'), '--consumption-csv', join(work, 'cons.csv'), '--import-tariff', '250000', '--feed-in-tariff', '80000']);
+  await cli(node, 'utility', ['bill', '--from-day', tomorrow, '--out', out, '--production-csv', join(work, 'prod.csv'), '--consumption-csv', join(work, 'cons.csv'), '--import-tariff', '250000', '--feed-in-tariff', '80000']);
   await cli(node, 'utility', ['tx', 'settlement', 'record', join(out, u)]);
   const carolFile = readdirSync(join(out, u), { recursive: true, encoding: 'utf8' }).find((f) => f.includes(addr.carol!) && f.endsWith('.json'));
   if (!carolFile) throw new Error(`no statement file for carol in ${out}`);

@@ -79,7 +79,6 @@ describe('meters in a community', () => {
     setupCommunity(chain);
     const base = { community: 'nb', meterId: 'X', kind: 'producer', trader: alice.address };
     rejects(chain, alice, m.addMeter({ ...base, address: xmeter.address, maxPowerW: 1000 }), 'ENERGY_NOT_OWNER');
-    rejects(chain, owner, m.addMeter({ ...base, kind: 'consumer', labels: ['solar'], address: xmeter.address, maxPowerW: 1000 }), 'ENERGY_CONSUMER_LABELS');
     rejects(chain, owner, m.addMeter({ ...base, trader: carol.address, address: xmeter.address, maxPowerW: 1000 }), 'ENERGY_NOT_TRADER');
     rejects(chain, owner, m.addMeter({ ...base, address: xmeter.address }), 'ENERGY_METER_DETAILS_REQUIRED');
     rejects(chain, owner, m.addMeter({ ...base, meterId: 'P', address: xmeter.address }), 'ENERGY_METER_MISMATCH');

@@ -87,17 +87,18 @@ describe('a rejected transaction changes nothing but the sender nonce', () => {
     expect(chain.storage.getTx(txHash(tx.body))!.result.code).toBe(tc.code);
   });
 
-  it('an accepted transaction writes the account, the log entry and the nonce', () => {
+  it('an accepted transaction writes the account, the log entry, the nonce and when sender and new account were last active', () => {
     const chain = new TestChain();
     const before = snapshot(chain);
     const result = chain.send(chain.operator, admit(carol, ['meter', 'consumer']));
     expect(result.code).toBe('OK');
     expect(result.events.map((e) => e.type)).toEqual(['tx', 'registry.admit']);
     const changed = changedKeys(before, snapshot(chain));
-    expect(changed).toHaveLength(3);
-    expect(changed[0]).toBe(`auth/nonce/${chain.operator.address}`);
-    expect(changed[1]).toBe(`registry/account/${carol.address}`);
-    expect(changed[2]).toMatch(/^registry\/log\/0000000000000001\/[0-9a-f]{64}\/0000$/);
+    expect(changed).toHaveLength(5);
+    expect([...changed].sort().slice(0, 4)).toEqual(
+      [`auth/nonce/${chain.operator.address}`, `registry/account/${carol.address}`, `registry/active/${carol.address}`, `registry/active/${chain.operator.address}`].sort(),
+    );
+    expect([...changed].sort()[4]).toMatch(/^registry\/log\/0000000000000001\/[0-9a-f]{64}\/0000$/);
   });
 });
 
@@ -288,14 +289,20 @@ describe('determinism and persistence', () => {
     expect(codes).toContain('OK');
   });
 
-  it('a different block time gives a different block hash but the same state root', () => {
+  it('a different block time gives a different block hash, and changes state only in when accounts were last active', () => {
     const a = new TestChain();
     const b = new TestChain();
-    const tx = a.tx(a.operator, [admit(account('p1'))]);
+    const p1 = account('p1');
+    const tx = a.tx(a.operator, [admit(p1)]);
     a.block([tx], Date.UTC(2026, 5, 1, 0, 0, 1));
     b.block([tx], Date.UTC(2026, 5, 1, 0, 0, 2));
     expect(a.lastExecuted!.hash).not.toBe(b.lastExecuted!.hash);
-    expect(a.stateRoot).toBe(b.stateRoot);
+    const stateA = new Map(a.storage.allState());
+    const stateB = new Map(b.storage.allState());
+    const differ = [...stateA.keys()].filter((k) => stateA.get(k) !== stateB.get(k)).sort();
+    // The registry records activity in block time (issue 19 #14: accounts inactive for N days).
+    expect(differ).toEqual([`registry/active/${a.operator.address}`, `registry/active/${p1.address}`].sort());
+    expect(stateA.size).toBe(stateB.size);
   });
 
   it('a file-backed App reopened from disk has the same state root, and recomputeStateRoot agrees', () => {

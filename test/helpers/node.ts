@@ -10,6 +10,7 @@ import { signTx, type Msg, type SignedTx } from '../../src/codec/tx.js';
 import { openKeyring, paths } from '../../src/home/home.js';
 import { initHome, type InitResult } from '../../src/runtime/init.js';
 import { startNode, type RunningNode } from '../../src/runtime/service.js';
+import type { Timers } from '../../src/runtime/driver.js';
 
 /** A real node in this process on an ephemeral loopback port, with a temp home and fast blocks. */
 export interface TestNode {
@@ -36,8 +37,11 @@ export function makeHome(extraAccounts: Record<string, string[]> = {}, blockTime
   return { home, init };
 }
 
-/** `genesisModules` replaces module sections of the genesis (e.g. a short anchor checkpoint interval). */
-export async function startTestNode(extraAccounts: Record<string, string[]> = {}, options: { genesisModules?: Record<string, unknown> } = {}): Promise<TestNode> {
+/**
+ * `genesisModules` replaces module sections of the genesis (e.g. a short anchor checkpoint interval);
+ * `timers`: a clock the test moves forward (e.g. past the end of a billing day); default the wall clock.
+ */
+export async function startTestNode(extraAccounts: Record<string, string[]> = {}, options: { genesisModules?: Record<string, unknown>; timers?: Timers } = {}): Promise<TestNode> {
   const { home, init } = makeHome(extraAccounts);
   if (options.genesisModules) {
     const genesis = JSON.parse(readFileSync(paths(home).genesis, 'utf8'));
@@ -50,7 +54,7 @@ export async function startTestNode(extraAccounts: Record<string, string[]> = {}
   const t: TestNode = {
     home,
     init,
-    running: await startNode(home, { apiPort: 0, logger }),
+    running: await startNode(home, { apiPort: 0, logger, ...options }),
     get url() {
       return this.running.url;
     },
@@ -68,7 +72,7 @@ export async function startTestNode(extraAccounts: Record<string, string[]> = {}
     },
     async restart() {
       await this.running.stop();
-      this.running = await startNode(home, { apiPort: 0, logger });
+      this.running = await startNode(home, { apiPort: 0, logger, ...options });
     },
     async stop() {
       await this.running.stop();

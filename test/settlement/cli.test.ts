@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKeyring } from '../../src/home/home.js';
 import { dayOfSlot, localDay } from '../../src/util/localtime.js';
 import { slotOfMs } from '../../src/util/slots.js';
+import { realTimers } from '../../src/runtime/driver.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 
 const run = promisify(execFile);
@@ -15,6 +16,8 @@ describe('shares and billing through the CLI on a running node (the paper exampl
   let node: TestNode;
   let work: string;
   const addr: Record<string, string> = {};
+  // The node's clock: moved three days ahead once the plant exists, so a whole local day after its registration has ended.
+  const clock = { offset: 0 };
 
   async function cli(from: string, args: string[]): Promise<{ code: number; json: any; stderr: string }> {
     try {
@@ -27,7 +30,7 @@ describe('shares and billing through the CLI on a running node (the paper exampl
   }
 
   beforeAll(async () => {
-    node = await startTestNode({ alice: ['prosumer'], bob: ['consumer'], carol: ['prosumer'], utility: ['utility'] });
+    node = await startTestNode({ alice: ['prosumer'], bob: ['consumer'], carol: ['prosumer'], utility: ['utility'] }, { timers: { ...realTimers, now: () => Date.now() + clock.offset } });
     const keyring = openKeyring(node.home, 'test');
     for (const n of ['alice', 'bob', 'carol', 'utility']) addr[n] = keyring.show(n).address;
     work = mkdtempSync(join(tmpdir(), 'gridledger-bill-'));
@@ -69,17 +72,30 @@ describe('shares and billing through the CLI on a running node (the paper exampl
     const day = dayOfSlot('Europe/Vienna', start);
     const table = (await cli('utility', ['query', 'plant', 'holdings', '--plant', 'house-1', '--day', day])).json;
     expect(table.slots).toBe(localDay('Europe/Vienna', day).slots);
-    for (const row of table.rows) expect(row.total).toBe(1_000_000);
+    // Before the registration slot nobody holds anything (issue 19 #12); from it on the holdings sum to 1,000,000.
+    const firstHeld = table.rows.findIndex((row: { total: number }) => row.total !== 0);
+    expect(table.rows[firstHeld].slot).toBeLessThanOrEqual(slotOfMs(Date.now()));
+    for (const [i, row] of table.rows.entries()) expect(row.total).toBe(i < firstHeld ? 0 : 1_000_000);
     const history = (await cli('utility', ['query', 'plant', 'transfers', '--plant', 'house-1'])).json.entries;
     expect(history.map((e: { kind: string }) => e.kind)).toEqual(['transfer', 'transfer', 'register']);
 
-    // Billing dry run from CSV for yesterday (a period that has ended), then record and verify.
+    // Billing a day before the plant existed is refused (issue 19 #12: its key applies from the registration slot on).
     const yesterday = dayOfSlot('Europe/Vienna', slotOfMs(Date.now()) - 96 - 8);
-    const first = localDay('Europe/Vienna', yesterday).firstSlot;
+    const yFirst = localDay('Europe/Vienna', yesterday).firstSlot;
+    writeFileSync(join(work, 'prod.csv'), `plant,slot,wh\nhouse-1,${yFirst + 48},1001\n`);
+    writeFileSync(join(work, 'cons.csv'), `meter,slot,wh\nm-alice,${yFirst + 48},100\n`);
+    const early = await cli('utility', ['bill', '--from-day', yesterday, '--out', join(work, 'early'), '--production-csv', join(work, 'prod.csv'), '--consumption-csv', join(work, 'cons.csv'), '--import-tariff', '250000', '--feed-in-tariff', '80000']);
+    expect(early.code).toBe(1);
+    expect(JSON.parse(early.stderr).error.code).toBe('SETTLEMENT_BEFORE_REGISTRATION');
+
+    // Billing dry run from CSV for the day after the registration, once the node's clock has passed it; then record and verify.
+    const billedDay = dayOfSlot('Europe/Vienna', slotOfMs(Date.now()) + 96);
+    clock.offset = 3 * 86_400_000;
+    const first = localDay('Europe/Vienna', billedDay).firstSlot;
     writeFileSync(join(work, 'prod.csv'), `plant,slot,wh\nhouse-1,${first + 48},1001\nhouse-1,${first + 49},3\n`);
     writeFileSync(join(work, 'cons.csv'), `meter,slot,wh\nm-alice,${first + 48},100\nm-bob,${first + 48},300\n${addr.carol},${first + 49},1\n`);
     const out = join(work, 'out');
-    const billed = await cli('utility', ['bill', '--from-day', yesterday, '--out', out, '--production-csv', join(work, 'prod.csv'), '--consumption-csv', join(work, 'cons.csv'), '--import-tariff', '250000', '--feed-in-tariff', '80000']);
+    const billed = await cli('utility', ['bill', '--from-day', billedDay, '--out', out, '--production-csv', join(work, 'prod.csv'), '--consumption-csv', join(work, 'cons.csv'), '--import-tariff', '250000', '--feed-in-tariff', '80000']);
     expect(billed.code).toBe(0);
     expect(billed.json.statements).toHaveLength(3);
     const carolFile = billed.json.statements.find((s: { customer: string }) => s.customer === addr.carol).json;

@@ -53,7 +53,9 @@ export const releaseMeterMsg = z.object({ meterId: meterIdSchema, community: com
 
 export const removeMeterMsg = z.object({ community: communityIdSchema, meterId: meterIdSchema, fromSlot: slot.optional() }).strict();
 
-export const transferMsg = z.object({ community: communityIdSchema, to: addressSchema, slot, labels: labelsSchema, wh: amount }).strict();
+export const transferMsg = z
+  .object({ community: communityIdSchema, to: addressSchema, slot, labels: labelsSchema, wh: amount, /** Optional note kept in both traders' history (HanzeNet's Transfer). */ description: z.string().max(256).optional() })
+  .strict();
 
 export const reduceMsg = z.object({ community: communityIdSchema, slot, labels: labelsSchema, remove: labelsSchema, wh: amount }).strict();
 

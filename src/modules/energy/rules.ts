@@ -229,7 +229,6 @@ export function addMeter(ctx: EnergyContext, msg: AddMeterMsg): void {
   const c = requireCommunity(store, msg.community);
   requireOwner(ctx, c);
   const labels = normalizeLabels(msg.labels);
-  if (msg.kind === 'consumer' && labels.length > 0) throw E.ENERGY_CONSUMER_LABELS('consumer meters carry no labels (consumption is unlabelled)');
   requireTrader(store, c.id, msg.trader);
   let meter = ctx.keepers.metering.meter(msg.meterId);
   const registeredNow = meter === undefined;
@@ -285,7 +284,11 @@ export function removeMeter(ctx: EnergyContext, msg: RemoveMeterMsg): void {
   ctx.emit('energy.meter_unlinked', { community: c.id, meterId: msg.meterId, fromSlot });
 }
 
-/** metering → energy: export credits the linked trader with the meter's labels, import debits it unlabelled. */
+/**
+ * metering → energy: export credits the linked trader with a producer meter's labels, import debits
+ * it with a consumer meter's labels (HanzeNet: consumers may carry labels too, e.g. a heat pump tariff);
+ * the other direction of each meter is unlabelled.
+ */
 export function applyReading(ctx: EnergyContext, event: ReadingEvent): void {
   const { reading } = event;
   const link = linkAt(ctx.store, reading.meterId, reading.slot);
@@ -295,8 +298,9 @@ export function applyReading(ctx: EnergyContext, event: ReadingEvent): void {
   }
   if (!linked) return;
   const booker = new Booker(ctx);
-  if (reading.exportWh > 0) booker.book(linked.community, linked.trader!, reading.slot, linked.labels, reading.exportWh, 'production', { meterId: reading.meterId });
-  if (reading.importWh > 0) booker.book(linked.community, linked.trader!, reading.slot, [], -reading.importWh, 'consumption', { meterId: reading.meterId });
+  const producer = linked.kind === 'producer';
+  if (reading.exportWh > 0) booker.book(linked.community, linked.trader!, reading.slot, producer ? linked.labels : [], reading.exportWh, 'production', { meterId: reading.meterId });
+  if (reading.importWh > 0) booker.book(linked.community, linked.trader!, reading.slot, producer ? [] : linked.labels, -reading.importWh, 'consumption', { meterId: reading.meterId });
 }
 
 export function transfer(ctx: EnergyContext, msg: TransferMsg): void {
@@ -308,11 +312,14 @@ export function transfer(ctx: EnergyContext, msg: TransferMsg): void {
   if (msg.to === ctx.sender) throw E.ENERGY_TRANSFER_TO_SELF('a trader cannot transfer to itself');
   requirePositive(msg.wh);
   const labels = normalizeLabels(msg.labels);
+  const description = msg.description?.trim();
+  if (description === '') throw E.ENERGY_DESCRIPTION_EMPTY('a transfer description, when given, must not be blank');
   requireHolds(store, c.id, ctx.sender, msg.slot, labels, msg.wh);
   const booker = new Booker(ctx);
-  booker.book(c.id, ctx.sender, msg.slot, labels, -msg.wh, 'transfer-out', { counterparty: msg.to });
-  booker.book(c.id, msg.to, msg.slot, labels, msg.wh, 'transfer-in', { counterparty: ctx.sender });
-  ctx.emit('energy.transfer', { community: c.id, from: ctx.sender, to: msg.to, slot: msg.slot, labels: labels.join(','), wh: msg.wh });
+  const note: { description?: string } = description !== undefined ? { description } : {};
+  booker.book(c.id, ctx.sender, msg.slot, labels, -msg.wh, 'transfer-out', { counterparty: msg.to, ...note });
+  booker.book(c.id, msg.to, msg.slot, labels, msg.wh, 'transfer-in', { counterparty: ctx.sender, ...note });
+  ctx.emit('energy.transfer', { community: c.id, from: ctx.sender, to: msg.to, slot: msg.slot, labels: labels.join(','), wh: msg.wh, ...(description !== undefined ? { description } : {}) });
 }
 
 export function reduce(ctx: EnergyContext, msg: ReduceMsg): void {

@@ -61,7 +61,7 @@ function registerTxCli(tx: Command): void {
       meter: opt.text('meter id', { required: true, arg: 'id' }),
       kind: opt.choice(['producer', 'consumer'] as const)('producer or consumer', { required: true }),
       trader: opt.address('linked trader', { required: true }),
-      labels: opt.labels('labels of produced energy, e.g. solar,local (producers only)'),
+      labels: opt.labels('labels: of produced energy for a producer (e.g. solar,local), of consumed energy for a consumer (e.g. heatpump)'),
       address: opt.address("the meter's own account (role meter); required for a new meter"),
       maxPowerW: opt.int('maximum power in W; required for a new meter', { arg: 'W' }),
       deviceId: opt.text('device id, e.g. DSMR equipment identifier (default: the meter id)', { arg: 'id' }),
@@ -98,8 +98,15 @@ function registerTxCli(tx: Command): void {
   const txE = tx.command('energy').description('labelled energy per slot: transfer, reduce, mutate, settle with the parent');
   txCommand(txE, 'transfer', {
     description: 'give energy of one slot and label set to another trader of the community',
-    options: { community, to: opt.address('receiving trader', { required: true }), slot, labels: opt.labels('label set, e.g. solar (default: unlabelled)', { default: '' }), wh: amount },
-    msgs: (o) => [{ type: MSG.transfer, value: { community: o.community, to: o.to, slot: o.slot, labels: o.labels ?? [], wh: o.wh } }],
+    options: {
+      community,
+      to: opt.address('receiving trader', { required: true }),
+      slot,
+      labels: opt.labels('label set, e.g. solar (default: unlabelled)', { default: '' }),
+      wh: amount,
+      description: opt.text('a note kept in both traders\' history (at most 256 characters)'),
+    },
+    msgs: (o) => [{ type: MSG.transfer, value: { community: o.community, to: o.to, slot: o.slot, labels: o.labels ?? [], wh: o.wh, ...(o.description !== undefined ? { description: o.description } : {}) } }],
   });
   txCommand(txE, 'reduce', {
     description: 'remove labels from an amount, moving it to the smaller label set',

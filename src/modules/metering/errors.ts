@@ -18,5 +18,9 @@ export const E = defineErrors('metering', {
   METER_REGISTER_INCONSISTENT: { meaning: 'a cumulative register does not match the interval value and the neighbouring readings' },
   METER_FINGERPRINT_INCOMPLETE: { meaning: 'a reading carries a sample fingerprint without a sample count, or a sample count without a fingerprint' },
   METER_NOT_GRID_OPERATOR: { status: 403, meaning: 'only a grid-operator account may submit official meter values' },
+  METER_CHANGE_NOT_ALLOWED: { status: 403, meaning: "only the meter's registrant or a grid-operator account may rotate its key or replace its device" },
+  METER_KEY_UNCHANGED: { meaning: 'the meter already signs with that address' },
+  METER_REPLACEMENT_NOT_FUTURE: { meaning: 'a device replacement takes effect from a future slot, after every earlier replacement' },
+  METER_BULK_INCOMPLETE: { meaning: 'some rows of a CSV bulk submission were not sent, refused or (with --wait) rejected; the result file says which and why' },
   METER_OFFICIAL_DUPLICATE: { meaning: 'official values for this meter and slot were already submitted' },
 });

@@ -49,8 +49,35 @@ export const officialMsg = z
   })
   .strict();
 
+/** The meter signs with a new key from now on (a compromised or renewed gateway key); the device stays. */
+export const rotateKeyMsg = z.object({ meterId: meterIdSchema, address: addressSchema, pubKey: hexSchema(32).optional() }).strict();
+
+/**
+ * A new physical device at the same metering point: from `fromSlot` on (a future slot; default the next
+ * one) its readings start a new register and sequence series; readings of earlier slots remain the old
+ * device's. A new device usually brings its own key (address, pubKey) and may have another rating.
+ */
+export const replaceDeviceMsg = z
+  .object({
+    meterId: meterIdSchema,
+    deviceId: meterIdSchema,
+    address: addressSchema.optional(),
+    pubKey: hexSchema(32).optional(),
+    maxPowerW: z.number().int().min(1).max(MAX_POWER_W).optional(),
+    fromSlot: slot.optional(),
+  })
+  .strict();
+
+export type RotateKeyMsg = z.infer<typeof rotateKeyMsg>;
+export type ReplaceDeviceMsg = z.infer<typeof replaceDeviceMsg>;
 export type RegisterMeterMsg = z.infer<typeof registerMeterMsg>;
 export type ReadingMsg = z.infer<typeof readingMsg>;
 export type OfficialMsg = z.infer<typeof officialMsg>;
 
-export const MSG = { register: 'metering/register', reading: 'metering/reading', official: 'metering/official' } as const;
+export const MSG = {
+  register: 'metering/register',
+  reading: 'metering/reading',
+  official: 'metering/official',
+  rotateKey: 'metering/rotate-key',
+  replaceDevice: 'metering/replace-device',
+} as const;

@@ -14,6 +14,10 @@ export const meterSchema = z.object({
   registeredAt: txRef,
   readings: z.number(),
   lastSlot: z.number().optional(),
+  deviceEpochs: z.array(z.number()).optional(),
+  history: z
+    .array(z.object({ kind: z.enum(['key', 'device']), deviceId: z.string(), address: z.string(), untilSlot: z.number().optional(), height: z.number(), txHash: z.string() }))
+    .optional(),
 });
 export const readingSchema = z.object({
   meterId: z.string(),
@@ -102,6 +106,30 @@ export const meteringRoutes = {
     params: z.object({ meterId: meterIdSchema }),
     query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, limit: z.coerce.number().int().min(1).max(5000).default(5000) }),
     response: z.object({ meterId: z.string(), fingerprints: z.array(fingerprintSchema), nextSlot: z.number().optional() }),
+  }),
+  missingReadings: defineRoute({
+    name: 'missingReadings',
+    method: 'GET',
+    path: '/v1/metering/missing',
+    summary:
+      'Meters without a reading for some slot of one slot (slot=) or one local day (day=YYYY-MM-DD, timezone= IANA zone, default UTC), in meter id order. Scans at most `limit` meters per call; continue with after=next. Slots that have not ended are not counted',
+    tags: ['metering'],
+    query: z.object({
+      slot: slotParam,
+      day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'day: YYYY-MM-DD' }).optional(),
+      timezone: z.string().min(1).max(64).optional(),
+      after: meterIdSchema.optional(),
+      limit: z.coerce.number().int().min(1).max(500).default(100),
+    }),
+    response: z.object({
+      fromSlot: z.number(),
+      toSlot: z.number(),
+      /** Slots of the range that had ended at the latest block (only those count as missing). */
+      endedSlots: z.number(),
+      scanned: z.number(),
+      meters: z.array(z.object({ meterId: z.string(), address: z.string(), missing: z.number(), missingSlots: z.array(z.number()) })),
+      next: z.string().optional(),
+    }),
   }),
   listDifferences: defineRoute({
     name: 'listDifferences',

@@ -6,8 +6,9 @@ import { E } from './errors.js';
 import { readingAccepted } from './keeper.js';
 import { safeAdd } from '../../util/int.js';
 import { SLOT_MS, slotOfMs } from '../../util/slots.js';
-import type { OfficialMsg, ReadingMsg, RegisterMeterMsg } from './messages.js';
+import type { OfficialMsg, ReadingMsg, RegisterMeterMsg, ReplaceDeviceMsg, RotateKeyMsg } from './messages.js';
 import {
+  crossesEpoch,
   getMeter,
   getOfficial,
   getReading,
@@ -20,6 +21,8 @@ import {
   putMeter,
   putOfficial,
   putReading,
+  unindexAddress,
+  unindexDevice,
   type Meter,
   type MeterReading,
 } from './state.js';
@@ -50,14 +53,7 @@ export function registerMeterDevice(ctx: MeteringContext, msg: RegisterMeterMsg)
   const deviceId = msg.deviceId ?? msg.meterId;
   const byDevice = meterIdByDevice(store, deviceId);
   if (byDevice !== undefined) throw E.METER_DEVICE_IN_USE(`device ${deviceId} is already registered as meter ${byDevice}`);
-  if (msg.pubKey !== undefined && addressFromPublicKey(fromHexStrict(msg.pubKey, 32)!) !== msg.address) {
-    throw E.METER_PUBKEY_MISMATCH(`public key ${msg.pubKey} does not belong to ${msg.address}`);
-  }
-  if (!ctx.keepers.registry.isActive(msg.address, 'meter')) {
-    throw E.METER_ACCOUNT_NOT_METER(`${msg.address} must be an admitted account with role meter (meter keys are separate from trader keys)`);
-  }
-  const byAddress = meterIdByAddress(store, msg.address);
-  if (byAddress !== undefined) throw E.METER_ADDRESS_IN_USE(`${msg.address} already signs for meter ${byAddress}`);
+  checkMeterKey(ctx, msg.address, msg.pubKey);
   const meter: Meter = {
     meterId: msg.meterId,
     deviceId,
@@ -72,6 +68,18 @@ export function registerMeterDevice(ctx: MeteringContext, msg: RegisterMeterMsg)
   indexMeter(store, meter);
   ctx.emit('metering.register', { meterId: meter.meterId, deviceId, address: meter.address, maxPowerW: meter.maxPowerW });
   return meter;
+}
+
+/** A meter's signing key: admitted with role meter, signing for no other meter, matching the public key when given. */
+function checkMeterKey(ctx: MeteringContext, address: string, pubKey: string | undefined): void {
+  if (pubKey !== undefined && addressFromPublicKey(fromHexStrict(pubKey, 32)!) !== address) {
+    throw E.METER_PUBKEY_MISMATCH(`public key ${pubKey} does not belong to ${address}`);
+  }
+  if (!ctx.keepers.registry.isActive(address, 'meter')) {
+    throw E.METER_ACCOUNT_NOT_METER(`${address} must be an admitted account with role meter (meter keys are separate from trader keys)`);
+  }
+  const byAddress = meterIdByAddress(ctx.store, address);
+  if (byAddress !== undefined) throw E.METER_ADDRESS_IN_USE(`${address} already signs for meter ${byAddress}`);
 }
 
 export function registerMeter(ctx: MeteringContext, msg: RegisterMeterMsg): void {
@@ -154,7 +162,10 @@ export function submitReading(ctx: MeteringContext, msg: ReadingMsg): void {
   if (msg.slot < oldest) {
     throw E.METER_SLOT_TOO_OLD(`slot ${msg.slot} is older than the reading window of ${window} slots (oldest accepted: ${oldest})`);
   }
-  const { prev, next } = neighbours(store, meter, msg.slot);
+  const near = neighbours(store, meter, msg.slot);
+  // A replaced device starts new register and sequence series: never compare across the replacement.
+  const prev = near.prev && !crossesEpoch(meter, near.prev.slot, msg.slot) ? near.prev : undefined;
+  const next = near.next && !crossesEpoch(meter, msg.slot, near.next.slot) ? near.next : undefined;
   requireWithinPower(meter, msg.importWh, msg.exportWh);
   if ((prev && msg.seq <= prev.seq) || (next && msg.seq >= next.seq)) {
     throw E.METER_SEQ_NOT_INCREASING(`sequence ${msg.seq} must be above ${prev ? `${prev.seq} (slot ${prev.slot})` : '-'} and below ${next ? `${next.seq} (slot ${next.slot})` : '-'}`);
@@ -222,4 +233,59 @@ export function submitOfficial(ctx: MeteringContext, msg: OfficialMsg): void {
   requireWithinPower(meter, msg.importWh, msg.exportWh);
   putOfficial(store, { meterId: msg.meterId, slot: msg.slot, importWh: msg.importWh, exportWh: msg.exportWh, by: ctx.sender, height: ctx.height, txHash: ctx.txHash });
   recordDifference(ctx, msg.meterId, msg.slot, msg.importWh, msg.exportWh, getReading(store, msg.meterId, msg.slot));
+}
+
+function requireMeterCustodian(ctx: MeteringContext, meter: Meter): void {
+  if (ctx.sender !== meter.registeredBy && !ctx.keepers.registry.hasAnyRole(ctx.sender, ['grid-operator'])) {
+    throw E.METER_CHANGE_NOT_ALLOWED(`only ${meter.registeredBy} (the registrant of ${meter.meterId}) or a grid operator may change its key or device`);
+  }
+}
+
+/** Moves the meter's signing key to `address` (readings from now on, late ones included, are signed with it). */
+function moveKey(ctx: MeteringContext, meter: Meter, address: string, pubKey: string | undefined): Meter {
+  checkMeterKey(ctx, address, pubKey);
+  unindexAddress(ctx.store, meter.address);
+  const { pubKey: _old, ...rest } = meter;
+  return { ...rest, address, ...(pubKey !== undefined ? { pubKey } : {}) };
+}
+
+/** A new signing key for the meter (the device stays). */
+export function rotateKey(ctx: MeteringContext, msg: RotateKeyMsg): void {
+  const meter = requireMeter(ctx.store, msg.meterId);
+  requireMeterCustodian(ctx, meter);
+  if (msg.address === meter.address) throw E.METER_KEY_UNCHANGED(`meter ${meter.meterId} already signs with ${msg.address}`);
+  const moved = moveKey(ctx, meter, msg.address, msg.pubKey);
+  const updated: Meter = { ...moved, history: [...(meter.history ?? []), { kind: 'key', deviceId: meter.deviceId, address: meter.address, height: ctx.height, txHash: ctx.txHash }] };
+  putMeter(ctx.store, updated);
+  indexMeter(ctx.store, updated);
+  ctx.emit('metering.key_rotated', { meterId: meter.meterId, from: meter.address, to: msg.address });
+}
+
+/** A new device at the metering point from a future slot on: new registers and sequence numbers from there. */
+export function replaceDevice(ctx: MeteringContext, msg: ReplaceDeviceMsg): void {
+  const meter = requireMeter(ctx.store, msg.meterId);
+  requireMeterCustodian(ctx, meter);
+  const current = slotOfMs(ctx.time);
+  const fromSlot = msg.fromSlot ?? current + 1;
+  const epochs = meter.deviceEpochs ?? [];
+  const lastEpoch = epochs.length > 0 ? epochs[epochs.length - 1]! : -1;
+  if (fromSlot <= current || fromSlot <= lastEpoch) {
+    throw E.METER_REPLACEMENT_NOT_FUTURE(`slot ${fromSlot} is not after the current slot ${current}${lastEpoch >= 0 ? ` and the last replacement at slot ${lastEpoch}` : ''}`);
+  }
+  if (msg.deviceId !== meter.deviceId) {
+    const byDevice = meterIdByDevice(ctx.store, msg.deviceId);
+    if (byDevice !== undefined) throw E.METER_DEVICE_IN_USE(`device ${msg.deviceId} is already registered as meter ${byDevice}`);
+  }
+  const keyed = msg.address !== undefined && msg.address !== meter.address ? moveKey(ctx, meter, msg.address, msg.pubKey) : meter;
+  unindexDevice(ctx.store, meter.deviceId);
+  const updated: Meter = {
+    ...keyed,
+    deviceId: msg.deviceId,
+    ...(msg.maxPowerW !== undefined ? { maxPowerW: msg.maxPowerW } : {}),
+    deviceEpochs: [...epochs, fromSlot],
+    history: [...(meter.history ?? []), { kind: 'device', deviceId: meter.deviceId, address: meter.address, untilSlot: fromSlot, height: ctx.height, txHash: ctx.txHash }],
+  };
+  putMeter(ctx.store, updated);
+  indexMeter(ctx.store, updated);
+  ctx.emit('metering.device_replaced', { meterId: meter.meterId, from: meter.deviceId, to: msg.deviceId, fromSlot, address: updated.address });
 }

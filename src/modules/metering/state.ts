@@ -37,6 +37,18 @@ export interface Meter {
   registeredAt: TxRef;
   readings: number;
   lastSlot?: number;
+  /**
+   * First slots of the devices that replaced the original one, ascending (absent until a replacement).
+   * Register and sequence checks never compare readings across such a boundary.
+   */
+  deviceEpochs?: number[];
+  /** Earlier devices and keys, oldest first (absent until a rotation or replacement). */
+  history?: Array<{ kind: 'key' | 'device'; deviceId: string; address: string; untilSlot?: number; height: number; txHash: string }>;
+}
+
+/** True when a device replacement lies between the slots a < b (so their registers are unrelated). */
+export function crossesEpoch(meter: Meter, a: number, b: number): boolean {
+  return (meter.deviceEpochs ?? []).some((e) => a < e && e <= b);
 }
 
 export interface MeterReading {
@@ -104,6 +116,14 @@ export function meterIdByAddress(store: KVStore, address: string): string | unde
 
 export function meterIdByDevice(store: KVStore, deviceId: string): string | undefined {
   return store.get<string>(BY_DEVICE + deviceId);
+}
+
+export function unindexAddress(store: KVStore, address: string): void {
+  store.delete(BY_ADDRESS + address);
+}
+
+export function unindexDevice(store: KVStore, deviceId: string): void {
+  store.delete(BY_DEVICE + deviceId);
 }
 
 export function indexMeter(store: KVStore, meter: Meter): void {

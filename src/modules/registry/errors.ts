@@ -8,6 +8,7 @@ export const E = defineErrors('registry', {
   REGISTRY_ALREADY_ADMITTED: { meaning: 'the account is already admitted' },
   REGISTRY_NOT_ADMITTED: { meaning: 'the account is not an admitted participant' },
   REGISTRY_ROLE_RESERVED: { meaning: 'the role trader-anon is granted only by a membership proof (module anon), never by admit or genesis' },
+  REGISTRY_ROLES_UNCHANGED: { meaning: 'the account already holds exactly these roles' },
   GOV_PROPOSAL_EXISTS: { meaning: 'a proposal with this id already exists' },
   GOV_UNKNOWN_PROPOSAL: { status: 404, meaning: 'no proposal with this id' },
   GOV_PROPOSAL_CLOSED: { meaning: 'the proposal was already executed' },

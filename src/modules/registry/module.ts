@@ -5,9 +5,9 @@ import { E } from './errors.js';
 import { applyDueValidatorChanges, approve, approveMsg, propose, proposeMsg } from './governance.js';
 import { jailEquivocators, retryPendingJails } from './jail.js';
 import { registryKeeper, type RegistryKeeper } from './keeper.js';
-import { admitMsg, MSG, revokeMsg } from './messages.js';
-import { admit, authorizeSender, revoke, type RegistryContext, type RegistryParams } from './rules.js';
-import { MODULE_GRANTED_ROLES, putAccount, putValidator, ROLES, type Role } from './state.js';
+import { admitMsg, MSG, revokeMsg, setRolesMsg } from './messages.js';
+import { admit, authorizeSender, noteActivity, revoke, setRoles, type RegistryContext, type RegistryParams } from './rules.js';
+import { appendLog, markActive, MODULE_GRANTED_ROLES, putAccount, putValidator, ROLES, type Role } from './state.js';
 
 const params = z.object({ governanceThreshold: z.number().int().min(0).max(1000) }).strict();
 
@@ -26,9 +26,15 @@ function initGenesis(ctx: RegistryContext, _section: unknown, genesis: Genesis):
   };
   for (const op of genesis.operators) add(op, ['operator']);
   for (const a of genesis.accounts) add(a.address, a.roles);
-  for (const [address, set] of [...roles.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    putAccount(ctx.store, { address, roles: [...set].sort(), status: 'admitted', admittedAt: at, admittedBy: 'genesis' });
-  }
+  // Genesis admissions are logged like later ones (in address order), and start the inactivity clock at genesis time.
+  [...roles.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .forEach(([address, set], i) => {
+      const sorted = [...set].sort();
+      putAccount(ctx.store, { address, roles: sorted, status: 'admitted', admittedAt: at, admittedBy: 'genesis' });
+      appendLog(ctx.store, { action: 'admit', address, roles: sorted, by: 'genesis', ...at }, i, 16);
+      markActive(ctx.store, address, { height: 0, time: genesis.genesisTime });
+    });
   for (const v of genesis.validators) putValidator(ctx.store, v);
 }
 
@@ -39,6 +45,7 @@ export const registryCore = defineModule<RegistryKeeper, RegistryParams>({
   messages: {
     [MSG.admit]: handler(admitMsg, admit),
     [MSG.revoke]: handler(revokeMsg, revoke),
+    [MSG.setRoles]: handler(setRolesMsg, setRoles),
     [MSG.propose]: handler(proposeMsg, propose),
     [MSG.approve]: handler(approveMsg, approve),
   },
@@ -46,6 +53,7 @@ export const registryCore = defineModule<RegistryKeeper, RegistryParams>({
   genesis: { schema: params.partial(), init: initGenesis },
   keeper: registryKeeper,
   authorize: authorizeSender,
+  afterTx: noteActivity,
   onMisbehaviour: jailEquivocators,
   endBlock: (ctx) => {
     retryPendingJails(ctx);

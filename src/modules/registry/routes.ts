@@ -58,21 +58,45 @@ export const registryRoutes = {
     name: 'registryLog',
     method: 'GET',
     path: '/v1/registry/log',
-    summary: 'Admissions and revocations, newest first, each with the transaction that made it',
+    summary: 'Admissions (genesis included), role changes and revocations (with their reasons), newest first, each with the transaction that made it',
     tags: ['registry'],
     query: z.object({ address: addressSchema.optional(), limit }),
     response: z.object({
       entries: z.array(
         z.object({
-          action: z.enum(['admit', 'revoke']),
+          action: z.enum(['admit', 'revoke', 'set-roles']),
           address: z.string(),
           roles: z.array(roleSchema),
+          previousRoles: z.array(roleSchema).optional(),
           by: z.string(),
           height: z.number(),
           txHash: z.string(),
           reason: z.string().optional(),
         }),
       ),
+    }),
+  }),
+  inactiveAccounts: defineRoute({
+    name: 'inactiveAccounts',
+    method: 'GET',
+    path: '/v1/registry/inactive',
+    summary:
+      'Admitted accounts that sent no transaction committed OK for `days` days of block time (admission counts as activity), in address order. Scans at most 2,000 accounts per call; continue with after=next.',
+    tags: ['registry'],
+    query: z.object({
+      days: z.coerce.number().int().min(1).max(36_500),
+      role: roleSchema.optional(),
+      after: addressSchema.optional(),
+      limit,
+    }),
+    response: z.object({
+      height: z.number(),
+      time: z.number(),
+      /** Accounts last active at or before this block time are inactive. */
+      cutoff: z.number(),
+      accounts: z.array(z.object({ address: z.string(), roles: z.array(roleSchema), lastActive: z.object({ height: z.number(), time: z.number() }).nullable() })),
+      /** Present when more accounts remain to scan: pass it as after=. */
+      next: z.string().optional(),
     }),
   }),
   listValidators: defineRoute({

@@ -1,8 +1,8 @@
 import type { ModuleContext } from '../../app/module.js';
 import { E } from './errors.js';
 import { accountRevoked } from './keeper.js';
-import { type AdmitMsg, type RevokeMsg } from './messages.js';
-import { appendLog, getAccount, isActive, MODULE_GRANTED_ROLES, putAccount, type Role } from './state.js';
+import { type AdmitMsg, type RevokeMsg, type SetRolesMsg } from './messages.js';
+import { appendLog, getAccount, isActive, markActive, MODULE_GRANTED_ROLES, putAccount, type Role } from './state.js';
 
 export interface RegistryParams {
   /** Approvals needed; 0 = a majority of the operators in force when the proposal is made. */
@@ -22,6 +22,11 @@ export function requireOperator(ctx: ModuleContext, what: string): void {
   if (!isActive(getAccount(ctx.store, ctx.sender), 'operator')) throw E.REGISTRY_NOT_OPERATOR(`only a consortium operator may ${what}`);
 }
 
+/** After every transaction that committed OK: its sender was active at this block (for `query registry inactive`). */
+export function noteActivity(ctx: ModuleContext): void {
+  markActive(ctx.store, ctx.sender, { height: ctx.height, time: ctx.time });
+}
+
 /** Operators change only through governance (genesis for now), never by one operator alone. */
 function refuseOperatorRole(roles: readonly Role[]): void {
   if (roles.includes('operator')) {
@@ -39,6 +44,8 @@ export function admit(ctx: RegistryContext, msg: AdmitMsg): void {
   const at = { height: ctx.height, txHash: ctx.txHash };
   const roles = [...msg.roles].sort();
   putAccount(ctx.store, { address: msg.address, roles, status: 'admitted', admittedAt: at, admittedBy: ctx.sender });
+  // Admission starts the inactivity clock: a new account is not "inactive since forever".
+  markActive(ctx.store, msg.address, { height: ctx.height, time: ctx.time });
   appendLog(ctx.store, { action: 'admit', address: msg.address, roles, by: ctx.sender, ...at }, ctx.msgIndex);
   ctx.emit('registry.admit', { address: msg.address, roles: roles.join(',') });
 }
@@ -53,4 +60,23 @@ export function revoke(ctx: RegistryContext, msg: RevokeMsg): void {
   appendLog(ctx.store, { action: 'revoke', address: msg.address, roles: account.roles, by: ctx.sender, ...at, ...(msg.reason ? { reason: msg.reason } : {}) }, ctx.msgIndex);
   ctx.emit('registry.revoke', { address: msg.address });
   ctx.dispatch(accountRevoked, { address: msg.address });
+}
+
+/**
+ * Replaces the roles of an admitted account in place (no revoke and re-admit, so its nonce, history
+ * and everything other modules hold for it stay). Governed like admission; the operator role still
+ * needs governance, in either direction.
+ */
+export function setRoles(ctx: RegistryContext, msg: SetRolesMsg): void {
+  requireOperator(ctx, 'change the roles of participants');
+  const account = getAccount(ctx.store, msg.address);
+  if (!isActive(account)) throw E.REGISTRY_NOT_ADMITTED(`${msg.address} is not an admitted participant`);
+  refuseOperatorRole(account.roles);
+  refuseOperatorRole(msg.roles);
+  const roles = [...msg.roles].sort();
+  if (roles.join(',') === account.roles.join(',')) throw E.REGISTRY_ROLES_UNCHANGED(`${msg.address} already holds exactly ${roles.join(', ')}`);
+  const at = { height: ctx.height, txHash: ctx.txHash };
+  putAccount(ctx.store, { ...account, roles });
+  appendLog(ctx.store, { action: 'set-roles', address: msg.address, roles, previousRoles: account.roles, by: ctx.sender, ...at, ...(msg.reason ? { reason: msg.reason } : {}) }, ctx.msgIndex);
+  ctx.emit('registry.set_roles', { address: msg.address, roles: roles.join(','), previous: account.roles.join(',') });
 }

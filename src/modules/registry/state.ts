@@ -24,13 +24,22 @@ export interface Account {
 }
 
 export interface RegistryLogEntry {
-  action: 'admit' | 'revoke';
+  action: 'admit' | 'revoke' | 'set-roles';
   address: string;
+  /** The roles after the action (for a revoke: the roles it held). */
   roles: Role[];
+  /** set-roles: the roles before. */
+  previousRoles?: Role[];
   by: string;
   height: number;
   txHash: string;
   reason?: string;
+}
+
+/** When an account last sent a transaction that was committed OK (or was admitted): block height and time. */
+export interface LastActive {
+  height: number;
+  time: number;
 }
 
 export interface ValidatorEntry {
@@ -62,6 +71,7 @@ export interface Jail {
 export const accounts = collection<Account>('registry/account/');
 export const jails = collection<Jail>('registry/jail/');
 const LOG = 'registry/log/';
+const ACTIVE = 'registry/active/';
 export const validators = collection<ValidatorEntry>('registry/validator/');
 
 export function getAccount(store: KVStore, address: string): Account | undefined {
@@ -86,14 +96,32 @@ export function hasAnyRole(store: KVStore, address: string, roles: readonly Role
   return isActive(account) && roles.some((r) => account.roles.includes(r));
 }
 
-export function appendLog(store: KVStore, entry: RegistryLogEntry, msgIndex: number): void {
-  store.set(`${LOG}${padKey(entry.height)}/${entry.txHash}/${padKey(msgIndex, 4)}`, entry);
+/** `index`: the message index in its transaction (padded to 4), or the account's position in genesis (padded to 16, so genesis stays in order). */
+export function appendLog(store: KVStore, entry: RegistryLogEntry, index: number, width = 4): void {
+  store.set(`${LOG}${padKey(entry.height)}/${entry.txHash}/${padKey(index, width)}`, entry);
 }
 
+/** Newest first; filtered by account when asked (read in pages, so an unfiltered read touches `limit` entries only). */
 export function readLog(store: KVStore, options: { address?: string; limit: number }): RegistryLogEntry[] {
-  const rows = store.scan<RegistryLogEntry>(LOG, { reverse: true });
-  const filtered = options.address ? rows.filter(([, e]) => e.address === options.address) : rows;
-  return filtered.slice(0, options.limit).map(([, e]) => e);
+  const out: RegistryLogEntry[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const rows = store.scan<RegistryLogEntry>(LOG, { end: cursor, reverse: true, limit: 500 });
+    for (const [, e] of rows) {
+      if (options.address === undefined || e.address === options.address) out.push(e);
+      if (out.length >= options.limit) return out;
+    }
+    if (rows.length < 500) return out;
+    cursor = rows[rows.length - 1]![0];
+  }
+}
+
+export function markActive(store: KVStore, address: string, at: LastActive): void {
+  store.set(ACTIVE + address, at);
+}
+
+export function lastActive(store: KVStore, address: string): LastActive | undefined {
+  return store.get<LastActive>(ACTIVE + address);
 }
 
 export function putValidator(store: KVStore, v: ValidatorEntry): void {

@@ -1,11 +1,41 @@
 import type { Command } from 'commander';
 import { CLI_ERRORS, opt, queryCommand, resolveAddress, txCommand } from '../../cli/kit.js';
+import { localTime } from '../../cli/human.js';
 import { queryRoute, type ModuleSurface } from '../../surface/index.js';
 import { E } from './errors.js';
 import { getProposal, listProposals } from './governance.js';
 import { MSG } from './messages.js';
 import { registryRoutes } from './routes.js';
-import { getAccount, jails, listAccounts, listValidators, readLog, ROLES } from './state.js';
+import { accounts, getAccount, jails, lastActive, listAccounts, listValidators, readLog, ROLES, type Role } from './state.js';
+import type { KVStore } from '../../app/state.js';
+
+const DAY_MS = 86_400_000;
+/** Accounts one inactivity query reads at most (bounded work per request). */
+export const INACTIVE_SCAN = 2_000;
+
+/**
+ * Admitted accounts without a transaction committed OK for `days` days of block time (the time of the
+ * latest block), in address order. An account admitted before activity was recorded has no record
+ * (lastActive null) and counts as inactive.
+ */
+export function inactiveAccounts(store: KVStore, now: { height: number; time: number }, query: { days: number; role?: Role; after?: string; limit: number }) {
+  const cutoff = now.time - query.days * DAY_MS;
+  const found: Array<{ address: string; roles: Role[]; lastActive: { height: number; time: number } | null }> = [];
+  const page = accounts.page(store, { after: query.after, limit: INACTIVE_SCAN });
+  let next: string | undefined;
+  for (const a of page.items) {
+    if (a.status === 'admitted' && (query.role === undefined || a.roles.includes(query.role))) {
+      const last = lastActive(store, a.address) ?? null;
+      if (last === null || last.time <= cutoff) found.push({ address: a.address, roles: a.roles, lastActive: last });
+    }
+    if (found.length >= query.limit) {
+      next = a.address;
+      break;
+    }
+  }
+  if (next === undefined && page.next !== undefined) next = page.next;
+  return { height: now.height, time: now.time, cutoff, accounts: found, ...(next !== undefined ? { next } : {}) };
+}
 
 function parseRoles(values: string[]): string[] {
   const roles = values.flatMap((v) => v.split(',')).map((r) => r.trim()).filter((r) => r.length > 0);
@@ -31,6 +61,7 @@ const routes = [
     return { accounts: filtered };
   }),
   queryRoute(registryRoutes.registryLog, (ctx, { query }) => ({ entries: readLog(ctx.store, query) })),
+  queryRoute(registryRoutes.inactiveAccounts, (ctx, { query }) => inactiveAccounts(ctx.store, { height: ctx.height, time: ctx.time }, query)),
   queryRoute(registryRoutes.listValidators, (ctx) => ({ validators: listValidators(ctx.store) })),
   queryRoute(registryRoutes.listJails, (ctx) => ({ jails: jails.list(ctx.store) })),
   queryRoute(registryRoutes.listProposals, (ctx) => ({ proposals: listProposals(ctx.store) })),
@@ -54,6 +85,12 @@ function registerCli({ tx, query }: { tx: Command; query: Command }): void {
     args: ['address'],
     options: { reason: opt.text('why (recorded on the ledger)') },
     msgs: (o, cmd, [address]) => [{ type: MSG.revoke, value: { address: resolveAddress(cmd, address!, 'address'), ...(o.reason ? { reason: o.reason } : {}) } }],
+  });
+  txCommand(txReg, 'set-roles', {
+    description: `replace the roles of an admitted account (operators only; ${ROLES.filter((r) => r !== 'operator').join(', ')})`,
+    args: ['address'],
+    options: { role: opt.list('the new roles; repeat or comma-separate', { required: true, arg: 'role' }), reason: opt.text('why (recorded on the ledger)') },
+    msgs: (o, cmd, [address]) => [{ type: MSG.setRoles, value: { address: resolveAddress(cmd, address!, 'address'), roles: parseRoles(o.role), ...(o.reason ? { reason: o.reason } : {}) } }],
   });
   const proposal = (id: string, action: Record<string, unknown>, description?: string) => [{ type: MSG.propose, value: { id, action, ...(description ? { description } : {}) } }];
   txCommand(txReg, 'propose-validator', {
@@ -116,7 +153,30 @@ function registerCli({ tx, query }: { tx: Command; query: Command }): void {
     options: { address: opt.address('only this account'), limit: opt.int('entries (1–500)', { default: '100' }) },
     route: registryRoutes.registryLog,
     input: (o) => ({ query: { address: o.address, limit: o.limit } }),
-    text: (v) => v.entries.map((e) => `h${e.height}  ${e.action.padEnd(6)}  ${e.address}  ${e.roles.join(',')}  by ${e.by}  tx ${e.txHash}`).join('\n') || '(none)',
+    text: (v) =>
+      v.entries
+        .map((e) => {
+          const roles = e.previousRoles ? `${e.previousRoles.join(',')} → ${e.roles.join(',')}` : e.roles.join(',');
+          return `h${e.height}  ${e.action.padEnd(9)}  ${e.address}  ${roles}  by ${e.by}  tx ${e.txHash}${e.reason ? `  reason: ${e.reason}` : ''}`;
+        })
+        .join('\n') || '(none)',
+  });
+  queryCommand(qReg, 'inactive', {
+    description: 'admitted accounts that sent no successful transaction for N days of block time (operators)',
+    options: {
+      days: opt.int('days without a transaction', { required: true }),
+      role: opt.choice(ROLES)('only accounts with this role'),
+      after: opt.address('continue after this address (the previous answer\'s next)'),
+      limit: opt.int('accounts (1–500)', { default: '100' }),
+    },
+    route: registryRoutes.inactiveAccounts,
+    input: (o) => ({ query: { days: o.days, role: o.role, after: o.after, limit: o.limit } }),
+    text: (v) =>
+      [
+        ...v.accounts.map((a) => `${a.address}  ${a.roles.join(',')}  ${a.lastActive ? `last active at height ${a.lastActive.height} (${localTime(a.lastActive.time)})` : 'no activity recorded'}`),
+        ...(v.accounts.length === 0 ? ['(none)'] : []),
+        ...(v.next ? [`more: --after ${v.next}`] : []),
+      ].join('\n'),
   });
   queryCommand(qReg, 'proposals', {
     description: 'governance proposals with approvals and status',

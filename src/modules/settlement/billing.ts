@@ -1,7 +1,7 @@
 import { E } from './errors.js';
 import { bigFloorDiv } from '../../util/int.js';
 import { localDay, type LocalDay } from '../../util/localtime.js';
-import { expandSegments, keysOverlapping, type Participant, type Plant, type Segment } from '../shares/keeper.js';
+import { expandSegments, keysOverlapping, registrationSlot, type Participant, type Plant, type Segment } from '../shares/keeper.js';
 
 /**
  * PV allocation of shared plants — pure integer computation, the same for the node (ledger data)
@@ -175,14 +175,23 @@ function requireWh(value: number, what: string): void {
   }
 }
 
-/** Allocation and energy totals of one plant over a period. */
+/** A period that ends at or before the plant's registration slot has nothing to bill: refused. */
+export function requireRegisteredBy(plant: Plant, toSlot: number): void {
+  const start = registrationSlot(plant);
+  if (toSlot <= start) throw E.SETTLEMENT_BEFORE_REGISTRATION(`plant ${plant.id} was registered in slot ${start}; a period ending at slot ${toSlot} lies before it`);
+}
+
+/** Allocation and energy totals of one plant over a period (the slots from its registration on). */
 export function billPlant(input: { plant: Plant; period: BillingPeriod; holdings: Record<string, Segment[]>; source: ReadingSource; dynamic: boolean }): PlantBilling {
   const { plant, period, source, dynamic } = input;
   const { fromSlot, toSlot } = period;
+  requireRegisteredBy(plant, toSlot);
   const n = toSlot - fromSlot;
   const dayIndex = new Uint16Array(n);
   period.days.forEach((d, i) => dayIndex.fill(i, d.firstSlot - fromSlot, d.firstSlot - fromSlot + d.slots));
-  const production = source.production(plant, fromSlot, toSlot);
+  // Slots before the registration belong to no key; production there is neither billed nor missing.
+  const billedFrom = Math.max(fromSlot, registrationSlot(plant));
+  const production = source.production(plant, billedFrom, toSlot);
   const lines: BillingLine[] = [];
   const lineOf = new Map<string, number>();
   const pieces: Piece[] = [];
@@ -222,7 +231,7 @@ export function billPlant(input: { plant: Plant; period: BillingPeriod; holdings
     const remB = new Float64Array(k);
     for (let slot = piece.from; slot < piece.to; slot++) {
       const i = slot - fromSlot;
-      const P = production.wh[i]!;
+      const P = production.wh[slot - billedFrom]!;
       requireWh(P, `production of ${plant.id} at slot ${slot}`);
       productionWh += P;
       let sumPpm = 0;

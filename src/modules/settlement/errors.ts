@@ -7,6 +7,7 @@ export const E = defineErrors('settlement', {
   SETTLEMENT_DUPLICATE_STATEMENT: { status: 409, meaning: 'the statement hash is already recorded' },
   SETTLEMENT_INVALID_PERIOD: { meaning: 'the billing period is empty, reversed, longer than 366 days or not given as local days' },
   SETTLEMENT_PERIOD_OPEN: { meaning: 'a statement can be recorded only once its period has ended' },
+  SETTLEMENT_BEFORE_REGISTRATION: { meaning: 'the period ends before the plant was registered: its key applies from the registration slot on' },
   SETTLEMENT_UNKNOWN_PLANT: { status: 404, meaning: 'no plant with that id' },
   SETTLEMENT_NOT_CUSTOMER_UTILITY: { status: 403, meaning: 'the utility does not bill that customer in that plant during the period' },
   SETTLEMENT_NO_TARIFF: { status: 404, meaning: 'the utility has no tariff in force at the start of the period' },

@@ -1,6 +1,7 @@
 import type { KeepersOf, ModuleContext } from '../../app/module.js';
 import { slotOfMs, SLOT_MS } from '../../util/slots.js';
 import { keysOverlapping } from '../shares/keeper.js';
+import { requireRegisteredBy } from './billing.js';
 import { E } from './errors.js';
 import type { RecordStatementsMsg, SetTariffMsg } from './messages.js';
 import { getLatestOfPeriod, getStatementRecord, putStatementRecord, putTariff } from './state.js';
@@ -37,6 +38,7 @@ export function recordStatements(ctx: SettlementContext, msg: RecordStatementsMs
     if (ref.toSlot * SLOT_MS > ctx.time) throw E.SETTLEMENT_PERIOD_OPEN(`period [${ref.fromSlot}, ${ref.toSlot}) has not ended yet`);
     const plant = ctx.keepers.shares.plant(ref.plant);
     if (!plant) throw E.SETTLEMENT_UNKNOWN_PLANT(`no plant ${ref.plant}`);
+    requireRegisteredBy(plant, ref.toSlot);
     const bills = keysOverlapping(plant, ref.fromSlot, ref.toSlot).some(({ key }) => key.participants.some((p) => p.address === ref.customer && p.utility === ctx.sender));
     if (!bills) throw E.SETTLEMENT_NOT_CUSTOMER_UTILITY(`${ctx.sender} does not bill ${ref.customer} in ${ref.plant} during that period`);
     const latest = getLatestOfPeriod(ctx.store, ref.plant, ref.customer, ref.fromSlot, ref.toSlot);

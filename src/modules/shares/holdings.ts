@@ -1,4 +1,5 @@
 import type { KVStore } from '../../app/state.js';
+import { slotOfMs } from '../../util/slots.js';
 import { levelAt, levelEntries, type KeyVersion, type Participant, type Plant } from './state.js';
 
 /** A run of slots [fromSlot, toSlot) in which a participant holds `ppm`. */
@@ -23,12 +24,22 @@ export function participantIn(key: KeyVersion, address: string): Participant | u
   return key.participants.find((p) => p.address === address);
 }
 
-/** The key versions overlapping [from, to), each with the part of the range it covers. */
+/**
+ * The first slot a plant's distribution key applies to: the slot of its registration block. The
+ * registration key is stored with fromSlot 0 (the state layout predates this rule); the start is
+ * derived from `registeredAt.time`, so plants already on a chain need no migration.
+ */
+export function registrationSlot(plant: Plant): number {
+  return slotOfMs(plant.registeredAt.time);
+}
+
+/** The key versions overlapping [from, to), each with the part of the range it covers; nothing before the registration slot. */
 export function keysOverlapping(plant: Plant, from: number, to: number): Array<{ key: KeyVersion; from: number; to: number }> {
   const out: Array<{ key: KeyVersion; from: number; to: number }> = [];
+  const start = registrationSlot(plant);
   plant.keys.forEach((key, i) => {
     const end = i + 1 < plant.keys.length ? plant.keys[i + 1]!.fromSlot : Number.MAX_SAFE_INTEGER;
-    const a = Math.max(from, key.fromSlot);
+    const a = Math.max(from, key.fromSlot, start);
     const b = Math.min(to, end);
     if (a < b) out.push({ key, from: a, to: b });
   });
@@ -53,6 +64,8 @@ export function participantSegments(store: KVStore, plant: Plant, address: strin
   for (const [slot, level] of levelEntries(store, plant.id, address, from + 1, to)) changes.set(slot, level);
   const bounds = new Set<number>([from, ...changes.keys()]);
   for (const k of plant.keys) if (k.fromSlot > from && k.fromSlot < to) bounds.add(k.fromSlot);
+  const registered = registrationSlot(plant);
+  if (registered > from && registered < to) bounds.add(registered);
   const sorted = [...bounds].sort((a, b) => a - b);
   const out: Segment[] = [];
   let level = level0;
@@ -61,7 +74,8 @@ export function participantSegments(store: KVStore, plant: Plant, address: strin
     const c = changes.get(start);
     if (c !== undefined) level = c;
     while (ki + 1 < plant.keys.length && plant.keys[ki + 1]!.fromSlot <= start) ki++;
-    const base = participantIn(plant.keys[ki]!, address)?.ppm ?? 0;
+    // Before its registration a plant has no key: nobody holds anything there.
+    const base = start < registered ? 0 : (participantIn(plant.keys[ki]!, address)?.ppm ?? 0);
     const ppm = base + level;
     const end = i + 1 < sorted.length ? sorted[i + 1]! : to;
     const last = out[out.length - 1];

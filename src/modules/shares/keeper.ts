@@ -27,6 +27,6 @@ export function sharesKeeper(ctx: ModuleContext<any, any>): SharesKeeper {
 }
 
 // Pure functions over plant data that other modules may use.
-export { expandSegments, keyAt, keysOverlapping, participantsOverlapping, type Segment } from './holdings.js';
+export { expandSegments, keyAt, keysOverlapping, participantsOverlapping, registrationSlot, type Segment } from './holdings.js';
 export { PPM_TOTAL, type KeyVersion, type Participant, type Plant } from './state.js';
 export { plantIdSchema } from './messages.js';

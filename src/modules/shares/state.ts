@@ -38,7 +38,7 @@ export interface Participant {
 }
 
 export interface KeyVersion {
-  /** First slot to which this key applies (0 for the key given at registration). */
+  /** First slot to which this key applies (stored as 0 for the key given at registration, which applies from `registrationSlot(plant)` on). */
   fromSlot: number;
   /** The local day it starts, or null for the registration key. */
   fromDay: string | null;
@@ -55,7 +55,7 @@ export interface Plant {
   productionMeter: string;
   operator: string;
   registeredAt: TxRef & { time: number };
-  /** Sorted by fromSlot ascending; the first starts at slot 0. */
+  /** Sorted by fromSlot ascending; the first is stored with fromSlot 0 and applies from the registration slot (holdings.ts). */
   keys: KeyVersion[];
 }
 
