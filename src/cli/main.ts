@@ -277,6 +277,8 @@ function reportError(err: unknown, json: boolean): void {
 const HEAVY_GROUPS: Array<{ words: readonly string[]; register: () => Promise<(program: Command) => void> }> = [
   { words: ['edge', 'verify', 'flex'], register: async () => (await import('../edge/cli.js')).registerEdgeCli },
   { words: ['anchor'], register: async () => (await import('./anchor.js')).registerAnchorCommands },
+  // The community simulation loads its models and ECharts (for the report's charts).
+  { words: ['simulate', 'report'], register: async () => (await import('./simulate.js')).registerSimulateCommands },
 ];
 
 /** The command named on the command line: the first word that is neither an option nor an option's value. */
