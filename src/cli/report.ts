@@ -67,7 +67,7 @@ export function reportText(r: LedgerReport & { files?: string[] }): string {
     `money            ${eur(k.costMicroEur)} against ${eur(k.baselineMicroEur)} grid-only: ${eur(k.savingsMicroEur)} saved (${pct(k.savingsPpm)})`,
     ...k.members.map((m) => {
       const meters = r.members.find((x) => x.address === m.member)?.meters.join(',') ?? '';
-      return `  ${m.member} ${meters.padEnd(16)} import ${m.energy.consumedWh} Wh, export ${m.energy.producedWh} Wh, self-sufficiency ${pct(m.selfSufficiencyPpm)}, bill ${eur(m.bill.totalMicroEur)} (baseline ${eur(m.bill.baselineMicroEur)})`;
+      return `  ${m.member} ${meters.padEnd(16)} import ${m.energy.consumedWh} Wh, export ${m.energy.producedWh} Wh, from the community ${pct(m.localSupplyPpm)}, bill ${eur(m.bill.totalMicroEur)} (baseline ${eur(m.bill.baselineMicroEur)})`;
     }),
     ...(r.files ? [`wrote ${r.files.map((f) => displayPath(f)).join(', ')}`] : []),
   ].join('\n');

@@ -7,7 +7,8 @@ import { addressFromPublicKey } from '../crypto/address.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { slotIso } from '../util/slots.js';
 import { LedgerError } from '../util/errors.js';
-import { simulateCommunity, type SimulateProgress, type SimulateSummary } from './community/driver.js';
+import { loadConfig, openKeyring } from '../home/home.js';
+import { CommunityDriver, simulateCommunity, type SimulateProgress, type SimulateSummary } from './community/driver.js';
 import { SIMULATE_ERRORS } from './community/errors.js';
 import { registerReportCommand } from './report.js';
 import { CLI_ERRORS, keyringOf, nodeUrl, parseInteger, print, signerName } from './kit.js';
@@ -108,4 +109,57 @@ export function registerSimulateCommands(program: Command): void {
       print(cmd, summary, summaryText, { annotate: false });
     });
   registerReportCommand(program);
+}
+
+/** A simulation running beside a devnet supervisor (`devnet --simulate FILE`, the main job). */
+export interface DevnetSimulation {
+  /** Stops following and waits for the submission in flight. */
+  stop(): Promise<void>;
+}
+
+const RETRY_AFTER_MS = 10_000;
+
+/**
+ * Backfills `days` days and then follows real time, signing the setup with the `admin` key of
+ * node0's home. Progress goes to `report` as lines (the supervisor prints there too, so no bar). If
+ * the node stops answering (a restart), it tries again after 10 s: the driver resumes where the
+ * ledger's readings end.
+ */
+export function startDevnetSimulation(options: { url: string; home: string; scenario: Scenario; days: number; report(line: string): void }): DevnetSimulation {
+  const keyring = openKeyring(options.home, loadConfig(options.home).keyringBackend);
+  const signer = keyring.signer('admin');
+  const operator = { address: addressFromPublicKey(signer.publicKey), signer };
+  const secret = simulationSecret(keyring);
+  const controller = new AbortController();
+  const id = options.scenario.community.id;
+  let lastHour = -1;
+  const onProgress = (p: SimulateProgress) => {
+    if (p.phase !== 'follow' || p.lastSlot === null) return;
+    // In real time: one line per simulated hour.
+    const hour = Math.floor(p.lastSlot / 4);
+    if (hour !== lastHour) options.report(`simulation ${id}: slot ${slotIso(p.lastSlot)} submitted (${p.readingsAccepted} readings, ${p.transfersAccepted} transfers so far)`);
+    lastHour = hour;
+  };
+  const run = async () => {
+    while (!controller.signal.aborted) {
+      try {
+        options.report(`simulation ${id}: setting up the community and backfilling ${options.days} day(s)…`);
+        const driver = new CommunityDriver({ url: options.url, scenario: options.scenario, operator, secret, days: options.days, follow: true, signal: controller.signal, onProgress });
+        driver.onBackfilled = (s) => options.report(`simulation ${id}: ${summaryText(s).split('\n').join('\n  ')}`);
+        await driver.run();
+      } catch (err) {
+        if (controller.signal.aborted) return;
+        const e = err as Error & { code?: string };
+        options.report(`simulation ${id}: ${e.code ?? 'error'}: ${e.message}; trying again in ${RETRY_AFTER_MS / 1000} s`);
+        await new Promise((r) => setTimeout(r, RETRY_AFTER_MS));
+      }
+    }
+  };
+  const done = run();
+  return {
+    async stop() {
+      controller.abort();
+      await done;
+    },
+  };
 }

@@ -123,8 +123,8 @@ describe('report: KPIs from ledger data equal the hand computation', () => {
     expect(JSON.parse(readFileSync(join(out, 'kpis.json'), 'utf8')).kpis.savingsMicroEur).toBe(340_000);
     const rows = readFileSync(join(out, 'members.csv'), 'utf8').trim().split('\n');
     expect(rows[0]).toMatch(/^member,meters,produced_wh,consumed_wh/);
-    expect(rows.find((r) => r.startsWith(B))).toContain(',CB,0,3000,1200,0,1800,0,0,,');
-    expect(rows.at(-1)).toMatch(/^community:hand,,3000,5000,2000,2000,3000,1000,400000,666666,1500,.*,670000,1010000,340000$/);
+    expect(rows.find((r) => r.startsWith(B))).toContain(',CB,0,3000,1200,0,1800,0,0,,400000,');
+    expect(rows.at(-1)).toMatch(/^community:hand,,3000,5000,2000,2000,3000,1000,400000,666666,400000,1500,.*,670000,1010000,340000$/);
     const svg = readFileSync(join(out, 'energy.svg'), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('grid import');

@@ -111,6 +111,8 @@ export class CommunityDriver {
   /** One simulation for the whole run: batteries carry their charge from one range to the next. */
   readonly #sim: CommunitySimulation;
   #phase: SimulateProgress['phase'] = 'setup';
+  /** Called once the backfill is done (before following), with the summary so far. */
+  onBackfilled?: (summary: SimulateSummary) => void;
   #slotsDone = 0;
   #slotsTotal = 0;
 
@@ -153,6 +155,7 @@ export class CommunityDriver {
       await this.#simulate(range.from, range.to);
     }
     let next = range?.to ?? this.#lastEndedSlot() + 1;
+    this.onBackfilled?.(this.summary());
     if (this.options.follow) {
       this.#phase = 'follow';
       while (!this.options.signal?.aborted) {

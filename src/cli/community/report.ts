@@ -186,17 +186,17 @@ const csv = (rows: unknown[][]) => rows.map((r) => r.map(csvCell).join(',')).joi
 
 /** One row per member and one for the community: energy (Wh), ratios (ppm), peaks, money (µ€). */
 export function membersCsv(report: LedgerReport): string {
-  const header = ['member', 'meters', 'produced_wh', 'consumed_wh', 'bought_internally_wh', 'sold_internally_wh', 'grid_import_wh', 'grid_export_wh', 'self_sufficiency_ppm', 'self_consumption_ppm', 'peak_import_wh', 'peak_import_slot', 'peak_export_wh', 'peak_export_slot', 'bill_micro_eur', 'baseline_micro_eur', 'savings_micro_eur'];
+  const header = ['member', 'meters', 'produced_wh', 'consumed_wh', 'bought_internally_wh', 'sold_internally_wh', 'grid_import_wh', 'grid_export_wh', 'self_sufficiency_ppm', 'self_consumption_ppm', 'local_supply_ppm', 'peak_import_wh', 'peak_import_slot', 'peak_export_wh', 'peak_export_slot', 'bill_micro_eur', 'baseline_micro_eur', 'savings_micro_eur'];
   const meters = new Map(report.members.map((m) => [m.address, m.meters.join(' ')]));
   const k = report.kpis;
-  const row = (member: string, m: string, e: typeof k.energy, ss: number | null, sc: number | null, p: typeof k.peaks, bill: number, baseline: number, savings: number) => [
-    member, m, e.producedWh, e.consumedWh, e.boughtInternallyWh, e.soldInternallyWh, e.gridImportWh, e.gridExportWh, ss, sc,
+  const row = (member: string, m: string, e: typeof k.energy, ss: number | null, sc: number | null, ls: number | null, p: typeof k.peaks, bill: number, baseline: number, savings: number) => [
+    member, m, e.producedWh, e.consumedWh, e.boughtInternallyWh, e.soldInternallyWh, e.gridImportWh, e.gridExportWh, ss, sc, ls,
     p.importWh, p.importSlot === null ? '' : slotIso(p.importSlot), p.exportWh, p.exportSlot === null ? '' : slotIso(p.exportSlot), bill, baseline, savings,
   ];
   return csv([
     header,
-    ...k.members.map((x) => row(x.member, meters.get(x.member) ?? '', x.energy, x.selfSufficiencyPpm, x.selfConsumptionPpm, x.peaks, x.bill.totalMicroEur, x.bill.baselineMicroEur, x.bill.savingsMicroEur)),
-    row(`community:${report.community}`, '', k.energy, k.selfSufficiencyPpm, k.selfConsumptionPpm, k.peaks, k.costMicroEur, k.baselineMicroEur, k.savingsMicroEur),
+    ...k.members.map((x) => row(x.member, meters.get(x.member) ?? '', x.energy, x.selfSufficiencyPpm, x.selfConsumptionPpm, x.localSupplyPpm, x.peaks, x.bill.totalMicroEur, x.bill.baselineMicroEur, x.bill.savingsMicroEur)),
+    row(`community:${report.community}`, '', k.energy, k.selfSufficiencyPpm, k.selfConsumptionPpm, k.selfSufficiencyPpm, k.peaks, k.costMicroEur, k.baselineMicroEur, k.savingsMicroEur),
   ]);
 }
 
