@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Tariffs } from '../../sim/community/index.js';
 import { billsChartSvg, energyChartSvg } from './community/charts.js';
-import { SIMULATE_ERRORS } from './community/errors.js';
+import { REPORT_ERRORS } from '../runtime/community-kpis.js';
 import { ledgerReport, membersCsv, slotsCsv, type LedgerReport, type Reader } from './community/report.js';
 import { callRoute } from '../api/client.js';
 import { resolveHome } from '../home/home.js';
@@ -29,7 +29,7 @@ function tariffsOf(opts: ReportOpts): Tariffs {
   const base = opts.scenario ? readScenario(opts.scenario).tariffs : undefined;
   const price = (value: string | undefined, name: string, fallback: number | undefined) => {
     if (value !== undefined) return parseInteger(value, name);
-    if (fallback === undefined) throw SIMULATE_ERRORS.REPORT_INPUT_INVALID(`${name} (µ€/kWh) is needed, or --scenario FILE with tariffs`);
+    if (fallback === undefined) throw REPORT_ERRORS.REPORT_INPUT_INVALID(`${name} (µ€/kWh) is needed, or --scenario FILE with tariffs`);
     return fallback;
   };
   return {
@@ -83,7 +83,7 @@ function periodAndReader(cmd: Command, opts: ReportOpts): { fromDay: string; key
   const globalFrom = globals(cmd).from;
   const fromIsDay = globalFrom !== undefined && DAY_RE.test(globalFrom);
   const fromDay = opts.fromDay ?? (fromIsDay ? globalFrom : undefined);
-  if (fromDay === undefined) throw SIMULATE_ERRORS.REPORT_INPUT_INVALID('--from DAY (YYYY-MM-DD) is needed; the key that reads the ledger is chosen with --as KEY');
+  if (fromDay === undefined) throw REPORT_ERRORS.REPORT_INPUT_INVALID('--from DAY (YYYY-MM-DD) is needed; the key that reads the ledger is chosen with --as KEY');
   return { fromDay, keyName: opts.as ?? (fromIsDay ? undefined : globalFrom) ?? process.env.GRIDLEDGER_FROM ?? 'admin' };
 }
 

@@ -6,6 +6,7 @@ import { coreRoutes } from '../../src/api/routes.js';
 import type { Msg } from '../../src/codec/tx.js';
 import { ledgerReport, type LedgerReport, type Reader } from '../../src/cli/community/report.js';
 import { writeReport } from '../../src/cli/report.js';
+import { kpiRoutes } from '../../src/runtime/community-kpis.js';
 import { main } from '../../src/cli/main.js';
 import { openKeyring } from '../../src/home/home.js';
 import { dayOfSlot } from '../../src/util/localtime.js';
@@ -115,6 +116,14 @@ describe('report: KPIs from ledger data equal the hand computation', () => {
       { slot: S2, producedWh: 0, consumedWh: 1500, internalWh: 0, gridImportWh: 1500, gridExportWh: 0 },
     ]);
     expect(report.members.find((m) => m.address === A)!.meters).toEqual(['PA']);
+  });
+
+  it('the KPI route answers the same report to the owner and refuses a member', async () => {
+    const query = { fromDay: dayOfSlot(TZ, S1), toDay: dayOfSlot(TZ, S2), importPrice: 250_000, exportPrice: 80_000, communityPrice: 150_000 };
+    const answered = await node.callAs('admin', kpiRoutes.communityKpis, { params: { id: 'hand' }, query });
+    expect(answered).toEqual(JSON.parse(JSON.stringify(report)));
+    await expect(node.callAs('bob', kpiRoutes.communityKpis, { params: { id: 'hand' }, query })).rejects.toMatchObject({ code: 'READ_FORBIDDEN' });
+    await expect(node.callAs('admin', kpiRoutes.communityKpis, { params: { id: 'nope' }, query })).rejects.toMatchObject({ code: 'ENERGY_COMMUNITY_NOT_FOUND' }); // found by the read policy's party lookup first
   });
 
   it('writes JSON, CSV and server-rendered SVG charts', () => {

@@ -8,6 +8,4 @@ export const SIMULATE_ERRORS = defineErrors('simulate', {
   SIMULATE_SETUP_FAILED: { meaning: 'creating the community, its accounts, traders or meters was rejected by the ledger' },
   SIMULATE_TX_NOT_COMMITTED: { meaning: 'a transaction the simulation submitted was not committed within the deadline' },
   SIMULATE_NOTHING_TO_DO: { meaning: 'the requested days lie entirely outside the reading window or before the scenario start' },
-  REPORT_INPUT_INVALID: { meaning: 'report options are wrong: days not YYYY-MM-DD, --to before --from, a range too long, or missing tariffs' },
-  REPORT_COMMUNITY_NOT_FOUND: { meaning: 'the community of the report does not exist on the ledger' },
 });
