@@ -1,10 +1,9 @@
-import { z } from 'zod';
-import { defineRoute, type RouteDef, type RouteInput, type RouteOutput } from '../api/route.js';
+import type { RouteDef, RouteInput, RouteOutput } from '../api/route.js';
 import type { BoundRoute } from '../api/server.js';
-import { communityIdSchema } from '../modules/energy/messages.js';
 import { energyRoutes } from '../modules/energy/routes.js';
 import { defineErrors, LedgerError } from '../util/errors.js';
 import { localDay, parseDay } from '../util/localtime.js';
+import { kpiRoutes } from './kpi-routes.js';
 import { communityKpis, type CommunityKpis, type MemberSlotFlow, type Tariffs } from '../../sim/community/kpi.js';
 
 /** Errors of community reports (the `report` command and the KPI route). */
@@ -13,6 +12,8 @@ export const REPORT_ERRORS = defineErrors('report', {
   REPORT_COMMUNITY_NOT_FOUND: { status: 404, meaning: 'the community of the report does not exist on the ledger' },
 });
 const E = REPORT_ERRORS;
+
+export { kpiRoutes };
 
 /**
  * Community KPIs from ledger data only (`gridledger report`, `GET /v1/energy/communities/:id/kpis`): the community's traders and, per
@@ -183,37 +184,6 @@ export async function ledgerReport(read: Reader, request: ReportRequest): Promis
 function sum(flows: MemberSlotFlow[], key: keyof Omit<MemberSlotFlow, 'member' | 'slot'>): number {
   return flows.reduce((a, f) => a + f[key], 0);
 }
-
-// ── the API route ──
-
-const price = z.coerce.number().int().min(0).max(100_000_000);
-const day = z.string().max(10);
-
-export const kpiRoutes = {
-  communityKpis: defineRoute({
-    name: 'communityKpis',
-    method: 'GET',
-    path: '/v1/energy/communities/:id/kpis',
-    summary:
-      "A community's KPIs over local days from its ledger data (as `gridledger report`): self-sufficiency, self-consumption, import/export totals and peaks per slot, per-member bills and savings against a grid-only baseline at the given tariffs (µ€/kWh)",
-    tags: ['energy'],
-    params: z.object({ id: communityIdSchema }),
-    query: z.object({ fromDay: day, toDay: day, importPrice: price, exportPrice: price, communityPrice: price }),
-    response: z.object({
-      community: z.string(),
-      name: z.string(),
-      timezone: z.string(),
-      fromDay: z.string(),
-      toDay: z.string(),
-      fromSlot: z.number(),
-      toSlot: z.number(),
-      members: z.array(z.object({ address: z.string(), meters: z.array(z.string()) })),
-      // The CommunityKpis object of sim/community/kpi.ts (docs/simulation.md, "KPIs").
-      kpis: z.record(z.string(), z.unknown()),
-      slots: z.array(z.object({ slot: z.number(), producedWh: z.number(), consumedWh: z.number(), internalWh: z.number(), gridImportWh: z.number(), gridExportWh: z.number() })),
-    }),
-  }),
-};
 
 /** The KPI route, answered from the node's own energy queries (committed state, no HTTP round trip). */
 export function kpiHandlers(read: Reader): BoundRoute[] {

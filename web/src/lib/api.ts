@@ -6,6 +6,7 @@ import { meteringRoutes } from '../../../src/modules/metering/routes.js';
 import { registryRoutes } from '../../../src/modules/registry/routes.js';
 import { settlementRoutes } from '../../../src/modules/settlement/routes.js';
 import { sharesRoutes } from '../../../src/modules/shares/routes.js';
+import { kpiRoutes } from '../../../src/runtime/kpi-routes.js';
 import { session } from './session';
 
 /**
@@ -25,4 +26,5 @@ export const api = {
   energy: client(energyRoutes),
   shares: client(sharesRoutes),
   settlement: client(settlementRoutes),
+  kpi: client(kpiRoutes),
 };
