@@ -65,6 +65,8 @@ export interface SimulateSummary {
   slots: number;
   readings: { submitted: number; accepted: number };
   transfers: { submitted: number; accepted: number };
+  /** Transactions submitted (setup excluded). */
+  transactions: number;
   wh: { import: number; export: number; internal: number };
   rejected: Record<string, number>;
   firstRejections: string[];
@@ -132,6 +134,7 @@ export class CommunityDriver {
       slots: 0,
       readings: { submitted: 0, accepted: 0 },
       transfers: { submitted: 0, accepted: 0 },
+      transactions: 0,
       wh: { import: 0, export: 0, internal: 0 },
       rejected: {},
       firstRejections: [],
@@ -152,6 +155,7 @@ export class CommunityDriver {
     this.#phase = 'backfill';
     if (range) {
       this.#slotsTotal = range.to - range.from;
+      this.#progress();
       await this.#simulate(range.from, range.to);
     }
     let next = range?.to ?? this.#lastEndedSlot() + 1;
@@ -355,6 +359,7 @@ export class CommunityDriver {
 
   #account(outcomes: TxOutcome[]): void {
     const s = this.#summary;
+    s.transactions += outcomes.length;
     for (const o of outcomes) {
       for (const m of o.msgs) {
         const v = m.value as { importWh?: number; exportWh?: number; wh?: number };
