@@ -28,6 +28,22 @@ const READ_DELAY_MS = 10_000;
 /** Slots kept clear of the reading window's oldest edge, so a long backfill does not fall out of it. */
 const WINDOW_MARGIN_SLOTS = 8;
 const DEFAULT_READING_WINDOW = 672;
+/** Setup queries in flight at once (a community of 1,000 asks about 3,000 of them). */
+const QUERY_CONCURRENCY = 16;
+
+/** Runs `fn` over the items with at most `limit` at a time; results in item order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
 
 export interface SimulateOptions {
   url: string;
@@ -214,15 +230,14 @@ export class CommunityDriver {
     this.#progress();
     const { scenario, operator } = this.options;
     const msgs: Msg[] = [];
-    for (const m of this.members) {
-      for (const [account, roles] of [[m.trader, m.traderRoles], [m.meter, ['meter']]] as const) {
-        const a = await this.#api.call(registryRoutes.getAccount, { params: { address: account.address } });
-        if (!a.admitted || a.revoked) {
-          msgs.push(msg('registry/admit', { address: account.address, roles }));
-          this.#summary.created.accounts++;
-        }
+    const accounts = this.members.flatMap((m) => [{ account: m.trader, roles: m.traderRoles }, { account: m.meter, roles: ['meter'] }]);
+    const states = await mapLimit(accounts, QUERY_CONCURRENCY, ({ account }) => this.#api.call(registryRoutes.getAccount, { params: { address: account.address } }));
+    accounts.forEach(({ account, roles }, i) => {
+      if (!states[i]!.admitted || states[i]!.revoked) {
+        msgs.push(msg('registry/admit', { address: account.address, roles }));
+        this.#summary.created.accounts++;
       }
-    }
+    });
     const existing = await this.#community_();
     if (existing && (existing.community.owner !== operator.address || existing.community.timezone !== scenario.community.timezone)) {
       throw E.SIMULATE_COMMUNITY_NOT_OWNED(
@@ -275,7 +290,7 @@ export class CommunityDriver {
 
   /** Each meter's last reading on the ledger (its registers continue from there), read as the meter itself. */
   async #readCursors(): Promise<void> {
-    for (const m of this.members) {
+    await mapLimit(this.members, QUERY_CONCURRENCY, async (m) => {
       const { meter } = await this.#api.call(meteringRoutes.getMeter, { params: { meterId: m.meterId } });
       const cursor: MeterCursor = { lastSlot: meter.lastSlot ?? null, importRegisterWh: 0, exportRegisterWh: 0 };
       if (meter.lastSlot !== undefined) {
@@ -285,7 +300,7 @@ export class CommunityDriver {
         if (last) Object.assign(cursor, { importRegisterWh: last.importRegisterWh, exportRegisterWh: last.exportRegisterWh });
       }
       this.#cursors.set(m.id, cursor);
-    }
+    });
   }
 
   // ── slots ──
