@@ -1,4 +1,9 @@
 import { pathToFileURL } from 'node:url';
+import { CommunityDriver } from '../src/cli/community/driver.js';
+import { addressFromPublicKey } from '../src/crypto/address.js';
+import { openKeyring } from '../src/home/home.js';
+import { calibrate, type Calibration } from './calibrate.js';
+import { startBenchNetwork } from './foundation.js';
 import { CommunitySimulation } from '../sim/community/community.js';
 import { parseScenario, type ScenarioInput } from '../sim/community/scenario.js';
 import { localDay } from '../src/util/localtime.js';
@@ -79,6 +84,84 @@ export async function benchSimulate(options: SimulateBenchOptions = {}): Promise
   };
 }
 
+export interface SimulateOnNodeResult {
+  households: number;
+  validators: number;
+  meters: number;
+  setupSeconds: number;
+  backfillSeconds: number;
+  readingsSubmitted: number;
+  readingsAccepted: number;
+  transfersAccepted: number;
+  transactions: number;
+  /** Readings accepted per second of the backfill (setup excluded). */
+  readingsPerSec: number;
+  /** Transactions (one per meter and 32 slots, one per seller and step) per second of the backfill. */
+  txsPerSec: number;
+  calibration: Calibration;
+  /** txsPerSec / Ed25519 verifies per second on all cores: each transaction costs one signature check. */
+  txsRatioToVerifyAllCores: number;
+  rejected: Record<string, number>;
+}
+
+/**
+ * `gridledger simulate` against a running node: the same community (without a start day, so the
+ * batteries start with the backfill) backfilled for the last day of ended slots through the API.
+ * Reports the setup (admissions, community, traders, meters) and the backfill separately.
+ */
+export async function benchSimulateOnNode(options: { households?: number; validators?: number; calibration?: Calibration } = {}): Promise<SimulateOnNodeResult> {
+  const households = options.households ?? 1000;
+  const validators = options.validators ?? 1;
+  const calibration = options.calibration ?? (await calibrate());
+  const input = benchScenario(households, '2026-06-21');
+  delete input.start;
+  const scenario = parseScenario(input);
+  const net = await startBenchNetwork(validators);
+  try {
+    const keyring = openKeyring(net.home, 'test');
+    const signer = keyring.signer('admin');
+    const t0 = performance.now();
+    let backfillStart = 0;
+    const driver = new CommunityDriver({
+      url: net.urls[0]!,
+      scenario,
+      operator: { address: addressFromPublicKey(signer.publicKey), signer },
+      secret: new Uint8Array(32).fill(7),
+      days: 1,
+      onProgress: (p) => {
+        if (p.phase === 'backfill' && backfillStart === 0) backfillStart = performance.now();
+      },
+    });
+    const s = await driver.run();
+    const end = performance.now();
+    const backfillSeconds = (end - backfillStart) / 1000;
+    const transactions = s.transactions;
+    return {
+      households,
+      validators,
+      meters: driver.members.length,
+      setupSeconds: Number(((backfillStart - t0) / 1000).toFixed(1)),
+      backfillSeconds: Number(backfillSeconds.toFixed(1)),
+      readingsSubmitted: s.readings.submitted,
+      readingsAccepted: s.readings.accepted,
+      transfersAccepted: s.transfers.accepted,
+      transactions,
+      readingsPerSec: Math.round(s.readings.accepted / backfillSeconds),
+      txsPerSec: Math.round(transactions / backfillSeconds),
+      calibration,
+      txsRatioToVerifyAllCores: Number((transactions / backfillSeconds / calibration.verifyPerSecAllCores).toFixed(4)),
+      rejected: s.rejected,
+    };
+  } finally {
+    await net.stop();
+  }
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.stdout.write(JSON.stringify(await benchSimulate({ households: Number(process.argv[2] ?? 1000) }), null, 2) + '\n');
+  const households = Number(process.argv[2] ?? 1000);
+  if (process.argv.includes('--node')) {
+    process.stdout.write(JSON.stringify(await benchSimulateOnNode({ households, validators: Number(process.argv[process.argv.indexOf('--validators') + 1] ?? 1) || 1 }), null, 2) + '\n');
+  } else {
+    process.stdout.write(JSON.stringify(await benchSimulate({ households }), null, 2) + '\n');
+  }
 }

@@ -109,12 +109,19 @@ function addNodeCommands(program: Command): void {
     .option('--chain-id <id>', 'chain id of a new devnet (default gridledger-devnet)')
     .option('--no-demo-identities', 'do not create the demo identities (utility, gridop, alice, bob, carol) in node0')
     .option('--no-restart', 'do not restart nodes that crash (by default: restarted with backoff)')
-    .action(async (opts: { validators?: string; dir: string; basePort?: string; chainId?: string; demoIdentities: boolean; restart: boolean }, cmd: Command) => {
+    .option('--simulate <file>', "once every node answers, simulate this scenario's community on node0 (backfill, then real time)")
+    .option('--simulate-days <n>', 'days the simulation backfills', '2')
+    .action(async (opts: { validators?: string; dir: string; basePort?: string; chainId?: string; demoIdentities: boolean; restart: boolean; simulate?: string; simulateDays: string }, cmd: Command) => {
       const dir = resolve(opts.dir);
       const validators = opts.validators === undefined ? undefined : parseInteger(opts.validators, '--validators');
       const basePort = opts.basePort === undefined ? undefined : parseInteger(opts.basePort, '--base-port');
       if (opts.chainId !== undefined && !CHAIN_ID_RE.test(opts.chainId)) throw CLI_ERRORS.CLI_INVALID_OPTION(`chain id must match ${CHAIN_ID_RE.source}`);
       const report = (line: string) => process.stderr.write(`${line}\n`);
+      // The scenario is read (and refused) before any node starts; the models load only when asked for.
+      const simulation = opts.simulate === undefined ? undefined : { days: parseInteger(opts.simulateDays, '--simulate-days'), module: await import('./simulate.js') };
+      const scenario = simulation && opts.simulate !== undefined ? simulation.module.readScenario(opts.simulate) : undefined;
+      let running: { stop(): Promise<void> } | undefined;
+      const stopSimulation = () => void running?.stop();
       // One supervisor per folder: a second `npm start` is refused before it touches anything.
       const release = claimDevnet(dir);
       try {
@@ -127,9 +134,17 @@ function addNodeCommands(program: Command): void {
           command: cliCommand(),
           showPath: (p) => displayPath(p),
           report,
-          ready: (m) => print(cmd, m, (v) => devnetBanner(dir, v, opts.restart), { annotate: false }),
+          ready: (m) => {
+            print(cmd, m, (v) => devnetBanner(dir, v, opts.restart), { annotate: false });
+            if (!simulation || !scenario) return;
+            const node0 = m.nodes[0]!;
+            report(`simulation: community ${scenario.community.id} (${scenario.community.name}) from ${displayPath(resolve(opts.simulate!))}, signed by node0's admin key; see it on the dashboard's Community page`);
+            for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, stopSimulation);
+            running = simulation.module.startDevnetSimulation({ url: node0.api, home: node0.home, scenario, days: simulation.days, report });
+          },
         });
       } finally {
+        await running?.stop();
         release();
       }
     });
@@ -148,6 +163,7 @@ function devnetBanner(dir: string, m: DevnetManifest, restart: boolean): string 
   return [
     `GridLedger devnet ${m.chainId}: ${m.nodes.length} validators, every API answers (manifest ${displayPath(join(dir, 'devnet.json'))})`,
     ...m.nodes.map((n) => `  ${n.name}  API ${n.api}  P2P ${n.p2p}  pid ${n.pid ?? '-'}`),
+    `Dashboard: ${m.nodes[0]!.api}/ (any node serves it)`,
     `Try: ${cliCommand()} --home ${displayPath(m.nodes[0]!.home)} status`,
     `Ctrl-C stops every node. ${restart ? `A node that crashes is restarted (after ${b.initialMs / 1000} s, doubling up to ${b.maxMs / 1000} s; given up after ${b.giveUpAfter} quick failures in a row); one stopped on purpose (exit code 0) stays stopped.` : 'Nodes that stop are not restarted (--no-restart).'}`,
   ].join('\n');
@@ -279,6 +295,8 @@ function reportError(err: unknown, json: boolean): void {
 const HEAVY_GROUPS: Array<{ words: readonly string[]; register: () => Promise<(program: Command) => void> }> = [
   { words: ['edge', 'verify', 'flex'], register: async () => (await import('../edge/cli.js')).registerEdgeCli },
   { words: ['anchor'], register: async () => (await import('./anchor.js')).registerAnchorCommands },
+  // The community simulation loads its models and ECharts (for the report's charts).
+  { words: ['simulate', 'report'], register: async () => (await import('./simulate.js')).registerSimulateCommands },
 ];
 
 /** The command named on the command line: the first word that is neither an option nor an option's value. */

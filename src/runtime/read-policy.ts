@@ -15,6 +15,7 @@ import { flexRoutes } from '../modules/flex/routes.js';
 import { marketRoutes } from '../modules/market/routes.js';
 import { sharesRoutes } from '../modules/shares/routes.js';
 import { messagingRoutes } from '../messaging/index.js';
+import { kpiRoutes } from './community-kpis.js';
 import type { TokenClaims, TokenIssuer } from './auth.js';
 
 /**
@@ -221,6 +222,11 @@ const RULES: ReadRule[] = [
     data: "every change of one trader's balances",
     readers: "the trader, the community owner (and parents' owners), grid operators, auditors",
     parties: async ({ params, query }, look) => merge(await communityParties(params.id, look), parties([query.trader])),
+  }),
+  privateRoute(kpiRoutes.communityKpis, {
+    data: "a community's KPIs over days with every member's energy totals, bill and savings (gridledger report)",
+    readers: "the community owner (and owners of its parents), grid operators, auditors",
+    parties: ({ params }, look) => communityParties(params.id, look),
   }),
   privateRoute(energyRoutes.adjustments, {
     data: "the owner's mutations and settlements with the parent (billed outside the community)",

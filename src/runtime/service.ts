@@ -1,4 +1,6 @@
 import { closeSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { lookupOver } from './read-policy.js';
+import { kpiHandlers } from './community-kpis.js';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { buildServer } from '../api/server.js';
@@ -94,7 +96,9 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
   const { host: _host, port: _port, maxEventStreams, maxEventStreamsPerClient, maxEventBufferedBytes, eventReplayHeights, ...limits } = config.api;
   const eventLimits = { ...DEFAULT_EVENT_LIMITS, maxEventStreams, maxEventStreamsPerClient, maxEventBufferedBytes, eventReplayHeights };
   const messaging = new MessagingNode();
-  const routes = [...coreHandlers(node, live), ...moduleHandlers(node), ...messagingHandlers(messaging)];
+  const queries = [...coreHandlers(node, live), ...moduleHandlers(node)];
+  // Community KPIs are computed from the node's own energy queries (the read policy guards the route itself).
+  const routes = [...queries, ...kpiHandlers(lookupOver(queries)), ...messagingHandlers(messaging)];
   const auth = nodeAuth(home, node.chainId, routes);
   const server = buildServer([...routes, ...auth.handlers], {
     logger,

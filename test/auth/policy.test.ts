@@ -24,6 +24,7 @@ import { paymentsRoutes } from '../../src/modules/payments/routes.js';
 import { marketRoutes } from '../../src/modules/market/routes.js';
 import { loadAuthSecret, TokenIssuer } from '../../src/runtime/auth.js';
 import { READ_POLICY, readPolicyMarkdown } from '../../src/runtime/read-policy.js';
+import { kpiRoutes } from '../../src/runtime/community-kpis.js';
 import { createAuthedClient, login } from '../../src/cli/session.js';
 import { toHex } from '../../src/util/bytes.js';
 import { LedgerError } from '../../src/util/errors.js';
@@ -31,8 +32,8 @@ import { buildScenario, commit, type Scenario } from './scenario.js';
 
 const run = promisify(execFile);
 
-/** Every route the node serves: the core, messaging, login, and each module's query routes. */
-const SERVED: RouteDef[] = [...Object.values(coreRoutes), ...Object.values(lightRoutes), ...Object.values(messagingRoutes), ...Object.values(authRoutes), ...MODULES.flatMap((m) => (m.surface.routes ?? []).map((r) => r.route))];
+/** Every route the node serves: the core, messaging, login, each module's query routes, and the community KPIs. */
+const SERVED: RouteDef[] = [...Object.values(coreRoutes), ...Object.values(lightRoutes), ...Object.values(messagingRoutes), ...Object.values(authRoutes), ...MODULES.flatMap((m) => (m.surface.routes ?? []).map((r) => r.route)), ...Object.values(kpiRoutes)];
 
 interface Case {
   route: RouteDef;
@@ -55,6 +56,7 @@ const CASES: Case[] = [
   { route: energyRoutes.balances, input: (s) => ({ params: { id: s.community }, query: { trader: s.addr.alice } }), allowed: 'alice', refused: 'bob' },
   { route: energyRoutes.day, input: (s) => ({ params: { id: s.community }, query: { day: s.yesterday, trader: s.addr.bob } }), allowed: 'bob', refused: 'alice' },
   { route: energyRoutes.history, input: (s) => ({ params: { id: s.community }, query: { trader: s.addr.bob } }), allowed: 'bob', refused: 'alice' },
+  { route: kpiRoutes.communityKpis, input: (s) => ({ params: { id: s.community }, query: { fromDay: s.yesterday, toDay: s.tomorrow, importPrice: 250000, exportPrice: 80000, communityPrice: 150000 } }), allowed: 'admin', refused: 'alice' },
   { route: energyRoutes.adjustments, input: (s) => ({ params: { id: s.community } }), allowed: 'gridop', refused: 'bob' },
   { route: energyRoutes.differences, input: (s) => ({ params: { id: s.community } }), allowed: 'admin', refused: 'mallory' },
   { route: sharesRoutes.plantHoldings, input: (s) => ({ params: { plant: s.plant }, query: { day: s.yesterday } }), allowed: 'utility', refused: 'alice' },

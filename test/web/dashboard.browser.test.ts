@@ -130,6 +130,13 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against a running node', (
     expect(rows.some((r) => r.includes('10 kWh'))).toBe(true);
     expect(rows.some((r) => r.includes('grid') && r.includes('5 kWh'))).toBe(true);
     expect(await text('community-members')).toContain('P1');
+    // The ledger report (GET …/kpis): alice's 10 kWh went to bob inside the community, 5 of his 15 kWh came from the grid.
+    await poll(() => text('ledger-kpi-shared')).toContain('10 kWh');
+    expect(await text('ledger-kpi-self-sufficiency')).toContain('66.7 %'); // 666,666 ppm
+    expect(await text('ledger-kpi-self-consumption')).toContain('100.0 %');
+    const bills = await page.getByTestId('community-bills').locator('tbody tr').allInnerTexts();
+    expect(bills.some((r) => r.includes('P1') && r.includes('-1.50 €'))).toBe(true); // alice sold 10 kWh at 0.15 €/kWh
+    expect(bills.some((r) => r.includes('C1') && r.includes('2.75 €') && r.includes('3.75 €'))).toBe(true); // bob: 5 kWh × 0.25 + 10 kWh × 0.15, baseline 15 kWh × 0.25
     await page.waitForTimeout(800); // let the flow animation run
     await shot('community');
   });

@@ -10,6 +10,7 @@ import { paymentsRoutes } from '../../../src/modules/payments/routes.js';
 import { registryRoutes } from '../../../src/modules/registry/routes.js';
 import { settlementRoutes } from '../../../src/modules/settlement/routes.js';
 import { sharesRoutes } from '../../../src/modules/shares/routes.js';
+import { kpiRoutes } from '../../../src/runtime/kpi-routes.js';
 import { session } from './session';
 
 /**
@@ -33,4 +34,5 @@ export const api = {
   market: client(marketRoutes),
   flex: client(flexRoutes),
   anchor: client(anchorRoutes),
+  kpi: client(kpiRoutes),
 };

@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
 import type { RouteOutput } from '../../../src/api/route.js';
 import type { energyRoutes } from '../../../src/modules/energy/routes.js';
+import type { kpiRoutes } from '../../../src/runtime/kpi-routes.js';
 import { communityKpis, type CommunityKpis } from '../../../sim/community/kpi.js';
 import { Chart, type ChartOption } from '../components/Chart';
 import { Card, ErrorBox, Kpi, kWh, Short, Table } from '../components/ui';
@@ -66,6 +67,41 @@ function kpisOf(id: string, days: Day[]): CommunityKpis | null {
     return { slot: p.slot, flows: [{ member: id, slot: p.slot, producedWh: f.producedWh, consumedWh: f.consumedWh, boughtInternallyWh: 0, soldInternallyWh: 0, gridImportWh: Math.max(0, -f.netWh), gridExportWh: Math.max(0, f.netWh) }] };
   });
   return communityKpis({ community: id, fromSlot: slots[0]!.slot, toSlot: slots[slots.length - 1]!.slot + 1, members: [id], tariffs: TARIFFS, slots });
+}
+
+type Report = RouteOutput<typeof kpiRoutes.communityKpis>;
+
+/** The ledger report's figures: community KPIs at the metered grid connections, then one bill per member. */
+function LedgerReportView({ report }: { report: Report }) {
+  const k = report.kpis as unknown as CommunityKpis;
+  const meters = new Map(report.members.map((m) => [m.address, m.meters.join(', ')]));
+  const eur = (micro: number) => `${(micro / 1_000_000).toFixed(2)} €`;
+  return (
+    <>
+      <div className="kpis">
+        <Kpi label="shared inside" value={kWh(k.energy.boughtInternallyWh)} testId="ledger-kpi-shared" />
+        <Kpi label="self-sufficiency" value={pct(k.selfSufficiencyPpm)} testId="ledger-kpi-self-sufficiency" />
+        <Kpi label="self-consumption" value={pct(k.selfConsumptionPpm)} testId="ledger-kpi-self-consumption" />
+        <Kpi label="grid import peak" value={kWh(k.peaks.importWh)} />
+        <Kpi label="cost" value={eur(k.costMicroEur)} testId="ledger-kpi-cost" />
+        <Kpi label="grid-only baseline" value={eur(k.baselineMicroEur)} />
+        <Kpi label="savings" value={`${eur(k.savingsMicroEur)} (${pct(k.savingsPpm)})`} testId="ledger-kpi-savings" />
+      </div>
+      <Table
+        rows={k.members.slice(0, MEMBER_ROWS)}
+        testId="community-bills"
+        columns={[
+          ['member', (m) => meters.get(m.member) || <Short value={m.member} />],
+          ['import', (m) => kWh(m.energy.consumedWh)],
+          ['export', (m) => kWh(m.energy.producedWh)],
+          ['inside ±', (m) => kWh(m.energy.boughtInternallyWh - m.energy.soldInternallyWh)],
+          ['bill', (m) => eur(m.bill.totalMicroEur)],
+          ['baseline', (m) => eur(m.bill.baselineMicroEur)],
+        ]}
+      />
+      <p className="muted">From the ledger: metered import and export per member, energy transfers inside the community; tariffs {TARIFFS.importMicroEurPerKwh / 1000} / {TARIFFS.exportMicroEurPerKwh / 1000} / {TARIFFS.communityMicroEurPerKwh / 1000} m€/kWh (import / export / community). The same as <code>gridledger report</code>.</p>
+    </>
+  );
 }
 
 /** Rows of the members and meters tables (a community of 1,000 shows its first ones and a count). */
@@ -166,6 +202,13 @@ function Community() {
     return api.energy.balances({ params: { id }, query: { fromSlot: String(first), toSlot: String(last.firstSlot + last.slots) } });
   }, [id, privileged, days.data?.[0]?.firstSlot, span]);
   const kpis = useMemo(() => (id && days.data ? kpisOf(id, days.data) : null), [id, days.data]);
+  // The ledger report (GET …/kpis, as `gridledger report`): per member, from every trader's history; private to the owner.
+  const report = useLive(async () => {
+    if (!id || !privileged) return null;
+    const first = span === 'day' ? today : addDays(today, -6);
+    const q = { fromDay: first, toDay: today, importPrice: TARIFFS.importMicroEurPerKwh, exportPrice: TARIFFS.exportMicroEurPerKwh, communityPrice: TARIFFS.communityMicroEurPerKwh };
+    return api.kpi.communityKpis({ params: { id }, query: q });
+  }, [id, privileged, span, today]);
   const busiest = useMemo(() => {
     const all = (days.data ?? []).flatMap((d) => d.positions).filter((p) => p.byLabels.length > 0);
     return all.length ? all.reduce((a, b) => (Math.abs(b.wh) + b.byLabels.length > Math.abs(a.wh) + a.byLabels.length ? b : a)).slot : null;
@@ -216,6 +259,12 @@ function Community() {
           </div>
         )}
       </Card>
+      {privileged && (
+        <Card title={`Ledger report (${span}): sharing, bills and savings per member`} testId="community-ledger-kpis">
+          <ErrorBox error={report.error} />
+          {report.data && <LedgerReportView report={report.data} />}
+        </Card>
+      )}
       <Card title={`Production, consumption and grid exchange per slot (${span})`} testId="community-energy">
         <ErrorBox error={days.error} />
         <Chart option={energyOption} />
