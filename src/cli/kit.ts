@@ -6,6 +6,7 @@ import { callRoute } from '../api/client.js';
 import { coreRoutes } from '../api/routes.js';
 import type { RouteDef, RouteInput, RouteOutput } from '../api/route.js';
 import { signTx, type Msg } from '../codec/tx.js';
+import { ADDRESS_PREFIX } from '../crypto/address.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { loadConfig, openKeyring, paths, resolveHome } from '../home/home.js';
 import { defineErrors, LedgerError, remoteError } from '../util/errors.js';
@@ -218,14 +219,32 @@ export function parseLabels(value: string | undefined): string[] {
     .filter((s) => s.length > 0 && s !== '-');
 }
 
-/** An address, or the name of a key in the home's keyring (one resolver for every command). */
-export function resolveAddress(cmd: Command, value: string, name: string): string {
+/**
+ * An address, or the name of a key in the home's keyring: the one resolver every command uses for
+ * every option and argument that names an account (`opt.address`, arguments named `address`,
+ * `--participant` specs, `verify query` address parameters). `what` is the flag (`--to`) or the
+ * argument's name; a neither-nor value is a usage error (exit 2) that lists the keyring's names.
+ */
+export function resolveAddress(cmd: Command, value: string, what: string): string {
   // Anything shaped like an address goes to the ledger, which answers a malformed one with its own code.
-  if (value.startsWith('grid1')) return value;
+  if (value.startsWith(`${ADDRESS_PREFIX}1`)) return value;
   const keyring = keyringOf(cmd);
   if (/^[A-Za-z0-9_.-]{1,64}$/.test(value) && keyring.has(value)) return keyring.show(value).address;
-  throw CLI_ERRORS.CLI_INVALID_OPTION(`${name} expects a grid1… address or the name of a key in the keyring, got ${JSON.stringify(value)}`);
+  const names = keyNames(keyring);
+  const fail = what.startsWith('-') ? CLI_ERRORS.CLI_INVALID_OPTION : CLI_ERRORS.CLI_INVALID_ARGUMENT;
+  throw fail(`${what} expects a ${ADDRESS_PREFIX}1… address or the name of a key in the keyring (${names.length > 0 ? `keys: ${names.join(', ')}` : 'it has no keys'}), got ${JSON.stringify(value)}`);
 }
+
+function keyNames(keyring: Keyring): string[] {
+  try {
+    return keyring.list().map((k) => k.name);
+  } catch {
+    return [];
+  }
+}
+
+/** Positional arguments with this name take an address or key name (declared as `address` or `[address]`). */
+export const ADDRESS_ARGUMENT = 'address';
 
 // ── declarative commands ──
 

@@ -3,7 +3,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RouteOutput } from '../api/route.js';
 import { coreRoutes } from '../api/routes.js';
-import { isAddress } from '../crypto/address.js';
 import { validateKeyName } from '../crypto/keyring.js';
 import { loadConfig, openKeyring, paths, resolveHome } from '../home/home.js';
 import { CHAIN_ID_RE, initHome } from '../runtime/init.js';
@@ -11,7 +10,7 @@ import { claimDevnet, DEFAULT_BACKOFF, openDevnet, runDevnet, type DevnetManifes
 import { MODULES } from '../modules/index.js';
 import { registryRoutes } from '../modules/registry/routes.js';
 import { LedgerError } from '../util/errors.js';
-import { call, cliCommand, displayPath, globals, humanContext, keyringOf, parseInteger, print, query } from './kit.js';
+import { call, cliCommand, displayPath, globals, humanContext, keyringOf, parseInteger, print, query, resolveAddress } from './kit.js';
 import { CLI_ERRORS } from './kit.js';
 import { registerVerifyCli } from './verify.js';
 import { addressText, localTime, type HumanContext } from './human.js';
@@ -195,9 +194,9 @@ function addKeyCommands(program: Command): void {
 function addQueryCommands(queryCmd: Command): void {
   queryCmd
     .command('account <address>')
-    .description('nonce, roles and admission state of an account')
-    .action(async (address: string, _o: unknown, cmd: Command) => {
-      if (!isAddress(address)) throw CLI_ERRORS.CLI_INVALID_ARGUMENT(`${address} is not a grid1… address`);
+    .description('nonce, roles and admission state of an account (address or key name)')
+    .action(async (text: string, _o: unknown, cmd: Command) => {
+      const address = resolveAddress(cmd, text, 'address');
       await query(cmd, registryRoutes.getAccount, { params: { address } }, (a) =>
         [`address   ${a.address}`, `nonce     ${a.nonce}`, `status    ${a.account ? a.account.status : 'unknown'}`, `roles     ${a.roles.join(',') || '-'}`, ...(a.account ? [`admitted  height ${a.account.admittedAt.height} tx ${a.account.admittedAt.txHash}`] : []), ...(a.account?.revokedAt ? [`revoked   height ${a.account.revokedAt.height} tx ${a.account.revokedAt.txHash}`] : [])].join('\n'),
       );

@@ -67,7 +67,7 @@ function chainIdOffline(cmd: Command, given: string | undefined): string {
 
 /** Address from a positional argument (or the signing key when absent). */
 function addressArg(cmd: Command, value: string | undefined): string {
-  return value === undefined ? signerAddress(cmd) : resolveAddress(cmd, value, 'ADDRESS');
+  return value === undefined ? signerAddress(cmd) : resolveAddress(cmd, value, 'address');
 }
 
 // ── transactions ──
