@@ -22,7 +22,7 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
  * Exit code 2: the command line itself is wrong (as documented); 1 for every other failure.
  * These codes are only ever raised by the CLI's own parsing, before anything is sent.
  */
-const USAGE_CODES = new Set(['CLI_USAGE', 'CLI_INVALID_OPTION', 'CLI_INVALID_ARGUMENT', 'KEY_NAME_INVALID', 'SLOT_INVALID']);
+const USAGE_CODES = new Set(['CLI_USAGE', 'CLI_INVALID_OPTION', 'CLI_INVALID_ARGUMENT', 'KEY_NAME_INVALID', 'SLOT_INVALID', 'SLOT_NOT_ON_BOUNDARY', 'CLI_SLOT_RANGE_EMPTY', 'CLI_SLOT_NOT_FUTURE']);
 import { addLoginCommands } from './login.js';
 
 const DEMO_IDENTITIES: Record<string, string[]> = { utility: ['utility'], gridop: ['grid-operator'], alice: ['prosumer', 'trader'], bob: ['consumer', 'trader'], carol: ['prosumer', 'trader'] };
@@ -250,6 +250,7 @@ export function buildProgram(): Command {
     .option('--expires-in <blocks>', 'transaction expires this many blocks from now (default 100)')
     .option('--memo <text>', 'memo stored with the transaction')
     .option('--nonce <n>', 'use this nonce instead of asking the node')
+    .option('--round', 'accept ISO times inside a 15-minute slot and use that slot (default: a slot time must be a slot start)')
     .showHelpAfterError();
   addNodeCommands(program);
   addKeyCommands(program);

@@ -10,17 +10,12 @@
  * sent, with the resolver's usage error naming the option.
  */
 import type { Argument, Command, Option } from 'commander';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADDRESS_ARGUMENT } from '../../src/cli/kit.js';
-import { buildProgram, main, registerHeavyGroups } from '../../src/cli/main.js';
-import { openKeyring } from '../../src/home/home.js';
-import { initHome } from '../../src/runtime/init.js';
+import { buildProgram, registerHeavyGroups } from '../../src/cli/main.js';
 import { slotOfMs } from '../../src/util/slots.js';
+import { startFakeNode, type FakeNode } from './fake-node.js';
 
 interface Case {
   /** Command path, e.g. ["tx", "energy", "transfer"]. */
@@ -86,7 +81,7 @@ const NOT_ADDRESSES: Record<string, string> = {
 function filler(o: Option, nowSlot: number): string {
   const placeholder = /<([^>]+)>/.exec(o.flags)?.[1]?.replace(/\.\.\.$/, '') ?? '';
   if (o.argChoices) return o.argChoices[0]!;
-  if (o.long === '--to-slot') return String(nowSlot + 20);
+  if (o.long === '--to-slot' || o.long === '--end-slot') return String(nowSlot + 20);
   if (o.long === '--role') return 'consumer';
   const byPlaceholder: Record<string, string> = {
     'address|key': 'carol',
@@ -125,51 +120,14 @@ const COMPANIONS: Record<string, string[]> = {
 };
 
 describe('key names wherever an address is expected (one resolver)', () => {
-  let home: string;
-  let server: Server;
-  let url: string;
-  let addresses: Record<string, string>;
-  const requests: string[] = [];
+  let node: FakeNode;
   const nowSlot = slotOfMs(Date.now());
+  const run = (argv: string[]) => node.run(argv);
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'gridledger-names-'));
-    initHome(join(home, 'h'), { chainId: 'names-test', keyringBackend: 'test', extraAccounts: { bob: ['consumer'], carol: ['consumer'] } });
-    addresses = Object.fromEntries(openKeyring(join(home, 'h'), 'test').list().map((k) => [k.name, k.address]));
-    // A fake node: the signer's nonce and the chain status for signing; everything is recorded and refused.
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => (body += d.toString('utf8')));
-      req.on('end', () => {
-        requests.push(`${req.method} ${decodeURIComponent(req.url ?? '')} ${body}`);
-        res.setHeader('content-type', 'application/json');
-        if (req.method === 'GET' && /^\/v1\/accounts\/[^/]+\/nonce/.test(req.url ?? '')) return res.end(JSON.stringify({ address: 'x', next: 0 }));
-        if (req.method === 'GET' && req.url === '/v1/status') return res.end(JSON.stringify({ chainId: 'names-test', height: 5, latestBlockTime: Date.now() }));
-        res.statusCode = 404;
-        res.end(JSON.stringify({ error: { code: 'FAKE_NODE', message: 'the fake node answers nothing else' } }));
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    node = await startFakeNode({ bob: ['consumer'], carol: ['consumer'] });
   });
-  afterAll(async () => {
-    await new Promise((r) => server?.close(r));
-    rmSync(home, { recursive: true, force: true });
-  });
-
-  async function run(argv: string[]): Promise<{ code: number; stderr: string; requests: string[] }> {
-    requests.length = 0;
-    let stderr = '';
-    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-    try {
-      const code = await main(['--home', join(home, 'h'), '--node', url, '-o', 'json', ...argv]);
-      return { code, stderr, requests: [...requests] };
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-    }
-  }
+  afterAll(() => node?.close());
 
   it('every option and argument whose name says "account" is declared as an address (or exempted with a reason)', async () => {
     const program = await fullProgram();
@@ -202,7 +160,7 @@ describe('key names wherever an address is expected (one resolver)', () => {
       const argv = [...commandLine(program, c, 'bob', nowSlot), ...(COMPANIONS[label] ?? [])];
       const r = await run(argv);
       if (/CLI_INVALID_(OPTION|ARGUMENT)|SLOT_|CLI_USAGE/.test(r.stderr)) failures.push(`${label}: refused before sending: ${r.stderr.trim()}`);
-      else if (!r.requests.some((q) => q.includes(addresses.bob!))) failures.push(`${label}: bob's address was not sent (${r.requests.length} requests; ${r.stderr.trim()})`);
+      else if (!r.requests.some((q) => q.includes(node.addresses.bob!))) failures.push(`${label}: bob's address was not sent (${r.requests.length} requests; ${r.stderr.trim()})`);
     }
     expect(failures).toEqual([]);
   }, 120_000);
@@ -213,7 +171,7 @@ describe('key names wherever an address is expected (one resolver)', () => {
     for (const c of addressCases(program)) {
       const label = `${c.path.join(' ')} ${c.target}`;
       const r = await run([...commandLine(program, c, 'nobody', nowSlot), ...(COMPANIONS[label] ?? [])]);
-      const error = r.stderr ? (JSON.parse(r.stderr.trim().split('\n').pop()!) as { error: { code: string; message: string } }).error : undefined;
+      const error = r.error;
       const expected = c.kind === 'option' ? 'CLI_INVALID_OPTION' : 'CLI_INVALID_ARGUMENT';
       const sentTx = r.requests.some((q) => q.startsWith('POST'));
       if (r.code !== 2 || error?.code !== expected || !error.message.includes(c.target) || !error.message.includes('bob') || sentTx) {
@@ -226,15 +184,15 @@ describe('key names wherever an address is expected (one resolver)', () => {
   it('participant specs and `verify query` address parameters resolve key names too', async () => {
     const spec = await run(['tx', 'plant', 'register', '--plant', 'p1', '--timezone', 'Europe/Amsterdam', '--production-meter', 'pv', '--participant', 'bob:carol:1000000']);
     const sent = spec.requests.find((q) => q.startsWith('POST /v1/txs'));
-    expect(sent).toContain(addresses.bob);
-    expect(sent).toContain(addresses.carol);
+    expect(sent).toContain(node.addresses.bob);
+    expect(sent).toContain(node.addresses.carol);
     const badSpec = await run(['tx', 'plant', 'register', '--plant', 'p1', '--timezone', 'Europe/Amsterdam', '--production-meter', 'pv', '--participant', 'nobody:carol:1000000']);
     expect(badSpec.code).toBe(2);
     expect(badSpec.stderr).toContain('--participant');
 
-    const trusted = join(home, 'h', 'genesis.json');
+    const trusted = join(node.home, 'genesis.json');
     const verified = await run(['verify', 'query', 'getAccount', 'address=bob', '--trusted', trusted]);
-    expect(verified.requests.some((q) => q.includes(addresses.bob!))).toBe(true);
+    expect(verified.requests.some((q) => q.includes(node.addresses.bob!))).toBe(true);
     const refused = await run(['verify', 'query', 'getAccount', 'address=nobody', '--trusted', trusted]);
     expect(refused.code).toBe(2);
     expect(refused.requests).toEqual([]);

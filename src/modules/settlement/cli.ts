@@ -207,7 +207,7 @@ export function registerSettlementCli({ tx, query }: { tx: Command; query: Comma
     options: {
       importTariff: opt.int('price of grid import', { required: true, signed: true, arg: 'µ€/kWh' }),
       feedInTariff: opt.int('credit for fed-in surplus', { required: true, signed: true, arg: 'µ€/kWh' }),
-      fromSlot: opt.slot('first slot (index or ISO time)', { required: true }),
+      fromSlot: opt.slot('first slot (index or ISO time; must not have begun)', { required: true, future: true }),
     },
     msgs: (o) => [{ type: MSG.setTariff, value: { importMicroEurPerKwh: o.importTariff, feedInMicroEurPerKwh: o.feedInTariff, fromSlot: o.fromSlot } }],
   });
