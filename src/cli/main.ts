@@ -25,7 +25,8 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 const USAGE_CODES = new Set(['CLI_USAGE', 'CLI_INVALID_OPTION', 'CLI_INVALID_ARGUMENT', 'KEY_NAME_INVALID', 'SLOT_INVALID', 'SLOT_NOT_ON_BOUNDARY', 'CLI_SLOT_RANGE_EMPTY', 'CLI_SLOT_NOT_FUTURE']);
 import { addLoginCommands } from './login.js';
 
-const DEMO_IDENTITIES: Record<string, string[]> = { utility: ['utility'], gridop: ['grid-operator'], alice: ['prosumer', 'trader'], bob: ['consumer', 'trader'], carol: ['prosumer', 'trader'] };
+/** The demo identities `npm start` and `demo` create (name → roles). */
+export const DEMO_IDENTITIES: Record<string, string[]> = { utility: ['utility'], gridop: ['grid-operator'], alice: ['prosumer', 'trader'], bob: ['consumer', 'trader'], carol: ['prosumer', 'trader'] };
 
 function parseHostPort(value: string): { host: string; port: number } {
   const m = /^(.*):(\d+)$/.exec(value);

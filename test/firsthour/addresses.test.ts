@@ -10,6 +10,7 @@
  * sent, with the resolver's usage error naming the option.
  */
 import type { Argument, Command, Option } from 'commander';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADDRESS_ARGUMENT } from '../../src/cli/kit.js';
@@ -115,8 +116,8 @@ function commandLine(program: Command, c: Case, value: string, nowSlot: number):
 
 /** Options some commands need together with the tested one (a member only makes sense with a community). */
 const COMPANIONS: Record<string, string[]> = {
-  'bill --member': ['--community', 'c1', '--from-day', '2030-01-02'],
-  'bill --utility': ['--from-day', '2030-01-02'],
+  'bill --member': ['--community', 'c1', '--from-day', '2030-01-02', '--out', join(tmpdir(), 'gridledger-names-statements')],
+  'bill --utility': ['--from-day', '2030-01-02', '--out', join(tmpdir(), 'gridledger-names-statements')],
 };
 
 describe('key names wherever an address is expected (one resolver)', () => {
