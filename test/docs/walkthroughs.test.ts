@@ -52,7 +52,7 @@ interface Block {
 }
 
 /** The documents that must carry at least one runnable walk-through. */
-const DOCUMENTS_WITH_WALKTHROUGHS = ['README.md', 'docs/shares.md', 'docs/payments.md'];
+const DOCUMENTS_WITH_WALKTHROUGHS = ['README.md', 'docs/edge.md', 'docs/payments.md', 'docs/shares.md'];
 
 export function walkthroughBlocks(file: string): Block[] {
   const text = readFileSync(join(REPO, file), 'utf8');
@@ -64,7 +64,7 @@ export function walkthroughBlocks(file: string): Block[] {
 }
 
 function allDocuments(): string[] {
-  return ['README.md', ...readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  return ['README.md', ...readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
 }
 
 /**
@@ -178,11 +178,14 @@ describe('documented walk-throughs run on a fresh devnet', () => {
   it('every ```sh walkthrough block of README.md and docs/*.md runs, in document order', async () => {
     const blocks = allDocuments().flatMap(walkthroughBlocks);
     const started = Date.now();
+    const times: string[] = [];
     for (const b of blocks) {
+      const t0 = Date.now();
       const r = await runBash(checkedScript(b.script), work, env, 120_000);
       expect(r.code, `${b.file}:${b.line} failed:\n${r.output}`).toBe(0);
+      times.push(`${b.file}:${b.line} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
-    // The budget of issue 19: the whole battery stays small.
-    process.stderr.write(`walk-throughs: ${blocks.length} blocks in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    // Reported for BENCHMARKS.md: issue 19 asks the battery to stay small (about 90 s on an idle machine).
+    process.stderr.write(`walk-throughs: ${blocks.length} blocks in ${((Date.now() - started) / 1000).toFixed(1)} s (${times.join(', ')})\n`);
   }, 300_000);
 });
