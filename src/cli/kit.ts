@@ -11,7 +11,7 @@ import type { Keyring } from '../crypto/keyring.js';
 import { loadConfig, openKeyring, paths, resolveHome } from '../home/home.js';
 import { defineErrors, LedgerError, remoteError } from '../util/errors.js';
 import { cachedToken, login, LOGIN_CURES } from './session.js';
-import { parseSlot, slotIso, slotOfMs } from '../util/slots.js';
+import { parseIsoTime, parseSlot, slotIso, slotOfMs } from '../util/slots.js';
 import { humanizeText, renderValue, type HumanContext } from './human.js';
 
 /**
@@ -211,6 +211,18 @@ export function parseInteger(value: string, name: string, options: { signed?: bo
     throw CLI_ERRORS.CLI_INVALID_OPTION(`${name} expects a whole number${options.signed ? '' : ' ≥ 0'}, got ${JSON.stringify(value)}`);
   }
   return n;
+}
+
+/**
+ * An instant: whole ms since the epoch, or an ISO time with a zone (Z, +01:00 or +0100). A time
+ * without a zone is refused: the runtime would read it in its own time zone.
+ */
+export function parseTime(value: string, flag: string): number {
+  const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) : parseIsoTime(value);
+  if (ms === undefined || !Number.isSafeInteger(ms) || ms < 0) {
+    throw CLI_ERRORS.CLI_INVALID_OPTION(`${flag} expects an ISO time with a zone (e.g. 2026-06-01T18:00:00+02:00 or +0200) or ms since the epoch, got ${JSON.stringify(value)}`);
+  }
+  return ms;
 }
 
 /** "solar,local" → ["solar","local"]; "" or "-" → [] (unlabelled). */

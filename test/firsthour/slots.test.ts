@@ -104,4 +104,17 @@ describe('slots on the command line are checked before signing', () => {
       expect(r.requests, argv.join(' ')).toEqual([]);
     }
   });
+
+  it('instants (flex event start, escrow deadline) take +0100 as well as +01:00 and refuse times without a zone', async () => {
+    const startMs = future * SLOT_MS;
+    const local = new Date(startMs + 3_600_000).toISOString().slice(0, 19);
+    const event = (start: string) => node.run(['--from', 'bob', 'tx', 'flex', 'event', '--program', 'p1', '--prosumer', 'carol', '--start', start, '--requested', '100,100']);
+    for (const zone of ['+0100', '+01:00']) expect(sentTx(await event(`${local}${zone}`))).toContain(`"start":${startMs}`);
+    const zoneless = await event(local);
+    expect(zoneless.code).toBe(2);
+    expect(zoneless.error?.code).toBe('CLI_INVALID_OPTION');
+    expect(zoneless.requests).toEqual([]);
+    const deadline = await node.run(['--from', 'bob', 'tx', 'escrow', 'open', '--asset', 'NOK@x', '--amount', '1', '--payee', 'carol', '--deadline-time', `${local}+0100`]);
+    expect(sentTx(deadline)).toContain(`"deadlineTime":${startMs}`);
+  });
 });
