@@ -120,6 +120,7 @@ describe('documented walk-throughs run on a fresh devnet', () => {
   let devnet: ChildProcess | undefined;
   let devnetLog = '';
   let env: NodeJS.ProcessEnv;
+  let clockOwner: ChildProcess | undefined;
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'gridledger-walkthrough-'));
@@ -140,6 +141,15 @@ describe('documented walk-throughs run on a fresh devnet', () => {
       // Timers (libuv's monotonic clock) run at the real pace; only the wall clock jumps.
       FAKETIME_DONT_FAKE_MONOTONIC: '1',
     });
+    // libfaketime shares a semaphore and memory between a process and its children, created by the
+    // first preloaded process and removed when it (or a forked copy of it, e.g. a bash subshell)
+    // exits; processes started afterwards then fail. One long-lived owner that outlives every block
+    // avoids that: every other process joins its segment.
+    clockOwner = spawn('/bin/sleep', ['100000'], { env, stdio: 'ignore' });
+    const shared = `/faketime_sem_${clockOwner.pid} /faketime_shm_${clockOwner.pid}`;
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(`/dev/shm/sem.faketime_sem_${clockOwner.pid}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    env = { ...env, FAKETIME_SHARED: shared };
     const basePort = await freePort();
     // The devnet `npm start` creates (demo identities in node0), with one validator instead of four
     // and heights 100 ms apart instead of 1 s, so the battery stays within its budget; then started
@@ -157,6 +167,10 @@ describe('documented walk-throughs run on a fresh devnet', () => {
       const exited = new Promise((r) => devnet!.once('exit', r));
       devnet.kill('SIGINT');
       await exited;
+    }
+    if (clockOwner?.pid !== undefined) {
+      clockOwner.kill('SIGKILL');
+      for (const f of [`sem.faketime_sem_${clockOwner.pid}`, `faketime_shm_${clockOwner.pid}`]) rmSync(join('/dev/shm', f), { force: true });
     }
     if (work) rmSync(work, { recursive: true, force: true });
   }, 30_000);
