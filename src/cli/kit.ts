@@ -6,11 +6,12 @@ import { callRoute } from '../api/client.js';
 import { coreRoutes } from '../api/routes.js';
 import type { RouteDef, RouteInput, RouteOutput } from '../api/route.js';
 import { signTx, type Msg } from '../codec/tx.js';
+import { ADDRESS_PREFIX } from '../crypto/address.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { loadConfig, openKeyring, paths, resolveHome } from '../home/home.js';
 import { defineErrors, LedgerError, remoteError } from '../util/errors.js';
 import { cachedToken, login, LOGIN_CURES } from './session.js';
-import { parseSlot } from '../util/slots.js';
+import { parseIsoTime, parseSlot, slotIso, slotOfMs } from '../util/slots.js';
 import { humanizeText, renderValue, type HumanContext } from './human.js';
 
 /**
@@ -24,6 +25,8 @@ export const CLI_ERRORS = defineErrors('cli', {
   CLI_INVALID_ARGUMENT: { meaning: 'a command-line argument has a value of the wrong form' },
   CLI_USAGE: { status: 400, meaning: 'the command line is incomplete or names an unknown command or option (exit code 2)' },
   CLI_ERROR: { meaning: 'the command failed for a reason outside the ledger (e.g. a file could not be read)' },
+  CLI_SLOT_RANGE_EMPTY: { meaning: 'a slot range given on the command line is empty or reversed (the end slot is exclusive); refused before signing (exit code 2)' },
+  CLI_SLOT_NOT_FUTURE: { meaning: "a slot that must lie in the future has begun by this computer's clock; refused before signing (exit code 2)" },
 });
 
 /** Options every command understands (set on the root program). */
@@ -37,6 +40,7 @@ export interface GlobalOptions {
   expiresIn?: string;
   memo?: string;
   nonce?: string;
+  round?: boolean;
 }
 
 export function globals(cmd: Command): GlobalOptions {
@@ -209,6 +213,18 @@ export function parseInteger(value: string, name: string, options: { signed?: bo
   return n;
 }
 
+/**
+ * An instant: whole ms since the epoch, or an ISO time with a zone (Z, +01:00 or +0100). A time
+ * without a zone is refused: the runtime would read it in its own time zone.
+ */
+export function parseTime(value: string, flag: string): number {
+  const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) : parseIsoTime(value);
+  if (ms === undefined || !Number.isSafeInteger(ms) || ms < 0) {
+    throw CLI_ERRORS.CLI_INVALID_OPTION(`${flag} expects an ISO time with a zone (e.g. 2026-06-01T18:00:00+02:00 or +0200) or ms since the epoch, got ${JSON.stringify(value)}`);
+  }
+  return ms;
+}
+
 /** "solar,local" → ["solar","local"]; "" or "-" → [] (unlabelled). */
 export function parseLabels(value: string | undefined): string[] {
   if (value === undefined) return [];
@@ -218,14 +234,58 @@ export function parseLabels(value: string | undefined): string[] {
     .filter((s) => s.length > 0 && s !== '-');
 }
 
-/** An address, or the name of a key in the home's keyring (one resolver for every command). */
-export function resolveAddress(cmd: Command, value: string, name: string): string {
+/**
+ * An address, or the name of a key in the home's keyring: the one resolver every command uses for
+ * every option and argument that names an account (`opt.address`, arguments named `address`,
+ * `--participant` specs, `verify query` address parameters). `what` is the flag (`--to`) or the
+ * argument's name; a neither-nor value is a usage error (exit 2) that lists the keyring's names.
+ */
+export function resolveAddress(cmd: Command, value: string, what: string): string {
   // Anything shaped like an address goes to the ledger, which answers a malformed one with its own code.
-  if (value.startsWith('grid1')) return value;
+  if (value.startsWith(`${ADDRESS_PREFIX}1`)) return value;
   const keyring = keyringOf(cmd);
   if (/^[A-Za-z0-9_.-]{1,64}$/.test(value) && keyring.has(value)) return keyring.show(value).address;
-  throw CLI_ERRORS.CLI_INVALID_OPTION(`${name} expects a grid1… address or the name of a key in the keyring, got ${JSON.stringify(value)}`);
+  const names = keyNames(keyring);
+  const fail = what.startsWith('-') ? CLI_ERRORS.CLI_INVALID_OPTION : CLI_ERRORS.CLI_INVALID_ARGUMENT;
+  throw fail(`${what} expects a ${ADDRESS_PREFIX}1… address or the name of a key in the keyring (${names.length > 0 ? `keys: ${names.join(', ')}` : 'it has no keys'}), got ${JSON.stringify(value)}`);
 }
+
+function keyNames(keyring: Keyring): string[] {
+  try {
+    return keyring.list().map((k) => k.name);
+  } catch {
+    return [];
+  }
+}
+
+/** Positional arguments with this name take an address or key name (declared as `address` or `[address]`). */
+export const ADDRESS_ARGUMENT = 'address';
+
+/**
+ * Slots the ledger accepts only before they begin (link periods, key changes, tariffs, contracts):
+ * checked against this computer's clock before signing, so a late command costs no nonce. The
+ * ledger still decides by the block time; a clock far behind only means the ledger refuses instead.
+ */
+export function requireFutureSlot(slot: number, flag: string, nowMs = Date.now()): void {
+  const current = slotOfMs(nowMs);
+  if (slot <= current) {
+    throw CLI_ERRORS.CLI_SLOT_NOT_FUTURE(`${flag} ${slot} (${slotIso(slot)}) has begun: the current slot is ${current} (${slotIso(current)}); give slot ${current + 1} (${slotIso(current + 1)}) or later`);
+  }
+}
+
+/** A slot range [from, to) must hold at least one slot (the end is exclusive). */
+export function requireSlotRange(fromSlot: number, toSlot: number, fromFlag: string, toFlag: string): void {
+  if (toSlot <= fromSlot) {
+    const why = toSlot === fromSlot ? `is empty (the end is exclusive: one slot is ${toFlag} = ${fromFlag} + 1)` : 'is reversed (it ends before it starts)';
+    throw CLI_ERRORS.CLI_SLOT_RANGE_EMPTY(`the range ${fromFlag} ${fromSlot} (${slotIso(fromSlot)}) … ${toFlag} ${toSlot} (${slotIso(toSlot)}) ${why}`);
+  }
+}
+
+/** Options that form a slot range [first, end): checked together once both are given. */
+const SLOT_RANGES: ReadonlyArray<readonly [string, string]> = [
+  ['fromSlot', 'toSlot'],
+  ['startSlot', 'endSlot'],
+];
 
 // ── declarative commands ──
 
@@ -274,7 +334,12 @@ function factory<T, X = unknown>(arg: string, parse: (value: string, cmd: Comman
 export const opt = {
   text: factory<string>('text', (v) => v),
   int: factory<number, { signed?: boolean }>('n', (v, _c, flag, s) => parseInteger(v, flag, { signed: s.signed })),
-  slot: factory<number>('slot', (v) => parseSlot(v)),
+  /** A slot index or an ISO slot start (--round: any time inside it); `future`: refused once it has begun. */
+  slot: factory<number, { future?: boolean }>('slot', (v, cmd, flag, s) => {
+    const slot = parseSlot(v, { round: globals(cmd).round === true });
+    if (s.future) requireFutureSlot(slot, flag);
+    return slot;
+  }),
   address: factory<string>('address|key', (v, cmd, flag) => resolveAddress(cmd, v, flag)),
   labels: factory<string[]>('list', (v) => parseLabels(v)),
   /** Repeatable and comma-separated: `--role a --role b,c` → ["a","b","c"]. */
@@ -304,6 +369,10 @@ function parseOptions<S extends Record<string, AnyOpt>>(options: S, raw: Record<
     const value = raw[key];
     const text = Array.isArray(value) ? value.join(',') : String(value);
     out[key] = value === undefined ? undefined : o.boolean ? value === true : o.parse(text, cmd, flagOf(key));
+  }
+  for (const [first, end] of SLOT_RANGES) {
+    const [a, b] = [out[first], out[end]];
+    if (typeof a === 'number' && typeof b === 'number' && options[first]?.arg === 'slot' && options[end]?.arg === 'slot') requireSlotRange(a, b, flagOf(first), flagOf(end));
   }
   return out as ParsedOptions<S>;
 }

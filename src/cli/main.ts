@@ -3,7 +3,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RouteOutput } from '../api/route.js';
 import { coreRoutes } from '../api/routes.js';
-import { isAddress } from '../crypto/address.js';
 import { validateKeyName } from '../crypto/keyring.js';
 import { loadConfig, openKeyring, paths, resolveHome } from '../home/home.js';
 import { CHAIN_ID_RE, initHome } from '../runtime/init.js';
@@ -11,7 +10,7 @@ import { claimDevnet, DEFAULT_BACKOFF, openDevnet, runDevnet, type DevnetManifes
 import { MODULES } from '../modules/index.js';
 import { registryRoutes } from '../modules/registry/routes.js';
 import { LedgerError } from '../util/errors.js';
-import { call, cliCommand, displayPath, globals, humanContext, keyringOf, parseInteger, print, query } from './kit.js';
+import { call, cliCommand, displayPath, globals, humanContext, keyringOf, parseInteger, print, query, resolveAddress } from './kit.js';
 import { CLI_ERRORS } from './kit.js';
 import { registerVerifyCli } from './verify.js';
 import { registerMessagingCli } from './msg.js';
@@ -24,10 +23,11 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
  * Exit code 2: the command line itself is wrong (as documented); 1 for every other failure.
  * These codes are only ever raised by the CLI's own parsing, before anything is sent.
  */
-const USAGE_CODES = new Set(['CLI_USAGE', 'CLI_INVALID_OPTION', 'CLI_INVALID_ARGUMENT', 'KEY_NAME_INVALID', 'SLOT_INVALID']);
+const USAGE_CODES = new Set(['CLI_USAGE', 'CLI_INVALID_OPTION', 'CLI_INVALID_ARGUMENT', 'KEY_NAME_INVALID', 'SLOT_INVALID', 'SLOT_NOT_ON_BOUNDARY', 'CLI_SLOT_RANGE_EMPTY', 'CLI_SLOT_NOT_FUTURE']);
 import { addLoginCommands } from './login.js';
 
-const DEMO_IDENTITIES: Record<string, string[]> = { utility: ['utility'], gridop: ['grid-operator'], alice: ['prosumer', 'trader'], bob: ['consumer', 'trader'], carol: ['prosumer', 'trader'] };
+/** The demo identities `npm start` and `demo` create (name → roles). */
+export const DEMO_IDENTITIES: Record<string, string[]> = { utility: ['utility'], gridop: ['grid-operator'], alice: ['prosumer', 'trader'], bob: ['consumer', 'trader'], carol: ['prosumer', 'trader'] };
 
 function parseHostPort(value: string): { host: string; port: number } {
   const m = /^(.*):(\d+)$/.exec(value);
@@ -212,9 +212,9 @@ function addKeyCommands(program: Command): void {
 function addQueryCommands(queryCmd: Command): void {
   queryCmd
     .command('account <address>')
-    .description('nonce, roles and admission state of an account')
-    .action(async (address: string, _o: unknown, cmd: Command) => {
-      if (!isAddress(address)) throw CLI_ERRORS.CLI_INVALID_ARGUMENT(`${address} is not a grid1… address`);
+    .description('nonce, roles and admission state of an account (address or key name)')
+    .action(async (text: string, _o: unknown, cmd: Command) => {
+      const address = resolveAddress(cmd, text, 'address');
       await query(cmd, registryRoutes.getAccount, { params: { address } }, (a) =>
         [`address   ${a.address}`, `nonce     ${a.nonce}`, `status    ${a.account ? a.account.status : 'unknown'}`, `roles     ${a.roles.join(',') || '-'}`, ...(a.account ? [`admitted  height ${a.account.admittedAt.height} tx ${a.account.admittedAt.txHash}`] : []), ...(a.account?.revokedAt ? [`revoked   height ${a.account.revokedAt.height} tx ${a.account.revokedAt.txHash}`] : [])].join('\n'),
       );
@@ -268,6 +268,7 @@ export function buildProgram(): Command {
     .option('--expires-in <blocks>', 'transaction expires this many blocks from now (default 100)')
     .option('--memo <text>', 'memo stored with the transaction')
     .option('--nonce <n>', 'use this nonce instead of asking the node')
+    .option('--round', 'accept ISO times inside a 15-minute slot and use that slot (default: a slot time must be a slot start)')
     .showHelpAfterError();
   addNodeCommands(program);
   addKeyCommands(program);

@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Kernel } from '../app/kernel.js';
 import { DEFAULT_TRUST_PERIOD_MS, LightClient, trustFromJson } from '../light/client.js';
 import { MODULES } from '../modules/index.js';
-import { CLI_ERRORS, nodeUrl, print } from './kit.js';
+import { addressSchema } from '../codec/tx.js';
+import { CLI_ERRORS, nodeUrl, print, resolveAddress } from './kit.js';
 
 /**
  * `gridledger verify query ROUTE [name=value …] --trusted FILE`: asks the node for a proven answer,
@@ -43,6 +44,22 @@ function splitArgs(path: string, args: string[]): { params: Record<string, strin
   return { params, query };
 }
 
+interface SchemaLike {
+  shape?: Record<string, unknown>;
+}
+
+/** Is this field of a route's params or query an address (possibly optional)? */
+function isAddressField(schema: unknown, name: string): boolean {
+  let field = (schema as SchemaLike | undefined)?.shape?.[name] as { unwrap?: () => unknown } | undefined;
+  while (field !== undefined && field !== addressSchema && typeof field.unwrap === 'function') field = field.unwrap() as typeof field;
+  return field === addressSchema;
+}
+
+/** Key names given for address parameters (`address=alice`) become addresses, as everywhere else. */
+function resolveAddressFields(cmd: Command, schema: unknown, values: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, isAddressField(schema, k) ? resolveAddress(cmd, v, k) : v]));
+}
+
 export function registerVerifyCli(program: Command): void {
   const verify = program.commands.find((c) => c.name() === 'verify') ?? program.command('verify').description('verify documents and answers against the ledger');
   verify
@@ -55,7 +72,9 @@ export function registerVerifyCli(program: Command): void {
     .option('--save-trust <file>', 'write the verified state reached, to start from next time')
     .action(async (routeName: string, args: string[], opts: { trusted: string; trustPeriodHours: string; saveTrust?: string }, cmd: Command) => {
       const { module, entry } = findRoute(routeName);
-      const { params, query } = splitArgs(entry.route.path, args);
+      const split = splitArgs(entry.route.path, args);
+      const params = resolveAddressFields(cmd, entry.route.params, split.params);
+      const query = resolveAddressFields(cmd, entry.route.query, split.query);
       const parse = (schema: { parse(v: unknown): unknown } | undefined, v: unknown) => (schema ? schema.parse(v) : undefined);
       const input = { params: parse(entry.route.params, params), query: parse(entry.route.query, query), body: undefined };
       const client = new LightClient({ nodeUrl: nodeUrl(cmd), trusted: readTrusted(opts.trusted), trustPeriodMs: Number(opts.trustPeriodHours) * 3_600_000 });

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
-import { customCommand, globals, keyringOf, nodeUrl, opt, print, type ParsedOptions } from '../cli/kit.js';
+import { customCommand, globals, keyringOf, nodeUrl, opt, print, requireSlotRange, type ParsedOptions } from '../cli/kit.js';
 import { resolveHome } from '../home/home.js';
 import { parseSlot, SLOT_MS } from '../util/slots.js';
 import { EdgeAgent } from './agent/agent.js';
@@ -151,9 +151,10 @@ const verifyOptions = {
 async function runVerify(o: ParsedOptions<typeof verifyOptions>, cmd: Command): Promise<void> {
   // `--from` is also the global signing-key option, which commander hands to the root: read it there.
   const fromText = globals(cmd).from;
-  const fromSlot = o.fromSlot ?? (fromText !== undefined ? parseSlot(fromText) : undefined);
+  const fromSlot = o.fromSlot ?? (fromText !== undefined ? parseSlot(fromText, { round: globals(cmd).round === true }) : undefined);
   const toSlot = o.toSlot ?? o.to;
   if (fromSlot === undefined || toSlot === undefined) throw E.EDGE_BAD_OPTION('give the range: --from SLOT|ISO --to SLOT|ISO (end exclusive)');
+  requireSlotRange(fromSlot, toSlot, '--from', '--to');
   const db = o.db ?? join(resolveHome(globals(cmd).home), 'edge', `${o.meter}.db`);
   const store = new SampleStore(db);
   try {

@@ -5,7 +5,7 @@ import { parseSlot, slotIso } from '../util/slots.js';
 
 /** Parses an optional slot query parameter. */
 export function optionalSlot(value: string | undefined): number | undefined {
-  return value === undefined || value === '' ? undefined : parseSlot(value);
+  return value === undefined || value === '' ? undefined : parseSlot(value, { round: true });
 }
 
 /** [from, to) from optional query parameters (`slot`, or `fromSlot`/`toSlot`); the whole range when absent. */

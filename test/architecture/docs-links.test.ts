@@ -22,4 +22,14 @@ describe('documentation links', () => {
     }
     expect(broken).toEqual([]);
   });
+
+  it('every Markdown file the documents name (e.g. "see SEEDS.md") is in the repository', () => {
+    const files = new Set(markdownFiles().map((f) => f.split('/').pop()!));
+    const missing: string[] = [];
+    for (const file of markdownFiles()) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/(?<![\w/.-])([A-Z][A-Z0-9_-]*\.md)\b/g)) if (!files.has(m[1]!)) missing.push(`${file}: ${m[1]}`);
+    }
+    expect(missing).toEqual([]);
+  });
 });

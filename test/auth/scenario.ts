@@ -11,6 +11,7 @@ import { MSG as METERING } from '../../src/modules/metering/messages.js';
 import { MSG as PAYMENTS } from '../../src/modules/payments/messages.js';
 import { MSG as SETTLEMENT } from '../../src/modules/settlement/messages.js';
 import { MSG as SHARES } from '../../src/modules/shares/messages.js';
+import { statementHash } from '../../src/modules/settlement/statement.js';
 import { dayOfSlot, localDay } from '../../src/util/localtime.js';
 import { slotOfMs } from '../../src/util/slots.js';
 import { realTimers } from '../../src/runtime/driver.js';
@@ -161,10 +162,23 @@ export async function buildScenario(options: { extraAccounts?: Record<string, st
   writeFileSync(join(work, 'cons.csv'), `meter,slot,wh\nm-alice,${first + 48},100\nm-bob,${first + 48},300\nm-carol,${first + 49},1\n`);
   const out = join(work, 'out');
   await cli(node, 'utility', ['bill', '--from-day', tomorrow, '--out', out, '--production-csv', join(work, 'prod.csv'), '--consumption-csv', join(work, 'cons.csv'), '--import-tariff', '250000', '--feed-in-tariff', '80000']);
+  asBilledWithLedgerTariffs(join(out, u));
   await cli(node, 'utility', ['tx', 'settlement', 'record', join(out, u)]);
   const carolFile = readdirSync(join(out, u), { recursive: true, encoding: 'utf8' }).find((f) => f.includes(addr.carol!) && f.endsWith('.json'));
   if (!carolFile) throw new Error(`no statement file for carol in ${out}`);
   const carolStatement = readFileSync(join(out, u, carolFile), 'utf8');
   const carolHash = (JSON.parse(carolStatement) as { hash: string }).hash;
   return { node, addr, community, slot, plant, yesterday, tomorrow, carolStatement, carolHash, transferTx: transfer.hash, asset, redemption: idOf('payments.redeem_requested'), escrow: idOf('payments.escrow_opened'), channel: idOf('payments.channel_opened'), order: marketId('market.order'), contract: marketId('market.contract_proposed'), billHash };
+}
+
+/**
+ * Tariffs typed on the command line make a dry run, which is never recorded (issue 19 #13); a fresh
+ * chain cannot have a tariff in force yesterday (tariffs start in future slots). The statements the
+ * same figures give with ledger tariffs of these values differ only by the mark: written here.
+ */
+function asBilledWithLedgerTariffs(dir: string): void {
+  for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((x) => x.endsWith('.json'))) {
+    const { dryRun: _mark, hash: _hash, ...statement } = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, f), JSON.stringify({ ...statement, hash: statementHash(statement) }, null, 2) + '\n');
+  }
 }

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKeyring } from '../../src/home/home.js';
+import { statementHash } from '../../src/modules/settlement/statement.js';
 import { dayOfSlot, localDay } from '../../src/util/localtime.js';
 import { slotOfMs } from '../../src/util/slots.js';
 import { realTimers } from '../../src/runtime/driver.js';
@@ -104,17 +105,41 @@ describe('shares and billing through the CLI on a running node (the paper exampl
     expect(carol.amountMicroEur).toEqual({ importCharge: 0, feedInCredit: 48_160, total: -48_160 });
     expect(readFileSync(carolFile.replace(/\.json$/, '.csv'), 'utf8')).toContain('amount_eur,-0.048160');
 
-    const recorded = await cli('utility', ['tx', 'settlement', 'record', join(out, u)]);
-    expect(recorded.code).toBe(0);
-    expect(recorded.json.recorded).toBe(3);
+    // Tariffs typed on the command line: a dry run, marked as such, which is never recorded (issue 19 #13).
+    expect(billed.json.dryRun).toBe(true);
+    expect(carol.dryRun).toBe(true);
+    expect(readFileSync(carolFile.replace(/\.json$/, '.csv'), 'utf8')).toContain('dry_run,yes');
+    const nonceBefore = (await cli('utility', ['query', 'account', 'utility'])).json.nonce;
+    const refused = await cli('utility', ['tx', 'settlement', 'record', join(out, u)]);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stderr).error.code).toBe('STATEMENT_DRY_RUN');
+    expect((await cli('utility', ['query', 'account', 'utility'])).json.nonce).toBe(nonceBefore);
+    const unknown = await cli('utility', ['query', 'settlement', 'statement', '--hash', carol.hash]);
+    expect(JSON.parse(unknown.stderr).error.code).toBe('SETTLEMENT_UNKNOWN_STATEMENT');
+    const dry = await cli('carol', ['verify', 'statement', carolFile]);
+    expect(dry.code).toBe(1);
+    expect(dry.json.checks.map((c: { name: string; ok: boolean | null }) => [c.name, c.ok])).toEqual([['hash-field', true], ['recorded', false], ['dry-run', false], ['recomputed', null]]);
 
-    const ok = await cli('carol', ['verify', 'statement', carolFile]);
+    // The same figures billed with ledger tariffs of these values carry no mark (a fresh chain cannot
+    // have a tariff in force yesterday: tariffs start in future slots), and are recorded and verified.
+    const { dryRun: _mark, hash: _hash, ...unmarked } = carol;
+    const real = { ...unmarked, hash: statementHash(unmarked) };
+    const realDir = join(work, 'ledger-tariffs');
+    mkdirSync(realDir);
+    const realFile = join(realDir, 'carol.json');
+    writeFileSync(realFile, JSON.stringify(real, null, 2));
+    const recorded = await cli('utility', ['tx', 'settlement', 'record', realDir]);
+    expect(recorded.code).toBe(0);
+    expect(recorded.json.recorded).toBe(1);
+    expect((await cli('utility', ['query', 'account', 'utility'])).json.nonce).toBe(nonceBefore + 1);
+
+    const ok = await cli('carol', ['verify', 'statement', realFile]);
     expect(ok.code).toBe(0);
     expect(ok.json.ok).toBe(true);
     expect(ok.json.checks.map((c: { name: string; ok: boolean | null }) => [c.name, c.ok])).toEqual([['hash-field', true], ['recorded', true], ['recomputed', null]]);
 
     const tampered = join(work, 'tampered.json');
-    writeFileSync(tampered, JSON.stringify({ ...carol, amountMicroEur: { importCharge: 0, feedInCredit: 148_160, total: -148_160 } }, null, 2));
+    writeFileSync(tampered, JSON.stringify({ ...real, amountMicroEur: { importCharge: 0, feedInCredit: 148_160, total: -148_160 } }, null, 2));
     const no = await cli('carol', ['verify', 'statement', tampered]);
     expect(no.code).toBe(1);
     expect(no.json.ok).toBe(false);

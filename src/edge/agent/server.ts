@@ -132,8 +132,8 @@ function minutes(agent: EdgeAgent, meterId: string, q: { day?: string; timezone?
 
 async function verify(agent: EdgeAgent, meterId: string, q: { fromSlot?: string; toSlot?: string }): Promise<Out<'edgeVerify'>> {
   requireMeter(agent, meterId);
-  const toSlot = q.toSlot !== undefined ? parseSlot(q.toSlot) : Math.floor(Date.now() / SLOT_MS);
-  const fromSlot = q.fromSlot !== undefined ? parseSlot(q.fromSlot) : toSlot - 96;
+  const toSlot = q.toSlot !== undefined ? parseSlot(q.toSlot, { round: true }) : Math.floor(Date.now() / SLOT_MS);
+  const fromSlot = q.fromSlot !== undefined ? parseSlot(q.fromSlot, { round: true }) : toSlot - 96;
   return verifyAgainstLedger(agent.store, agent.ledger, meterId, fromSlot, toSlot);
 }
 

@@ -65,7 +65,7 @@ function registerTxCli(tx: Command): void {
       address: opt.address("the meter's own account (role meter); required for a new meter"),
       maxPowerW: opt.int('maximum power in W; required for a new meter', { arg: 'W' }),
       deviceId: opt.text('device id, e.g. DSMR equipment identifier (default: the meter id)', { arg: 'id' }),
-      fromSlot: opt.slot('first slot of the link (must be in the future; default: next slot if linked before, else the current slot)'),
+      fromSlot: opt.slot('first slot of the link (must be in the future; default: next slot if linked before, else the current slot)', { future: true }),
     },
     msgs: (o) => [
       {
@@ -91,7 +91,7 @@ function registerTxCli(tx: Command): void {
   });
   txCommand(txC, 'remove-meter', {
     description: 'unlink a meter from a future slot on (owner)',
-    options: { community, meter: opt.text('meter id', { required: true, arg: 'id' }), fromSlot: opt.slot('first unlinked slot (default: the next slot)') },
+    options: { community, meter: opt.text('meter id', { required: true, arg: 'id' }), fromSlot: opt.slot('first unlinked slot, in the future (default: the next slot)', { future: true }) },
     msgs: (o) => [{ type: MSG.removeMeter, value: { community: o.community, meterId: o.meter, ...(o.fromSlot !== undefined ? { fromSlot: o.fromSlot } : {}) } }],
   });
 

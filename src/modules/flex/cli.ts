@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { call, CLI_ERRORS, opt, queryCommand, signerAddress, txCommand } from '../../cli/kit.js';
+import { call, CLI_ERRORS, opt, parseTime, queryCommand, signerAddress, txCommand } from '../../cli/kit.js';
 import { loadVerifyingKey } from '../../zk/artifacts.js';
 import { verifyingKeyFromSnarkjs, verifyingKeyId, type Groth16VerifyingKey } from '../../zk/encoding.js';
 import { MAX_WH, MSG, PROOF_SYSTEM } from './messages.js';
@@ -17,12 +17,6 @@ function amount(value: string, flag: string): string {
   return value;
 }
 
-/** An ISO time or integer ms since the epoch → ms. */
-export function parseTime(value: string, flag: string): number {
-  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isSafeInteger(ms) || ms < 0) throw CLI_ERRORS.CLI_INVALID_OPTION(`${flag} expects an ISO time or ms since the epoch, got ${JSON.stringify(value)}`);
-  return ms;
-}
 
 /** "500,400,0" → [500, 400, 0] (Wh per interval). */
 function requested(value: string): number[] {

@@ -62,7 +62,7 @@ function registerTx(tx: Command): void {
   });
   txCommand(mk, 'set-tariffs', {
     description: 'change the external tariffs from a future slot on (owner)',
-    options: { community, importPrice: price('import tariff'), exportPrice: price('export tariff'), fromSlot: opt.slot('first slot', { required: true }) },
+    options: { community, importPrice: price('import tariff'), exportPrice: price('export tariff'), fromSlot: opt.slot('first slot (must not have begun)', { required: true, future: true }) },
     msgs: (o) => [{ type: MSG.setTariffs, value: { community: o.community, importPrice: o.importPrice, exportPrice: o.exportPrice, fromSlot: o.fromSlot } }],
   });
   txCommand(mk, 'offer', {
@@ -88,7 +88,7 @@ function registerTx(tx: Command): void {
       community,
       role: opt.choice(['consumer', 'prosumer'] as const)('your side', { required: true }),
       counterparty: opt.address('the other trader', { required: true }),
-      startSlot: opt.slot('first slot (must not have begun)', { required: true }),
+      startSlot: opt.slot('first slot (must not have begun)', { required: true, future: true }),
       endSlot: opt.slot('end slot (exclusive)', { required: true }),
       price: price('contract price'),
       maxPowerW: opt.int('maximum power (energy per slot ≤ W / 4 Wh)', { required: true, arg: 'W' }),

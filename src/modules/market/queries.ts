@@ -81,7 +81,7 @@ function depth(ctx: Ctx, community: string, slot: number, session: SessionKind, 
 
 export function bookQuery(ctx: Ctx, community: string, slotText: string) {
   requireMarketView(ctx, community);
-  const slot = parseSlot(slotText);
+  const slot = parseSlot(slotText, { round: true });
   const out = (['fwd', 'spot'] as const)
     .map((session) => ({ session, info: sessions.get(ctx.store, community, slot, session) }))
     .filter((s) => s.info !== undefined)

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { call, CLI_ERRORS, customCommand, globals, keyringOf, opt, print, queryCommand, resolveAddress, signerAddress, signerName, txCommand } from '../../cli/kit.js';
+import { call, CLI_ERRORS, customCommand, globals, keyringOf, opt, parseTime, print, queryCommand, resolveAddress, signerAddress, signerName, txCommand } from '../../cli/kit.js';
 import type { Msg } from '../../codec/tx.js';
 import { formatUnits, isAmount } from './amount.js';
 import { MSG } from './messages.js';
@@ -31,12 +31,6 @@ export function parseDuration(value: string, flag: string): number {
   return ms;
 }
 
-/** An ISO time or integer ms since the epoch → ms. */
-function parseTime(value: string, flag: string): number {
-  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isSafeInteger(ms) || ms < 0) throw CLI_ERRORS.CLI_INVALID_OPTION(`${flag} expects an ISO time or ms since the epoch, got ${JSON.stringify(value)}`);
-  return ms;
-}
 
 const codeOf = (asset: string) => asset.split('@')[0]!;
 const units = (v: string, asset: string) => `${v} µ (${formatUnits(v, codeOf(asset))})`;
@@ -67,7 +61,7 @@ function chainIdOffline(cmd: Command, given: string | undefined): string {
 
 /** Address from a positional argument (or the signing key when absent). */
 function addressArg(cmd: Command, value: string | undefined): string {
-  return value === undefined ? signerAddress(cmd) : resolveAddress(cmd, value, 'ADDRESS');
+  return value === undefined ? signerAddress(cmd) : resolveAddress(cmd, value, 'address');
 }
 
 // ── transactions ──

@@ -47,8 +47,8 @@ const billOptions = {
   dynamic: opt.flag('dynamic key: redistribute surplus to participants with remaining need first'),
   productionCsv: opt.text('dry run: production per plant and slot (plant,slot,wh)', { arg: 'file' }),
   consumptionCsv: opt.text('dry run: consumption per meter or address and slot (meter,slot,wh)', { arg: 'file' }),
-  importTariff: opt.int('dry run: import tariff instead of the ledger tariff', { arg: 'µ€/kWh' }),
-  feedInTariff: opt.int('dry run: feed-in tariff instead of the ledger tariff', { arg: 'µ€/kWh' }),
+  importTariff: opt.int('dry run: import tariff instead of the ledger tariff (the statements are marked dryRun and cannot be recorded)', { arg: 'µ€/kWh' }),
+  feedInTariff: opt.int('dry run: feed-in tariff instead of the ledger tariff (marked dryRun, not recordable)', { arg: 'µ€/kWh' }),
 };
 type BillOptions = ParsedOptions<typeof billOptions>;
 
@@ -96,14 +96,21 @@ async function bill(opts: BillOptions, cmd: Command): Promise<void> {
       if (!t) throw E.SETTLEMENT_NO_TARIFF(`utility ${utility} has no tariff in force at slot ${period.fromSlot}; pass --import-tariff and --feed-in-tariff`);
       tariff = t;
     }
-    statements.push(...statementsOf(billing, () => tariff, { utility, source: 'csv' }));
+    statements.push(...statementsOf(billing, () => tariff, { utility, source: 'csv', dryRun: opts.importTariff !== undefined }));
   }
   const written = writeStatements(opts.out ?? 'statements', utility, statements);
   const total = statements.reduce((a, s) => a + s.amountMicroEur.total, 0);
+  const dryRun = opts.importTariff !== undefined;
   print(
     cmd,
-    { utility, fromDay, toDay, source: source ? 'csv' : 'ledger', allocation: opts.dynamic ? 'dynamic' : 'static', plants: plants.length, dir: written.dir, summary: written.summary, totalMicroEur: total, statements: written.files },
-    (v) => `${v.statements.length} statements for ${v.plants} plants (${fromDay} … ${toDay}, ${v.source}, ${v.allocation}) in ${v.dir}\nsummary ${v.summary}\ntotal ${decimal(total, 6)} €`,
+    { utility, fromDay, toDay, source: source ? 'csv' : 'ledger', ...(dryRun ? { dryRun: true } : {}), allocation: opts.dynamic ? 'dynamic' : 'static', plants: plants.length, dir: written.dir, summary: written.summary, totalMicroEur: total, statements: written.files },
+    (v) =>
+      [
+        `${v.statements.length} statements for ${v.plants} plants (${fromDay} … ${toDay}, ${v.source}, ${v.allocation}) in ${v.dir}`,
+        `summary ${v.summary}`,
+        `total ${decimal(total, 6)} €`,
+        ...(dryRun ? ['DRY RUN: tariffs typed on the command line; the statements are marked dryRun and cannot be recorded'] : []),
+      ].join('\n'),
   );
 }
 
@@ -121,6 +128,8 @@ async function record(paths: string[], cmd: Command): Promise<void> {
     const s = parseStatement(file);
     const hash = statementHash(s);
     if (s.hash !== undefined && s.hash !== hash) throw E.STATEMENT_HASH_MISMATCH(`${file}: the hash field does not match the content`);
+    // Checked for every file before anything is signed: one dry run among them records none.
+    if (s.dryRun) throw E.STATEMENT_DRY_RUN(`${file} is a dry run (tariffs typed on the command line, not the utility's tariffs on the ledger); bill with the ledger tariffs to record statements`);
     return { plant: s.plant, customer: s.customer, fromSlot: s.period.fromSlot, toSlot: s.period.toSlot, hash };
   });
   const signer = keyringOf(cmd).signer(signerName(cmd));
@@ -186,6 +195,7 @@ async function verifyStatement(file: string, cmd: Command): Promise<void> {
     onLedger = { name: 'recorded', ok: false, detail: `no statement with hash ${hash} is recorded on the ledger` };
   }
   checks.push(onLedger);
+  if (s.dryRun) checks.push({ name: 'dry-run', ok: false, detail: 'a dry run: its tariffs were typed on the command line, not taken from the ledger' });
   if (s.source === 'ledger') {
     const res = await call(cmd, settlementRoutes.bill, {
       params: { plant: s.plant },
@@ -207,7 +217,7 @@ export function registerSettlementCli({ tx, query }: { tx: Command; query: Comma
     options: {
       importTariff: opt.int('price of grid import', { required: true, signed: true, arg: 'µ€/kWh' }),
       feedInTariff: opt.int('credit for fed-in surplus', { required: true, signed: true, arg: 'µ€/kWh' }),
-      fromSlot: opt.slot('first slot (index or ISO time)', { required: true }),
+      fromSlot: opt.slot('first slot (index or ISO time; must not have begun)', { required: true, future: true }),
     },
     msgs: (o) => [{ type: MSG.setTariff, value: { importMicroEurPerKwh: o.importTariff, feedInMicroEurPerKwh: o.feedInTariff, fromSlot: o.fromSlot } }],
   });

@@ -18,6 +18,7 @@ export const E = defineErrors('settlement', {
   STATEMENT_INVALID: { meaning: 'the file is not a GridLedger PV statement' },
   STATEMENT_UNREADABLE: { meaning: 'the statement file could not be read or parsed' },
   STATEMENT_HASH_MISMATCH: { meaning: "a statement's hash field does not match its content" },
+  STATEMENT_DRY_RUN: { meaning: 'a dry-run statement (tariffs typed on the command line) is for checking figures only and cannot be recorded on the ledger' },
   STATEMENT_NOT_VERIFIED: { meaning: 'the statement failed at least one verification check' },
   CSV_INVALID: { meaning: 'a CSV meter-data file has the wrong header or a bad row' },
 });

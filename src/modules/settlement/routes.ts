@@ -30,6 +30,7 @@ export const statementOut = z.object({
   period: z.object({ fromDay: z.string(), toDay: z.string(), fromSlot: z.number(), toSlot: z.number(), start: z.string(), end: z.string() }),
   allocation: z.enum(['static', 'dynamic']),
   source: z.enum(['ledger', 'csv']),
+  dryRun: z.literal(true).optional().describe('present on a dry run (tariffs typed on the command line): not recordable'),
   slots: z.number(),
   missing: z.object({ productionSlots: z.number(), consumptionSlots: z.number() }),
   tariff: z.object({ importMicroEurPerKwh: z.number(), feedInMicroEurPerKwh: z.number() }),

@@ -35,6 +35,12 @@ export interface Statement {
   period: { fromDay: string; toDay: string; fromSlot: number; toSlot: number; start: string; end: string };
   allocation: 'static' | 'dynamic';
   source: 'ledger' | 'csv';
+  /**
+   * Present (true) only on a dry run: the tariffs were typed on the command line, not the utility's
+   * tariffs on the ledger. Such a statement checks figures; it is never recorded (the ledger sees
+   * hashes only, so the CLI refuses it, and `verify statement` fails it).
+   */
+  dryRun?: true;
   slots: number;
   missing: { productionSlots: number; consumptionSlots: number };
   tariff: Tariff;
@@ -56,7 +62,7 @@ function day(d: EnergyTotals) {
 }
 
 /** Statements of a plant's billing, for one utility or all, with the hash filled in. */
-export function statementsOf(billing: PlantBilling, tariffOf: (utility: string) => Tariff, options: { utility?: string; customer?: string; source: 'ledger' | 'csv' }): Statement[] {
+export function statementsOf(billing: PlantBilling, tariffOf: (utility: string) => Tariff, options: { utility?: string; customer?: string; source: 'ledger' | 'csv'; dryRun?: boolean }): Statement[] {
   const { plant, period } = billing;
   const out: Statement[] = [];
   for (const line of billing.lines) {
@@ -77,6 +83,7 @@ export function statementsOf(billing: PlantBilling, tariffOf: (utility: string) 
       period: { fromDay: period.fromDay, toDay: period.toDay, fromSlot: period.fromSlot, toSlot: period.toSlot, start: slotIso(period.fromSlot), end: slotIso(period.toSlot) },
       allocation: billing.dynamic ? 'dynamic' : 'static',
       source: options.source,
+      ...(options.dryRun ? { dryRun: true as const } : {}),
       slots: line.slots,
       missing: { productionSlots: billing.missingProductionSlots, consumptionSlots: line.missingConsumptionSlots },
       tariff: { importMicroEurPerKwh: tariff.importMicroEurPerKwh, feedInMicroEurPerKwh: tariff.feedInMicroEurPerKwh },
@@ -127,6 +134,7 @@ export function statementCsv(s: Statement): string {
     ['slots', `${s.period.fromSlot}..${s.period.toSlot}`],
     ['allocation', s.allocation],
     ['source', s.source],
+    ...(s.dryRun ? [['dry_run', 'yes: tariffs typed on the command line; not recordable'] as [string, string]] : []),
     ['missing_production_slots', s.missing.productionSlots],
     ['missing_consumption_slots', s.missing.consumptionSlots],
     ['import_tariff_micro_eur_per_kwh', s.tariff.importMicroEurPerKwh],

@@ -39,6 +39,8 @@ const plant = opt.text('plant id', { required: true, arg: 'id' });
 const participants = opt.list('ADDRESS:UTILITY:PPM[:METER] (addresses or key names), repeat per participant', { required: true, arg: 'spec' });
 const participantsOf = (cmd: Command, specs: string[]) => specs.map((p) => parseParticipant(p, (v) => resolveAddress(cmd, v, '--participant')));
 const slotRange = { fromSlot: opt.slot('first slot (index or ISO time)', { required: true }), toSlot: opt.slot('end slot, exclusive (index or ISO time)', { required: true }) };
+/** Portions change only for slots that have not begun. */
+const futureSlotRange = { ...slotRange, fromSlot: opt.slot('first slot, not begun (index or ISO time)', { required: true, future: true }) };
 
 function registerCli({ tx, query }: { tx: Command; query: Command }): void {
   const txPlant = tx.command('plant').description('shared PV plants: registration, distribution keys, portion transfers');
@@ -63,7 +65,7 @@ function registerCli({ tx, query }: { tx: Command; query: Command }): void {
   });
   txCommand(txPlant, 'transfer', {
     description: 'transfer ppm of your portion to another participant for the slots [from, to)',
-    options: { plant, to: opt.address('recipient', { required: true }), ppm: opt.int('amount in ppm (1,000,000 = the whole plant)', { required: true, signed: true }), ...slotRange },
+    options: { plant, to: opt.address('recipient', { required: true }), ppm: opt.int('amount in ppm (1,000,000 = the whole plant)', { required: true, signed: true }), ...futureSlotRange },
     msgs: (o) => [{ type: MSG.transfer, value: { plant: o.plant, to: o.to, ppm: o.ppm, fromSlot: o.fromSlot, toSlot: o.toSlot } }],
   });
 

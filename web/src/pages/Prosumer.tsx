@@ -163,6 +163,8 @@ async function verifyStatement(json: string, me: string): Promise<Verdict> {
     return { ok: false, text: 'not JSON' };
   }
   const hash = statementHash(statement);
+  // Tariffs typed on the utility's command line: figures only, never a bill (as `verify statement`).
+  if (statement.dryRun === true) return { ok: false, text: 'NOT verified: a dry run (its tariffs were typed on the command line, not taken from the ledger)' };
   try {
     const r = await api.settlement.statement({ params: { hash } });
     if (r.record.customer !== me) return { ok: false, text: `hash ${hash.slice(0, 12)}… is recorded for another customer` };
