@@ -145,10 +145,10 @@ export function registerMessagingCli(program: Command): void {
   customCommand(msg, 'send', {
     description: 'encrypt a message to a messaging address (or, with --broadcast, sign it for everyone), stamp it and submit it',
     options: {
-      to: opt.text('recipient: a gridmsg1… address or a local messaging key name', { arg: 'address|key' }),
+      to: opt.text('recipient: a gridmsg1… address or a local messaging key name', { arg: 'msgaddress|key' }),
       text: opt.text('the message', { required: true }),
       ttl: opt.int('seconds the message lives (the stamp costs more for longer)', { default: '3600', arg: 's' }),
-      replyTo: opt.text('a messaging address (or local key name) the recipient may answer to', { arg: 'address|key' }),
+      replyTo: opt.text('a messaging address (or local key name) the recipient may answer to', { arg: 'msgaddress|key' }),
       sign: opt.flag('sign with the --from account key, so the recipient knows the sender (default: anonymous)'),
       broadcast: opt.flag('a message for everyone, signed with the --from account key'),
     },

@@ -76,6 +76,12 @@ const NOT_ADDRESSES: Record<string, string> = {
   'query anchor checkpoints --after': 'a height',
   'query anchor anchors --after': 'a height',
   'verify samples --to': 'the end slot of a range',
+  'query meter missing --after': 'a meter id',
+  'msg inbox --after': 'a message cursor',
+  'msg watch --after': 'a message cursor',
+  'msg send --to': 'a messaging address (gridmsg1…) or a local messaging key name (another namespace than accounts)',
+  'msg send --reply-to': 'a messaging address (gridmsg1…) or a local messaging key name',
+  'report --to': 'the last day of the period',
 };
 
 /** A valid-looking value for every other required option, by its placeholder. */

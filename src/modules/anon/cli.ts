@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { coreRoutes } from '../../api/routes.js';
-import { call, CLI_ERRORS, keyringOf, opt, queryCommand, signerName, txCommand } from '../../cli/kit.js';
+import { call, CLI_ERRORS, keyringOf, opt, queryCommand, resolveAddress, signerName, txCommand } from '../../cli/kit.js';
 import { loadVerifyingKey } from '../../zk/artifacts.js';
 import { identityCommitment, signalHashForAddress } from '../../zk/circuits.js';
 import { encodeProof } from '../../zk/encoding.js';
@@ -79,9 +79,9 @@ function registerTx(tx: Command): void {
   });
   txCommand(anon, 'revoke-member', {
     description: "remove a member's identity commitment from the members' tree (operator)",
-    args: ['member'],
+    args: ['address'],
     options: { reason: opt.text('why', { arg: 'text' }) },
-    msgs: (o, _cmd, [member]) => [{ type: MSG.revokeMember, value: { member: member!, ...(o.reason ? { reason: o.reason } : {}) } }],
+    msgs: (o, cmd, [member]) => [{ type: MSG.revokeMember, value: { member: resolveAddress(cmd, member!, 'address'), ...(o.reason ? { reason: o.reason } : {}) } }],
   });
   txCommand(anon, 'admit', {
     description: 'admit the --from key (created fresh if absent) as an anonymous trade account with a membership proof of --identity',
@@ -134,8 +134,8 @@ function registerQueries(query: Command): void {
   });
   queryCommand(anon, 'leaves', { description: "every leaf of the members' tree", route: anonRoutes.leaves, input: () => ({}), text: (v) => v.leaves.map((l, i) => `${i}  ${l}`).join('\n') || '(empty)' });
   queryCommand(anon, 'roots', { description: "history of the members' root", options: { limit: opt.int('most entries', { default: '100' }) }, route: anonRoutes.roots, input: (o) => ({ query: { limit: o.limit ?? 100 } }), text: (v) => v.roots.map((r) => `${r.height}  ${r.root}`).join('\n') || '(none)' });
-  queryCommand(anon, 'member', { description: "a member's identity commitment", args: ['address'], route: anonRoutes.member, input: (_o, [address]) => ({ params: { address: address! } }) });
-  queryCommand(anon, 'account', { description: 'an anonymous account and its expiry', args: ['address'], route: anonRoutes.account, input: (_o, [address]) => ({ params: { address: address! } }) });
+  queryCommand(anon, 'member', { description: "a member's identity commitment", args: ['address'], route: anonRoutes.member, input: (_o, [address], cmd) => ({ params: { address: resolveAddress(cmd, address!, 'address') } }) });
+  queryCommand(anon, 'account', { description: 'an anonymous account and its expiry', args: ['address'], route: anonRoutes.account, input: (_o, [address], cmd) => ({ params: { address: resolveAddress(cmd, address!, 'address') } }) });
   queryCommand(anon, 'offers', {
     description: 'the anonymous offer board',
     options: { status: opt.choice(['open', 'taken', 'withdrawn', 'all'] as const)('filter', { default: 'all' }), limit: opt.int('most offers', { default: '100' }) },
