@@ -243,6 +243,12 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against a running node', (
     expect(await clearing.locator('tbody tr').count()).toBe(1);
     await poll(() => text('market-contracts')).toContain(s.contract);
     await poll(() => page.getByTestId('market-bill-total').count()).toBe(1);
+    // today's bill is not recorded yet (its period is open): Verify says so; a pasted non-bill is refused
+    await page.getByTestId('market-bill-verify').click();
+    await poll(() => text('market-bill-verdict'), 40_000).toMatch(/^NOT verified: recorded ✗ no bill with hash [0-9a-f]{64} is recorded on the ledger/);
+    await page.getByTestId('market-received-json').fill('{"kind":"gridledger/statement"}');
+    await page.getByTestId('market-received-verify').click();
+    await poll(() => text('market-received-verdict'), 40_000).toMatch(/^NOT verified: form ✗ not a community bill/);
 
     await page.getByTestId('order-side').selectOption('bid');
     await page.getByTestId('order-wh').fill('400');

@@ -1,11 +1,13 @@
 import { useMemo, useState } from 'react';
 import type { RouteOutput } from '../../../src/api/route.js';
+import { checkBill, type BillVerdict } from '../../../src/modules/market/cli/bill-check.js';
 import { MSG as MARKET_MSG } from '../../../src/modules/market/messages.js';
 import type { marketRoutes } from '../../../src/modules/market/routes.js';
 import { LedgerError } from '../../../src/util/errors.js';
 import { Chart, type ChartOption } from '../components/Chart';
 import { Badge, Card, codeOf, ErrorBox, Kpi, Short, SignedIn, Table, TxOutcome, units, useTx } from '../components/ui';
 import { api } from '../lib/api';
+import { errorMessage } from '../lib/errors';
 import { useLive } from '../lib/live';
 import { useSession } from '../lib/session';
 import { addDays, localDayOf, localTime, SLOT_MS } from '../lib/time';
@@ -228,11 +230,60 @@ function MyBills({ market, me }: { market: Market; me: string }) {
           </div>
           <Table rows={bill.lines} testId="market-bill-lines" columns={[['item', (l) => l.item], ['Wh', (l) => l.wh], ['amount', (l) => units(l.amountMicro)], ['settled', (l) => (l.settled ? 'yes' : 'no')]]} />
           {bill.pendingTrades > 0 && <p className="muted">{bill.pendingTrades} trades are not settled yet.</p>}
+          <BillVerify json={JSON.stringify(bill, null, 2)} testId="market-bill" />
         </>
       ) : (
         !data.loading && <p className="muted">No bill for this period.</p>
       )}
+      <h2>Verify a bill you received</h2>
+      <BillVerify json="" testId="market-received" />
     </Card>
+  );
+}
+
+/** The dashboard's side of `gridledger verify statement` for a community bill (same checks, bill-check.ts). */
+async function verifyBillJson(json: string): Promise<BillVerdict> {
+  let statement: Record<string, unknown>;
+  try {
+    statement = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return { hash: null, ok: false, checks: [{ name: 'form', ok: false, detail: 'not JSON' }] };
+  }
+  return checkBill(statement, {
+    record: async (hash) => {
+      try {
+        return await api.market.billRecord({ params: { hash } });
+      } catch (err) {
+        if (err instanceof LedgerError && err.code === 'MARKET_BILL_NOT_FOUND') return undefined;
+        throw err;
+      }
+    },
+    recompute: async (b) => (await api.market.bills({ params: { community: b.community }, query: { fromDay: b.fromDay, toDay: b.toDay, member: b.member } })).bills[0]?.hash,
+  });
+}
+
+/** A bill's JSON (editable: a received copy can be pasted) with a Verify button and the verdict per check. */
+function BillVerify({ json: initial, testId }: { json: string; testId: string }) {
+  const [json, setJson] = useState(initial);
+  const [verdict, setVerdict] = useState<BillVerdict | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const verify = () => {
+    setError(null);
+    verifyBillJson(json).then(setVerdict, (err: unknown) => (setVerdict(null), setError(errorMessage(err))));
+  };
+  return (
+    <div className="statement" data-testid={testId}>
+      <textarea rows={4} value={json} placeholder="paste the bill JSON from your community" onChange={(e) => (setJson(e.target.value), setVerdict(null))} data-testid={`${testId}-json`} />
+      <div className="row">
+        <button onClick={verify} data-testid={`${testId}-verify`}>Verify</button>
+        {verdict && (
+          <span className={verdict.ok ? 'ok' : 'error'} data-testid={`${testId}-verdict`}>
+            {verdict.ok ? `verified: hash ${verdict.hash!.slice(0, 12)}…` : 'NOT verified'}: {verdict.checks.map((c) => `${c.name} ${c.ok ? '✓' : '✗'} ${c.detail}`).join('; ')}
+          </span>
+        )}
+      </div>
+      <ErrorBox error={error} />
+    </div>
   );
 }
 
