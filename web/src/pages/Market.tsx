@@ -185,12 +185,48 @@ function MyOrders({ market, me, defaultSlot }: { market: Market; me: string; def
   );
 }
 
-function MyContracts({ market, me }: { market: Market; me: string }) {
+/**
+ * My supply contracts, with the contract wizard: propose one (my side, the counterparty, the slots,
+ * price, maximum power, notice), accept one proposed to me, end an active one with notice.
+ */
+function MyContracts({ market, me, defaultSlot }: { market: Market; me: string; defaultSlot: number }) {
   const community = market.market.community;
   const data = useLive(() => api.market.contracts({ params: { community }, query: { party: me, limit: 50 } }), [community, me]);
+  const tx = useTx();
+  const [role, setRole] = useState<'consumer' | 'prosumer'>('consumer');
+  const [counterparty, setCounterparty] = useState('');
+  const [startSlot, setStartSlot] = useState('');
+  const [slots, setSlots] = useState('96');
+  const [price, setPrice] = useState('100000');
+  const [maxPowerW, setMaxPowerW] = useState('4000');
+  const [noticeSlots, setNoticeSlots] = useState('4');
+  const propose = () =>
+    tx.run(() => {
+      const start = Number(startSlot || defaultSlot);
+      const value = { community, role, counterparty: counterparty.trim(), startSlot: start, endSlot: start + Number(slots), price: Number(price), maxPowerW: Number(maxPowerW), noticeSlots: Number(noticeSlots) };
+      return submit([{ type: MARKET_MSG.contractPropose, value }]);
+    });
+  const act = (type: string, id: string) => tx.run(() => submit([{ type, value: { id } }]));
   return (
     <Card title="My supply contracts" testId="market-contracts" wide>
       <ErrorBox error={data.error} />
+      <form className="inline" onSubmit={(e) => (e.preventDefault(), void propose())} data-testid="contract-form">
+        I am the
+        <select value={role} onChange={(e) => setRole(e.target.value as 'consumer' | 'prosumer')} aria-label="my side" data-testid="contract-role">
+          <option value="consumer">consumer (I buy)</option>
+          <option value="prosumer">prosumer (I supply)</option>
+        </select>
+        with
+        <input value={counterparty} onChange={(e) => setCounterparty(e.target.value)} placeholder="counterparty address" size={20} aria-label="counterparty" data-testid="contract-counterparty" />
+        from slot
+        <input value={startSlot} onChange={(e) => setStartSlot(e.target.value)} placeholder={String(defaultSlot)} size={9} aria-label="start slot" data-testid="contract-start" /> for
+        <input value={slots} onChange={(e) => setSlots(e.target.value)} size={4} aria-label="slots" data-testid="contract-slots" /> slots at
+        <input value={price} onChange={(e) => setPrice(e.target.value)} size={8} aria-label="price" data-testid="contract-price" /> µ/kWh, max
+        <input value={maxPowerW} onChange={(e) => setMaxPowerW(e.target.value)} size={6} aria-label="max power" data-testid="contract-power" /> W, notice
+        <input value={noticeSlots} onChange={(e) => setNoticeSlots(e.target.value)} size={3} aria-label="notice slots" data-testid="contract-notice" /> slots
+        <button disabled={tx.busy} data-testid="contract-submit">Sign &amp; propose</button>
+      </form>
+      <div data-testid="contract-outcome"><TxOutcome outcome={tx.outcome} /></div>
       <Table
         rows={data.data?.contracts ?? []}
         empty="no supply contracts"
@@ -203,7 +239,16 @@ function MyContracts({ market, me }: { market: Market; me: string }) {
           ['max', (c) => `${c.maxPowerW} W`],
           ['covered', (c) => `${c.coveredWh} Wh`],
           ['paid', (c) => units(c.paidMicro)],
-          ['status', (c) => <Badge value={c.status} good={['active', 'finished']} bad={['declined', 'lapsed']} />],
+          ['status', (c) => <Badge value={c.status} good={['active', 'finished']} bad={['declined', 'lapsed']} testId={`contract-status-${c.id}`} />],
+          [
+            '',
+            (c) =>
+              c.status === 'proposed' && c.proposer !== me ? (
+                <button disabled={tx.busy} onClick={() => void act(MARKET_MSG.contractAccept, c.id)} data-testid={`contract-accept-${c.id}`}>Sign &amp; accept</button>
+              ) : c.status === 'active' ? (
+                <button disabled={tx.busy} onClick={() => void act(MARKET_MSG.contractEnd, c.id)} data-testid={`contract-end-${c.id}`}>End with notice</button>
+              ) : null,
+          ],
         ]}
       />
     </Card>
@@ -323,7 +368,7 @@ function MarketPage() {
             {s.address && (
               <>
                 <MyOrders market={market} me={s.address} defaultSlot={slot ?? nowSlot() + 8} />
-                <MyContracts market={market} me={s.address} />
+                <MyContracts market={market} me={s.address} defaultSlot={nowSlot() + 8} />
                 <MyBills market={market} me={s.address} />
               </>
             )}
