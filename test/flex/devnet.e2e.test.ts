@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callRoute } from '../../src/api/client.js';
 import { coreRoutes } from '../../src/api/routes.js';
-import { signTx } from '../../src/codec/tx.js';
-import { FlexCommitments, proveInterval } from '../../src/edge/flex.js';
+import { EdgeAgent } from '../../src/edge/agent/agent.js';
+import { parseAgentConfig } from '../../src/edge/agent/config.js';
 import { SampleStore } from '../../src/edge/store.js';
 import { openKeyring, paths } from '../../src/home/home.js';
 import { flexRoutes } from '../../src/modules/flex/routes.js';
@@ -27,10 +28,11 @@ const NOK = 1_000_000n;
  * Issue 14's acceptance on a 4-validator devnet on loopback: a day of 24 hourly intervals that ended
  * in the last 25 hours (the chain's enrolment grace lets the event start in the past, so the test
  * needs no day of waiting). The meter's edge store holds a sample a minute; `gridledger flex commit`
- * puts the 24 commitments on the ledger, proofs are made at the edge (two through `gridledger flex
- * prove`, the rest with the same library) and every validator verifies them; penalties and the
- * payout are computed by hand; every validator ends with the same event; no public API response
- * contains a measured value; the prosumer's private view shows them and flags a tampered store.
+ * puts intervals 0 and 1's commitments on the ledger and `gridledger flex prove` proves them; the edge
+ * agent, started on the same store, commits and proves the other 22 by itself (and keeps its readings
+ * of the event's slots private); every validator verifies the proofs; penalties and the payout are
+ * computed by hand; every validator ends with the same event; no public API response contains a
+ * measured value; the prosumer's private view shows them and flags a tampered store.
  */
 
 /** Wh per minute in hour h: the hourly value is 60 × this, a multiple of 60. */
@@ -110,10 +112,12 @@ describe.sequential('flex on a 4-validator devnet', () => {
     expect(created.result.events.find((e: any) => e.type === 'flex.event_created').attributes).toMatchObject({ id: 'ev1', deposit: String(24n * NOK) });
     await tx('prosumer', 'flex', 'enrol', '--event', 'ev1', '--meter', 'M1');
 
-    // the edge commits all 24 ended intervals in one transaction signed by the meter key
-    const committed = await cli('--from', 'meter1', '--wait', '--wait-seconds', '60', 'flex', 'commit', '--event', 'ev1', '--db', db);
-    expect(committed.result.code, committed.result.message).toBe('OK');
-    expect(committed.result.events.filter((e: any) => e.type === 'flex.committed')).toHaveLength(24);
+    // `gridledger flex commit` (signed by the meter key) commits intervals 0 and 1 from the edge store
+    for (const i of ['0', '1']) {
+      const committed = await cli('--from', 'meter1', '--wait', '--wait-seconds', '60', 'flex', 'commit', '--event', 'ev1', '--interval', i, '--db', db);
+      expect(committed.result.code, committed.result.message).toBe('OK');
+      expect(committed.result.events.filter((e: any) => e.type === 'flex.committed')).toHaveLength(1);
+    }
 
     // two proofs through the CLI: one submitted directly, one written to a file and sent with `tx flex prove`
     await cli('--from', 'prosumer', '--wait', '--wait-seconds', '60', 'flex', 'prove', '--event', 'ev1', '--interval', '0', '--db', db);
@@ -122,28 +126,25 @@ describe.sequential('flex on a 4-validator devnet', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ event: 'ev1', interval: 1, deviation: 53 });
     await tx('prosumer', 'flex', 'prove', '--event', 'ev1', '--interval', '1', '--deviation', '53', '--proof', `@${file}`);
 
-    // the other 22 from the same edge store and library, as the edge agent would send them
-    const event = await callRoute(url, flexRoutes.event, { params: { id: 'ev1' } });
-    const store = new SampleStore(db);
-    const commitments = new FlexCommitments(store.db);
-    const status = await callRoute(url, coreRoutes.status, {});
-    const nonce = (await callRoute(url, coreRoutes.accountNonce, { params: { address: keyring.show('prosumer').address } })).next;
-    const txs = [];
-    for (let i = 2; i < 24; i++) {
-      const { deviation, proof } = await proveInterval(commitments, status.chainId, event, i);
-      expect(deviation).toBe(Math.abs(OFFSETS[i % 6]!));
-      txs.push(signTx({ chainId: status.chainId, sender: keyring.show('prosumer').address, nonce: nonce + i - 2, expiresAtHeight: status.height + 1000, msgs: [{ type: 'flex/prove', value: { event: 'ev1', interval: i, deviation, proof } }], memo: '' }, keyring.signer('prosumer')));
+    // the edge agent on the same store does the other 22 by itself: it finds the meter's active event,
+    // commits the ended intervals, proves each committed one (signed with the meter key), and parks
+    // its own readings of the event's slots unsent (published, they would reveal the measured values)
+    const agent = await EdgeAgent.start(
+      parseAgentConfig({ node: url, db, status: null, meters: [{ id: 'M1', key: 'meter1' }], sources: [{ kind: 'http', host: '127.0.0.1', port: 0 }], pollMs: 200, closeAfterMs: 1_000, flex: { pollMs: 500, maxProofsPerRound: 8, retryAfterMs: 60_000 } }),
+      { signers: new Map([['M1', { address: keyring.show('meter1').address, signer: keyring.signer('meter1') }]]), logger: pino({ level: 'silent' }) },
+    );
+    try {
+      await waitFor(async () => ((await callRoute(url, flexRoutes.event, { params: { id: 'ev1' } })).event.status === 'completed' ? true : null), 'the agent proves every interval', 480_000);
+      expect(agent.flex!.totals).toEqual({ committed: 22, proved: 22 });
+      expect(agent.summary().parked).toBe(96);
+    } finally {
+      await agent.stop();
     }
-    store.close();
-    // in batches of 8, each committed before the next is sent: a block verifies at most maxProofsPerBlock (16)
-    for (let b = 0; b < txs.length; b += 8) {
-      const admitted = await callRoute(url, coreRoutes.submitTxBatch, { body: { txs: txs.slice(b, b + 8) } });
-      expect(admitted.results.map((r) => r.code)).toEqual(admitted.results.map(() => 'OK'));
-      for (const t of admitted.results) {
-        const res = await callRoute(url, coreRoutes.getTx, { params: { hash: t.hash! }, query: { wait: 60 } });
-        expect(res.result?.code, res.result?.message).toBe('OK');
-      }
-    }
+    // the agent committed intervals 2…23 in one transaction of its own
+    const intervals = (await callRoute(url, flexRoutes.event, { params: { id: 'ev1' } })).intervals;
+    const commitTxs = new Set(intervals.map((i) => i.committedAt!.txHash));
+    expect(commitTxs.size).toBe(3);
+    expect(new Set(intervals.slice(2).map((i) => i.committedAt!.txHash)).size).toBe(1);
 
     // by hand: penalty = min(|offset| × 2000 µ, 1 NOK) per interval
     const toAggregator = Array.from({ length: 24 }, (_, h) => byHand(h)).reduce((a, b) => a + b, 0n);

@@ -52,6 +52,20 @@ describe('events', () => {
     expect(chain.query(flex, 'flexEvents', {}, { party: pros.address }).events.map((e: any) => e.id)).toEqual(['ev1']);
   });
 
+  it('refuses more intervals than maxIntervals and a deposit above the largest amount, each with its code, and changes nothing', () => {
+    // the message allows at most 96 intervals; a chain may allow fewer (here 24): that is the rule's refusal
+    const chain = readyChain({ maxIntervals: 24 });
+    const before = balance(chain, agg);
+    rejects(chain, agg, m.event({ requestedWh: Array(25).fill(1) }), 'FLEX_TOO_MANY_INTERVALS');
+    // a reward whose deposit (reward × intervals) is above the largest amount (10^24 − 1 µ)
+    ok(chain, agg, m.program({ rewardPerInterval: String(10n ** 24n - 1n) }));
+    rejects(chain, agg, m.event({ program: 'p2', requestedWh: [1, 1] }), 'FLEX_REWARD_TOO_LARGE');
+    expect(balance(chain, agg)).toBe(before);
+    expect(chain.query(flex, 'flexEvents', {}, {}).events).toEqual([]);
+    ok(chain, agg, m.event({ requestedWh: Array(24).fill(1) }));
+    expect(balance(chain, agg)).toBe(before - 24n * NOK);
+  });
+
   it('the aggregator can withdraw until the prosumer enrols; an unenrolled event expires at its start', () => {
     const chain = readyChain();
     ok(chain, agg, m.event());

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { checkBill } from '../../src/modules/market/cli/bill-check.js';
 import { market } from '../../src/modules/market/index.js';
 import { statementHash } from '../../src/modules/settlement/keeper.js';
 import { alice, at, bob, C, carol, cm1, dso, erin, m, NOW, ok, owner, pm1, rejects, setup, slotEnd, slotStart } from './helpers.js';
@@ -95,6 +96,55 @@ describe('community bills', () => {
     ok(chain, owner, m.recordBills([{ ...ref, hash: corrected }]));
     expect(chain.query(market, 'marketBillRecord', { hash: bill.hash })).toMatchObject({ superseded: true, latest: { hash: corrected, revision: 2 } });
     expect(() => chain.query(market, 'marketBillRecord', { hash: 'cd'.repeat(32) })).toThrow(expect.objectContaining({ code: 'MARKET_BILL_NOT_FOUND' }));
+  });
+
+  it('checkBill (CLI verify statement and the dashboard Verify button): recorded and recomputed pass; unrecorded, tampered, superseded or foreign fail', async () => {
+    const chain = day();
+    const billsOf = (member: string) => chain.query(market, 'marketBills', { community: C }, { fromDay: DAY, toDay: DAY, member }).bills[0];
+    const lookups = {
+      record: async (hash: string) => {
+        try {
+          return chain.query(market, 'marketBillRecord', { hash });
+        } catch (e) {
+          if ((e as { code?: string }).code === 'MARKET_BILL_NOT_FOUND') return undefined;
+          throw e;
+        }
+      },
+      recompute: async (b: { community: string; member: string; fromDay: string; toDay: string }) =>
+        chain.query(market, 'marketBills', { community: b.community }, { fromDay: b.fromDay, toDay: b.toDay, member: b.member }).bills[0]?.hash,
+    };
+    const bill = billsOf(bob.address);
+    const before = await checkBill(bill, lookups);
+    expect(before.ok).toBe(false);
+    expect(before.checks.map((c) => [c.name, c.ok])).toEqual([['recorded', false], ['recomputed', true]]);
+    expect(before.checks[0]!.detail).toContain('no bill with hash');
+
+    const ref = (b: any, hash = b.hash) => ({ member: b.member, fromSlot: b.period.fromSlot, toSlot: b.period.toSlot, hash });
+    ok(chain, owner, m.recordBills([ref(bill)]));
+    const verified = await checkBill(bill, lookups);
+    expect(verified).toMatchObject({ ok: true, hash: bill.hash });
+    expect(verified.checks.map((c) => [c.name, c.ok])).toEqual([['recorded', true], ['recomputed', true]]);
+    expect(await checkBill({ ...bill, hash: undefined }, lookups)).toMatchObject({ ok: true, hash: bill.hash });
+
+    // a tampered copy: its hash field no longer matches, and neither is its content recorded nor recomputed
+    const tampered = { ...bill, totals: { ...bill.totals, totalMicro: String(BigInt(bill.totals.totalMicro) - 1n) } };
+    const t = await checkBill(tampered, lookups);
+    expect(t.ok).toBe(false);
+    expect(t.checks.map((c) => [c.name, c.ok])).toEqual([['hash', false], ['recorded', false], ['recomputed', false]]);
+    // the same tampered content without its hash field: recorded and recomputed still fail
+    expect((await checkBill({ ...tampered, hash: undefined }, lookups)).checks.map((c) => c.ok)).toEqual([false, false]);
+    // alice's recorded hash presented as bob's bill: recorded for another member
+    const aliceBill = billsOf(alice.address);
+    ok(chain, owner, m.recordBills([ref(aliceBill)]));
+    const foreign = await checkBill({ ...aliceBill, member: bob.address, hash: undefined }, { ...lookups, record: async () => lookups.record(aliceBill.hash) });
+    expect(foreign.checks[0]).toMatchObject({ name: 'recorded', ok: false, detail: 'the recorded hash belongs to another community, member or period' });
+    // a correction supersedes the first hash
+    ok(chain, owner, m.recordBills([ref(bill, 'ab'.repeat(32))]));
+    const superseded = await checkBill(bill, lookups);
+    expect(superseded.ok).toBe(false);
+    expect(superseded.checks[0]!.detail).toContain(`superseded by ${'ab'.repeat(32)} (revision 2)`);
+    // not a bill at all
+    expect(await checkBill({ kind: 'something else' }, lookups)).toMatchObject({ ok: false, hash: null, checks: [{ name: 'form', ok: false }] });
   });
 });
 

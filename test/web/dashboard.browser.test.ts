@@ -250,6 +250,12 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against a running node', (
     expect(await clearing.locator('tbody tr').count()).toBe(1);
     await poll(() => text('market-contracts')).toContain(s.contract);
     await poll(() => page.getByTestId('market-bill-total').count()).toBe(1);
+    // today's bill is not recorded yet (its period is open): Verify says so; a pasted non-bill is refused
+    await page.getByTestId('market-bill-verify').click();
+    await poll(() => text('market-bill-verdict'), 40_000).toMatch(/^NOT verified: recorded ✗ no bill with hash [0-9a-f]{64} is recorded on the ledger/);
+    await page.getByTestId('market-received-json').fill('{"kind":"gridledger/statement"}');
+    await page.getByTestId('market-received-verify').click();
+    await poll(() => text('market-received-verdict'), 40_000).toMatch(/^NOT verified: form ✗ not a community bill/);
 
     await page.getByTestId('order-side').selectOption('bid');
     await page.getByTestId('order-wh').fill('400');
@@ -267,6 +273,28 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against a running node', (
     await page.getByTestId(`order-cancel-${id}`).click();
     await poll(() => text(`order-status-${id}`), 40_000).toBe('cancelled');
     await poll(() => page.getByTestId('market-book-fwd').innerText()).not.toContain('80000');
+
+    // the contract wizard: alice proposes to supply bob; she cannot accept her own proposals
+    await page.getByTestId('contract-role').selectOption('prosumer');
+    await page.getByTestId('contract-counterparty').fill(s.addr.bob!);
+    await page.getByTestId('contract-start').fill(String(s.slot + 40));
+    await page.getByTestId('contract-slots').fill('4');
+    await page.getByTestId('contract-submit').click();
+    await poll(() => page.getByTestId('contract-outcome').innerText(), 40_000).toMatch(/committed at height \d+: OK/);
+    const proposed = page.getByTestId('market-contracts').locator('tbody tr', { hasText: `${s.slot + 40}…${s.slot + 44}` });
+    await poll(() => proposed.count()).toBe(1);
+    expect(await proposed.innerText()).toContain('proposed');
+    expect(await page.locator('[data-testid^="contract-accept-"]').count()).toBe(0);
+  });
+
+  it('Market (bob): accepts the supply contract alice proposed in the wizard; it becomes active and can be ended', async () => {
+    await signIn('bob');
+    await open('market');
+    await poll(() => page.getByTestId(`contract-accept-${s.contract}`).count()).toBe(1);
+    await page.getByTestId(`contract-accept-${s.contract}`).click();
+    await poll(() => page.getByTestId('contract-outcome').innerText(), 40_000).toMatch(/committed at height \d+: OK/);
+    await poll(() => text(`contract-status-${s.contract}`), 40_000).toBe('active');
+    expect(await page.getByTestId(`contract-end-${s.contract}`).count()).toBe(1);
   });
 
   it('Flex (alice): programs, events with intervals, proved deviations and rewards; an enrolment signed in the page', async () => {

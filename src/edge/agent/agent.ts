@@ -8,6 +8,7 @@ import { EDGE_ERRORS as E } from '../errors.js';
 import { Spool } from '../spool.js';
 import { SampleStore, openEdgeDatabase } from '../store.js';
 import type { AgentConfig } from './config.js';
+import { FlexAutomation } from './flex.js';
 import { Ingestor, type Incoming, type OfferOutcome } from './ingest.js';
 import { isTransient, LedgerLink } from './ledger.js';
 import { ReasonLog } from './reasons.js';
@@ -56,6 +57,8 @@ export class EdgeAgent {
   readonly ingestor: Ingestor;
   readonly sealer: Sealer;
   readonly submitter: Submitter;
+  /** Commitments and proofs of demand-response events (undefined when config.flex.enabled is false). */
+  readonly flex: FlexAutomation | undefined;
   readonly sources: Source[] = [];
   readonly startedAtMs: number;
   readonly version = AGENT_VERSION;
@@ -68,6 +71,7 @@ export class EdgeAgent {
   private readonly timers: NodeJS.Timeout[] = [];
   private running = true;
   private lastPruneMs = 0;
+  private nextFlexMs = 0;
   private lastSummary: AgentSummary | undefined;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
@@ -109,7 +113,11 @@ export class EdgeAgent {
       ready: (meterId) => this.ready(meterId),
       expiresInBlocks: config.expiresInBlocks,
       pollMs: config.pollMs,
+      privateSlot: (meterId, slot) => this.flex?.privateSlot(meterId, slot),
     });
+    this.flex = config.flex.enabled
+      ? new FlexAutomation({ node: config.node, store: this.store, signers: deps.signers, logger: deps.logger, closeAfterMs: config.closeAfterMs, expiresInBlocks: config.expiresInBlocks, maxProofsPerRound: config.flex.maxProofsPerRound, retryAfterMs: config.flex.retryAfterMs })
+      : undefined;
   }
 
   /** Opens the store, starts the sources, the status server and the delivery loop. */
@@ -229,6 +237,8 @@ export class EdgeAgent {
   private async deliveryLoop(): Promise<void> {
     while (this.running) {
       await this.bootstrapMeters();
+      // before readings go out: the flex round learns which slots must stay private
+      await this.flexRound();
       let due = 0;
       try {
         due = await this.submitter.round(this.now());
@@ -239,7 +249,8 @@ export class EdgeAgent {
       if (!this.running) return;
       const next = this.spool.nextAttemptMs();
       const unready = this.config.meters.some((m) => !this.ready(m.id));
-      const wait = due > 0 || unready ? this.config.pollMs : next === undefined ? 60_000 : Math.max(0, Math.min(60_000, next - this.now()));
+      const readingsWait = due > 0 || unready ? this.config.pollMs : next === undefined ? 60_000 : Math.max(0, Math.min(60_000, next - this.now()));
+      const wait = this.flex ? Math.max(0, Math.min(readingsWait, this.nextFlexMs - this.now())) : readingsWait;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, wait);
         this.wake = () => {
@@ -248,6 +259,17 @@ export class EdgeAgent {
         };
       });
       this.wake = undefined;
+    }
+  }
+
+  /** Every flex.pollMs: commitments and proofs of the ready meters' demand-response events (flex.ts). */
+  private async flexRound(): Promise<void> {
+    if (!this.flex || !this.running || this.now() < this.nextFlexMs) return;
+    this.nextFlexMs = this.now() + this.config.flex.pollMs;
+    try {
+      await this.flex.round(this.config.meters.filter((m) => this.ready(m.id)).map((m) => m.id), this.now());
+    } catch (err) {
+      this.deps.logger.warn({ err: (err as Error).message }, 'flex round failed; retried next round');
     }
   }
 

@@ -92,6 +92,19 @@ export const agentConfigSchema = z
     expiresInBlocks: z.number().int().min(2).default(100),
     backoffBaseMs: z.number().int().min(1).default(1_000),
     backoffMaxMs: z.number().int().min(1).default(600_000),
+    /**
+     * Demand-response events (docs/flex.md): commit the ended intervals of every active event a meter is
+     * enrolled in and prove their deviations, signed with the meter key. Checked every pollMs.
+     */
+    flex: z
+      .object({
+        enabled: z.boolean().default(true),
+        pollMs: z.number().int().min(10).default(30_000),
+        maxProofsPerRound: z.number().int().min(1).max(64).default(4),
+        retryAfterMs: z.number().int().min(10).default(60_000),
+      })
+      .strict()
+      .default({ enabled: true, pollMs: 30_000, maxProofsPerRound: 4, retryAfterMs: 60_000 }),
     /** Stop when every file source has ended and every reading is delivered or parked (replays, tests). */
     exitWhenDone: z.boolean().default(false),
   })

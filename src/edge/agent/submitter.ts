@@ -57,6 +57,12 @@ export interface SubmitterOptions {
   pollMs: number;
   /** At most this many readings per round. */
   batch?: number;
+  /**
+   * Why a slot's reading must stay private (it belongs to a demand-response interval the meter commits
+   * to instead, flex.ts), or undefined. Such a reading is parked unsent: published, it would make the
+   * interval's commitment impossible (FLEX_READING_PUBLIC).
+   */
+  privateSlot?(meterId: string, slot: number): string | undefined;
 }
 
 /** Codes of the node's admission that mean "this transaction (nonce, expiry) is stale: sign anew". */
@@ -85,6 +91,7 @@ export class Submitter {
     const due = all.filter((e) => this.o.ready(e.meterId) && this.o.signers.has(e.meterId));
     // Readings of a meter that cannot submit now (key problem) step aside, so they do not fill every page.
     for (const e of all) if (!due.includes(e)) this.o.spool.postpone(keyOf(e), nowMs + UNREADY_RETRY_MS);
+    this.parkPrivate(due, nowMs);
     if (due.length === 0) return 0;
     let chain: { chainId: string; height: number };
     try {
@@ -114,6 +121,20 @@ export class Submitter {
     });
     if (toSend.length > 0) await this.send(toSend, chain.height, nowMs);
     return due.length;
+  }
+
+  /** Parks (and removes from `due`) the unsent readings of slots that must stay private. */
+  private parkPrivate(due: SpoolEntry[], nowMs: number): void {
+    if (!this.o.privateSlot) return;
+    for (let i = due.length - 1; i >= 0; i--) {
+      const e = due[i]!;
+      const reason = this.o.privateSlot(e.meterId, e.slot);
+      if (reason === undefined || this.o.state.inflight(e.meterId, e.slot)) continue;
+      this.o.spool.park(keyOf(e), nowMs, `FLEX_SLOT_PRIVATE: ${reason}`);
+      this.stats.parked++;
+      this.o.logger.info({ meter: e.meterId, slot: e.slot, reason }, 'reading kept private (flex event): parked unsent');
+      due.splice(i, 1);
+    }
   }
 
   /** Signs and sends readings (one transaction each, consecutive nonces per meter). */

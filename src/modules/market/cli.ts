@@ -7,6 +7,7 @@ import { signTx } from '../../codec/tx.js';
 import { LedgerError, remoteError } from '../../util/errors.js';
 import { csvLine, decimal, statementHash } from '../settlement/keeper.js';
 import { addStatementKind, type StatementCheck } from '../settlement/routes.js';
+import { checkBill } from './cli/bill-check.js';
 import { BILL_KIND, type MarketBill } from './billing.js';
 import { MSG, type BillRef } from './messages.js';
 import { billSchema, marketRoutes } from './routes.js';
@@ -239,28 +240,21 @@ async function recordBills(paths: string[], cmd: Command): Promise<void> {
   print(cmd, { recorded: count, txs }, (v) => `recorded ${v.recorded} bill hashes in ${v.txs.length} transaction(s)`);
 }
 
-/** The ledger checks of `gridledger verify statement` for a community bill: recorded, and recomputed identically. */
-async function verifyBill(statement: Record<string, unknown>, hash: string, cmd: Command): Promise<StatementCheck[]> {
-  const parsed = billSchema.safeParse(statement);
-  if (!parsed.success) return [{ name: 'form', ok: false, detail: `not a community bill: ${parsed.error.issues[0]?.message ?? 'invalid'}` }];
-  const b = parsed.data;
-  let recorded: StatementCheck;
-  try {
-    const r = await call(cmd, marketRoutes.billRecord, { params: { hash } });
-    const same = r.record.community === b.community && r.record.member === b.member && r.record.fromSlot === b.period.fromSlot && r.record.toSlot === b.period.toSlot;
-    recorded = !same
-      ? { name: 'recorded', ok: false, detail: 'the recorded hash belongs to another community, member or period' }
-      : r.superseded
-        ? { name: 'recorded', ok: false, detail: `recorded at height ${r.record.height} (revision ${r.record.revision}) but superseded by ${r.latest.hash} (revision ${r.latest.revision})` }
-        : { name: 'recorded', ok: true, detail: `recorded by ${r.record.by} at height ${r.record.height} in tx ${r.record.txHash} (revision ${r.record.revision})` };
-  } catch (e) {
-    if (!(e instanceof LedgerError) || e.code !== 'MARKET_BILL_NOT_FOUND') throw e;
-    recorded = { name: 'recorded', ok: false, detail: `no bill with hash ${hash} is recorded on the ledger` };
-  }
-  const again = await call(cmd, marketRoutes.bills, { params: { community: b.community }, query: { fromDay: b.period.fromDay, toDay: b.period.toDay, member: b.member } as never });
-  const againHash = again.bills[0]?.hash;
-  const recomputed: StatementCheck = { name: 'recomputed', ok: againHash === hash, detail: againHash === hash ? 'recomputed from ledger data: identical' : `recomputed from ledger data: ${againHash ?? 'no bill'} differs` };
-  return [recorded, recomputed];
+/** The ledger checks of `gridledger verify statement` for a community bill (bill-check.ts, shared with the dashboard). */
+async function verifyBill(statement: Record<string, unknown>, _hash: string, cmd: Command): Promise<StatementCheck[]> {
+  const verdict = await checkBill(statement, {
+    record: async (hash) => {
+      try {
+        return await call(cmd, marketRoutes.billRecord, { params: { hash } });
+      } catch (e) {
+        if (e instanceof LedgerError && e.code === 'MARKET_BILL_NOT_FOUND') return undefined;
+        throw e;
+      }
+    },
+    recompute: async (b) => (await call(cmd, marketRoutes.bills, { params: { community: b.community }, query: { fromDay: b.fromDay, toDay: b.toDay, member: b.member } as never })).bills[0]?.hash,
+  });
+  // `verify statement` reports the hash field itself
+  return verdict.checks.filter((c) => c.name !== 'hash');
 }
 
 // ── queries ──

@@ -1,11 +1,13 @@
 import { useMemo, useState } from 'react';
 import type { RouteOutput } from '../../../src/api/route.js';
+import { checkBill, type BillVerdict } from '../../../src/modules/market/cli/bill-check.js';
 import { MSG as MARKET_MSG } from '../../../src/modules/market/messages.js';
 import type { marketRoutes } from '../../../src/modules/market/routes.js';
 import { LedgerError } from '../../../src/util/errors.js';
 import { Chart, type ChartOption } from '../components/Chart';
 import { Badge, Card, codeOf, ErrorBox, Kpi, Short, SignedIn, Table, TxOutcome, units, useTx } from '../components/ui';
 import { api } from '../lib/api';
+import { errorMessage } from '../lib/errors';
 import { useLive } from '../lib/live';
 import { useSession } from '../lib/session';
 import { addDays, localDayOf, localTime, SLOT_MS } from '../lib/time';
@@ -183,12 +185,48 @@ function MyOrders({ market, me, defaultSlot }: { market: Market; me: string; def
   );
 }
 
-function MyContracts({ market, me }: { market: Market; me: string }) {
+/**
+ * My supply contracts, with the contract wizard: propose one (my side, the counterparty, the slots,
+ * price, maximum power, notice), accept one proposed to me, end an active one with notice.
+ */
+function MyContracts({ market, me, defaultSlot }: { market: Market; me: string; defaultSlot: number }) {
   const community = market.market.community;
   const data = useLive(() => api.market.contracts({ params: { community }, query: { party: me, limit: 50 } }), [community, me]);
+  const tx = useTx();
+  const [role, setRole] = useState<'consumer' | 'prosumer'>('consumer');
+  const [counterparty, setCounterparty] = useState('');
+  const [startSlot, setStartSlot] = useState('');
+  const [slots, setSlots] = useState('96');
+  const [price, setPrice] = useState('100000');
+  const [maxPowerW, setMaxPowerW] = useState('4000');
+  const [noticeSlots, setNoticeSlots] = useState('4');
+  const propose = () =>
+    tx.run(() => {
+      const start = Number(startSlot || defaultSlot);
+      const value = { community, role, counterparty: counterparty.trim(), startSlot: start, endSlot: start + Number(slots), price: Number(price), maxPowerW: Number(maxPowerW), noticeSlots: Number(noticeSlots) };
+      return submit([{ type: MARKET_MSG.contractPropose, value }]);
+    });
+  const act = (type: string, id: string) => tx.run(() => submit([{ type, value: { id } }]));
   return (
     <Card title="My supply contracts" testId="market-contracts" wide>
       <ErrorBox error={data.error} />
+      <form className="inline" onSubmit={(e) => (e.preventDefault(), void propose())} data-testid="contract-form">
+        I am the
+        <select value={role} onChange={(e) => setRole(e.target.value as 'consumer' | 'prosumer')} aria-label="my side" data-testid="contract-role">
+          <option value="consumer">consumer (I buy)</option>
+          <option value="prosumer">prosumer (I supply)</option>
+        </select>
+        with
+        <input value={counterparty} onChange={(e) => setCounterparty(e.target.value)} placeholder="counterparty address" size={20} aria-label="counterparty" data-testid="contract-counterparty" />
+        from slot
+        <input value={startSlot} onChange={(e) => setStartSlot(e.target.value)} placeholder={String(defaultSlot)} size={9} aria-label="start slot" data-testid="contract-start" /> for
+        <input value={slots} onChange={(e) => setSlots(e.target.value)} size={4} aria-label="slots" data-testid="contract-slots" /> slots at
+        <input value={price} onChange={(e) => setPrice(e.target.value)} size={8} aria-label="price" data-testid="contract-price" /> µ/kWh, max
+        <input value={maxPowerW} onChange={(e) => setMaxPowerW(e.target.value)} size={6} aria-label="max power" data-testid="contract-power" /> W, notice
+        <input value={noticeSlots} onChange={(e) => setNoticeSlots(e.target.value)} size={3} aria-label="notice slots" data-testid="contract-notice" /> slots
+        <button disabled={tx.busy} data-testid="contract-submit">Sign &amp; propose</button>
+      </form>
+      <div data-testid="contract-outcome"><TxOutcome outcome={tx.outcome} /></div>
       <Table
         rows={data.data?.contracts ?? []}
         empty="no supply contracts"
@@ -201,7 +239,16 @@ function MyContracts({ market, me }: { market: Market; me: string }) {
           ['max', (c) => `${c.maxPowerW} W`],
           ['covered', (c) => `${c.coveredWh} Wh`],
           ['paid', (c) => units(c.paidMicro)],
-          ['status', (c) => <Badge value={c.status} good={['active', 'finished']} bad={['declined', 'lapsed']} />],
+          ['status', (c) => <Badge value={c.status} good={['active', 'finished']} bad={['declined', 'lapsed']} testId={`contract-status-${c.id}`} />],
+          [
+            '',
+            (c) =>
+              c.status === 'proposed' && c.proposer !== me ? (
+                <button disabled={tx.busy} onClick={() => void act(MARKET_MSG.contractAccept, c.id)} data-testid={`contract-accept-${c.id}`}>Sign &amp; accept</button>
+              ) : c.status === 'active' ? (
+                <button disabled={tx.busy} onClick={() => void act(MARKET_MSG.contractEnd, c.id)} data-testid={`contract-end-${c.id}`}>End with notice</button>
+              ) : null,
+          ],
         ]}
       />
     </Card>
@@ -228,11 +275,60 @@ function MyBills({ market, me }: { market: Market; me: string }) {
           </div>
           <Table rows={bill.lines} testId="market-bill-lines" columns={[['item', (l) => l.item], ['Wh', (l) => l.wh], ['amount', (l) => units(l.amountMicro)], ['settled', (l) => (l.settled ? 'yes' : 'no')]]} />
           {bill.pendingTrades > 0 && <p className="muted">{bill.pendingTrades} trades are not settled yet.</p>}
+          <BillVerify json={JSON.stringify(bill, null, 2)} testId="market-bill" />
         </>
       ) : (
         !data.loading && <p className="muted">No bill for this period.</p>
       )}
+      <h2>Verify a bill you received</h2>
+      <BillVerify json="" testId="market-received" />
     </Card>
+  );
+}
+
+/** The dashboard's side of `gridledger verify statement` for a community bill (same checks, bill-check.ts). */
+async function verifyBillJson(json: string): Promise<BillVerdict> {
+  let statement: Record<string, unknown>;
+  try {
+    statement = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return { hash: null, ok: false, checks: [{ name: 'form', ok: false, detail: 'not JSON' }] };
+  }
+  return checkBill(statement, {
+    record: async (hash) => {
+      try {
+        return await api.market.billRecord({ params: { hash } });
+      } catch (err) {
+        if (err instanceof LedgerError && err.code === 'MARKET_BILL_NOT_FOUND') return undefined;
+        throw err;
+      }
+    },
+    recompute: async (b) => (await api.market.bills({ params: { community: b.community }, query: { fromDay: b.fromDay, toDay: b.toDay, member: b.member } })).bills[0]?.hash,
+  });
+}
+
+/** A bill's JSON (editable: a received copy can be pasted) with a Verify button and the verdict per check. */
+function BillVerify({ json: initial, testId }: { json: string; testId: string }) {
+  const [json, setJson] = useState(initial);
+  const [verdict, setVerdict] = useState<BillVerdict | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const verify = () => {
+    setError(null);
+    verifyBillJson(json).then(setVerdict, (err: unknown) => (setVerdict(null), setError(errorMessage(err))));
+  };
+  return (
+    <div className="statement" data-testid={testId}>
+      <textarea rows={4} value={json} placeholder="paste the bill JSON from your community" onChange={(e) => (setJson(e.target.value), setVerdict(null))} data-testid={`${testId}-json`} />
+      <div className="row">
+        <button onClick={verify} data-testid={`${testId}-verify`}>Verify</button>
+        {verdict && (
+          <span className={verdict.ok ? 'ok' : 'error'} data-testid={`${testId}-verdict`}>
+            {verdict.ok ? `verified: hash ${verdict.hash!.slice(0, 12)}…` : 'NOT verified'}: {verdict.checks.map((c) => `${c.name} ${c.ok ? '✓' : '✗'} ${c.detail}`).join('; ')}
+          </span>
+        )}
+      </div>
+      <ErrorBox error={error} />
+    </div>
   );
 }
 
@@ -272,7 +368,7 @@ function MarketPage() {
             {s.address && (
               <>
                 <MyOrders market={market} me={s.address} defaultSlot={slot ?? nowSlot() + 8} />
-                <MyContracts market={market} me={s.address} />
+                <MyContracts market={market} me={s.address} defaultSlot={nowSlot() + 8} />
                 <MyBills market={market} me={s.address} />
               </>
             )}
