@@ -6,6 +6,7 @@ import { call, CLI_ERRORS, customCommand, keyringOf, opt, print, queryCommand, s
 import { signTx } from '../../codec/tx.js';
 import { LedgerError, remoteError } from '../../util/errors.js';
 import { csvLine, decimal, statementHash } from '../settlement/keeper.js';
+import { proveStatement, type StatementQuery } from '../../cli/verify.js';
 import { addStatementKind, type StatementCheck } from '../settlement/routes.js';
 import { BILL_KIND, type MarketBill } from './billing.js';
 import { MSG, type BillRef } from './messages.js';
@@ -186,14 +187,27 @@ export function billCsv(b: MarketBill): string {
   ].join('\n') + '\n';
 }
 
-async function billCommunity(options: { community: string; fromDay: string; toDay: string; out: string; member?: string }, cmd: Command): Promise<void> {
+/** The query that computes a member's bill from ledger data (the bills route, for that one member). */
+function billQuery(statement: Record<string, unknown>): StatementQuery {
+  const b = statement as unknown as MarketBill;
+  return {
+    route: marketRoutes.bills.name,
+    params: { community: b.community },
+    query: { fromDay: b.period.fromDay, toDay: b.period.toDay, member: b.member },
+    pick: (answer) => (answer as { bills: MarketBill[] }).bills.find((x) => x.member === b.member) as unknown as Record<string, unknown> | undefined,
+  };
+}
+
+async function billCommunity(options: { community: string; fromDay: string; toDay: string; out: string; member?: string; trusted?: string }, cmd: Command): Promise<void> {
   const dir = join(options.out, options.community);
   mkdirSync(dir, { recursive: true });
   const written: Array<{ member: string; hash: string; json: string; csv: string; totalMicro: string }> = [];
   let after: string | undefined;
   for (;;) {
     const page = await call(cmd, marketRoutes.bills, { params: { community: options.community }, query: withDefined({ fromDay: options.fromDay, toDay: options.toDay, member: options.member, after, limit: 100 }) as never });
-    for (const bill of page.bills as MarketBill[]) {
+    for (const listed of page.bills as MarketBill[]) {
+      // With --prove each member's bill is asked for again, alone: its proof then holds only the values it used.
+      const bill = options.trusted ? await proveStatement<MarketBill & Record<string, unknown>>(cmd, options.trusted, billQuery(listed as unknown as Record<string, unknown>)) : listed;
       const base = join(dir, `${bill.member}_${bill.period.fromDay}_${bill.period.toDay}`);
       writeFileSync(`${base}.json`, JSON.stringify(bill, null, 2) + '\n');
       writeFileSync(`${base}.csv`, billCsv(bill));
@@ -342,5 +356,5 @@ function registerQueries(query: Command): void {
 export function registerMarketCli({ tx, query }: { tx: Command; query: Command }): void {
   registerTx(tx);
   registerQueries(query);
-  addStatementKind(tx, { kind: BILL_KIND, verify: verifyBill, billCommunity });
+  addStatementKind(tx, { kind: BILL_KIND, verify: verifyBill, billCommunity, statementQuery: billQuery });
 }

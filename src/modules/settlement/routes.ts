@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { StatementQuery } from '../../cli/verify.js';
 import { z } from 'zod';
 import { defineRoute } from '../../api/route.js';
 import { addressSchema, hashSchema } from '../../codec/tx.js';
@@ -94,7 +95,10 @@ export interface StatementCheck {
 export interface StatementKind {
   kind: string;
   verify(statement: Record<string, unknown>, hash: string, cmd: Command): Promise<StatementCheck[]>;
-  billCommunity?(options: { community: string; fromDay: string; toDay: string; out: string; member?: string }, cmd: Command): Promise<void>;
+  /** `trusted` (a genesis or trusted-state file) asks for bills with evidence (`bill --prove`). */
+  billCommunity?(options: { community: string; fromDay: string; toDay: string; out: string; member?: string; trusted?: string }, cmd: Command): Promise<void>;
+  /** The query that computes a statement of this kind (for `verify statement --offline`). */
+  statementQuery?(statement: Record<string, unknown>): StatementQuery;
 }
 
 const statementKinds = new WeakMap<Command, Map<string, StatementKind>>();
