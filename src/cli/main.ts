@@ -14,6 +14,7 @@ import { LedgerError } from '../util/errors.js';
 import { call, cliCommand, displayPath, globals, humanContext, keyringOf, parseInteger, print, query } from './kit.js';
 import { CLI_ERRORS } from './kit.js';
 import { registerVerifyCli } from './verify.js';
+import { registerAuditCli } from './audit.js';
 import { addressText, localTime, type HumanContext } from './human.js';
 
 /** The package version (read here rather than imported from the runtime, which loads the whole node). */
@@ -260,6 +261,7 @@ export function buildProgram(): Command {
   addQueryCommands(queryCmd);
   for (const m of MODULES) m.surface.cli?.({ tx, query: queryCmd });
   registerVerifyCli(program);
+  registerAuditCli(program);
   return program;
 }
 
