@@ -15,6 +15,7 @@ import { call, cliCommand, displayPath, globals, humanContext, keyringOf, parseI
 import { CLI_ERRORS } from './kit.js';
 import { registerVerifyCli } from './verify.js';
 import { registerAuditCli } from './audit.js';
+import { registerIndexerCli } from './indexer.js';
 import { addressText, localTime, type HumanContext } from './human.js';
 
 /** The package version (read here rather than imported from the runtime, which loads the whole node). */
@@ -262,6 +263,7 @@ export function buildProgram(): Command {
   for (const m of MODULES) m.surface.cli?.({ tx, query: queryCmd });
   registerVerifyCli(program);
   registerAuditCli(program);
+  registerIndexerCli(program);
   return program;
 }
 
