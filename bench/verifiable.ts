@@ -9,9 +9,13 @@ import { updateTree } from '../src/app/smt.js';
 import { buildStateProof, ProvenState, RecordingReader } from '../src/app/state-proof.js';
 import { STATE_TREE_ROOT_META } from '../src/app/host.js';
 import { Storage } from '../src/store/sqlite.js';
+import { compareCommittedTxs } from './verifiable-txs.js';
 
 /**
- * `node bin/run-ts.mjs bench/verifiable.ts [--base N] [--blocks B] [--json]`
+ * `node bin/run-ts.mjs bench/verifiable.ts [--part state|txs|audit|indexer|all] [--base N] [--blocks B]`
+ *
+ * Part `txs`: committed tx/s before (LtHash) and after (state tree) on 1 and 4 validators, as ratios to
+ * the same run's calibration (bench/verifiable-txs.ts; `--rounds R --txs N --validators 1,4 --before COMMIT`).
  *
  * State-root cost per block (ADR 0012), on a real SQLite file holding N entries (default 100,000),
  * for blocks that write 1,000 and 10,000 keys (half new keys, half changed values, values of ~200
@@ -21,9 +25,23 @@ import { Storage } from '../src/store/sqlite.js';
  * process (user + system), so other work on the machine does not inflate them. Not a test.
  */
 
-const { values } = parseArgs({ options: { base: { type: 'string', default: '100000' }, blocks: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    base: { type: 'string', default: '100000' },
+    blocks: { type: 'string', default: '5' },
+    json: { type: 'boolean', default: false },
+    part: { type: 'string', default: 'state' },
+    rounds: { type: 'string', default: '3' },
+    txs: { type: 'string', default: '20000' },
+    validators: { type: 'string', default: '1,4' },
+    before: { type: 'string' },
+  },
+});
 const BASE = Number(values.base);
 const BLOCKS = Number(values.blocks);
+const PARTS = ['state', 'txs', 'audit', 'indexer'];
+const parts = values.part === 'all' ? PARTS : values.part.split(',');
+for (const p of parts) if (!PARTS.includes(p)) throw new Error(`--part takes ${PARTS.join('|')}|all (or a comma list), got ${p}`);
 
 const valueOf = (i: number, round: number) => JSON.stringify({ meter: `meter-${i % 997}`, slot: 1_900_000 + i, importWh: (i * 7 + round) % 5000, exportWh: (i * 13 + round) % 3000, fingerprint: 'ab'.repeat(32), signer: `grid1${'q'.repeat(38)}` });
 const keyOf = (i: number) => `metering/reading/${String(i % 997).padStart(6, '0')}/${String(i).padStart(12, '0')}`;
@@ -118,19 +136,28 @@ function proofFigures(storage: Storage) {
   return out;
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'gridledger-bench-verifiable-'));
-try {
-  const storage = new Storage(join(dir, 'ledger.db'));
-  process.stderr.write(`seeding ${BASE} entries…\n`);
-  const { lt } = seed(storage);
-  const height = { h: 0, next: BASE };
-  const sizes = [1000, 10_000].map((size) => {
-    process.stderr.write(`${BLOCKS} blocks of ${size} written keys…\n`);
-    return runSize(storage, lt, size, height);
-  });
-  const report = { baseEntries: BASE, blocksPerSize: BLOCKS, stateRootPerBlock: sizes, proofs: proofFigures(storage) };
-  storage.close();
-  process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+function stateRootPart() {
+  const dir = mkdtempSync(join(tmpdir(), 'gridledger-bench-verifiable-'));
+  try {
+    const storage = new Storage(join(dir, 'ledger.db'));
+    process.stderr.write(`seeding ${BASE} entries…\n`);
+    const { lt } = seed(storage);
+    const height = { h: 0, next: BASE };
+    const sizes = [1000, 10_000].map((size) => {
+      process.stderr.write(`${BLOCKS} blocks of ${size} written keys…\n`);
+      return runSize(storage, lt, size, height);
+    });
+    const report = { baseEntries: BASE, blocksPerSize: BLOCKS, stateRootPerBlock: sizes, proofs: proofFigures(storage) };
+    storage.close();
+    return report;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
+
+const report: Record<string, unknown> = {};
+if (parts.includes('state')) report.stateRoot = stateRootPart();
+if (parts.includes('txs')) {
+  report.committedTxs = await compareCommittedTxs({ before: values.before, rounds: Number(values.rounds), txs: Number(values.txs), validators: values.validators.split(',').map(Number) });
+}
+process.stdout.write(JSON.stringify(report, null, 2) + '\n');
