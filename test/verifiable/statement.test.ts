@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +19,39 @@ import { SLOT_MS } from '../../src/util/slots.js';
 import { makeHome } from '../helpers/node.js';
 
 const run = promisify(execFile);
+
+type BrowserVerifier = typeof import('../../web/src/lib/verify-statement.js');
+
+/** Bundles web/src/lib/verify-statement.ts as the dashboard's build does (node:crypto and node:fs aliased to the page's shims), for the browser. */
+async function bundleBrowserVerifier(dir: string): Promise<BrowserVerifier> {
+  const web = resolve('web/src');
+  const result = await build({
+    entryPoints: [join(web, 'lib/verify-statement.ts')],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    alias: { 'node:crypto': join(web, 'shims/node-crypto.ts'), 'node:fs': join(web, 'shims/node-fs.ts') },
+    // vite's `?raw` imports (the time-zone table's exact bytes), as the dashboard build resolves them
+    plugins: [
+      {
+        name: 'raw',
+        setup(b) {
+          b.onResolve({ filter: /\?raw$/ }, (a) => ({ path: resolve(a.resolveDir, a.path.slice(0, -4)), namespace: 'raw' }));
+          b.onLoad({ filter: /.*/, namespace: 'raw' }, (a) => ({ contents: readFileSync(a.path, 'utf8'), loader: 'text' }));
+        },
+      },
+    ],
+  });
+  const imports = Object.values(result.metafile.inputs).flatMap((i) => i.imports.map((x) => x.path));
+  expect(imports.filter((p) => p.startsWith('node:') || /^(fs|crypto|path|os|child_process|worker_threads)$/.test(p))).toEqual([]);
+  expect(Object.values(result.metafile.outputs)[0]!.imports).toEqual([]); // nothing left to resolve at run time
+  const file = join(dir, 'verify-statement.browser.mjs');
+  writeFileSync(file, result.outputFiles[0]!.text);
+  return (await import(pathToFileURL(file).href)) as BrowserVerifier;
+}
 const TZ = 'Europe/Oslo';
 
 /**
@@ -153,8 +188,24 @@ describe('a community bill with evidence verifies offline', () => {
     });
     expect(reading.find((c) => c.name === 'proof')).toMatchObject({ ok: false });
     expect(reading.find((c) => c.name === 'proof')!.detail).toMatch(/^PROOF_INVALID/);
-    // a bill without evidence, or a trusted state after its height, is refused offline
+    // a bill without evidence is refused offline
     const bare = await failing('bare', (b) => delete b.evidence);
     expect(bare.find((c) => c.name === 'evidence')).toMatchObject({ ok: false });
+
+    // the dashboard's verifier, bundled for the browser (no node: API may remain), gives the same verdicts
+    const bundle = await bundleBrowserVerifier(out);
+    const trusted = JSON.parse(readFileSync(genesis, 'utf8'));
+    const inBrowser = await bundle.verifyStatementInBrowser(bill, trusted);
+    expect(inBrowser.checks.map((c) => [c.name, c.ok]), JSON.stringify(inBrowser.checks)).toEqual([['hash-field', true], ['headers', true], ['proof', true], ['recomputed', true]]);
+    expect(inBrowser.ok).toBe(true);
+    const altered = structuredClone(bill);
+    altered.lines[line].wh += 1;
+    const refused = await bundle.verifyStatementInBrowser(altered, trusted);
+    expect(refused.ok).toBe(false);
+    expect(refused.checks.find((c) => c.name === 'recomputed')?.detail).toBe(`lines[${line}].wh: the statement says ${bill.lines[line].wh + 1}, the proven ledger data give ${bill.lines[line].wh}`);
+    const forged = structuredClone(bill);
+    const sig: string = forged.evidence.headers.at(-1).commit.signatures[0].signature;
+    forged.evidence.headers.at(-1).commit.signatures[0].signature = (sig[0] === '0' ? '1' : '0') + sig.slice(1);
+    expect((await bundle.verifyStatementInBrowser(forged, trusted)).checks.find((c) => c.name === 'headers')).toMatchObject({ ok: false });
   }, 240_000);
 });

@@ -6,11 +6,11 @@ import { call, CLI_ERRORS, customCommand, keyringOf, opt, print, queryCommand, s
 import { signTx } from '../../codec/tx.js';
 import { LedgerError, remoteError } from '../../util/errors.js';
 import { csvLine, decimal, statementHash } from '../settlement/keeper.js';
-import { proveStatement, type StatementQuery } from '../../cli/verify.js';
+import { proveStatement } from '../../cli/verify.js';
 import { addStatementKind, type StatementCheck } from '../settlement/routes.js';
 import { BILL_KIND, type MarketBill } from './billing.js';
 import { MSG, type BillRef } from './messages.js';
-import { billSchema, marketRoutes } from './routes.js';
+import { billSchema, billStatementQuery as billQuery, marketRoutes } from './routes.js';
 
 /**
  * CLI of the market module: `tx market …` (open, set-tariffs, offer, bid, cancel, contract …,
@@ -185,17 +185,6 @@ export function billCsv(b: MarketBill): string {
     csvLine(['day', 'slots', 'metered_import_kwh', 'metered_export_kwh', 'bought_kwh', 'sold_kwh', 'residual_import_kwh', 'residual_export_kwh']),
     ...b.days.map((d) => csvLine([d.day, d.slots, decimal(d.meteredImportWh, 3), decimal(d.meteredExportWh, 3), decimal(d.boughtWh, 3), decimal(d.soldWh, 3), decimal(d.residualImportWh, 3), decimal(d.residualExportWh, 3)])),
   ].join('\n') + '\n';
-}
-
-/** The query that computes a member's bill from ledger data (the bills route, for that one member). */
-function billQuery(statement: Record<string, unknown>): StatementQuery {
-  const b = statement as unknown as MarketBill;
-  return {
-    route: marketRoutes.bills.name,
-    params: { community: b.community },
-    query: { fromDay: b.period.fromDay, toDay: b.period.toDay, member: b.member },
-    pick: (answer) => (answer as { bills: MarketBill[] }).bills.find((x) => x.member === b.member) as unknown as Record<string, unknown> | undefined,
-  };
 }
 
 async function billCommunity(options: { community: string; fromDay: string; toDay: string; out: string; member?: string; trusted?: string }, cmd: Command): Promise<void> {

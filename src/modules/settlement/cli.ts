@@ -10,7 +10,7 @@ import { E } from './errors.js';
 import { billingPeriod, billPlant } from './billing.js';
 import { csvReadingSource, findStatementFiles, readJsonFile, writeStatements } from './cli/files.js';
 import { MSG, type StatementRef } from './messages.js';
-import { settlementRoutes, statementKindsOf, statementOut, type StatementCheck } from './routes.js';
+import { pvStatementQuery, settlementRoutes, statementKindsOf, statementOut, type StatementCheck } from './routes.js';
 import { decimal, statementHash, statementsOf, type Statement, type Tariff } from './statement.js';
 
 function monthDays(month: string): { fromDay: string; toDay: string } {
@@ -171,16 +171,6 @@ async function verifyOtherKind(file: string, cmd: Command): Promise<boolean> {
   const hash = statementHash(statement);
   report(cmd, file, hash, [hashFieldCheck(statement.hash, hash), ...(await kind.verify(statement, hash, cmd))]);
   return true;
-}
-
-/** The query that computes a PV statement from ledger data (the bill route, for its one customer). */
-function pvStatementQuery(s: Statement): StatementQuery {
-  return {
-    route: settlementRoutes.bill.name,
-    params: { plant: s.plant },
-    query: { fromDay: s.period.fromDay, toDay: s.period.toDay, utility: s.utility, customer: s.customer, dynamic: s.allocation === 'dynamic' ? 'true' : 'false' },
-    pick: (answer) => (answer as { statements: Statement[] }).statements.find((x) => x.customer === s.customer && x.utility === s.utility) as Record<string, unknown> | undefined,
-  };
 }
 
 /**

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { defineRoute } from '../../api/route.js';
 import { addressSchema, hashSchema } from '../../codec/tx.js';
 import { plantIdSchema } from '../shares/keeper.js';
+import type { Statement } from './statement.js';
 
 const tariffOut = z.object({ utility: z.string(), fromSlot: z.number(), importMicroEurPerKwh: z.number(), feedInMicroEurPerKwh: z.number(), height: z.number(), txHash: z.string() });
 const recordOut = z.object({
@@ -76,6 +77,19 @@ export const settlementRoutes = {
     response: z.object({ plant: z.string(), productionWh: z.number(), statements: z.array(statementOut) }),
   }),
 };
+
+/**
+ * The query that computes a PV statement from ledger data: the bill route, for its one customer
+ * (`bill --prove` asks it with a proof; `verify statement --offline` and the dashboard re-run it).
+ */
+export function pvStatementQuery(s: Pick<Statement, 'plant' | 'period' | 'utility' | 'customer' | 'allocation'>): StatementQuery {
+  return {
+    route: settlementRoutes.bill.name,
+    params: { plant: s.plant },
+    query: { fromDay: s.period.fromDay, toDay: s.period.toDay, utility: s.utility, customer: s.customer, dynamic: s.allocation === 'dynamic' ? 'true' : 'false' },
+    pick: (answer) => (answer as { statements: Statement[] }).statements.find((x) => x.customer === s.customer && x.utility === s.utility) as Record<string, unknown> | undefined,
+  };
+}
 
 // ── statement kinds of other modules ──
 
