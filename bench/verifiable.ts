@@ -10,9 +10,18 @@ import { buildStateProof, ProvenState, RecordingReader } from '../src/app/state-
 import { STATE_TREE_ROOT_META } from '../src/app/host.js';
 import { Storage } from '../src/store/sqlite.js';
 import { compareCommittedTxs } from './verifiable-txs.js';
+import { auditRun, buildChain, indexerRun, removeChain } from './verifiable-chain.js';
+import { calibrate } from './calibrate.js';
+import { startPostgres } from '../test/helpers/postgres.js';
 
 /**
  * `node bin/run-ts.mjs bench/verifiable.ts [--part state|txs|audit|indexer|all] [--base N] [--blocks B]`
+ *
+ * Parts `audit` and `indexer` (issue 17 #5/#6, bench/verifiable-chain.ts): a one-validator chain of
+ * `--chain-blocks` blocks (default 10,000) with `--txs-per-block` admissions each is built in-process,
+ * audited from genesis (`gridledger audit`'s code), then served by a node and its first
+ * `--index-blocks` blocks indexed into a fresh PostgreSQL (rows/s). Every report carries the Ed25519
+ * calibration of the same run, so figures can be read as ratios to it.
  *
  * Part `txs`: committed tx/s before (LtHash) and after (state tree) on 1 and 4 validators, as ratios to
  * the same run's calibration (bench/verifiable-txs.ts; `--rounds R --txs N --validators 1,4 --before COMMIT`).
@@ -35,6 +44,9 @@ const { values } = parseArgs({
     txs: { type: 'string', default: '20000' },
     validators: { type: 'string', default: '1,4' },
     before: { type: 'string' },
+    'chain-blocks': { type: 'string', default: '10000' },
+    'txs-per-block': { type: 'string', default: '1' },
+    'index-blocks': { type: 'string', default: '2000' },
   },
 });
 const BASE = Number(values.base);
@@ -155,9 +167,27 @@ function stateRootPart() {
   }
 }
 
-const report: Record<string, unknown> = {};
+const report: Record<string, unknown> = { calibration: await calibrate() };
 if (parts.includes('state')) report.stateRoot = stateRootPart();
 if (parts.includes('txs')) {
   report.committedTxs = await compareCommittedTxs({ before: values.before, rounds: Number(values.rounds), txs: Number(values.txs), validators: values.validators.split(',').map(Number) });
+}
+if (parts.includes('audit') || parts.includes('indexer')) {
+  const blocks = Number(values['chain-blocks']);
+  const chain = await buildChain(blocks, Number(values['txs-per-block']));
+  report.chain = { blocks, txs: chain.txs, buildSeconds: Number(chain.seconds.toFixed(1)) };
+  try {
+    if (parts.includes('audit')) report.audit = await auditRun(chain.home);
+    if (parts.includes('indexer')) {
+      const postgres = await startPostgres();
+      try {
+        report.indexer = await indexerRun(chain.home, await postgres.createDatabase('bench'), Math.min(blocks, Number(values['index-blocks'])));
+      } finally {
+        postgres.stop();
+      }
+    }
+  } finally {
+    removeChain(chain.home);
+  }
 }
 process.stdout.write(JSON.stringify(report, null, 2) + '\n');
