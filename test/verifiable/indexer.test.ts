@@ -131,7 +131,7 @@ describe('gridledger indexer into PostgreSQL', () => {
     const last = await callRoute(node.url, coreRoutes.getBlock, { params: { height: tip } });
     expect((await db.query('SELECT hash FROM blocks WHERE height = $1', [tip])).rows[0].hash).toBe(last.hash);
     const txs = (await db.query<{ hash: string; code: string }>('SELECT hash, code FROM txs')).rows;
-    for (const t of txs) expect((await callRoute(node.url, coreRoutes.getTx, { params: { hash: t.hash } })).result?.code).toBe(t.code);
+    for (const t of txs) expect((await callRoute(node.url, coreRoutes.getTx, { params: { hash: t.hash }, query: {} })).result?.code).toBe(t.code);
     const energy = (await db.query('SELECT community, sum(import_wh)::bigint AS wh, sum(readings)::int AS n FROM daily_energy_per_community GROUP BY community')).rows;
     expect(energy).toEqual([{ community: 'tundal', wh: String(register), n: readingsSent }]);
     expect((await db.query("SELECT count(*)::int AS n, sum(amount)::text AS s FROM payments WHERE kind = 'mint'")).rows[0]).toEqual({ n: 6, s: String(6 * 1000 + 15) });
