@@ -14,8 +14,6 @@ import { LedgerError } from '../util/errors.js';
 import { call, cliCommand, displayPath, globals, humanContext, keyringOf, parseInteger, print, query } from './kit.js';
 import { CLI_ERRORS } from './kit.js';
 import { registerVerifyCli } from './verify.js';
-import { registerAuditCli } from './audit.js';
-import { registerIndexerCli } from './indexer.js';
 import { addressText, localTime, type HumanContext } from './human.js';
 
 /** The package version (read here rather than imported from the runtime, which loads the whole node). */
@@ -262,8 +260,6 @@ export function buildProgram(): Command {
   addQueryCommands(queryCmd);
   for (const m of MODULES) m.surface.cli?.({ tx, query: queryCmd });
   registerVerifyCli(program);
-  registerAuditCli(program);
-  registerIndexerCli(program);
   return program;
 }
 
@@ -275,12 +271,15 @@ function reportError(err: unknown, json: boolean): void {
 
 /**
  * Command groups whose modules are heavy to load (the edge agent: HTTP server, SQLite, serial port,
- * MQTT; the anchor service: the Bitcoin wallet). They are registered only when the command line
+ * MQTT; the anchor service: the Bitcoin wallet; the audit: the ledger node and a progress bar; the
+ * indexer: the PostgreSQL client). They are registered only when the command line
  * names them, or asks for the full help, so every other call starts without loading them.
  */
 const HEAVY_GROUPS: Array<{ words: readonly string[]; register: () => Promise<(program: Command) => void> }> = [
   { words: ['edge', 'verify', 'flex'], register: async () => (await import('../edge/cli.js')).registerEdgeCli },
   { words: ['anchor'], register: async () => (await import('./anchor.js')).registerAnchorCommands },
+  { words: ['audit'], register: async () => (await import('./audit.js')).registerAuditCli },
+  { words: ['indexer'], register: async () => (await import('./indexer.js')).registerIndexerCli },
 ];
 
 /** The command named on the command line: the first word that is neither an option nor an option's value. */
