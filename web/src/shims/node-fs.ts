@@ -4,7 +4,8 @@
 import tzdata from '../../../src/util/tz/tzdata.json?raw';
 
 export function readFileSync(path: string | URL): Uint8Array {
-  if (String(path).endsWith('/tzdata.json')) return new TextEncoder().encode(tzdata);
+  // vite rewrites the table's URL to its hashed asset name (tzdata-<hash>.json)
+  if (/\/tzdata(-[\w-]+)?\.json$/.test(String(path))) return new TextEncoder().encode(tzdata);
   throw new Error('node:fs is not available in the browser build');
 }
 export default { readFileSync };
