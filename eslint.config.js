@@ -53,8 +53,9 @@ const LAYERS = {
   ledger: ['util', 'crypto', 'codec', 'app', 'store', 'consensus', 'mempool', 'sync', 'home'],
   edge: ['util', 'crypto', 'codec', 'api', 'home', 'cli', 'modules', 'zk'],
   light: ['util', 'crypto', 'codec', 'app', 'consensus', 'api', 'surface'],
+  indexer: ['util', 'crypto', 'codec', 'app', 'consensus', 'api', 'surface', 'light'],
   runtime: ['util', 'crypto', 'codec', 'app', 'store', 'consensus', 'mempool', 'p2p', 'sync', 'home', 'ledger', 'api', 'surface', 'modules', 'bitcoin', 'zk', 'messaging'],
-  cli: ['util', 'crypto', 'codec', 'app', 'store', 'consensus', 'mempool', 'p2p', 'sync', 'home', 'ledger', 'api', 'surface', 'modules', 'runtime', 'edge', 'bitcoin', 'zk', 'light', 'messaging'],
+  cli: ['util', 'crypto', 'codec', 'app', 'store', 'consensus', 'mempool', 'p2p', 'sync', 'home', 'ledger', 'api', 'surface', 'modules', 'runtime', 'edge', 'bitcoin', 'zk', 'light', 'messaging', 'indexer'],
 };
 const FOLDERS = [...Object.keys(LAYERS), 'modules'];
 const others = (allowed, self) => FOLDERS.filter((f) => f !== self && !allowed.includes(f));

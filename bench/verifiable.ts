@@ -9,9 +9,22 @@ import { updateTree } from '../src/app/smt.js';
 import { buildStateProof, ProvenState, RecordingReader } from '../src/app/state-proof.js';
 import { STATE_TREE_ROOT_META } from '../src/app/host.js';
 import { Storage } from '../src/store/sqlite.js';
+import { compareCommittedTxs } from './verifiable-txs.js';
+import { auditRun, buildChain, indexerRun, removeChain } from './verifiable-chain.js';
+import { calibrate } from './calibrate.js';
+import { startPostgres } from '../test/helpers/postgres.js';
 
 /**
- * `node bin/run-ts.mjs bench/verifiable.ts [--base N] [--blocks B] [--json]`
+ * `node bin/run-ts.mjs bench/verifiable.ts [--part state|txs|audit|indexer|all] [--base N] [--blocks B]`
+ *
+ * Parts `audit` and `indexer` (issue 17 #5/#6, bench/verifiable-chain.ts): a one-validator chain of
+ * `--chain-blocks` blocks (default 10,000) with `--txs-per-block` admissions each is built in-process,
+ * audited from genesis (`gridledger audit`'s code), then served by a node and its first
+ * `--index-blocks` blocks indexed into a fresh PostgreSQL (rows/s). Every report carries the Ed25519
+ * calibration of the same run, so figures can be read as ratios to it.
+ *
+ * Part `txs`: committed tx/s before (LtHash) and after (state tree) on 1 and 4 validators, as ratios to
+ * the same run's calibration (bench/verifiable-txs.ts; `--rounds R --txs N --validators 1,4 --before COMMIT`).
  *
  * State-root cost per block (ADR 0012), on a real SQLite file holding N entries (default 100,000),
  * for blocks that write 1,000 and 10,000 keys (half new keys, half changed values, values of ~200
@@ -21,9 +34,26 @@ import { Storage } from '../src/store/sqlite.js';
  * process (user + system), so other work on the machine does not inflate them. Not a test.
  */
 
-const { values } = parseArgs({ options: { base: { type: 'string', default: '100000' }, blocks: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    base: { type: 'string', default: '100000' },
+    blocks: { type: 'string', default: '5' },
+    json: { type: 'boolean', default: false },
+    part: { type: 'string', default: 'state' },
+    rounds: { type: 'string', default: '3' },
+    txs: { type: 'string', default: '20000' },
+    validators: { type: 'string', default: '1,4' },
+    before: { type: 'string' },
+    'chain-blocks': { type: 'string', default: '10000' },
+    'txs-per-block': { type: 'string', default: '1' },
+    'index-blocks': { type: 'string', default: '2000' },
+  },
+});
 const BASE = Number(values.base);
 const BLOCKS = Number(values.blocks);
+const PARTS = ['state', 'txs', 'audit', 'indexer'];
+const parts = values.part === 'all' ? PARTS : values.part.split(',');
+for (const p of parts) if (!PARTS.includes(p)) throw new Error(`--part takes ${PARTS.join('|')}|all (or a comma list), got ${p}`);
 
 const valueOf = (i: number, round: number) => JSON.stringify({ meter: `meter-${i % 997}`, slot: 1_900_000 + i, importWh: (i * 7 + round) % 5000, exportWh: (i * 13 + round) % 3000, fingerprint: 'ab'.repeat(32), signer: `grid1${'q'.repeat(38)}` });
 const keyOf = (i: number) => `metering/reading/${String(i % 997).padStart(6, '0')}/${String(i).padStart(12, '0')}`;
@@ -118,19 +148,46 @@ function proofFigures(storage: Storage) {
   return out;
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'gridledger-bench-verifiable-'));
-try {
-  const storage = new Storage(join(dir, 'ledger.db'));
-  process.stderr.write(`seeding ${BASE} entries…\n`);
-  const { lt } = seed(storage);
-  const height = { h: 0, next: BASE };
-  const sizes = [1000, 10_000].map((size) => {
-    process.stderr.write(`${BLOCKS} blocks of ${size} written keys…\n`);
-    return runSize(storage, lt, size, height);
-  });
-  const report = { baseEntries: BASE, blocksPerSize: BLOCKS, stateRootPerBlock: sizes, proofs: proofFigures(storage) };
-  storage.close();
-  process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+function stateRootPart() {
+  const dir = mkdtempSync(join(tmpdir(), 'gridledger-bench-verifiable-'));
+  try {
+    const storage = new Storage(join(dir, 'ledger.db'));
+    process.stderr.write(`seeding ${BASE} entries…\n`);
+    const { lt } = seed(storage);
+    const height = { h: 0, next: BASE };
+    const sizes = [1000, 10_000].map((size) => {
+      process.stderr.write(`${BLOCKS} blocks of ${size} written keys…\n`);
+      return runSize(storage, lt, size, height);
+    });
+    const report = { baseEntries: BASE, blocksPerSize: BLOCKS, stateRootPerBlock: sizes, proofs: proofFigures(storage) };
+    storage.close();
+    return report;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
+
+const report: Record<string, unknown> = { calibration: await calibrate() };
+if (parts.includes('state')) report.stateRoot = stateRootPart();
+if (parts.includes('txs')) {
+  report.committedTxs = await compareCommittedTxs({ before: values.before, rounds: Number(values.rounds), txs: Number(values.txs), validators: values.validators.split(',').map(Number) });
+}
+if (parts.includes('audit') || parts.includes('indexer')) {
+  const blocks = Number(values['chain-blocks']);
+  const chain = await buildChain(blocks, Number(values['txs-per-block']));
+  report.chain = { blocks, txs: chain.txs, buildSeconds: Number(chain.seconds.toFixed(1)) };
+  try {
+    if (parts.includes('audit')) report.audit = await auditRun(chain.home);
+    if (parts.includes('indexer')) {
+      const postgres = await startPostgres();
+      try {
+        report.indexer = await indexerRun(chain.home, await postgres.createDatabase('bench'), Math.min(blocks, Number(values['index-blocks'])));
+      } finally {
+        postgres.stop();
+      }
+    }
+  } finally {
+    removeChain(chain.home);
+  }
+}
+process.stdout.write(JSON.stringify(report, null, 2) + '\n');

@@ -3,3 +3,7 @@ declare module 'virtual:error-meanings' {
   export default meanings;
 }
 declare module '*.css';
+declare module '*?raw' {
+  const text: string;
+  export default text;
+}

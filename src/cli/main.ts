@@ -290,7 +290,8 @@ function reportError(err: unknown, json: boolean): void {
 
 /**
  * Command groups whose modules are heavy to load (the edge agent: HTTP server, SQLite, serial port,
- * MQTT; the anchor service: the Bitcoin wallet). They are registered only when the command line
+ * MQTT; the anchor service: the Bitcoin wallet; the audit: the ledger node and a progress bar; the
+ * indexer: the PostgreSQL client). They are registered only when the command line
  * names them, or asks for the full help, so every other call starts without loading them.
  */
 const HEAVY_GROUPS: Array<{ words: readonly string[]; register: () => Promise<(program: Command) => void> }> = [
@@ -298,6 +299,8 @@ const HEAVY_GROUPS: Array<{ words: readonly string[]; register: () => Promise<(p
   { words: ['anchor'], register: async () => (await import('./anchor.js')).registerAnchorCommands },
   // The community simulation loads its models and ECharts (for the report's charts).
   { words: ['simulate', 'report'], register: async () => (await import('./simulate.js')).registerSimulateCommands },
+  { words: ['audit'], register: async () => (await import('./audit.js')).registerAuditCli },
+  { words: ['indexer'], register: async () => (await import('./indexer.js')).registerIndexerCli },
 ];
 
 /** The command named on the command line: the first word that is neither an option nor an option's value. */

@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Kernel } from '../app/kernel.js';
 import { DEFAULT_TRUST_PERIOD_MS, LightClient, trustFromJson } from '../light/client.js';
+import { verifyStatementEvidence, type EvidenceCheck, type StatementEvidence, type StatementReplay } from '../light/statement.js';
 import { MODULES } from '../modules/index.js';
 import { addressSchema } from '../codec/tx.js';
-import { CLI_ERRORS, nodeUrl, print, resolveAddress } from './kit.js';
+import { call, CLI_ERRORS, nodeUrl, print, resolveAddress } from './kit.js';
 
 /**
  * `gridledger verify query ROUTE [name=value …] --trusted FILE`: asks the node for a proven answer,
@@ -85,4 +86,39 @@ export function registerVerifyCli(program: Command): void {
         [`VERIFIED at height ${v.height} (state root ${v.stateRoot}; headers checked: ${v.headersChecked.join(', ') || 'none'})`, JSON.stringify(v.value, null, 2)].join('\n'),
       );
     });
+}
+
+// ── statements with evidence (issue 17 #4) ──
+
+/** Which query computed a statement, with what input, and how to find the statement in the answer. */
+export interface StatementQuery {
+  route: string;
+  params: Record<string, string>;
+  query: Record<string, string>;
+  pick(answer: unknown): Record<string, unknown> | undefined;
+}
+
+function replayOf(spec: StatementQuery): StatementReplay {
+  const { module, entry } = findRoute(spec.route);
+  const parse = (schema: { parse(v: unknown): unknown } | undefined, v: unknown) => (schema ? schema.parse(v) : undefined);
+  const input = { params: parse(entry.route.params, spec.params), query: parse(entry.route.query, spec.query), body: undefined };
+  return { kernel: new Kernel(MODULES.map((m) => m.core)), module, route: entry, input, pick: spec.pick };
+}
+
+/**
+ * Asks the node for the statement's query with a proof, verifies it with the light client from the
+ * trusted genesis or header, and returns the statement with its evidence attached (the hash unchanged).
+ */
+export async function proveStatement<T extends Record<string, unknown>>(cmd: Command, trustedFile: string, spec: StatementQuery): Promise<T & { evidence: StatementEvidence }> {
+  const replay = replayOf(spec);
+  const client = new LightClient({ nodeUrl: nodeUrl(cmd), trusted: readTrusted(trustedFile), callRoute: (route, input) => call(cmd, route, input as never) });
+  const { value, evidence } = await client.evidence(replay.route.route, { params: spec.params, query: spec.query }, replay);
+  const statement = spec.pick(value);
+  if (!statement) throw CLI_ERRORS.CLI_ERROR(`the proven answer of ${spec.route} holds no such statement`);
+  return { ...(statement as T), evidence };
+}
+
+/** The offline checks of a statement's evidence from a trusted genesis or header file; no node is asked. */
+export async function verifyStatementOffline(statement: Record<string, unknown>, trustedFile: string, spec: StatementQuery): Promise<EvidenceCheck[]> {
+  return verifyStatementEvidence(statement, readTrusted(trustedFile), replayOf(spec));
 }

@@ -315,23 +315,29 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     if (header.height !== this.height + 1) return { ok: false, reason: `height ${header.height}, expected ${this.height + 1}` };
     if (header.prevHash !== expectedPrev) return { ok: false, reason: 'previous hash does not match' };
     try {
-      const executed = this.app.executeBlock({
-        height: header.height,
-        time: header.time,
-        proposer: header.proposer,
-        prevHash: header.prevHash,
-        txs: block.txs,
-        lastCommit: block.lastCommit,
-        evidence: block.evidence,
-        misbehaviour: explainEvidence(block.evidence),
-        validators: this.validatorsAt(header.height),
-      });
+      const executed = this.reexecute(block);
       if (executed.hash !== claimed) return { ok: false, reason: 'header differs from re-execution (state root, results or roots)' };
       this.rememberExecuted(executed);
       return { ok: true, hash: claimed };
     } catch (err) {
       return { ok: false, reason: err instanceof LedgerError ? `${err.code}: ${err.message}` : 'block could not be executed' };
     }
+  }
+
+  /** Executes a block for the next height on committed state, as its header says (the audit compares the outcome field by field). */
+  reexecute(block: Block): ExecutedBlock {
+    const { header } = block;
+    return this.app.executeBlock({
+      height: header.height,
+      time: header.time,
+      proposer: header.proposer,
+      prevHash: header.prevHash,
+      txs: block.txs,
+      lastCommit: block.lastCommit,
+      evidence: block.evidence,
+      misbehaviour: explainEvidence(block.evidence),
+      validators: this.validatorsAt(header.height),
+    });
   }
 
   /** Commits a block decided by consensus (executing it first if this node has not yet). */

@@ -4,6 +4,7 @@ import type { Genesis } from '../app/module.js';
 import type { StateProof } from '../app/state-proof.js';
 import type { BlockHeader } from '../codec/block.js';
 import { lightRoutes } from '../surface/prove.js';
+import type { LightHeader, StatementEvidence } from './statement.js';
 import { checkSameAnswer, checkTrustPeriod, LIGHT_ERRORS, replayQuery, sortValidators, stepTrust, type QueryReplay, type SignedHeader, type TrustedState } from './verify.js';
 
 /**
@@ -21,6 +22,8 @@ export interface LightClientOptions {
   trustPeriodMs?: number;
   /** Wall clock (ms) for the trust period; injectable for tests. */
   now?: () => number;
+  /** How a route is called (default: callRoute on nodeUrl); the CLI passes its own, which logs in for private reads. */
+  callRoute?: (route: RouteDef, input: Record<string, unknown>) => Promise<unknown>;
 }
 
 /** The trust a genesis gives: the genesis validators decide height 1. */
@@ -44,6 +47,7 @@ export interface VerifiedAnswer<T = unknown> {
   header: BlockHeader;
   /** Heights whose signed headers were checked to get there from the trusted state. */
   path: number[];
+  proof: SignedHeader & { state: StateProof };
 }
 
 export class LightClient {
@@ -52,6 +56,8 @@ export class LightClient {
   private readonly now: () => number;
   /** Heights verified on the way, with their headers (reused by later answers). */
   private readonly verified = new Map<number, TrustedState>();
+  /** The signed headers fetched on the way (statement evidence carries them). */
+  private readonly fetched = new Map<number, LightHeader>();
 
   constructor(private readonly options: LightClientOptions) {
     this.trusted = options.trusted;
@@ -61,7 +67,7 @@ export class LightClient {
 
   /** A signed header and the set deciding the next height (unverified: stepTrust checks both). */
   async signedHeader(height: number): Promise<SignedHeader & { nextValidators: SignedHeader['validators'] }> {
-    return (await callRoute(this.options.nodeUrl, lightRoutes.signedHeader, { params: { height } })) as unknown as SignedHeader & { nextValidators: SignedHeader['validators'] };
+    return (await this.call(lightRoutes.signedHeader, { params: { height } })) as unknown as SignedHeader & { nextValidators: SignedHeader['validators'] };
   }
 
   /** Verifies the chain from the trusted state up to `height` and returns the verified state at it. */
@@ -72,6 +78,7 @@ export class LightClient {
     if (height <= this.trusted.height) throw LIGHT_ERRORS.LIGHT_HEADER_INVALID(`height ${height} is not after the trusted height ${this.trusted.height}; start from an earlier trusted header`);
     checkTrustPeriod(this.trusted, this.trustPeriodMs, this.now());
     const target = await this.signedHeader(height);
+    this.fetched.set(height, target);
     const outcome = stepTrust(this.trusted, target, target.nextValidators);
     if (outcome.ok) {
       path.push(height);
@@ -84,6 +91,10 @@ export class LightClient {
     return this.verifyTo(height, path);
   }
 
+  private call(route: RouteDef, input: Record<string, unknown>): Promise<unknown> {
+    return this.options.callRoute ? this.options.callRoute(route, input) : callRoute(this.options.nodeUrl, route, input as never);
+  }
+
   private remember(state: TrustedState): void {
     this.verified.set(state.height, state);
     if (state.height > this.trusted.height) this.trusted = state;
@@ -94,7 +105,7 @@ export class LightClient {
    * the trusted state, re-runs the query over the proven state and compares.
    */
   async query<R extends RouteDef>(route: R, request: { params?: Record<string, unknown>; query?: Record<string, unknown> }, replay: Omit<QueryReplay, 'route' | 'input'> & { route: QueryReplay['route']; input: QueryReplay['input'] }): Promise<VerifiedAnswer> {
-    const answer = (await callRoute(this.options.nodeUrl, route, { params: request.params, query: { ...(request.query ?? {}), prove: 'true' } } as never)) as unknown as {
+    const answer = (await this.call(route, { params: request.params, query: { ...(request.query ?? {}), prove: 'true' } })) as unknown as {
       height: number;
       value: unknown;
       proof: SignedHeader & { state: StateProof };
@@ -109,6 +120,18 @@ export class LightClient {
     }
     const recomputed = await replayQuery(header, answer.proof.state, replay);
     checkSameAnswer(answer.value, recomputed);
-    return { height: answer.height, value: recomputed, header, path };
+    return { height: answer.height, value: recomputed, header, path, proof: answer.proof };
+  }
+
+  /**
+   * A verified proven answer with the evidence a statement carries: the proof and every signed header
+   * from the trusted state to the answer's height (a verifier holding the same trust needs nothing else).
+   */
+  async evidence(route: RouteDef, request: { params?: Record<string, unknown>; query?: Record<string, unknown> }, replay: QueryReplay): Promise<{ value: unknown; evidence: StatementEvidence }> {
+    const start = this.trusted.height;
+    const answer = await this.query(route, request, replay);
+    const heights = [...this.fetched.keys()].filter((h) => h > start && h <= answer.height).sort((a, b) => a - b);
+    const proof = { ...answer.proof, header: answer.header } as StatementEvidence['proof'];
+    return { value: answer.value, evidence: { route: route.name, height: answer.height, proof, headers: heights.map((h) => this.fetched.get(h)!) } };
   }
 }

@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addressFromPublicKey } from '../../src/crypto/address.js';
@@ -183,6 +184,28 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against a running node', (
     await page.getByTestId('received-json').fill(JSON.stringify(tampered, null, 2));
     await page.getByTestId('received-verify').click();
     await poll(() => text('received-verdict')).toMatch(/^NOT verified/);
+  });
+
+  it('Prosumer (alice): a community bill with proofs verifies offline in the page; an altered Wh is named', async () => {
+    const day = dayOfSlot('Europe/Amsterdam', s.slot);
+    const out = mkdtempSync(join(tmpdir(), 'gridledger-proven-bill-'));
+    const genesis = join(s.node.home, 'genesis.json');
+    // the node runs in this process: the CLI is run asynchronously
+    const { stdout } = await promisify(execFile)('node', ['bin/gridledger.mjs', '--home', s.node.home, '--node', s.node.url, '-o', 'json', '--from', 'admin', 'bill', '--community', s.community, '--member', s.addr.alice!, '--from-day', day, '--to-day', day, '--out', out, '--prove', '--trusted', genesis]);
+    const billed = JSON.parse(stdout) as { bills: Array<{ json: string }> };
+    const bill = JSON.parse(readFileSync(billed.bills[0]!.json, 'utf8')) as { energyWh: { meteredExport: number }; evidence: unknown };
+    expect(bill.evidence).toBeDefined();
+    await signIn('alice');
+    await open('prosumer');
+    await page.getByTestId('received-json').fill(JSON.stringify(bill));
+    await page.getByTestId('received-trusted').fill(readFileSync(genesis, 'utf8'));
+    await page.getByTestId('received-verify').click();
+    await poll(() => text('received-verdict'), 60_000).toMatch(/^verified offline: content matches its hash field; header \d+ follows from the trusted height 0/);
+    const altered = { ...bill, energyWh: { ...bill.energyWh, meteredExport: bill.energyWh.meteredExport + 1 } };
+    await page.getByTestId('received-json').fill(JSON.stringify(altered));
+    await page.getByTestId('received-verify').click();
+    await poll(() => text('received-verdict'), 60_000).toContain(`energyWh.meteredExport: the statement says ${bill.energyWh.meteredExport + 1}, the proven ledger data give ${bill.energyWh.meteredExport}`);
+    rmSync(out, { recursive: true, force: true });
   });
 
   it('Plant (utility): holdings per slot, transfers, a billing run and a clear refusal to record an open period', async () => {

@@ -6,11 +6,12 @@ import { call, CLI_ERRORS, customCommand, keyringOf, opt, print, queryCommand, s
 import { signTx } from '../../codec/tx.js';
 import { LedgerError, remoteError } from '../../util/errors.js';
 import { csvLine, decimal, statementHash } from '../settlement/keeper.js';
+import { proveStatement } from '../../cli/verify.js';
 import { addStatementKind, type StatementCheck } from '../settlement/routes.js';
 import { checkBill } from './cli/bill-check.js';
 import { BILL_KIND, type MarketBill } from './billing.js';
 import { MSG, type BillRef } from './messages.js';
-import { billSchema, marketRoutes } from './routes.js';
+import { billSchema, billStatementQuery as billQuery, marketRoutes } from './routes.js';
 
 /**
  * CLI of the market module: `tx market …` (open, set-tariffs, offer, bid, cancel, contract …,
@@ -187,14 +188,16 @@ export function billCsv(b: MarketBill): string {
   ].join('\n') + '\n';
 }
 
-async function billCommunity(options: { community: string; fromDay: string; toDay: string; out: string; member?: string }, cmd: Command): Promise<void> {
+async function billCommunity(options: { community: string; fromDay: string; toDay: string; out: string; member?: string; trusted?: string }, cmd: Command): Promise<void> {
   const dir = join(options.out, options.community);
   mkdirSync(dir, { recursive: true });
   const written: Array<{ member: string; hash: string; json: string; csv: string; totalMicro: string }> = [];
   let after: string | undefined;
   for (;;) {
     const page = await call(cmd, marketRoutes.bills, { params: { community: options.community }, query: withDefined({ fromDay: options.fromDay, toDay: options.toDay, member: options.member, after, limit: 100 }) as never });
-    for (const bill of page.bills as MarketBill[]) {
+    for (const listed of page.bills as MarketBill[]) {
+      // With --prove each member's bill is asked for again, alone: its proof then holds only the values it used.
+      const bill = options.trusted ? await proveStatement<MarketBill & Record<string, unknown>>(cmd, options.trusted, billQuery(listed as unknown as Record<string, unknown>)) : listed;
       const base = join(dir, `${bill.member}_${bill.period.fromDay}_${bill.period.toDay}`);
       writeFileSync(`${base}.json`, JSON.stringify(bill, null, 2) + '\n');
       writeFileSync(`${base}.csv`, billCsv(bill));
@@ -336,5 +339,5 @@ function registerQueries(query: Command): void {
 export function registerMarketCli({ tx, query }: { tx: Command; query: Command }): void {
   registerTx(tx);
   registerQueries(query);
-  addStatementKind(tx, { kind: BILL_KIND, verify: verifyBill, billCommunity });
+  addStatementKind(tx, { kind: BILL_KIND, verify: verifyBill, billCommunity, statementQuery: billQuery });
 }

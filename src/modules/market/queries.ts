@@ -1,6 +1,7 @@
 import type { KeepersOf } from '../../app/module.js';
 import { API_ERRORS } from '../../api/errors.js';
-import type { QueryContext } from '../../surface/index.js';
+import { queryRoute, type QueryContext } from '../../surface/index.js';
+import { marketRoutes } from './routes.js';
 import { optionalSlot, slotRange } from '../../surface/query.js';
 import { bigFloorDiv } from '../../util/int.js';
 import { parseSlot, slotIso, slotOfMs } from '../../util/slots.js';
@@ -261,3 +262,6 @@ export function billRecordQuery(ctx: Ctx, hash: string) {
   const latest = billPeriods.get(ctx.store, record.community, record.member, record.fromSlot, record.toSlot)!;
   return { record, latest, superseded: latest.hash !== record.hash };
 }
+
+/** The bills route bound to its handler (here, not in surface.ts, so the dashboard's statement verifier can re-run it without the CLI). */
+export const billsRoute = queryRoute(marketRoutes.bills, (ctx, { params, query }) => billsQuery(ctx, params.community, query));

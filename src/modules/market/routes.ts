@@ -3,6 +3,8 @@ import { defineRoute } from '../../api/route.js';
 import { addressSchema, hashSchema } from '../../codec/tx.js';
 import { communityRefSchema } from '../metering/keeper.js';
 import { contractIdSchema, orderIdSchema } from './messages.js';
+import type { StatementQuery } from '../../cli/verify.js';
+import type { MarketBill } from './billing.js';
 
 /** Route definitions of the market module (amounts are decimal strings of µ; prices µ per kWh). */
 
@@ -275,3 +277,17 @@ export const marketRoutes = {
     response: z.object({ record: billRecordSchema, latest: z.object({ hash: z.string(), revision: z.number() }), superseded: z.boolean() }),
   }),
 };
+
+/**
+ * The query that computes a member's bill from ledger data: the bills route, for that one member
+ * (`bill --community --prove` asks it with a proof; `verify statement --offline` and the dashboard re-run it).
+ */
+export function billStatementQuery(statement: Record<string, unknown>): StatementQuery {
+  const b = statement as unknown as MarketBill;
+  return {
+    route: marketRoutes.bills.name,
+    params: { community: b.community },
+    query: { fromDay: b.period.fromDay, toDay: b.period.toDay, member: b.member },
+    pick: (answer) => (answer as { bills: MarketBill[] }).bills.find((x) => x.member === b.member) as unknown as Record<string, unknown> | undefined,
+  };
+}

@@ -1,6 +1,6 @@
 import { queryRoute, type ModuleSurface } from '../../surface/index.js';
 import { registerMarketCli } from './cli.js';
-import { billRecordQuery, billsQuery, bookQuery, clearingQuery, contractQuery, contractsQuery, marketQuery, offersQuery, orderQuery, ordersQuery, producersQuery, tradesQuery } from './queries.js';
+import { billRecordQuery, billsRoute, bookQuery, clearingQuery, contractQuery, contractsQuery, marketQuery, offersQuery, orderQuery, ordersQuery, producersQuery, tradesQuery } from './queries.js';
 import { marketRoutes as r } from './routes.js';
 
 const routes = [
@@ -14,7 +14,7 @@ const routes = [
   queryRoute(r.contracts, (ctx, { params, query }) => contractsQuery(ctx, params.community, query)),
   queryRoute(r.contract, (ctx, { params }) => contractQuery(ctx, params.id)),
   queryRoute(r.producers, (ctx, { params, query }) => producersQuery(ctx, params.community, query)),
-  queryRoute(r.bills, (ctx, { params, query }) => billsQuery(ctx, params.community, query)),
+  billsRoute,
   queryRoute(r.billRecord, (ctx, { params }) => billRecordQuery(ctx, params.hash)),
 ];
 

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { coreRoutes } from '../../api/routes.js';
 import { call, CLI_ERRORS, customCommand, keyringOf, opt, print, queryCommand, signerAddress, signerName, txCommand, type ParsedOptions } from '../../cli/kit.js';
 import { signTx } from '../../codec/tx.js';
+import { proveStatement, verifyStatementOffline, type StatementQuery } from '../../cli/verify.js';
 import { LedgerError, remoteError } from '../../util/errors.js';
 import { sharesRoutes } from '../shares/routes.js';
 import type { Plant } from '../shares/keeper.js';
@@ -9,7 +10,7 @@ import { E } from './errors.js';
 import { billingPeriod, billPlant } from './billing.js';
 import { csvReadingSource, findStatementFiles, readJsonFile, writeStatements } from './cli/files.js';
 import { MSG, type StatementRef } from './messages.js';
-import { settlementRoutes, statementKindsOf, statementOut, type StatementCheck } from './routes.js';
+import { pvStatementQuery, settlementRoutes, statementKindsOf, statementOut, type StatementCheck } from './routes.js';
 import { decimal, statementHash, statementsOf, type Statement, type Tariff } from './statement.js';
 
 function monthDays(month: string): { fromDay: string; toDay: string } {
@@ -49,6 +50,8 @@ const billOptions = {
   consumptionCsv: opt.text('dry run: consumption per meter or address and slot (meter,slot,wh)', { arg: 'file' }),
   importTariff: opt.int('dry run: import tariff instead of the ledger tariff (the statements are marked dryRun and cannot be recorded)', { arg: 'µ€/kWh' }),
   feedInTariff: opt.int('dry run: feed-in tariff instead of the ledger tariff (marked dryRun, not recordable)', { arg: 'µ€/kWh' }),
+  prove: opt.flag('attach to each statement the proofs of every ledger value it used, against a committed header (needs --trusted); customers check them offline with `verify statement --offline`'),
+  trusted: opt.text('with --prove: the trusted genesis.json or saved trusted state the headers start from', { arg: 'file' }),
 };
 type BillOptions = ParsedOptions<typeof billOptions>;
 
@@ -59,16 +62,18 @@ async function billCommunity(opts: BillOptions, cmd: Command, fromDay: string, t
   if (opts.plant || opts.utility || opts.dynamic || opts.productionCsv || opts.consumptionCsv || opts.importTariff !== undefined || opts.feedInTariff !== undefined) {
     throw CLI_ERRORS.CLI_INVALID_OPTION('--community bills from ledger data with the community tariffs; the plant, utility, dynamic and CSV options do not apply');
   }
-  await biller.billCommunity!({ community: opts.community!, fromDay, toDay, out: opts.out ?? 'statements', ...(opts.member ? { member: opts.member } : {}) }, cmd);
+  await biller.billCommunity!({ community: opts.community!, fromDay, toDay, out: opts.out ?? 'statements', ...(opts.member ? { member: opts.member } : {}), ...(opts.prove ? { trusted: opts.trusted! } : {}) }, cmd);
 }
 
 async function bill(opts: BillOptions, cmd: Command): Promise<void> {
   const { fromDay, toDay } = opts.month ? monthDays(opts.month) : { fromDay: opts.fromDay, toDay: opts.toDay ?? opts.fromDay };
   if (!fromDay || !toDay) throw CLI_ERRORS.CLI_INVALID_OPTION('give --month YYYY-MM or --from-day (and --to-day)');
+  if (opts.prove && !opts.trusted) throw CLI_ERRORS.CLI_INVALID_OPTION('--prove needs --trusted FILE (a genesis.json or a saved trusted state)');
   if (opts.community !== undefined) return billCommunity(opts, cmd, fromDay, toDay);
   if (opts.member !== undefined) throw CLI_ERRORS.CLI_INVALID_OPTION('--member goes with --community');
   const utility = opts.utility ?? signerAddress(cmd);
   const csv = opts.productionCsv !== undefined || opts.consumptionCsv !== undefined;
+  if (csv && opts.prove) throw CLI_ERRORS.CLI_INVALID_OPTION('--prove applies to ledger data; CSV meter data is not on the ledger');
   if (csv && (!opts.productionCsv || !opts.consumptionCsv)) throw CLI_ERRORS.CLI_INVALID_OPTION('a CSV dry run needs both --production-csv and --consumption-csv');
   if ((opts.importTariff === undefined) !== (opts.feedInTariff === undefined)) throw CLI_ERRORS.CLI_INVALID_OPTION('give both --import-tariff and --feed-in-tariff, or neither');
   if (!csv && opts.importTariff !== undefined) throw CLI_ERRORS.CLI_INVALID_OPTION('tariff options apply to CSV dry runs; ledger billing uses the tariffs recorded on the ledger');
@@ -80,7 +85,9 @@ async function bill(opts: BillOptions, cmd: Command): Promise<void> {
     progress(`billing ${plant.id} (${i + 1}/${plants.length})`);
     if (!source) {
       const res = await call(cmd, settlementRoutes.bill, { params: { plant: plant.id }, query: { fromDay, toDay, utility, dynamic: opts.dynamic ? 'true' : 'false' } });
-      statements.push(...(res.statements as Statement[]));
+      if (!opts.prove) statements.push(...(res.statements as Statement[]));
+      // With --prove each customer's statement is asked for again, alone: its proof then holds only the values it used.
+      else for (const s of res.statements as Statement[]) statements.push(await proveStatement<Statement & Record<string, unknown>>(cmd, opts.trusted!, pvStatementQuery(s)));
       continue;
     }
     const period = billingPeriod(plant.timezone, fromDay, toDay);
@@ -175,7 +182,29 @@ async function verifyOtherKind(file: string, cmd: Command): Promise<boolean> {
   return true;
 }
 
-async function verifyStatement(file: string, cmd: Command): Promise<void> {
+/**
+ * `verify statement FILE --offline --trusted FILE`: no node is asked. The statement's evidence is
+ * checked from the trusted genesis or header and the statement recomputed from the proven values.
+ */
+async function verifyOffline(file: string, trusted: string | undefined, cmd: Command): Promise<void> {
+  if (!trusted) throw CLI_ERRORS.CLI_INVALID_OPTION('--offline needs --trusted FILE (a genesis.json or a saved trusted state)');
+  const raw = readJsonFile(file);
+  if (raw === null || typeof raw !== 'object') throw E.STATEMENT_INVALID(`${file} is not a statement`);
+  const statement = raw as Record<string, unknown>;
+  const kind = statementKindsOf(cmd).find((k) => k.kind === statement.kind);
+  let spec: StatementQuery;
+  if (kind?.statementQuery) spec = kind.statementQuery(statement);
+  else {
+    const s = parseStatement(file);
+    if (s.source !== 'ledger') throw E.STATEMENT_INVALID(`${file} was computed from CSV meter data, which is not on the ledger: nothing to prove`);
+    spec = pvStatementQuery(s);
+  }
+  const hash = statementHash(statement);
+  report(cmd, file, hash, [hashFieldCheck(statement.hash, hash), ...(await verifyStatementOffline(statement, trusted, spec))]);
+}
+
+async function verifyStatement(file: string, cmd: Command, opts: { offline?: boolean; trusted?: string } = {}): Promise<void> {
+  if (opts.offline) return verifyOffline(file, opts.trusted, cmd);
   if (await verifyOtherKind(file, cmd)) return;
   const s = parseStatement(file);
   const hash = statementHash(s);
@@ -251,8 +280,12 @@ export function registerSettlementCli({ tx, query }: { tx: Command; query: Comma
   });
   const verify = program.commands.find((c) => c.name() === 'verify') ?? program.command('verify').description('verify documents against the ledger');
   customCommand(verify, 'statement', {
-    description: 'check a statement file (a PV statement or a community bill): its hash, its record on the ledger, and a recomputation from ledger data',
+    description: 'check a statement file (a PV statement or a community bill): its hash, its record on the ledger, and a recomputation from ledger data; with --offline, its proofs from a trusted genesis or header without asking any node',
     args: ['file'],
-    run: (_o, cmd, [file]) => verifyStatement(file!, cmd),
+    options: {
+      offline: opt.flag('ask no node: check the statement\'s evidence (from `bill --prove`) and recompute it from the proven ledger values'),
+      trusted: opt.text('with --offline: the trusted genesis.json or saved trusted state', { arg: 'file' }),
+    },
+    run: (o, cmd, [file]) => verifyStatement(file!, cmd, o),
   });
 }

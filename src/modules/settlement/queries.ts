@@ -1,5 +1,6 @@
 import type { KeepersOf } from '../../app/module.js';
-import type { QueryContext } from '../../surface/index.js';
+import { queryRoute, type QueryContext } from '../../surface/index.js';
+import { settlementRoutes } from './routes.js';
 import { billingPeriod, billPlant, type ReadingSource } from './billing.js';
 import { E } from './errors.js';
 import { ledgerReadingSource } from './ledger-source.js';
@@ -26,3 +27,8 @@ export function billFromLedger(
   };
   return { plant: plant.id, productionWh: billing.productionWh, statements: statementsOf(billing, tariffOf, { utility: input.utility, customer: input.customer, source: source.name }) };
 }
+
+/** The bill route bound to its handler (here, not in surface.ts, so the dashboard's statement verifier can re-run it without the CLI). */
+export const billPlantRoute = queryRoute(settlementRoutes.bill, (ctx: SettlementQueryContext, { params, query }) =>
+  billFromLedger(ctx, { plant: params.plant, fromDay: query.fromDay, toDay: query.toDay, dynamic: query.dynamic === 'true', utility: query.utility, customer: query.customer }),
+);

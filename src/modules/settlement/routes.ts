@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import type { StatementQuery } from '../../cli/verify.js';
 import { z } from 'zod';
 import { defineRoute } from '../../api/route.js';
 import { addressSchema, hashSchema } from '../../codec/tx.js';
 import { plantIdSchema } from '../shares/keeper.js';
+import type { Statement } from './statement.js';
 
 const tariffOut = z.object({ utility: z.string(), fromSlot: z.number(), importMicroEurPerKwh: z.number(), feedInMicroEurPerKwh: z.number(), height: z.number(), txHash: z.string() });
 const recordOut = z.object({
@@ -77,6 +79,19 @@ export const settlementRoutes = {
   }),
 };
 
+/**
+ * The query that computes a PV statement from ledger data: the bill route, for its one customer
+ * (`bill --prove` asks it with a proof; `verify statement --offline` and the dashboard re-run it).
+ */
+export function pvStatementQuery(s: Pick<Statement, 'plant' | 'period' | 'utility' | 'customer' | 'allocation'>): StatementQuery {
+  return {
+    route: settlementRoutes.bill.name,
+    params: { plant: s.plant },
+    query: { fromDay: s.period.fromDay, toDay: s.period.toDay, utility: s.utility, customer: s.customer, dynamic: s.allocation === 'dynamic' ? 'true' : 'false' },
+    pick: (answer) => (answer as { statements: Statement[] }).statements.find((x) => x.customer === s.customer && x.utility === s.utility) as Record<string, unknown> | undefined,
+  };
+}
+
 // ── statement kinds of other modules ──
 
 /** One check of `gridledger verify statement`: passed, failed, or not applicable (null). */
@@ -95,7 +110,10 @@ export interface StatementCheck {
 export interface StatementKind {
   kind: string;
   verify(statement: Record<string, unknown>, hash: string, cmd: Command): Promise<StatementCheck[]>;
-  billCommunity?(options: { community: string; fromDay: string; toDay: string; out: string; member?: string }, cmd: Command): Promise<void>;
+  /** `trusted` (a genesis or trusted-state file) asks for bills with evidence (`bill --prove`). */
+  billCommunity?(options: { community: string; fromDay: string; toDay: string; out: string; member?: string; trusted?: string }, cmd: Command): Promise<void>;
+  /** The query that computes a statement of this kind (for `verify statement --offline`). */
+  statementQuery?(statement: Record<string, unknown>): StatementQuery;
 }
 
 const statementKinds = new WeakMap<Command, Map<string, StatementKind>>();

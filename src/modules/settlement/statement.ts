@@ -98,7 +98,8 @@ export function statementsOf(billing: PlantBilling, tariffOf: (utility: string) 
 
 /** The hash of a statement (any `hash` field is ignored). */
 export function statementHash(statement: Statement | Record<string, unknown>): string {
-  const { hash: _ignored, ...body } = statement as Record<string, unknown>;
+  // `evidence` (proofs against a committed header, src/light/statement.ts) is attached after hashing.
+  const { hash: _ignored, evidence: _proofs, ...body } = statement as Record<string, unknown>;
   return toHex(sha256(domainBytes(DOMAIN.statement, canonicalBytes(body))));
 }
 

@@ -1,7 +1,7 @@
 import { queryRoute, type ModuleSurface } from '../../surface/index.js';
 import { registerSettlementCli } from './cli.js';
 import { E } from './errors.js';
-import { billFromLedger, type SettlementQueryContext } from './queries.js';
+import { billPlantRoute } from './queries.js';
 import { settlementRoutes } from './routes.js';
 import { getLatestOfPeriod, getStatementRecord, listTariffs } from './state.js';
 
@@ -13,9 +13,7 @@ const routes = [
     const latest = getLatestOfPeriod(ctx.store, record.plant, record.customer, record.fromSlot, record.toSlot)!;
     return { record, latest, superseded: latest.hash !== record.hash };
   }),
-  queryRoute(settlementRoutes.bill, (ctx: SettlementQueryContext, { params, query }) =>
-    billFromLedger(ctx, { plant: params.plant, fromDay: query.fromDay, toDay: query.toDay, dynamic: query.dynamic === 'true', utility: query.utility, customer: query.customer }),
-  ),
+  billPlantRoute,
 ];
 
 export const settlementSurface: ModuleSurface = { routes, cli: registerSettlementCli };

@@ -193,16 +193,44 @@ function StatementRow({ json: initial, me }: { json: string; me: string }) {
   );
 }
 
-/** A statement received from the utility (a JSON file): paste it and check it against the ledger. */
+/**
+ * A statement with `evidence` (`gridledger bill --prove`) checked in this page without asking any
+ * node: the signed headers from the trusted genesis or header, the proofs, and the statement
+ * recomputed from the proven values (the verifier is loaded on first use: it carries the modules).
+ */
+async function verifyOffline(json: string, trustedJson: string): Promise<Verdict> {
+  let statement: Record<string, unknown>;
+  let trusted: unknown;
+  try {
+    statement = JSON.parse(json) as Record<string, unknown>;
+    trusted = JSON.parse(trustedJson);
+  } catch {
+    return { ok: false, text: 'the statement and the trusted genesis or header must both be JSON' };
+  }
+  try {
+    const { verifyStatementInBrowser } = await import('../lib/verify-statement.js');
+    const r = await verifyStatementInBrowser(statement, trusted);
+    const failed = r.checks.filter((c) => c.ok === false);
+    return r.ok
+      ? { ok: true, text: `verified offline: ${r.checks.map((c) => c.detail).join('; ')}` }
+      : { ok: false, text: `NOT verified: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}` };
+  } catch (err) {
+    return { ok: false, text: `NOT verified: ${errorMessage(err)}` };
+  }
+}
+
+/** A statement received from the utility (a JSON file): paste it and check it against the ledger, or offline against a trusted genesis. */
 function VerifyReceived({ me }: { me: string }) {
   const [json, setJson] = useState('');
+  const [trusted, setTrusted] = useState('');
   const [verdict, setVerdict] = useState<Verdict>(null);
   return (
     <div data-testid="statement-received">
       <h2>Verify a statement you received</h2>
       <textarea rows={6} placeholder="paste the statement JSON from your utility" value={json} onChange={(e) => (setJson(e.target.value), setVerdict(null))} data-testid="received-json" />
+      <textarea rows={3} placeholder="optional, for a statement with proofs: paste the trusted genesis.json (or a saved trusted header) to verify it offline" value={trusted} onChange={(e) => (setTrusted(e.target.value), setVerdict(null))} data-testid="received-trusted" />
       <div className="row">
-        <button onClick={() => void verifyStatement(json, me).then(setVerdict)} data-testid="received-verify">Verify</button>
+        <button onClick={() => void (trusted.trim() ? verifyOffline(json, trusted) : verifyStatement(json, me)).then(setVerdict)} data-testid="received-verify">Verify</button>
         {verdict && <span className={verdict.ok ? 'ok' : 'error'} data-testid="received-verdict">{verdict.text}</span>}
       </div>
     </div>

@@ -1,3 +1,4 @@
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { Buffer } from 'buffer';
 
@@ -5,7 +6,10 @@ import { Buffer } from 'buffer';
  * `node:crypto` for the browser build (vite.config.ts aliases it here). The shared code the
  * dashboard imports — route definitions, transaction sign bytes and hashes, addresses — needs only
  * SHA-256/512 hashing; the node keeps node:crypto. Signing in the page uses @noble/curves directly
- * (deterministic Ed25519, so signatures equal the CLI's). Anything else fails loudly.
+ * (deterministic Ed25519, so signatures equal the CLI's). The statement verifier checks commit
+ * signatures: `createPublicKey` (SPKI DER, as src/crypto/ed25519.ts builds it) and `verify` run on
+ * @noble/curves with strict RFC 8032 encodings (zip215 off); src/crypto/ed25519.ts has already
+ * refused non-canonical and small-order R, S and keys before it calls verify. Anything else fails loudly.
  */
 
 interface Hash {
@@ -35,10 +39,24 @@ function unavailable(name: string): never {
 }
 
 export const createPrivateKey = () => unavailable('createPrivateKey');
-export const createPublicKey = () => unavailable('createPublicKey');
+/** The 12-byte SPKI DER prefix of an Ed25519 public key (RFC 8410). */
+const SPKI_PREFIX_HEX = '302a300506032b6570032100';
+
+interface BrowserPublicKey {
+  ed25519: Uint8Array;
+}
+
+export function createPublicKey(input: { key: Uint8Array; format: string; type: string }): BrowserPublicKey {
+  const der = Buffer.from(input.key);
+  if (input.format !== 'der' || input.type !== 'spki' || der.length !== 44 || der.subarray(0, 12).toString('hex') !== SPKI_PREFIX_HEX) return unavailable('createPublicKey (only Ed25519 SPKI DER)');
+  return { ed25519: new Uint8Array(der.subarray(12)) };
+}
 export const generateKeyPairSync = () => unavailable('generateKeyPairSync');
 export const sign = () => unavailable('sign');
-export const verify = () => unavailable('verify');
+export function verify(algorithm: null, message: Uint8Array, key: BrowserPublicKey, signature: Uint8Array): boolean {
+  if (algorithm !== null || !key?.ed25519) return unavailable('verify (only Ed25519)');
+  return ed25519.verify(signature, message, key.ed25519, { zip215: false });
+}
 export const createHmac = () => unavailable('createHmac');
 export const randomBytes = () => unavailable('randomBytes');
 export const timingSafeEqual = () => unavailable('timingSafeEqual');
