@@ -1,3 +1,6 @@
+// The reference keeps the package declarations in every program that compiles this file.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- an ambient declaration file cannot be imported
+/// <reference path="./vendor.d.ts" />
 import { randomBytes } from 'node:crypto';
 import { WitnessCalculatorBuilder, type WitnessCalculator } from 'circom_runtime';
 import * as snarkjs from 'snarkjs';
