@@ -10,7 +10,10 @@
  * the victim's and another node's chains are compared block by block (same hashes, no evidence, no validator with two precommit signatures for
  * a height and round) and a sample of acknowledged transactions is looked up over its API. At the
  * end every acknowledged transaction is checked on every node and node0's chain is replayed from
- * genesis. Prints a report; exits non-zero on any violation.
+ * genesis. The chain must also stay live: after the last kill it has to commit more acknowledged
+ * transactions (a devnet stuck in a round loop passes every safety check; a run found exactly that),
+ * and the report gives the longest stretch with no acknowledged commit. Prints a report; exits
+ * non-zero on any violation.
  */
 import { parseArgs } from 'node:util';
 import { rmSync } from 'node:fs';
@@ -64,8 +67,27 @@ interface ModeReport {
   restartMs: { mean: number; max: number };
   catchUpMs: { mean: number; max: number };
   replayedBlocks: number;
+  longestCommitGapMs: number;
   violations: string[];
   minutes: number;
+}
+
+/** The longest time between two acknowledged commits (the chain makes no progress in between). */
+function longestCommitGap(commitTimes: number[]): number {
+  const sorted = [...commitTimes].sort((a, b) => a - b);
+  let gap = 0;
+  for (let i = 1; i < sorted.length; i++) gap = Math.max(gap, sorted[i]! - sorted[i - 1]!);
+  return gap;
+}
+
+/** Liveness after the kills: the load must see `more` further acknowledged commits within the deadline. */
+async function expectProgress(load: TxLoad, more: number, violations: Violations): Promise<void> {
+  const target = load.acked.size + more;
+  try {
+    await waitFor(() => load.acked.size >= target, `${more} more acknowledged txs`, 180_000, 200);
+  } catch {
+    violations.add(`liveness: only ${load.acked.size - (target - more)} of ${more} further txs committed within 180 s of the last restart`);
+  }
 }
 
 const stats = (xs: number[]) => ({ mean: xs.length ? Math.round(xs.reduce((a, b) => a + b, 0) / xs.length) : 0, max: xs.length ? Math.max(...xs) : 0 });
@@ -147,6 +169,7 @@ async function runMode(mode: string, rnd: () => number): Promise<ModeReport> {
       ackedLookups += await checker.checkAcked(victim, new Map([...load.acked].filter(([, a]) => a.height <= victimHeight)), 50);
       process.stderr.write(`  kill ${k}/${kills}: ${victim.name} after ${delay} ms at height ${audit.height}; ${audit.ackedChecked} acked txs found offline; ${load.acked.size} acked so far; violations ${violations.list.length}\n`);
     }
+    await expectProgress(load, Math.max(20, tps * 5), violations);
   } finally {
     await load.stop();
   }
@@ -172,6 +195,7 @@ async function runMode(mode: string, rnd: () => number): Promise<ModeReport> {
     restartMs: stats(restartMs),
     catchUpMs: stats(catchUpMs),
     replayedBlocks,
+    longestCommitGapMs: longestCommitGap(load.latencies.map((l) => l.at)),
     violations: violations.list,
     minutes: Number(((Date.now() - started) / 60_000).toFixed(1)),
   };
@@ -192,6 +216,7 @@ for (const r of reports) {
       `final height ${r.finalHeight}, ${r.blocksCompared} blocks compared across nodes, ${r.ackedLookups} API look-ups, ${r.replayedBlocks} blocks replayed from genesis; ` +
       `restart to serving ${r.restartMs.mean} ms mean / ${r.restartMs.max} ms max` +
       (r.catchUpMs.max > 0 ? `, catch-up ${r.catchUpMs.mean} ms mean / ${r.catchUpMs.max} ms max` : '') +
+      `; longest stretch without an acknowledged commit ${(r.longestCommitGapMs / 1000).toFixed(1)} s` +
       `; violations: ${r.violations.length}\n`,
   );
   for (const v of r.violations.slice(0, 20)) process.stdout.write(`    ${v}\n`);
