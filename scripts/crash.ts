@@ -217,11 +217,25 @@ async function runMode(mode: string, rnd: () => number): Promise<ModeReport> {
   };
 }
 
+function abortedReport(mode: string, err: unknown): ModeReport {
+  const none = { mean: 0, max: 0 };
+  const message = err instanceof Error ? err.message : String(err);
+  return { mode, kills: 0, killsPlanned: kills, acked: 0, submitted: 0, finalHeight: 0, blocksCompared: 0, ackedLookups: 0, restartMs: none, catchUpMs: none, replayedBlocks: 0, longestCommitGapMs: 0, violations: [`aborted (see the kill lines above for what was done): ${message}`], minutes: 0 };
+}
+
 const reports: ModeReport[] = [];
 try {
   const rnd = mulberry32(seed);
   process.stderr.write(`crash: seed ${seed}\n`);
-  for (const mode of modes) if (!interrupted) reports.push(await runMode(mode, rnd));
+  for (const mode of modes) {
+    if (interrupted) break;
+    try {
+      reports.push(await runMode(mode, rnd));
+    } catch (err) {
+      // A check that cannot run (a node that stops answering) fails the mode; the report of the other mode survives.
+      reports.push(abortedReport(mode, err));
+    }
+  }
 } finally {
   await stopAll();
 }
