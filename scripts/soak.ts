@@ -52,6 +52,8 @@ const CHAIN = 'soak-devnet';
 const PAUSE_MS = 30_000;
 const DELAY_MS = 150;
 const DELAY_WINDOW_MS = 60_000;
+/** Below this the probe measured an overloaded machine, not the devnet. */
+const MIN_SATURATION = 10;
 const mib = (b: number | undefined) => (b === undefined ? '' : (b / 2 ** 20).toFixed(1));
 
 function percentile(sorted: number[], p: number): number | undefined {
@@ -99,6 +101,11 @@ try {
     await sleep(45_000);
     saturation = (probe.acked.size - a0) / 45;
     await probe.stop();
+    // On a starved machine commits can take longer than the probe's waits: it then measures ~0 and
+    // the soak would run at 1 tx/s, which tests nothing. Say so instead (a run hit exactly this).
+    if (saturation < MIN_SATURATION) {
+      throw new Error(`the saturation probe measured ${saturation.toFixed(1)} committed tx/s (under ${MIN_SATURATION}: commits slower than its 30 s waits?); give the rate with --tps`);
+    }
     tps = Math.max(1, Math.floor(saturation / 2));
     log(`saturation ≈ ${saturation.toFixed(0)} committed tx/s; soak rate ${tps} tx/s`);
     await sleep(10_000); // let the mempools drain

@@ -172,6 +172,8 @@ export class Simulator {
   readonly deliveredByKind = new Map<string, number>();
   syncApplied = 0;
   syncRejected: string[] = [];
+  /** Tests: messages for which this returns true are lost on the way (a targeted fault, e.g. a link down for some votes). */
+  lose: ((from: SimNode, to: SimNode, msg: Message) => boolean) | null = null;
 
   constructor(options: SimOptions) {
     this.options = options;
@@ -437,7 +439,7 @@ export class Simulator {
 
   /** A message on a connection: lost on a partition or a restart of either end (the connection breaks). */
   #send(from: SimNode, to: SimNode, msg: Message): void {
-    if (!from.alive || !this.#connected(from.index, to.index) || this.rng.chance(this.net.dropRate)) return;
+    if (!from.alive || !this.#connected(from.index, to.index) || this.lose?.(from, to, msg) || this.rng.chance(this.net.dropRate)) return;
     const copies = this.rng.chance(this.net.duplicateRate) ? 2 : 1;
     const fromEpoch = from.epoch;
     const toEpoch = to.epoch;

@@ -382,7 +382,12 @@ export function timeoutMs(config: ConsensusConfig, step: Step, round: number): n
 
 /**
  * Messages the driver should re-gossip periodically (Tendermint relies on eventual delivery):
- * the current round's proposal with its block, and this validator's own votes of the current round.
+ * the current round's proposal with its block, this validator's own votes of the current round, and
+ * the proof-of-lock prevotes (anyone's) behind the current proposal's polRound and behind this
+ * validator's valid block. Without the last, a validator that missed an earlier round's prevotes (it
+ * was restarting, or a link was down) never gets them: it prevotes nil on every re-proposal of the
+ * locked block while the locked validators prevote nil on every new block — a livelock the crash
+ * battery hit (4 validators, two locked in round 0, the chain stuck for good).
  */
 export function gossipMessages<B>(state: ConsensusState<B>): Effect<B>[] {
   const h = state.current;
@@ -397,7 +402,21 @@ export function gossipMessages<B>(state: ConsensusState<B>): Effect<B>[] {
       out.push({ type: 'broadcastProposal', proposal: m.proposal, block: m.block });
     }
   }
+  for (const vote of proofOfLockVotes(h, rs)) out.push({ type: 'broadcastVote', vote });
   return out;
+}
+
+/** The prevotes this validator holds for the polkas a re-proposal needs: the current proposal's polRound and its own valid block. */
+function proofOfLockVotes<B>(h: HeightState<B>, current: RoundState | undefined): Vote[] {
+  const polkas: Lock[] = [];
+  const p = current?.proposal?.proposal;
+  if (p && p.polRound >= 0) polkas.push({ round: p.polRound, blockHash: p.blockHash });
+  if (h.valid && !polkas.some((l) => l.round === h.valid!.round && l.blockHash === h.valid!.blockHash)) polkas.push(h.valid);
+  return polkas.flatMap((lock) => {
+    const prevotes = h.rounds.get(lock.round)?.prevotes;
+    if (!prevotes || lock.round === h.round) return []; // the current round's votes travel on their own
+    return [...prevotes.byValidator.keys()].flatMap((validator) => votesOf(prevotes, validator).filter((v) => v.blockHash === lock.blockHash));
+  });
 }
 
 /** Signed messages restored from a WAL: the validator will reuse them and never sign anything conflicting. */

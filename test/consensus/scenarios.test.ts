@@ -201,3 +201,35 @@ describe('n = 4 with a proposer that builds invalid blocks', () => {
     expect(expectSafe(sim)).toEqual([]);
   });
 });
+
+describe('n = 4, two validators locked on a block the other two never saw a polka for', () => {
+  // Found by the crash battery (npm run crash, devnet): validators that missed round 0's prevotes
+  // (restarting, a link down) prevoted nil on every re-proposal of the locked block, the two locked
+  // validators prevoted nil on every new block, and the chain never committed again.
+  it('the proof-of-lock prevotes are gossiped again, so the height is decided once the links work', () => {
+    const sim = started(4, 43, { network: { minDelayMs: 2, maxDelayMs: 20 } });
+    reach(sim, 2);
+    const H = Math.max(...sim.nodes.map((x) => x.height)) + 2;
+    const proposer0 = sim.valsetAt(H).proposer.address;
+    const x = sim.nodes.find((n) => n.address === proposer0)!;
+    const [z, w] = sim.nodes.filter((n) => n !== x);
+    const inRound0 = (n: SimNode) => {
+      const st = status(n.state);
+      return st !== null && st.height === H && st.round === 0;
+    };
+    const isRound0 = (m: Message) => (m.kind === 'vote' ? m.vote.height === H && m.vote.round === 0 : m.kind === 'proposal' && m.proposal.height === H && m.proposal.round === 0);
+    // While anyone is in round 0 of height H: w never gets the proposal (it prevotes nil), and neither
+    // z nor w gets the proposer's prevote, so both see a prevote quorum without a polka; the other two
+    // see the polka and lock. (As in the crash run: two locked, two with no proof-of-lock.)
+    sim.lose = (from, to, msg) =>
+      isRound0(msg) && sim.nodes.some(inRound0) && ((to === w && msg.kind === 'proposal') || (from === x && (to === z || to === w) && msg.kind === 'vote' && msg.vote.type === 'prevote'));
+    const ok = sim.runUntil(() => sim.nodes.every((n) => !inRound0(n) && (status(n.state)?.height ?? 0) >= H), sim.now + TIME_BUDGET);
+    expect(ok).toBe(true);
+    // The trap is set: the two others locked the round-0 block, z and w did not (and none was decided).
+    const locked = sim.nodes.filter((n) => n !== z && n !== w).map((n) => status(n.state)!);
+    expect(locked.map((st) => [st.height, st.lockedRound])).toEqual([[H, 0], [H, 0]]);
+    expect([z, w].map((n) => status(n!.state)!.lockedRound)).toEqual([-1, -1]);
+    reach(sim, H + 2);
+    expect(expectSafe(sim)).toEqual([]);
+  });
+});
