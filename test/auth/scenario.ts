@@ -81,15 +81,24 @@ async function cli(node: TestNode, from: string, args: string[]): Promise<any> {
   return JSON.parse(stdout);
 }
 
-/** The node's clock runs this far ahead once the setup is committed (so a day after the plant's registration has ended). */
+/**
+ * The node's clock: it starts three days behind the wall clock, so the plant is registered then (a
+ * plant's key applies from its registration slot on, issue 19 #12), and catches up with the wall clock
+ * right after — so yesterday's statements are after the registration and the rest runs in real time.
+ */
 const CLOCK = { offset: 0 };
 const DAY_MS = 86_400_000;
 
 /** Options for callers that add more on top (test/web/modules-scenario.ts): more accounts, genesis sections. */
 export async function buildScenario(options: { extraAccounts?: Record<string, string[]>; genesisModules?: Record<string, unknown> } = {}): Promise<Scenario> {
-  const node = await startTestNode({ ...ACCOUNTS, ...options.extraAccounts }, { genesisModules: options.genesisModules, timers: { ...realTimers, now: () => Date.now() + CLOCK.offset } });
+  CLOCK.offset = -3 * DAY_MS;
+  const node = await startTestNode({ ...ACCOUNTS, ...options.extraAccounts }, { genesisModules: options.genesisModules, genesisTimeMs: Date.now() - 3 * DAY_MS - 60_000, timers: { ...realTimers, now: () => Date.now() + CLOCK.offset } });
   const addr = { ...node.init.accounts } as Record<string, string>;
   const community = 'hanze';
+  const plant = 'house-1';
+  const u = addr.utility!;
+  await registerPlant(node, addr, plant);
+  CLOCK.offset = 0;
   const slot = slotOfMs(Date.now()) - 1; // the slot before the current one has ended by block time
   await commit(node, 'admin', [
     { type: ENERGY.createCommunity, value: { id: community, name: 'HanzeNet worked example', timezone: 'Europe/Amsterdam' } },
@@ -105,26 +114,6 @@ export async function buildScenario(options: { extraAccounts?: Record<string, st
   await Promise.all([commit(node, 'pmeter', [reading('P1', 0, 10_000)]), commit(node, 'cmeter', [reading('C1', 15_000, 0)])]);
   const transfer = await commit(node, 'alice', [{ type: ENERGY.transfer, value: { community, to: addr.bob, slot, labels: ['solar'], wh: 10_000 } }]);
 
-  const plant = 'house-1';
-  const u = addr.utility!;
-  await commit(node, 'utility', [
-    {
-      type: SHARES.registerPlant,
-      value: {
-        plant,
-        name: 'Building 1 rooftop PV',
-        peakPowerW: 30_000,
-        timezone: 'Europe/Vienna',
-        productionMeter: 'pv-1',
-        participants: [
-          { address: addr.alice, utility: u, ppm: 200_000, meter: 'm-alice' },
-          { address: addr.bob, utility: u, ppm: 200_000, meter: 'm-bob' },
-          { address: addr.carol, utility: u, ppm: 600_000, meter: 'm-carol' },
-        ],
-      },
-    },
-    { type: SETTLEMENT.setTariff, value: { importMicroEurPerKwh: 250_000, feedInMicroEurPerKwh: 80_000, fromSlot: slotOfMs(Date.now()) + 2 } },
-  ]);
 
   // Payments: the bank issues euros to alice; she asks to redeem some, opens an escrow and a channel to bob.
   const asset = 'EUR@hanze';
@@ -150,18 +139,16 @@ export async function buildScenario(options: { extraAccounts?: Record<string, st
   const billHash = 'b'.repeat(64);
   await commit(node, 'admin', [{ type: MARKET.recordBills, value: { community, bills: [{ member: addr.alice, fromSlot: slot - 4, toSlot: slot, hash: billHash }] } }]);
 
-  // Statements of the day after the plant's registration (a plant's key applies from its registration
-  // slot on, issue 19 #12), billed from CSV files once the node's clock has passed that day, and recorded.
+  // Yesterday's statements (the plant was registered three days ago by the node's clock), billed from CSV files and recorded.
   const now = slotOfMs(Date.now());
   const yesterday = dayOfSlot('Europe/Vienna', now - 96 - 8);
   const tomorrow = dayOfSlot('Europe/Vienna', now + 96 + 8);
-  CLOCK.offset = 3 * DAY_MS;
-  const first = localDay('Europe/Vienna', tomorrow).firstSlot;
+  const first = localDay('Europe/Vienna', yesterday).firstSlot;
   const work = mkdtempSync(join(tmpdir(), 'gridledger-auth-'));
   writeFileSync(join(work, 'prod.csv'), `plant,slot,wh\n${plant},${first + 48},1001\n${plant},${first + 49},3\n`);
   writeFileSync(join(work, 'cons.csv'), `meter,slot,wh\nm-alice,${first + 48},100\nm-bob,${first + 48},300\nm-carol,${first + 49},1\n`);
   const out = join(work, 'out');
-  await cli(node, 'utility', ['bill', '--from-day', tomorrow, '--out', out, '--production-csv', join(work, 'prod.csv'), '--consumption-csv', join(work, 'cons.csv'), '--import-tariff', '250000', '--feed-in-tariff', '80000']);
+  await cli(node, 'utility', ['bill', '--from-day', yesterday, '--out', out, '--production-csv', join(work, 'prod.csv'), '--consumption-csv', join(work, 'cons.csv'), '--import-tariff', '250000', '--feed-in-tariff', '80000']);
   asBilledWithLedgerTariffs(join(out, u));
   await cli(node, 'utility', ['tx', 'settlement', 'record', join(out, u)]);
   const carolFile = readdirSync(join(out, u), { recursive: true, encoding: 'utf8' }).find((f) => f.includes(addr.carol!) && f.endsWith('.json'));
@@ -181,4 +168,27 @@ function asBilledWithLedgerTariffs(dir: string): void {
     const { dryRun: _mark, hash: _hash, ...statement } = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(dir, f), JSON.stringify({ ...statement, hash: statementHash(statement) }, null, 2) + '\n');
   }
+}
+
+/** The shared PV plant and the utility's tariff (registered while the node's clock is three days behind). */
+async function registerPlant(node: TestNode, addr: Record<string, string>, plant: string): Promise<void> {
+  const u = addr.utility!;
+  await commit(node, 'utility', [
+    {
+      type: SHARES.registerPlant,
+      value: {
+        plant,
+        name: 'Building 1 rooftop PV',
+        peakPowerW: 30_000,
+        timezone: 'Europe/Vienna',
+        productionMeter: 'pv-1',
+        participants: [
+          { address: addr.alice, utility: u, ppm: 200_000, meter: 'm-alice' },
+          { address: addr.bob, utility: u, ppm: 200_000, meter: 'm-bob' },
+          { address: addr.carol, utility: u, ppm: 600_000, meter: 'm-carol' },
+        ],
+      },
+    },
+    { type: SETTLEMENT.setTariff, value: { importMicroEurPerKwh: 250_000, feedInMicroEurPerKwh: 80_000, fromSlot: slotOfMs(Date.now()) + 2 } },
+  ]);
 }

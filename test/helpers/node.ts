@@ -41,11 +41,12 @@ export function makeHome(extraAccounts: Record<string, string[]> = {}, blockTime
  * `genesisModules` replaces module sections of the genesis (e.g. a short anchor checkpoint interval);
  * `timers`: a clock the test moves forward (e.g. past the end of a billing day); default the wall clock.
  */
-export async function startTestNode(extraAccounts: Record<string, string[]> = {}, options: { genesisModules?: Record<string, unknown>; timers?: Timers } = {}): Promise<TestNode> {
+export async function startTestNode(extraAccounts: Record<string, string[]> = {}, options: { genesisModules?: Record<string, unknown>; genesisTimeMs?: number; timers?: Timers } = {}): Promise<TestNode> {
   const { home, init } = makeHome(extraAccounts);
-  if (options.genesisModules) {
+  if (options.genesisModules || options.genesisTimeMs !== undefined) {
     const genesis = JSON.parse(readFileSync(paths(home).genesis, 'utf8'));
-    Object.assign(genesis.modules, options.genesisModules);
+    Object.assign(genesis.modules, options.genesisModules ?? {});
+    if (options.genesisTimeMs !== undefined) genesis.genesisTime = options.genesisTimeMs;
     writeFileSync(paths(home).genesis, JSON.stringify(genesis, null, 2));
   }
   const logger = pino({ level: 'silent' });

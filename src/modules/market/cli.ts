@@ -6,12 +6,14 @@ import { call, CLI_ERRORS, customCommand, keyringOf, opt, print, queryCommand, s
 import { signTx } from '../../codec/tx.js';
 import { LedgerError, remoteError } from '../../util/errors.js';
 import { csvLine, decimal, statementHash } from '../settlement/keeper.js';
-import { proveStatement } from '../../cli/verify.js';
 import { addStatementKind, type StatementCheck } from '../settlement/routes.js';
 import { checkBill } from './cli/bill-check.js';
 import { BILL_KIND, type MarketBill } from './billing.js';
 import { MSG, type BillRef } from './messages.js';
 import { billSchema, billStatementQuery as billQuery, marketRoutes } from './routes.js';
+
+/** Loaded when used: src/cli/verify.ts needs the module list, which loads this surface (a static import would be a cycle). */
+const statementProofs = () => import('../../cli/verify.js');
 
 /**
  * CLI of the market module: `tx market …` (open, set-tariffs, offer, bid, cancel, contract …,
@@ -197,7 +199,7 @@ async function billCommunity(options: { community: string; fromDay: string; toDa
     const page = await call(cmd, marketRoutes.bills, { params: { community: options.community }, query: withDefined({ fromDay: options.fromDay, toDay: options.toDay, member: options.member, after, limit: 100 }) as never });
     for (const listed of page.bills as MarketBill[]) {
       // With --prove each member's bill is asked for again, alone: its proof then holds only the values it used.
-      const bill = options.trusted ? await proveStatement<MarketBill & Record<string, unknown>>(cmd, options.trusted, billQuery(listed as unknown as Record<string, unknown>)) : listed;
+      const bill = options.trusted ? await (await statementProofs()).proveStatement<MarketBill & Record<string, unknown>>(cmd, options.trusted, billQuery(listed as unknown as Record<string, unknown>)) : listed;
       const base = join(dir, `${bill.member}_${bill.period.fromDay}_${bill.period.toDay}`);
       writeFileSync(`${base}.json`, JSON.stringify(bill, null, 2) + '\n');
       writeFileSync(`${base}.csv`, billCsv(bill));

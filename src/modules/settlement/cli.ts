@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { coreRoutes } from '../../api/routes.js';
 import { call, CLI_ERRORS, customCommand, keyringOf, opt, print, queryCommand, signerAddress, signerName, txCommand, type ParsedOptions } from '../../cli/kit.js';
 import { signTx } from '../../codec/tx.js';
-import { proveStatement, verifyStatementOffline, type StatementQuery } from '../../cli/verify.js';
+import type { StatementQuery } from '../../cli/verify.js';
 import { LedgerError, remoteError } from '../../util/errors.js';
 import { sharesRoutes } from '../shares/routes.js';
 import type { Plant } from '../shares/keeper.js';
@@ -12,6 +12,12 @@ import { csvReadingSource, findStatementFiles, readJsonFile, writeStatements } f
 import { MSG, type StatementRef } from './messages.js';
 import { pvStatementQuery, settlementRoutes, statementKindsOf, statementOut, type StatementCheck } from './routes.js';
 import { decimal, statementHash, statementsOf, type Statement, type Tariff } from './statement.js';
+
+/**
+ * The light-client statement proofs, loaded when used: src/cli/verify.ts needs the module list, which
+ * loads this surface, so a static import would be a cycle (a module entry undefined at load time).
+ */
+const statementProofs = () => import('../../cli/verify.js');
 
 function monthDays(month: string): { fromDay: string; toDay: string } {
   const m = /^(\d{4})-(\d{2})$/.exec(month);
@@ -87,7 +93,7 @@ async function bill(opts: BillOptions, cmd: Command): Promise<void> {
       const res = await call(cmd, settlementRoutes.bill, { params: { plant: plant.id }, query: { fromDay, toDay, utility, dynamic: opts.dynamic ? 'true' : 'false' } });
       if (!opts.prove) statements.push(...(res.statements as Statement[]));
       // With --prove each customer's statement is asked for again, alone: its proof then holds only the values it used.
-      else for (const s of res.statements as Statement[]) statements.push(await proveStatement<Statement & Record<string, unknown>>(cmd, opts.trusted!, pvStatementQuery(s)));
+      else for (const s of res.statements as Statement[]) statements.push(await (await statementProofs()).proveStatement<Statement & Record<string, unknown>>(cmd, opts.trusted!, pvStatementQuery(s)));
       continue;
     }
     const period = billingPeriod(plant.timezone, fromDay, toDay);
@@ -200,7 +206,7 @@ async function verifyOffline(file: string, trusted: string | undefined, cmd: Com
     spec = pvStatementQuery(s);
   }
   const hash = statementHash(statement);
-  report(cmd, file, hash, [hashFieldCheck(statement.hash, hash), ...(await verifyStatementOffline(statement, trusted, spec))]);
+  report(cmd, file, hash, [hashFieldCheck(statement.hash, hash), ...(await (await statementProofs()).verifyStatementOffline(statement, trusted, spec))]);
 }
 
 async function verifyStatement(file: string, cmd: Command, opts: { offline?: boolean; trusted?: string } = {}): Promise<void> {
