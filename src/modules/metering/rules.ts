@@ -4,7 +4,7 @@ import { addressFromPublicKey } from '../../crypto/address.js';
 import { fromHexStrict } from '../../util/bytes.js';
 import { E } from './errors.js';
 import { readingAccepted } from './keeper.js';
-import { safeAdd } from '../../util/int.js';
+import { floorDiv, safeAdd } from '../../util/int.js';
 import { SLOT_MS, slotOfMs } from '../../util/slots.js';
 import type { OfficialMsg, ReadingMsg, RegisterMeterMsg, ReplaceDeviceMsg, RotateKeyMsg } from './messages.js';
 import {
@@ -96,8 +96,9 @@ function requireMeter(store: KVStore, meterId: string): Meter {
 }
 
 function requireSlotEnded(ctx: MeteringContext, slot: number): void {
-  if (safeAdd(slot, 1) * SLOT_MS > ctx.time) {
-    throw E.METER_SLOT_NOT_ENDED(`slot ${slot} has not ended at block time ${ctx.time} (it ends at ${(slot + 1) * SLOT_MS})`);
+  // slot + 1 ≤ ⌊time / SLOT_MS⌋, without computing (slot + 1) · SLOT_MS (a slot near 2^53 would overflow)
+  if (slot >= floorDiv(ctx.time, SLOT_MS)) {
+    throw E.METER_SLOT_NOT_ENDED(`slot ${slot} has not ended at block time ${ctx.time} (the current slot is ${floorDiv(ctx.time, SLOT_MS)})`);
   }
 }
 

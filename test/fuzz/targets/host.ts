@@ -155,7 +155,7 @@ export async function hostTarget(): Promise<FuzzTarget<HostInput>> {
         expectThat(checked !== 'ok', `a transaction the mempool admits makes its block invalid (${code})`);
         return `check:${checked} invalid-block:${code}`;
       }
-      if (chain.internalErrors.length > 0) fail(`the kernel caught a bug: ${String(chain.internalErrors[0]!.err)}`);
+      if (chain.internalErrors.length > 0) fail(`the kernel caught a bug: ${String((chain.internalErrors[0]!.err as Error).stack ?? chain.internalErrors[0]!.err)}`);
       const result = executed.results[0]!;
       if (result.code !== 'OK') {
         expectThat(codes.has(result.code) && result.code !== 'INTERNAL_ERROR', `committed result with undeclared or internal code ${result.code}: ${result.message}`);
