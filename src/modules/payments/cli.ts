@@ -127,8 +127,8 @@ function registerEscrowTx(tx: Command): void {
     },
     msgs: (o, cmd) => {
       if (o.deadlineTime !== undefined && o.deadlineIn !== undefined) throw CLI_ERRORS.CLI_INVALID_OPTION('give --deadline-time or --deadline-in, not both');
-      // CLI surface, not ledger code (allowed): the user's clock turns --deadline-in into the absolute time that is signed.
-      const deadlineTime = o.deadlineTime !== undefined ? parseTime(o.deadlineTime, '--deadline-time') : o.deadlineIn !== undefined ? Date.now() + parseDuration(o.deadlineIn, '--deadline-in') : undefined;
+      // CLI surface, not ledger code: the user's clock turns --deadline-in into the absolute time that is signed.
+      const deadlineTime = o.deadlineTime !== undefined ? parseTime(o.deadlineTime, '--deadline-time') : o.deadlineIn !== undefined ? Date.now() + parseDuration(o.deadlineIn, '--deadline-in') : undefined; // allowed: client side
       const others = (o.party ?? []).map((p) => resolveAddress(cmd, p, '--party'));
       return [
         {
