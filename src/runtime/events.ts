@@ -13,7 +13,10 @@ import { defineErrors } from '../util/errors.js';
  * themselves) gets exactly what it missed, replayed from storage, before the live events.
  *
  * Streams are bounded: in total and per client address, and per stream by the bytes buffered for
- * a reader that does not keep up (it is disconnected; it can resume with its last id).
+ * a reader that does not keep up (it is disconnected; it can resume with its last id). Keeping up
+ * is judged at block boundaries: a block's events are written whole (a full block can exceed the
+ * bound by itself), and a reader that still has more than the bound unsent when the next block
+ * (or heartbeat) comes is dropped — so a stream holds at most the bound plus one block's events.
  */
 
 export const EVENTS_ERRORS = defineErrors('events', {
@@ -104,19 +107,20 @@ export function registerEvents(app: FastifyInstance, node: LedgerNode, limits: E
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     res.write(`: connected at height ${node.height}\n\n`);
 
-    const write = boundedWriter(res, limits.maxEventBufferedBytes, () => metrics.dropped.inc());
+    const stream = boundedWriter(res, limits.maxEventBufferedBytes, () => metrics.dropped.inc());
     const sendBlock = (e: BlockEvent): void => {
-      if (topics.has('blocks')) write(`id: ${e.height}\nevent: block\ndata: ${JSON.stringify(e)}\n\n`);
+      if (!stream.keptUp()) return;
+      if (topics.has('blocks')) stream.write(`id: ${e.height}\nevent: block\ndata: ${JSON.stringify(e)}\n\n`);
     };
     const sendTx = (e: TxResultEvent): void => {
-      if (topics.has('txs')) write(`id: ${e.height}/${e.index}\nevent: tx\ndata: ${JSON.stringify(e)}\n\n`);
+      if (topics.has('txs')) stream.write(`id: ${e.height}/${e.index}\nevent: tx\ndata: ${JSON.stringify(e)}\n\n`);
     };
 
     // Replay and subscription happen in one synchronous step, so no event falls in between.
     if (cursor) replay(node, cursor, sendBlock, sendTx);
     node.on('block', sendBlock);
     node.on('txResult', sendTx);
-    const heartbeat = setInterval(() => write(': keep-alive\n\n'), limits.heartbeatMs);
+    const heartbeat = setInterval(() => stream.keptUp() && stream.write(': keep-alive\n\n'), limits.heartbeatMs);
     heartbeat.unref();
     res.on('close', () => {
       open.delete(res);
@@ -131,18 +135,28 @@ export function registerEvents(app: FastifyInstance, node: LedgerNode, limits: E
   });
 }
 
-/**
- * Writes to a stream whose reader may stall: once more than `maxBuffered` bytes wait unsent, the
- * stream is destroyed (and `onDrop` told) rather than buffered without bound.
- */
-export function boundedWriter(out: Writable, maxBuffered: number, onDrop: () => void): (text: string) => void {
-  return (text) => {
-    if (out.destroyed) return;
-    out.write(text);
-    if (out.writableLength > maxBuffered) {
+/** A stream whose reader may stall: written freely, checked at event-batch boundaries. */
+export interface BoundedStream {
+  write(text: string): void;
+  /**
+   * Called before each batch (a block's events, a heartbeat): false — and the stream destroyed,
+   * `onDrop` told — once more than `maxBuffered` bytes written earlier still wait unsent.
+   */
+  keptUp(): boolean;
+}
+
+export function boundedWriter(out: Writable, maxBuffered: number, onDrop: () => void): BoundedStream {
+  return {
+    write: (text) => {
+      if (!out.destroyed) out.write(text);
+    },
+    keptUp: () => {
+      if (out.destroyed) return false;
+      if (out.writableLength <= maxBuffered) return true;
       onDrop();
       out.destroy();
-    }
+      return false;
+    },
   };
 }
 

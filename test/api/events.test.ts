@@ -180,22 +180,44 @@ describe('event stream', () => {
   });
 });
 
-describe('a stalled reader', () => {
+describe('a reader that falls behind', () => {
   /** A destination that never drains, as a socket whose reader stopped reading. */
   function stalled() {
     return new Writable({ write: () => undefined });
   }
 
-  it('is dropped once more than the allowed bytes wait unsent; a reader within the bound is not', () => {
+  /** A destination whose reader keeps up: each chunk is taken on the next tick. */
+  function draining() {
+    return new Writable({ write: (_chunk, _enc, done) => setImmediate(done) });
+  }
+
+  it('is dropped at the next block once more than the allowed bytes wait unsent; a reader within the bound is not', () => {
     const out = stalled();
     let drops = 0;
-    const write = boundedWriter(out, 1000, () => drops++);
-    for (let i = 0; i < 9; i++) write('x'.repeat(100));
-    expect(out.destroyed).toBe(false); // 900 bytes waiting
-    write('x'.repeat(200));
+    const stream = boundedWriter(out, 1000, () => drops++);
+    expect(stream.keptUp()).toBe(true);
+    for (let i = 0; i < 9; i++) stream.write('x'.repeat(100));
+    expect(stream.keptUp()).toBe(true); // 900 bytes waiting
+    stream.write('x'.repeat(200));
+    expect(out.destroyed).toBe(false); // a block's events are written whole
+    expect(stream.keptUp()).toBe(false); // the next block finds 1,100 bytes unsent
     expect(out.destroyed).toBe(true);
     expect(drops).toBe(1);
-    write('more');
+    stream.write('more');
+    expect(stream.keptUp()).toBe(false);
     expect(drops).toBe(1);
+  });
+
+  it('a block whose events alone exceed the bound reaches a reader that keeps up (a full block of transactions)', async () => {
+    const out = draining();
+    let drops = 0;
+    const stream = boundedWriter(out, 1000, () => drops++);
+    for (let block = 0; block < 3; block++) {
+      expect(stream.keptUp()).toBe(true);
+      for (let i = 0; i < 50; i++) stream.write('x'.repeat(100)); // 5,000 bytes: five times the bound
+      while (out.writableLength > 0) await new Promise((r) => setImmediate(r)); // the reader takes it all
+    }
+    expect(out.destroyed).toBe(false);
+    expect(drops).toBe(0);
   });
 });
