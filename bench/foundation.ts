@@ -102,36 +102,63 @@ export function presignAdmissions(home: string, chainId: string, count: number, 
   return txs;
 }
 
-/** Commit times of transactions, from the node's server-sent event stream. */
+/**
+ * Commit times of transactions, from the node's server-sent event stream. A stream the node drops
+ * (a reader that fell behind) is resumed from the last event id, as a browser's EventSource would;
+ * the commit times of replayed events are then late, so `reconnects` is reported with the figures.
+ */
 export class CommitWatcher {
   readonly committedAt = new Map<string, number>();
+  reconnects = 0;
   private controller = new AbortController();
   private waiters: Array<() => void> = [];
+  private lastEventId = '';
 
   async start(url: string): Promise<void> {
-    const res = await fetch(`${url}/v1/events?topics=txs`, { signal: this.controller.signal });
-    const reader = res.body!.getReader();
+    const reader = await this.open(url);
+    void this.follow(url, reader);
+  }
+
+  private async open(url: string): Promise<ReadableStreamDefaultReader<Uint8Array>> {
+    const headers: Record<string, string> = this.lastEventId ? { 'last-event-id': this.lastEventId } : {};
+    const res = await fetch(`${url}/v1/events?topics=txs`, { signal: this.controller.signal, headers });
+    if (!res.ok || !res.body) throw new Error(`event stream of ${url}: HTTP ${res.status}`);
+    return res.body.getReader();
+  }
+
+  private async follow(url: string, first: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+    let reader = first;
+    try {
+      for (;;) {
+        await this.read(reader).catch(() => undefined); // a dropped stream ends with an error
+        if (this.controller.signal.aborted) return;
+        this.reconnects++;
+        reader = await this.open(url);
+      }
+    } catch (err) {
+      if (!this.controller.signal.aborted) process.stderr.write(`event stream of ${url} lost: ${(err as Error).message}\n`);
+    }
+  }
+
+  /** Reads one connection to its end, recording each transaction event. */
+  private async read(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
     const decoder = new TextDecoder();
     let buffer = '';
-    void (async () => {
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return;
-          buffer += decoder.decode(value, { stream: true });
-          let idx: number;
-          while ((idx = buffer.indexOf('\n\n')) >= 0) {
-            const chunk = buffer.slice(0, idx);
-            buffer = buffer.slice(idx + 2);
-            const data = chunk.split('\n').find((l) => l.startsWith('data: '));
-            if (data) this.committedAt.set((JSON.parse(data.slice(6)) as { hash: string }).hash, performance.now());
-          }
-          for (const w of this.waiters.splice(0)) w();
-        }
-      } catch {
-        /* aborted */
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      let idx: number;
+      while ((idx = buffer.indexOf('\n\n')) >= 0) {
+        const lines = buffer.slice(0, idx).split('\n');
+        buffer = buffer.slice(idx + 2);
+        const id = lines.find((l) => l.startsWith('id: '));
+        const data = lines.find((l) => l.startsWith('data: '));
+        if (id) this.lastEventId = id.slice(4);
+        if (data) this.committedAt.set((JSON.parse(data.slice(6)) as { hash: string }).hash, performance.now());
       }
-    })();
+      for (const w of this.waiters.splice(0)) w();
+    }
   }
 
   async waitFor(hashes: string[], timeoutMs: number): Promise<boolean> {
