@@ -13,6 +13,9 @@ import { join, resolve } from 'node:path';
  *
  * The "before" tree is a temporary detached git worktree at `before` (default: the first parent of
  * the commit whose subject starts with "Merge verifiable"), sharing this checkout's node_modules.
+ * `patches` are commits applied to it first (without committing) — fixes of the measurement itself
+ * that the old tree lacks, e.g. an event stream that dropped the benchmark's reader; the report
+ * names them.
  */
 
 export interface TxsRun {
@@ -25,6 +28,7 @@ export interface TxsRun {
 
 export interface TxsComparison {
   beforeCommit: string;
+  beforePatches: string[];
   rounds: number;
   txs: number;
   perValidators: Array<{
@@ -75,7 +79,7 @@ function runFoundation(tree: string, validators: number, txs: number): Promise<{
   });
 }
 
-export async function compareCommittedTxs(options: { repo?: string; before?: string; validators?: number[]; rounds?: number; txs?: number; log?: (s: string) => void }): Promise<TxsComparison> {
+export async function compareCommittedTxs(options: { repo?: string; before?: string; patches?: string[]; validators?: number[]; rounds?: number; txs?: number; log?: (s: string) => void }): Promise<TxsComparison> {
   const repo = resolve(options.repo ?? '.');
   const commit = options.before ?? beforeCommit(repo);
   const validatorCounts = options.validators ?? [1, 4];
@@ -84,8 +88,10 @@ export async function compareCommittedTxs(options: { repo?: string; before?: str
   const log = options.log ?? ((s: string) => process.stderr.write(s + '\n'));
   const dir = mkdtempSync(join(tmpdir(), 'gridledger-before-'));
   const tree = join(dir, 'tree');
+  const patches = options.patches ?? [];
   git(['worktree', 'add', '--detach', tree, commit], repo);
   try {
+    for (const patch of patches) git(['cherry-pick', '--no-commit', patch], tree);
     if (!existsSync(join(tree, 'node_modules'))) symlinkSync(join(repo, 'node_modules'), join(tree, 'node_modules'), 'dir');
     const runs: TxsRun[] = [];
     for (const validators of validatorCounts) {
@@ -113,7 +119,7 @@ export async function compareCommittedTxs(options: { repo?: string; before?: str
         lossPercent: Number(((1 - afterRatio / beforeRatio) * 100).toFixed(1)),
       };
     });
-    return { beforeCommit: commit, rounds, txs, perValidators, runs };
+    return { beforeCommit: commit, beforePatches: patches, rounds, txs, perValidators, runs };
   } finally {
     git(['worktree', 'remove', '--force', tree], repo);
     rmSync(dir, { recursive: true, force: true });
