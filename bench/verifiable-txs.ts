@@ -28,6 +28,7 @@ export interface TxsRun {
 
 export interface TxsComparison {
   beforeCommit: string;
+  afterCommit: string;
   beforePatches: string[];
   rounds: number;
   txs: number;
@@ -79,27 +80,49 @@ function runFoundation(tree: string, validators: number, txs: number): Promise<{
   });
 }
 
-export async function compareCommittedTxs(options: { repo?: string; before?: string; patches?: string[]; validators?: number[]; rounds?: number; txs?: number; log?: (s: string) => void }): Promise<TxsComparison> {
+/** A temporary detached worktree at `commit` with `patches` applied, sharing `repo`'s node_modules. */
+function temporaryTree(repo: string, commit: string, patches: string[]): { path: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'gridledger-before-'));
+  const path = join(dir, 'tree');
+  git(['worktree', 'add', '--detach', path, commit], repo);
+  const remove = () => {
+    git(['worktree', 'remove', '--force', path], repo);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const patch of patches) git(['cherry-pick', '--no-commit', patch], path);
+    if (!existsSync(join(path, 'node_modules'))) symlinkSync(join(repo, 'node_modules'), join(path, 'node_modules'), 'dir');
+  } catch (err) {
+    remove();
+    throw err;
+  }
+  return { path, remove };
+}
+
+/**
+ * `after` (default: this checkout as it is) may name a commit too, measured in its own temporary
+ * tree with the same patches — e.g. a change in the middle of the history against its parent.
+ */
+export async function compareCommittedTxs(options: { repo?: string; before?: string; after?: string; patches?: string[]; validators?: number[]; rounds?: number; txs?: number; log?: (s: string) => void }): Promise<TxsComparison> {
   const repo = resolve(options.repo ?? '.');
   const commit = options.before ?? beforeCommit(repo);
   const validatorCounts = options.validators ?? [1, 4];
   const rounds = options.rounds ?? 3;
   const txs = options.txs ?? 20_000;
   const log = options.log ?? ((s: string) => process.stderr.write(s + '\n'));
-  const dir = mkdtempSync(join(tmpdir(), 'gridledger-before-'));
-  const tree = join(dir, 'tree');
   const patches = options.patches ?? [];
-  git(['worktree', 'add', '--detach', tree, commit], repo);
+  const before = temporaryTree(repo, commit, patches);
+  const after = options.after ? temporaryTree(repo, options.after, patches) : { path: repo, remove: () => undefined };
+  const tree = before.path;
+  const afterName = options.after ? options.after.slice(0, 7) : 'this checkout';
   try {
-    for (const patch of patches) git(['cherry-pick', '--no-commit', patch], tree);
-    if (!existsSync(join(tree, 'node_modules'))) symlinkSync(join(repo, 'node_modules'), join(tree, 'node_modules'), 'dir');
     const runs: TxsRun[] = [];
     for (const validators of validatorCounts) {
       for (let r = 0; r < rounds; r++) {
         // Alternate the order per round so a drift in machine load does not favour one tree.
-        const order: Array<['before' | 'after', string]> = r % 2 === 0 ? [['before', tree], ['after', repo]] : [['after', repo], ['before', tree]];
+        const order: Array<['before' | 'after', string]> = r % 2 === 0 ? [['before', tree], ['after', after.path]] : [['after', after.path], ['before', tree]];
         for (const [name, path] of order) {
-          log(`${name} (${name === 'before' ? commit.slice(0, 7) : 'this checkout'}), ${validators} validator(s), round ${r + 1}/${rounds}…`);
+          log(`${name} (${name === 'before' ? commit.slice(0, 7) : afterName}), ${validators} validator(s), round ${r + 1}/${rounds}…`);
           const res = await runFoundation(path, validators, txs);
           log(`  ${res.committedTxPerSec} tx/s, ratio to bound ${res.ratioToBound}`);
           runs.push({ tree: name, validators, ...res });
@@ -119,9 +142,9 @@ export async function compareCommittedTxs(options: { repo?: string; before?: str
         lossPercent: Number(((1 - afterRatio / beforeRatio) * 100).toFixed(1)),
       };
     });
-    return { beforeCommit: commit, beforePatches: patches, rounds, txs, perValidators, runs };
+    return { beforeCommit: commit, afterCommit: options.after ?? 'this checkout', beforePatches: patches, rounds, txs, perValidators, runs };
   } finally {
-    git(['worktree', 'remove', '--force', tree], repo);
-    rmSync(dir, { recursive: true, force: true });
+    before.remove();
+    after.remove();
   }
 }

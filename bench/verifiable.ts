@@ -24,7 +24,7 @@ import { startPostgres } from '../test/helpers/postgres.js';
  * calibration of the same run, so figures can be read as ratios to it.
  *
  * Part `txs`: committed tx/s before (LtHash) and after (state tree) on 1 and 4 validators, as ratios to
- * the same run's calibration (bench/verifiable-txs.ts; `--rounds R --txs N --validators 1,4 --before COMMIT [--patch COMMIT]…`).
+ * the same run's calibration (bench/verifiable-txs.ts; `--rounds R --txs N --validators 1,4 --before COMMIT [--after COMMIT] [--patch COMMIT]…`).
  *
  * State-root cost per block (ADR 0012), on a real SQLite file holding N entries (default 100,000),
  * for blocks that write 1,000 and 10,000 keys (half new keys, half changed values, values of ~200
@@ -44,6 +44,7 @@ const { values } = parseArgs({
     txs: { type: 'string', default: '20000' },
     validators: { type: 'string', default: '1,4' },
     before: { type: 'string' },
+    after: { type: 'string' },
     patch: { type: 'string', multiple: true },
     'chain-blocks': { type: 'string', default: '10000' },
     'txs-per-block': { type: 'string', default: '1' },
@@ -171,7 +172,7 @@ function stateRootPart() {
 const report: Record<string, unknown> = { calibration: await calibrate() };
 if (parts.includes('state')) report.stateRoot = stateRootPart();
 if (parts.includes('txs')) {
-  report.committedTxs = await compareCommittedTxs({ before: values.before, patches: values.patch, rounds: Number(values.rounds), txs: Number(values.txs), validators: values.validators.split(',').map(Number) });
+  report.committedTxs = await compareCommittedTxs({ before: values.before, after: values.after, patches: values.patch, rounds: Number(values.rounds), txs: Number(values.txs), validators: values.validators.split(',').map(Number) });
 }
 if (parts.includes('audit') || parts.includes('indexer')) {
   const blocks = Number(values['chain-blocks']);
