@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -12,6 +12,7 @@ import { keyPairFromSeed, Signer } from '../../src/crypto/ed25519.js';
 import { EdgeAgent } from '../../src/edge/agent/agent.js';
 import { anonRoutes, ANON_MSG, buildAdmission } from '../../src/modules/anon/index.js';
 import { paymentsRoutes } from '../../src/modules/payments/routes.js';
+import { messagingAddress } from '../../src/messaging/seal.js';
 import { loadVerifyingKey } from '../../src/zk/artifacts.js';
 import { identityCommitment } from '../../src/zk/circuits.js';
 import { closeProver, randomFieldElement } from '../../src/zk/prove.js';
@@ -22,7 +23,7 @@ import { startTestNode, type TestNode } from '../helpers/node.js';
 
 /**
  * The Private trading page and the prosumer page's tamper flags in Debian's Chromium against a real
- * node (as test/web/dashboard.browser.test.ts): two anonymous accounts admitted with real Groth16
+ * node (as test/web/dashboard.browser.test.ts; screenshots likewise, GRIDLEDGER_SCREENSHOTS=docs for docs/img): two anonymous accounts admitted with real Groth16
  * membership proofs; in the page the buyer's anonymous account takes an offer into a 2-of-3 escrow,
  * the grid operator confirms delivery and the seller approves, and the ledger pays the seller. Then
  * a meter's edge agent delivers readings with fingerprints, one sample in its store is altered, and
@@ -83,7 +84,9 @@ describe.skipIf(!haveChromium)('Private trading and tamper flags in Chromium', (
 
   async function shot(name: string): Promise<void> {
     mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+    const file = join(ARTIFACTS, `${name}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    if (process.env.GRIDLEDGER_SCREENSHOTS === 'docs') copyFileSync(file, join('docs', 'img', `dashboard-${name}.png`));
   }
 
   const text = (testId: string) => page.getByTestId(testId).innerText();
@@ -137,7 +140,9 @@ describe.skipIf(!haveChromium)('Private trading and tamper flags in Chromium', (
     expect(await page.getByTestId('anon-root').getAttribute('title')).toBe(status.currentRoot);
     expect(await text('anon-epoch')).toBe(String(status.epoch));
     await poll(() => text('offer-status-o1')).toBe('open');
-    expect(await text('msg-cli')).toContain('gridledger --from <trade-key> msg send');
+    // The seller's per-trade messaging key, as the address `msg send --to` takes.
+    expect(await page.getByTestId('offer-msg-o1').locator('code').getAttribute('title')).toBe(messagingAddress(new Uint8Array(32).fill(0xab)));
+    expect(await text('msg-cli')).toContain('msg send --to');
     await poll(() => text('msg-stored')).toBe('0');
     // Without a key nothing can be signed and no escrow is read.
     expect(await page.getByTestId('offer-take-o1').count()).toBe(0);

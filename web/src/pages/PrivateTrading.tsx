@@ -1,3 +1,4 @@
+import { bech32m } from '@scure/base';
 import { useState } from 'react';
 import type { RouteOutput } from '../../../src/api/route.js';
 import { MSG as ANON_MSG } from '../../../src/modules/anon/messages.js';
@@ -9,6 +10,7 @@ import { api } from '../lib/api';
 import { useLive } from '../lib/live';
 import { useSession } from '../lib/session';
 import { submit, type Committed } from '../lib/wallet';
+import { fromHexStrict } from '../../../src/util/bytes.js';
 import type { PageDef } from './index';
 
 /**
@@ -26,6 +28,16 @@ type Escrow = RouteOutput<typeof paymentsRoutes.escrow>['escrow'];
 const ANON_ROLE = 'trader-anon';
 const GRID_OPERATOR = 'grid-operator';
 const AUDITOR = 'auditor';
+
+/**
+ * An offer's X25519 messaging key as the gridmsg1… address `gridledger msg send --to` takes: the
+ * encoding of messagingAddress() in src/messaging/seal.ts (not imported: that module also draws
+ * random bytes through node:crypto, which the page's shim does not provide).
+ */
+function messagingAddressOf(hex: string): string {
+  const bytes = fromHexStrict(hex, 32);
+  return bytes ? bech32m.encode('gridmsg', bech32m.toWords(bytes)) : hex;
+}
 
 const when = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
@@ -167,7 +179,7 @@ function Board() {
           ['status', (o) => <Badge value={o.status} good={['taken']} bad={['withdrawn']} testId={`offer-status-${o.id}`} />],
           ['buyer', (o) => <Short value={o.buyer} />],
           ['escrow', (o) => (o.escrow ? <span data-testid={`offer-escrow-${o.id}`}>{o.escrow}</span> : '')],
-          ['negotiate', (o) => (o.messagingKey ? <Short value={o.messagingKey} /> : '')],
+          ['negotiate (msg send --to)', (o) => (o.messagingKey ? <span data-testid={`offer-msg-${o.id}`}><Short value={messagingAddressOf(o.messagingKey)} /></span> : '')],
           ['', (o) => <OfferActions offer={o} me={s.address} roles={s.roles} mediators={mediators} run={tx.run} busy={tx.busy} />],
         ]}
       />
@@ -298,9 +310,13 @@ function Messaging() {
           {params.data ? `; a message lives ${params.data.minTtlSeconds} s – ${params.data.maxTtlSeconds / 3600} h, at most ${params.data.maxPayloadBytes} bytes` : ''}
         </p>
       )}
-      <p>Messages are encrypted end to end to keys this page does not hold. Negotiate an offer with the CLI, to the offer's messaging key:</p>
-      <pre data-testid="msg-cli">{`gridledger --from <trade-key> msg send --to <offer's messaging key> --text "4 kWh for 9.50?"
-gridledger --from <trade-key> msg inbox`}</pre>
+      <p>
+        Messages are encrypted end to end to keys this page does not hold. Negotiate an offer with the CLI, to the gridmsg1… address the
+        board shows for it (a fresh messaging key per trade keeps trades unlinkable):
+      </p>
+      <pre data-testid="msg-cli">{`gridledger msg keys add trade-1                  # your reply key for this trade
+gridledger msg send --to <offer's gridmsg1… address> --text "4 kWh for 9.50?" --reply-to trade-1
+gridledger msg inbox --keys trade-1              # trial-decrypts the node's messages locally`}</pre>
     </Card>
   );
 }
