@@ -12,7 +12,9 @@ import { keyPairFromSeed, Signer } from '../../src/crypto/ed25519.js';
 import { EdgeAgent } from '../../src/edge/agent/agent.js';
 import { anonRoutes, ANON_MSG, buildAdmission } from '../../src/modules/anon/index.js';
 import { paymentsRoutes } from '../../src/modules/payments/routes.js';
-import { messagingAddress } from '../../src/messaging/seal.js';
+import { composeSealed, messagingAddress, stamped } from '../../src/messaging/seal.js';
+import { toWire } from '../../src/messaging/envelope.js';
+import { messagingRoutes } from '../../src/messaging/routes.js';
 import { loadVerifyingKey } from '../../src/zk/artifacts.js';
 import { identityCommitment } from '../../src/zk/circuits.js';
 import { closeProver, randomFieldElement } from '../../src/zk/prove.js';
@@ -108,6 +110,11 @@ describe.skipIf(!haveChromium)('Private trading and tamper flags in Chromium', (
     await send(node, 'bank', [{ type: 'payments/mint', value: { asset: ASSET, to: buyer.address, amount: '50000000', depositRef: 'WEB-1' } }]);
     const start = Date.now() + 3_600_000;
     await sendAs(seller, [{ type: ANON_MSG.offer, value: { energyWh: 4000, amount: '10000000', asset: ASSET, deliveryStart: start, deliveryEnd: start + 3_600_000, messagingKey: 'ab'.repeat(32) } }]);
+    // The messaging panel's figures: a buyer's counter-offer sealed to the offer's key is held; a malformed envelope is dropped.
+    const params = await node.call(messagingRoutes.messagingParams, {});
+    const sealed = stamped(composeSealed(new Uint8Array(32).fill(0xab), { content: { text: '4 kWh for 9.50?' }, ttl: 600, now: params.now }), params);
+    expect(await node.call(messagingRoutes.postMessage, { body: toWire(sealed) })).toMatchObject({ added: true });
+    await expect(node.call(messagingRoutes.postMessage, { body: { v: 1 } })).rejects.toMatchObject({ code: 'MSG_MALFORMED' });
     // A community with alice's meter P1 (for the prosumer page).
     await send(node, 'owner', [{ type: 'energy/create-community', value: { id: 'hood', name: 'Neighbourhood', timezone: 'Europe/Amsterdam' } }]);
     await send(node, 'owner', [{ type: 'energy/add-trader', value: { community: 'hood', address: addr('alice') } }]);
@@ -143,7 +150,11 @@ describe.skipIf(!haveChromium)('Private trading and tamper flags in Chromium', (
     // The seller's per-trade messaging key, as the address `msg send --to` takes.
     expect(await page.getByTestId('offer-msg-o1').locator('code').getAttribute('title')).toBe(messagingAddress(new Uint8Array(32).fill(0xab)));
     expect(await text('msg-cli')).toContain('msg send --to');
-    await poll(() => text('msg-stored')).toBe('0');
+    await poll(() => text('msg-stored')).toBe('1');
+    expect(await text('msg-accepted')).toBe('1');
+    expect(await text('msg-dropped')).toBe('1');
+    expect(await text('msg-relayed')).toBe('no peers');
+    expect(await node.call(messagingRoutes.messagingStats, {})).toMatchObject({ stored: 1, accepted: 1, rejected: { MSG_MALFORMED: 1 }, relay: { enabled: false } });
     // Without a key nothing can be signed and no escrow is read.
     expect(await page.getByTestId('offer-take-o1').count()).toBe(0);
 
