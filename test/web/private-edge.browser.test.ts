@@ -189,6 +189,33 @@ describe.skipIf(!haveChromium)('Private trading and tamper flags in Chromium', (
     expect(balances.find((b) => b.asset === ASSET)?.free).toBe('10000000');
   }, 180_000);
 
+  it('Private trading: a disputed delivery settled by a split the grid operator proposes and the buyer countersigns, all in the page', async () => {
+    const start = Date.now() + 7_200_000;
+    await sendAs(seller, [{ type: ANON_MSG.offer, value: { energyWh: 2000, amount: '4000000', asset: ASSET, deliveryStart: start, deliveryEnd: start + 3_600_000 } }]);
+    await signIn('anon-buyer', buyer.seedHex, buyer.address);
+    await open('private');
+    await poll(() => text('offer-status-o2')).toBe('open');
+    await page.getByTestId('offer-mediator-o2').selectOption(addr('dso'));
+    await page.getByTestId('offer-take-o2').click();
+    await poll(() => text('offer-status-o2')).toBe('taken');
+    const escrowId = (await node.call(anonRoutes.offer, { params: { id: 'o2' } })).offer.escrow!;
+    await page.getByTestId(`trade-dispute-reason-${escrowId}`).fill('only half delivered');
+    await page.getByTestId(`trade-dispute-${escrowId}`).click();
+    await poll(() => page.getByTestId('private-trade-rows').innerText()).toContain('only half delivered');
+
+    await signIn('dso', seedOf('dso'), addr('dso'));
+    await page.getByTestId(`split-payee-${escrowId}`).fill('1.5');
+    await page.getByTestId(`split-propose-${escrowId}`).click();
+    await poll(() => text('trade-outcome')).toContain('OK');
+
+    await signIn('anon-buyer', buyer.seedHex, buyer.address);
+    await poll(() => page.getByTestId(`trade-countersign-${escrowId}`).innerText()).toContain('1.5 to seller, 2.5 back');
+    await page.getByTestId(`trade-countersign-${escrowId}`).click();
+    await poll(() => text('trade-state-o2')).toBe('split');
+    const settled = (await node.callAs('auditor', paymentsRoutes.escrow, { params: { id: escrowId } })).escrow;
+    expect(settled).toMatchObject({ status: 'split', paidToPayee: '1500000', paidToPayer: '2500000' });
+  }, 180_000);
+
   it('Prosumer: a sample altered in the edge agent store is flagged in exactly its interval, with the sample', async () => {
     const firstSlot = recentFirstSlot(SLOTS);
     const file = join(tmp.dir, 'replay.p1');
