@@ -54,6 +54,9 @@ describe('edge agent status API for the dashboard', () => {
     expect(await codeOf(foreign)).toBe('EDGE_ORIGIN_NOT_ALLOWED');
     const foreignStatus = await fetch(`${agent.statusUrl}/v1/edge/status`, { headers: { origin: 'http://evil.example' } });
     expect(foreignStatus.status).toBe(403);
+    // The agent's own status page is not a foreign origin.
+    const own = await fetch(`${agent.statusUrl}/v1/edge/status`, { headers: { origin: new URL(agent.statusUrl!).origin } });
+    expect(own.status).toBe(200);
   });
 
   it("reads a page's verification with the page's token: the node's read policy decides", async () => {

@@ -160,11 +160,13 @@ async function verify(agent: EdgeAgent, meterId: string, q: { fromSlot?: string;
 /**
  * CORS for the dashboard: pages of the configured origins may read the status API with a bearer
  * token (a preflighted GET); a page of any other origin is refused before any route runs, so a
- * foreign page cannot even trigger a read. Requests without an Origin (local programs) pass.
+ * foreign page cannot even trigger a read. Requests without an Origin (local programs) and the
+ * agent's own page pass.
  */
 async function dashboardCors(allowed: ReadonlySet<string>, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const origin = request.headers.origin;
-  if (origin === undefined) return;
+  // The agent's own status page needs no CORS (a browser may still name its origin, e.g. on a POST).
+  if (origin === undefined || origin === `http://${request.headers.host}`) return;
   if (!allowed.has(origin)) {
     const e = E.EDGE_ORIGIN_NOT_ALLOWED(`${origin} is not among the agent's dashboard origins (${[...allowed].join(', ')}); see --dashboard-origin`);
     await reply.code(e.status).send({ error: { code: e.code, message: e.message } });
