@@ -43,6 +43,7 @@ const edgeOptions = {
   httpListen: opt.text('accept samples by HTTP POST /v1/edge/samples?meter=ID on this address', { arg: 'host:port' }),
   status: opt.text('local status page and JSON API ("off" for none)', { default: '127.0.0.1:26680', arg: 'host:port' }),
   timezone: opt.text("the status page's day", { default: 'Europe/Amsterdam', arg: 'tz' }),
+  dashboardOrigin: opt.text("web origins (comma-separated) whose dashboard pages may call the status API (default: the node's, which serves the dashboard)", { arg: 'url[,url]' }),
   maxPowerW: opt.int("the meter's rating for the register guard until the ledger's is known", { arg: 'W' }),
   production: opt.flag('a production meter: show its export as production'),
   closeAfterMs: opt.int('close a slot when the meter has been silent this long after it ended', { default: '60000', arg: 'ms' }),
@@ -116,6 +117,7 @@ export function buildAgentConfig(o: EdgeOptions, cmd: Command): AgentConfig {
     timezone: o.timezone,
     status: o.status === 'off' ? null : hostPort(o.status ?? '127.0.0.1:26680', '--status'),
     exitWhenDone: o.exitWhenDone === true,
+    ...(o.dashboardOrigin !== undefined ? { dashboardOrigins: o.dashboardOrigin.split(',').map((u) => u.trim()).filter((u) => u !== '') } : {}),
     ...base,
     node: globals(cmd).node ?? (typeof base.node === 'string' ? base.node : nodeUrl(cmd)),
   });

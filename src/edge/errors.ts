@@ -45,6 +45,7 @@ export const EDGE_ERRORS = defineErrors('edge', {
   EDGE_SAMPLES_NOT_VERIFIED: { meaning: 'verify samples found slots whose stored samples do not match the fingerprints on the ledger' },
   EDGE_FLEX_DATA_MISMATCH: { meaning: "flex private view: for some intervals the edge store's samples, value or salt no longer match the fingerprints and commitment on the ledger" },
   EDGE_BAD_OPTION: { status: 400, meaning: 'an option of an edge component is out of range' },
+  EDGE_ORIGIN_NOT_ALLOWED: { status: 403, meaning: "a web page from an origin not in the agent's dashboardOrigins asked the agent's status API" },
 });
 
 export type EdgeErrorCode = Exclude<keyof typeof EDGE_ERRORS, symbol>;

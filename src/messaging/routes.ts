@@ -59,4 +59,20 @@ export const messagingRoutes = {
     query: z.object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(1000).default(200) }),
     response: z.object({ messages: z.array(z.object({ cursor: z.number(), hash: z.string(), envelope })), head: z.number() }),
   }),
+  messagingStats: defineRoute({
+    name: 'messagingStats',
+    method: 'GET',
+    path: '/v1/messages/stats',
+    summary: "This node's messaging figures (those of /metrics): messages held and their bytes, evicted, accepted, duplicates, refused by code; relayed to peers, rate-limited and peers penalised (0 without a network)",
+    tags: ['messaging'],
+    response: z.object({
+      stored: z.number(),
+      bytes: z.number(),
+      evicted: z.number(),
+      accepted: z.number(),
+      duplicates: z.number(),
+      rejected: z.record(z.string(), z.number()),
+      relay: z.object({ enabled: z.boolean(), received: z.number(), relayed: z.number(), rateLimited: z.number(), penalties: z.number() }),
+    }),
+  }),
 };

@@ -164,6 +164,7 @@ const RULES: ReadRule[] = [
   publicRoute(messagingRoutes.messagingParams, 'stamp and expiry rules of the messaging layer'),
   publicRoute(messagingRoutes.postMessage, 'submit a stamped message envelope (the stamp pays for it)'),
   publicRoute(messagingRoutes.listMessages, 'stored message envelopes: ciphertexts and signed broadcasts'),
+  publicRoute(messagingRoutes.messagingStats, "the node's messaging figures: messages held, accepted, refused, relayed (counts only)"),
   publicRoute(authRoutes.authChallenge, 'a login challenge'),
   publicRoute(authRoutes.authToken, 'a bearer token for a signed challenge'),
   publicRoute(authRoutes.whoami, "the caller's own address and roles"),

@@ -98,7 +98,7 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
   const messaging = new MessagingNode();
   const queries = [...coreHandlers(node, live), ...moduleHandlers(node)];
   // Community KPIs are computed from the node's own energy queries (the read policy guards the route itself).
-  const routes = [...queries, ...kpiHandlers(lookupOver(queries)), ...messagingHandlers(messaging)];
+  const routes = [...queries, ...kpiHandlers(lookupOver(queries)), ...messagingHandlers(messaging, () => live.network?.messaging ?? null)];
   const auth = nodeAuth(home, node.chainId, routes);
   const server = buildServer([...routes, ...auth.handlers], {
     logger,

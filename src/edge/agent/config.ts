@@ -79,6 +79,12 @@ export const agentConfigSchema = z
     sources: z.array(sourceConfigSchema).min(1),
     /** Local status page and JSON API; null = none. */
     status: hostPort.nullable().default({ host: '127.0.0.1', port: 26680 }),
+    /**
+     * Web origins (scheme://host:port) whose pages may call the status API from a browser (CORS): the
+     * dashboard's prosumer page asks the verify route for tampered intervals. Default: the origin of
+     * `node`, which serves the dashboard. Pages from any other origin are refused.
+     */
+    dashboardOrigins: z.array(z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin)).max(16).optional(),
     /** Time zone of the status page's day. */
     timezone: z.string().default('Europe/Amsterdam'),
     /** A slot closes when a later sample arrives, or when the meter has been silent this long after the slot's end. */
@@ -110,7 +116,7 @@ export const agentConfigSchema = z
   })
   .strict();
 
-export type AgentConfig = z.output<typeof agentConfigSchema>;
+export type AgentConfig = z.output<typeof agentConfigSchema> & { dashboardOrigins: string[] };
 export type AgentConfigInput = z.input<typeof agentConfigSchema>;
 export type MeterConfig = z.output<typeof meterConfigSchema>;
 export type SourceConfig = z.output<typeof sourceConfigSchema>;
@@ -122,7 +128,7 @@ export function parseAgentConfig(input: unknown): AgentConfig {
     const issue = parsed.error.issues[0];
     throw E.EDGE_CONFIG_INVALID(`${issue && issue.path.length > 0 ? issue.path.join('.') : 'config'}: ${issue?.message ?? 'invalid'}`);
   }
-  const config = parsed.data;
+  const config = { ...parsed.data, dashboardOrigins: parsed.data.dashboardOrigins ?? [new URL(parsed.data.node).origin] };
   const ids = new Set<string>();
   for (const m of config.meters) {
     if (ids.has(m.id)) throw E.EDGE_CONFIG_INVALID(`meter ${m.id} is configured twice`);

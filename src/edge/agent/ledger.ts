@@ -82,12 +82,17 @@ export class LedgerLink {
     return (await this.privateApi(meterId).listReadings({ params: { meterId }, query: { slot: String(slot), limit: 1 } })).readings[0];
   }
 
-  /** On-chain fingerprints of slots fromSlot ≤ slot ≤ toSlot (inclusive), following the route's pages. */
-  async fingerprints(meterId: string, fromSlot: number, toSlot: number): Promise<Map<number, OnChainFingerprint>> {
+  /**
+   * On-chain fingerprints of slots fromSlot ≤ slot ≤ toSlot (inclusive), following the route's pages.
+   * With `asCaller` (a bearer token of the node the agent uses) they are read as that caller, so the
+   * node's read policy decides for the caller; otherwise as the meter's configured reader.
+   */
+  async fingerprints(meterId: string, fromSlot: number, toSlot: number, asCaller?: { token: string }): Promise<Map<number, OnChainFingerprint>> {
     const out = new Map<number, OnChainFingerprint>();
+    const api = asCaller ? createClient(this.url, meteringRoutes, { token: () => asCaller.token }) : this.privateApi(meterId);
     let from: number | undefined = fromSlot;
     while (from !== undefined) {
-      const page: RouteOutput<typeof meteringRoutes.listFingerprints> = await this.privateApi(meterId).listFingerprints({ params: { meterId }, query: { fromSlot: String(from), toSlot: String(toSlot + 1), limit: 5000 } });
+      const page: RouteOutput<typeof meteringRoutes.listFingerprints> = await api.listFingerprints({ params: { meterId }, query: { fromSlot: String(from), toSlot: String(toSlot + 1), limit: 5000 } });
       for (const f of page.fingerprints) out.set(f.slot, { fingerprint: f.fingerprint, sampleCount: f.sampleCount });
       from = page.nextSlot;
     }

@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AUTH_ERRORS, bearerToken } from '../../api/auth.js';
 import { buildServer, type BoundRoute } from '../../api/server.js';
 import type { RouteOutput } from '../../api/route.js';
 import { API_ERRORS } from '../../api/errors.js';
@@ -130,11 +131,51 @@ function minutes(agent: EdgeAgent, meterId: string, q: { day?: string; timezone?
   };
 }
 
-async function verify(agent: EdgeAgent, meterId: string, q: { fromSlot?: string; toSlot?: string }): Promise<Out<'edgeVerify'>> {
+/**
+ * Who reads the fingerprints for a verify request. A web page (its request carries an Origin) must
+ * send its own bearer token of the agent's node, and the agent reads the fingerprints with it: the
+ * node's read policy decides, exactly as for `verify samples --as KEY` (the meter's account, the
+ * traders it is linked to, their communities' owners, grid operators, auditors), and its refusal
+ * (AUTH_REQUIRED, READ_FORBIDDEN, …) is the answer. A local program (no Origin: curl, the status
+ * page's own same-origin reads) reads as the meter's key, as before.
+ */
+function verifyCaller(request: Pick<FastifyRequest, 'headers'>): { token: string } | undefined {
+  const header = request.headers.authorization;
+  if (header !== undefined) {
+    const token = bearerToken(Array.isArray(header) ? header[0] : header);
+    if (token === undefined) throw AUTH_ERRORS.AUTH_TOKEN_INVALID('send the token as Authorization: Bearer <token>');
+    return { token };
+  }
+  if (request.headers.origin !== undefined) throw AUTH_ERRORS.AUTH_REQUIRED("a page's verification read is private: sign in on the dashboard (its node token is sent along)");
+  return undefined;
+}
+
+async function verify(agent: EdgeAgent, meterId: string, q: { fromSlot?: string; toSlot?: string }, caller: { token: string } | undefined): Promise<Out<'edgeVerify'>> {
   requireMeter(agent, meterId);
   const toSlot = q.toSlot !== undefined ? parseSlot(q.toSlot, { round: true }) : Math.floor(Date.now() / SLOT_MS);
   const fromSlot = q.fromSlot !== undefined ? parseSlot(q.fromSlot, { round: true }) : toSlot - 96;
-  return verifyAgainstLedger(agent.store, agent.ledger, meterId, fromSlot, toSlot);
+  return verifyAgainstLedger(agent.store, agent.ledger, meterId, fromSlot, toSlot, caller);
+}
+
+/**
+ * CORS for the dashboard: pages of the configured origins may read the status API with a bearer
+ * token (a preflighted GET); a page of any other origin is refused before any route runs, so a
+ * foreign page cannot even trigger a read. Requests without an Origin (local programs) and the
+ * agent's own page pass.
+ */
+async function dashboardCors(allowed: ReadonlySet<string>, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const origin = request.headers.origin;
+  // The agent's own status page needs no CORS (a browser may still name its origin, e.g. on a POST).
+  if (origin === undefined || origin === `http://${request.headers.host}`) return;
+  if (!allowed.has(origin)) {
+    const e = E.EDGE_ORIGIN_NOT_ALLOWED(`${origin} is not among the agent's dashboard origins (${[...allowed].join(', ')}); see --dashboard-origin`);
+    await reply.code(e.status).send({ error: { code: e.code, message: e.message } });
+    return;
+  }
+  void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+  if (request.method === 'OPTIONS') {
+    await reply.code(204).header('access-control-allow-methods', 'GET').header('access-control-allow-headers', 'authorization').header('access-control-max-age', '600').send();
+  }
 }
 
 /** Decodes an HTTP body into samples: dsmr-reader JSON (object or array) or P1 telegram text. */
@@ -191,7 +232,7 @@ export async function startAgentServers(agent: EdgeAgent): Promise<{ servers: Fa
   const statusRoutes: BoundRoute[] = [
     { route: edgeRoutes.edgeStatus, handler: () => agentStatus(agent) },
     { route: edgeRoutes.edgeMinutes, handler: ({ params, query }) => minutes(agent, params.meterId, query) },
-    { route: edgeRoutes.edgeVerify, handler: ({ params, query }) => verify(agent, params.meterId, query) },
+    { route: edgeRoutes.edgeVerify, handler: ({ params, query }, request) => verify(agent, params.meterId, query, verifyCaller(request)) },
   ];
   const http = agent.config.sources.filter((s) => s.kind === 'http');
   const status = agent.config.status;
@@ -203,6 +244,7 @@ export async function startAgentServers(agent: EdgeAgent): Promise<{ servers: Fa
     },
   });
   const servers: FastifyInstance[] = [];
+  const origins = new Set(agent.config.dashboardOrigins);
   const listen = async (routes: BoundRoute[], host: string, port: number, bodyLimitBytes: number, page: boolean): Promise<string> => {
     const app = buildServer(routes, {
       logger,
@@ -211,6 +253,7 @@ export async function startAgentServers(agent: EdgeAgent): Promise<{ servers: Fa
       version: agent.version,
       extend: page
         ? (a) => {
+            a.addHook('onRequest', (request, reply) => dashboardCors(origins, request, reply));
             a.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(STATUS_PAGE));
           }
         : undefined,

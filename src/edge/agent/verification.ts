@@ -21,12 +21,13 @@ export interface SampleVerificationReport {
 
 const BROKEN: ReadonlySet<SlotStatus> = new Set(['altered', 'inserted', 'deleted', 'reordered']);
 
-export async function verifyAgainstLedger(store: SampleStore, ledger: LedgerLink, meterId: string, fromSlot: number, toSlot: number): Promise<SampleVerificationReport> {
+/** `asCaller`: read the fingerprints with the caller's node token (the status API's verify route for a web page). */
+export async function verifyAgainstLedger(store: SampleStore, ledger: LedgerLink, meterId: string, fromSlot: number, toSlot: number, asCaller?: { token: string }): Promise<SampleVerificationReport> {
   if (!Number.isSafeInteger(fromSlot) || !Number.isSafeInteger(toSlot) || fromSlot < 1 || toSlot <= fromSlot) {
     throw E.EDGE_BAD_OPTION(`slot range [${fromSlot}, ${toSlot}) is empty or out of range`);
   }
   // F(from − 1) anchors the first slot: ask for it too.
-  const onChain = await ledger.fingerprints(meterId, fromSlot - 1, toSlot - 1);
+  const onChain = await ledger.fingerprints(meterId, fromSlot - 1, toSlot - 1, asCaller);
   const slots = verifySamples(store, meterId, fromSlot, toSlot - 1, (s) => onChain.get(s)).map((v) => ({ ...v, slotIso: slotIso(v.slot) }));
   const summary: Record<SlotStatus, number> = { intact: 0, altered: 0, inserted: 0, deleted: 0, reordered: 0, 'missing-on-chain': 0 };
   for (const s of slots) summary[s.status]++;

@@ -2,6 +2,8 @@ import { authRoutes } from '../../../src/api/auth.js';
 import { createClient } from '../../../src/api/client.js';
 import { coreRoutes } from '../../../src/api/routes.js';
 import { anchorRoutes } from '../../../src/modules/anchor/routes.js';
+import { anonRoutes } from '../../../src/modules/anon/routes.js';
+import { messagingRoutes } from '../../../src/messaging/routes.js';
 import { energyRoutes } from '../../../src/modules/energy/routes.js';
 import { flexRoutes } from '../../../src/modules/flex/routes.js';
 import { marketRoutes } from '../../../src/modules/market/routes.js';
@@ -35,4 +37,6 @@ export const api = {
   flex: client(flexRoutes),
   anchor: client(anchorRoutes),
   kpi: client(kpiRoutes),
+  anon: client(anonRoutes),
+  messaging: client(messagingRoutes),
 };

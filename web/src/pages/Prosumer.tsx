@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import { MSG as SHARES_MSG } from '../../../src/modules/shares/messages.js';
 import { statementHash } from '../../../src/modules/settlement/statement.js';
 import { Chart, type ChartOption } from '../components/Chart';
+import { EdgeVerify } from '../components/EdgeVerify';
 import { Card, ErrorBox, eur, kWh, Short, SignedIn, Table, TxOutcome, useTx } from '../components/ui';
 import { api } from '../lib/api';
 import { errorMessage } from '../lib/errors';
@@ -47,6 +48,12 @@ function MyMeters({ me }: { me: string }) {
       <Table rows={rows} testId="prosumer-readings" empty="no readings from meters linked to this account" columns={[['meter', (r) => r.meterId], ['slot', (r) => r.slotIso.slice(0, 16)], ['import', (r) => `${r.importWh} Wh`], ['export', (r) => `${r.exportWh} Wh`], ['tx', (r) => <Short value={r.txHash} />]]} />
     </Card>
   );
+}
+
+/** The meters linked to the account, checked against their edge agent's samples. */
+function MyTamperFlags({ me }: { me: string }) {
+  const meters = useLive(async () => [...new Set((await myCommunities(me)).flatMap((c) => c.meters))], [me], { live: false });
+  return <EdgeVerify meters={meters.data ?? []} />;
 }
 
 function MyBalances({ me }: { me: string }) {
@@ -271,6 +278,7 @@ function Prosumer() {
       <Portions me={s.address} />
       <MyBalances me={s.address} />
       <MyMeters me={s.address} />
+      <MyTamperFlags me={s.address} />
       <Statements me={s.address} />
     </>
   );

@@ -7,6 +7,7 @@ import { marketPage } from './Market';
 import { operatorPage } from './Operator';
 import { paymentsPage } from './Payments';
 import { plantPage } from './Plant';
+import { privateTradingPage } from './PrivateTrading';
 import { prosumerPage } from './Prosumer';
 
 /** A page of the dashboard: its id (the #/id route), its tab title and its component. */
@@ -20,4 +21,4 @@ export interface PageDef {
  * The pages, in tab order. A later module (payments, market, flexibility, anchoring) adds its page
  * as one file in this folder exporting a PageDef and one line here.
  */
-export const PAGES: readonly PageDef[] = [explorerPage, communityPage, prosumerPage, plantPage, paymentsPage, marketPage, flexPage, anchorPage, operatorPage];
+export const PAGES: readonly PageDef[] = [explorerPage, communityPage, prosumerPage, plantPage, paymentsPage, marketPage, privateTradingPage, flexPage, anchorPage, operatorPage];
