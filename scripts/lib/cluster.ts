@@ -40,17 +40,6 @@ export interface ClusterOptions {
   tune?: (config: Record<string, any>, index: number) => void;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolvePort(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
 async function portsFree(ports: number[]): Promise<boolean> {
   const one = (port: number) =>
     new Promise<boolean>((r) => {
@@ -75,6 +64,20 @@ function tuneHome(home: string, options: ClusterOptions, index: number): void {
 }
 
 /** Creates the homes (one validator, or a devnet) in a fresh temporary folder unless `dir` is given. */
+/**
+ * A base port whose devnet range (API base + 10·i, P2P base + 10·i + 1) is free now, chosen below
+ * Linux's ephemeral range (32768–60999 by default): a killed node's port stays free until it
+ * restarts, instead of being taken as the source port of some outgoing connection meanwhile.
+ */
+async function freeBase(validators: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const candidate = 20_000 + Math.floor(Math.random() * 1_200) * 10;
+    const ports = Array.from({ length: validators }, (_, i) => [candidate + 10 * i, candidate + 10 * i + 1]).flat();
+    if (await portsFree(ports)) return candidate;
+  }
+  throw new Error('no free port range');
+}
+
 export async function createCluster(options: ClusterOptions): Promise<{ dir: string; nodes: ClusterNode[] }> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'gridledger-battery-'));
   const nodes: ClusterNode[] = [];
@@ -84,17 +87,11 @@ export async function createCluster(options: ClusterOptions): Promise<{ dir: str
   };
   if (options.validators === 1) {
     const home = join(dir, 'node0');
-    const port = await freePort();
+    const port = await freeBase(1);
     const init = initHome(home, { chainId: options.chainId, keyringBackend: 'test', apiPort: port });
     nodes.push({ name: 'node0', home, api: `http://127.0.0.1:${port}`, p2p: undefined, validator: init.validator, admin: adminOf(home), proc: undefined, starts: 0 });
   } else {
-    let base = 0;
-    for (let attempt = 0; attempt < 50 && base === 0; attempt++) {
-      const candidate = 30_000 + Math.floor(Math.random() * 2_500) * 10;
-      const ports = Array.from({ length: options.validators }, (_, i) => [candidate + 10 * i, candidate + 10 * i + 1]).flat();
-      if (await portsFree(ports)) base = candidate;
-    }
-    if (base === 0) throw new Error('no free port range');
+    const base = await freeBase(options.validators);
     const manifest = prepareDevnet(dir, options.validators, base, options.chainId, { blockTimeMs: options.blockTimeMs });
     for (const n of manifest.nodes) nodes.push({ name: n.name, home: n.home, api: n.api, p2p: n.p2p, validator: n.validator, admin: adminOf(n.home), proc: undefined, starts: 0 });
   }
