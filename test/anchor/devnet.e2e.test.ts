@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -17,7 +17,7 @@ import { startNode, type RunningNode } from '../../src/runtime/service.js';
 import { verifyWithPython } from '../bitcoin/python.js';
 import { api, BIN, exited, freeBasePort, Processes, waitFor } from '../devnet/harness.js';
 import { cli, oneJson } from '../foundation/cli-helpers.js';
-import { blockWith } from './helpers.js';
+import { blockWith, expectedAnchorFee } from './helpers.js';
 
 /**
  * Issue 15's acceptance end to end on a real 4-validator devnet (four node processes on loopback):
@@ -178,7 +178,7 @@ describe.sequential('anchoring on a 4-validator devnet (offline broadcast)', () 
       expect(r.txid).toBe(a.txid);
       expect(r.inputs.length).toBeGreaterThan(0);
       expect(r.inputs.every((i) => i.valid), JSON.stringify(r.inputs)).toBe(true);
-      expect(r.fee).toBe(r.vsize * FEE_RATE);
+      expect(r.fee).toBe(expectedAnchorFee(a.rawTx, r.weight, FEE_RATE));
       // The commitment recomputed from node3's copy of block H (its hash computed here, its state root),
       // and no interval fingerprints on this chain (the zero interval root).
       const { block } = await api(node3.api, coreRoutes.getBlock, { params: { height: a.height } });
@@ -189,19 +189,35 @@ describe.sequential('anchoring on a 4-validator devnet (offline broadcast)', () 
     }
   }, 120_000);
 
-  it('restarts re-anchor nothing: the service, and node0 under it (whose own service stays off while anchor run serves its home)', async () => {
+  it('restarts re-anchor nothing: node0 running the service itself, anchor run taking over, node0 crashing under it', async () => {
     const before = await anchorsOn(node0);
+    const serving = () => waitFor(async () => (await api(node0.api, coreRoutes.status, {})).height > 0, 'node0 serves again', 120_000, 250);
+    const restartNode0 = async (signal: NodeJS.Signals) => {
+      const child = nodeChildren.get(node0.name)!;
+      child.kill(signal);
+      await exited(child);
+      startValidator(node0);
+      await serving();
+    };
+    // node0's home has anchor.json now: restarted, the node runs the service in its own process.
+    await restartNode0('SIGTERM');
+    await waitFor(async () => (await anchorCount()) >= before.length + 2, "two more anchors by node0's own service", 180_000, 250);
+    const refused = await gl(['-o', 'json', 'anchor', 'run', '--once']);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stderr).error.code).toBe('ANCHOR_SERVICE_RUNNING');
+    // Stopped cleanly, the node releases the home; `anchor run` takes over.
+    const stoppedNode = nodeChildren.get(node0.name)!;
+    stoppedNode.kill('SIGTERM');
+    await exited(stoppedNode);
     const service = startAnchorRun();
-    await waitFor(async () => (await anchorCount()) >= before.length + 2, 'two more anchors after the service restarts', 180_000, 250);
-    // node0 crashes and comes back under the running service. Its home has anchor.json now, so the node
-    // would start the service itself: it must leave the home to \`anchor run\` and say so.
-    const child = nodeChildren.get(node0.name)!;
-    child.kill('SIGKILL');
-    await exited(child);
     startValidator(node0);
-    await waitFor(async () => (await api(node0.api, coreRoutes.status, {})).height > 0, 'node0 serves again', 120_000, 250);
-    const atRestart = await anchorCount();
-    await waitFor(async () => (await anchorCount()) >= atRestart + 3, 'three more anchors after node0 restarted', 300_000, 250);
+    await serving();
+    const atTakeOver = await anchorCount();
+    await waitFor(async () => (await anchorCount()) >= atTakeOver + 2, 'two more anchors by anchor run', 180_000, 250);
+    // node0 crashes and comes back under the running service: it must leave the home to `anchor run`.
+    await restartNode0('SIGKILL');
+    const atCrash = await anchorCount();
+    await waitFor(async () => (await anchorCount()) >= atCrash + 3, 'three more anchors after node0 crashed', 300_000, 250);
     await stopAnchorRun(service);
     expect(readFileSync(join(node0.home, 'node.log'), 'utf8')).toContain('anchor service not started: it already runs for this home');
     await allCaughtUp();
@@ -216,7 +232,10 @@ describe.sequential('anchoring on a 4-validator devnet (offline broadcast)', () 
     const journal = new AnchorJournal(anchorPaths(anchorHome).journal).entries();
     expect(journal.map((e) => [e.height, e.txid])).toEqual(after.map((a) => [a.height, a.txid]));
     for (const n of manifest.nodes.slice(1)) expect(await anchorsOn(n), n.name).toEqual(after);
-  }, 600_000);
+    // node0's own service stays off while anchor.json is set aside for the rest (records by hand below).
+    renameSync(anchorPaths(anchorHome).config, `${anchorPaths(anchorHome).config}.off`);
+    await restartNode0('SIGTERM');
+  }, 900_000);
 
   it('verify anchor passes against every node once the including block is recorded, and names a wrong transaction, another header and a tampered store', async () => {
     const anchors = await anchorsOn(node0);
