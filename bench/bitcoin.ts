@@ -15,19 +15,24 @@ import { verifyCheckpointAnchor } from '../src/modules/anchor/verify.js';
  * anchor` and GET /v1/anchor/checkpoints/{height}/verification run: it also compares the recorded
  * checkpoint with the recomputed one); (5) the interval root a checkpoint computes over `intervalItems`
  * fingerprints (an hour of a 1,000-meter community reporting every 15 minutes = 4,000).
- * Run alone: `node bin/run-ts.mjs bench/bitcoin.ts [anchors]`.
+ * Every time also comes as a rate (…PerSec), which `npm run bench -- --only bitcoin` relates to the
+ * Ed25519 verify rate calibrated in the same run. Run alone: `node bin/run-ts.mjs bench/bitcoin.ts [anchors]`.
  */
 
 export interface BitcoinBenchResult {
   anchors: number;
   blockTxs: number;
   checkpointUsPerAnchor: number;
+  /** Rates of the same figures: `npm run bench` adds each one's ratio to the in-run Ed25519 calibration (…RatioToVerify1Core). */
+  checkpointsPerSec: number;
   buildMsPerAnchor: number;
+  buildsPerSec: number;
   verifyMsPerAnchor: number;
   verifyAnchorsPerSec: number;
   buildTotalMs: number;
   verifyTotalMs: number;
   reportMsPerAnchor: number;
+  reportsPerSec: number;
   reportTotalMs: number;
   intervalItems: number;
   intervalRootMs: number;
@@ -142,12 +147,15 @@ export async function benchBitcoin(opts: { anchors?: number; blockTxs?: number; 
     anchors,
     blockTxs,
     checkpointUsPerAnchor: round((checkpointMs * 1000) / anchors, 1),
+    checkpointsPerSec: Math.round((anchors * 1000) / checkpointMs),
     buildMsPerAnchor: round(buildTotalMs / anchors),
+    buildsPerSec: round((anchors * 1000) / buildTotalMs, 1),
     verifyMsPerAnchor: round(verifyTotalMs / anchors),
     verifyAnchorsPerSec: Math.round((anchors * 1000) / verifyTotalMs),
     buildTotalMs: Math.round(buildTotalMs),
     verifyTotalMs: Math.round(verifyTotalMs),
     reportMsPerAnchor: round(reportTotalMs / anchors),
+    reportsPerSec: Math.round((anchors * 1000) / reportTotalMs),
     reportTotalMs: Math.round(reportTotalMs),
     intervalItems,
     intervalRootMs: round(intervalRootMs, 1),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, fsyncSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, fsyncSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -85,7 +85,11 @@ export const anchorServiceConfigSchema = z
 export type AnchorServiceConfig = z.infer<typeof anchorServiceConfigSchema>;
 export type AnchorServiceConfigInput = z.input<typeof anchorServiceConfigSchema>;
 
-export const anchorPaths = (home: string) => ({ config: join(home, 'anchor.json'), journal: join(paths(home).data, 'anchor-journal.json') });
+export const anchorPaths = (home: string) => ({
+  config: join(home, 'anchor.json'),
+  journal: join(paths(home).data, 'anchor-journal.json'),
+  lock: join(paths(home).data, 'anchor-service.pid'),
+});
 
 export function loadAnchorServiceConfig(home: string): AnchorServiceConfig | undefined {
   const path = anchorPaths(home).config;
@@ -186,6 +190,69 @@ export class AnchorJournal {
   }
 }
 
+// ── one service per home ──
+
+/** Services of this process per lock file: the file is removed when the last one stops. */
+const heldLocks = new Map<string, number>();
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Claims HOME/data/anchor-service.pid with an exclusive create. Two processes running the service of
+ * one home (the node with anchor.json and `gridledger anchor run`, or two `anchor run`) would each
+ * keep the journal in memory and overwrite the other's file, and race to broadcast and record; the
+ * second is refused with ANCHOR_SERVICE_RUNNING. A file left by a process that is gone is replaced;
+ * services in one process (tests) share the claim. Returns the release function.
+ */
+export function claimAnchorService(home: string): () => void {
+  const path = anchorPaths(home).lock;
+  mkdirSync(dirname(path), { recursive: true });
+  for (let attempt = 0; attempt < 3 && !heldLocks.has(path); attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      heldLocks.set(path, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(path, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+        throw E.ANCHOR_SERVICE_RUNNING(`the anchor service of ${home} already runs in process ${pid} (stop it first; a node whose home has anchor.json runs it itself)`);
+      }
+      try {
+        unlinkSync(path); // stale: its process is gone
+      } catch {
+        /* another process removed it first */
+      }
+    }
+  }
+  if (!heldLocks.has(path)) throw E.ANCHOR_SERVICE_RUNNING(`could not claim ${path}`);
+  heldLocks.set(path, heldLocks.get(path)! + 1);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    const left = heldLocks.get(path)! - 1;
+    if (left > 0) {
+      heldLocks.set(path, left);
+      return;
+    }
+    heldLocks.delete(path);
+    try {
+      if (Number(readFileSync(path, 'utf8').trim()) === process.pid) unlinkSync(path);
+    } catch {
+      /* already gone */
+    }
+  };
+}
+
 // ── the service ──
 
 export interface AnchorServiceOptions {
@@ -231,11 +298,21 @@ type Api = <R extends RouteDef>(route: R, input: RouteInput<R>) => Promise<Route
 export async function startAnchorService(options: AnchorServiceOptions): Promise<AnchorService | null> {
   const config = options.config ?? loadAnchorServiceConfig(options.home);
   if (!config) return null;
-  const keyring = options.keyring ?? openKeyring(options.home, loadConfig(options.home).keyringBackend);
-  const wallet = walletFrom(keyring, config);
-  const backend = options.backend ?? backendFor(config, options.home);
-  const api: Api = (route, input) => callRoute(options.apiUrl, route, input);
-  const worker = new AnchorWorker(config, wallet, backend, keyring, new AnchorJournal(anchorPaths(options.home).journal), api, options.logger);
+  const release = claimAnchorService(options.home);
+  let worker: AnchorWorker;
+  let wallet: AnchorWallet;
+  let backend: BitcoinBackend;
+  try {
+    const keyring = options.keyring ?? openKeyring(options.home, loadConfig(options.home).keyringBackend);
+    wallet = walletFrom(keyring, config);
+    backend = options.backend ?? backendFor(config, options.home);
+    const api: Api = (route, input) => callRoute(options.apiUrl, route, input);
+    // The journal is read after the claim: no other process writes it from here on.
+    worker = new AnchorWorker(config, wallet, backend, keyring, new AnchorJournal(anchorPaths(options.home).journal), api, options.logger);
+  } catch (err) {
+    release();
+    throw err;
+  }
   let chain: Promise<unknown> = Promise.resolve();
   let queued = false;
   let stopped = false;
@@ -280,6 +357,7 @@ export async function startAnchorService(options: AnchorServiceOptions): Promise
       if (timer) clearInterval(timer);
       options.blocks?.off('block', onBlock);
       await chain;
+      release();
     },
   };
 }

@@ -7,6 +7,7 @@ import { buildServer } from '../api/server.js';
 import type { Block } from '../codec/block.js';
 import { ensureDirs, HOME_ERRORS, loadConfig, loadGenesis, openKeyring, paths } from '../home/home.js';
 import { LedgerNode } from '../ledger/ledger.js';
+import { LedgerError } from '../util/errors.js';
 import { MODULE_CORES } from '../modules/index.js';
 import { coreHandlers, moduleHandlers, RAW_PATHS, type LiveParts } from './api-handlers.js';
 import { DEFAULT_EVENT_LIMITS, registerEvents } from './events.js';
@@ -17,7 +18,7 @@ import { MessagingNode } from '../messaging/index.js';
 import { messagingHandlers } from './messaging-handlers.js';
 import { registerMessagingMetrics } from './messaging-metrics.js';
 import { FileWal } from './wal-file.js';
-import { startAnchorService } from './anchor-service.js';
+import { startAnchorService, type AnchorService } from './anchor-service.js';
 import { nodeAuth } from './auth.js';
 import { registerWeb } from './web.js';
 
@@ -71,6 +72,20 @@ function claimPidFile(path: string): void {
     }
   }
   throw HOME_ERRORS.HOME_IN_USE(`could not claim ${path}`);
+}
+
+/**
+ * The node's own anchor service, unless `gridledger anchor run` already serves this home: then the
+ * node runs without it (one service per wallet and journal) and says so, rather than failing to start.
+ */
+async function startAnchorServiceUnlessRunning(home: string, apiUrl: string, logger: Logger, node: LedgerNode): Promise<AnchorService | null> {
+  try {
+    return await startAnchorService({ home, apiUrl, logger: logger.child({ service: 'anchor' }), blocks: node });
+  } catch (err) {
+    if (!(err instanceof LedgerError && err.code === 'ANCHOR_SERVICE_RUNNING')) throw err;
+    logger.warn({ reason: err.message }, 'anchor service not started: it already runs for this home');
+    return null;
+  }
 }
 
 function isAlive(pid: number): boolean {
@@ -156,7 +171,7 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
   registerMessagingMetrics(node.metrics.registry, messaging, () => network?.messaging ?? null);
   driver.start();
   // Only a home with anchor.json (the consortium's anchor operator) anchors checkpoints into Bitcoin.
-  const anchor = options.anchorService === false ? null : await startAnchorService({ home, apiUrl: url, logger: logger.child({ service: 'anchor' }), blocks: node });
+  const anchor = options.anchorService === false ? null : await startAnchorServiceUnlessRunning(home, url, logger, node);
   logger.info({ url, height: node.height, chainId: node.chainId }, 'node started');
   let stopped = false;
   return {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkpointPayload, type Checkpoint } from '../../src/bitcoin/index.js';
+import { checkpointPayload, parseBitcoinTx, type Checkpoint } from '../../src/bitcoin/index.js';
 import { AnchorWallet, buildAnchorTx, type SignedAnchorTx } from '../../src/bitcoin/service.js';
 import type { Msg } from '../../src/codec/tx.js';
 import { anchorCore } from '../../src/modules/anchor/module.js';
@@ -71,6 +71,16 @@ export function anchorTxFor(chain: TestChain, height: number): SignedAnchorTx {
 }
 
 export const recordMsg = (height: number, txid: string, rawTx: string): Msg => ({ type: 'anchor/record', value: { height, txid, rawTx } });
+
+/**
+ * The fee the builder must charge (docs/anchor.md §3): rate × the vsize the transaction would have if
+ * every signature were 71 bytes with its sighash byte. About 1 in 128 low-R signatures is a byte
+ * shorter; such a transaction is measured smaller (python-bitcoinlib's vsize) but keeps that fee.
+ */
+export function expectedAnchorFee(rawTx: string, weight: number, feeRate: number): number {
+  const shortBy = parseBitcoinTx(rawTx).inputs.reduce((sum, input) => sum + (71 - input.witness[0]!.length / 2), 0);
+  return feeRate * Math.ceil((weight + shortBy) / 4);
+}
 
 // ── Bitcoin blocks ──
 

@@ -15,7 +15,7 @@ import { startNode, type RunningNode } from '../../src/runtime/service.js';
 import { cli, oneJson } from '../foundation/cli-helpers.js';
 import { makeHome } from '../helpers/node.js';
 import { verifyWithPython } from '../bitcoin/python.js';
-import { blockWith, prepareAnchorHome, until } from './helpers.js';
+import { blockWith, expectedAnchorFee, prepareAnchorHome, until } from './helpers.js';
 
 /**
  * End to end on a running node: checkpoints every K = 5 blocks, the anchor service (offline backend)
@@ -114,7 +114,7 @@ describe('anchor service on a running node (offline broadcast)', () => {
       expect(r.inputs.every((i) => i.valid)).toBe(true);
       expect(r.opReturns).toHaveLength(1);
       expect(r.opReturns[0]!.pushes).toEqual([parseBitcoinTx(a.rawTx).outputs[0]!.scriptHex.slice(4)]);
-      expect(r.fee).toBe(r.vsize * 3);
+      expect(r.fee).toBe(expectedAnchorFee(a.rawTx, r.weight, 3));
     });
   });
 

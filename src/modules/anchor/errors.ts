@@ -23,4 +23,5 @@ export const E = defineErrors('anchor', {
   // Anchor service (operator node)
   ANCHOR_SERVICE_CONFIG_INVALID: { meaning: 'the anchor service configuration (HOME/anchor.json) is missing a field or has a value of the wrong form' },
   ANCHOR_NETWORK_MISMATCH: { meaning: "the anchor service's Bitcoin network differs from the ledger's anchor network parameter" },
+  ANCHOR_SERVICE_RUNNING: { status: 409, meaning: 'another process already runs the anchor service of this home (the node itself or gridledger anchor run): one service per wallet and journal' },
 });
