@@ -119,7 +119,7 @@ export class EdgeAgent {
       privateSlot: (meterId, slot) => this.flex?.privateSlot(meterId, slot),
     });
     this.flex = config.flex.enabled
-      ? new FlexAutomation({ node: config.node, store: this.store, signers: deps.signers, logger: deps.logger, closeAfterMs: config.closeAfterMs, expiresInBlocks: config.expiresInBlocks, maxProofsPerRound: config.flex.maxProofsPerRound, retryAfterMs: config.flex.retryAfterMs })
+      ? new FlexAutomation({ node: config.node, store: this.store, signers: deps.signers, logger: deps.logger, closeAfterMs: config.closeAfterMs, sealedThrough: (meterId) => this.state.meter(meterId)?.sealedThrough ?? -1, expiresInBlocks: config.expiresInBlocks, maxProofsPerRound: config.flex.maxProofsPerRound, retryAfterMs: config.flex.retryAfterMs })
       : undefined;
   }
 
