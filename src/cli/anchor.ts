@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { pino } from 'pino';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mineRegtestBlock } from '../bitcoin/regtest.js';
 import { buildBitcoinMerkleBranch, isBitcoinNetwork, verifyAnchorInclusion } from '../bitcoin/index.js';
 import { CLI_ERRORS, customCommand, globals, keyringOf, nodeUrl, opt, print } from './kit.js';
 import { resolveHome, writeJson } from '../home/home.js';
@@ -124,6 +125,24 @@ export function registerAnchorCommands(program: Command): void {
       const inclusion = { blockHeader: read(o.header).trim(), blockHash: block.hash, blockHeight: block.height, branch: buildBitcoinMerkleBranch(txids as string[], index) };
       verifyAnchorInclusion(o.txid, inclusion);
       print(cmd, inclusion, (v) => JSON.stringify(v));
+    },
+  });
+  customCommand(group, 'regtest-block', {
+    description: 'dry run without bitcoind: a synthetic regtest block holding the transactions (a coinbase stand-in first), as getblock HASH 1 (JSON) and getblockheader HASH false (hex) print it',
+    options: {
+      txid: opt.list('a transaction of the block (repeatable), e.g. the anchor\'s', { required: true, arg: 'txid' }),
+      height: opt.int('the block\'s regtest height', { default: '101' }),
+      prevBlock: opt.text('hash of the previous block (default: 64 zeros)', { arg: 'hash' }),
+      block: opt.text('write the block JSON here (for anchor inclusion --block)', { required: true, arg: 'file' }),
+      header: opt.text('write the header hex here (for anchor inclusion --header)', { required: true, arg: 'file' }),
+    },
+    run: (o, cmd) => {
+      // The client's clock, as a miner's: the header time is the miner's word (docs/anchor.md §4).
+      const time = Math.floor(Date.now() / 1000);
+      const { header, coinbaseHex: _coinbase, ...block } = mineRegtestBlock({ txids: o.txid ?? [], height: o.height ?? 101, time, ...(o.prevBlock ? { prevBlockHash: o.prevBlock } : {}) });
+      writeFileSync(o.block, `${JSON.stringify(block, null, 2)}\n`);
+      writeFileSync(o.header, `${header}\n`);
+      print(cmd, block, (b) => `regtest block ${b.height} ${b.hash}: ${b.nTx} transactions, written to ${o.block} and ${o.header}`);
     },
   });
   customCommand(group, 'run', {

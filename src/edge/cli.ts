@@ -137,8 +137,10 @@ async function runEdge(o: EdgeOptions, cmd: Command): Promise<void> {
   await Promise.race([stopped, agent.done]);
   await agent.stop();
   const summary = agent.summary();
-  print(cmd, summary, (s) => `readings delivered ${s.delivered}, pending ${s.pending}, parked ${s.parked}`);
-  if (config.exitWhenDone && summary.parked > 0) throw E.EDGE_READINGS_PARKED(`${summary.parked} readings were refused by the ledger and parked (see the log and the status page)`);
+  print(cmd, summary, (s) => `readings delivered ${s.delivered}, pending ${s.pending}, parked ${s.parked}${s.keptPrivate > 0 ? ` (${s.keptPrivate} kept private for flex events)` : ''}`);
+  // Readings kept private for a flex event were parked on purpose: only refused ones fail a replay.
+  const refused = summary.parked - summary.keptPrivate;
+  if (config.exitWhenDone && refused > 0) throw E.EDGE_READINGS_PARKED(`${refused} readings were refused by the ledger and parked (see the log and the status page)`);
 }
 
 const verifyOptions = {

@@ -42,16 +42,28 @@ async function runCommit(o: { event: string; db?: string; interval?: number }, c
   }
 }
 
-async function runProve(o: { event: string; db?: string; interval: number; out?: string; offline?: boolean }, cmd: Command): Promise<void> {
+/** The intervals `flex prove` works on: the one asked for, or every committed one whose commitment is this edge's. */
+function intervalsToProve(event: PublicEvent, commitments: FlexCommitments, interval: number | undefined): number[] {
+  if (interval !== undefined) return [interval];
+  const ids = event.intervals.filter((i) => i.status === 'committed' && commitments.get(event.event.id, i.id)?.commitment === i.commitment).map((i) => i.id);
+  if (ids.length === 0) throw E.EDGE_BAD_OPTION(`event ${event.event.id} has no committed interval of this edge store left to prove`);
+  return ids;
+}
+
+async function runProve(o: { event: string; db?: string; interval?: number; out?: string; offline?: boolean }, cmd: Command): Promise<void> {
+  if (o.interval === undefined && (o.out !== undefined || o.offline)) throw E.EDGE_BAD_OPTION('--out and --offline prove one interval: give --interval');
   const event = await fetchEvent(cmd, o.event);
   const { store, commitments } = openStores(cmd, event, o.db);
   try {
     const { chainId } = await call(cmd, coreRoutes.status, {});
-    const { deviation, proof } = await proveInterval(commitments, chainId, event, o.interval);
-    const msg = { type: FLEX_MSG.prove, value: { event: o.event, interval: o.interval, deviation, proof } };
-    if (o.out !== undefined) writeFileSync(o.out, JSON.stringify(msg.value, null, 2) + '\n');
-    if (o.offline) print(cmd, msg.value, (v) => `interval ${v.interval}: deviation ${v.deviation} Wh, proof ${o.out ? `written to ${o.out}` : 'made'}`);
-    else await submit(cmd, [msg]);
+    // One process proves them all: the prover (snarkjs, the circuit and its key) is loaded once.
+    for (const interval of intervalsToProve(event, commitments, o.interval)) {
+      const { deviation, proof } = await proveInterval(commitments, chainId, event, interval);
+      const msg = { type: FLEX_MSG.prove, value: { event: o.event, interval, deviation, proof } };
+      if (o.out !== undefined) writeFileSync(o.out, JSON.stringify(msg.value, null, 2) + '\n');
+      if (o.offline) print(cmd, msg.value, (v) => `interval ${v.interval}: deviation ${v.deviation} Wh, proof ${o.out ? `written to ${o.out}` : 'made'}`);
+      else await submit(cmd, [msg]);
+    }
   } finally {
     store.close();
     await closeProver();
@@ -88,8 +100,8 @@ export function registerFlexEdgeCli(program: Command): void {
     run: (o, cmd) => runCommit(o, cmd),
   });
   customCommand(flex, 'prove', {
-    description: 'prove the deviation of one interval from the edge store and submit it (--from: the prosumer or the meter key)',
-    options: { ...common, interval: opt.int('interval index', { required: true, arg: 'i' }), out: opt.text('also write the proof message here', { arg: 'file' }), offline: opt.flag('only make (and write) the proof; do not submit it') },
+    description: 'prove the deviation of an interval (default: of every committed one) from the edge store and submit it, one transaction each (--from: the prosumer or the meter key)',
+    options: { ...common, interval: opt.int('only this interval', { arg: 'i' }), out: opt.text('also write the proof message here', { arg: 'file' }), offline: opt.flag('only make (and write) the proof; do not submit it') },
     run: (o, cmd) => runProve(o, cmd),
   });
   customCommand(flex, 'private', {

@@ -26,6 +26,9 @@ export interface SpoolKey {
 
 export type SpoolState = 'pending' | 'parked';
 
+/** Reason prefix of a reading parked unsent because its slot is private (a flex commitment covers it). */
+export const PRIVATE_PARK_REASON = 'FLEX_SLOT_PRIVATE:';
+
 export interface SpoolEntry extends SpoolKey {
   /** The signed reading, opaque JSON. */
   payload: unknown;
@@ -142,6 +145,7 @@ export class Spool {
       remove: this.db.prepare('DELETE FROM edge_spool WHERE meter = ? AND slot = ?'),
       markDelivered: this.db.prepare('INSERT INTO edge_spool_delivered (meter, slot, seq, payload_hash, outcome, delivered_at_ms) VALUES (?, ?, ?, ?, ?, ?)'),
       depth: this.db.prepare<[], { state: SpoolState; n: number }>('SELECT state, COUNT(*) AS n FROM edge_spool GROUP BY state ORDER BY state'),
+      keptPrivate: this.db.prepare<[string, string], { n: number }>("SELECT COUNT(*) AS n FROM edge_spool WHERE state = 'parked' AND substr(last_error, 1, length(?)) = ?"),
       nextDue: this.db.prepare<[], { t: number | null }>("SELECT MIN(next_attempt_ms) AS t FROM edge_spool WHERE state = 'pending'"),
       all: this.db.prepare<[], Row>('SELECT * FROM edge_spool ORDER BY meter, slot'),
       prune: this.db.prepare('DELETE FROM edge_spool_delivered WHERE meter = ? AND slot < ?'),
@@ -264,6 +268,11 @@ export class Spool {
     const out = { pending: 0, parked: 0 };
     for (const r of this.stmts.depth.all()) out[r.state] = r.n;
     return out;
+  }
+
+  /** Parked readings that were kept private on purpose (park reason `PRIVATE_PARK_REASON: …`), not refused. */
+  keptPrivateCount(): number {
+    return this.stmts.keptPrivate.get(PRIVATE_PARK_REASON, PRIVATE_PARK_REASON)!.n;
   }
 
   /** Every queued entry, by meter and slot. */

@@ -9,11 +9,11 @@
  * `set -euo pipefail`; a command documented to fail carries the comment `# fails with CODE` and must
  * fail with that code in its output. Blocks share the devnet, so each uses its own ids and keys.
  *
- * Time: some walk-throughs wait for a 15-minute slot to end (`sleep` until then). Here the devnet,
- * the CLI and `date` share one clock shifted by libfaketime (Debian package faketime) through an
- * offset file; a `sleep` of 5 s or more moves that offset forward instead of waiting, so every
- * process sees the time pass at once (they re-read the file every second) and the battery stays
- * within its time budget.
+ * Time: some walk-throughs wait for a 15-minute slot, or a flexibility event's hour, to end
+ * (`sleep` until then). Here the devnet, the CLI and `date` share one clock shifted by libfaketime
+ * (Debian package faketime) through an offset file; a `sleep` of 5 s or more moves that offset
+ * forward instead of waiting, so every process sees the time pass at once (they re-read the file
+ * every second) and the battery stays within its time budget.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,7 +52,7 @@ interface Block {
 }
 
 /** The documents that must carry at least one runnable walk-through. */
-const DOCUMENTS_WITH_WALKTHROUGHS = ['README.md', 'docs/edge.md', 'docs/payments.md', 'docs/shares.md'];
+const DOCUMENTS_WITH_WALKTHROUGHS = ['README.md', 'docs/anchor.md', 'docs/edge.md', 'docs/flex.md', 'docs/payments.md', 'docs/shares.md'];
 
 export function walkthroughBlocks(file: string): Block[] {
   const text = readFileSync(join(REPO, file), 'utf8');
@@ -199,7 +199,9 @@ describe('documented walk-throughs run on a fresh devnet', () => {
       expect(r.code, `${b.file}:${b.line} failed:\n${r.output}`).toBe(0);
       times.push(`${b.file}:${b.line} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
-    // Reported for BENCHMARKS.md: issue 19 asks the battery to stay small (about 90 s on an idle machine).
+    // Reported for BENCHMARKS.md: issue 19 asks the battery to stay small (about 90 s on an idle machine
+    // for the first six blocks; about 3 minutes with the flex and anchoring walk-throughs).
     process.stderr.write(`walk-throughs: ${blocks.length} blocks in ${((Date.now() - started) / 1000).toFixed(1)} s (${times.join(', ')})\n`);
-  }, 300_000);
+    // Generous for a machine shared with other suites (every block also has its own 120 s limit).
+  }, 600_000);
 });

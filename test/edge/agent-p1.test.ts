@@ -52,7 +52,7 @@ describe('P1 replay of a day → agent → node', () => {
     expect(agentStatus(agent).refusals).toEqual({ P1_BAD_CRC: 1, P1_TRUNCATED: 2, P1_OVERSIZED: 1, SAMPLE_DUPLICATE: 1, SAMPLE_REGISTER_GLITCH: 1, SAMPLE_IN_FUTURE: 1 });
     expect(agentStatus(agent).sources[0]!.counters.bytesDropped).toBeGreaterThan(0);
     await agent.stop();
-    expect(summary).toEqual({ delivered: 96, parked: 0, pending: 0 });
+    expect(summary).toEqual({ delivered: 96, parked: 0, keptPrivate: 0, pending: 0 });
 
     const onChain = await readings(node, 'P1');
     expect(onChain.map((r) => r.slot)).toEqual(expected.map((e) => e.slot));

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Spool, type SpoolKey } from '../../src/edge/spool.js';
+import { PRIVATE_PARK_REASON, Spool, type SpoolKey } from '../../src/edge/spool.js';
 import { codeOf, tempDir } from './helpers.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
@@ -86,6 +86,18 @@ describe('spool', () => {
     expect(codeOf(() => spool.park(key(9), 0, 'x'))).toBe('SPOOL_NOT_FOUND');
     expect(codeOf(() => spool.enqueue(key(-1), payload(1), 0))).toBe('EDGE_BAD_OPTION');
     expect(codeOf(() => spool.due(1.5))).toBe('EDGE_BAD_OPTION');
+  });
+
+  it('tells readings kept private for a flex event from readings the ledger refused', () => {
+    const { spool } = open();
+    for (const s of [1, 2, 3, 4]) spool.enqueue(key(s), payload(s), 0);
+    spool.park(key(1), 10, `${PRIVATE_PARK_REASON} ev1/0`);
+    spool.park(key(2), 10, `${PRIVATE_PARK_REASON} ev1/1`);
+    spool.park(key(3), 10, 'METER_REGISTER_INCONSISTENT');
+    expect(spool.depth()).toEqual({ pending: 1, parked: 3 });
+    expect(spool.keptPrivateCount()).toBe(2);
+    spool.unpark(key(1), 20);
+    expect(spool.keptPrivateCount()).toBe(1);
   });
 
   it('keeps everything across a reopen', () => {

@@ -37,7 +37,10 @@ export interface AgentDeps {
 
 export interface AgentSummary {
   delivered: number;
+  /** Every parked reading: those the ledger refused and those kept private (`keptPrivate`). */
   parked: number;
+  /** Parked unsent on purpose: their slots belong to a flex event (docs/flex.md), not a failure. */
+  keptPrivate: number;
   pending: number;
 }
 
@@ -116,7 +119,7 @@ export class EdgeAgent {
       privateSlot: (meterId, slot) => this.flex?.privateSlot(meterId, slot),
     });
     this.flex = config.flex.enabled
-      ? new FlexAutomation({ node: config.node, store: this.store, signers: deps.signers, logger: deps.logger, closeAfterMs: config.closeAfterMs, expiresInBlocks: config.expiresInBlocks, maxProofsPerRound: config.flex.maxProofsPerRound, retryAfterMs: config.flex.retryAfterMs })
+      ? new FlexAutomation({ node: config.node, store: this.store, signers: deps.signers, logger: deps.logger, closeAfterMs: config.closeAfterMs, sealedThrough: (meterId) => this.state.meter(meterId)?.sealedThrough ?? -1, expiresInBlocks: config.expiresInBlocks, maxProofsPerRound: config.flex.maxProofsPerRound, retryAfterMs: config.flex.retryAfterMs })
       : undefined;
   }
 
@@ -339,9 +342,9 @@ export class EdgeAgent {
 
   /** Readings delivered, pending and parked (as of stop() once the agent stopped). */
   summary(): AgentSummary {
-    if (!this.db.open) return this.lastSummary ?? { delivered: 0, parked: 0, pending: 0 };
+    if (!this.db.open) return this.lastSummary ?? { delivered: 0, parked: 0, keptPrivate: 0, pending: 0 };
     const depth = this.spool.depth();
-    return { delivered: this.config.meters.reduce((n, m) => n + this.spool.deliveredCount(m.id), 0), parked: depth.parked, pending: depth.pending };
+    return { delivered: this.config.meters.reduce((n, m) => n + this.spool.deliveredCount(m.id), 0), parked: depth.parked, keptPrivate: this.spool.keptPrivateCount(), pending: depth.pending };
   }
 
   private safely(what: string, fn: () => unknown): void {

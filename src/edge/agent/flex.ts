@@ -26,6 +26,12 @@ export interface FlexAutomationOptions {
   logger: Logger;
   /** An interval is committed this long after it ended (the samples of its last slot are in by then). */
   closeAfterMs: number;
+  /**
+   * The meter's last sealed slot (the agent has closed it: its samples are all in). An interval is
+   * committed only once every slot of it is sealed: a replay or a meter catching up delivers samples
+   * of past slots later, and a commitment made before they arrived would fix a wrong value for good.
+   */
+  sealedThrough: (meterId: string) => number;
   expiresInBlocks: number;
   /** Proofs made per round (proving takes a second or more each; readings must not wait for all of them). */
   maxProofsPerRound: number;
@@ -39,6 +45,21 @@ export interface FlexRoundResult {
 }
 
 const INTERVAL_MS = (e: PublicEvent['event']) => (e.intervalPeriod.duration === 'PT1H' ? 3_600_000 : 900_000);
+
+/**
+ * The intervals of an event the agent may commit now: pending, without a commitment, ended at least
+ * `closeAfterMs` ago, before their deadline, and every slot of them sealed by the agent (its samples
+ * are all in: a replay or a meter catching up delivers samples of past slots late, and a commitment
+ * made before they arrived would fix a wrong value for good).
+ */
+export function intervalsDueForCommit(event: PublicEvent, o: { sealedThrough: number; closeAfterMs: number; nowMs: number }): PublicEvent['intervals'] {
+  const length = INTERVAL_MS(event.event);
+  const intervalMinutes = length === 3_600_000 ? 60 : 15;
+  return event.intervals.filter((i) => {
+    const { first, count } = slotsOf({ start: event.event.intervalPeriod.start, intervalMinutes }, i.id);
+    return i.status === 'pending' && i.commitment === undefined && i.intervalPeriod.start + length + o.closeAfterMs <= o.nowMs && first + count - 1 <= o.sealedThrough && i.deadline > o.nowMs;
+  });
+}
 
 export class FlexAutomation {
   readonly commitments: FlexCommitments;
@@ -99,10 +120,7 @@ export class FlexAutomation {
 
   /** Commits every pending interval that ended (plus the close delay) and is still before its deadline, in one transaction. */
   private async commitDue(event: PublicEvent, meterId: string, signer: MeterSigner, nowMs: number): Promise<number> {
-    const length = INTERVAL_MS(event.event);
-    const due = event.intervals.filter(
-      (i) => i.status === 'pending' && i.commitment === undefined && i.intervalPeriod.start + length + this.o.closeAfterMs <= nowMs && i.deadline > nowMs && this.due(`${event.event.id}/${i.id}/commit`, nowMs),
-    );
+    const due = intervalsDueForCommit(event, { sealedThrough: this.o.sealedThrough(meterId), closeAfterMs: this.o.closeAfterMs, nowMs }).filter((i) => this.due(`${event.event.id}/${i.id}/commit`, nowMs));
     if (due.length === 0) return 0;
     const msgs = due.map((i) => commitInterval(this.o.store, this.commitments, meterId, event.event, i.id, nowMs).msg);
     await this.send(signer, [msgs], () => {

@@ -4,7 +4,7 @@ import { EDGE_ERRORS as E } from '../errors.js';
 import type { Signer } from '../../crypto/ed25519.js';
 import { LedgerError } from '../../util/errors.js';
 import type { ReadingMsg } from '../../modules/metering/messages.js';
-import type { Spool, SpoolEntry, SpoolKey } from '../spool.js';
+import { PRIVATE_PARK_REASON, type Spool, type SpoolEntry, type SpoolKey } from '../spool.js';
 import { isTransient, type LedgerLink, type OnChainReading, type TxStatus } from './ledger.js';
 import type { ReadingPayload } from './readings.js';
 import type { AgentState, InflightTx } from './state.js';
@@ -130,7 +130,7 @@ export class Submitter {
       const e = due[i]!;
       const reason = this.o.privateSlot(e.meterId, e.slot);
       if (reason === undefined || this.o.state.inflight(e.meterId, e.slot)) continue;
-      this.o.spool.park(keyOf(e), nowMs, `FLEX_SLOT_PRIVATE: ${reason}`);
+      this.o.spool.park(keyOf(e), nowMs, `${PRIVATE_PARK_REASON} ${reason}`);
       this.stats.parked++;
       this.o.logger.info({ meter: e.meterId, slot: e.slot, reason }, 'reading kept private (flex event): parked unsent');
       due.splice(i, 1);
