@@ -17,7 +17,7 @@ import {
   type MessagingParams,
   type OpenedMessage,
 } from '../messaging/index.js';
-import { call, CLI_ERRORS, customCommand, keyringOf, opt, print, signerName } from './kit.js';
+import { call, CLI_ERRORS, customCommand, keyringOf, opt, print, queryCommand, signerName } from './kit.js';
 import type { Keyring } from '../crypto/keyring.js';
 
 /**
@@ -184,6 +184,18 @@ export function registerMessagingCli(program: Command): void {
       const opened = openAll(messages, keyList, params);
       print(cmd, { messages: opened, scanned: messages.length, next: head }, (v) => [...v.messages.map(entryText), `(${v.messages.length} of ${v.scanned} messages are yours or broadcasts; next cursor ${v.next})`].join('\n'));
     },
+  });
+
+  queryCommand(msg, 'stats', {
+    description: "this node's messaging figures: messages held, accepted, duplicates, refused by code, relayed to peers",
+    route: messagingRoutes.messagingStats,
+    input: () => ({}),
+    text: (v) =>
+      [
+        `held ${v.stored} messages (${v.bytes} bytes); accepted ${v.accepted}, duplicates ${v.duplicates}, evicted ${v.evicted}`,
+        `refused: ${Object.entries(v.rejected).map(([code, n]) => `${code} ${n}`).join(', ') || 'none'}`,
+        v.relay.enabled ? `relay: received ${v.relay.received}, relayed ${v.relay.relayed}, rate-limited ${v.relay.rateLimited}, peers penalised ${v.relay.penalties}` : 'relay: off (no network)',
+      ].join('\n'),
   });
 
   customCommand(msg, 'watch', {

@@ -14,7 +14,7 @@ import { makeHome } from '../helpers/node.js';
 const run = promisify(execFile);
 
 /**
- * `gridledger msg keys|send|inbox|watch` against a running node, one process per command; the
+ * `gridledger msg keys|send|inbox|stats|watch` against a running node, one process per command; the
  * API refuses what a peer would be penalised for.
  */
 describe('messaging through the CLI and the API', () => {
@@ -61,6 +61,9 @@ describe('messaging through the CLI and the API', () => {
     expect((await cli('msg', 'inbox', '--keys', 'trade-1')).messages.map((m: any) => m.kind)).toEqual(['broadcast']);
     // From a cursor on, only what came later.
     expect((await cli('msg', 'inbox', '--after', String(inbox.messages[1].cursor))).messages.map((m: any) => m.text)).toEqual(['surplus at noon']);
+
+    // The node's figures: three messages held and accepted, none refused, no relay on a lone node.
+    expect(await cli('msg', 'stats')).toMatchObject({ stored: 3, accepted: 3, duplicates: 0, rejected: {}, relay: { enabled: false } });
 
     const { stdout } = await run('node', ['bin/gridledger.mjs', '--home', home, '--node', node.url, '-o', 'json', 'msg', 'watch', '--keys', 'bob', '--count', '2', '--interval-ms', '200']);
     expect(stdout.trim().split('\n').map((l) => JSON.parse(l).text)).toEqual(['2 kWh at 20 ct?', 'who am I']);
