@@ -113,7 +113,7 @@ describe.sequential('PriWatt on a 4-validator devnet: anonymous offer → encryp
     const minted = await consortium.tx('bank', 'pay', 'mint', '--asset', ASSET, '--to', buyer, '--amount', String(MINTED), '--deposit-ref', 'PRIWATT-1');
     await everyValidatorAt(minted.height);
     for (const n of manifest.nodes) expect((await consortium.via(n.api).json('query', 'anon', 'account', seller)).account.status).toBe('active');
-  }, 120_000);
+  }, 300_000);
 
   it('anonymous offer through node A; encrypted negotiation through nodes B and C; escrowed trade released after the grid operator confirms delivery', async () => {
     // the seller posts with a fresh per-trade messaging key
@@ -160,7 +160,7 @@ describe.sequential('PriWatt on a 4-validator devnet: anonymous offer → encryp
     for (const e of await escrowOnEvery(alice, 's1', escrow)) expect(e).toMatchObject({ status: 'released', paidToPayee: '9000000' });
     expect(await freeOnEvery(alice, 's1', seller)).toEqual(Array(4).fill('9000000'));
     expect(await freeOnEvery(bob, 'b1', buyer)).toEqual(Array(4).fill(String(MINTED - 9_000_000)));
-  }, 180_000);
+  }, 400_000);
 
   it('a disputed trade is split 70/30 by the grid operator and countersigned by the seller', async () => {
     const note = 'metered at substation 7';
@@ -175,7 +175,7 @@ describe.sequential('PriWatt on a 4-validator devnet: anonymous offer → encryp
     for (const e of await escrowOnEvery(bob, 'b1', escrow)) expect(e).toMatchObject({ status: 'split', paidToPayee: '5600000', paidToPayer: '2400000' });
     expect(await freeOnEvery(alice, 's1', seller)).toEqual(Array(4).fill(String(9_000_000 + 5_600_000)));
     expect(await freeOnEvery(bob, 'b1', buyer)).toEqual(Array(4).fill(String(MINTED - 9_000_000 - 8_000_000 + 2_400_000)));
-  }, 120_000);
+  }, 300_000);
 
   it('every validator holds the same state, and nothing on the ledger links an anonymous account to its member or holds the negotiation', async () => {
     const height = (await status(nodeA)).height;
