@@ -15,9 +15,9 @@ const HOUR = 3_600_000;
  * with a membership proof made by the CLI; the seller's anonymous account posts an offer, the
  * buyer's opens a 2-of-3 escrow with the grid operator (dso) as mediator and takes the offer; the
  * grid operator confirms delivery by approving the release, the seller approves too: paid. A second
- * trade is disputed and split by the grid operator, countersigned by the seller. Negotiation
- * between the two (issue 16 #1, encrypted messages) is another engineer's part: here the buyer
- * simply takes the posted terms.
+ * trade is disputed and split by the grid operator, countersigned by the seller. Here the buyer
+ * simply takes the posted terms; test/anon/priwatt.devnet.test.ts runs the whole flow, with the
+ * encrypted negotiation between nodes, on a 4-validator devnet.
  */
 describe('anonymous trade accounts and the anonymous offer board through the CLI', () => {
   let home: string;
