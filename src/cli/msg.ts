@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { toHex } from '../util/bytes.js';
+import { fromHexStrict, toHex } from '../util/bytes.js';
 import {
   composeBroadcast,
   composeSealed,
@@ -52,15 +52,26 @@ function loadMsgKeys(keyring: Keyring, names: string[] | undefined): MsgKey[] {
   return (names && names.length > 0 ? names : msgKeyNames(keyring)).map((n) => loadMsgKey(keyring, n));
 }
 
-/** A gridmsg1… address, or the name of a local messaging key. */
-function resolveMsgAddress(cmd: Command, value: string): string {
+/**
+ * A gridmsg1… address, the 64-hex public key an anonymous offer publishes (`anon/offer`'s
+ * `messagingKey`, so a buyer writes to the offer's key as the board shows it), or the name of a
+ * local messaging key.
+ */
+export function resolveMsgAddress(cmd: Command, value: string): string {
   if (value.startsWith('gridmsg1')) {
     parseMessagingAddress(value);
     return value;
   }
+  const raw = fromHexStrict(value, 32);
+  if (raw) return messagingAddress(raw);
   const keyring = keyringOf(cmd);
   if (msgKeyNames(keyring).includes(value)) return loadMsgKey(keyring, value).address;
-  throw CLI_ERRORS.CLI_INVALID_OPTION(`expected a gridmsg1… address or the name of a messaging key (gridledger msg keys add), got ${JSON.stringify(value)}`);
+  throw CLI_ERRORS.CLI_INVALID_OPTION(`expected a gridmsg1… address, a 64-hex messaging public key or the name of a messaging key (gridledger msg keys add), got ${JSON.stringify(value)}`);
+}
+
+/** The 64-hex public key of a messaging address or local key name (the form `anon/offer` carries). */
+export function messagingKeyHex(cmd: Command, value: string): string {
+  return toHex(parseMessagingAddress(resolveMsgAddress(cmd, value)));
 }
 
 interface InboxEntry extends OpenedMessage {

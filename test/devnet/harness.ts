@@ -12,7 +12,7 @@ import { signTx } from '../../src/codec/tx.js';
 import type { Block, Commit } from '../../src/codec/block.js';
 import { ProposerSchedule, ValidatorSet } from '../../src/consensus/index.js';
 import type { Signer } from '../../src/crypto/ed25519.js';
-import type { DevnetManifest, DevnetNode } from '../../src/runtime/devnet.js';
+import { startDevnetNode, type DevnetManifest, type DevnetNode } from '../../src/runtime/devnet.js';
 import { loadConfig, loadGenesis, openKeyring } from '../../src/home/home.js';
 import { LedgerError } from '../../src/util/errors.js';
 
@@ -115,6 +115,38 @@ function looksLikeOurs(pid: number, _what: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The last `lines` lines of a node's HOME/node.log (where startDevnetNode writes its output). */
+export function nodeLogTail(node: DevnetNode, lines = 30): string {
+  try {
+    return readFileSync(join(node.home, 'node.log'), 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no node.log)';
+  }
+}
+
+/**
+ * Starts every node of a prepared devnet as a child process (`startDevnetNode`, tracked by `procs`)
+ * and waits until each API answers with all the other validators as peers. A node that exits, or
+ * is not there by the deadline, fails the wait with the tail of its node.log.
+ */
+export async function startDevnetProcesses(manifest: DevnetManifest, procs: Processes, deadlineMs = 120_000): Promise<void> {
+  const others = manifest.nodes.length - 1;
+  await Promise.all(
+    manifest.nodes.map(async (n) => {
+      const child = procs.child(startDevnetNode(n), n.name);
+      const seen: { exit?: { code: number | null; signal: NodeJS.Signals | null } } = {};
+      void exited(child).then((e) => (seen.exit = e));
+      const log = () => `\n--- ${n.name} node.log ---\n${nodeLogTail(n)}`;
+      try {
+        await waitFor(async () => seen.exit ?? (await api(n.api, coreRoutes.status, {}, 5_000)).peers.length >= others, `${n.name} answers, connected to its ${others} peers`, deadlineMs);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}${log()}`);
+      }
+      if (seen.exit) throw new Error(`${n.name} exited (${seen.exit.code ?? seen.exit.signal})${log()}`);
+    }),
+  );
 }
 
 /** Spawns `gridledger devnet --no-restart` as one supervisor child; its output goes to DIR/supervisor.log. */

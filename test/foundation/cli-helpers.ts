@@ -3,6 +3,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(REPO, 'bin', 'gridledger.mjs');
@@ -89,4 +90,53 @@ export async function startNodeProcess(home: string, port: number, timeoutMs = 3
 export async function stopNodeProcess(p: NodeProcess, signal: NodeJS.Signals = 'SIGTERM') {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
   return p.exited;
+}
+
+/**
+ * The CLI as one user runs it: one `gridledger --home HOME --node URL -o json …` process per command,
+ * as the end-to-end tests of the modules drive it. `via` gives the same user on another node.
+ */
+export interface UserCli {
+  readonly home: string;
+  readonly node: string;
+  /** Runs a command and returns its JSON output; a failing command throws with its stderr. */
+  json(...args: string[]): Promise<any>;
+  /** Runs a command that must fail (exit code 1: refused; 2: a bad command line) and returns its error code. */
+  fails(...args: string[]): Promise<string>;
+  /** `--from FROM --wait tx …`: the transaction must commit with code OK; returns the CLI's answer. */
+  tx(from: string, ...args: string[]): Promise<any>;
+  via(node: string): UserCli;
+}
+
+export function userCli(home: string, node: string, options: { waitSeconds?: number } = {}): UserCli {
+  const base = ['--home', home, '--node', node, '-o', 'json'];
+  const wait = ['--wait', '--wait-seconds', String(options.waitSeconds ?? 60)];
+  const json = async (...args: string[]) => {
+    const r = await cli([...base, ...args]);
+    if (r.code !== 0) throw new Error(`gridledger ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return JSON.parse(r.stdout);
+  };
+  return {
+    home,
+    node,
+    json,
+    async fails(...args) {
+      const r = await cli([...base, ...args]);
+      expect([1, 2], `gridledger ${args.join(' ')} exited ${r.code}: ${r.stdout}${r.stderr}`).toContain(r.code);
+      return JSON.parse(r.stderr).error.code;
+    },
+    async tx(from, ...args) {
+      const res = await json('--from', from, ...wait, 'tx', ...args);
+      expect(res.result.code, res.result.message).toBe('OK');
+      return res;
+    },
+    via: (other) => userCli(home, other, options),
+  };
+}
+
+/** The attributes of the first event of a type in a committed transaction's answer (`tx … --wait`). */
+export function eventOf(res: any, type: string): Record<string, any> {
+  const found = res.result.events.find((e: any) => e.type === type);
+  if (!found) throw new Error(`no ${type} event in ${JSON.stringify(res.result.events)}`);
+  return found.attributes;
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { coreRoutes } from '../../api/routes.js';
 import { call, CLI_ERRORS, keyringOf, opt, queryCommand, resolveAddress, signerName, txCommand } from '../../cli/kit.js';
+import { messagingKeyHex } from '../../cli/msg.js';
 import { loadVerifyingKey } from '../../zk/artifacts.js';
 import { identityCommitment, signalHashForAddress } from '../../zk/circuits.js';
 import { encodeProof } from '../../zk/encoding.js';
@@ -110,10 +111,11 @@ function registerBoardTx(anon: Command): void {
       asset: opt.text('asset id, e.g. NOK@microgrid', { required: true, arg: 'asset' }),
       deliveryStart: opt.int('delivery window start, ms since the epoch', { required: true }),
       deliveryEnd: opt.int('delivery window end, ms since the epoch', { required: true }),
-      memo: opt.text('free text', { arg: 'text' }),
-      messagingKey: opt.text('per-trade X25519 messaging public key (64 hex) buyers encrypt negotiation messages to', { arg: 'hex' }),
+      // not --memo: that is the global option, the transaction's memo, and would swallow it
+      note: opt.text("free text shown with the offer (the offer's memo)", { arg: 'text' }),
+      messagingKey: opt.text('per-trade messaging key buyers encrypt negotiation messages to: a local key name (gridledger msg keys add), a gridmsg1… address or 64 hex', { arg: 'key' }),
     },
-    msgs: (o) => [{ type: MSG.offer, value: { energyWh: o.energyWh!, amount: o.amount!, asset: o.asset!, deliveryStart: o.deliveryStart!, deliveryEnd: o.deliveryEnd!, ...(o.memo ? { memo: o.memo } : {}), ...(o.messagingKey ? { messagingKey: o.messagingKey } : {}) } }],
+    msgs: (o, cmd) => [{ type: MSG.offer, value: { energyWh: o.energyWh!, amount: o.amount!, asset: o.asset!, deliveryStart: o.deliveryStart!, deliveryEnd: o.deliveryEnd!, ...(o.note ? { memo: o.note } : {}), ...(o.messagingKey ? { messagingKey: messagingKeyHex(cmd, o.messagingKey) } : {}) } }],
   });
   txCommand(anon, 'take', {
     description: 'take an offer, naming the 2-of-3 escrow you opened for it (tx pay escrow-open --payee SELLER --mediator GRID-OPERATOR --threshold 2)',
