@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callRoute } from '../../src/api/client.js';
@@ -14,9 +12,9 @@ import { startNode, type RunningNode } from '../../src/runtime/service.js';
 import { nextDay } from '../../src/modules/settlement/keeper.js';
 import { dayOfSlot, localDay } from '../../src/util/localtime.js';
 import { SLOT_MS } from '../../src/util/slots.js';
+import { userCli } from '../foundation/cli-helpers.js';
 import { makeHome } from '../helpers/node.js';
 
-const run = promisify(execFile);
 const TZ = 'Europe/Oslo';
 
 /**
@@ -53,23 +51,11 @@ describe('market through the CLI on a running node', () => {
     if (out) rmSync(out, { recursive: true, force: true });
   });
 
-  async function cli(...args: string[]): Promise<any> {
-    const { stdout } = await run('node', ['bin/gridledger.mjs', '--home', home, '--node', node.url, '-o', 'json', ...args], { cwd: process.cwd() });
-    return JSON.parse(stdout);
-  }
-  async function fails(...args: string[]): Promise<string> {
-    const err = await run('node', ['bin/gridledger.mjs', '--home', home, '--node', node.url, '-o', 'json', ...args]).then(
-      () => undefined,
-      (e: { code: number; stderr: string }) => e,
-    );
-    expect(err?.code).toBe(1);
-    return JSON.parse(err!.stderr).error.code;
-  }
-  const tx = async (from: string, ...args: string[]) => {
-    const res = await cli('--from', from, '--wait', 'tx', ...args);
-    expect(res.result.code).toBe('OK');
-    return res;
-  };
+  // One CLI process per command (test/foundation/cli-helpers.ts): JSON out, refusals' codes, committed transactions.
+  const user = () => userCli(home, node.url);
+  const cli = (...args: string[]): Promise<any> => user().json(...args);
+  const fails = (...args: string[]): Promise<string> => user().fails(...args);
+  const tx = (from: string, ...args: string[]): Promise<any> => user().tx(from, ...args);
   const txFails = (from: string, ...args: string[]) => fails('--from', from, '--wait', 'tx', ...args);
   const free = async (who: string, asset: string) => BigInt((await cli('--from', who, 'query', 'pay', 'balances', who)).balances.find((b: any) => b.asset === asset)?.free ?? '0');
   const status = () => callRoute(node.url, coreRoutes.status, {});

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../src/home/home.js';
 import { startNode, type RunningNode } from '../../src/runtime/service.js';
+import { eventOf, userCli } from '../foundation/cli-helpers.js';
 import { makeHome } from '../helpers/node.js';
 
 const run = promisify(execFile);
@@ -34,25 +35,12 @@ describe('payments through the CLI on a running node', () => {
     if (home) rmSync(home, { recursive: true, force: true });
   });
 
-  async function cli(...args: string[]): Promise<any> {
-    const { stdout } = await run('node', ['bin/gridledger.mjs', '--home', home, '--node', node.url, '-o', 'json', ...args], { cwd: process.cwd() });
-    return JSON.parse(stdout);
-  }
-  /** A command that must fail: exit code 1 and the ledger's code in the JSON error on stderr. */
-  async function fails(...args: string[]): Promise<string> {
-    const err = await run('node', ['bin/gridledger.mjs', '--home', home, '--node', node.url, '-o', 'json', ...args]).then(
-      () => undefined,
-      (e: { code: number; stderr: string }) => e,
-    );
-    expect(err?.code).toBe(1);
-    return JSON.parse(err!.stderr).error.code;
-  }
-  const tx = async (from: string, ...args: string[]) => {
-    const res = await cli('--from', from, '--wait', 'tx', ...args);
-    expect(res.result.code).toBe('OK');
-    return res;
-  };
-  const event = (res: any, type: string) => res.result.events.find((e: any) => e.type === type).attributes;
+  // One CLI process per command (test/foundation/cli-helpers.ts): JSON out, refusals' codes, committed transactions.
+  const user = () => userCli(home, node.url);
+  const cli = (...args: string[]): Promise<any> => user().json(...args);
+  const fails = (...args: string[]): Promise<string> => user().fails(...args);
+  const tx = (from: string, ...args: string[]): Promise<any> => user().tx(from, ...args);
+  const event = eventOf;
   const free = async (who: string) => (await cli('--from', who, 'query', 'pay', 'balances', who)).balances.find((b: any) => b.asset === ASSET)?.free ?? '0';
 
   it('serves the payments routes, module escrow ids (with slashes) included', async () => {
