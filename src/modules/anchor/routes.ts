@@ -1,9 +1,10 @@
+import { txRefSchema } from '../../app/tx-ref.js';
 import { z } from 'zod';
 import { defineRoute } from '../../api/route.js';
 import { hashSchema } from '../../codec/tx.js';
 import { CHECKS } from './verify.js';
 
-const txRef = z.object({ height: z.number(), txHash: z.string() });
+const txRef = txRefSchema;
 const branch = z.object({ index: z.number(), txCount: z.number(), siblings: z.array(z.string()) });
 
 export const paramsSchema = z.object({ checkpointInterval: z.number(), network: z.string() });

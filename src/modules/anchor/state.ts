@@ -1,6 +1,8 @@
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
 import type { BitcoinMerkleBranch, BitcoinNetwork } from '../../bitcoin/index.js';
+import type { TxRef } from '../../app/tx-ref.js';
+export type { TxRef } from '../../app/tx-ref.js';
 
 /**
  * Anchor state layout (all keys under "anchor/"):
@@ -29,10 +31,6 @@ export interface AnchorParams {
 
 export const DEFAULT_CHECKPOINT_INTERVAL = 3600;
 
-export interface TxRef {
-  height: number;
-  txHash: string;
-}
 
 export interface Item {
   /** The 32-byte item, lowercase hex (a meter's interval fingerprint). */

@@ -1,3 +1,4 @@
+import { timedTxRef } from '../../app/tx-ref.js';
 import type { KeepersOf, ModuleContext } from '../../app/module.js';
 import { E } from './errors.js';
 import type { OfferMsg, TakeMsg, WithdrawOfferMsg } from './messages.js';
@@ -15,7 +16,7 @@ import { escrowOffer, getAccount, getOffer, markEscrow, nextOfferId, putOffer, t
 export const BOARD_REQUIRES = ['registry', 'payments'] as const;
 type BoardContext = ModuleContext<KeepersOf<typeof BOARD_REQUIRES>, unknown>;
 
-const txRef = (ctx: BoardContext) => ({ height: ctx.height, time: ctx.time, txHash: ctx.txHash });
+const txRef = timedTxRef;
 
 function requireAnonymous(ctx: BoardContext): void {
   const account = getAccount(ctx.store, ctx.sender);

@@ -1,3 +1,4 @@
+import { timedTxRefSchema } from '../../app/tx-ref.js';
 import { z } from 'zod';
 import { defineRoute } from '../../api/route.js';
 import { addressSchema } from '../../codec/tx.js';
@@ -10,7 +11,7 @@ import { fieldElementSchema, offerIdSchema } from './messages.js';
  * the node never learns which leaf a prover holds.
  */
 
-const txRef = z.object({ height: z.number(), time: z.number(), txHash: z.string() });
+const txRef = timedTxRefSchema;
 
 export const memberSchema = z.object({
   address: z.string(),

@@ -1,3 +1,4 @@
+import { timedTxRef } from '../../app/tx-ref.js';
 import type { KeepersOf, ModuleContext } from '../../app/module.js';
 import { sha256 } from '../../crypto/hash.js';
 import { toHex, utf8 } from '../../util/bytes.js';
@@ -30,7 +31,6 @@ import {
   putRoots,
   treeStore,
   type RootSet,
-  type TxRef,
 } from './state.js';
 
 /**
@@ -84,9 +84,7 @@ export function epochOf(height: number, params: Pick<AnonParams, 'epochBlocks'>)
   return floorDiv(height, params.epochBlocks);
 }
 
-export function txRef(ctx: AnonContext): TxRef {
-  return { height: ctx.height, time: ctx.time, txHash: ctx.txHash };
-}
+export const txRef = timedTxRef;
 
 function requireOperator(ctx: AnonContext, what: string): void {
   if (!ctx.keepers.registry.hasAnyRole(ctx.sender, ['operator'])) throw E.ANON_NOT_OPERATOR(`only a consortium operator may ${what}`);

@@ -2,6 +2,8 @@ import { collection } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import type { TreeNodeStore } from '../../zk/merkle.js';
 import type { Groth16VerifyingKey } from '../../zk/encoding.js';
+import type { TimedTxRef as TxRef } from '../../app/tx-ref.js';
+export type { TimedTxRef as TxRef } from '../../app/tx-ref.js';
 
 /**
  * Anon state layout (all keys under "anon/"):
@@ -24,11 +26,6 @@ import type { Groth16VerifyingKey } from '../../zk/encoding.js';
  * only that *some* leaf of the root is known.
  */
 
-export interface TxRef {
-  height: number;
-  time: number;
-  txHash: string;
-}
 
 export interface RegisteredKey {
   id: string;

@@ -1,10 +1,11 @@
+import { txRefSchema } from '../../app/tx-ref.js';
 import { z } from 'zod';
 import { defineRoute } from '../../api/route.js';
 import { addressSchema } from '../../codec/tx.js';
 import { communityIdSchema } from './messages.js';
 import { differenceSchema } from '../metering/routes.js';
 
-const txRef = z.object({ height: z.number(), txHash: z.string() });
+const txRef = txRefSchema;
 const slotParam = z.string().max(40).optional();
 const labelsOut = z.array(z.string());
 

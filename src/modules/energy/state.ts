@@ -1,6 +1,8 @@
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
 import { E } from './errors.js';
+import type { TxRef } from '../../app/tx-ref.js';
+export type { TxRef } from '../../app/tx-ref.js';
 
 /**
  * Energy state layout (all keys under "energy/"; slots and heights zero-padded to 16 digits):
@@ -21,10 +23,6 @@ import { E } from './errors.js';
  * <labels> is the sorted, comma-joined label set, or "-" for the empty set.
  */
 
-export interface TxRef {
-  height: number;
-  txHash: string;
-}
 
 export interface Community {
   id: string;

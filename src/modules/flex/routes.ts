@@ -1,3 +1,4 @@
+import { timedTxRefSchema } from '../../app/tx-ref.js';
 import { z } from 'zod';
 import { defineRoute } from '../../api/route.js';
 import { addressSchema } from '../../codec/tx.js';
@@ -12,7 +13,7 @@ import { eventIdSchema, keyIdSchema, programIdSchema } from './messages.js';
  */
 
 const amount = z.string();
-const txRef = z.object({ height: z.number(), time: z.number(), txHash: z.string() });
+const txRef = timedTxRefSchema;
 const g1 = z.tuple([z.string(), z.string()]);
 const g2 = z.tuple([g1, g1]);
 

@@ -1,3 +1,4 @@
+import { timedTxRef } from '../../app/tx-ref.js';
 import type { KeepersOf, ModuleContext } from '../../app/module.js';
 import { utf8 } from '../../util/bytes.js';
 import { LedgerError } from '../../util/errors.js';
@@ -33,7 +34,6 @@ import {
   putProgram,
   type FlexEvent,
   type IntervalRecord,
-  type TxRef,
 } from './state.js';
 
 /** Rules of the flex module: verifying keys, programs, events, enrolment, commitments, proofs, deadlines. */
@@ -89,9 +89,7 @@ export function eventField(chainId: string, eventId: string): bigint {
   return hashToField(FLEX_EVENT_DOMAIN, utf8(`${chainId}/${eventId}`));
 }
 
-export function txRef(ctx: FlexContext): TxRef {
-  return { height: ctx.height, time: ctx.time, txHash: ctx.txHash };
-}
+export const txRef = timedTxRef;
 
 // ── interval arithmetic (integers only) ──
 

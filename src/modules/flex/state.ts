@@ -2,6 +2,8 @@ import { collection } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import type { Groth16VerifyingKey } from '../../zk/encoding.js';
 import type { PayloadType, SlotFingerprint } from './messages.js';
+import type { TimedTxRef as TxRef } from '../../app/tx-ref.js';
+export type { TimedTxRef as TxRef } from '../../app/tx-ref.js';
 
 /**
  * Flex state layout (all keys under "flex/"):
@@ -22,11 +24,6 @@ import type { PayloadType, SlotFingerprint } from './messages.js';
  * is never stored: only its commitment, the slots' sample fingerprints and the proved deviation.
  */
 
-export interface TxRef {
-  height: number;
-  time: number;
-  txHash: string;
-}
 
 export interface RegisteredKey {
   id: string;

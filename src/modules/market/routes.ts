@@ -1,3 +1,4 @@
+import { timedTxRefSchema } from '../../app/tx-ref.js';
 import { z } from 'zod';
 import { defineRoute } from '../../api/route.js';
 import { addressSchema, hashSchema } from '../../codec/tx.js';
@@ -8,7 +9,7 @@ import type { MarketBill } from './billing.js';
 
 /** Route definitions of the market module (amounts are decimal strings of µ; prices µ per kWh). */
 
-const txRef = z.object({ height: z.number(), time: z.number(), txHash: z.string() });
+const txRef = timedTxRefSchema;
 const at = z.object({ height: z.number(), time: z.number() });
 const slotParam = z.string().max(40).optional();
 const labels = z.array(z.string());

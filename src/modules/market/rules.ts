@@ -1,10 +1,11 @@
+import { timedTxRef } from '../../app/tx-ref.js';
 import type { KeepersOf, ModuleContext } from '../../app/module.js';
 import { claimEnergyOwner } from '../energy/keeper.js';
 import { claimFundsOwner } from '../payments/keeper.js';
 import { bigFloorDiv } from '../../util/int.js';
 import { SLOT_MS, slotOfMs } from '../../util/slots.js';
 import { E } from './errors.js';
-import { configs, type MarketConfig, type SessionKind, type TxRef } from './state.js';
+import { configs, type MarketConfig, type SessionKind } from './state.js';
 
 /** Shared pieces of the market rules: context, parameters, capabilities, money and gate arithmetic. */
 
@@ -57,9 +58,7 @@ export type MarketContext = ModuleContext<KeepersOf<typeof REQUIRES>, MarketPara
 export const FUNDS = claimFundsOwner('market');
 export const ENERGY = claimEnergyOwner('market');
 
-export function txRef(ctx: MarketContext): TxRef {
-  return { height: ctx.height, time: ctx.time, txHash: ctx.txHash };
-}
+export const txRef = timedTxRef;
 
 export function requireMarket(ctx: MarketContext, community: string): MarketConfig {
   const config = configs.get(ctx.store, community);

@@ -1,6 +1,8 @@
 import { collection } from '../../app/collections.js';
 import { padKey, type KVStore } from '../../app/state.js';
 import { PRICE_CAP } from './messages.js';
+import type { TimedTxRef as TxRef } from '../../app/tx-ref.js';
+export type { TimedTxRef as TxRef } from '../../app/tx-ref.js';
 
 /**
  * Market state layout (all keys under "market/"; numbers zero-padded to 16 digits, <n> is the
@@ -36,12 +38,6 @@ export type MarketType = 'continuous' | 'pay-as-clear' | 'pay-as-offer';
 export type SessionKind = 'fwd' | 'spot';
 export type Side = 'offer' | 'bid';
 
-export interface TxRef {
-  height: number;
-  /** Block time, ms. */
-  time: number;
-  txHash: string;
-}
 
 export interface MarketConfig {
   community: string;

@@ -1,9 +1,10 @@
+import { txRefSchema } from '../../app/tx-ref.js';
 import { z } from 'zod';
 import { defineRoute } from '../../api/route.js';
 import { addressSchema } from '../../codec/tx.js';
 import { meterIdSchema } from './messages.js';
 
-const txRef = z.object({ height: z.number(), txHash: z.string() });
+const txRef = txRefSchema;
 export const meterSchema = z.object({
   meterId: z.string(),
   deviceId: z.string(),

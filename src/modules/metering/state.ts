@@ -2,6 +2,8 @@ import { collection } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
 import { floorDiv, safeAdd } from '../../util/int.js';
+import type { TxRef } from '../../app/tx-ref.js';
+export type { TxRef } from '../../app/tx-ref.js';
 
 /**
  * Metering state layout (all keys under "metering/"):
@@ -17,10 +19,6 @@ import { floorDiv, safeAdd } from '../../util/int.js';
  *                                              would otherwise parse one row per meter and slot)
  */
 
-export interface TxRef {
-  height: number;
-  txHash: string;
-}
 
 export const DEFAULT_READING_WINDOW_SLOTS = 7 * 96;
 

@@ -1,3 +1,4 @@
+import { timedTxRefSchema } from '../../app/tx-ref.js';
 import { z } from 'zod';
 import { defineRoute } from '../../api/route.js';
 import { addressSchema } from '../../codec/tx.js';
@@ -5,7 +6,7 @@ import { assetIdSchema, channelIdSchema, escrowIdSchema, redemptionIdSchema } fr
 
 /** Amounts are decimal strings of micro-units (a signed one for differences). */
 const amount = z.string();
-const txRef = z.object({ height: z.number(), time: z.number(), txHash: z.string() });
+const txRef = timedTxRefSchema;
 const held = z.object({ redeeming: amount, locked: amount, escrowed: amount, channels: amount });
 
 export const attestationSchema = z.object({

@@ -1,8 +1,9 @@
+import { timedTxRef } from '../../app/tx-ref.js';
 import type { KeepersOf, ModuleContext } from '../../app/module.js';
 import type { KVStore } from '../../app/state.js';
 import { amountString, MAX_AMOUNT, toAmount } from './amount.js';
 import { E } from './errors.js';
-import { getAsset, putAsset, type Asset, type HeldBucket, type TxRef } from './state.js';
+import { getAsset, putAsset, type Asset, type HeldBucket } from './state.js';
 
 /** Shared pieces of the payments rules: context, parameters, counterparty and asset checks, aggregates. */
 
@@ -33,9 +34,7 @@ export const DEFAULT_PARAMS: PaymentsParams = {
 
 export type PaymentsContext = ModuleContext<KeepersOf<typeof REQUIRES>, PaymentsParams>;
 
-export function txRef(ctx: PaymentsContext): TxRef {
-  return { height: ctx.height, time: ctx.time, txHash: ctx.txHash };
-}
+export const txRef = timedTxRef;
 
 export function requireAsset(store: KVStore, id: string): Asset {
   const asset = getAsset(store, id);

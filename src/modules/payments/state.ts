@@ -1,6 +1,8 @@
 import { collection } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
+import type { TimedTxRef as TxRef } from '../../app/tx-ref.js';
+export type { TimedTxRef as TxRef } from '../../app/tx-ref.js';
 
 /**
  * Payments state layout (all keys under "payments/"):
@@ -31,12 +33,6 @@ import { padKey } from '../../app/state.js';
  * never a long one. Balance rows are kept at zero (they carry that position).
  */
 
-export interface TxRef {
-  height: number;
-  /** Block time, ms. */
-  time: number;
-  txHash: string;
-}
 
 /** Amounts of an asset that are out of free balances, by where they are held. */
 export interface Held {

@@ -1,9 +1,10 @@
+import { txRefSchema } from '../../app/tx-ref.js';
 import { z } from 'zod';
 import { defineRoute } from '../../api/route.js';
 import { addressSchema } from '../../codec/tx.js';
 import { roleSchema } from './messages.js';
 
-const txRef = z.object({ height: z.number(), txHash: z.string() });
+const txRef = txRefSchema;
 const accountSchema = z.object({
   address: z.string(),
   roles: z.array(roleSchema),

@@ -1,16 +1,14 @@
 import { collection } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
+import type { TxRef } from '../../app/tx-ref.js';
+export type { TxRef } from '../../app/tx-ref.js';
 
 export const ROLES = ['operator', 'grid-operator', 'utility', 'aggregator', 'prosumer', 'consumer', 'meter', 'trader', 'auditor', 'anchor-operator', 'issuer', 'trader-anon'] as const;
 /** Roles only a module grants (anon: a zero-knowledge membership proof admits a trader-anon account). */
 export const MODULE_GRANTED_ROLES: readonly Role[] = ['trader-anon'];
 export type Role = (typeof ROLES)[number];
 
-export interface TxRef {
-  height: number;
-  txHash: string;
-}
 
 export interface Account {
   address: string;

@@ -1,9 +1,10 @@
+import { txRefSchema } from '../../app/tx-ref.js';
 import { z } from 'zod';
 import { defineRoute } from '../../api/route.js';
 import { addressSchema } from '../../codec/tx.js';
 import { plantIdSchema } from './messages.js';
 
-const txRef = z.object({ height: z.number(), txHash: z.string() });
+const txRef = txRefSchema;
 export const participantOut = z.object({ address: z.string(), utility: z.string(), ppm: z.number(), meter: z.string().optional() });
 export const plantOut = z.object({
   id: z.string(),

@@ -1,6 +1,8 @@
 import { collection } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
+import type { TxRef } from '../../app/tx-ref.js';
+export type { TxRef } from '../../app/tx-ref.js';
 
 /**
  * State layout of the shares module (all under "shares/"):
@@ -25,10 +27,6 @@ export const PPM_TOTAL = 1_000_000;
 /** Longest transfer range: 366 days of 96 slots. */
 export const MAX_RANGE_SLOTS = 366 * 96;
 
-export interface TxRef {
-  height: number;
-  txHash: string;
-}
 
 export interface Participant {
   address: string;
