@@ -25,6 +25,7 @@ import { sharesCore } from '../src/modules/shares/module.js';
 import { SLOT_MS, slotOfMs } from '../src/util/slots.js';
 import { account, TestChain, type TestAccount } from '../test/helpers/chain.js';
 import { calibrate } from './calibrate.js';
+import { withVerifyRatios } from './ratios.js';
 import { CommitWatcher, measureSaturation, presignAdmissions, startBenchNetwork, submitBatches } from './foundation.js';
 import { admissionsWorkload, chunk, commitBlock, rate } from './payments.js';
 
@@ -48,7 +49,8 @@ import { admissionsWorkload, chunk, commitBlock, rate } from './payments.js';
  *     energy modules' own state writers (30 days of readings cannot be sent on a new chain: the
  *     reading window is 7 days, and 2.9 M reading transactions would be the benchmark instead).
  *
- * `node bin/run-ts.mjs bench/market.ts [--orders N] [--network --validators N]` prints JSON.
+ * `node bin/run-ts.mjs bench/market.ts [--orders N --clearing-orders N --members N --days N] [--network --validators N --orders N]`
+ * prints JSON (every `…PerSec` with its ratio to the one-core verify rate of the same run).
  */
 
 const C = 'bench';
@@ -521,8 +523,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       validators: { type: 'string', default: '1' },
     },
   });
+  const { verifyPerSecOneCore } = await calibrate();
   const report = values.network
     ? await benchMarketNetwork({ validators: Number(values.validators), orders: Number(values.orders) })
-    : await benchMarket({ orders: Number(values.orders), clearingOrders: Number(values['clearing-orders']), members: Number(values.members), days: Number(values.days) });
-  process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    : await benchMarket({ orders: Number(values.orders), clearingOrders: Number(values['clearing-orders']), members: Number(values.members), days: Number(values.days), verifyPerSecOneCore });
+  process.stdout.write(JSON.stringify(withVerifyRatios(report, verifyPerSecOneCore), null, 2) + '\n');
 }
