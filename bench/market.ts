@@ -527,5 +527,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const report = values.network
     ? await benchMarketNetwork({ validators: Number(values.validators), orders: Number(values.orders) })
     : await benchMarket({ orders: Number(values.orders), clearingOrders: Number(values['clearing-orders']), members: Number(values.members), days: Number(values.days), verifyPerSecOneCore });
-  process.stdout.write(JSON.stringify(withVerifyRatios(report, verifyPerSecOneCore), null, 2) + '\n');
+  process.stdout.write(JSON.stringify({ ...withVerifyRatios(report, verifyPerSecOneCore), verifyPerSecOneCore }, null, 2) + '\n');
 }
