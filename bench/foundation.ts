@@ -40,6 +40,10 @@ function tuneConfig(home: string, blockTimeMs: number): void {
   const config = JSON.parse(readFileSync(paths(home).config, 'utf8'));
   config.logLevel = 'warn';
   config.api.rateLimitPerSecond = 1_000_000;
+  // The load generator shares the cores with the nodes and may fall behind the event stream by more
+  // than the default 1 MiB (blocks of market orders carry several events per transaction); a
+  // dropped stream would leave the commit watcher waiting for commits it can no longer see.
+  config.api.maxEventBufferedBytes = 256 * 1024 * 1024;
   config.mempool = { maxTxs: 200_000, maxBytes: 512 * 1024 * 1024, nonceWindow: 100_000 };
   config.consensus.blockTimeMs = blockTimeMs;
   writeFileSync(paths(home).config, JSON.stringify(config, null, 2));
@@ -113,6 +117,8 @@ export class CommitWatcher {
   private controller = new AbortController();
   private waiters: Array<() => void> = [];
   private lastEventId = '';
+  /** The stream could not be resumed (the node went away): no commit can be seen any more. */
+  private ended = false;
 
   async start(url: string): Promise<void> {
     const reader = await this.open(url);
@@ -137,6 +143,8 @@ export class CommitWatcher {
       }
     } catch (err) {
       if (!this.controller.signal.aborted) process.stderr.write(`event stream of ${url} lost: ${(err as Error).message}\n`);
+      this.ended = true;
+      for (const w of this.waiters.splice(0)) w();
     }
   }
 
@@ -164,6 +172,7 @@ export class CommitWatcher {
   async waitFor(hashes: string[], timeoutMs: number): Promise<boolean> {
     const deadline = performance.now() + timeoutMs;
     while (hashes.some((h) => !this.committedAt.has(h))) {
+      if (this.ended) throw new Error('the commit event stream was lost and could not be resumed: the commit times of the rest cannot be seen');
       if (performance.now() > deadline) return false;
       await new Promise<void>((r) => {
         this.waiters.push(r);

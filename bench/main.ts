@@ -5,6 +5,7 @@ import { benchEnergy } from './energy.js';
 import { benchFoundation } from './foundation.js';
 import { benchShares } from './shares.js';
 import { benchPayments } from './payments.js';
+import { benchMarket, benchMarketNetwork } from './market.js';
 import { benchFlex } from './flex.js';
 import { benchZk } from './zk.js';
 import { benchBitcoin } from './bitcoin.js';
@@ -16,9 +17,11 @@ import { withVerifyRatios } from './ratios.js';
 /**
  * `npm run bench [-- --txs N --half-load-seconds S]`: reports figures and their ratio to this
  * machine's Ed25519 verify rate, measured in the same run. Not a test: nothing here passes or fails.
- * `--only PART[,PART…]` selects the parts (default all): foundation, energy, shares, payments, flex, zk, bitcoin,
+ * `--only PART[,PART…]` selects the parts (default all): foundation, energy, shares, payments, market, flex, zk, bitcoin,
  * edge, dashboard, simulate. Every rate (`…PerSec`) also appears as a ratio to the one-core verify rate; `--readings N --transfers N`
- * size the energy part, whose rates are also given as ratios to the foundation tx/s of the same run.
+ * size the energy part, whose rates are also given as ratios to the foundation tx/s of the same run;
+ * `--market-orders N --market-validators 1,4` size the market part (order placements in process and on each
+ * validator count; pay-as-clear of 10,000 orders and bills for 1,000 members × 30 days are fixed).
  */
 const { values } = parseArgs({
   options: {
@@ -29,9 +32,11 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'all' },
     readings: { type: 'string', default: '10000' },
     transfers: { type: 'string', default: '5000' },
+    'market-orders': { type: 'string', default: '20000' },
+    'market-validators': { type: 'string', default: '1,4' },
   },
 });
-const PARTS = ['foundation', 'energy', 'shares', 'payments', 'flex', 'zk', 'bitcoin', 'edge', 'dashboard', 'simulate', 'all'] as const;
+const PARTS = ['foundation', 'energy', 'shares', 'payments', 'market', 'flex', 'zk', 'bitcoin', 'edge', 'dashboard', 'simulate', 'all'] as const;
 const only = values.only.split(',');
 if (!only.every((p) => (PARTS as readonly string[]).includes(p))) throw new Error(`--only must be one of ${PARTS.join('|')} (or a comma list), got ${values.only}`);
 const runs = (part: string) => only.includes('all') || only.includes(part);
@@ -80,6 +85,21 @@ if (runs('shares')) {
 if (runs('payments')) {
   process.stderr.write('payments: asset transfers and channel vouchers (in-process)…\n');
   report.payments = withVerifyRatios(await benchPayments(), cal.verifyPerSecOneCore);
+}
+if (runs('market')) {
+  const orders = Number(values['market-orders']);
+  process.stderr.write(`market: ${orders} order placements, pay-as-clear of 10,000 orders in one block, bills for 1,000 members × 30 days (in-process)…\n`);
+  const inProcess = withVerifyRatios(await benchMarket({ orders, verifyPerSecOneCore: cal.verifyPerSecOneCore }), cal.verifyPerSecOneCore);
+  const network: Array<Record<string, unknown>> = [];
+  for (const n of values['market-validators'].split(',').filter(Boolean).map(Number)) {
+    process.stderr.write(`market: ${orders} order placements on ${n} validator(s)…\n`);
+    network.push(withVerifyRatios(await benchMarketNetwork({ validators: n, orders }), cal.verifyPerSecOneCore));
+  }
+  report.market = {
+    inProcess,
+    network,
+    goal: 'issue 12: committed orders/s on 1 and 4 validators as a ratio to the foundation admissions/s of the same run; pay-as-clear of 10,000 orders inside one block; bills for 1,000 members x 30 days',
+  };
 }
 if (runs('flex')) {
   process.stderr.write('flex: deviation proofs and their admission (in-process)…\n');

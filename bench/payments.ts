@@ -34,18 +34,18 @@ const ASSET = 'NOK@bench';
 const SEED_BALANCE = 1_000_000_000_000n; // 1,000,000 NOK each
 const MSGS_PER_TX = 64;
 
-function rate(count: number, ms: number): number {
+export function rate(count: number, ms: number): number {
   return Math.round(count / (ms / 1000));
 }
 
-function chunk<T>(list: T[], size: number): T[][] {
+export function chunk<T>(list: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
   return out;
 }
 
 /** Executes and commits one block; every transaction must be OK. Returns the time it took (ms). */
-function commitBlock(chain: TestChain, txs: SignedTx[]): number {
+export function commitBlock(chain: TestChain, txs: SignedTx[]): number {
   const t0 = performance.now();
   const results = chain.block(txs);
   const ms = performance.now() - t0;
@@ -55,7 +55,7 @@ function commitBlock(chain: TestChain, txs: SignedTx[]): number {
 }
 
 /** The foundation's transaction: registry admissions of fresh addresses, signed by the operator in nonce order. */
-function admissionsWorkload(count: number): { chain: TestChain; txs: SignedTx[] } {
+export function admissionsWorkload(count: number): { chain: TestChain; txs: SignedTx[] } {
   const chain = new TestChain({ modules: [registryCore] });
   // Fresh addresses without key pairs (an address is any 32 bytes hashed; making keys would dominate the setup).
   const address = (i: number) => addressFromPublicKey(createHash('sha256').update(`bench-admit-${i}`).digest());

@@ -58,4 +58,38 @@ describe('Overlay over SQLite storage', () => {
       { numRuns: 300 },
     );
   });
+
+  it('scans like the merged map at any point, whether few or many keys were written since the last scan', () => {
+    // Keys from a larger space, so more than a handful can be new between two scans (the merge path).
+    const wideKey = fc.oneof(fc.integer({ min: 0, max: 300 }).map((n) => `k/${n}`), fc.integer({ min: 0, max: 40 }).map((n) => `j/${n}`), key);
+    const step = fc.oneof(
+      { weight: 24, arbitrary: fc.record({ kind: fc.constant('set' as const), key: wideKey, value: fc.string({ maxLength: 2 }) }) },
+      { weight: 6, arbitrary: fc.record({ kind: fc.constant('del' as const), key: wideKey }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('scan' as const), scan: fc.record({ prefix: fc.constantFrom('', 'k/', 'k/1', 'j/', 'a/'), start: fc.option(wideKey, { nil: undefined }), limit: fc.option(fc.integer({ min: 0, max: 7 }), { nil: undefined }), reverse: fc.boolean() }) }) },
+    );
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 20, maxLength: 300, size: 'max' }), (steps) => {
+        const storage = new Storage(':memory:');
+        const block = new Overlay(storage as StateReader);
+        const model = new Map<string, string>();
+        for (const st of steps) {
+          if (st.kind === 'set') {
+            block.set(st.key, st.value);
+            model.set(st.key, JSON.stringify(st.value));
+          } else if (st.kind === 'del') {
+            block.delete(st.key);
+            model.delete(st.key);
+          } else {
+            const o: ScanOptions = { start: st.scan.start, limit: st.scan.limit, reverse: st.scan.reverse };
+            expect(block.scanRaw(st.scan.prefix, o)).toEqual(modelScan(model, st.scan.prefix, o));
+          }
+        }
+        for (const prefix of ['', 'k/', 'k/2', 'j/']) {
+          for (const start of [undefined, 'k/15', 'j/3']) expect(block.scanRaw(prefix, { start })).toEqual(modelScan(model, prefix, { start }));
+        }
+        storage.close();
+      }),
+      { numRuns: 200 },
+    );
+  });
 });

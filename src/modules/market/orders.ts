@@ -64,11 +64,20 @@ function bidAndOffer(a: Order, b: Order): { bid: Order; offer: Order } {
   return a.side === 'bid' ? { bid: a, offer: b } : { bid: b, offer: a };
 }
 
-function openOrdersOf(ctx: MarketContext, community: string, trader: string, limit?: number): Order[] {
+function openOrdersOf(ctx: MarketContext, community: string, trader: string): Order[] {
   return openBy
-    .list(ctx.store, [community, trader], limit !== undefined ? { limit } : {})
+    .list(ctx.store, [community, trader])
     .map((id) => getOrder(ctx.store, id))
     .filter((o): o is Order => o !== undefined);
+}
+
+/**
+ * A trader's open orders in a community, counted up to `limit` on the open-orders index alone: the
+ * index holds exactly the open orders (posting adds, closing removes), so no order record is read
+ * (reading them made every post cost one record per open order of its trader).
+ */
+function openOrderCount(ctx: MarketContext, community: string, trader: string, limit: number): number {
+  return openBy.list(ctx.store, [community, trader], { limit }).length;
 }
 
 /** The active supply contract that makes `consumer` buy only from its prosumer at `slot`, if any. */
@@ -84,7 +93,7 @@ function requireLimits(ctx: MarketContext, config: MarketConfig, msg: OfferMsg |
   const p = ctx.params;
   if (msg.wh > p.maxOrderWh) throw E.MARKET_VOLUME_LIMIT(`${msg.wh} Wh is above maxOrderWh ${p.maxOrderWh}`);
   if (msg.price > p.maxPrice) throw E.MARKET_PRICE_LIMIT(`${msg.price} µ/kWh is above maxPrice ${p.maxPrice}`);
-  if (openOrdersOf(ctx, config.community, ctx.sender, p.maxOpenOrdersPerTrader).length >= p.maxOpenOrdersPerTrader) {
+  if (openOrderCount(ctx, config.community, ctx.sender, p.maxOpenOrdersPerTrader) >= p.maxOpenOrdersPerTrader) {
     throw E.MARKET_OPEN_ORDERS_LIMIT(`${ctx.sender} already has ${p.maxOpenOrdersPerTrader} open orders in ${config.community}`);
   }
 }
