@@ -11,6 +11,7 @@ import { signTx, type Msg, type SignedTx } from '../src/codec/tx.js';
 import { openKeyring, paths } from '../src/home/home.js';
 import { initHome } from '../src/runtime/init.js';
 import { prepareDevnet, startDevnetNode } from '../src/runtime/devnet.js';
+import { cpuWindow, type CpuReport } from './cpu-report.js';
 
 /**
  * The foundation benchmark: a node in a separate process, driven over HTTP with pre-signed
@@ -225,7 +226,7 @@ export async function measureLatency(url: string, txs: SignedTx[], rate: number,
   return { p50: percentile(lat, 50), p99: percentile(lat, 99), n: lat.length };
 }
 
-export async function benchFoundation(options: { validators: number; saturationTxs: number; halfLoadSeconds: number }): Promise<LoadResult & { blocksPerSec: number }> {
+export async function benchFoundation(options: { validators: number; saturationTxs: number; halfLoadSeconds: number }): Promise<LoadResult & { blocksPerSec: number; cpuAtSaturation: CpuReport }> {
   const net = await startBenchNetwork(options.validators);
   const url = net.urls[0]!;
   const watcher = new CommitWatcher();
@@ -236,7 +237,9 @@ export async function benchFoundation(options: { validators: number; saturationT
     const txs = presignAdmissions(net.home, status.chainId, total, 0, 1_000_000);
     const h0 = (await callRoute(url, coreRoutes.status, {})).height;
     const t0 = performance.now();
+    const endCpu = await cpuWindow(net.urls);
     const rate = await measureSaturation(url, txs, watcher);
+    const cpuAtSaturation = await endCpu();
     const blocks = (await callRoute(url, coreRoutes.status, {})).height - h0;
     const blocksPerSec = blocks / ((performance.now() - t0) / 1000);
     const halfRate = Math.max(1, Math.floor(rate / 2));
@@ -251,6 +254,7 @@ export async function benchFoundation(options: { validators: number; saturationT
       latencyP99Ms: Math.round(lat.p99),
       halfLoadTxs: lat.n,
       blocksPerSec: Number(blocksPerSec.toFixed(2)),
+      cpuAtSaturation,
     };
   } finally {
     watcher.stop();

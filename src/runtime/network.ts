@@ -54,7 +54,7 @@ export class NodeNetwork {
       rateLimit: { messagesPerSec: 20_000, messagesBurst: 40_000 },
       logger: { debug: (o, m) => logger.debug(o, m), warn: (o, m) => logger.warn(o, m) },
     });
-    const link = switchLink(this.p2p, (peer, reason) => this.penalize(peer, reason));
+    const link = switchLink(this.p2p, (peer, reason) => this.penalize(peer, reason), node.metrics.phases);
     this.blocksync = new BlockSyncReactor(link, node, { maxFrameBytes: MAX_FRAME_BYTES, onApplied: () => driver.afterSync() });
     this.consensus = new ConsensusReactor(link, driver, (height) => this.blocksync.sync.hintHeight(undefined, height), Date.now);
     this.mempool = new MempoolReactor(link, node, this.p2p.maxPayloadBytes);
@@ -79,13 +79,14 @@ export class NodeNetwork {
   private route(peer: string, channel: ChannelId, payload: Uint8Array): void {
     const reactor = this.byChannel.get(channel);
     if (!reactor) return this.penalize(peer, `no reactor for channel ${channel}`);
+    const phases = this.node.metrics.phases;
     let value: unknown;
     try {
-      value = decode(payload);
+      value = phases.time('p2p.decode', () => decode(payload));
     } catch {
       return this.penalize(peer, `channel ${channel}: payload is not JSON`);
     }
-    reactor.receive(peer, channel, value, payload.byteLength);
+    phases.time(`p2p.receive.${channel}`, () => reactor.receive(peer, channel, value, payload.byteLength));
   }
 
   penalize(peerId: string, reason: string): void {
