@@ -80,11 +80,14 @@ export interface NodeCpu {
   processCpuSeconds: number;
   mainThreadCpuSeconds: number | null;
   otherThreadsCpuSeconds: number | null;
+  /** Of the other threads: the signature workers (whole threads: verification, messages, their GC). */
+  verifyThreadsCpuSeconds: number | null;
   /** µs of CPU per committed transaction. */
   usPerTx: {
     process: number | null;
     mainThread: number | null;
     otherThreads: number | null;
+    verifyThreads: number | null;
     /** Main-thread phases (exclusive time) and worker phases, µs per committed tx. */
     phases: Record<string, number | null>;
     /** The phases summed by the issue's groups; `mainUnmeasured` = main-thread CPU outside every phase (HTTP and JSON of requests, p2p framing and decryption, timers, GC on the main thread). */
@@ -101,7 +104,8 @@ export function nodeCpu(before: NodeSample, after: NodeSample): NodeCpu {
   const threads = byLabel(d, 'gridledger_thread_cpu_seconds', 'thread');
   const hasThreads = byLabel(after.values, 'gridledger_thread_cpu_seconds', 'thread').size > 0;
   const main = hasThreads ? (threads.get('main') ?? 0) : null;
-  const other = hasThreads ? (threads.get('other') ?? 0) : null;
+  const verifyThreads = hasThreads ? (threads.get('verify') ?? 0) : null;
+  const other = hasThreads ? (threads.get('other') ?? 0) + verifyThreads! : null;
   const phaseSeconds = byLabel(d, 'gridledger_phase_seconds', 'phase');
   const phases: Record<string, number | null> = {};
   const groupSeconds = new Map<string, number>();
@@ -122,7 +126,8 @@ export function nodeCpu(before: NodeSample, after: NodeSample): NodeCpu {
     processCpuSeconds: round3(processCpu),
     mainThreadCpuSeconds: main === null ? null : round3(main),
     otherThreadsCpuSeconds: other === null ? null : round3(other),
-    usPerTx: { process: us(processCpu, committedTxs), mainThread: main === null ? null : us(main, committedTxs), otherThreads: other === null ? null : us(other, committedTxs), phases, groups },
+    verifyThreadsCpuSeconds: verifyThreads === null ? null : round3(verifyThreads),
+    usPerTx: { process: us(processCpu, committedTxs), mainThread: main === null ? null : us(main, committedTxs), otherThreads: other === null ? null : us(other, committedTxs), verifyThreads: verifyThreads === null ? null : us(verifyThreads, committedTxs), phases, groups },
     byKind,
   };
 }

@@ -216,7 +216,35 @@ export class App {
 
   /** After a block: whether a pending transaction may stay (not expired, nonce unused, sender still allowed). */
   stillAdmissible(tx: SignedTx, hash: string, nonceWindow: number): boolean {
-    return checkAdmission(tx, hash, this.poolView(nonceWindow, () => true)).ok;
+    return this.stillAdmissibleAll(nonceWindow)(tx, hash);
+  }
+
+  /**
+   * After a block: the same answer for every pending transaction in one pass. The pass shares one
+   * view of committed state and looks up each sender's nonce and the modules' sender authorisation
+   * once: both depend only on the sender and committed state (a self-admission message's check
+   * depends on the message, so it runs per transaction). Rechecking thousands of pending
+   * transactions of a few senders after every block cost more than executing the block.
+   */
+  stillAdmissibleAll(nonceWindow: number): (tx: SignedTx, hash: string) => boolean {
+    const view = this.poolView(nonceWindow, () => true);
+    const nonces = new Map<string, number>();
+    const refusals = new Map<string, LedgerError | null>();
+    const once: AdmissionView = {
+      ...view,
+      nonceOf: (sender) => {
+        let nonce = nonces.get(sender);
+        if (nonce === undefined) nonces.set(sender, (nonce = view.nonceOf(sender)));
+        return nonce;
+      },
+      authorize: (sender, msgs) => {
+        if (view.selfAdmission?.(msgs)) return view.authorize(sender, msgs);
+        if (!refusals.has(sender)) refusals.set(sender, refusalOf(() => view.authorize(sender, msgs)));
+        const refusal = refusals.get(sender);
+        if (refusal) throw refusal;
+      },
+    };
+    return (tx, hash) => checkAdmission(tx, hash, once).ok;
   }
 
   /** Messages already validated (at admission, or in a block built here), by message object. */
@@ -409,6 +437,17 @@ export class App {
   /** Recomputes the state root from every stored entry (audit of storage against the chain). */
   recomputeStateRoot(): string {
     return bytesToHex(childHash(treeOfEntries(this.storage.allState()).root));
+  }
+}
+
+/** The LedgerError `run` throws, or null when it returns (anything else is a bug and propagates). */
+function refusalOf(run: () => void): LedgerError | null {
+  try {
+    run();
+    return null;
+  } catch (err) {
+    if (err instanceof LedgerError) return err;
+    throw err;
   }
 }
 

@@ -112,6 +112,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     });
     this.app.initGenesis(genesis);
     this.verifier = new VerifyPool(options.verifyWorkers, this.metrics.phases);
+    this.metrics.workerThreadIds = this.verifier.threadIds;
     this.mempool = new Mempool({ maxTxs: config.mempool.maxTxs, maxBytes: config.mempool.maxBytes });
     this.validatorAddress = options.validatorSigner ? addressFromPublicKey(options.validatorSigner.publicKey) : null;
     const latest = this.storage.getBlock(this.storage.latestHeight());
@@ -479,7 +480,8 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
 
   private recheckMempool(): void {
     const window = this.options.config.mempool.nonceWindow;
-    const dropped = this.mempool.recheck((entry) => this.app.stillAdmissible(entry.tx, entry.hash, window));
+    const admissible = this.app.stillAdmissibleAll(window);
+    const dropped = this.mempool.recheck((entry) => admissible(entry.tx, entry.hash));
     for (const hash of dropped) this.emit('txDropped', hash);
     this.metrics.mempoolSize.set(this.mempool.size);
   }

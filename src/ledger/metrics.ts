@@ -49,7 +49,7 @@ export class NodeMetrics {
   readonly phases = new PhaseMeter();
   readonly phaseSeconds = new Gauge({ name: 'gridledger_phase_seconds', help: 'Time spent in each phase since start (s; exclusive of nested phases; phases named workers.* run on worker threads, the rest on the main thread)', labelNames: ['phase'], registers: [this.registry], collect: () => this.collectPhases() });
   readonly phaseCalls = new Gauge({ name: 'gridledger_phase_calls', help: 'Times each phase was entered (workers.*: items processed)', labelNames: ['phase'], registers: [this.registry] });
-  readonly threadCpu = new Gauge({ name: 'gridledger_thread_cpu_seconds', help: 'CPU seconds (user + system) of the main thread and of all other threads together (Linux /proc)', labelNames: ['thread'], registers: [this.registry], collect: () => this.collectThreadCpu() });
+  readonly threadCpu = new Gauge({ name: 'gridledger_thread_cpu_seconds', help: 'CPU seconds (user + system) of the main thread, the signature workers and all other threads together (GC helpers, libuv; Linux /proc)', labelNames: ['thread'], registers: [this.registry], collect: () => this.collectThreadCpu() });
   readonly txsByKind = new Counter({ name: 'gridledger_txs_committed_by_kind_total', help: "Transactions committed, by kind (first message type)", labelNames: ['kind'], registers: [this.registry] });
 
   constructor() {
@@ -63,10 +63,14 @@ export class NodeMetrics {
     }
   }
 
+  /** Linux thread ids of the signature workers (the verify pool tells them). */
+  workerThreadIds: Iterable<number> = [];
+
   private collectThreadCpu(): void {
-    const cpu = threadCpuSeconds();
+    const cpu = threadCpuSeconds(this.workerThreadIds);
     if (!cpu) return;
     this.threadCpu.set({ thread: 'main' }, cpu.main);
+    this.threadCpu.set({ thread: 'verify' }, cpu.workers);
     this.threadCpu.set({ thread: 'other' }, cpu.other);
   }
 

@@ -19,6 +19,8 @@ interface PoolWorker {
 export class VerifyPool {
   private readonly workers: PoolWorker[] = [];
   private nextId = 1;
+  /** Linux thread ids of the workers (for the CPU report's per-thread split). */
+  readonly threadIds = new Set<number>();
   private next = 0;
 
   /**
@@ -35,7 +37,8 @@ export class VerifyPool {
   private spawn(): void {
     const worker = new Worker(new URL('./verify-worker.mjs', import.meta.url));
     const entry: PoolWorker = { worker, pending: new Map() };
-    worker.on('message', (m: { id?: number; results?: boolean[]; busyMs?: number }) => {
+    worker.on('message', (m: { id?: number; results?: boolean[]; busyMs?: number; tid?: number }) => {
+      if (m.tid !== undefined) this.threadIds.add(m.tid);
       if (m.id === undefined || !m.results) return;
       if (m.busyMs !== undefined) this.phases.add?.('workers.verify', m.busyMs, m.results.length);
       const resolve = entry.pending.get(m.id);

@@ -1,6 +1,6 @@
 // Worker thread of the signature-verification pool: applies the one Ed25519 validity rule
 // (src/crypto/ed25519.ts) to batches of [publicKey, message, signature].
-import { existsSync, openSync, readSync } from 'node:fs';
+import { existsSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parentPort } from 'node:worker_threads';
 
@@ -35,4 +35,11 @@ parentPort.on('message', ({ id, items }) => {
   // The CPU time goes back with the results: the node's per-phase CPU report counts it (issue 18).
   parentPort.postMessage({ id, results, busyMs: cpuNow() - started });
 });
-parentPort.postMessage({ ready: true });
+let tid;
+try {
+  // /proc/thread-self links to /proc/<pid>/task/<tid>: the node's CPU report reads this thread's CPU by its id.
+  tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+} catch {
+  /* not Linux */
+}
+parentPort.postMessage({ ready: true, tid });

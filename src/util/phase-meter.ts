@@ -137,15 +137,23 @@ export function threadCpuClock(): () => number {
 const USER_HZ = 100;
 
 /**
- * CPU seconds (user + system) of this process's main thread and of all its other threads together
- * (signature workers, GC helpers, libuv), from /proc on Linux; null elsewhere. Read when scraped,
- * so it costs nothing on the hot path. Resolution: 10 ms.
+ * CPU seconds (user + system) of this process's main thread, of the given worker threads (by Linux
+ * thread id; gone threads count 0) and of all its other threads together (GC helpers, libuv), from
+ * /proc on Linux; null elsewhere. Read when scraped, so it costs nothing on the hot path. Resolution: 10 ms.
  */
-export function threadCpuSeconds(): { main: number; other: number } | null {
+export function threadCpuSeconds(workerTids: Iterable<number> = []): { main: number; workers: number; other: number } | null {
   try {
     const main = procStatCpu(`/proc/${process.pid}/task/${process.pid}/stat`);
     const all = procStatCpu(`/proc/${process.pid}/stat`);
-    return { main, other: Math.max(0, all - main) };
+    let workers = 0;
+    for (const tid of workerTids) {
+      try {
+        workers += procStatCpu(`/proc/${process.pid}/task/${tid}/stat`);
+      } catch {
+        /* the thread ended */
+      }
+    }
+    return { main, workers, other: Math.max(0, all - main - workers) };
   } catch {
     return null;
   }

@@ -73,6 +73,7 @@ describe('PhaseMeter', () => {
     const threads = threadCpuSeconds()!;
     expect(threads.main).toBeGreaterThan(0);
     expect(threads.other).toBeGreaterThanOrEqual(0);
+    expect(threads.workers).toBe(0);
   });
 });
 
@@ -85,6 +86,7 @@ describe('CPU report of a node (bench)', () => {
         'process_cpu_seconds_total 10',
         'gridledger_thread_cpu_seconds{thread="main"} 6',
         'gridledger_thread_cpu_seconds{thread="other"} 4',
+        'gridledger_thread_cpu_seconds{thread="verify"} 1',
         'gridledger_txs_committed_total{code="OK"} 100',
         'gridledger_phase_seconds{phase="execute.tx.registry/admit"} 1',
         'gridledger_phase_seconds{phase="state.root"} 1',
@@ -96,7 +98,8 @@ describe('CPU report of a node (bench)', () => {
       [
         'process_cpu_seconds_total 12',
         'gridledger_thread_cpu_seconds{thread="main"} 7.5',
-        'gridledger_thread_cpu_seconds{thread="other"} 4.5',
+        'gridledger_thread_cpu_seconds{thread="other"} 4.3',
+        'gridledger_thread_cpu_seconds{thread="verify"} 1.2',
         'gridledger_txs_committed_total{code="OK"} 1090',
         'gridledger_txs_committed_total{code="TX_X"} 10',
         'gridledger_phase_seconds{phase="execute.tx.registry/admit"} 1.5',
@@ -110,6 +113,7 @@ describe('CPU report of a node (bench)', () => {
     expect(r.usPerTx.process).toBe(2000);
     expect(r.usPerTx.mainThread).toBe(1500);
     expect(r.usPerTx.otherThreads).toBe(500);
+    expect(r.usPerTx.verifyThreads).toBe(200);
     expect(r.usPerTx.phases['state.root']).toBe(500);
     expect(r.usPerTx.groups.admission).toBe(400);
     expect(r.usPerTx.groups.blockExecute).toBe(500);
