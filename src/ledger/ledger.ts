@@ -11,6 +11,7 @@ import type { SyncTarget } from '../sync/blocksync.js';
 import { checkSenderKey, decodeTx, MAX_TX_BYTES, signedTxJson, txHash, txSignBytes, type SignedTx } from '../codec/tx.js';
 import { verifySignature } from '../crypto/ed25519.js';
 import { fromHexStrict } from '../util/bytes.js';
+import { sameJson } from '../util/same-json.js';
 import { VerifyPool, type VerifyItem } from './verify-pool.js';
 import { addressFromPublicKey } from '../crypto/address.js';
 import type { Signer } from '../crypto/ed25519.js';
@@ -215,6 +216,18 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     const e = asLedgerError(err);
     this.metrics.txsRejected.inc({ code: e.code });
     return e;
+  }
+
+  /**
+   * A transaction of a received proposal that this node already admitted: the pending object itself
+   * when `raw` equals it field for field (then it is well formed, and its encodings, decoded messages
+   * and verified signature are reused instead of parsed, hashed and validated again), else undefined.
+   */
+  knownTx(raw: unknown): SignedTx | undefined {
+    const signature = (raw as { signature?: unknown } | null)?.signature;
+    if (typeof signature !== 'string') return undefined;
+    const entry = this.mempool.withSignature(signature);
+    return entry && sameJson(raw, entry.tx) ? entry.tx : undefined;
   }
 
   /** Decoding, size, duplicates and the key ↔ sender binding: everything before the signature. */

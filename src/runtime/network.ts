@@ -56,7 +56,7 @@ export class NodeNetwork {
     });
     const link = switchLink(this.p2p, (peer, reason) => this.penalize(peer, reason), node.metrics.phases);
     this.blocksync = new BlockSyncReactor(link, node, { maxFrameBytes: MAX_FRAME_BYTES, onApplied: () => driver.afterSync() });
-    this.consensus = new ConsensusReactor(link, driver, (height) => this.blocksync.sync.hintHeight(undefined, height), Date.now);
+    this.consensus = new ConsensusReactor(link, driver, (height) => this.blocksync.sync.hintHeight(undefined, height), Date.now, (raw) => node.knownTx(raw));
     this.mempool = new MempoolReactor(link, node, this.p2p.maxPayloadBytes);
     this.messaging = messaging ? new MessagingReactor(link, messaging) : null;
     for (const reactor of this.reactors()) for (const channel of reactor.channels) this.byChannel.set(channel, reactor);
