@@ -61,7 +61,7 @@ describe('a proposal reuses the transactions its validator already admitted (iss
     const link = { penalize: (_p: string, reason: string) => void penalties.push(reason), send: () => undefined, broadcast: () => undefined, connectedPeers: () => [] } as ReactorLink;
     const driver = { onPeerMessage: (e: { block: Block }) => void forwarded.push(e.block) } as unknown as ConsensusDriver<Block>;
     const reactor = new ConsensusReactor(link, driver, () => undefined, () => 1, (raw) => validatorNode.knownTx(raw));
-    return { forwarded, penalties, receive: (value: unknown) => reactor.receive('peer', Channel.proposal, JSON.parse(JSON.stringify(value)), 0) };
+    return { forwarded, penalties, receive: (value: unknown) => reactor.receive('peer', Channel.proposal, JSON.parse(JSON.stringify(value))) };
   }
 
   function proposalOf(block: Block, hash: string): Proposal {
@@ -88,6 +88,28 @@ describe('a proposal reuses the transactions its validator already admitted (iss
     expect(other.mempool.get(txHash(txs[2]!.body))).toBeUndefined();
     expect(got.txs[2]).toEqual(txs[2]);
     expect(other.validateBlock(1, got)).toMatchObject({ ok: true, blockHash: built.hash });
+    proposer.close();
+    other.close();
+  });
+
+  it('the same decoded proposal value again (a re-gossiped copy) is forwarded with the block checked the first time', () => {
+    const proposer = node();
+    const other = node();
+    for (const tx of txs) proposer.submitTx(tx);
+    const built = proposer.buildExecutedBlock({ time: 1, proposer: validator.address, lastCommit: null, evidence: [] });
+    const forwarded: Block[] = [];
+    const link = { penalize: () => undefined, send: () => undefined, broadcast: () => undefined, connectedPeers: () => [] } as ReactorLink;
+    const driver = { onPeerMessage: (e: { block: Block }) => void forwarded.push(e.block) } as unknown as ConsensusDriver<Block>;
+    const reactor = new ConsensusReactor(link, driver, () => undefined, () => 1, (raw) => other.knownTx(raw));
+    const value = JSON.parse(JSON.stringify({ proposal: proposalOf(built.block, built.hash), block: built.block }));
+    reactor.receive('peer', Channel.proposal, value);
+    reactor.receive('peer', Channel.proposal, value);
+    expect(forwarded).toHaveLength(2);
+    expect(forwarded[1]).toBe(forwarded[0]);
+    // an equal but distinct value is checked again
+    reactor.receive('peer', Channel.proposal, JSON.parse(JSON.stringify(value)));
+    expect(forwarded[2]).not.toBe(forwarded[0]);
+    expect(forwarded[2]).toEqual(forwarded[0]);
     proposer.close();
     other.close();
   });

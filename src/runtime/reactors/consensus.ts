@@ -55,6 +55,9 @@ export class ConsensusReactor implements Reactor, ConsensusNetwork<Block> {
    * are taken as its own decoded objects (equal field for field, so the schema holds for them and
    * every encoding is the same); only the rest of the block goes through the schema.
    */
+  /** The last proposal value checked and forwarded, with its block (see NodeNetwork: a re-gossiped copy is the same value). */
+  private lastForwarded: { value: unknown; block: Block } | null = null;
+
   private parseBlock(raw: unknown): Block | undefined {
     const txs = (raw as { txs?: unknown } | null)?.txs;
     if (!Array.isArray(txs) || txs.length > MAX_BLOCK_TXS) {
@@ -88,11 +91,15 @@ export class ConsensusReactor implements Reactor, ConsensusNetwork<Block> {
     const now = this.clock();
     if (channel === Channel.proposal) {
       const v = value as { proposal?: unknown; block?: unknown };
+      // The same decoded value again (a re-gossiped copy): checked already, forwarded as before.
+      const last = this.lastForwarded;
+      if (last && last.value === value) return this.driver.onPeerMessage({ type: 'proposal', now, proposal: v.proposal as Proposal, block: last.block }, peer);
       const block = this.parseBlock(v?.block);
       if (!hasExactly(v, ['block', 'proposal']) || !hasExactly(v.proposal, PROPOSAL_KEYS) || !isWellFormedProposal(v.proposal) || !block) {
         return this.penalize(peer, 'malformed proposal');
       }
       if (!blockMatchesProposal(v.proposal, block)) return this.penalize(peer, 'proposal block does not match its signed hash');
+      this.lastForwarded = { value, block };
       this.driver.onPeerMessage({ type: 'proposal', now, proposal: v.proposal, block }, peer);
     } else if (channel === Channel.vote) {
       if (!hasExactly(value, VOTE_KEYS) || !isWellFormedVote(value)) return this.penalize(peer, 'malformed vote');
