@@ -236,6 +236,10 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
   }
 
   private decodeForAdmission(input: unknown): { tx: SignedTx; hash: string; size: number } {
+    // Gossip brings each transaction once from every peer: a copy of a pending one is refused
+    // before it is parsed and hashed again (the same refusal those steps would reach).
+    const pending = this.knownTx(input);
+    if (pending) throw TX_ERRORS.TX_DUPLICATE(`transaction ${txHash(pending.body)} is already pending`);
     const tx = decodeTx(input);
     const size = Buffer.byteLength(signedTxJson(tx));
     if (size > MAX_TX_BYTES) throw TX_ERRORS.TX_TOO_LARGE(`transaction is ${size} bytes; the limit is ${MAX_TX_BYTES}`);

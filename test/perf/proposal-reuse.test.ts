@@ -92,6 +92,19 @@ describe('a proposal reuses the transactions its validator already admitted (iss
     other.close();
   });
 
+  it('a copy of a pending tx (gossip from another peer) is refused as TX_DUPLICATE without a second decode; a changed copy is judged on its own', async () => {
+    const n = node();
+    const hash = n.submitTx(JSON.parse(JSON.stringify(txs[0])));
+    const [copy] = await n.submitTxs([JSON.parse(JSON.stringify(txs[0]))]);
+    expect(copy).toMatchObject({ error: { code: 'TX_DUPLICATE', message: `transaction ${hash} is already pending` } });
+    const changed = JSON.parse(JSON.stringify(txs[0]));
+    changed.body.memo = 'x';
+    const [other] = await n.submitTxs([changed]);
+    // a different body under the same signature: decoded and checked in full, the signature fails
+    expect(other).toMatchObject({ error: { code: 'TX_BAD_SIGNATURE' } });
+    n.close();
+  });
+
   it('the same decoded proposal value again (a re-gossiped copy) is forwarded with the block checked the first time', () => {
     const proposer = node();
     const other = node();
