@@ -41,6 +41,9 @@ function tuneConfig(home: string, blockTimeMs: number): void {
   const config = JSON.parse(readFileSync(paths(home).config, 'utf8'));
   config.logLevel = 'warn';
   config.api.rateLimitPerSecond = 1_000_000;
+  // The commit watcher reads every tx event; on a busy machine it can fall more than the default
+  // 1 MiB behind a large block and be dropped, which left the benchmark waiting for good.
+  config.api.maxEventBufferedBytes = 256 * 1024 * 1024;
   config.mempool = { maxTxs: 200_000, maxBytes: 512 * 1024 * 1024, nonceWindow: 100_000 };
   config.consensus.blockTimeMs = blockTimeMs;
   writeFileSync(paths(home).config, JSON.stringify(config, null, 2));
