@@ -68,6 +68,12 @@ function stopAll(children: ChildProcess[], dir: string): () => Promise<void> {
   };
 }
 
+/**
+ * Options for Node itself on every bench node, from GRIDLEDGER_BENCH_NODE_ARGS (space-separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` (NODE_OPTIONS does not allow --cpu-prof); see BENCHMARKS.md.
+ */
+const NODE_ARGS = (process.env.GRIDLEDGER_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+
 /** One validator (n = 1) or a devnet of n validators on loopback, each node its own process. */
 export async function startBenchNetwork(validators: number, blockTimeMs = 1000): Promise<BenchNetwork> {
   const dir = mkdtempSync(join(tmpdir(), 'gridledger-bench-'));
@@ -76,7 +82,7 @@ export async function startBenchNetwork(validators: number, blockTimeMs = 1000):
     const home = join(dir, 'node0');
     initHome(home, { chainId: 'bench-chain', keyringBackend: 'test', apiPort: port });
     tuneConfig(home, blockTimeMs);
-    const child = spawn(process.execPath, ['bin/gridledger.mjs', '--home', home, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [...NODE_ARGS, 'bin/gridledger.mjs', '--home', home, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
     const url = `http://127.0.0.1:${port}`;
     await waitHealthy(url);
     return { home, urls: [url], stop: stopAll([child], dir) };
@@ -84,7 +90,7 @@ export async function startBenchNetwork(validators: number, blockTimeMs = 1000):
   const base = 20000 + (process.pid % 2000) * 10;
   const manifest = prepareDevnet(dir, validators, base, 'bench-devnet');
   for (const n of manifest.nodes) tuneConfig(n.home, blockTimeMs);
-  const children = manifest.nodes.map((n) => startDevnetNode(n));
+  const children = manifest.nodes.map((n) => startDevnetNode(n, NODE_ARGS));
   for (const n of manifest.nodes) await waitHealthy(n.api);
   return { home: manifest.nodes[0]!.home, urls: manifest.nodes.map((n) => n.api), stop: stopAll(children, dir) };
 }
