@@ -11,6 +11,7 @@ import { login } from '../src/cli/session.js';
 import { toHex } from '../src/util/bytes.js';
 import { slotOfMs } from '../src/util/slots.js';
 import { CommitWatcher, measureSaturation, startBenchNetwork, submitBatches } from './foundation.js';
+import { cpuWindow, type CpuReport } from './cpu-report.js';
 
 /**
  * Energy benchmark: the foundation harness (node processes over HTTP, pre-signed transactions,
@@ -57,7 +58,8 @@ function importWh(j: number): number {
   return j % 2 === 1 ? 40 : 0;
 }
 
-export async function benchEnergy(options: { validators: number; readings: number; transfers: number; meters?: number }): Promise<Record<string, number>> {
+/** `cpu`, when given, receives the CPU report of each saturation window (readings, transfers). */
+export async function benchEnergy(options: { validators: number; readings: number; transfers: number; meters?: number; cpu?: Record<string, CpuReport> }): Promise<Record<string, number>> {
   const readings = options.readings;
   const transfers = options.transfers;
   const meters = Math.max(options.meters ?? 200, Math.ceil(readings / MAX_SLOTS_PER_METER));
@@ -148,9 +150,16 @@ export async function benchEnergy(options: { validators: number; readings: numbe
       return max;
     };
     const h0 = await height();
-    const readingsPerSec = readings > 0 ? await measureSaturation(url, readingTxs, watcher) : 0;
+    const measured = async (part: string, load: typeof readingTxs) => {
+      if (load.length === 0) return 0;
+      const endCpu = await cpuWindow(net.urls);
+      const rate = await measureSaturation(url, load, watcher);
+      if (options.cpu) options.cpu[part] = await endCpu();
+      return rate;
+    };
+    const readingsPerSec = await measured('readings', readingTxs);
     const h1 = await height();
-    const transfersPerSec = transfers > 0 ? await measureSaturation(url, transferTxs, watcher) : 0;
+    const transfersPerSec = await measured('transfers', transferTxs);
     const h2 = await height();
 
     const readingMaxRound = await maxRound(h0 + 1, h1);

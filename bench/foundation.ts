@@ -11,6 +11,7 @@ import { signTx, type Msg, type SignedTx } from '../src/codec/tx.js';
 import { openKeyring, paths } from '../src/home/home.js';
 import { initHome } from '../src/runtime/init.js';
 import { prepareDevnet, startDevnetNode } from '../src/runtime/devnet.js';
+import { cpuWindow, type CpuReport } from './cpu-report.js';
 
 /**
  * The foundation benchmark: a node in a separate process, driven over HTTP with pre-signed
@@ -68,6 +69,12 @@ function stopAll(children: ChildProcess[], dir: string): () => Promise<void> {
   };
 }
 
+/**
+ * Options for Node itself on every bench node, from GRIDLEDGER_BENCH_NODE_ARGS (space-separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` (NODE_OPTIONS does not allow --cpu-prof); see BENCHMARKS.md.
+ */
+const NODE_ARGS = (process.env.GRIDLEDGER_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+
 /** One validator (n = 1) or a devnet of n validators on loopback, each node its own process. */
 export async function startBenchNetwork(validators: number, blockTimeMs = 1000): Promise<BenchNetwork> {
   const dir = mkdtempSync(join(tmpdir(), 'gridledger-bench-'));
@@ -76,7 +83,7 @@ export async function startBenchNetwork(validators: number, blockTimeMs = 1000):
     const home = join(dir, 'node0');
     initHome(home, { chainId: 'bench-chain', keyringBackend: 'test', apiPort: port });
     tuneConfig(home, blockTimeMs);
-    const child = spawn(process.execPath, ['bin/gridledger.mjs', '--home', home, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [...NODE_ARGS, 'bin/gridledger.mjs', '--home', home, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
     const url = `http://127.0.0.1:${port}`;
     await waitHealthy(url);
     return { home, urls: [url], stop: stopAll([child], dir) };
@@ -84,7 +91,7 @@ export async function startBenchNetwork(validators: number, blockTimeMs = 1000):
   const base = 20000 + (process.pid % 2000) * 10;
   const manifest = prepareDevnet(dir, validators, base, 'bench-devnet');
   for (const n of manifest.nodes) tuneConfig(n.home, blockTimeMs);
-  const children = manifest.nodes.map((n) => startDevnetNode(n));
+  const children = manifest.nodes.map((n) => startDevnetNode(n, NODE_ARGS));
   for (const n of manifest.nodes) await waitHealthy(n.api);
   return { home: manifest.nodes[0]!.home, urls: manifest.nodes.map((n) => n.api), stop: stopAll(children, dir) };
 }
@@ -261,7 +268,7 @@ export async function measureLatency(url: string, txs: SignedTx[], rate: number,
   return { p50: percentile(lat, 50), p99: percentile(lat, 99), n: lat.length };
 }
 
-export async function benchFoundation(options: { validators: number; saturationTxs: number; halfLoadSeconds: number }): Promise<LoadResult & { blocksPerSec: number }> {
+export async function benchFoundation(options: { validators: number; saturationTxs: number; halfLoadSeconds: number }): Promise<LoadResult & { blocksPerSec: number; cpuAtSaturation: CpuReport }> {
   const net = await startBenchNetwork(options.validators);
   const url = net.urls[0]!;
   const watcher = new CommitWatcher();
@@ -272,7 +279,9 @@ export async function benchFoundation(options: { validators: number; saturationT
     const txs = presignAdmissions(net.home, status.chainId, total, 0, 1_000_000);
     const h0 = (await callRoute(url, coreRoutes.status, {})).height;
     const t0 = performance.now();
+    const endCpu = await cpuWindow(net.urls);
     const rate = await measureSaturation(url, txs, watcher);
+    const cpuAtSaturation = await endCpu();
     const blocks = (await callRoute(url, coreRoutes.status, {})).height - h0;
     const blocksPerSec = blocks / ((performance.now() - t0) / 1000);
     const halfRate = Math.max(1, Math.floor(rate / 2));
@@ -287,6 +296,7 @@ export async function benchFoundation(options: { validators: number; saturationT
       latencyP99Ms: Math.round(lat.p99),
       halfLoadTxs: lat.n,
       blocksPerSec: Number(blocksPerSec.toFixed(2)),
+      cpuAtSaturation,
     };
   } finally {
     watcher.stop();

@@ -13,6 +13,7 @@ import { benchEdge, benchEdgeAgent } from './edge.js';
 import { benchDashboard } from './dashboard.js';
 import { benchSimulate } from './simulate.js';
 import { withVerifyRatios } from './ratios.js';
+import type { CpuReport } from './cpu-report.js';
 
 /**
  * `npm run bench [-- --txs N --half-load-seconds S]`: reports figures and their ratio to this
@@ -61,12 +62,16 @@ if (runs('foundation')) {
     ...f,
     boundTxPerSec: Math.round(bound),
     ratioToBound: Number((f.committedTxPerSec / bound).toFixed(3)),
+    // Issue 18: CPU per committed tx per validator, against one single-core verify of the same run.
+    cpuUsPerTxPerValidator: f.cpuAtSaturation.allNodesUsPerTx === null ? null : Math.round(f.cpuAtSaturation.allNodesUsPerTx / validators),
+    cpuPerTxRatioToVerify1Core: f.cpuAtSaturation.allNodesUsPerTx === null ? null : Number((f.cpuAtSaturation.allNodesUsPerTx / validators / (1e6 / cal.verifyPerSecOneCore)).toFixed(2)),
     goal: validators === 1 ? 'committed tx/s >= 0.40 x all-cores verify rate; p99 <= 1500 ms at half load' : 'committed tx/s >= 0.40 x (all-cores verify rate / validators); p50 <= 1000 ms, p99 <= 2000 ms at half load',
   };
 }
 if (runs('energy')) {
   process.stderr.write(`energy: ${values.readings} meter readings, ${values.transfers} transfers on ${validators} validator(s)…\n`);
-  const e = await benchEnergy({ validators, readings: Number(values.readings), transfers: Number(values.transfers) });
+  const cpu: Record<string, CpuReport> = {};
+  const e = await benchEnergy({ validators, readings: Number(values.readings), transfers: Number(values.transfers), cpu });
   const ratio = (x: number | undefined) => (x !== undefined && foundationTxPerSec ? Number((x / foundationTxPerSec).toFixed(3)) : null);
   report.energy = {
     ...e,
@@ -76,6 +81,7 @@ if (runs('energy')) {
     hanzeNetHouseholds: HANZENET_HOUSEHOLDS,
     householdsRatioToHanzeNet: e.households !== undefined ? Number((e.households / HANZENET_HOUSEHOLDS).toFixed(1)) : null,
     goal: 'committed readings/s and transfers/s >= 0.80 x foundation committed tx/s; households = readings/s x 900 (one reading per 15 min)',
+    cpuAtSaturation: cpu,
   };
 }
 if (runs('shares')) {

@@ -3,6 +3,7 @@ import { blockHash, hashOf, resultRoot, txRoot, ZERO_HASH } from '../codec/block
 import type { Msg, SignedTx } from '../codec/tx.js';
 import { txHash, verifyTxSignature } from '../codec/tx.js';
 import { CORE_ERRORS, LedgerError } from '../util/errors.js';
+import { NO_PHASES, type PhaseTimer } from '../util/phase-meter.js';
 import { BLOCK_ERRORS, checkAdmission, TX_ERRORS, type AdmissionOutcome, type AdmissionView } from './admission.js';
 import { newExec, Kernel, type Exec, type InternalErrorSink } from './kernel.js';
 import type { BlockInfo, Genesis, ModuleContext, ModuleCore, MsgHandler, ValidatorUpdate } from './module.js';
@@ -87,6 +88,14 @@ export interface AppOptions {
   verifiedTxs?: Set<string>;
   /** Told about every bug the kernel caught (a handler crash, a write outside a module's prefix). */
   onInternalError?: InternalErrorSink;
+  /** Times the phases of block execution and commit for the node's CPU report (observes only). */
+  phases?: PhaseTimer;
+}
+
+/** A transaction's kind in the CPU report: its first message type (one label per type, bounded). */
+export function txKind(tx: SignedTx): string {
+  const first = tx.body.msgs[0]?.type ?? 'none';
+  return tx.body.msgs.length > 1 ? `${first}+more` : first;
 }
 
 export const EVIDENCE_PREFIX = 'consensus/evidence/';
@@ -102,6 +111,7 @@ export class App {
   readonly kernel: Kernel;
   private stateTreeRoot: Child;
   private readonly onInternalError: InternalErrorSink;
+  private readonly phases: PhaseTimer;
 
   constructor(
     private readonly storage: ChainStore,
@@ -110,6 +120,7 @@ export class App {
     this.chainId = options.chainId;
     this.kernel = new Kernel(options.modules);
     this.onInternalError = options.onInternalError ?? (() => undefined);
+    this.phases = options.phases ?? NO_PHASES;
     this.stateTreeRoot = loadStateTreeRoot(storage);
   }
 
@@ -205,7 +216,35 @@ export class App {
 
   /** After a block: whether a pending transaction may stay (not expired, nonce unused, sender still allowed). */
   stillAdmissible(tx: SignedTx, hash: string, nonceWindow: number): boolean {
-    return checkAdmission(tx, hash, this.poolView(nonceWindow, () => true)).ok;
+    return this.stillAdmissibleAll(nonceWindow)(tx, hash);
+  }
+
+  /**
+   * After a block: the same answer for every pending transaction in one pass. The pass shares one
+   * view of committed state and looks up each sender's nonce and the modules' sender authorisation
+   * once: both depend only on the sender and committed state (a self-admission message's check
+   * depends on the message, so it runs per transaction). Rechecking thousands of pending
+   * transactions of a few senders after every block cost more than executing the block.
+   */
+  stillAdmissibleAll(nonceWindow: number): (tx: SignedTx, hash: string) => boolean {
+    const view = this.poolView(nonceWindow, () => true);
+    const nonces = new Map<string, number>();
+    const refusals = new Map<string, LedgerError | null>();
+    const once: AdmissionView = {
+      ...view,
+      nonceOf: (sender) => {
+        let nonce = nonces.get(sender);
+        if (nonce === undefined) nonces.set(sender, (nonce = view.nonceOf(sender)));
+        return nonce;
+      },
+      authorize: (sender, msgs) => {
+        if (view.selfAdmission?.(msgs)) return view.authorize(sender, msgs);
+        if (!refusals.has(sender)) refusals.set(sender, refusalOf(() => view.authorize(sender, msgs)));
+        const refusal = refusals.get(sender);
+        if (refusal) throw refusal;
+      },
+    };
+    return (tx, hash) => checkAdmission(tx, hash, once).ok;
   }
 
   /** Messages already validated (at admission, or in a block built here), by message object. */
@@ -250,23 +289,38 @@ export class App {
     const included: SignedTx[] = [];
     const misbehaviour = recordEvidence(blockState, input);
     this.beginBlock(block, blockState, misbehaviour);
-    for (const tx of input.txs) {
-      const hash = txHash(tx.body);
-      const outcome = this.admitInBlock(tx, hash, block, blockState);
-      if (!outcome.ok) {
-        if (options.skipInvalid) {
-          options.skipInvalid(tx, outcome.error);
-          continue;
+    const P = this.phases;
+    P.time('execute.txs', () => {
+      for (const tx of input.txs) {
+        const hash = txHash(tx.body);
+        const outcome = P.share('execute.admit', () => this.admitInBlock(tx, hash, block, blockState));
+        if (!outcome.ok) {
+          if (options.skipInvalid) {
+            options.skipInvalid(tx, outcome.error);
+            continue;
+          }
+          throw BLOCK_ERRORS.BLOCK_INVALID_TX(`transaction ${hash}: ${outcome.error.code}: ${outcome.error.message}`);
         }
-        throw BLOCK_ERRORS.BLOCK_INVALID_TX(`transaction ${hash}: ${outcome.error.code}: ${outcome.error.message}`);
+        txHashes.push(hash);
+        included.push(tx);
+        results.push(P.share(`execute.tx.${txKind(tx)}`, () => this.runTx(tx, hash, included.length - 1, block, blockState)));
       }
-      txHashes.push(hash);
-      included.push(tx);
-      results.push(this.runTx(tx, hash, included.length - 1, block, blockState));
-    }
-    const validatorUpdates = this.endBlock(block, blockState);
-    const stateTree = applyWritesToTree(this.storage, this.stateTreeRoot, blockState.writes);
+    });
+    const validatorUpdates = P.time('execute.endBlock', () => this.endBlock(block, blockState));
+    const stateTree = P.time('state.root', () => applyWritesToTree(this.storage, this.stateTreeRoot, blockState.writes));
     const nextValidators = applyValidatorUpdates(input.validators, validatorUpdates);
+    return P.time('block.roots', () => this.sealBlock(input, included, results, stateTree, { blockState, validatorUpdates, nextValidators, txHashes }));
+  }
+
+  /** The header of an executed block (its roots and hashes) and the block with it. */
+  private sealBlock(
+    input: BlockInput,
+    included: SignedTx[],
+    results: TxResult[],
+    stateTree: ExecutedBlock['stateTree'],
+    rest: { blockState: Overlay; validatorUpdates: ValidatorUpdate[]; nextValidators: ExecutedBlock['nextValidators']; txHashes: string[] },
+  ): ExecutedBlock {
+    const { blockState, validatorUpdates, nextValidators, txHashes } = rest;
     const header: BlockHeader = {
       chainId: this.chainId,
       height: input.height,
@@ -367,7 +421,7 @@ export class App {
 
   /** Commits an executed block atomically with its commit signatures. */
   commitBlock(executed: ExecutedBlock, commit: Commit, meta?: Array<[string, string]>): void {
-    this.storage.commitBlock({
+    this.phases.time('commit.store', () => this.storage.commitBlock({
       meta,
       block: executed.block,
       hash: executed.hash,
@@ -376,13 +430,24 @@ export class App {
       commit,
       writes: executed.writes,
       stateTree: { root: encodeRoot(executed.stateTree.root), rows: executed.stateTree.rows },
-    });
+    }));
     this.stateTreeRoot = executed.stateTree.root;
   }
 
   /** Recomputes the state root from every stored entry (audit of storage against the chain). */
   recomputeStateRoot(): string {
     return bytesToHex(childHash(treeOfEntries(this.storage.allState()).root));
+  }
+}
+
+/** The LedgerError `run` throws, or null when it returns (anything else is a bug and propagates). */
+function refusalOf(run: () => void): LedgerError | null {
+  try {
+    run();
+    return null;
+  } catch (err) {
+    if (err instanceof LedgerError) return err;
+    throw err;
   }
 }
 

@@ -4,6 +4,9 @@ import { canonicalBytes } from '../util/canonical.js';
 import { z } from 'zod';
 import { hashSchema, safeUintSchema, signedTxJson, signedTxSchema, type SignedTx } from './tx.js';
 
+/** Most transactions a block may carry (the schema refuses more). */
+export const MAX_BLOCK_TXS = 100_000;
+
 export interface BlockHeader {
   chainId: string;
   height: number;
@@ -98,7 +101,7 @@ export const blockSchema = z
         proposer: z.string().max(128),
       })
       .strict(),
-    txs: z.array(signedTxSchema).max(100_000),
+    txs: z.array(signedTxSchema).max(MAX_BLOCK_TXS),
     lastCommit: commitSchema.nullable(),
     evidence: z.array(z.unknown()).max(1_000),
   })

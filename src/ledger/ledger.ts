@@ -11,7 +11,8 @@ import type { SyncTarget } from '../sync/blocksync.js';
 import { checkSenderKey, decodeTx, MAX_TX_BYTES, signedTxJson, txHash, txSignBytes, type SignedTx } from '../codec/tx.js';
 import { verifySignature } from '../crypto/ed25519.js';
 import { fromHexStrict } from '../util/bytes.js';
-import { VerifyPool } from './verify-pool.js';
+import { sameJson } from '../util/same-json.js';
+import { VerifyPool, type VerifyItem } from './verify-pool.js';
 import { addressFromPublicKey } from '../crypto/address.js';
 import type { Signer } from '../crypto/ed25519.js';
 import { Mempool } from '../mempool/mempool.js';
@@ -59,6 +60,14 @@ const VERIFIED_CACHE_LIMIT = 500_000;
 const BATCH_SLICE = 50;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Runs `slice` over [0, count) in slices of BATCH_SLICE, yielding to the event loop between them. */
+async function inSlices(count: number, slice: (from: number, to: number) => void): Promise<void> {
+  for (let from = 0; from < count; from += BATCH_SLICE) {
+    if (from > 0) await yieldToEventLoop();
+    slice(from, Math.min(count, from + BATCH_SLICE));
+  }
+}
+
 export const LEDGER_ERRORS = defineErrors('ledger', {
   VALSET_UNKNOWN: { status: 500, meaning: 'no validator set is stored for that height (a storage fault)' },
 });
@@ -96,13 +105,15 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
       chainId: this.chainId,
       modules: options.modules,
       verifiedTxs: this.verified,
+      phases: this.metrics.phases,
       onInternalError: (err, where) => {
         this.metrics.internalErrors.inc({ phase: where.phase, module: where.module ?? '' });
         options.logger.error({ err: err instanceof Error ? `${err.name}: ${err.message}` : String(err), ...where }, 'internal error in ledger code (committed as INTERNAL_ERROR)');
       },
     });
     this.app.initGenesis(genesis);
-    this.verifier = new VerifyPool(options.verifyWorkers);
+    this.verifier = new VerifyPool(options.verifyWorkers, this.metrics.phases);
+    this.metrics.workerThreadIds = this.verifier.threadIds;
     this.mempool = new Mempool({ maxTxs: config.mempool.maxTxs, maxBytes: config.mempool.maxBytes });
     this.validatorAddress = options.validatorSigner ? addressFromPublicKey(options.validatorSigner.publicKey) : null;
     const latest = this.storage.getBlock(this.storage.latestHeight());
@@ -151,7 +162,8 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
   submitTx(input: unknown, origin?: string): string {
     try {
       const { tx, hash, size } = this.precheck(input);
-      return this.admit(tx, hash, size, origin, (t) => verifySignature(fromHexStrict(t.pubKey, 32)!, txSignBytes(t.body), fromHexStrict(t.signature, 64)!));
+      const verify = (t: SignedTx) => this.metrics.phases.time('admission.verify', () => verifySignature(fromHexStrict(t.pubKey, 32)!, txSignBytes(t.body), fromHexStrict(t.signature, 64)!));
+      return this.admit(tx, hash, size, origin, verify);
     } catch (err) {
       this.metrics.txsRejected.inc({ code: asLedgerError(err).code });
       throw err;
@@ -163,31 +175,40 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
    * the worker pool. One result per input, in order: the hash, or the error.
    */
   async submitTxs(inputs: unknown[], origin?: string): Promise<Array<{ hash: string } | { error: LedgerError }>> {
+    const P = this.metrics.phases;
     const out: Array<{ hash: string } | { error: LedgerError }> = new Array(inputs.length);
     const candidates: Array<{ index: number; tx: SignedTx; hash: string; size: number }> = [];
     const seen = new Set<string>();
-    for (const [index, input] of inputs.entries()) {
-      if (index > 0 && index % BATCH_SLICE === 0) await yieldToEventLoop();
-      try {
-        const c = this.precheck(input);
-        if (seen.has(c.hash)) throw TX_ERRORS.TX_DUPLICATE(`transaction ${c.hash} appears twice in the batch`);
-        seen.add(c.hash);
-        // The cheap, stateful admission checks first; signatures of the survivors in one batch.
-        this.app.checkTx(c.tx, c.hash, { nonceWindow: this.options.config.mempool.nonceWindow, signatureValid: () => true });
-        candidates.push({ index, ...c });
-      } catch (err) {
-        out[index] = { error: this.rejected(err) };
-      }
-    }
-    const valid = await this.verifier.verify(candidates.map((c) => [fromHexStrict(c.tx.pubKey, 32)!, txSignBytes(c.tx.body), fromHexStrict(c.tx.signature, 64)!]));
-    for (const [k, c] of candidates.entries()) {
-      if (k > 0 && k % BATCH_SLICE === 0) await yieldToEventLoop();
-      try {
-        out[c.index] = { hash: this.admit(c.tx, c.hash, c.size, origin, () => valid[k] === true) };
-      } catch (err) {
-        out[c.index] = { error: this.rejected(err) };
-      }
-    }
+    await inSlices(inputs.length, (from, to) =>
+      P.time('admission.batch', () => {
+        for (let index = from; index < to; index++) {
+          try {
+            const c = this.precheck(inputs[index]);
+            if (seen.has(c.hash)) throw TX_ERRORS.TX_DUPLICATE(`transaction ${c.hash} appears twice in the batch`);
+            seen.add(c.hash);
+            // The cheap, stateful admission checks first; signatures of the survivors in one batch.
+            P.share('admission.check', () => this.app.checkTx(c.tx, c.hash, { nonceWindow: this.options.config.mempool.nonceWindow, signatureValid: () => true }));
+            candidates.push({ index, ...c });
+          } catch (err) {
+            out[index] = { error: this.rejected(err) };
+          }
+        }
+      }),
+    );
+    const items = P.time('admission.batch', () => candidates.map((c): VerifyItem => [fromHexStrict(c.tx.pubKey, 32)!, txSignBytes(c.tx.body), fromHexStrict(c.tx.signature, 64)!]));
+    const valid = await this.verifier.verify(items);
+    await inSlices(candidates.length, (from, to) =>
+      P.time('admission.batch', () => {
+        for (let k = from; k < to; k++) {
+          const c = candidates[k]!;
+          try {
+            out[c.index] = { hash: this.admit(c.tx, c.hash, c.size, origin, () => valid[k] === true) };
+          } catch (err) {
+            out[c.index] = { error: this.rejected(err) };
+          }
+        }
+      }),
+    );
     return out;
   }
 
@@ -197,8 +218,28 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     return e;
   }
 
+  /**
+   * A transaction of a received proposal that this node already admitted: the pending object itself
+   * when `raw` equals it field for field (then it is well formed, and its encodings, decoded messages
+   * and verified signature are reused instead of parsed, hashed and validated again), else undefined.
+   */
+  knownTx(raw: unknown): SignedTx | undefined {
+    const signature = (raw as { signature?: unknown } | null)?.signature;
+    if (typeof signature !== 'string') return undefined;
+    const entry = this.mempool.withSignature(signature);
+    return entry && sameJson(raw, entry.tx) ? entry.tx : undefined;
+  }
+
   /** Decoding, size, duplicates and the key ↔ sender binding: everything before the signature. */
   private precheck(input: unknown): { tx: SignedTx; hash: string; size: number } {
+    return this.metrics.phases.share('admission.decode', () => this.decodeForAdmission(input));
+  }
+
+  private decodeForAdmission(input: unknown): { tx: SignedTx; hash: string; size: number } {
+    // Gossip brings each transaction once from every peer: a copy of a pending one is refused
+    // before it is parsed and hashed again (the same refusal those steps would reach).
+    const pending = this.knownTx(input);
+    if (pending) throw TX_ERRORS.TX_DUPLICATE(`transaction ${txHash(pending.body)} is already pending`);
     const tx = decodeTx(input);
     const size = Buffer.byteLength(signedTxJson(tx));
     if (size > MAX_TX_BYTES) throw TX_ERRORS.TX_TOO_LARGE(`transaction is ${size} bytes; the limit is ${MAX_TX_BYTES}`);
@@ -212,10 +253,13 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
 
   /** The stateful checks and the mempool, for a transaction whose signature is valid. */
   private admit(tx: SignedTx, hash: string, size: number, origin: string | undefined, signatureValid: (tx: SignedTx) => boolean): string {
-    this.app.checkTx(tx, hash, { nonceWindow: this.options.config.mempool.nonceWindow, signatureValid });
-    this.mempool.add({ hash, tx, bytes: size });
-    this.rememberVerified(hash, tx);
-    this.metrics.txsAdmitted.inc();
+    const P = this.metrics.phases;
+    P.share('admission.mempool', () => {
+      this.app.checkTx(tx, hash, { nonceWindow: this.options.config.mempool.nonceWindow, signatureValid });
+      this.mempool.add({ hash, tx, bytes: size });
+      this.rememberVerified(hash, tx);
+      this.metrics.txsAdmitted.inc();
+    });
     this.emit('txAdmitted', hash, origin);
     return hash;
   }
@@ -275,11 +319,15 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
 
   /** Proposer side: a block for the next height from the mempool, executed but not committed. */
   buildExecutedBlock(ctx: { time: number; proposer: string; lastCommit: Commit | null; evidence: readonly unknown[] }): ExecutedBlock {
+    return this.metrics.phases.time('block.build', () => this.buildFromMempool(ctx));
+  }
+
+  private buildFromMempool(ctx: { time: number; proposer: string; lastCommit: Commit | null; evidence: readonly unknown[] }): ExecutedBlock {
     const height = this.height + 1;
     const prevHash = this.storage.getBlock(height - 1)?.hash ?? ZERO_HASH;
     const evidence = [...ctx.evidence];
     const input = { height, time: ctx.time, proposer: ctx.proposer, prevHash, lastCommit: ctx.lastCommit, evidence, misbehaviour: explainEvidence(evidence), validators: this.validatorsAt(height) };
-    const txs = this.reapForBlock();
+    const txs = this.metrics.phases.time('block.reap', () => this.reapForBlock());
     const started = performance.now();
     // A pending transaction that became invalid for inclusion (should not happen after recheck) is
     // left out and dropped rather than stalling the chain.
@@ -307,6 +355,10 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
    * it only if every header field comes out the same (so the hash matches). Returns the hash.
    */
   validateProposal(block: Block): { ok: true; hash: string } | { ok: false; reason: string } {
+    return this.metrics.phases.time('block.validate', () => this.checkProposal(block));
+  }
+
+  private checkProposal(block: Block): { ok: true; hash: string } | { ok: false; reason: string } {
     const claimed = blockHash(block.header);
     if (this.executedCache.has(claimed)) return { ok: true, hash: claimed };
     const { header } = block;
@@ -406,19 +458,29 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
 
   /** Commits a decided block, then updates the mempool and tells subscribers. */
   commitBlock(executed: ExecutedBlock, commit: Commit): void {
+    this.metrics.phases.time('commit', () => this.commitExecuted(executed, commit));
+  }
+
+  private commitExecuted(executed: ExecutedBlock, commit: Commit): void {
     const { header } = executed.block;
     const next = this.nextValset(executed);
     this.app.commitBlock(executed, commit, [[`valset/${header.height + 1}`, JSON.stringify(next.toJSON())]]);
     this.executedCache.clear();
     this.lastBlockTime = header.time;
-    for (const hash of executed.txHashes) this.mempool.remove(hash);
-    this.recheckMempool();
-    this.metrics.observeBlock(executed);
-    this.emit('block', blockEventOf(executed.block, executed.hash));
-    executed.txHashes.forEach((hash, index) => {
-      const txEvent: TxResultEvent = { hash, height: header.height, index, result: executed.results[index]! };
-      this.notifyWaiters(txEvent);
-      this.emit('txResult', txEvent);
+    const P = this.metrics.phases;
+    P.time('commit.mempool', () => {
+      for (const hash of executed.txHashes) this.mempool.remove(hash);
+      this.recheckMempool();
+    });
+    P.time('commit.metrics', () => this.metrics.observeBlock(executed));
+    // Subscribers (event streams, waiting API calls) encode and send here.
+    P.time('commit.events', () => {
+      this.emit('block', blockEventOf(executed.block, executed.hash));
+      executed.txHashes.forEach((hash, index) => {
+        const txEvent: TxResultEvent = { hash, height: header.height, index, result: executed.results[index]! };
+        this.notifyWaiters(txEvent);
+        this.emit('txResult', txEvent);
+      });
     });
   }
 
@@ -435,7 +497,8 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
 
   private recheckMempool(): void {
     const window = this.options.config.mempool.nonceWindow;
-    const dropped = this.mempool.recheck((entry) => this.app.stillAdmissible(entry.tx, entry.hash, window));
+    const admissible = this.app.stillAdmissibleAll(window);
+    const dropped = this.mempool.recheck((entry) => admissible(entry.tx, entry.hash));
     for (const hash of dropped) this.emit('txDropped', hash);
     this.metrics.mempoolSize.set(this.mempool.size);
   }

@@ -20,6 +20,8 @@ export interface MempoolOptions {
 
 export class Mempool {
   private readonly byHash = new Map<string, MempoolEntry>();
+  /** By signature (hex): finds a transaction received again (in a proposal) without hashing it. */
+  private readonly bySignature = new Map<string, MempoolEntry>();
   /** sender → (nonce → entry); Map keeps senders in arrival order. */
   private readonly bySender = new Map<string, Map<number, MempoolEntry>>();
   private totalBytes = 0;
@@ -42,6 +44,11 @@ export class Mempool {
     return this.byHash.get(hash);
   }
 
+  /** The pending transaction with this signature, if any (the caller still compares the whole transaction). */
+  withSignature(signature: string): MempoolEntry | undefined {
+    return this.bySignature.get(signature);
+  }
+
   /** The next nonce a sender can use, counting its contiguous pending transactions. */
   nextPendingNonce(sender: string, committedNonce: number): number {
     const queue = this.bySender.get(sender);
@@ -59,6 +66,7 @@ export class Mempool {
       throw TX_ERRORS.MEMPOOL_FULL('the node has too many pending transactions; retry later');
     }
     this.byHash.set(entry.hash, entry);
+    this.bySignature.set(entry.tx.signature, entry);
     this.totalBytes += entry.bytes;
     if (queue) queue.set(nonce, entry);
     else this.bySender.set(sender, new Map([[nonce, entry]]));
@@ -68,6 +76,7 @@ export class Mempool {
     const entry = this.byHash.get(hash);
     if (!entry) return;
     this.byHash.delete(hash);
+    if (this.bySignature.get(entry.tx.signature) === entry) this.bySignature.delete(entry.tx.signature);
     this.totalBytes -= entry.bytes;
     const queue = this.bySender.get(entry.tx.body.sender);
     queue?.delete(entry.tx.body.nonce);

@@ -311,9 +311,10 @@ export function assertNoNodeRunning(manifest: DevnetManifest): void {
 }
 
 /** Starts one node as a child process; its output is appended to HOME/node.log. */
-export function startDevnetNode(node: DevnetNode): ChildProcess {
+/** `nodeArgs`: options for Node itself before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+export function startDevnetNode(node: DevnetNode, nodeArgs: readonly string[] = []): ChildProcess {
   const log = createWriteStream(join(node.home, 'node.log'), { flags: 'a' });
-  const child = spawn(process.execPath, [BIN, '--home', node.home, 'start'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, BIN, '--home', node.home, 'start'], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   return child;

@@ -24,6 +24,7 @@ import {
   type Vote,
   type WalRecord,
 } from '../consensus/index.js';
+import { NO_PHASES, type PhaseTimer } from '../util/phase-meter.js';
 
 /**
  * The consensus driver: the one impure loop around the pure engine, used by the node and by the
@@ -122,6 +123,8 @@ export interface DriverOptions<B> {
   /** How often the current round's own proposal and votes are re-sent (eventual delivery). */
   gossipIntervalMs?: number;
   observer?: DriverObserver;
+  /** Times the engine's steps and the WAL for the node's CPU report (observes only). */
+  phases?: PhaseTimer;
   /**
    * Called when the driver cannot keep its durability promise (e.g. the WAL cannot be written): the
    * engine has moved ahead of its log, so the node must stop rather than sign or send anything more.
@@ -144,9 +147,11 @@ export class ConsensusDriver<B> {
   private heightStartedAt = 0;
   /** Validator sets of the evidence window (a set is looked up once, not at every height). */
   private readonly windowSets = new Map<number, ValidatorSet>();
+  private readonly phases: PhaseTimer;
 
   constructor(private readonly options: DriverOptions<B>) {
     const { ledger, sign } = options;
+    this.phases = options.phases ?? NO_PHASES;
     const config: ConsensusConfig = {
       chainId: ledger.chainId,
       self: ledger.validatorAddress,
@@ -210,6 +215,10 @@ export class ConsensusDriver<B> {
   /** Feeds one event; returns whether the engine accepted it. */
   handle(event: ConsensusEvent<B>, fromPeer?: string): boolean {
     if (this.stopped) return false;
+    return this.phases.time('consensus.engine', () => this.step(event, fromPeer));
+  }
+
+  private step(event: ConsensusEvent<B>, fromPeer?: string): boolean {
     const result = this.engine.step(this.state, event);
     this.state = result.state;
     const r = result.rejection;
@@ -254,14 +263,14 @@ export class ConsensusDriver<B> {
       if (this.stopped) return;
       switch (e.type) {
         case 'walWrite':
-          wal.append(e.record);
+          this.phases.time('consensus.wal', () => wal.append(e.record));
           break;
         case 'broadcastProposal':
-          wal.sync();
+          this.phases.time('consensus.wal', () => wal.sync());
           this.network?.broadcastProposal(e.proposal, e.block);
           break;
         case 'broadcastVote':
-          wal.sync();
+          this.phases.time('consensus.wal', () => wal.sync());
           this.options.observer?.voteSent?.(e.vote.type);
           this.network?.broadcastVote(e.vote);
           break;

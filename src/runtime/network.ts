@@ -5,7 +5,7 @@ import type { NodeConfig } from '../home/home.js';
 import type { LedgerNode } from '../ledger/ledger.js';
 import { registryKeeper } from '../modules/registry/keeper.js';
 import { isAddress } from '../crypto/address.js';
-import { PeerSwitch, type ChannelId } from '../p2p/index.js';
+import { Channel, PeerSwitch, type ChannelId } from '../p2p/index.js';
 import type { ConsensusDriver } from './driver.js';
 import { BlockSyncReactor } from './reactors/blocksync.js';
 import { ConsensusReactor } from './reactors/consensus.js';
@@ -29,6 +29,13 @@ export class NodeNetwork {
   readonly blocksync: BlockSyncReactor;
   readonly messaging: MessagingReactor | null;
   private readonly byChannel = new Map<ChannelId, Reactor>();
+  /**
+   * The last proposal payload decoded, and its value: a proposal is re-gossiped every second until
+   * its height ends, so a validator receives the same multi-megabyte payload several times; a copy
+   * equal byte for byte is the same value, so it is not decoded again (the reactor then recognises
+   * the value it already checked).
+   */
+  private lastProposal: { payload: Buffer; value: unknown } | null = null;
   private metricsTimer: NodeJS.Timeout | undefined;
   private allowList = '';
   private readonly onBlock = () => this.followValidatorSet();
@@ -54,9 +61,9 @@ export class NodeNetwork {
       rateLimit: { messagesPerSec: 20_000, messagesBurst: 40_000 },
       logger: { debug: (o, m) => logger.debug(o, m), warn: (o, m) => logger.warn(o, m) },
     });
-    const link = switchLink(this.p2p, (peer, reason) => this.penalize(peer, reason));
+    const link = switchLink(this.p2p, (peer, reason) => this.penalize(peer, reason), node.metrics.phases);
     this.blocksync = new BlockSyncReactor(link, node, { maxFrameBytes: MAX_FRAME_BYTES, onApplied: () => driver.afterSync() });
-    this.consensus = new ConsensusReactor(link, driver, (height) => this.blocksync.sync.hintHeight(undefined, height), Date.now);
+    this.consensus = new ConsensusReactor(link, driver, (height) => this.blocksync.sync.hintHeight(undefined, height), Date.now, (raw) => node.knownTx(raw));
     this.mempool = new MempoolReactor(link, node, this.p2p.maxPayloadBytes);
     this.messaging = messaging ? new MessagingReactor(link, messaging) : null;
     for (const reactor of this.reactors()) for (const channel of reactor.channels) this.byChannel.set(channel, reactor);
@@ -79,13 +86,23 @@ export class NodeNetwork {
   private route(peer: string, channel: ChannelId, payload: Uint8Array): void {
     const reactor = this.byChannel.get(channel);
     if (!reactor) return this.penalize(peer, `no reactor for channel ${channel}`);
+    const phases = this.node.metrics.phases;
     let value: unknown;
     try {
-      value = decode(payload);
+      value = phases.time('p2p.decode', () => this.decodeOnce(channel, payload));
     } catch {
       return this.penalize(peer, `channel ${channel}: payload is not JSON`);
     }
-    reactor.receive(peer, channel, value, payload.byteLength);
+    phases.time(`p2p.receive.${channel}`, () => reactor.receive(peer, channel, value, payload.byteLength));
+  }
+
+  private decodeOnce(channel: ChannelId, payload: Uint8Array): unknown {
+    if (channel !== Channel.proposal) return decode(payload);
+    const last = this.lastProposal;
+    if (last && last.payload.equals(payload)) return last.value;
+    const value = decode(payload);
+    this.lastProposal = { payload: Buffer.from(payload), value };
+    return value;
   }
 
   penalize(peerId: string, reason: string): void {

@@ -145,6 +145,7 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
     sign: validatorSigner ? (bytes) => validatorSigner.sign(bytes) : null,
     timing: config.consensus,
     synchrony: config.consensus.synchrony,
+    phases: m.phases,
     observer: {
       voteSent: (type) => m.votesSent.inc({ type }),
       voteReceived: (accepted) => m.votesReceived.inc({ outcome: accepted ? 'accepted' : 'ignored' }),

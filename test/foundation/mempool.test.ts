@@ -206,6 +206,18 @@ describe('LedgerNode mempool recheck (in process, blocks produced by the test)',
     t.close();
   });
 
+  it('one recheck pass judges each sender once: all of a revoked sender’s pending txs go, every other sender’s stay', () => {
+    const t = makeNode();
+    // alice's nonce 1..3 wait for nonce 0 (never sent); the operator's nonce 5..6 wait for 1..4
+    const aliceHashes = [1, 2, 3].map((n) => t.node.submitTx(t.tx(alice, [admit(account(`a${n}`))], { nonce: n })));
+    const operatorHashes = [5, 6].map((n) => t.node.submitTx(t.tx(operator, [admit(account(`o${n}`))], { nonce: n })));
+    t.commitForeign([t.tx(operator, [{ type: 'registry/revoke', value: { address: alice.address } }], { nonce: 0 })]);
+    expect(t.dropped.sort()).toEqual([...aliceHashes].sort());
+    for (const h of operatorHashes) expect(t.node.mempool.has(h)).toBe(true);
+    expect(t.node.mempool.size).toBe(2);
+    t.close();
+  });
+
   it('removes included txs and keeps the rest in nonce order for the next block', () => {
     const t = makeNode();
     const hashes = [0, 1, 2].map((n) => t.node.submitTx(t.tx(operator, [admit(account(`y${n}`))], { nonce: n })));

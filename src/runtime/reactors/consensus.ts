@@ -1,4 +1,5 @@
-import { blockHash, blockSchema, hashOf, txRoot, ZERO_HASH, type Block } from '../../codec/block.js';
+import { blockHash, blockSchema, hashOf, MAX_BLOCK_TXS, txRoot, ZERO_HASH, type Block } from '../../codec/block.js';
+import type { SignedTx } from '../../codec/tx.js';
 import { isWellFormedEvidence, isWellFormedProposal, isWellFormedVote, type Evidence, type Proposal, type Vote } from '../../consensus/index.js';
 import { Channel, type ChannelId } from '../../p2p/index.js';
 import type { ConsensusDriver, ConsensusNetwork } from '../driver.js';
@@ -45,7 +46,30 @@ export class ConsensusReactor implements Reactor, ConsensusNetwork<Block> {
     private readonly driver: ConsensusDriver<Block>,
     private readonly onBehind: (height: number) => void,
     private readonly clock: () => number,
+    /** A transaction this node already decoded and admitted, when `raw` is exactly it (see LedgerNode.knownTx). */
+    private readonly knownTx: (raw: unknown) => SignedTx | undefined = () => undefined,
   ) {}
+
+  /**
+   * The proposal's block, checked against the block schema. Transactions this node already admitted
+   * are taken as its own decoded objects (equal field for field, so the schema holds for them and
+   * every encoding is the same); only the rest of the block goes through the schema.
+   */
+  /** The last proposal value checked and forwarded, with its block (see NodeNetwork: a re-gossiped copy is the same value). */
+  private lastForwarded: { value: unknown; block: Block } | null = null;
+
+  private parseBlock(raw: unknown): Block | undefined {
+    const txs = (raw as { txs?: unknown } | null)?.txs;
+    if (!Array.isArray(txs) || txs.length > MAX_BLOCK_TXS) {
+      const whole = blockSchema.safeParse(raw);
+      return whole.success ? (whole.data as Block) : undefined;
+    }
+    const known = txs.map((tx) => this.knownTx(tx));
+    const parsed = blockSchema.safeParse({ ...(raw as object), txs: txs.filter((_, i) => known[i] === undefined) });
+    if (!parsed.success) return undefined;
+    let next = 0;
+    return { ...(parsed.data as Block), txs: known.map((tx) => tx ?? (parsed.data.txs[next++] as SignedTx)) };
+  }
 
   broadcastProposal(proposal: Proposal, block: Block): void {
     this.link.broadcast(Channel.proposal, { proposal, block });
@@ -67,12 +91,16 @@ export class ConsensusReactor implements Reactor, ConsensusNetwork<Block> {
     const now = this.clock();
     if (channel === Channel.proposal) {
       const v = value as { proposal?: unknown; block?: unknown };
-      const block = blockSchema.safeParse(v?.block);
-      if (!hasExactly(v, ['block', 'proposal']) || !hasExactly(v.proposal, PROPOSAL_KEYS) || !isWellFormedProposal(v.proposal) || !block.success) {
+      // The same decoded value again (a re-gossiped copy): checked already, forwarded as before.
+      const last = this.lastForwarded;
+      if (last && last.value === value) return this.driver.onPeerMessage({ type: 'proposal', now, proposal: v.proposal as Proposal, block: last.block }, peer);
+      const block = this.parseBlock(v?.block);
+      if (!hasExactly(v, ['block', 'proposal']) || !hasExactly(v.proposal, PROPOSAL_KEYS) || !isWellFormedProposal(v.proposal) || !block) {
         return this.penalize(peer, 'malformed proposal');
       }
-      if (!blockMatchesProposal(v.proposal, block.data as Block)) return this.penalize(peer, 'proposal block does not match its signed hash');
-      this.driver.onPeerMessage({ type: 'proposal', now, proposal: v.proposal, block: block.data as Block }, peer);
+      if (!blockMatchesProposal(v.proposal, block)) return this.penalize(peer, 'proposal block does not match its signed hash');
+      this.lastForwarded = { value, block };
+      this.driver.onPeerMessage({ type: 'proposal', now, proposal: v.proposal, block }, peer);
     } else if (channel === Channel.vote) {
       if (!hasExactly(value, VOTE_KEYS) || !isWellFormedVote(value)) return this.penalize(peer, 'malformed vote');
       this.driver.onPeerMessage({ type: 'vote', now, vote: value }, peer);

@@ -52,6 +52,10 @@ export class MempoolReactor implements Reactor {
   }
 
   private flush(): void {
+    this.node.metrics.phases.time('gossip.send', () => this.flushQueue());
+  }
+
+  private flushQueue(): void {
     this.timer = undefined;
     const queue = this.queue;
     this.queue = [];

@@ -1,4 +1,5 @@
 import type { ChannelId, PeerSwitch } from '../../p2p/index.js';
+import { NO_PHASES, type PhaseTimer } from '../../util/phase-meter.js';
 
 /** Payloads are JSON: every reactor encodes with `encode`; the network decodes once per frame. */
 export function encode(value: unknown): Uint8Array {
@@ -33,11 +34,11 @@ export function hasExactly(x: unknown, keys: readonly string[]): boolean {
   return own.length === keys.length && keys.every((k) => Object.prototype.hasOwnProperty.call(x, k));
 }
 
-/** The link of reactors running on a peer switch (payloads JSON-encoded once per send). */
-export function switchLink(p2p: PeerSwitch, penalize: (peerId: string, reason: string) => void): ReactorLink {
+/** The link of reactors running on a peer switch (payloads JSON-encoded once per send; encoding and sealing timed as `p2p.send`). */
+export function switchLink(p2p: PeerSwitch, penalize: (peerId: string, reason: string) => void, phases: PhaseTimer = NO_PHASES): ReactorLink {
   return {
-    send: (peer, channel, value) => void p2p.send(peer, channel, encode(value)),
-    broadcast: (channel, value, except) => void p2p.broadcast(channel, encode(value), except),
+    send: (peer, channel, value) => phases.time('p2p.send', () => void p2p.send(peer, channel, encode(value))),
+    broadcast: (channel, value, except) => phases.time('p2p.send', () => void p2p.broadcast(channel, encode(value), except)),
     penalize,
     connectedPeers: () => p2p.peers().map((p) => p.id),
   };

@@ -164,7 +164,7 @@ export async function reactorsTarget(): Promise<FuzzTarget<WireInput>> {
     onPeerMessage: (e: { type: string }) => void forwarded.push(e.type),
     handle: (e: { type: string }) => (forwarded.push(e.type), true),
   } as unknown as ConsensusDriver<Block>;
-  const consensus = new ConsensusReactor(link, driver, () => undefined, () => 1_000_000);
+  const consensus = new ConsensusReactor(link, driver, () => undefined, () => 1_000_000, (raw) => node.knownTx(raw));
   const sync = new BlockSyncReactor(link, node, { maxFrameBytes: 8 << 20, onApplied: () => undefined });
   const mempool = new MempoolReactor(link, node, 4 << 20);
   let unhandled: unknown;
