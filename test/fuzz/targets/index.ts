@@ -6,6 +6,7 @@ import { hostTarget } from './host.js';
 import { blockTarget, reactorsTarget, txTarget } from './ledger.js';
 import { p1Target } from './p1.js';
 import { framesTarget, handshakeTarget, sessionTarget } from './p2p.js';
+import { proofsTarget } from './proofs.js';
 
 /** Every fuzz target, by name (the names `npm run fuzz -- --only` accepts). */
 export const TARGETS: Record<string, TargetFactory> = {
@@ -22,4 +23,5 @@ export const TARGETS: Record<string, TargetFactory> = {
   blocksync: blockSyncTarget,
   host: hostTarget,
   p1: p1Target,
+  proofs: proofsTarget,
 };
