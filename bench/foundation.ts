@@ -149,7 +149,7 @@ export class CommitWatcher {
         reader = await this.open(url);
       }
     } catch (err) {
-      if (!this.controller.signal.aborted) process.stderr.write(`event stream of ${url} lost: ${(err as Error).message}\n`);
+      if (!this.controller.signal.aborted) process.stderr.write(`event stream of ${url} lost: ${(err as Error).message}${(err as { cause?: unknown }).cause ? ` (${String((err as { cause?: unknown }).cause)})` : ''}\n`);
       this.ended = true;
       for (const w of this.waiters.splice(0)) w();
     }
