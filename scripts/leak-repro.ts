@@ -53,7 +53,7 @@ async function metricsOf(node: ClusterNode): Promise<Record<string, number>> {
     heapUsed: pick('nodejs_heap_size_used_bytes'),
     heapTotal: pick('nodejs_heap_size_total_bytes'),
     external: pick('nodejs_external_memory_bytes'),
-    queueBytes: pick('gridledger_p2p_queue_bytes'),
+    queueBytes: pick('gridledger_p2p_queue_bytes') + pick('gridledger_p2p_socket_buffered_bytes'),
     stateCache: pick('gridledger_cache_entries', 'cache="state"'),
     treeCache: pick('gridledger_cache_entries', 'cache="state_tree"'),
     verified: pick('gridledger_cache_entries', 'cache="verified_txs"'),
@@ -92,7 +92,7 @@ function readApi(node: ClusterNode, stop: AbortSignal): void {
 }
 
 const { dir, nodes } = await createCluster({ validators: N, blockTimeMs: 1000, chainId: CHAIN });
-const rows: string[] = [['t_s', 'event', ...nodes.flatMap((n) => [`${n.name}_height`, `${n.name}_rss`, `${n.name}_heapUsed`, `${n.name}_heapTotal`, `${n.name}_external`, `${n.name}_mempool`, `${n.name}_p2pq_kib`, `${n.name}_cache_state`, `${n.name}_cache_tree`, `${n.name}_verified`])].join(',')];
+const rows: string[] = [['t_s', 'event', ...nodes.flatMap((n) => [`${n.name}_height`, `${n.name}_rss`, `${n.name}_heapUsed`, `${n.name}_heapTotal`, `${n.name}_external`, `${n.name}_mempool`, `${n.name}_p2p_out_kib`, `${n.name}_cache_state`, `${n.name}_cache_tree`, `${n.name}_verified`])].join(',')];
 const stop = new AbortController();
 try {
   log(`${N} node(s) in ${dir}, ${minutes} min at ${tps} tx/s; snapshots at ${snapshotAt.join(', ') || 'none'} min into ${out}`);

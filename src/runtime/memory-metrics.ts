@@ -6,10 +6,11 @@ import type { LedgerNode } from '../ledger/ledger.js';
  * Sizes of the node's bounded in-memory structures (issue 9), read when /metrics is scraped:
  * `gridledger_cache_entries{cache}` and `gridledger_cache_bytes{cache}` (estimated) for the state and
  * state-tree read caches, the verified-signature cache and the public-key cache, and
- * `gridledger_p2p_queue_bytes` (summed over peers: what waits for slow or stopped peers). Each has a fixed bound, so a value near it is normal; one that
+ * `gridledger_p2p_queue_bytes` and `gridledger_p2p_socket_buffered_bytes` (summed over peers: what
+ * waits for slow or stopped peers). Each has a fixed bound, so a value near it is normal; one that
  * keeps climbing past it is a new leak.
  */
-export function registerMemoryMetrics(node: LedgerNode, peers: () => Array<{ queueBytes: number }> = () => []): void {
+export function registerMemoryMetrics(node: LedgerNode, peers: () => Array<{ queueBytes: number; socketBufferedBytes: number }> = () => []): void {
   const registers = [node.metrics.registry];
   new Gauge({
     name: 'gridledger_cache_entries',
@@ -41,6 +42,14 @@ export function registerMemoryMetrics(node: LedgerNode, peers: () => Array<{ que
     registers,
     collect() {
       this.set(peers().reduce((sum, p) => sum + p.queueBytes, 0));
+    },
+  });
+  new Gauge({
+    name: 'gridledger_p2p_socket_buffered_bytes',
+    help: 'Bytes written to peer sockets but not yet sent, all peers (each kept under p2p socketHighWaterBytes)',
+    registers,
+    collect() {
+      this.set(peers().reduce((sum, p) => sum + p.socketBufferedBytes, 0));
     },
   });
 }
