@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Commit } from '../../src/codec/block.js';
+import { App } from '../../src/app/host.js';
+import { ZERO_HASH, type Commit } from '../../src/codec/block.js';
 import { signTx, type Msg } from '../../src/codec/tx.js';
 import { cachedPublicKeys, KEY_CACHE_LIMIT, verifySignature } from '../../src/crypto/ed25519.js';
 import { configSchema } from '../../src/home/home.js';
@@ -46,6 +47,29 @@ describe('Storage read caches are bounded (LRU)', () => {
     expect(storage.cacheStats().state.bytes).toBeLessThanOrEqual(1024 * 1024);
     expect(storage.cacheStats().state.entries).toBeLessThanOrEqual(16);
     storage.close();
+  });
+
+  it('stays exact under eviction: a chain on 8-entry caches has the same state roots, block by block, as one on the default caches', () => {
+    const operator = account('operator');
+    const validator = account('validator');
+    const genesis = { chainId: 'ex', genesisTime: 0, operators: [operator.address], validators: [{ address: validator.address, pubKey: validator.publicKey, power: '10' }], accounts: [], modules: {} };
+    const tiny = { stateEntries: 8, stateBytes: 4096, treeEntries: 8, treeBytes: 4096 };
+    const apps = [new App(new Storage(':memory:', tiny), { chainId: 'ex', modules: MODULE_CORES }), new App(new Storage(':memory:'), { chainId: 'ex', modules: MODULE_CORES })];
+    for (const app of apps) app.initGenesis(genesis);
+    for (let height = 1; height <= 12; height++) {
+      const txs = Array.from({ length: 15 }, (_, i) =>
+        signTx({ chainId: 'ex', sender: operator.address, nonce: (height - 1) * 15 + i, expiresAtHeight: 100, msgs: [{ type: 'registry/admit', value: { address: account(`e-${height}-${i}`).address, roles: ['consumer'] } }], memo: '' }, operator.signer),
+      );
+      const roots = apps.map((app) => {
+        const executed = app.executeBlock({ height, time: height, proposer: validator.address, prevHash: ZERO_HASH, txs, lastCommit: null, evidence: [], validators: [{ address: validator.address, pubKey: validator.publicKey, power: '10' }] });
+        expect(executed.results.every((r) => r.code === 'OK')).toBe(true);
+        app.commitBlock(executed, { height, round: 0, blockHash: executed.hash, signatures: [] });
+        return app.stateRoot;
+      });
+      expect(roots[0]).toBe(roots[1]);
+    }
+    expect(apps[0]!.recomputeStateRoot()).toBe(apps[0]!.stateRoot);
+    expect(apps[0]!.nonceOf(operator.address)).toBe(180);
   });
 
   it('after 100,000 distinct state-tree paths the tree cache holds ≤ 8,192 nodes and ≤ 6 MiB', () => {
