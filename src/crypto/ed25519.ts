@@ -85,7 +85,7 @@ const INVALID_KEY = Symbol('invalid key');
  * the active senders of a large community between blocks.
  */
 export const KEY_CACHE_LIMIT = 10_000;
-const keyCache = new LRUCache<string, KeyObject | typeof INVALID_KEY>({ max: KEY_CACHE_LIMIT });
+const keyCache = new LRUCache<string, KeyObject | typeof INVALID_KEY>({ maxSize: KEY_CACHE_LIMIT, sizeCalculation: () => 1 });
 
 /** Public keys in the cache (for /metrics and the bound's test). */
 export function cachedPublicKeys(): number {

@@ -14,7 +14,9 @@ export class VerifiedTxs {
   private readonly byHash: LRUCache<string, string>;
 
   constructor(readonly maxEntries: number) {
-    this.byHash = new LRUCache<string, string>({ max: maxEntries });
+    // A size bound of one per entry rather than `max`: lru-cache preallocates `max` slots (with the
+    // mempool's 50,000 default, ~1.2 MiB per node even when idle).
+    this.byHash = new LRUCache<string, string>({ maxSize: maxEntries, sizeCalculation: () => 1 });
   }
 
   get size(): number {

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
-import { LRUCache } from 'lru-cache';
 import type { Block, Commit, TxResult } from '../codec/block.js';
 import { STATE_TREE_ROOT_META, type BlockCommitInput, type ChainStore } from '../app/host.js';
 import type { ScanOptions } from '../app/state.js';
+import { BoundedCache } from '../util/bounded-cache.js';
 
 /**
  * Embedded storage: one SQLite file (WAL, synchronous=FULL). A block, its results, its commit and the
@@ -50,12 +50,8 @@ export const DEFAULT_READ_CACHE_LIMITS: ReadCacheLimits = {
 /** What a Map entry, the LRU's slot and a string header cost besides the characters (measured order of magnitude). */
 const ENTRY_OVERHEAD_BYTES = 96;
 
-function boundedCache<V extends string | Uint8Array>(max: number, maxSize: number, sizeOf: (value: V) => number): LRUCache<string, Cached<V>> {
-  return new LRUCache<string, Cached<V>>({
-    max,
-    maxSize,
-    sizeCalculation: (value, key) => ENTRY_OVERHEAD_BYTES + key.length + (value === ABSENT ? 0 : sizeOf(value)),
-  });
+function boundedCache<V extends string | Uint8Array>(maxEntries: number, maxBytes: number, sizeOf: (value: V) => number): BoundedCache<Cached<V>> {
+  return new BoundedCache<Cached<V>>(maxEntries, maxBytes, (value, key) => ENTRY_OVERHEAD_BYTES + key.length + (value === ABSENT ? 0 : sizeOf(value as V)));
 }
 
 const SCHEMA = `
@@ -106,14 +102,14 @@ export class Storage implements ChainStore {
    * Read-through cache of committed state (hot keys: accounts, nonces, meters). Kept exact: the
    * writes of every committed block update it in the same call that commits them. Bounded (LRU).
    */
-  private readonly readCache: LRUCache<string, Cached<string>>;
+  private readonly readCache: BoundedCache<Cached<string>>;
   private cachedHeight: number | undefined;
 
   /** Entries and estimated bytes of the two read caches (for /metrics). */
   cacheStats(): { state: { entries: number; bytes: number }; tree: { entries: number; bytes: number } } {
     return {
-      state: { entries: this.readCache.size, bytes: this.readCache.calculatedSize },
-      tree: { entries: this.treeCache.size, bytes: this.treeCache.calculatedSize },
+      state: { entries: this.readCache.size, bytes: this.readCache.bytes },
+      tree: { entries: this.treeCache.size, bytes: this.treeCache.bytes },
     };
   }
 
@@ -164,7 +160,7 @@ export class Storage implements ChainStore {
    * block (and so stay in the LRU). Kept exact like the state cache: a committed block's nodes
    * update it after its transaction.
    */
-  private readonly treeCache: LRUCache<string, Cached<Uint8Array>>;
+  private readonly treeCache: BoundedCache<Cached<Uint8Array>>;
 
   treeRow(path: string): Uint8Array | undefined {
     const hit = this.treeCache.get(path);
