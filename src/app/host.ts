@@ -85,7 +85,7 @@ export interface AppOptions {
   chainId: string;
   modules: readonly ModuleCore[];
   /** Tx hashes whose signatures this process already verified (mempool); saves a second verify. */
-  verifiedTxs?: Set<string>;
+  verifiedTxs?: Pick<ReadonlySet<string>, 'has'>;
   /** Told about every bug the kernel caught (a handler crash, a write outside a module's prefix). */
   onInternalError?: InternalErrorSink;
   /** Times the phases of block execution and commit for the node's CPU report (observes only). */

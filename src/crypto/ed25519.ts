@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { LRUCache } from 'lru-cache';
 
 /**
  * The one Ed25519 signature-validity rule of GridLedger (DESIGN.md §2). Every node applies exactly
@@ -73,17 +74,30 @@ export function checkPublicKey(pk: Uint8Array): PublicKeyCheck {
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
-/** Cache of verified-valid public keys → KeyObject; importing a key costs as much as a verify. */
-const keyCache = new Map<string, KeyObject | null>();
-const KEY_CACHE_LIMIT = 100_000;
+/** A key that failed the validity rule (lru-cache stores no null). */
+const INVALID_KEY = Symbol('invalid key');
+
+/**
+ * Cache of checked public keys → KeyObject (or INVALID_KEY); importing a key costs as much as a
+ * verify. Least recently used keys go first, at most KEY_CACHE_LIMIT: a KeyObject holds native
+ * (OpenSSL) memory besides its heap handle, and the former 100,000-entry Map, cleared only when
+ * full, let random keys (fuzzing, or a peer relaying garbage) pin that much (issue 9). 10,000 covers
+ * the active senders of a large community between blocks.
+ */
+export const KEY_CACHE_LIMIT = 10_000;
+const keyCache = new LRUCache<string, KeyObject | typeof INVALID_KEY>({ maxSize: KEY_CACHE_LIMIT, sizeCalculation: () => 1 });
+
+/** Public keys in the cache (for /metrics and the bound's test). */
+export function cachedPublicKeys(): number {
+  return keyCache.size;
+}
 
 function publicKeyObject(pk: Uint8Array): KeyObject | null {
   const id = Buffer.from(pk).toString('hex');
   const cached = keyCache.get(id);
-  if (cached !== undefined) return cached;
+  if (cached !== undefined) return cached === INVALID_KEY ? null : cached;
   const key = checkPublicKey(pk).ok ? createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pk]), format: 'der', type: 'spki' }) : null;
-  if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
-  keyCache.set(id, key);
+  keyCache.set(id, key ?? INVALID_KEY);
   return key;
 }
 

@@ -13,6 +13,7 @@ import { verifySignature } from '../crypto/ed25519.js';
 import { fromHexStrict } from '../util/bytes.js';
 import { sameJson } from '../util/same-json.js';
 import { VerifyPool, type VerifyItem } from './verify-pool.js';
+import { VerifiedTxs } from './verified-txs.js';
 import { addressFromPublicKey } from '../crypto/address.js';
 import type { Signer } from '../crypto/ed25519.js';
 import { Mempool } from '../mempool/mempool.js';
@@ -48,8 +49,6 @@ export interface NodeOptions {
   /** Signature-verification worker threads; default: cores − 1 (0 verifies on the main thread). */
   verifyWorkers?: number;
 }
-
-const VERIFIED_CACHE_LIMIT = 500_000;
 
 /**
  * Transactions of a batch checked per event-loop turn. A 1000-transaction batch checked in one turn
@@ -88,7 +87,8 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
   private readonly valsets = new Map<number, ValidatorSet>();
   /** Blocks executed but not yet committed (proposals), by block hash. */
   private readonly executedCache = new Map<string, ExecutedBlock>();
-  private readonly verified = new Set<string>();
+  /** Signatures verified at admission, while their transactions are pending (bounded: issue 9). */
+  readonly verified: VerifiedTxs;
   /** Measured block execution cost per transaction (µs, moving average); 0 until measured. */
   private usPerTx = 0;
   private readonly txWaiters = new Map<string, Array<(e: TxResultEvent | undefined) => void>>();
@@ -101,6 +101,9 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     if (config.chainId !== genesis.chainId) throw HOME_ERRORS.CONFIG_INVALID(`config chain id ${config.chainId} differs from genesis ${genesis.chainId}`);
     this.chainId = genesis.chainId;
     this.storage = new Storage(options.dbPath);
+    this.verified = new VerifiedTxs(config.mempool.maxTxs);
+    this.on('txResult', (e: TxResultEvent) => this.verified.forget(e.hash));
+    this.on('txDropped', (hash: string) => this.verified.forget(hash));
     this.app = new App(this.storage, {
       chainId: this.chainId,
       modules: options.modules,
@@ -265,8 +268,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
   }
 
   private rememberVerified(hash: string, tx: SignedTx): void {
-    if (this.verified.size >= VERIFIED_CACHE_LIMIT) this.verified.clear();
-    this.verified.add(verifiedTxKey(hash, tx));
+    this.verified.remember(hash, verifiedTxKey(hash, tx));
   }
 
   /** True when at least one pending transaction could go into the next block (not just nonce gaps). */

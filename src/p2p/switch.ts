@@ -78,6 +78,8 @@ export interface PeerStatus {
   messagesOut: number;
   queueLength: number;
   queueBytes: number;
+  /** Bytes written into the socket but not yet sent (kept under socketHighWaterBytes by the queue). */
+  socketBufferedBytes: number;
   messagesDropped: number;
 }
 
@@ -605,6 +607,7 @@ export class PeerSwitch {
       messagesOut: entry.messagesOut,
       queueLength: entry.queue.length,
       queueBytes: entry.queue.bytes,
+      socketBufferedBytes: s.writableLength,
       messagesDropped: entry.messagesDropped,
     };
   }

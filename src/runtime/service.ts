@@ -14,6 +14,7 @@ import { DEFAULT_EVENT_LIMITS, registerEvents } from './events.js';
 import { transactionDocs } from './openapi-docs.js';
 import { ConsensusDriver, realTimers, type Timers } from './driver.js';
 import { NodeNetwork } from './network.js';
+import { registerMemoryMetrics } from './memory-metrics.js';
 import { MessagingNode } from '../messaging/index.js';
 import { messagingHandlers } from './messaging-handlers.js';
 import { registerMessagingMetrics } from './messaging-metrics.js';
@@ -170,6 +171,7 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
   live.driver = driver;
   live.network = network;
   registerMessagingMetrics(node.metrics.registry, messaging, () => network?.messaging ?? null);
+  registerMemoryMetrics(node, () => network?.p2p.peers() ?? []);
   driver.start();
   // Only a home with anchor.json (the consortium's anchor operator) anchors checkpoints into Bitcoin.
   const anchor = options.anchorService === false ? null : await startAnchorServiceUnlessRunning(home, url, logger, node);

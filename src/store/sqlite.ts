@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type { Block, Commit, TxResult } from '../codec/block.js';
 import { STATE_TREE_ROOT_META, type BlockCommitInput, type ChainStore } from '../app/host.js';
 import type { ScanOptions } from '../app/state.js';
+import { BoundedCache } from '../util/bounded-cache.js';
 
 /**
  * Embedded storage: one SQLite file (WAL, synchronous=FULL). A block, its results, its commit and the
@@ -16,6 +17,43 @@ export interface StoredTx {
   result: TxResult;
 }
 
+/** A key the database does not hold (lru-cache stores no null). */
+const ABSENT = Symbol('absent');
+type Cached<V> = V | typeof ABSENT;
+
+/**
+ * Bounds of the two read caches (issue 9: they were cleared only at 200,000 entries, so a soaking
+ * node's heap grew with every new key read — ~3 cached reads per admitted transaction, ~330 B each —
+ * for hours). Least recently used entries go first; each cache holds at most `entries` entries and
+ * at most `bytes` of estimated size (key and value characters or bytes plus a fixed per-entry cost).
+ */
+export interface ReadCacheLimits {
+  stateEntries: number;
+  stateBytes: number;
+  treeEntries: number;
+  treeBytes: number;
+}
+
+/**
+ * State: 20,000 entries (a few blocks' working sets of accounts, nonces and meters; measured ~330 B
+ * of heap per entry, so ~7 MiB). Tree: 8,192 nodes — the top three levels of the radix-16 tree are
+ * 4,369 nodes and every block reads them; a node is at most 16 child hashes (~600 B with overhead).
+ * A miss costs one indexed SQLite read.
+ */
+export const DEFAULT_READ_CACHE_LIMITS: ReadCacheLimits = {
+  stateEntries: 20_000,
+  stateBytes: 8 * 1024 * 1024,
+  treeEntries: 8_192,
+  treeBytes: 6 * 1024 * 1024,
+};
+
+/** What a Map entry, the LRU's slot and a string header cost besides the characters (measured order of magnitude). */
+const ENTRY_OVERHEAD_BYTES = 96;
+
+function boundedCache<V extends string | Uint8Array>(maxEntries: number, maxBytes: number, sizeOf: (value: V) => number): BoundedCache<Cached<V>> {
+  return new BoundedCache<Cached<V>>(maxEntries, maxBytes, (value, key) => ENTRY_OVERHEAD_BYTES + key.length + (value === ABSENT ? 0 : sizeOf(value as V)));
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS blocks (height INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, block TEXT NOT NULL, commit_json TEXT NOT NULL);
@@ -28,7 +66,9 @@ export class Storage implements ChainStore {
   readonly db: Database.Database;
   private readonly stmts;
 
-  constructor(path: string) {
+  constructor(path: string, cacheLimits: ReadCacheLimits = DEFAULT_READ_CACHE_LIMITS) {
+    this.readCache = boundedCache<string>(cacheLimits.stateEntries, cacheLimits.stateBytes, (v) => v.length);
+    this.treeCache = boundedCache<Uint8Array>(cacheLimits.treeEntries, cacheLimits.treeBytes, (v) => v.byteLength);
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -60,11 +100,18 @@ export class Storage implements ChainStore {
 
   /**
    * Read-through cache of committed state (hot keys: accounts, nonces, meters). Kept exact: the
-   * writes of every committed block update it in the same call that commits them.
+   * writes of every committed block update it in the same call that commits them. Bounded (LRU).
    */
-  private readonly readCache = new Map<string, string | null>();
-  private static readonly READ_CACHE_LIMIT = 200_000;
+  private readonly readCache: BoundedCache<Cached<string>>;
   private cachedHeight: number | undefined;
+
+  /** Entries and estimated bytes of the two read caches (for /metrics). */
+  cacheStats(): { state: { entries: number; bytes: number }; tree: { entries: number; bytes: number } } {
+    return {
+      state: { entries: this.readCache.size, bytes: this.readCache.bytes },
+      tree: { entries: this.treeCache.size, bytes: this.treeCache.bytes },
+    };
+  }
 
   /** For code that writes the state table directly (genesis, bulk imports): forget cached reads. */
   clearReadCache(): void {
@@ -74,10 +121,9 @@ export class Storage implements ChainStore {
 
   getRaw(key: string): string | undefined {
     const hit = this.readCache.get(key);
-    if (hit !== undefined) return hit === null ? undefined : hit;
+    if (hit !== undefined) return hit === ABSENT ? undefined : hit;
     const value = this.stmts.getState.get(key)?.value;
-    if (this.readCache.size >= Storage.READ_CACHE_LIMIT) this.readCache.clear();
-    this.readCache.set(key, value ?? null);
+    this.readCache.set(key, value ?? ABSENT);
     return value;
   }
 
@@ -111,19 +157,18 @@ export class Storage implements ChainStore {
 
   /**
    * Cache of the state tree's inner nodes (ADR 0012) by path: the upper levels are read by every
-   * block. Kept exact like the state cache: a committed block's nodes update it after its transaction.
+   * block (and so stay in the LRU). Kept exact like the state cache: a committed block's nodes
+   * update it after its transaction.
    */
-  private readonly treeCache = new Map<string, Uint8Array | null>();
-  private static readonly TREE_CACHE_LIMIT = 200_000;
+  private readonly treeCache: BoundedCache<Cached<Uint8Array>>;
 
   treeRow(path: string): Uint8Array | undefined {
     const hit = this.treeCache.get(path);
-    if (hit !== undefined) return hit ?? undefined;
+    if (hit !== undefined) return hit === ABSENT ? undefined : hit;
     const row = this.stmts.getTreeRow.get(Buffer.from(path, 'latin1'))?.node;
-    const node = row ? new Uint8Array(row.buffer, row.byteOffset, row.byteLength) : null;
-    if (this.treeCache.size >= Storage.TREE_CACHE_LIMIT) this.treeCache.clear();
-    this.treeCache.set(path, node);
-    return node ?? undefined;
+    const node = row ? new Uint8Array(row.buffer, row.byteOffset, row.byteLength) : undefined;
+    this.treeCache.set(path, node ?? ABSENT);
+    return node;
   }
 
   /** Every stored inner node of the state tree, by path (audit). */
@@ -140,7 +185,7 @@ export class Storage implements ChainStore {
   }
 
   private cacheTreeRows(rows: ReadonlyMap<string, Uint8Array | null>): void {
-    for (const [path, node] of rows) if (this.treeCache.has(path)) this.treeCache.set(path, node);
+    for (const [path, node] of rows) if (this.treeCache.has(path)) this.treeCache.set(path, node ?? ABSENT);
   }
 
   /** Every state entry in key order (for recomputing the state root from storage). */
@@ -202,7 +247,7 @@ export class Storage implements ChainStore {
     });
     tx();
     this.cachedHeight = input.block.header.height;
-    for (const [key, value] of input.writes) if (this.readCache.has(key)) this.readCache.set(key, value);
+    for (const [key, value] of input.writes) if (this.readCache.has(key)) this.readCache.set(key, value ?? ABSENT);
     this.cacheTreeRows(input.stateTree.rows);
   }
 }
