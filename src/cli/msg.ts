@@ -3,19 +3,16 @@ import { fromHexStrict, toHex } from '../util/bytes.js';
 import {
   composeBroadcast,
   composeSealed,
-  fromWire,
+  fetchSince,
   generateMessagingKey,
   messagingAddress,
   messagingKeyFromSecret,
   messagingRoutes,
   mintStamp,
-  openBroadcast,
-  openSealed,
+  openInbox,
   parseMessagingAddress,
   toWire,
-  type Envelope,
-  type MessagingParams,
-  type OpenedMessage,
+  type InboxEntry,
 } from '../messaging/index.js';
 import { call, CLI_ERRORS, customCommand, keyringOf, opt, print, queryCommand, signerName } from './kit.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -74,60 +71,15 @@ export function messagingKeyHex(cmd: Command, value: string): string {
   return toHex(parseMessagingAddress(resolveMsgAddress(cmd, value)));
 }
 
-interface InboxEntry extends OpenedMessage {
-  cursor: number;
-  /** The local messaging key that opened it (broadcasts: none). */
-  key?: string;
-}
-
-/** Tries each envelope with every key; keeps what opens, and every valid broadcast. */
-function openAll(messages: Array<{ cursor: number; envelope: unknown }>, keys: MsgKey[], params: MessagingParams): InboxEntry[] {
-  const out: InboxEntry[] = [];
-  for (const m of messages) {
-    let env: Envelope;
-    try {
-      env = fromWire(m.envelope, params);
-    } catch {
-      continue;
-    }
-    if (env.kind === 'broadcast') {
-      try {
-        out.push({ cursor: m.cursor, ...openBroadcast(env) });
-      } catch {
-        /* a node relays only signed broadcasts; skip a damaged one */
-      }
-      continue;
-    }
-    for (const key of keys) {
-      let opened: OpenedMessage | null = null;
-      try {
-        opened = openSealed(env, key.secretKey);
-      } catch {
-        opened = null;
-      }
-      if (opened) {
-        out.push({ cursor: m.cursor, key: key.name, ...opened });
-        break;
-      }
-    }
-  }
-  return out;
-}
-
 function entryText(e: InboxEntry): string {
   const who = e.from ?? 'anonymous';
   const to = e.kind === 'broadcast' ? 'broadcast' : `to ${e.key}`;
   return `#${e.cursor}  ${to}  from ${who}${e.replyTo ? `  reply-to ${e.replyTo}` : ''}\n    ${e.text}`;
 }
 
-async function fetchSince(cmd: Command, after: number): Promise<{ messages: Array<{ cursor: number; envelope: unknown }>; head: number }> {
-  const all: Array<{ cursor: number; envelope: unknown }> = [];
-  for (let cursor = after; ; ) {
-    const page = await call(cmd, messagingRoutes.listMessages, { query: { after: cursor, limit: 1000 } });
-    all.push(...page.messages);
-    if (page.messages.length < 1000) return { messages: all, head: Math.max(after, page.head) };
-    cursor = page.messages[page.messages.length - 1]!.cursor;
-  }
+/** Every message after the cursor, through the shared pager (src/messaging/inbox.ts). */
+function fetchFrom(cmd: Command, after: number) {
+  return fetchSince((cursor, limit) => call(cmd, messagingRoutes.listMessages, { query: { after: cursor, limit } }), after);
 }
 
 export function registerMessagingCli(program: Command): void {
@@ -191,9 +143,9 @@ export function registerMessagingCli(program: Command): void {
     run: async (o, cmd) => {
       const params = await call(cmd, messagingRoutes.messagingParams, {});
       const keyList = loadMsgKeys(keyringOf(cmd), o.keys);
-      const { messages, head } = await fetchSince(cmd, o.after ?? 0);
-      const opened = openAll(messages, keyList, params);
-      print(cmd, { messages: opened, scanned: messages.length, next: head }, (v) => [...v.messages.map(entryText), `(${v.messages.length} of ${v.scanned} messages are yours or broadcasts; next cursor ${v.next})`].join('\n'));
+      const { messages, next } = await fetchFrom(cmd, o.after ?? 0);
+      const opened = openInbox(messages, keyList, params);
+      print(cmd, { messages: opened, scanned: messages.length, next }, (v) => [...v.messages.map(entryText), `(${v.messages.length} of ${v.scanned} messages are yours or broadcasts; next cursor ${v.next})`].join('\n'));
     },
   });
 
@@ -218,9 +170,9 @@ export function registerMessagingCli(program: Command): void {
       let cursor = o.after ?? 0;
       let shown = 0;
       for (;;) {
-        const { messages, head } = await fetchSince(cmd, cursor);
-        cursor = head;
-        for (const entry of openAll(messages, keyList, params)) {
+        const { messages, next } = await fetchFrom(cmd, cursor);
+        cursor = next;
+        for (const entry of openInbox(messages, keyList, params)) {
           print(cmd, entry, entryText);
           if (o.count !== undefined && ++shown >= o.count) return;
         }

@@ -3,6 +3,7 @@ export * from './params.js';
 export * from './envelope.js';
 export * from './stamp.js';
 export * from './seal.js';
+export * from './inbox.js';
 export * from './check.js';
 export * from './pool.js';
 export * from './node.js';

@@ -2,7 +2,9 @@ import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
-import { randomBytes } from 'node:crypto';
+// Not node:crypto's: this module also runs in the dashboard (trial decryption in the browser), and
+// @noble/hashes draws from globalThis.crypto.getRandomValues, which Node 20 and browsers both have.
+import { randomBytes } from '@noble/hashes/utils.js';
 import { bech32m } from '@scure/base';
 import { addressFromPublicKey } from '../crypto/address.js';
 import { domainBytes } from '../crypto/hash.js';
@@ -46,7 +48,7 @@ export interface MessagingKeyPair {
 }
 
 export function generateMessagingKey(): MessagingKeyPair {
-  const secretKey = new Uint8Array(randomBytes(KEY_BYTES));
+  const secretKey = randomBytes(KEY_BYTES);
   return { secretKey, publicKey: x25519.getPublicKey(secretKey) };
 }
 
@@ -163,7 +165,7 @@ export function composeSealed(recipient: Uint8Array, o: ComposeOptions): Omit<En
   const plaintext = pad(canonicalBytes(signContent(o.content, o.signer, recipient, header)));
   const ephemeral = generateMessagingKey();
   const key = sealKey(x25519.getSharedSecret(ephemeral.secretKey, recipient), ephemeral.publicKey, recipient);
-  const nonce = new Uint8Array(randomBytes(NONCE_BYTES));
+  const nonce = randomBytes(NONCE_BYTES);
   const ciphertext = xchacha20poly1305(key, nonce, headerBytes(header)).encrypt(plaintext);
   return { ...header, payload: concatBytes(ephemeral.publicKey, nonce, ciphertext) };
 }

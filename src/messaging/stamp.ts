@@ -1,4 +1,5 @@
-import { hash as nodeHash, randomBytes } from 'node:crypto';
+import { randomBytes } from '@noble/hashes/utils.js';
+import { hash as nodeHash } from 'node:crypto';
 import { concatBytes, utf8 } from '../util/bytes.js';
 import { contentDigest, MSG_DOMAIN, STAMP_BYTES, type Envelope } from './envelope.js';
 import { MSG_ERRORS } from './errors.js';
@@ -12,7 +13,9 @@ import { stampTarget, stampWork, type MessagingParams } from './params.js';
  *
  * Written here rather than taken from a library: the hashcash packages on npm use their own string
  * formats and leading-zero-bit targets, which double the work per step; we need a target that
- * grows smoothly with size and TTL. The loop is a few lines over node:crypto's one-shot SHA-256.
+ * grows smoothly with size and TTL. The loop is a few lines over node:crypto's one-shot SHA-256
+ * (in the dashboard's build, web/src/shims/node-crypto.ts answers it with @noble/hashes, so the page
+ * mints stamps with this same code; the start nonce comes from getRandomValues in both).
  */
 
 const PREFIX = concatBytes(utf8(MSG_DOMAIN.stamp), new Uint8Array([0]));

@@ -18,12 +18,10 @@ import { signBody, signChallenge } from './sign';
 const STORAGE_KEY = 'gridledger.keys.v1';
 const PBKDF2_ITERATIONS = 310_000;
 
-export interface StoredKey {
+export interface StoredKey extends EncryptedSecret {
   name: string;
   address: string;
   publicKey: string;
-  kdf: { name: 'PBKDF2'; hash: 'SHA-256'; iterations: number; salt: string };
-  cipher: { name: 'AES-GCM'; iv: string; data: string };
 }
 
 export function storedKeys(): StoredKey[] {
@@ -43,22 +41,37 @@ async function aesKey(passphrase: string, salt: Uint8Array, iterations: number):
   return crypto.subtle.deriveKey({ name: 'PBKDF2', hash: 'SHA-256', salt: salt as BufferSource, iterations }, base, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
 }
 
-/** Encrypts and stores a seed under a name; answers its address. */
-export async function storeKey(name: string, seed: Uint8Array, passphrase: string): Promise<StoredKey> {
-  if (seed.length !== 32) throw new Error('an Ed25519 key is 32 bytes (64 hex digits)');
+/** A secret encrypted at rest: the PBKDF2 parameters and the AES-GCM ciphertext. */
+export interface EncryptedSecret {
+  kdf: { name: 'PBKDF2'; hash: 'SHA-256'; iterations: number; salt: string };
+  cipher: { name: 'AES-GCM'; iv: string; data: string };
+}
+
+/** Encrypts a secret under a passphrase (account seeds here, messaging keys in lib/msgkeys.ts). */
+export async function encryptSecret(secret: Uint8Array, passphrase: string): Promise<EncryptedSecret> {
   if (passphrase.length < 8) throw new Error('choose a passphrase of at least 8 characters');
-  const publicKey = ed25519.getPublicKey(seed);
   const salt = crypto.getRandomValues(new Uint8Array(16));
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const key = await aesKey(passphrase, salt, PBKDF2_ITERATIONS);
-  const data = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, seed as BufferSource));
-  const stored: StoredKey = {
-    name,
-    address: addressFromPublicKey(publicKey),
-    publicKey: toHex(publicKey),
-    kdf: { name: 'PBKDF2', hash: 'SHA-256', iterations: PBKDF2_ITERATIONS, salt: toHex(salt) },
-    cipher: { name: 'AES-GCM', iv: toHex(iv), data: toHex(data) },
-  };
+  const data = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, secret as BufferSource));
+  return { kdf: { name: 'PBKDF2', hash: 'SHA-256', iterations: PBKDF2_ITERATIONS, salt: toHex(salt) }, cipher: { name: 'AES-GCM', iv: toHex(iv), data: toHex(data) } };
+}
+
+/** Decrypts what encryptSecret stored. A wrong passphrase fails the GCM tag check. */
+export async function decryptSecret(stored: EncryptedSecret, passphrase: string): Promise<Uint8Array> {
+  const key = await aesKey(passphrase, fromHexStrict(stored.kdf.salt, 16)!, stored.kdf.iterations);
+  try {
+    return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: fromHexStrict(stored.cipher.iv, 12)! as BufferSource }, key, fromHexStrict(stored.cipher.data)! as BufferSource));
+  } catch {
+    throw new Error('wrong passphrase');
+  }
+}
+
+/** Encrypts and stores a seed under a name; answers its address. */
+export async function storeKey(name: string, seed: Uint8Array, passphrase: string): Promise<StoredKey> {
+  if (seed.length !== 32) throw new Error('an Ed25519 key is 32 bytes (64 hex digits)');
+  const publicKey = ed25519.getPublicKey(seed);
+  const stored: StoredKey = { name, address: addressFromPublicKey(publicKey), publicKey: toHex(publicKey), ...(await encryptSecret(seed, passphrase)) };
   saveKeys([...storedKeys().filter((k) => k.name !== name), stored]);
   return stored;
 }
@@ -81,13 +94,7 @@ export function forgetKey(name: string): void {
 export async function unlock(name: string, passphrase: string): Promise<void> {
   const k = storedKeys().find((s) => s.name === name);
   if (!k) throw new Error(`no key named ${name} in this browser`);
-  const key = await aesKey(passphrase, fromHexStrict(k.kdf.salt, 16)!, k.kdf.iterations);
-  let seed: Uint8Array;
-  try {
-    seed = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: fromHexStrict(k.cipher.iv, 12)! as BufferSource }, key, fromHexStrict(k.cipher.data)! as BufferSource));
-  } catch {
-    throw new Error('wrong passphrase');
-  }
+  const seed = await decryptSecret(k, passphrase);
   session.set({ name, address: k.address, publicKey: fromHexStrict(k.publicKey, 32)!, secretKey: seed, token: null, roles: [], expiresAt: null });
   await login();
 }

@@ -1,4 +1,3 @@
-import { bech32m } from '@scure/base';
 import { useState } from 'react';
 import type { RouteOutput } from '../../../src/api/route.js';
 import { MSG as ANON_MSG } from '../../../src/modules/anon/messages.js';
@@ -6,16 +5,19 @@ import type { anonRoutes } from '../../../src/modules/anon/routes.js';
 import { MSG as PAYMENTS_MSG } from '../../../src/modules/payments/messages.js';
 import type { paymentsRoutes } from '../../../src/modules/payments/routes.js';
 import { Badge, Card, codeOf, ErrorBox, Kpi, parseUnits, Short, Table, TxOutcome, units, useTx } from '../components/ui';
+import { Messages } from '../components/Messages';
 import { api } from '../lib/api';
 import { useLive } from '../lib/live';
 import { useSession } from '../lib/session';
 import { submit, type Committed } from '../lib/wallet';
+import { messagingAddress } from '../../../src/messaging/seal.js';
 import { fromHexStrict } from '../../../src/util/bytes.js';
 import type { PageDef } from './index';
 
 /**
  * Private trading (issue 16): the anonymous members' tree, the anonymous offer board and the
- * escrowed trades, and the messaging layer's figures. Everything signed here needs no zero-knowledge
+ * escrowed trades, the messaging layer's figures and the browser's own encrypted messages (keys,
+ * a trial-decrypting inbox, sending with a stamp minted here: components/Messages.tsx). Everything signed here needs no zero-knowledge
  * proof: posting, taking and withdrawing offers (a trader-anon account), and the 2-of-3 payments
  * escrow that settles a trade (approve, dispute, propose and countersign a split). Admitting an
  * anonymous account needs a Groth16 membership proof over the member's secret identity, which lives
@@ -29,14 +31,10 @@ const ANON_ROLE = 'trader-anon';
 const GRID_OPERATOR = 'grid-operator';
 const AUDITOR = 'auditor';
 
-/**
- * An offer's X25519 messaging key as the gridmsg1… address `gridledger msg send --to` takes: the
- * encoding of messagingAddress() in src/messaging/seal.ts (not imported: that module also draws
- * random bytes through node:crypto, which the page's shim does not provide).
- */
+/** An offer's X25519 messaging key as the gridmsg1… address `gridledger msg send --to` (and the page's Messages panel) takes. */
 function messagingAddressOf(hex: string): string {
   const bytes = fromHexStrict(hex, 32);
-  return bytes ? bech32m.encode('gridmsg', bech32m.toWords(bytes)) : hex;
+  return bytes ? messagingAddress(bytes) : hex;
 }
 
 const when = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
@@ -282,11 +280,7 @@ function Trades({ me, roles }: { me: string; roles: string[] }) {
   );
 }
 
-/**
- * The messaging layer, read-only: messages are end-to-end encrypted to X25519 keys the browser does
- * not hold (they sit next to the trade account's key in the CLI's keyring), so the page shows the
- * node's figures and the commands, never messages.
- */
+/** The node's messaging figures, and the CLI's commands for the same (the Messages panel reads and sends in the page). */
 function Messaging() {
   const stats = useLive(() => api.messaging.messagingStats({}), []);
   const params = useLive(() => api.messaging.messagingParams({}), [], { live: false });
@@ -311,8 +305,8 @@ function Messaging() {
         </p>
       )}
       <p>
-        Messages are encrypted end to end to keys this page does not hold. Negotiate an offer with the CLI, to the gridmsg1… address the
-        board shows for it (a fresh messaging key per trade keeps trades unlinkable):
+        Negotiate an offer in the Messages panel below or with the CLI, to the gridmsg1… address the board shows for it (a fresh
+        messaging key per trade keeps trades unlinkable):
       </p>
       <pre data-testid="msg-cli">{`gridledger msg keys add trade-1                  # your reply key for this trade
 gridledger msg send --to <offer's gridmsg1… address> --text "4 kWh for 9.50?" --reply-to trade-1
@@ -328,6 +322,7 @@ function PrivateTrading() {
       <Members />
       {s.address && <MyAnonAccount me={s.address} />}
       <Messaging />
+      <Messages />
       <Board />
       {s.address && s.token ? (
         <Trades me={s.address} roles={s.roles} />

@@ -5,7 +5,8 @@ import { Buffer } from 'buffer';
 /**
  * `node:crypto` for the browser build (vite.config.ts aliases it here). The shared code the
  * dashboard imports — route definitions, transaction sign bytes and hashes, addresses — needs only
- * SHA-256/512 hashing; the node keeps node:crypto. Signing in the page uses @noble/curves directly
+ * SHA-256/512 hashing; the node keeps node:crypto. Randomness is not here: shared code that needs it
+ * (messaging keys, nonces and stamps) takes it from @noble/hashes' randomBytes (getRandomValues). Signing in the page uses @noble/curves directly
  * (deterministic Ed25519, so signatures equal the CLI's). The statement verifier checks commit
  * signatures: `createPublicKey` (SPKI DER, as src/crypto/ed25519.ts builds it) and `verify` run on
  * @noble/curves with strict RFC 8032 encodings (zip215 off); src/crypto/ed25519.ts has already
@@ -32,6 +33,11 @@ export function createHash(algorithm: string) {
     },
   };
   return api;
+}
+
+/** Node's one-shot `crypto.hash` (the messaging stamp's loop, src/messaging/stamp.ts, mints and checks with it). */
+export function hash(algorithm: string, data: Uint8Array, outputEncoding: 'hex' | 'buffer' = 'hex') {
+  return createHash(algorithm).update(data).digest(outputEncoding === 'hex' ? 'hex' : undefined);
 }
 
 function unavailable(name: string): never {
@@ -61,4 +67,4 @@ export const createHmac = () => unavailable('createHmac');
 export const randomBytes = () => unavailable('randomBytes');
 export const timingSafeEqual = () => unavailable('timingSafeEqual');
 export type KeyObject = never;
-export default { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, createHmac, randomBytes, timingSafeEqual };
+export default { createHash, hash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, createHmac, randomBytes, timingSafeEqual };
