@@ -103,19 +103,32 @@ function Inbox({ keys }: { keys: UnlockedMsgKey[] }) {
   const { busy, error, act } = useBusy();
   const current = useRef(inbox);
   current.current = inbox;
+  const keysNow = useRef(keys);
+  keysNow.current = keys;
   const fetching = useRef(false);
+  const again = useRef(false);
+  const fetchNew = async () => {
+    const keyList = keysNow.current;
+    const names = keyList.map((k) => k.name).join(',');
+    const from = current.current.keyNames === names ? current.current : EMPTY_INBOX(names);
+    const params = await api.messaging.messagingParams({});
+    const { messages, next } = await fetchSince((after, limit) => api.messaging.listMessages({ query: { after, limit } }), from.cursor);
+    const opened = openInbox(messages, keyList, params);
+    current.current = { keyNames: names, entries: [...from.entries, ...opened], cursor: next, scanned: from.scanned + messages.length, lastScanned: messages.length };
+    setInbox(current.current);
+  };
+  // One fetch at a time (two overlapping ones would start from the same cursor and list a message
+  // twice); a refresh asked for meanwhile runs after it, with the keys of that moment.
   const refresh = async () => {
-    // One fetch at a time: two overlapping ones would both start from the same cursor and list a message twice.
-    if (fetching.current) return;
+    if (fetching.current) {
+      again.current = true;
+      return;
+    }
     fetching.current = true;
-    await act(async () => {
-      const from = current.current.keyNames === keyNames ? current.current : EMPTY_INBOX(keyNames);
-      const params = await api.messaging.messagingParams({});
-      const { messages, next } = await fetchSince((after, limit) => api.messaging.listMessages({ query: { after, limit } }), from.cursor);
-      const opened = openInbox(messages, keys, params);
-      setInbox({ keyNames, entries: [...from.entries, ...opened], cursor: next, scanned: from.scanned + messages.length, lastScanned: messages.length });
-      current.current = { keyNames, entries: [...from.entries, ...opened], cursor: next, scanned: from.scanned + messages.length, lastScanned: messages.length };
-    });
+    do {
+      again.current = false;
+      await act(fetchNew);
+    } while (again.current);
     fetching.current = false;
   };
   // A new key set (unlocked, created, locked) reads every held message again.

@@ -81,17 +81,17 @@ export async function storeMsgKey(name: string, secretKey: Uint8Array, passphras
 
 /** Unlocks every stored messaging key this passphrase opens; answers how many. */
 export async function unlockMsgKeys(passphrase: string): Promise<number> {
-  let opened = 0;
+  const opened: UnlockedMsgKey[] = [];
   for (const stored of storedMsgKeys()) {
     try {
-      withKey(unlockedOf(stored.name, await decryptSecret(stored, passphrase)));
-      opened++;
+      opened.push(unlockedOf(stored.name, await decryptSecret(stored, passphrase)));
     } catch {
       /* another passphrase */
     }
   }
-  if (opened === 0) throw new Error('wrong passphrase (no messaging key opens with it)');
-  return opened;
+  if (opened.length === 0) throw new Error('wrong passphrase (no messaging key opens with it)');
+  for (const key of opened) withKey(key);
+  return opened.length;
 }
 
 export function lockMsgKeys(): void {
