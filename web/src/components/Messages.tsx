@@ -207,11 +207,13 @@ function Compose({ keys }: { keys: UnlockedMsgKey[] }) {
     act(async () => {
       setSent(null);
       const recipient = recipientKey(to);
+      const seconds = Number(ttl);
+      if (!Number.isSafeInteger(seconds)) throw new Error('the time to live is whole seconds');
       const params = await api.messaging.messagingParams({});
       const reply = keys.find((k) => k.name === replyTo);
       const signer = sign && s.publicKey && s.secretKey ? pageSigner(s.publicKey, s.secretKey) : undefined;
       // The node's clock, as the CLI does, so a browser clock that is off does not make the message expired or from the future.
-      const unstamped = composeSealed(recipient, { content: { text, ...(reply ? { replyTo: reply.address } : {}) }, ttl: Number(ttl), now: params.now, signer });
+      const unstamped = composeSealed(recipient, { content: { text, ...(reply ? { replyTo: reply.address } : {}) }, ttl: seconds, now: params.now, signer });
       const expected = stampWork(unstamped.payload.length, unstamped.ttl, params);
       const started = performance.now();
       const { stamp, trials } = await mintInSlices(unstamped, params, (n) => setProgress(`stamping (proof of work): ${n} of about ${expected} trials…`));
