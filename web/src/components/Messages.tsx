@@ -210,6 +210,8 @@ function Compose({ keys }: { keys: UnlockedMsgKey[] }) {
       const seconds = Number(ttl);
       if (!Number.isSafeInteger(seconds)) throw new Error('the time to live is whole seconds');
       const params = await api.messaging.messagingParams({});
+      // Checked before the proof of work, which the node would otherwise refuse afterwards (MSG_TTL_INVALID).
+      if (seconds < params.minTtlSeconds || seconds > params.maxTtlSeconds) throw new Error(`the time to live is ${params.minTtlSeconds}–${params.maxTtlSeconds} s`);
       const reply = keys.find((k) => k.name === replyTo);
       const signer = sign && s.publicKey && s.secretKey ? pageSigner(s.publicKey, s.secretKey) : undefined;
       // The node's clock, as the CLI does, so a browser clock that is off does not make the message expired or from the future.
