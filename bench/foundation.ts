@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,8 @@ import { bech32m } from '@scure/base';
 import { callRoute } from '../src/api/client.js';
 import { coreRoutes } from '../src/api/routes.js';
 import { signTx, type Msg, type SignedTx } from '../src/codec/tx.js';
+import { addressFromPublicKey } from '../src/crypto/address.js';
+import { Signer } from '../src/crypto/ed25519.js';
 import { openKeyring, paths } from '../src/home/home.js';
 import { initHome } from '../src/runtime/init.js';
 import { prepareDevnet, startDevnetNode } from '../src/runtime/devnet.js';
@@ -301,5 +303,19 @@ export async function benchFoundation(options: { validators: number; saturationT
   } finally {
     watcher.stop();
     await net.stop();
+  }
+}
+
+/** A deterministic bench account: its key from the hash of `scope/label` (the same on every run). */
+export function benchSigner(scope: string, label: string): { signer: Signer; address: string } {
+  const signer = new Signer(new Uint8Array(createHash('sha256').update(`gridledger-bench-${scope}/${label}`).digest()));
+  return { signer, address: addressFromPublicKey(signer.publicKey) };
+}
+
+/** Waits until every setup transaction is committed with OK (a failed setup would falsify the figures). */
+export async function waitCommitted(url: string, hashes: string[]): Promise<void> {
+  for (const hash of hashes) {
+    const r = await callRoute(url, coreRoutes.getTx, { params: { hash }, query: { wait: 60 } });
+    if (r.status !== 'committed' || r.result?.code !== 'OK') throw new Error(`setup transaction ${hash}: ${r.status} ${r.result?.code} ${r.result?.message}`);
   }
 }

@@ -1,12 +1,9 @@
-import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { callRoute } from '../src/api/client.js';
 import { coreRoutes } from '../src/api/routes.js';
 import { Overlay, ReadOnlyStore } from '../src/app/state.js';
 import { signTx, type Msg, type SignedTx } from '../src/codec/tx.js';
-import { addressFromPublicKey } from '../src/crypto/address.js';
-import { Signer } from '../src/crypto/ed25519.js';
 import { login } from '../src/cli/session.js';
 import { openKeyring } from '../src/home/home.js';
 import { energyCore } from '../src/modules/energy/module.js';
@@ -26,7 +23,7 @@ import { SLOT_MS, slotOfMs } from '../src/util/slots.js';
 import { account, TestChain, type TestAccount } from '../test/helpers/chain.js';
 import { calibrate } from './calibrate.js';
 import { withVerifyRatios } from './ratios.js';
-import { CommitWatcher, measureSaturation, presignAdmissions, startBenchNetwork, submitBatches } from './foundation.js';
+import { benchSigner as sharedBenchSigner, waitCommitted, CommitWatcher, measureSaturation, presignAdmissions, startBenchNetwork, submitBatches } from './foundation.js';
 import { admissionsWorkload, chunk, commitBlock, rate } from './payments.js';
 
 /**
@@ -414,17 +411,7 @@ export async function benchMarket(options: MarketBenchOptions = {}): Promise<Rec
 
 // ── over the network ──
 
-function benchSigner(label: string): { signer: Signer; address: string } {
-  const signer = new Signer(new Uint8Array(createHash('sha256').update(`gridledger-bench-market/${label}`).digest()));
-  return { signer, address: addressFromPublicKey(signer.publicKey) };
-}
-
-async function waitCommitted(url: string, hashes: string[]): Promise<void> {
-  for (const hash of hashes) {
-    const r = await callRoute(url, coreRoutes.getTx, { params: { hash }, query: { wait: 60 } });
-    if (r.status !== 'committed' || r.result?.code !== 'OK') throw new Error(`setup transaction ${hash}: ${r.status} ${r.result?.code} ${r.result?.message}`);
-  }
-}
+const benchSigner = (label: string) => sharedBenchSigner('market', label);
 
 /** Rounds of alternation in the network benchmark. */
 const ROUNDS = 4;

@@ -12,7 +12,7 @@ import { signVoucher, verifyVoucher, type Voucher } from '../src/modules/payment
 import { registryCore } from '../src/modules/registry/module.js';
 import { openKeyring } from '../src/home/home.js';
 import { account, TestChain, type TestAccount } from '../test/helpers/chain.js';
-import { CommitWatcher, measureSaturation, presignAdmissions, startBenchNetwork, submitBatches } from './foundation.js';
+import { benchSigner as sharedBenchSigner, waitCommitted, CommitWatcher, measureSaturation, presignAdmissions, startBenchNetwork, submitBatches } from './foundation.js';
 
 /**
  * Payments benchmark.
@@ -148,17 +148,7 @@ export async function benchPayments(options: { transfers?: number; senders?: num
 
 // ── over the network ──
 
-function benchSigner(label: string): { signer: Signer; address: string } {
-  const signer = new Signer(new Uint8Array(createHash('sha256').update(`gridledger-bench-payments/${label}`).digest()));
-  return { signer, address: addressFromPublicKey(signer.publicKey) };
-}
-
-async function waitCommitted(url: string, hashes: string[]): Promise<void> {
-  for (const hash of hashes) {
-    const r = await callRoute(url, coreRoutes.getTx, { params: { hash }, query: { wait: 60 } });
-    if (r.status !== 'committed' || r.result?.code !== 'OK') throw new Error(`setup transaction ${hash}: ${r.status} ${r.result?.code} ${r.result?.message}`);
-  }
-}
+const benchSigner = (label: string) => sharedBenchSigner('payments', label);
 
 /** Rounds of alternation in the network benchmark. */
 const ROUNDS = 4;
