@@ -51,8 +51,9 @@ export interface Exec {
   readonly keepers: Map<string, unknown>;
 }
 
-export function newExec(fields: Omit<Exec, 'contexts' | 'keepers'>): Exec {
-  return { ...fields, contexts: new Map(), keepers: new Map() };
+export function newExec(f: Omit<Exec, 'contexts' | 'keepers'>): Exec {
+  // Spelled out rather than spread: one object shape for every exec keeps this per-transaction path monomorphic.
+  return { state: f.state, chainId: f.chainId, block: f.block, sender: f.sender, txHash: f.txHash, msgIndex: f.msgIndex, events: f.events, readOnly: f.readOnly, contexts: new Map(), keepers: new Map() };
 }
 
 /** Reports a bug the kernel caught (scope violation, handler crash) so the node can log and count it. */
@@ -65,6 +66,8 @@ export class Kernel {
   private readonly handlers = new Map<string, { module: ModuleCore; handler: MsgHandler }>();
   private readonly subscribers = new Map<string, Array<{ module: ModuleCore; handle: (ctx: ModuleContext, event: unknown) => void }>>();
   private genesisActive = new Set<string>(BASE_MODULES);
+  /** Per module, the context class its handlers, hooks and keepers receive (built once). */
+  private readonly shapes = new Map<string, { Context: new (exec: Exec) => ModuleContext<any, any> }>();
 
   constructor(cores: readonly ModuleCore[]) {
     for (const m of cores) {
@@ -73,6 +76,7 @@ export class Kernel {
       this.byName.set(m.name, m);
     }
     this.order = dependencyOrder(cores, this.byName);
+    for (const m of this.order) this.shapes.set(m.name, contextShape(this, m));
     for (const m of this.order) {
       for (const [type, handler] of Object.entries(m.messages)) {
         if (!type.startsWith(`${m.name}/`)) throw new Error(`message type ${type} of module ${m.name} must start with "${m.name}/"`);
@@ -161,34 +165,9 @@ export class Kernel {
   context(module: string, exec: Exec): ModuleContext<any, any> {
     const cached = exec.contexts.get(module);
     if (cached) return cached;
-    const m = this.byName.get(module);
-    if (!m) throw KERNEL_ERRORS.MODULE_UNKNOWN(`no module ${module} in this node`);
-    const store = new ScopedStore(exec.state, module);
-    let params: unknown;
-    let paramsRead = false;
-    const keepers: Record<string, unknown> = {};
-    for (const dep of m.requires) Object.defineProperty(keepers, dep, { enumerable: true, get: () => this.keeper(dep, exec) });
-    const ctx: ModuleContext<any, any> = {
-      store,
-      keepers: Object.freeze(keepers),
-      get params() {
-        if (!paramsRead) {
-          params = m.params ? (store.get(`${module}/params`) ?? m.params.defaults) : undefined;
-          paramsRead = true;
-        }
-        return params;
-      },
-      chainId: exec.chainId,
-      height: exec.block.height,
-      time: exec.block.time,
-      ...(exec.block.previous ? { previous: exec.block.previous } : {}),
-      sender: exec.sender,
-      txHash: exec.txHash,
-      msgIndex: exec.msgIndex,
-      emit: (type, attributes) => exec.events?.push({ type, attributes: stringifyAttributes(attributes) }),
-      dispatch: (hook, event) => this.dispatch(module, hook, event, exec),
-      ...(m.kernelAccess ? { kernel: this.kernelAccess(exec) } : {}),
-    };
+    const shape = this.shapes.get(module);
+    if (!shape) throw KERNEL_ERRORS.MODULE_UNKNOWN(`no module ${module} in this node`);
+    const ctx = new shape.Context(exec);
     exec.contexts.set(module, ctx);
     return ctx;
   }
@@ -203,7 +182,8 @@ export class Kernel {
     return k as K;
   }
 
-  private dispatch<E>(from: string, hook: HookDef<E>, event: E, exec: Exec): void {
+  /** @internal (the context's dispatch) */
+  dispatch<E>(from: string, hook: HookDef<E>, event: E, exec: Exec): void {
     if (hook.owner !== from) throw new Error(`module ${from} dispatched ${hook.owner}.${hook.name}, which it does not own`);
     for (const sub of this.subscribers.get(hookKey(hook)) ?? []) {
       if (!this.isActive(exec.state, sub.module.name, exec.block.height)) continue;
@@ -264,7 +244,8 @@ export class Kernel {
 
   // ── governed upgrades ──
 
-  private kernelAccess(exec: Exec): KernelAccess {
+  /** @internal (the context of a module that declares kernelAccess) */
+  kernelAccess(exec: Exec): KernelAccess {
     return {
       moduleNames: () => this.moduleNames(),
       isActive: (module, height) => this.isActive(exec.state, module, height),
@@ -337,6 +318,79 @@ export class Kernel {
   scheduledUpgrades(state: KVStore): Array<ScheduledUpgrade & { height: number }> {
     return state.scan<ScheduledUpgrade>(UPGRADE).map(([key, u]) => ({ ...u, height: Number(key.slice(UPGRADE.length, UPGRADE.length + 16)) + 1 }));
   }
+}
+
+/**
+ * The context class of one module, built once per kernel. A context is made for every module a
+ * transaction touches (its handler, the registry's authorize and afterTx, every keeper it reaches),
+ * so it is a plain class instance: fields set in the constructor, and what is rarely used — the
+ * parameters (a state read), the keepers of required modules, the kernel access — resolved on first
+ * use through getters on the prototype. The keepers object has getters only, so a module cannot
+ * replace another module's keeper.
+ */
+function contextShape(kernel: Kernel, m: ModuleCore): { Context: new (exec: Exec) => ModuleContext<any, any> } {
+  const name = m.name;
+  const paramsKey = `${name}/params`;
+  const defaults = m.params?.defaults;
+  class Keepers {
+    constructor(readonly exec: Exec) {}
+  }
+  for (const dep of m.requires) {
+    Object.defineProperty(Keepers.prototype, dep, { enumerable: true, get(this: Keepers) { return kernel.keeper(dep, this.exec); } });
+  }
+  class Context implements ModuleContext<any, any> {
+    readonly store: ScopedStore;
+    readonly chainId: string;
+    readonly height: number;
+    readonly time: number;
+    readonly sender: string;
+    readonly txHash: string;
+    readonly msgIndex: number;
+    private paramsValue: unknown;
+    private paramsRead = false;
+    private keepersValue: Keepers | undefined;
+    constructor(private readonly exec: Exec) {
+      this.store = new ScopedStore(exec.state, name);
+      this.chainId = exec.chainId;
+      this.height = exec.block.height;
+      this.time = exec.block.time;
+      this.sender = exec.sender;
+      this.txHash = exec.txHash;
+      this.msgIndex = exec.msgIndex;
+    }
+    get previous(): { hash: string; stateRoot: string } | undefined {
+      return this.exec.block.previous;
+    }
+    get params(): unknown {
+      if (!this.paramsRead) {
+        this.paramsValue = m.params ? (this.store.get(paramsKey) ?? defaults) : undefined;
+        this.paramsRead = true;
+      }
+      return this.paramsValue;
+    }
+    get keepers(): Keepers {
+      return (this.keepersValue ??= new Keepers(this.exec));
+    }
+    get kernel(): KernelAccess | undefined {
+      return m.kernelAccess ? kernel.kernelAccess(this.exec) : undefined;
+    }
+    emit(type: string, attributes: Record<string, string | number>): void {
+      this.exec.events?.push({ type, attributes: stringifyAttributes(attributes) });
+    }
+    dispatch<E>(hook: HookDef<E>, event: E): void {
+      kernel.dispatch(name, hook, event, this.exec);
+    }
+  }
+  return { Context };
+}
+
+/**
+ * A query context with the account-nonce lookup the query routes get. Made on top of the module's
+ * context (its prototype), never by spreading it: the context's parameters, keepers and methods live
+ * on its class.
+ */
+export function withNonceOf<C extends ModuleContext<any, any>>(ctx: C, nonceOf: (address: string) => number): C & { nonceOf: (address: string) => number } {
+  return Object.assign(Object.create(ctx) as C, { nonceOf });
 }
 
 function hookKey(hook: HookDef<unknown>): string {

@@ -1,5 +1,5 @@
 import type { ValidatorInfo } from '../app/host.js';
-import { newExec, type Kernel } from '../app/kernel.js';
+import { newExec, withNonceOf, type Kernel } from '../app/kernel.js';
 import { accountNonce } from '../app/nonce.js';
 import { ProvenState, type StateProof } from '../app/state-proof.js';
 import { ReadOnlyStore } from '../app/state.js';
@@ -131,7 +131,7 @@ export async function replayQuery(header: BlockHeader, proof: StateProof, replay
   const state = new ReadOnlyStore(new ProvenState(header.stateRoot, proof));
   const exec = newExec({ state, chainId: header.chainId, block: { height: header.height, time: header.time }, sender: '', txHash: '', msgIndex: 0, readOnly: true });
   const ctx = replay.kernel.context(replay.module, exec);
-  return replay.route.handle({ ...ctx, nonceOf: (address: string) => accountNonce(state, address) }, replay.input as never);
+  return replay.route.handle(withNonceOf(ctx, (address: string) => accountNonce(state, address)), replay.input as never);
 }
 
 /** The node's answer must be what the proven state gives (compared as canonical JSON). */

@@ -2,6 +2,7 @@ import { coreRoutes } from '../api/routes.js';
 import type { BoundRoute } from '../api/server.js';
 import { EVIDENCE_PREFIX } from '../app/host.js';
 import { BLOCK_ERRORS, TX_ERRORS } from '../app/admission.js';
+import { withNonceOf } from '../app/kernel.js';
 import type { Block, TxResult } from '../codec/block.js';
 import { txHash } from '../codec/tx.js';
 import type { LedgerNode } from '../ledger/ledger.js';
@@ -123,7 +124,7 @@ export function moduleHandlers(node: LedgerNode): BoundRoute[] {
         const plain = { ...input, query: split.query } as never;
         if (!split.prove) {
           const ctx = node.app.queryContext(m.core.name, { height: node.height, time: node.latestBlockTime });
-          return r.handle({ ...ctx, nonceOf: (address: string) => node.app.nonceOf(address) }, plain);
+          return r.handle(withNonceOf(ctx, (address: string) => node.app.nonceOf(address)), plain);
         }
         return provenAnswer(node, m.core.name, (ctx) => r.handle(ctx, plain));
       },
@@ -139,7 +140,7 @@ async function provenAnswer(node: LedgerNode, module: string, handle: (ctx: Quer
     const recorder = new RecordingReader(node.storage);
     const state = new ReadOnlyStore(recorder);
     const ctx = node.app.queryContext(module, { height, time: node.latestBlockTime }, state);
-    const value = await handle({ ...ctx, nonceOf: (address: string) => node.app.nonceOf(address, state) });
+    const value = await handle(withNonceOf(ctx, (address: string) => node.app.nonceOf(address, state)));
     if (node.height !== height && attempt < 3) continue;
     if (node.height !== height) throw PROOF_ERRORS.PROOF_UNAVAILABLE('the chain moved on while the query ran; retry');
     return { height, value, proof: { ...signedHeader(node, height), state: node.app.proveReads(recorder.reads()) } };

@@ -1,6 +1,6 @@
 import { App, type ExecutedBlock, type ValidatorInfo } from '../../src/app/host.js';
 import type { Genesis, ModuleCore } from '../../src/app/module.js';
-import { BASE_MODULES, type InternalErrorSink } from '../../src/app/kernel.js';
+import { BASE_MODULES, withNonceOf, type InternalErrorSink } from '../../src/app/kernel.js';
 import type { Commit, TxResult } from '../../src/codec/block.js';
 import { ZERO_HASH } from '../../src/codec/block.js';
 import { signTx, type Msg, type SignedTx } from '../../src/codec/tx.js';
@@ -135,7 +135,7 @@ export class TestChain {
   /** A module's query context over `state` (default: committed), as route handlers receive it. */
   queryContext(module: string, state?: KVStore) {
     const ctx = this.app.queryContext(module, { height: this.app.height, time: this.time }, state);
-    return { ...ctx, nonceOf: (a: string) => this.app.nonceOf(a) };
+    return withNonceOf(ctx, (a: string) => this.app.nonceOf(a));
   }
 
   /**

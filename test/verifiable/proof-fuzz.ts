@@ -2,7 +2,7 @@ import { Kernel } from '../../src/app/kernel.js';
 import { RecordingReader } from '../../src/app/state-proof.js';
 import { ReadOnlyStore } from '../../src/app/state.js';
 import { accountNonce } from '../../src/app/nonce.js';
-import { newExec } from '../../src/app/kernel.js';
+import { newExec, withNonceOf } from '../../src/app/kernel.js';
 import type { Commit } from '../../src/codec/block.js';
 import { voteSignBytes } from '../../src/consensus/messages.js';
 import { checkSameAnswer, replayQuery, verifySignedHeader, type SignedHeader } from '../../src/light/verify.js';
@@ -39,7 +39,7 @@ export function provenFixture(): ProvenFixture {
   const exec = newExec({ state, chainId: chain.chainId, block: { height, time: stored.block.header.time }, sender: '', txHash: '', msgIndex: 0, readOnly: true });
   const kernel = new Kernel([registry.core]);
   const ctx = kernel.context('registry', exec);
-  const value = route.handle({ ...ctx, nonceOf: (a: string) => accountNonce(state, a) }, input as never);
+  const value = route.handle(withNonceOf(ctx, (a: string) => accountNonce(state, a)), input as never);
   return {
     value: JSON.parse(JSON.stringify(value)),
     proof: { header: stored.block.header, commit, validators: chain.validators, state: chain.app.proveReads(recorder.reads()) },
