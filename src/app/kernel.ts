@@ -332,24 +332,31 @@ function contextShape(kernel: Kernel, m: ModuleCore): { Context: new (exec: Exec
   const name = m.name;
   const paramsKey = `${name}/params`;
   const defaults = m.params?.defaults;
+  // Fields are `declare`d and assigned in the constructor: class-field definitions cost an extra
+  // initializer call per instance, and a context is made several times per transaction.
   class Keepers {
-    constructor(readonly exec: Exec) {}
+    declare readonly exec: Exec;
+    constructor(exec: Exec) {
+      this.exec = exec;
+    }
   }
   for (const dep of m.requires) {
     Object.defineProperty(Keepers.prototype, dep, { enumerable: true, get(this: Keepers) { return kernel.keeper(dep, this.exec); } });
   }
   class Context implements ModuleContext<any, any> {
-    readonly store: ScopedStore;
-    readonly chainId: string;
-    readonly height: number;
-    readonly time: number;
-    readonly sender: string;
-    readonly txHash: string;
-    readonly msgIndex: number;
-    private paramsValue: unknown;
-    private paramsRead = false;
-    private keepersValue: Keepers | undefined;
-    constructor(private readonly exec: Exec) {
+    declare readonly store: ScopedStore;
+    declare readonly chainId: string;
+    declare readonly height: number;
+    declare readonly time: number;
+    declare readonly sender: string;
+    declare readonly txHash: string;
+    declare readonly msgIndex: number;
+    private declare readonly exec: Exec;
+    private declare paramsValue: unknown;
+    private declare paramsRead: boolean;
+    private declare keepersValue: Keepers | undefined;
+    constructor(exec: Exec) {
+      this.exec = exec;
       this.store = new ScopedStore(exec.state, name);
       this.chainId = exec.chainId;
       this.height = exec.block.height;
@@ -357,6 +364,9 @@ function contextShape(kernel: Kernel, m: ModuleCore): { Context: new (exec: Exec
       this.sender = exec.sender;
       this.txHash = exec.txHash;
       this.msgIndex = exec.msgIndex;
+      this.paramsValue = undefined;
+      this.paramsRead = false;
+      this.keepersValue = undefined;
     }
     get previous(): { hash: string; stateRoot: string } | undefined {
       return this.exec.block.previous;

@@ -17,11 +17,13 @@ export class ScopeViolation extends Error {
 }
 
 export class ScopedStore implements KVStore {
-  private readonly prefix: string;
-  constructor(
-    private readonly inner: KVStore,
-    private readonly module: string,
-  ) {
+  // Assigned, not defined as class fields: one is made per module context, several per transaction.
+  private declare readonly inner: KVStore;
+  private declare readonly module: string;
+  private declare readonly prefix: string;
+  constructor(inner: KVStore, module: string) {
+    this.inner = inner;
+    this.module = module;
     this.prefix = `${module}/`;
   }
 
