@@ -36,18 +36,35 @@ function parseHostPort(value: string): { host: string; port: number } {
   return { host: m[1].replace(/^\[|\]$/g, ''), port };
 }
 
-/** Runs until SIGINT/SIGTERM, then stops the node cleanly. */
+/**
+ * Runs until SIGINT/SIGTERM, then stops the node cleanly. The handlers are in place before the node
+ * starts: a stop asked for while it is still starting (opening the database, replaying the WAL) waits
+ * for the start to finish and then stops it cleanly, instead of killing it half-started.
+ */
 async function runNode(home: string, api: string | undefined, banner: (url: string) => void): Promise<void> {
   const where: { host?: string; port?: number } = api ? parseHostPort(api) : {};
-  // Loaded on demand: the node (HTTP server, database, metrics) is most of the CLI's start-up cost.
-  const { startNode } = await import('../runtime/service.js');
-  const running = await startNode(home, { apiHost: where.host, apiPort: where.port });
-  banner(running.url);
-  await new Promise<void>((resolveStop) => {
-    const stop = () => void running.stop().then(resolveStop);
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  let stopAsked = false;
+  let askStop = (): void => {
+    stopAsked = true;
+  };
+  const onSignal = (): void => askStop();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    // Loaded on demand: the node (HTTP server, database, metrics) is most of the CLI's start-up cost.
+    const { startNode } = await import('../runtime/service.js');
+    const running = await startNode(home, { apiHost: where.host, apiPort: where.port });
+    if (!stopAsked) {
+      banner(running.url);
+      await new Promise<void>((resolveStop) => {
+        askStop = resolveStop;
+      });
+    }
+    await running.stop();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 function addNodeCommands(program: Command): void {
