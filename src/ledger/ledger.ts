@@ -89,6 +89,13 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
   private readonly executedCache = new Map<string, ExecutedBlock>();
   /** Signatures verified at admission, while their transactions are pending (bounded: issue 9). */
   readonly verified: VerifiedTxs;
+  /**
+   * Transactions (hash, key and signature) whose batch is verifying their signatures right now.
+   * Gossip brings each transaction from every peer, often while the first copy is still on the
+   * worker pool; an identical copy is refused as a duplicate instead of verified a second time
+   * (it would end exactly as the first: the same bytes are signed and checked).
+   */
+  private readonly admitting = new Set<string>();
   /** Measured block execution cost per transaction (µs, moving average); 0 until measured. */
   private usPerTx = 0;
   private readonly txWaiters = new Map<string, Array<(e: TxResultEvent | undefined) => void>>();
@@ -165,6 +172,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
   submitTx(input: unknown, origin?: string): string {
     try {
       const { tx, hash, size } = this.precheck(input);
+      this.refuseIfAdmitting(hash, tx);
       const verify = (t: SignedTx) => this.metrics.phases.time('admission.verify', () => verifySignature(fromHexStrict(t.pubKey, 32)!, txSignBytes(t.body), fromHexStrict(t.signature, 64)!));
       return this.admit(tx, hash, size, origin, verify);
     } catch (err) {
@@ -181,6 +189,26 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     const P = this.metrics.phases;
     const out: Array<{ hash: string } | { error: LedgerError }> = new Array(inputs.length);
     const candidates: Array<{ index: number; tx: SignedTx; hash: string; size: number }> = [];
+    const keys: string[] = [];
+    try {
+      await this.precheckBatch(inputs, candidates, out, keys);
+      const items = P.time('admission.batch', () => candidates.map((c): VerifyItem => [fromHexStrict(c.tx.pubKey, 32)!, txSignBytes(c.tx.body), fromHexStrict(c.tx.signature, 64)!]));
+      const valid = await this.verifier.verify(items);
+      await this.admitVerified(candidates, valid, out, origin);
+    } finally {
+      for (const key of keys) this.admitting.delete(key);
+    }
+    return out;
+  }
+
+  /** Decoding and the stateful checks of a batch; the survivors become candidates, marked as being admitted. */
+  private async precheckBatch(
+    inputs: unknown[],
+    candidates: Array<{ index: number; tx: SignedTx; hash: string; size: number }>,
+    out: Array<{ hash: string } | { error: LedgerError }>,
+    keys: string[],
+  ): Promise<void> {
+    const P = this.metrics.phases;
     const seen = new Set<string>();
     await inSlices(inputs.length, (from, to) =>
       P.time('admission.batch', () => {
@@ -189,17 +217,32 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
             const c = this.precheck(inputs[index]);
             if (seen.has(c.hash)) throw TX_ERRORS.TX_DUPLICATE(`transaction ${c.hash} appears twice in the batch`);
             seen.add(c.hash);
+            this.refuseIfAdmitting(c.hash, c.tx);
             // The cheap, stateful admission checks first; signatures of the survivors in one batch.
             P.share('admission.check', () => this.app.checkTx(c.tx, c.hash, { nonceWindow: this.options.config.mempool.nonceWindow, signatureValid: () => true }));
             candidates.push({ index, ...c });
+            const key = verifiedTxKey(c.hash, c.tx);
+            this.admitting.add(key);
+            keys.push(key);
           } catch (err) {
             out[index] = { error: this.rejected(err) };
           }
         }
       }),
     );
-    const items = P.time('admission.batch', () => candidates.map((c): VerifyItem => [fromHexStrict(c.tx.pubKey, 32)!, txSignBytes(c.tx.body), fromHexStrict(c.tx.signature, 64)!]));
-    const valid = await this.verifier.verify(items);
+  }
+
+  private refuseIfAdmitting(hash: string, tx: SignedTx): void {
+    if (this.admitting.has(verifiedTxKey(hash, tx))) throw TX_ERRORS.TX_DUPLICATE(`transaction ${hash} is being admitted`);
+  }
+
+  private async admitVerified(
+    candidates: ReadonlyArray<{ index: number; tx: SignedTx; hash: string; size: number }>,
+    valid: readonly boolean[],
+    out: Array<{ hash: string } | { error: LedgerError }>,
+    origin: string | undefined,
+  ): Promise<void> {
+    const P = this.metrics.phases;
     await inSlices(candidates.length, (from, to) =>
       P.time('admission.batch', () => {
         for (let k = from; k < to; k++) {
@@ -212,7 +255,6 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
         }
       }),
     );
-    return out;
   }
 
   private rejected(err: unknown): LedgerError {

@@ -1,0 +1,75 @@
+/**
+ * Issue 18: gossip brings each transaction from every peer, often while the first copy's signature
+ * is still being verified. An identical copy (same body, key and signature) is refused as a
+ * duplicate instead of verified again; a copy with another signature is not held up by it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { signTx, txHash, type SignedTx } from '../../src/codec/tx.js';
+import { configSchema } from '../../src/home/home.js';
+import { LedgerNode } from '../../src/ledger/ledger.js';
+import { VerifyPool } from '../../src/ledger/verify-pool.js';
+import { MODULE_CORES } from '../../src/modules/index.js';
+import { account } from '../helpers/chain.js';
+
+describe('admission verifies each identical transaction once, however many peers bring it at once', () => {
+  const dirs: string[] = [];
+  const nodes: LedgerNode[] = [];
+  afterAll(() => {
+    for (const n of nodes) n.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  afterEach(() => vi.restoreAllMocks());
+  const operator = account('operator');
+  const validator = account('validator');
+
+  function node(): LedgerNode {
+    const dir = mkdtempSync(join(tmpdir(), 'gridledger-inflight-'));
+    dirs.push(dir);
+    const config = configSchema.parse({ chainId: 'if', moniker: 'n', keyringBackend: 'test', api: {}, mempool: { maxTxs: 100, maxBytes: 1 << 20, nonceWindow: 10 } });
+    const n = new LedgerNode({
+      config,
+      genesis: { chainId: 'if', genesisTime: 0, operators: [operator.address], validators: [{ address: validator.address, pubKey: validator.publicKey, power: '10' }], accounts: [], modules: {} },
+      dbPath: join(dir, 'ledger.db'),
+      validatorSigner: validator.signer,
+      modules: MODULE_CORES,
+      logger: pino({ level: 'silent' }),
+      verifyWorkers: 0,
+    });
+    nodes.push(n);
+    return n;
+  }
+
+  const tx = (n: number): SignedTx => signTx({ chainId: 'if', sender: operator.address, nonce: n, expiresAtHeight: 100, msgs: [{ type: 'registry/admit', value: { address: account(`inflight-${n}`).address, roles: ['consumer'] } }], memo: '' }, operator.signer);
+  const copy = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+  const verifiedCount = (spy: { mock: { calls: unknown[][] } }) => spy.mock.calls.reduce((sum, [items]) => sum + (items as unknown[]).length, 0);
+
+  it('two peers send the same batch at once: every signature is verified once, the second copies are duplicates', async () => {
+    const ledger = node();
+    const spy = vi.spyOn(VerifyPool.prototype, 'verify');
+    const batch = [tx(0), tx(1), tx(2)];
+    const [first, second] = await Promise.all([ledger.submitTxs(copy(batch), 'peer-a'), ledger.submitTxs(copy(batch), 'peer-b')]);
+    expect(verifiedCount(spy)).toBe(3);
+    expect(first.map((r) => ('hash' in r ? r.hash : r.error.code))).toEqual(batch.map((t) => txHash(t.body)));
+    expect(second.map((r) => ('error' in r ? r.error.code : 'admitted'))).toEqual(['TX_DUPLICATE', 'TX_DUPLICATE', 'TX_DUPLICATE']);
+    expect(second.map((r) => ('error' in r ? r.error.message : ''))[0]).toMatch(/is being admitted/);
+    expect(ledger.mempool.size).toBe(3);
+    // Nothing stays marked: a later copy is refused as pending, and a single submit of a new one works.
+    expect(() => ledger.submitTx(copy(batch[0]!))).toThrow(/already pending/);
+    expect(ledger.submitTx(copy(tx(3)))).toBe(txHash(tx(3).body));
+  });
+
+  it('a copy with a bad signature in flight does not keep the good one out (both are verified)', async () => {
+    const ledger = node();
+    const spy = vi.spyOn(VerifyPool.prototype, 'verify');
+    const good = tx(0);
+    const forged = { ...copy(good), signature: `${good.signature.slice(0, -2)}${good.signature.endsWith('00') ? '01' : '00'}` };
+    const [bad, ok] = await Promise.all([ledger.submitTxs([forged], 'peer-a'), ledger.submitTxs([copy(good)], 'peer-b')]);
+    expect('error' in bad[0]! ? bad[0].error.code : 'admitted').toBe('TX_BAD_SIGNATURE');
+    expect(ok[0]).toEqual({ hash: txHash(good.body) });
+    expect(verifiedCount(spy)).toBe(2);
+  });
+});
