@@ -11,6 +11,7 @@ import { benchZk } from './zk.js';
 import { benchBitcoin } from './bitcoin.js';
 import { benchEdge, benchEdgeAgent } from './edge.js';
 import { benchDashboard } from './dashboard.js';
+import { benchExecute } from './execute.js';
 import { benchSimulate } from './simulate.js';
 import { withVerifyRatios } from './ratios.js';
 import type { CpuReport } from './cpu-report.js';
@@ -18,7 +19,7 @@ import type { CpuReport } from './cpu-report.js';
 /**
  * `npm run bench [-- --txs N --half-load-seconds S]`: reports figures and their ratio to this
  * machine's Ed25519 verify rate, measured in the same run. Not a test: nothing here passes or fails.
- * `--only PART[,PART…]` selects the parts (default all): foundation, energy, shares, payments, market, flex, zk, bitcoin,
+ * `--only PART[,PART…]` selects the parts (default all): foundation, execute, energy, shares, payments, market, flex, zk, bitcoin,
  * edge, dashboard, simulate. Every rate (`…PerSec`) also appears as a ratio to the one-core verify rate; `--readings N --transfers N`
  * size the energy part, whose rates are also given as ratios to the foundation tx/s of the same run;
  * `--market-orders N --market-validators 1,4` size the market part (order placements in process and on each
@@ -37,7 +38,7 @@ const { values } = parseArgs({
     'market-validators': { type: 'string', default: '1,4' },
   },
 });
-const PARTS = ['foundation', 'energy', 'shares', 'payments', 'market', 'flex', 'zk', 'bitcoin', 'edge', 'dashboard', 'simulate', 'all'] as const;
+const PARTS = ['foundation', 'execute', 'energy', 'shares', 'payments', 'market', 'flex', 'zk', 'bitcoin', 'edge', 'dashboard', 'simulate', 'all'] as const;
 const only = values.only.split(',');
 if (!only.every((p) => (PARTS as readonly string[]).includes(p))) throw new Error(`--only must be one of ${PARTS.join('|')} (or a comma list), got ${values.only}`);
 const runs = (part: string) => only.includes('all') || only.includes(part);
@@ -66,6 +67,15 @@ if (runs('foundation')) {
     cpuUsPerTxPerValidator: f.cpuAtSaturation.allNodesUsPerTx === null ? null : Math.round(f.cpuAtSaturation.allNodesUsPerTx / validators),
     cpuPerTxRatioToVerify1Core: f.cpuAtSaturation.allNodesUsPerTx === null ? null : Number((f.cpuAtSaturation.allNodesUsPerTx / validators / (1e6 / cal.verifyPerSecOneCore)).toFixed(2)),
     goal: validators === 1 ? 'committed tx/s >= 0.40 x all-cores verify rate; p99 <= 1500 ms at half load' : 'committed tx/s >= 0.40 x (all-cores verify rate / validators); p50 <= 1000 ms, p99 <= 2000 ms at half load',
+  };
+}
+if (runs('execute')) {
+  process.stderr.write('execute: blocks of 1,000 registry admissions executed and committed in process (no consensus)…\n');
+  const x = benchExecute({ blocks: 20, txsPerBlock: 1000 });
+  report.execute = {
+    ...withVerifyRatios(x as unknown as Record<string, unknown>, cal.verifyPerSecOneCore),
+    // Issue 8/18: the ledger's own CPU per transaction against one single-core verify of the same run.
+    usPerTxRatioToVerify1Core: Object.fromEntries(Object.entries(x.usPerTx).map(([phase, us]) => [phase, Number((us / (1e6 / cal.verifyPerSecOneCore)).toFixed(3))])),
   };
 }
 if (runs('energy')) {
