@@ -453,3 +453,8 @@ export function customCommand<S extends Record<string, AnyOpt>, const A extends 
   });
   return command;
 }
+
+/** The subcommand group `name` of `parent`: the one another module's CLI already added, or a new one (groups like `verify` hold several modules' commands). */
+export function commandGroup(parent: Command, name: string, description: string): Command {
+  return parent.commands.find((c) => c.name() === name) ?? parent.command(name).description(description);
+}
