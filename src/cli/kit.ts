@@ -458,3 +458,8 @@ export function customCommand<S extends Record<string, AnyOpt>, const A extends 
 export function commandGroup(parent: Command, name: string, description: string): Command {
   return parent.commands.find((c) => c.name() === name) ?? parent.command(name).description(description);
 }
+
+/** The `verify` group: checks of documents and answers against the ledger, added to by the settlement, anchor and edge CLIs and the CLI's own `verify query`. */
+export function verifyGroup(program: Command): Command {
+  return commandGroup(program, 'verify', 'verify documents against the ledger');
+}

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { coreRoutes } from '../../api/routes.js';
-import { call, CLI_ERRORS, commandGroup, customCommand, jsonFilesIn, keyringOf, opt, print, queryCommand, signerAddress, signerName, txCommand, type ParsedOptions } from '../../cli/kit.js';
+import { call, CLI_ERRORS, customCommand, jsonFilesIn, keyringOf, opt, print, queryCommand, signerAddress, signerName, txCommand, verifyGroup, type ParsedOptions } from '../../cli/kit.js';
 import { signTx } from '../../codec/tx.js';
 import type { StatementQuery } from '../../cli/verify.js';
 import { LedgerError, remoteError } from '../../util/errors.js';
@@ -284,7 +284,7 @@ export function registerSettlementCli({ tx, query }: { tx: Command; query: Comma
     options: billOptions,
     run: (o, cmd) => bill(o, cmd),
   });
-  const verify = commandGroup(program, 'verify', 'verify documents against the ledger');
+  const verify = verifyGroup(program);
   customCommand(verify, 'statement', {
     description: 'check a statement file (a PV statement or a community bill): its hash, its record on the ledger, and a recomputation from ledger data; with --offline, its proofs from a trusted genesis or header without asking any node',
     args: ['file'],
