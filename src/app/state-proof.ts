@@ -1,4 +1,5 @@
 import { defineErrors } from '../util/errors.js';
+import { lowerBound, upperBound } from '../util/sorted.js';
 import {
   bytesToHex,
   bytesEqualHash,
@@ -223,14 +224,7 @@ export class ProvenState implements StateReader {
 
   /** The proven entry with the largest key ≤ key (< key when strict). */
   private entryAtOrBelow(key: string, strict = false): LeafEntry | undefined {
-    let lo = 0;
-    let hi = this.sortedKeys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const k = this.sortedKeys[mid]!;
-      if (k < key || (!strict && k === key)) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = strict ? lowerBound(this.sortedKeys, key) : upperBound(this.sortedKeys, key);
     return lo > 0 ? this.entries.get(this.sortedKeys[lo - 1]!) : undefined;
   }
 }

@@ -17,6 +17,7 @@ import {
   type TreeUpdate,
 } from './smt.js';
 import type { StateReader } from './state.js';
+import { lowerBound } from '../util/sorted.js';
 
 /**
  * The state tree over the application state (ADR 0012): every state entry is a leaf of the sparse
@@ -52,17 +53,6 @@ export function emptyStateTree(): Child {
   return leafChild(keyHashOf(HEAD_KEY), entryHashOf(entry));
 }
 
-/** Binary search: index of the first key ≥ `key`. */
-function lowerBound(sorted: readonly string[], key: string): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /**
  * Neighbours in the state after a block: committed keys minus deletions plus insertions. The keys

@@ -3,6 +3,7 @@ import { DOMAIN, domainBytes, sha256 } from '../crypto/hash.js';
 import { toHex } from '../util/bytes.js';
 import { canonicalJson } from '../util/canonical.js';
 import { defineErrors } from '../util/errors.js';
+import { lowerBound } from '../util/sorted.js';
 
 export const STATE_ERRORS = defineErrors('state', {
   STATE_KEY_INVALID: { meaning: 'identifiers used in state keys must be printable ASCII, at most 512 characters in all' },
@@ -60,15 +61,8 @@ const FEW_FRESH_KEYS = 16;
 
 /** Inserts a key that is not in it yet into a sorted array (binary search; appending is the common case). */
 function insertSorted(keys: string[], key: string): void {
-  let lo = 0;
-  let hi = keys.length;
-  if (hi > 0 && keys[hi - 1]! < key) lo = hi;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid]! < key) lo = mid + 1;
-    else hi = mid;
-  }
-  keys.splice(lo, 0, key);
+  const last = keys.length - 1;
+  keys.splice(last >= 0 && keys[last]! < key ? keys.length : lowerBound(keys, key), 0, key);
 }
 
 /**
@@ -123,13 +117,7 @@ export class Overlay implements StateReader, KVStore {
   private localRange(prefix: string, options: ScanOptions): Array<[string, string | null]> {
     const keys = this.sorted();
     const lower = options.start !== undefined && options.start > prefix ? options.start : prefix;
-    let lo = 0;
-    let hi = keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (keys[mid]! < lower) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = lowerBound(keys, lower);
     const out: Array<[string, string | null]> = [];
     for (let i = lo; i < keys.length; i++) {
       const k = keys[i]!;

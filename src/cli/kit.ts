@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { callRoute } from '../api/client.js';
@@ -16,7 +16,7 @@ import { humanizeText, renderValue, type HumanContext } from './human.js';
 
 /**
  * The CLI toolkit every command uses: global options, the node URL, the keyring, option parsers
- * (whole numbers, slots, addresses or key names, label lists), sign-and-submit with `--wait`, and
+ * (whole numbers, slots, addresses or key names, label lists), the JSON files a command is given, sign-and-submit with `--wait`, and
  * declarative `tx` / `query` commands whose options are typed from their specs.
  */
 
@@ -204,6 +204,17 @@ export async function query<R extends RouteDef>(cmd: Command, route: R, input: R
 // ── option parsers ──
 
 /** A whole number (Wh, W, sequence numbers, limits); negative only when allowed. */
+/** The .json files among `paths`: files as named, directories searched recursively in name order. */
+export function jsonFilesIn(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (p: string) => {
+    if (statSync(p).isDirectory()) for (const e of readdirSync(p).sort()) walk(join(p, e));
+    else if (p.endsWith('.json')) out.push(p);
+  };
+  for (const p of paths) walk(p);
+  return out;
+}
+
 export function parseInteger(value: string, name: string, options: { signed?: boolean } = {}): number {
   const re = options.signed ? /^[+-]?\d+$/ : /^\d+$/;
   const n = Number(value);
@@ -441,4 +452,14 @@ export function customCommand<S extends Record<string, AnyOpt>, const A extends 
     await s.run(parseOptions((s.options ?? {}) as S, raw, cmd), cmd, args);
   });
   return command;
+}
+
+/** The subcommand group `name` of `parent`: the one another module's CLI already added, or a new one (groups like `verify` hold several modules' commands). */
+export function commandGroup(parent: Command, name: string, description: string): Command {
+  return parent.commands.find((c) => c.name() === name) ?? parent.command(name).description(description);
+}
+
+/** The `verify` group: checks of documents and answers against the ledger, added to by the settlement, anchor and edge CLIs and the CLI's own `verify query`. */
+export function verifyGroup(program: Command): Command {
+  return commandGroup(program, 'verify', 'verify documents against the ledger');
 }

@@ -5,7 +5,7 @@ import { DEFAULT_TRUST_PERIOD_MS, LightClient, trustFromJson } from '../light/cl
 import { verifyStatementEvidence, type EvidenceCheck, type StatementEvidence, type StatementReplay } from '../light/statement.js';
 import { MODULES } from '../modules/index.js';
 import { addressSchema } from '../codec/tx.js';
-import { call, CLI_ERRORS, nodeUrl, print, resolveAddress } from './kit.js';
+import { call, CLI_ERRORS, nodeUrl, print, resolveAddress, verifyGroup } from './kit.js';
 
 /**
  * `gridledger verify query ROUTE [name=value …] --trusted FILE`: asks the node for a proven answer,
@@ -62,7 +62,7 @@ function resolveAddressFields(cmd: Command, schema: unknown, values: Record<stri
 }
 
 export function registerVerifyCli(program: Command): void {
-  const verify = program.commands.find((c) => c.name() === 'verify') ?? program.command('verify').description('verify documents and answers against the ledger');
+  const verify = verifyGroup(program);
   verify
     .command('query')
     .description('a module query answered with a proof, checked by the light client from a trusted genesis or header')

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
-import { customCommand, globals, keyringOf, nodeUrl, opt, print, requireSlotRange, type ParsedOptions } from '../cli/kit.js';
+import { customCommand, globals, keyringOf, nodeUrl, opt, print, requireSlotRange, verifyGroup, type ParsedOptions } from '../cli/kit.js';
 import { resolveHome } from '../home/home.js';
 import { parseSlot, SLOT_MS } from '../util/slots.js';
 import { EdgeAgent } from './agent/agent.js';
@@ -207,7 +207,7 @@ export function registerEdgeCli(program: Command): void {
     options: replayOptions,
     run: (o, cmd) => runReplay(o, cmd),
   });
-  const verify = program.commands.find((c) => c.name() === 'verify') ?? program.command('verify').description('verify documents against the ledger');
+  const verify = verifyGroup(program);
   customCommand(verify, 'samples', {
     description: "recompute a meter's slot fingerprints from the edge store and compare them with the ledger: intact slots, and what happened to the others",
     options: verifyOptions,

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { coreRoutes } from '../api/routes.js';
-import { call, customCommand, globals, opt, print, submit } from '../cli/kit.js';
+import { call, commandGroup, customCommand, globals, opt, print, submit } from '../cli/kit.js';
 import { resolveHome } from '../home/home.js';
 import { fetchEvent, FLEX_MSG } from '../modules/flex/index.js';
 import { closeProver } from '../zk/prove.js';
@@ -93,7 +93,7 @@ async function runPrivate(o: { event: string; db?: string }, cmd: Command): Prom
 
 /** Adds `flex commit`, `flex prove` and `flex private` to the program. */
 export function registerFlexEdgeCli(program: Command): void {
-  const flex = program.commands.find((c) => c.name() === 'flex') ?? program.command('flex').description("demand response at the meter's edge: commitments, proofs, the private view");
+  const flex = commandGroup(program, 'flex', "demand response at the meter's edge: commitments, proofs, the private view");
   customCommand(flex, 'commit', {
     description: 'commit the ended intervals of an event from the edge store (signed with the meter key, --from): Poseidon(value, salt) and the sample fingerprints',
     options: { ...common, interval: opt.int('only this interval', { arg: 'i' }) },

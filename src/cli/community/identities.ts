@@ -44,16 +44,23 @@ function pvPeakW(pv: { areaM2: number; efficiency: number } | undefined): number
   return pv ? Math.ceil(pv.areaM2 * pv.efficiency * 1400) : 0;
 }
 
+/** What every member has, household or plant: a name and its derived trader and meter accounts. */
+function identityOf(secret: Uint8Array, community: string, member: { id: string; name?: string }) {
+  return {
+    id: member.id,
+    name: member.name ?? member.id,
+    trader: deriveAccount(secret, community, member.id, 'trader'),
+    meter: deriveAccount(secret, community, member.id, 'meter'),
+    meterId: `${community}.${member.id}`,
+  };
+}
+
 /** Members in scenario order (households, then shared plants) with their derived accounts and meter links. */
 export function membersOf(scenario: Scenario, secret: Uint8Array): SimMember[] {
   const c = scenario.community.id;
   const households = scenario.households.map((h): SimMember => ({
-    id: h.id,
+    ...identityOf(secret, c, h),
     kind: 'household',
-    name: h.name ?? h.id,
-    trader: deriveAccount(secret, c, h.id, 'trader'),
-    meter: deriveAccount(secret, c, h.id, 'meter'),
-    meterId: `${c}.${h.id}`,
     // A household with PV can feed in, so its meter carries the solar label; without PV it only consumes.
     meterKind: h.pv ? 'producer' : 'consumer',
     labels: h.pv ? [SOLAR_LABEL] : [],
@@ -62,12 +69,8 @@ export function membersOf(scenario: Scenario, secret: Uint8Array): SimMember[] {
     traderRoles: h.pv ? ['prosumer', 'trader'] : ['consumer', 'trader'],
   }));
   const plants = scenario.sharedPlants.map((p): SimMember => ({
-    id: p.id,
+    ...identityOf(secret, c, p),
     kind: 'plant',
-    name: p.name ?? p.id,
-    trader: deriveAccount(secret, c, p.id, 'trader'),
-    meter: deriveAccount(secret, c, p.id, 'meter'),
-    meterId: `${c}.${p.id}`,
     meterKind: 'producer',
     labels: [SOLAR_LABEL],
     maxPowerW: 1_000 + pvPeakW(p.pv),

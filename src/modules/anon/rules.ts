@@ -8,7 +8,8 @@ import { floorDiv } from '../../util/int.js';
 import { membershipPublicInputs, signalHashForAddress } from '../../zk/circuits.js';
 import { hashToField, parseCanonicalDecimal, SCALAR_FIELD_MODULUS } from '../../zk/field.js';
 import { PoseidonMerkleTree } from '../../zk/merkle.js';
-import { prepareVerifyingKey, verifyGroth16, type PreparedVerifyingKey } from '../../zk/verify.js';
+import { CircuitKeys, keyRecord } from '../../zk/key-registry.js';
+import { verifyGroth16, type PreparedVerifyingKey } from '../../zk/verify.js';
 import { E } from './errors.js';
 import type { AdmitMsg, RegisterKeyMsg, RegisterMsg, RevokeMemberMsg } from './messages.js';
 import {
@@ -92,30 +93,19 @@ function requireOperator(ctx: AnonContext, what: string): void {
 
 // ── verifying key ──
 
-/** Prepared keys by id: preparing costs a pairing; the cache changes no result, only the time. */
-const prepared = new Map<string, PreparedVerifyingKey>();
+const membershipKeys = new CircuitKeys({ circuit: 'membership', publicInputs: MEMBERSHIP_PUBLIC_INPUTS, invalid: E.ANON_KEY_INVALID });
 
 function preparedKey(ctx: AnonContext): PreparedVerifyingKey {
   const registered = getKey(ctx.store);
   if (!registered) throw E.ANON_KEY_NOT_REGISTERED('no membership verifying key is registered');
-  const cached = prepared.get(registered.id);
-  if (cached) return cached;
-  const vk = prepareVerifyingKey(registered.key);
-  prepared.set(vk.id, vk);
-  return vk;
+  return membershipKeys.preparedOf(registered);
 }
 
+/** One membership key at a time: a new registration replaces the previous key. */
 export function registerKey(ctx: AnonContext, msg: RegisterKeyMsg): void {
   requireOperator(ctx, 'register the membership verifying key');
-  let vk: PreparedVerifyingKey;
-  try {
-    vk = prepareVerifyingKey(msg.key);
-  } catch (err) {
-    throw E.ANON_KEY_INVALID(err instanceof Error ? err.message : String(err));
-  }
-  if (vk.nPublic !== MEMBERSHIP_PUBLIC_INPUTS) throw E.ANON_KEY_INVALID(`the membership circuit has ${MEMBERSHIP_PUBLIC_INPUTS} public inputs; the key has ${vk.nPublic}`);
-  putKey(ctx.store, { id: vk.id, circuit: msg.circuit, key: vk.key, registeredBy: ctx.sender, at: txRef(ctx) });
-  prepared.set(vk.id, vk);
+  const vk = membershipKeys.admit(msg.key);
+  putKey(ctx.store, keyRecord(vk, { circuit: msg.circuit, registeredBy: ctx.sender, at: txRef(ctx) }));
   ctx.emit('anon.key_registered', { id: vk.id });
 }
 

@@ -1,7 +1,7 @@
 import { collection } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import type { TreeNodeStore } from '../../zk/merkle.js';
-import type { Groth16VerifyingKey } from '../../zk/encoding.js';
+import type { RegisteredKey as ZkRegisteredKey } from '../../zk/key-registry.js';
 import type { TimedTxRef as TxRef } from '../../app/tx-ref.js';
 export type { TimedTxRef as TxRef } from '../../app/tx-ref.js';
 
@@ -27,13 +27,7 @@ export type { TimedTxRef as TxRef } from '../../app/tx-ref.js';
  */
 
 
-export interface RegisteredKey {
-  id: string;
-  circuit: string;
-  key: Groth16VerifyingKey;
-  registeredBy: string;
-  at: TxRef;
-}
+export type RegisteredKey = ZkRegisteredKey<TxRef>;
 
 export interface Member {
   address: string;

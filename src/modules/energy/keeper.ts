@@ -1,4 +1,5 @@
 import type { ModuleContext } from '../../app/module.js';
+import { OwnerTokens, type ModuleOwner } from '../../app/owners.js';
 import { E } from './errors.js';
 import { Booker, requirePositive, requireTrader, type EnergyContext } from './rules.js';
 import {
@@ -105,32 +106,18 @@ declare module '../../app/module.js' {
 }
 
 /** A module's right to lock and deliver traders' energy (see EnergyKeeper). */
-export interface EnergyOwner {
-  readonly module: string;
-}
+export type EnergyOwner = ModuleOwner;
 
-const claimed = new Set<string>();
-const genuine = new WeakSet<EnergyOwner>();
+const owners = new OwnerTokens({ granter: 'energy', noun: 'energy owner', minted: 'an EnergyOwner minted by claimEnergyOwner' });
 
 /**
  * Mints the `EnergyOwner` of a module. Call once, at the top level of the module's own code, and keep
  * it private to the module; a second claim of the same name throws, so no other code can obtain it.
  */
-export function claimEnergyOwner(module: string): EnergyOwner {
-  if (!/^[a-z][a-z0-9-]{0,31}$/.test(module) || module === 'energy') throw new Error(`invalid energy owner name ${JSON.stringify(module)}`);
-  if (claimed.has(module)) throw new Error(`the energy owner ${module} was already claimed`);
-  claimed.add(module);
-  const owner: EnergyOwner = Object.freeze({ module });
-  genuine.add(owner);
-  return owner;
-}
+export const claimEnergyOwner = (module: string): EnergyOwner => owners.claim(module);
 
 /** "<module>/<ref>" for a genuine owner and a well-formed ref (anything else is the caller's bug). */
-function ownedId(owner: EnergyOwner, ref: string): string {
-  if (!genuine.has(owner)) throw new Error('not an EnergyOwner minted by claimEnergyOwner');
-  if (!/^[A-Za-z0-9._:-]{1,64}(\/[A-Za-z0-9._:-]{1,64}){0,3}$/.test(ref)) throw new Error(`invalid reference ${JSON.stringify(ref)} for ${owner.module}`);
-  return `${owner.module}/${ref}`;
-}
+const ownedId = (owner: EnergyOwner, ref: string): string => owners.ownedId(owner, ref);
 
 function requireLock(ctx: EnergyContext, id: string): EnergyLock {
   const lock = getEnergyLock(ctx.store, id);

@@ -6,7 +6,8 @@ import { floorDiv } from '../../util/int.js';
 import { SLOT_MS } from '../../util/slots.js';
 import { deviationPublicInputs } from '../../zk/circuits.js';
 import { hashToField, parseCanonicalDecimal, SCALAR_FIELD_MODULUS } from '../../zk/field.js';
-import { prepareVerifyingKey, verifyGroth16, type PreparedVerifyingKey } from '../../zk/verify.js';
+import { CircuitKeys, keyRecord } from '../../zk/key-registry.js';
+import { verifyGroth16, type PreparedVerifyingKey } from '../../zk/verify.js';
 import { claimFundsOwner } from '../payments/keeper.js';
 import { E } from './errors.js';
 import type { CommitMsg, EnrolMsg, EventMsg, ProgramMsg, ProveMsg, RegisterKeyMsg, WithdrawMsg } from './messages.js';
@@ -105,31 +106,20 @@ export function slotsOf(e: Pick<FlexEvent, 'start' | 'intervalMinutes'>, i: numb
 
 // ── verifying keys ──
 
-/** Prepared keys by id: preparing costs a pairing; the cache changes no result, only the time. */
-const prepared = new Map<string, PreparedVerifyingKey>();
+const deviationKeys = new CircuitKeys({ circuit: 'deviation', publicInputs: DEVIATION_PUBLIC_INPUTS, invalid: E.FLEX_KEY_INVALID });
 
 function preparedKey(ctx: FlexContext, id: string): PreparedVerifyingKey {
-  const cached = prepared.get(id);
-  if (cached) return cached;
   const registered = getKey(ctx.store, id);
   if (!registered) throw E.FLEX_KEY_NOT_FOUND(`no verifying key ${id}`);
-  const vk = prepareVerifyingKey(registered.key);
-  prepared.set(id, vk);
-  return vk;
+  return deviationKeys.preparedOf(registered);
 }
 
+/** Keys are kept by id, each registered once (programs name the key they use). */
 export function registerKey(ctx: FlexContext, msg: RegisterKeyMsg): void {
   if (!ctx.keepers.registry.hasAnyRole(ctx.sender, ['operator'])) throw E.FLEX_NOT_OPERATOR('only a consortium operator account may register verifying keys');
-  let vk: PreparedVerifyingKey;
-  try {
-    vk = prepareVerifyingKey(msg.key);
-  } catch (err) {
-    throw E.FLEX_KEY_INVALID(err instanceof Error ? err.message : String(err));
-  }
-  if (vk.nPublic !== DEVIATION_PUBLIC_INPUTS) throw E.FLEX_KEY_INVALID(`the deviation circuit has ${DEVIATION_PUBLIC_INPUTS} public inputs; the key has ${vk.nPublic}`);
+  const vk = deviationKeys.admit(msg.key);
   if (getKey(ctx.store, vk.id)) throw E.FLEX_KEY_EXISTS(`verifying key ${vk.id} is already registered`);
-  putKey(ctx.store, { id: vk.id, circuit: msg.circuit, key: vk.key, registeredBy: ctx.sender, at: txRef(ctx) });
-  prepared.set(vk.id, vk);
+  putKey(ctx.store, keyRecord(vk, { circuit: msg.circuit, registeredBy: ctx.sender, at: txRef(ctx) }));
   ctx.emit('flex.key_registered', { id: vk.id, circuit: msg.circuit });
 }
 

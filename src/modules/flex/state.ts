@@ -1,6 +1,6 @@
 import { collection } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
-import type { Groth16VerifyingKey } from '../../zk/encoding.js';
+import type { RegisteredKey as ZkRegisteredKey } from '../../zk/key-registry.js';
 import type { PayloadType, SlotFingerprint } from './messages.js';
 import type { TimedTxRef as TxRef } from '../../app/tx-ref.js';
 export type { TimedTxRef as TxRef } from '../../app/tx-ref.js';
@@ -25,14 +25,7 @@ export type { TimedTxRef as TxRef } from '../../app/tx-ref.js';
  */
 
 
-export interface RegisteredKey {
-  id: string;
-  circuit: string;
-  /** The registered form (src/zk/encoding.ts Groth16VerifyingKey). */
-  key: Groth16VerifyingKey;
-  registeredBy: string;
-  at: TxRef;
-}
+export type RegisteredKey = ZkRegisteredKey<TxRef>;
 
 export interface Program {
   id: string;

@@ -120,6 +120,24 @@ class ByVersion {
   }
 }
 
+/** A member's settled trades on one side (what it bought, or what it sold) in the period. */
+interface TradeTotals {
+  wh: number;
+  value: bigint;
+  /** Energy the seller did not deliver, and the compensation paid for it (market trades only). */
+  shortfallWh: number;
+  compensation: bigint;
+}
+
+const noTrades = (): TradeTotals => ({ wh: 0, value: 0n, shortfallWh: 0, compensation: 0n });
+
+function count(totals: TradeTotals, wh: number, value: bigint, shortfallWh = 0, compensation = 0n): void {
+  totals.wh += wh;
+  totals.value += value;
+  totals.shortfallWh += shortfallWh;
+  totals.compensation += compensation;
+}
+
 interface Shared {
   ctx: Ctx;
   community: { id: string; name: string; timezone: string; owner: string };
@@ -155,39 +173,23 @@ function billOf(s: Shared, member: string): MarketBill {
     }
   }
   for (const row of ctx.keepers.energy.balancesOf(s.community.id, member, from, to)) bump(net, row.slot - from, row.wh);
-  const market = { boughtWh: 0, purchases: 0n, shortInWh: 0, compIn: 0n, soldWh: 0, sales: 0n, shortOutWh: 0, compOut: 0n, pending: 0 };
+  const market = { bought: noTrades(), sold: noTrades(), pending: 0 };
   for (const id of tradeBy.list(ctx.store, [s.community.id, member], { from, to })) {
     const t = getTrade(ctx.store, id)!;
     if (t.status === 'pending') market.pending++;
     if (t.status !== 'settled') continue;
     const d = t.delivery!;
-    if (t.buyer === member) {
-      market.boughtWh += d.deliveredWh;
-      market.purchases += BigInt(t.valueMicro);
-      market.shortInWh += d.shortfallWh;
-      market.compIn += BigInt(d.compensationMicro);
-      bump(bought, t.slot - from, d.deliveredWh);
-    } else {
-      market.soldWh += d.deliveredWh;
-      market.sales += BigInt(t.valueMicro);
-      market.shortOutWh += d.shortfallWh;
-      market.compOut += BigInt(d.compensationMicro);
-      bump(sold, t.slot - from, d.deliveredWh);
-    }
+    const buying = t.buyer === member;
+    count(buying ? market.bought : market.sold, d.deliveredWh, BigInt(t.valueMicro), d.shortfallWh, BigInt(d.compensationMicro));
+    bump(buying ? bought : sold, t.slot - from, d.deliveredWh);
   }
-  const contract = { boughtWh: 0, paid: 0n, soldWh: 0, received: 0n };
+  const contract = { bought: noTrades(), sold: noTrades() };
   for (const id of contractBy.list(ctx.store, [s.community.id, member])) {
     const k = getContract(ctx.store, id)!;
+    const buying = k.consumer === member;
     for (const cs of contractSlots.list(ctx.store, [numberOf(k.id)], { from, to })) {
-      if (k.consumer === member) {
-        contract.boughtWh += cs.coveredWh;
-        contract.paid += BigInt(cs.paidMicro);
-        bump(bought, cs.slot - from, cs.coveredWh);
-      } else {
-        contract.soldWh += cs.coveredWh;
-        contract.received += BigInt(cs.paidMicro);
-        bump(sold, cs.slot - from, cs.coveredWh);
-      }
+      count(buying ? contract.bought : contract.sold, cs.coveredWh, BigInt(cs.paidMicro));
+      bump(buying ? bought : sold, cs.slot - from, cs.coveredWh);
     }
   }
   const adjustments = new ByVersion(versions);
@@ -213,12 +215,12 @@ function billOf(s: Shared, member: string): MarketBill {
   const exportPrice = (v: TariffVersion) => v.exportPrice;
   const line = (item: BillItem, wh: number, amount: bigint, settled: boolean): BillLine => ({ item, wh, amountMicro: amount.toString(), settled });
   const lines: BillLine[] = [
-    line('market-purchases', market.boughtWh, market.purchases, true),
-    line('market-shortfall-compensation', market.shortInWh, -market.compIn, true),
-    line('market-sales', market.soldWh, -market.sales, true),
-    line('market-shortfall-charge', market.shortOutWh, market.compOut, true),
-    line('contract-purchases', contract.boughtWh, contract.paid, true),
-    line('contract-sales', contract.soldWh, -contract.received, true),
+    line('market-purchases', market.bought.wh, market.bought.value, true),
+    line('market-shortfall-compensation', market.bought.shortfallWh, -market.bought.compensation, true),
+    line('market-sales', market.sold.wh, -market.sold.value, true),
+    line('market-shortfall-charge', market.sold.shortfallWh, market.sold.compensation, true),
+    line('contract-purchases', contract.bought.wh, contract.bought.value, true),
+    line('contract-sales', contract.sold.wh, -contract.sold.value, true),
     line('residual-import', residualImport.total(), residualImport.price(importPrice), false),
     line('residual-export', residualExport.total(), -residualExport.price(exportPrice), false),
     line('adjustments', adjustments.total(), adjustments.price(importPrice), false),

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { coreRoutes } from '../../api/routes.js';
-import { call, CLI_ERRORS, customCommand, keyringOf, opt, print, queryCommand, signerAddress, signerName, txCommand, type ParsedOptions } from '../../cli/kit.js';
+import { call, CLI_ERRORS, customCommand, jsonFilesIn, keyringOf, opt, print, queryCommand, signerAddress, signerName, txCommand, type ParsedOptions } from '../../cli/kit.js';
 import { signTx } from '../../codec/tx.js';
 import { LedgerError, remoteError } from '../../util/errors.js';
 import { csvLine, decimal, statementHash } from '../settlement/keeper.js';
@@ -139,16 +139,6 @@ function registerTx(tx: Command): void {
 
 // ── bills: files, record, verify ──
 
-function billFiles(paths: readonly string[]): string[] {
-  const out: string[] = [];
-  const walk = (p: string) => {
-    if (statSync(p).isDirectory()) for (const e of readdirSync(p).sort()) walk(join(p, e));
-    else if (p.endsWith('.json')) out.push(p);
-  };
-  for (const p of paths) walk(p);
-  return out;
-}
-
 function readBill(file: string): MarketBill | undefined {
   let raw: unknown;
   try {
@@ -215,7 +205,7 @@ async function billCommunity(options: { community: string; fromDay: string; toDa
 
 /** Signs and submits bill hashes in transactions of at most 150, waiting for each commit. */
 async function recordBills(paths: string[], cmd: Command): Promise<void> {
-  const files = billFiles(paths);
+  const files = jsonFilesIn(paths);
   const byCommunity = new Map<string, BillRef[]>();
   for (const file of files) {
     const b = readBill(file);

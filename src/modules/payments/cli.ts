@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { call, CLI_ERRORS, customCommand, globals, keyringOf, opt, parseTime, print, queryCommand, resolveAddress, signerAddress, signerName, txCommand } from '../../cli/kit.js';
+import { call, CLI_ERRORS, commandGroup, customCommand, globals, keyringOf, opt, parseTime, print, queryCommand, resolveAddress, signerAddress, signerName, txCommand } from '../../cli/kit.js';
 import type { Msg } from '../../codec/tx.js';
 import { formatUnits, isAmount } from './amount.js';
 import { MSG } from './messages.js';
@@ -231,7 +231,7 @@ function registerChannelTx(tx: Command): void {
 // ── offline voucher signing ──
 
 function registerVoucherCommand(program: Command): void {
-  const channel = program.commands.find((c) => c.name() === 'channel') ?? program.command('channel').description('payment channel tools that work offline');
+  const channel = commandGroup(program, 'channel', 'payment channel tools that work offline');
   customCommand(channel, 'voucher', {
     description: 'sign a channel voucher with the buyer key (--from) offline and print it as JSON',
     options: {

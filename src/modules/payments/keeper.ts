@@ -1,9 +1,9 @@
+import { OwnerTokens, type ModuleOwner } from '../../app/owners.js';
 import { toAmount } from './amount.js';
 import { moveFunds } from './assets.js';
 import { credit, debit, freeBalance, note } from './books.js';
 import { E } from './errors.js';
 import { payOutEscrow } from './escrow.js';
-import { moduleRefSchema } from './messages.js';
 import { adjustHeld, requireAsset, requireCounterparty, requirePositive, txRef, type PaymentsContext } from './rules.js';
 import { deleteLock, getAsset, getEscrow, getLock, indexParty, putEscrow, putLock, unindexParty, type Asset, type Escrow, type Lock } from './state.js';
 
@@ -78,32 +78,18 @@ declare module '../../app/module.js' {
 }
 
 /** A module's right to hold locks and escrows in the payments module (see PaymentsKeeper). */
-export interface FundsOwner {
-  readonly module: string;
-}
+export type FundsOwner = ModuleOwner;
 
-const claimed = new Set<string>();
-const genuine = new WeakSet<FundsOwner>();
+const owners = new OwnerTokens({ granter: 'payments', noun: 'funds owner', minted: 'a FundsOwner minted by claimFundsOwner' });
 
 /**
  * Mints the `FundsOwner` of a module. Call once, at the top level of the module's own code, and keep
  * it private to the module; a second claim of the same name throws, so no other code can obtain it.
  */
-export function claimFundsOwner(module: string): FundsOwner {
-  if (!/^[a-z][a-z0-9-]{0,31}$/.test(module) || module === 'payments') throw new Error(`invalid funds owner name ${JSON.stringify(module)}`);
-  if (claimed.has(module)) throw new Error(`the funds owner ${module} was already claimed`);
-  claimed.add(module);
-  const owner: FundsOwner = Object.freeze({ module });
-  genuine.add(owner);
-  return owner;
-}
+export const claimFundsOwner = (module: string): FundsOwner => owners.claim(module);
 
 /** "<module>/<ref>" for a genuine owner and a well-formed ref (anything else is the caller's bug). */
-function ownedId(owner: FundsOwner, ref: string): string {
-  if (!genuine.has(owner)) throw new Error('not a FundsOwner minted by claimFundsOwner');
-  if (!moduleRefSchema.safeParse(ref).success) throw new Error(`invalid reference ${JSON.stringify(ref)} for ${owner.module}`);
-  return `${owner.module}/${ref}`;
-}
+const ownedId = (owner: FundsOwner, ref: string): string => owners.ownedId(owner, ref);
 
 function requireSigner(ctx: PaymentsContext, account: string): void {
   if (ctx.sender === '' || account !== ctx.sender) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MODULE_REF } from '../../app/owners.js';
 import { addressSchema, safeUintSchema } from '../../codec/tx.js';
 import { amountSchema } from './amount.js';
 import { channelIdSchema, voucherSchema } from './voucher.js';
@@ -17,7 +18,7 @@ const reasonSchema = z.string().min(1).max(256);
 export const redemptionIdSchema = z.string().regex(/^r[1-9][0-9]{0,15}$/, { message: 'redemption id: r1, r2, …' });
 export { channelIdSchema };
 /** A reference a module chooses for its locks and escrows, e.g. "bid/42" (becomes "market/bid/42"). */
-export const moduleRefSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,64}(\/[A-Za-z0-9._:-]{1,64}){0,3}$/, { message: 'module reference: 1–4 segments of A–Z a–z 0–9 . _ : - separated by /' });
+export const moduleRefSchema = z.string().regex(MODULE_REF, { message: 'module reference: 1–4 segments of A–Z a–z 0–9 . _ : - separated by /' });
 /** Escrow id: e1, e2, … (opened by a message) or <module>/<ref> (driven by a module through the keeper). */
 export const escrowIdSchema = z
   .string()

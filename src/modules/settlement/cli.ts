@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { coreRoutes } from '../../api/routes.js';
-import { call, CLI_ERRORS, customCommand, keyringOf, opt, print, queryCommand, signerAddress, signerName, txCommand, type ParsedOptions } from '../../cli/kit.js';
+import { call, CLI_ERRORS, customCommand, jsonFilesIn, keyringOf, opt, print, queryCommand, signerAddress, signerName, txCommand, verifyGroup, type ParsedOptions } from '../../cli/kit.js';
 import { signTx } from '../../codec/tx.js';
 import type { StatementQuery } from '../../cli/verify.js';
 import { LedgerError, remoteError } from '../../util/errors.js';
@@ -8,7 +8,7 @@ import { sharesRoutes } from '../shares/routes.js';
 import type { Plant } from '../shares/keeper.js';
 import { E } from './errors.js';
 import { billingPeriod, billPlant } from './billing.js';
-import { csvReadingSource, findStatementFiles, readJsonFile, writeStatements } from './cli/files.js';
+import { csvReadingSource, readJsonFile, writeStatements } from './cli/files.js';
 import { MSG, type StatementRef } from './messages.js';
 import { pvStatementQuery, settlementRoutes, statementKindsOf, statementOut, type StatementCheck } from './routes.js';
 import { decimal, statementHash, statementsOf, type Statement, type Tariff } from './statement.js';
@@ -135,7 +135,7 @@ function parseStatement(file: string): Statement {
 
 /** Signs and submits the statement hashes in transactions of at most 150 statements, waiting for each commit. */
 async function record(paths: string[], cmd: Command): Promise<void> {
-  const files = findStatementFiles(paths);
+  const files = jsonFilesIn(paths);
   if (files.length === 0) throw CLI_ERRORS.CLI_INVALID_ARGUMENT('no statement .json files found');
   const refs: StatementRef[] = files.map((file) => {
     const s = parseStatement(file);
@@ -284,7 +284,7 @@ export function registerSettlementCli({ tx, query }: { tx: Command; query: Comma
     options: billOptions,
     run: (o, cmd) => bill(o, cmd),
   });
-  const verify = program.commands.find((c) => c.name() === 'verify') ?? program.command('verify').description('verify documents against the ledger');
+  const verify = verifyGroup(program);
   customCommand(verify, 'statement', {
     description: 'check a statement file (a PV statement or a community bill): its hash, its record on the ledger, and a recomputation from ledger data; with --offline, its proofs from a trusted genesis or header without asking any node',
     args: ['file'],

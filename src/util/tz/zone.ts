@@ -1,4 +1,5 @@
 import { parsePosixTz, posixTransitions, posixTypeAt, type LocalTimeType, type PosixTz, type Transition } from './posix.js';
+import { upperBound } from '../sorted.js';
 
 /**
  * The rules of one zone as stored in the table: explicit transitions up to the last one the source
@@ -54,14 +55,7 @@ export class ZoneRules {
 
   /** Binary search: the index of the last transition at or before t (t ≥ the first transition). */
   private lastTransitionAtOrBefore(t: number): number {
-    let lo = 0;
-    let hi = this.times.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (this.times[mid]! <= t) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    return upperBound(this.times, t) - 1;
   }
 
   /** Changes of local time type at instants in (from, to], from the table and then the footer rule. */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseBitcoinTx, isBitcoinNetwork } from '../../../bitcoin/index.js';
-import { CLI_ERRORS, customCommand, nodeUrl, opt, print, queryCommand, txCommand } from '../../../cli/kit.js';
+import { CLI_ERRORS, customCommand, nodeUrl, opt, print, queryCommand, txCommand, verifyGroup } from '../../../cli/kit.js';
 import { remoteError } from '../../../util/errors.js';
 import { MSG } from '../messages.js';
 import { anchorRoutes } from '../routes.js';
@@ -142,7 +142,7 @@ export function registerAnchorCli({ tx, query }: { tx: Command; query: Command }
   });
 
   const program = tx.parent!;
-  const verify = program.commands.find((c) => c.name() === 'verify') ?? program.command('verify').description('verify documents against the ledger');
+  const verify = verifyGroup(program);
   customCommand(verify, 'anchor', {
     description: 'verify a checkpoint\'s anchor in Bitcoin: recompute the checkpoint from the ledger, check the transaction, its OP_RETURN, the Merkle branch and the header\'s proof of work',
     options: verifyOptions,

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { E } from '../errors.js';
 import { parseSlot } from '../../../util/slots.js';
@@ -87,17 +87,6 @@ export function writeStatements(out: string, utility: string, statements: readon
   const summary = join(dir, `statements_${statements[0]?.period.fromDay ?? 'none'}_${statements[0]?.period.toDay ?? 'none'}.csv`);
   writeFileSync(summary, summaryCsv(statements));
   return { dir, summary, files };
-}
-
-/** Statement JSON files named directly or found (recursively) in directories. */
-export function findStatementFiles(paths: readonly string[]): string[] {
-  const out: string[] = [];
-  const walk = (p: string) => {
-    if (statSync(p).isDirectory()) for (const e of readdirSync(p).sort()) walk(join(p, e));
-    else if (p.endsWith('.json')) out.push(p);
-  };
-  for (const p of paths) walk(p);
-  return out;
 }
 
 export function readJsonFile(file: string): unknown {
