@@ -577,6 +577,10 @@ class SimLedger implements LedgerPort<FakeBlock>, SyncTarget<FakeBlock> {
     return true;
   }
 
+  pendingTxCount(): number {
+    return Number.MAX_SAFE_INTEGER;
+  }
+
   latestHash(): string {
     return this.node.chain[this.node.chain.length - 1]?.blockHash ?? '';
   }

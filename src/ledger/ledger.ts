@@ -313,11 +313,15 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     this.verified.remember(hash, verifiedTxKey(hash, tx));
   }
 
-  /** True when at least one pending transaction could go into the next block (not just nonce gaps). */
-  hasIncludableTxs(): boolean {
-    if (this.mempool.size === 0) return false;
+  /** True when at least `atLeast` pending transactions could go into the next block (not just nonce gaps). */
+  hasIncludableTxs(atLeast = 1): boolean {
+    if (this.mempool.size < atLeast) return false;
     const committed = this.app.committed();
-    return this.mempool.reap({ maxTxs: 1, maxBytes: Number.MAX_SAFE_INTEGER }, (s) => this.app.nonceOf(s, committed)).length > 0;
+    return this.mempool.reap({ maxTxs: atLeast, maxBytes: Number.MAX_SAFE_INTEGER }, (s) => this.app.nonceOf(s, committed)).length >= atLeast;
+  }
+
+  pendingTxCount(): number {
+    return this.mempool.size;
   }
 
   /** Pending transactions in block order for the next height, within the size and time budgets. */

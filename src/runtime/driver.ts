@@ -58,10 +58,12 @@ export interface LedgerPort<B> {
   validateBlock(height: number, block: B): BlockValidation;
   /** Stores a decided block (executing it first if needed). Throws if it cannot (a durability or determinism fault). */
   commitDecided(block: B, commit: Commit): void;
-  /** True when a pending transaction could go into the next block. */
-  hasIncludableTxs(): boolean;
+  /** True when at least `atLeast` (default 1) pending transactions could go into the next block. */
+  hasIncludableTxs(atLeast?: number): boolean;
   /** True when transactions are pending at all (even ones not yet includable). */
   hasPendingTxs(): boolean;
+  /** How many transactions are pending (includable or not): a cheap upper bound of the includable ones. */
+  pendingTxCount(): number;
 }
 
 /** What the driver needs from the network (absent on a single-validator node without peers). */
@@ -111,12 +113,28 @@ export interface DriverObserver {
   fatal?(message: string): void;
 }
 
+/**
+ * When heights start. Once transactions wait, the next height starts `blockTimeMs` after the previous
+ * one started — or, when at least `proposeAtTxs` includable transactions wait, as soon as
+ * `minBlockIntervalMs` have passed (ADR 0015): under load a transaction waits for the next block a
+ * fraction of the block time, while a quiet chain keeps its cadence. An idle chain makes an empty
+ * heartbeat block every `emptyBlockIntervalMs`.
+ */
+export interface BlockTiming {
+  blockTimeMs: number;
+  emptyBlockIntervalMs: number;
+  /** Includable transactions that start a height early; absent: never early. */
+  proposeAtTxs?: number;
+  /** The least time between the starts of two heights when starting early. */
+  minBlockIntervalMs?: number;
+}
+
 export interface DriverOptions<B> {
   ledger: LedgerPort<B>;
   wal: WalPort<B>;
   timers: Timers;
   sign: ((bytes: Uint8Array) => Uint8Array) | null;
-  timing: { blockTimeMs: number; emptyBlockIntervalMs: number };
+  timing: BlockTiming;
   timeouts?: ConsensusConfig['timeouts'];
   /** Bounds of proposer-based block time (clock precision, message delay). */
   synchrony?: ConsensusConfig['synchrony'];
@@ -139,6 +157,8 @@ export class ConsensusDriver<B> {
   private startTimer: TimerHandle | undefined;
   private gossipTimer: TimerHandle | undefined;
   private waitingForStart = false;
+  /** A check for an early start is scheduled (admissions need not schedule another). */
+  private earlyCheckArmed = false;
   private stopped = true;
   private readonly timers = new Set<TimerHandle>();
   /** Local clock when this node last committed a block (0 before the first). */
@@ -336,23 +356,58 @@ export class ConsensusDriver<B> {
   /** Waits until the next height should begin (transactions waiting, or the heartbeat interval). */
   private scheduleStart(): void {
     if (this.stopped) return;
-    const { ledger, timers } = this.options;
-    if (this.startTimer !== undefined) timers.clearTimeout(this.startTimer);
     this.waitingForStart = true;
-    const { blockTimeMs, emptyBlockIntervalMs } = this.options.timing;
+    const { blockTimeMs } = this.options.timing;
     // Heights start on a steady cadence: `blockTimeMs` after the previous height started (not after it
     // finished), so the time spent executing a block does not stretch the interval between blocks.
-    const check = () => {
-      this.startTimer = undefined;
-      if (this.stopped || !this.waitingForStart) return;
-      const now = timers.now();
-      const sinceStart = now - Math.max(this.heightStartedAt, ledger.latestBlockTime - blockTimeMs);
-      const sinceBlock = now - ledger.latestBlockTime;
-      const due = (ledger.hasIncludableTxs() && sinceStart >= blockTimeMs) || sinceBlock >= emptyBlockIntervalMs;
-      if (due) this.startNextHeight();
-      else this.startTimer = timers.setTimeout(check, ledger.hasPendingTxs() ? Math.max(1, blockTimeMs - sinceStart) : Math.min(blockTimeMs, Math.max(1, emptyBlockIntervalMs - sinceBlock)));
-    };
-    this.startTimer = timers.setTimeout(check, Math.max(1, blockTimeMs - (timers.now() - this.heightStartedAt)));
+    const sinceStart = this.sinceHeightStart();
+    this.checkStartIn(this.enoughWaitMayBe() ? this.untilEarlyStart(sinceStart) : Math.max(1, blockTimeMs - sinceStart));
+  }
+
+  /**
+   * Transactions were admitted while the next height waits: when enough may now wait to start it
+   * early, check at the minimum interval (or at once) instead of the end of the block time.
+   */
+  onTxsAdmitted(): void {
+    if (this.stopped || !this.waitingForStart || this.earlyCheckArmed || !this.enoughWaitMayBe()) return;
+    this.checkStartIn(this.untilEarlyStart(this.sinceHeightStart()));
+  }
+
+  /** Whether enough transactions are pending to start early (pending bounds includable: cheap to ask). */
+  private enoughWaitMayBe(): boolean {
+    const { proposeAtTxs } = this.options.timing;
+    return proposeAtTxs !== undefined && this.options.ledger.pendingTxCount() >= proposeAtTxs;
+  }
+
+  private untilEarlyStart(sinceStart: number): number {
+    this.earlyCheckArmed = true;
+    return Math.max(1, (this.options.timing.minBlockIntervalMs ?? 0) - sinceStart);
+  }
+
+  private sinceHeightStart(): number {
+    const { ledger, timers } = this.options;
+    return timers.now() - Math.max(this.heightStartedAt, ledger.latestBlockTime - this.options.timing.blockTimeMs);
+  }
+
+  private checkStartIn(ms: number): void {
+    const { timers } = this.options;
+    if (this.startTimer !== undefined) timers.clearTimeout(this.startTimer);
+    this.startTimer = timers.setTimeout(() => this.checkStart(), ms);
+  }
+
+  /** Starts the next height when it is due, else checks again when it may be. */
+  private checkStart(): void {
+    this.startTimer = undefined;
+    this.earlyCheckArmed = false;
+    if (this.stopped || !this.waitingForStart) return;
+    const { ledger, timers } = this.options;
+    const { blockTimeMs, emptyBlockIntervalMs, proposeAtTxs, minBlockIntervalMs = 0 } = this.options.timing;
+    const sinceStart = this.sinceHeightStart();
+    const sinceBlock = timers.now() - ledger.latestBlockTime;
+    const early = proposeAtTxs !== undefined && sinceStart >= minBlockIntervalMs && this.enoughWaitMayBe() && ledger.hasIncludableTxs(proposeAtTxs);
+    const due = early || (ledger.hasIncludableTxs() && sinceStart >= blockTimeMs) || sinceBlock >= emptyBlockIntervalMs;
+    if (due) this.startNextHeight();
+    else this.checkStartIn(ledger.hasPendingTxs() ? Math.max(1, blockTimeMs - sinceStart) : Math.min(blockTimeMs, Math.max(1, emptyBlockIntervalMs - sinceBlock)));
   }
 
   private startNextHeight(): void {

@@ -172,6 +172,8 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
   live.network = network;
   registerMessagingMetrics(node.metrics.registry, messaging, () => network?.messaging ?? null);
   registerMemoryMetrics(node, () => network?.p2p.peers() ?? []);
+  // Enough admitted transactions may start the next height before the block time (ADR 0015).
+  node.on('txAdmitted', () => driver.onTxsAdmitted());
   driver.start();
   // Only a home with anchor.json (the consortium's anchor operator) anchors checkpoints into Bitcoin.
   const anchor = options.anchorService === false ? null : await startAnchorServiceUnlessRunning(home, url, logger, node);
