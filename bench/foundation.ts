@@ -13,7 +13,7 @@ import { Signer } from '../src/crypto/ed25519.js';
 import { openKeyring, paths } from '../src/home/home.js';
 import { initHome } from '../src/runtime/init.js';
 import { prepareDevnet, startDevnetNode } from '../src/runtime/devnet.js';
-import { cpuWindow, type CpuReport } from './cpu-report.js';
+import { cpuWindow, sampleNodes, type CpuReport } from './cpu-report.js';
 
 /**
  * The foundation benchmark: a node in a separate process, driven over HTTP with pre-signed
@@ -270,11 +270,22 @@ export async function measureLatency(url: string, txs: SignedTx[], rate: number,
   return { p50: percentile(lat, 50), p99: percentile(lat, 99), n: lat.length };
 }
 
-export async function benchFoundation(options: { validators: number; saturationTxs: number; halfLoadSeconds: number }): Promise<LoadResult & { blocksPerSec: number; cpuAtSaturation: CpuReport }> {
+/** Resident memory of every node (MiB), from its own process metrics. */
+export async function nodesRssMiB(urls: string[]): Promise<number[]> {
+  const samples = await sampleNodes(urls);
+  return samples.map((s) => Math.round((s.values.get('process_resident_memory_bytes') ?? Number.NaN) / 2 ** 20));
+}
+
+/** Issue 18: an idle validator's RSS, after its start has settled. */
+const IDLE_SETTLE_MS = 5_000;
+
+export async function benchFoundation(options: { validators: number; saturationTxs: number; halfLoadSeconds: number }): Promise<LoadResult & { blocksPerSec: number; cpuAtSaturation: CpuReport; rssIdleMiB: number[]; rssAfterSaturationMiB: number[] }> {
   const net = await startBenchNetwork(options.validators);
   const url = net.urls[0]!;
   const watcher = new CommitWatcher();
   try {
+    await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
+    const rssIdleMiB = await nodesRssMiB(net.urls);
     await watcher.start(url);
     const status = await callRoute(url, coreRoutes.status, {});
     const total = options.saturationTxs;
@@ -284,6 +295,7 @@ export async function benchFoundation(options: { validators: number; saturationT
     const endCpu = await cpuWindow(net.urls);
     const rate = await measureSaturation(url, txs, watcher);
     const cpuAtSaturation = await endCpu();
+    const rssAfterSaturationMiB = await nodesRssMiB(net.urls);
     const blocks = (await callRoute(url, coreRoutes.status, {})).height - h0;
     const blocksPerSec = blocks / ((performance.now() - t0) / 1000);
     const halfRate = Math.max(1, Math.floor(rate / 2));
@@ -299,6 +311,8 @@ export async function benchFoundation(options: { validators: number; saturationT
       halfLoadTxs: lat.n,
       blocksPerSec: Number(blocksPerSec.toFixed(2)),
       cpuAtSaturation,
+      rssIdleMiB,
+      rssAfterSaturationMiB,
     };
   } finally {
     watcher.stop();
