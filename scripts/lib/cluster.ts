@@ -41,9 +41,10 @@ export interface ClusterNode {
  * The compiled CLI a battery's nodes run, fixed when the cluster is created (issue 9, soak run 2).
  * bin/gridledger.mjs decides at every start between dist/ and the TypeScript sources (through tsx,
  * when src/ changed since the last build). In soak run 2, a merge into the checkout 9 minutes into
- * the run changed src/: every node restarted after it ran from the sources — ~100–130 MiB more RSS
- * (tsx's transformed modules and source maps; docs/issue9/catchup-rss.md), and not the code its
- * peers ran — which the soak's RSS rule read as growth "after a catch-up".
+ * the run changed src/: every node restarted after it ran from the sources — 100–130 MiB more RSS
+ * there (+62–89 MiB at 70 tx/s in the reproduction, mostly outside the main V8 heap: tsx's module
+ * hooks thread, malloc arenas; docs/issue9/catchup-rss.md) and not the code its peers ran — which
+ * the soak's RSS rule read as growth "after a catch-up".
  */
 export interface CodePin {
   /** dist/bundle/cli.js, started through scripts/lib/run-compiled.mjs. */
