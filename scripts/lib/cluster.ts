@@ -1,9 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { distStatus } from '../../bin/dist.mjs';
 import type { Signer } from '../../src/crypto/ed25519.js';
 import { loadConfig, openKeyring, paths } from '../../src/home/home.js';
 import { prepareDevnet } from '../../src/runtime/devnet.js';
@@ -16,6 +18,8 @@ import { initHome } from '../../src/runtime/init.js';
  */
 
 export const BIN = resolve(fileURLToPath(new URL('../../bin/gridledger.mjs', import.meta.url)));
+const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const LAUNCHER = resolve(fileURLToPath(new URL('./run-compiled.mjs', import.meta.url)));
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface ClusterNode {
@@ -29,6 +33,55 @@ export interface ClusterNode {
   proc: ChildProcess | undefined;
   /** Process starts, including the first. */
   starts: number;
+  /** The compiled code this node runs at every start (the same for every node of the cluster). */
+  code: CodePin;
+}
+
+/**
+ * The compiled CLI a battery's nodes run, fixed when the cluster is created (issue 9, soak run 2).
+ * bin/gridledger.mjs decides at every start between dist/ and the TypeScript sources (through tsx,
+ * when src/ changed since the last build). In soak run 2, a merge into the checkout 9 minutes into
+ * the run changed src/: every node restarted after it ran from the sources — 100–130 MiB more RSS
+ * there (+62–89 MiB at 70 tx/s in the reproduction, mostly outside the main V8 heap: tsx's module
+ * hooks thread, malloc arenas; docs/issue9/catchup-rss.md) and not the code its peers ran — which
+ * the soak's RSS rule read as growth "after a catch-up".
+ */
+export interface CodePin {
+  /** dist/bundle/cli.js, started through scripts/lib/run-compiled.mjs. */
+  entry: string;
+  /** SHA-256 of dist/.stamp.json when pinned. */
+  stamp: string;
+  /** dist/ was rebuilt since (a restart would then run other compiled code than its peers). */
+  changedSince(): boolean;
+}
+
+const stampHash = (dist: string) => createHash('sha256').update(readFileSync(join(dist, '.stamp.json'))).digest('hex');
+
+/**
+ * Pins the compiled CLI of `root` (this checkout by default): builds dist/ first when it is not the
+ * compiled form of the current src/ (unless `build` is false: then a stale dist/ is an error).
+ */
+export function pinCompiledCode(root = REPO, options: { build?: boolean } = {}): CodePin {
+  const src = join(root, 'src');
+  const dist = join(root, 'dist');
+  let status = distStatus(src, dist);
+  if (!status.fresh && options.build !== false) {
+    process.stderr.write(`cluster: ${status.reason}; building dist/ so every node runs the same compiled code\n`);
+    execFileSync(process.execPath, [join(root, 'bin', 'build.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    status = distStatus(src, dist);
+  }
+  if (!status.fresh) throw new Error(`cluster: dist/ is not the compiled form of src/ (${status.reason}); run \`npm run build\``);
+  const stamp = stampHash(dist);
+  return {
+    entry: join(dist, 'bundle', 'cli.js'),
+    stamp,
+    changedSince: () => stampHash(dist) !== stamp,
+  };
+}
+
+/** The command line that starts `node` (`gridledger --home HOME start` on the pinned compiled CLI). */
+export function nodeCommand(node: Pick<ClusterNode, 'home' | 'code'>): string[] {
+  return [process.execPath, LAUNCHER, node.code.entry, '--home', node.home, 'start'];
 }
 
 export interface ClusterOptions {
@@ -79,6 +132,7 @@ async function freeBase(validators: number): Promise<number> {
 }
 
 export async function createCluster(options: ClusterOptions): Promise<{ dir: string; nodes: ClusterNode[] }> {
+  const code = pinCompiledCode();
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'gridledger-battery-'));
   const nodes: ClusterNode[] = [];
   const adminOf = (home: string) => {
@@ -89,20 +143,30 @@ export async function createCluster(options: ClusterOptions): Promise<{ dir: str
     const home = join(dir, 'node0');
     const port = await freeBase(1);
     const init = initHome(home, { chainId: options.chainId, keyringBackend: 'test', apiPort: port });
-    nodes.push({ name: 'node0', home, api: `http://127.0.0.1:${port}`, p2p: undefined, validator: init.validator, admin: adminOf(home), proc: undefined, starts: 0 });
+    nodes.push({ name: 'node0', home, api: `http://127.0.0.1:${port}`, p2p: undefined, validator: init.validator, admin: adminOf(home), proc: undefined, starts: 0, code });
   } else {
     const base = await freeBase(options.validators);
     const manifest = prepareDevnet(dir, options.validators, base, options.chainId, { blockTimeMs: options.blockTimeMs });
-    for (const n of manifest.nodes) nodes.push({ name: n.name, home: n.home, api: n.api, p2p: n.p2p, validator: n.validator, admin: adminOf(n.home), proc: undefined, starts: 0 });
+    for (const n of manifest.nodes) nodes.push({ name: n.name, home: n.home, api: n.api, p2p: n.p2p, validator: n.validator, admin: adminOf(n.home), proc: undefined, starts: 0, code });
   }
   nodes.forEach((n, i) => tuneHome(n.home, options, i));
   return { dir, nodes };
 }
 
-/** Starts the node's process (`gridledger start`); output goes to HOME/node.log. */
-export function startNode(node: ClusterNode): void {
+/**
+ * Starts the node's process (`gridledger start` on the pinned compiled code); output goes to
+ * HOME/node.log. `fromSources` starts it through bin/gridledger.mjs on the TypeScript sources instead
+ * (GRIDLEDGER_FROM_SOURCES=1), for measuring what that costs.
+ */
+export function startNode(node: ClusterNode, options: { fromSources?: boolean } = {}): void {
   const log = createWriteStream(join(node.home, 'node.log'), { flags: 'a' });
-  const child = spawn(process.execPath, [BIN, '--home', node.home, 'start'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (!options.fromSources && node.code.changedSince() && !warnedCodeChange) {
+    warnedCodeChange = true;
+    process.stderr.write(`cluster: dist/ was rebuilt since the cluster started; ${node.name} and later restarts run the new compiled code\n`);
+  }
+  const [exe, ...args] = options.fromSources ? [process.execPath, BIN, '--home', node.home, 'start'] : nodeCommand(node);
+  const env = options.fromSources ? { ...process.env, GRIDLEDGER_FROM_SOURCES: '1' } : process.env;
+  const child = spawn(exe!, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   node.proc = child;
@@ -112,6 +176,7 @@ export function startNode(node: ClusterNode): void {
 }
 
 const running = new Set<ChildProcess>();
+let warnedCodeChange = false;
 
 export function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();

@@ -8,7 +8,8 @@ import type { LedgerNode } from '../ledger/ledger.js';
  * state-tree read caches, the verified-signature cache and the public-key cache, and
  * `gridledger_p2p_queue_bytes` and `gridledger_p2p_socket_buffered_bytes` (summed over peers: what
  * waits for slow or stopped peers). Each has a fixed bound, so a value near it is normal; one that
- * keeps climbing past it is a new leak.
+ * keeps climbing past it is a new leak. `gridledger_process_memory_bytes{kind}` splits RSS into V8 heap,
+ * external memory and ArrayBuffers (the rest of RSS is native: SQLite, OpenSSL, malloc arenas).
  */
 export function registerMemoryMetrics(node: LedgerNode, peers: () => Array<{ queueBytes: number; socketBufferedBytes: number }> = () => []): void {
   const registers = [node.metrics.registry];
@@ -34,6 +35,20 @@ export function registerMemoryMetrics(node: LedgerNode, peers: () => Array<{ que
       const stats = node.storage.cacheStats();
       this.set({ cache: 'state' }, stats.state.bytes);
       this.set({ cache: 'state_tree' }, stats.tree.bytes);
+    },
+  });
+  new Gauge({
+    name: 'gridledger_process_memory_bytes',
+    help: 'process.memoryUsage() by kind (rss, heap_total, heap_used, external, array_buffers): which part of RSS is V8 heap, Buffers or native',
+    labelNames: ['kind'],
+    registers,
+    collect() {
+      const m = process.memoryUsage();
+      this.set({ kind: 'rss' }, m.rss);
+      this.set({ kind: 'heap_total' }, m.heapTotal);
+      this.set({ kind: 'heap_used' }, m.heapUsed);
+      this.set({ kind: 'external' }, m.external);
+      this.set({ kind: 'array_buffers' }, m.arrayBuffers);
     },
   });
   new Gauge({
