@@ -13,6 +13,7 @@ import { Signer } from '../src/crypto/ed25519.js';
 import { openKeyring, paths } from '../src/home/home.js';
 import { initHome } from '../src/runtime/init.js';
 import { prepareDevnet, startDevnetNode } from '../src/runtime/devnet.js';
+import { pinCompiledCode } from '../scripts/lib/cluster.js';
 import { cpuWindow, sampleNodes, type CpuReport } from './cpu-report.js';
 
 /**
@@ -79,6 +80,9 @@ const NODE_ARGS = (process.env.GRIDLEDGER_BENCH_NODE_ARGS ?? '').split(' ').filt
 
 /** One validator (n = 1) or a devnet of n validators on loopback, each node its own process. */
 export async function startBenchNetwork(validators: number, blockTimeMs = 1000): Promise<BenchNetwork> {
+  // Nodes start through bin/gridledger.mjs, which runs the TypeScript sources when dist/ is stale:
+  // a benchmark must measure the compiled code (the sources cost 60–130 MiB more, and more CPU).
+  pinCompiledCode();
   const dir = mkdtempSync(join(tmpdir(), 'gridledger-bench-'));
   if (validators === 1) {
     const port = await freePort();
