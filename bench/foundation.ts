@@ -50,8 +50,15 @@ function tuneConfig(home: string, blockTimeMs: number): void {
   config.api.maxEventBufferedBytes = 256 * 1024 * 1024;
   config.mempool = { maxTxs: 200_000, maxBytes: 512 * 1024 * 1024, nonceWindow: 100_000 };
   config.consensus.blockTimeMs = blockTimeMs;
+  Object.assign(config.consensus, CONSENSUS_OVERRIDES);
   writeFileSync(paths(home).config, JSON.stringify(config, null, 2));
 }
+
+/**
+ * Consensus settings for every bench node from GRIDLEDGER_BENCH_CONSENSUS (JSON), to compare settings
+ * in one sitting, e.g. `{"proposeAtTxs": 1000000}` turns the early height start (ADR 0015) off.
+ */
+const CONSENSUS_OVERRIDES = JSON.parse(process.env.GRIDLEDGER_BENCH_CONSENSUS ?? '{}') as Record<string, unknown>;
 
 async function waitHealthy(url: string): Promise<void> {
   for (let i = 0; i < 300; i++) {
