@@ -20,11 +20,12 @@ export const HOME_ERRORS = defineErrors('home', {
 
 /**
  * Early starts (ADR 0015): a height starts before the block time once this many transactions wait,
- * at most every 50 ms. 64 fill a block worth the per-block work (votes, commit, the top of the state
- * tree) while a transaction at moderate load waits ~100 ms for its block instead of half a second.
+ * at most every 100 ms. Measured (BENCHMARKS.md, issue 18): 50 ms gave the lowest latency but cost
+ * one validator ~25 % of its throughput (small blocks pay the state tree's upper levels and the
+ * commit per block); 250 ms kept the throughput but put four validators' p50 above 300 ms.
  */
 export const DEFAULT_PROPOSE_AT_TXS = 64;
-export const DEFAULT_MIN_BLOCK_INTERVAL_MS = 50;
+export const DEFAULT_MIN_BLOCK_INTERVAL_MS = 100;
 
 export const configSchema = z
   .object({
