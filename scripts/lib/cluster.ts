@@ -1,7 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +9,7 @@ import type { Signer } from '../../src/crypto/ed25519.js';
 import { loadConfig, openKeyring, paths } from '../../src/home/home.js';
 import { prepareDevnet } from '../../src/runtime/devnet.js';
 import { initHome } from '../../src/runtime/init.js';
+import { freeBasePort } from '../../test/devnet/harness.js';
 
 /**
  * Nodes in their own processes on loopback for the long-running batteries (crash, soak): homes for
@@ -93,16 +93,6 @@ export interface ClusterOptions {
   tune?: (config: Record<string, any>, index: number) => void;
 }
 
-async function portsFree(ports: number[]): Promise<boolean> {
-  const one = (port: number) =>
-    new Promise<boolean>((r) => {
-      const s = createServer();
-      s.once('error', () => r(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => r(true)));
-    });
-  return (await Promise.all(ports.map(one))).every(Boolean);
-}
-
 function tuneHome(home: string, options: ClusterOptions, index: number): void {
   const config = JSON.parse(readFileSync(paths(home).config, 'utf8'));
   config.logLevel = 'warn';
@@ -117,20 +107,6 @@ function tuneHome(home: string, options: ClusterOptions, index: number): void {
 }
 
 /** Creates the homes (one validator, or a devnet) in a fresh temporary folder unless `dir` is given. */
-/**
- * A base port whose devnet range (API base + 10·i, P2P base + 10·i + 1) is free now, chosen below
- * Linux's ephemeral range (32768–60999 by default): a killed node's port stays free until it
- * restarts, instead of being taken as the source port of some outgoing connection meanwhile.
- */
-async function freeBase(validators: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const candidate = 20_000 + Math.floor(Math.random() * 1_200) * 10;
-    const ports = Array.from({ length: validators }, (_, i) => [candidate + 10 * i, candidate + 10 * i + 1]).flat();
-    if (await portsFree(ports)) return candidate;
-  }
-  throw new Error('no free port range');
-}
-
 export async function createCluster(options: ClusterOptions): Promise<{ dir: string; nodes: ClusterNode[] }> {
   const code = pinCompiledCode();
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'gridledger-battery-'));
@@ -141,11 +117,11 @@ export async function createCluster(options: ClusterOptions): Promise<{ dir: str
   };
   if (options.validators === 1) {
     const home = join(dir, 'node0');
-    const port = await freeBase(1);
+    const port = await freeBasePort(1);
     const init = initHome(home, { chainId: options.chainId, keyringBackend: 'test', apiPort: port });
     nodes.push({ name: 'node0', home, api: `http://127.0.0.1:${port}`, p2p: undefined, validator: init.validator, admin: adminOf(home), proc: undefined, starts: 0, code });
   } else {
-    const base = await freeBase(options.validators);
+    const base = await freeBasePort(options.validators);
     const manifest = prepareDevnet(dir, options.validators, base, options.chainId, { blockTimeMs: options.blockTimeMs });
     for (const n of manifest.nodes) nodes.push({ name: n.name, home: n.home, api: n.api, p2p: n.p2p, validator: n.validator, admin: adminOf(n.home), proc: undefined, starts: 0, code });
   }

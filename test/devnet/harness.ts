@@ -53,10 +53,19 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A base port such that base+10i (API) and base+10i+1 (P2P) are free for i < n. */
+/**
+ * A base port such that base+10i (API) and base+10i+1 (P2P) are free for i < n, chosen below Linux's
+ * ephemeral range (32768–60999 by default): a port checked free there can be taken as the source
+ * port of some outgoing connection before the node binds it (a devnet test's node0 failed so on
+ * port 52000), or while a killed node is down.
+ */
+/** The first port of Linux's default ephemeral range. */
+const EPHEMERAL_FIRST_PORT = 32_768;
+
 export async function freeBasePort(n: number): Promise<number> {
+  const top = Math.floor((EPHEMERAL_FIRST_PORT - 20_000 - 10 * n) / 10);
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + randomInt(0, 3_500) * 10;
+    const base = 20_000 + randomInt(0, top) * 10;
     const ports = Array.from({ length: n }, (_, i) => [base + 10 * i, base + 10 * i + 1]).flat();
     const free = await Promise.all(ports.map(portFree));
     if (free.every(Boolean)) return base;
