@@ -25,6 +25,8 @@ describe('messaging between the nodes of a devnet', () => {
     for (const n of prepared) {
       const config = JSON.parse(readFileSync(paths(n.home).config, 'utf8'));
       config.logLevel = 'silent';
+      // The test waits for a block after the relay: an idle chain's heartbeat, 30 s by default.
+      config.consensus.emptyBlockIntervalMs = 1_000;
       writeFileSync(paths(n.home).config, JSON.stringify(config, null, 2));
     }
     nodes = await Promise.all(prepared.map((n) => startNode(n.home, { apiPort: 0, logger: pino({ level: 'silent' }) })));
