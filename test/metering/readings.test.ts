@@ -64,6 +64,7 @@ describe('signed interval readings', () => {
     // 20 kW for 15 minutes is at most 5 000 Wh, import and export together
     rejects(chain, pmeter, reading('M1', S + 1, 5_001, 0, 30, { imp: 9_000, exp: 0 }), 'METER_ENERGY_EXCEEDS_MAX');
     rejects(chain, pmeter, reading('M1', S + 1, 3_000, 2_001, 30, { imp: 9_000, exp: 0 }), 'METER_ENERGY_EXCEEDS_MAX');
+    rejects(chain, pmeter, reading('M1', S + 1, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 30, { imp: 0, exp: 0 }), 'METER_ENERGY_EXCEEDS_MAX');
     rejects(chain, pmeter, reading('M1', S + 1, 1, 0, 20, { imp: 9_000, exp: 0 }), 'METER_SEQ_NOT_INCREASING');
     rejects(chain, pmeter, reading('M1', S - 2, 1, 0, 20, { imp: 6_000, exp: 0 }), 'METER_SEQ_NOT_INCREASING');
     rejects(chain, pmeter, reading('M1', S - 2, 1, 0, 9, { imp: 6_000, exp: 0 }), 'METER_SEQ_NOT_INCREASING');
@@ -99,6 +100,8 @@ describe('official grid-operator values', () => {
     rejects(chain, gridop, m.official('nope', S, 1, 0), 'METER_NOT_FOUND');
     rejects(chain, gridop, m.official('M1', NOW_SLOT, 1, 0), 'METER_SLOT_NOT_ENDED');
     rejects(chain, gridop, m.official('M1', S, 6_000, 0), 'METER_ENERGY_EXCEEDS_MAX');
+    // the largest values the schema admits, whose sum is no safe integer: refused by code, not an internal error (found by the host fuzzer)
+    rejects(chain, gridop, m.official('M1', S, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER), 'METER_ENERGY_EXCEEDS_MAX');
     ok(chain, gridop, m.official('M1', S, 900, 0));
     rejects(chain, gridop, m.official('M1', S, 900, 0), 'METER_OFFICIAL_DUPLICATE');
     // days later is fine (no reading window for the official channel)
