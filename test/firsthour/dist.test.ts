@@ -6,34 +6,27 @@
  * worker) are found from dist/ too.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distStatus } from '../../bin/dist.mjs';
+import { OneFileProject } from '../helpers/one-file-project.js';
 import { cleanEnv, REPO } from './helpers.js';
 
 const run = promisify(execFile);
 
 describe('bin/gridledger.mjs runs dist/ only when it matches the sources (a project of one file)', () => {
-  const root = mkdtempSync(join(tmpdir(), 'gridledger-firsthour-dist-'));
-  const mainTs = join(root, 'src', 'cli', 'main.ts');
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-  /** A CLI whose main() says which file ran and which version of the source it was built from. */
-  function writeMain(version: string): void {
-    writeFileSync(mainTs, `export async function main(args: string[]): Promise<number> {\n  const v: string = '${version}';\n  console.log(JSON.stringify({ url: import.meta.url, version: v, args }));\n  return 0;\n}\n`);
-  }
+  let project: OneFileProject;
+  let root: string;
   beforeAll(() => {
-    mkdirSync(join(root, 'bin'));
-    for (const f of ['gridledger.mjs', 'dist.mjs', 'build.mjs']) cpSync(join(REPO, 'bin', f), join(root, 'bin', f));
-    mkdirSync(join(root, 'src', 'cli'), { recursive: true });
-    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'x', type: 'module' }));
-    symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
-    writeMain('v1');
+    project = new OneFileProject('gridledger-firsthour-dist-');
+    root = project.root;
   });
+  afterAll(() => project.remove());
+  const writeMain = (version: string) => project.writeMain(version);
 
   async function cliRuns(env: Record<string, string> = {}): Promise<{ url: string; version: string }> {
     const { stdout } = await run(process.execPath, [join(root, 'bin', 'gridledger.mjs'), 'hello'], { cwd: root, env: cleanEnv(env) });
@@ -66,10 +59,10 @@ describe('bin/gridledger.mjs runs dist/ only when it matches the sources (a proj
 
   it('a touched but unchanged source (a checkout) keeps dist/; a same-size edit does not', async () => {
     const later = new Date(Date.now() + 60_000);
-    utimesSync(mainTs, later, later);
+    utimesSync(project.mainTs, later, later);
     expect(await cliRuns()).toMatchObject({ ...fromDist, version: 'v2' });
     writeMain('v3'); // same length as v2
-    utimesSync(mainTs, later, later);
+    utimesSync(project.mainTs, later, later);
     expect(await cliRuns()).toMatchObject({ ...fromSources, version: 'v3' });
     build();
   });

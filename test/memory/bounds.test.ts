@@ -1,19 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { App } from '../../src/app/host.js';
 import { ZERO_HASH, type Commit } from '../../src/codec/block.js';
 import { signTx, type Msg } from '../../src/codec/tx.js';
 import { cachedPublicKeys, KEY_CACHE_LIMIT, verifySignature } from '../../src/crypto/ed25519.js';
-import { configSchema } from '../../src/home/home.js';
-import { LedgerNode } from '../../src/ledger/ledger.js';
 import { VerifiedTxs } from '../../src/ledger/verified-txs.js';
 import { MODULE_CORES } from '../../src/modules/index.js';
 import { DEFAULT_READ_CACHE_LIMITS, Storage } from '../../src/store/sqlite.js';
 import { account } from '../helpers/chain.js';
+import { LedgerNodes } from '../helpers/ledger-node.js';
 
 /**
  * Issue 9: structures that grew with every transaction of a soaking node. Each test inserts far more
@@ -95,27 +90,10 @@ describe('VerifiedTxs (signatures verified at admission)', () => {
   });
 
   describe('in a LedgerNode', () => {
-    const dirs: string[] = [];
-    afterAll(() => {
-      for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    });
-    const operator = account('operator');
-    const validator = account('validator');
-
-    function makeNode(maxTxs: number) {
-      const dir = mkdtempSync(join(tmpdir(), 'gridledger-verified-'));
-      dirs.push(dir);
-      const config = configSchema.parse({ chainId: 'vc', moniker: 'n', keyringBackend: 'test', api: {}, mempool: { maxTxs, maxBytes: 1 << 24, nonceWindow: 10_000 } });
-      return new LedgerNode({
-        config,
-        genesis: { chainId: 'vc', genesisTime: 0, operators: [operator.address], validators: [{ address: validator.address, pubKey: validator.publicKey, power: '10' }], accounts: [], modules: {} },
-        dbPath: join(dir, 'ledger.db'),
-        validatorSigner: validator.signer,
-        modules: MODULE_CORES,
-        logger: pino({ level: 'silent' }),
-        verifyWorkers: 0,
-      });
-    }
+    const nodes = new LedgerNodes('vc');
+    afterAll(() => nodes.close());
+    const { operator, validator } = nodes;
+    const makeNode = (maxTxs: number) => nodes.make({ maxTxs, nonceWindow: 10_000 });
     const admit = (i: number): Msg => ({ type: 'registry/admit', value: { address: account(`member-${i}`).address, roles: ['consumer'] } });
 
     it('forgets a transaction once its block commits: after 5 blocks of 200 admissions nothing is left', () => {

@@ -7,32 +7,24 @@
  * runs the same compiled code whatever happens to src/ meanwhile.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeCommand, pinCompiledCode } from '../../scripts/lib/cluster.js';
-import { cleanEnv, REPO } from '../firsthour/helpers.js';
+import { cleanEnv } from '../firsthour/helpers.js';
+import { OneFileProject } from '../helpers/one-file-project.js';
 
 const run = promisify(execFile);
 
 describe('a cluster pins the compiled CLI for every start of its nodes (a project of one file)', () => {
-  const root = mkdtempSync(join(tmpdir(), 'gridledger-cluster-code-'));
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-  /** A CLI whose main() says which file ran, which version of the source it was built from and its arguments. */
-  function writeMain(version: string): void {
-    writeFileSync(join(root, 'src', 'cli', 'main.ts'), `export async function main(args: string[]): Promise<number> {\n  const v: string = '${version}';\n  console.log(JSON.stringify({ url: import.meta.url, version: v, args }));\n  return 0;\n}\n`);
-  }
+  let project: OneFileProject;
+  let root: string;
   beforeAll(() => {
-    mkdirSync(join(root, 'bin'));
-    for (const f of ['gridledger.mjs', 'dist.mjs', 'build.mjs']) cpSync(join(REPO, 'bin', f), join(root, 'bin', f));
-    mkdirSync(join(root, 'src', 'cli'), { recursive: true });
-    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'x', type: 'module' }));
-    symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
-    writeMain('v1');
+    project = new OneFileProject('gridledger-cluster-code-');
+    root = project.root;
   });
+  afterAll(() => project.remove());
+  const writeMain = (version: string) => project.writeMain(version);
 
   /** What a node started with the cluster's command line runs. */
   async function nodeRuns(code: ReturnType<typeof pinCompiledCode>): Promise<{ url: string; version: string; args: string[] }> {

@@ -3,45 +3,19 @@
  * is still being verified. An identical copy (same body, key and signature) is refused as a
  * duplicate instead of verified again; a copy with another signature is not held up by it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { signTx, txHash, type SignedTx } from '../../src/codec/tx.js';
-import { configSchema } from '../../src/home/home.js';
-import { LedgerNode } from '../../src/ledger/ledger.js';
+import type { LedgerNode } from '../../src/ledger/ledger.js';
 import { VerifyPool } from '../../src/ledger/verify-pool.js';
-import { MODULE_CORES } from '../../src/modules/index.js';
 import { account } from '../helpers/chain.js';
+import { LedgerNodes } from '../helpers/ledger-node.js';
 
 describe('admission verifies each identical transaction once, however many peers bring it at once', () => {
-  const dirs: string[] = [];
-  const nodes: LedgerNode[] = [];
-  afterAll(() => {
-    for (const n of nodes) n.close();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+  const nodes = new LedgerNodes('if');
+  afterAll(() => nodes.close());
   afterEach(() => vi.restoreAllMocks());
-  const operator = account('operator');
-  const validator = account('validator');
-
-  function node(): LedgerNode {
-    const dir = mkdtempSync(join(tmpdir(), 'gridledger-inflight-'));
-    dirs.push(dir);
-    const config = configSchema.parse({ chainId: 'if', moniker: 'n', keyringBackend: 'test', api: {}, mempool: { maxTxs: 100, maxBytes: 1 << 20, nonceWindow: 10 } });
-    const n = new LedgerNode({
-      config,
-      genesis: { chainId: 'if', genesisTime: 0, operators: [operator.address], validators: [{ address: validator.address, pubKey: validator.publicKey, power: '10' }], accounts: [], modules: {} },
-      dbPath: join(dir, 'ledger.db'),
-      validatorSigner: validator.signer,
-      modules: MODULE_CORES,
-      logger: pino({ level: 'silent' }),
-      verifyWorkers: 0,
-    });
-    nodes.push(n);
-    return n;
-  }
+  const { operator } = nodes;
+  const node = (): LedgerNode => nodes.make();
 
   const tx = (n: number): SignedTx => signTx({ chainId: 'if', sender: operator.address, nonce: n, expiresAtHeight: 100, msgs: [{ type: 'registry/admit', value: { address: account(`inflight-${n}`).address, roles: ['consumer'] } }], memo: '' }, operator.signer);
   const copy = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;

@@ -1,14 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Block } from '../../src/codec/block.js';
 import { signTx, txHash, type Msg, type SignedTx } from '../../src/codec/tx.js';
 import { proposalSignBytes, type Proposal } from '../../src/consensus/index.js';
-import { configSchema } from '../../src/home/home.js';
-import { LedgerNode } from '../../src/ledger/ledger.js';
-import { MODULE_CORES } from '../../src/modules/index.js';
+import type { LedgerNode } from '../../src/ledger/ledger.js';
 import { Channel } from '../../src/p2p/index.js';
 import type { ConsensusDriver } from '../../src/runtime/driver.js';
 import { ConsensusReactor } from '../../src/runtime/reactors/consensus.js';
@@ -16,6 +10,7 @@ import type { ReactorLink } from '../../src/runtime/reactors/wire.js';
 import { toHex } from '../../src/util/bytes.js';
 import { sameJson } from '../../src/util/same-json.js';
 import { account } from '../helpers/chain.js';
+import { LedgerNodes } from '../helpers/ledger-node.js';
 
 describe('sameJson', () => {
   it('compares JSON values structurally, keys in any order, -0 apart from 0', () => {
@@ -32,28 +27,11 @@ describe('sameJson', () => {
 });
 
 describe('a proposal reuses the transactions its validator already admitted (issue 18)', () => {
-  const dirs: string[] = [];
-  afterAll(() => {
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
-  const operator = account('operator');
-  const validator = account('validator');
+  const nodes = new LedgerNodes('ru');
+  afterAll(() => nodes.close());
+  const { operator, validator } = nodes;
   const admit = (n: number): Msg => ({ type: 'registry/admit', value: { address: account(`reuse-${n}`).address, roles: ['consumer'] } });
-
-  function node(): LedgerNode {
-    const dir = mkdtempSync(join(tmpdir(), 'gridledger-reuse-'));
-    dirs.push(dir);
-    const config = configSchema.parse({ chainId: 'ru', moniker: 'n', keyringBackend: 'test', api: {}, mempool: { maxTxs: 100, maxBytes: 1 << 20, nonceWindow: 10 } });
-    return new LedgerNode({
-      config,
-      genesis: { chainId: 'ru', genesisTime: 0, operators: [operator.address], validators: [{ address: validator.address, pubKey: validator.publicKey, power: '10' }], accounts: [], modules: {} },
-      dbPath: join(dir, 'ledger.db'),
-      validatorSigner: validator.signer,
-      modules: MODULE_CORES,
-      logger: pino({ level: 'silent' }),
-      verifyWorkers: 0,
-    });
-  }
+  const node = (): LedgerNode => nodes.make();
 
   function receiver(validatorNode: LedgerNode) {
     const forwarded: Block[] = [];
