@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { authRoutes } from '../api/auth.js';
@@ -42,8 +43,11 @@ function readTokens(home: string): TokenFile {
 function writeTokens(home: string, tokens: TokenFile): void {
   const file = tokenFile(home);
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  writeFileSync(`${file}.tmp`, JSON.stringify(tokens, null, 2) + '\n', { mode: 0o600 });
-  renameSync(`${file}.tmp`, file);
+  // A temporary file of this process's own: CLI commands of one home run at the same time (scripts,
+  // tests), and a shared "tokens.json.tmp" let one rename the other's file away (ENOENT).
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, JSON.stringify(tokens, null, 2) + '\n', { mode: 0o600 });
+  renameSync(tmp, file);
 }
 
 /** A cached token of this address at this node that is still valid for a minute. */
