@@ -1,6 +1,6 @@
 import { DOMAIN, domainBytes, merkleRoot, sha256 } from '../crypto/hash.js';
 import { toHex } from '../util/bytes.js';
-import { canonicalBytes } from '../util/canonical.js';
+import { canonicalBytes, canonicalJson } from '../util/canonical.js';
 import { z } from 'zod';
 import { hashSchema, safeUintSchema, signedTxJson, signedTxSchema, type SignedTx } from './tx.js';
 
@@ -121,13 +121,13 @@ const txRootCache = new WeakMap<readonly SignedTx[], string>();
 export function txRoot(txs: SignedTx[]): string {
   const cached = txRootCache.get(txs);
   if (cached !== undefined) return cached;
-  const root = toHex(merkleRoot(txs.map((tx) => new Uint8Array(Buffer.from(signedTxJson(tx), 'utf8')))));
+  const root = toHex(merkleRoot(txs.map((tx) => signedTxJson(tx))));
   txRootCache.set(txs, root);
   return root;
 }
 
 export function resultRoot(results: TxResult[]): string {
-  return toHex(merkleRoot(results.map((r) => canonicalBytes(r))));
+  return toHex(merkleRoot(results.map((r) => canonicalJson(r))));
 }
 
 export function hashOf(value: unknown): string {

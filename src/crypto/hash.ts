@@ -1,11 +1,39 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { concatBytes, utf8 } from '../util/bytes.js';
 import { canonicalBytes } from '../util/canonical.js';
 
 export function sha256(...parts: Uint8Array[]): Uint8Array {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return new Uint8Array(h.digest());
+  return new Uint8Array(sha256Parts(...parts));
+}
+
+/**
+ * SHA-256 of the concatenation of `parts` (strings as UTF-8) with node:crypto's one-shot hash. The
+ * parts are written into one reused buffer rather than concatenated or fed to a Hash object: the
+ * state tree and the block's Merkle roots hash tens of thousands of small inputs per block, and the
+ * copies and Hash objects cost more than the hashing. The result is a Buffer of its own.
+ */
+let scratch = Buffer.allocUnsafe(1 << 12);
+
+function ensureRoom(at: number, more: number): void {
+  if (at + more <= scratch.length) return;
+  const grown = Buffer.allocUnsafe(Math.max(scratch.length * 2, at + more));
+  scratch.copy(grown, 0, 0, at);
+  scratch = grown;
+}
+
+export function sha256Parts(...parts: Array<Uint8Array | string>): Buffer {
+  let at = 0;
+  for (const p of parts) {
+    if (typeof p === 'string') {
+      ensureRoom(at, p.length * 3); // UTF-8 takes at most 3 bytes per UTF-16 code unit
+      at += scratch.write(p, at, 'utf8');
+    } else {
+      ensureRoom(at, p.length);
+      scratch.set(p, at);
+      at += p.length;
+    }
+  }
+  return hash('sha256', scratch.subarray(0, at), 'buffer');
 }
 
 /**
@@ -49,18 +77,24 @@ export function authSignBytes(challenge: AuthChallenge): Uint8Array {
   return domainBytes(DOMAIN.auth, canonicalBytes({ chainId: challenge.chainId, address: challenge.address, nonce: challenge.nonce }));
 }
 
-/** Binary Merkle root over leaf byte strings (domain-separated leaves and nodes; odd node promoted). */
-export function merkleRoot(leaves: Uint8Array[]): Uint8Array {
-  if (leaves.length === 0) return sha256(domainBytes(DOMAIN.merkleLeaf, new Uint8Array(0)));
-  let level = leaves.map((l) => sha256(domainBytes(DOMAIN.merkleLeaf, l)));
+const MERKLE_LEAF_PREFIX = domainBytes(DOMAIN.merkleLeaf, new Uint8Array(0));
+const MERKLE_NODE_PREFIX = domainBytes(DOMAIN.merkleNode, new Uint8Array(0));
+
+/**
+ * Binary Merkle root over leaf byte strings (domain-separated leaves and nodes; odd node promoted).
+ * A leaf given as a string stands for its UTF-8 bytes (hashed without an intermediate copy).
+ */
+export function merkleRoot(leaves: ReadonlyArray<Uint8Array | string>): Uint8Array {
+  if (leaves.length === 0) return sha256(MERKLE_LEAF_PREFIX);
+  let level: Uint8Array[] = leaves.map((l) => sha256Parts(MERKLE_LEAF_PREFIX, l));
   while (level.length > 1) {
     const next: Uint8Array[] = [];
     for (let i = 0; i < level.length; i += 2) {
       const left = level[i]!;
       const right = level[i + 1];
-      next.push(right ? sha256(domainBytes(DOMAIN.merkleNode, concatBytes(left, right))) : left);
+      next.push(right ? sha256Parts(MERKLE_NODE_PREFIX, left, right) : left);
     }
     level = next;
   }
-  return level[0]!;
+  return new Uint8Array(level[0]!);
 }
