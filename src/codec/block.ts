@@ -126,6 +126,23 @@ export function txRoot(txs: SignedTx[]): string {
   return root;
 }
 
+const blockJsonCache = new WeakMap<Block, string>();
+
+/**
+ * The block as JSON, computed once per block object and shared by the database, the WAL and every
+ * peer the proposal goes to. Transactions are spliced in as their cached encodings (`signedTxJson`:
+ * the body in canonical form), so a block of thousands is not stringified field by field again; it
+ * parses to the same block as `JSON.stringify(block)`. A block is never changed once built.
+ */
+export function blockJson(block: Block): string {
+  const cached = blockJsonCache.get(block);
+  if (cached !== undefined) return cached;
+  const txs = block.txs.map((tx) => signedTxJson(tx)).join(',');
+  const json = `{"header":${JSON.stringify(block.header)},"txs":[${txs}],"lastCommit":${JSON.stringify(block.lastCommit)},"evidence":${JSON.stringify(block.evidence)}}`;
+  blockJsonCache.set(block, json);
+  return json;
+}
+
 export function resultRoot(results: TxResult[]): string {
   return toHex(merkleRoot(results.map((r) => canonicalJson(r))));
 }

@@ -4,7 +4,7 @@ import { kpiHandlers } from './community-kpis.js';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { buildServer } from '../api/server.js';
-import type { Block } from '../codec/block.js';
+import { blockJson, type Block } from '../codec/block.js';
 import { ensureDirs, HOME_ERRORS, loadConfig, loadGenesis, openKeyring, paths } from '../home/home.js';
 import { LedgerNode } from '../ledger/ledger.js';
 import { LedgerError } from '../util/errors.js';
@@ -141,7 +141,7 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
   const m = node.metrics;
   const driver = new ConsensusDriver<Block>({
     ledger: node,
-    wal: new FileWal<Block>(paths(home).wal),
+    wal: new FileWal<Block>(paths(home).wal, blockJson),
     timers: options.timers ?? realTimers,
     sign: validatorSigner ? (bytes) => validatorSigner.sign(bytes) : null,
     timing: config.consensus,

@@ -1,7 +1,6 @@
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { decodeWalRecord, encodeWalRecord, type WalRecord } from '../consensus/index.js';
-import { sha256 } from '../crypto/hash.js';
-import { toHex, utf8 } from '../util/bytes.js';
+import { sha256Parts } from '../crypto/hash.js';
 import { defineErrors } from '../util/errors.js';
 import type { WalPort } from './driver.js';
 
@@ -19,12 +18,12 @@ export const WAL_ERRORS = defineErrors('wal', {
 const CHECK_HEX = 16;
 
 function frame(json: string): string {
-  return `${toHex(sha256(utf8(json))).slice(0, CHECK_HEX)} ${json}\n`;
+  return `${sha256Parts(json).toString('hex', 0, CHECK_HEX / 2)} ${json}\n`;
 }
 
 function unframe(line: string): string | null {
   const json = line.slice(CHECK_HEX + 1);
-  return line.length > CHECK_HEX + 1 && line[CHECK_HEX] === ' ' && toHex(sha256(utf8(json))).slice(0, CHECK_HEX) === line.slice(0, CHECK_HEX) ? json : null;
+  return line.length > CHECK_HEX + 1 && line[CHECK_HEX] === ' ' && sha256Parts(json).toString('hex', 0, CHECK_HEX / 2) === line.slice(0, CHECK_HEX) ? json : null;
 }
 
 /**
@@ -53,7 +52,11 @@ export class FileWal<B> implements WalPort<B> {
   #fd: number | undefined;
   #dirty = false;
 
-  constructor(readonly path: string) {}
+  /** `blockJson`: the block's JSON encoding, spliced into proposal records (see encodeWalRecord). */
+  constructor(
+    readonly path: string,
+    private readonly blockJson?: (block: B) => string,
+  ) {}
 
   private fd(): number {
     this.#fd ??= openSync(this.path, 'a');
@@ -71,7 +74,7 @@ export class FileWal<B> implements WalPort<B> {
   }
 
   append(record: WalRecord<B>): void {
-    writeSync(this.fd(), frame(encodeWalRecord(record)));
+    writeSync(this.fd(), frame(encodeWalRecord(record, this.blockJson)));
     this.#dirty = true;
   }
 

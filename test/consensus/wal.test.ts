@@ -36,6 +36,25 @@ describe('WAL encoding and file', () => {
     expect(v.totalPower).toBe(30n);
   });
 
+  it("splices a proposal's block in as the JSON it is given, and decodes to the same record as without", () => {
+    const block: FakeBlock = { height: 2, time: 5, proposer: 'p', prevHash: null, lastCommit: null } as FakeBlock;
+    const proposal = { chainId: CHAIN, height: 2, round: 0, polRound: -1, blockHash: 'ab'.repeat(32), timestamp: 5, proposer: 'p', signature: 'cd'.repeat(64) };
+    const record = { type: 'input', event: { type: 'proposal', now: 7, proposal, block } } as unknown as WalRecord<FakeBlock>;
+    const seen: FakeBlock[] = [];
+    // Another key order than JSON.stringify's: the text must come from the function, the meaning must not change.
+    const reordered = (b: FakeBlock) => {
+      seen.push(b);
+      return JSON.stringify(Object.fromEntries(Object.entries(b).reverse()));
+    };
+    const spliced = encodeWalRecord(record, reordered);
+    expect(seen).toEqual([block]);
+    expect(spliced).toContain(reordered(block));
+    expect(decodeWalRecord(spliced)).toEqual(decodeWalRecord(encodeWalRecord(record)));
+    // A record without a block does not call it.
+    encodeWalRecord({ type: 'input', event: { type: 'timeout', now: 1, height: 1, round: 0, step: 'propose' } } as unknown as WalRecord<FakeBlock>, reordered);
+    expect(seen).toHaveLength(2);
+  });
+
   it('appends, syncs and reads back; a torn last record is dropped, corruption in the middle is an error', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gl-wal-'));
     const path = join(dir, 'cs.wal');

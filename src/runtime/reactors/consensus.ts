@@ -1,9 +1,9 @@
-import { blockHash, blockSchema, hashOf, MAX_BLOCK_TXS, txRoot, ZERO_HASH, type Block } from '../../codec/block.js';
+import { blockHash, blockJson, blockSchema, hashOf, MAX_BLOCK_TXS, txRoot, ZERO_HASH, type Block } from '../../codec/block.js';
 import type { SignedTx } from '../../codec/tx.js';
 import { isWellFormedEvidence, isWellFormedProposal, isWellFormedVote, type Evidence, type Proposal, type Vote } from '../../consensus/index.js';
 import { Channel, type ChannelId } from '../../p2p/index.js';
 import type { ConsensusDriver, ConsensusNetwork } from '../driver.js';
-import { hasExactly, type Reactor, type ReactorLink } from './wire.js';
+import { hasExactly, RawJson, type Reactor, type ReactorLink } from './wire.js';
 
 /**
  * Consensus on the wire: proposals (with their block), votes and evidence. Every message must carry
@@ -72,7 +72,8 @@ export class ConsensusReactor implements Reactor, ConsensusNetwork<Block> {
   }
 
   broadcastProposal(proposal: Proposal, block: Block): void {
-    this.link.broadcast(Channel.proposal, { proposal, block });
+    // The block's JSON is computed once and shared with the WAL and the database (codec/block.ts).
+    this.link.broadcast(Channel.proposal, new RawJson(`{"proposal":${JSON.stringify(proposal)},"block":${blockJson(block)}}`));
   }
   broadcastVote(vote: Vote): void {
     this.link.broadcast(Channel.vote, vote);

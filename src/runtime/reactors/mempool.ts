@@ -1,6 +1,7 @@
+import { signedTxJson, type SignedTx } from '../../codec/tx.js';
 import type { LedgerNode } from '../../ledger/ledger.js';
 import { Channel, type ChannelId } from '../../p2p/index.js';
-import type { Reactor, ReactorLink } from './wire.js';
+import { RawJson, type Reactor, type ReactorLink } from './wire.js';
 
 /**
  * Transactions on the wire: admitted transactions are gossiped in batches (one message per batch
@@ -59,7 +60,7 @@ export class MempoolReactor implements Reactor {
     this.timer = undefined;
     const queue = this.queue;
     this.queue = [];
-    const byOrigin = new Map<string | undefined, unknown[]>();
+    const byOrigin = new Map<string | undefined, SignedTx[]>();
     for (const { hash, origin } of queue) {
       const entry = this.node.mempool.get(hash);
       if (!entry) continue;
@@ -68,20 +69,22 @@ export class MempoolReactor implements Reactor {
       byOrigin.set(origin, list);
     }
     const budget = Math.floor(this.maxPayloadBytes / 2);
+    // Batches are spliced from each transaction's cached encoding (codec/tx.ts), not stringified again.
+    const send = (batch: string[], origin: string | undefined) => this.link.broadcast(Channel.tx, new RawJson(`[${batch.join(',')}]`), origin);
     for (const [origin, txs] of byOrigin) {
-      let batch: unknown[] = [];
+      let batch: string[] = [];
       let bytes = 0;
       for (const tx of txs) {
-        const size = JSON.stringify(tx).length;
-        if (batch.length > 0 && (bytes + size > budget || batch.length >= MAX_GOSSIP_BATCH)) {
-          this.link.broadcast(Channel.tx, batch, origin);
+        const json = signedTxJson(tx);
+        if (batch.length > 0 && (bytes + json.length > budget || batch.length >= MAX_GOSSIP_BATCH)) {
+          send(batch, origin);
           batch = [];
           bytes = 0;
         }
-        batch.push(tx);
-        bytes += size;
+        batch.push(json);
+        bytes += json.length;
       }
-      if (batch.length > 0) this.link.broadcast(Channel.tx, batch, origin);
+      if (batch.length > 0) send(batch, origin);
     }
   }
 

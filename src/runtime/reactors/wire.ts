@@ -1,9 +1,17 @@
 import type { ChannelId, PeerSwitch } from '../../p2p/index.js';
 import { NO_PHASES, type PhaseTimer } from '../../util/phase-meter.js';
 
+/**
+ * A payload already encoded as JSON (e.g. a proposal around its block's cached JSON, a batch of
+ * transactions' cached encodings): sent as is instead of being stringified again.
+ */
+export class RawJson {
+  constructor(readonly json: string) {}
+}
+
 /** Payloads are JSON: every reactor encodes with `encode`; the network decodes once per frame. */
 export function encode(value: unknown): Uint8Array {
-  return Buffer.from(JSON.stringify(value), 'utf8');
+  return Buffer.from(value instanceof RawJson ? value.json : JSON.stringify(value), 'utf8');
 }
 
 export function decode(payload: Uint8Array): unknown {
