@@ -143,8 +143,20 @@ export function blockJson(block: Block): string {
   return json;
 }
 
+const resultJsonCache = new WeakMap<TxResult, string>();
+
+/** A result's canonical JSON, computed once: its leaf of the result root and its row in the database. */
+export function resultJson(result: TxResult): string {
+  let json = resultJsonCache.get(result);
+  if (json === undefined) {
+    json = canonicalJson(result);
+    resultJsonCache.set(result, json);
+  }
+  return json;
+}
+
 export function resultRoot(results: TxResult[]): string {
-  return toHex(merkleRoot(results.map((r) => canonicalJson(r))));
+  return toHex(merkleRoot(results.map((r) => resultJson(r))));
 }
 
 export function hashOf(value: unknown): string {

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { blockJson, type Block, type Commit, type TxResult } from '../codec/block.js';
+import { blockJson, resultJson, type Block, type Commit, type TxResult } from '../codec/block.js';
 import { STATE_TREE_ROOT_META, type BlockCommitInput, type ChainStore } from '../app/host.js';
 import type { ScanOptions } from '../app/state.js';
 import { BoundedCache } from '../util/bounded-cache.js';
@@ -235,7 +235,7 @@ export class Storage implements ChainStore {
       const { block } = input;
       this.stmts.putBlock.run(block.header.height, input.hash, blockJson(block), JSON.stringify(input.commit));
       input.txHashes.forEach((hash, i) => {
-        this.stmts.putTx.run(hash, block.header.height, i, JSON.stringify(input.results[i]));
+        this.stmts.putTx.run(hash, block.header.height, i, resultJson(input.results[i]!));
       });
       for (const [key, value] of input.writes) {
         if (value === null) this.stmts.delState.run(key);

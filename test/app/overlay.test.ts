@@ -35,7 +35,7 @@ describe('Overlay over SQLite storage', () => {
           if (o.kind === 'set') base.set(o.key, o.value);
           else base.delete(o.key);
         }
-        storage.commitBlock({ block: { header: { height: 1 } } as never, hash: 'h1', results: [], txHashes: [], commit: { height: 1, round: 0, blockHash: 'h1', signatures: [] }, writes: base.writes, stateTree: { root: new Uint8Array([0]), rows: new Map() } });
+        storage.commitBlock({ block: { header: { height: 1 }, txs: [], lastCommit: null, evidence: [] } as never, hash: 'h1', results: [], txHashes: [], commit: { height: 1, round: 0, blockHash: 'h1', signatures: [] }, writes: base.writes, stateTree: { root: new Uint8Array([0]), rows: new Map() } });
         for (const [k, v] of base.writes) if (v !== null) model.set(k, v);
         const block = new Overlay(storage as StateReader);
         const tx = new Overlay(block);
