@@ -3,8 +3,9 @@
  * themselves (DSMR's S/W flag, an ISO offset), so all we need is calendar arithmetic.
  */
 
-export const DAY_MS = 86_400_000;
-export const HOUR_MS = 3_600_000;
+import { DAY_MS, HOUR_MS } from '../util/slots.js';
+
+export { DAY_MS, HOUR_MS };
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
 export function daysFromCivil(year: number, month: number, day: number): number {

@@ -8,6 +8,8 @@ export const SLOT_ERRORS = defineErrors('slots', {
 /** A settlement slot is 15 minutes: index = floor(unixSeconds / 900). */
 export const SLOT_SECONDS = 900;
 export const SLOT_MS = SLOT_SECONDS * 1000;
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
 
 export function slotOfMs(ms: number): number {
   return Math.floor(ms / SLOT_MS);

@@ -5,6 +5,7 @@ import { toHex, utf8 } from '../../util/bytes.js';
 import { canonicalJson } from '../../util/canonical.js';
 import { LedgerError } from '../../util/errors.js';
 import { floorDiv } from '../../util/int.js';
+import { HOUR_MS } from '../../util/slots.js';
 import { membershipPublicInputs, signalHashForAddress } from '../../zk/circuits.js';
 import { hashToField, parseCanonicalDecimal, SCALAR_FIELD_MODULUS } from '../../zk/field.js';
 import { PoseidonMerkleTree } from '../../zk/merkle.js';
@@ -56,7 +57,6 @@ export interface AnonParams {
   maxExpiriesPerBlock: number;
 }
 
-const HOUR_MS = 3_600_000;
 
 export const DEFAULT_PARAMS: AnonParams = {
   maxSlots: 2,

@@ -3,7 +3,7 @@ import type { KeepersOf, ModuleContext } from '../../app/module.js';
 import { utf8 } from '../../util/bytes.js';
 import { LedgerError } from '../../util/errors.js';
 import { floorDiv } from '../../util/int.js';
-import { SLOT_MS } from '../../util/slots.js';
+import { HOUR_MS, SLOT_MS } from '../../util/slots.js';
 import { deviationPublicInputs } from '../../zk/circuits.js';
 import { hashToField, parseCanonicalDecimal, SCALAR_FIELD_MODULUS } from '../../zk/field.js';
 import { CircuitKeys, keyRecord } from '../../zk/key-registry.js';
@@ -63,7 +63,6 @@ export interface FlexParams {
   maxSettlementsPerBlock: number;
 }
 
-const HOUR_MS = 3_600_000;
 
 export const DEFAULT_PARAMS: FlexParams = {
   proofWindowMs: 24 * HOUR_MS,

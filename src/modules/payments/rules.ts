@@ -4,6 +4,7 @@ import type { KVStore } from '../../app/state.js';
 import { amountString, MAX_AMOUNT, toAmount } from './amount.js';
 import { E } from './errors.js';
 import { getAsset, putAsset, type Asset, type HeldBucket } from './state.js';
+import { DAY_MS } from '../../util/slots.js';
 
 /** Shared pieces of the payments rules: context, parameters, counterparty and asset checks, aggregates. */
 
@@ -21,8 +22,6 @@ export interface PaymentsParams {
   maxEscrowParties: number;
 }
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
 
 export const DEFAULT_PARAMS: PaymentsParams = {
   defaultRefundDelayMs: DAY_MS,

@@ -8,8 +8,8 @@ import { MSG } from './messages.js';
 import { registryRoutes } from './routes.js';
 import { accounts, getAccount, jails, lastActive, listAccounts, listValidators, readLog, ROLES, type Role } from './state.js';
 import type { KVStore } from '../../app/state.js';
+import { DAY_MS } from '../../util/slots.js';
 
-const DAY_MS = 86_400_000;
 /** Accounts one inactivity query reads at most (bounded work per request). */
 export const INACTIVE_SCAN = 2_000;
 
