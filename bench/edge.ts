@@ -20,6 +20,7 @@ import { sampleFromTelegram, sha256Hex, type MeterSample } from '../src/edge/sam
 import { SampleStore } from '../src/edge/store.js';
 import { verifySamples } from '../src/edge/verify.js';
 import type { OnChainFingerprint } from '../src/edge/verify.js';
+import { pinCompiledCode } from '../scripts/lib/cluster.js';
 
 /**
  * Meter edge benchmark (one process, one core): P1 parsing, sample ingestion into the SQLite store
@@ -190,6 +191,7 @@ export async function benchEdgeAgent(options: EdgeAgentBenchOptions = {}): Promi
   writeFileSync(paths(home).config, JSON.stringify(config, null, 2));
   const url = `http://127.0.0.1:${apiPort}`;
   const repo = join(import.meta.dirname, '..');
+  pinCompiledCode(repo); // bin/gridledger.mjs would run the TypeScript sources on a stale dist/: measure the compiled code
   const nodeProcess = spawn(process.execPath, ['bin/gridledger.mjs', '--home', home, 'start'], { cwd: repo, stdio: 'ignore' });
   let agent: EdgeAgent | undefined;
   try {

@@ -24,6 +24,7 @@ import { verifyingKeyId, type Groth16Proof } from '../src/zk/encoding.js';
 import { closeProver, proveDeviation } from '../src/zk/prove.js';
 import { prepareVerifyingKey, verifyGroth16 } from '../src/zk/verify.js';
 import { account, TestChain } from '../test/helpers/chain.js';
+import { pinCompiledCode } from '../scripts/lib/cluster.js';
 import { CommitWatcher, freePort, measureSaturation, presignAdmissions } from './foundation.js';
 
 /**
@@ -215,6 +216,8 @@ async function network(validators: number, blockTimeMs: number): Promise<{ home:
     config.logLevel = 'warn';
     writeFileSync(paths(home).config, JSON.stringify(config, null, 2));
   }
+  // Nodes start through bin/gridledger.mjs, which runs the TypeScript sources when dist/ is stale: measure the compiled code.
+  pinCompiledCode();
   const children: ChildProcess[] =
     validators === 1 ? [spawn(process.execPath, ['bin/gridledger.mjs', '--home', homes[0]!, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] })] : nodes.map((n) => startDevnetNode(n));
   for (const url of urls) await waitHealthy(url);
