@@ -158,7 +158,8 @@ try {
   while (Date.now() - soakStart < minutes * 60_000) {
     await sleep(Math.max(0, lastSample + sampleMs - Date.now()));
     const now = Date.now();
-    if (!perturbing && now >= nextPerturbation) {
+    // No perturbation begins in the last 3 minutes: they are the end window the RSS rule reads.
+    if (!perturbing && now >= nextPerturbation && now - soakStart < minutes * 60_000 - 3 * 60_000) {
       nextPerturbation += perturbEveryMs;
       lastEvent = kinds[next % kinds.length]!;
       perturbing = perturb()
@@ -175,11 +176,11 @@ try {
     lastEvent = '';
     writeFileSync(csvPath, rows.join('\n') + '\n');
   }
+  const soakMs = Date.now() - soakStart; // the sampled span (what follows is draining and checking)
   await perturbing;
   await load.stop();
 
   // ── checks and summary ──
-  const soakMs = Date.now() - soakStart;
   const top = Math.max(...(await Promise.all(nodes.map((n) => statusPatiently(n).then((s) => s.height)))));
   await waitFor(async () => (await Promise.all(nodes.map(status))).every((s) => s.height >= top), 'all nodes at the same height', 180_000);
   for (const n of nodes) await checker.check(n, top);
