@@ -22,6 +22,8 @@ function ensureRoom(at: number, more: number): void {
 }
 
 export function sha256Parts(...parts: Array<Uint8Array | string>): Buffer {
+  // One part needs no copy — and a large one (a WAL record of a whole block) must not grow the buffer for good.
+  if (parts.length === 1) return hash('sha256', parts[0]!, 'buffer');
   let at = 0;
   for (const p of parts) {
     if (typeof p === 'string') {

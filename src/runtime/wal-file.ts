@@ -17,13 +17,18 @@ export const WAL_ERRORS = defineErrors('wal', {
 
 const CHECK_HEX = 16;
 
+/** The record's check: the first CHECK_HEX hex digits of its SHA-256. */
+function checkOf(json: string): string {
+  return sha256Parts(json).toString('hex', 0, CHECK_HEX / 2);
+}
+
 function frame(json: string): string {
-  return `${sha256Parts(json).toString('hex', 0, CHECK_HEX / 2)} ${json}\n`;
+  return `${checkOf(json)} ${json}\n`;
 }
 
 function unframe(line: string): string | null {
   const json = line.slice(CHECK_HEX + 1);
-  return line.length > CHECK_HEX + 1 && line[CHECK_HEX] === ' ' && sha256Parts(json).toString('hex', 0, CHECK_HEX / 2) === line.slice(0, CHECK_HEX) ? json : null;
+  return line.length > CHECK_HEX + 1 && line[CHECK_HEX] === ' ' && checkOf(json) === line.slice(0, CHECK_HEX) ? json : null;
 }
 
 /**
