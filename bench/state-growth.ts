@@ -1,5 +1,5 @@
 /**
- * `npm run bench:state-growth [-- --txs N --per-block B --every E --sqlite-cache-kib K --tree-cache-entries T --path FILE]`
+ * `npm run bench:state-growth [-- --txs N --per-block B --every E --sqlite-cache-kib K --tree-cache-entries T --pragma 'name = value'… --path FILE]`
  *
  * What a validator spends per transaction as its state grows (issue 18, and why the soak measures
  * saturation at both ends): one process commits blocks of B `registry/admit` transactions (each adds
@@ -7,7 +7,7 @@
  * N in all, and every E transactions prints the CPU of the App's phases per transaction over the last
  * E (µs; commit.store = the block's SQLite transaction, state.root = the tree update). Signing is
  * outside the phases. The SQLite page cache (K KiB; default: SQLite's) and the state tree's node
- * cache (T entries) can be changed to see what they buy.
+ * cache (T entries) can be changed to see what they buy, and any SQLite pragma set (repeat --pragma).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     'sqlite-cache-kib': { type: 'string' },
     'tree-cache-entries': { type: 'string' },
     path: { type: 'string' },
+    pragma: { type: 'string', multiple: true, default: [] },
   },
 });
 const total = Number(values.txs);
@@ -35,7 +36,7 @@ const treeEntries = Number(values['tree-cache-entries'] ?? DEFAULT_READ_CACHE_LI
 const cacheKib = values['sqlite-cache-kib'] === undefined ? undefined : Number(values['sqlite-cache-kib']);
 const positive = (x: number) => Number.isSafeInteger(x) && x > 0;
 if (![total, perBlock, every, treeEntries].every(positive) || every % perBlock !== 0 || (cacheKib !== undefined && !positive(cacheKib))) {
-  process.stderr.write('usage: npm run bench:state-growth -- [--txs N] [--per-block B] [--every E, a multiple of B] [--sqlite-cache-kib K] [--tree-cache-entries T] [--path FILE]\n');
+  process.stderr.write('usage: npm run bench:state-growth -- [--txs N] [--per-block B] [--every E, a multiple of B] [--sqlite-cache-kib K] [--tree-cache-entries T] [--pragma "name = value"]… [--path FILE]\n');
   process.exit(2);
 }
 
@@ -45,9 +46,10 @@ const path = values.path ?? join(dir!, 'state.sqlite');
 const treeBytes = Math.round((DEFAULT_READ_CACHE_LIMITS.treeBytes * treeEntries) / DEFAULT_READ_CACHE_LIMITS.treeEntries);
 const chain = new AdmissionChain(path, { ...DEFAULT_READ_CACHE_LIMITS, treeEntries, treeBytes });
 if (cacheKib !== undefined) chain.storage.db.pragma(`cache_size = -${cacheKib}`);
+for (const p of values.pragma) chain.storage.db.pragma(p);
 const randomMember = () => bech32m.encode('grid', bech32m.toWords(randomBytes(20)));
 
-process.stdout.write(`state growth: ${total} admissions in blocks of ${perBlock} into ${path}; SQLite cache ${cacheKib === undefined ? 'default' : `${cacheKib} KiB`}, tree cache ${treeEntries} nodes\n`);
+process.stdout.write(`state growth: ${total} admissions in blocks of ${perBlock} into ${path}; SQLite cache ${cacheKib === undefined ? 'default' : `${cacheKib} KiB`}, tree cache ${treeEntries} nodes${values.pragma.length ? `, ${values.pragma.join(', ')}` : ''}\n`);
 process.stdout.write('admissions  entries   µs/tx: phases of the last window (≥ 5 µs)\n');
 try {
   let before = chain.phases.snapshot();
