@@ -170,14 +170,17 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
    * checks (chain id, message types, nonce window, expiry, sender admitted). Returns its hash.
    */
   submitTx(input: unknown, origin?: string): string {
+    let hash: string | undefined;
     try {
-      const { tx, hash, size } = this.precheck(input);
-      this.refuseIfAdmitting(hash, tx);
+      const c = this.precheck(input);
+      hash = c.hash;
+      this.refuseIfAdmitting(c.hash, c.tx);
       const verify = (t: SignedTx) => this.metrics.phases.time('admission.verify', () => verifySignature(fromHexStrict(t.pubKey, 32)!, txSignBytes(t.body), fromHexStrict(t.signature, 64)!));
-      return this.admit(tx, hash, size, origin, verify);
+      return this.admit(c.tx, c.hash, c.size, origin, verify);
     } catch (err) {
-      this.metrics.txsRejected.inc({ code: asLedgerError(err).code });
-      throw err;
+      const e = this.committedOr(err, hash);
+      this.metrics.txsRejected.inc({ code: asLedgerError(e).code });
+      throw e;
     }
   }
 
@@ -213,8 +216,10 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     await inSlices(inputs.length, (from, to) =>
       P.time('admission.batch', () => {
         for (let index = from; index < to; index++) {
+          let hash: string | undefined;
           try {
             const c = this.precheck(inputs[index]);
+            hash = c.hash;
             if (seen.has(c.hash)) throw TX_ERRORS.TX_DUPLICATE(`transaction ${c.hash} appears twice in the batch`);
             seen.add(c.hash);
             this.refuseIfAdmitting(c.hash, c.tx);
@@ -225,11 +230,24 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
             this.admitting.add(key);
             keys.push(key);
           } catch (err) {
-            out[index] = { error: this.rejected(err) };
+            out[index] = { error: this.rejected(this.committedOr(err, hash)) };
           }
         }
       }),
     );
+  }
+
+  /**
+   * A committed transaction sent again is refused as such. It can only fail the nonce or expiry check
+   * (its nonce is used; it may have expired since), so the transaction index — a random read in a table
+   * that grows with the chain's history — is consulted only after those refusals, not for every new one.
+   */
+  private committedOr(err: unknown, hash: string | undefined): unknown {
+    const code = err instanceof LedgerError ? err.code : undefined;
+    if (hash !== undefined && (code === 'TX_NONCE_USED' || code === 'TX_EXPIRED') && this.storage.getTx(hash)) {
+      return TX_ERRORS.TX_ALREADY_COMMITTED(`transaction ${hash} is already committed`);
+    }
+    return err;
   }
 
   private refuseIfAdmitting(hash: string, tx: SignedTx): void {
@@ -250,7 +268,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
           try {
             out[c.index] = { hash: this.admit(c.tx, c.hash, c.size, origin, () => valid[k] === true) };
           } catch (err) {
-            out[c.index] = { error: this.rejected(err) };
+            out[c.index] = { error: this.rejected(this.committedOr(err, c.hash)) };
           }
         }
       }),
@@ -291,7 +309,6 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     // Duplicates (common with gossip) are refused before the expensive signature check.
     const hash = txHash(tx.body);
     if (this.mempool.has(hash)) throw TX_ERRORS.TX_DUPLICATE(`transaction ${hash} is already pending`);
-    if (this.storage.getTx(hash)) throw TX_ERRORS.TX_ALREADY_COMMITTED(`transaction ${hash} is already committed`);
     checkSenderKey(tx);
     return { tx, hash, size };
   }

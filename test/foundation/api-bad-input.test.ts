@@ -170,6 +170,31 @@ describe('HTTP API: bad input', () => {
     record('reused nonce', 'TX_NONCE_USED');
   });
 
+  it('the committed tx in a batch → TX_ALREADY_COMMITTED for it, the others admitted', async () => {
+    const fresh = await node.signedTx('admin', [admitMsg(account('cb').address)]);
+    const res = await postJson(base, '/v1/txs/batch', { txs: [revokeTx, fresh] });
+    expect(res.status).toBe(200);
+    expect(res.json.results.map((r: { code: string }) => r.code)).toEqual(['TX_ALREADY_COMMITTED', 'OK']);
+    expect(res.json.results[0].message).toMatch(new RegExp(`transaction ${txHash(revokeTx.body)} is already committed`));
+    await node.call(coreRoutes.getTx, { params: { hash: txHash(fresh.body) }, query: { wait: 30 } });
+  });
+
+  it('a committed tx that has expired since → 409 TX_ALREADY_COMMITTED, not TX_EXPIRED (a resubmitting client learns it landed)', async () => {
+    const { height } = await status();
+    const tx = await node.signedTx('admin', [admitMsg(account('ce').address)], { expiresAtHeight: height + 3 });
+    const { hash } = await node.call(coreRoutes.submitTx, { body: tx });
+    expect((await node.call(coreRoutes.getTx, { params: { hash }, query: { wait: 30 } })).status).toBe('committed');
+    // Blocks come with transactions (empty ones only every 30 s): commit fillers until the expiry height is past.
+    for (let i = 0; i < 10 && (await status()).height <= height + 3; i++) {
+      const filler = await node.call(coreRoutes.submitTx, { body: await node.signedTx('admin', [admitMsg(account(`ce${i}`).address)]) });
+      await node.call(coreRoutes.getTx, { params: { hash: filler.hash }, query: { wait: 30 } });
+    }
+    expect((await status()).height).toBeGreaterThan(height + 3);
+    await expectRejected(() => postJson(base, '/v1/txs', tx), { status: 409, code: 'TX_ALREADY_COMMITTED', message: new RegExp(`transaction ${hash} is already committed`) });
+    const res = await postJson(base, '/v1/txs/batch', { txs: [tx] });
+    expect(res.json.results[0].code).toBe('TX_ALREADY_COMMITTED');
+  });
+
   it('nonce beyond the window → 400 TX_NONCE_TOO_HIGH', async () => {
     const tx = await node.signedTx('admin', [admitMsg(account('nh').address)], { nonce: 1_000_000 });
     await expectRejected(() => postJson(base, '/v1/txs', tx), { status: 400, code: 'TX_NONCE_TOO_HIGH', message: /beyond the window/ });
