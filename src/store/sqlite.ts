@@ -47,15 +47,6 @@ export const DEFAULT_READ_CACHE_LIMITS: ReadCacheLimits = {
   treeBytes: 6 * 1024 * 1024,
 };
 
-/**
- * Pages the WAL may hold before a commit copies them into the database (SQLite's default is 1,000).
- * A block of a few hundred admissions dirties a few thousand pages (random keys of the state and tree
- * tables), so with the default every commit also checkpoints; with 10,000 (~40 MiB of WAL) a page
- * written by several blocks is copied once, and `commit.store` costs 10–20 % less per transaction
- * (BENCHMARKS.md, state growth). Durability is the WAL's (synchronous=FULL); only the file's size changes.
- */
-export const WAL_CHECKPOINT_PAGES = 10_000;
-
 /** What a Map entry, the LRU's slot and a string header cost besides the characters (measured order of magnitude). */
 const ENTRY_OVERHEAD_BYTES = 96;
 
@@ -81,7 +72,6 @@ export class Storage implements ChainStore {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
-    this.db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
     this.db.exec(SCHEMA);
     this.stmts = {
       getState: this.db.prepare<[string], { value: string }>('SELECT value FROM state WHERE key = ?'),
