@@ -66,6 +66,8 @@ export interface ChainStore extends TreeState {
   writeGenesis(entries: Map<string, string | null>, meta: Array<[string, Buffer | string]>, treeRows?: ReadonlyMap<string, Uint8Array | null>): void;
   commitBlock(input: BlockCommitInput): void;
   allState(): IterableIterator<[string, string]>;
+  /** Runs `read` (which writes nothing) as one read transaction of committed state. */
+  readTransaction<T>(read: () => T): T;
 }
 
 export interface BlockCommitInput {
@@ -280,6 +282,10 @@ export class App {
    * Message-level failures are committed as results either way.
    */
   executeBlock(input: BlockInput, options: { skipInvalid?: (tx: SignedTx, error: LedgerError) => void } = {}): ExecutedBlock {
+    return this.storage.readTransaction(() => this.executeOnCommitted(input, options));
+  }
+
+  private executeOnCommitted(input: BlockInput, options: { skipInvalid?: (tx: SignedTx, error: LedgerError) => void }): ExecutedBlock {
     const expectedHeight = this.height + 1;
     if (input.height !== expectedHeight) throw BLOCK_ERRORS.BLOCK_INVALID_HEIGHT(`expected height ${expectedHeight}, got ${input.height}`);
     const blockState = new Overlay(this.storage);

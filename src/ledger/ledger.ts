@@ -214,7 +214,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     const P = this.metrics.phases;
     const seen = new Set<string>();
     await inSlices(inputs.length, (from, to) =>
-      P.time('admission.batch', () => {
+      P.time('admission.batch', () => this.storage.readTransaction(() => {
         for (let index = from; index < to; index++) {
           let hash: string | undefined;
           try {
@@ -233,7 +233,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
             out[index] = { error: this.rejected(this.committedOr(err, hash)) };
           }
         }
-      }),
+      })),
     );
   }
 
@@ -263,14 +263,20 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     const P = this.metrics.phases;
     await inSlices(candidates.length, (from, to) =>
       P.time('admission.batch', () => {
-        for (let k = from; k < to; k++) {
-          const c = candidates[k]!;
-          try {
-            out[c.index] = { hash: this.admit(c.tx, c.hash, c.size, origin, () => valid[k] === true) };
-          } catch (err) {
-            out[c.index] = { error: this.rejected(this.committedOr(err, c.hash)) };
+        const admitted: string[] = [];
+        this.storage.readTransaction(() => {
+          for (let k = from; k < to; k++) {
+            const c = candidates[k]!;
+            try {
+              out[c.index] = { hash: this.enterMempool(c.tx, c.hash, c.size, () => valid[k] === true) };
+              admitted.push(c.hash);
+            } catch (err) {
+              out[c.index] = { error: this.rejected(this.committedOr(err, c.hash)) };
+            }
           }
-        }
+        });
+        // Listeners may build and commit a block: told after the read transaction has ended.
+        for (const hash of admitted) this.emit('txAdmitted', hash, origin);
       }),
     );
   }
@@ -313,16 +319,20 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     return { tx, hash, size };
   }
 
-  /** The stateful checks and the mempool, for a transaction whose signature is valid. */
+  /** The stateful checks and the mempool, for a transaction whose signature is valid; then tells listeners. */
   private admit(tx: SignedTx, hash: string, size: number, origin: string | undefined, signatureValid: (tx: SignedTx) => boolean): string {
-    const P = this.metrics.phases;
-    P.share('admission.mempool', () => {
+    this.enterMempool(tx, hash, size, signatureValid);
+    this.emit('txAdmitted', hash, origin);
+    return hash;
+  }
+
+  private enterMempool(tx: SignedTx, hash: string, size: number, signatureValid: (tx: SignedTx) => boolean): string {
+    this.metrics.phases.share('admission.mempool', () => {
       this.app.checkTx(tx, hash, { nonceWindow: this.options.config.mempool.nonceWindow, signatureValid });
       this.mempool.add({ hash, tx, bytes: size });
       this.rememberVerified(hash, tx);
       this.metrics.txsAdmitted.inc();
     });
-    this.emit('txAdmitted', hash, origin);
     return hash;
   }
 
@@ -384,7 +394,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
 
   /** Proposer side: a block for the next height from the mempool, executed but not committed. */
   buildExecutedBlock(ctx: { time: number; proposer: string; lastCommit: Commit | null; evidence: readonly unknown[] }): ExecutedBlock {
-    return this.metrics.phases.time('block.build', () => this.buildFromMempool(ctx));
+    return this.metrics.phases.time('block.build', () => this.storage.readTransaction(() => this.buildFromMempool(ctx)));
   }
 
   private buildFromMempool(ctx: { time: number; proposer: string; lastCommit: Commit | null; evidence: readonly unknown[] }): ExecutedBlock {
@@ -563,7 +573,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
   private recheckMempool(): void {
     const window = this.options.config.mempool.nonceWindow;
     const admissible = this.app.stillAdmissibleAll(window);
-    const dropped = this.mempool.recheck((entry) => admissible(entry.tx, entry.hash));
+    const dropped = this.storage.readTransaction(() => this.mempool.recheck((entry) => admissible(entry.tx, entry.hash)));
     for (const hash of dropped) this.emit('txDropped', hash);
     this.metrics.mempoolSize.set(this.mempool.size);
   }
