@@ -17,7 +17,7 @@ import { VerifiedTxs } from './verified-txs.js';
 import { addressFromPublicKey } from '../crypto/address.js';
 import type { Signer } from '../crypto/ed25519.js';
 import { Mempool } from '../mempool/mempool.js';
-import { Storage } from '../store/sqlite.js';
+import { Storage, type BlockInfo } from '../store/sqlite.js';
 import { asLedgerError, defineErrors, LedgerError } from '../util/errors.js';
 import { HOME_ERRORS, type NodeConfig } from '../home/home.js';
 import { NodeMetrics } from './metrics.js';
@@ -126,8 +126,8 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     this.metrics.workerThreadIds = this.verifier.threadIds;
     this.mempool = new Mempool({ maxTxs: config.mempool.maxTxs, maxBytes: config.mempool.maxBytes });
     this.validatorAddress = options.validatorSigner ? addressFromPublicKey(options.validatorSigner.publicKey) : null;
-    const latest = this.storage.getBlock(this.storage.latestHeight());
-    this.lastBlockTime = latest ? latest.block.header.time : genesis.genesisTime;
+    const latest = this.storage.blockInfo(this.storage.latestHeight());
+    this.lastBlockTime = latest ? latest.time : genesis.genesisTime;
     this.metrics.height.set(this.app.height);
   }
 
@@ -143,13 +143,12 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     return this.options.genesis.genesisTime;
   }
 
-  storedBlock(height: number): { hash: string; time: number; commit: Commit } | undefined {
-    const stored = this.storage.getBlock(height);
-    return stored ? { hash: stored.hash, time: stored.block.header.time, commit: stored.commit } : undefined;
+  storedBlock(height: number): BlockInfo | undefined {
+    return this.storage.blockInfo(height);
   }
 
   latestHash(): string {
-    return this.storage.getBlock(this.height)?.hash ?? '';
+    return this.storage.blockInfo(this.height)?.hash ?? '';
   }
 
   getBlock(height: number): { block: Block; commit: Commit } | undefined {
@@ -399,7 +398,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
 
   private buildFromMempool(ctx: { time: number; proposer: string; lastCommit: Commit | null; evidence: readonly unknown[] }): ExecutedBlock {
     const height = this.height + 1;
-    const prevHash = this.storage.getBlock(height - 1)?.hash ?? ZERO_HASH;
+    const prevHash = this.storage.blockInfo(height - 1)?.hash ?? ZERO_HASH;
     const evidence = [...ctx.evidence];
     const input = { height, time: ctx.time, proposer: ctx.proposer, prevHash, lastCommit: ctx.lastCommit, evidence, misbehaviour: explainEvidence(evidence), validators: this.validatorsAt(height) };
     const txs = this.metrics.phases.time('block.reap', () => this.reapForBlock());
@@ -437,7 +436,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     const claimed = blockHash(block.header);
     if (this.executedCache.has(claimed)) return { ok: true, hash: claimed };
     const { header } = block;
-    const expectedPrev = this.storage.getBlock(this.height)?.hash ?? ZERO_HASH;
+    const expectedPrev = this.storage.blockInfo(this.height)?.hash ?? ZERO_HASH;
     if (header.chainId !== this.chainId) return { ok: false, reason: `chain id ${header.chainId}` };
     if (header.height !== this.height + 1) return { ok: false, reason: `height ${header.height}, expected ${this.height + 1}` };
     if (header.prevHash !== expectedPrev) return { ok: false, reason: 'previous hash does not match' };

@@ -76,7 +76,7 @@ export function coreHandlers(node: LedgerNode, live: LiveParts): BoundRoute[] {
       handler: () => ({
         chainId: node.chainId,
         height: node.height,
-        latestBlockHash: node.storage.getBlock(node.height)?.hash ?? '',
+        latestBlockHash: node.storage.blockInfo(node.height)?.hash ?? '',
         latestBlockTime: node.latestBlockTime,
         stateRoot: node.app.stateRoot,
         validator: { address: node.validatorAddress },

@@ -336,4 +336,36 @@ describe('determinism and persistence', () => {
     expect(storage.getBlock(3)!.block.header.stateRoot).toBe(root);
     storage.close();
   });
+
+  it("a stored block's hash, time and commit (blockInfo) are the block's, from the last commit and from disk alike", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gridledger-host-'));
+    dirs.push(dir);
+    const path = join(dir, 'ledger.db');
+    const op = account('operator');
+    let storage = new Storage(path);
+    const app = new App(storage, { chainId: 'info', modules: [registryCore] });
+    app.initGenesis({ chainId: 'info', genesisTime: 0, operators: [op.address], validators: [], accounts: [], modules: {} });
+    let prevHash = ZERO_HASH;
+    let lastCommit: Commit | null = null;
+    for (let h = 1; h <= 3; h++) {
+      const tx = signTx({ chainId: 'info', sender: op.address, nonce: h - 1, expiresAtHeight: 100, msgs: [admit(account(`i${h}`))], memo: '' }, op.signer);
+      const executed = app.executeBlock({ height: h, time: 1_700_000_000_000 + h * 1000, proposer: 'p', prevHash, txs: [tx], lastCommit, evidence: [], validators: [] });
+      const commit: Commit = { height: h, round: 0, blockHash: executed.hash, signatures: [] };
+      app.commitBlock(executed, commit);
+      prevHash = executed.hash;
+      lastCommit = commit;
+    }
+    const expected = (s: Storage, h: number) => {
+      const b = s.getBlock(h)!;
+      return { hash: b.hash, time: b.block.header.time, commit: b.commit };
+    };
+    for (const h of [1, 2, 3]) expect(storage.blockInfo(h)).toEqual(expected(storage, h));
+    expect(storage.blockInfo(3)!.time).toBe(1_700_000_003_000);
+    expect(storage.blockInfo(4)).toBeUndefined();
+    storage.close();
+    storage = new Storage(path); // nothing committed by this instance: every answer from disk
+    for (const h of [1, 2, 3]) expect(storage.blockInfo(h)).toEqual(expected(storage, h));
+    expect(storage.blockInfo(0)).toBeUndefined();
+    storage.close();
+  });
 });
