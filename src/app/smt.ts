@@ -110,16 +110,23 @@ export function leafHash(keyHash: Uint8Array, entryHash: Uint8Array): Uint8Array
 
 /** Hash of an inner node from its 16 children (null: empty). */
 export function innerHash(children: readonly Child[]): Uint8Array {
-  const parts: Uint8Array[] = [INNER_TAG, new Uint8Array(2)];
+  let present = 0;
+  for (let i = 0; i < RADIX; i++) if (children[i] !== null && children[i] !== undefined) present++;
+  // One buffer: tag ‖ bitmap ‖ the children's hashes (copied from their rows where they were read).
+  const bytes = new Uint8Array(3 + present * HASH_BYTES);
+  bytes[0] = INNER_TAG[0]!;
   let bitmap = 0;
+  let at = 3;
   for (let i = 0; i < RADIX; i++) {
     const c = children[i];
     if (c === null || c === undefined) continue;
     bitmap |= 1 << (15 - i);
-    parts.push(c.hash);
+    writeHash(bytes, at, c);
+    at += HASH_BYTES;
   }
-  parts[1] = new Uint8Array([bitmap >> 8, bitmap & 0xff]);
-  return sha256Parts(...parts);
+  bytes[1] = bitmap >> 8;
+  bytes[2] = bitmap & 0xff;
+  return sha256Parts(bytes);
 }
 
 /**
@@ -229,6 +236,9 @@ function childLength(c: Child): number {
 function writeChild(out: Uint8Array, at: number, c: Child): void {
   if (c === null) {
     out[at] = 0;
+  } else if (c instanceof StoredLeaf) {
+    out[at] = 3;
+    copyBytes(c.row, c.at + 1, out, at + 1, 96);
   } else if (c.leaf) {
     out[at] = 3;
     out.set(c.keyHash, at + 1);
@@ -236,8 +246,54 @@ function writeChild(out: Uint8Array, at: number, c: Child): void {
     out.set(c.hash, at + 65);
   } else {
     out[at] = 2;
-    out.set(c.hash, at + 1);
+    writeHash(out, at + 1, c);
   }
+}
+
+/**
+ * Children decoded from a stored row keep their bytes in the row: a block rewrites one or two children
+ * of each row it reads, and the others are only copied into the new row and hashed, so their key,
+ * entry and leaf hashes are not cut out as separate arrays unless asked for.
+ */
+class StoredLeaf implements LeafChild {
+  readonly leaf = true as const;
+  constructor(
+    readonly row: Uint8Array,
+    /** offset of the child's tag (3) in the row */
+    readonly at: number,
+  ) {}
+  get keyHash(): Uint8Array {
+    return this.row.subarray(this.at + 1, this.at + 33);
+  }
+  get entryHash(): Uint8Array {
+    return this.row.subarray(this.at + 33, this.at + 65);
+  }
+  get hash(): Uint8Array {
+    return this.row.subarray(this.at + 65, this.at + 97);
+  }
+}
+
+class StoredInner implements InnerChild {
+  readonly leaf = false as const;
+  constructor(
+    readonly row: Uint8Array,
+    /** offset of the child's tag (2) in the row */
+    readonly at: number,
+  ) {}
+  get hash(): Uint8Array {
+    return this.row.subarray(this.at + 1, this.at + 33);
+  }
+}
+
+function copyBytes(from: Uint8Array, start: number, to: Uint8Array, at: number, length: number): void {
+  for (let i = 0; i < length; i++) to[at + i] = from[start + i]!;
+}
+
+/** A child's hash written at `at` of `out` (from its row when it was read from one). */
+function writeHash(out: Uint8Array, at: number, c: LeafChild | InnerChild): void {
+  if (c instanceof StoredLeaf) copyBytes(c.row, c.at + 65, out, at, HASH_BYTES);
+  else if (c instanceof StoredInner) copyBytes(c.row, c.at + 1, out, at, HASH_BYTES);
+  else out.set(c.hash, at);
 }
 
 export function decodeChild(bytes: Uint8Array, offset = 0): { child: Child; end: number } {
@@ -268,6 +324,14 @@ export function decodeRow(bytes: Uint8Array): Child[] {
   let at = 2;
   for (let i = 0; i < RADIX; i++) {
     if ((bitmap & (1 << (15 - i))) === 0) continue;
+    const tag = bytes[at];
+    if (tag === 3 || tag === 2) {
+      const end = at + (tag === 3 ? 97 : 33);
+      if (bytes.length < end) throw new Error(tag === 3 ? 'corrupt tree row: short leaf' : 'corrupt tree row: short inner hash');
+      children[i] = tag === 3 ? new StoredLeaf(bytes, at) : new StoredInner(bytes, at);
+      at = end;
+      continue;
+    }
     const { child, end } = decodeChild(bytes, at);
     if (child === null) throw new Error('corrupt tree row: empty child marked present');
     children[i] = child;
