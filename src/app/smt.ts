@@ -255,33 +255,34 @@ function writeChild(out: Uint8Array, at: number, c: Child): void {
  * of each row it reads, and the others are only copied into the new row and hashed, so their key,
  * entry and leaf hashes are not cut out as separate arrays unless asked for.
  */
-class StoredLeaf implements LeafChild {
-  readonly leaf = true as const;
+abstract class StoredChild {
   constructor(
     readonly row: Uint8Array,
-    /** offset of the child's tag (3) in the row */
+    /** offset of the child's tag (3: leaf, 2: inner) in the row */
     readonly at: number,
   ) {}
-  get keyHash(): Uint8Array {
-    return this.row.subarray(this.at + 1, this.at + 33);
-  }
-  get entryHash(): Uint8Array {
-    return this.row.subarray(this.at + 33, this.at + 65);
-  }
-  get hash(): Uint8Array {
-    return this.row.subarray(this.at + 65, this.at + 97);
+  protected bytes(from: number, to: number): Uint8Array {
+    return this.row.subarray(this.at + from, this.at + to);
   }
 }
 
-class StoredInner implements InnerChild {
-  readonly leaf = false as const;
-  constructor(
-    readonly row: Uint8Array,
-    /** offset of the child's tag (2) in the row */
-    readonly at: number,
-  ) {}
+class StoredLeaf extends StoredChild implements LeafChild {
+  readonly leaf = true as const;
+  get keyHash(): Uint8Array {
+    return this.bytes(1, 33);
+  }
+  get entryHash(): Uint8Array {
+    return this.bytes(33, 65);
+  }
   get hash(): Uint8Array {
-    return this.row.subarray(this.at + 1, this.at + 33);
+    return this.bytes(65, 97);
+  }
+}
+
+class StoredInner extends StoredChild implements InnerChild {
+  readonly leaf = false as const;
+  get hash(): Uint8Array {
+    return this.bytes(1, 33);
   }
 }
 
