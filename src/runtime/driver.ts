@@ -414,8 +414,11 @@ export class ConsensusDriver<B> {
     if (this.stopped) return;
     const { timers, ledger } = this.options;
     this.waitingForStart = false;
+    // The scheduled check is cancelled with its timer (a peer's message may start the height first):
+    // left marked armed, admissions could not arm one at the next height, which then waited the block time.
     if (this.startTimer !== undefined) timers.clearTimeout(this.startTimer);
     this.startTimer = undefined;
+    this.earlyCheckArmed = false;
     this.heightStartedAt = timers.now();
     const height = ledger.height + 1;
     const current = this.status();

@@ -1,0 +1,92 @@
+/**
+ * Issue 18 / ADR 0015, found by the half-load latency: a height that a peer's message started while an
+ * early-start check was armed left the check marked armed, so at the next height admissions could no
+ * longer start it early and the proposer waited the whole block time (~1 s gaps in a stream of
+ * 100–300 ms blocks). The production driver on a virtual clock and a real ledger node.
+ */
+import { afterAll, expect, it } from 'vitest';
+import type { Block } from '../../src/codec/block.js';
+import { signTx, type SignedTx } from '../../src/codec/tx.js';
+import { ConsensusDriver, type TimerHandle, type Timers, type WalPort } from '../../src/runtime/driver.js';
+import { account } from '../helpers/chain.js';
+import { LedgerNodes } from '../helpers/ledger-node.js';
+
+/** A virtual clock: timers run when the test advances it. */
+class VirtualClock implements Timers {
+  private at = 1_000_000;
+  private readonly due = new Map<number, { when: number; run: () => void }>();
+  private next = 0;
+  now(): number {
+    return this.at;
+  }
+  setTimeout(run: () => void, ms: number): TimerHandle {
+    this.due.set(++this.next, { when: this.at + ms, run });
+    return this.next;
+  }
+  clearTimeout(handle: TimerHandle): void {
+    this.due.delete(handle as number);
+  }
+  advance(ms: number): void {
+    const end = this.at + ms;
+    for (;;) {
+      const first = [...this.due].filter(([, t]) => t.when <= end).sort((a, b) => a[1].when - b[1].when || a[0] - b[0])[0];
+      if (!first) break;
+      this.due.delete(first[0]);
+      this.at = Math.max(this.at, first[1].when);
+      first[1].run();
+    }
+    this.at = end;
+  }
+}
+
+const memoryWal: WalPort<Block> = { read: () => ({ records: [], droppedTail: false }), append: () => undefined, sync: () => undefined, reset: () => undefined, close: () => undefined };
+
+const nodes = new LedgerNodes('armed');
+afterAll(() => nodes.close());
+
+it('admissions start the next height early even after a peer message started the previous one', () => {
+  const node = nodes.make({ maxTxs: 100, nonceWindow: 100 });
+  const clock = new VirtualClock();
+  const driver = new ConsensusDriver<Block>({
+    ledger: node,
+    wal: memoryWal,
+    timers: clock,
+    sign: (bytes) => nodes.validator.signer.sign(bytes),
+    timing: { blockTimeMs: 1000, emptyBlockIntervalMs: 60_000, proposeAtTxs: 3, minBlockIntervalMs: 50 },
+    onFatal: (err) => {
+      throw err;
+    },
+  });
+  let nonce = 0;
+  const admit = (count: number) => {
+    for (let i = 0; i < count; i++) {
+      const tx: SignedTx = signTx({ chainId: 'armed', sender: nodes.operator.address, nonce: nonce++, expiresAtHeight: 1000, msgs: [{ type: 'registry/admit', value: { address: account(`armed-${nonce}`).address, roles: ['consumer'] } }], memo: '' }, nodes.operator.signer);
+      node.submitTx(JSON.parse(JSON.stringify(tx)));
+    }
+    driver.onTxsAdmitted(); // as the node service wires it
+  };
+  driver.start();
+  try {
+    clock.advance(200); // an idle chain since genesis makes its heartbeat block first
+    const h = node.height;
+    expect(h).toBe(1);
+    clock.advance(1500);
+    expect(node.height).toBe(h); // nothing pending: no block before the heartbeat interval
+
+    admit(3); // enough to start early: a check is armed for the minimum interval
+    // …but a peer's vote for the next height arrives first and starts it
+    const stranger = account('stranger');
+    driver.onPeerMessage({ type: 'vote', now: clock.now(), vote: { chainId: 'armed', type: 'prevote', height: h + 1, round: 0, blockHash: null, timestamp: clock.now(), validator: stranger.address, signature: '00'.repeat(64) } }, 'peer');
+    clock.advance(10);
+    expect(node.height).toBe(h + 1);
+    expect(node.pendingTxCount()).toBe(0);
+
+    // the next height: nothing waits when it is scheduled, then enough arrive
+    clock.advance(100);
+    admit(3);
+    clock.advance(100);
+    expect(node.height).toBe(h + 2); // early, not after the 1-s block time
+  } finally {
+    driver.stop();
+  }
+});
