@@ -308,12 +308,11 @@ export function decodeChild(bytes: Uint8Array, offset = 0): { child: Child; end:
   }
   if (tag === 3) {
     if (bytes.length < offset + 97) throw new Error('corrupt tree row: short leaf');
-    const child = new Leaf(bytes.subarray(offset + 1, offset + 33), bytes.subarray(offset + 33, offset + 65), bytes.subarray(offset + 65, offset + 97));
-    return { child, end: offset + 97 };
+    return { child: new StoredLeaf(bytes, offset), end: offset + 97 };
   }
   if (tag === 2) {
     if (bytes.length < offset + 33) throw new Error('corrupt tree row: short inner hash');
-    return { child: { leaf: false, hash: bytes.subarray(offset + 1, offset + 33) }, end: offset + 33 };
+    return { child: new StoredInner(bytes, offset), end: offset + 33 };
   }
   throw new Error(`corrupt tree row: child tag ${String(tag)}`);
 }
@@ -325,14 +324,6 @@ export function decodeRow(bytes: Uint8Array): Child[] {
   let at = 2;
   for (let i = 0; i < RADIX; i++) {
     if ((bitmap & (1 << (15 - i))) === 0) continue;
-    const tag = bytes[at];
-    if (tag === 3 || tag === 2) {
-      const end = at + (tag === 3 ? 97 : 33);
-      if (bytes.length < end) throw new Error(tag === 3 ? 'corrupt tree row: short leaf' : 'corrupt tree row: short inner hash');
-      children[i] = tag === 3 ? new StoredLeaf(bytes, at) : new StoredInner(bytes, at);
-      at = end;
-      continue;
-    }
     const { child, end } = decodeChild(bytes, at);
     if (child === null) throw new Error('corrupt tree row: empty child marked present');
     children[i] = child;
