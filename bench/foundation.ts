@@ -72,10 +72,14 @@ async function waitHealthy(url: string): Promise<void> {
   throw new Error(`node at ${url} did not become healthy`);
 }
 
+/** GRIDLEDGER_BENCH_KEEP=1 keeps the nodes' homes after the run (their chains, to study block by block). */
+const KEEP_HOMES = process.env.GRIDLEDGER_BENCH_KEEP === '1';
+
 function stopAll(children: ChildProcess[], dir: string): () => Promise<void> {
   return async () => {
     await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : (c.once('exit', r), c.kill('SIGTERM'))))));
-    rmSync(dir, { recursive: true, force: true });
+    if (KEEP_HOMES) process.stderr.write(`bench nodes' homes kept in ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
   };
 }
 
@@ -242,6 +246,7 @@ export interface LoadResult {
   latencyP50Ms: number;
   latencyP99Ms: number;
   halfLoadTxs: number;
+  latencyWindows: LatencyWindow[];
 }
 
 export async function measureSaturation(url: string, txs: SignedTx[], watcher: CommitWatcher): Promise<number> {
@@ -254,8 +259,20 @@ export async function measureSaturation(url: string, txs: SignedTx[], watcher: C
   return txs.length / ((last - t0) / 1000);
 }
 
+/** Latency percentiles of the transactions submitted in one window of the half-load run. */
+export interface LatencyWindow {
+  fromSecond: number;
+  n: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** Seconds per window of the half-load report: a stall shows in its window instead of vanishing in the whole run's p99. */
+const LATENCY_WINDOW_S = 10;
+
 /** Half load: submit at `rate` tx/s in 50 ms ticks for `seconds`; latency = commit − submit per tx. */
-export async function measureLatency(url: string, txs: SignedTx[], rate: number, watcher: CommitWatcher): Promise<{ p50: number; p99: number; n: number }> {
+export async function measureLatency(url: string, txs: SignedTx[], rate: number, watcher: CommitWatcher): Promise<{ p50: number; p99: number; n: number; windows: LatencyWindow[] }> {
   const perTick = Math.max(1, Math.round((rate * 50) / 1000));
   const submittedAt = new Map<string, number>();
   const start = performance.now();
@@ -278,7 +295,24 @@ export async function measureLatency(url: string, txs: SignedTx[], rate: number,
   await Promise.all(pending);
   await watcher.waitFor([...submittedAt.keys()], 120_000);
   const lat = [...submittedAt.entries()].map(([h, at]) => watcher.committedAt.get(h)! - at).sort((a, b) => a - b);
-  return { p50: percentile(lat, 50), p99: percentile(lat, 99), n: lat.length };
+  return { p50: percentile(lat, 50), p99: percentile(lat, 99), n: lat.length, windows: latencyWindows([...submittedAt.entries()].map(([h, at]) => ({ at: at - start, ms: watcher.committedAt.get(h)! - at }))) };
+}
+
+/** Groups latencies by the window of their submission (ms since the run started). */
+export function latencyWindows(samples: Array<{ at: number; ms: number }>): LatencyWindow[] {
+  const byWindow = new Map<number, number[]>();
+  for (const { at, ms } of samples) {
+    const w = Math.floor(at / 1000 / LATENCY_WINDOW_S);
+    let list = byWindow.get(w);
+    if (!list) byWindow.set(w, (list = []));
+    list.push(ms);
+  }
+  return [...byWindow.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([w, list]) => {
+      list.sort((a, b) => a - b);
+      return { fromSecond: w * LATENCY_WINDOW_S, n: list.length, p50Ms: Math.round(percentile(list, 50)), p99Ms: Math.round(percentile(list, 99)), maxMs: Math.round(list[list.length - 1]!) };
+    });
 }
 
 /** Resident memory of every node (MiB), from its own process metrics. */
@@ -327,6 +361,7 @@ export async function benchFoundation(options: { validators: number; saturationT
       latencyP50Ms: Math.round(lat.p50),
       latencyP99Ms: Math.round(lat.p99),
       halfLoadTxs: lat.n,
+      latencyWindows: lat.windows,
       blocksPerSec: Number(blocksPerSec.toFixed(2)),
       cpuAtSaturation,
       rssAfterStartMiB,

@@ -122,7 +122,7 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
     version: VERSION,
     validateResponses: options.validateResponses ?? (process.env.GRIDLEDGER_VALIDATE_RESPONSES === '1' || process.env.VITEST !== undefined),
     rawPaths: RAW_PATHS,
-    openApi: transactionDocs(config.chainId, MODULE_CORES),
+    openApi: () => transactionDocs(config.chainId, MODULE_CORES),
     authorize: auth.authorize,
     onRequestDone: (route, status) => node.metrics.httpRequests.inc({ route, status: String(status) }),
     extend: (app) => {

@@ -7,6 +7,7 @@ import { MODULE_CORES } from '../../src/modules/index.js';
 import { signingExample } from '../../src/runtime/openapi-docs.js';
 import { findCatalogues } from '../../scripts/errors-doc.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
+import { startLimitServer } from './limits-helpers.js';
 
 interface Doc {
   info: { description: string };
@@ -72,5 +73,22 @@ describe('OpenAPI document of a running node', () => {
     expect(txHash(ex.body)).toBe(ex.hash);
     expect(verifySignature(fromHexStrict(ex.pubKey, 32)!, signBytes, fromHexStrict(ex.signature, 64)!)).toBe(true);
     expect(doc.components.schemas.SignedTx!.examples).toEqual([{ body: ex.body, pubKey: ex.pubKey, signature: ex.signature }]);
+  });
+});
+
+describe('the OpenAPI document is made on first request (issue 18: idle memory)', () => {
+  it('asks for its extras only when /v1/openapi.json is first requested, then serves the kept document', async () => {
+    let made = 0;
+    const server = await startLimitServer({ openApi: () => (made++, { description: 'made on request' }) });
+    try {
+      expect(made).toBe(0);
+      const first = (await (await fetch(`http://127.0.0.1:${server.port}/v1/openapi.json`)).json()) as Doc;
+      const second = (await (await fetch(`http://127.0.0.1:${server.port}/v1/openapi.json`)).json()) as Doc;
+      expect(first.info.description).toBe('made on request');
+      expect(second).toEqual(first);
+      expect(made).toBe(1);
+    } finally {
+      await server.close();
+    }
   });
 });
