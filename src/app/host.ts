@@ -86,8 +86,12 @@ export interface BlockCommitInput {
 export interface AppOptions {
   chainId: string;
   modules: readonly ModuleCore[];
-  /** Tx hashes whose signatures this process already verified (mempool); saves a second verify. */
-  verifiedTxs?: Pick<ReadonlySet<string>, 'has'>;
+  /**
+   * Signatures this process already verified (keys of `verifiedTxKey`): at admission, or in a block
+   * it executed — told through `remember`, so a gossiped copy of a transaction first seen in a
+   * proposal is not verified again at admission. Saves a second verify; never changes a result.
+   */
+  verifiedTxs?: { has(key: string): boolean; remember?(hash: string, key: string): void };
   /** Told about every bug the kernel caught (a handler crash, a write outside a module's prefix). */
   onInternalError?: InternalErrorSink;
   /** Times the phases of block execution and commit for the node's CPU report (observes only). */
@@ -360,13 +364,15 @@ export class App {
   }
 
   private signatureValid(tx: SignedTx, hash: string): boolean {
-    if (this.options.verifiedTxs?.has(verifiedTxKey(hash, tx))) return true;
+    const key = verifiedTxKey(hash, tx);
+    if (this.options.verifiedTxs?.has(key)) return true;
     try {
       verifyTxSignature(tx);
-      return true;
     } catch {
       return false;
     }
+    this.options.verifiedTxs?.remember?.(hash, key);
+    return true;
   }
 
   private exec(state: KVStore, block: BlockInfo, sender: string, txHash = '', events?: TxEvent[]): Exec {

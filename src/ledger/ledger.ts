@@ -174,7 +174,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
       const c = this.precheck(input);
       hash = c.hash;
       this.refuseIfAdmitting(c.hash, c.tx);
-      const verify = (t: SignedTx) => this.metrics.phases.time('admission.verify', () => verifySignature(fromHexStrict(t.pubKey, 32)!, txSignBytes(t.body), fromHexStrict(t.signature, 64)!));
+      const verify = (t: SignedTx) => this.verified.has(verifiedTxKey(c.hash, t)) || this.metrics.phases.time('admission.verify', () => verifySignature(fromHexStrict(t.pubKey, 32)!, txSignBytes(t.body), fromHexStrict(t.signature, 64)!));
       return this.admit(c.tx, c.hash, c.size, origin, verify);
     } catch (err) {
       const e = this.committedOr(err, hash);
@@ -194,13 +194,25 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     const keys: string[] = [];
     try {
       await this.precheckBatch(inputs, candidates, out, keys);
-      const items = P.time('admission.batch', () => candidates.map((c): VerifyItem => [fromHexStrict(c.tx.pubKey, 32)!, txSignBytes(c.tx.body), fromHexStrict(c.tx.signature, 64)!]));
-      const valid = await this.verifier.verify(items);
-      await this.admitVerified(candidates, valid, out, origin);
+      await this.admitVerified(candidates, await this.signaturesValid(candidates), out, origin);
     } finally {
       for (const key of keys) this.admitting.delete(key);
     }
     return out;
+  }
+
+  /**
+   * Whether each candidate's signature is valid: on the worker pool, except those this node already
+   * verified (a copy gossiped after the proposal that carried it: the block's execution verified it).
+   */
+  private async signaturesValid(candidates: ReadonlyArray<{ tx: SignedTx; hash: string }>): Promise<boolean[]> {
+    const known = candidates.map((c) => this.verified.has(verifiedTxKey(c.hash, c.tx)));
+    const items = this.metrics.phases.time('admission.batch', () =>
+      candidates.filter((_, i) => !known[i]).map((c): VerifyItem => [fromHexStrict(c.tx.pubKey, 32)!, txSignBytes(c.tx.body), fromHexStrict(c.tx.signature, 64)!]),
+    );
+    const checked = await this.verifier.verify(items);
+    let next = 0;
+    return known.map((k) => k || checked[next++] === true);
   }
 
   /** Decoding and the stateful checks of a batch; the survivors become candidates, marked as being admitted. */
