@@ -329,7 +329,7 @@ export async function nodesRssMiB(urls: string[]): Promise<number[]> {
 const STARTED_SETTLE_MS = 5_000;
 const IDLE_SETTLE_MS = 45_000;
 
-export async function benchFoundation(options: { validators: number; saturationTxs: number; halfLoadSeconds: number }): Promise<LoadResult & { blocksPerSec: number; cpuAtSaturation: CpuReport; rssAfterStartMiB: number[]; rssIdleMiB: number[]; rssAfterSaturationMiB: number[] }> {
+export async function benchFoundation(options: { validators: number; saturationTxs: number; halfLoadSeconds: number }): Promise<LoadResult & { blocksPerSec: number; cpuAtSaturation: CpuReport; cpuAtHalfLoad: CpuReport; halfLoadBlocksPerSec: number; rssAfterStartMiB: number[]; rssIdleMiB: number[]; rssAfterSaturationMiB: number[] }> {
   const net = await startBenchNetwork(options.validators);
   const url = net.urls[0]!;
   const watcher = new CommitWatcher();
@@ -353,7 +353,13 @@ export async function benchFoundation(options: { validators: number; saturationT
     const halfRate = Math.max(1, Math.floor(rate / 2));
     const halfCount = Math.max(1, halfRate * options.halfLoadSeconds);
     const txs2 = presignAdmissions(net.home, status.chainId, halfCount, total, 1_000_000);
+    // CPU at half load too: small blocks there carry the per-block costs over fewer transactions.
+    const h1 = (await callRoute(url, coreRoutes.status, {})).height;
+    const t1 = performance.now();
+    const endHalfCpu = await cpuWindow(net.urls);
     const lat = await measureLatency(url, txs2, halfRate, watcher);
+    const cpuAtHalfLoad = await endHalfCpu();
+    const halfLoadBlocksPerSec = ((await callRoute(url, coreRoutes.status, {})).height - h1) / ((performance.now() - t1) / 1000);
     return {
       committedTxPerSec: Math.round(rate),
       saturationTxs: total,
@@ -364,6 +370,8 @@ export async function benchFoundation(options: { validators: number; saturationT
       latencyWindows: lat.windows,
       blocksPerSec: Number(blocksPerSec.toFixed(2)),
       cpuAtSaturation,
+      cpuAtHalfLoad,
+      halfLoadBlocksPerSec: Number(halfLoadBlocksPerSec.toFixed(2)),
       rssAfterStartMiB,
       rssIdleMiB,
       rssAfterSaturationMiB,
