@@ -188,7 +188,6 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
    * the worker pool. One result per input, in order: the hash, or the error.
    */
   async submitTxs(inputs: unknown[], origin?: string): Promise<Array<{ hash: string } | { error: LedgerError }>> {
-    const P = this.metrics.phases;
     const out: Array<{ hash: string } | { error: LedgerError }> = new Array(inputs.length);
     const candidates: Array<{ index: number; tx: SignedTx; hash: string; size: number }> = [];
     const keys: string[] = [];
