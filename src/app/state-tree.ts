@@ -34,6 +34,9 @@ export interface TreeState extends StateReader, TreeRows {
   keyBefore(key: string): string | undefined;
 }
 
+/** What recomputing leaves from the committed state reads (no scans). */
+export type TreeReads = Pick<TreeState, 'getRaw' | 'keyAfter' | 'keyBefore' | 'treeRow'>;
+
 /** Value of the head leaf (it holds no state). */
 const HEAD_VALUE = '';
 
@@ -160,6 +163,29 @@ export function applyWritesToTree(state: TreeState, root: Child, writes: Readonl
   return updateTree(state, root, leafChangesOf(state, writes));
 }
 
+/**
+ * The tree of the state `state` holds now, from an older tree (`root`, whose rows `state` also reads)
+ * and every key written since (ADR 0016: the rows of the last blocks reach storage later than their
+ * state). A leaf differs between the two trees only if its key was written, or if its successor was
+ * inserted or deleted — and then its key is the current predecessor of a written key (the smallest
+ * inserted key after it, or the deleted one). So the leaves of the written keys and of their current
+ * predecessors, read from the current state, are all the changes; writes that cancelled out change
+ * nothing (an absent leaf removed, a leaf rewritten with its own hash).
+ */
+export function treeAfterWrittenKeys(state: TreeReads, root: Child, written: Iterable<string>): TreeUpdate {
+  const affected = new Set<string>([HEAD_KEY]);
+  for (const key of written) {
+    affected.add(key);
+    affected.add(state.keyBefore(key) ?? HEAD_KEY);
+  }
+  const changes: LeafChange[] = [];
+  for (const key of affected) {
+    const leaf = committedLeaf(state, key);
+    changes.push({ keyHash: keyHashOf(key), entryHash: leaf ? entryHashOf(leaf) : null });
+  }
+  return updateTree(state, root, changes.sort((a, b) => compareBytes(a.keyHash, b.keyHash)));
+}
+
 /** The tree of a whole state given in key order (audit: rebuild from the state table). */
 export function treeOfEntries(entries: Iterable<[string, string]>): TreeUpdate {
   const leaves = [];
@@ -176,7 +202,7 @@ export function treeOfEntries(entries: Iterable<[string, string]>): TreeUpdate {
 }
 
 /** The leaf of a committed key (with its committed successor), or undefined when absent. */
-export function committedLeaf(state: TreeState, key: string): LeafEntry | undefined {
+export function committedLeaf(state: TreeReads, key: string): LeafEntry | undefined {
   const value = key === HEAD_KEY ? HEAD_VALUE : state.getRaw(key);
   if (value === undefined) return undefined;
   return { key, value, next: state.keyAfter(key) ?? null };

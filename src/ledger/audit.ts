@@ -9,6 +9,7 @@ import { loadConfig, loadGenesis, paths } from '../home/home.js';
 import { canonicalJson } from '../util/canonical.js';
 import { LedgerError } from '../util/errors.js';
 import { LedgerNode } from './ledger.js';
+import { StoredTreeReader, treeJournalUpdate } from '../store/sqlite.js';
 
 /**
  * `gridledger audit` (issue 17 #5): replays a node's stored chain from its genesis on a fresh replica
@@ -77,6 +78,10 @@ function diverge(d: Divergence): never {
   throw new Found(d);
 }
 
+const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+/** Hex strings of bytes compare as the bytes do. */
+const byHex = (p: string, q: string) => (p < q ? -1 : p > q ? 1 : 0);
+
 /** The node's database, read only. */
 class StoredChain {
   readonly db: Database.Database;
@@ -103,8 +108,24 @@ class StoredChain {
   state() {
     return this.q.state.iterate();
   }
-  tree() {
-    return this.q.tree.iterate();
+  /**
+   * The node's state-tree rows at its latest height, by hex path: the table, plus the rows of the
+   * blocks since its last batch recomputed from the journal (ADR 0016: a running node, or one that
+   * stopped without writing them).
+   */
+  *tree(): Generator<[string, string]> {
+    const found = treeJournalUpdate(new StoredTreeReader(this.db));
+    const newer = [...(found?.update.rows ?? [])].map(([path, node]) => [hex(Buffer.from(path, 'latin1')), node && hex(node)] as const).sort((a, b) => byHex(a[0], b[0]));
+    let i = 0;
+    for (const row of this.q.tree.iterate()) {
+      const path = hex(row.path);
+      for (; i < newer.length && byHex(newer[i]![0], path) < 0; i++) if (newer[i]![1] !== null) yield newer[i] as [string, string];
+      if (i < newer.length && newer[i]![0] === path) {
+        if (newer[i]![1] !== null) yield newer[i] as [string, string];
+        i++;
+      } else yield [path, hex(row.node)];
+    }
+    for (; i < newer.length; i++) if (newer[i]![1] !== null) yield newer[i] as [string, string];
   }
 }
 
@@ -225,11 +246,11 @@ function compareState(replica: LedgerNode, stored: StoredChain, height: number):
     const what = stateDiff.stored === undefined ? 'missing from the node' : stateDiff.replayed === undefined ? 'not written by any block' : 'a different value';
     diverge({ height, table: 'state', row: stateDiff.key, field: 'value', stored: stateDiff.stored, replayed: stateDiff.replayed, message: `state row ${JSON.stringify(stateDiff.key)}: ${what} after height ${height}` });
   }
-  const hex = (b: Buffer) => b.toString('hex');
+  replica.storage.flushTreeRows();
   const treeDiff = firstDifference(
-    rowsOf(stored.tree(), (r) => [hex(r.path), hex(r.node)] as [string, string]),
+    stored.tree(),
     rowsOf(replica.storage.db.prepare<[], { path: Buffer; node: Buffer }>('SELECT path, node FROM state_tree ORDER BY path').iterate(), (r) => [hex(r.path), hex(r.node)] as [string, string]),
-    (p, q) => (p < q ? -1 : p > q ? 1 : 0),
+    byHex,
     (p, q) => p === q,
   );
   if (treeDiff) diverge({ height, table: 'state_tree', row: treeDiff.key, field: 'node', stored: treeDiff.stored, replayed: treeDiff.replayed, message: `state_tree row ${treeDiff.key || '(root)'}: differs from the replayed tree after height ${height}` });

@@ -108,6 +108,8 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     if (config.chainId !== genesis.chainId) throw HOME_ERRORS.CONFIG_INVALID(`config chain id ${config.chainId} differs from genesis ${genesis.chainId}`);
     this.chainId = genesis.chainId;
     this.storage = new Storage(options.dbPath);
+    const recovered = this.storage.treeRecovery;
+    if (recovered) options.logger.warn({ ...recovered }, `state-tree rows of ${recovered.blocks} blocks brought up to date after an unclean stop (${recovered.how === 'journal' ? 'from their journalled keys' : 'rebuilt from the state table: the journal did not give the committed root'})`);
     this.verified = new VerifiedTxs(config.mempool.maxTxs);
     this.on('txResult', (e: TxResultEvent) => this.verified.forget(e.hash));
     this.on('txDropped', (hash: string) => this.verified.forget(hash));

@@ -5,7 +5,7 @@ import type { LedgerNode } from '../ledger/ledger.js';
 /**
  * Sizes of the node's bounded in-memory structures (issue 9), read when /metrics is scraped:
  * `gridledger_cache_entries{cache}` and `gridledger_cache_bytes{cache}` (estimated) for the state and
- * state-tree read caches, the verified-signature cache and the public-key cache, and
+ * state-tree read caches, the state-tree rows committed but not yet written (ADR 0016), the verified-signature cache and the public-key cache, and
  * `gridledger_p2p_queue_bytes` and `gridledger_p2p_socket_buffered_bytes` (summed over peers: what
  * waits for slow or stopped peers). Each has a fixed bound, so a value near it is normal; one that
  * keeps climbing past it is a new leak. `gridledger_process_memory_bytes{kind}` splits RSS into V8 heap,
@@ -15,26 +15,28 @@ export function registerMemoryMetrics(node: LedgerNode, peers: () => Array<{ que
   const registers = [node.metrics.registry];
   new Gauge({
     name: 'gridledger_cache_entries',
-    help: 'Entries in bounded in-memory caches, by cache (state, state_tree, verified_txs, public_keys)',
+    help: 'Entries in bounded in-memory caches, by cache (state, state_tree, state_tree_pending: committed tree rows not yet written, verified_txs, public_keys)',
     labelNames: ['cache'],
     registers,
     collect() {
       const stats = node.storage.cacheStats();
       this.set({ cache: 'state' }, stats.state.entries);
       this.set({ cache: 'state_tree' }, stats.tree.entries);
+      this.set({ cache: 'state_tree_pending' }, node.storage.pendingTreeStats().rows);
       this.set({ cache: 'verified_txs' }, node.verified.size);
       this.set({ cache: 'public_keys' }, cachedPublicKeys());
     },
   });
   new Gauge({
     name: 'gridledger_cache_bytes',
-    help: 'Estimated bytes held by the state and state-tree read caches',
+    help: 'Estimated bytes held by the state and state-tree read caches and the committed state-tree rows not yet written (state_tree_pending)',
     labelNames: ['cache'],
     registers,
     collect() {
       const stats = node.storage.cacheStats();
       this.set({ cache: 'state' }, stats.state.bytes);
       this.set({ cache: 'state_tree' }, stats.tree.bytes);
+      this.set({ cache: 'state_tree_pending' }, node.storage.pendingTreeStats().bytes);
     },
   });
   new Gauge({

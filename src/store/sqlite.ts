@@ -2,12 +2,16 @@ import Database from 'better-sqlite3';
 import { blockJson, resultJson, type Block, type Commit, type TxResult } from '../codec/block.js';
 import { STATE_TREE_ROOT_META, type BlockCommitInput, type ChainStore } from '../app/host.js';
 import type { ScanOptions } from '../app/state.js';
+import { decodeRoot, encodeRoot, treeAfterWrittenKeys, treeOfEntries, type TreeReads } from '../app/state-tree.js';
+import type { TreeUpdate } from '../app/smt.js';
 import { BoundedCache } from '../util/bounded-cache.js';
 
 /**
- * Embedded storage: one SQLite file (WAL, synchronous=FULL). A block, its results, its commit and the
- * state writes it caused are committed in one SQLite transaction, so a crash at any moment leaves
- * either the whole block or none of it.
+ * Embedded storage: one SQLite file (WAL, synchronous=FULL). A block, its results, its commit, the
+ * state writes it caused and the state root are committed in one SQLite transaction, so a crash at
+ * any moment leaves either the whole block or none of it. The state tree's rows (node-local, derived
+ * from the state) follow in batches (ADR 0016): each block journals the keys it wrote instead, and a
+ * start after a crash brings the rows up to date from the journal.
  */
 
 export interface StoredTx {
@@ -54,6 +58,24 @@ export const DEFAULT_READ_CACHE_LIMITS: ReadCacheLimits = {
   treeBytes: 6 * 1024 * 1024,
 };
 
+/**
+ * Estimated bytes of state-tree rows held in memory before they are written (ADR 0016). A block of
+ * ~90 transactions rewrites ~700 rows (~350 KB): written per block they were ~880 of its ~1,430 SQLite
+ * pages; held for a few dozen blocks, the upper levels and shared pages are written once per batch.
+ */
+export const DEFAULT_TREE_FLUSH_BYTES = 16 * 1024 * 1024;
+
+/** Meta key of the root of the tree the `state_tree` table holds while the journal is not empty. */
+export const STATE_TREE_ROWS_ROOT_META = 'stateTreeRowsRoot';
+
+/** What a start found in the state-tree journal and did about it. */
+export interface TreeRecovery {
+  blocks: number;
+  keys: number;
+  /** 'journal': the rows brought up to date from the journal; 'rebuilt': from the whole state table. */
+  how: 'journal' | 'rebuilt';
+}
+
 /** What a Map entry, the LRU's slot and a string header cost besides the characters (measured order of magnitude). */
 const ENTRY_OVERHEAD_BYTES = 96;
 
@@ -67,13 +89,85 @@ CREATE TABLE IF NOT EXISTS blocks (height INTEGER PRIMARY KEY, hash TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS txs (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL, result TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state_tree (path BLOB PRIMARY KEY, node BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state_tree_journal (height INTEGER PRIMARY KEY, keys TEXT NOT NULL);
 `;
+
+/** Journalled keys are printable ASCII (state.ts), so a newline separates them. */
+const JOURNAL_SEPARATOR = '\n';
+
+/** A Map entry and a row's Buffer header besides the path and node bytes (order of magnitude). */
+const PENDING_ROW_OVERHEAD_BYTES = 120;
+
+/** Reads the state-tree journal and brings a tree's rows up to the committed state (ADR 0016). */
+export interface TreeJournalSource extends TreeReads {
+  getMeta(key: string): Buffer | undefined;
+  journalKeys(): { blocks: number; keys: Set<string> };
+}
+
+/** Reads a node's database without writing (the audit reads a running node's). */
+export class StoredTreeReader implements TreeJournalSource {
+  private readonly q;
+  constructor(db: Database.Database) {
+    this.q = {
+      state: db.prepare<[string], { value: string }>('SELECT value FROM state WHERE key = ?'),
+      after: db.prepare<[string], { key: string }>('SELECT key FROM state WHERE key > ? ORDER BY key LIMIT 1'),
+      before: db.prepare<[string], { key: string }>('SELECT key FROM state WHERE key < ? ORDER BY key DESC LIMIT 1'),
+      tree: db.prepare<[Buffer], { node: Buffer }>('SELECT node FROM state_tree WHERE path = ?'),
+      meta: db.prepare<[string], { value: Buffer }>('SELECT value FROM meta WHERE key = ?'),
+      journal: db.prepare<[], { keys: string }>('SELECT keys FROM state_tree_journal ORDER BY height'),
+    };
+  }
+  getRaw(key: string): string | undefined {
+    return this.q.state.get(key)?.value;
+  }
+  keyAfter(key: string): string | undefined {
+    return this.q.after.get(key)?.key;
+  }
+  keyBefore(key: string): string | undefined {
+    return this.q.before.get(key)?.key;
+  }
+  treeRow(path: string): Uint8Array | undefined {
+    const row = this.q.tree.get(Buffer.from(path, 'latin1'))?.node;
+    return row ? new Uint8Array(row.buffer, row.byteOffset, row.byteLength) : undefined;
+  }
+  getMeta(key: string): Buffer | undefined {
+    return this.q.meta.get(key)?.value;
+  }
+  journalKeys(): { blocks: number; keys: Set<string> } {
+    return keysOfJournal(this.q.journal.iterate());
+  }
+}
+
+/** The union of the keys of journal rows, and how many rows. */
+function keysOfJournal(rows: Iterable<{ keys: string }>): { blocks: number; keys: Set<string> } {
+  const keys = new Set<string>();
+  let blocks = 0;
+  for (const row of rows) {
+    blocks++;
+    if (row.keys !== '') for (const key of row.keys.split(JOURNAL_SEPARATOR)) keys.add(key);
+  }
+  return { blocks, keys };
+}
+
+/**
+ * The rows the `state_tree` table lacks after blocks whose rows were still in memory when the
+ * process stopped, or undefined when the table is up to date. Checked against the committed root.
+ */
+export function treeJournalUpdate(source: TreeJournalSource): { update: TreeUpdate; blocks: number; keys: number } | undefined {
+  const { blocks, keys } = source.journalKeys();
+  if (blocks === 0) return undefined;
+  const rowsRoot = source.getMeta(STATE_TREE_ROWS_ROOT_META);
+  if (!rowsRoot) throw new Error('storage: the state-tree journal has entries but no root for the stored rows');
+  const update = treeAfterWrittenKeys(source, decodeRoot(new Uint8Array(rowsRoot)), keys);
+  return { update, blocks, keys: keys.size };
+}
+
 
 export class Storage implements ChainStore {
   readonly db: Database.Database;
   private readonly stmts;
 
-  constructor(path: string, cacheLimits: ReadCacheLimits = DEFAULT_READ_CACHE_LIMITS) {
+  constructor(path: string, cacheLimits: ReadCacheLimits = DEFAULT_READ_CACHE_LIMITS, readonly treeFlushBytes: number = DEFAULT_TREE_FLUSH_BYTES) {
     this.readCache = boundedCache<string>(cacheLimits.stateEntries, cacheLimits.stateBytes, (v) => v.length);
     this.treeCache = boundedCache<Uint8Array>(cacheLimits.treeEntries, cacheLimits.treeBytes, (v) => v.byteLength);
     this.db = new Database(path);
@@ -100,11 +194,22 @@ export class Storage implements ChainStore {
       getTreeRow: this.db.prepare<[Buffer], { node: Buffer }>('SELECT node FROM state_tree WHERE path = ?'),
       putTreeRow: this.db.prepare('INSERT INTO state_tree (path, node) VALUES (?, ?) ON CONFLICT(path) DO UPDATE SET node = excluded.node'),
       delTreeRow: this.db.prepare('DELETE FROM state_tree WHERE path = ?'),
-      allTreeRows: this.db.prepare<[], { path: Buffer; node: Buffer }>('SELECT path, node FROM state_tree ORDER BY path'),
+      clearTree: this.db.prepare('DELETE FROM state_tree'),
+      putJournal: this.db.prepare('INSERT INTO state_tree_journal (height, keys) VALUES (?, ?)'),
+      allJournal: this.db.prepare<[], { keys: string }>('SELECT keys FROM state_tree_journal ORDER BY height'),
+      clearJournal: this.db.prepare('DELETE FROM state_tree_journal'),
     };
+    try {
+      this.treeRecovery = this.recoverTreeRows();
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
   }
 
+  /** Writes the state-tree rows still in memory, then closes the database. */
   close(): void {
+    if (this.db.open) this.flushTreeRows();
     this.db.close();
   }
 
@@ -198,6 +303,8 @@ export class Storage implements ChainStore {
   private readonly treeCache: BoundedCache<Cached<Uint8Array>>;
 
   treeRow(path: string): Uint8Array | undefined {
+    const pending = this.pendingTree.get(path);
+    if (pending !== undefined) return pending ?? undefined;
     const hit = this.treeCache.get(path);
     if (hit !== undefined) return hit === ABSENT ? undefined : hit;
     const row = this.stmts.getTreeRow.get(Buffer.from(path, 'latin1'))?.node;
@@ -206,17 +313,95 @@ export class Storage implements ChainStore {
     return node;
   }
 
-  /** Every stored inner node of the state tree, by path (audit). */
-  *allTreeRows(): IterableIterator<[string, Uint8Array]> {
-    for (const row of this.stmts.allTreeRows.iterate()) yield [row.path.toString('latin1'), new Uint8Array(row.node)];
+  /**
+   * Committed state-tree rows not yet in the `state_tree` table (ADR 0016), by path (null: deleted),
+   * and their estimated bytes. Read before the cache and the table; written in batches.
+   */
+  private readonly pendingTree = new Map<string, Uint8Array | null>();
+  private pendingTreeBytes = 0;
+  /** Blocks whose written keys are in the journal (those since the last batch of rows). */
+  private journalledBlocks = 0;
+  /** What opening the database did with a non-empty journal (a crash with rows in memory). */
+  readonly treeRecovery: TreeRecovery | undefined;
+
+  /** Rows held in memory and their estimated bytes (for /metrics and tests). */
+  pendingTreeStats(): { rows: number; bytes: number; journalledBlocks: number } {
+    return { rows: this.pendingTree.size, bytes: this.pendingTreeBytes, journalledBlocks: this.journalledBlocks };
+  }
+
+  /** Writes the rows held in memory to the `state_tree` table and empties the journal. */
+  flushTreeRows(): void {
+    this.refuseWriteWhileReading('flushTreeRows');
+    if (this.journalledBlocks === 0 && this.pendingTree.size === 0) return;
+    this.db.transaction(() => this.writePendingTreeRows(new Map()))();
+    this.dropPendingTree();
+  }
+
+  /** The keys every journalled block wrote (a start after a crash). */
+  journalKeys(): { blocks: number; keys: Set<string> } {
+    return keysOfJournal(this.stmts.allJournal.iterate());
+  }
+
+  /**
+   * At open: blocks committed after the last batch of rows left their written keys in the journal;
+   * their rows are recomputed from the state table and checked against the committed root. If that
+   * fails (a damaged journal), the whole tree is rebuilt from the state table and checked again.
+   */
+  private recoverTreeRows(): TreeRecovery | undefined {
+    const found = treeJournalUpdate(this);
+    if (!found) return undefined;
+    this.treeCache.clear(); // it cached the stale rows the update read
+    const committed = this.getMeta(STATE_TREE_ROOT_META);
+    if (committed && Buffer.compare(Buffer.from(rootBytes(found.update)), committed) === 0) {
+      this.db.transaction(() => {
+        this.writeTreeRows(found.update.rows);
+        this.stmts.clearJournal.run();
+      })();
+      return { blocks: found.blocks, keys: found.keys, how: 'journal' };
+    }
+    const rebuilt = treeOfEntries(this.allState());
+    if (!committed || Buffer.compare(Buffer.from(rootBytes(rebuilt)), committed) !== 0) {
+      throw new Error('storage: the state table does not match the committed state root (the database is damaged)');
+    }
+    this.db.transaction(() => {
+      this.stmts.clearTree.run();
+      this.writeTreeRows(rebuilt.rows);
+      this.stmts.clearJournal.run();
+    })();
+    return { blocks: found.blocks, keys: found.keys, how: 'rebuilt' };
+  }
+
+  /** Inside a block's transaction: every row held in memory, then the block's own, and no journal. */
+  private writePendingTreeRows(blockRows: ReadonlyMap<string, Uint8Array | null>): void {
+    for (const [path, node] of this.pendingTree) if (!blockRows.has(path)) this.writeTreeRow(path, node);
+    this.writeTreeRows(blockRows);
+    this.stmts.clearJournal.run();
+  }
+
+  private dropPendingTree(): void {
+    this.pendingTree.clear();
+    this.pendingTreeBytes = 0;
+    this.journalledBlocks = 0;
+  }
+
+  /** After a block's transaction: its rows join those held in memory. */
+  private holdTreeRows(rows: ReadonlyMap<string, Uint8Array | null>): void {
+    for (const [path, node] of rows) {
+      const before = this.pendingTree.get(path);
+      if (before === undefined) this.pendingTreeBytes += PENDING_ROW_OVERHEAD_BYTES + path.length;
+      this.pendingTreeBytes += (node?.byteLength ?? 0) - (before?.byteLength ?? 0);
+      this.pendingTree.set(path, node);
+    }
+  }
+
+  private writeTreeRow(path: string, node: Uint8Array | null): void {
+    const key = Buffer.from(path, 'latin1');
+    if (node === null) this.stmts.delTreeRow.run(key);
+    else this.stmts.putTreeRow.run(key, Buffer.from(node.buffer, node.byteOffset, node.byteLength));
   }
 
   private writeTreeRows(rows: ReadonlyMap<string, Uint8Array | null>): void {
-    for (const [path, node] of rows) {
-      const key = Buffer.from(path, 'latin1');
-      if (node === null) this.stmts.delTreeRow.run(key);
-      else this.stmts.putTreeRow.run(key, Buffer.from(node.buffer, node.byteOffset, node.byteLength));
-    }
+    for (const [path, node] of rows) this.writeTreeRow(path, node);
   }
 
   private cacheTreeRows(rows: ReadonlyMap<string, Uint8Array | null>): void {
@@ -271,7 +456,9 @@ export class Storage implements ChainStore {
   /** Writes genesis state and its metadata into an empty database, atomically. */
   writeGenesis(entries: Map<string, string | null>, meta: Array<[string, Buffer | string]>, treeRows: ReadonlyMap<string, Uint8Array | null> = new Map()): void {
     this.refuseWriteWhileReading('writeGenesis');
+    this.dropPendingTree();
     this.db.transaction(() => {
+      this.stmts.clearJournal.run();
       for (const [k, v] of entries) if (v !== null) this.stmts.putState.run(k, v);
       for (const [k, v] of meta) this.stmts.putMeta.run(k, v);
       this.writeTreeRows(treeRows);
@@ -280,9 +467,15 @@ export class Storage implements ChainStore {
     this.treeCache.clear();
   }
 
-  /** Writes one block with everything it caused, atomically. */
+  /**
+   * Writes one block with everything it caused, atomically. Its state-tree rows are held in memory
+   * and its written keys journalled, until the rows held reach `treeFlushBytes`: then this block's
+   * transaction writes them all and empties the journal.
+   */
   commitBlock(input: BlockCommitInput): void {
     this.refuseWriteWhileReading('commitBlock');
+    const blockRows = input.stateTree.rows;
+    const flush = this.pendingTreeBytes + estimatedRowBytes(blockRows) >= this.treeFlushBytes;
     const tx = this.db.transaction(() => {
       const { block } = input;
       this.stmts.putBlock.run(block.header.height, input.hash, blockJson(block), JSON.stringify(input.commit));
@@ -293,7 +486,8 @@ export class Storage implements ChainStore {
         if (value === null) this.stmts.delState.run(key);
         else this.stmts.putState.run(key, value);
       }
-      this.writeTreeRows(input.stateTree.rows);
+      if (flush) this.writePendingTreeRows(blockRows);
+      else if (blockRows.size > 0) this.journal(block.header.height, input.writes);
       this.stmts.putMeta.run(STATE_TREE_ROOT_META, Buffer.from(input.stateTree.root));
       for (const [k, v] of input.meta ?? []) this.stmts.putMeta.run(k, v);
     });
@@ -301,7 +495,35 @@ export class Storage implements ChainStore {
     this.cachedHeight = input.block.header.height;
     this.latestInfo = { height: input.block.header.height, info: { hash: input.hash, time: input.block.header.time, commit: input.commit } };
     for (const [key, value] of input.writes) if (this.readCache.has(key)) this.readCache.set(key, value ?? ABSENT);
-    this.cacheTreeRows(input.stateTree.rows);
+    if (flush) this.dropPendingTree();
+    else if (blockRows.size > 0) {
+      this.holdTreeRows(blockRows);
+      this.journalledBlocks++;
+    }
+    this.cacheTreeRows(blockRows);
   }
+
+  /**
+   * Inside a block's transaction: the keys it wrote. The first journalled block also records the
+   * root of the tree the table holds (the committed root before this block).
+   */
+  private journal(height: number, writes: ReadonlyMap<string, string | null>): void {
+    if (this.journalledBlocks === 0) {
+      const rowsRoot = this.getMeta(STATE_TREE_ROOT_META);
+      if (!rowsRoot) throw new Error('storage: no committed state root before the first journalled block');
+      this.stmts.putMeta.run(STATE_TREE_ROWS_ROOT_META, rowsRoot);
+    }
+    this.stmts.putJournal.run(height, [...writes.keys()].join(JOURNAL_SEPARATOR));
+  }
+}
+
+function estimatedRowBytes(rows: ReadonlyMap<string, Uint8Array | null>): number {
+  let bytes = 0;
+  for (const [path, node] of rows) bytes += PENDING_ROW_OVERHEAD_BYTES + path.length + (node?.byteLength ?? 0);
+  return bytes;
+}
+
+function rootBytes(update: TreeUpdate): Uint8Array {
+  return encodeRoot(update.root);
 }
 
