@@ -10,7 +10,7 @@ import { openKeyring } from '../src/home/home.js';
 import { login } from '../src/cli/session.js';
 import { toHex } from '../src/util/bytes.js';
 import { slotOfMs } from '../src/util/slots.js';
-import { CommitWatcher, measureSaturation, startBenchNetwork, submitBatches } from './foundation.js';
+import { CommitWatcher, DEFAULT_WARMUP_TXS, measureSaturation, startBenchNetwork, submitBatches, warmUp } from './foundation.js';
 import { cpuWindow, type CpuReport } from './cpu-report.js';
 
 /**
@@ -59,7 +59,7 @@ function importWh(j: number): number {
 }
 
 /** `cpu`, when given, receives the CPU report of each saturation window (readings, transfers). */
-export async function benchEnergy(options: { validators: number; readings: number; transfers: number; meters?: number; cpu?: Record<string, CpuReport> }): Promise<Record<string, number>> {
+export async function benchEnergy(options: { validators: number; readings: number; transfers: number; meters?: number; cpu?: Record<string, CpuReport>; warmupTxs?: number }): Promise<Record<string, number>> {
   const readings = options.readings;
   const transfers = options.transfers;
   const meters = Math.max(options.meters ?? 200, Math.ceil(readings / MAX_SLOTS_PER_METER));
@@ -150,7 +150,12 @@ export async function benchEnergy(options: { validators: number; readings: numbe
       return max;
     };
     const h0 = await height();
-    const measured = async (part: string, load: typeof readingTxs) => {
+    // The first transactions of each kind (at most a quarter) warm the node up, unmeasured, as in the foundation part.
+    const warmup = options.warmupTxs ?? DEFAULT_WARMUP_TXS;
+    const measured = async (part: string, all: typeof readingTxs) => {
+      const warm = Math.min(warmup, Math.floor(all.length / 4));
+      await warmUp(url, all.slice(0, warm), watcher);
+      const load = all.slice(warm);
       if (load.length === 0) return 0;
       const endCpu = await cpuWindow(net.urls);
       const rate = await measureSaturation(url, load, watcher);

@@ -2,7 +2,7 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { calibrate } from './calibrate.js';
 import { benchEnergy } from './energy.js';
-import { benchFoundation } from './foundation.js';
+import { benchFoundation, DEFAULT_WARMUP_TXS } from './foundation.js';
 import { benchShares } from './shares.js';
 import { benchPayments } from './payments.js';
 import { benchMarket, benchMarketNetwork } from './market.js';
@@ -20,7 +20,8 @@ import type { CpuReport } from './cpu-report.js';
  * `npm run bench [-- --txs N --half-load-seconds S]`: reports figures and their ratio to this
  * machine's Ed25519 verify rate, measured in the same run. Not a test: nothing here passes or fails.
  * `--only PART[,PART…]` selects the parts (default all): foundation, execute, energy, shares, payments, market, flex, zk, bitcoin,
- * edge, dashboard, simulate. Every rate (`…PerSec`) also appears as a ratio to the one-core verify rate; `--readings N --transfers N`
+ * edge, dashboard, simulate. `--warmup-txs N` (default 3,000; 0 for none): transactions committed unmeasured before the foundation
+ * saturation and before each energy load (at most a quarter of it), so the figures are those of a warmed-up node. Every rate (`…PerSec`) also appears as a ratio to the one-core verify rate; `--readings N --transfers N`
  * size the energy part, whose rates are also given as ratios to the foundation tx/s of the same run;
  * `--market-orders N --market-validators 1,4` size the market part (order placements in process and on each
  * validator count; pay-as-clear of 10,000 orders and bills for 1,000 members × 30 days are fixed).
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     txs: { type: 'string', default: '20000' },
     validators: { type: 'string', default: '1' },
     'half-load-seconds': { type: 'string', default: '10' },
+    'warmup-txs': { type: 'string', default: String(DEFAULT_WARMUP_TXS) },
     json: { type: 'boolean', default: false },
     only: { type: 'string', default: 'all' },
     readings: { type: 'string', default: '10000' },
@@ -50,13 +52,15 @@ process.stderr.write('calibrating Ed25519 verify rate…\n');
 const cal = await calibrate();
 process.stderr.write(`  ${cal.verifyPerSecOneCore}/s on one core, ${cal.verifyPerSecAllCores}/s on ${cal.cores} cores\n`);
 const validators = Number(values.validators);
+const warmupTxs = Number(values['warmup-txs']);
+if (!Number.isSafeInteger(warmupTxs) || warmupTxs < 0) throw new Error(`--warmup-txs must be a whole number ≥ 0, got ${values['warmup-txs']}`);
 // Every validator verifies every transaction on this one machine, so the bound is shared.
 const bound = cal.verifyPerSecAllCores / validators;
 const report: Record<string, unknown> = { machine, calibration: cal };
 let foundationTxPerSec: number | undefined;
 if (runs('foundation')) {
   process.stderr.write(`foundation: registry admissions on ${validators} validator(s)…\n`);
-  const f = await benchFoundation({ validators, saturationTxs: Number(values.txs), halfLoadSeconds: Number(values['half-load-seconds']) });
+  const f = await benchFoundation({ validators, saturationTxs: Number(values.txs), halfLoadSeconds: Number(values['half-load-seconds']), warmupTxs });
   foundationTxPerSec = f.committedTxPerSec;
   report.foundation = {
     validators,
@@ -86,7 +90,7 @@ if (runs('execute')) {
 if (runs('energy')) {
   process.stderr.write(`energy: ${values.readings} meter readings, ${values.transfers} transfers on ${validators} validator(s)…\n`);
   const cpu: Record<string, CpuReport> = {};
-  const e = await benchEnergy({ validators, readings: Number(values.readings), transfers: Number(values.transfers), cpu });
+  const e = await benchEnergy({ validators, readings: Number(values.readings), transfers: Number(values.transfers), cpu, warmupTxs });
   const ratio = (x: number | undefined) => (x !== undefined && foundationTxPerSec ? Number((x / foundationTxPerSec).toFixed(3)) : null);
   report.energy = {
     ...e,
