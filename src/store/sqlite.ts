@@ -83,10 +83,16 @@ function boundedCache<V extends string | Uint8Array>(maxEntries: number, maxByte
   return new BoundedCache<Cached<V>>(maxEntries, maxBytes, (value, key) => ENTRY_OVERHEAD_BYTES + key.length + (value === ABSENT ? 0 : sizeOf(value as V)));
 }
 
+/**
+ * \`txs\` is a rowid table with an index on the hash: a block's results are appended in order (a few
+ * pages per block), and only the index takes one page per transaction. Keyed by the hash (WITHOUT
+ * ROWID, before 2026-12-02) every result landed in a page of its own, two pages per transaction of
+ * ~1,430 per small block. Databases created before keep that layout; the statements are the same.
+ */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS blocks (height INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, block TEXT NOT NULL, commit_json TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS txs (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL, result TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS txs (hash TEXT NOT NULL UNIQUE, height INTEGER NOT NULL, idx INTEGER NOT NULL, result TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state_tree (path BLOB PRIMARY KEY, node BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state_tree_journal (height INTEGER PRIMARY KEY, keys TEXT NOT NULL);
