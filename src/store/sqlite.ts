@@ -379,8 +379,11 @@ export class Storage implements ChainStore {
 
   /** Inside a block's transaction: every row held in memory, then the block's own, and no journal. */
   private writePendingTreeRows(blockRows: ReadonlyMap<string, Uint8Array | null>): void {
-    for (const [path, node] of this.pendingTree) if (!blockRows.has(path)) this.writeTreeRow(path, node);
-    this.writeTreeRows(blockRows);
+    const rows = new Map(this.pendingTree);
+    for (const [path, node] of blockRows) rows.set(path, node);
+    // In key order (latin1 strings compare as their bytes do), the B-tree's pages are visited once each.
+    const paths = [...rows.keys()].sort();
+    for (const path of paths) this.writeTreeRow(path, rows.get(path) ?? null);
     this.stmts.clearJournal.run();
   }
 
