@@ -69,6 +69,19 @@ function applyToMap(map: Map<string, string>, writes: ReadonlyMap<string, string
   }
 }
 
+/** A chain of `blocks` blocks, each inserting `perBlock` new keys, with the default batch bound. */
+function chainOfNewKeys(blocks: number, perBlock: number): { path: string; storage: Storage; map: Map<string, string> } {
+  const path = dbPath();
+  const storage = openGenesis(path, DEFAULT_TREE_FLUSH_BYTES);
+  const map = new Map<string, string>();
+  for (let b = 0; b < blocks; b++) {
+    const writes = new Map(Array.from({ length: perBlock }, (_, i) => [`k/${b}/${i}`, `${b}.${i}`] as [string, string]));
+    commitWrites(storage, writes);
+    applyToMap(map, writes);
+  }
+  return { path, storage, map };
+}
+
 const journalCount = (storage: Storage) => storage.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM state_tree_journal').get()!.n;
 
 describe('state-tree journal (ADR 0016)', () => {
@@ -99,14 +112,7 @@ describe('state-tree journal (ADR 0016)', () => {
   });
 
   it('a small block writes no tree rows, only its keys to the journal; its rows are read from memory; close writes them', () => {
-    const path = dbPath();
-    const storage = openGenesis(path, DEFAULT_TREE_FLUSH_BYTES);
-    const map = new Map<string, string>();
-    for (let b = 0; b < 3; b++) {
-      const writes = new Map(Array.from({ length: 40 }, (_, i) => [`k/${b}/${i}`, `${i}`] as [string, string]));
-      commitWrites(storage, writes);
-      applyToMap(map, writes);
-    }
+    const { path, storage, map } = chainOfNewKeys(3, 40);
     expect(tableRows(storage).size).toBe(0);
     expect(journalCount(storage)).toBe(3);
     expect(storage.pendingTreeStats()).toMatchObject({ journalledBlocks: 3 });
@@ -166,14 +172,7 @@ describe('state-tree journal (ADR 0016)', () => {
   });
 
   it('a damaged journal is noticed (the recomputed root differs) and the tree rebuilt from the state table', () => {
-    const path = dbPath();
-    const storage = openGenesis(path, DEFAULT_TREE_FLUSH_BYTES);
-    const map = new Map<string, string>();
-    for (let b = 0; b < 4; b++) {
-      const writes = new Map(Array.from({ length: 30 }, (_, i) => [`k/${b}/${i}`, `${b}`] as [string, string]));
-      commitWrites(storage, writes);
-      applyToMap(map, writes);
-    }
+    const { path, storage, map } = chainOfNewKeys(4, 30);
     storage.db.prepare('DELETE FROM state_tree_journal WHERE height = (SELECT MAX(height) FROM state_tree_journal)').run();
     storage.db.close();
     const reopened = new Storage(path);
