@@ -168,7 +168,6 @@ export function treeJournalUpdate(source: TreeJournalSource): { update: TreeUpda
   return { update, blocks, keys: keys.size };
 }
 
-
 export class Storage implements ChainStore {
   readonly db: Database.Database;
   private readonly stmts;
