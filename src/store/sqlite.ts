@@ -104,14 +104,11 @@ const JOURNAL_SEPARATOR = '\n';
 /** A Map entry and a row's Buffer header besides the path and node bytes (order of magnitude). */
 const PENDING_ROW_OVERHEAD_BYTES = 120;
 
-/** Reads the state-tree journal and brings a tree's rows up to the committed state (ADR 0016). */
-export interface TreeJournalSource extends TreeReads {
-  getMeta(key: string): Buffer | undefined;
-  journalKeys(): { blocks: number; keys: Set<string> };
-}
-
-/** Reads a node's database without writing (the audit reads a running node's). */
-export class StoredTreeReader implements TreeJournalSource {
+/**
+ * Reads what the state-tree journal needs straight from a node's tables, without caches and without
+ * writing (start-up recovery, and the audit, which reads a running node's database).
+ */
+export class StoredTreeReader implements TreeReads {
   private readonly q;
   constructor(db: Database.Database) {
     this.q = {
@@ -139,27 +136,23 @@ export class StoredTreeReader implements TreeJournalSource {
   getMeta(key: string): Buffer | undefined {
     return this.q.meta.get(key)?.value;
   }
+  /** The union of the keys the journalled blocks wrote, and how many blocks. */
   journalKeys(): { blocks: number; keys: Set<string> } {
-    return keysOfJournal(this.q.journal.iterate());
+    const keys = new Set<string>();
+    let blocks = 0;
+    for (const row of this.q.journal.iterate()) {
+      blocks++;
+      if (row.keys !== '') for (const key of row.keys.split(JOURNAL_SEPARATOR)) keys.add(key);
+    }
+    return { blocks, keys };
   }
-}
-
-/** The union of the keys of journal rows, and how many rows. */
-function keysOfJournal(rows: Iterable<{ keys: string }>): { blocks: number; keys: Set<string> } {
-  const keys = new Set<string>();
-  let blocks = 0;
-  for (const row of rows) {
-    blocks++;
-    if (row.keys !== '') for (const key of row.keys.split(JOURNAL_SEPARATOR)) keys.add(key);
-  }
-  return { blocks, keys };
 }
 
 /**
  * The rows the `state_tree` table lacks after blocks whose rows were still in memory when the
  * process stopped, or undefined when the table is up to date. Checked against the committed root.
  */
-export function treeJournalUpdate(source: TreeJournalSource): { update: TreeUpdate; blocks: number; keys: number } | undefined {
+export function treeJournalUpdate(source: StoredTreeReader): { update: TreeUpdate; blocks: number; keys: number } | undefined {
   const { blocks, keys } = source.journalKeys();
   if (blocks === 0) return undefined;
   const rowsRoot = source.getMeta(STATE_TREE_ROWS_ROOT_META);
@@ -201,7 +194,6 @@ export class Storage implements ChainStore {
       delTreeRow: this.db.prepare('DELETE FROM state_tree WHERE path = ?'),
       clearTree: this.db.prepare('DELETE FROM state_tree'),
       putJournal: this.db.prepare('INSERT INTO state_tree_journal (height, keys) VALUES (?, ?)'),
-      allJournal: this.db.prepare<[], { keys: string }>('SELECT keys FROM state_tree_journal ORDER BY height'),
       clearJournal: this.db.prepare('DELETE FROM state_tree_journal'),
     };
     try {
@@ -342,20 +334,15 @@ export class Storage implements ChainStore {
     this.dropPendingTree();
   }
 
-  /** The keys every journalled block wrote (a start after a crash). */
-  journalKeys(): { blocks: number; keys: Set<string> } {
-    return keysOfJournal(this.stmts.allJournal.iterate());
-  }
-
   /**
    * At open: blocks committed after the last batch of rows left their written keys in the journal;
    * their rows are recomputed from the state table and checked against the committed root. If that
    * fails (a damaged journal), the whole tree is rebuilt from the state table and checked again.
+   * Read straight from the tables (the same reader the audit uses), so no cache holds a stale row.
    */
   private recoverTreeRows(): TreeRecovery | undefined {
-    const found = treeJournalUpdate(this);
+    const found = treeJournalUpdate(new StoredTreeReader(this.db));
     if (!found) return undefined;
-    this.treeCache.clear(); // it cached the stale rows the update read
     const committed = this.getMeta(STATE_TREE_ROOT_META);
     if (committed && Buffer.compare(Buffer.from(rootBytes(found.update)), committed) === 0) {
       this.db.transaction(() => {
