@@ -43,4 +43,18 @@ describe('stored state-tree rows', () => {
     expect(bytesToHex(innerHash(replaced))).toBe(bytesToHex(innerHash(rebuilt(replaced))));
     expect(encodeRow(replaced)).toEqual(encodeRow(rebuilt(replaced)));
   });
+
+  it('rows encoded one after another keep their own bytes (new rows are views into shared slabs)', () => {
+    // Enough rows of every size to fill several slabs; each is compared with a copy taken at once.
+    const sizes = Array.from({ length: 3000 }, (_, i) => 1 + (i % 16));
+    const encoded = sizes.map((n, i) => {
+      const children = Array.from({ length: 16 }, (_, d) => (d < n ? leafChild(new Uint8Array(32).fill(d + 1), new Uint8Array(32).fill((i + d) & 0xff)) : null));
+      const row = encodeRow(children);
+      return { row, copy: new Uint8Array(row), hash: bytesToHex(innerHash(children)) };
+    });
+    for (const { row, copy, hash } of encoded) {
+      expect(row).toEqual(copy);
+      expect(bytesToHex(innerHash(decodeRow(row)))).toBe(hash);
+    }
+  });
 });
