@@ -137,7 +137,7 @@ const INNER_SCRATCH = new Uint8Array(3 + RADIX * HASH_BYTES);
  * A slab lives while any row in it does (rows of one block share slabs, so a long-lived row can keep a
  * slab of shorter-lived ones: at most SLAB_BYTES per live row, in practice far less).
  */
-const SLAB_BYTES = 16384;
+const SLAB_BYTES = 65536;
 /** Rows above this (none: a full row is 1,554 bytes) get their own buffer. */
 const SLAB_ROW_LIMIT = 2048;
 let slab = new Uint8Array(SLAB_BYTES);
@@ -149,7 +149,7 @@ function rowBytes(size: number): Uint8Array {
     slab = new Uint8Array(SLAB_BYTES);
     slabUsed = 0;
   }
-  const out = slab.subarray(slabUsed, slabUsed + size);
+  const out = new Uint8Array(slab.buffer, slabUsed, size);
   slabUsed += size;
   return out;
 }

@@ -65,6 +65,14 @@ export const DEFAULT_READ_CACHE_LIMITS: ReadCacheLimits = {
  */
 export const DEFAULT_TREE_FLUSH_BYTES = 16 * 1024 * 1024;
 
+/**
+ * WAL frames after which a commit copies the WAL into the database file (SQLite's default: 1,000).
+ * A block of ~90 transactions appends ~400 frames, most of them pages written again a few blocks
+ * later; checkpointing every ~20 blocks instead of every ~2.5 copies each such page once, and took
+ * the block's COMMIT from 11–13 ms to 8–9 ms in process (ADR 0017). The WAL file grows to ~32 MiB.
+ */
+export const WAL_AUTOCHECKPOINT_PAGES = 8000;
+
 /** Meta key of the root of the tree the `state_tree` table holds while the journal is not empty. */
 export const STATE_TREE_ROWS_ROOT_META = 'stateTreeRowsRoot';
 
@@ -171,6 +179,7 @@ export class Storage implements ChainStore {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
+    this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     this.db.exec(SCHEMA);
     this.stmts = {
       begin: this.db.prepare('BEGIN'),
