@@ -73,6 +73,15 @@ export const DEFAULT_TREE_FLUSH_BYTES = 16 * 1024 * 1024;
  */
 export const WAL_AUTOCHECKPOINT_PAGES = 8000;
 
+/**
+ * SQLite's page cache per connection, in KiB (its default: 2,000 KiB). With the default a validator's
+ * reads that miss the node's own caches (new keys, neighbour lookups, range scans) re-read B-tree pages
+ * from the OS: a random point read over 200,000 entries took 7.3 µs, 2.9 µs with 64 MiB; in process,
+ * a registry admission's handler 34–41 → 21–25 µs and commit.store ~10 % less with 32 MiB (ADR 0017).
+ * The cache fills only as pages are read, so an idle node does not hold it.
+ */
+export const PAGE_CACHE_KIB = 32 * 1024;
+
 /** Meta key of the root of the tree the `state_tree` table holds while the journal is not empty. */
 export const STATE_TREE_ROWS_ROOT_META = 'stateTreeRowsRoot';
 
@@ -180,6 +189,7 @@ export class Storage implements ChainStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    this.db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
     this.db.exec(SCHEMA);
     this.stmts = {
       begin: this.db.prepare('BEGIN'),
