@@ -82,6 +82,14 @@ export const WAL_AUTOCHECKPOINT_PAGES = 8000;
  */
 export const PAGE_CACHE_KIB = 32 * 1024;
 
+/** Range-query statements with a literal limit kept per connection (see Storage.limitedScan). */
+const SCAN_STATEMENTS = 32;
+
+interface ScanRow {
+  key: string;
+  value: string;
+}
+
 /** Meta key of the root of the tree the `state_tree` table holds while the journal is not empty. */
 export const STATE_TREE_ROWS_ROOT_META = 'stateTreeRowsRoot';
 
@@ -258,19 +266,41 @@ export class Storage implements ChainStore {
     return value;
   }
 
-  private readonly scanStatements = new Map<string, Database.Statement<[string, string, number], { key: string; value: string }>>();
+  private readonly limitedScans = new Map<string, Database.Statement<[string, string], ScanRow>>();
+  private readonly boundScans = new Map<string, Database.Statement<[string, string, number], ScanRow>>();
+
+  /**
+   * The range query for an order and limit, with the limit written into the statement: bound as a
+   * parameter, the same one-row range query took twice as long (15–16 µs against 8 µs over 200,000
+   * entries; e.g. the energy module's link in force, once per meter reading). Queries use few limits
+   * (1, page sizes, none); past SCAN_STATEMENTS distinct ones, undefined (then the limit is bound).
+   */
+  private limitedScan(order: 'ASC' | 'DESC', limit: number): Database.Statement<[string, string], ScanRow> | undefined {
+    const name = `${order} ${limit}`;
+    let stmt = this.limitedScans.get(name);
+    if (!stmt && Number.isSafeInteger(limit) && this.limitedScans.size < SCAN_STATEMENTS) {
+      stmt = this.db.prepare<[string, string], ScanRow>(`SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key ${order} LIMIT ${String(limit)}`);
+      this.limitedScans.set(name, stmt);
+    }
+    return stmt;
+  }
+
+  private boundScan(order: 'ASC' | 'DESC'): Database.Statement<[string, string, number], ScanRow> {
+    let stmt = this.boundScans.get(order);
+    if (!stmt) {
+      stmt = this.db.prepare<[string, string, number], ScanRow>(`SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key ${order} LIMIT ?`);
+      this.boundScans.set(order, stmt);
+    }
+    return stmt;
+  }
 
   scanRaw(prefix: string, options: ScanOptions = {}): Array<[string, string]> {
     const lower = options.start !== undefined && options.start > prefix ? options.start : prefix;
     const prefixEnd = prefix + '\uffff';
     const upper = options.end !== undefined && options.end < prefixEnd ? options.end : prefixEnd;
     const order = options.reverse ? 'DESC' : 'ASC';
-    let stmt = this.scanStatements.get(order);
-    if (!stmt) {
-      stmt = this.db.prepare<[string, string, number], { key: string; value: string }>(`SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key ${order} LIMIT ?`);
-      this.scanStatements.set(order, stmt);
-    }
-    const rows = stmt.all(lower, upper, options.limit ?? -1);
+    const limit = options.limit ?? -1;
+    const rows = this.limitedScan(order, limit)?.all(lower, upper) ?? this.boundScan(order).all(lower, upper, limit);
     const out: Array<[string, string]> = [];
     for (const r of rows) if (r.key.startsWith(prefix)) out.push([r.key, r.value]);
     return out;
