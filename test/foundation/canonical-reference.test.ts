@@ -45,4 +45,17 @@ describe('canonical JSON against its specification', () => {
     const few = { b: 1, a: { d: [1, { y: 2, x: undefined }], c: 'x' }, skip: undefined };
     expect(canonicalJson(few)).toBe('{"a":{"c":"x","d":[1,{"y":2}]},"b":1}');
   });
+
+  it('encodes arrays of integers (joined in one step) as the specification says, and still refuses what is not a safe integer', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.maxSafeInteger(), fc.constant(-0), fc.constant(Number.MIN_SAFE_INTEGER)), { maxLength: 300 }), (ints) => {
+        expect(canonicalJson(ints)).toBe(reference(ints));
+        expect(canonicalJson({ r: ints.map((n, i) => [i, n, -n]) })).toBe(reference({ r: ints.map((n, i) => [i, n, -n]) }));
+      }),
+      { numRuns: 300 },
+    );
+    for (const bad of [1.5, 2 ** 53, Number.NaN, Infinity]) expect(() => canonicalJson([1, 2, bad, 3])).toThrow(/not a safe integer/);
+    expect(() => canonicalJson([1, '2'])).not.toThrow();
+    expect(canonicalJson([1, '2', -0])).toBe('[1,"2",0]');
+  });
 });

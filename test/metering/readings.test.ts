@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { getMeter, listReadings } from '../../src/modules/metering/state.js';
+import { getMeter, listReadings, readSeries } from '../../src/modules/metering/state.js';
 import { SLOT_MS } from '../../src/util/slots.js';
 import { alice, cmeter, energyChain, GENESIS_TIME, gridop, m, ok, outsider, owner, pmeter, reading, rejects, S, xmeter } from '../energy/helpers.js';
 
@@ -47,6 +47,11 @@ describe('signed interval readings', () => {
     ]);
     expect(listReadings(chain.store, 'M1', S - 2, S)).toHaveLength(1);
     expect(getMeter(chain.store, 'M1')?.readings).toBe(3);
+    // The packed day rows hold the same values in slot order, whether a reading came in order (appended) or late.
+    const series = rows.map((r) => ({ slot: r.slot, importWh: r.importWh, exportWh: r.exportWh }));
+    expect(readSeries(chain.store, 'M1', S - 10, S + 1)).toEqual(series);
+    ok(chain, pmeter, reading('M1', S + 1, 10, 0, 6, { imp: 1_000, exp: 50 }));
+    expect(readSeries(chain.store, 'M1', S - 10, S + 2)).toEqual([...series, { slot: S + 1, importWh: 10, exportWh: 0 }]);
   });
 
   it('rejects each reading rule with its own code and leaves the state unchanged', () => {

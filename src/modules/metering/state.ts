@@ -164,8 +164,12 @@ function addToSeries(store: KVStore, reading: MeterReading): void {
   const day = floorDiv(reading.slot, SERIES_SLOTS);
   const offset = reading.slot - day * SERIES_SLOTS;
   const row = store.get<SeriesRow>(seriesKey(reading.meterId, day)) ?? { r: [] };
+  const entry: [number, number, number] = [offset, reading.importWh, reading.exportWh];
+  const last = row.r[row.r.length - 1];
+  // Readings mostly arrive in slot order: then the entry goes last (a late one is sorted in).
+  if (last === undefined || last[0] < offset) return writeSeriesDay(store, reading.meterId, day, [...row.r, entry]);
   const entries = row.r.filter((e) => e[0] !== offset);
-  entries.push([offset, reading.importWh, reading.exportWh]);
+  entries.push(entry);
   entries.sort((a, b) => a[0] - b[0]);
   writeSeriesDay(store, reading.meterId, day, entries);
 }
