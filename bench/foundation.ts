@@ -278,21 +278,31 @@ export async function measureLatency(url: string, txs: SignedTx[], rate: number,
   const start = performance.now();
   let sent = 0;
   const pending: Promise<void>[] = [];
-  while (sent < txs.length) {
+  // A refused batch (e.g. the node's connections per client, when it falls behind and requests pile up)
+  // ends the run with its reason, after the caller stops the nodes; left unhandled it would end the
+  // process and leave them running.
+  let failure: Error | undefined;
+  while (sent < txs.length && failure === undefined) {
     const due = Math.min(txs.length, Math.floor(((performance.now() - start) / 50 + 1) * perTick));
     if (due > sent) {
       const slice = txs.slice(sent, due);
       sent = due;
       const at = performance.now();
       pending.push(
-        callRoute(url, coreRoutes.submitTxBatch, { body: { txs: slice } }).then((res) => {
-          for (const r of res.results) if (r.hash) submittedAt.set(r.hash, at);
-        }),
+        callRoute(url, coreRoutes.submitTxBatch, { body: { txs: slice } }).then(
+          (res) => {
+            for (const r of res.results) if (r.hash) submittedAt.set(r.hash, at);
+          },
+          (err: Error) => {
+            failure ??= err;
+          },
+        ),
       );
     }
     await new Promise((r) => setTimeout(r, 10));
   }
   await Promise.all(pending);
+  if (failure) throw new Error(`load at ${rate} tx/s: a batch was refused after ${Math.round((performance.now() - start) / 1000)} s (${failure.message}); the node fell behind its client`, { cause: failure });
   await watcher.waitFor([...submittedAt.keys()], 120_000);
   const lat = [...submittedAt.entries()].map(([h, at]) => watcher.committedAt.get(h)! - at).sort((a, b) => a - b);
   return { p50: percentile(lat, 50), p99: percentile(lat, 99), n: lat.length, windows: latencyWindows([...submittedAt.entries()].map(([h, at]) => ({ at: at - start, ms: watcher.committedAt.get(h)! - at }))) };
