@@ -8,7 +8,6 @@ import { identityCommitment, signalHashForAddress } from '../../zk/circuits.js';
 import { encodeProof } from '../../zk/encoding.js';
 import { hashToField } from '../../zk/field.js';
 import { PoseidonMerkleTree } from '../../zk/merkle.js';
-import { closeProver, proveMembership } from '../../zk/prove.js';
 import { epochField } from './keeper.js';
 import { MEMBERSHIP_CIRCUIT, MSG, type AdmitMsg } from './messages.js';
 import { anonRoutes } from './routes.js';
@@ -52,6 +51,8 @@ export async function buildAdmission(r: AdmissionRequest): Promise<AdmitMsg> {
   const mine = identityCommitment(r.secret).toString();
   const index = r.leaves.indexOf(mine);
   if (index < 0) throw CLI_ERRORS.CLI_INVALID_OPTION("this identity's commitment is not in the members' tree (not registered, or revoked)");
+  // The prover (snarkjs, ~0.2 s to load) only for the one command that proves.
+  const { proveMembership } = await import('../../zk/prove.js');
   const bundle = await proveMembership({ secret: r.secret, path: tree.path(index), epoch: epochField(r.chainId, r.epoch), slotIndex: BigInt(r.slot), maxSlots: BigInt(r.maxSlots), signalHash: signalHashForAddress(r.address) });
   return { root: bundle.publicInputs[0]!, nullifier: bundle.publicInputs[1]!, epoch: r.epoch, proof: JSON.parse(encodeProof(bundle.proof)) };
 }
@@ -95,7 +96,7 @@ function registerTx(tx: Command): void {
       try {
         return [{ type: MSG.admit, value: await buildAdmission({ chainId: status.chainId, secret: identitySecret(keyring.secret(o.identity!)), leaves: leaves.leaves, epoch: anonStatus.epoch, slot: o.slot ?? 0, maxSlots: anonStatus.maxSlots, address }) }];
       } finally {
-        await closeProver();
+        await (await import('../../zk/prove.js')).closeProver();
       }
     },
   });

@@ -1,6 +1,6 @@
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { coreRoutes } from '../../../api/routes.js';
 import { call, CLI_ERRORS, globals, keyringOf, parseInteger, print, signerName } from '../../../cli/kit.js';
 import { signTx, type Msg, type SignedTx } from '../../../codec/tx.js';
@@ -194,6 +194,8 @@ export function officialRows(cmd: Command, file: string): BulkRow[] {
 /** A progress bar of rows on a terminal (cli-progress); nothing when the stream is not a terminal (pipes, CI, -o json consumers). */
 export function progressBar(total: number, stream: NodeJS.WriteStream = process.stderr): { tick(n?: number): void; stop(): void } {
   if (!stream.isTTY) return { tick: () => undefined, stop: () => undefined };
+  // Loaded here, not with the module: every CLI call loads the modules' commands, few draw a bar.
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
   const bar = new cliProgress.SingleBar({ stream, format: 'rows [{bar}] {value}/{total}', hideCursor: true }, cliProgress.Presets.shades_classic);
   bar.start(total, 0);
   return { tick: (n = 1) => bar.increment(n), stop: () => bar.stop() };
