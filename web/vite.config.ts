@@ -31,7 +31,7 @@ export default defineConfig({
   plugins: [react(), errorMeanings()],
   resolve: {
     // One definition of routes, schemas and sign bytes: the page imports src/ and gets node:crypto's hashing from @noble/hashes.
-    alias: { 'node:crypto': here('src/shims/node-crypto.ts'), 'node:fs': here('src/shims/node-fs.ts') },
+    alias: { 'node:crypto': here('src/shims/node-crypto.ts'), 'node:fs': here('src/shims/node-fs.ts'), 'node:module': here('src/shims/node-module.ts') },
   },
   build: { outDir: here('dist'), emptyOutDir: true, chunkSizeWarningLimit: 2000, reportCompressedSize: false },
   server: { proxy: { '/v1': 'http://127.0.0.1:26657' } },

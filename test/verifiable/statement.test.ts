@@ -22,7 +22,7 @@ const run = promisify(execFile);
 
 type BrowserVerifier = typeof import('../../web/src/lib/verify-statement.js');
 
-/** Bundles web/src/lib/verify-statement.ts as the dashboard's build does (node:crypto and node:fs aliased to the page's shims), for the browser. */
+/** Bundles web/src/lib/verify-statement.ts as the dashboard's build does (node:crypto, node:fs and node:module aliased to the page's shims), for the browser. */
 async function bundleBrowserVerifier(dir: string): Promise<BrowserVerifier> {
   const web = resolve('web/src');
   const result = await build({
@@ -33,7 +33,7 @@ async function bundleBrowserVerifier(dir: string): Promise<BrowserVerifier> {
     write: false,
     metafile: true,
     logLevel: 'silent',
-    alias: { 'node:crypto': join(web, 'shims/node-crypto.ts'), 'node:fs': join(web, 'shims/node-fs.ts') },
+    alias: { 'node:crypto': join(web, 'shims/node-crypto.ts'), 'node:fs': join(web, 'shims/node-fs.ts'), 'node:module': join(web, 'shims/node-module.ts') },
     // vite's `?raw` imports (the time-zone table's exact bytes), as the dashboard build resolves them
     plugins: [
       {
