@@ -9,38 +9,42 @@ import { defineConfig } from 'vitest/config';
  *    (`vi.mock`) needs a graph of its own and goes in MODULE_MOCK_TESTS (test/architecture checks);
  * 2. tests that start nodes, CLI processes, browsers, brokers or databases and wait for conditions with
  *    generous deadlines, two files at a time;
- * 3. multi-validator devnets, two files at a time and nothing else: they wait for the chain (blocks,
- *    anchors, catch-up after a kill) with generous deadlines and leave about half the machine idle
- *    while they wait (the serial group used 1.1 of 2 cores), so two of them together take the time
- *    of the longer one; no other group's load competes with their rounds;
+ * 3. four-validator devnets and other long runs that wait on conditions (PAIRED_TESTS), two files at a
+ *    time and nothing else: they wait for the chain (blocks, anchors, catch-up after a kill) with
+ *    generous deadlines and left about half the machine idle when they ran one at a time (1.1 of 2
+ *    cores), so two together take little more than the longer one; no other group competes with them;
  * 4. tests that measure time or memory, signal processes at chosen moments, or run the ten-validator
  *    devnet: one file at a time, so nothing else competes with their clocks and measurements.
  * A new test that starts a process belongs in PROCESS_TESTS; one whose assertions depend on timing,
  * signals or memory in TIMED_TESTS (a file in both runs with the timed ones); a devnet of four
- * validators in DEVNET_TESTS.
+ * validators in PAIRED_TESTS (a file named *devnet* is there, whatever its folder).
  */
 const TIMED_TESTS = [
-  'test/firsthour/**/*.test.ts',
+  // a node stopped by a signal at a chosen moment of its start
+  'test/firsthour/stop-while-starting.test.ts',
   'test/runtime/**/*.test.ts',
   'test/hardening/**/*.test.ts',
   'test/memory/**/*.test.ts',
   'test/p2p/**/*.test.ts',
   'test/api/server-limits.test.ts',
-  'test/hardening/devnet-10.test.ts',
-  'test/edge/agent-crash.test.ts',
-  'test/foundation/keyring.test.ts',
   'test/foundation/crash.test.ts',
   'test/perf/**/*.test.ts',
   'test/messaging/flood.test.ts',
 ];
 
-/** Devnets of four validators (each file its own): two files at a time, after every other group but the timed one. */
-const DEVNET_TESTS = ['test/devnet/**/*.test.ts', 'test/**/*devnet*.test.ts'];
+/**
+ * Long runs that wait on conditions, two files at a time after every other group but the timed one:
+ * the devnets of four validators (the ten-validator one, test/hardening/ten-validators, is timed:
+ * alone) and the edge agent's SIGKILL-and-restart loop.
+ */
+const PAIRED_TESTS = ['test/devnet/**/*.test.ts', 'test/**/*devnet*.test.ts', 'test/edge/agent-crash.test.ts'];
 
 /** In-process files that replace modules with `vi.mock`: run in a fresh module graph each. */
 export const MODULE_MOCK_TESTS = ['test/foundation/keyring-durable.test.ts'];
 
 const PROCESS_TESTS = [
+  // The first hour of a user: CLI calls, text output, init, keys, the compiled command.
+  'test/firsthour/**/*.test.ts',
   // The documented walk-throughs: one single-validator devnet on a fake clock that moves only when a
   // script sleeps, nothing measured; alone in the timed group they were its longest file (85–98 s of ~465 s).
   'test/docs/**/*.test.ts',
@@ -72,11 +76,11 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'in-process', include: ['test/**/*.test.ts'], exclude: [...PROCESS_TESTS, ...DEVNET_TESTS, ...TIMED_TESTS, ...MODULE_MOCK_TESTS], maxWorkers: 2, isolate: false, sequence: { groupOrder: 0 } } },
-      { extends: true, test: { name: 'module-mocks', include: MODULE_MOCK_TESTS, exclude: [...PROCESS_TESTS, ...DEVNET_TESTS, ...TIMED_TESTS], maxWorkers: 1, sequence: { groupOrder: 0 } } },
-      { extends: true, test: { name: 'processes', include: PROCESS_TESTS, exclude: [...DEVNET_TESTS, ...TIMED_TESTS], maxWorkers: 2, isolate: false, sequence: { groupOrder: 1 } } },
-      { extends: true, test: { name: 'devnets', include: DEVNET_TESTS, exclude: TIMED_TESTS, maxWorkers: 2, sequence: { groupOrder: 2 } } },
-      { extends: true, test: { name: 'timed', include: TIMED_TESTS, maxWorkers: 1, sequence: { groupOrder: 3 } } },
+      { extends: true, test: { name: 'in-process', include: ['test/**/*.test.ts'], exclude: [...PROCESS_TESTS, ...PAIRED_TESTS, ...TIMED_TESTS, ...MODULE_MOCK_TESTS], maxWorkers: 2, isolate: false, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'module-mocks', include: MODULE_MOCK_TESTS, exclude: [...PROCESS_TESTS, ...PAIRED_TESTS, ...TIMED_TESTS], maxWorkers: 1, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'processes', include: PROCESS_TESTS, exclude: [...PAIRED_TESTS, ...TIMED_TESTS], maxWorkers: 2, isolate: false, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'paired', include: PAIRED_TESTS, maxWorkers: 2, sequence: { groupOrder: 2 } } },
+      { extends: true, test: { name: 'timed', include: TIMED_TESTS, exclude: PAIRED_TESTS, maxWorkers: 1, sequence: { groupOrder: 3 } } },
     ],
   },
 });
