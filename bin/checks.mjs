@@ -5,12 +5,8 @@
 // code is non-zero when any failed.
 import { spawn } from 'node:child_process';
 
-// The two type checks of `npm run typecheck` (sources and tests; the dashboard) run as two checks here.
-const CHECKS = [
-  ['lint', 'npm', ['run', '-s', 'lint']],
-  ['typecheck (sources, tests)', 'npx', ['tsc', '--noEmit']],
-  ['typecheck (dashboard)', 'npx', ['tsc', '--noEmit', '-p', 'web/tsconfig.json']],
-];
+// The two halves of `npm run typecheck` (sources and tests; the dashboard) run as two checks here.
+const CHECKS = ['lint', 'typecheck:src', 'typecheck:web'].map((script) => [script, 'npm', ['run', '-s', script]]);
 
 function run([name, command, args]) {
   const started = Date.now();

@@ -16,7 +16,7 @@ interface RawRequest {
 }
 
 /** A request through node:http waits at most this long for the next byte (getTx long-polls ≤ 60 s). */
-export const NODE_HTTP_IDLE_TIMEOUT_MS = 120_000;
+const NODE_HTTP_IDLE_TIMEOUT_MS = 120_000;
 
 /**
  * node:http or node:https when running on Node, else undefined (the dashboard in a browser).

@@ -4,7 +4,6 @@
  * first or leak its replacement into the next file: such files must be listed to run isolated.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MODULE_MOCK_TESTS } from '../../vitest.config.js';
 
@@ -24,6 +23,6 @@ describe('test groups', () => {
   });
 
   it('the isolated list names only files that exist', () => {
-    for (const f of MODULE_MOCK_TESTS) expect(existsSync(join(f)), f).toBe(true);
+    for (const f of MODULE_MOCK_TESTS) expect(existsSync(f), f).toBe(true);
   });
 });

@@ -38,6 +38,10 @@ export interface AdmissionRequest {
   address: string;
 }
 
+/** The prover (snarkjs, ~0.2 s to load) is loaded by the one command that proves, not by every CLI call. */
+let prover: Promise<typeof import('../../zk/prove.js')> | undefined;
+const loadProver = (): Promise<typeof import('../../zk/prove.js')> => (prover ??= import('../../zk/prove.js'));
+
 /**
  * The anon/admit message for a fresh account: the member rebuilds the tree from all leaves (so no
  * node learns which leaf is its own), finds its commitment, and proves membership locally.
@@ -51,8 +55,7 @@ export async function buildAdmission(r: AdmissionRequest): Promise<AdmitMsg> {
   const mine = identityCommitment(r.secret).toString();
   const index = r.leaves.indexOf(mine);
   if (index < 0) throw CLI_ERRORS.CLI_INVALID_OPTION("this identity's commitment is not in the members' tree (not registered, or revoked)");
-  // The prover (snarkjs, ~0.2 s to load) only for the one command that proves.
-  const { proveMembership } = await import('../../zk/prove.js');
+  const { proveMembership } = await loadProver();
   const bundle = await proveMembership({ secret: r.secret, path: tree.path(index), epoch: epochField(r.chainId, r.epoch), slotIndex: BigInt(r.slot), maxSlots: BigInt(r.maxSlots), signalHash: signalHashForAddress(r.address) });
   return { root: bundle.publicInputs[0]!, nullifier: bundle.publicInputs[1]!, epoch: r.epoch, proof: JSON.parse(encodeProof(bundle.proof)) };
 }
@@ -96,7 +99,7 @@ function registerTx(tx: Command): void {
       try {
         return [{ type: MSG.admit, value: await buildAdmission({ chainId: status.chainId, secret: identitySecret(keyring.secret(o.identity!)), leaves: leaves.leaves, epoch: anonStatus.epoch, slot: o.slot ?? 0, maxSlots: anonStatus.maxSlots, address }) }];
       } finally {
-        await (await import('../../zk/prove.js')).closeProver();
+        if (prover) await (await prover).closeProver();
       }
     },
   });
