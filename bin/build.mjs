@@ -6,12 +6,15 @@
 //    beside src/, so paths a module builds from its own location (../../zk/artifacts/,
 //    ../../package.json) resolve the same from both; the other files of src/ (the time-zone
 //    table, the signature worker, which runs in its own thread) are copied next to the modules.
-// 2. The command itself, bundled from src/cli/main.ts into dist/bundle/ (the node runtime in a
-//    chunk of its own, loaded only by start/demo/devnet): resolving and linking some 300 small
-//    modules costs more than the code, so a bundle starts about twice as fast. In the bundle every
-//    `import.meta.url` is replaced by the URL of the module's file in (1), so files found relative
-//    to a module are found exactly as there. Only small pure-JavaScript packages are bundled;
-//    native and worker-using ones (better-sqlite3, pino, fastify, snarkjs, …) stay in node_modules.
+// 2. The command itself, bundled from src/cli/main.ts into one CommonJS script, dist/bundle/cli.cjs:
+//    resolving and linking some 300 small modules costs more than the code, so a bundle starts about
+//    twice as fast, and bin/compiled-cli.mjs loads a script with V8's code cache (written here by a
+//    first run of the command), which saves compiling it on every call. Parts only some commands
+//    use (the node runtime, the simulator, the indexer) are still only run when a command imports
+//    them. In the bundle every `import.meta.url` is replaced by the URL of the module's file in (1),
+//    so files found relative to a module are found exactly as there. Only small pure-JavaScript
+//    packages are bundled; native and worker-using ones (better-sqlite3, pino, fastify, snarkjs, …)
+//    stay in node_modules. zod's messages in other languages are left out (nothing selects one).
 //
 // esbuild only strips types (tsconfig has isolatedModules); `npm test` type-checks and tests the
 // sources, and the process tests run this build through bin/gridledger.mjs.
@@ -19,9 +22,11 @@
 // dist/ is built in a temporary folder and swapped in, and its stamp (bin/dist.mjs) describes the
 // sources as they were before compiling, so a file edited during the build leaves dist/ stale.
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUNDLE } from './compiled-cli.mjs';
 import { listFiles, snapshot, STAMP } from './dist.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -31,7 +36,10 @@ const staging = join(root, `.dist-building-${process.pid}`);
 const bundleDir = join(staging, 'bundle');
 
 /** Packages bundled into the command: pure JavaScript, no files or workers of their own. */
-const BUNDLED = /^(zod|commander|yaml|@noble\/[^/]+|@scure\/[^/]+)(\/|$)/;
+const BUNDLED = /^(zod|commander|yaml|micro-packed|@noble\/[^/]+|@scure\/[^/]+)(\/|$)/;
+
+/** zod's error messages in English only: its index of 40-odd languages is a seventh of the bundle. */
+const ZOD_ENGLISH_ONLY = "export { default as en } from 'zod/v4/locales/en.js';\n";
 
 const plugins = [
   {
@@ -47,9 +55,16 @@ const plugins = [
         const text = readFileSync(args.path, 'utf8');
         if (!text.includes('import.meta.url')) return undefined;
         const compiled = join(staging, relative(src, args.path).replace(/\.ts$/, '.js'));
-        const url = `new URL(${JSON.stringify(relative(bundleDir, compiled).split('\\').join('/'))}, import.meta.url).href`;
+        const url = `new URL(${JSON.stringify(relative(bundleDir, compiled).split('\\').join('/'))}, __gridledgerBundleUrl).href`;
         return { contents: text.replaceAll('import.meta.url', url), loader: 'ts' };
       });
+    },
+  },
+  {
+    name: 'zod-english-only',
+    setup(b) {
+      b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => (/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'zod-english-only' } : undefined));
+      b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, () => ({ contents: ZOD_ENGLISH_ONLY, resolveDir: root, loader: 'js' }));
     },
   },
 ];
@@ -73,15 +88,14 @@ try {
   await build({
     entryPoints: { cli: join(src, 'cli', 'main.ts') },
     bundle: true,
-    splitting: true,
-    outdir: bundleDir,
-    format: 'esm',
+    outfile: join(bundleDir, BUNDLE),
+    format: 'cjs',
     platform: 'node',
     target: 'node20',
+    charset: 'ascii',
     sourcemap: true,
     plugins,
-    // Bundled CommonJS (commander) calls require() for Node's own modules.
-    banner: { js: "import { createRequire as __gridledgerRequire } from 'node:module'; const require = __gridledgerRequire(import.meta.url);" },
+    banner: { js: "const __gridledgerBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
     logLevel: 'warning',
   });
   for (const f of files.filter((f) => !f.endsWith('.ts'))) {
@@ -91,6 +105,8 @@ try {
   writeFileSync(join(staging, STAMP), JSON.stringify(stamp) + '\n');
   rmSync(dist, { recursive: true, force: true });
   renameSync(staging, dist);
+  // The first run of the command writes its code cache (bin/compiled-cli.mjs).
+  execFileSync(process.execPath, [join(root, 'bin', 'gridledger.mjs'), '--help'], { stdio: 'ignore' });
 } catch (err) {
   rmSync(staging, { recursive: true, force: true });
   throw err;

@@ -5,10 +5,13 @@
 // says so once per call). Stale compiled code never runs. GRIDLEDGER_FROM_SOURCES=1 forces the
 // sources.
 import module from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadCompiledCli } from './compiled-cli.mjs';
 import { distStatus } from './dist.mjs';
 
-// Node ≥ 22.1 caches compiled code between runs (faster start); Node 20 has no such cache.
+// Node ≥ 22.1 caches compiled code between runs (faster start) for what it loads itself (the
+// launcher, packages imported from node_modules); the bundle has a cache of its own (compiled-cli.mjs).
 module.enableCompileCache?.();
 
 const src = fileURLToPath(new URL('../src', import.meta.url));
@@ -17,8 +20,9 @@ const forced = process.env.GRIDLEDGER_FROM_SOURCES === '1';
 const status = forced ? { fresh: false, reason: 'GRIDLEDGER_FROM_SOURCES=1' } : distStatus(src, dist);
 
 let main;
+let saveCodeCache = () => {};
 if (status.fresh) {
-  ({ main } = await import('../dist/bundle/cli.js'));
+  ({ main, saveCodeCache } = loadCompiledCli(join(dist, 'bundle')));
 } else {
   if (!forced && process.stderr.isTTY) process.stderr.write(`gridledger: ${status.reason}; running the TypeScript sources (slow start). \`npm run build\` makes it fast again.\n`);
   const { register } = await import('tsx/esm/api');
@@ -26,3 +30,4 @@ if (status.fresh) {
   ({ main } = await import('../src/cli/main.ts'));
 }
 process.exitCode = await main(process.argv.slice(2));
+saveCodeCache();

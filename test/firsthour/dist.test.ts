@@ -6,7 +6,7 @@
  * worker) are found from dist/ too.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -130,12 +130,57 @@ describe("this repository's dist/", () => {
   });
 
   it('the bundled command points every module-relative file at its place in dist/', () => {
-    const bundle = execFileSync('sh', ['-c', 'cat dist/bundle/*.js'], { cwd: REPO, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-    const urls = [...bundle.matchAll(/new URL\("([^"]+)", new URL\("([^"]+)", import\.meta\.url\)/g)].map((m) => [m[2], m[1]]);
+    const bundle = readFileSync(join(REPO, 'dist', 'bundle', 'cli.cjs'), 'latin1');
+    const urls = [...bundle.matchAll(/new URL\("([^"]+)", new URL\("([^"]+)", __gridledgerBundleUrl\)/g)].map((m) => [m[2], m[1]]);
     expect(urls).toContainEqual(['../util/tz/table.js', './tzdata.json']);
     expect(urls).toContainEqual(['../ledger/verify-pool.js', './verify-worker.mjs']);
-    // and no bare import.meta.url is left that would resolve against dist/bundle/ instead
-    expect(bundle.replace(/new URL\("[^"]+", import\.meta\.url\)/g, '').replace(/__gridledgerRequire\(import\.meta\.url\)/g, '')).not.toMatch(/import\.meta\.url/);
+    // and no import.meta is left: a CommonJS script has none (it would be undefined there)
+    expect(bundle).not.toMatch(/import\.meta/);
+    // esbuild escapes every non-ASCII character in the code; only comments keep theirs, so the
+    // loader's latin1 read changes nothing that runs
+    const nonAscii = bundle.split('\n').filter((line) => /[^\x00-\x7f]/.test(line));
+    expect(nonAscii.filter((line) => !/^\s*(\/\/|\*|\/\*)/.test(line))).toEqual([]);
+  });
+
+  it('loads the bundle with its code cache; a missing or damaged cache is rebuilt, never trusted', async () => {
+    const bundleDir = join(REPO, 'dist', 'bundle');
+    const cacheFile = join(bundleDir, 'cli.cjs.v8cache');
+    // A copy of the bundle in a scratch folder beside dist/bundle/, so the repository's cache is left
+    // alone while the files the bundle finds relative to itself and the packages outside it resolve.
+    const dir = mkdtempSync(join(REPO, 'dist', '.code-cache-test-'));
+    try {
+      for (const f of ['cli.cjs', 'cli.cjs.v8cache']) writeFileSync(join(dir, f), readFileSync(join(bundleDir, f)));
+      const probe = join(dir, 'probe.mjs');
+      // Loads the copy the way bin/gridledger.mjs does, runs `--version`, says whether V8 took the cache.
+      writeFileSync(probe, `
+        import { loadCompiledCli } from ${JSON.stringify(pathToFileURL(join(REPO, 'bin', 'compiled-cli.mjs')).href)};
+        const { main, cacheUsed, saveCodeCache } = loadCompiledCli(${JSON.stringify(dir)});
+        const code = await main(['--version']);
+        saveCodeCache();
+        console.error(JSON.stringify({ cacheUsed, code }));
+      `);
+      const probeRun = async () => {
+        const { stdout, stderr } = await run(process.execPath, [probe], { cwd: REPO, env: cleanEnv() });
+        return { version: stdout.trim(), ...(JSON.parse(stderr.trim().split('\n').pop()!) as { cacheUsed: boolean; code: number }) };
+      };
+      const version = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version as string;
+      // the cache the build wrote is taken
+      expect(await probeRun()).toEqual({ version, cacheUsed: true, code: 0 });
+      // none: compiled as usual, and the run writes one that the next run takes
+      rmSync(join(dir, 'cli.cjs.v8cache'));
+      expect(await probeRun()).toEqual({ version, cacheUsed: false, code: 0 });
+      expect(await probeRun()).toEqual({ version, cacheUsed: true, code: 0 });
+      // damaged: V8 rejects it, the command still runs, and a good one replaces it
+      writeFileSync(join(dir, 'cli.cjs.v8cache'), Buffer.alloc(4096, 0x5a));
+      expect(await probeRun()).toEqual({ version, cacheUsed: false, code: 0 });
+      expect(await probeRun()).toEqual({ version, cacheUsed: true, code: 0 });
+      expect(readFileSync(join(dir, 'cli.cjs.v8cache')).equals(Buffer.alloc(4096, 0x5a))).toBe(false);
+      // no temporary file is left behind
+      expect(readdirSync(dir).sort()).toEqual(['cli.cjs', 'cli.cjs.v8cache', 'probe.mjs']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(statSync(cacheFile).size).toBeGreaterThan(0);
   });
 
   it('`node bin/gridledger.mjs` answers from dist/ with the package version', async () => {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { REPO } from '../foundation/cli-helpers.js';
 
 /**
- * A throwaway project with this repository's launcher and build scripts (bin/gridledger.mjs, dist.mjs,
- * build.mjs) and a one-file CLI whose main() prints which file ran, which source version it was built
+ * A throwaway project with this repository's launcher and build scripts (bin/gridledger.mjs,
+ * compiled-cli.mjs, dist.mjs, build.mjs) and a one-file CLI whose main() prints which file ran, which source version it was built
  * from and its arguments — to test what the launcher runs (dist/ or the sources) without the real CLI.
  */
 export class OneFileProject {
@@ -16,7 +16,7 @@ export class OneFileProject {
     this.root = mkdtempSync(join(tmpdir(), prefix));
     this.mainTs = join(this.root, 'src', 'cli', 'main.ts');
     mkdirSync(join(this.root, 'bin'));
-    for (const f of ['gridledger.mjs', 'dist.mjs', 'build.mjs']) cpSync(join(REPO, 'bin', f), join(this.root, 'bin', f));
+    for (const f of ['gridledger.mjs', 'compiled-cli.mjs', 'dist.mjs', 'build.mjs']) cpSync(join(REPO, 'bin', f), join(this.root, 'bin', f));
     mkdirSync(join(this.root, 'src', 'cli'), { recursive: true });
     writeFileSync(join(this.root, 'package.json'), JSON.stringify({ name: 'x', type: 'module' }));
     symlinkSync(join(REPO, 'node_modules'), join(this.root, 'node_modules'));
