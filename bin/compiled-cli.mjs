@@ -11,19 +11,18 @@
 // read half a cache. A dist/ that cannot be written only costs that time.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import vm from 'node:vm';
 
+/** The bundle's file name in dist/bundle/; its cache is the same name with `.v8cache` added. */
 export const BUNDLE = 'cli.cjs';
-const CACHE = 'cli.cjs.v8cache';
 
 /**
  * The bundle's exports (`main`), whether V8 took the code cache (`cacheUsed`), and a function that
  * writes the cache when it was missing or stale.
  */
-export function loadCompiledCli(bundleDir) {
-  const file = join(bundleDir, BUNDLE);
-  const cacheFile = join(bundleDir, CACHE);
+export function loadCompiledCli(file) {
+  const cacheFile = `${file}.v8cache`;
   // esbuild escapes non-ASCII characters in code (comments keep theirs), so latin1 reads every line that
   // runs exactly, and faster than utf8.
   const source = readFileSync(file, 'latin1');
@@ -41,7 +40,7 @@ export function loadCompiledCli(bundleDir) {
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(file), module, file, bundleDir);
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
   const saveCodeCache = () => {
     if (cachedData && !script.cachedDataRejected) return;
     const partial = `${cacheFile}.${process.pid}`;

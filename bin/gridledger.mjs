@@ -7,7 +7,7 @@
 import module from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadCompiledCli } from './compiled-cli.mjs';
+import { BUNDLE, loadCompiledCli } from './compiled-cli.mjs';
 import { distStatus } from './dist.mjs';
 
 // Node ≥ 22.1 caches compiled code between runs (faster start) for what it loads itself (the
@@ -22,7 +22,7 @@ const status = forced ? { fresh: false, reason: 'GRIDLEDGER_FROM_SOURCES=1' } : 
 let main;
 let saveCodeCache = () => {};
 if (status.fresh) {
-  ({ main, saveCodeCache } = loadCompiledCli(join(dist, 'bundle')));
+  ({ main, saveCodeCache } = loadCompiledCli(join(dist, 'bundle', BUNDLE)));
 } else {
   if (!forced && process.stderr.isTTY) process.stderr.write(`gridledger: ${status.reason}; running the TypeScript sources (slow start). \`npm run build\` makes it fast again.\n`);
   const { register } = await import('tsx/esm/api');

@@ -47,7 +47,7 @@ export interface ClusterNode {
  * the soak's RSS rule read as growth "after a catch-up".
  */
 export interface CodePin {
-  /** dist/bundle/cli.js, started through scripts/lib/run-compiled.mjs. */
+  /** dist/bundle/cli.cjs, started through scripts/lib/run-compiled.mjs. */
   entry: string;
   /** SHA-256 of dist/.stamp.json when pinned. */
   stamp: string;
@@ -73,7 +73,7 @@ export function pinCompiledCode(root = REPO, options: { build?: boolean } = {}):
   if (!status.fresh) throw new Error(`cluster: dist/ is not the compiled form of src/ (${status.reason}); run \`npm run build\``);
   const stamp = stampHash(dist);
   return {
-    entry: join(dist, 'bundle', 'cli.js'),
+    entry: join(dist, 'bundle', 'cli.cjs'),
     stamp,
     changedSince: () => stampHash(dist) !== stamp,
   };

@@ -354,7 +354,10 @@ describe.sequential('a 4-validator devnet on loopback under continuous transacti
     for (const [name, child] of hand) expect(isAlive(child.pid!), `${name} untouched by the refused supervisor`).toBe(true);
 
     for (const [, child] of hand) child.kill('SIGTERM');
-    expect(await Promise.all(hand.map(([, child]) => exited(child)))).toEqual(hand.map(() => ({ code: 0, signal: null })));
+    const stopped = await Promise.all(hand.map(([, child]) => exited(child)));
+    // A node that did not stop cleanly says why in its log (the end of it goes into the failure).
+    const logTail = (name: string) => readFileSync(join(nodes.find((n) => n.name === name)!.home, 'node.log'), 'utf8').split('\n').slice(-15).join('\n');
+    for (const [i, [name]] of hand.entries()) expect(stopped[i], `${name} stopped by SIGTERM; its log ends:\n${logTail(name)}`).toEqual({ code: 0, signal: null });
     for (const [i, p] of old.entries()) {
       await waitFor(() => !isAlive(p), `${nodes[i]!.name} (pid ${p}) stopped`, 15_000, 20);
     }

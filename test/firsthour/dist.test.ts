@@ -154,7 +154,7 @@ describe("this repository's dist/", () => {
       // Loads the copy the way bin/gridledger.mjs does, runs `--version`, says whether V8 took the cache.
       writeFileSync(probe, `
         import { loadCompiledCli } from ${JSON.stringify(pathToFileURL(join(REPO, 'bin', 'compiled-cli.mjs')).href)};
-        const { main, cacheUsed, saveCodeCache } = loadCompiledCli(${JSON.stringify(dir)});
+        const { main, cacheUsed, saveCodeCache } = loadCompiledCli(${JSON.stringify(join(dir, 'cli.cjs'))});
         const code = await main(['--version']);
         saveCodeCache();
         console.error(JSON.stringify({ cacheUsed, code }));
