@@ -60,15 +60,18 @@ const BATCH_SLICE = 50;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Runs `slice` over [0, count) in slices of BATCH_SLICE, yielding to the event loop between them. */
-async function inSlices(count: number, slice: (from: number, to: number) => void): Promise<void> {
+/** Runs `slice` over [0, count) in slices, yielding between them; stops early once `stopped()` says so. */
+async function inSlices(count: number, slice: (from: number, to: number) => void, stopped: () => boolean): Promise<void> {
   for (let from = 0; from < count; from += BATCH_SLICE) {
     if (from > 0) await yieldToEventLoop();
+    if (stopped()) return;
     slice(from, Math.min(count, from + BATCH_SLICE));
   }
 }
 
 export const LEDGER_ERRORS = defineErrors('ledger', {
   VALSET_UNKNOWN: { status: 500, meaning: 'no validator set is stored for that height (a storage fault)' },
+  NODE_STOPPING: { status: 503, meaning: 'the node stopped while it was admitting the transaction, which was not admitted (send it again)' },
 });
 
 /**
@@ -96,6 +99,8 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
    * (it would end exactly as the first: the same bytes are signed and checked).
    */
   private readonly admitting = new Set<string>();
+  /** Set by close(): batches still being admitted stop touching the store. */
+  private closed = false;
   /** Measured block execution cost per transaction (µs, moving average); 0 until measured. */
   private usPerTx = 0;
   private readonly txWaiters = new Map<string, Array<(e: TxResultEvent | undefined) => void>>();
@@ -161,7 +166,13 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     return this.mempool.size > 0;
   }
 
+  /**
+   * Closes the store and the verify workers. A batch still being admitted (gossip or the API, between
+   * its slices or waiting for the workers) then refuses what it has not admitted yet with NODE_STOPPING
+   * instead of touching the closed store.
+   */
   close(): void {
+    this.closed = true;
     void this.verifier.close();
     this.storage.close();
   }
@@ -195,9 +206,13 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     const keys: string[] = [];
     try {
       await this.precheckBatch(inputs, candidates, out, keys);
-      await this.admitVerified(candidates, await this.signaturesValid(candidates), out, origin);
+      const valid = await this.signaturesValid(candidates);
+      if (!this.closed) await this.admitVerified(candidates, valid, out, origin);
     } finally {
       for (const key of keys) this.admitting.delete(key);
+    }
+    if (this.closed) {
+      for (let i = 0; i < out.length; i++) out[i] ??= { error: LEDGER_ERRORS.NODE_STOPPING('the node stopped before this transaction was admitted') };
     }
     return out;
   }
@@ -246,6 +261,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
           }
         }
       })),
+      () => this.closed,
     );
   }
 
@@ -290,6 +306,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
         // Listeners may build and commit a block: told after the read transaction has ended.
         for (const hash of admitted) this.emit('txAdmitted', hash, origin);
       }),
+      () => this.closed,
     );
   }
 
