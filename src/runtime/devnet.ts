@@ -438,7 +438,7 @@ class Supervisor {
     });
   }
 
-  /** 'ready' when every API answers; 'failed' when a node exited first (or the deadline passed). */
+  /** 'ready' when every node's API answers for this chain; 'failed' when a node exited first (or the deadline passed). */
   private async waitReady(): Promise<'ready' | 'failed'> {
     const deadline = Date.now() + (this.options.readyTimeoutMs ?? 60_000);
     const answering = new Set<string>();
@@ -451,7 +451,7 @@ class Supervisor {
       }
       await Promise.all(
         this.manifest.nodes.filter((n) => !answering.has(n.name)).map(async (n) => {
-          if (await answers(n.api)) answering.add(n.name);
+          if (await answersForChain(n.api, this.manifest.chainId)) answering.add(n.name);
         }),
       );
       if (answering.size === this.manifest.nodes.length && this.startupFailures.size === 0) return 'ready';
@@ -585,11 +585,16 @@ export function failureReason(stderrTail: string, code: number | null, signal: N
   return `exit code ${code}: ${reason}`;
 }
 
-async function answers(api: string): Promise<boolean> {
+/**
+ * Whether the node of this devnet answers at `api`: its status names the devnet's chain. Another
+ * program on that port (another devnet's node, say, while this node finds the port taken and exits)
+ * does not count, so the banner never points at someone else's chain.
+ */
+export async function answersForChain(api: string, chainId: string): Promise<boolean> {
   try {
-    const res = await fetch(`${api}/v1/health`, { signal: AbortSignal.timeout(2000) });
-    await res.arrayBuffer();
-    return res.ok;
+    const res = await fetch(`${api}/v1/status`, { signal: AbortSignal.timeout(2000) });
+    const body = (await res.json()) as { chainId?: unknown };
+    return res.ok && body.chainId === chainId;
   } catch {
     return false;
   }

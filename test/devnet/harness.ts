@@ -53,19 +53,36 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
+/** The first port of Linux's default ephemeral range. */
+const EPHEMERAL_FIRST_PORT = 32_768;
+
+/**
+ * Test files that run at the same time (vitest workers, VITEST_POOL_ID 1, 2, …) draw their ranges from
+ * disjoint slices: a port that looks free may belong to another file's node that is down for a moment
+ * (killed and about to restart, or still starting), and taking it let that file's banner point at
+ * this one's chain (seen once with two devnet files paired).
+ */
+const WORKER_SLICES = 4;
+
+function workerSlice(): number | undefined {
+  const id = Number(process.env.VITEST_POOL_ID);
+  return Number.isInteger(id) && id > 0 ? (id - 1) % WORKER_SLICES : undefined;
+}
+
 /**
  * A base port such that base+10i (API) and base+10i+1 (P2P) are free for i < n, chosen below Linux's
  * ephemeral range (32768–60999 by default): a port checked free there can be taken as the source
  * port of some outgoing connection before the node binds it (a devnet test's node0 failed so on
  * port 52000), or while a killed node is down.
  */
-/** The first port of Linux's default ephemeral range. */
-const EPHEMERAL_FIRST_PORT = 32_768;
-
 export async function freeBasePort(n: number): Promise<number> {
-  const top = Math.floor((EPHEMERAL_FIRST_PORT - 20_000 - 10 * n) / 10);
+  const slots = Math.floor((EPHEMERAL_FIRST_PORT - 20_000) / 10);
+  const slice = workerSlice();
+  const perSlice = Math.floor(slots / WORKER_SLICES);
+  // A range of n nodes spans n slots: it must end inside its slice.
+  const [first, end] = slice === undefined ? [0, slots - n] : [slice * perSlice, (slice + 1) * perSlice - n];
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + randomInt(0, top) * 10;
+    const base = 20_000 + randomInt(first, end) * 10;
     const ports = Array.from({ length: n }, (_, i) => [base + 10 * i, base + 10 * i + 1]).flat();
     const free = await Promise.all(ports.map(portFree));
     if (free.every(Boolean)) return base;
