@@ -5,15 +5,16 @@ import { coreRoutes } from '../../src/api/routes.js';
 import { meteringRoutes } from '../../src/modules/metering/routes.js';
 import type { TestNode } from '../helpers/node.js';
 import { communityNode, dbPath, readings, recentFirstSlot, writeReplay } from './agent-helpers.js';
+import { BIN, REPO } from '../foundation/cli-helpers.js';
 import { tempDir } from './helpers.js';
 
 /**
- * The agent (the `gridledger edge` command in a child process, agent-child.ts) is killed with SIGKILL
- * at random points of a replay, at least 20 times, and restarted each time; then it runs to the end. Every slot's reading
- * must be on the ledger exactly once and equal what an uninterrupted run put on another node.
+ * The agent (the compiled `gridledger edge` command users run, in a child process) is killed with
+ * SIGKILL at random points of a replay, at least 20 times, and restarted each time; then it runs to the
+ * end. Every slot's reading must be on the ledger exactly once and equal what an uninterrupted run put
+ * on another node.
  */
 
-const REPO = join(import.meta.dirname, '..', '..');
 const SLOTS = 24;
 const KILLS = 20;
 // 120 telegrams/s: 20 kill windows (≤ 1.2 s of work each) cannot read the whole file, so every run is killed mid-replay.
@@ -43,7 +44,7 @@ interface Run {
  * 'startup'`) or after the agent reported it started (`during: 'work'`).
  */
 function runAgent(node: TestNode, file: string, db: string, speed: string, kill?: { during: 'startup' | 'work'; ms: number }): Promise<Run> {
-  const args = ['bin/run-ts.mjs', 'test/edge/agent-child.ts', '--home', node.home, '--node', node.url, '--from', 'pmeter', 'edge', '--meter', 'P1', '--p1-file', file, '--speed', speed, '--db', db, '--status', 'off', '--exit-when-done', '--poll-ms', '50', '--log-level', 'info'];
+  const args = [BIN, '--home', node.home, '--node', node.url, '--from', 'pmeter', 'edge', '--meter', 'P1', '--p1-file', file, '--speed', speed, '--db', db, '--status', 'off', '--exit-when-done', '--poll-ms', '50', '--log-level', 'info'];
   return new Promise((resolve, reject) => {
     const spawned = Date.now();
     const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
