@@ -20,25 +20,24 @@ describe('a node stopped while it admits a batch', () => {
   const codes = (results: Array<{ hash: string } | { error: { code: string } }>) => [...new Set(results.map((r) => ('error' in r ? r.error.code : 'admitted')))];
   const mempool = { maxTxs: 1000, nonceWindow: 1000 };
 
-  it('stopped while the signatures are checked: every transaction is refused with NODE_STOPPING, none admitted', async () => {
+  /** Submits a batch of `count`, stops the node as `stop` says, and checks that all of it was refused. */
+  async function stoppedDuringBatch(count: number, stop: (close: () => void) => void): Promise<void> {
     const ledger = nodes.make(mempool);
-    const pending = ledger.submitTxs(batch(20), 'peer-a');
-    ledger.close();
+    const pending = ledger.submitTxs(batch(count), 'peer');
+    stop(() => ledger.close());
     const results = await pending;
-    expect(results).toHaveLength(20);
+    expect(results).toHaveLength(count);
     expect(codes(results)).toEqual(['NODE_STOPPING']);
     expect(ledger.mempool.size).toBe(0);
+  }
+
+  it('stopped while the signatures are checked: every transaction is refused with NODE_STOPPING, none admitted', async () => {
+    await stoppedDuringBatch(20, (close) => close());
   });
 
   it('stopped between the slices of a large batch: the rest is never read, all of it refused', async () => {
-    const ledger = nodes.make(mempool);
-    const pending = ledger.submitTxs(batch(120), 'peer-b');
     // The first slice of 50 is checked at once; the close comes while the batch yields to the event loop.
-    setImmediate(() => ledger.close());
-    const results = await pending;
-    expect(results).toHaveLength(120);
-    expect(codes(results)).toEqual(['NODE_STOPPING']);
-    expect(ledger.mempool.size).toBe(0);
+    await stoppedDuringBatch(120, (close) => setImmediate(close));
   });
 
   it('a batch that ends before the stop is admitted as usual', async () => {
