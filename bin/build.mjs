@@ -106,7 +106,7 @@ try {
   rmSync(dist, { recursive: true, force: true });
   renameSync(staging, dist);
   // The first run of the command writes its code cache (bin/compiled-cli.mjs).
-  execFileSync(process.execPath, [join(root, 'bin', 'gridledger.mjs'), '--help'], { stdio: 'ignore' });
+  execFileSync(process.execPath, [join(root, 'bin', 'gridledger.mjs'), '--help'], { stdio: ['ignore', 'ignore', 'inherit'] });
 } catch (err) {
   rmSync(staging, { recursive: true, force: true });
   throw err;
