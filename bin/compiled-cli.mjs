@@ -1,12 +1,13 @@
 // Loads the bundled command (dist/bundle/cli.cjs, built by bin/build.mjs) with V8's code cache.
 //
-// Why: a CLI call is short, and compiling the bundle's 2.5 MB of JavaScript was a quarter of it (about
+// Why: a CLI call is short, and compiling the bundle's 2 MB of JavaScript was a quarter of it (about
 // 100 of 400 ms for `keys list`) on every call. Node ≥ 22.1 can cache compiled ES modules
 // (module.enableCompileCache); Node 20 cannot, but a vm.Script accepts V8's cached data on every
 // version. So the bundle is one CommonJS script, compiled here with the cache beside it
 // (cli.cjs.v8cache, written by the build's first run of the command): a call then starts about 90 ms
-// sooner. V8 checks the cache against the source and its own version and flags and ignores one
-// that does not match (another Node, say); the command then compiles as usual and writes a fresh
+// sooner. V8 checks the cache against the source's length and its own version and flags and ignores
+// one that does not match (another Node, say; the build replaces script and cache together, so a
+// cache never outlives its script); the command then compiles as usual and writes a fresh
 // cache when it is done, through a temporary file renamed into place, so concurrent calls never
 // read half a cache. A dist/ that cannot be written only costs that time.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
