@@ -59,8 +59,10 @@ export interface NodeOptions {
 const BATCH_SLICE = 50;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Runs `slice` over [0, count) in slices of BATCH_SLICE, yielding to the event loop between them. */
-/** Runs `slice` over [0, count) in slices, yielding between them; stops early once `stopped()` says so. */
+/**
+ * Runs `slice` over [0, count) in slices of BATCH_SLICE, yielding to the event loop between them; stops
+ * early once `stopped()` says so.
+ */
 async function inSlices(count: number, slice: (from: number, to: number) => void, stopped: () => boolean): Promise<void> {
   for (let from = 0; from < count; from += BATCH_SLICE) {
     if (from > 0) await yieldToEventLoop();
