@@ -4,6 +4,7 @@ import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUNDLE } from '../../bin/compiled-cli.mjs';
 import { distStatus } from '../../bin/dist.mjs';
 import type { Signer } from '../../src/crypto/ed25519.js';
 import { loadConfig, openKeyring, paths } from '../../src/home/home.js';
@@ -73,7 +74,7 @@ export function pinCompiledCode(root = REPO, options: { build?: boolean } = {}):
   if (!status.fresh) throw new Error(`cluster: dist/ is not the compiled form of src/ (${status.reason}); run \`npm run build\``);
   const stamp = stampHash(dist);
   return {
-    entry: join(dist, 'bundle', 'cli.cjs'),
+    entry: join(dist, 'bundle', BUNDLE),
     stamp,
     changedSince: () => stampHash(dist) !== stamp,
   };
