@@ -101,6 +101,11 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
    * (it would end exactly as the first: the same bytes are signed and checked).
    */
   private readonly admitting = new Set<string>();
+  /**
+   * The same transactions by signature, so that gossiped copies of them are recognised from their
+   * fields before they are parsed and hashed (see copyInFlight); the first one decoded per signature.
+   */
+  private readonly admittingBySignature = new Map<string, SignedTx>();
   /** Set by close(): batches still being admitted stop touching the store. */
   private closed = false;
   /** Measured block execution cost per transaction (µs, moving average); 0 until measured. */
@@ -212,6 +217,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
       if (!this.closed) await this.admitVerified(candidates, valid, out, origin);
     } finally {
       for (const key of keys) this.admitting.delete(key);
+      for (const c of candidates) if (this.admittingBySignature.get(c.tx.signature) === c.tx) this.admittingBySignature.delete(c.tx.signature);
     }
     if (this.closed) {
       for (let i = 0; i < out.length; i++) out[i] ??= { error: LEDGER_ERRORS.NODE_STOPPING('the node stopped before this transaction was admitted') };
@@ -242,11 +248,14 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
   ): Promise<void> {
     const P = this.metrics.phases;
     const seen = new Set<string>();
+    const ours = new Set<SignedTx>();
     await inSlices(inputs.length, (from, to) =>
       P.time('admission.batch', () => this.storage.readTransaction(() => {
         for (let index = from; index < to; index++) {
           let hash: string | undefined;
           try {
+            const earlier = this.copyInFlight(inputs[index]);
+            if (earlier !== undefined && ours.has(earlier.tx)) throw TX_ERRORS.TX_DUPLICATE(`transaction ${txHash(earlier.tx.body)} appears twice in the batch`);
             const c = this.precheck(inputs[index]);
             hash = c.hash;
             if (seen.has(c.hash)) throw TX_ERRORS.TX_DUPLICATE(`transaction ${c.hash} appears twice in the batch`);
@@ -258,6 +267,8 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
             const key = verifiedTxKey(c.hash, c.tx);
             this.admitting.add(key);
             keys.push(key);
+            ours.add(c.tx);
+            if (!this.admittingBySignature.has(c.tx.signature)) this.admittingBySignature.set(c.tx.signature, c.tx);
           } catch (err) {
             out[index] = { error: this.rejected(this.committedOr(err, hash)) };
           }
@@ -330,16 +341,31 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     return entry && sameJson(raw, entry.tx) ? entry.tx : undefined;
   }
 
+  /**
+   * Whether `raw` is, field for field, a transaction that is pending or whose batch is being admitted
+   * right now (waiting for the signature workers). In a mesh every transaction arrives once from each
+   * peer that admitted it, and under load most copies come while the first is still on the worker
+   * pool: they are recognised here instead of being parsed, hashed and refused with an error.
+   */
+  copyInFlight(raw: unknown): { tx: SignedTx; state: 'pending' | 'admitting' } | undefined {
+    const pending = this.knownTx(raw);
+    if (pending !== undefined) return { tx: pending, state: 'pending' };
+    const signature = (raw as { signature?: unknown } | null)?.signature;
+    if (typeof signature !== 'string') return undefined;
+    const admitting = this.admittingBySignature.get(signature);
+    return admitting && sameJson(raw, admitting) ? { tx: admitting, state: 'admitting' } : undefined;
+  }
+
   /** Decoding, size, duplicates and the key ↔ sender binding: everything before the signature. */
   private precheck(input: unknown): { tx: SignedTx; hash: string; size: number } {
     return this.metrics.phases.share('admission.decode', () => this.decodeForAdmission(input));
   }
 
   private decodeForAdmission(input: unknown): { tx: SignedTx; hash: string; size: number } {
-    // Gossip brings each transaction once from every peer: a copy of a pending one is refused
-    // before it is parsed and hashed again (the same refusal those steps would reach).
-    const pending = this.knownTx(input);
-    if (pending) throw TX_ERRORS.TX_DUPLICATE(`transaction ${txHash(pending.body)} is already pending`);
+    // Gossip brings each transaction once from every peer: a copy of a pending one, or of one being
+    // admitted, is refused before it is parsed and hashed again (the refusal those steps would reach).
+    const copy = this.copyInFlight(input);
+    if (copy !== undefined) throw TX_ERRORS.TX_DUPLICATE(`transaction ${txHash(copy.tx.body)} is ${copy.state === 'pending' ? 'already pending' : 'being admitted'}`);
     const tx = decodeTx(input);
     const size = Buffer.byteLength(signedTxJson(tx));
     if (size > MAX_TX_BYTES) throw TX_ERRORS.TX_TOO_LARGE(`transaction is ${size} bytes; the limit is ${MAX_TX_BYTES}`);

@@ -46,4 +46,14 @@ describe('admission verifies each identical transaction once, however many peers
     expect(ok[0]).toEqual({ hash: txHash(good.body) });
     expect(verifiedCount(spy)).toBe(2);
   });
+
+  it('a batch carrying one transaction twice: the second is refused as a copy within the batch, verified once', async () => {
+    const ledger = node();
+    const spy = vi.spyOn(VerifyPool.prototype, 'verify');
+    const results = await ledger.submitTxs([copy(tx(0)), copy(tx(0)), copy(tx(1))], 'peer-a');
+    expect(results.map((r) => ('error' in r ? r.error.code : 'admitted'))).toEqual(['admitted', 'TX_DUPLICATE', 'admitted']);
+    expect('error' in results[1]! ? results[1].error.message : '').toMatch(/appears twice in the batch/);
+    expect(verifiedCount(spy)).toBe(2);
+    expect(ledger.mempool.size).toBe(2);
+  });
 });

@@ -7,7 +7,10 @@ import type { ReactorLink } from '../../src/runtime/reactors/wire.js';
 import { account } from '../helpers/chain.js';
 import { LedgerNodes } from '../helpers/ledger-node.js';
 
-/** Issue 18: in a mesh each transaction arrives from several peers; copies of pending ones never reach admission. */
+/**
+ * Issue 18: in a mesh each transaction arrives from several peers; copies of pending ones, and of ones
+ * whose batch is still being admitted, never reach admission.
+ */
 describe('the mempool reactor drops gossiped copies of pending transactions before admission', () => {
   const nodes = new LedgerNodes('mr');
   afterAll(() => nodes.close());
@@ -70,5 +73,32 @@ describe('the mempool reactor drops gossiped copies of pending transactions befo
     expect(await counted(node, 'TX_BAD_SIGNATURE')).toBe(1);
     expect(penalties).toEqual(['invalid transaction: TX_BAD_SIGNATURE']);
     expect(node.mempool.size).toBe(1);
+  });
+
+  it('copies that arrive while the first is still being admitted are dropped too, not parsed and refused', async () => {
+    const { node, reactor, penalties, admissions, inputs } = setup();
+    // The first batch waits for the signature workers; the peers' copies come meanwhile.
+    reactor.receive('peer-a', Channel.tx, [wire(txs[0]), wire(txs[1])]);
+    reactor.receive('peer-b', Channel.tx, [wire(txs[1]), wire(txs[0])]);
+    reactor.receive('peer-c', Channel.tx, [wire(txs[0]), wire(txs[2])]);
+    await Promise.all(admissions);
+    expect(inputs).toEqual([[txs[0], txs[1]], [txs[2]]]);
+    expect(await counted(node)).toBe(3);
+    expect(await counted(node, 'TX_DUPLICATE')).toBe(0);
+    expect(node.mempool.size).toBe(3);
+    expect(penalties).toEqual([]);
+  });
+
+  it('a transaction refused at admission is not remembered as being admitted: a later copy is judged again', async () => {
+    const { node, reactor, penalties, admissions, inputs } = setup();
+    const forged = { ...(wire(txs[0]) as SignedTx), body: { ...txs[0]!.body, memo: 'changed' } };
+    reactor.receive('peer-a', Channel.tx, [forged]);
+    await Promise.all(admissions);
+    reactor.receive('peer-b', Channel.tx, [wire(forged)]);
+    await Promise.all(admissions);
+    expect(inputs).toHaveLength(2);
+    expect(await counted(node, 'TX_BAD_SIGNATURE')).toBe(2);
+    expect(penalties).toEqual(['invalid transaction: TX_BAD_SIGNATURE', 'invalid transaction: TX_BAD_SIGNATURE']);
+    expect(node.mempool.size).toBe(0);
   });
 });

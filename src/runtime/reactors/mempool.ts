@@ -102,11 +102,12 @@ export class MempoolReactor implements Reactor {
 
   /**
    * In a mesh every transaction arrives once from each peer that admitted it. Copies of pending ones
-   * (field for field, as `knownTx` compares) are counted and dropped here: admission would refuse each
-   * as TX_DUPLICATE, making an error (mostly its stack trace, ~7 µs) that this reactor then ignores.
+   * and of ones being admitted (field for field: `copyInFlight`) are counted and dropped here:
+   * admission would parse and hash each, then refuse it as TX_DUPLICATE, making an error (mostly its
+   * stack trace, ~7 µs) that this reactor then ignores.
    */
   private withoutPendingCopies(batch: unknown[]): unknown[] {
-    const fresh = batch.filter((raw) => this.node.knownTx(raw) === undefined);
+    const fresh = batch.filter((raw) => this.node.copyInFlight(raw) === undefined);
     if (fresh.length < batch.length) this.node.metrics.gossipCopies.inc(batch.length - fresh.length);
     return fresh;
   }
