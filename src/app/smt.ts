@@ -61,13 +61,14 @@ export interface InnerChild {
 }
 
 /**
- * SHA-256 over concatenated parts. @noble/hashes by default (browser-safe); the node registers
- * node:crypto's faster native hash through `useSha256` (smt-node.ts). Both compute the same function.
+ * SHA-256 over concatenated parts (strings as UTF-8, numbers as u32be). @noble/hashes by default
+ * (browser-safe); the node registers node:crypto's faster native hash through `useSha256`
+ * (smt-node.ts). Both compute the same function.
  */
-export type Sha256Parts = (...parts: Array<Uint8Array | string>) => Uint8Array;
+export type Sha256Parts = (...parts: Array<Uint8Array | string | number>) => Uint8Array;
 let sha256Parts: Sha256Parts = (...parts) => {
   const h = sha256.create();
-  for (const p of parts) h.update(typeof p === 'string' ? utf8ToBytes(p) : p);
+  for (const p of parts) h.update(typeof p === 'string' ? utf8ToBytes(p) : typeof p === 'number' ? u32(p) : p);
   return h.digest();
 };
 
@@ -99,9 +100,9 @@ export function keyHashOf(key: string): Uint8Array {
 }
 
 export function entryHashOf(entry: LeafEntry): Uint8Array {
-  const keyLength = u32(utf8Length(entry.key));
-  if (entry.next === null) return sha256Parts(LEAF_DOMAIN, keyLength, entry.key, NO_NEXT, entry.value);
-  return sha256Parts(LEAF_DOMAIN, keyLength, entry.key, u32(utf8Length(entry.next)), entry.next, entry.value);
+  // Lengths go in as numbers (u32be): no 4-byte array per length, and a block hashes thousands of entries.
+  if (entry.next === null) return sha256Parts(LEAF_DOMAIN, utf8Length(entry.key), entry.key, NO_NEXT, entry.value);
+  return sha256Parts(LEAF_DOMAIN, utf8Length(entry.key), entry.key, utf8Length(entry.next), entry.next, entry.value);
 }
 
 export function leafHash(keyHash: Uint8Array, entryHash: Uint8Array): Uint8Array {
@@ -110,25 +111,37 @@ export function leafHash(keyHash: Uint8Array, entryHash: Uint8Array): Uint8Array
 
 /** Hash of an inner node from its 16 children (null: empty). */
 export function innerHash(children: readonly Child[]): Uint8Array {
-  // One reused buffer: tag ‖ bitmap ‖ the children's hashes (copied from their rows where they were read).
+  return hashOfChildren((digit, out, at) => {
+    const c = children[digit];
+    if (c === null || c === undefined) return false;
+    writeHash(out, at, c);
+    return true;
+  });
+}
+
+/**
+ * An inner node's hash: `hashInto` writes the hash of the child at each digit (returning false for an
+ * empty position) into one reused buffer, tag ‖ bitmap ‖ the children's hashes.
+ */
+function hashOfChildren(hashInto: (digit: number, out: Uint8Array, at: number) => boolean): Uint8Array {
   const bytes = INNER_SCRATCH;
   bytes[0] = INNER_TAG[0]!;
   let bitmap = 0;
-  let at = 3;
+  let count = 0;
   for (let i = 0; i < RADIX; i++) {
-    const c = children[i];
-    if (c === null || c === undefined) continue;
+    if (!hashInto(i, bytes, 3 + count * HASH_BYTES)) continue;
     bitmap |= 1 << (15 - i);
-    writeHash(bytes, at, c);
-    at += HASH_BYTES;
+    count++;
   }
   bytes[1] = bitmap >> 8;
   bytes[2] = bitmap & 0xff;
-  return sha256Parts(bytes.subarray(0, at));
+  return sha256Parts(INNER_VIEWS[count]!);
 }
 
-/** Tag, bitmap and 16 hashes; innerHash is synchronous, so one buffer serves every call. */
+/** Tag, bitmap and 16 hashes; hashing is synchronous, so one buffer serves every call. */
 const INNER_SCRATCH = new Uint8Array(3 + RADIX * HASH_BYTES);
+/** Its first 3 + 32·n bytes for n children, made once rather than a view per hash. */
+const INNER_VIEWS = Array.from({ length: RADIX + 1 }, (_, n) => INNER_SCRATCH.subarray(0, 3 + n * HASH_BYTES));
 
 /**
  * New rows are views into shared slabs: allocating a typed array of more than 64 bytes takes its own
@@ -227,23 +240,33 @@ export function pathKey(hash: Uint8Array, depth: number): string {
  * node-local storage, never hashed or sent, so the roots and proofs do not change.
  */
 export function encodeRow(children: readonly Child[]): Uint8Array {
+  return rowOf(
+    (digit) => {
+      const c = children[digit] ?? null;
+      return c === null ? 0 : childLength(c);
+    },
+    (digit, out, at) => writeChild(out, at, children[digit]!),
+  );
+}
+
+/** A row from the encoded length of the child at each digit (0: empty) and a writer of its bytes. */
+function rowOf(lengthAt: (digit: number) => number, writeAt: (digit: number, out: Uint8Array, at: number) => void): Uint8Array {
   let size = 2;
   let bitmap = 0;
   for (let i = 0; i < RADIX; i++) {
-    const c = children[i] ?? null;
-    if (c === null) continue;
+    const length = lengthAt(i);
+    if (length === 0) continue;
     bitmap |= 1 << (15 - i);
-    size += childLength(c);
+    size += length;
   }
   const out = rowBytes(size);
   out[0] = bitmap >> 8;
   out[1] = bitmap & 0xff;
   let at = 2;
   for (let i = 0; i < RADIX; i++) {
-    const c = children[i] ?? null;
-    if (c === null) continue;
-    writeChild(out, at, c);
-    at += childLength(c);
+    if ((bitmap & (1 << (15 - i))) === 0) continue;
+    writeAt(i, out, at);
+    at += lengthAt(i);
   }
   return out;
 }
@@ -293,8 +316,11 @@ abstract class StoredChild {
 
 class StoredLeaf extends StoredChild implements LeafChild {
   readonly leaf = true as const;
+  #keyHash: Uint8Array | undefined;
+  /** Kept once cut out: placing a leaf among changed ones compares and digs into it repeatedly. */
   get keyHash(): Uint8Array {
-    return this.bytes(1, 33);
+    this.#keyHash ??= this.bytes(1, 33);
+    return this.#keyHash;
   }
   get entryHash(): Uint8Array {
     return this.bytes(33, 65);
@@ -384,6 +410,118 @@ function rowChildren(rows: TreeRows, path: string): Child[] {
 }
 
 /**
+ * A stored inner node that a block updates: its row, with the children the block changed laid over
+ * it. A block changes one or two of a node's children, so the others stay bytes in the row — copied
+ * into the new row and into the hash input as they are — instead of becoming an object each.
+ */
+class NodeUpdate {
+  /** Offset of each child's tag in the row, -1 when the position is empty. */
+  private readonly offsets = new Int16Array(RADIX);
+  /** Children changed by the block (undefined: as stored). */
+  private readonly changed: Array<Child | undefined> = new Array<Child | undefined>(RADIX);
+
+  constructor(private readonly row: Uint8Array) {
+    if (row.length < 2) throw new Error('corrupt tree row: no bitmap');
+    const bitmap = (row[0]! << 8) | row[1]!;
+    let at = 2;
+    for (let i = 0; i < RADIX; i++) {
+      if ((bitmap & (1 << (15 - i))) === 0) {
+        this.offsets[i] = -1;
+        continue;
+      }
+      this.offsets[i] = at;
+      const tag = row[at];
+      if (tag === 3 || tag === 2) {
+        at += tag === 3 ? 97 : 33;
+        if (at > row.length) throw new Error('corrupt tree row: short child');
+        continue;
+      }
+      // A leaf of an old row (tag 1, no leaf hash) becomes its object, so that the new row stores its hash.
+      const { child, end } = decodeChild(row, at);
+      if (child === null) throw new Error('corrupt tree row: empty child marked present');
+      this.changed[i] = child;
+      at = end;
+    }
+    if (at !== row.length) throw new Error('corrupt tree row: trailing bytes');
+  }
+
+  get(digit: number): Child {
+    const c = this.changed[digit];
+    if (c !== undefined) return c;
+    const at = this.offsets[digit]!;
+    return at < 0 ? null : decodeChild(this.row, at).child;
+  }
+
+  set(digit: number, child: Child): void {
+    this.changed[digit] = child;
+  }
+
+  /** The canonical node over the children (as `joined`): nothing, a lone leaf moved up, or an inner node. */
+  joined(out: Map<string, Uint8Array | null>, path: string): Child {
+    let present = 0;
+    let only = -1;
+    for (let i = 0; i < RADIX; i++) {
+      if (!this.present(i)) continue;
+      present++;
+      only = i;
+    }
+    if (present === 0) {
+      out.set(path, null);
+      return null;
+    }
+    if (present === 1) {
+      const lone = this.get(only);
+      if (lone!.leaf) {
+        out.set(path, null);
+        return lone;
+      }
+    }
+    out.set(path, this.encode());
+    return { leaf: false, hash: this.hash() };
+  }
+
+  private present(digit: number): boolean {
+    const c = this.changed[digit];
+    return c === undefined ? this.offsets[digit]! >= 0 : c !== null;
+  }
+
+  /** The node's row (as encodeRow): unchanged children copied from the stored row. */
+  private encode(): Uint8Array {
+    return rowOf(
+      (digit) => {
+        if (!this.present(digit)) return 0;
+        const c = this.changed[digit];
+        return c === undefined ? storedChildLength(this.row, this.offsets[digit]!) : childLength(c);
+      },
+      (digit, out, at) => {
+        const c = this.changed[digit];
+        if (c !== undefined) writeChild(out, at, c);
+        else copyBytes(this.row, this.offsets[digit]!, out, at, storedChildLength(this.row, this.offsets[digit]!));
+      },
+    );
+  }
+
+  /** The node's hash (as innerHash): unchanged children's hashes copied from the stored row. */
+  private hash(): Uint8Array {
+    return hashOfChildren((digit, out, at) => {
+      if (!this.present(digit)) return false;
+      const c = this.changed[digit];
+      if (c !== undefined) writeHash(out, at, c!);
+      else {
+        const from = this.offsets[digit]!;
+        copyBytes(this.row, from + (this.row[from] === 3 ? 65 : 1), out, at, HASH_BYTES);
+      }
+      return true;
+    });
+  }
+}
+
+/** Bytes of a stored child (tag 3 leaf or tag 2 inner; tag 1 leaves are never copied as stored). */
+function storedChildLength(row: Uint8Array, at: number): number {
+  return row[at] === 3 ? 97 : 33;
+}
+
+/**
  * Applies leaf changes (sorted by keyHash, one per key) to the tree under `root`. Pure: reads the
  * committed rows and returns the rows to write, so a block that is executed but not committed
  * leaves storage as it was. Every changed node is rehashed once, however many keys share it.
@@ -408,33 +546,18 @@ function updateAt(rows: TreeRows, out: Map<string, Uint8Array | null>, node: Chi
     return build(out, leaves, depth, 0, leaves.length);
   }
   const path = pathKey(changes[lo]!.keyHash, depth);
-  const children = rowChildren(rows, path);
+  const row = rows.treeRow(path);
+  if (!row) throw new Error(`state tree: missing inner node at depth ${depth}`);
+  const update = new NodeUpdate(row);
   let start = lo;
   while (start < hi) {
     const digit = digitAt(changes[start]!.keyHash, depth);
     let end = start + 1;
     while (end < hi && digitAt(changes[end]!.keyHash, depth) === digit) end++;
-    children[digit] = updateAt(rows, out, children[digit]!, depth + 1, changes, start, end);
+    update.set(digit, updateAt(rows, out, update.get(digit), depth + 1, changes, start, end));
     start = end;
   }
-  return joined(out, path, children);
-}
-
-/** The canonical node over 16 children: nothing, a lone leaf moved up, or an inner node. */
-function joined(out: Map<string, Uint8Array | null>, path: string, children: readonly Child[]): Child {
-  let present = 0;
-  let only: Child = null;
-  for (const c of children) {
-    if (c === null) continue;
-    present++;
-    only = c;
-  }
-  if (present === 0 || (present === 1 && only!.leaf)) {
-    out.set(path, null);
-    return only;
-  }
-  out.set(path, encodeRow(children));
-  return { leaf: false, hash: innerHash(children) };
+  return update.joined(out, path);
 }
 
 function build(out: Map<string, Uint8Array | null>, leaves: readonly LeafChild[], depth: number, lo: number, hi: number): Child {

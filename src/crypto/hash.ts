@@ -7,10 +7,11 @@ export function sha256(...parts: Uint8Array[]): Uint8Array {
 }
 
 /**
- * SHA-256 of the concatenation of `parts` (strings as UTF-8) with node:crypto's one-shot hash. The
- * parts are written into one reused buffer rather than concatenated or fed to a Hash object: the
- * state tree and the block's Merkle roots hash tens of thousands of small inputs per block, and the
- * copies and Hash objects cost more than the hashing. The result is a Buffer of its own.
+ * SHA-256 of the concatenation of `parts` (strings as UTF-8, numbers as u32be) with node:crypto's
+ * one-shot hash. The parts are written into one reused buffer rather than concatenated or fed to a
+ * Hash object: the state tree and the block's Merkle roots hash tens of thousands of small inputs
+ * per block, and the copies and Hash objects cost more than the hashing. The result is a Buffer of
+ * its own.
  */
 let scratch = Buffer.allocUnsafe(1 << 12);
 
@@ -21,12 +22,15 @@ function ensureRoom(at: number, more: number): void {
   scratch = grown;
 }
 
-export function sha256Parts(...parts: Array<Uint8Array | string>): Buffer {
+export function sha256Parts(...parts: Array<Uint8Array | string | number>): Buffer {
   // One part needs no copy — and a large one (a WAL record of a whole block) must not grow the buffer for good.
-  if (parts.length === 1) return hash('sha256', parts[0]!, 'buffer');
+  if (parts.length === 1 && typeof parts[0] !== 'number') return hash('sha256', parts[0]!, 'buffer');
   let at = 0;
   for (const p of parts) {
-    if (typeof p === 'string') {
+    if (typeof p === 'number') {
+      ensureRoom(at, 4);
+      at = scratch.writeUInt32BE(p, at);
+    } else if (typeof p === 'string') {
       ensureRoom(at, p.length * 3); // UTF-8 takes at most 3 bytes per UTF-16 code unit
       at += scratch.write(p, at, 'utf8');
     } else {
