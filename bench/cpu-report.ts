@@ -95,6 +95,10 @@ export interface NodeCpu {
   };
   /** Per transaction kind: how many were committed and their execution time per transaction (µs). */
   byKind: Record<string, { txs: number; executeUsPerTx: number | null }>;
+  /** CPU seconds of the signature checks themselves (`workers.verify`, on the worker threads). */
+  verifyCheckSeconds: number;
+  /** The process's CPU over its signature checks' in the same window: see CpuReport. */
+  ratioToOwnVerify: number | null;
 }
 
 export function nodeCpu(before: NodeSample, after: NodeSample): NodeCpu {
@@ -129,7 +133,13 @@ export function nodeCpu(before: NodeSample, after: NodeSample): NodeCpu {
     verifyThreadsCpuSeconds: verifyThreads === null ? null : round3(verifyThreads),
     usPerTx: { process: us(processCpu, committedTxs), mainThread: main === null ? null : us(main, committedTxs), otherThreads: other === null ? null : us(other, committedTxs), verifyThreads: verifyThreads === null ? null : us(verifyThreads, committedTxs), phases, groups },
     byKind,
+    verifyCheckSeconds: round3(phaseSeconds.get('workers.verify') ?? 0),
+    ratioToOwnVerify: ratioOf(processCpu, phaseSeconds.get('workers.verify') ?? 0),
   };
+}
+
+function ratioOf(cpuSeconds: number, verifySeconds: number): number | null {
+  return verifySeconds > 0 ? Number((cpuSeconds / verifySeconds).toFixed(2)) : null;
 }
 
 export interface CpuReport {
@@ -138,6 +148,13 @@ export interface CpuReport {
   clientCpuSeconds: number;
   /** Sum over the nodes of their process CPU, per transaction committed (by the first node). */
   allNodesUsPerTx: number | null;
+  /**
+   * The nodes' CPU over the CPU their signature checks took in the same window. Every node verifies
+   * each transaction once, the same work in any tree, so this compares runs on a machine whose speed
+   * moves between them (by a third within minutes on the bench machine) better than the calibration,
+   * which is measured before the load.
+   */
+  ratioToOwnVerify: number | null;
   nodes: NodeCpu[];
 }
 
@@ -152,7 +169,8 @@ export async function cpuWindow(urls: string[]): Promise<() => Promise<CpuReport
     const after = await sampleNodes(urls);
     const nodes = after.map((a, i) => nodeCpu(before[i]!, a));
     const totalCpu = nodes.reduce((s, n) => s + n.processCpuSeconds, 0);
-    return { wallSeconds: round3(wallSeconds), clientCpuSeconds: round3((client.user + client.system) / 1e6), allNodesUsPerTx: us(totalCpu, nodes[0]?.committedTxs ?? 0), nodes };
+    const verifyCpu = nodes.reduce((s, n) => s + n.verifyCheckSeconds, 0);
+    return { wallSeconds: round3(wallSeconds), clientCpuSeconds: round3((client.user + client.system) / 1e6), allNodesUsPerTx: us(totalCpu, nodes[0]?.committedTxs ?? 0), ratioToOwnVerify: ratioOf(totalCpu, verifyCpu), nodes };
   };
 }
 

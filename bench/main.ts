@@ -70,6 +70,8 @@ if (runs('foundation')) {
     // Issue 18: CPU per committed tx per validator, against one single-core verify of the same run.
     cpuUsPerTxPerValidator: f.cpuAtSaturation.allNodesUsPerTx === null ? null : Math.round(f.cpuAtSaturation.allNodesUsPerTx / validators),
     cpuPerTxRatioToVerify1Core: f.cpuAtSaturation.allNodesUsPerTx === null ? null : Number((f.cpuAtSaturation.allNodesUsPerTx / validators / (1e6 / cal.verifyPerSecOneCore)).toFixed(2)),
+    // The same CPU against the nodes' own signature checks in the window (steadier on a machine whose speed moves).
+    cpuPerTxRatioToOwnVerify: f.cpuAtSaturation.ratioToOwnVerify,
     cpuUsPerTxPerValidatorAtHalfLoad: f.cpuAtHalfLoad.allNodesUsPerTx === null ? null : Math.round(f.cpuAtHalfLoad.allNodesUsPerTx / validators),
     // Issue 18's acceptance.
     goal:

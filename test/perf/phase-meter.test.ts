@@ -120,5 +120,8 @@ describe('CPU report of a node (bench)', () => {
     // main thread 1.5 s, of which 1 s in main-thread phases (workers.verify runs elsewhere).
     expect(r.usPerTx.groups.mainUnmeasured).toBe(500);
     expect(r.byKind['registry/admit']).toEqual({ txs: 1000, executeUsPerTx: 500 });
+    // 2 s of process CPU against 0.4 s of signature checks.
+    expect(r.verifyCheckSeconds).toBe(0.4);
+    expect(r.ratioToOwnVerify).toBe(5);
   });
 });
