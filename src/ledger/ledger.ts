@@ -256,7 +256,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
           try {
             const earlier = this.copyInFlight(inputs[index]);
             if (earlier !== undefined && ours.has(earlier.tx)) throw TX_ERRORS.TX_DUPLICATE(`transaction ${txHash(earlier.tx.body)} appears twice in the batch`);
-            const c = this.precheck(inputs[index]);
+            const c = this.precheck(inputs[index], earlier);
             hash = c.hash;
             if (seen.has(c.hash)) throw TX_ERRORS.TX_DUPLICATE(`transaction ${c.hash} appears twice in the batch`);
             seen.add(c.hash);
@@ -357,14 +357,14 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
   }
 
   /** Decoding, size, duplicates and the key ↔ sender binding: everything before the signature. */
-  private precheck(input: unknown): { tx: SignedTx; hash: string; size: number } {
-    return this.metrics.phases.share('admission.decode', () => this.decodeForAdmission(input));
+  /** `copy`: what copyInFlight says of the input, when the caller already asked. */
+  private precheck(input: unknown, copy = this.copyInFlight(input)): { tx: SignedTx; hash: string; size: number } {
+    return this.metrics.phases.share('admission.decode', () => this.decodeForAdmission(input, copy));
   }
 
-  private decodeForAdmission(input: unknown): { tx: SignedTx; hash: string; size: number } {
+  private decodeForAdmission(input: unknown, copy: ReturnType<LedgerNode['copyInFlight']>): { tx: SignedTx; hash: string; size: number } {
     // Gossip brings each transaction once from every peer: a copy of a pending one, or of one being
     // admitted, is refused before it is parsed and hashed again (the refusal those steps would reach).
-    const copy = this.copyInFlight(input);
     if (copy !== undefined) throw TX_ERRORS.TX_DUPLICATE(`transaction ${txHash(copy.tx.body)} is ${copy.state === 'pending' ? 'already pending' : 'being admitted'}`);
     const tx = decodeTx(input);
     const size = Buffer.byteLength(signedTxJson(tx));
