@@ -345,8 +345,7 @@ function copyBytes(from: Uint8Array, start: number, to: Uint8Array, at: number, 
 
 /** A child's hash written at `at` of `out` (from its row when it was read from one). */
 function writeHash(out: Uint8Array, at: number, c: LeafChild | InnerChild): void {
-  if (c instanceof StoredLeaf) copyBytes(c.row, c.at + 65, out, at, HASH_BYTES);
-  else if (c instanceof StoredInner) copyBytes(c.row, c.at + 1, out, at, HASH_BYTES);
+  if (c instanceof StoredChild) copyBytes(c.row, storedHashAt(c.row, c.at), out, at, HASH_BYTES);
   else out.set(c.hash, at);
 }
 
@@ -432,7 +431,7 @@ class NodeUpdate {
       this.offsets[i] = at;
       const tag = row[at];
       if (tag === 3 || tag === 2) {
-        at += tag === 3 ? 97 : 33;
+        at += storedChildLength(row, at);
         if (at > row.length) throw new Error('corrupt tree row: short child');
         continue;
       }
@@ -507,10 +506,7 @@ class NodeUpdate {
       if (!this.present(digit)) return false;
       const c = this.changed[digit];
       if (c !== undefined) writeHash(out, at, c!);
-      else {
-        const from = this.offsets[digit]!;
-        copyBytes(this.row, from + (this.row[from] === 3 ? 65 : 1), out, at, HASH_BYTES);
-      }
+      else copyBytes(this.row, storedHashAt(this.row, this.offsets[digit]!), out, at, HASH_BYTES);
       return true;
     });
   }
@@ -519,6 +515,11 @@ class NodeUpdate {
 /** Bytes of a stored child (tag 3 leaf or tag 2 inner; tag 1 leaves are never copied as stored). */
 function storedChildLength(row: Uint8Array, at: number): number {
   return row[at] === 3 ? 97 : 33;
+}
+
+/** Where the hash of the stored child whose tag is at `at` begins (a leaf's after its key and entry hashes). */
+function storedHashAt(row: Uint8Array, at: number): number {
+  return at + (row[at] === 3 ? 65 : 1);
 }
 
 /**
