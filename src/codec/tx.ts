@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { addressFromPublicKey, isAddress } from '../crypto/address.js';
 import { verifySignature, type Signer } from '../crypto/ed25519.js';
-import { DOMAIN, domainBytes, sha256 } from '../crypto/hash.js';
+import { DOMAIN, domainText, sha256Hex } from '../crypto/hash.js';
 import { fromHexStrict, toHex } from '../util/bytes.js';
 import { canonicalJson } from '../util/canonical.js';
 import { TX_ERRORS } from './errors.js';
@@ -58,8 +58,8 @@ function encodingOf(body: TxBody): BodyEncoding {
   let e = bodyEncodings.get(body);
   if (!e) {
     const json = canonicalJson(body);
-    const signBytes = domainBytes(DOMAIN.tx, new Uint8Array(Buffer.from(json, 'utf8')));
-    e = { json, signBytes, hash: toHex(sha256(signBytes)) };
+    const signBytes = domainText(DOMAIN.tx, json);
+    e = { json, signBytes, hash: sha256Hex(signBytes) };
     bodyEncodings.set(body, e);
   }
   return e;

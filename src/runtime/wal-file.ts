@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { decodeWalRecord, encodeWalRecord, type WalRecord } from '../consensus/index.js';
-import { sha256Parts } from '../crypto/hash.js';
+import { sha256Hex } from '../crypto/hash.js';
 import { defineErrors } from '../util/errors.js';
 import type { WalPort } from './driver.js';
 
@@ -19,7 +19,7 @@ const CHECK_HEX = 16;
 
 /** The record's check: the first CHECK_HEX hex digits of its SHA-256. */
 function checkOf(json: string): string {
-  return sha256Parts(json).toString('hex', 0, CHECK_HEX / 2);
+  return sha256Hex(json).slice(0, CHECK_HEX);
 }
 
 function frame(json: string): string {

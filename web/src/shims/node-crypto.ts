@@ -27,17 +27,20 @@ export function createHash(algorithm: string) {
       h.update(typeof data === 'string' ? new TextEncoder().encode(data) : data);
       return api;
     },
-    digest(encoding?: 'hex') {
+    digest(encoding?: 'hex' | 'binary') {
       const out = Buffer.from(h.digest());
-      return encoding === 'hex' ? out.toString('hex') : out;
+      return encoding === undefined ? out : out.toString(encoding);
     },
   };
   return api;
 }
 
-/** Node's one-shot `crypto.hash` (the messaging stamp's loop, src/messaging/stamp.ts, mints and checks with it). */
-export function hash(algorithm: string, data: Uint8Array, outputEncoding: 'hex' | 'buffer' = 'hex') {
-  return createHash(algorithm).update(data).digest(outputEncoding === 'hex' ? 'hex' : undefined);
+/**
+ * Node's one-shot `crypto.hash` (the messaging stamp's loop, src/messaging/stamp.ts, mints and checks with it;
+ * src/crypto/hash.ts takes digests as 'binary' strings, one char per byte).
+ */
+export function hash(algorithm: string, data: Uint8Array | string, outputEncoding: 'hex' | 'binary' | 'buffer' = 'hex') {
+  return createHash(algorithm).update(data).digest(outputEncoding === 'buffer' ? undefined : outputEncoding);
 }
 
 function unavailable(name: string): never {
