@@ -58,6 +58,15 @@ describe('SHA-256 digests', () => {
     expect(Buffer.from(b).equals(naive(['x']))).toBe(true);
   });
 
+  it('inputs of a length hashed before still hash right after the scratch buffer grew', () => {
+    const small: Array<Uint8Array | string | number> = ['key', 7, new Uint8Array([1, 2, 3])];
+    expect(Buffer.from(sha256Parts(...small)).equals(naive(small))).toBe(true);
+    const large: Array<Uint8Array | string | number> = [new Uint8Array(70_000).fill(5), 'tail'];
+    expect(Buffer.from(sha256Parts(...large)).equals(naive(large))).toBe(true);
+    const again: Array<Uint8Array | string | number> = ['kez', 8, new Uint8Array([3, 2, 1])];
+    expect(Buffer.from(sha256Parts(...again)).equals(naive(again))).toBe(true);
+  });
+
   it('sha256 and sha256Hex agree with createHash', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 50 }), (bytes, text) => {
