@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../crypto/hash.js';
 import { meterIdSchema } from '../modules/metering/messages.js';
 import { EDGE_ERRORS as E } from './errors.js';
 import type { P1Telegram } from './p1/parser.js';
@@ -24,9 +24,8 @@ export interface MeterSample {
   rawHash: string;
 }
 
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+/** The raw payload's hash (the one definition in crypto/hash.ts), exported for the edge's users. */
+export { sha256Hex };
 
 export interface FromTelegramOptions {
   /** The meter id the agent uses; default: the telegram's equipment identifier as sent. */
