@@ -62,6 +62,7 @@ const PROCESS_TESTS = [
   'test/foundation/cli.test.ts',
   'test/foundation/api-bad-input.test.ts',
   'test/foundation/token-cache-concurrency.test.ts',
+  'test/foundation/pid-lock.test.ts',
   'test/settlement/cli.test.ts',
   'test/verifiable/indexer.test.ts',
   'test/verifiable/light-node.test.ts',

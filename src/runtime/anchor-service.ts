@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, fsyncSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, fsyncSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -25,6 +25,7 @@ import { MSG, networkSchema } from '../modules/anchor/messages.js';
 import { anchorRoutes } from '../modules/anchor/routes.js';
 import { checkpointOf } from '../modules/anchor/rules.js';
 import { LedgerError, remoteError } from '../util/errors.js';
+import { claimPidLock, releasePidLock } from '../util/pid-lock.js';
 
 /**
  * The anchor service: the part of the anchor operator's node that talks to Bitcoin (issue 15). It
@@ -195,45 +196,23 @@ export class AnchorJournal {
 /** Services of this process per lock file: the file is removed when the last one stops. */
 const heldLocks = new Map<string, number>();
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
- * Claims HOME/data/anchor-service.pid with an exclusive create. Two processes running the service of
- * one home (the node with anchor.json and `gridledger anchor run`, or two `anchor run`) would each
- * keep the journal in memory and overwrite the other's file, and race to broadcast and record; the
- * second is refused with ANCHOR_SERVICE_RUNNING. A file left by a process that is gone is replaced;
- * services in one process (tests) share the claim. Returns the release function.
+ * Claims HOME/data/anchor-service.pid (src/util/pid-lock.ts). Two processes running the service of one
+ * home (the node with anchor.json and `gridledger anchor run`, or two `anchor run`) would each keep
+ * the journal in memory and overwrite the other's file, and race to broadcast and record; the second
+ * is refused with ANCHOR_SERVICE_RUNNING. Services in one process (tests) share the claim. Returns the
+ * release function.
  */
 export function claimAnchorService(home: string): () => void {
   const path = anchorPaths(home).lock;
   mkdirSync(dirname(path), { recursive: true });
-  for (let attempt = 0; attempt < 3 && !heldLocks.has(path); attempt++) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      heldLocks.set(path, 0);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
-        throw E.ANCHOR_SERVICE_RUNNING(`the anchor service of ${home} already runs in process ${pid} (stop it first; a node whose home has anchor.json runs it itself)`);
-      }
-      try {
-        unlinkSync(path); // stale: its process is gone
-      } catch {
-        /* another process removed it first */
-      }
-    }
+  if (!heldLocks.has(path)) {
+    claimPidLock(path, {
+      refused: (pid) =>
+        E.ANCHOR_SERVICE_RUNNING(pid === null ? `could not claim ${path}` : `the anchor service of ${home} already runs in process ${pid} (stop it first; a node whose home has anchor.json runs it itself)`),
+    });
+    heldLocks.set(path, 0);
   }
-  if (!heldLocks.has(path)) throw E.ANCHOR_SERVICE_RUNNING(`could not claim ${path}`);
   heldLocks.set(path, heldLocks.get(path)! + 1);
   let released = false;
   return () => {
@@ -245,11 +224,7 @@ export function claimAnchorService(home: string): () => void {
       return;
     }
     heldLocks.delete(path);
-    try {
-      if (Number(readFileSync(path, 'utf8').trim()) === process.pid) unlinkSync(path);
-    } catch {
-      /* already gone */
-    }
+    releasePidLock(path);
   };
 }
 

@@ -1,12 +1,13 @@
 import { TZ_TABLE_HASH, TZ_TABLE_VERSION } from '../util/tz/version.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Genesis } from '../app/module.js';
 import { genesisModuleSections } from '../modules/index.js';
 import { configSchema, ensureDirs, loadConfig, openKeyring, paths, writeJson } from '../home/home.js';
 import { defineErrors } from '../util/errors.js';
+import { claimPidLock, processAlive, readPidFile } from '../util/pid-lock.js';
 
 export const DEVNET_ERRORS = defineErrors('devnet', {
   DEVNET_MISMATCH: { meaning: 'the devnet folder holds a devnet of another shape (validator count, chain id)' },
@@ -229,18 +230,9 @@ function buildDevnetHomes(staging: string, dir: string, validators: number, base
 
 // ── processes ──
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Guards against a recycled pid: on Linux, a live pid counts only if it runs gridledger. */
 function runsGridledger(pid: number): boolean {
-  if (!isAlive(pid)) return false;
+  if (!processAlive(pid)) return false;
   if (!existsSync('/proc/self/cmdline')) return true;
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('gridledger');
@@ -249,18 +241,9 @@ function runsGridledger(pid: number): boolean {
   }
 }
 
-function readPid(path: string): number | null {
-  try {
-    const pid = Number(readFileSync(path, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
-  } catch {
-    return null;
-  }
-}
-
 /** The live process holding a node home's pid file (a node running on it), if any. */
 export function nodeProcess(node: DevnetNode): number | null {
-  const pid = readPid(paths(node.home).pid);
+  const pid = readPidFile(paths(node.home).pid);
   return pid !== null && runsGridledger(pid) ? pid : null;
 }
 
@@ -271,35 +254,18 @@ export function runningNodes(manifest: DevnetManifest): Array<{ name: string; pi
   });
 }
 
-/**
- * Claims `DIR/supervisor.pid` with an exclusive create: one supervisor per devnet folder. A file
- * left by a supervisor that is gone is replaced. Returns the release function.
- */
+/** Claims `DIR/supervisor.pid`: one supervisor per devnet folder (src/util/pid-lock.ts). Returns the release function. */
 export function claimDevnet(dir: string): () => void {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'supervisor.pid');
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return () => {
-        if (readPid(path) === process.pid) rmSync(path, { force: true });
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = readPid(path);
-      if (pid !== null && pid !== process.pid && runsGridledger(pid)) {
-        throw DEVNET_ERRORS.DEVNET_RUNNING(`a devnet of ${dir} is already running (supervisor pid ${pid}); stop it with Ctrl-C in its terminal or kill -TERM ${pid}`);
-      }
-      try {
-        unlinkSync(path); // stale: its supervisor is gone
-      } catch {
-        /* another process removed it first */
-      }
-    }
-  }
-  throw DEVNET_ERRORS.DEVNET_RUNNING(`could not claim ${path}`);
+  const release = claimPidLock(path, {
+    holds: runsGridledger,
+    refused: (pid) =>
+      DEVNET_ERRORS.DEVNET_RUNNING(
+        pid === null ? `could not claim ${path}` : `a devnet of ${dir} is already running (supervisor pid ${pid}); stop it with Ctrl-C in its terminal or kill -TERM ${pid}`,
+      ),
+  });
+  return release;
 }
 
 /** Refuses when a node of the devnet already runs (e.g. started by hand, or left by a killed supervisor). */

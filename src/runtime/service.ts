@@ -1,4 +1,3 @@
-import { closeSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { lookupOver } from './read-policy.js';
 import { kpiHandlers } from './community-kpis.js';
 import type { FastifyInstance } from 'fastify';
@@ -8,6 +7,7 @@ import { blockJson, type Block } from '../codec/block.js';
 import { ensureDirs, HOME_ERRORS, loadConfig, loadGenesis, openKeyring, paths } from '../home/home.js';
 import { LedgerNode } from '../ledger/ledger.js';
 import { LedgerError } from '../util/errors.js';
+import { claimPidLock } from '../util/pid-lock.js';
 import { MODULE_CORES } from '../modules/index.js';
 import { coreHandlers, moduleHandlers, RAW_PATHS, type LiveParts } from './api-handlers.js';
 import { DEFAULT_EVENT_LIMITS, registerEvents } from './events.js';
@@ -52,30 +52,6 @@ export interface StartOptions {
 }
 
 /**
- * Claims the home for this process with an exclusive create of the PID file, so two processes can
- * never serve one home (and sign with one validator key). A file left by a process that is gone is
- * replaced.
- */
-function claimPidFile(path: string): void {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw HOME_ERRORS.HOME_IN_USE(`another node (pid ${pid}) is running on this home`);
-      }
-      unlinkSync(path); // stale: its process is gone
-    }
-  }
-  throw HOME_ERRORS.HOME_IN_USE(`could not claim ${path}`);
-}
-
-/**
  * The node's own anchor service, unless `gridledger anchor run` already serves this home: then the
  * node runs without it (one service per wallet and journal) and says so, rather than failing to start.
  */
@@ -89,15 +65,6 @@ async function startAnchorServiceUnlessRunning(home: string, apiUrl: string, log
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export async function startNode(home: string, options: StartOptions = {}): Promise<RunningNode> {
   const config = loadConfig(home);
   const genesis = loadGenesis(home);
@@ -106,7 +73,8 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
   const validatorSigner = keyring.has('validator') ? keyring.signer('validator') : null;
   const nodeKey = keyring.signer('node');
   ensureDirs(home);
-  claimPidFile(paths(home).pid);
+  // One node per home: two would sign with one validator key (src/util/pid-lock.ts).
+  const releaseHome = claimPidLock(paths(home).pid, { refused: (pid) => HOME_ERRORS.HOME_IN_USE(pid === null ? `could not claim ${paths(home).pid}` : `another node (pid ${pid}) is running on this home`) });
   const node = new LedgerNode({ config, genesis, dbPath: paths(home).db, validatorSigner, modules: MODULE_CORES, logger });
   const live: LiveParts = {};
   const { host: _host, port: _port, maxEventStreams, maxEventStreamsPerClient, maxEventBufferedBytes, eventReplayHeights, ...limits } = config.api;
@@ -195,7 +163,7 @@ export async function startNode(home: string, options: StartOptions = {}): Promi
       await network?.stop();
       await server.close();
       node.close();
-      rmSync(paths(home).pid, { force: true });
+      releaseHome();
     },
   };
 }

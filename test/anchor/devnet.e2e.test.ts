@@ -75,7 +75,7 @@ describe.sequential('anchoring on a 4-validator devnet (offline broadcast)', () 
   async function stopAnchorRun(child: ChildProcess): Promise<void> {
     child.kill('SIGTERM');
     const { code } = await exited(child);
-    expect(code).toBe(0);
+    expect(code, `anchor run exited with ${code}; its log:\n${readFileSync(join(dir, `anchor-run-${runs}.log`), 'utf8').slice(-4000)}`).toBe(0);
   }
 
   /** Every node at least at node0's current height (so each holds everything node0 committed so far). */
@@ -210,6 +210,10 @@ describe.sequential('anchoring on a 4-validator devnet (offline broadcast)', () 
     stoppedNode.kill('SIGTERM');
     await exited(stoppedNode);
     const service = startAnchorRun();
+    // The operator starts node0 again once `anchor run` serves the home (its claim names its process);
+    // started together, either could claim first.
+    const claimant = () => (existsSync(anchorPaths(anchorHome).lock) ? readFileSync(anchorPaths(anchorHome).lock, 'utf8').trim() : '');
+    await waitFor(async () => claimant() === String(service.pid), 'anchor run claims the home', 60_000, 100);
     startValidator(node0);
     await serving();
     const atTakeOver = await anchorCount();
