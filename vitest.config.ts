@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './test/sequencer.js';
 
 /**
  * Four groups, one after the other (`sequence.groupOrder`), so `npm test` stays well under 15 minutes
@@ -76,6 +77,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Longest files first in each group, also on a fresh clone (test/sequencer.ts).
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [
       { extends: true, test: { name: 'in-process', include: ['test/**/*.test.ts'], exclude: [...PROCESS_TESTS, ...PAIRED_TESTS, ...TIMED_TESTS, ...MODULE_MOCK_TESTS], maxWorkers: 2, isolate: false, sequence: { groupOrder: 0 } } },
       { extends: true, test: { name: 'module-mocks', include: MODULE_MOCK_TESTS, exclude: [...PROCESS_TESTS, ...PAIRED_TESTS, ...TIMED_TESTS], maxWorkers: 1, sequence: { groupOrder: 0 } } },
