@@ -258,14 +258,13 @@ export function runningNodes(manifest: DevnetManifest): Array<{ name: string; pi
 export function claimDevnet(dir: string): () => void {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'supervisor.pid');
-  const release = claimPidLock(path, {
+  return claimPidLock(path, {
     holds: runsGridledger,
     refused: (pid) =>
       DEVNET_ERRORS.DEVNET_RUNNING(
         pid === null ? `could not claim ${path}` : `a devnet of ${dir} is already running (supervisor pid ${pid}); stop it with Ctrl-C in its terminal or kill -TERM ${pid}`,
       ),
   });
-  return release;
 }
 
 /** Refuses when a node of the devnet already runs (e.g. started by hand, or left by a killed supervisor). */
