@@ -44,6 +44,12 @@ export class ScopedStore implements KVStore {
   delete(key: string): void {
     this.inner.delete(this.check(key));
   }
+  getEncoded(key: string): string | undefined {
+    return this.inner.getEncoded(this.check(key));
+  }
+  setEncoded(key: string, json: string): void {
+    this.inner.setEncoded(this.check(key), json);
+  }
   /** Rows are limited to `prefix`, so checking it keeps the whole scan inside the module. */
   scan<T>(prefix: string, options?: ScanOptions): Array<[string, T]> {
     return this.inner.scan<T>(this.check(prefix), options);

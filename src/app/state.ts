@@ -38,6 +38,13 @@ export interface KVStore {
   set(key: string, value: unknown): void;
   delete(key: string): void;
   scan<T>(prefix: string, options?: ScanOptions): Array<[string, T]>;
+  /** A value's stored text (its canonical JSON), for code that edits large values without parsing them. */
+  getEncoded(key: string): string | undefined;
+  /**
+   * Stores `json` as the value's text. It must be exactly `canonicalJson` of a value (state roots hash
+   * this text): only for builders that produce canonical text by construction and are tested against it.
+   */
+  setEncoded(key: string, json: string): void;
 }
 
 const STATE_KEY_RE = /^[\x20-\x7e]{1,512}$/;
@@ -163,6 +170,12 @@ export class Overlay implements StateReader, KVStore {
   scan<T>(prefix: string, options?: ScanOptions): Array<[string, T]> {
     return this.scanRaw(prefix, options).map(([k, v]) => [k, JSON.parse(v) as T]);
   }
+  getEncoded(key: string): string | undefined {
+    return this.getRaw(key);
+  }
+  setEncoded(key: string, json: string): void {
+    this.setRaw(key, json);
+  }
 
   /** Moves this overlay's writes into its parent overlay. */
   mergeInto(target: Overlay): void {
@@ -194,6 +207,12 @@ export class ReadOnlyStore implements KVStore {
   }
   scan<T>(prefix: string, options?: ScanOptions): Array<[string, T]> {
     return this.reader.scanRaw(prefix, options).map(([k, v]) => [k, JSON.parse(v) as T]);
+  }
+  getEncoded(key: string): string | undefined {
+    return this.reader.getRaw(key);
+  }
+  setEncoded(): void {
+    throw new Error('read-only state');
   }
 }
 
