@@ -106,6 +106,8 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
    * fields before they are parsed and hashed (see copyInFlight); the first one decoded per signature.
    */
   private readonly admittingBySignature = new Map<string, SignedTx>();
+  /** The hashes of those transactions (a relay announces hashes: see hasTx). */
+  private readonly admittingHashes = new Set<string>();
   /** Set by close(): batches still being admitted stop touching the store. */
   private closed = false;
   /** Measured block execution cost per transaction (µs, moving average); 0 until measured. */
@@ -217,6 +219,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
       if (!this.closed) await this.admitVerified(candidates, valid, out, origin);
     } finally {
       for (const key of keys) this.admitting.delete(key);
+      for (const c of candidates) this.admittingHashes.delete(c.hash);
       for (const c of candidates) if (this.admittingBySignature.get(c.tx.signature) === c.tx) this.admittingBySignature.delete(c.tx.signature);
     }
     if (this.closed) {
@@ -266,6 +269,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
             candidates.push({ index, ...c });
             const key = verifiedTxKey(c.hash, c.tx);
             this.admitting.add(key);
+            this.admittingHashes.add(c.hash);
             keys.push(key);
             ours.add(c.tx);
             if (!this.admittingBySignature.has(c.tx.signature)) this.admittingBySignature.set(c.tx.signature, c.tx);
@@ -354,6 +358,11 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     if (typeof signature !== 'string') return undefined;
     const admitting = this.admittingBySignature.get(signature);
     return admitting && sameJson(raw, admitting) ? { tx: admitting, state: 'admitting' } : undefined;
+  }
+
+  /** Whether the transaction with this hash is pending or being admitted (a peer's announcement of it needs no copy). */
+  hasTx(hash: string): boolean {
+    return this.mempool.has(hash) || this.admittingHashes.has(hash);
   }
 
   /** Decoding, size, duplicates and the key ↔ sender binding: everything before the signature. */

@@ -26,7 +26,8 @@ import { FrameError } from './frames.js';
  * and explicit; the signatures are what enforce it.
  */
 
-export const PROTOCOL_VERSION = 1;
+/** 2 (2026-12-02): relayed transactions are announced by hash and fetched on request (runtime/reactors/mempool.ts). */
+export const PROTOCOL_VERSION = 2;
 const MAGIC = utf8('GLP2');
 const CHAIN_TAG_BYTES = 8;
 const X25519_KEY_BYTES = 32;

@@ -1,9 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { signTx, txHash, type SignedTx } from '../../src/codec/tx.js';
 import type { LedgerNode } from '../../src/ledger/ledger.js';
 import { Channel } from '../../src/p2p/index.js';
-import { MempoolReactor } from '../../src/runtime/reactors/mempool.js';
-import type { ReactorLink } from '../../src/runtime/reactors/wire.js';
+import { MAX_GOSSIP_HASHES, MAX_WANTED, MempoolReactor, WANT_TIMEOUT_MS } from '../../src/runtime/reactors/mempool.js';
+import { RawJson, type ReactorLink } from '../../src/runtime/reactors/wire.js';
 import { account } from '../helpers/chain.js';
 import { LedgerNodes } from '../helpers/ledger-node.js';
 
@@ -100,5 +100,114 @@ describe('the mempool reactor drops gossiped copies of pending transactions befo
     expect(await counted(node, 'TX_BAD_SIGNATURE')).toBe(2);
     expect(penalties).toEqual(['invalid transaction: TX_BAD_SIGNATURE', 'invalid transaction: TX_BAD_SIGNATURE']);
     expect(node.mempool.size).toBe(0);
+  });
+});
+
+/**
+ * Issue 18: a transaction from a client goes whole to every peer; one from a peer is announced by hash
+ * to the others, who ask for it only when they lack it.
+ */
+describe('the mempool reactor announces relayed transactions and fetches announced ones it lacks', () => {
+  const nodes = new LedgerNodes('ma');
+  afterAll(() => nodes.close());
+  const { operator } = nodes;
+  const txs: SignedTx[] = [0, 1, 2].map((n) =>
+    signTx({ chainId: 'ma', sender: operator.address, nonce: n, expiresAtHeight: 100, msgs: [{ type: 'registry/admit', value: { address: account(`ma-${n}`).address, roles: ['consumer'] } }], memo: '' }, operator.signer),
+  );
+  const hashes = txs.map((tx) => txHash(tx.body));
+  const wire = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
+  type Sent = { to: string; value: unknown; except?: string };
+
+  function setup() {
+    const node = nodes.make();
+    const sent: Sent[] = [];
+    const penalties: string[] = [];
+    const decoded = (value: unknown) => (value instanceof RawJson ? JSON.parse(value.json) : value);
+    const link: ReactorLink = {
+      penalize: (_p, reason) => void penalties.push(reason),
+      send: (to, _c, value) => void sent.push({ to, value: decoded(value) }),
+      broadcast: (_c, value, except) => void sent.push({ to: '*', value: decoded(value), ...(except !== undefined ? { except } : {}) }),
+      connectedPeers: () => ['p1', 'p2', 'p3'],
+    };
+    const clock = { now: 1_000_000 };
+    const reactor = new MempoolReactor(link, node, 1 << 20, () => clock.now);
+    return { node, reactor, sent, penalties, clock };
+  }
+  const flushed = () => new Promise((resolve) => setTimeout(resolve, 60));
+
+  it("sends a client's transaction whole to every peer, and announces a peer's to the others by hash", async () => {
+    const { node, reactor, sent, penalties } = setup();
+    node.submitTx(txs[0]);
+    expect((await node.submitTxs([wire(txs[1])], 'p1'))[0]).toEqual({ hash: hashes[1] });
+    await flushed();
+    reactor.stop();
+    expect(sent).toEqual([
+      { to: '*', value: [wire(txs[0])] },
+      { to: '*', value: { have: [hashes[1]] }, except: 'p1' },
+    ]);
+    expect(penalties).toEqual([]);
+  });
+
+  it('asks the announcing peer for hashes it lacks, once, and not for pending ones', async () => {
+    const { node, reactor, sent, penalties } = setup();
+    node.submitTx(txs[0]);
+    await flushed();
+    sent.length = 0;
+    reactor.receive('p1', Channel.tx, { have: [hashes[0], hashes[1], hashes[2]] });
+    reactor.receive('p2', Channel.tx, { have: [hashes[1]] });
+    reactor.stop();
+    expect(sent).toEqual([{ to: 'p1', value: { want: [hashes[1], hashes[2]] } }]);
+    expect(reactor.wantedCount).toBe(2);
+    expect(penalties).toEqual([]);
+  });
+
+  it('answers a request with the pending transactions asked for, to that peer only', async () => {
+    const { node, reactor, sent, penalties } = setup();
+    node.submitTx(txs[0]);
+    node.submitTx(txs[1]);
+    await flushed();
+    sent.length = 0;
+    reactor.receive('p2', Channel.tx, { want: [hashes[1], hashes[2]] });
+    reactor.stop();
+    expect(sent).toEqual([{ to: 'p2', value: [wire(txs[1])] }]);
+    expect(penalties).toEqual([]);
+  });
+
+  it('a fetched transaction is admitted and no longer wanted; one that never came is asked of the next announcer', async () => {
+    const { node, reactor, sent, penalties, clock } = setup();
+    reactor.receive('p1', Channel.tx, { have: [hashes[0], hashes[1]] });
+    reactor.receive('p2', Channel.tx, { have: [hashes[1]] });
+    reactor.receive('p1', Channel.tx, [wire(txs[0])]);
+    await vi.waitFor(() => expect(node.mempool.has(hashes[0]!)).toBe(true));
+    expect(reactor.wantedCount).toBe(1);
+    sent.length = 0;
+    clock.now += WANT_TIMEOUT_MS;
+    await vi.waitFor(() => expect(sent).toContainEqual({ to: 'p2', value: { want: [hashes[1]] } }), { timeout: WANT_TIMEOUT_MS * 2 });
+    // Nobody else announced it: after another timeout it is forgotten.
+    clock.now += WANT_TIMEOUT_MS;
+    await vi.waitFor(() => expect(reactor.wantedCount).toBe(0), { timeout: WANT_TIMEOUT_MS * 2 });
+    reactor.stop();
+    expect(penalties).toEqual([]);
+  });
+
+  it('penalises announcements and requests of the wrong shape', () => {
+    const { reactor, penalties, sent } = setup();
+    reactor.stop();
+    const reason = 'transaction gossip is not a batch, an announcement or a request';
+    for (const bad of [{ have: 'x' }, { have: ['zz'] }, { want: ['AB'.repeat(32)] }, { have: [], want: [] }, { want: Array.from({ length: MAX_GOSSIP_HASHES + 1 }, () => 'ab'.repeat(32)) }, null, 'have']) {
+      reactor.receive('p1', Channel.tx, bad);
+    }
+    expect(penalties).toEqual(Array.from({ length: 7 }, () => reason));
+    expect(sent).toEqual([]);
+    expect(reactor.wantedCount).toBe(0);
+  });
+
+  it('asks for at most MAX_WANTED hashes at a time, however many are announced', () => {
+    const { reactor, sent } = setup();
+    reactor.stop();
+    const many = (from: number) => Array.from({ length: MAX_GOSSIP_HASHES }, (_, i) => (from + i).toString(16).padStart(64, '0'));
+    for (let k = 0; k * MAX_GOSSIP_HASHES < MAX_WANTED + MAX_GOSSIP_HASHES; k++) reactor.receive('p1', Channel.tx, { have: many(k * MAX_GOSSIP_HASHES) });
+    expect(reactor.wantedCount).toBe(MAX_WANTED);
+    expect(sent.reduce((n, s) => n + (s.value as { want: string[] }).want.length, 0)).toBe(MAX_WANTED);
   });
 });

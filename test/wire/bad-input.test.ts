@@ -16,7 +16,7 @@ import { startNode, type RunningNode } from '../../src/runtime/service.js';
 import { Channel, PeerSwitch, type ChannelId } from '../../src/p2p/index.js';
 import { toHex } from '../../src/util/bytes.js';
 import { signTx } from '../../src/codec/tx.js';
-import { UNAUTHORISED_RELAY_ALLOWANCE } from '../../src/runtime/reactors/mempool.js';
+import { MAX_GOSSIP_HASHES, UNAUTHORISED_RELAY_ALLOWANCE } from '../../src/runtime/reactors/mempool.js';
 import { api, freeBasePort, Rotation, waitFor } from '../devnet/harness.js';
 
 /**
@@ -61,7 +61,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gridledger-wire-'));
   const basePort = await freeBasePort(2);
   [node0, node1] = prepareDevnet(dir, 2, basePort, CHAIN, { blockTimeMs: 100 }).nodes as [DevnetNode, DevnetNode];
-  for (let i = 0; i < 40; i++) identities.push(identity(100 + i));
+  for (let i = 0; i < 48; i++) identities.push(identity(100 + i));
   // node0 accepts node1 (a persistent peer) and these extra identities, one per case.
   const configPath = paths(node0.home).config;
   const config = JSON.parse(readFileSync(configPath, 'utf8'));
@@ -218,6 +218,10 @@ describe.sequential('bad input on the wire to a validator', () => {
   const wrongShapes: Array<[string, ChannelId, unknown, RegExp]> = [
     ['tx: not a batch', Channel.tx, { body: 'x' }, /transaction gossip is not a batch/],
     ['tx: a batch of non-transactions', Channel.tx, [{ body: 1 }, 'x'], /invalid transaction: TX_MALFORMED/],
+    ['tx: an announcement of non-hashes', Channel.tx, { have: ['not a hash'] }, /transaction gossip is not a batch, an announcement or a request/],
+    ['tx: a request of upper-case hashes', Channel.tx, { want: ['AB'.repeat(32)] }, /transaction gossip is not a batch, an announcement or a request/],
+    ['tx: an announcement with an extra field', Channel.tx, { have: [], more: 1 }, /transaction gossip is not a batch, an announcement or a request/],
+    ['tx: a request of too many hashes', Channel.tx, { want: Array.from({ length: MAX_GOSSIP_HASHES + 1 }, () => 'ab'.repeat(32)) }, /transaction gossip is not a batch, an announcement or a request/],
     ['proposal: null', Channel.proposal, null, /malformed proposal/],
     ['proposal: no block', Channel.proposal, { proposal: { chainId: CHAIN } }, /malformed proposal/],
     ['block status: negative height', Channel.block, { height: -1, hash: '' }, /malformed status/],
@@ -244,6 +248,19 @@ describe.sequential('bad input on the wire to a validator', () => {
 
   it('control: a few transactions of senders who may not transact (a race with a block) cost no penalty', async () => {
     await expectAccepted(freshIdentity(), Channel.tx, strangersTxs(5, 180));
+  });
+
+  it('control: an announced transaction hash node0 lacks is asked for, without penalty', async () => {
+    const hash = 'c0'.repeat(32);
+    const wants: unknown[] = [];
+    await expectAccepted(freshIdentity(), Channel.tx, { have: [hash] }, (peer) => {
+      peer.onMessage((_from, channel, payload) => {
+        if (channel === Channel.tx) wants.push(JSON.parse(Buffer.from(payload).toString('utf8')));
+      });
+      expect(peer.send(node0.nodeId, Channel.tx, json({ have: [hash] }))).toBe(true);
+    });
+    await waitFor(() => wants.length > 0, 'node0 asks for the announced transaction', 15_000, 10);
+    expect(wants).toEqual([{ want: [hash] }]);
   });
 
   it('relaying more transactions of senders who may not transact than the allowance gets the peer banned', async () => {

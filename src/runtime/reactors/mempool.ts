@@ -1,16 +1,22 @@
 import { signedTxJson, type SignedTx } from '../../codec/tx.js';
 import type { LedgerNode } from '../../ledger/ledger.js';
 import { Channel, type ChannelId } from '../../p2p/index.js';
-import { RawJson, type Reactor, type ReactorLink } from './wire.js';
+import { hasExactly, RawJson, type Reactor, type ReactorLink } from './wire.js';
 
 /**
- * Transactions on the wire: admitted transactions are gossiped in batches (one message per batch
- * every 20 ms, never back to the peer they came from); a received batch goes through the node's
- * admission. A batch that is not a list, too long, or carries a transaction no honest peer would
- * relay (malformed, bad signature, wrong chain) penalises the sender. Transactions of senders who
- * may not transact (never admitted, revoked) are what an honest peer relays only in a race with a
- * block that changed the sender's status, so a peer gets a small allowance of them per minute and
- * is penalised beyond it.
+ * Transactions on the wire. A transaction a client gave this node is pushed whole to every peer; one
+ * that came from a peer is *announced* to the others by its hash (`{"have": [hashes]}`), and a peer
+ * that lacks it asks for it (`{"want": [hashes]}`) and gets it whole. In a mesh of n nodes every node
+ * admitting a transaction used to send it whole to its n − 2 other peers, who almost always had it
+ * already (4 validators: 9 copies of each transaction on the wire for 3 needed; a copy costs the
+ * sealing, the bytes, the opening and the parse). Messages go in batches, one per 20 ms, never back
+ * to the peer a transaction came from. A received batch goes through the node's admission. A message
+ * of another shape, too long, or a batch carrying a transaction no honest peer would relay (malformed,
+ * bad signature, wrong chain) penalises the sender. Transactions of senders who may not transact
+ * (never admitted, revoked) are what an honest peer relays only in a race with a block that changed
+ * the sender's status, so a peer gets a small allowance of them per minute and is penalised beyond it.
+ * A hash asked for is asked again of another peer that announced it when no copy came within
+ * WANT_TIMEOUT_MS (an announcing peer may have committed or dropped it meanwhile, or be lying).
  */
 
 /** Transaction admission failures that prove the relaying peer broken (honest peers check first). */
@@ -25,6 +31,29 @@ const UNAUTHORISED_SENDER_CODES = new Set(['TX_SENDER_NOT_ADMITTED', 'TX_SENDER_
 export const UNAUTHORISED_RELAY_ALLOWANCE = 100;
 const ALLOWANCE_WINDOW_MS = 60_000;
 
+/** Most hashes one announcement or request may carry. */
+export const MAX_GOSSIP_HASHES = MAX_GOSSIP_BATCH;
+/** A hash asked for and not received within this time is asked of another peer that announced it. */
+export const WANT_TIMEOUT_MS = 2_000;
+/** Hashes asked for and not yet received, at most (a flood of announcements cannot grow the table beyond it). */
+export const MAX_WANTED = 50_000;
+/** Peers remembered per wanted hash to ask next. */
+const MAX_ANNOUNCERS = 4;
+const HASH_RE = /^[0-9a-f]{64}$/;
+
+type Announcement = { have: string[] } | { want: string[] };
+
+function isHashList(x: unknown): x is string[] {
+  return Array.isArray(x) && x.length <= MAX_GOSSIP_HASHES && x.every((h) => typeof h === 'string' && HASH_RE.test(h));
+}
+
+/** A `have` or `want` message of well-formed hashes, or undefined. */
+function announcement(value: unknown): Announcement | undefined {
+  if (hasExactly(value, ['have']) && isHashList((value as { have: unknown }).have)) return value as { have: string[] };
+  if (hasExactly(value, ['want']) && isHashList((value as { want: unknown }).want)) return value as { want: string[] };
+  return undefined;
+}
+
 export class MempoolReactor implements Reactor {
   readonly channels: readonly ChannelId[] = [Channel.tx];
   private queue: Array<{ hash: string; origin?: string }> = [];
@@ -32,6 +61,9 @@ export class MempoolReactor implements Reactor {
   private readonly onAdmitted = (hash: string, origin?: string) => this.enqueue(hash, origin);
   /** Per peer: relays of unauthorised senders in the current window. */
   private readonly unauthorised = new Map<string, { since: number; count: number }>();
+  /** Hashes asked for: when, and the other peers that announced them (asked next on a timeout). */
+  private readonly wanted = new Map<string, { at: number; others: string[] }>();
+  private readonly retryTimer: NodeJS.Timeout;
 
   constructor(
     private readonly link: ReactorLink,
@@ -40,14 +72,18 @@ export class MempoolReactor implements Reactor {
     private readonly now: () => number = Date.now,
   ) {
     node.on('txAdmitted', this.onAdmitted);
+    this.retryTimer = setInterval(() => this.askAgain(), WANT_TIMEOUT_MS / 2);
+    this.retryTimer.unref();
   }
 
   stop(): void {
     this.node.off('txAdmitted', this.onAdmitted);
     if (this.timer) clearTimeout(this.timer);
+    clearInterval(this.retryTimer);
   }
 
   private enqueue(hash: string, origin?: string): void {
+    this.wanted.delete(hash);
     this.queue.push({ hash, origin });
     this.timer ??= setTimeout(() => this.flush(), 20);
   }
@@ -56,40 +92,57 @@ export class MempoolReactor implements Reactor {
     this.node.metrics.phases.time('gossip.send', () => this.flushQueue());
   }
 
+  /** Our clients' transactions go whole to every peer; a peer's are announced to the others. */
   private flushQueue(): void {
     this.timer = undefined;
     const queue = this.queue;
     this.queue = [];
-    const byOrigin = new Map<string | undefined, SignedTx[]>();
+    const ours: SignedTx[] = [];
+    const relayed = new Map<string, string[]>();
     for (const { hash, origin } of queue) {
-      const entry = this.node.mempool.get(hash);
-      if (!entry) continue;
-      const list = byOrigin.get(origin) ?? [];
-      list.push(entry.tx);
-      byOrigin.set(origin, list);
-    }
-    const budget = Math.floor(this.maxPayloadBytes / 2);
-    // Batches are spliced from each transaction's cached encoding (codec/tx.ts), not stringified again.
-    const send = (batch: string[], origin: string | undefined) => this.link.broadcast(Channel.tx, new RawJson(`[${batch.join(',')}]`), origin);
-    for (const [origin, txs] of byOrigin) {
-      let batch: string[] = [];
-      let bytes = 0;
-      for (const tx of txs) {
-        const json = signedTxJson(tx);
-        if (batch.length > 0 && (bytes + json.length > budget || batch.length >= MAX_GOSSIP_BATCH)) {
-          send(batch, origin);
-          batch = [];
-          bytes = 0;
-        }
-        batch.push(json);
-        bytes += json.length;
+      if (origin === undefined) {
+        const entry = this.node.mempool.get(hash);
+        if (entry) ours.push(entry.tx);
+      } else if (this.node.mempool.has(hash)) {
+        const list = relayed.get(origin) ?? [];
+        list.push(hash);
+        relayed.set(origin, list);
       }
-      if (batch.length > 0) send(batch, origin);
+    }
+    for (const batch of this.batches(ours)) this.link.broadcast(Channel.tx, batch);
+    for (const [origin, hashes] of relayed) {
+      for (let i = 0; i < hashes.length; i += MAX_GOSSIP_HASHES) this.link.broadcast(Channel.tx, { have: hashes.slice(i, i + MAX_GOSSIP_HASHES) }, origin);
     }
   }
 
+  /** Transactions as batches within half a payload, spliced from each one's cached encoding (codec/tx.ts), not stringified again. */
+  private *batches(txs: readonly SignedTx[]): Generator<RawJson> {
+    const budget = Math.floor(this.maxPayloadBytes / 2);
+    let batch: string[] = [];
+    let bytes = 0;
+    for (const tx of txs) {
+      const json = signedTxJson(tx);
+      if (batch.length > 0 && (bytes + json.length > budget || batch.length >= MAX_GOSSIP_BATCH)) {
+        yield new RawJson(`[${batch.join(',')}]`);
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(json);
+      bytes += json.length;
+    }
+    if (batch.length > 0) yield new RawJson(`[${batch.join(',')}]`);
+  }
+
   receive(peer: string, _channel: ChannelId, value: unknown): void {
-    if (!Array.isArray(value) || value.length > MAX_GOSSIP_BATCH) return this.link.penalize(peer, 'transaction gossip is not a batch');
+    if (Array.isArray(value)) return this.receiveBatch(peer, value);
+    const message = announcement(value);
+    if (message === undefined) return this.link.penalize(peer, 'transaction gossip is not a batch, an announcement or a request');
+    if ('have' in message) this.announced(peer, message.have);
+    else this.requested(peer, message.want);
+  }
+
+  private receiveBatch(peer: string, value: unknown[]): void {
+    if (value.length > MAX_GOSSIP_BATCH) return this.link.penalize(peer, 'transaction gossip batch is too long');
     const fresh = this.withoutPendingCopies(value);
     if (fresh.length === 0) return;
     void this.node.submitTxs(fresh, peer).then((results) => {
@@ -98,6 +151,60 @@ export class MempoolReactor implements Reactor {
       const unauthorised = results.filter((r) => 'error' in r && UNAUTHORISED_SENDER_CODES.has(r.error.code)).length;
       if (unauthorised > 0 && this.overAllowance(peer, unauthorised)) this.link.penalize(peer, 'relays transactions of senders who may not transact');
     });
+  }
+
+  /** A peer has these transactions: ask it for the ones this node lacks and has not asked anyone for. */
+  private announced(peer: string, hashes: readonly string[]): void {
+    const now = this.now();
+    const want: string[] = [];
+    for (const hash of hashes) {
+      if (this.node.hasTx(hash)) continue;
+      const asked = this.wanted.get(hash);
+      if (asked !== undefined) {
+        if (asked.others.length < MAX_ANNOUNCERS && !asked.others.includes(peer)) asked.others.push(peer);
+        continue;
+      }
+      if (this.wanted.size >= MAX_WANTED) break;
+      this.wanted.set(hash, { at: now, others: [] });
+      want.push(hash);
+    }
+    if (want.length > 0) this.link.send(peer, Channel.tx, { want });
+  }
+
+  /** A peer asks for transactions it saw announced: the pending ones go to it whole (the rest were committed or dropped since). */
+  private requested(peer: string, hashes: readonly string[]): void {
+    const txs: SignedTx[] = [];
+    for (const hash of hashes) {
+      const entry = this.node.mempool.get(hash);
+      if (entry) txs.push(entry.tx);
+    }
+    for (const batch of this.batches(txs)) this.link.send(peer, Channel.tx, batch);
+  }
+
+  /** Hashes asked for without an answer in time are asked of the next peer that announced them, or forgotten. */
+  private askAgain(): void {
+    const now = this.now();
+    const byPeer = new Map<string, string[]>();
+    for (const [hash, asked] of this.wanted) {
+      if (now - asked.at < WANT_TIMEOUT_MS) continue;
+      const next = asked.others.shift();
+      if (next === undefined || this.node.hasTx(hash)) {
+        this.wanted.delete(hash);
+        continue;
+      }
+      asked.at = now;
+      const list = byPeer.get(next) ?? [];
+      list.push(hash);
+      byPeer.set(next, list);
+    }
+    for (const [peer, want] of byPeer) {
+      for (let i = 0; i < want.length; i += MAX_GOSSIP_HASHES) this.link.send(peer, Channel.tx, { want: want.slice(i, i + MAX_GOSSIP_HASHES) });
+    }
+  }
+
+  /** Hashes asked for and not yet received (for tests and metrics). */
+  get wantedCount(): number {
+    return this.wanted.size;
   }
 
   /**
