@@ -95,10 +95,23 @@ export interface NodeCpu {
   };
   /** Per transaction kind: how many were committed and their execution time per transaction (µs). */
   byKind: Record<string, { txs: number; executeUsPerTx: number | null }>;
+  /** Per committed transaction: P2P bytes out and in, gossiped copies dropped, transactions asked of an announcing peer. */
+  wire: { bytesOutPerTx: number | null; bytesInPerTx: number | null; copiesDroppedPerTx: number | null; wantedPerTx: number | null };
   /** CPU seconds of the signature checks themselves (`workers.verify`, on the worker threads). */
   verifyCheckSeconds: number;
   /** The process's CPU over its signature checks' in the same window: see CpuReport. */
   ratioToOwnVerify: number | null;
+}
+
+function wireOf(d: Map<string, number>, txs: number): NodeCpu['wire'] {
+  const perTx = (v: number | undefined) => (txs > 0 ? Math.round(((v ?? 0) * 100) / txs) / 100 : null);
+  const bytes = byLabel(d, 'gridledger_p2p_bytes', 'direction');
+  return {
+    bytesOutPerTx: perTx(bytes.get('out')),
+    bytesInPerTx: perTx(bytes.get('in')),
+    copiesDroppedPerTx: perTx(d.get('gridledger_gossip_tx_copies_total')),
+    wantedPerTx: perTx(d.get('gridledger_gossip_txs_wanted_total')),
+  };
 }
 
 export function nodeCpu(before: NodeSample, after: NodeSample): NodeCpu {
@@ -133,6 +146,7 @@ export function nodeCpu(before: NodeSample, after: NodeSample): NodeCpu {
     verifyThreadsCpuSeconds: verifyThreads === null ? null : round3(verifyThreads),
     usPerTx: { process: us(processCpu, committedTxs), mainThread: main === null ? null : us(main, committedTxs), otherThreads: other === null ? null : us(other, committedTxs), verifyThreads: verifyThreads === null ? null : us(verifyThreads, committedTxs), phases, groups },
     byKind,
+    wire: wireOf(d, committedTxs),
     verifyCheckSeconds: round3(phaseSeconds.get('workers.verify') ?? 0),
     ratioToOwnVerify: ratioOf(processCpu, phaseSeconds.get('workers.verify') ?? 0),
   };

@@ -158,6 +158,7 @@ describe('the mempool reactor announces relayed transactions and fetches announc
     reactor.stop();
     expect(sent).toEqual([{ to: 'p1', value: { want: [hashes[1], hashes[2]] } }]);
     expect(reactor.wantedCount).toBe(2);
+    expect((await node.metrics.gossipWanted.get()).values[0]?.value).toBe(2);
     expect(penalties).toEqual([]);
   });
 

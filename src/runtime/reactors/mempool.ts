@@ -168,7 +168,9 @@ export class MempoolReactor implements Reactor {
       this.wanted.set(hash, { at: now, others: [] });
       want.push(hash);
     }
-    if (want.length > 0) this.link.send(peer, Channel.tx, { want });
+    if (want.length === 0) return;
+    this.node.metrics.gossipWanted.inc(want.length);
+    this.link.send(peer, Channel.tx, { want });
   }
 
   /** A peer asks for transactions it saw announced: the pending ones go to it whole (the rest were committed or dropped since). */
@@ -193,6 +195,7 @@ export class MempoolReactor implements Reactor {
         continue;
       }
       asked.at = now;
+      this.node.metrics.gossipWanted.inc();
       const list = byPeer.get(next) ?? [];
       list.push(hash);
       byPeer.set(next, list);
