@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { signTx, txHash, type SignedTx } from '../../src/codec/tx.js';
 import type { LedgerNode } from '../../src/ledger/ledger.js';
 import { Channel } from '../../src/p2p/index.js';
-import { MAX_GOSSIP_HASHES, MAX_WANTED, MempoolReactor, WANT_TIMEOUT_MS } from '../../src/runtime/reactors/mempool.js';
+import { MAX_GOSSIP_HASHES, MAX_WANTED, MempoolReactor, WANT_DELAY_MS, WANT_TIMEOUT_MS } from '../../src/runtime/reactors/mempool.js';
 import { RawJson, type ReactorLink } from '../../src/runtime/reactors/wire.js';
 import { account } from '../helpers/chain.js';
 import { LedgerNodes } from '../helpers/ledger-node.js';
@@ -134,6 +134,7 @@ describe('the mempool reactor announces relayed transactions and fetches announc
     return { node, reactor, sent, penalties, clock };
   }
   const flushed = () => new Promise((resolve) => setTimeout(resolve, 60));
+  const asked = () => new Promise((resolve) => setTimeout(resolve, WANT_DELAY_MS + 40));
 
   it("sends a client's transaction whole to every peer, and announces a peer's to the others by hash", async () => {
     const { node, reactor, sent, penalties } = setup();
@@ -155,10 +156,25 @@ describe('the mempool reactor announces relayed transactions and fetches announc
     sent.length = 0;
     reactor.receive('p1', Channel.tx, { have: [hashes[0], hashes[1], hashes[2]] });
     reactor.receive('p2', Channel.tx, { have: [hashes[1]] });
+    expect(sent).toEqual([]); // not at once: the direct copy may be on its way
+    await asked();
     reactor.stop();
     expect(sent).toEqual([{ to: 'p1', value: { want: [hashes[1], hashes[2]] } }]);
     expect(reactor.wantedCount).toBe(2);
     expect((await node.metrics.gossipWanted.get()).values[0]?.value).toBe(2);
+    expect(penalties).toEqual([]);
+  });
+
+  it('does not ask for an announced transaction whose copy arrives meanwhile from another peer', async () => {
+    const { node, reactor, sent, penalties } = setup();
+    reactor.receive('p2', Channel.tx, { have: [hashes[0]] });
+    reactor.receive('p1', Channel.tx, [wire(txs[0])]);
+    await vi.waitFor(() => expect(node.mempool.has(hashes[0]!)).toBe(true));
+    await asked();
+    reactor.stop();
+    expect(sent.filter((s) => s.to === 'p2')).toEqual([]);
+    expect(reactor.wantedCount).toBe(0);
+    expect((await node.metrics.gossipWanted.get()).values[0]?.value ?? 0).toBe(0);
     expect(penalties).toEqual([]);
   });
 
@@ -203,11 +219,12 @@ describe('the mempool reactor announces relayed transactions and fetches announc
     expect(reactor.wantedCount).toBe(0);
   });
 
-  it('asks for at most MAX_WANTED hashes at a time, however many are announced', () => {
+  it('asks for at most MAX_WANTED hashes at a time, however many are announced', async () => {
     const { reactor, sent } = setup();
-    reactor.stop();
     const many = (from: number) => Array.from({ length: MAX_GOSSIP_HASHES }, (_, i) => (from + i).toString(16).padStart(64, '0'));
     for (let k = 0; k * MAX_GOSSIP_HASHES < MAX_WANTED + MAX_GOSSIP_HASHES; k++) reactor.receive('p1', Channel.tx, { have: many(k * MAX_GOSSIP_HASHES) });
+    await asked();
+    reactor.stop();
     expect(reactor.wantedCount).toBe(MAX_WANTED);
     expect(sent.reduce((n, s) => n + (s.value as { want: string[] }).want.length, 0)).toBe(MAX_WANTED);
   });

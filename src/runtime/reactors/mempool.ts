@@ -33,6 +33,8 @@ const ALLOWANCE_WINDOW_MS = 60_000;
 
 /** Most hashes one announcement or request may carry. */
 export const MAX_GOSSIP_HASHES = MAX_GOSSIP_BATCH;
+/** How long an announced hash waits before it is asked for (its direct copy is usually on the way). */
+export const WANT_DELAY_MS = 50;
 /** A hash asked for and not received within this time is asked of another peer that announced it. */
 export const WANT_TIMEOUT_MS = 2_000;
 /** Hashes asked for and not yet received, at most (a flood of announcements cannot grow the table beyond it). */
@@ -64,6 +66,9 @@ export class MempoolReactor implements Reactor {
   /** Hashes asked for: when, and the other peers that announced them (asked next on a timeout). */
   private readonly wanted = new Map<string, { at: number; others: string[] }>();
   private readonly retryTimer: NodeJS.Timeout;
+  /** Hashes to ask of each announcer when the short delay ends (see ask). */
+  private toAsk = new Map<string, string[]>();
+  private askTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly link: ReactorLink,
@@ -79,6 +84,7 @@ export class MempoolReactor implements Reactor {
   stop(): void {
     this.node.off('txAdmitted', this.onAdmitted);
     if (this.timer) clearTimeout(this.timer);
+    if (this.askTimer) clearTimeout(this.askTimer);
     clearInterval(this.retryTimer);
   }
 
@@ -156,7 +162,6 @@ export class MempoolReactor implements Reactor {
   /** A peer has these transactions: ask it for the ones this node lacks and has not asked anyone for. */
   private announced(peer: string, hashes: readonly string[]): void {
     const now = this.now();
-    const want: string[] = [];
     for (const hash of hashes) {
       if (this.node.hasTx(hash)) continue;
       const asked = this.wanted.get(hash);
@@ -166,11 +171,29 @@ export class MempoolReactor implements Reactor {
       }
       if (this.wanted.size >= MAX_WANTED) break;
       this.wanted.set(hash, { at: now, others: [] });
-      want.push(hash);
+      const list = this.toAsk.get(peer) ?? [];
+      list.push(hash);
+      this.toAsk.set(peer, list);
     }
-    if (want.length === 0) return;
-    this.node.metrics.gossipWanted.inc(want.length);
-    this.link.send(peer, Channel.tx, { want });
+    if (this.toAsk.size > 0) this.askTimer ??= setTimeout(() => this.ask(), WANT_DELAY_MS);
+  }
+
+  /**
+   * Asks each announcer for the hashes it announced that are still missing. The request waits
+   * WANT_DELAY_MS: in a mesh the origin's own copy usually follows its relay's announcement within
+   * milliseconds (it may have queued behind a proposal), and asking at once fetched a third of the
+   * transactions twice on 4 validators (2026-12-02: 0.04–0.34 requests per transaction per node).
+   */
+  private ask(): void {
+    this.askTimer = undefined;
+    const toAsk = this.toAsk;
+    this.toAsk = new Map();
+    for (const [peer, hashes] of toAsk) {
+      const want = hashes.filter((hash) => this.wanted.has(hash) && !this.node.hasTx(hash));
+      if (want.length === 0) continue;
+      this.node.metrics.gossipWanted.inc(want.length);
+      this.link.send(peer, Channel.tx, { want });
+    }
   }
 
   /** A peer asks for transactions it saw announced: the pending ones go to it whole (the rest were committed or dropped since). */
