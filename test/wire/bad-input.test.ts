@@ -15,7 +15,7 @@ import { LedgerNode } from '../../src/ledger/ledger.js';
 import { startNode, type RunningNode } from '../../src/runtime/service.js';
 import { Channel, PeerSwitch, type ChannelId } from '../../src/p2p/index.js';
 import { toHex } from '../../src/util/bytes.js';
-import { signTx } from '../../src/codec/tx.js';
+import { signTx, txHash } from '../../src/codec/tx.js';
 import { MAX_GOSSIP_HASHES, UNAUTHORISED_RELAY_ALLOWANCE } from '../../src/runtime/reactors/mempool.js';
 import { api, freeBasePort, Rotation, waitFor } from '../devnet/harness.js';
 
@@ -261,6 +261,34 @@ describe.sequential('bad input on the wire to a validator', () => {
     });
     await waitFor(() => wants.length > 0, 'node0 asks for the announced transaction', 15_000, 10);
     expect(wants).toEqual([{ want: [hash] }]);
+  });
+
+  it("control: a peer's transaction is announced by hash to the other peers (not back to it), and sent whole to one that asks", async () => {
+    const admin = openKeyring(node0.home, 'test').signer('admin');
+    const sender = addressFromPublicKey(admin.publicKey);
+    const tx = signTx({ chainId: CHAIN, sender, nonce: 0, expiresAtHeight: 1000, msgs: [{ type: 'registry/admit', value: { address: addressFromPublicKey(identity(240).publicKey), roles: ['prosumer'] } }], memo: '' }, admin);
+    const hash = txHash(tx.body);
+    const origin = await connect(freshIdentity());
+    const other = await connect(freshIdentity());
+    const heard = (peer: PeerSwitch) => {
+      const got: unknown[] = [];
+      peer.onMessage((_from, channel, payload) => {
+        if (channel === Channel.tx) got.push(JSON.parse(Buffer.from(payload).toString('utf8')));
+      });
+      return got;
+    };
+    const atOrigin = heard(origin);
+    const atOther = heard(other);
+    const penalties = running.network!.p2p.metrics().penalties;
+    expect(origin.send(node0.nodeId, Channel.tx, json([tx]))).toBe(true);
+    await waitFor(() => atOther.some((m) => JSON.stringify(m) === JSON.stringify({ have: [hash] })), 'node0 announces the relayed transaction', 15_000, 10);
+    expect(other.send(node0.nodeId, Channel.tx, json({ want: [hash] }))).toBe(true);
+    await waitFor(() => atOther.some((m) => Array.isArray(m)), 'node0 sends the transaction asked for', 15_000, 10);
+    expect(atOther.filter((m) => Array.isArray(m))).toEqual([[JSON.parse(JSON.stringify(tx))]]);
+    expect(atOrigin.filter((m) => JSON.stringify(m).includes(hash))).toEqual([]);
+    expect(running.network!.p2p.metrics().penalties).toBe(penalties);
+    await origin.stop();
+    await other.stop();
   });
 
   it('relaying more transactions of senders who may not transact than the allowance gets the peer banned', async () => {
