@@ -71,6 +71,7 @@ export class NodeNetwork {
     this.p2p.onPeerConnected(() => this.blocksync.peerConnected());
     this.p2p.onPeerDisconnected((peer) => {
       this.blocksync.peerGone(peer);
+      this.mempool.peerGone(peer);
       this.messaging?.peerGone(peer);
     });
   }

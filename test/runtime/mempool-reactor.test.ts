@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { signTx, txHash, type SignedTx } from '../../src/codec/tx.js';
 import type { LedgerNode } from '../../src/ledger/ledger.js';
 import { Channel } from '../../src/p2p/index.js';
-import { MAX_GOSSIP_HASHES, MAX_WANTED, MempoolReactor, WANT_DELAY_MS, WANT_TIMEOUT_MS } from '../../src/runtime/reactors/mempool.js';
+import { MAX_GOSSIP_HASHES, MAX_WANTED, MempoolReactor, OFFER_TTL_MS, WANT_DELAY_MS, WANT_TIMEOUT_MS } from '../../src/runtime/reactors/mempool.js';
 import { RawJson, type ReactorLink } from '../../src/runtime/reactors/wire.js';
 import { account } from '../helpers/chain.js';
 import { LedgerNodes } from '../helpers/ledger-node.js';
@@ -178,13 +178,21 @@ describe('the mempool reactor announces relayed transactions and fetches announc
     expect(penalties).toEqual([]);
   });
 
-  it('answers a request with the pending transactions asked for, to that peer only', async () => {
-    const { node, reactor, sent, penalties } = setup();
-    node.submitTx(txs[0]);
-    node.submitTx(txs[1]);
+  it('sends a transaction it announced to a peer that asks, once, and nothing it did not offer that peer', async () => {
+    const { node, reactor, sent, penalties, clock } = setup();
+    node.submitTx(txs[0]); // a client's: pushed whole, never offered
+    await node.submitTxs([wire(txs[1]), wire(txs[2])], 'p1');
     await flushed();
+    expect(sent.filter((s) => 'have' in (s.value as object))).toEqual([{ to: '*', value: { have: [hashes[1], hashes[2]] }, except: 'p1' }]);
     sent.length = 0;
-    reactor.receive('p2', Channel.tx, { want: [hashes[1], hashes[2]] });
+    reactor.receive('p2', Channel.tx, { want: [hashes[0], hashes[1], 'ee'.repeat(32)] });
+    reactor.receive('p2', Channel.tx, { want: [hashes[1]] }); // asked again: not sent again
+    reactor.receive('p1', Channel.tx, { want: [hashes[1], hashes[2]] }); // the origin was offered nothing
+    expect(sent).toEqual([{ to: 'p2', value: [wire(txs[1])] }]);
+    // An offer not taken up within OFFER_TTL_MS is forgotten.
+    clock.now += OFFER_TTL_MS;
+    await new Promise((resolve) => setTimeout(resolve, WANT_TIMEOUT_MS / 2 + 100));
+    reactor.receive('p3', Channel.tx, { want: [hashes[2]] });
     reactor.stop();
     expect(sent).toEqual([{ to: 'p2', value: [wire(txs[1])] }]);
     expect(penalties).toEqual([]);

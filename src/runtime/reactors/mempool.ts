@@ -39,6 +39,14 @@ export const WANT_DELAY_MS = 50;
 export const WANT_TIMEOUT_MS = 2_000;
 /** Hashes asked for and not yet received, at most (a flood of announcements cannot grow the table beyond it). */
 export const MAX_WANTED = 50_000;
+/**
+ * A transaction announced to a peer is sent to it whole once, if it asks within this time: an honest
+ * peer asks only for what it was offered, once, so a request cannot make this node send a transaction
+ * twice or one it never offered (a small request would otherwise draw many times its size).
+ */
+export const OFFER_TTL_MS = 10_000;
+/** Offers remembered per peer, at most (the oldest go first). */
+export const MAX_OFFERED = 100_000;
 /** Peers remembered per wanted hash to ask next. */
 const MAX_ANNOUNCERS = 4;
 const HASH_RE = /^[0-9a-f]{64}$/;
@@ -66,6 +74,8 @@ export class MempoolReactor implements Reactor {
   /** Hashes asked for: when, and the other peers that announced them (asked next on a timeout). */
   private readonly wanted = new Map<string, { at: number; others: string[] }>();
   private readonly retryTimer: NodeJS.Timeout;
+  /** Per peer: the hashes announced to it and not yet sent, with when (see OFFER_TTL_MS). */
+  private readonly offered = new Map<string, Map<string, number>>();
   /** Hashes to ask of each announcer when the short delay ends (see ask). */
   private toAsk = new Map<string, string[]>();
   private askTimer: NodeJS.Timeout | undefined;
@@ -116,7 +126,9 @@ export class MempoolReactor implements Reactor {
       }
     }
     for (const batch of this.batches(ours)) this.link.broadcast(Channel.tx, batch);
+    const now = this.now();
     for (const [origin, hashes] of relayed) {
+      for (const peer of this.link.connectedPeers()) if (peer !== origin) this.offer(peer, hashes, now);
       for (let i = 0; i < hashes.length; i += MAX_GOSSIP_HASHES) this.link.broadcast(Channel.tx, { have: hashes.slice(i, i + MAX_GOSSIP_HASHES) }, origin);
     }
   }
@@ -196,19 +208,51 @@ export class MempoolReactor implements Reactor {
     }
   }
 
-  /** A peer asks for transactions it saw announced: the pending ones go to it whole (the rest were committed or dropped since). */
+  private offer(peer: string, hashes: readonly string[], now: number): void {
+    let offers = this.offered.get(peer);
+    if (offers === undefined) this.offered.set(peer, (offers = new Map()));
+    for (const hash of hashes) {
+      offers.delete(hash); // re-inserted last: the map stays in the order of the offers' times
+      offers.set(hash, now);
+      if (offers.size > MAX_OFFERED) offers.delete(offers.keys().next().value!);
+    }
+  }
+
+  /**
+   * A peer asks for transactions announced to it: each goes to it whole once, if still pending (the
+   * rest were committed or dropped since); what was not offered to it, or was sent already, is ignored.
+   */
   private requested(peer: string, hashes: readonly string[]): void {
+    const offers = this.offered.get(peer);
+    if (offers === undefined) return;
     const txs: SignedTx[] = [];
     for (const hash of hashes) {
+      if (!offers.delete(hash)) continue;
       const entry = this.node.mempool.get(hash);
       if (entry) txs.push(entry.tx);
     }
     for (const batch of this.batches(txs)) this.link.send(peer, Channel.tx, batch);
   }
 
+  peerGone(peer: string): void {
+    this.offered.delete(peer);
+    this.toAsk.delete(peer);
+  }
+
+  /** Offers older than OFFER_TTL_MS are forgotten (Maps iterate in insertion order, so the oldest come first). */
+  private forgetOldOffers(now: number): void {
+    for (const offers of this.offered.values()) {
+      for (const [hash, at] of offers) {
+        if (now - at < OFFER_TTL_MS) break;
+        offers.delete(hash);
+      }
+    }
+  }
+
   /** Hashes asked for without an answer in time are asked of the next peer that announced them, or forgotten. */
   private askAgain(): void {
     const now = this.now();
+    this.forgetOldOffers(now);
     const byPeer = new Map<string, string[]>();
     for (const [hash, asked] of this.wanted) {
       if (now - asked.at < WANT_TIMEOUT_MS) continue;
