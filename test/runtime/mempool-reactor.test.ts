@@ -7,6 +7,17 @@ import { RawJson, type ReactorLink } from '../../src/runtime/reactors/wire.js';
 import { account } from '../helpers/chain.js';
 import { LedgerNodes } from '../helpers/ledger-node.js';
 
+/** Three admissions signed by the operator of `nodes`' chain, nonces 0–2. */
+function admissions(nodes: LedgerNodes, chainId: string): SignedTx[] {
+  const { operator } = nodes;
+  return [0, 1, 2].map((n) =>
+    signTx({ chainId, sender: operator.address, nonce: n, expiresAtHeight: 100, msgs: [{ type: 'registry/admit', value: { address: account(`${chainId}-${n}`).address, roles: ['consumer'] } }], memo: '' }, operator.signer),
+  );
+}
+
+/** A value as it arrives from the wire (a plain copy, not the sender's object). */
+const wire = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
+
 /**
  * Issue 18: in a mesh each transaction arrives from several peers; copies of pending ones, and of ones
  * whose batch is still being admitted, never reach admission.
@@ -14,11 +25,7 @@ import { LedgerNodes } from '../helpers/ledger-node.js';
 describe('the mempool reactor drops gossiped copies of pending transactions before admission', () => {
   const nodes = new LedgerNodes('mr');
   afterAll(() => nodes.close());
-  const { operator } = nodes;
-  const txs: SignedTx[] = [0, 1, 2].map((n) =>
-    signTx({ chainId: 'mr', sender: operator.address, nonce: n, expiresAtHeight: 100, msgs: [{ type: 'registry/admit', value: { address: account(`mr-${n}`).address, roles: ['consumer'] } }], memo: '' }, operator.signer),
-  );
-  const wire = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
+  const txs = admissions(nodes, 'mr');
 
   function setup(): { node: LedgerNode; reactor: MempoolReactor; penalties: string[]; admissions: Array<Promise<unknown>>; inputs: unknown[][] } {
     const node = nodes.make();
@@ -110,12 +117,8 @@ describe('the mempool reactor drops gossiped copies of pending transactions befo
 describe('the mempool reactor announces relayed transactions and fetches announced ones it lacks', () => {
   const nodes = new LedgerNodes('ma');
   afterAll(() => nodes.close());
-  const { operator } = nodes;
-  const txs: SignedTx[] = [0, 1, 2].map((n) =>
-    signTx({ chainId: 'ma', sender: operator.address, nonce: n, expiresAtHeight: 100, msgs: [{ type: 'registry/admit', value: { address: account(`ma-${n}`).address, roles: ['consumer'] } }], memo: '' }, operator.signer),
-  );
+  const txs = admissions(nodes, 'ma');
   const hashes = txs.map((tx) => txHash(tx.body));
-  const wire = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
   type Sent = { to: string; value: unknown; except?: string };
 
   function setup() {
