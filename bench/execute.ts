@@ -1,4 +1,5 @@
-import { App, verifiedTxKey } from '../src/app/host.js';
+import { App } from '../src/app/host.js';
+import { VerifiedTxs } from '../src/ledger/verified-txs.js';
 import { ZERO_HASH } from '../src/codec/block.js';
 import { signTx, txHash, type SignedTx } from '../src/codec/tx.js';
 import { genesisModuleSections, MODULE_CORES } from '../src/modules/index.js';
@@ -32,7 +33,7 @@ export class AdmissionChain {
   readonly phases = new PhaseMeter();
   readonly storage: Storage;
   private readonly app: App;
-  private readonly verified = new Set<string>();
+  private readonly verified = new VerifiedTxs(1_000_000);
   private readonly chainId = 'bench-execute';
   private readonly operator = benchSigner('execute', 'operator');
   private readonly validator = benchSigner('execute', 'validator');
@@ -52,7 +53,7 @@ export class AdmissionChain {
     for (let i = 0; i < count; i++) {
       const nonce = this.nonce++;
       const tx = signTx({ chainId: this.chainId, sender: this.operator.address, nonce, expiresAtHeight: 1_000_000_000, msgs: [{ type: 'registry/admit', value: { address: member(nonce), roles: ['prosumer'] } }], memo: '' }, this.operator.signer);
-      this.verified.add(verifiedTxKey(txHash(tx.body), tx));
+      this.verified.remember(txHash(tx.body), tx);
       txs.push(tx);
     }
     return txs;

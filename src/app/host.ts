@@ -83,15 +83,21 @@ export interface BlockCommitInput {
   meta?: Array<[string, string]>;
 }
 
+/** Transactions whose signature was verified: a body (by its hash) with exactly this key and signature. */
+export interface VerifiedSignatures {
+  has(hash: string, tx: { pubKey: string; signature: string }): boolean;
+  remember?(hash: string, tx: { pubKey: string; signature: string }): void;
+}
+
 export interface AppOptions {
   chainId: string;
   modules: readonly ModuleCore[];
   /**
-   * Signatures this process already verified (keys of `verifiedTxKey`): at admission, or in a block
-   * it executed — told through `remember`, so a gossiped copy of a transaction first seen in a
-   * proposal is not verified again at admission. Saves a second verify; never changes a result.
+   * Signatures this process already verified: at admission, or in a block it executed — told through
+   * `remember`, so a gossiped copy of a transaction first seen in a proposal is not verified again at
+   * admission. Saves a second verify; never changes a result.
    */
-  verifiedTxs?: { has(key: string): boolean; remember?(hash: string, key: string): void };
+  verifiedTxs?: VerifiedSignatures;
   /** Told about every bug the kernel caught (a handler crash, a write outside a module's prefix). */
   onInternalError?: InternalErrorSink;
   /** Times the phases of block execution and commit for the node's CPU report (observes only). */
@@ -364,14 +370,13 @@ export class App {
   }
 
   private signatureValid(tx: SignedTx, hash: string): boolean {
-    const key = verifiedTxKey(hash, tx);
-    if (this.options.verifiedTxs?.has(key)) return true;
+    if (this.options.verifiedTxs?.has(hash, tx)) return true;
     try {
       verifyTxSignature(tx);
     } catch {
       return false;
     }
-    this.options.verifiedTxs?.remember?.(hash, key);
+    this.options.verifiedTxs?.remember?.(hash, tx);
     return true;
   }
 
@@ -512,8 +517,4 @@ export function applyValidatorUpdates(current: readonly ValidatorInfo[], updates
 }
 
 /** Key under which a process remembers that it verified this exact (body, key, signature). */
-export function verifiedTxKey(hash: string, tx: SignedTx): string {
-  return `${hash}:${tx.pubKey}:${tx.signature}`;
-}
-
 export { padKey };

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { App, MISBEHAVIOUR_PREFIX, verifiedTxKey, type ExecutedBlock, type ValidatorInfo } from '../app/host.js';
+import { App, MISBEHAVIOUR_PREFIX, type ExecutedBlock, type ValidatorInfo } from '../app/host.js';
 import { padKey } from '../app/state.js';
 import { BLOCK_ERRORS, TX_ERRORS } from '../app/admission.js';
 import type { Genesis, ModuleCore } from '../app/module.js';
@@ -100,14 +100,12 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
    * worker pool; an identical copy is refused as a duplicate instead of verified a second time
    * (it would end exactly as the first: the same bytes are signed and checked).
    */
-  private readonly admitting = new Set<string>();
+  private readonly admitting = new Map<string, SignedTx>();
   /**
    * The same transactions by signature, so that gossiped copies of them are recognised from their
    * fields before they are parsed and hashed (see copyInFlight); the first one decoded per signature.
    */
   private readonly admittingBySignature = new Map<string, SignedTx>();
-  /** The hashes of those transactions (a relay announces hashes: see hasTx). */
-  private readonly admittingHashes = new Set<string>();
   /** Set by close(): batches still being admitted stop touching the store. */
   private closed = false;
   /** Measured block execution cost per transaction (µs, moving average); 0 until measured. */
@@ -196,7 +194,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
       const c = this.precheck(input);
       hash = c.hash;
       this.refuseIfAdmitting(c.hash, c.tx);
-      const verify = (t: SignedTx) => this.verified.has(verifiedTxKey(c.hash, t)) || this.metrics.phases.time('admission.verify', () => verifySignature(fromHexStrict(t.pubKey, 32)!, txSignBytes(t.body), fromHexStrict(t.signature, 64)!));
+      const verify = (t: SignedTx) => this.verified.has(c.hash, t) || this.metrics.phases.time('admission.verify', () => verifySignature(fromHexStrict(t.pubKey, 32)!, txSignBytes(t.body), fromHexStrict(t.signature, 64)!));
       return this.admit(c.tx, c.hash, c.size, origin, verify);
     } catch (err) {
       const e = this.committedOr(err, hash);
@@ -212,14 +210,12 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
   async submitTxs(inputs: unknown[], origin?: string): Promise<Array<{ hash: string } | { error: LedgerError }>> {
     const out: Array<{ hash: string } | { error: LedgerError }> = new Array(inputs.length);
     const candidates: Array<{ index: number; tx: SignedTx; hash: string; size: number }> = [];
-    const keys: string[] = [];
     try {
-      await this.precheckBatch(inputs, candidates, out, keys);
+      await this.precheckBatch(inputs, candidates, out);
       const valid = await this.signaturesValid(candidates);
       if (!this.closed) await this.admitVerified(candidates, valid, out, origin);
     } finally {
-      for (const key of keys) this.admitting.delete(key);
-      for (const c of candidates) this.admittingHashes.delete(c.hash);
+      for (const c of candidates) if (this.admitting.get(c.hash) === c.tx) this.admitting.delete(c.hash);
       for (const c of candidates) if (this.admittingBySignature.get(c.tx.signature) === c.tx) this.admittingBySignature.delete(c.tx.signature);
     }
     if (this.closed) {
@@ -233,7 +229,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
    * verified (a copy gossiped after the proposal that carried it: the block's execution verified it).
    */
   private async signaturesValid(candidates: ReadonlyArray<{ tx: SignedTx; hash: string }>): Promise<boolean[]> {
-    const known = candidates.map((c) => this.verified.has(verifiedTxKey(c.hash, c.tx)));
+    const known = candidates.map((c) => this.verified.has(c.hash, c.tx));
     const items = this.metrics.phases.time('admission.batch', () =>
       candidates.filter((_, i) => !known[i]).map((c): VerifyItem => [fromHexStrict(c.tx.pubKey, 32)!, txSignBytes(c.tx.body), fromHexStrict(c.tx.signature, 64)!]),
     );
@@ -247,7 +243,6 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     inputs: unknown[],
     candidates: Array<{ index: number; tx: SignedTx; hash: string; size: number }>,
     out: Array<{ hash: string } | { error: LedgerError }>,
-    keys: string[],
   ): Promise<void> {
     const P = this.metrics.phases;
     const seen = new Set<string>();
@@ -267,10 +262,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
             // The cheap, stateful admission checks first; signatures of the survivors in one batch.
             P.share('admission.check', () => this.app.checkTx(c.tx, c.hash, { nonceWindow: this.options.config.mempool.nonceWindow, signatureValid: () => true }));
             candidates.push({ index, ...c });
-            const key = verifiedTxKey(c.hash, c.tx);
-            this.admitting.add(key);
-            this.admittingHashes.add(c.hash);
-            keys.push(key);
+            this.admitting.set(c.hash, c.tx);
             ours.add(c.tx);
             if (!this.admittingBySignature.has(c.tx.signature)) this.admittingBySignature.set(c.tx.signature, c.tx);
           } catch (err) {
@@ -296,7 +288,8 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
   }
 
   private refuseIfAdmitting(hash: string, tx: SignedTx): void {
-    if (this.admitting.has(verifiedTxKey(hash, tx))) throw TX_ERRORS.TX_DUPLICATE(`transaction ${hash} is being admitted`);
+    const admitting = this.admitting.get(hash);
+    if (admitting !== undefined && admitting.pubKey === tx.pubKey && admitting.signature === tx.signature) throw TX_ERRORS.TX_DUPLICATE(`transaction ${hash} is being admitted`);
   }
 
   private async admitVerified(
@@ -362,7 +355,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
 
   /** Whether the transaction with this hash is pending or being admitted (a peer's announcement of it needs no copy). */
   hasTx(hash: string): boolean {
-    return this.mempool.has(hash) || this.admittingHashes.has(hash);
+    return this.mempool.has(hash) || this.admitting.has(hash);
   }
 
   /** Decoding, size, duplicates and the key ↔ sender binding: everything before the signature. */
@@ -403,7 +396,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
   }
 
   private rememberVerified(hash: string, tx: SignedTx): void {
-    this.verified.remember(hash, verifiedTxKey(hash, tx));
+    this.verified.remember(hash, tx);
   }
 
   /** True when at least `atLeast` pending transactions could go into the next block (not just nonce gaps). */

@@ -1,4 +1,8 @@
 import { LRUCache } from 'lru-cache';
+import type { VerifiedSignatures } from '../app/host.js';
+
+/** What a signature check binds besides the body (whose hash keys the entry). */
+type Signature = { pubKey: string; signature: string };
 
 /**
  * Transactions whose signatures this process verified at admission, so executing the block that
@@ -9,28 +13,32 @@ import { LRUCache } from 'lru-cache';
  * mempool's own bound: least recently admitted go first; a transaction evicted early is simply
  * verified again when its block runs).
  */
-export class VerifiedTxs {
-  /** tx hash → the verified key (`hash:pubKey:signature`, see verifiedTxKey). */
-  private readonly byHash: LRUCache<string, string>;
+export class VerifiedTxs implements VerifiedSignatures {
+  /**
+   * tx hash → the key and signature verified with it. (The entry was a `hash:pubKey:signature` string,
+   * built and hashed for every look-up — several times per transaction at admission and once in its
+   * block; compared field by field, the strings from the transaction are used as they are.)
+   */
+  private readonly byHash: LRUCache<string, { pubKey: string; signature: string }>;
 
   constructor(readonly maxEntries: number) {
     // A size bound of one per entry rather than `max`: lru-cache preallocates `max` slots (with the
     // mempool's 50,000 default, ~1.2 MiB per node even when idle).
-    this.byHash = new LRUCache<string, string>({ maxSize: maxEntries, sizeCalculation: () => 1 });
+    this.byHash = new LRUCache<string, { pubKey: string; signature: string }>({ maxSize: maxEntries, sizeCalculation: () => 1 });
   }
 
   get size(): number {
     return this.byHash.size;
   }
 
-  remember(hash: string, key: string): void {
-    this.byHash.set(hash, key);
+  remember(hash: string, tx: Signature): void {
+    this.byHash.set(hash, { pubKey: tx.pubKey, signature: tx.signature });
   }
 
-  /** True for exactly a key that was remembered and not forgotten (body, key and signature). */
-  has(key: string): boolean {
-    const colon = key.indexOf(':');
-    return colon > 0 && this.byHash.peek(key.slice(0, colon)) === key;
+  /** True for exactly a transaction that was remembered and not forgotten (body by its hash, key and signature). */
+  has(hash: string, tx: Signature): boolean {
+    const v = this.byHash.peek(hash);
+    return v !== undefined && v.pubKey === tx.pubKey && v.signature === tx.signature;
   }
 
   forget(hash: string): void {

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { App, verifiedTxKey, type BlockInput } from '../../src/app/host.js';
+import { App, type BlockInput } from '../../src/app/host.js';
+import { VerifiedTxs } from '../../src/ledger/verified-txs.js';
 import { bytesToHex, childHash } from '../../src/app/smt.js';
 import { treeOfEntries } from '../../src/app/state-tree.js';
 import { ZERO_HASH, type Commit } from '../../src/codec/block.js';
@@ -206,7 +207,7 @@ describe('block validity (BLOCK_INVALID_TX)', () => {
 
   it('the verified-signature cache is keyed by signature: a cached body with another signature is still checked', () => {
     const storage = new Storage(':memory:');
-    const verified = new Set<string>();
+    const verified = new VerifiedTxs(10);
     const chain = new TestChain();
     const app = new App(storage, {
       chainId: chain.chainId,
@@ -215,7 +216,7 @@ describe('block validity (BLOCK_INVALID_TX)', () => {
     });
     app.initGenesis({ chainId: chain.chainId, genesisTime: 0, operators: [chain.operator.address], validators: [], accounts: [], modules: {} });
     const good = signTx({ chainId: chain.chainId, sender: chain.operator.address, nonce: 0, expiresAtHeight: 10, msgs: [admit(carol)], memo: '' }, chain.operator.signer);
-    verified.add(verifiedTxKey(txHash(good.body), good));
+    verified.remember(txHash(good.body), good);
     const bad = { ...good, signature: '11'.repeat(64) };
     expect(() => app.executeBlock({ height: 1, time: 1, proposer: 'p', prevHash: ZERO_HASH, txs: [bad], lastCommit: null, evidence: [], validators: [] })).toThrow(expect.objectContaining({ code: 'BLOCK_INVALID_TX' }));
     expect(app.executeBlock({ height: 1, time: 1, proposer: 'p', prevHash: ZERO_HASH, txs: [good], lastCommit: null, evidence: [], validators: [] }).results[0]!.code).toBe('OK');

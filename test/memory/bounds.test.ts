@@ -78,15 +78,18 @@ describe('Storage read caches are bounded (LRU)', () => {
 });
 
 describe('VerifiedTxs (signatures verified at admission)', () => {
-  it('after 100,000 distinct transactions holds ≤ its bound, and answers only the exact key', () => {
+  it('after 100,000 distinct transactions holds ≤ its bound, and answers only the exact hash, key and signature', () => {
     const cache = new VerifiedTxs(50_000);
-    for (let i = 0; i < 100_000; i++) cache.remember(`h${i}`, `h${i}:pk:sig${i}`);
+    const sig = (i: number) => ({ pubKey: 'pk', signature: `sig${i}` });
+    for (let i = 0; i < 100_000; i++) cache.remember(`h${i}`, sig(i));
     expect(cache.size).toBeLessThanOrEqual(50_000);
-    expect(cache.has('h99999:pk:sig99999')).toBe(true);
-    expect(cache.has('h99999:pk:other')).toBe(false); // same hash, another signature
-    expect(cache.has('h0:pk:sig0')).toBe(false); // evicted: verified again when its block runs
+    expect(cache.has('h99999', sig(99999))).toBe(true);
+    expect(cache.has('h99999', { pubKey: 'pk', signature: 'other' })).toBe(false); // same hash, another signature
+    expect(cache.has('h99999', { pubKey: 'other', signature: 'sig99999' })).toBe(false); // same hash and signature, another key
+    expect(cache.has('h99998', sig(99999))).toBe(false); // another body
+    expect(cache.has('h0', sig(0))).toBe(false); // evicted: verified again when its block runs
     cache.forget('h99999');
-    expect(cache.has('h99999:pk:sig99999')).toBe(false);
+    expect(cache.has('h99999', sig(99999))).toBe(false);
   });
 
   describe('in a LedgerNode', () => {
