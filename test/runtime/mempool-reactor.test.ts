@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { signTx, txHash, type SignedTx } from '../../src/codec/tx.js';
 import type { LedgerNode } from '../../src/ledger/ledger.js';
 import { Channel } from '../../src/p2p/index.js';
-import { MAX_GOSSIP_HASHES, MAX_WANTED, MempoolReactor, OFFER_TTL_MS, WANT_DELAY_MS, WANT_TIMEOUT_MS } from '../../src/runtime/reactors/mempool.js';
+import { MAX_GOSSIP_BATCH, MAX_GOSSIP_HASHES, MAX_WANTED, MempoolReactor, OFFER_TTL_MS, WANT_DELAY_MS, WANT_TIMEOUT_MS } from '../../src/runtime/reactors/mempool.js';
 import { RawJson, type ReactorLink } from '../../src/runtime/reactors/wire.js';
 import { account } from '../helpers/chain.js';
 import { LedgerNodes } from '../helpers/ledger-node.js';
@@ -218,7 +218,7 @@ describe('the mempool reactor announces relayed transactions and fetches announc
     expect(penalties).toEqual([]);
   });
 
-  it('penalises announcements and requests of the wrong shape', () => {
+  it('penalises announcements and requests of the wrong shape, and a batch over the limit', () => {
     const { reactor, penalties, sent } = setup();
     reactor.stop();
     const reason = 'transaction gossip is not a batch, an announcement or a request';
@@ -226,6 +226,8 @@ describe('the mempool reactor announces relayed transactions and fetches announc
       reactor.receive('p1', Channel.tx, bad);
     }
     expect(penalties).toEqual(Array.from({ length: 7 }, () => reason));
+    reactor.receive('p1', Channel.tx, Array.from({ length: MAX_GOSSIP_BATCH + 1 }, () => ({})));
+    expect(penalties.at(-1)).toBe('transaction gossip batch is too long');
     expect(sent).toEqual([]);
     expect(reactor.wantedCount).toBe(0);
   });
