@@ -83,10 +83,18 @@ export interface BlockCommitInput {
   meta?: Array<[string, string]>;
 }
 
+/** What a signature check binds besides the body (known by its hash). */
+export type TxSignature = Pick<SignedTx, 'pubKey' | 'signature'>;
+
+/** Key and signature equal field for field. */
+export function sameSignature(a: TxSignature, b: TxSignature): boolean {
+  return a.pubKey === b.pubKey && a.signature === b.signature;
+}
+
 /** Transactions whose signature was verified: a body (by its hash) with exactly this key and signature. */
 export interface VerifiedSignatures {
-  has(hash: string, tx: { pubKey: string; signature: string }): boolean;
-  remember?(hash: string, tx: { pubKey: string; signature: string }): void;
+  has(hash: string, tx: TxSignature): boolean;
+  remember?(hash: string, tx: TxSignature): void;
 }
 
 export interface AppOptions {
@@ -516,5 +524,4 @@ export function applyValidatorUpdates(current: readonly ValidatorInfo[], updates
   return [...byAddress.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
 }
 
-/** Key under which a process remembers that it verified this exact (body, key, signature). */
 export { padKey };

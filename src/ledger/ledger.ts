@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { App, MISBEHAVIOUR_PREFIX, type ExecutedBlock, type ValidatorInfo } from '../app/host.js';
+import { App, MISBEHAVIOUR_PREFIX, sameSignature, type ExecutedBlock, type ValidatorInfo } from '../app/host.js';
 import { padKey } from '../app/state.js';
 import { BLOCK_ERRORS, TX_ERRORS } from '../app/admission.js';
 import type { Genesis, ModuleCore } from '../app/module.js';
@@ -289,7 +289,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
 
   private refuseIfAdmitting(hash: string, tx: SignedTx): void {
     const admitting = this.admitting.get(hash);
-    if (admitting !== undefined && admitting.pubKey === tx.pubKey && admitting.signature === tx.signature) throw TX_ERRORS.TX_DUPLICATE(`transaction ${hash} is being admitted`);
+    if (admitting !== undefined && sameSignature(admitting, tx)) throw TX_ERRORS.TX_DUPLICATE(`transaction ${hash} is being admitted`);
   }
 
   private async admitVerified(

@@ -1,8 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { VerifiedSignatures } from '../app/host.js';
-
-/** What a signature check binds besides the body (whose hash keys the entry). */
-type Signature = { pubKey: string; signature: string };
+import { sameSignature, type TxSignature, type VerifiedSignatures } from '../app/host.js';
 
 /**
  * Transactions whose signatures this process verified at admission, so executing the block that
@@ -19,26 +16,26 @@ export class VerifiedTxs implements VerifiedSignatures {
    * built and hashed for every look-up — several times per transaction at admission and once in its
    * block; compared field by field, the strings from the transaction are used as they are.)
    */
-  private readonly byHash: LRUCache<string, { pubKey: string; signature: string }>;
+  private readonly byHash: LRUCache<string, TxSignature>;
 
   constructor(readonly maxEntries: number) {
     // A size bound of one per entry rather than `max`: lru-cache preallocates `max` slots (with the
     // mempool's 50,000 default, ~1.2 MiB per node even when idle).
-    this.byHash = new LRUCache<string, { pubKey: string; signature: string }>({ maxSize: maxEntries, sizeCalculation: () => 1 });
+    this.byHash = new LRUCache<string, TxSignature>({ maxSize: maxEntries, sizeCalculation: () => 1 });
   }
 
   get size(): number {
     return this.byHash.size;
   }
 
-  remember(hash: string, tx: Signature): void {
+  remember(hash: string, tx: TxSignature): void {
     this.byHash.set(hash, { pubKey: tx.pubKey, signature: tx.signature });
   }
 
   /** True for exactly a transaction that was remembered and not forgotten (body by its hash, key and signature). */
-  has(hash: string, tx: Signature): boolean {
+  has(hash: string, tx: TxSignature): boolean {
     const v = this.byHash.peek(hash);
-    return v !== undefined && v.pubKey === tx.pubKey && v.signature === tx.signature;
+    return v !== undefined && sameSignature(v, tx);
   }
 
   forget(hash: string): void {

@@ -184,7 +184,8 @@ export async function reactorsTarget(): Promise<FuzzTarget<WireInput>> {
     [Channel.block, [{ height: 3, hash: last.hash }, { height: 9, hash: 'x' }]],
     [Channel.syncRequest, [{ from: 1, count: 3 }]],
     [Channel.syncResponse, [{ blocks: world.blocks.map(({ block, commit }) => ({ block, commit })) }]],
-    [Channel.tx, [world.txs]],
+    // Batches, announcements and requests (ADR 0019) of the world's transactions, as a peer sends them.
+    [Channel.tx, [world.txs, { have: world.txs.map((tx) => txHash(tx.body)) }, { want: world.txs.map((tx) => txHash(tx.body)) }]],
   ];
   const reactorOf = (channel: ChannelId): Reactor => (consensus.channels.includes(channel) ? consensus : sync.channels.includes(channel) ? sync : mempool);
   return {
