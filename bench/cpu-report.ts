@@ -95,8 +95,17 @@ export interface NodeCpu {
   };
   /** Per transaction kind: how many were committed and their execution time per transaction (µs). */
   byKind: Record<string, { txs: number; executeUsPerTx: number | null }>;
-  /** Per committed transaction: P2P bytes out and in, gossiped copies dropped, transactions asked of an announcing peer. */
-  wire: { bytesOutPerTx: number | null; bytesInPerTx: number | null; copiesDroppedPerTx: number | null; wantedPerTx: number | null };
+  /**
+   * Per committed transaction: P2P bytes out and in, gossiped copies dropped, transactions asked of an
+   * announcing peer; per committed block: copies of a proposal sent to peers and skipped (the peer held it).
+   */
+  wire: {
+    bytesOutPerTx: number | null;
+    bytesInPerTx: number | null;
+    copiesDroppedPerTx: number | null;
+    wantedPerTx: number | null;
+    proposalCopiesPerBlock: { sent: number; skipped: number } | null;
+  };
   /** CPU seconds of the signature checks themselves (`workers.verify`, on the worker threads). */
   verifyCheckSeconds: number;
   /** The process's CPU over its signature checks' in the same window: see CpuReport. */
@@ -106,7 +115,11 @@ export interface NodeCpu {
 function wireOf(d: Map<string, number>, txs: number): NodeCpu['wire'] {
   const perTx = (v: number | undefined) => (txs > 0 ? Math.round(((v ?? 0) * 100) / txs) / 100 : null);
   const bytes = byLabel(d, 'gridledger_p2p_bytes', 'direction');
+  const blocks = d.get('gridledger_blocks_total') ?? 0;
+  const copies = byLabel(d, 'gridledger_gossip_proposal_copies_total', 'outcome');
+  const perBlock = (v: number | undefined) => Math.round(((v ?? 0) * 100) / blocks) / 100;
   return {
+    proposalCopiesPerBlock: blocks > 0 ? { sent: perBlock(copies.get('sent')), skipped: perBlock(copies.get('skipped')) } : null,
     bytesOutPerTx: perTx(bytes.get('out')),
     bytesInPerTx: perTx(bytes.get('in')),
     copiesDroppedPerTx: perTx(d.get('gridledger_gossip_tx_copies_total')),

@@ -250,12 +250,13 @@ export class PeerSwitch {
     return entry ? this.#enqueue(entry, channel, payload) : false;
   }
 
-  /** Queues a message for every connected peer except `exceptPeer`; returns how many accepted it. */
-  broadcast(channel: ChannelId, payload: Uint8Array, exceptPeer?: string): number {
+  /** Queues a message for every connected peer except `except` (one peer, or those it returns true for); returns how many accepted it. */
+  broadcast(channel: ChannelId, payload: Uint8Array, except?: string | ((peerId: string) => boolean)): number {
     this.#checkOutgoing(channel, payload);
+    const skipped = typeof except === 'function' ? except : (id: string) => id === except;
     let accepted = 0;
     for (const entry of this.#peers.values()) {
-      if (entry.id !== exceptPeer && this.#enqueue(entry, channel, payload)) accepted++;
+      if (!skipped(entry.id) && this.#enqueue(entry, channel, payload)) accepted++;
     }
     return accepted;
   }

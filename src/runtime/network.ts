@@ -38,6 +38,8 @@ export class NodeNetwork {
   private lastProposal: { payload: Buffer; value: unknown } | null = null;
   private metricsTimer: NodeJS.Timeout | undefined;
   private allowList = '';
+  /** The validators in force by their registered node id (a peer's own votes tell what it holds). */
+  private validatorByNode = new Map<string, string>();
   private readonly onBlock = () => this.followValidatorSet();
 
   constructor(
@@ -63,7 +65,10 @@ export class NodeNetwork {
     });
     const link = switchLink(this.p2p, (peer, reason) => this.penalize(peer, reason), node.metrics.phases);
     this.blocksync = new BlockSyncReactor(link, node, { maxFrameBytes: MAX_FRAME_BYTES, onApplied: () => driver.afterSync() });
-    this.consensus = new ConsensusReactor(link, driver, (height) => this.blocksync.sync.hintHeight(undefined, height), Date.now, (raw) => node.knownTx(raw));
+    this.consensus = new ConsensusReactor(link, driver, (height) => this.blocksync.sync.hintHeight(undefined, height), Date.now, (raw) => node.knownTx(raw), {
+      validatorOfPeer: (peer) => this.validatorByNode.get(peer),
+      counted: (outcome, copies) => node.metrics.proposalCopies.inc({ outcome }, copies),
+    });
     this.mempool = new MempoolReactor(link, node, this.p2p.maxPayloadBytes);
     this.messaging = messaging ? new MessagingReactor(link, messaging) : null;
     for (const reactor of this.reactors()) for (const channel of reactor.channels) this.byChannel.set(channel, reactor);
@@ -71,6 +76,7 @@ export class NodeNetwork {
     this.p2p.onPeerConnected(() => this.blocksync.peerConnected());
     this.p2p.onPeerDisconnected((peer) => {
       this.blocksync.peerGone(peer);
+      this.consensus.peerGone(peer);
       this.mempool.peerGone(peer);
       this.messaging?.peerGone(peer);
     });
@@ -118,9 +124,11 @@ export class NodeNetwork {
    */
   private followValidatorSet(): void {
     const ctx = this.node.app.queryContext('registry', { height: this.node.height, time: this.node.latestBlockTime });
-    const validatorNodes = registryKeeper(ctx)
+    const withNodes = registryKeeper(ctx)
       .validators()
-      .flatMap((v) => (v.nodeId && isAddress(v.nodeId) ? [v.nodeId] : []));
+      .flatMap((v) => (v.nodeId && isAddress(v.nodeId) ? [{ nodeId: v.nodeId, address: v.address }] : []));
+    this.validatorByNode = new Map(withNodes.map((v) => [v.nodeId, v.address]));
+    const validatorNodes = withNodes.map((v) => v.nodeId);
     const allowed = [...new Set([...this.config.p2p.allowedPeers, ...validatorNodes])].sort();
     const key = allowed.join(',');
     if (key === this.allowList) return;

@@ -9,7 +9,7 @@ const PARAMS = { ...DEFAULT_MESSAGING_PARAMS, referenceTrials: 1 };
 
 function setup(randomValue: number) {
   const sent: Array<{ to: string; hash: string }> = [];
-  const broadcasts: Array<{ except: string | undefined; hash: string }> = [];
+  const broadcasts: Array<{ except: string | ((peer: string) => boolean) | undefined; hash: string }> = [];
   const hashOf = (w: unknown) => (w as { payload: string }).payload.slice(0, 12);
   const link: ReactorLink = {
     send: (peer, _c, w) => void sent.push({ to: peer, hash: hashOf(w) }),

@@ -33,6 +33,22 @@ describe('p2p handshake and secure channel', () => {
     expect(a.metrics()).toMatchObject({ peersConnected: 1, peersOutbound: 1, messagesIn: 1, messagesOut: 1, handshakesSucceeded: 1 });
   });
 
+  it('broadcast skips one named peer, or every peer a predicate names', async () => {
+    const b = await h.node(keyB, { allowedPeers: [nodeId(keyA)] });
+    const c = await h.node(keyC, { allowedPeers: [nodeId(keyA)] });
+    const a = await h.node(keyA, { persistentPeers: [peerAddress(keyB, b), peerAddress(keyC, c)] });
+    const got: string[] = [];
+    b.onMessage((_p, _c, payload) => got.push(`b:${text(payload)}`));
+    c.onMessage((_p, _c, payload) => got.push(`c:${text(payload)}`));
+    await waitFor(() => a.peers().length === 2, 'both connected');
+    expect(a.broadcast(Channel.proposal, bytes('1'), nodeId(keyB))).toBe(1);
+    expect(a.broadcast(Channel.proposal, bytes('2'), (peer) => peer === nodeId(keyC))).toBe(1);
+    expect(a.broadcast(Channel.proposal, bytes('3'), () => true)).toBe(0);
+    expect(a.broadcast(Channel.proposal, bytes('4'), () => false)).toBe(2);
+    await waitFor(() => got.length === 4, 'messages delivered');
+    expect(got.sort()).toEqual(['b:2', 'b:4', 'c:1', 'c:4']);
+  });
+
   it('refuses a node of another chain', async () => {
     const b = await h.node(keyB, { allowedPeers: [nodeId(keyA)] });
     const failures: HandshakeFailureInfo[] = [];

@@ -92,6 +92,9 @@ describe('CPU report of a node (bench)', () => {
         'gridledger_phase_seconds{phase="state.root"} 1',
         'gridledger_phase_seconds{phase="workers.verify"} 1',
         'gridledger_txs_committed_by_kind_total{kind="registry/admit"} 100',
+        'gridledger_blocks_total 10',
+        'gridledger_gossip_proposal_copies_total{outcome="sent"} 30',
+        'gridledger_gossip_proposal_copies_total{outcome="skipped"} 5',
       ].join('\n'),
     );
     const after = scrape(
@@ -106,6 +109,9 @@ describe('CPU report of a node (bench)', () => {
         'gridledger_phase_seconds{phase="state.root"} 1.5',
         'gridledger_phase_seconds{phase="workers.verify"} 1.4',
         'gridledger_txs_committed_by_kind_total{kind="registry/admit"} 1100',
+        'gridledger_blocks_total 14',
+        'gridledger_gossip_proposal_copies_total{outcome="sent"} 36',
+        'gridledger_gossip_proposal_copies_total{outcome="skipped"} 14',
       ].join('\n'),
     );
     const r = nodeCpu(before, after);
@@ -123,5 +129,7 @@ describe('CPU report of a node (bench)', () => {
     // 2 s of process CPU against 0.4 s of signature checks.
     expect(r.verifyCheckSeconds).toBe(0.4);
     expect(r.ratioToOwnVerify).toBe(5);
+    // 4 blocks: 6 copies of their proposals sent, 9 skipped
+    expect(r.wire.proposalCopiesPerBlock).toEqual({ sent: 1.5, skipped: 2.25 });
   });
 });

@@ -119,7 +119,7 @@ describe('the mempool reactor announces relayed transactions and fetches announc
   afterAll(() => nodes.close());
   const txs = admissions(nodes, 'ma');
   const hashes = txs.map((tx) => txHash(tx.body));
-  type Sent = { to: string; value: unknown; except?: string };
+  type Sent = { to: string; value: unknown; except?: string | ((peer: string) => boolean) };
 
   function setup() {
     const node = nodes.make();

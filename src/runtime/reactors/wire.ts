@@ -21,7 +21,8 @@ export function decode(payload: Uint8Array): unknown {
 /** What a reactor sees of the network: send on its channels, and punish a peer that sent garbage. */
 export interface ReactorLink {
   send(peerId: string, channel: ChannelId, value: unknown): void;
-  broadcast(channel: ChannelId, value: unknown, exceptPeer?: string): void;
+  /** To every connected peer but `except` (one peer, or those for which it returns true); encoded once. */
+  broadcast(channel: ChannelId, value: unknown, except?: string | ((peerId: string) => boolean)): void;
   penalize(peerId: string, reason: string): void;
   connectedPeers(): string[];
 }
