@@ -97,13 +97,15 @@ export interface NodeCpu {
   byKind: Record<string, { txs: number; executeUsPerTx: number | null }>;
   /**
    * Per committed transaction: P2P bytes out and in, gossiped copies dropped, transactions asked of an
-   * announcing peer; per committed block: copies of a proposal sent to peers and skipped (the peer held it).
+   * announcing peer, transactions of compact proposals filled from the node's pools and asked of
+   * the peer; per committed block: copies of a proposal sent to peers and skipped (the peer held it).
    */
   wire: {
     bytesOutPerTx: number | null;
     bytesInPerTx: number | null;
     copiesDroppedPerTx: number | null;
     wantedPerTx: number | null;
+    compactFilledPerTx: { local: number | null; asked: number | null };
     proposalCopiesPerBlock: { sent: number; skipped: number } | null;
   };
   /** CPU seconds of the signature checks themselves (`workers.verify`, on the worker threads). */
@@ -118,7 +120,9 @@ function wireOf(d: Map<string, number>, txs: number): NodeCpu['wire'] {
   const blocks = d.get('gridledger_blocks_total') ?? 0;
   const copies = byLabel(d, 'gridledger_gossip_proposal_copies_total', 'outcome');
   const perBlock = (v: number | undefined) => Math.round(((v ?? 0) * 100) / blocks) / 100;
+  const compact = byLabel(d, 'gridledger_compact_block_txs_total', 'source');
   return {
+    compactFilledPerTx: { local: perTx(compact.get('local')), asked: perTx(compact.get('asked')) },
     proposalCopiesPerBlock: blocks > 0 ? { sent: perBlock(copies.get('sent')), skipped: perBlock(copies.get('skipped')) } : null,
     bytesOutPerTx: perTx(bytes.get('out')),
     bytesInPerTx: perTx(bytes.get('in')),

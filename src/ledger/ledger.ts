@@ -353,6 +353,11 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     return admitting && sameJson(raw, admitting) ? { tx: admitting, state: 'admitting' } : undefined;
   }
 
+  /** The transaction with this hash that is pending or being admitted (fills a compact proposal: ADR 0021). */
+  txWithHash(hash: string): SignedTx | undefined {
+    return this.mempool.get(hash)?.tx ?? this.admitting.get(hash);
+  }
+
   /** Whether the transaction with this hash is pending or being admitted (a peer's announcement of it needs no copy). */
   hasTx(hash: string): boolean {
     return this.mempool.has(hash) || this.admitting.has(hash);

@@ -26,8 +26,11 @@ import { FrameError } from './frames.js';
  * and explicit; the signatures are what enforce it.
  */
 
-/** 2 (2026-12-02): relayed transactions are announced by hash and fetched on request (runtime/reactors/mempool.ts). */
-export const PROTOCOL_VERSION = 2;
+/**
+ * 2 (2026-12-02): relayed transactions are announced by hash and fetched on request (runtime/reactors/mempool.ts).
+ * 3 (2026-12-03): proposals carry their transactions as hashes, filled on request (runtime/reactors/compact-blocks.ts).
+ */
+export const PROTOCOL_VERSION = 3;
 const MAGIC = utf8('GLP2');
 const CHAIN_TAG_BYTES = 8;
 const X25519_KEY_BYTES = 32;

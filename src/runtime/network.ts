@@ -21,6 +21,11 @@ import { decode, switchLink, type Reactor } from './reactors/wire.js';
  */
 
 const MAX_FRAME_BYTES = 8 * 1024 * 1024;
+const PROPOSAL_PREFIX = Buffer.from('{"proposal":');
+
+function startsWith(payload: Uint8Array, prefix: Buffer): boolean {
+  return payload.byteLength >= prefix.byteLength && prefix.equals(payload.subarray(0, prefix.byteLength));
+}
 
 export class NodeNetwork {
   readonly p2p: PeerSwitch;
@@ -68,6 +73,8 @@ export class NodeNetwork {
     this.consensus = new ConsensusReactor(link, driver, (height) => this.blocksync.sync.hintHeight(undefined, height), Date.now, (raw) => node.knownTx(raw), {
       validatorOfPeer: (peer) => this.validatorByNode.get(peer),
       counted: (outcome, copies) => node.metrics.proposalCopies.inc({ outcome }, copies),
+      txWithHash: (hash) => node.txWithHash(hash),
+      filledTxs: (source, txs) => node.metrics.compactFills.inc({ source }, txs),
     });
     this.mempool = new MempoolReactor(link, node, this.p2p.maxPayloadBytes);
     this.messaging = messaging ? new MessagingReactor(link, messaging) : null;
@@ -104,7 +111,8 @@ export class NodeNetwork {
   }
 
   private decodeOnce(channel: ChannelId, payload: Uint8Array): unknown {
-    if (channel !== Channel.proposal) return decode(payload);
+    // Only proposals are kept (not the block-fill requests and replies on the same channel).
+    if (channel !== Channel.proposal || !startsWith(payload, PROPOSAL_PREFIX)) return decode(payload);
     const last = this.lastProposal;
     if (last && last.payload.equals(payload)) return last.value;
     const value = decode(payload);

@@ -112,6 +112,8 @@ describe('CPU report of a node (bench)', () => {
         'gridledger_blocks_total 14',
         'gridledger_gossip_proposal_copies_total{outcome="sent"} 36',
         'gridledger_gossip_proposal_copies_total{outcome="skipped"} 14',
+        'gridledger_compact_block_txs_total{source="local"} 1500',
+        'gridledger_compact_block_txs_total{source="asked"} 30',
       ].join('\n'),
     );
     const r = nodeCpu(before, after);
@@ -131,5 +133,7 @@ describe('CPU report of a node (bench)', () => {
     expect(r.ratioToOwnVerify).toBe(5);
     // 4 blocks: 6 copies of their proposals sent, 9 skipped
     expect(r.wire.proposalCopiesPerBlock).toEqual({ sent: 1.5, skipped: 2.25 });
+    // of 1,000 committed transactions, 1,500 filled from this node's pools (several rounds or peers) and 30 asked for
+    expect(r.wire.compactFilledPerTx).toEqual({ local: 1.5, asked: 0.03 });
   });
 });

@@ -1,14 +1,15 @@
-import { blockHash, blockJson, blockSchema, hashOf, MAX_BLOCK_TXS, txRoot, ZERO_HASH, type Block } from '../../codec/block.js';
+import { blockHash, hashOf, txRoot, ZERO_HASH, type Block } from '../../codec/block.js';
 import type { SignedTx } from '../../codec/tx.js';
 import { isWellFormedEvidence, isWellFormedProposal, isWellFormedVote, type Evidence, type Proposal, type Vote } from '../../consensus/index.js';
 import { Channel, type ChannelId } from '../../p2p/index.js';
 import type { ConsensusDriver, ConsensusNetwork } from '../driver.js';
+import { asFilled, asFillRequest, compactBlockJson, completed, filledJson, missingOf, parseProposalBlock, type PartialBlock } from './compact-blocks.js';
 import { hasExactly, RawJson, type Reactor, type ReactorLink } from './wire.js';
 
 /**
- * Consensus on the wire: proposals (with their block), votes and evidence. Every message must carry
- * exactly its signed fields and a proposal's body must match its signed header; anything else
- * penalises the sender. Accepted messages go to the driver.
+ * Consensus on the wire: proposals (with their block, compact: ADR 0021), votes and evidence. Every
+ * message must carry exactly its signed fields and a proposal's body must match its signed header;
+ * anything else penalises the sender. Accepted messages go to the driver.
  */
 
 /**
@@ -98,11 +99,31 @@ export class PeerProposals {
   }
 }
 
+/** Blocks kept to answer peers' fill requests: the proposals this node sent or accepted lately. */
+const RECENT_BLOCKS = 8;
+/** Fill requests answered per peer and block (the second asks again for what was filled locally). */
+const MAX_FILLS_PER_BLOCK = 2;
+const MAX_ANSWERED = 4_096;
+
+/** A compact proposal from a peer still waiting for the transactions asked of that peer. */
+interface AwaitedFill {
+  readonly value: unknown;
+  readonly proposal: Proposal;
+  readonly partial: PartialBlock;
+  readonly requested: number[];
+  /** 'missing': asked for what this node lacks; 'all-local': asked again for what it had filled itself. */
+  readonly stage: 'missing' | 'all-local';
+}
+
 export interface ProposalGossipOptions {
   /** The validator a connected peer's node key belongs to (registered `nodeId`), if any. */
   validatorOfPeer?: (peer: string) => string | undefined;
   /** Copies of a proposal sent to peers and skipped because the peer holds it (metrics). */
   counted?: (outcome: 'sent' | 'skipped', copies: number) => void;
+  /** The transaction with this hash that this node holds, pending or being admitted (fills compact blocks). */
+  txWithHash?: (hash: string) => SignedTx | undefined;
+  /** Transactions of compact blocks: filled from this node's pools, and asked of the peer (metrics). */
+  filledTxs?: (source: 'local' | 'asked', txs: number) => void;
 }
 
 export class ConsensusReactor implements Reactor, ConsensusNetwork<Block> {
@@ -119,26 +140,12 @@ export class ConsensusReactor implements Reactor, ConsensusNetwork<Block> {
     private readonly gossip: ProposalGossipOptions = {},
   ) {}
 
-  /**
-   * The proposal's block, checked against the block schema. Transactions this node already admitted
-   * are taken as its own decoded objects (equal field for field, so the schema holds for them and
-   * every encoding is the same); only the rest of the block goes through the schema.
-   */
   /** The last proposal value checked and forwarded, with its block (see NodeNetwork: a re-gossiped copy is the same value). */
   private lastForwarded: { value: unknown; block: Block } | null = null;
-
-  private parseBlock(raw: unknown): Block | undefined {
-    const txs = (raw as { txs?: unknown } | null)?.txs;
-    if (!Array.isArray(txs) || txs.length > MAX_BLOCK_TXS) {
-      const whole = blockSchema.safeParse(raw);
-      return whole.success ? (whole.data as Block) : undefined;
-    }
-    const known = txs.map((tx) => this.knownTx(tx));
-    const parsed = blockSchema.safeParse({ ...(raw as object), txs: txs.filter((_, i) => known[i] === undefined) });
-    if (!parsed.success) return undefined;
-    let next = 0;
-    return { ...(parsed.data as Block), txs: known.map((tx) => tx ?? (parsed.data.txs[next++] as SignedTx)) };
-  }
+  private readonly recentBlocks = new Map<string, Block>();
+  /** Per peer: the compact proposal waiting for the transactions asked of it (the latest one). */
+  private readonly awaited = new Map<string, AwaitedFill>();
+  private readonly answered = new Map<string, number>();
 
   /** To every peer not known to hold it (see PeerProposals): the proposer's first copy goes to all. */
   broadcastProposal(proposal: Proposal, block: Block): void {
@@ -150,8 +157,8 @@ export class ConsensusReactor implements Reactor, ConsensusNetwork<Block> {
     if (skip.size === peers.length) return;
     this.gossip.counted?.('sent', peers.length - skip.size);
     for (const peer of peers) if (!skip.has(peer)) this.peerProposals.presume(peer, key, now);
-    // The block's JSON is computed once and shared with the WAL and the database (codec/block.ts).
-    this.link.broadcast(Channel.proposal, new RawJson(`{"proposal":${JSON.stringify(proposal)},"block":${blockJson(block)}}`), (peer) => skip.has(peer));
+    this.remember(proposal.blockHash, block);
+    this.link.broadcast(Channel.proposal, new RawJson(`{"proposal":${JSON.stringify(proposal)},"block":${compactBlockJson(block)}}`), (peer) => skip.has(peer));
   }
   broadcastVote(vote: Vote): void {
     this.link.broadcast(Channel.vote, vote);
@@ -167,6 +174,13 @@ export class ConsensusReactor implements Reactor, ConsensusNetwork<Block> {
   }
   peerGone(peer: string): void {
     this.peerProposals.forget(peer);
+    this.awaited.delete(peer);
+  }
+
+  private remember(hash: string, block: Block): void {
+    this.recentBlocks.delete(hash);
+    this.recentBlocks.set(hash, block);
+    if (this.recentBlocks.size > RECENT_BLOCKS) this.recentBlocks.delete(this.recentBlocks.keys().next().value!);
   }
 
   /** A peer's own validator voted for a block in a round: it holds that round's proposal. */
@@ -185,25 +199,85 @@ export class ConsensusReactor implements Reactor, ConsensusNetwork<Block> {
     for (const peer of this.link.connectedPeers()) if (peer !== from) this.peerProposals.presume(peer, key, now);
   }
 
+  private get sources() {
+    return { knownTx: this.knownTx, txWithHash: this.gossip.txWithHash ?? (() => undefined) };
+  }
+
+  /**
+   * A proposal whose block may lack transactions: ask the sender for them; once complete, check it
+   * against the signed header. A block filled from this node's own pools that does not match may
+   * hold another signature for a transaction than the proposer's: ask for those too before blaming.
+   */
+  private tryComplete(peer: string, fill: AwaitedFill, now: number): void {
+    const missing = missingOf(fill.partial);
+    if (missing.length > 0) return this.askFill(peer, { ...fill, requested: missing });
+    const block = completed(fill.partial)!;
+    if (blockMatchesProposal(fill.proposal, block)) return this.accept(peer, fill.value, fill.proposal, block, now);
+    if (fill.stage === 'missing' && fill.partial.local.length > 0) {
+      const txs = fill.partial.txs.slice();
+      for (const i of fill.partial.local) txs[i] = undefined;
+      return this.askFill(peer, { ...fill, partial: { ...fill.partial, txs, local: [] }, requested: fill.partial.local, stage: 'all-local' });
+    }
+    this.penalize(peer, 'proposal block does not match its signed hash');
+  }
+
+  private askFill(peer: string, fill: AwaitedFill): void {
+    this.awaited.set(peer, fill);
+    this.gossip.filledTxs?.('asked', fill.requested.length);
+    this.link.send(peer, Channel.proposal, { fill: { blockHash: fill.proposal.blockHash, indexes: fill.requested } });
+  }
+
+  private accept(peer: string, value: unknown, proposal: Proposal, block: Block, now: number): void {
+    this.lastForwarded = { value, block };
+    this.remember(proposal.blockHash, block);
+    this.noteProposal(peer, proposal);
+    this.presumeDelivered(peer, proposal, now);
+    this.driver.onPeerMessage({ type: 'proposal', now, proposal, block }, peer);
+  }
+
+  /** A peer asks for transactions of a block this node sent or accepted: answered at most twice per block. */
+  private answerFill(peer: string, raw: unknown): void {
+    const request = asFillRequest(raw);
+    if (!request) return this.penalize(peer, 'malformed block fill request');
+    const block = this.recentBlocks.get(request.blockHash);
+    if (!block) return; // an old block, forgotten: the peer gets the next proposal
+    if (request.indexes[request.indexes.length - 1]! >= block.txs.length) return this.penalize(peer, 'block fill request beyond the block');
+    const key = `${peer}/${request.blockHash}`;
+    const answered = this.answered.get(key) ?? 0;
+    if (answered >= MAX_FILLS_PER_BLOCK) return;
+    if (this.answered.size >= MAX_ANSWERED) this.answered.clear();
+    this.answered.set(key, answered + 1);
+    this.link.send(peer, Channel.proposal, new RawJson(filledJson(request.blockHash, block, request.indexes)));
+  }
+
+  /** The transactions asked of a peer: completes the awaited proposal, or is ignored when nothing was asked (late). */
+  private takeFilled(peer: string, raw: unknown, now: number): void {
+    const filled = asFilled(raw);
+    if (!filled) return this.penalize(peer, 'malformed block fill');
+    const fill = this.awaited.get(peer);
+    if (!fill || fill.proposal.blockHash !== filled.blockHash || !sameIndexes(fill.requested, filled.indexes)) return;
+    this.awaited.delete(peer);
+    const txs = fill.partial.txs.slice();
+    filled.indexes.forEach((at, j) => (txs[at] = filled.txs[j]));
+    this.tryComplete(peer, { ...fill, partial: { ...fill.partial, txs } }, now);
+  }
+
   receive(peer: string, channel: ChannelId, value: unknown): void {
     const now = this.clock();
     if (channel === Channel.proposal) {
-      const v = value as { proposal?: unknown; block?: unknown };
+      const v = value as { proposal?: unknown; block?: unknown; fill?: unknown; filled?: unknown } | null;
+      if (hasExactly(v, ['fill'])) return this.answerFill(peer, v!.fill);
+      if (hasExactly(v, ['filled'])) return this.takeFilled(peer, v!.filled, now);
       // The same decoded value again (a re-gossiped copy): checked already, forwarded as before.
       const last = this.lastForwarded;
       if (last && last.value === value) {
-        this.noteProposal(peer, v.proposal as Proposal);
-        return this.driver.onPeerMessage({ type: 'proposal', now, proposal: v.proposal as Proposal, block: last.block }, peer);
+        this.noteProposal(peer, v!.proposal as Proposal);
+        return this.driver.onPeerMessage({ type: 'proposal', now, proposal: v!.proposal as Proposal, block: last.block }, peer);
       }
-      const block = this.parseBlock(v?.block);
-      if (!hasExactly(v, ['block', 'proposal']) || !hasExactly(v.proposal, PROPOSAL_KEYS) || !isWellFormedProposal(v.proposal) || !block) {
-        return this.penalize(peer, 'malformed proposal');
-      }
-      if (!blockMatchesProposal(v.proposal, block)) return this.penalize(peer, 'proposal block does not match its signed hash');
-      this.lastForwarded = { value, block };
-      this.noteProposal(peer, v.proposal);
-      this.presumeDelivered(peer, v.proposal, now);
-      this.driver.onPeerMessage({ type: 'proposal', now, proposal: v.proposal, block }, peer);
+      const partial = hasExactly(v, ['block', 'proposal']) ? parseProposalBlock(v!.block, this.sources) : undefined;
+      if (!partial || !hasExactly(v!.proposal, PROPOSAL_KEYS) || !isWellFormedProposal(v!.proposal)) return this.penalize(peer, 'malformed proposal');
+      this.gossip.filledTxs?.('local', partial.local.length);
+      this.tryComplete(peer, { value, proposal: v!.proposal, partial, requested: [], stage: 'missing' }, now);
     } else if (channel === Channel.vote) {
       if (!hasExactly(value, VOTE_KEYS) || !isWellFormedVote(value)) return this.penalize(peer, 'malformed vote');
       this.noteVote(peer, value);
@@ -215,4 +289,8 @@ export class ConsensusReactor implements Reactor, ConsensusNetwork<Block> {
       this.driver.handle({ type: 'evidence', now, evidence: value }, peer);
     }
   }
+}
+
+function sameIndexes(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((n, i) => n === b[i]);
 }
