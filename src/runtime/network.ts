@@ -75,6 +75,7 @@ export class NodeNetwork {
       counted: (outcome, copies) => node.metrics.proposalCopies.inc({ outcome }, copies),
       txWithHash: (hash) => node.txWithHash(hash),
       filledTxs: (source, txs) => node.metrics.compactFills.inc({ source }, txs),
+      beforeProposal: () => this.mempool.flushNow(),
     });
     this.mempool = new MempoolReactor(link, node, this.p2p.maxPayloadBytes);
     this.messaging = messaging ? new MessagingReactor(link, messaging) : null;

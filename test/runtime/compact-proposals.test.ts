@@ -31,10 +31,17 @@ interface End {
  * Two reactors, "a" (the proposer's node) and "b", linked both ways: what one sends to the other is
  * delivered as decoded JSON, synchronously. `bTxWithHash` is what b's pools hold.
  */
-function pair(aNode: LedgerNode | undefined, bTxWithHash: (hash: string) => SignedTx | undefined, bKnownTx: (raw: unknown) => SignedTx | undefined = () => undefined) {
+function pair(
+  aNode: LedgerNode | undefined,
+  bTxWithHash: (hash: string) => SignedTx | undefined,
+  bKnownTx: (raw: unknown) => SignedTx | undefined = () => undefined,
+  /** When b looks again for missing transactions (FILL_WAIT_MS later): at once unless a test holds it. */
+  bLater: (fn: () => void) => void = (fn) => fn(),
+) {
   const ends = new Map<string, End>();
   const deliver = (from: string, to: string, channel: ChannelId, value: unknown) => ends.get(to)?.reactor.receive(from, channel, wire(value));
-  const make = (me: string, other: string, txWithHash: (hash: string) => SignedTx | undefined, knownTx: (raw: unknown) => SignedTx | undefined): End => {
+  const events: string[] = [];
+  const make = (me: string, other: string, txWithHash: (hash: string) => SignedTx | undefined, knownTx: (raw: unknown) => SignedTx | undefined, later: (fn: () => void) => void): End => {
     const end: End = { reactor: undefined as unknown as ConsensusReactor, forwarded: [], penalties: [], out: [] };
     const link: ReactorLink = {
       send: (to, channel, value) => {
@@ -42,6 +49,7 @@ function pair(aNode: LedgerNode | undefined, bTxWithHash: (hash: string) => Sign
         deliver(me, to, channel, value);
       },
       broadcast: (channel, value) => {
+        events.push(`${me}:broadcast`);
         end.out.push({ to: '*', value: wire(value) as Record<string, unknown> });
         deliver(me, other, channel, value);
       },
@@ -49,13 +57,13 @@ function pair(aNode: LedgerNode | undefined, bTxWithHash: (hash: string) => Sign
       connectedPeers: () => [other],
     };
     const driver = { onPeerMessage: (e: { block: Block }) => void end.forwarded.push(e.block) } as unknown as ConsensusDriver<Block>;
-    end.reactor = new ConsensusReactor(link, driver, () => undefined, () => 1, knownTx, { txWithHash });
+    end.reactor = new ConsensusReactor(link, driver, () => undefined, () => 1, knownTx, { txWithHash, later, beforeProposal: () => void events.push(`${me}:gossip flushed`) });
     ends.set(me, end);
     return end;
   };
-  const a = make('a', 'b', (hash) => aNode?.txWithHash(hash), (raw) => aNode?.knownTx(raw));
-  const b = make('b', 'a', bTxWithHash, bKnownTx);
-  return { a, b };
+  const a = make('a', 'b', (hash) => aNode?.txWithHash(hash), (raw) => aNode?.knownTx(raw), (fn) => fn());
+  const b = make('b', 'a', bTxWithHash, bKnownTx, bLater);
+  return { a, b, events };
 }
 
 describe('compact proposals (issue 18, ADR 0021)', () => {
@@ -106,6 +114,35 @@ describe('compact proposals (issue 18, ADR 0021)', () => {
     expect(b.forwarded).toHaveLength(1);
     expect(b.forwarded[0]).toEqual(built.block);
     expect(other.validateBlock(1, b.forwarded[0]!)).toMatchObject({ ok: true, blockHash: built.hash });
+  });
+
+  it('the sender flushes its queued transaction gossip before the proposal goes out', () => {
+    const { proposer, built, proposal } = proposed();
+    const { a, events } = pair(proposer, () => undefined);
+    a.reactor.broadcastProposal(proposal, built.block);
+    expect(events.slice(0, 2)).toEqual(['a:gossip flushed', 'a:broadcast']);
+  });
+
+  it('a validator lacking transactions looks again a moment later and asks only for those still missing', () => {
+    const { proposer, built, proposal } = proposed();
+    const other = nodes.make();
+    other.submitTx(wire(txs[0]));
+    const held: Array<() => void> = [];
+    const { a, b } = pair(proposer, (hash) => other.txWithHash(hash), undefined, (fn) => void held.push(fn));
+    a.reactor.broadcastProposal(proposal, built.block);
+    expect([b.out, b.forwarded]).toEqual([[], []]);
+    // the second transaction's gossip arrives meanwhile
+    other.submitTx(wire(txs[1]));
+    held.shift()!();
+    expect(b.out.map((o) => o.value)).toEqual([{ fill: { blockHash: built.hash, indexes: [2] } }]);
+    expect(b.forwarded).toEqual([built.block]);
+    // with everything arrived by then, nothing is asked at all
+    const again = pair(proposer, (hash) => other.txWithHash(hash), undefined, (fn) => void held.push(fn));
+    again.a.reactor.broadcastProposal(proposalOf(built.block, built.hash), built.block);
+    expect(again.b.forwarded).toEqual([]);
+    other.submitTx(wire(txs[2]));
+    held.shift()!();
+    expect([again.b.out, again.b.forwarded]).toEqual([[], [built.block]]);
   });
 
   it('a transaction held under another signature than the block\'s: the filled block does not match, so those are asked for before anyone is blamed', () => {

@@ -152,6 +152,18 @@ describe('the mempool reactor announces relayed transactions and fetches announc
     expect(penalties).toEqual([]);
   });
 
+  it('flushNow sends the queued gossip at once (before a proposal), and nothing when nothing is queued', async () => {
+    const { node, reactor, sent } = setup();
+    node.submitTx(txs[0]);
+    expect(sent).toEqual([]); // queued for the next batch
+    reactor.flushNow();
+    expect(sent).toEqual([{ to: '*', value: [wire(txs[0])] }]);
+    reactor.flushNow();
+    await flushed();
+    reactor.stop();
+    expect(sent).toHaveLength(1);
+  });
+
   it('asks the announcing peer for hashes it lacks, once, and not for pending ones', async () => {
     const { node, reactor, sent, penalties } = setup();
     node.submitTx(txs[0]);

@@ -28,8 +28,10 @@ export function compactBlockJson(block: Block): string {
 export interface PartialBlock {
   readonly rest: Omit<Block, 'txs'>;
   readonly txs: Array<SignedTx | undefined>;
-  /** Indexes of transactions taken from this node's pools by hash (their signatures may differ from the block's). */
+  /** Indexes of transactions taken from this node's pools by hash (their signatures may differ from the block's), ascending. */
   readonly local: number[];
+  /** The hash each compact entry named (undefined for whole transactions). */
+  readonly hashes: ReadonlyArray<string | undefined>;
 }
 
 export interface TxSources {
@@ -48,6 +50,7 @@ export function parseProposalBlock(raw: unknown, sources: TxSources): PartialBlo
   const txs = (raw as { txs?: unknown } | null)?.txs;
   if (!Array.isArray(txs) || txs.length > MAX_BLOCK_TXS) return undefined;
   const filled: Array<SignedTx | undefined> = new Array(txs.length);
+  const hashes: Array<string | undefined> = new Array(txs.length);
   const local: number[] = [];
   const toParse: unknown[] = [];
   const parsedAt: number[] = [];
@@ -55,6 +58,7 @@ export function parseProposalBlock(raw: unknown, sources: TxSources): PartialBlo
     const entry: unknown = txs[i];
     if (typeof entry === 'string') {
       if (!HASH_RE.test(entry)) return undefined;
+      hashes[i] = entry;
       filled[i] = sources.txWithHash(entry);
       if (filled[i] !== undefined) local.push(i);
       continue;
@@ -69,7 +73,21 @@ export function parseProposalBlock(raw: unknown, sources: TxSources): PartialBlo
   if (!parsed.success) return undefined;
   parsedAt.forEach((at, j) => (filled[at] = parsed.data.txs[j] as SignedTx));
   const { txs: _txs, ...rest } = parsed.data as Block;
-  return { rest, txs: filled, local };
+  return { rest, txs: filled, local, hashes };
+}
+
+/** The partial block with the missing transactions looked up again (they may have arrived meanwhile). */
+export function refill(partial: PartialBlock, sources: TxSources): PartialBlock {
+  const txs = partial.txs.slice();
+  const added: number[] = [];
+  txs.forEach((tx, i) => {
+    const hash = partial.hashes[i];
+    if (tx !== undefined || hash === undefined) return;
+    txs[i] = sources.txWithHash(hash);
+    if (txs[i] !== undefined) added.push(i);
+  });
+  if (added.length === 0) return partial;
+  return { ...partial, txs, local: [...partial.local, ...added].sort((a, b) => a - b) };
 }
 
 /** Indexes of the transactions a partial block still lacks. */

@@ -3,7 +3,7 @@ import type { SignedTx } from '../../codec/tx.js';
 import { isWellFormedEvidence, isWellFormedProposal, isWellFormedVote, type Evidence, type Proposal, type Vote } from '../../consensus/index.js';
 import { Channel, type ChannelId } from '../../p2p/index.js';
 import type { ConsensusDriver, ConsensusNetwork } from '../driver.js';
-import { asFilled, asFillRequest, compactBlockJson, completed, filledJson, missingOf, parseProposalBlock, type PartialBlock } from './compact-blocks.js';
+import { asFilled, asFillRequest, compactBlockJson, completed, filledJson, missingOf, parseProposalBlock, refill, type PartialBlock } from './compact-blocks.js';
 import { hasExactly, RawJson, type Reactor, type ReactorLink } from './wire.js';
 
 /**
@@ -113,6 +113,8 @@ interface AwaitedFill {
   readonly requested: number[];
   /** 'missing': asked for what this node lacks; 'all-local': asked again for what it had filled itself. */
   readonly stage: 'missing' | 'all-local';
+  /** Whether this node already looked again for the missing ones (FILL_WAIT_MS after the proposal). */
+  readonly waited: boolean;
 }
 
 export interface ProposalGossipOptions {
@@ -124,7 +126,17 @@ export interface ProposalGossipOptions {
   txWithHash?: (hash: string) => SignedTx | undefined;
   /** Transactions of compact blocks: filled from this node's pools, and asked of the peer (metrics). */
   filledTxs?: (source: 'local' | 'asked', txs: number) => void;
+  /** Runs before a proposal goes out (the node sends its queued transaction gossip first). */
+  beforeProposal?: () => void;
+  /** Runs `fn` after `ms` (setTimeout; tests pass their own). */
+  later?: (fn: () => void, ms: number) => void;
 }
+
+/**
+ * How long a validator lacking some of a compact block's transactions waits before asking for them:
+ * they mostly arrived just before the proposal and are still being decoded, a slice at a time.
+ */
+export const FILL_WAIT_MS = 10;
 
 export class ConsensusReactor implements Reactor, ConsensusNetwork<Block> {
   readonly channels: readonly ChannelId[] = [Channel.proposal, Channel.vote, Channel.evidence];
@@ -158,6 +170,7 @@ export class ConsensusReactor implements Reactor, ConsensusNetwork<Block> {
     this.gossip.counted?.('sent', peers.length - skip.size);
     for (const peer of peers) if (!skip.has(peer)) this.peerProposals.presume(peer, key, now);
     this.remember(proposal.blockHash, block);
+    this.gossip.beforeProposal?.();
     this.link.broadcast(Channel.proposal, new RawJson(`{"proposal":${JSON.stringify(proposal)},"block":${compactBlockJson(block)}}`), (peer) => skip.has(peer));
   }
   broadcastVote(vote: Vote): void {
@@ -210,15 +223,28 @@ export class ConsensusReactor implements Reactor, ConsensusNetwork<Block> {
    */
   private tryComplete(peer: string, fill: AwaitedFill, now: number): void {
     const missing = missingOf(fill.partial);
+    if (missing.length > 0 && !fill.waited) return this.waitForLocal(peer, fill);
     if (missing.length > 0) return this.askFill(peer, { ...fill, requested: missing });
     const block = completed(fill.partial)!;
     if (blockMatchesProposal(fill.proposal, block)) return this.accept(peer, fill.value, fill.proposal, block, now);
     if (fill.stage === 'missing' && fill.partial.local.length > 0) {
       const txs = fill.partial.txs.slice();
       for (const i of fill.partial.local) txs[i] = undefined;
-      return this.askFill(peer, { ...fill, partial: { ...fill.partial, txs, local: [] }, requested: fill.partial.local, stage: 'all-local' });
+      return this.askFill(peer, { ...fill, partial: { ...fill.partial, txs, local: [] }, requested: fill.partial.local, stage: 'all-local', waited: true });
     }
     this.penalize(peer, 'proposal block does not match its signed hash');
+  }
+
+  /** Looks again for the missing transactions after FILL_WAIT_MS, then goes on (asking the peer for those still missing). */
+  private waitForLocal(peer: string, fill: AwaitedFill): void {
+    this.awaited.set(peer, fill);
+    (this.gossip.later ?? ((fn, ms) => void setTimeout(fn, ms)))(() => {
+      if (this.awaited.get(peer) !== fill) return; // replaced by a newer proposal, or the peer left
+      this.awaited.delete(peer);
+      const partial = refill(fill.partial, this.sources);
+      this.gossip.filledTxs?.('local', partial.local.length - fill.partial.local.length);
+      this.tryComplete(peer, { ...fill, partial, waited: true }, this.clock());
+    }, FILL_WAIT_MS);
   }
 
   private askFill(peer: string, fill: AwaitedFill): void {
@@ -277,7 +303,7 @@ export class ConsensusReactor implements Reactor, ConsensusNetwork<Block> {
       const partial = hasExactly(v, ['block', 'proposal']) ? parseProposalBlock(v!.block, this.sources) : undefined;
       if (!partial || !hasExactly(v!.proposal, PROPOSAL_KEYS) || !isWellFormedProposal(v!.proposal)) return this.penalize(peer, 'malformed proposal');
       this.gossip.filledTxs?.('local', partial.local.length);
-      this.tryComplete(peer, { value, proposal: v!.proposal, partial, requested: [], stage: 'missing' }, now);
+      this.tryComplete(peer, { value, proposal: v!.proposal, partial, requested: [], stage: 'missing', waited: false }, now);
     } else if (channel === Channel.vote) {
       if (!hasExactly(value, VOTE_KEYS) || !isWellFormedVote(value)) return this.penalize(peer, 'malformed vote');
       this.noteVote(peer, value);
