@@ -100,6 +100,12 @@ export interface NodeCpu {
    * announcing peer, transactions of compact proposals filled from the node's pools and asked of
    * the peer; per committed block: copies of a proposal sent to peers and skipped (the peer held it).
    */
+  /**
+   * Heights decided in the window, how many of them after round 0, and the consensus timers that fired,
+   * by step — stale ones included (a height decided before its propose timeout still fires that timer),
+   * so `afterRound0` is what tells whether rounds were lost.
+   */
+  consensus: { heights: number; afterRound0: number; timeouts: Record<string, number> };
   wire: {
     bytesOutPerTx: number | null;
     bytesInPerTx: number | null;
@@ -112,6 +118,12 @@ export interface NodeCpu {
   verifyCheckSeconds: number;
   /** The process's CPU over its signature checks' in the same window: see CpuReport. */
   ratioToOwnVerify: number | null;
+}
+
+function consensusOf(d: Map<string, number>): NodeCpu['consensus'] {
+  const heights = d.get('gridledger_consensus_commit_round_count') ?? 0;
+  const inRound0 = d.get('gridledger_consensus_commit_round_bucket{le="0"}') ?? 0;
+  return { heights, afterRound0: heights - inRound0, timeouts: Object.fromEntries(byLabel(d, 'gridledger_consensus_timeouts_total', 'step')) };
 }
 
 function wireOf(d: Map<string, number>, txs: number): NodeCpu['wire'] {
@@ -163,6 +175,7 @@ export function nodeCpu(before: NodeSample, after: NodeSample): NodeCpu {
     verifyThreadsCpuSeconds: verifyThreads === null ? null : round3(verifyThreads),
     usPerTx: { process: us(processCpu, committedTxs), mainThread: main === null ? null : us(main, committedTxs), otherThreads: other === null ? null : us(other, committedTxs), verifyThreads: verifyThreads === null ? null : us(verifyThreads, committedTxs), phases, groups },
     byKind,
+    consensus: consensusOf(d),
     wire: wireOf(d, committedTxs),
     verifyCheckSeconds: round3(phaseSeconds.get('workers.verify') ?? 0),
     ratioToOwnVerify: ratioOf(processCpu, phaseSeconds.get('workers.verify') ?? 0),

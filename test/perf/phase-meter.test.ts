@@ -95,6 +95,9 @@ describe('CPU report of a node (bench)', () => {
         'gridledger_blocks_total 10',
         'gridledger_gossip_proposal_copies_total{outcome="sent"} 30',
         'gridledger_gossip_proposal_copies_total{outcome="skipped"} 5',
+        'gridledger_consensus_commit_round_bucket{le="0"} 10',
+        'gridledger_consensus_commit_round_count 10',
+        'gridledger_consensus_timeouts_total{step="propose"} 1',
       ].join('\n'),
     );
     const after = scrape(
@@ -114,6 +117,10 @@ describe('CPU report of a node (bench)', () => {
         'gridledger_gossip_proposal_copies_total{outcome="skipped"} 14',
         'gridledger_compact_block_txs_total{source="local"} 1500',
         'gridledger_compact_block_txs_total{source="asked"} 30',
+        'gridledger_consensus_commit_round_bucket{le="0"} 13',
+        'gridledger_consensus_commit_round_count 14',
+        'gridledger_consensus_timeouts_total{step="propose"} 2',
+        'gridledger_consensus_timeouts_total{step="prevote"} 1',
       ].join('\n'),
     );
     const r = nodeCpu(before, after);
@@ -135,5 +142,7 @@ describe('CPU report of a node (bench)', () => {
     expect(r.wire.proposalCopiesPerBlock).toEqual({ sent: 1.5, skipped: 2.25 });
     // of 1,000 committed transactions, 1,500 filled from this node's pools (several rounds or peers) and 30 asked for
     expect(r.wire.compactFilledPerTx).toEqual({ local: 1.5, asked: 0.03 });
+    // 4 heights decided, one of them after round 0; one propose and one prevote timeout fired
+    expect(r.consensus).toEqual({ heights: 4, afterRound0: 1, timeouts: { propose: 1, prevote: 1 } });
   });
 });
