@@ -164,7 +164,10 @@ export async function reactorsTarget(): Promise<FuzzTarget<WireInput>> {
     onPeerMessage: (e: { type: string }) => void forwarded.push(e.type),
     handle: (e: { type: string }) => (forwarded.push(e.type), true),
   } as unknown as ConsensusDriver<Block>;
-  const consensus = new ConsensusReactor(link, driver, () => undefined, () => 1_000_000, (raw) => node.knownTx(raw));
+  const consensus = new ConsensusReactor(link, driver, () => undefined, () => 1_000_000, (raw) => node.knownTx(raw), {
+    txWithHash: (hash) => node.txWithHash(hash),
+    later: (fn) => fn(),
+  });
   const sync = new BlockSyncReactor(link, node, { maxFrameBytes: 8 << 20, onApplied: () => undefined });
   const mempool = new MempoolReactor(link, node, 4 << 20);
   let unhandled: unknown;
@@ -175,10 +178,22 @@ export async function reactorsTarget(): Promise<FuzzTarget<WireInput>> {
   const next = node.buildExecutedBlock({ time: last.block.header.time + 1000, proposer: world.validator.address, lastCommit: last.commit, evidence: [] });
   const unsignedProposal = { chainId: WORLD_CHAIN, height: next.block.header.height, round: 0, polRound: -1, blockHash: next.hash, timestamp: 1, proposer: world.validator.address };
   const proposal: Proposal = { ...unsignedProposal, signature: toHex(world.validator.signer.sign(proposalSignBytes(unsignedProposal))) };
+  // This node sent the proposal, so it answers fill requests for its block (ADR 0021).
+  consensus.broadcastProposal(proposal, next.block);
+  const hashes = next.block.txs.map((tx) => txHash(tx.body));
   const voteA = signVote(world, { type: 'prevote', height: 4, round: 0, blockHash: 'aa'.repeat(32), timestamp: 5 });
   const voteB = signVote(world, { type: 'prevote', height: 4, round: 0, blockHash: 'bb'.repeat(32), timestamp: 5 });
   const byChannel: Array<[ChannelId, unknown[]]> = [
-    [Channel.proposal, [{ proposal, block: next.block }]],
+    // Whole and compact proposals, fill requests and replies (ADR 0021).
+    [
+      Channel.proposal,
+      [
+        { proposal, block: next.block },
+        { proposal, block: { ...next.block, txs: hashes } },
+        { fill: { blockHash: next.hash, indexes: hashes.map((_, i) => i) } },
+        { filled: { blockHash: next.hash, indexes: [0], txs: next.block.txs.slice(0, 1) } },
+      ],
+    ],
     [Channel.vote, [voteA, signVote(world, { type: 'precommit', height: 4, round: 1, blockHash: null, timestamp: 9 })]],
     [Channel.evidence, [{ kind: 'duplicate-vote', voteA, voteB }]],
     [Channel.block, [{ height: 3, hash: last.hash }, { height: 9, hash: 'x' }]],
