@@ -61,7 +61,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gridledger-wire-'));
   const basePort = await freeBasePort(2);
   [node0, node1] = prepareDevnet(dir, 2, basePort, CHAIN, { blockTimeMs: 100 }).nodes as [DevnetNode, DevnetNode];
-  for (let i = 0; i < 48; i++) identities.push(identity(100 + i));
+  for (let i = 0; i < 51; i++) identities.push(identity(100 + i));
   // node0 accepts node1 (a persistent peer) and these extra identities, one per case.
   const configPath = paths(node0.home).config;
   const config = JSON.parse(readFileSync(configPath, 'utf8'));
@@ -224,6 +224,9 @@ describe.sequential('bad input on the wire to a validator', () => {
     ['tx: a request of too many hashes', Channel.tx, { want: Array.from({ length: MAX_GOSSIP_HASHES + 1 }, () => 'ab'.repeat(32)) }, /transaction gossip is not a batch, an announcement or a request/],
     ['proposal: null', Channel.proposal, null, /malformed proposal/],
     ['proposal: no block', Channel.proposal, { proposal: { chainId: CHAIN } }, /malformed proposal/],
+    ['proposal: a compact entry that is not a transaction hash', Channel.proposal, { proposal: { chainId: CHAIN }, block: { txs: ['not a hash'] } }, /malformed proposal/],
+    ['proposal: a block fill request of unordered indexes', Channel.proposal, { fill: { blockHash: 'ab'.repeat(32), indexes: [2, 1] } }, /malformed block fill request/],
+    ['proposal: a block fill of non-transactions', Channel.proposal, { filled: { blockHash: 'ab'.repeat(32), indexes: [0], txs: [{ body: 1 }] } }, /malformed block fill/],
     ['block status: negative height', Channel.block, { height: -1, hash: '' }, /malformed status/],
     ['block status: extra field', Channel.block, { height: 0, hash: '', more: true }, /malformed status/],
     ['vote: array', Channel.vote, [1, 2, 3], /malformed vote/],
