@@ -198,6 +198,10 @@ describe('compact proposals (issue 18, ADR 0021)', () => {
       a.reactor.receive('b', Channel.proposal, { fill: { blockHash: built.hash, indexes: [0] } }); // answer 2
       a.reactor.receive('b', Channel.proposal, { fill: { blockHash: built.hash, indexes: [1] } }); // not answered
       expect(a.out).toHaveLength(before + 1);
+      // after b reconnects (answers in flight may be lost) it is answered again
+      a.reactor.peerGone('b');
+      a.reactor.receive('b', Channel.proposal, { fill: { blockHash: built.hash, indexes: [1] } });
+      expect(a.out).toHaveLength(before + 2);
     });
 
     it('a malformed reply is penalised; an unasked one is ignored; wrong transactions are blamed on the peer that sent them', () => {

@@ -188,6 +188,8 @@ export class ConsensusReactor implements Reactor, ConsensusNetwork<Block> {
   peerGone(peer: string): void {
     this.peerProposals.forget(peer);
     this.awaited.delete(peer);
+    // A reconnected peer may have lost the answers in flight: it may ask again.
+    for (const key of this.answered.keys()) if (key.startsWith(`${peer}/`)) this.answered.delete(key);
   }
 
   private remember(hash: string, block: Block): void {
