@@ -100,11 +100,7 @@ export interface NodeCpu {
    * announcing peer, transactions of compact proposals filled from the node's pools and asked of
    * the peer; per committed block: copies of a proposal sent to peers and skipped (the peer held it).
    */
-  /**
-   * Heights decided in the window, how many of them after round 0, and the consensus timers that fired,
-   * by step — stale ones included (a height decided before its propose timeout still fires that timer),
-   * so `afterRound0` is what tells whether rounds were lost.
-   */
+  /** Heights decided in the window, how many of them after round 0, and the consensus timeouts the engine acted on, by step. */
   consensus: { heights: number; afterRound0: number; timeouts: Record<string, number> };
   wire: {
     bytesOutPerTx: number | null;

@@ -31,7 +31,7 @@ export class NodeMetrics {
   readonly mempoolSize = new Gauge({ name: 'gridledger_mempool_txs', help: 'Pending transactions', registers: [this.registry] });
   readonly blockTxs = new Histogram({ name: 'gridledger_block_txs', help: 'Transactions per block', buckets: [0, 1, 10, 100, 1000, 5000, 10000], registers: [this.registry] });
   readonly rounds = new Histogram({ name: 'gridledger_consensus_commit_round', help: 'Round in which each height was decided', buckets: [0, 1, 2, 3, 5, 10], registers: [this.registry] });
-  readonly timeouts = new Counter({ name: 'gridledger_consensus_timeouts_total', help: 'Consensus timeouts fired, by step', labelNames: ['step'], registers: [this.registry] });
+  readonly timeouts = new Counter({ name: 'gridledger_consensus_timeouts_total', help: 'Consensus timeouts that moved the engine (a stale timer of a decided height or round is not counted), by step', labelNames: ['step'], registers: [this.registry] });
   readonly votesSent = new Counter({ name: 'gridledger_consensus_votes_sent_total', help: 'Own votes signed and sent', labelNames: ['type'], registers: [this.registry] });
   readonly votesReceived = new Counter({ name: 'gridledger_consensus_votes_received_total', help: 'Votes received from peers, by outcome', labelNames: ['outcome'], registers: [this.registry] });
   readonly evidence = new Counter({ name: 'gridledger_consensus_evidence_total', help: 'Equivocation evidence detected', registers: [this.registry] });

@@ -296,8 +296,8 @@ export class ConsensusDriver<B> {
           break;
         case 'scheduleTimeout':
           this.schedule(e.durationMs, () => {
-            this.options.observer?.timeout?.(e.step);
-            this.handle({ type: 'timeout', now: this.options.timers.now(), height: e.height, round: e.round, step: e.step });
+            // Only timeouts the engine acted on: a height decided before its propose timeout still fires that timer.
+            if (this.handle({ type: 'timeout', now: this.options.timers.now(), height: e.height, round: e.round, step: e.step })) this.options.observer?.timeout?.(e.step);
           });
           break;
         case 'commit':

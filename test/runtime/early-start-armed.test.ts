@@ -90,3 +90,29 @@ it('admissions start the next height early even after a peer message started the
     driver.stop();
   }
 });
+
+it('counts only the consensus timeouts the engine acts on, not the stale timers of decided heights', () => {
+  const node = nodes.make({ maxTxs: 100, nonceWindow: 100 });
+  const clock = new VirtualClock();
+  const timeouts: string[] = [];
+  const driver = new ConsensusDriver<Block>({
+    ledger: node,
+    wal: memoryWal,
+    timers: clock,
+    sign: (bytes) => nodes.validator.signer.sign(bytes),
+    timing: { blockTimeMs: 200, emptyBlockIntervalMs: 200, proposeAtTxs: 1_000, minBlockIntervalMs: 50 },
+    observer: { timeout: (step) => void timeouts.push(step) },
+    onFatal: (err) => {
+      throw err;
+    },
+  });
+  driver.start();
+  try {
+    // a lone validator decides every height in round 0, long before its propose timeout (1 s) fires
+    for (let i = 0; i < 20; i++) clock.advance(250);
+    expect(node.height).toBeGreaterThanOrEqual(10);
+    expect(timeouts).toEqual([]);
+  } finally {
+    driver.stop();
+  }
+});
