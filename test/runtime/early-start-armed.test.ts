@@ -7,7 +7,7 @@
 import { afterAll, expect, it } from 'vitest';
 import type { Block } from '../../src/codec/block.js';
 import { signTx, type SignedTx } from '../../src/codec/tx.js';
-import { ConsensusDriver, type TimerHandle, type Timers, type WalPort } from '../../src/runtime/driver.js';
+import { ConsensusDriver, type DriverOptions, type TimerHandle, type Timers, type WalPort } from '../../src/runtime/driver.js';
 import { account } from '../helpers/chain.js';
 import { LedgerNodes } from '../helpers/ledger-node.js';
 
@@ -44,7 +44,8 @@ const memoryWal: WalPort<Block> = { read: () => ({ records: [], droppedTail: fal
 const nodes = new LedgerNodes('armed');
 afterAll(() => nodes.close());
 
-it('admissions start the next height early even after a peer message started the previous one', () => {
+/** The production driver of a fresh one-validator node on a virtual clock. */
+function driverOn(options: Pick<DriverOptions<Block>, 'timing' | 'observer'>) {
   const node = nodes.make({ maxTxs: 100, nonceWindow: 100 });
   const clock = new VirtualClock();
   const driver = new ConsensusDriver<Block>({
@@ -52,11 +53,16 @@ it('admissions start the next height early even after a peer message started the
     wal: memoryWal,
     timers: clock,
     sign: (bytes) => nodes.validator.signer.sign(bytes),
-    timing: { blockTimeMs: 1000, emptyBlockIntervalMs: 60_000, proposeAtTxs: 3, minBlockIntervalMs: 50 },
+    ...options,
     onFatal: (err) => {
       throw err;
     },
   });
+  return { node, clock, driver };
+}
+
+it('admissions start the next height early even after a peer message started the previous one', () => {
+  const { node, clock, driver } = driverOn({ timing: { blockTimeMs: 1000, emptyBlockIntervalMs: 60_000, proposeAtTxs: 3, minBlockIntervalMs: 50 } });
   let nonce = 0;
   const admit = (count: number) => {
     for (let i = 0; i < count; i++) {
@@ -92,19 +98,10 @@ it('admissions start the next height early even after a peer message started the
 });
 
 it('counts only the consensus timeouts the engine acts on, not the stale timers of decided heights', () => {
-  const node = nodes.make({ maxTxs: 100, nonceWindow: 100 });
-  const clock = new VirtualClock();
   const timeouts: string[] = [];
-  const driver = new ConsensusDriver<Block>({
-    ledger: node,
-    wal: memoryWal,
-    timers: clock,
-    sign: (bytes) => nodes.validator.signer.sign(bytes),
+  const { node, clock, driver } = driverOn({
     timing: { blockTimeMs: 200, emptyBlockIntervalMs: 200, proposeAtTxs: 1_000, minBlockIntervalMs: 50 },
     observer: { timeout: (step) => void timeouts.push(step) },
-    onFatal: (err) => {
-      throw err;
-    },
   });
   driver.start();
   try {
