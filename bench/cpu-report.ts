@@ -108,6 +108,8 @@ export interface NodeCpu {
     copiesDroppedPerTx: number | null;
     wantedPerTx: number | null;
     compactFilledPerTx: { local: number | null; asked: number | null };
+    /** Compact proposals forwarded only after a second look or a fill, and their mean delay from arrival. */
+    compactDelayed: { proposals: number; meanMs: number | null };
     proposalCopiesPerBlock: { sent: number; skipped: number } | null;
   };
   /** CPU seconds of the signature checks themselves (`workers.verify`, on the worker threads). */
@@ -122,6 +124,12 @@ function consensusOf(d: Map<string, number>): NodeCpu['consensus'] {
   return { heights, afterRound0: heights - inRound0, timeouts: Object.fromEntries(byLabel(d, 'gridledger_consensus_timeouts_total', 'step')) };
 }
 
+function delayOf(d: Map<string, number>): NodeCpu['wire']['compactDelayed'] {
+  const proposals = d.get('gridledger_compact_block_fill_seconds_count') ?? 0;
+  const seconds = d.get('gridledger_compact_block_fill_seconds_sum') ?? 0;
+  return { proposals, meanMs: proposals > 0 ? Math.round((seconds * 1e4) / proposals) / 10 : null };
+}
+
 function wireOf(d: Map<string, number>, txs: number): NodeCpu['wire'] {
   const perTx = (v: number | undefined) => (txs > 0 ? Math.round(((v ?? 0) * 100) / txs) / 100 : null);
   const bytes = byLabel(d, 'gridledger_p2p_bytes', 'direction');
@@ -131,6 +139,7 @@ function wireOf(d: Map<string, number>, txs: number): NodeCpu['wire'] {
   const compact = byLabel(d, 'gridledger_compact_block_txs_total', 'source');
   return {
     compactFilledPerTx: { local: perTx(compact.get('local')), asked: perTx(compact.get('asked')) },
+    compactDelayed: delayOf(d),
     proposalCopiesPerBlock: blocks > 0 ? { sent: perBlock(copies.get('sent')), skipped: perBlock(copies.get('skipped')) } : null,
     bytesOutPerTx: perTx(bytes.get('out')),
     bytesInPerTx: perTx(bytes.get('in')),

@@ -27,6 +27,7 @@ export class NodeMetrics {
   readonly gossipWanted = new Counter({ name: 'gridledger_gossip_txs_wanted_total', help: 'Transactions asked of a peer that announced them (this node had no copy yet)', registers: [this.registry] });
   readonly proposalCopies = new Counter({ name: 'gridledger_gossip_proposal_copies_total', help: 'Copies of a proposal (with its block) for a peer: sent, or skipped because the peer holds it', labelNames: ['outcome'], registers: [this.registry] });
   readonly compactFills = new Counter({ name: 'gridledger_compact_block_txs_total', help: "Transactions of peers' compact proposals: filled from this node's pools, or asked of the peer", labelNames: ['source'], registers: [this.registry] });
+  readonly compactFillDelay = new Histogram({ name: 'gridledger_compact_block_fill_seconds', help: 'Compact proposals that lacked transactions: from arrival to forwarding (second look, fill round trip)', buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1], registers: [this.registry] });
   readonly txsRejected = new Counter({ name: 'gridledger_txs_rejected_total', help: 'Transactions refused at admission, by code', labelNames: ['code'], registers: [this.registry] });
   readonly mempoolSize = new Gauge({ name: 'gridledger_mempool_txs', help: 'Pending transactions', registers: [this.registry] });
   readonly blockTxs = new Histogram({ name: 'gridledger_block_txs', help: 'Transactions per block', buckets: [0, 1, 10, 100, 1000, 5000, 10000], registers: [this.registry] });

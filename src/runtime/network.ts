@@ -76,6 +76,7 @@ export class NodeNetwork {
       txWithHash: (hash) => node.txWithHash(hash),
       filledTxs: (source, txs) => node.metrics.compactFills.inc({ source }, txs),
       beforeProposal: () => this.mempool.flushNow(),
+      fillDelay: (ms) => node.metrics.compactFillDelay.observe(ms / 1000),
     });
     this.mempool = new MempoolReactor(link, node, this.p2p.maxPayloadBytes);
     this.messaging = messaging ? new MessagingReactor(link, messaging) : null;

@@ -117,6 +117,8 @@ describe('CPU report of a node (bench)', () => {
         'gridledger_gossip_proposal_copies_total{outcome="skipped"} 14',
         'gridledger_compact_block_txs_total{source="local"} 1500',
         'gridledger_compact_block_txs_total{source="asked"} 30',
+        'gridledger_compact_block_fill_seconds_sum 0.05',
+        'gridledger_compact_block_fill_seconds_count 4',
         'gridledger_consensus_commit_round_bucket{le="0"} 13',
         'gridledger_consensus_commit_round_count 14',
         'gridledger_consensus_timeouts_total{step="propose"} 2',
@@ -142,6 +144,8 @@ describe('CPU report of a node (bench)', () => {
     expect(r.wire.proposalCopiesPerBlock).toEqual({ sent: 1.5, skipped: 2.25 });
     // of 1,000 committed transactions, 1,500 filled from this node's pools (several rounds or peers) and 30 asked for
     expect(r.wire.compactFilledPerTx).toEqual({ local: 1.5, asked: 0.03 });
+    // 4 compact proposals waited, 50 ms in all
+    expect(r.wire.compactDelayed).toEqual({ proposals: 4, meanMs: 12.5 });
     // 4 heights decided, one of them after round 0; one propose and one prevote timeout fired
     expect(r.consensus).toEqual({ heights: 4, afterRound0: 1, timeouts: { propose: 1, prevote: 1 } });
   });

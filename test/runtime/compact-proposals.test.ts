@@ -41,6 +41,9 @@ function pair(
   const ends = new Map<string, End>();
   const deliver = (from: string, to: string, channel: ChannelId, value: unknown) => ends.get(to)?.reactor.receive(from, channel, wire(value));
   const events: string[] = [];
+  const clock = { now: 1 };
+  /** b's delays from a proposal's arrival to its forwarding, when it had to look again or ask. */
+  const delays: number[] = [];
   const make = (me: string, other: string, txWithHash: (hash: string) => SignedTx | undefined, knownTx: (raw: unknown) => SignedTx | undefined, later: (fn: () => void) => void): End => {
     const end: End = { reactor: undefined as unknown as ConsensusReactor, forwarded: [], penalties: [], out: [] };
     const link: ReactorLink = {
@@ -57,13 +60,18 @@ function pair(
       connectedPeers: () => [other],
     };
     const driver = { onPeerMessage: (e: { block: Block }) => void end.forwarded.push(e.block) } as unknown as ConsensusDriver<Block>;
-    end.reactor = new ConsensusReactor(link, driver, () => undefined, () => 1, knownTx, { txWithHash, later, beforeProposal: () => void events.push(`${me}:gossip flushed`) });
+    end.reactor = new ConsensusReactor(link, driver, () => undefined, () => clock.now, knownTx, {
+      txWithHash,
+      later,
+      beforeProposal: () => void events.push(`${me}:gossip flushed`),
+      fillDelay: (ms) => void (me === 'b' && delays.push(ms)),
+    });
     ends.set(me, end);
     return end;
   };
   const a = make('a', 'b', (hash) => aNode?.txWithHash(hash), (raw) => aNode?.knownTx(raw), (fn) => fn());
   const b = make('b', 'a', bTxWithHash, bKnownTx, bLater);
-  return { a, b, events };
+  return { a, b, events, clock, delays };
 }
 
 describe('compact proposals (issue 18, ADR 0021)', () => {
@@ -90,8 +98,9 @@ describe('compact proposals (issue 18, ADR 0021)', () => {
     const { proposer, built, proposal } = proposed();
     const other = nodes.make();
     for (const tx of txs) other.submitTx(wire(tx));
-    const { a, b } = pair(proposer, (hash) => other.txWithHash(hash));
+    const { a, b, delays } = pair(proposer, (hash) => other.txWithHash(hash));
     a.reactor.broadcastProposal(proposal, built.block);
+    expect(delays).toEqual([]); // nothing lacking: forwarded at once, no delay reported
     const sent = a.out[0]!.value as { block: { txs: unknown[] } };
     expect(sent.block.txs).toEqual(txs.map((tx) => txHash(tx.body)));
     expect(b.penalties).toEqual([]);
@@ -128,12 +137,15 @@ describe('compact proposals (issue 18, ADR 0021)', () => {
     const other = nodes.make();
     other.submitTx(wire(txs[0]));
     const held: Array<() => void> = [];
-    const { a, b } = pair(proposer, (hash) => other.txWithHash(hash), undefined, (fn) => void held.push(fn));
+    const { a, b, clock, delays } = pair(proposer, (hash) => other.txWithHash(hash), undefined, (fn) => void held.push(fn));
     a.reactor.broadcastProposal(proposal, built.block);
     expect([b.out, b.forwarded]).toEqual([[], []]);
     // the second transaction's gossip arrives meanwhile
     other.submitTx(wire(txs[1]));
+    clock.now += 10;
     held.shift()!();
+    // forwarded (after the fill, synchronous here) 10 ms after the proposal arrived
+    expect(delays).toEqual([10]);
     expect(b.out.map((o) => o.value)).toEqual([{ fill: { blockHash: built.hash, indexes: [2] } }]);
     expect(b.forwarded).toEqual([built.block]);
     // with everything arrived by then, nothing is asked at all

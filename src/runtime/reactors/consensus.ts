@@ -115,6 +115,8 @@ interface AwaitedFill {
   readonly stage: 'missing' | 'all-local';
   /** Whether this node already looked again for the missing ones (FILL_WAIT_MS after the proposal). */
   readonly waited: boolean;
+  /** When the proposal arrived (this node's clock). */
+  readonly arrived: number;
 }
 
 export interface ProposalGossipOptions {
@@ -126,6 +128,8 @@ export interface ProposalGossipOptions {
   txWithHash?: (hash: string) => SignedTx | undefined;
   /** Transactions of compact blocks: filled from this node's pools, and asked of the peer (metrics). */
   filledTxs?: (source: 'local' | 'asked', txs: number) => void;
+  /** A compact proposal forwarded only after a second look or a fill: how long after it arrived (metrics). */
+  fillDelay?: (ms: number) => void;
   /** Runs before a proposal goes out (the node sends its queued transaction gossip first). */
   beforeProposal?: () => void;
   /** Runs `fn` after `ms` (setTimeout; tests pass their own). */
@@ -228,7 +232,10 @@ export class ConsensusReactor implements Reactor, ConsensusNetwork<Block> {
     if (missing.length > 0 && !fill.waited) return this.waitForLocal(peer, fill);
     if (missing.length > 0) return this.askFill(peer, { ...fill, requested: missing });
     const block = completed(fill.partial)!;
-    if (blockMatchesProposal(fill.proposal, block)) return this.accept(peer, fill.value, fill.proposal, block, now);
+    if (blockMatchesProposal(fill.proposal, block)) {
+      if (fill.waited) this.gossip.fillDelay?.(now - fill.arrived);
+      return this.accept(peer, fill.value, fill.proposal, block, now);
+    }
     if (fill.stage === 'missing' && fill.partial.local.length > 0) {
       const txs = fill.partial.txs.slice();
       for (const i of fill.partial.local) txs[i] = undefined;
@@ -305,7 +312,7 @@ export class ConsensusReactor implements Reactor, ConsensusNetwork<Block> {
       const partial = hasExactly(v, ['block', 'proposal']) ? parseProposalBlock(v!.block, this.sources) : undefined;
       if (!partial || !hasExactly(v!.proposal, PROPOSAL_KEYS) || !isWellFormedProposal(v!.proposal)) return this.penalize(peer, 'malformed proposal');
       this.gossip.filledTxs?.('local', partial.local.length);
-      this.tryComplete(peer, { value, proposal: v!.proposal, partial, requested: [], stage: 'missing', waited: false }, now);
+      this.tryComplete(peer, { value, proposal: v!.proposal, partial, requested: [], stage: 'missing', waited: false, arrived: now }, now);
     } else if (channel === Channel.vote) {
       if (!hasExactly(value, VOTE_KEYS) || !isWellFormedVote(value)) return this.penalize(peer, 'malformed vote');
       this.noteVote(peer, value);
