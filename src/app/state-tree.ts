@@ -62,9 +62,15 @@ export function emptyStateTree(): Child {
  * asked about come sorted, and one committed-successor lookup answers every asked key up to that
  * successor (a run of inserted keys costs one lookup); runs of deleted keys are walked through the
  * answers already known, so nothing is looked up twice.
+ *
+ * Only inserted and deleted keys need their predecessor (whose `next` changes), so a rewritten key
+ * that stays is not looked up backwards. And the committed successor of an inserted or deleted key's
+ * predecessor p follows from what is known: no committed key lies between p and the key, so it is the
+ * key itself when deleted, else the key's own committed successor — the predecessor's leaf, rewritten
+ * for its new `next`, costs no forward lookup either (two point queries per inserted key fewer).
  */
 class NewKeyOrder {
-  /** committed successor and predecessor of each asked key (deleted keys included) */
+  /** committed successor of each asked key and of their predecessors; committed predecessor of inserted and deleted keys */
   private readonly succ = new Map<string, string | undefined>();
   private readonly pred = new Map<string, string | undefined>();
 
@@ -84,9 +90,19 @@ class NewKeyOrder {
       if (key === HEAD_KEY) this.pred.set(key, undefined);
       else if (reuse) this.pred.set(key, committed.has(prev!) ? prev : this.pred.get(prev!));
       else if (prev !== undefined && known === key) this.pred.set(key, committed.has(prev) ? prev : this.pred.get(prev));
-      else this.pred.set(key, state.keyBefore(key));
+      else if (committed.has(key) && !deleted.has(key)) {
+        // a key that stays: nobody asks for its predecessor
+      } else this.pred.set(key, state.keyBefore(key));
+      if (this.pred.has(key) && (deleted.has(key) || !committed.has(key))) this.knowSuccessorOfPredecessor(key, committed.has(key));
       prev = key;
     }
+  }
+
+  /** For an inserted or deleted key: its committed predecessor's committed successor (see the class comment). */
+  private knowSuccessorOfPredecessor(key: string, isCommitted: boolean): void {
+    const p = this.pred.get(key);
+    if (p === undefined || this.succ.has(p)) return;
+    this.succ.set(p, isCommitted ? key : this.succ.get(key));
   }
 
   /** The largest key (or the head) before `key` after the block. */

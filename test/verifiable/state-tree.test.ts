@@ -53,6 +53,34 @@ describe('state tree: incremental updates against a naive implementation', () =>
       }),
     );
   });
+
+  it('looks up neighbours only where the new order needs them: no predecessor of a key that stays, no successor of an inserted key\'s predecessor', () => {
+    const counted = (state: MemState) => {
+      const calls = { after: 0, before: 0 };
+      const keyAfter = state.keyAfter.bind(state);
+      const keyBefore = state.keyBefore.bind(state);
+      state.keyAfter = (k) => (calls.after++, keyAfter(k));
+      state.keyBefore = (k) => (calls.before++, keyBefore(k));
+      return calls;
+    };
+    const state = new MemState();
+    state.commit(new Map(['m/a', 'm/c', 'm/e', 'm/g'].map((k) => [k, 'v'])));
+    // Two kept keys rewritten far apart: each needs its successor (its leaf names it), neither its predecessor.
+    let calls = counted(state);
+    state.commit(new Map([['m/a', 'w'], ['m/e', 'w']]));
+    expect(calls).toEqual({ after: 3, before: 0 });
+    expect(bytesToHex(childHash(state.root))).toBe(naiveStateRoot(state.map));
+    // An inserted key: its own successor and predecessor; the predecessor's successor follows from them.
+    calls = counted(state);
+    state.commit(new Map([['m/d', 'v']]));
+    expect(calls).toEqual({ after: 2, before: 1 });
+    expect(bytesToHex(childHash(state.root))).toBe(naiveStateRoot(state.map));
+    // A deleted key: the predecessor's successor is the deleted key, walked past to the next survivor.
+    calls = counted(state);
+    state.commit(new Map([['m/e', null]]));
+    expect(calls).toEqual({ after: 2, before: 1 });
+    expect(bytesToHex(childHash(state.root))).toBe(naiveStateRoot(state.map));
+  });
 });
 
 /** Runs the reads on committed state through a recorder, proves them, and answers them from the proof. */
