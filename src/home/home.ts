@@ -26,6 +26,7 @@ export const HOME_ERRORS = defineErrors('home', {
  */
 export const DEFAULT_PROPOSE_AT_TXS = 64;
 export const DEFAULT_MIN_BLOCK_INTERVAL_MS = 100;
+export const DEFAULT_MAX_TX_WAIT_MS = 250;
 
 export const configSchema = z
   .object({
@@ -80,6 +81,8 @@ export const configSchema = z
         proposeAtTxs: z.number().int().min(1).default(DEFAULT_PROPOSE_AT_TXS),
         /** The least time between two heights' starts when they start early. */
         minBlockIntervalMs: z.number().int().min(10).default(DEFAULT_MIN_BLOCK_INTERVAL_MS),
+        /** The longest a waiting transaction delays the next height's start when fewer than `proposeAtTxs` wait (ADR 0022). */
+        maxTxWaitMs: z.number().int().min(10).default(DEFAULT_MAX_TX_WAIT_MS),
         maxBlockTxs: z.number().int().min(1).default(10_000),
         /** Must stay well below the P2P frame limit (8 MiB) since a proposal carries its block. */
         maxBlockBytes: z.number().int().min(64 * 1024).max(6 * 1024 * 1024).default(4 * 1024 * 1024),
@@ -100,7 +103,7 @@ export const configSchema = z
           })
           .default({ proposeMs: 1000, prevoteMs: 500, precommitMs: 500, deltaMs: 500 }),
       })
-      .default({ blockTimeMs: 1000, emptyBlockIntervalMs: 30_000, proposeAtTxs: DEFAULT_PROPOSE_AT_TXS, minBlockIntervalMs: DEFAULT_MIN_BLOCK_INTERVAL_MS, maxBlockTxs: 10_000, maxBlockBytes: 4 * 1024 * 1024, buildBudgetMs: 500, synchrony: { precisionMs: 500, messageDelayMs: 2000 }, timeouts: { proposeMs: 1000, prevoteMs: 500, precommitMs: 500, deltaMs: 500 } }),
+      .default({ blockTimeMs: 1000, emptyBlockIntervalMs: 30_000, proposeAtTxs: DEFAULT_PROPOSE_AT_TXS, minBlockIntervalMs: DEFAULT_MIN_BLOCK_INTERVAL_MS, maxTxWaitMs: DEFAULT_MAX_TX_WAIT_MS, maxBlockTxs: 10_000, maxBlockBytes: 4 * 1024 * 1024, buildBudgetMs: 500, synchrony: { precisionMs: 500, messageDelayMs: 2000 }, timeouts: { proposeMs: 1000, prevoteMs: 500, precommitMs: 500, deltaMs: 500 } }),
     mempool: z
       .object({
         maxTxs: z.number().int().min(1).default(50_000),

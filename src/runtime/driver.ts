@@ -117,7 +117,9 @@ export interface DriverObserver {
  * When heights start. Once transactions wait, the next height starts `blockTimeMs` after the previous
  * one started — or, when at least `proposeAtTxs` includable transactions wait, as soon as
  * `minBlockIntervalMs` have passed (ADR 0015): under load a transaction waits for the next block a
- * fraction of the block time, while a quiet chain keeps its cadence. An idle chain makes an empty
+ * fraction of the block time, while a quiet chain keeps its cadence — or once the first transaction
+ * still waiting has waited `maxTxWaitMs` (ADR 0022): fewer than `proposeAtTxs` waiting (light load, a
+ * lull, the end of a burst) no longer wait out the whole block time. An idle chain makes an empty
  * heartbeat block every `emptyBlockIntervalMs`.
  */
 export interface BlockTiming {
@@ -127,6 +129,8 @@ export interface BlockTiming {
   proposeAtTxs?: number;
   /** The least time between the starts of two heights when starting early. */
   minBlockIntervalMs?: number;
+  /** The longest a waiting transaction delays the next height's start (at least `minBlockIntervalMs` after the previous start); absent: `blockTimeMs`. */
+  maxTxWaitMs?: number;
 }
 
 export interface DriverOptions<B> {
@@ -155,6 +159,8 @@ export class ConsensusDriver<B> {
   private state: ConsensusState<B>;
   private network: ConsensusNetwork<B> | null = null;
   private startTimer: TimerHandle | undefined;
+  /** Local clock when the scheduled start check fires. */
+  private startCheckAt = 0;
   private gossipTimer: TimerHandle | undefined;
   private waitingForStart = false;
   /** A check for an early start is scheduled (admissions need not schedule another). */
@@ -165,6 +171,8 @@ export class ConsensusDriver<B> {
   lastCommitAt = 0;
   /** Local clock when this node last started a height (drives the block cadence). */
   private heightStartedAt = 0;
+  /** Local clock when the first transaction admitted since the current height started arrived (undefined: none). */
+  private firstWaitAt: number | undefined;
   /** Validator sets of the evidence window (a set is looked up once, not at every height). */
   private readonly windowSets = new Map<number, ValidatorSet>();
   private readonly phases: PhaseTimer;
@@ -361,16 +369,56 @@ export class ConsensusDriver<B> {
     // Heights start on a steady cadence: `blockTimeMs` after the previous height started (not after it
     // finished), so the time spent executing a block does not stretch the interval between blocks.
     const sinceStart = this.sinceHeightStart();
-    this.checkStartIn(this.enoughWaitMayBe() ? this.untilEarlyStart(sinceStart) : Math.max(1, blockTimeMs - sinceStart));
+    // Transactions admitted while the height ran have waited since they arrived (the first set
+    // firstWaitAt); none waiting means nothing to time.
+    if (!this.options.ledger.hasPendingTxs()) this.firstWaitAt = undefined;
+    else this.firstWaitAt ??= this.heightStartedAt; // left over from before the height started: waiting at least since then
+    this.checkStartIn(this.enoughWaitMayBe() ? this.untilEarlyStart(sinceStart) : this.untilDue(sinceStart, Math.max(1, blockTimeMs - sinceStart)));
   }
 
   /**
-   * Transactions were admitted while the next height waits: when enough may now wait to start it
-   * early, check at the minimum interval (or at once) instead of the end of the block time.
+   * Transactions were admitted: the first one since the height started starts the wait clock. While
+   * the next height waits, when enough may now wait to start it early, check at the minimum interval
+   * (or at once) instead of the end of the block time; else at the end of the first one's wait.
    */
   onTxsAdmitted(): void {
-    if (this.stopped || !this.waitingForStart || this.earlyCheckArmed || !this.enoughWaitMayBe()) return;
-    this.checkStartIn(this.untilEarlyStart(this.sinceHeightStart()));
+    if (this.stopped) return;
+    this.firstWaitAt ??= this.options.timers.now();
+    if (!this.waitingForStart || this.earlyCheckArmed) return;
+    const sinceStart = this.sinceHeightStart();
+    if (this.enoughWaitMayBe()) this.checkStartIn(this.untilEarlyStart(sinceStart));
+    else {
+      const due = this.untilDue(sinceStart, Math.max(1, this.options.timing.blockTimeMs - sinceStart));
+      if (due < this.untilScheduledCheck()) this.checkStartIn(due);
+    }
+  }
+
+  /** Milliseconds until the first waiting transaction has waited `maxTxWaitMs` (and the minimum interval has passed); undefined when not timed or already due. */
+  private untilWaitedLongEnough(sinceStart: number): number | undefined {
+    const { maxTxWaitMs, minBlockIntervalMs = 0 } = this.options.timing;
+    if (maxTxWaitMs === undefined || this.firstWaitAt === undefined) return undefined;
+    const waitLeft = maxTxWaitMs - (this.options.timers.now() - this.firstWaitAt);
+    const intervalLeft = minBlockIntervalMs - sinceStart;
+    // Both over and still not started (only transactions that cannot go in yet, e.g. after a nonce gap): the cadence decides.
+    if (waitLeft <= 0 && intervalLeft <= 0) return undefined;
+    return Math.max(1, waitLeft, intervalLeft);
+  }
+
+  /** The earlier of `otherwise` and the end of the first waiting transaction's wait. */
+  private untilDue(sinceStart: number, otherwise: number): number {
+    const wait = this.untilWaitedLongEnough(sinceStart);
+    return wait !== undefined && wait < otherwise ? wait : otherwise;
+  }
+
+  /** Milliseconds until the scheduled start check fires (Infinity: none). */
+  private untilScheduledCheck(): number {
+    return this.startTimer === undefined ? Infinity : this.startCheckAt - this.options.timers.now();
+  }
+
+  /** Whether the first waiting transaction has waited `maxTxWaitMs`. */
+  private waitedLongEnough(): boolean {
+    const { maxTxWaitMs } = this.options.timing;
+    return maxTxWaitMs !== undefined && this.firstWaitAt !== undefined && this.options.timers.now() - this.firstWaitAt >= maxTxWaitMs;
   }
 
   /** Whether enough transactions are pending to start early (pending bounds includable: cheap to ask). */
@@ -392,6 +440,7 @@ export class ConsensusDriver<B> {
   private checkStartIn(ms: number): void {
     const { timers } = this.options;
     if (this.startTimer !== undefined) timers.clearTimeout(this.startTimer);
+    this.startCheckAt = timers.now() + ms;
     this.startTimer = timers.setTimeout(() => this.checkStart(), ms);
   }
 
@@ -405,9 +454,16 @@ export class ConsensusDriver<B> {
     const sinceStart = this.sinceHeightStart();
     const sinceBlock = timers.now() - ledger.latestBlockTime;
     const early = proposeAtTxs !== undefined && sinceStart >= minBlockIntervalMs && this.enoughWaitMayBe() && ledger.hasIncludableTxs(proposeAtTxs);
-    const due = early || (ledger.hasIncludableTxs() && sinceStart >= blockTimeMs) || sinceBlock >= emptyBlockIntervalMs;
+    const waited = sinceStart >= minBlockIntervalMs && this.waitedLongEnough() && ledger.hasIncludableTxs();
+    const due = early || waited || (ledger.hasIncludableTxs() && sinceStart >= blockTimeMs) || sinceBlock >= emptyBlockIntervalMs;
     if (due) this.startNextHeight();
-    else this.checkStartIn(ledger.hasPendingTxs() ? Math.max(1, blockTimeMs - sinceStart) : Math.min(blockTimeMs, Math.max(1, emptyBlockIntervalMs - sinceBlock)));
+    // Pending but not includable past the block time (e.g. after a nonce gap): look again a block time
+    // later, not every millisecond; the admission that fills the gap re-arms the check.
+    else if (ledger.hasPendingTxs()) this.checkStartIn(this.untilDue(sinceStart, blockTimeMs - sinceStart > 0 ? blockTimeMs - sinceStart : blockTimeMs));
+    else {
+      this.firstWaitAt = undefined;
+      this.checkStartIn(Math.min(blockTimeMs, Math.max(1, emptyBlockIntervalMs - sinceBlock)));
+    }
   }
 
   private startNextHeight(): void {
@@ -420,6 +476,8 @@ export class ConsensusDriver<B> {
     this.startTimer = undefined;
     this.earlyCheckArmed = false;
     this.heightStartedAt = timers.now();
+    // Transactions admitted from now on wait for the height after this one.
+    this.firstWaitAt = undefined;
     const height = ledger.height + 1;
     const current = this.status();
     if (current && current.height >= height) return;

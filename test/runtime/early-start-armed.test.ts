@@ -5,72 +5,17 @@
  * 100–300 ms blocks). The production driver on a virtual clock and a real ledger node.
  */
 import { afterAll, expect, it } from 'vitest';
-import type { Block } from '../../src/codec/block.js';
-import { signTx, type SignedTx } from '../../src/codec/tx.js';
-import { ConsensusDriver, type DriverOptions, type TimerHandle, type Timers, type WalPort } from '../../src/runtime/driver.js';
 import { account } from '../helpers/chain.js';
 import { LedgerNodes } from '../helpers/ledger-node.js';
-
-/** A virtual clock: timers run when the test advances it. */
-class VirtualClock implements Timers {
-  private at = 1_000_000;
-  private readonly due = new Map<number, { when: number; run: () => void }>();
-  private next = 0;
-  now(): number {
-    return this.at;
-  }
-  setTimeout(run: () => void, ms: number): TimerHandle {
-    this.due.set(++this.next, { when: this.at + ms, run });
-    return this.next;
-  }
-  clearTimeout(handle: TimerHandle): void {
-    this.due.delete(handle as number);
-  }
-  advance(ms: number): void {
-    const end = this.at + ms;
-    for (;;) {
-      const first = [...this.due].filter(([, t]) => t.when <= end).sort((a, b) => a[1].when - b[1].when || a[0] - b[0])[0];
-      if (!first) break;
-      this.due.delete(first[0]);
-      this.at = Math.max(this.at, first[1].when);
-      first[1].run();
-    }
-    this.at = end;
-  }
-}
-
-const memoryWal: WalPort<Block> = { read: () => ({ records: [], droppedTail: false }), append: () => undefined, sync: () => undefined, reset: () => undefined, close: () => undefined };
+import { driverOn as virtualDriver } from '../helpers/virtual-driver.js';
 
 const nodes = new LedgerNodes('armed');
 afterAll(() => nodes.close());
 
-/** The production driver of a fresh one-validator node on a virtual clock. */
-function driverOn(options: Pick<DriverOptions<Block>, 'timing' | 'observer'>) {
-  const node = nodes.make({ maxTxs: 100, nonceWindow: 100 });
-  const clock = new VirtualClock();
-  const driver = new ConsensusDriver<Block>({
-    ledger: node,
-    wal: memoryWal,
-    timers: clock,
-    sign: (bytes) => nodes.validator.signer.sign(bytes),
-    ...options,
-    onFatal: (err) => {
-      throw err;
-    },
-  });
-  return { node, clock, driver };
-}
+const driverOn = (options: Parameters<typeof virtualDriver>[2]) => virtualDriver(nodes, 'armed', options);
 
 it('admissions start the next height early even after a peer message started the previous one', () => {
-  const { node, clock, driver } = driverOn({ timing: { blockTimeMs: 1000, emptyBlockIntervalMs: 60_000, proposeAtTxs: 3, minBlockIntervalMs: 50 } });
-  let nonce = 0;
-  const admit = (count: number) => {
-    for (let i = 0; i < count; i++) {
-      const tx: SignedTx = signTx({ chainId: 'armed', sender: nodes.operator.address, nonce: nonce++, expiresAtHeight: 1000, msgs: [{ type: 'registry/admit', value: { address: account(`armed-${nonce}`).address, roles: ['consumer'] } }], memo: '' }, nodes.operator.signer);
-      node.submitTx(JSON.parse(JSON.stringify(tx)));
-    }
-    driver.onTxsAdmitted(); // as the node service wires it
-  };
+  const { node, clock, driver, admit } = driverOn({ timing: { blockTimeMs: 1000, emptyBlockIntervalMs: 60_000, proposeAtTxs: 3, minBlockIntervalMs: 50 } });
   driver.start();
   try {
     clock.advance(200); // an idle chain since genesis makes its heartbeat block first
