@@ -354,7 +354,19 @@ export async function warmUp(url: string, txs: SignedTx[], watcher: CommitWatche
   if (!(await watcher.waitFor(hashes, 300_000))) throw new Error('warm-up: not every transaction was committed within 300 s');
 }
 
-export async function benchFoundation(options: { validators: number; saturationTxs: number; halfLoadSeconds: number; warmupTxs?: number }): Promise<LoadResult & { warmupTxs: number; blocksPerSec: number; cpuAtSaturation: CpuReport; cpuAtHalfLoad: CpuReport; halfLoadBlocksPerSec: number; rssAfterStartMiB: number[]; rssIdleMiB: number[]; rssAfterSaturationMiB: number[] }> {
+/** A light load: a trickle of transactions, far below what starts heights early (ADR 0015), so the latency is what a transaction's own wait allows (ADR 0022). */
+export const LIGHT_LOAD_TX_PER_SEC = 20;
+
+export interface LightLoad {
+  rate: number;
+  txs: number;
+  p50Ms: number;
+  p99Ms: number;
+  blocksPerSec: number;
+  windows: LatencyWindow[];
+}
+
+export async function benchFoundation(options: { validators: number; saturationTxs: number; halfLoadSeconds: number; lightLoadSeconds?: number; warmupTxs?: number }): Promise<LoadResult & { warmupTxs: number; blocksPerSec: number; cpuAtSaturation: CpuReport; cpuAtHalfLoad: CpuReport; halfLoadBlocksPerSec: number; lightLoad: LightLoad | null; rssAfterStartMiB: number[]; rssIdleMiB: number[]; rssAfterSaturationMiB: number[] }> {
   const net = await startBenchNetwork(options.validators);
   const url = net.urls[0]!;
   const watcher = new CommitWatcher();
@@ -387,6 +399,16 @@ export async function benchFoundation(options: { validators: number; saturationT
     const lat = await measureLatency(url, txs2, halfRate, watcher);
     const cpuAtHalfLoad = await endHalfCpu();
     const halfLoadBlocksPerSec = ((await callRoute(url, coreRoutes.status, {})).height - h1) / ((performance.now() - t1) / 1000);
+    const lightCount = LIGHT_LOAD_TX_PER_SEC * (options.lightLoadSeconds ?? 0);
+    let lightLoad: LightLoad | null = null;
+    if (lightCount > 0) {
+      const txs3 = presignAdmissions(net.home, status.chainId, lightCount, warmupTxs + total + halfCount, 1_000_000);
+      const h2 = (await callRoute(url, coreRoutes.status, {})).height;
+      const t2 = performance.now();
+      const light = await measureLatency(url, txs3, LIGHT_LOAD_TX_PER_SEC, watcher);
+      const blocks2 = (await callRoute(url, coreRoutes.status, {})).height - h2;
+      lightLoad = { rate: LIGHT_LOAD_TX_PER_SEC, txs: light.n, p50Ms: Math.round(light.p50), p99Ms: Math.round(light.p99), blocksPerSec: Number((blocks2 / ((performance.now() - t2) / 1000)).toFixed(2)), windows: light.windows };
+    }
     return {
       committedTxPerSec: Math.round(rate),
       warmupTxs,
@@ -400,6 +422,7 @@ export async function benchFoundation(options: { validators: number; saturationT
       cpuAtSaturation,
       cpuAtHalfLoad,
       halfLoadBlocksPerSec: Number(halfLoadBlocksPerSec.toFixed(2)),
+      lightLoad,
       rssAfterStartMiB,
       rssIdleMiB,
       rssAfterSaturationMiB,

@@ -17,11 +17,12 @@ import { withVerifyRatios } from './ratios.js';
 import type { CpuReport } from './cpu-report.js';
 
 /**
- * `npm run bench [-- --txs N --half-load-seconds S]`: reports figures and their ratio to this
+ * `npm run bench [-- --txs N --half-load-seconds S --light-load-seconds S]`: reports figures and their ratio to this
  * machine's Ed25519 verify rate, measured in the same run. Not a test: nothing here passes or fails.
  * `--only PART[,PART…]` selects the parts (default all): foundation, execute, energy, shares, payments, market, flex, zk, bitcoin,
  * edge, dashboard, simulate. `--warmup-txs N` (default 3,000; 0 for none): transactions committed unmeasured before the foundation
- * saturation and before each energy load (at most a quarter of it), so the figures are those of a warmed-up node. Every rate (`…PerSec`) also appears as a ratio to the one-core verify rate; `--readings N --transfers N`
+ * saturation and before each energy load (at most a quarter of it), so the figures are those of a warmed-up node. After the half
+ * load, a light load of 20 tx/s for `--light-load-seconds` (default 10; 0: none) gives the latency of a trickle (ADR 0022). Every rate (`…PerSec`) also appears as a ratio to the one-core verify rate; `--readings N --transfers N`
  * size the energy part, whose rates are also given as ratios to the foundation tx/s of the same run;
  * `--market-orders N --market-validators 1,4` size the market part (order placements in process and on each
  * validator count; pay-as-clear of 10,000 orders and bills for 1,000 members × 30 days are fixed).
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     txs: { type: 'string', default: '20000' },
     validators: { type: 'string', default: '1' },
     'half-load-seconds': { type: 'string', default: '10' },
+    'light-load-seconds': { type: 'string', default: '10' },
     'warmup-txs': { type: 'string', default: String(DEFAULT_WARMUP_TXS) },
     json: { type: 'boolean', default: false },
     only: { type: 'string', default: 'all' },
@@ -60,7 +62,7 @@ const report: Record<string, unknown> = { machine, calibration: cal };
 let foundationTxPerSec: number | undefined;
 if (runs('foundation')) {
   process.stderr.write(`foundation: registry admissions on ${validators} validator(s)…\n`);
-  const f = await benchFoundation({ validators, saturationTxs: Number(values.txs), halfLoadSeconds: Number(values['half-load-seconds']), warmupTxs });
+  const f = await benchFoundation({ validators, saturationTxs: Number(values.txs), halfLoadSeconds: Number(values['half-load-seconds']), lightLoadSeconds: Number(values['light-load-seconds']), warmupTxs });
   foundationTxPerSec = f.committedTxPerSec;
   report.foundation = {
     validators,
