@@ -4,9 +4,14 @@ import { ConsensusDriver, type DriverOptions, type TimerHandle, type Timers, typ
 import { account } from './chain.js';
 import type { LedgerNodes } from './ledger-node.js';
 
-/** A virtual clock: timers run when the test advances it; `fired` counts the timers that ran. */
+/**
+ * A virtual clock: timers run when the test advances it; `fired` counts the timers that ran. With
+ * `earlyMs`, a timer runs that much before its time (as libuv's millisecond timers can), never sooner
+ * than 1 ms after it was set.
+ */
 export class VirtualClock implements Timers {
-  private at = 1_000_000;
+  at = 1_000_000;
+  constructor(private readonly earlyMs = 0) {}
   private readonly due = new Map<number, { when: number; run: () => void }>();
   private next = 0;
   fired = 0;
@@ -14,7 +19,7 @@ export class VirtualClock implements Timers {
     return this.at;
   }
   setTimeout(run: () => void, ms: number): TimerHandle {
-    this.due.set(++this.next, { when: this.at + ms, run });
+    this.due.set(++this.next, { when: this.at + Math.max(1, ms - this.earlyMs), run });
     return this.next;
   }
   clearTimeout(handle: TimerHandle): void {
@@ -41,9 +46,8 @@ const memoryWal: WalPort<Block> = { read: () => ({ records: [], droppedTail: fal
  * admissions submitted to the node and announced to the driver as the node service wires it (`nonceSkip`
  * leaves a gap before them, so they cannot go into a block yet).
  */
-export function driverOn(nodes: LedgerNodes, chainId: string, options: Pick<DriverOptions<Block>, 'timing' | 'observer'>) {
+export function driverOn(nodes: LedgerNodes, chainId: string, options: Pick<DriverOptions<Block>, 'timing' | 'observer'>, clock = new VirtualClock()) {
   const node = nodes.make({ maxTxs: 100, nonceWindow: 100 });
-  const clock = new VirtualClock();
   const driver = new ConsensusDriver<Block>({
     ledger: node,
     wal: memoryWal,

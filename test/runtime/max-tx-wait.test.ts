@@ -6,7 +6,7 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import { LedgerNodes } from '../helpers/ledger-node.js';
-import { driverOn } from '../helpers/virtual-driver.js';
+import { driverOn, VirtualClock } from '../helpers/virtual-driver.js';
 
 const nodes = new LedgerNodes('txwait');
 afterAll(() => nodes.close());
@@ -17,8 +17,8 @@ const TIMING = { blockTimeMs: 2000, emptyBlockIntervalMs: 60_000, proposeAtTxs: 
  * Runs `steps` on a driver just past its genesis heartbeat (the next height's block time has barely
  * begun); `heightAfter(ms)` advances the clock and tells the height. The driver stops afterwards.
  */
-function onQuietChain(timing: typeof TIMING | Omit<typeof TIMING, 'maxTxWaitMs'>, steps: (d: ReturnType<typeof driverOn> & { heightAfter: (ms: number) => number }) => void): void {
-  const d = driverOn(nodes, 'txwait', { timing });
+function onQuietChain(timing: typeof TIMING | Omit<typeof TIMING, 'maxTxWaitMs'>, steps: (d: ReturnType<typeof driverOn> & { heightAfter: (ms: number) => number }) => void, clock?: VirtualClock): void {
+  const d = driverOn(nodes, 'txwait', { timing }, clock);
   d.driver.start();
   try {
     d.clock.advance(200);
@@ -75,4 +75,22 @@ it('a transaction that cannot go in yet (a nonce gap) neither starts a height no
     expect(heightAfter(5)).toBe(2);
     expect(node.pendingTxCount()).toBe(0);
   });
+});
+
+it('a wait that runs out while the check looks at the pool still starts the height (timers a millisecond early, a reap that takes one)', () => {
+  // Found by the bench's light load (2026-12-03): the check read the clock before and after asking the
+  // pool; the wait was not over at the first reading and over at the second, so the check was neither
+  // due nor still waiting and fell back to the block time (~1 s instead of 250 ms).
+  const clock = new VirtualClock(1);
+  onQuietChain(
+    TIMING,
+    ({ node, admit, heightAfter }) => {
+      const reap = node.hasIncludableTxs.bind(node);
+      node.hasIncludableTxs = (atLeast?: number) => ((clock.at += 1), reap(atLeast));
+      admit(1);
+      expect(heightAfter(290)).toBe(1);
+      expect(heightAfter(20)).toBe(2); // 2 ms after its wait, not at the 2-s block time
+    },
+    clock,
+  );
 });
