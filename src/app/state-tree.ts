@@ -67,7 +67,8 @@ export function emptyStateTree(): Child {
  * that stays is not looked up backwards. And the committed successor of an inserted or deleted key's
  * predecessor p follows from what is known: no committed key lies between p and the key, so it is the
  * key itself when deleted, else the key's own committed successor — the predecessor's leaf, rewritten
- * for its new `next`, costs no forward lookup either (two point queries per inserted key fewer).
+ * for its new `next`, costs no forward lookup either (a forward query fewer per inserted or deleted
+ * key, a backward one fewer per rewritten key that stays).
  */
 class NewKeyOrder {
   /** committed successor of each asked key and of their predecessors; committed predecessor of inserted and deleted keys */
