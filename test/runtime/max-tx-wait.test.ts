@@ -12,6 +12,8 @@ const nodes = new LedgerNodes('txwait');
 afterAll(() => nodes.close());
 
 const TIMING = { blockTimeMs: 2000, emptyBlockIntervalMs: 60_000, proposeAtTxs: 64, minBlockIntervalMs: 100, maxTxWaitMs: 300 };
+/** The same without the wait rule: only the cadence and the early start. */
+const { maxTxWaitMs: _unused, ...CADENCE_ONLY } = TIMING;
 
 /**
  * Runs `steps` on a driver just past its genesis heartbeat (the next height's block time has barely
@@ -53,10 +55,19 @@ it('the wait counts from the first waiting transaction: later ones ride along in
 });
 
 it('without maxTxWaitMs a lone transaction keeps the block-time cadence (as before)', () => {
-  const { maxTxWaitMs: _unused, ...cadenceOnly } = TIMING;
-  onQuietChain(cadenceOnly, ({ admit, heightAfter }) => {
+  onQuietChain(CADENCE_ONLY, ({ admit, heightAfter }) => {
     admit(1);
     expect([heightAfter(310), heightAfter(2000)]).toEqual([1, 2]);
+  });
+});
+
+it('after a quiet spell longer than the block time, an admission starts the next height at once (not at the next poll)', () => {
+  onQuietChain(CADENCE_ONLY, ({ node, admit, heightAfter }) => {
+    // the driver now polls every block time; 2.5 s after the heartbeat its next poll is up to 1.5 s away
+    expect(heightAfter(2500)).toBe(1);
+    admit(1);
+    expect(heightAfter(5)).toBe(2); // the cadence already made the height due
+    expect(node.pendingTxCount()).toBe(0);
   });
 });
 
