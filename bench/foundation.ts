@@ -355,7 +355,7 @@ export async function warmUp(url: string, txs: SignedTx[], watcher: CommitWatche
 }
 
 /** A light load: a trickle of transactions, far below what starts heights early (ADR 0015), so the latency is what a transaction's own wait allows (ADR 0022). */
-export const LIGHT_LOAD_TX_PER_SEC = 20;
+const LIGHT_LOAD_TX_PER_SEC = 20;
 
 export interface LightLoad {
   rate: number;
