@@ -287,18 +287,23 @@ export class ConsensusDriver<B> {
 
   private execute(effects: readonly Effect<B>[]): void {
     const { wal } = this.options;
-    for (const e of effects) {
+    // WAL records at indices below `appended` are already in the WAL (written ahead by syncBefore).
+    let appended = 0;
+    for (let i = 0; i < effects.length; i++) {
+      const e = effects[i]!;
       if (this.stopped) return;
       switch (e.type) {
         case 'walWrite':
-          this.phases.time('consensus.wal', () => wal.append(e.record));
+          if (i >= appended) this.phases.time('consensus.wal', () => wal.append(e.record));
           break;
         case 'broadcastProposal':
-          this.phases.time('consensus.wal', () => wal.sync());
+          appended = this.syncBefore(effects, i, appended);
+          if (this.stopped) return;
           this.network?.broadcastProposal(e.proposal, e.block);
           break;
         case 'broadcastVote':
-          this.phases.time('consensus.wal', () => wal.sync());
+          appended = this.syncBefore(effects, i, appended);
+          if (this.stopped) return;
           this.options.observer?.voteSent?.(e.vote.type);
           this.network?.broadcastVote(e.vote);
           break;
@@ -317,6 +322,27 @@ export class ConsensusDriver<B> {
           break;
       }
     }
+  }
+
+  /**
+   * Makes the WAL durable before the broadcast at `index` (the engine's contract). The step's later
+   * records, up to its next commit, are appended first, so one fsync covers every message the step
+   * signs: a lone validator's proposal, prevote and precommit, or a proposer's proposal and prevote,
+   * took one fsync each. Writing a record ahead of a broadcast that precedes it is safe: after a crash,
+   * replay restores the same step's state either way. Returns the index below which all records are written.
+   */
+  private syncBefore(effects: readonly Effect<B>[], index: number, appended: number): number {
+    const { wal } = this.options;
+    let end = Math.max(appended, index + 1);
+    this.phases.time('consensus.wal', () => {
+      for (; end < effects.length && effects[end]!.type !== 'commit'; end++) {
+        const e = effects[end]!;
+        if (e.type === 'walWrite') wal.append(e.record);
+        if (this.stopped) return; // a crash or stop while writing: nothing more happens, as in the loop
+      }
+      wal.sync();
+    });
+    return end;
   }
 
   private schedule(ms: number, run: () => void): void {

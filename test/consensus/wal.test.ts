@@ -71,8 +71,61 @@ describe('WAL encoding and file', () => {
     const lines = readFileSync(path, 'utf8').split('\n');
     writeFileSync(path, [lines[0]!.replace('propose', 'prevote'), lines[1], ''].join('\n'));
     expect(read).toThrow(expect.objectContaining({ code: 'WAL_CORRUPT' }));
-    wal.reset();
+    wal.close();
+    // Past its bound (here 0 bytes) reset empties the file.
+    const bounded = new FileWal<FakeBlock>(path, undefined, 0);
+    bounded.reset();
     expect(read().records).toEqual([]);
+    bounded.close();
+  });
+
+  it('reset appends a reset line (no ftruncate): only the records after it are read; corruption before it is still an error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gl-wal-reset-'));
+    const path = join(dir, 'cs.wal');
+    const wal = new FileWal<FakeBlock>(path);
+    const r1: WalRecord<FakeBlock> = { type: 'input', event: { type: 'timeout', now: 1, height: 1, round: 0, step: 'propose' } };
+    const r2: WalRecord<FakeBlock> = { type: 'input', event: { type: 'timeout', now: 2, height: 2, round: 0, step: 'propose' } };
+    wal.append(r1);
+    wal.sync();
+    const before = readFileSync(path).length;
+    wal.reset();
+    expect(readFileSync(path).length).toBeGreaterThan(before); // not truncated: a line added
+    const read = () => new FileWal<FakeBlock>(path).read();
+    expect(read()).toEqual({ records: [], droppedTail: false });
+    wal.append(r2);
+    wal.sync();
+    expect(read()).toEqual({ records: [r2], droppedTail: false });
+    // A crash that loses the reset line leaves the stored height's records: read as before the reset.
+    writeFileSync(path, readFileSync(path, 'utf8').split('\n')[0] + '\n');
+    expect(read()).toEqual({ records: [r1], droppedTail: false });
+    // A damaged record before a reset line is still corruption, not silently skipped.
+    wal.reset();
+    wal.append(r2);
+    wal.sync();
+    const lines = readFileSync(path, 'utf8').split('\n');
+    writeFileSync(path, [lines[0]!.replace('propose', 'prevote'), ...lines.slice(1)].join('\n'));
+    expect(read).toThrow(expect.objectContaining({ code: 'WAL_CORRUPT' }));
+    wal.close();
+  });
+
+  it('reset empties the file once it has grown past its bound', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gl-wal-bound-'));
+    const path = join(dir, 'cs.wal');
+    const wal = new FileWal<FakeBlock>(path, undefined, 300);
+    const record = (now: number): WalRecord<FakeBlock> => ({ type: 'input', event: { type: 'timeout', now, height: now, round: 0, step: 'propose' } });
+    const sizes: number[] = [];
+    for (let h = 1; h <= 8; h++) {
+      wal.append(record(h));
+      wal.sync();
+      wal.reset();
+      sizes.push(readFileSync(path).length);
+    }
+    expect(Math.max(...sizes)).toBeLessThan(300 + 200); // bounded: emptied whenever it passed 300 bytes
+    expect(sizes).toContain(0);
+    expect(sizes.some((s) => s > 0)).toBe(true); // and between, reset lines
+    wal.append(record(9));
+    wal.sync();
+    expect(new FileWal<FakeBlock>(path).read().records).toEqual([record(9)]);
     wal.close();
   });
 
