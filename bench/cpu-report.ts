@@ -112,6 +112,12 @@ export interface NodeCpu {
     compactDelayed: { proposals: number; meanMs: number | null };
     proposalCopiesPerBlock: { sent: number; skipped: number } | null;
   };
+  /**
+   * The main thread's garbage-collection pauses (wall time) per committed transaction, by kind
+   * (minor = scavenge, major = mark-compact), and how many there were; the collector's helper threads
+   * work alongside and count in `otherThreads`.
+   */
+  gc: { pauseUsPerTx: Record<string, number | null>; pauses: Record<string, number> };
   /** CPU seconds of the signature checks themselves (`workers.verify`, on the worker threads). */
   verifyCheckSeconds: number;
   /** The process's CPU over its signature checks' in the same window: see CpuReport. */
@@ -148,6 +154,12 @@ function wireOf(d: Map<string, number>, txs: number): NodeCpu['wire'] {
   };
 }
 
+function gcOf(d: Map<string, number>, txs: number): NodeCpu['gc'] {
+  const pauseUsPerTx: Record<string, number | null> = {};
+  for (const [kind, seconds] of byLabel(d, 'gridledger_gc_pause_seconds', 'kind')) pauseUsPerTx[kind] = us(seconds, txs);
+  return { pauseUsPerTx, pauses: Object.fromEntries(byLabel(d, 'gridledger_gc_pauses', 'kind')) };
+}
+
 export function nodeCpu(before: NodeSample, after: NodeSample): NodeCpu {
   const d = delta(after.values, before.values);
   const committedTxs = sumOf(byLabel(d, 'gridledger_txs_committed_total', 'code'));
@@ -182,6 +194,7 @@ export function nodeCpu(before: NodeSample, after: NodeSample): NodeCpu {
     byKind,
     consensus: consensusOf(d),
     wire: wireOf(d, committedTxs),
+    gc: gcOf(d, committedTxs),
     verifyCheckSeconds: round3(phaseSeconds.get('workers.verify') ?? 0),
     ratioToOwnVerify: ratioOf(processCpu, phaseSeconds.get('workers.verify') ?? 0),
   };

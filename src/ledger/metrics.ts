@@ -3,6 +3,7 @@ import { txKind, type ExecutedBlock } from '../app/host.js';
 import type { SignedTx } from '../codec/tx.js';
 import { SLOT_MS } from '../util/slots.js';
 import { PhaseMeter, threadCpuSeconds } from '../util/phase-meter.js';
+import { gcPauses } from '../util/gc-pauses.js';
 
 /** Message types counted by the domain metrics (the metering module's; named here so the ledger needs no module import). */
 const READING_MSG = 'metering/reading';
@@ -55,10 +56,20 @@ export class NodeMetrics {
   readonly phaseSeconds = new Gauge({ name: 'gridledger_phase_seconds', help: 'Time spent in each phase since start (s; exclusive of nested phases; phases named workers.* run on worker threads, the rest on the main thread)', labelNames: ['phase'], registers: [this.registry], collect: () => this.collectPhases() });
   readonly phaseCalls = new Gauge({ name: 'gridledger_phase_calls', help: 'Times each phase was entered (workers.*: items processed)', labelNames: ['phase'], registers: [this.registry] });
   readonly threadCpu = new Gauge({ name: 'gridledger_thread_cpu_seconds', help: 'CPU seconds (user + system) of the main thread, the signature workers and all other threads together (GC helpers, libuv; Linux /proc)', labelNames: ['thread'], registers: [this.registry], collect: () => this.collectThreadCpu() });
+  readonly gcPauseSeconds = new Gauge({ name: 'gridledger_gc_pause_seconds', help: "The process's garbage-collection pauses of its main thread since start, by kind (minor = scavenge, major = mark-compact; every pause, unlike nodejs_gc_duration_seconds, which sees only the first of each batch)", labelNames: ['kind'], registers: [this.registry], collect: () => this.collectGcPauses() });
+  readonly gcPauseCount = new Gauge({ name: 'gridledger_gc_pauses', help: "The process's garbage-collection pauses of its main thread since start, by kind", labelNames: ['kind'], registers: [this.registry] });
   readonly txsByKind = new Counter({ name: 'gridledger_txs_committed_by_kind_total', help: "Transactions committed, by kind (first message type)", labelNames: ['kind'], registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    gcPauses(); // counting starts with the first node of the process
+  }
+
+  private collectGcPauses(): void {
+    for (const [kind, t] of gcPauses()) {
+      this.gcPauseSeconds.set({ kind }, t.seconds);
+      this.gcPauseCount.set({ kind }, t.count);
+    }
   }
 
   private collectPhases(): void {

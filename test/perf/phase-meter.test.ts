@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { PhaseMeter, threadCpuClock, threadCpuSeconds } from '../../src/util/phase-meter.js';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { nodeCpu, parseMetrics } from '../../bench/cpu-report.js';
+import { gcPauses } from '../../src/util/gc-pauses.js';
+import { NodeMetrics } from '../../src/ledger/metrics.js';
 
 /** A CPU clock the test moves by hand (ms). */
 function fakeClock() {
@@ -98,6 +101,10 @@ describe('CPU report of a node (bench)', () => {
         'gridledger_consensus_commit_round_bucket{le="0"} 10',
         'gridledger_consensus_commit_round_count 10',
         'gridledger_consensus_timeouts_total{step="propose"} 1',
+        'gridledger_gc_pause_seconds{kind="minor"} 3',
+        'gridledger_gc_pauses{kind="minor"} 100',
+        'gridledger_gc_pause_seconds{kind="major"} 1',
+        'gridledger_gc_pauses{kind="major"} 4',
       ].join('\n'),
     );
     const after = scrape(
@@ -123,6 +130,10 @@ describe('CPU report of a node (bench)', () => {
         'gridledger_consensus_commit_round_count 14',
         'gridledger_consensus_timeouts_total{step="propose"} 2',
         'gridledger_consensus_timeouts_total{step="prevote"} 1',
+        'gridledger_gc_pause_seconds{kind="minor"} 3.032',
+        'gridledger_gc_pauses{kind="minor"} 102',
+        'gridledger_gc_pause_seconds{kind="major"} 1.015',
+        'gridledger_gc_pauses{kind="major"} 5',
       ].join('\n'),
     );
     const r = nodeCpu(before, after);
@@ -148,5 +159,35 @@ describe('CPU report of a node (bench)', () => {
     expect(r.wire.compactDelayed).toEqual({ proposals: 4, meanMs: 12.5 });
     // 4 heights decided, one of them after round 0; one propose and one prevote timeout fired
     expect(r.consensus).toEqual({ heights: 4, afterRound0: 1, timeouts: { propose: 1, prevote: 1 } });
+    // main-thread GC pauses in the window: 32 ms in 2 scavenges, 15 ms in one mark-compact
+    expect(r.gc).toEqual({ pauseUsPerTx: { minor: 32, major: 15 }, pauses: { minor: 2, major: 1 } });
+  });
+});
+
+describe('garbage-collection pauses (/metrics)', () => {
+  it('counts every pause, as an observer of all GC entries sees them, and NodeMetrics reports them by kind', async () => {
+    const metrics = new NodeMetrics();
+    const total = () => [...gcPauses().values()].reduce((n, t) => n + t.count, 0);
+    let seen = 0;
+    const reference = new PerformanceObserver((list) => void (seen += list.getEntries().length));
+    reference.observe({ entryTypes: ['gc'] });
+    const before = total();
+    // Garbage in bursts, yielding rarely: the observers are then handed several entries at a time.
+    const keep: object[] = [];
+    for (let round = 0; round < 60; round++) {
+      for (let i = 0; i < 20_000; i++) {
+        keep.push({ text: `value ${i} ${round}`, numbers: [i, round] });
+        if (keep.length > 40_000) keep.splice(0, 10_000);
+      }
+      if (round % 10 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    reference.disconnect();
+    expect(seen).toBeGreaterThan(5);
+    expect(total() - before).toBe(seen);
+    const text = await metrics.registry.metrics();
+    const minor = parseMetrics(text).get('gridledger_gc_pauses{kind="minor"}');
+    expect(minor).toBeGreaterThanOrEqual(gcPauses().get('minor')!.count - 1);
+    expect(parseMetrics(text).get('gridledger_gc_pause_seconds{kind="minor"}')).toBeGreaterThan(0);
   });
 });
