@@ -25,6 +25,17 @@ function walOf(effects: readonly { type: string }[]): WalRecord<FakeBlock>[] {
   return effects.flatMap((e) => (e.type === 'walWrite' ? [(e as unknown as { record: WalRecord<FakeBlock> }).record] : []));
 }
 
+/** A fresh WAL file in its own temporary folder. */
+function freshWal(prefix: string, truncateBytes?: number): { path: string; wal: FileWal<FakeBlock> } {
+  const path = join(mkdtempSync(join(tmpdir(), prefix)), 'cs.wal');
+  return { path, wal: new FileWal<FakeBlock>(path, undefined, truncateBytes) };
+}
+
+/** A timeout record (the smallest kind). */
+function timeoutRecord(now: number, height: number, step: 'propose' | 'prevote' | 'precommit'): WalRecord<FakeBlock> {
+  return { type: 'input', event: { type: 'timeout', now, height, round: 0, step } };
+}
+
 describe('WAL encoding and file', () => {
   it('round-trips records with bigints and validator sets', () => {
     const set = valsetOf(testKeys(3, 'enc')).nextHeight();
@@ -56,11 +67,9 @@ describe('WAL encoding and file', () => {
   });
 
   it('appends, syncs and reads back; a torn last record is dropped, corruption in the middle is an error', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gl-wal-'));
-    const path = join(dir, 'cs.wal');
-    const wal = new FileWal<FakeBlock>(path);
-    const r1: WalRecord<FakeBlock> = { type: 'input', event: { type: 'timeout', now: 1, height: 1, round: 0, step: 'propose' } };
-    const r2: WalRecord<FakeBlock> = { type: 'input', event: { type: 'timeout', now: 2, height: 1, round: 0, step: 'prevote' } };
+    const { path, wal } = freshWal('gl-wal-');
+    const r1 = timeoutRecord(1, 1, 'propose');
+    const r2 = timeoutRecord(2, 1, 'prevote');
     wal.append(r1);
     wal.append(r2);
     wal.sync();
@@ -80,11 +89,9 @@ describe('WAL encoding and file', () => {
   });
 
   it('reset appends a reset line (no ftruncate): only the records after it are read; corruption before it is still an error', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gl-wal-reset-'));
-    const path = join(dir, 'cs.wal');
-    const wal = new FileWal<FakeBlock>(path);
-    const r1: WalRecord<FakeBlock> = { type: 'input', event: { type: 'timeout', now: 1, height: 1, round: 0, step: 'propose' } };
-    const r2: WalRecord<FakeBlock> = { type: 'input', event: { type: 'timeout', now: 2, height: 2, round: 0, step: 'propose' } };
+    const { path, wal } = freshWal('gl-wal-reset-');
+    const r1 = timeoutRecord(1, 1, 'propose');
+    const r2 = timeoutRecord(2, 2, 'propose');
     wal.append(r1);
     wal.sync();
     const before = readFileSync(path).length;
@@ -109,10 +116,8 @@ describe('WAL encoding and file', () => {
   });
 
   it('reset empties the file once it has grown past its bound', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gl-wal-bound-'));
-    const path = join(dir, 'cs.wal');
-    const wal = new FileWal<FakeBlock>(path, undefined, 300);
-    const record = (now: number): WalRecord<FakeBlock> => ({ type: 'input', event: { type: 'timeout', now, height: now, round: 0, step: 'propose' } });
+    const { path, wal } = freshWal('gl-wal-bound-', 300);
+    const record = (now: number) => timeoutRecord(now, now, 'propose');
     const sizes: number[] = [];
     for (let h = 1; h <= 8; h++) {
       wal.append(record(h));
