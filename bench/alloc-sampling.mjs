@@ -1,5 +1,5 @@
 // Allocation sampling for a node under load (BENCHMARKS.md, "Profiles"). Preload it into the bench's
-// nodes: GRIDLEDGER_BENCH_NODE_ARGS="--import ./bench/alloc-sampling.mjs". The first SIGUSR2 a node
+// nodes: GRIDLEDGER_BENCH_NODE_ARGS="--import $PWD/bench/alloc-sampling.mjs" (an absolute path). The first SIGUSR2 a node
 // receives starts V8's sampling heap profiler, counting objects the garbage collector has already
 // freed as well (what a phase allocates, not only what it keeps); the next writes the profile to
 // $GRIDLEDGER_ALLOC_PROFILE_DIR (default: the temp folder) as alloc-PID-N.heapprofile and stops.
