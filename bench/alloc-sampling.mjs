@@ -17,7 +17,9 @@ let written = 0;
 process.on('SIGUSR2', () => {
   if (!sampling) {
     sampling = true;
-    session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }, (error) => {
+      console.error(error ? `alloc-sampling: ${error.message}` : `alloc-sampling: sampling pid ${process.pid}`);
+    });
     return;
   }
   sampling = false;

@@ -87,16 +87,22 @@ describe('profile summaries', () => {
       env: { ...process.env, GRIDLEDGER_ALLOC_PROFILE_DIR: dir },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const logged = (text: string) =>
+      new Promise<void>((res) => {
+        const check = () => (stderr.includes(text) ? res() : setTimeout(check, 20));
+        check();
+      });
     try {
       const next = () => new Promise<unknown>((res) => child.once('message', res));
       expect(await next()).toBe('ready');
       child.kill('SIGUSR2');
-      await new Promise((r) => setTimeout(r, 200));
+      await logged('alloc-sampling: sampling');
       child.send('go');
       expect(await next()).toBe('done');
-      const written = new Promise<void>((res) => child.stderr!.on('data', (d: Buffer) => d.toString().includes('wrote') && res()));
       child.kill('SIGUSR2');
-      await written;
+      await logged('alloc-sampling: wrote');
     } finally {
       child.kill('SIGKILL');
     }
