@@ -126,6 +126,23 @@ export function misbehaviourStateKey(m: Misbehaviour): string {
   return `${MISBEHAVIOUR_PREFIX}${padKey(m.height)}/${m.validator}/${padKey(m.round, 4)}/${m.vote}`;
 }
 
+export interface ExecuteOptions {
+  /** A proposer building its block: a transaction that breaks a validity rule is left out and reported here. */
+  skipInvalid?: (tx: SignedTx, error: LedgerError) => void;
+}
+
+/** Computes a block's state-tree update elsewhere; null: compute it here (ADR 0024). */
+export type TreeComputer = (height: number, parentRoot: Uint8Array, writes: ReadonlyMap<string, string | null>) => Promise<TreeUpdate | null>;
+
+/** A block's transactions run on committed state, before its state tree and header. */
+interface BlockRun {
+  blockState: Overlay;
+  results: TxResult[];
+  txHashes: string[];
+  included: SignedTx[];
+  validatorUpdates: ValidatorUpdate[];
+}
+
 export class App {
   readonly chainId: string;
   readonly kernel: Kernel;
@@ -299,11 +316,31 @@ export class App {
    * reported; otherwise (a validator checking a proposal) it makes the block invalid: BLOCK_INVALID_TX.
    * Message-level failures are committed as results either way.
    */
-  executeBlock(input: BlockInput, options: { skipInvalid?: (tx: SignedTx, error: LedgerError) => void } = {}): ExecutedBlock {
-    return this.storage.readTransaction(() => this.executeOnCommitted(input, options));
+  executeBlock(input: BlockInput, options: ExecuteOptions = {}): ExecutedBlock {
+    return this.storage.readTransaction(() => {
+      const ran = this.runBlockTxs(input, options);
+      const stateTree = this.phases.time('state.root', () => applyWritesToTree(this.storage, this.stateTreeRoot, ran.blockState.writes));
+      return this.finishBlock(input, ran, stateTree);
+    });
   }
 
-  private executeOnCommitted(input: BlockInput, options: { skipInvalid?: (tx: SignedTx, error: LedgerError) => void }): ExecutedBlock {
+  /**
+   * `executeBlock` with the state-tree update computed by `tree` (ADR 0024: a worker thread, while
+   * this thread serves requests). `tree` gets the height, the committed root the writes apply to and
+   * the writes; when it answers null (a worker that saw other committed state, or none), the tree is
+   * computed here. Undefined when a block was committed meanwhile: the execution no longer applies.
+   */
+  async executeBlockWithTree(input: BlockInput, options: ExecuteOptions, tree: TreeComputer): Promise<ExecutedBlock | undefined> {
+    const parent = this.stateTreeRoot;
+    const ran = this.storage.readTransaction(() => this.runBlockTxs(input, options));
+    const answered = await tree(input.height, encodeRoot(parent), ran.blockState.writes);
+    if (this.stateTreeRoot !== parent || this.height !== input.height - 1) return undefined;
+    const stateTree = answered ?? this.storage.readTransaction(() => this.phases.time('state.root', () => applyWritesToTree(this.storage, parent, ran.blockState.writes)));
+    return this.finishBlock(input, ran, stateTree);
+  }
+
+  /** Runs a block's transactions and end-of-block hooks on committed state (nothing is written). */
+  private runBlockTxs(input: BlockInput, options: ExecuteOptions): BlockRun {
     const expectedHeight = this.height + 1;
     if (input.height !== expectedHeight) throw BLOCK_ERRORS.BLOCK_INVALID_HEIGHT(`expected height ${expectedHeight}, got ${input.height}`);
     const blockState = new Overlay(this.storage);
@@ -331,9 +368,14 @@ export class App {
       }
     });
     const validatorUpdates = P.time('execute.endBlock', () => this.endBlock(block, blockState));
-    const stateTree = P.time('state.root', () => applyWritesToTree(this.storage, this.stateTreeRoot, blockState.writes));
+    return { blockState, results, txHashes, included, validatorUpdates };
+  }
+
+  /** The executed block, given its run and the state tree after it. */
+  private finishBlock(input: BlockInput, ran: BlockRun, stateTree: TreeUpdate): ExecutedBlock {
+    const { blockState, results, txHashes, included, validatorUpdates } = ran;
     const nextValidators = applyValidatorUpdates(input.validators, validatorUpdates);
-    return P.time('block.roots', () => this.sealBlock(input, included, results, stateTree, { blockState, validatorUpdates, nextValidators, txHashes }));
+    return this.phases.time('block.roots', () => this.sealBlock(input, included, results, stateTree, { blockState, validatorUpdates, nextValidators, txHashes }));
   }
 
   /** The header of an executed block (its roots and hashes) and the block with it. */

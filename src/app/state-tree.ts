@@ -76,7 +76,7 @@ class NewKeyOrder {
   private readonly pred = new Map<string, string | undefined>();
 
   constructor(
-    private readonly state: TreeState,
+    private readonly state: TreeReads,
     /** every key asked about, sorted: the head and all changed keys */
     asked: readonly string[],
     private readonly inserted: readonly string[],
@@ -144,7 +144,7 @@ class NewKeyOrder {
  * The leaf changes a block's writes cause, given the committed state they apply to: every key whose
  * value changes, and every key whose successor changes (the predecessors of inserted and deleted keys).
  */
-export function leafChangesOf(state: TreeState, writes: ReadonlyMap<string, string | null>): LeafChange[] {
+export function leafChangesOf(state: TreeReads, writes: ReadonlyMap<string, string | null>): LeafChange[] {
   const inserted: string[] = [];
   const deleted = new Set<string>();
   const committed = new Set<string>();
@@ -176,7 +176,7 @@ export function leafChangesOf(state: TreeState, writes: ReadonlyMap<string, stri
 }
 
 /** The tree after a block's writes (pure: storage is written only when the block commits). */
-export function applyWritesToTree(state: TreeState, root: Child, writes: ReadonlyMap<string, string | null>): TreeUpdate {
+export function applyWritesToTree(state: TreeReads, root: Child, writes: ReadonlyMap<string, string | null>): TreeUpdate {
   return updateTree(state, root, leafChangesOf(state, writes));
 }
 

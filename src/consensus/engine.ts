@@ -444,6 +444,25 @@ export function contextAfterDecision<B>(state: ConsensusState<B>, nextValidators
   };
 }
 
+/**
+ * The context the engine will pass to `buildBlock` when `start` with `context` arrives at `now`, if
+ * this validator proposes a new block in round 0 of that height (else null). The driver uses it to
+ * prepare the block before delivering `start` (ADR 0024): the same helpers compute it as the engine
+ * does, and an answer that no longer matches when `start` arrives is simply not used.
+ */
+export function ownProposalContext<B>(config: ConsensusConfig, state: ConsensusState<B>, context: HeightContext, now: number): BlockContext | null {
+  if (config.self === null || new ProposerSchedule(context.validators).proposerAt(0) !== config.self) return null;
+  if (state.signer.messages.has(hrsKey({ height: context.height, round: 0, step: 'proposal' }))) return null;
+  return {
+    height: context.height,
+    round: 0,
+    time: blockTimeFor(context, now),
+    proposer: config.self,
+    lastCommit: context.previous?.commit ?? null,
+    evidence: committableEvidence(carriedEvidence(context, state.evidencePool), context.height),
+  };
+}
+
 export function createConsensus<B>(config: ConsensusConfig, deps: ConsensusDeps<B>): Consensus<B> {
   return {
     config,

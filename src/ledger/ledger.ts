@@ -5,7 +5,7 @@ import { padKey } from '../app/state.js';
 import { BLOCK_ERRORS, TX_ERRORS } from '../app/admission.js';
 import type { Genesis, ModuleCore } from '../app/module.js';
 import type { Commit, Misbehaviour, TxResult } from '../codec/block.js';
-import { blockHash, ZERO_HASH, type Block } from '../codec/block.js';
+import { blockHash, hashOf, ZERO_HASH, type Block } from '../codec/block.js';
 import { isWellFormedEvidence, misbehaviourKey, misbehaviourOf, ValidatorSet, verifyCommit, type BlockContext, type BlockValidation, type Evidence, type Validator } from '../consensus/index.js';
 import type { SyncTarget } from '../sync/blocksync.js';
 import { checkSenderKey, decodeTx, MAX_TX_BYTES, signedTxJson, txHash, txSignBytes, type SignedTx } from '../codec/tx.js';
@@ -13,6 +13,7 @@ import { verifySignature } from '../crypto/ed25519.js';
 import { fromHexStrict } from '../util/bytes.js';
 import { sameJson } from '../util/same-json.js';
 import { VerifyPool, type VerifyItem } from './verify-pool.js';
+import { StateTreeWorker } from './state-tree-worker.js';
 import { VerifiedTxs } from './verified-txs.js';
 import { addressFromPublicKey } from '../crypto/address.js';
 import type { Signer } from '../crypto/ed25519.js';
@@ -48,6 +49,11 @@ export interface NodeOptions {
   logger: Logger;
   /** Signature-verification worker threads; default: cores − 1 (0 verifies on the main thread). */
   verifyWorkers?: number;
+  /**
+   * Compute the state tree of this node's own proposals on a worker thread (ADR 0024), so the main
+   * thread serves requests meanwhile. Default: the config's `consensus.stateTreeWorker`.
+   */
+  stateTreeWorker?: boolean;
 }
 
 /**
@@ -76,6 +82,24 @@ export const LEDGER_ERRORS = defineErrors('ledger', {
   NODE_STOPPING: { status: 503, meaning: 'the node stopped while it was admitting the transaction, which was not admitted (send it again)' },
 });
 
+/** The node's worker threads by Linux thread id (they report it once started). */
+function workerThreads(verifier: VerifyPool, tree: StateTreeWorker | undefined): Iterable<number> {
+  return {
+    *[Symbol.iterator]() {
+      yield* verifier.threadIds;
+      if (tree) yield* tree.threadIds;
+    },
+  };
+}
+
+/** What a proposal's content depends on besides committed state and the mempool. */
+type ProposalContext = Pick<BlockContext, 'time' | 'proposer' | 'lastCommit'> & { evidence: readonly unknown[] };
+
+/** Identifies a proposal's context: a prepared block is used only for the very context it was built for. */
+function proposalKey(ctx: BlockContext): string {
+  return `${ctx.height}/${ctx.time}/${ctx.proposer}/${hashOf({ lastCommit: ctx.lastCommit, evidence: ctx.evidence })}`;
+}
+
 /**
  * The ledger node: storage, the application host and the mempool, with admission, block building,
  * block validation and commit. It is the ledger port of the consensus driver and the target of
@@ -86,6 +110,9 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
   readonly app: App;
   readonly mempool: Mempool;
   private readonly verifier: VerifyPool;
+  private readonly treeWorker: StateTreeWorker | undefined;
+  /** This node's next proposal, prepared before consensus asked for it (ADR 0024). */
+  private prepared: { key: string; executed: ExecutedBlock } | undefined;
   readonly metrics = new NodeMetrics();
   readonly chainId: string;
   readonly validatorAddress: string | null;
@@ -137,9 +164,10 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     });
     this.app.initGenesis(genesis);
     this.verifier = new VerifyPool(options.verifyWorkers, this.metrics.phases);
-    this.metrics.workerThreadIds = this.verifier.threadIds;
     this.mempool = new Mempool({ maxTxs: config.mempool.maxTxs, maxBytes: config.mempool.maxBytes });
     this.validatorAddress = options.validatorSigner ? addressFromPublicKey(options.validatorSigner.publicKey) : null;
+    if (options.stateTreeWorker ?? config.consensus.stateTreeWorker) this.treeWorker = this.startTreeWorker();
+    this.metrics.workerThreadIds = workerThreads(this.verifier, this.treeWorker);
     const latest = this.storage.blockInfo(this.storage.latestHeight());
     this.lastBlockTime = latest ? latest.time : genesis.genesisTime;
     this.metrics.height.set(this.app.height);
@@ -181,6 +209,8 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
   close(): void {
     this.closed = true;
     void this.verifier.close();
+    this.storage.treeRowsListener = undefined;
+    void this.treeWorker?.close();
     this.storage.close();
   }
 
@@ -442,10 +472,48 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     this.usPerTx = this.usPerTx <= 0 ? us : this.usPerTx * 0.7 + us * 0.3;
   }
 
-  /** The consensus driver's proposer side. */
+  /** The consensus driver's proposer side: the block prepared for exactly this context, else one built now. */
   buildBlock(ctx: BlockContext): { blockHash: string; block: Block } {
-    const executed = this.buildExecutedBlock(ctx);
+    const prepared = this.takePrepared(ctx);
+    const executed = prepared ?? this.buildExecutedBlock(ctx);
     return { blockHash: executed.hash, block: executed.block };
+  }
+
+  /** Whether `prepareProposal` computes off the main thread (else the driver need not call it). */
+  get preparesOffThread(): boolean {
+    return this.treeWorker?.running ?? false;
+  }
+
+  /**
+   * Builds this node's proposal for `ctx` with the state tree on the worker (ADR 0024), so that the
+   * main thread serves admissions while the tree is computed; `buildBlock(ctx)` then returns it. The
+   * result is used only for the same context on the same committed state; anything else builds anew.
+   */
+  async prepareProposal(ctx: BlockContext): Promise<void> {
+    const worker = this.treeWorker;
+    if (!worker?.running || ctx.height !== this.height + 1) return;
+    const phases = this.metrics.phases;
+    const started = performance.now();
+    const { input, txs } = phases.time('block.build', () => this.blockInput(ctx));
+    const executed = await this.app.executeBlockWithTree({ ...input, txs }, { skipInvalid: (tx, error) => this.dropInvalid(tx, error) }, (height, root, writes) => worker.compute(height, root, writes));
+    if (!executed || this.closed) return;
+    this.observeExecution(executed.txHashes.length, performance.now() - started);
+    this.prepared = { key: proposalKey(ctx), executed };
+  }
+
+  private takePrepared(ctx: BlockContext): ExecutedBlock | undefined {
+    const prepared = this.prepared;
+    this.prepared = undefined;
+    if (!prepared || prepared.executed.block.header.height !== this.height + 1 || prepared.key !== proposalKey(ctx)) return undefined;
+    this.metrics.preparedProposals.inc();
+    this.rememberExecuted(prepared.executed);
+    return prepared.executed;
+  }
+
+  private startTreeWorker(): StateTreeWorker {
+    const worker = new StateTreeWorker(this.options.dbPath, this.metrics.phases, (reason) => this.options.logger.warn({ reason }, 'state-tree worker stopped; computing the state tree on the main thread'));
+    this.storage.treeRowsListener = worker;
+    return worker;
   }
 
   /** The consensus driver's validator side: the proposal re-executes to its header, with the fields the engine checks. */
@@ -457,31 +525,32 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
   }
 
   /** Proposer side: a block for the next height from the mempool, executed but not committed. */
-  buildExecutedBlock(ctx: { time: number; proposer: string; lastCommit: Commit | null; evidence: readonly unknown[] }): ExecutedBlock {
+  buildExecutedBlock(ctx: ProposalContext): ExecutedBlock {
     return this.metrics.phases.time('block.build', () => this.storage.readTransaction(() => this.buildFromMempool(ctx)));
   }
 
-  private buildFromMempool(ctx: { time: number; proposer: string; lastCommit: Commit | null; evidence: readonly unknown[] }): ExecutedBlock {
+  private buildFromMempool(ctx: ProposalContext): ExecutedBlock {
+    const { input, txs } = this.blockInput(ctx);
+    const started = performance.now();
+    const executed = this.app.executeBlock({ ...input, txs }, { skipInvalid: (tx, error) => this.dropInvalid(tx, error) });
+    this.observeExecution(executed.txHashes.length, performance.now() - started);
+    this.rememberExecuted(executed);
+    return executed;
+  }
+
+  /** The next height's block input for a proposal, with the pending transactions it will try. */
+  private blockInput(ctx: ProposalContext) {
     const height = this.height + 1;
     const prevHash = this.storage.blockInfo(height - 1)?.hash ?? ZERO_HASH;
     const evidence = [...ctx.evidence];
     const input = { height, time: ctx.time, proposer: ctx.proposer, prevHash, lastCommit: ctx.lastCommit, evidence, misbehaviour: explainEvidence(evidence), validators: this.validatorsAt(height) };
-    const txs = this.metrics.phases.time('block.reap', () => this.reapForBlock());
-    const started = performance.now();
-    // A pending transaction that became invalid for inclusion (should not happen after recheck) is
-    // left out and dropped rather than stalling the chain.
-    const executed = this.app.executeBlock(
-      { ...input, txs },
-      {
-        skipInvalid: (tx, error) => {
-          this.options.logger.warn({ err: `${error.code}: ${error.message}` }, 'left an invalid pending transaction out of the block');
-          this.mempool.remove(txHash(tx.body));
-        },
-      },
-    );
-    this.observeExecution(executed.txHashes.length, performance.now() - started);
-    this.rememberExecuted(executed);
-    return executed;
+    return { input, txs: this.metrics.phases.time('block.reap', () => this.reapForBlock()) };
+  }
+
+  /** A pending transaction that became invalid for inclusion (should not happen after recheck) is left out and dropped rather than stalling the chain. */
+  private dropInvalid(tx: SignedTx, error: LedgerError): void {
+    this.options.logger.warn({ err: `${error.code}: ${error.message}` }, 'left an invalid pending transaction out of the block');
+    this.mempool.remove(txHash(tx.body));
   }
 
   private rememberExecuted(executed: ExecutedBlock): void {

@@ -23,6 +23,7 @@ export class NodeMetrics {
   readonly blocks = new Counter({ name: 'gridledger_blocks_total', help: 'Blocks committed', registers: [this.registry] });
   readonly txsCommitted = new Counter({ name: 'gridledger_txs_committed_total', help: 'Transactions committed, by result code', labelNames: ['code'], registers: [this.registry] });
   readonly txsAdmitted = new Counter({ name: 'gridledger_txs_admitted_total', help: 'Transactions admitted to the mempool', registers: [this.registry] });
+  readonly preparedProposals = new Counter({ name: 'gridledger_prepared_proposals_total', help: 'Own proposals prepared with the state tree on a worker thread before consensus asked for them (ADR 0024)', registers: [this.registry] });
   readonly internalErrors = new Counter({ name: 'gridledger_internal_errors_total', help: 'Bugs caught in ledger code (committed as INTERNAL_ERROR): handler crashes, writes outside a module prefix', labelNames: ['phase', 'module'], registers: [this.registry] });
   readonly gossipCopies = new Counter({ name: 'gridledger_gossip_tx_copies_total', help: 'Gossiped copies of pending transactions or of ones being admitted, dropped before admission', registers: [this.registry] });
   readonly gossipWanted = new Counter({ name: 'gridledger_gossip_txs_wanted_total', help: 'Transactions asked of a peer that announced them (this node had no copy yet)', registers: [this.registry] });

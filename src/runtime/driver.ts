@@ -8,6 +8,7 @@ import {
   replay,
   status as consensusStatus,
   gossipMessages,
+  ownProposalContext,
   type BlockContext,
   type BlockValidation,
   type Consensus,
@@ -56,6 +57,13 @@ export interface LedgerPort<B> {
   buildBlock(ctx: BlockContext): { blockHash: string; block: B };
   /** Validator side: re-executes a proposal for the next height. */
   validateBlock(height: number, block: B): BlockValidation;
+  /**
+   * Optional (ADR 0024): prepares this node's proposal for `ctx` with part of the work on another
+   * thread; a later `buildBlock` with the same context returns it. Called only while
+   * `preparesOffThread` is true.
+   */
+  prepareProposal?(ctx: BlockContext): Promise<void>;
+  readonly preparesOffThread?: boolean;
   /** Stores a decided block (executing it first if needed). Throws if it cannot (a durability or determinism fault). */
   commitDecided(block: B, commit: Commit): void;
   /** True when at least `atLeast` (default 1) pending transactions could go into the next block. */
@@ -163,6 +171,8 @@ export class ConsensusDriver<B> {
   private startCheckAt = 0;
   private gossipTimer: TimerHandle | undefined;
   private waitingForStart = false;
+  /** The height whose own proposal is being prepared before it starts (ADR 0024). */
+  private preparing: { readonly height: number } | undefined;
   /** A check for an early start is scheduled (admissions need not schedule another). */
   private earlyCheckArmed = false;
   private stopped = true;
@@ -262,7 +272,7 @@ export class ConsensusDriver<B> {
   /** A proposal, vote or evidence from a peer. While waiting to start the next height, it starts it. */
   onPeerMessage(event: ConsensusEvent<B>, fromPeer: string): void {
     const height = event.type === 'vote' ? event.vote.height : event.type === 'proposal' ? event.proposal.height : undefined;
-    if (this.waitingForStart && height === this.options.ledger.height + 1) this.startNextHeight();
+    if ((this.waitingForStart || this.preparing) && height === this.options.ledger.height + 1) this.startNextHeight(false);
     const accepted = this.handle(event, fromPeer);
     if (event.type === 'vote') this.options.observer?.voteReceived?.(accepted);
   }
@@ -503,7 +513,7 @@ export class ConsensusDriver<B> {
     }
   }
 
-  private startNextHeight(): void {
+  private startNextHeight(prepare = true): void {
     if (this.stopped) return;
     const { timers, ledger } = this.options;
     this.waitingForStart = false;
@@ -518,9 +528,44 @@ export class ConsensusDriver<B> {
     const height = ledger.height + 1;
     const current = this.status();
     if (current && current.height >= height) return;
+    this.preparing = undefined;
+    const context = this.context(height);
+    const now = timers.now();
+    if (prepare && this.prepareThenStart(context, now)) return;
+    this.deliverStart(context, now);
+  }
+
+  private deliverStart(context: HeightContext, now: number): void {
     // The previous height is durably stored: its WAL records are no longer needed.
     this.options.wal.reset();
-    this.handle({ type: 'start', now: timers.now(), context: this.context(height) });
+    this.handle({ type: 'start', now, context });
+  }
+
+  /**
+   * When this validator proposes first at the new height and the ledger can prepare the block off
+   * the main thread (ADR 0024), the height starts once the block is ready, with the clock reading
+   * taken before: the engine then asks for the very context the block was prepared for. Meanwhile
+   * the main thread serves admissions. A peer's message for the height, block sync or a stop ends
+   * the wait; an unused preparation is dropped (the engine's call builds the block as before).
+   */
+  private prepareThenStart(context: HeightContext, now: number): boolean {
+    const { ledger } = this.options;
+    if (!ledger.prepareProposal || !ledger.preparesOffThread) return false;
+    const ctx = ownProposalContext(this.engine.config, this.state, context, now);
+    if (!ctx) return false;
+    const token = { height: context.height };
+    this.preparing = token;
+    const done = (): void => {
+      if (this.preparing !== token || this.stopped) return;
+      this.preparing = undefined;
+      if (ledger.height + 1 !== context.height) this.startNextHeight();
+      else this.deliverStart(context, now);
+    };
+    ledger.prepareProposal(ctx).then(done, (err: unknown) => {
+      this.options.observer?.warn?.(`preparing the proposal failed: ${err instanceof Error ? err.message : String(err)}`);
+      done();
+    });
+    return true;
   }
 
   private scheduleGossip(): void {

@@ -174,6 +174,43 @@ export class StoredTreeReader implements TreeReads {
 }
 
 /**
+ * A second, read-only connection to a node's database for the state-tree worker (ADR 0024). In WAL
+ * mode its read transactions see the last committed block, whatever the node's own connection is
+ * writing meanwhile.
+ */
+export class TreeSnapshotSource {
+  private readonly db: Database.Database;
+  private readonly reader: StoredTreeReader;
+  private readonly q;
+
+  constructor(path: string) {
+    this.db = new Database(path, { readonly: true, fileMustExist: true });
+    this.db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
+    this.reader = new StoredTreeReader(this.db);
+    this.q = {
+      begin: this.db.prepare('BEGIN'),
+      end: this.db.prepare('ROLLBACK'),
+      latest: this.db.prepare<[], { height: number | null }>('SELECT MAX(height) AS height FROM blocks'),
+    };
+  }
+
+  /** Runs `read` in one read transaction, with the height and state root of the committed block it sees. */
+  read<T>(read: (reader: StoredTreeReader, snapshot: { height: number; root: Buffer | undefined }) => T): T {
+    this.q.begin.run();
+    try {
+      const height = this.q.latest.get()?.height ?? 0;
+      return read(this.reader, { height, root: this.reader.getMeta(STATE_TREE_ROOT_META) });
+    } finally {
+      this.q.end.run();
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/**
  * The rows the `state_tree` table lacks after blocks whose rows were still in memory when the
  * process stopped, or undefined when the table is up to date. Checked against the committed root.
  */
@@ -184,6 +221,20 @@ export function treeJournalUpdate(source: StoredTreeReader): { update: TreeUpdat
   if (!rowsRoot) throw new Error('storage: the state-tree journal has entries but no root for the stored rows');
   const update = treeAfterWrittenKeys(source, decodeRoot(new Uint8Array(rowsRoot)), keys);
   return { update, blocks, keys: keys.size };
+}
+
+/**
+ * Told of every change to committed state and to the state-tree rows held in memory, in order
+ * (ADR 0024: the state-tree worker mirrors the rows and keeps its caches exact with them, since its
+ * own connection sees only the tables).
+ */
+export interface TreeRowsListener {
+  /** A block committed its writes and rows: the rows joined those held in memory (`held`), or all held rows went to the table with them (`flushed`). */
+  committed(block: { writes: ReadonlyMap<string, string | null>; rows: ReadonlyMap<string, Uint8Array | null>; held: boolean; flushed: boolean }): void;
+  /** The rows held in memory were written to the table. */
+  flushed(): void;
+  /** Genesis was written: nothing cached or held applies any more. */
+  reset(): void;
 }
 
 export class Storage implements ChainStore {
@@ -381,6 +432,7 @@ export class Storage implements ChainStore {
     if (this.journalledBlocks === 0 && this.pendingTree.size === 0) return;
     this.db.transaction(() => this.writePendingTreeRows(new Map()))();
     this.dropPendingTree();
+    this.treeRowsListener?.flushed();
   }
 
   /**
@@ -421,6 +473,12 @@ export class Storage implements ChainStore {
     for (const path of paths) this.writeTreeRow(path, rows.get(path) ?? null);
     this.stmts.clearJournal.run();
   }
+
+  /**
+   * Told of every change to the rows held in memory, in order (ADR 0024: the state-tree worker keeps
+   * a copy of them, since its own connection sees only the table).
+   */
+  treeRowsListener: TreeRowsListener | undefined;
 
   private dropPendingTree(): void {
     this.pendingTree.clear();
@@ -501,6 +559,7 @@ export class Storage implements ChainStore {
   writeGenesis(entries: Map<string, string | null>, meta: Array<[string, Buffer | string]>, treeRows: ReadonlyMap<string, Uint8Array | null> = new Map()): void {
     this.refuseWriteWhileReading('writeGenesis');
     this.dropPendingTree();
+    this.treeRowsListener?.reset();
     this.db.transaction(() => {
       this.stmts.clearJournal.run();
       for (const [k, v] of entries) if (v !== null) this.stmts.putState.run(k, v);
@@ -545,6 +604,7 @@ export class Storage implements ChainStore {
       this.journalledBlocks++;
     }
     this.cacheTreeRows(blockRows);
+    this.treeRowsListener?.committed({ writes: input.writes, rows: blockRows, held: !flush && blockRows.size > 0, flushed: flush });
   }
 
   /**

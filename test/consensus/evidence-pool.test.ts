@@ -5,6 +5,7 @@ import {
   evidenceKey,
   makeEvidence,
   MAX_EVIDENCE_PER_BLOCK,
+  ownProposalContext,
   ProposerSchedule,
   proposalSignBytes,
   replay,
@@ -226,3 +227,45 @@ describe('evidence pool: proposals', () => {
     expect(judge([], [ev]).vote).toBe('block'); // control
   });
 });
+
+describe('ownProposalContext (ADR 0024: the driver prepares what the engine will ask for)', () => {
+  const proposer = byAddress(schedule.proposerAt(0));
+  const config = { chainId: CHAIN, self: proposer.address, timeouts: TIMEOUTS, maxRoundsAhead: 10 };
+
+  it('is the context the engine passes to buildBlock at the next start: time, last commit, the carried evidence', () => {
+    const app = appAt(49);
+    const asked: unknown[] = [];
+    const build = app.buildBlock.bind(app);
+    app.buildBlock = (ctx) => {
+      asked.push(ctx);
+      return build(ctx);
+    };
+    const { engine } = engineFor(proposer, app);
+    // Height 49 with evidence of heights 5, 48 and 49 in the pool; the next height's window starts at 6.
+    const before = run(engine, engine.initialState(), [
+      { type: 'start', now: 1, context: { ...contextAt(49), evidenceWindow: buildEvidenceWindow(49, () => set, [], 44) } },
+      { type: 'evidence', now: 2, evidence: equivocation(5) },
+      { type: 'evidence', now: 3, evidence: equivocation(48) },
+      { type: 'evidence', now: 4, evidence: equivocation(49) },
+    ]).state;
+    asked.length = 0;
+    const next = { ...contextAt(50), evidenceWindow: buildEvidenceWindow(50, () => set, [], 44) };
+    const predicted = ownProposalContext(config, before, next, 7_000);
+    run(engine, before, [{ type: 'start', now: 7_000, context: next }]);
+    expect(asked).toEqual([predicted]);
+    expect(predicted!.evidence.map((e) => e.voteA.height)).toEqual([48, 49]);
+  });
+
+  it('is null when another validator proposes first, or when the proposal of round 0 is already signed', () => {
+    const other = keys.find((k) => k.address !== proposer.address)!;
+    expect(ownProposalContext({ ...config, self: other.address }, initialStateOf(), contextAt(2), 10)).toBeNull();
+    expect(ownProposalContext({ ...config, self: null }, initialStateOf(), contextAt(2), 10)).toBeNull();
+    const { engine } = engineFor(proposer, appAt(1));
+    const signed = run(engine, engine.initialState(), [{ type: 'start', now: 5, context: contextAt(2) }]).state;
+    expect(ownProposalContext(config, signed, contextAt(2), 10)).toBeNull();
+  });
+});
+
+function initialStateOf(): ConsensusState<FakeBlock> {
+  return engineFor(null).engine.initialState();
+}

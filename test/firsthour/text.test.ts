@@ -3,13 +3,13 @@
  * names next to addresses, slots as local times, `status` with peers, consensus and sync, the id
  * `tx community create` was assigned, and exit code 2 for usage errors.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliCommand, displayPath } from '../../src/cli/kit.js';
 import { humanizeText, localTime, renderValue, slotText } from '../../src/cli/human.js';
-import { cli, startNodeProcess, stopNodeProcess, type NodeProcess } from '../foundation/cli-helpers.js';
+import { cli, initNodeHome, startNodeProcess, stopNodeProcess, type NodeProcess } from '../foundation/cli-helpers.js';
 import { BIN, freePort, oneJson, REPO } from './helpers.js';
 
 const JUNE_1_NOON_UTC = Date.UTC(2026, 5, 1, 12, 0, 0);
@@ -75,13 +75,10 @@ describe('the CLI on a running node, as people read it', () => {
     dir = mkdtempSync(join(tmpdir(), 'gridledger-firsthour-text-'));
     home = join(dir, 'home');
     const port = await freePort();
-    const init = await cli(['init', '--home', home, '--keyring-backend', 'test', '--chain-id', 'text-chain', '--api', `127.0.0.1:${port}`, '-o', 'json']);
-    expect(init.code, init.stderr).toBe(0);
-    const configPath = join(home, 'config.json');
-    const config = JSON.parse(readFileSync(configPath, 'utf8'));
-    config.consensus.blockTimeMs = 100;
-    config.logLevel = 'warn';
-    writeFileSync(configPath, JSON.stringify(config));
+    await initNodeHome(home, 'text-chain', port, (config) => {
+      config.consensus.blockTimeMs = 100;
+      config.logLevel = 'warn';
+    });
     node = await startNodeProcess(home, port);
   });
   afterAll(async () => {

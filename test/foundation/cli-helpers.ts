@@ -1,5 +1,6 @@
 /** Helpers for tests that drive `node bin/gridledger.mjs` as a separate process. */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -139,4 +140,14 @@ export function eventOf(res: any, type: string): Record<string, any> {
   const found = res.result.events.find((e: any) => e.type === type);
   if (!found) throw new Error(`no ${type} event in ${JSON.stringify(res.result.events)}`);
   return found.attributes;
+}
+
+/** `gridledger init` of a home whose API listens on `port`, then `patch` applied to its config.json. */
+export async function initNodeHome(home: string, chainId: string, port: number, patch: (config: any) => void): Promise<void> {
+  const init = await cli(['init', '--home', home, '--keyring-backend', 'test', '--chain-id', chainId, '--api', `127.0.0.1:${port}`, '-o', 'json']);
+  expect(init.code, init.stderr).toBe(0);
+  const configPath = join(home, 'config.json');
+  const config = JSON.parse(readFileSync(configPath, 'utf8'));
+  patch(config);
+  writeFileSync(configPath, JSON.stringify(config));
 }

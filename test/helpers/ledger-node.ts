@@ -19,7 +19,7 @@ export class LedgerNodes {
 
   constructor(private readonly chainId: string) {}
 
-  make(mempool: { maxTxs: number; maxBytes?: number; nonceWindow: number } = { maxTxs: 100, nonceWindow: 10 }): LedgerNode {
+  make(mempool: { maxTxs: number; maxBytes?: number; nonceWindow: number } = { maxTxs: 100, nonceWindow: 10 }, options: { stateTreeWorker?: boolean } = {}): LedgerNode {
     const dir = mkdtempSync(join(tmpdir(), `gridledger-${this.chainId}-`));
     const config = configSchema.parse({ chainId: this.chainId, moniker: 'n', keyringBackend: 'test', api: {}, mempool: { maxBytes: 1 << 24, ...mempool } });
     const node = new LedgerNode({
@@ -30,6 +30,7 @@ export class LedgerNodes {
       modules: MODULE_CORES,
       logger: pino({ level: 'silent' }),
       verifyWorkers: 0,
+      stateTreeWorker: options.stateTreeWorker,
     });
     this.made.push({ node, dir });
     return node;

@@ -46,8 +46,8 @@ const memoryWal: WalPort<Block> = { read: () => ({ records: [], droppedTail: fal
  * admissions submitted to the node and announced to the driver as the node service wires it (`nonceSkip`
  * leaves a gap before them, so they cannot go into a block yet).
  */
-export function driverOn(nodes: LedgerNodes, chainId: string, options: Pick<DriverOptions<Block>, 'timing' | 'observer'> & { wal?: WalPort<Block> }, clock = new VirtualClock()) {
-  const node = nodes.make({ maxTxs: 100, nonceWindow: 100 });
+export function driverOn(nodes: LedgerNodes, chainId: string, options: Pick<DriverOptions<Block>, 'timing' | 'observer'> & { wal?: WalPort<Block>; stateTreeWorker?: boolean }, clock = new VirtualClock()) {
+  const node = nodes.make({ maxTxs: 100, nonceWindow: 100 }, { stateTreeWorker: options.stateTreeWorker ?? false });
   const driver = new ConsensusDriver<Block>({
     ledger: node,
     timers: clock,

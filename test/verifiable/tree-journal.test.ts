@@ -1,17 +1,16 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
-import { STATE_TREE_ROOT_META } from '../../src/app/host.js';
-import { bytesToHex, childHash, type Child } from '../../src/app/smt.js';
+import { describe, expect, it } from 'vitest';
+import { bytesToHex, childHash } from '../../src/app/smt.js';
 import '../../src/app/smt-node.js';
-import { applyWritesToTree, decodeRoot, emptyStateTree, encodeRoot, treeAfterWrittenKeys, treeOfEntries } from '../../src/app/state-tree.js';
+import { applyWritesToTree, encodeRoot, treeAfterWrittenKeys, treeOfEntries } from '../../src/app/state-tree.js';
 import type { Block, Commit } from '../../src/codec/block.js';
 import { DEFAULT_TREE_FLUSH_BYTES, Storage } from '../../src/store/sqlite.js';
 import { MemState } from './mem-state.js';
 import { naiveStateRoot } from './naive-tree.js';
+import { blockWrites, committedRoot, openGenesis, tempDbs } from './tree-storage.js';
 
 /**
  * ADR 0016: a block's state-tree rows are held in memory and its written keys journalled; the rows
@@ -19,28 +18,7 @@ import { naiveStateRoot } from './naive-tree.js';
  * the tree a start recovers is the tree of the committed state, row for row.
  */
 
-const key = fc.array(fc.constantFrom('a', 'b', 'c', '/', '0', '1'), { minLength: 1, maxLength: 4 }).map((cs) => `m/${cs.join('')}`);
-const write = fc.tuple(key, fc.option(fc.integer({ min: 0, max: 5 }).map(String), { nil: null, freq: 3 }));
-const blockWrites = fc.array(write, { maxLength: 25 }).map((ws) => new Map(ws));
-
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-function dbPath(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'gridledger-tree-journal-'));
-  dirs.push(dir);
-  return join(dir, 'ledger.db');
-}
-
-function openGenesis(path: string, flushBytes: number): Storage {
-  const storage = new Storage(path, undefined, flushBytes);
-  storage.writeGenesis(new Map(), [[STATE_TREE_ROOT_META, Buffer.from(encodeRoot(emptyStateTree()))]]);
-  return storage;
-}
-
-function committedRoot(storage: Storage): Child {
-  return decodeRoot(new Uint8Array(storage.getMeta(STATE_TREE_ROOT_META)!));
-}
+const dbPath = tempDbs('gridledger-tree-journal-');
 
 /** Commits a block of bare state writes as the host would: the tree update computed over committed state. */
 function commitWrites(storage: Storage, writes: Map<string, string | null>): void {
