@@ -31,6 +31,7 @@ export class StateTreeWorker implements TreeRowsListener {
     dbPath: string,
     private readonly phases: PhaseTimer & Partial<Pick<PhaseMeter, 'add'>> = NO_PHASES,
     private readonly onFailure: (reason: string) => void = () => {},
+    private readonly answerTimeoutMs = 30_000,
   ) {
     const worker = new Worker(new URL('./state-tree-thread.mjs', import.meta.url), { workerData: { dbPath } });
     worker.on('message', (m: Reply | { type: 'ready'; tid?: number }) => this.onReply(m));
@@ -52,7 +53,19 @@ export class StateTreeWorker implements TreeRowsListener {
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
       this.post({ type: 'compute', id, height, parentRoot, writes });
+      // A block's tree takes well under a second (~70 µs per transaction); one that never comes means a stuck worker.
+      const timer = setTimeout(() => {
+        if (this.waiting.has(id)) void this.stopStuck(id);
+      }, this.answerTimeoutMs);
+      timer.unref();
     });
+  }
+
+  /** A worker that did not answer in time is ended; what it owed is computed inline (retire). */
+  private async stopStuck(id: number): Promise<void> {
+    const worker = this.worker;
+    this.retire(`the state-tree worker did not answer request ${id} within ${this.answerTimeoutMs} ms`);
+    await worker?.terminate();
   }
 
   /** Storage listener: a block was committed (its writes and rows: by id when they were this worker's answer). */

@@ -9,6 +9,7 @@ import {
   status as consensusStatus,
   gossipMessages,
   ownProposalContext,
+  timeoutMs,
   type BlockContext,
   type BlockValidation,
   type Consensus,
@@ -563,6 +564,13 @@ export class ConsensusDriver<B> {
     };
     ledger.prepareProposal(ctx).then(done, (err: unknown) => {
       this.options.observer?.warn?.(`preparing the proposal failed: ${err instanceof Error ? err.message : String(err)}`);
+      done();
+    });
+    // A preparation that takes longer than a round's propose timeout would cost the round anyway: the
+    // height starts without it (the engine's call builds the block), so a stuck worker never stalls the chain.
+    this.schedule(timeoutMs(this.engine.config, 'propose', 0), () => {
+      if (this.preparing !== token) return;
+      this.options.observer?.warn?.(`the proposal for height ${context.height} was not prepared within the propose timeout; building it on the main thread`);
       done();
     });
     return true;

@@ -11,6 +11,9 @@ import type { LedgerNode } from '../../src/ledger/ledger.js';
 import { account } from '../helpers/chain.js';
 import { LedgerNodes } from '../helpers/ledger-node.js';
 import { driverOn } from '../helpers/virtual-driver.js';
+import { StateTreeWorker } from '../../src/ledger/state-tree-worker.js';
+import { emptyStateTree, encodeRoot } from '../../src/app/state-tree.js';
+import '../../src/app/smt-node.js';
 
 const nodes = new LedgerNodes('tw');
 afterAll(() => nodes.close());
@@ -120,6 +123,20 @@ describe('proposals prepared with the state tree on a worker (ADR 0024)', () => 
   });
 });
 
+describe('a state-tree worker that does not answer (ADR 0024)', () => {
+  it('is ended after its answer timeout, the request answered "compute it yourself", and the failure reported', async () => {
+    const node = nodes.make({ maxTxs: 100, nonceWindow: 100 });
+    const failures: string[] = [];
+    // 1 ms: the worker is still loading when the time is up — to the node, the same as a stuck one.
+    const worker = new StateTreeWorker(node.options.dbPath, undefined, (reason) => failures.push(reason), 1);
+    const answer = await worker.compute(1, encodeRoot(emptyStateTree()), new Map([['m/a', '1']]));
+    expect(answer).toBeNull();
+    expect(worker.running).toBe(false);
+    expect(failures).toEqual(['the state-tree worker did not answer request 1 within 1 ms']);
+    expect(await worker.compute(1, encodeRoot(emptyStateTree()), new Map())).toBeNull();
+  });
+});
+
 describe('the driver starts a height once its proposal is prepared (ADR 0024)', () => {
   const settle = async (done: () => boolean): Promise<void> => {
     // The worker thread starts in the background (from src/ it loads TypeScript through tsx: ~1 s).
@@ -180,6 +197,35 @@ describe('the driver starts a height once its proposal is prepared (ADR 0024)', 
       expect(await prepared(node)).toBe(1); // only the heartbeat block's
       expect(node.height).toBe(2);
       expect(node.getBlock(2)!.block.txs).toHaveLength(3);
+    } finally {
+      driver.stop();
+    }
+  });
+
+  it('starts the height without the preparation when it is not ready within the propose timeout', async () => {
+    const warnings: string[] = [];
+    const { node, clock, driver, admit } = driverOn(nodes, 'tw', { timing: { blockTimeMs: 1000, emptyBlockIntervalMs: 60_000, proposeAtTxs: 3, minBlockIntervalMs: 50 }, stateTreeWorker: true, observer: { warn: (m) => void warnings.push(m) } });
+    const seen = watchPreparations(node);
+    driver.start();
+    try {
+      clock.advance(200);
+      await settle(() => node.height === 1);
+      let askedAt = 0;
+      node.prepareProposal = () => {
+        askedAt = clock.now();
+        return new Promise<void>(() => {}); // a preparation that never ends
+      };
+      admit(3);
+      clock.advance(50);
+      expect(askedAt).toBeGreaterThan(0);
+      expect(node.height).toBe(1);
+      clock.advance(askedAt + 999 - clock.now());
+      expect(node.height).toBe(1); // still within the propose timeout (1 s)
+      clock.advance(1);
+      expect(node.height).toBe(2); // started and decided with the block built on the main thread
+      expect(node.getBlock(2)!.block.txs).toHaveLength(3);
+      expect(warnings).toEqual(['the proposal for height 2 was not prepared within the propose timeout; building it on the main thread']);
+      expect(seen.times).toHaveLength(1); // the heartbeat block's (the stuck one replaced the watcher)
     } finally {
       driver.stop();
     }
