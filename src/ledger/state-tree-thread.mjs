@@ -13,7 +13,7 @@ parentPort.on('message', (request) => {
     reply = thread.handle(request);
   } catch (err) {
     // The node computes this block's tree itself; a worker that cannot read must not stop the chain.
-    reply = request.type === 'compute' ? { type: 'stale', id: request.id, reason: `failed: ${err instanceof Error ? err.message : String(err)}` } : undefined;
+    reply = request.type === 'compute' ? { type: 'refused', id: request.id, reason: `failed: ${err instanceof Error ? err.message : String(err)}` } : undefined;
     if (!reply) throw err;
   }
   if (!reply) return;

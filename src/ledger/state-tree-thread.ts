@@ -10,7 +10,8 @@ import { packTree } from './tree-rows-wire.js';
  * state values, as the node's storage keeps) are kept exact, from the node's `committed`, `flushed`
  * and `reset` messages, which arrive in the order the node's storage changed. Every answer is checked
  * against the snapshot it read: if the node committed something the request did not build on, the
- * answer is `stale` (nothing read) and the node computes the tree itself.
+ * answer is `stale` (nothing read) and the node computes the tree itself; a mirror that lost track
+ * refuses every request, and the node stops using the worker.
  */
 
 type Rows = ReadonlyMap<string, Uint8Array | null>;
@@ -27,7 +28,10 @@ export type TreeThreadRequest =
 
 export type TreeThreadReply =
   | { readonly type: 'computed'; readonly id: number; readonly packed: ArrayBuffer }
-  | { readonly type: 'stale'; readonly id: number; readonly reason: string };
+  /** Committed state moved on since the request (a race the node expects): compute this one yourself. */
+  | { readonly type: 'stale'; readonly id: number; readonly reason: string }
+  /** This worker can no longer be trusted (its mirror lost track, or it failed): stop asking it. */
+  | { readonly type: 'refused'; readonly id: number; readonly reason: string };
 
 /** Answers kept for a later `committed` by id: the node commits one of its last few proposals. */
 const KEPT_ANSWERS = 8;
@@ -44,7 +48,7 @@ export class TreeThread {
   private readonly answers = new Map<number, { writes: Writes; rows: Rows }>();
   private readonly rowCache = new BoundedCache<Uint8Array>(DEFAULT_READ_CACHE_LIMITS.treeEntries, DEFAULT_READ_CACHE_LIMITS.treeBytes, (v, k) => ENTRY_OVERHEAD_BYTES + k.length + v.byteLength);
   private readonly valueCache = new BoundedCache<string | typeof NO_VALUE>(DEFAULT_READ_CACHE_LIMITS.stateEntries, DEFAULT_READ_CACHE_LIMITS.stateBytes, (v, k) => ENTRY_OVERHEAD_BYTES + k.length + (v === NO_VALUE ? 0 : v.length));
-  /** Set when the mirror can no longer be trusted: every later request is answered `stale`. */
+  /** Set when the mirror can no longer be trusted: every later request is refused. */
   private broken: string | undefined;
 
   constructor(private readonly source: TreeSnapshotSource) {}
@@ -71,7 +75,7 @@ export class TreeThread {
 
   private compute(request: Extract<TreeThreadRequest, { type: 'compute' }>): TreeThreadReply {
     const { id } = request;
-    if (this.broken) return { type: 'stale', id, reason: this.broken };
+    if (this.broken) return { type: 'refused', id, reason: this.broken };
     return this.source.read((reader, snapshot) => {
       if (snapshot.height !== request.height - 1) return { type: 'stale', id, reason: `committed height ${snapshot.height}, not ${request.height - 1}` };
       if (!snapshot.root || Buffer.compare(snapshot.root, request.parentRoot) !== 0) return { type: 'stale', id, reason: 'committed state root differs' };

@@ -11,9 +11,9 @@ type Reply = TreeThreadReply & { busyMs?: number };
 /**
  * The node's side of the state-tree worker (ADR 0024): asks a worker thread for a block's tree
  * update and keeps the worker's copy of the rows held in memory and its caches exact (`committed`,
- * `flushed`, `reset`: the storage's listener, called in the order storage changes). Every failure ends in null — the
- * caller computes the tree itself — and a worker that errs or exits is not replaced: the node goes
- * on computing inline, as before ADR 0024.
+ * `flushed`, `reset`: the storage's listener, called in the order storage changes). Every failure
+ * ends in null — the caller computes the tree itself — and a worker that errs, exits, refuses or
+ * does not answer is not replaced: the node goes on computing inline, as before ADR 0024.
  */
 export class StateTreeWorker implements TreeRowsListener {
   private worker: Worker | undefined;
@@ -23,9 +23,6 @@ export class StateTreeWorker implements TreeRowsListener {
   private readonly answerIds = new WeakMap<object, number>();
   /** Linux thread id of the worker (for the CPU report's per-thread split). */
   readonly threadIds = new Set<number>();
-  /** Answers used and refused (the reason of the last refusal: logs and tests). */
-  readonly counts = { computed: 0, stale: 0 };
-  lastStaleReason: string | undefined;
 
   constructor(
     dbPath: string,
@@ -55,16 +52,16 @@ export class StateTreeWorker implements TreeRowsListener {
       this.post({ type: 'compute', id, height, parentRoot, writes });
       // A block's tree takes well under a second (~70 µs per transaction); one that never comes means a stuck worker.
       const timer = setTimeout(() => {
-        if (this.waiting.has(id)) void this.stopStuck(id);
+        if (this.waiting.has(id)) void this.end(`the state-tree worker did not answer request ${id} within ${this.answerTimeoutMs} ms`);
       }, this.answerTimeoutMs);
       timer.unref();
     });
   }
 
-  /** A worker that did not answer in time is ended; what it owed is computed inline (retire). */
-  private async stopStuck(id: number): Promise<void> {
+  /** A worker that is stuck or refuses is ended; what it owed is computed inline (retire). */
+  private async end(reason: string): Promise<void> {
     const worker = this.worker;
-    this.retire(`the state-tree worker did not answer request ${id} within ${this.answerTimeoutMs} ms`);
+    this.retire(reason);
     await worker?.terminate();
   }
 
@@ -103,15 +100,13 @@ export class StateTreeWorker implements TreeRowsListener {
     const resolve = this.waiting.get(m.id);
     this.waiting.delete(m.id);
     if (m.busyMs !== undefined) this.phases.add?.('workers.stateTree', m.busyMs, 1);
-    if (m.type === 'stale') {
-      this.counts.stale++;
-      this.lastStaleReason = m.reason;
+    if (m.type !== 'computed') {
       resolve?.(null);
+      if (m.type === 'refused') void this.end(`the state-tree worker refused request ${m.id}: ${m.reason}`);
       return;
     }
     const { root, rows } = unpackTree(m.packed);
     this.answerIds.set(rows, m.id);
-    this.counts.computed++;
     resolve?.({ root: decodeRoot(root), rows });
   }
 

@@ -12,6 +12,7 @@ import { account } from '../helpers/chain.js';
 import { LedgerNodes } from '../helpers/ledger-node.js';
 import { driverOn } from '../helpers/virtual-driver.js';
 import { StateTreeWorker } from '../../src/ledger/state-tree-worker.js';
+import { STATE_TREE_ROOT_META } from '../../src/app/host.js';
 import { emptyStateTree, encodeRoot } from '../../src/app/state-tree.js';
 import '../../src/app/smt-node.js';
 
@@ -136,6 +137,25 @@ describe('a state-tree worker that does not answer (ADR 0024)', () => {
     expect(await worker.compute(1, encodeRoot(emptyStateTree()), new Map())).toBeNull();
   });
 });
+
+describe('a state-tree worker that refuses (ADR 0024)', () => {
+  it('is ended when its mirror lost track of the committed rows, the request answered "compute it yourself"', async () => {
+    const node = nodes.make({ maxTxs: 100, nonceWindow: 100 });
+    const failures: string[] = [];
+    const worker = new StateTreeWorker(node.options.dbPath, undefined, (reason) => failures.push(reason));
+    const root = new Uint8Array(node.storage.getMeta(STATE_TREE_ROOT_META)!); // genesis
+    expect(await worker.compute(1, root, new Map([['m/a', '1']]))).not.toBeNull();
+    worker['post']({ type: 'committed', id: 999, held: true, flushed: false }); // a block it never computed
+    expect(await worker.compute(1, root, new Map([['m/a', '1']]))).toBeNull();
+    await settleUntil(() => !worker.running);
+    expect(worker.running).toBe(false);
+    expect(failures).toEqual(['the state-tree worker refused request 2: the block of answer 999 is no longer known']);
+  });
+});
+
+async function settleUntil(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 2));
+}
 
 describe('the driver starts a height once its proposal is prepared (ADR 0024)', () => {
   const settle = async (done: () => boolean): Promise<void> => {

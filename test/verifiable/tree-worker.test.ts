@@ -49,7 +49,7 @@ function attach(storage: Storage, thread: TreeThread): { compute(writes: Map<str
     compute(writes) {
       const id = next++;
       const reply = thread.handle({ type: 'compute', id, height: storage.latestHeight() + 1, parentRoot: encodeRoot(committedRoot(storage)), writes })!;
-      if (reply.type !== 'computed') return reply.type === 'stale' ? reply.reason : 'no answer';
+      if (reply.type !== 'computed') return `${reply.type}: ${reply.reason}`;
       const { root, rows } = unpackTree(reply.packed);
       ids.set(rows, id);
       return { root: decodeRoot(root), rows };
@@ -72,7 +72,7 @@ describe('the state-tree worker (ADR 0024)', () => {
             let update = inline;
             if (b.onWorker) {
               const answered = side.compute(b.writes);
-              if (typeof answered === 'string') throw new Error(`stale: ${answered}`);
+              if (typeof answered === 'string') throw new Error(answered);
               expect(bytesToHex(childHash(answered.root))).toBe(bytesToHex(childHash(inline.root)));
               expect(hexRows(answered.rows)).toEqual(hexRows(inline.rows));
               update = answered;
@@ -110,7 +110,7 @@ describe('the state-tree worker (ADR 0024)', () => {
     storage.close();
   });
 
-  it('stops answering once told of a committed block it no longer knows, until genesis resets it', () => {
+  it('refuses every request once told of a committed block it no longer knows, until genesis resets it', () => {
     const path = dbPath();
     const storage = openGenesis(path, 1 << 20);
     const source = new TreeSnapshotSource(path);
@@ -120,7 +120,7 @@ describe('the state-tree worker (ADR 0024)', () => {
     for (let id = 1; id <= 9; id++) expect(thread.handle({ type: 'compute', id, height: 1, parentRoot: root, writes })?.type).toBe('computed');
     // Eight answers are kept: the first is gone, so the mirror cannot follow a commit of it.
     thread.handle({ type: 'committed', id: 1, held: true, flushed: false });
-    expect(thread.handle({ type: 'compute', id: 10, height: 1, parentRoot: root, writes })).toEqual({ type: 'stale', id: 10, reason: 'the block of answer 1 is no longer known' });
+    expect(thread.handle({ type: 'compute', id: 10, height: 1, parentRoot: root, writes })).toEqual({ type: 'refused', id: 10, reason: 'the block of answer 1 is no longer known' });
     thread.handle({ type: 'reset' });
     expect(thread.handle({ type: 'compute', id: 11, height: 1, parentRoot: root, writes })?.type).toBe('computed');
     source.close();
