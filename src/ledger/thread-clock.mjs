@@ -1,6 +1,8 @@
-// What the node's worker threads report with their answers (issue 18's per-thread CPU split): this
-// thread's CPU clock and its Linux thread id. Plain JavaScript, loaded by the workers before tsx is.
-import { openSync, readlinkSync, readSync } from 'node:fs';
+// Shared by the node's worker threads (signature checks, state tree): what they report with their
+// answers (issue 18's per-thread CPU split: this thread's CPU clock and its Linux thread id), and how
+// they load a module of src/. Plain JavaScript, loaded by the workers before tsx is.
+import { existsSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 /** This thread's CPU clock (ms): its schedstat run time on Linux, else the wall clock. */
 export let cpuNow = () => performance.now();
@@ -29,8 +31,6 @@ export function threadId() {
  * the TypeScript through tsx. `relative` is the path without extension, from this folder.
  */
 export async function importSource(relative) {
-  const { existsSync } = await import('node:fs');
-  const { fileURLToPath } = await import('node:url');
   const compiled = new URL(`${relative}.js`, import.meta.url);
   if (existsSync(fileURLToPath(compiled))) return import(compiled.href);
   const { register } = await import('tsx/esm/api');
