@@ -11,6 +11,8 @@ function oracleDays(year: number, month: number, day: number): number {
 }
 
 const utc = (y: number, mo: number, d: number, h = 0, mi = 0) => Date.UTC(y, mo - 1, d, h, mi) / 1000;
+/** The longest time between two yearly transitions of one kind: a weekday rule's date moves by up to six days, plus a leap day. */
+const MAX_YEARLY_GAP_DAYS = 372;
 
 describe('civil calendar arithmetic', () => {
   it('days from civil agrees with the proleptic Gregorian calendar for years 0000–9999, and round-trips', () => {
@@ -84,12 +86,27 @@ describe('POSIX TZ footers', () => {
     expect(posixTransitions(allYear, utc(2000, 1, 1), utc(2100, 1, 1))).toEqual([]);
   });
 
+  it('counts a window that starts on a transition without it, and a weekday rule drifting past its end', () => {
+    // fast-check's counterexample of 2026-12-04 (seed 295391603) against a bound of two per 366 days:
+    // Lord Howe's DST starts on the first Sunday of October, 2202-10-02 and then 2205-10-05, 1,099 days
+    // later; a window of 3 × 366 days from the first start excludes it and ends before the second.
+    const lordHowe = parsePosixTz('<+1030>-10:30<+11>-11,M10.1.0,M4.1.0');
+    const from = utc(2202, 10, 2, 15, 30);
+    expect(posixTypeAt(lordHowe, from)).toEqual({ utoff: 39_600, isDst: true });
+    expect(posixTypeAt(lordHowe, from - 1)).toEqual({ utoff: 37_800, isDst: false });
+    const changes = posixTransitions(lordHowe, from, from + 3 * 366 * 86_400);
+    expect(changes.map((c) => c.type.isDst)).toEqual([false, true, false, true, false]);
+    expect(changes.at(-1)!.at).toBe(utc(2205, 4, 6, 15));
+  });
+
   it('reports exactly the instants at which the type changes', () => {
     const rules = ['CET-1CEST,M3.5.0,M10.5.0/3', 'AEST-10AEDT,M10.1.0,M4.1.0/3', '<-04>4<-03>,M9.1.6/24,M4.1.6/24', 'IST-1GMT0,M10.5.0,M3.5.0/1', '<+1030>-10:30<+11>-11,M10.1.0,M4.1.0', '<-02>2<-01>,M3.5.0/-1,M10.5.0/0'].map(parsePosixTz);
     fc.assert(
       fc.property(fc.constantFrom(...rules), fc.integer({ min: utc(1970, 1, 1), max: utc(2300, 1, 1) }), fc.integer({ min: 1, max: 3 * 366 * 86_400 }), (rule, from, span) => {
         const changes = posixTransitions(rule, from, from + span);
-        expect(changes.length).toBeGreaterThanOrEqual(2 * Math.floor(span / (366 * 86_400)));
+        // Each kind of transition comes once a year, at most 372 days after the last (a weekday rule's
+        // date moves by up to six days, plus a leap day): a window of span holds at least this many.
+        expect(changes.length).toBeGreaterThanOrEqual(2 * Math.floor(span / (MAX_YEARLY_GAP_DAYS * 86_400)));
         let previous = posixTypeAt(rule, from);
         for (const c of changes) {
           expect(c.at).toBeGreaterThan(from);
