@@ -3,7 +3,7 @@ import { VerifiedTxs } from '../src/ledger/verified-txs.js';
 import { ZERO_HASH } from '../src/codec/block.js';
 import { signTx, txHash, type SignedTx } from '../src/codec/tx.js';
 import { genesisModuleSections, MODULE_CORES } from '../src/modules/index.js';
-import { DEFAULT_READ_CACHE_LIMITS, Storage, type ReadCacheLimits } from '../src/store/sqlite.js';
+import { DEFAULT_READ_CACHE_LIMITS, DEFAULT_TREE_FLUSH_BYTES, Storage, type ReadCacheLimits } from '../src/store/sqlite.js';
 import { PhaseMeter } from '../src/util/phase-meter.js';
 import { benchSigner } from './foundation.js';
 
@@ -41,8 +41,8 @@ export class AdmissionChain {
   private time = Date.UTC(2026, 5, 1);
   private nonce = 0;
 
-  constructor(path = ':memory:', cacheLimits: ReadCacheLimits = DEFAULT_READ_CACHE_LIMITS) {
-    this.storage = new Storage(path, cacheLimits);
+  constructor(path = ':memory:', cacheLimits: ReadCacheLimits = DEFAULT_READ_CACHE_LIMITS, treeFlushBytes = DEFAULT_TREE_FLUSH_BYTES) {
+    this.storage = new Storage(path, cacheLimits, treeFlushBytes);
     this.app = new App(this.storage, { chainId: this.chainId, modules: MODULE_CORES, verifiedTxs: this.verified, phases: this.phases });
     this.app.initGenesis({ chainId: this.chainId, genesisTime: this.time, operators: [this.operator.address], validators: this.validators, accounts: [], modules: genesisModuleSections() });
   }

@@ -1,23 +1,26 @@
 /**
- * `npm run bench:state-growth [-- --txs N --per-block B --every E --tree-cache-entries T --pragma 'name = value'… --path FILE]`
+ * `npm run bench:state-growth [-- --txs N --per-block B --every E --tree-cache-entries T --tree-flush-mib M --pragma 'name = value'… --path FILE]`
  *
  * What a validator spends per transaction as its state grows (issue 18, and why the soak measures
  * saturation at both ends): one process commits blocks of B `registry/admit` transactions (each adds
  * a new account, its registry log entry and index entries to the state) to an SQLite file on disk,
  * N in all, and every E transactions prints the CPU of the App's phases per transaction over the last
  * E (µs; commit.store = the block's SQLite transaction, state.root = the tree update). Signing is
- * outside the phases. The state tree's node cache (T entries) can be changed to see what it buys, and
- * any SQLite pragma set (repeatable: `--pragma 'cache_size = -65536'` for a 64 MiB page cache). FILE
+ * outside the phases. Each line also gives the bytes the process wrote per transaction over the window
+ * (Linux `wchar`: WAL frames and checkpoints, what random B-tree writes cost), its resident memory
+ * (ArrayBuffers in brackets) and the wall time of its slowest block (executing and committing it).
+ * The state tree's node cache (T entries) and the state-tree rows held before a write (M MiB, ADR
+ * 0016) can be changed to see what they buy, and any SQLite pragma set (repeatable: `--pragma 'cache_size = -65536'` for a 64 MiB page cache). FILE
  * must not exist yet (default: a new file in the temp folder, removed at the end).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bech32m } from '@scure/base';
 import { AdmissionChain, phaseUsPerTx } from './execute.js';
-import { DEFAULT_READ_CACHE_LIMITS } from '../src/store/sqlite.js';
+import { DEFAULT_READ_CACHE_LIMITS, DEFAULT_TREE_FLUSH_BYTES } from '../src/store/sqlite.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +28,7 @@ const { values } = parseArgs({
     'per-block': { type: 'string', default: '200' },
     every: { type: 'string', default: '25000' },
     'tree-cache-entries': { type: 'string' },
+    'tree-flush-mib': { type: 'string' },
     path: { type: 'string' },
     pragma: { type: 'string', multiple: true, default: [] },
   },
@@ -33,9 +37,10 @@ const total = Number(values.txs);
 const perBlock = Number(values['per-block']);
 const every = Number(values.every);
 const treeEntries = Number(values['tree-cache-entries'] ?? DEFAULT_READ_CACHE_LIMITS.treeEntries);
+const treeFlushMib = Number(values['tree-flush-mib'] ?? DEFAULT_TREE_FLUSH_BYTES / 2 ** 20);
 const positive = (x: number) => Number.isSafeInteger(x) && x > 0;
-if (![total, perBlock, every, treeEntries].every(positive) || every % perBlock !== 0) {
-  process.stderr.write('usage: npm run bench:state-growth -- [--txs N] [--per-block B] [--every E, a multiple of B] [--tree-cache-entries T] [--pragma "name = value"]… [--path FILE]\n');
+if (![total, perBlock, every, treeEntries, treeFlushMib].every(positive) || every % perBlock !== 0) {
+  process.stderr.write('usage: npm run bench:state-growth -- [--txs N] [--per-block B] [--every E, a multiple of B] [--tree-cache-entries T] [--tree-flush-mib M] [--pragma "name = value"]… [--path FILE]\n');
   process.exit(2);
 }
 
@@ -47,24 +52,45 @@ const dir = values.path === undefined ? mkdtempSync(join(tmpdir(), 'state-growth
 const path = values.path ?? join(dir!, 'state.sqlite');
 // The tree cache's byte bound scales with its entry bound (the default's ratio).
 const treeBytes = Math.round((DEFAULT_READ_CACHE_LIMITS.treeBytes * treeEntries) / DEFAULT_READ_CACHE_LIMITS.treeEntries);
-const chain = new AdmissionChain(path, { ...DEFAULT_READ_CACHE_LIMITS, treeEntries, treeBytes });
+const chain = new AdmissionChain(path, { ...DEFAULT_READ_CACHE_LIMITS, treeEntries, treeBytes }, treeFlushMib * 2 ** 20);
+
+/** Bytes this process has passed to write calls so far (Linux), or null elsewhere. */
+function bytesWritten(): number | null {
+  try {
+    const match = /^wchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
 for (const p of values.pragma) chain.storage.db.pragma(p);
 const randomMember = () => bech32m.encode('grid', bech32m.toWords(randomBytes(20)));
 
-process.stdout.write(`state growth: ${total} admissions in blocks of ${perBlock} into ${path}, tree cache ${treeEntries} nodes${values.pragma.length ? `, ${values.pragma.join(', ')}` : ''}\n`);
-process.stdout.write('admissions  entries   µs/tx: all phases of the last window = the phases of ≥ 5 µs\n');
+process.stdout.write(`state growth: ${total} admissions in blocks of ${perBlock} into ${path}, tree cache ${treeEntries} nodes, tree rows held up to ${treeFlushMib} MiB${values.pragma.length ? `, ${values.pragma.join(', ')}` : ''}\n`);
+process.stdout.write('admissions  entries  KiB written/tx  RSS MiB (buffers)  slowest block ms   µs/tx: all phases of the last window = the phases of ≥ 5 µs\n');
 try {
   let before = chain.phases.snapshot();
+  let writtenBefore = bytesWritten();
+  let slowestBlockMs = 0;
   for (let done = perBlock; done <= total; done += perBlock) {
-    chain.commitBlock(chain.signAdmissions(perBlock, randomMember));
+    const txs = chain.signAdmissions(perBlock, randomMember);
+    const started = process.hrtime.bigint();
+    chain.commitBlock(txs);
+    slowestBlockMs = Math.max(slowestBlockMs, Number(process.hrtime.bigint() - started) / 1e6);
     if (done % every !== 0) continue;
     const after = chain.phases.snapshot();
     const all = Object.entries(phaseUsPerTx(after, before, every)).sort((a, b) => b[1] - a[1]);
     const sum = all.reduce((s, [, us]) => s + us, 0);
     const phases = all.filter(([, us]) => us >= 5);
     const entries = chain.storage.db.prepare('SELECT count(*) AS n FROM state').get() as { n: number };
-    process.stdout.write(`${String(done).padStart(10)} ${String(entries.n).padStart(8)}   ${sum.toFixed(0)} = ${phases.map(([p, us]) => `${p} ${us.toFixed(0)}`).join(', ')}\n`);
+    const written = bytesWritten();
+    const kibPerTx = written === null || writtenBefore === null ? '-' : ((written - writtenBefore) / 1024 / every).toFixed(1);
+    const memory = process.memoryUsage();
+    const rssMib = `${(memory.rss / 2 ** 20).toFixed(0)} (${(memory.arrayBuffers / 2 ** 20).toFixed(0)})`;
+    process.stdout.write(`${String(done).padStart(10)} ${String(entries.n).padStart(8)}  ${kibPerTx.padStart(14)}  ${rssMib.padStart(17)}  ${slowestBlockMs.toFixed(0).padStart(16)}   ${sum.toFixed(0)} = ${phases.map(([p, us]) => `${p} ${us.toFixed(0)}`).join(', ')}\n`);
     before = after;
+    writtenBefore = written;
+    slowestBlockMs = 0;
   }
 } finally {
   chain.close();

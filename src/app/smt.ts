@@ -1,5 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { ByteArena } from '../util/byte-arena.js';
 
 /**
  * The authenticated state (ADR 0012): a compact sparse Merkle tree of radix 16 over SHA-256(key)
@@ -144,28 +145,12 @@ const INNER_SCRATCH = new Uint8Array(3 + RADIX * HASH_BYTES);
 const INNER_VIEWS = Array.from({ length: RADIX + 1 }, (_, n) => INNER_SCRATCH.subarray(0, 3 + n * HASH_BYTES));
 
 /**
- * New rows are views into shared slabs: allocating a typed array of more than 64 bytes takes its own
- * off-heap buffer, 1–3 µs on the benchmark machine against ~30 ns for a view, and a block encodes a
- * thousand rows or more. (Node's Buffer pool does the same, but this file stays free of Node APIs.)
- * A slab lives while any row in it does (rows of one block share slabs, so a long-lived row can keep a
- * slab of shorter-lived ones: at most SLAB_BYTES per live row, in practice far less).
+ * New rows are views into shared slabs (util/byte-arena.ts): a block encodes a thousand rows or more,
+ * and a buffer of their own would cost 1–3 µs each. A slab lives while any row in it does, so a
+ * long-lived row can keep a slab of shorter-lived ones: whoever keeps rows for long copies them
+ * (the storage's rows held until a batch write, ADR 0016).
  */
-const SLAB_BYTES = 65536;
-/** Rows above this (none: a full row is 1,554 bytes) get their own buffer. */
-const SLAB_ROW_LIMIT = 2048;
-let slab = new Uint8Array(SLAB_BYTES);
-let slabUsed = 0;
-
-function rowBytes(size: number): Uint8Array {
-  if (size > SLAB_ROW_LIMIT) return new Uint8Array(size);
-  if (slabUsed + size > SLAB_BYTES) {
-    slab = new Uint8Array(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  const out = new Uint8Array(slab.buffer, slabUsed, size);
-  slabUsed += size;
-  return out;
-}
+const ROW_ARENA = new ByteArena(65536, 2048); // a full row is 1,554 bytes: every row fits in a slab
 
 /**
  * A leaf child; its hash is computed when first needed (rows decoded for a path mostly are not
@@ -259,7 +244,7 @@ function rowOf(lengthAt: (digit: number) => number, writeAt: (digit: number, out
     bitmap |= 1 << (15 - i);
     size += length;
   }
-  const out = rowBytes(size);
+  const out = ROW_ARENA.alloc(size);
   out[0] = bitmap >> 8;
   out[1] = bitmap & 0xff;
   let at = 2;

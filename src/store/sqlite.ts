@@ -5,6 +5,7 @@ import type { ScanOptions } from '../app/state.js';
 import { decodeRoot, encodeRoot, treeAfterWrittenKeys, treeOfEntries, type TreeReads } from '../app/state-tree.js';
 import type { TreeUpdate } from '../app/smt.js';
 import { BoundedCache } from '../util/bounded-cache.js';
+import { ByteArena } from '../util/byte-arena.js';
 
 /**
  * Embedded storage: one SQLite file (WAL, synchronous=FULL). A block, its results, its commit, the
@@ -59,11 +60,14 @@ export const DEFAULT_READ_CACHE_LIMITS: ReadCacheLimits = {
 };
 
 /**
- * Estimated bytes of state-tree rows held in memory before they are written (ADR 0016). A block of
+ * Bytes of state-tree rows held in memory before they are written (ADR 0016): the copies made since
+ * the last batch, rewritten rows' old ones included, and a Map entry per row (ADR 0025). A block of
  * ~90 transactions rewrites ~700 rows (~350 KB): written per block they were ~880 of its ~1,430 SQLite
  * pages; held for a few dozen blocks, the upper levels and shared pages are written once per batch.
+ * 32 MiB: at 450,000–600,000 entries, 56–65 KiB written per admission against 69–84 with 16 MiB and
+ * 46–55 with 64 MiB, whose slowest block took ~150 ms longer for no less CPU (ADR 0025).
  */
-export const DEFAULT_TREE_FLUSH_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_TREE_FLUSH_BYTES = 32 * 1024 * 1024;
 
 /**
  * WAL frames after which a commit copies the WAL into the database file (SQLite's default: 1,000).
@@ -126,8 +130,10 @@ CREATE TABLE IF NOT EXISTS state_tree_journal (height INTEGER PRIMARY KEY, keys 
 /** Journalled keys are printable ASCII (state.ts), so a newline separates them. */
 const JOURNAL_SEPARATOR = '\n';
 
-/** A Map entry and a row's Buffer header besides the path and node bytes (order of magnitude). */
-const PENDING_ROW_OVERHEAD_BYTES = 120;
+/** A Map entry, its path string and a row's view header besides the node bytes (order of magnitude). */
+const PENDING_ROW_OVERHEAD_BYTES = 160;
+/** Slabs for the copies of rows held in memory (a block's rows fill a few). */
+const PENDING_ARENA_SLAB_BYTES = 256 * 1024;
 
 /**
  * Reads what the state-tree journal needs straight from a node's tables, without caches and without
@@ -411,17 +417,27 @@ export class Storage implements ChainStore {
   }
 
   /**
-   * Committed state-tree rows not yet in the `state_tree` table (ADR 0016), by path (null: deleted),
-   * and their estimated bytes. Read before the cache and the table; written in batches.
+   * Committed state-tree rows not yet in the `state_tree` table (ADR 0016), by path (null: deleted).
+   * Read before the cache and the table; written in batches.
    */
   private readonly pendingTree = new Map<string, Uint8Array | null>();
-  private pendingTreeBytes = 0;
+  /**
+   * Copies of the rows held: a block's rows are views into slabs shared with its other rows and
+   * their encodings (smt.ts), so holding them as they come would keep every block's slabs alive until
+   * the batch is written (measured: 345 MiB of buffers for a 64 MiB bound). Rewritten rows' old copies
+   * stay until the batch, and are counted.
+   */
+  private readonly pendingArena = new ByteArena(PENDING_ARENA_SLAB_BYTES);
+  /** Every copy made since the last batch (rewritten rows' old ones too) and a Map entry per row. */
+  private get pendingTreeBytes(): number {
+    return this.pendingArena.bytesHandedOut() + this.pendingTree.size * PENDING_ROW_OVERHEAD_BYTES;
+  }
   /** Blocks whose written keys are in the journal (those since the last batch of rows). */
   private journalledBlocks = 0;
   /** What opening the database did with a non-empty journal (a crash with rows in memory). */
   readonly treeRecovery: TreeRecovery | undefined;
 
-  /** Rows held in memory and their estimated bytes (for /metrics and tests). */
+  /** Rows held in memory and the bytes they take (for /metrics and tests). */
   pendingTreeStats(): { rows: number; bytes: number; journalledBlocks: number } {
     return { rows: this.pendingTree.size, bytes: this.pendingTreeBytes, journalledBlocks: this.journalledBlocks };
   }
@@ -482,18 +498,13 @@ export class Storage implements ChainStore {
 
   private dropPendingTree(): void {
     this.pendingTree.clear();
-    this.pendingTreeBytes = 0;
+    this.pendingArena.reset();
     this.journalledBlocks = 0;
   }
 
-  /** After a block's transaction: its rows join those held in memory. */
+  /** After a block's transaction: copies of its rows join those held in memory. */
   private holdTreeRows(rows: ReadonlyMap<string, Uint8Array | null>): void {
-    for (const [path, node] of rows) {
-      const before = this.pendingTree.get(path);
-      if (before === undefined) this.pendingTreeBytes += PENDING_ROW_OVERHEAD_BYTES + path.length;
-      this.pendingTreeBytes += (node?.byteLength ?? 0) - (before?.byteLength ?? 0);
-      this.pendingTree.set(path, node);
-    }
+    for (const [path, node] of rows) this.pendingTree.set(path, node && this.pendingArena.copy(node));
   }
 
   private writeTreeRow(path: string, node: Uint8Array | null): void {
@@ -623,7 +634,7 @@ export class Storage implements ChainStore {
 
 function estimatedRowBytes(rows: ReadonlyMap<string, Uint8Array | null>): number {
   let bytes = 0;
-  for (const [path, node] of rows) bytes += PENDING_ROW_OVERHEAD_BYTES + path.length + (node?.byteLength ?? 0);
+  for (const node of rows.values()) bytes += PENDING_ROW_OVERHEAD_BYTES + (node?.byteLength ?? 0);
   return bytes;
 }
 

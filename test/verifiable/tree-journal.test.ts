@@ -20,12 +20,13 @@ import { blockWrites, committedRoot, openGenesis, tempDbs } from './tree-storage
 
 const dbPath = tempDbs('gridledger-tree-journal-');
 
-/** Commits a block of bare state writes as the host would: the tree update computed over committed state. */
-function commitWrites(storage: Storage, writes: Map<string, string | null>): void {
+/** Commits a block of bare state writes as the host would: the tree update computed over committed state. Returns the block's rows. */
+function commitWrites(storage: Storage, writes: Map<string, string | null>): ReadonlyMap<string, Uint8Array | null> {
   const update = applyWritesToTree(storage, committedRoot(storage), writes);
   const height = storage.latestHeight() + 1;
   const block = { header: { height, time: height }, txs: [], lastCommit: null, evidence: [] } as unknown as Block;
   storage.commitBlock({ block, hash: `h${height}`, results: [], txHashes: [], commit: {} as Commit, writes, stateTree: { root: encodeRoot(update.root), rows: update.rows } });
+  return update.rows;
 }
 
 /** The `state_tree` table, hex path → hex row. */
@@ -104,6 +105,29 @@ describe('state-tree journal (ADR 0016)', () => {
     expect(journalCount(reopened)).toBe(0);
     expect(tableRows(reopened)).toEqual(canonical(map).rows);
     reopened.close();
+  });
+
+  it('rows held are copies that keep no block’s buffers alive, and every copy until the batch is counted', () => {
+    const storage = openGenesis(dbPath(), DEFAULT_TREE_FLUSH_BYTES);
+    commitWrites(storage, new Map(Array.from({ length: 50 }, (_, i) => [`k/${i}`, 'v0'] as [string, string])));
+    let copied = 0;
+    for (let b = 1; b <= 20; b++) {
+      const rows = commitWrites(storage, new Map(Array.from({ length: 5 }, (_, i) => [`k/${i}`, `v${b}`] as [string, string])));
+      for (const [path, row] of rows) {
+        const held = storage.treeRow(path)!;
+        expect(held).toEqual(row);
+        // a view of its own: not the slab the block's rows (and their neighbours) were encoded into
+        expect(held.buffer).not.toBe(row!.buffer);
+        const before = Uint8Array.from(held);
+        row!.fill(0);
+        expect(storage.treeRow(path)).toEqual(before);
+        copied += row!.byteLength;
+      }
+    }
+    expect(storage.pendingTreeStats().journalledBlocks).toBe(21);
+    // 20 blocks rewrote the same few paths: the old copies stay until the batch, so they count
+    expect(storage.pendingTreeStats().bytes).toBeGreaterThan(copied);
+    storage.close();
   });
 
   it('a batch is written when the rows held reach the bound, in that block’s transaction, and the journal empties', () => {
