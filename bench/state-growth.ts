@@ -10,8 +10,9 @@
  * (Linux `wchar`: WAL frames and checkpoints, what random B-tree writes cost), its resident memory
  * (ArrayBuffers in brackets) and the wall time of its slowest block (executing and committing it).
  * The state tree's node cache (T entries) and the state-tree rows held before a write (M MiB, ADR
- * 0016) can be changed to see what they buy, and any SQLite pragma set (repeatable: `--pragma 'cache_size = -65536'` for a 64 MiB page cache). FILE
- * must not exist yet (default: a new file in the temp folder, removed at the end).
+ * 0016/0025) can be changed to see what they buy, and any SQLite pragma set (repeatable:
+ * `--pragma 'cache_size = -65536'` for a 64 MiB page cache). FILE must not exist yet (default: a new
+ * file in the temp folder, removed at the end).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
