@@ -29,7 +29,7 @@ export function registerMemoryMetrics(node: LedgerNode, peers: () => Array<{ que
   });
   new Gauge({
     name: 'gridledger_cache_bytes',
-    help: 'Estimated bytes held by the state and state-tree read caches and the committed state-tree rows not yet written (state_tree_pending)',
+    help: 'Estimated bytes held by the state and state-tree read caches, and by the committed state-tree rows not yet written (state_tree_pending: every copy since the last batch, ADR 0025)',
     labelNames: ['cache'],
     registers,
     collect() {
