@@ -10,6 +10,7 @@ import { canonicalJson } from '../util/canonical.js';
 import { LedgerError } from '../util/errors.js';
 import { LedgerNode } from './ledger.js';
 import { StoredTreeReader, treeJournalUpdate } from '../store/sqlite.js';
+import { StoredTxReader } from '../store/tx-index.js';
 
 /**
  * `gridledger audit` (issue 17 #5): replays a node's stored chain from its genesis on a fresh replica
@@ -86,12 +87,13 @@ const byHex = (p: string, q: string) => (p < q ? -1 : p > q ? 1 : 0);
 class StoredChain {
   readonly db: Database.Database;
   private readonly q;
+  private readonly txs: StoredTxReader;
   constructor(path: string) {
     this.db = new Database(path, { readonly: true, fileMustExist: true });
+    this.txs = new StoredTxReader(this.db);
     this.q = {
       latest: this.db.prepare<[], { h: number | null }>('SELECT MAX(height) AS h FROM blocks'),
       block: this.db.prepare<[number], { block: string; hash: string; commit_json: string }>('SELECT block, hash, commit_json FROM blocks WHERE height = ?'),
-      tx: this.db.prepare<[string], { height: number; idx: number; result: string }>('SELECT height, idx, result FROM txs WHERE hash = ?'),
       state: this.db.prepare<[], { key: string; value: string }>('SELECT key, value FROM state ORDER BY key'),
       tree: this.db.prepare<[], { path: Buffer; node: Buffer }>('SELECT path, node FROM state_tree ORDER BY path'),
     };
@@ -103,7 +105,7 @@ class StoredChain {
     return this.q.block.get(height);
   }
   tx(hash: string) {
-    return this.q.tx.get(hash);
+    return this.txs.get(hash);
   }
   state() {
     return this.q.state.iterate();

@@ -15,7 +15,7 @@ export function registerMemoryMetrics(node: LedgerNode, peers: () => Array<{ que
   const registers = [node.metrics.registry];
   new Gauge({
     name: 'gridledger_cache_entries',
-    help: 'Entries in bounded in-memory caches, by cache (state, state_tree, state_tree_pending: committed tree rows not yet written, verified_txs, public_keys)',
+    help: 'Entries in bounded in-memory caches, by cache (state, state_tree, state_tree_pending: committed tree rows not yet written, tx_index_pending: committed transaction hashes not yet indexed, verified_txs, public_keys)',
     labelNames: ['cache'],
     registers,
     collect() {
@@ -23,13 +23,14 @@ export function registerMemoryMetrics(node: LedgerNode, peers: () => Array<{ que
       this.set({ cache: 'state' }, stats.state.entries);
       this.set({ cache: 'state_tree' }, stats.tree.entries);
       this.set({ cache: 'state_tree_pending' }, node.storage.pendingTreeStats().rows);
+      this.set({ cache: 'tx_index_pending' }, node.storage.pendingTxIndexStats().entries);
       this.set({ cache: 'verified_txs' }, node.verified.size);
       this.set({ cache: 'public_keys' }, cachedPublicKeys());
     },
   });
   new Gauge({
     name: 'gridledger_cache_bytes',
-    help: 'Estimated bytes held by the state and state-tree read caches, and by the committed state-tree rows not yet written (state_tree_pending: every copy since the last batch, ADR 0025)',
+    help: 'Estimated bytes held by the state and state-tree read caches, by the committed state-tree rows not yet written (state_tree_pending: every copy since the last batch, ADR 0025) and by the transaction hashes not yet indexed (tx_index_pending, ADR 0026)',
     labelNames: ['cache'],
     registers,
     collect() {
@@ -37,6 +38,7 @@ export function registerMemoryMetrics(node: LedgerNode, peers: () => Array<{ que
       this.set({ cache: 'state' }, stats.state.bytes);
       this.set({ cache: 'state_tree' }, stats.tree.bytes);
       this.set({ cache: 'state_tree_pending' }, node.storage.pendingTreeStats().bytes);
+      this.set({ cache: 'tx_index_pending' }, node.storage.pendingTxIndexStats().bytes);
     },
   });
   new Gauge({

@@ -6,6 +6,7 @@ import { decodeRoot, encodeRoot, treeAfterWrittenKeys, treeOfEntries, type TreeR
 import type { TreeUpdate } from '../app/smt.js';
 import { BoundedCache } from '../util/bounded-cache.js';
 import { ByteArena } from '../util/byte-arena.js';
+import { TX_SCHEMA, TxIndex } from './tx-index.js';
 
 /**
  * Embedded storage: one SQLite file (WAL, synchronous=FULL). A block, its results, its commit, the
@@ -113,15 +114,15 @@ function boundedCache<V extends string | Uint8Array>(maxEntries: number, maxByte
 }
 
 /**
- * \`txs\` is a rowid table with an index on the hash: a block's results are appended in order (a few
- * pages per block), and only the index takes one page per transaction. Keyed by the hash (WITHOUT
- * ROWID, before 2026-12-02) every result landed in a page of its own, two pages per transaction of
- * ~1,430 per small block. Databases created before keep that layout; the statements are the same.
+ * \`txs\` and its hash index: tx-index.ts (ADR 0026). Results are appended in block order (a few
+ * pages per block); the hash index is written in batches with the state-tree rows. Databases created
+ * before keep their layout: keyed by the hash (WITHOUT ROWID, before 2026-12-02: two pages per
+ * transaction) or with a UNIQUE index on it (until 2026-12-04: one page per transaction).
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS blocks (height INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, block TEXT NOT NULL, commit_json TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS txs (hash TEXT NOT NULL UNIQUE, height INTEGER NOT NULL, idx INTEGER NOT NULL, result TEXT NOT NULL);
+${TX_SCHEMA.trim()}
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state_tree (path BLOB PRIMARY KEY, node BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state_tree_journal (height INTEGER PRIMARY KEY, keys TEXT NOT NULL);
@@ -263,11 +264,9 @@ export class Storage implements ChainStore {
       putState: this.db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       delState: this.db.prepare('DELETE FROM state WHERE key = ?'),
       putBlock: this.db.prepare('INSERT INTO blocks (height, hash, block, commit_json) VALUES (?, ?, ?, ?)'),
-      putTx: this.db.prepare('INSERT INTO txs (hash, height, idx, result) VALUES (?, ?, ?, ?)'),
       getBlock: this.db.prepare<[number], { block: string; hash: string; commit_json: string }>('SELECT block, hash, commit_json FROM blocks WHERE height = ?'),
       latest: this.db.prepare<[], { height: number | null }>('SELECT MAX(height) AS height FROM blocks'),
       getBlockInfo: this.db.prepare<[number], { hash: string; time: number; commit_json: string }>("SELECT hash, json_extract(block, '$.header.time') AS time, commit_json FROM blocks WHERE height = ?"),
-      getTx: this.db.prepare<[string], { hash: string; height: number; idx: number; result: string }>('SELECT hash, height, idx, result FROM txs WHERE hash = ?'),
       getMeta: this.db.prepare<[string], { value: Buffer }>('SELECT value FROM meta WHERE key = ?'),
       putMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       allState: this.db.prepare<[], { key: string; value: string }>('SELECT key, value FROM state ORDER BY key'),
@@ -281,6 +280,7 @@ export class Storage implements ChainStore {
       clearJournal: this.db.prepare('DELETE FROM state_tree_journal'),
     };
     try {
+      this.txIndex = new TxIndex(this.db);
       this.treeRecovery = this.recoverTreeRows();
     } catch (e) {
       this.db.close();
@@ -432,8 +432,14 @@ export class Storage implements ChainStore {
   private get pendingTreeBytes(): number {
     return this.pendingArena.bytesHandedOut() + this.pendingTree.size * PENDING_ROW_OVERHEAD_BYTES;
   }
+  /** What the next batch writes, tree rows and transaction hashes (ADR 0026) alike, against `treeFlushBytes`. */
+  private get pendingBatchBytes(): number {
+    return this.pendingTreeBytes + this.txIndex.pendingStats().bytes;
+  }
   /** Blocks whose written keys are in the journal (those since the last batch of rows). */
   private journalledBlocks = 0;
+  /** Results by transaction hash, the index written in batches (ADR 0026). */
+  private readonly txIndex: TxIndex;
   /** What opening the database did with a non-empty journal (a crash with rows in memory). */
   readonly treeRecovery: TreeRecovery | undefined;
 
@@ -442,12 +448,20 @@ export class Storage implements ChainStore {
     return { rows: this.pendingTree.size, bytes: this.pendingTreeBytes, journalledBlocks: this.journalledBlocks };
   }
 
-  /** Writes the rows held in memory to the `state_tree` table and empties the journal. */
+  /** Transaction hashes waiting for the next batch to be indexed (ADR 0026; for /metrics and tests). */
+  pendingTxIndexStats(): { entries: number; bytes: number } {
+    return this.txIndex.pendingStats();
+  }
+
+  /** Writes the rows held in memory to the `state_tree` table, empties the journal and indexes the held transaction hashes. */
   flushTreeRows(): void {
     this.refuseWriteWhileReading('flushTreeRows');
-    if (this.journalledBlocks === 0 && this.pendingTree.size === 0) return;
-    this.db.transaction(() => this.writePendingTreeRows(new Map()))();
-    this.dropPendingTree();
+    if (this.journalledBlocks === 0 && this.pendingTree.size === 0 && this.txIndex.pendingStats().entries === 0) return;
+    this.db.transaction(() => {
+      this.writePendingTreeRows(new Map());
+      this.txIndex.writeBatch([]);
+    })();
+    this.dropPendingBatch();
     this.treeRowsListener?.flushed();
   }
 
@@ -496,7 +510,8 @@ export class Storage implements ChainStore {
    */
   treeRowsListener: TreeRowsListener | undefined;
 
-  private dropPendingTree(): void {
+  private dropPendingBatch(): void {
+    this.txIndex.dropPending();
     this.pendingTree.clear();
     this.pendingArena.reset();
     this.journalledBlocks = 0;
@@ -561,7 +576,7 @@ export class Storage implements ChainStore {
   }
 
   getTx(hash: string): StoredTx | undefined {
-    const row = this.stmts.getTx.get(hash);
+    const row = this.txIndex.get(hash);
     if (!row) return undefined;
     return { hash: row.hash, height: row.height, index: row.idx, result: JSON.parse(row.result) as TxResult };
   }
@@ -569,7 +584,7 @@ export class Storage implements ChainStore {
   /** Writes genesis state and its metadata into an empty database, atomically. */
   writeGenesis(entries: Map<string, string | null>, meta: Array<[string, Buffer | string]>, treeRows: ReadonlyMap<string, Uint8Array | null> = new Map()): void {
     this.refuseWriteWhileReading('writeGenesis');
-    this.dropPendingTree();
+    this.dropPendingBatch();
     this.treeRowsListener?.reset();
     this.db.transaction(() => {
       this.stmts.clearJournal.run();
@@ -589,19 +604,20 @@ export class Storage implements ChainStore {
   commitBlock(input: BlockCommitInput): void {
     this.refuseWriteWhileReading('commitBlock');
     const blockRows = input.stateTree.rows;
-    const flush = this.pendingTreeBytes + estimatedRowBytes(blockRows) >= this.treeFlushBytes;
+    const flush = this.pendingBatchBytes + estimatedRowBytes(blockRows) + this.txIndex.bytesToHold(input.txHashes.length) >= this.treeFlushBytes;
+    let txRows: Array<[string, number]> = [];
     const tx = this.db.transaction(() => {
       const { block } = input;
       this.stmts.putBlock.run(block.header.height, input.hash, blockJson(block), JSON.stringify(input.commit));
-      input.txHashes.forEach((hash, i) => {
-        this.stmts.putTx.run(hash, block.header.height, i, resultJson(input.results[i]!));
-      });
+      txRows = input.txHashes.map((hash, i) => this.txIndex.append(hash, block.header.height, i, resultJson(input.results[i]!)));
       for (const [key, value] of input.writes) {
         if (value === null) this.stmts.delState.run(key);
         else this.stmts.putState.run(key, value);
       }
-      if (flush) this.writePendingTreeRows(blockRows);
-      else if (blockRows.size > 0) this.journal(block.header.height, input.writes);
+      if (flush) {
+        this.writePendingTreeRows(blockRows);
+        this.txIndex.writeBatch(txRows);
+      } else if (blockRows.size > 0) this.journal(block.header.height, input.writes);
       this.stmts.putMeta.run(STATE_TREE_ROOT_META, Buffer.from(input.stateTree.root));
       for (const [k, v] of input.meta ?? []) this.stmts.putMeta.run(k, v);
     });
@@ -609,8 +625,9 @@ export class Storage implements ChainStore {
     this.cachedHeight = input.block.header.height;
     this.latestInfo = { height: input.block.header.height, info: { hash: input.hash, time: input.block.header.time, commit: input.commit } };
     for (const [key, value] of input.writes) if (this.readCache.has(key)) this.readCache.set(key, value ?? ABSENT);
-    if (flush) this.dropPendingTree();
-    else if (blockRows.size > 0) {
+    if (flush) this.dropPendingBatch();
+    else this.txIndex.hold(txRows);
+    if (!flush && blockRows.size > 0) {
       this.holdTreeRows(blockRows);
       this.journalledBlocks++;
     }

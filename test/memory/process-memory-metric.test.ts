@@ -3,10 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
+import { STATE_TREE_ROOT_META } from '../../src/app/host.js';
+import type { Block, Commit, TxResult } from '../../src/codec/block.js';
 import { configSchema } from '../../src/home/home.js';
 import { LedgerNode } from '../../src/ledger/ledger.js';
 import { MODULE_CORES } from '../../src/modules/index.js';
 import { registerMemoryMetrics } from '../../src/runtime/memory-metrics.js';
+import { PENDING_TX_ENTRY_BYTES } from '../../src/store/tx-index.js';
 import { account } from '../helpers/chain.js';
 
 /**
@@ -38,5 +41,34 @@ describe('gridledger_process_memory_bytes', () => {
     expect(value('array_buffers')).toBeLessThanOrEqual(value('external'));
     expect(value('heap_total')).toBeLessThan(value('rss'));
     node.storage.close();
+  });
+
+  it('counts the committed transaction hashes waiting to be indexed (ADR 0026), and none after a batch', async () => {
+    const validator = account('validator');
+    const config = configSchema.parse({ chainId: 'pm', moniker: 'n', keyringBackend: 'test', api: {} });
+    const node = new LedgerNode({
+      config,
+      genesis: { chainId: 'pm', genesisTime: 0, operators: [], validators: [{ address: validator.address, pubKey: validator.publicKey, power: '10' }], accounts: [], modules: {} },
+      dbPath: join(dir, 'pending.db'),
+      validatorSigner: validator.signer,
+      modules: MODULE_CORES,
+      logger: pino({ level: 'silent' }),
+      verifyWorkers: 0,
+    });
+    registerMemoryMetrics(node);
+    const storage = node.storage;
+    const height = storage.latestHeight() + 1;
+    const hashes = ['a', 'b', 'c'].map((c) => c.repeat(64));
+    const block = { header: { height, time: height }, txs: [], lastCommit: null, evidence: [] } as unknown as Block;
+    const result = { code: 'OK', message: '', events: [] } as unknown as TxResult;
+    const root = storage.getMeta(STATE_TREE_ROOT_META)!;
+    storage.commitBlock({ block, hash: `b${height}`, results: hashes.map(() => result), txHashes: hashes, commit: {} as Commit, writes: new Map(), stateTree: { root: new Uint8Array(root), rows: new Map() } });
+    const pending = async (metric: string) => Number(new RegExp(`^${metric}\\{cache="tx_index_pending"\\} (\\d+)$`, 'm').exec(await node.metrics.registry.metrics())?.[1]);
+    expect(await pending('gridledger_cache_entries')).toBe(3);
+    expect(await pending('gridledger_cache_bytes')).toBe(3 * PENDING_TX_ENTRY_BYTES);
+    storage.flushTreeRows();
+    expect(await pending('gridledger_cache_entries')).toBe(0);
+    expect(storage.getTx(hashes[1]!)).toMatchObject({ height, index: 1 });
+    storage.close();
   });
 });
