@@ -45,7 +45,7 @@ function indexedThrough(db: Database.Database): number {
 
 /**
  * Finds results by hash straight from a node's tables, without writing (the audit reads a running or
- * killed node's database). The rows not yet indexed are read once, on the first lookup that needs them.
+ * killed node's database): the index first, then the hashes of the rows it does not cover yet.
  */
 export class StoredTxReader {
   readonly layout: TxLayout;

@@ -20,19 +20,25 @@ describe('gridledger_process_memory_bytes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gridledger-memory-metric-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('reports rss, heap_total, heap_used, external and array_buffers of the process', async () => {
+  /** A lone validator's node in process, with the memory metrics registered. */
+  function startNode(file: string): LedgerNode {
     const validator = account('validator');
     const config = configSchema.parse({ chainId: 'pm', moniker: 'n', keyringBackend: 'test', api: {} });
     const node = new LedgerNode({
       config,
       genesis: { chainId: 'pm', genesisTime: 0, operators: [], validators: [{ address: validator.address, pubKey: validator.publicKey, power: '10' }], accounts: [], modules: {} },
-      dbPath: join(dir, 'ledger.db'),
+      dbPath: join(dir, file),
       validatorSigner: validator.signer,
       modules: MODULE_CORES,
       logger: pino({ level: 'silent' }),
       verifyWorkers: 0,
     });
     registerMemoryMetrics(node);
+    return node;
+  }
+
+  it('reports rss, heap_total, heap_used, external and array_buffers of the process', async () => {
+    const node = startNode('ledger.db');
     const text = await node.metrics.registry.metrics();
     const value = (kind: string) => Number(new RegExp(`^gridledger_process_memory_bytes\\{kind="${kind}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
     const kinds = ['rss', 'heap_total', 'heap_used', 'external', 'array_buffers'];
@@ -44,18 +50,7 @@ describe('gridledger_process_memory_bytes', () => {
   });
 
   it('counts the committed transaction hashes waiting to be indexed (ADR 0026), and none after a batch', async () => {
-    const validator = account('validator');
-    const config = configSchema.parse({ chainId: 'pm', moniker: 'n', keyringBackend: 'test', api: {} });
-    const node = new LedgerNode({
-      config,
-      genesis: { chainId: 'pm', genesisTime: 0, operators: [], validators: [{ address: validator.address, pubKey: validator.publicKey, power: '10' }], accounts: [], modules: {} },
-      dbPath: join(dir, 'pending.db'),
-      validatorSigner: validator.signer,
-      modules: MODULE_CORES,
-      logger: pino({ level: 'silent' }),
-      verifyWorkers: 0,
-    });
-    registerMemoryMetrics(node);
+    const node = startNode('pending.db');
     const storage = node.storage;
     const height = storage.latestHeight() + 1;
     const hashes = ['a', 'b', 'c'].map((c) => c.repeat(64));
