@@ -280,7 +280,7 @@ export class Storage implements ChainStore {
       clearJournal: this.db.prepare('DELETE FROM state_tree_journal'),
     };
     try {
-      this.txIndex = new TxIndex(this.db);
+      this.txIndex = new TxIndex(this.db, (key, value) => this.stmts.putMeta.run(key, value));
       this.treeRecovery = this.recoverTreeRows();
     } catch (e) {
       this.db.close();

@@ -91,7 +91,7 @@ export class StoredTxReader {
 }
 
 /** Hash → id of the rows the index does not cover yet. */
-export function unindexedTxs(db: Database.Database): Map<string, number> {
+function unindexedTxs(db: Database.Database): Map<string, number> {
   const rows = db.prepare<[number], { id: number; hash: string }>('SELECT id, hash FROM txs WHERE id > ? ORDER BY id').iterate(indexedThrough(db));
   const out = new Map<string, number>();
   for (const row of rows) out.set(row.hash, row.id);
@@ -103,18 +103,21 @@ export function unindexedTxs(db: Database.Database): Map<string, number> {
  * into the index in hash order when the storage writes its batch.
  */
 export class TxIndex {
-  readonly reader: StoredTxReader;
+  private readonly reader: StoredTxReader;
   private readonly q;
   /** Hash → id of rows after meta.txIndexedThrough. */
   private readonly pending: Map<string, number>;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    /** The storage's own meta upsert, inside the batch's transaction. */
+    private readonly putMeta: (key: string, value: Buffer) => void,
+  ) {
     this.reader = new StoredTxReader(db);
     this.pending = this.reader.layout === 'batched' ? unindexedTxs(db) : new Map();
     this.q = {
       put: db.prepare<[string, number, number, string]>('INSERT INTO txs (hash, height, idx, result) VALUES (?, ?, ?, ?)'),
       index: db.prepare<[string, number]>('INSERT INTO tx_index (hash, id) VALUES (?, ?)'),
-      putMeta: db.prepare<[string, Buffer]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
     };
   }
 
@@ -153,7 +156,7 @@ export class TxIndex {
       this.q.index.run(hash, id);
       if (id > last) last = id;
     }
-    if (last >= 0) this.q.putMeta.run(TX_INDEXED_THROUGH_META, Buffer.from(String(last), 'latin1'));
+    if (last >= 0) this.putMeta(TX_INDEXED_THROUGH_META, Buffer.from(String(last), 'latin1'));
   }
 
   /** After the batch's transaction committed. */
