@@ -25,7 +25,7 @@ import { closeProver, proveDeviation } from '../src/zk/prove.js';
 import { prepareVerifyingKey, verifyGroth16 } from '../src/zk/verify.js';
 import { account, TestChain } from '../test/helpers/chain.js';
 import { pinCompiledCode } from '../scripts/lib/cluster.js';
-import { CommitWatcher, freePort, measureSaturation, presignAdmissions } from './foundation.js';
+import { CommitWatcher, freeDevnetBasePort, freePort, measureSaturation, presignAdmissions } from './foundation.js';
 
 /**
  * Flex benchmark (issue 14).
@@ -202,7 +202,7 @@ async function network(validators: number, blockTimeMs: number): Promise<{ home:
     homes = [home];
     urls = [`http://127.0.0.1:${port}`];
   } else {
-    const manifest = prepareDevnet(dir, validators, 20000 + (process.pid % 2000) * 10, CHAIN, { blockTimeMs }, extra);
+    const manifest = prepareDevnet(dir, validators, await freeDevnetBasePort(validators), CHAIN, { blockTimeMs }, extra);
     nodes = manifest.nodes;
     homes = manifest.nodes.map((n) => n.home);
     urls = manifest.nodes.map((n) => n.api);
@@ -220,16 +220,18 @@ async function network(validators: number, blockTimeMs: number): Promise<{ home:
   pinCompiledCode();
   const children: ChildProcess[] =
     validators === 1 ? [spawn(process.execPath, ['bin/gridledger.mjs', '--home', homes[0]!, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] })] : nodes.map((n) => startDevnetNode(n));
-  for (const url of urls) await waitHealthy(url);
-  return {
-    home: homes[0]!,
-    urls,
-    async stop() {
-      for (const c of children) c.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 1000));
-      rmSync(dir, { recursive: true, force: true });
-    },
+  const stop = async (): Promise<void> => {
+    for (const c of children) c.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 1000));
+    rmSync(dir, { recursive: true, force: true });
   };
+  try {
+    for (const url of urls) await waitHealthy(url);
+  } catch (err) {
+    await stop(); // none left running when one does not start
+    throw err;
+  }
+  return { home: homes[0]!, urls, stop };
 }
 
 async function committed(url: string, txs: SignedTx[]): Promise<void> {
