@@ -25,7 +25,8 @@ import { closeProver, proveDeviation } from '../src/zk/prove.js';
 import { prepareVerifyingKey, verifyGroth16 } from '../src/zk/verify.js';
 import { account, TestChain } from '../test/helpers/chain.js';
 import { pinCompiledCode } from '../scripts/lib/cluster.js';
-import { CommitWatcher, freeDevnetBasePort, freePort, measureSaturation, presignAdmissions } from './foundation.js';
+import { CommitWatcher, freePort, measureSaturation, presignAdmissions } from './foundation.js';
+import { freeBasePort } from '../test/devnet/harness.js';
 
 /**
  * Flex benchmark (issue 14).
@@ -202,7 +203,7 @@ async function network(validators: number, blockTimeMs: number): Promise<{ home:
     homes = [home];
     urls = [`http://127.0.0.1:${port}`];
   } else {
-    const manifest = prepareDevnet(dir, validators, await freeDevnetBasePort(validators), CHAIN, { blockTimeMs }, extra);
+    const manifest = prepareDevnet(dir, validators, await freeBasePort(validators), CHAIN, { blockTimeMs }, extra);
     nodes = manifest.nodes;
     homes = manifest.nodes.map((n) => n.home);
     urls = manifest.nodes.map((n) => n.api);

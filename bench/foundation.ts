@@ -12,7 +12,8 @@ import { addressFromPublicKey } from '../src/crypto/address.js';
 import { Signer } from '../src/crypto/ed25519.js';
 import { openKeyring, paths } from '../src/home/home.js';
 import { initHome } from '../src/runtime/init.js';
-import { devnetPorts, prepareDevnet, startDevnetNode } from '../src/runtime/devnet.js';
+import { prepareDevnet, startDevnetNode } from '../src/runtime/devnet.js';
+import { freeBasePort } from '../test/devnet/harness.js';
 import { pinCompiledCode } from '../scripts/lib/cluster.js';
 import { cpuWindow, sampleNodes, type CpuReport } from './cpu-report.js';
 
@@ -31,31 +32,6 @@ export async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-/** Whether 127.0.0.1:`port` can be listened on now. */
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-/**
- * A devnet base port whose API and P2P ports (devnetPorts) are all free now. Tried from one derived
- * from the process id, below Linux's ephemeral range (32768–60999), which outgoing connections take
- * ports from: a base inside it failed now and then with EADDRINUSE.
- */
-export async function freeDevnetBasePort(validators: number): Promise<number> {
-  const slots = 1200;
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + ((process.pid + attempt * 37) % slots) * 10;
-    const ports = Array.from({ length: validators }, (_, i) => devnetPorts(base, i));
-    const free = await Promise.all(ports.flatMap((p) => [portFree(p.api), portFree(p.p2p)]));
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error(`no free base port for ${validators} validators between 20000 and ${20000 + slots * 10}`);
 }
 
 /** Waits for every node; if one does not start, stops those that did before failing (none is left running). */
@@ -141,7 +117,7 @@ export async function startBenchNetwork(validators: number, blockTimeMs = 1000):
     await waitAllHealthy([url], stop);
     return { home, urls: [url], stop };
   }
-  const manifest = prepareDevnet(dir, validators, await freeDevnetBasePort(validators), 'bench-devnet');
+  const manifest = prepareDevnet(dir, validators, await freeBasePort(validators), 'bench-devnet');
   for (const n of manifest.nodes) tuneConfig(n.home, blockTimeMs);
   const children = manifest.nodes.map((n) => startDevnetNode(n, NODE_ARGS));
   const stop = stopAll(children, dir);

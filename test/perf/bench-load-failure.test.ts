@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:net';
-import { CommitWatcher, freeDevnetBasePort, measureLatency } from '../../bench/foundation.js';
-import { devnetPorts } from '../../src/runtime/devnet.js';
+import { CommitWatcher, measureLatency } from '../../bench/foundation.js';
 import type { SignedTx } from '../../src/codec/tx.js';
 
 /**
@@ -22,34 +20,6 @@ describe('the paced load of the benchmark', () => {
       expect(unhandled).toEqual([]);
     } finally {
       process.off('unhandledRejection', onUnhandled);
-    }
-  });
-});
-
-/**
- * The devnet's ports: the base once came from the process id alone, up to 39,990 — inside Linux's
- * ephemeral range — and a run failed with EADDRINUSE when an outgoing connection held one of them,
- * leaving the nodes that had started running.
- */
-describe('the benchmark devnet base port', () => {
-  const listen = (port: number) =>
-    new Promise<Server>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => resolve(s));
-    });
-
-  it('skips a base whose ports are taken and stays below the ephemeral range', async () => {
-    const first = await freeDevnetBasePort(4);
-    const held = await listen(devnetPorts(first, 3).p2p);
-    try {
-      const next = await freeDevnetBasePort(4);
-      expect(next).not.toBe(first);
-      for (const base of [first, next]) expect(devnetPorts(base, 3).p2p).toBeLessThan(32768);
-      const ports = Array.from({ length: 4 }, (_, i) => devnetPorts(next, i)).flatMap((p) => [p.api, p.p2p]);
-      expect(ports).not.toContain(devnetPorts(first, 3).p2p);
-    } finally {
-      await new Promise((r) => held.close(r));
     }
   });
 });
