@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -145,17 +145,21 @@ export async function buildScenario(options: { extraAccounts?: Record<string, st
   const tomorrow = dayOfSlot('Europe/Vienna', now + 96 + 8);
   const first = localDay('Europe/Vienna', yesterday).firstSlot;
   const work = mkdtempSync(join(tmpdir(), 'gridledger-auth-'));
-  writeFileSync(join(work, 'prod.csv'), `plant,slot,wh\n${plant},${first + 48},1001\n${plant},${first + 49},3\n`);
-  writeFileSync(join(work, 'cons.csv'), `meter,slot,wh\nm-alice,${first + 48},100\nm-bob,${first + 48},300\nm-carol,${first + 49},1\n`);
-  const out = join(work, 'out');
-  await cli(node, 'utility', ['bill', '--from-day', yesterday, '--out', out, '--production-csv', join(work, 'prod.csv'), '--consumption-csv', join(work, 'cons.csv'), '--import-tariff', '250000', '--feed-in-tariff', '80000']);
-  asBilledWithLedgerTariffs(join(out, u));
-  await cli(node, 'utility', ['tx', 'settlement', 'record', join(out, u)]);
-  const carolFile = readdirSync(join(out, u), { recursive: true, encoding: 'utf8' }).find((f) => f.includes(addr.carol!) && f.endsWith('.json'));
-  if (!carolFile) throw new Error(`no statement file for carol in ${out}`);
-  const carolStatement = readFileSync(join(out, u, carolFile), 'utf8');
-  const carolHash = (JSON.parse(carolStatement) as { hash: string }).hash;
-  return { node, addr, community, slot, plant, yesterday, tomorrow, carolStatement, carolHash, transferTx: transfer.hash, asset, redemption: idOf('payments.redeem_requested'), escrow: idOf('payments.escrow_opened'), channel: idOf('payments.channel_opened'), order: marketId('market.order'), contract: marketId('market.contract_proposed'), billHash };
+  try {
+    writeFileSync(join(work, 'prod.csv'), `plant,slot,wh\n${plant},${first + 48},1001\n${plant},${first + 49},3\n`);
+    writeFileSync(join(work, 'cons.csv'), `meter,slot,wh\nm-alice,${first + 48},100\nm-bob,${first + 48},300\nm-carol,${first + 49},1\n`);
+    const out = join(work, 'out');
+    await cli(node, 'utility', ['bill', '--from-day', yesterday, '--out', out, '--production-csv', join(work, 'prod.csv'), '--consumption-csv', join(work, 'cons.csv'), '--import-tariff', '250000', '--feed-in-tariff', '80000']);
+    asBilledWithLedgerTariffs(join(out, u));
+    await cli(node, 'utility', ['tx', 'settlement', 'record', join(out, u)]);
+    const carolFile = readdirSync(join(out, u), { recursive: true, encoding: 'utf8' }).find((f) => f.includes(addr.carol!) && f.endsWith('.json'));
+    if (!carolFile) throw new Error(`no statement file for carol in ${out}`);
+    const carolStatement = readFileSync(join(out, u, carolFile), 'utf8');
+    const carolHash = (JSON.parse(carolStatement) as { hash: string }).hash;
+    return { node, addr, community, slot, plant, yesterday, tomorrow, carolStatement, carolHash, transferTx: transfer.hash, asset, redemption: idOf('payments.redeem_requested'), escrow: idOf('payments.escrow_opened'), channel: idOf('payments.channel_opened'), order: marketId('market.order'), contract: marketId('market.contract_proposed'), billHash };
+  } finally {
+    rmSync(work, { recursive: true, force: true }); // the billing files are read above; nothing of them is returned
+  }
 }
 
 /**
