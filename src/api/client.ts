@@ -32,18 +32,43 @@ function nodeHttpFor(url: URL): typeof import('node:http') | undefined {
  * One request through node:http(s). On Node, fetch (undici) compiles its HTTP parser to WebAssembly
  * in every new process, and the process waits for that compilation before it exits: ~250 ms that
  * every CLI call paid, about a third of its time.
+ *
+ * Node's global agent keeps connections alive, and the node's API closes a connection idle for
+ * `keepAliveTimeoutMs` (5 s, Node's own client idle time too): a request sent on a kept connection
+ * just as the server closes it fails with ECONNRESET before any answer (a server closes only idle
+ * connections, so the request was not handled). It is sent once more, on a connection of its own —
+ * the retry Node's documentation gives for `request.reusedSocket`. A fresh connection cut before the
+ * answer is reported as before.
  */
-function requestWithNodeHttp(http: typeof import('node:http'), url: URL, req: RawRequest): Promise<RawAnswer> {
+async function requestWithNodeHttp(http: typeof import('node:http'), url: URL, req: RawRequest): Promise<RawAnswer> {
+  try {
+    return await sendWithNodeHttp(http, url, req);
+  } catch (err) {
+    if (err instanceof StaleConnection) return sendWithNodeHttp(http, url, req, { fresh: true });
+    throw err;
+  }
+}
+
+/** A kept-alive connection the server had closed when this request went out on it. */
+class StaleConnection extends Error {}
+
+function sendWithNodeHttp(http: typeof import('node:http'), url: URL, req: RawRequest, options: { fresh?: boolean } = {}): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const headers = req.body === undefined ? req.headers : { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) };
-    const request = http.request(url, { method: req.method, headers }, (res) => {
+    let answered = false;
+    // fresh: not from the pool, whose other idle connections may be closing too
+    const request = http.request(url, { method: req.method, headers, ...(options.fresh ? { agent: false } : {}) }, (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', text: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
     request.setTimeout(NODE_HTTP_IDLE_TIMEOUT_MS, () => request.destroy(new Error(`no answer for ${NODE_HTTP_IDLE_TIMEOUT_MS / 1000} s`)));
-    request.on('error', reject);
+    request.on('error', (err: NodeJS.ErrnoException) => {
+      const stale = request.reusedSocket && !answered && err.code === 'ECONNRESET';
+      reject(stale ? new StaleConnection(err.message) : err);
+    });
     request.end(req.body);
   });
 }

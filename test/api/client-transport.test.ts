@@ -5,7 +5,7 @@
  * BAD_RESPONSE; bodies with multi-byte characters arrive whole.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { z } from 'zod';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { callRoute } from '../../src/api/client.js';
@@ -63,6 +63,45 @@ describe('the typed client on Node', () => {
     expect(((await callRoute(base, plain, {}).catch((e: unknown) => e)) as LedgerError).code).toBe('BAD_RESPONSE');
     handler = (_req, res) => reply(res, 502, '');
     expect(((await callRoute(base, plain, {}).catch((e: unknown) => e)) as LedgerError).code).toBe('HTTP_502');
+  });
+
+  it('a request that meets a kept-alive connection the server is closing is sent again on a new one, once', async () => {
+    // A raw server: the first request on a connection is answered with keep-alive; a second request
+    // on that connection is cut unanswered, as the API's idle timeout does when it races the request.
+    const requests: string[] = [];
+    const sockets: Socket[] = [];
+    const raw = createTcpServer((socket) => {
+      sockets.push(socket);
+      const connection = sockets.length;
+      let served = 0;
+      socket.on('data', (chunk) => {
+        const line = chunk.toString('latin1').split('\r\n')[0]!;
+        requests.push(`${connection}: ${line}`);
+        if (served++ > 0) return void socket.destroy();
+        const body = JSON.stringify({ connection });
+        socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: keep-alive\r\nkeep-alive: timeout=60\r\n\r\n${body}`);
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+    const rawBase = `http://127.0.0.1:${(raw.address() as AddressInfo).port}`;
+    try {
+      expect(await callRoute(rawBase, plain, {})).toEqual({ connection: 1 });
+      // the same connection is reused and cut: the call is answered on a second connection
+      expect(await callRoute(rawBase, echo, { params: { id: 'x' }, query: {}, body: { text: 'once' } })).toEqual({ connection: 2 });
+      expect(requests).toEqual(['1: GET /v1/plain HTTP/1.1', '1: POST /v1/echo/x HTTP/1.1', '2: POST /v1/echo/x HTTP/1.1']);
+      // a fresh connection cut before the answer is not sent again
+      const before = requests.length;
+      const cut = createTcpServer((socket) => socket.once('data', () => (requests.push('cut'), socket.destroy())));
+      await new Promise<void>((r) => cut.listen(0, '127.0.0.1', r));
+      const err = (await callRoute(`http://127.0.0.1:${(cut.address() as AddressInfo).port}`, plain, {}).catch((e: unknown) => e)) as LedgerError;
+      expect(err.code).toBe('NODE_UNREACHABLE');
+      expect(requests.slice(before)).toEqual(['cut']);
+      await new Promise<void>((r) => cut.close(() => r()));
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => raw.close(() => r()));
+    }
   });
 
   it('a refused connection and a connection cut before the answer are NODE_UNREACHABLE', async () => {
