@@ -11,6 +11,7 @@ import { benchZk } from './zk.js';
 import { benchBitcoin } from './bitcoin.js';
 import { benchEdge, benchEdgeAgent } from './edge.js';
 import { benchDashboard } from './dashboard.js';
+import { benchReadPolicy } from './read-policy.js';
 import { benchExecute } from './execute.js';
 import { benchSimulate } from './simulate.js';
 import { withVerifyRatios } from './ratios.js';
@@ -20,7 +21,7 @@ import type { CpuReport } from './cpu-report.js';
  * `npm run bench [-- --txs N --half-load-seconds S --light-load-seconds S]`: reports figures and their ratio to this
  * machine's Ed25519 verify rate, measured in the same run. Not a test: nothing here passes or fails.
  * `--only PART[,PART…]` selects the parts (default all): foundation, execute, energy, shares, payments, market, flex, zk, bitcoin,
- * edge, dashboard, simulate. `--warmup-txs N` (default 3,000; 0 for none): transactions committed unmeasured before the foundation
+ * edge, dashboard, read-policy, simulate. `--warmup-txs N` (default 3,000; 0 for none): transactions committed unmeasured before the foundation
  * saturation and before each energy load (at most a quarter of it), so the figures are those of a warmed-up node. After the half
  * load, a light load of 20 tx/s for `--light-load-seconds` (default 10; 0: none) gives the latency of a trickle (ADR 0022). Every rate (`…PerSec`) also appears as a ratio to the one-core verify rate; `--readings N --transfers N`
  * size the energy part, whose rates are also given as ratios to the foundation tx/s of the same run;
@@ -42,7 +43,7 @@ const { values } = parseArgs({
     'market-validators': { type: 'string', default: '1,4' },
   },
 });
-const PARTS = ['foundation', 'execute', 'energy', 'shares', 'payments', 'market', 'flex', 'zk', 'bitcoin', 'edge', 'dashboard', 'simulate', 'all'] as const;
+const PARTS = ['foundation', 'execute', 'energy', 'shares', 'payments', 'market', 'flex', 'zk', 'bitcoin', 'edge', 'dashboard', 'read-policy', 'simulate', 'all'] as const;
 const only = values.only.split(',');
 if (!only.every((p) => (PARTS as readonly string[]).includes(p))) throw new Error(`--only must be one of ${PARTS.join('|')} (or a comma list), got ${values.only}`);
 const runs = (part: string) => only.includes('all') || only.includes(part);
@@ -149,6 +150,10 @@ if (runs('edge')) {
 if (runs('dashboard')) {
   process.stderr.write('dashboard: community page of 1,000 members over 30 days (first paint, payloads)…\n');
   report.dashboard = await benchDashboard({ members: 1000, days: 30, perMemberDay: 4 });
+}
+if (runs('read-policy')) {
+  process.stderr.write("read-policy: private reads of a meter's readings among 500 communities of 20 meters…\n");
+  report.readPolicy = withVerifyRatios(await benchReadPolicy({ communities: 500, metersPerCommunity: 20, requests: 200 }) as unknown as Record<string, unknown>, cal.verifyPerSecOneCore);
 }
 if (runs('simulate')) {
   process.stderr.write('simulate: 1,000 households for a day (model)…\n');

@@ -128,16 +128,14 @@ async function meterParties(meterId: string, look: Lookup): Promise<Parties> {
   return { ...parties([meter.address, meter.registeredBy], [GRID_OPERATOR]), more: () => linkedParties(meterId, look) };
 }
 
-/** The traders a meter is linked to, their communities' owners, and the plants it measures or belongs to. */
+/**
+ * The traders a meter is linked to, their communities' owners, and the plants it measures or belongs
+ * to. The links come from the meter's own index (a look-up per link, not a scan of every community).
+ */
 async function linkedParties(meterId: string, look: Lookup): Promise<Parties> {
-  const found: Parties[] = [];
-  const { communities } = await look(energyRoutes.listCommunities, {});
-  for (const c of communities) {
-    const detail = await look(energyRoutes.getCommunity, { params: { id: c.id } });
-    const links = detail.meters.find((m) => m.meterId === meterId)?.links ?? [];
-    if (links.length === 0) continue;
-    found.push(parties(links.map((l) => l.trader)), await communityParties(c.id, look));
-  }
+  const { links } = await look(energyRoutes.meterLinks, { params: { meterId } });
+  const found: Parties[] = [parties(links.map((l) => l.trader))];
+  for (const community of new Set(links.map((l) => l.community))) found.push(await communityParties(community, look));
   for (const plant of await allPlants(look)) {
     if (plant.productionMeter === meterId) found.push(await plantParties(plant.id, look));
     for (const k of plant.keys) for (const p of k.participants) if (p.meter === meterId) found.push(parties([p.address, p.utility, plant.operator]));
@@ -208,6 +206,7 @@ const RULES: ReadRule[] = [
   // energy: a community's totals are public, one trader's position is not
   publicRoute(energyRoutes.listCommunities, 'communities'),
   publicRoute(energyRoutes.getCommunity, 'a community: traders (members), child communities, meter links'),
+  publicRoute(energyRoutes.meterLinks, "a meter's links to traders in communities (the same links a community shows)"),
   privateRoute(energyRoutes.balances, {
     data: "balances by trader, slot and label (trader= narrows to one trader's)",
     readers: 'the community owner (and owners of its parents), grid operators, auditors; with trader=, also that trader',

@@ -23,7 +23,7 @@ import { messagingRoutes } from '../../src/messaging/index.js';
 import { paymentsRoutes } from '../../src/modules/payments/routes.js';
 import { marketRoutes } from '../../src/modules/market/routes.js';
 import { loadAuthSecret, TokenIssuer } from '../../src/runtime/auth.js';
-import { READ_POLICY, readPolicyMarkdown } from '../../src/runtime/read-policy.js';
+import { checkRead, READ_POLICY, readPolicyMarkdown, type Lookup } from '../../src/runtime/read-policy.js';
 import { kpiRoutes } from '../../src/runtime/community-kpis.js';
 import { createAuthedClient, login } from '../../src/cli/session.js';
 import { toHex } from '../../src/util/bytes.js';
@@ -164,6 +164,28 @@ describe('private reads on a running node', () => {
     const day = await as(null, energyRoutes.day, { params: { id: s.community }, query: { day: new Date(s.slot * 900_000).toISOString().slice(0, 10) } });
     expect(day.totalWh).toBe(-5_000);
     expect((await as(null, energyRoutes.getCommunity, { params: { id: s.community } })).traders).toHaveLength(2);
+  });
+
+  it("answers a meter's links (public, as a community shows them), 404 for a meter never registered", async () => {
+    const { links } = await as(null, energyRoutes.meterLinks, { params: { meterId: 'P1' } });
+    expect(links.map((l) => [l.community, l.kind, l.trader, l.labels])).toEqual([[s.community, 'producer', s.addr.alice, ['solar']]]);
+    expect(await refusal(as(null, energyRoutes.meterLinks, { params: { meterId: 'NO-SUCH-METER' } }))).toEqual({ code: 'ENERGY_METER_NOT_FOUND', status: 404 });
+  });
+
+  it("finds a meter's parties from the meter's own links: one look-up per linked community, never a list of every community", async () => {
+    const asked: string[] = [];
+    const lookup: Lookup = async (route, input) => {
+      asked.push(`${route.name} ${JSON.stringify((input as { params?: unknown }).params ?? {})}`);
+      return callRoute(s.node.url, route, input);
+    };
+    const issuer = new TokenIssuer(loadAuthSecret(s.node.home));
+    const deps = { issuer, lookup, activeRoles: async (address: string) => ((a) => (a.admitted && !a.revoked ? a.roles : null))(await lookup(registryRoutes.getAccount, { params: { address } })) };
+    const request = (who: string) => ({ headers: { authorization: `Bearer ${issuer.issue(s.addr[who]!).token}` } });
+    await checkRead(deps, meteringRoutes.listReadings, { params: { meterId: 'P1' }, query: {} }, request('alice'));
+    expect(await refusal(checkRead(deps, meteringRoutes.listReadings, { params: { meterId: 'P1' }, query: {} }, request('bob')))).toEqual({ code: 'READ_FORBIDDEN', status: 403 });
+    expect(asked.filter((a) => a.startsWith('listCommunities'))).toEqual([]);
+    expect(new Set(asked.filter((a) => a.startsWith('getCommunity ')))).toEqual(new Set([`getCommunity {"id":"${s.community}"}`]));
+    expect(asked).toContain('energyMeterLinks {"meterId":"P1"}');
   });
 
   it('answers the private data itself to its owner (the worked example balances)', async () => {

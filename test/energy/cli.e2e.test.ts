@@ -34,6 +34,11 @@ describe('CLI: worked example against a running node', () => {
     await tx('admin', 'community', 'add-trader', '--community', id, '--address', b);
     await tx('admin', 'community', 'add-meter', '--community', id, '--meter', 'P1', '--address', node.init.accounts.pmeter!, '--kind', 'producer', '--trader', a, '--labels', 'solar', '--max-power-w', '50000');
     await tx('admin', 'community', 'add-meter', '--community', id, '--meter', 'C1', '--address', node.init.accounts.cmeter!, '--kind', 'consumer', '--trader', b, '--max-power-w', '80000');
+    // a meter's links: where and to whom it is linked (JSON, and the text form)
+    const links = await cli('query', 'energy', 'meter-links', 'P1');
+    expect(links.links.map((l: any) => [l.community, l.kind, l.trader, l.labels])).toEqual([[id, 'producer', a, ['solar']]]);
+    const { stdout: text } = await run('node', ['bin/gridledger.mjs', '--home', node.home, '--node', node.url, 'query', 'energy', 'meter-links', 'C1'], { cwd: process.cwd() });
+    expect(text).toMatch(new RegExp(`^${id}  consumer  from slot \\d+  ${b} \\(bob\\)  \\(unlabelled\\)$`, 'm'));
     // the two meters sign their own readings (in parallel: different keys)
     await Promise.all([
       tx('pmeter', 'meter', 'reading', '--community', id, '--slot', slot, '--export-wh', '10000', '--seq', '1'),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineRoute } from '../../api/route.js';
 import { addressSchema } from '../../codec/tx.js';
 import { communityIdSchema } from './messages.js';
-import { differenceSchema } from '../metering/routes.js';
+import { differenceSchema, meterParams } from '../metering/routes.js';
 
 const txRef = txRefSchema;
 const slotParam = z.string().max(40).optional();
@@ -65,6 +65,15 @@ export const energyRoutes = {
     tags: ['energy'],
     params,
     response: z.object({ community: communitySchema, traders: z.array(traderSchema), children: z.array(z.string()), meters: z.array(z.object({ meterId: z.string(), links: z.array(linkSchema) })) }),
+  }),
+  meterLinks: defineRoute({
+    name: 'energyMeterLinks',
+    method: 'GET',
+    path: '/v1/energy/meters/:meterId/links',
+    summary: "A meter's links to traders in communities over time (every community it was linked in), oldest first",
+    tags: ['energy'],
+    params: meterParams,
+    response: z.object({ meterId: z.string(), links: z.array(linkSchema) }),
   }),
   balances: defineRoute({
     name: 'energyBalances',

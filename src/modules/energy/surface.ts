@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { opt, queryCommand, txCommand, type ParsedOptions } from '../../cli/kit.js';
 import { queryRoute, type ModuleSurface } from '../../surface/index.js';
+import { E } from './errors.js';
 import { MSG } from './messages.js';
 import { adjustmentsQuery, balancesQuery, dayQuery, differencesQuery, historyQuery } from './queries.js';
 import { energyRoutes } from './routes.js';
@@ -14,6 +15,10 @@ const routes = [
     children: listChildren(ctx.store, params.id),
     meters: listCommunityMeters(ctx.store, params.id).map((meterId) => ({ meterId, links: listLinks(ctx.store, meterId) })),
   })),
+  queryRoute(energyRoutes.meterLinks, (ctx, { params }) => {
+    if (!ctx.keepers.metering.meter(params.meterId)) throw E.ENERGY_METER_NOT_FOUND(`meter ${params.meterId} is not registered`);
+    return { meterId: params.meterId, links: listLinks(ctx.store, params.meterId) };
+  }),
   queryRoute(energyRoutes.balances, (ctx, { params, query }) => balancesQuery(ctx, params.id, query)),
   queryRoute(energyRoutes.day, (ctx, { params, query }) => dayQuery(ctx, params.id, query)),
   queryRoute(energyRoutes.history, (ctx, { params, query }) => historyQuery(ctx, params.id, query)),
@@ -161,6 +166,13 @@ function registerQueryCli(query: Command): void {
         'meters',
         ...v.meters.flatMap((m) => m.links.filter((l) => l.community === v.community.id).map((l) => `  ${m.meterId}  ${l.kind}  from slot ${l.fromSlot}  ${l.trader ?? '(unlinked)'}  ${showLabels(l.labels)}`)),
       ].join('\n'),
+  });
+  queryCommand(qE, 'meter-links', {
+    description: 'the communities and traders a meter was linked to, oldest first',
+    args: ['meterId'],
+    route: energyRoutes.meterLinks,
+    input: (_o, [meterId]) => ({ params: { meterId: meterId! } }),
+    text: (v) => v.links.map((l) => `${l.community}  ${l.kind}  from slot ${l.fromSlot}  ${l.trader ?? '(unlinked)'}  ${showLabels(l.labels)}`).join('\n') || '(never linked)',
   });
   queryCommand(qE, 'balances', {
     description: 'balances by trader, slot and labels, with totals',

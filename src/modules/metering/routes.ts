@@ -59,6 +59,9 @@ export const differenceSchema = z.object({
 /** Slots in queries: an index or an ISO time; parsed by the handler (SLOT_INVALID on bad input). */
 const slotParam = z.string().max(40).optional();
 
+/** The path parameter of every route about one meter. */
+export const meterParams = z.object({ meterId: meterIdSchema });
+
 export const meteringRoutes = {
   getMeter: defineRoute({
     name: 'getMeter',
@@ -66,7 +69,7 @@ export const meteringRoutes = {
     path: '/v1/metering/meters/:meterId',
     summary: 'A registered meter device: device id, signing account, maximum power, reading count',
     tags: ['metering'],
-    params: z.object({ meterId: meterIdSchema }),
+    params: meterParams,
     response: z.object({ meter: meterSchema }),
   }),
   meterByAddress: defineRoute({
@@ -93,7 +96,7 @@ export const meteringRoutes = {
     path: '/v1/metering/meters/:meterId/readings',
     summary: 'Signed interval readings of a meter in slot order, fromSlot ≤ slot < toSlot (index or ISO time)',
     tags: ['metering'],
-    params: z.object({ meterId: meterIdSchema }),
+    params: meterParams,
     query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, limit: z.coerce.number().int().min(1).max(5000).default(1000) }),
     response: z.object({ meterId: z.string(), readings: z.array(readingSchema) }),
   }),
@@ -104,7 +107,7 @@ export const meteringRoutes = {
     summary:
       "Fingerprints of a meter's off-chain samples carried by its readings, fromSlot ≤ slot < toSlot, in slot order (readings without one are skipped). At most `limit` readings are scanned; when more remain, `nextSlot` is where to continue",
     tags: ['metering'],
-    params: z.object({ meterId: meterIdSchema }),
+    params: meterParams,
     query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, limit: z.coerce.number().int().min(1).max(5000).default(5000) }),
     response: z.object({ meterId: z.string(), fingerprints: z.array(fingerprintSchema), nextSlot: z.number().optional() }),
   }),
@@ -138,7 +141,7 @@ export const meteringRoutes = {
     path: '/v1/metering/meters/:meterId/differences',
     summary: "Per-slot differences between the grid operator's official values and the meter's own readings",
     tags: ['metering'],
-    params: z.object({ meterId: meterIdSchema }),
+    params: meterParams,
     query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam }),
     response: z.object({ meterId: z.string(), differences: z.array(differenceSchema), totals: z.object({ importDiffWh: z.number(), exportDiffWh: z.number() }) }),
   }),

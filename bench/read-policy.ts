@@ -1,0 +1,99 @@
+import { callRoute } from '../src/api/client.js';
+import { coreRoutes } from '../src/api/routes.js';
+import type { RouteDef, RouteInput } from '../src/api/route.js';
+import { signTx, type Msg, type SignedTx } from '../src/codec/tx.js';
+import { loginWith } from '../src/cli/session.js';
+import { openKeyring } from '../src/home/home.js';
+import { meteringRoutes } from '../src/modules/metering/routes.js';
+import { benchSigner, startBenchNetwork, submitBatches, waitCommitted } from './foundation.js';
+
+/**
+ * Read-policy benchmark: what a private read of one meter's readings costs when the caller is not a
+ * party found without a search (the meter's own account, its registrant, grid operators), so the
+ * policy looks up the meter's linked traders, their communities' owners and the plants (issue 10's
+ * read policy). A node with `communities` communities of `metersPerCommunity` meters, each linked to
+ * its community's one trader; the meter read is in the first. Sequential requests from one client:
+ * the linked trader (allowed after the search), a trader of another community (refused after the
+ * whole search), and the meter's public record (no policy work) as the reference for the HTTP path.
+ */
+export interface ReadPolicyResult {
+  communities: number;
+  metersPerCommunity: number;
+  requests: number;
+  /** Requests per second of each kind (one client, one at a time). */
+  publicMeterPerSec: number;
+  linkedTraderReadingsPerSec: number;
+  refusedReadingsPerSec: number;
+  /** µs per request above the public reference: what the policy's search adds. */
+  linkedTraderPolicyUs: number;
+  refusedPolicyUs: number;
+}
+
+/** Messages per setup transaction: community, trader (admit + add) and, per meter, admit + add-meter. */
+const MAX_METERS_PER_COMMUNITY = 30;
+
+export async function benchReadPolicy(options: { communities: number; metersPerCommunity: number; requests: number }): Promise<ReadPolicyResult> {
+  const { communities, metersPerCommunity, requests } = options;
+  if (metersPerCommunity > MAX_METERS_PER_COMMUNITY) throw new Error(`at most ${MAX_METERS_PER_COMMUNITY} meters per community (one setup transaction each)`);
+  const net = await startBenchNetwork(1);
+  const url = net.urls[0]!;
+  try {
+    const { chainId } = await callRoute(url, coreRoutes.status, {});
+    const keyring = openKeyring(net.home, 'test');
+    const admin = { signer: keyring.signer('admin'), address: keyring.show('admin').address };
+    let nonce = (await callRoute(url, coreRoutes.accountNonce, { params: { address: admin.address } })).next;
+    const trader = (c: number) => benchSigner('read-policy', `trader-${c}`);
+    const setup: SignedTx[] = [];
+    for (let c = 0; c < communities; c++) {
+      const id = `rp${c}`;
+      const t = trader(c);
+      const msgs: Msg[] = [
+        { type: 'energy/create-community', value: { id, name: `Read policy ${c}`, timezone: 'Europe/Amsterdam' } },
+        { type: 'registry/admit', value: { address: t.address, roles: ['trader'] } },
+        { type: 'energy/add-trader', value: { community: id, address: t.address } },
+      ];
+      for (let m = 0; m < metersPerCommunity; m++) {
+        const meter = benchSigner('read-policy', `meter-${c}-${m}`);
+        msgs.push({ type: 'registry/admit', value: { address: meter.address, roles: ['meter'] } });
+        msgs.push({ type: 'energy/add-meter', value: { community: id, meterId: `rp${c}-m${m}`, kind: 'consumer', trader: t.address, address: meter.address, maxPowerW: 10_000 } });
+      }
+      setup.push(signTx({ chainId, sender: admin.address, nonce: nonce++, expiresAtHeight: 1_000_000, msgs, memo: 'bench setup' }, admin.signer));
+    }
+    await waitCommitted(url, await submitBatches(url, setup, 50, 1));
+
+    const linked = (await loginWith(url, trader(0).signer)).token;
+    const stranger = (await loginWith(url, trader(1).signer)).token;
+    const readings = { params: { meterId: 'rp0-m0' }, query: {} } as RouteInput<typeof meteringRoutes.listReadings>;
+    const rate = async <R extends RouteDef>(route: R, input: RouteInput<R>, token: string | undefined, refused: boolean): Promise<number> => {
+      const once = () =>
+        callRoute(url, route, input, { token }).then(
+          () => {
+            if (refused) throw new Error(`${route.name} answered a caller the policy should refuse`);
+          },
+          (err: { code?: string }) => {
+            if (!refused || err.code !== 'READ_FORBIDDEN') throw err;
+          },
+        );
+      for (let i = 0; i < Math.min(20, requests); i++) await once(); // warm-up: JIT, caches
+      const t0 = performance.now();
+      for (let i = 0; i < requests; i++) await once();
+      return requests / ((performance.now() - t0) / 1000);
+    };
+    const publicMeterPerSec = await rate(meteringRoutes.getMeter, { params: { meterId: 'rp0-m0' } }, undefined, false);
+    const linkedTraderReadingsPerSec = await rate(meteringRoutes.listReadings, readings, linked, false);
+    const refusedReadingsPerSec = await rate(meteringRoutes.listReadings, readings, stranger, true);
+    const extraUs = (perSec: number) => Math.round(1e6 / perSec - 1e6 / publicMeterPerSec);
+    return {
+      communities,
+      metersPerCommunity,
+      requests,
+      publicMeterPerSec: Math.round(publicMeterPerSec),
+      linkedTraderReadingsPerSec: Math.round(linkedTraderReadingsPerSec),
+      refusedReadingsPerSec: Math.round(refusedReadingsPerSec),
+      linkedTraderPolicyUs: extraUs(linkedTraderReadingsPerSec),
+      refusedPolicyUs: extraUs(refusedReadingsPerSec),
+    };
+  } finally {
+    await net.stop();
+  }
+}
