@@ -167,10 +167,16 @@ function statusMatches(open: boolean, status: StatusFilter): boolean {
   return status === 'all' || (status === 'open') === open;
 }
 
-export function escrowsQuery(ctx: Ctx, q: { party?: string; status: StatusFilter; limit: number }) {
-  const { store } = ctx;
-  const list = q.party !== undefined ? unique(partyIds(store, q.party, 'escrow')).map((id) => getEscrow(store, id)!) : listEscrows(store);
-  return { escrows: byNewest(list.filter((e) => statusMatches(e.status === 'open', q.status))).slice(0, q.limit).map((e) => escrowView(ctx, e)) };
+type PartyListQuery = { party?: string; status: StatusFilter; limit: number };
+
+/** Escrows or channels: of one party (its index) or all, by status, newest first, at most `limit`. */
+function partyList<T extends { id: string; status: string; openedAt: { height: number } }>(store: KVStore, q: PartyListQuery, kind: 'escrow' | 'channel', get: (store: KVStore, id: string) => T | undefined, all: (store: KVStore) => T[]): T[] {
+  const list = q.party !== undefined ? unique(partyIds(store, q.party, kind)).map((id) => get(store, id)!) : all(store);
+  return byNewest(list.filter((x) => statusMatches(x.status === 'open', q.status))).slice(0, q.limit);
+}
+
+export function escrowsQuery(ctx: Ctx, q: PartyListQuery) {
+  return { escrows: partyList(ctx.store, q, 'escrow', getEscrow, listEscrows).map((e) => escrowView(ctx, e)) };
 }
 
 export function escrowQuery(ctx: Ctx, id: string) {
@@ -183,10 +189,8 @@ export function channelView(ctx: Ctx, c: Channel) {
   return { ...c, expired: ctx.time >= c.refundTime };
 }
 
-export function channelsQuery(ctx: Ctx, q: { party?: string; status: StatusFilter; limit: number }) {
-  const { store } = ctx;
-  const list = q.party !== undefined ? unique(partyIds(store, q.party, 'channel')).map((id) => getChannel(store, id)!) : listChannels(store);
-  return { channels: byNewest(list.filter((c) => statusMatches(c.status === 'open', q.status))).slice(0, q.limit).map((c) => channelView(ctx, c)) };
+export function channelsQuery(ctx: Ctx, q: PartyListQuery) {
+  return { channels: partyList(ctx.store, q, 'channel', getChannel, listChannels).map((c) => channelView(ctx, c)) };
 }
 
 export function channelQuery(ctx: Ctx, id: string) {
