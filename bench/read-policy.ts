@@ -4,6 +4,7 @@ import type { RouteDef, RouteInput } from '../src/api/route.js';
 import { signTx, type Msg, type SignedTx } from '../src/codec/tx.js';
 import { loginWith } from '../src/cli/session.js';
 import { openKeyring } from '../src/home/home.js';
+import { energyRoutes } from '../src/modules/energy/routes.js';
 import { meteringRoutes } from '../src/modules/metering/routes.js';
 import { benchSigner, startBenchNetwork, submitBatches, waitCommitted } from './foundation.js';
 
@@ -15,6 +16,9 @@ import { benchSigner, startBenchNetwork, submitBatches, waitCommitted } from './
  * its community's one trader; the meter read is in the first. Sequential requests from one client:
  * the linked trader (allowed after the search), a trader of another community (refused after the
  * whole search), and the meter's public record (no policy work) as the reference for the HTTP path.
+ * Then one community of `members` traders with a meter each: a member's own balances, as the member
+ * (the policy finds the community's owners first) and as an auditor (no search): the difference is
+ * what the policy adds to the most common private read of the dashboard.
  */
 export interface ReadPolicyResult {
   communities: number;
@@ -27,13 +31,21 @@ export interface ReadPolicyResult {
   /** µs per request above the public reference: what the policy's search adds. */
   linkedTraderPolicyUs: number;
   refusedPolicyUs: number;
+  members: number;
+  ownBalancesAsMemberPerSec: number;
+  ownBalancesAsAuditorPerSec: number;
+  /** µs per request the member's read costs above the auditor's. */
+  memberPolicyUs: number;
 }
 
 /** Messages per setup transaction: community, trader (admit + add) and, per meter, admit + add-meter. */
 const MAX_METERS_PER_COMMUNITY = 30;
+/** Members per setup transaction of the large community: admit + add-trader + admit meter + add-meter each. */
+const MEMBERS_PER_TX = 15;
+const BIG = 'rp-big';
 
-export async function benchReadPolicy(options: { communities: number; metersPerCommunity: number; requests: number }): Promise<ReadPolicyResult> {
-  const { communities, metersPerCommunity, requests } = options;
+export async function benchReadPolicy(options: { communities: number; metersPerCommunity: number; members: number; requests: number }): Promise<ReadPolicyResult> {
+  const { communities, metersPerCommunity, members, requests } = options;
   if (metersPerCommunity > MAX_METERS_PER_COMMUNITY) throw new Error(`at most ${MAX_METERS_PER_COMMUNITY} meters per community (one setup transaction each)`);
   const net = await startBenchNetwork(1);
   const url = net.urls[0]!;
@@ -56,6 +68,36 @@ export async function benchReadPolicy(options: { communities: number; metersPerC
         const meter = benchSigner('read-policy', `meter-${c}-${m}`);
         msgs.push({ type: 'registry/admit', value: { address: meter.address, roles: ['meter'] } });
         msgs.push({ type: 'energy/add-meter', value: { community: id, meterId: `rp${c}-m${m}`, kind: 'consumer', trader: t.address, address: meter.address, maxPowerW: 10_000 } });
+      }
+      setup.push(signTx({ chainId, sender: admin.address, nonce: nonce++, expiresAtHeight: 1_000_000, msgs, memo: 'bench setup' }, admin.signer));
+    }
+    const member = (i: number) => benchSigner('read-policy', `member-${i}`);
+    const auditor = benchSigner('read-policy', 'auditor');
+    setup.push(
+      signTx(
+        {
+          chainId,
+          sender: admin.address,
+          nonce: nonce++,
+          expiresAtHeight: 1_000_000,
+          msgs: [
+            { type: 'energy/create-community', value: { id: BIG, name: 'Read policy, large', timezone: 'Europe/Amsterdam' } },
+            { type: 'registry/admit', value: { address: auditor.address, roles: ['auditor'] } },
+          ],
+          memo: 'bench setup',
+        },
+        admin.signer,
+      ),
+    );
+    for (let b = 0; b < members; b += MEMBERS_PER_TX) {
+      const msgs: Msg[] = [];
+      for (let i = b; i < Math.min(members, b + MEMBERS_PER_TX); i++) {
+        const t = member(i);
+        const meter = benchSigner('read-policy', `member-meter-${i}`);
+        msgs.push({ type: 'registry/admit', value: { address: t.address, roles: ['trader'] } });
+        msgs.push({ type: 'energy/add-trader', value: { community: BIG, address: t.address } });
+        msgs.push({ type: 'registry/admit', value: { address: meter.address, roles: ['meter'] } });
+        msgs.push({ type: 'energy/add-meter', value: { community: BIG, meterId: `${BIG}-m${i}`, kind: 'consumer', trader: t.address, address: meter.address, maxPowerW: 10_000 } });
       }
       setup.push(signTx({ chainId, sender: admin.address, nonce: nonce++, expiresAtHeight: 1_000_000, msgs, memo: 'bench setup' }, admin.signer));
     }
@@ -82,7 +124,10 @@ export async function benchReadPolicy(options: { communities: number; metersPerC
     const publicMeterPerSec = await rate(meteringRoutes.getMeter, { params: { meterId: 'rp0-m0' } }, undefined, false);
     const linkedTraderReadingsPerSec = await rate(meteringRoutes.listReadings, readings, linked, false);
     const refusedReadingsPerSec = await rate(meteringRoutes.listReadings, readings, stranger, true);
-    const extraUs = (perSec: number) => Math.round(1e6 / perSec - 1e6 / publicMeterPerSec);
+    const ownBalances = { params: { id: BIG }, query: { trader: member(0).address } } as RouteInput<typeof energyRoutes.balances>;
+    const ownBalancesAsMemberPerSec = await rate(energyRoutes.balances, ownBalances, (await loginWith(url, member(0).signer)).token, false);
+    const ownBalancesAsAuditorPerSec = await rate(energyRoutes.balances, ownBalances, (await loginWith(url, auditor.signer)).token, false);
+    const extraUs = (perSec: number, reference = publicMeterPerSec) => Math.round(1e6 / perSec - 1e6 / reference);
     return {
       communities,
       metersPerCommunity,
@@ -92,6 +137,10 @@ export async function benchReadPolicy(options: { communities: number; metersPerC
       refusedReadingsPerSec: Math.round(refusedReadingsPerSec),
       linkedTraderPolicyUs: extraUs(linkedTraderReadingsPerSec),
       refusedPolicyUs: extraUs(refusedReadingsPerSec),
+      members,
+      ownBalancesAsMemberPerSec: Math.round(ownBalancesAsMemberPerSec),
+      ownBalancesAsAuditorPerSec: Math.round(ownBalancesAsAuditorPerSec),
+      memberPolicyUs: extraUs(ownBalancesAsMemberPerSec, ownBalancesAsAuditorPerSec),
     };
   } finally {
     await net.stop();

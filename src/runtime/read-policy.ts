@@ -85,14 +85,8 @@ function merge(...all: Parties[]): Parties {
 
 /** The owner of a community and of every community above it; grid operators. */
 async function communityParties(id: string, look: Lookup): Promise<Parties> {
-  const owners: string[] = [];
-  let next: string | undefined = id;
-  for (let depth = 0; next !== undefined && depth < 32; depth++) {
-    const { community }: RouteOutput<typeof energyRoutes.getCommunity> = await look(energyRoutes.getCommunity, { params: { id: next } });
-    owners.push(community.owner);
-    next = community.parent;
-  }
-  return parties(owners, [GRID_OPERATOR]);
+  const { owners } = await look(energyRoutes.communityOwners, { params: { id } });
+  return parties(owners.map((o) => o.owner), [GRID_OPERATOR]);
 }
 
 /** The operator of a shared PV plant and every utility that bills a participant of it. */
@@ -206,6 +200,7 @@ const RULES: ReadRule[] = [
   // energy: a community's totals are public, one trader's position is not
   publicRoute(energyRoutes.listCommunities, 'communities'),
   publicRoute(energyRoutes.getCommunity, 'a community: traders (members), child communities, meter links'),
+  publicRoute(energyRoutes.communityOwners, 'the owners of a community and of the communities above it'),
   publicRoute(energyRoutes.meterLinks, "a meter's links to traders in communities (the same links a community shows)"),
   privateRoute(energyRoutes.balances, {
     data: "balances by trader, slot and label (trader= narrows to one trader's)",

@@ -172,7 +172,12 @@ describe('private reads on a running node', () => {
     expect(await refusal(as(null, energyRoutes.meterLinks, { params: { meterId: 'NO-SUCH-METER' } }))).toEqual({ code: 'ENERGY_METER_NOT_FOUND', status: 404 });
   });
 
-  it("finds a meter's parties from the meter's own links: one look-up per linked community, never a list of every community", async () => {
+  it("answers a community's owners (public), 404 for a community that does not exist", async () => {
+    expect(await as(null, energyRoutes.communityOwners, { params: { id: s.community } })).toEqual({ community: s.community, owners: [{ community: s.community, owner: s.addr.admin }] });
+    expect(await refusal(as(null, energyRoutes.communityOwners, { params: { id: 'no-such-community' } }))).toEqual({ code: 'ENERGY_COMMUNITY_NOT_FOUND', status: 404 });
+  });
+
+  it("finds the parties from indexes: a meter's own links and a community's owners, never a list of communities or a community's detail", async () => {
     const asked: string[] = [];
     const lookup: Lookup = async (route, input) => {
       asked.push(`${route.name} ${JSON.stringify((input as { params?: unknown }).params ?? {})}`);
@@ -183,9 +188,13 @@ describe('private reads on a running node', () => {
     const request = (who: string) => ({ headers: { authorization: `Bearer ${issuer.issue(s.addr[who]!).token}` } });
     await checkRead(deps, meteringRoutes.listReadings, { params: { meterId: 'P1' }, query: {} }, request('alice'));
     expect(await refusal(checkRead(deps, meteringRoutes.listReadings, { params: { meterId: 'P1' }, query: {} }, request('bob')))).toEqual({ code: 'READ_FORBIDDEN', status: 403 });
-    expect(asked.filter((a) => a.startsWith('listCommunities'))).toEqual([]);
-    expect(new Set(asked.filter((a) => a.startsWith('getCommunity ')))).toEqual(new Set([`getCommunity {"id":"${s.community}"}`]));
+    expect(asked.filter((a) => a.startsWith('listCommunities') || a.startsWith('getCommunity'))).toEqual([]);
+    expect(new Set(asked.filter((a) => a.startsWith('energyCommunityOwners ')))).toEqual(new Set([`energyCommunityOwners {"id":"${s.community}"}`]));
     expect(asked).toContain('energyMeterLinks {"meterId":"P1"}');
+    // a member's own balances: the community's owners, not its detail (every trader and meter link)
+    asked.length = 0;
+    await checkRead(deps, energyRoutes.balances, { params: { id: s.community }, query: { trader: s.addr.bob } }, request('bob'));
+    expect(asked.filter((a) => !a.startsWith('getAccount '))).toEqual([`energyCommunityOwners {"id":"${s.community}"}`]);
   });
 
   it('answers the private data itself to its owner (the worked example balances)', async () => {

@@ -39,6 +39,14 @@ describe('CLI: worked example against a running node', () => {
     expect(links.links.map((l: any) => [l.community, l.kind, l.trader, l.labels])).toEqual([[id, 'producer', a, ['solar']]]);
     const { stdout: text } = await run('node', ['bin/gridledger.mjs', '--home', node.home, '--node', node.url, 'query', 'energy', 'meter-links', 'C1'], { cwd: process.cwd() });
     expect(text).toMatch(new RegExp(`^${id}  consumer  from slot \\d+  ${b} \\(bob\\)  \\(unlabelled\\)$`, 'm'));
+    // a member community of the owner's: its owners are its own and the parent's, nearest first
+    await tx('admin', 'community', 'add-trader', '--community', id, '--address', node.init.accounts.admin!);
+    const child = await tx('admin', 'community', 'create', '--name', 'Street', '--timezone', 'Europe/Amsterdam', '--parent', id);
+    const childId = child.result.events.find((e: any) => e.type === 'energy.community_created').attributes.id as string;
+    expect((await cli('query', 'energy', 'owners', childId)).owners).toEqual([
+      { community: childId, owner: node.init.accounts.admin },
+      { community: id, owner: node.init.accounts.admin },
+    ]);
     // the two meters sign their own readings (in parallel: different keys)
     await Promise.all([
       tx('pmeter', 'meter', 'reading', '--community', id, '--slot', slot, '--export-wh', '10000', '--seq', '1'),

@@ -17,6 +17,7 @@ import {
   listCommunityMeters,
   listHistory,
   normalizeLabels,
+  getCommunity,
   requireCommunity,
   traderBalances,
   type BalanceRow,
@@ -25,6 +26,26 @@ import {
 
 type Range = { slot?: string; fromSlot?: string; toSlot?: string };
 type Ctx = QueryContext<KeepersOf<typeof REQUIRES>>;
+
+/** How many levels up `communityOwnersQuery` follows parents (the read policy's reach, too). */
+export const MAX_OWNER_LEVELS = 32;
+
+/**
+ * The owner of a community and of each community above it, nearest first, at most
+ * MAX_OWNER_LEVELS: what the read policy needs of a community, read from the community records
+ * alone (the community's detail lists every trader and meter link).
+ */
+export function communityOwnersQuery(ctx: Ctx, id: string) {
+  const community = requireCommunity(ctx.store, id);
+  const owners = [{ community: id, owner: community.owner }];
+  for (let parent = community.parent; parent !== undefined && owners.length < MAX_OWNER_LEVELS; ) {
+    const c = getCommunity(ctx.store, parent);
+    if (!c) break;
+    owners.push({ community: c.id, owner: c.owner });
+    parent = c.parent;
+  }
+  return { community: id, owners };
+}
 
 /** "solar,local" → exact label set; "-" or "" → the empty set. */
 export function parseLabelFilter(value: string): string[] {

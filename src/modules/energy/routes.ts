@@ -66,6 +66,15 @@ export const energyRoutes = {
     params,
     response: z.object({ community: communitySchema, traders: z.array(traderSchema), children: z.array(z.string()), meters: z.array(z.object({ meterId: z.string(), links: z.array(linkSchema) })) }),
   }),
+  communityOwners: defineRoute({
+    name: 'energyCommunityOwners',
+    method: 'GET',
+    path: '/v1/energy/communities/:id/owners',
+    summary: 'The owner of a community and of each community above it, nearest first (at most 32 levels)',
+    tags: ['energy'],
+    params,
+    response: z.object({ community: z.string(), owners: z.array(z.object({ community: z.string(), owner: z.string() })) }),
+  }),
   meterLinks: defineRoute({
     name: 'energyMeterLinks',
     method: 'GET',

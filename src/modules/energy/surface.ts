@@ -3,7 +3,7 @@ import { opt, queryCommand, txCommand, type ParsedOptions } from '../../cli/kit.
 import { queryRoute, type ModuleSurface } from '../../surface/index.js';
 import { E } from './errors.js';
 import { MSG } from './messages.js';
-import { adjustmentsQuery, balancesQuery, dayQuery, differencesQuery, historyQuery } from './queries.js';
+import { adjustmentsQuery, balancesQuery, communityOwnersQuery, dayQuery, differencesQuery, historyQuery } from './queries.js';
 import { energyRoutes } from './routes.js';
 import { listChildren, listCommunities, listCommunityMeters, listLinks, listTraders, requireCommunity } from './state.js';
 
@@ -15,6 +15,7 @@ const routes = [
     children: listChildren(ctx.store, params.id),
     meters: listCommunityMeters(ctx.store, params.id).map((meterId) => ({ meterId, links: listLinks(ctx.store, meterId) })),
   })),
+  queryRoute(energyRoutes.communityOwners, (ctx, { params }) => communityOwnersQuery(ctx, params.id)),
   queryRoute(energyRoutes.meterLinks, (ctx, { params }) => {
     if (!ctx.keepers.metering.meter(params.meterId)) throw E.ENERGY_METER_NOT_FOUND(`meter ${params.meterId} is not registered`);
     return { meterId: params.meterId, links: listLinks(ctx.store, params.meterId) };
@@ -166,6 +167,13 @@ function registerQueryCli(query: Command): void {
         'meters',
         ...v.meters.flatMap((m) => m.links.filter((l) => l.community === v.community.id).map((l) => `  ${m.meterId}  ${l.kind}  from slot ${l.fromSlot}  ${l.trader ?? '(unlinked)'}  ${showLabels(l.labels)}`)),
       ].join('\n'),
+  });
+  queryCommand(qE, 'owners', {
+    description: 'the owner of a community and of each community above it, nearest first',
+    args: ['id'],
+    route: energyRoutes.communityOwners,
+    input: (_o, [id]) => ({ params: { id: id! } }),
+    text: (v) => v.owners.map((o) => `${o.community}  ${o.owner}`).join('\n'),
   });
   queryCommand(qE, 'meter-links', {
     description: 'the communities and traders a meter was linked to, oldest first',
