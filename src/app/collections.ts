@@ -64,6 +64,28 @@ export class Collection<T> {
       .map(([k, v]) => [k.slice(this.prefix.length), v]);
   }
 
+  /**
+   * The first `limit` records (in id order, or newest first with `reverse`) that `keep` accepts,
+   * read `chunk` rows at a time: a filtered list route reads until it has enough, not the whole
+   * collection (a filter that matches rarely still reads on, up to everything).
+   */
+  firstMatching(store: KVStore, keep: (value: T) => boolean, options: { limit: number; reverse?: boolean; chunk?: number }): T[] {
+    const chunk = options.chunk ?? 256;
+    const found: T[] = [];
+    let start: string | undefined;
+    let end: string | undefined;
+    while (found.length < options.limit) {
+      const rows = store.scan<T>(this.prefix, { ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}), limit: chunk, ...(options.reverse ? { reverse: true } : {}) });
+      for (const [, value] of rows) if (found.length < options.limit && keep(value)) found.push(value);
+      if (rows.length < chunk) break;
+      const last = rows[rows.length - 1]![0];
+      // forward: from just after the last key; reverse: below it (end is exclusive)
+      if (options.reverse) end = last;
+      else start = `${last}\u0000`;
+    }
+    return found;
+  }
+
   /** One page in id order after `after` (exclusive): the pagination cursor of list routes. */
   page(store: KVStore, options: { after?: string; limit: number }): Page<T> {
     const start = options.after !== undefined ? `${this.prefix}${options.after}\u0000` : undefined;

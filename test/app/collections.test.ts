@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { collection, keyOf } from '../../src/app/collections.js';
-import { Overlay, ReadOnlyStore } from '../../src/app/state.js';
+import { Overlay, ReadOnlyStore, type ScanOptions } from '../../src/app/state.js';
 import { Storage } from '../../src/store/sqlite.js';
 
 describe('typed collections', () => {
@@ -35,5 +36,34 @@ describe('typed collections', () => {
     expect(seen).toEqual(ids);
     expect(meters.page(store, { limit: 23 }).next).toBeUndefined();
     expect(meters.page(store, { limit: 22 }).next).toBe('m21');
+  });
+
+  it('firstMatching gives what filtering the whole list would, in either order, reading no more than it needs', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 10_000 }), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.boolean(),
+        (numbers, modulus, limit, chunk, reverse) => {
+          const store = new Overlay(new Storage(':memory:'));
+          const items = collection<{ n: number }>('flex/event/');
+          for (const n of numbers) items.put(store, { n }, n);
+          let rowsRead = 0;
+          const counting = Object.create(store, {
+            scan: { value: <T>(prefix: string, options?: ScanOptions) => (rows => ((rowsRead += rows.length), rows))(store.scan<T>(prefix, options)) },
+          }) as Overlay;
+          const keep = (x: { n: number }) => x.n % modulus === 0;
+          const expected = items.list(store, [], { reverse }).filter(keep).slice(0, limit);
+          expect(items.firstMatching(counting, keep, { limit, reverse, chunk })).toEqual(expected);
+          // it stops within a chunk of the last record it keeps (or reads everything when short)
+          const all = items.list(store, [], { reverse }).map((x) => x.n);
+          const lastKept = expected.length === limit ? all.indexOf(expected[limit - 1]!.n) + 1 : all.length;
+          expect(rowsRead).toBeLessThanOrEqual(lastKept + chunk);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

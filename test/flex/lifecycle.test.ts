@@ -82,6 +82,21 @@ describe('events', () => {
     rejects(chain, pros, m.enrol('ev2'), 'FLEX_EVENT_NOT_OFFERED');
   });
 
+  it('lists events newest first, by status, at most limit (without a party or meter filter too)', () => {
+    const chain = readyChain();
+    for (let i = 0; i < 5; i++) ok(chain, agg, m.event());
+    ok(chain, agg, m.withdraw('ev2'));
+    ok(chain, agg, m.withdraw('ev4'));
+    const ids = (query: Record<string, unknown>) => chain.query(flex, 'flexEvents', {}, query).events.map((e: any) => e.id);
+    expect(ids({})).toEqual(['ev5', 'ev4', 'ev3', 'ev2', 'ev1']);
+    expect(ids({ limit: 2 })).toEqual(['ev5', 'ev4']);
+    expect(ids({ status: 'offered' })).toEqual(['ev5', 'ev3', 'ev1']);
+    expect(ids({ status: 'closed', limit: 1 })).toEqual(['ev4']);
+    expect(ids({ status: 'withdrawn' })).toEqual(['ev4', 'ev2']);
+    expect(ids({ status: 'completed' })).toEqual([]);
+    expect(ids({ party: pros.address, status: 'open', limit: 2 })).toEqual(['ev5', 'ev3']);
+  });
+
   it('enrolment: only the prosumer, before the start, with a registered meter that is not linked to someone else', () => {
     const chain = readyChain();
     ok(chain, agg, m.event());

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { market } from '../../src/modules/market/index.js';
 import { checkConservation } from '../payments/helpers.js';
 import {
   alice,
   at,
   bob,
+  C,
   carol,
   checkMarket,
   cm1,
@@ -75,6 +77,21 @@ describe('supply contracts (Tundal)', () => {
     expect(moneyLock(chain, 'contract/sc1')).toBe(0n);
     checkMarket(chain);
     checkConservation(chain);
+  });
+
+  it("are listed per community newest first, each once (the index holds a contract under both parties), by status and limit", () => {
+    const chain = setup('continuous');
+    ok(chain, bob, m.propose(terms())); // sc1
+    ok(chain, alice, m.accept('sc1'));
+    ok(chain, bob, m.propose(terms({ startSlot: F + 10, endSlot: F + 14 }))); // sc2
+    ok(chain, bob, m.end('sc2')); // withdrawn by its proposer
+    ok(chain, alice, m.propose({ ...terms({ startSlot: F + 20, endSlot: F + 24 }), role: 'prosumer', counterparty: bob.address })); // sc3
+    const ids = (query: Record<string, unknown>) => chain.query(market, 'marketContracts', { community: C }, query).contracts.map((k: any) => `${k.id}:${k.status}`);
+    expect(ids({})).toEqual(['sc3:proposed', 'sc2:withdrawn', 'sc1:active']);
+    expect(ids({ limit: 2 })).toEqual(['sc3:proposed', 'sc2:withdrawn']);
+    expect(ids({ status: 'active' })).toEqual(['sc1:active']);
+    expect(ids({ party: alice.address })).toEqual(['sc3:proposed', 'sc2:withdrawn', 'sc1:active']);
+    expect(ids({ party: dave.address })).toEqual([]);
   });
 
   it('may be proposed by the prosumer: the consumer funds it when it accepts', () => {

@@ -2,7 +2,7 @@ import type { KVStore } from '../../app/state.js';
 import type { QueryContext } from '../../surface/index.js';
 import { E } from './errors.js';
 import { deadlineOf, intervalStart, type FlexParams } from './rules.js';
-import { getEvent, getKey, getProgram, listEvents, listIntervals, listKeys, listPrograms, meterEventIds, partyEventIds, type FlexEvent, type IntervalRecord } from './state.js';
+import { getEvent, getKey, getProgram, listIntervals, listKeys, listPrograms, meterEventIds, newestEvents, partyEventIds, type FlexEvent, type IntervalRecord } from './state.js';
 
 /** Read-side views: OpenADR-shaped events and intervals, escrow balance over an event (computed, never stored). */
 
@@ -94,9 +94,15 @@ export function eventQuery(ctx: Ctx, id: string) {
 const OPEN = new Set(['offered', 'active']);
 
 export function eventsQuery(ctx: Ctx, q: { party?: string; meter?: string; status: string; limit: number }) {
-  const candidates = q.party !== undefined || q.meter !== undefined ? idsFor(ctx.store, q).map((id) => getEvent(ctx.store, id)!) : listEvents(ctx.store);
   const wanted = (e: FlexEvent) => q.status === 'all' || e.status === q.status || (q.status === 'open' && OPEN.has(e.status)) || (q.status === 'closed' && !OPEN.has(e.status));
-  return { events: candidates.filter(wanted).slice(0, q.limit).map(eventView) };
+  const found =
+    q.party !== undefined || q.meter !== undefined
+      ? idsFor(ctx.store, q)
+          .map((id) => getEvent(ctx.store, id)!)
+          .filter(wanted)
+          .slice(0, q.limit)
+      : newestEvents(ctx.store, wanted, q.limit);
+  return { events: found.map(eventView) };
 }
 
 function idsFor(store: KVStore, q: { party?: string; meter?: string }): string[] {

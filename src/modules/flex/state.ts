@@ -122,7 +122,8 @@ export const listPrograms = (store: KVStore, limit: number) => programs.list(sto
 
 export const getEvent = (store: KVStore, id: string) => events.get(store, numberOf(id));
 export const putEvent = (store: KVStore, e: FlexEvent) => events.put(store, e, numberOf(e.id));
-export const listEvents = (store: KVStore) => events.list(store, [], { reverse: true });
+/** Newest first, the first `limit` that `keep` accepts (reads no further than it needs). */
+export const newestEvents = (store: KVStore, keep: (e: FlexEvent) => boolean, limit: number) => events.firstMatching(store, keep, { limit, reverse: true });
 
 export const getInterval = (store: KVStore, event: string, index: number) => intervals.get(store, numberOf(event), index);
 export const putInterval = (store: KVStore, event: string, r: IntervalRecord) => intervals.put(store, r, numberOf(event), r.index);

@@ -16,7 +16,6 @@ import {
   clearings,
   configs,
   contractBy,
-  contracts,
   contractSlots,
   getContract,
   getOrder,
@@ -212,12 +211,13 @@ function fromTrades(trades: Trade[]) {
 
 export function contractsQuery(ctx: Ctx, community: string, q: { party?: string; status?: Contract['status']; limit: number }) {
   requireMarketView(ctx, community);
-  const list =
+  // Every contract is indexed under its community and each of its two parties: the community's own
+  // contracts come from that index, not from a scan of every community's.
+  const ids =
     q.party !== undefined
-      ? contractBy.list(ctx.store, [community, q.party], { reverse: true }).map((id) => getContract(ctx.store, id)!)
-      : contracts
-          .list(ctx.store, [], { reverse: true })
-          .filter((k) => k.community === community);
+      ? contractBy.list(ctx.store, [community, q.party], { reverse: true })
+      : [...new Set(contractBy.list(ctx.store, [community]))].sort((a, b) => numberOf(b) - numberOf(a));
+  const list = ids.map((id) => getContract(ctx.store, id)!);
   return { community, contracts: list.filter((k) => q.status === undefined || k.status === q.status).slice(0, q.limit) };
 }
 
