@@ -64,26 +64,9 @@ export class Collection<T> {
       .map(([k, v]) => [k.slice(this.prefix.length), v]);
   }
 
-  /**
-   * The first `limit` records (in id order, or newest first with `reverse`) that `keep` accepts,
-   * read `chunk` rows at a time: a filtered list route reads until it has enough, not the whole
-   * collection (a filter that matches rarely still reads on, up to everything).
-   */
-  firstMatching(store: KVStore, keep: (value: T) => boolean, options: { limit: number; reverse?: boolean; chunk?: number }): T[] {
-    const chunk = options.chunk ?? 256;
-    const found: T[] = [];
-    let start: string | undefined;
-    let end: string | undefined;
-    while (found.length < options.limit) {
-      const rows = store.scan<T>(this.prefix, { ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}), limit: chunk, ...(options.reverse ? { reverse: true } : {}) });
-      for (const [, value] of rows) if (found.length < options.limit && keep(value)) found.push(value);
-      if (rows.length < chunk) break;
-      const last = rows[rows.length - 1]![0];
-      // forward: from just after the last key; reverse: below it (end is exclusive)
-      if (options.reverse) end = last;
-      else start = `${last}\u0000`;
-    }
-    return found;
+  /** The first `limit` records that `keep` accepts, in id order or newest first (see firstMatching below). */
+  firstMatching(store: KVStore, keep: (value: T) => boolean, options: FirstMatchingOptions): T[] {
+    return firstMatching(store, this.prefix, keep, options);
   }
 
   /** One page in id order after `after` (exclusive): the pagination cursor of list routes. */
@@ -94,6 +77,35 @@ export class Collection<T> {
     const last = rows.length > options.limit ? rows[options.limit - 1] : undefined;
     return { items, ...(last ? { next: last[0].slice(this.prefix.length) } : {}) };
   }
+}
+
+export interface FirstMatchingOptions {
+  limit: number;
+  reverse?: boolean;
+  /** Rows read per scan (default 256). */
+  chunk?: number;
+}
+
+/**
+ * The first `limit` values under `prefix` (in key order, or descending with `reverse`) that `keep`
+ * accepts, read `chunk` rows at a time: a filtered list route reads until it has enough, not the
+ * whole prefix (a filter that matches rarely still reads on, up to everything).
+ */
+export function firstMatching<T>(store: KVStore, prefix: string, keep: (value: T) => boolean, options: FirstMatchingOptions): T[] {
+  const chunk = options.chunk ?? 256;
+  const found: T[] = [];
+  let start: string | undefined;
+  let end: string | undefined;
+  while (found.length < options.limit) {
+    const rows = store.scan<T>(prefix, { ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}), limit: chunk, ...(options.reverse ? { reverse: true } : {}) });
+    for (const [, value] of rows) if (found.length < options.limit && keep(value)) found.push(value);
+    if (rows.length < chunk) break;
+    const last = rows[rows.length - 1]![0];
+    // forward: from just after the last key; reverse: below it (end is exclusive)
+    if (options.reverse) end = last;
+    else start = `${last}\u0000`;
+  }
+  return found;
 }
 
 export function collection<T>(prefix: string): Collection<T> {

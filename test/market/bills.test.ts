@@ -165,6 +165,11 @@ describe('queries', () => {
       ['o5', 'filled'],
       ['o4', 'open'],
     ]);
+    const orderIds = (trader: string, status: string, limit?: number) => chain.query(market, 'marketOrders', { community: C }, { trader, status, ...(limit ? { limit } : {}) }).orders.map((o: any) => o.id);
+    expect(orderIds(bob.address, 'open')).toEqual(['o4']);
+    expect(orderIds(bob.address, 'closed')).toEqual(['o5']);
+    expect(orderIds(alice.address, 'open')).toEqual(['o2']); // o1 was filled
+    expect(orderIds(alice.address, 'all', 1)).toEqual(['o2']);
     expect(chain.query(market, 'marketOrder', { id: 'o5' }).trades.map((t: any) => [t.id, t.offer, t.wh])).toEqual([
       ['t1', 'o1', 1000],
       ['t2', 'o2', 200],

@@ -15,7 +15,7 @@ import {
   linkAt,
   listAdjustments,
   listCommunityMeters,
-  listHistory,
+  firstHistoryEntries,
   normalizeLabels,
   getCommunity,
   requireCommunity,
@@ -106,7 +106,7 @@ export function historyQuery(ctx: Ctx, id: string, q: Range & { trader: string; 
   const { store } = ctx;
   requireCommunity(store, id);
   const range = slotRange(q);
-  return { community: id, trader: q.trader, entries: listHistory(store, id, q.trader).filter((e) => inRange(e, range)).slice(0, q.limit).map(withIso) };
+  return { community: id, trader: q.trader, entries: firstHistoryEntries(store, id, q.trader, (e) => inRange(e, range), q.limit).map(withIso) };
 }
 
 export function adjustmentsQuery(ctx: Ctx, id: string, q: Range) {

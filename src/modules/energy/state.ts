@@ -1,3 +1,4 @@
+import { firstMatching } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
 import { E } from './errors.js';
@@ -262,8 +263,9 @@ export function putHistory(store: KVStore, e: HistoryEntry, n: number, adjustmen
   if (adjustment) store.set(`${ADJ}${e.community}/${tail}`, e);
 }
 
-export function listHistory(store: KVStore, c: string, trader: string): HistoryEntry[] {
-  return store.scan<HistoryEntry>(`${HIST}${c}/${trader}/`).map(([, e]) => e);
+/** The first `limit` entries of a trader's history, oldest first, that `keep` accepts (reads no further than it needs). */
+export function firstHistoryEntries(store: KVStore, c: string, trader: string, keep: (e: HistoryEntry) => boolean, limit: number): HistoryEntry[] {
+  return firstMatching(store, `${HIST}${c}/${trader}/`, keep, { limit });
 }
 
 export function listAdjustments(store: KVStore, c: string): HistoryEntry[] {

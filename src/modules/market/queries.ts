@@ -21,6 +21,7 @@ import {
   getOrder,
   getTrade,
   numberOf,
+  openBy,
   orderBy,
   sessions,
   tariffs,
@@ -115,7 +116,9 @@ export function offersQuery(ctx: Ctx, community: string, q: Range & { maxPrice?:
 export function ordersQuery(ctx: Ctx, community: string, q: { trader: string; status: 'open' | 'closed' | 'all'; limit: number }) {
   requireMarketView(ctx, community);
   const out: Order[] = [];
-  for (const id of orderBy.list(ctx.store, [community, q.trader], { reverse: true })) {
+  // open orders have their own index (exactly the open ones); closed ones are read from all of the trader's
+  const index = q.status === 'open' ? openBy : orderBy;
+  for (const id of index.list(ctx.store, [community, q.trader], { reverse: true })) {
     const o = getOrder(ctx.store, id)!;
     if (q.status === 'open' && o.status !== 'open') continue;
     if (q.status === 'closed' && o.status === 'open') continue;
@@ -235,10 +238,10 @@ export function producersQuery(ctx: Ctx, community: string, q: { slot?: string }
     if (t.status !== 'active') continue;
     const meters = ctx.keepers.energy.metersOf(community, t.address, slot).filter((l) => l.kind === 'producer');
     if (meters.length === 0) continue;
-    const open = orderBy
+    const open = openBy
       .list(ctx.store, [community, t.address])
       .map((id) => getOrder(ctx.store, id)!)
-      .filter((o) => o.status === 'open' && o.side === 'offer');
+      .filter((o) => o.side === 'offer');
     producers.push({
       trader: t.address,
       meters: meters.map((l) => ({ meterId: l.meterId, labels: l.labels })),
