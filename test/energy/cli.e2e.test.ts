@@ -68,6 +68,9 @@ describe('CLI: worked example against a running node', () => {
     const final = await cli('query', 'energy', 'balances', '--community', id, '--slot', slot);
     expect(final.balances).toEqual([]);
     expect(final.totals.wh).toBe(0);
+    // bob's history, newest first: the owner's mutation, then the reduction's two entries
+    const newest = await cli('query', 'energy', 'history', '--community', id, '--trader', b, '--newest-first', '--limit', '3');
+    expect(newest.entries.map((e: any) => e.kind)).toEqual(['mutate', 'reduce-in', 'reduce-out']);
 
     // A rejected command exits non-zero with the ledger's code on stderr.
     const err = await run('node', ['bin/gridledger.mjs', '--home', node.home, '--node', node.url, '-o', 'json', '--from', 'alice', '--wait', 'tx', 'energy', 'transfer', '--community', id, '--to', b, '--slot', slot, '--labels', 'solar', '--wh', '1']).then(

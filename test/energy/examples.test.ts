@@ -47,6 +47,7 @@ describe('worked example (HanzeNet §4)', () => {
     expect(new Set(hist.entries.map((e: any) => e.txHash)).size).toBe(4);
     // a limit takes the oldest entries; a slot range keeps those of its slots
     expect(chain.query(energy, 'energyHistory', { id: 'nb' }, { trader: bob.address, limit: 2 }).entries.map((e: any) => e.kind)).toEqual(['consumption', 'transfer-in']);
+    expect(chain.query(energy, 'energyHistory', { id: 'nb' }, { trader: bob.address, order: 'desc', limit: 2 }).entries.map((e: any) => e.kind)).toEqual(['mutate', 'reduce-in']);
     expect(chain.query(energy, 'energyHistory', { id: 'nb' }, { trader: bob.address, slot: String(S) }).entries).toHaveLength(5);
     expect(chain.query(energy, 'energyHistory', { id: 'nb' }, { trader: bob.address, fromSlot: String(S + 1) }).entries).toEqual([]);
     const readings = chain.query(metering, 'listReadings', { meterId: 'C' }, {});

@@ -150,6 +150,10 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against a running node', (
     const rows = await balances.locator('tbody tr').allInnerTexts();
     expect(rows.find((r) => r.includes('solar'))).toContain('10000 Wh');
     expect(rows.find((r) => r.includes('unlabelled'))).toContain('-15000 Wh');
+    // his history, newest first: alice's transfer after his meter's consumption
+    const history = page.getByTestId('prosumer-history-rows').locator('tbody tr');
+    await poll(() => history.count()).toBe(2);
+    expect((await history.allInnerTexts()).map((r) => (r.includes('transfer-in') ? 'transfer-in' : r.includes('consumption') ? 'consumption' : r))).toEqual(['transfer-in', 'consumption']);
     await poll(() => text('prosumer-readings')).toContain('15000 Wh');
   });
 

@@ -102,11 +102,11 @@ function inRange(e: HistoryEntry, r: { fromSlot: number; toSlot: number }): bool
   return e.slot >= r.fromSlot && e.slot < r.toSlot;
 }
 
-export function historyQuery(ctx: Ctx, id: string, q: Range & { trader: string; limit: number }) {
+export function historyQuery(ctx: Ctx, id: string, q: Range & { trader: string; order: 'asc' | 'desc'; limit: number }) {
   const { store } = ctx;
   requireCommunity(store, id);
   const range = slotRange(q);
-  return { community: id, trader: q.trader, entries: firstHistoryEntries(store, id, q.trader, (e) => inRange(e, range), q.limit).map(withIso) };
+  return { community: id, trader: q.trader, entries: firstHistoryEntries(store, id, q.trader, (e) => inRange(e, range), { limit: q.limit, reverse: q.order === 'desc' }).map(withIso) };
 }
 
 export function adjustmentsQuery(ctx: Ctx, id: string, q: Range) {

@@ -122,10 +122,10 @@ export const energyRoutes = {
     name: 'energyHistory',
     method: 'GET',
     path: '/v1/energy/communities/:id/history',
-    summary: "Every change of a trader's balances, oldest first, with the transaction behind it",
+    summary: "Every change of a trader's balances with the transaction behind it, oldest first (order=desc: newest first)",
     tags: ['energy'],
     params,
-    query: z.object({ trader: addressSchema, slot: slotParam, fromSlot: slotParam, toSlot: slotParam, limit: z.coerce.number().int().min(1).max(10_000).default(1000) }),
+    query: z.object({ trader: addressSchema, slot: slotParam, fromSlot: slotParam, toSlot: slotParam, order: z.enum(['asc', 'desc']).default('asc'), limit: z.coerce.number().int().min(1).max(10_000).default(1000) }),
     response: z.object({ community: z.string(), trader: z.string(), entries: z.array(historySchema) }),
   }),
   adjustments: defineRoute({

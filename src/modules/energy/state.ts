@@ -263,9 +263,9 @@ export function putHistory(store: KVStore, e: HistoryEntry, n: number, adjustmen
   if (adjustment) store.set(`${ADJ}${e.community}/${tail}`, e);
 }
 
-/** The first `limit` entries of a trader's history, oldest first, that `keep` accepts (reads no further than it needs). */
-export function firstHistoryEntries(store: KVStore, c: string, trader: string, keep: (e: HistoryEntry) => boolean, limit: number): HistoryEntry[] {
-  return firstMatching(store, `${HIST}${c}/${trader}/`, keep, { limit });
+/** The first `limit` entries of a trader's history (oldest first, or newest with `reverse`) that `keep` accepts; reads no further than it needs. */
+export function firstHistoryEntries(store: KVStore, c: string, trader: string, keep: (e: HistoryEntry) => boolean, options: { limit: number; reverse?: boolean }): HistoryEntry[] {
+  return firstMatching(store, `${HIST}${c}/${trader}/`, keep, options);
 }
 
 export function listAdjustments(store: KVStore, c: string): HistoryEntry[] {

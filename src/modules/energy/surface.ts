@@ -204,9 +204,9 @@ function registerQueryCli(query: Command): void {
   });
   queryCommand(qE, 'history', {
     description: "every change of a trader's balance with the transaction behind it",
-    options: { community, trader: opt.address('trader', { required: true }), slot: opt.slot('only this slot'), ...range, limit: opt.int('at most this many entries', { default: '1000' }) },
+    options: { community, trader: opt.address('trader', { required: true }), slot: opt.slot('only this slot'), ...range, newestFirst: opt.flag('newest entries first (default: oldest first)'), limit: opt.int('at most this many entries', { default: '1000' }) },
     route: energyRoutes.history,
-    input: (o) => ({ params: { id: o.community }, query: { trader: o.trader, ...rangeQuery(o), limit: o.limit } }),
+    input: (o) => ({ params: { id: o.community }, query: { trader: o.trader, ...rangeQuery(o), order: o.newestFirst ? ('desc' as const) : ('asc' as const), limit: o.limit } }),
     text: (v) => v.entries.map((e) => `h${e.height}  slot ${e.slot}  ${e.kind.padEnd(17)} ${showLabels(e.labels).padEnd(14)} ${e.deltaWh >= 0 ? '+' : ''}${e.deltaWh} → ${e.balanceWh} Wh  tx ${e.txHash}`).join('\n') || '(none)',
   });
   queryCommand(qE, 'adjustments', {

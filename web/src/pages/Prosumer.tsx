@@ -63,9 +63,9 @@ function MyBalances({ me }: { me: string }) {
       communities.map(async (c) => {
         const [balances, history] = await Promise.all([
           api.energy.balances({ params: { id: c.id }, query: { trader: me } }),
-          api.energy.history({ params: { id: c.id }, query: { trader: me, limit: 200 } }),
+          api.energy.history({ params: { id: c.id }, query: { trader: me, order: 'desc', limit: 25 } }),
         ]);
-        return { community: c, balances, history: history.entries.slice(-25).reverse() };
+        return { community: c, balances, history: history.entries };
       }),
     );
   }, [me]);
@@ -76,7 +76,7 @@ function MyBalances({ me }: { me: string }) {
         <div key={c.community.id}>
           <h2>{c.community.name}</h2>
           <Table rows={c.balances.balances} testId="prosumer-balance-rows" empty="all balances are zero" columns={[['slot', (b) => b.slotIso.slice(0, 16)], ['labels', (b) => b.labels.join(',') || '(unlabelled)'], ['balance', (b) => <span data-testid="balance-wh">{b.wh} Wh</span>]]} />
-          <Table rows={c.history} columns={[['slot', (h) => h.slotIso.slice(0, 16)], ['change', (h) => h.kind], ['Δ', (h) => `${h.deltaWh} Wh`], ['balance', (h) => `${h.balanceWh} Wh`], ['with', (h) => <Short value={h.counterparty ?? h.meterId} />]]} />
+          <Table rows={c.history} testId="prosumer-history-rows" columns={[['slot', (h) => h.slotIso.slice(0, 16)], ['change', (h) => h.kind], ['Δ', (h) => `${h.deltaWh} Wh`], ['balance', (h) => `${h.balanceWh} Wh`], ['with', (h) => <Short value={h.counterparty ?? h.meterId} />]]} />
         </div>
       ))}
       {data.data?.length === 0 && <p className="muted">This account trades in no community.</p>}
