@@ -18,7 +18,9 @@ import { benchSigner, startBenchNetwork, submitBatches, waitCommitted } from './
  * whole search), and the meter's public record (no policy work) as the reference for the HTTP path.
  * Then one community of `members` traders with a meter each: a member's own balances, as the member
  * (the policy finds the community's owners first) and as an auditor (no search): the difference is
- * what the policy adds to the most common private read of the dashboard.
+ * what the policy adds to the most common private read of the dashboard. That member also has
+ * `historyEntries` balance changes (owner mutations): their history read as the route's default
+ * (oldest 1,000) and as the Prosumer page asks for it (newest 25).
  */
 export interface ReadPolicyResult {
   communities: number;
@@ -36,6 +38,9 @@ export interface ReadPolicyResult {
   ownBalancesAsAuditorPerSec: number;
   /** µs per request the member's read costs above the auditor's. */
   memberPolicyUs: number;
+  historyEntries: number;
+  historyOldest1000PerSec: number;
+  historyNewest25PerSec: number;
 }
 
 /** Messages per setup transaction: community, trader (admit + add) and, per meter, admit + add-meter. */
@@ -44,8 +49,8 @@ const MAX_METERS_PER_COMMUNITY = 30;
 const MEMBERS_PER_TX = 15;
 const BIG = 'rp-big';
 
-export async function benchReadPolicy(options: { communities: number; metersPerCommunity: number; members: number; requests: number }): Promise<ReadPolicyResult> {
-  const { communities, metersPerCommunity, members, requests } = options;
+export async function benchReadPolicy(options: { communities: number; metersPerCommunity: number; members: number; historyEntries: number; requests: number }): Promise<ReadPolicyResult> {
+  const { communities, metersPerCommunity, members, historyEntries, requests } = options;
   if (metersPerCommunity > MAX_METERS_PER_COMMUNITY) throw new Error(`at most ${MAX_METERS_PER_COMMUNITY} meters per community (one setup transaction each)`);
   const net = await startBenchNetwork(1);
   const url = net.urls[0]!;
@@ -101,6 +106,12 @@ export async function benchReadPolicy(options: { communities: number; metersPerC
       }
       setup.push(signTx({ chainId, sender: admin.address, nonce: nonce++, expiresAtHeight: 1_000_000, msgs, memo: 'bench setup' }, admin.signer));
     }
+    // the owner's mutations of member 0's balance: one history entry each
+    const slot = Math.floor(Date.now() / 900_000) - 4;
+    for (let b = 0; b < historyEntries; b += 50) {
+      const msgs: Msg[] = Array.from({ length: Math.min(50, historyEntries - b) }, () => ({ type: 'energy/mutate', value: { community: BIG, trader: member(0).address, slot, wh: 1, description: 'bench' } }));
+      setup.push(signTx({ chainId, sender: admin.address, nonce: nonce++, expiresAtHeight: 1_000_000, msgs, memo: 'bench setup' }, admin.signer));
+    }
     await waitCommitted(url, await submitBatches(url, setup, 50, 1));
 
     const linked = (await loginWith(url, trader(0).signer)).token;
@@ -127,6 +138,10 @@ export async function benchReadPolicy(options: { communities: number; metersPerC
     const ownBalances = { params: { id: BIG }, query: { trader: member(0).address } } as RouteInput<typeof energyRoutes.balances>;
     const ownBalancesAsMemberPerSec = await rate(energyRoutes.balances, ownBalances, (await loginWith(url, member(0).signer)).token, false);
     const ownBalancesAsAuditorPerSec = await rate(energyRoutes.balances, ownBalances, (await loginWith(url, auditor.signer)).token, false);
+    const history = (query: Record<string, unknown>) => ({ params: { id: BIG }, query: { trader: member(0).address, ...query } }) as RouteInput<typeof energyRoutes.history>;
+    const auditorToken = (await loginWith(url, auditor.signer)).token;
+    const historyOldest1000PerSec = await rate(energyRoutes.history, history({}), auditorToken, false);
+    const historyNewest25PerSec = await rate(energyRoutes.history, history({ order: 'desc', limit: 25 }), auditorToken, false);
     const extraUs = (perSec: number, reference = publicMeterPerSec) => Math.round(1e6 / perSec - 1e6 / reference);
     return {
       communities,
@@ -141,6 +156,9 @@ export async function benchReadPolicy(options: { communities: number; metersPerC
       ownBalancesAsMemberPerSec: Math.round(ownBalancesAsMemberPerSec),
       ownBalancesAsAuditorPerSec: Math.round(ownBalancesAsAuditorPerSec),
       memberPolicyUs: extraUs(ownBalancesAsMemberPerSec, ownBalancesAsAuditorPerSec),
+      historyEntries,
+      historyOldest1000PerSec: Math.round(historyOldest1000PerSec),
+      historyNewest25PerSec: Math.round(historyNewest25PerSec),
     };
   } finally {
     await net.stop();
