@@ -2,7 +2,7 @@ import type { QueryContext } from '../../surface/index.js';
 import { PoseidonMerkleTree } from '../../zk/merkle.js';
 import { E } from './errors.js';
 import { epochOf, validRoots, type AnonParams } from './rules.js';
-import { getAccount, getKey, getMember, getNullifier, getOffer, getRoots, listLeaves, listOffers, rootHistory, treeStore } from './state.js';
+import { getAccount, getKey, getMember, getNullifier, getOffer, getRoots, listLeaves, newestOffers, rootHistory, treeStore } from './state.js';
 
 /** Read-side views of the anon module (all public: see routes.ts). */
 
@@ -57,9 +57,8 @@ export function nullifierQuery(ctx: Ctx, nullifier: string) {
 }
 
 export function offersQuery(ctx: Ctx, query: { status: 'open' | 'taken' | 'withdrawn' | 'all'; limit: number }) {
-  // Filtering after a bounded scan keeps the read cheap; the board is small and newest first.
-  const all = listOffers(ctx.store, query.status === 'all' ? query.limit : 10_000);
-  return { offers: (query.status === 'all' ? all : all.filter((o) => o.status === query.status)).slice(0, query.limit) };
+  // Newest first, read until `limit` offers of the status are found (an old open offer is still found).
+  return { offers: newestOffers(ctx.store, (o) => query.status === 'all' || o.status === query.status, query.limit) };
 }
 
 export function offerQuery(ctx: Ctx, id: string) {

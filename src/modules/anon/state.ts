@@ -151,6 +151,7 @@ export function nextOfferId(store: KVStore): string {
 }
 export const getOffer = (store: KVStore, id: string) => offers.get(store, numberOf(id));
 export const putOffer = (store: KVStore, o: Offer) => offers.put(store, o, numberOf(o.id));
-export const listOffers = (store: KVStore, limit: number) => offers.list(store, [], { reverse: true, limit });
+/** Newest first, the first `limit` offers that `keep` accepts (reads no further than it needs). */
+export const newestOffers = (store: KVStore, keep: (o: Offer) => boolean, limit: number) => offers.firstMatching(store, keep, { limit, reverse: true });
 export const escrowOffer = (store: KVStore, escrow: string) => escrowOffers.get(store, escrow);
 export const markEscrow = (store: KVStore, escrow: string, offer: string) => escrowOffers.put(store, offer, escrow);

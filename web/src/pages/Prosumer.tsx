@@ -62,7 +62,8 @@ function MyBalances({ me }: { me: string }) {
     return Promise.all(
       communities.map(async (c) => {
         const [balances, history] = await Promise.all([
-          api.energy.balances({ params: { id: c.id }, query: { trader: me } }),
+          // the last week's slots and later ones: every slot a trader ever had grows without end
+          api.energy.balances({ params: { id: c.id }, query: { trader: me, fromSlot: String(nowSlot() - 7 * 96) } }),
           api.energy.history({ params: { id: c.id }, query: { trader: me, order: 'desc', limit: 25 } }),
         ]);
         return { community: c, balances, history: history.entries };
@@ -70,7 +71,7 @@ function MyBalances({ me }: { me: string }) {
     );
   }, [me]);
   return (
-    <Card title="My balances and their history" testId="prosumer-balances">
+    <Card title="My balances (the last 7 days on) and their history" testId="prosumer-balances">
       <ErrorBox error={data.error} />
       {(data.data ?? []).map((c) => (
         <div key={c.community.id}>
