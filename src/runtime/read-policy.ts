@@ -123,13 +123,20 @@ async function meterParties(meterId: string, look: Lookup): Promise<Parties> {
 }
 
 /**
- * The traders a meter is linked to, their communities' owners, and the plants it measures or belongs
- * to. The links come from the meter's own index (a look-up per link, not a scan of every community).
+ * The traders a meter is linked to and their communities' owners, from the meter's own links (a
+ * look-up per community, not a scan of every community); the plants it measures or belongs to are
+ * asked only after those, since finding them is a scan of every plant.
  */
 async function linkedParties(meterId: string, look: Lookup): Promise<Parties> {
   const { links } = await look(energyRoutes.meterLinks, { params: { meterId } });
   const found: Parties[] = [parties(links.map((l) => l.trader))];
   for (const community of new Set(links.map((l) => l.community))) found.push(await communityParties(community, look));
+  return { ...merge(...found), more: () => plantPartiesOfMeter(meterId, look) };
+}
+
+/** The plants a meter measures (their operators and utilities) or belongs to as a participant's meter. */
+async function plantPartiesOfMeter(meterId: string, look: Lookup): Promise<Parties> {
+  const found: Parties[] = [];
   for (const plant of await allPlants(look)) {
     if (plant.productionMeter === meterId) found.push(await plantParties(plant.id, look));
     for (const k of plant.keys) for (const p of k.participants) if (p.meter === meterId) found.push(parties([p.address, p.utility, plant.operator]));

@@ -187,7 +187,10 @@ describe('private reads on a running node', () => {
     const deps = { issuer, lookup, activeRoles: async (address: string) => ((a) => (a.admitted && !a.revoked ? a.roles : null))(await lookup(registryRoutes.getAccount, { params: { address } })) };
     const request = (who: string) => ({ headers: { authorization: `Bearer ${issuer.issue(s.addr[who]!).token}` } });
     await checkRead(deps, meteringRoutes.listReadings, { params: { meterId: 'P1' }, query: {} }, request('alice'));
+    // the linked trader is found from the links: the plants (a scan of every plant) are not asked
+    expect(asked.filter((a) => a.startsWith('listPlants'))).toEqual([]);
     expect(await refusal(checkRead(deps, meteringRoutes.listReadings, { params: { meterId: 'P1' }, query: {} }, request('bob')))).toEqual({ code: 'READ_FORBIDDEN', status: 403 });
+    expect(asked.filter((a) => a.startsWith('listPlants'))).toHaveLength(1); // a refusal asks everything
     expect(asked.filter((a) => a.startsWith('listCommunities') || a.startsWith('getCommunity'))).toEqual([]);
     expect(new Set(asked.filter((a) => a.startsWith('energyCommunityOwners ')))).toEqual(new Set([`energyCommunityOwners {"id":"${s.community}"}`]));
     expect(asked).toContain('energyMeterLinks {"meterId":"P1"}');
