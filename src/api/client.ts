@@ -35,7 +35,7 @@ function nodeHttpFor(url: URL): typeof import('node:http') | undefined {
  *
  * Node's global agent keeps connections alive, and the node's API closes a connection idle for
  * `keepAliveTimeoutMs` (5 s, Node's own client idle time too): a request sent on a kept connection
- * just as the server closes it fails with ECONNRESET before any answer (a server closes only idle
+ * just as the server closes it fails with ECONNRESET or EPIPE before any answer (a server closes only idle
  * connections, so the request was not handled). It is sent once more, on a connection of its own —
  * the retry Node's documentation gives for `request.reusedSocket`. A fresh connection cut before the
  * answer is reported as before.
@@ -66,7 +66,8 @@ function sendWithNodeHttp(http: typeof import('node:http'), url: URL, req: RawRe
     });
     request.setTimeout(NODE_HTTP_IDLE_TIMEOUT_MS, () => request.destroy(new Error(`no answer for ${NODE_HTTP_IDLE_TIMEOUT_MS / 1000} s`)));
     request.on('error', (err: NodeJS.ErrnoException) => {
-      const stale = request.reusedSocket && !answered && err.code === 'ECONNRESET';
+      // ECONNRESET reading, EPIPE writing the body: either way the closing connection took nothing
+      const stale = request.reusedSocket && !answered && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
       reject(stale ? new StaleConnection(err.message) : err);
     });
     request.end(req.body);

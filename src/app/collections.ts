@@ -82,7 +82,7 @@ export class Collection<T> {
 export interface FirstMatchingOptions {
   limit: number;
   reverse?: boolean;
-  /** Rows read per scan (default 256). */
+  /** Rows read per scan (default: the limit, between 16 and 256 — an unfiltered list reads once). */
   chunk?: number;
 }
 
@@ -92,7 +92,7 @@ export interface FirstMatchingOptions {
  * whole prefix (a filter that matches rarely still reads on, up to everything).
  */
 export function firstMatching<T>(store: KVStore, prefix: string, keep: (value: T) => boolean, options: FirstMatchingOptions): T[] {
-  const chunk = options.chunk ?? 256;
+  const chunk = options.chunk ?? Math.min(256, Math.max(16, options.limit));
   const found: T[] = [];
   let start: string | undefined;
   let end: string | undefined;
