@@ -35,10 +35,10 @@ function nodeHttpFor(url: URL): typeof import('node:http') | undefined {
  *
  * Node's global agent keeps connections alive, and the node's API closes a connection idle for
  * `keepAliveTimeoutMs` (5 s, Node's own client idle time too): a request sent on a kept connection
- * just as the server closes it fails with ECONNRESET or EPIPE before any answer (a server closes only idle
- * connections, so the request was not handled). It is sent once more, on a connection of its own —
- * the retry Node's documentation gives for `request.reusedSocket`. A fresh connection cut before the
- * answer is reported as before.
+ * just as the server closes it fails with ECONNRESET or EPIPE before any answer (a server closes
+ * only idle connections, so the request was not handled). It is sent once more, on a connection of
+ * its own — the retry Node's documentation gives for `request.reusedSocket`. A fresh connection cut
+ * before the answer is reported as before.
  */
 async function requestWithNodeHttp(http: typeof import('node:http'), url: URL, req: RawRequest): Promise<RawAnswer> {
   try {

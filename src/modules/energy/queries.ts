@@ -10,14 +10,14 @@ import { slotIso } from '../../util/slots.js';
 import { labelSchema } from './messages.js';
 import {
   communityBalances,
+  firstHistoryEntries,
+  getCommunity,
   labelsFromKey,
   labelsKey,
   linkAt,
   listAdjustments,
   listCommunityMeters,
-  firstHistoryEntries,
   normalizeLabels,
-  getCommunity,
   requireCommunity,
   traderBalances,
   type BalanceRow,
