@@ -22,7 +22,7 @@ describe('OpenAPI document of a running node', () => {
     node = await startTestNode();
     doc = (await (await fetch(`${node.url}/v1/openapi.json`)).json()) as Doc;
   });
-  afterAll(async () => node?.stop());
+  afterAll(async () => node?.cleanup());
 
   it('documents the signed transaction envelope and every message type of every module', () => {
     const schemas = doc.components.schemas;

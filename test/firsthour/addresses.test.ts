@@ -10,6 +10,7 @@
  * sent, with the resolver's usage error naming the option.
  */
 import type { Argument, Command, Option } from 'commander';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,10 +121,13 @@ function commandLine(program: Command, c: Case, value: string, nowSlot: number):
   return argv;
 }
 
+/** Where the bill commands may write (removed after the tests). */
+const OUT = mkdtempSync(join(tmpdir(), 'gridledger-names-statements-'));
+
 /** Options some commands need together with the tested one (a member only makes sense with a community). */
 const COMPANIONS: Record<string, string[]> = {
-  'bill --member': ['--community', 'c1', '--from-day', '2030-01-02', '--out', join(tmpdir(), 'gridledger-names-statements')],
-  'bill --utility': ['--from-day', '2030-01-02', '--out', join(tmpdir(), 'gridledger-names-statements')],
+  'bill --member': ['--community', 'c1', '--from-day', '2030-01-02', '--out', OUT],
+  'bill --utility': ['--from-day', '2030-01-02', '--out', OUT],
 };
 
 describe('key names wherever an address is expected (one resolver)', () => {
@@ -134,7 +138,10 @@ describe('key names wherever an address is expected (one resolver)', () => {
   beforeAll(async () => {
     node = await startFakeNode({ bob: ['consumer'], carol: ['consumer'] });
   });
-  afterAll(() => node?.close());
+  afterAll(() => {
+    rmSync(OUT, { recursive: true, force: true });
+    return node?.close();
+  });
 
   it('every option and argument whose name says "account" is declared as an address (or exempted with a reason)', async () => {
     const program = await fullProgram();

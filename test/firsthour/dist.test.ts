@@ -149,10 +149,10 @@ describe("this repository's dist/", () => {
       await worker.terminate();
       console.log(JSON.stringify({ tz: tzTable().version, artifacts: ARTIFACTS_DIR, sums: recordedSums().size, results }));
     `;
-    const file = join(mkdtempSync(join(tmpdir(), 'gridledger-firsthour-dist-run-')), 'check.mjs');
+    const dir = mkdtempSync(join(tmpdir(), 'gridledger-firsthour-dist-run-'));
+    const file = join(dir, 'check.mjs');
     writeFileSync(file, script);
-    const { stdout } = await run(process.execPath, [file], { cwd: REPO, env: cleanEnv() });
-    rmSync(file);
+    const { stdout } = await run(process.execPath, [file], { cwd: REPO, env: cleanEnv() }).finally(() => rmSync(dir, { recursive: true, force: true }));
     const out = JSON.parse(stdout.trim());
     expect(out.tz).toMatch(/^\d{4}[a-z]$/);
     expect(out.artifacts).toBe(join(REPO, 'zk', 'artifacts') + '/');
