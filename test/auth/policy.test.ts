@@ -170,11 +170,18 @@ describe('private reads on a running node', () => {
     const { links } = await as(null, energyRoutes.meterLinks, { params: { meterId: 'P1' } });
     expect(links.map((l) => [l.community, l.kind, l.trader, l.labels])).toEqual([[s.community, 'producer', s.addr.alice, ['solar']]]);
     expect(await refusal(as(null, energyRoutes.meterLinks, { params: { meterId: 'NO-SUCH-METER' } }))).toEqual({ code: 'ENERGY_METER_NOT_FOUND', status: 404 });
+    expect(await refusal(as(null, energyRoutes.meterLinks, { params: { meterId: 'not a meter id!' } }))).toEqual({ code: 'REQUEST_INVALID', status: 400 });
+  });
+
+  it('refuses a history order other than asc or desc with REQUEST_INVALID', async () => {
+    const input = { params: { id: s.community }, query: { trader: s.addr.bob!, order: 'sideways' as 'asc' } };
+    expect(await refusal(as('auditor', energyRoutes.history, input))).toEqual({ code: 'REQUEST_INVALID', status: 400 });
   });
 
   it("answers a community's owners (public), 404 for a community that does not exist", async () => {
     expect(await as(null, energyRoutes.communityOwners, { params: { id: s.community } })).toEqual({ community: s.community, owners: [{ community: s.community, owner: s.addr.admin }] });
     expect(await refusal(as(null, energyRoutes.communityOwners, { params: { id: 'no-such-community' } }))).toEqual({ code: 'ENERGY_COMMUNITY_NOT_FOUND', status: 404 });
+    expect(await refusal(as(null, energyRoutes.communityOwners, { params: { id: 'Not_An_Id' } }))).toEqual({ code: 'REQUEST_INVALID', status: 400 });
   });
 
   it("finds the parties from indexes: a meter's own links and a community's owners, never a list of communities or a community's detail", async () => {
