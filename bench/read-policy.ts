@@ -6,6 +6,7 @@ import { loginWith } from '../src/cli/session.js';
 import { openKeyring } from '../src/home/home.js';
 import { energyRoutes } from '../src/modules/energy/routes.js';
 import { meteringRoutes } from '../src/modules/metering/routes.js';
+import { slotOfMs } from '../src/util/slots.js';
 import { benchSigner, startBenchNetwork, submitBatches, waitCommitted } from './foundation.js';
 
 /**
@@ -59,6 +60,7 @@ export async function benchReadPolicy(options: { communities: number; metersPerC
     const keyring = openKeyring(net.home, 'test');
     const admin = { signer: keyring.signer('admin'), address: keyring.show('admin').address };
     let nonce = (await callRoute(url, coreRoutes.accountNonce, { params: { address: admin.address } })).next;
+    const adminTx = (msgs: Msg[]) => signTx({ chainId, sender: admin.address, nonce: nonce++, expiresAtHeight: 1_000_000, msgs, memo: 'bench setup' }, admin.signer);
     const trader = (c: number) => benchSigner('read-policy', `trader-${c}`);
     const setup: SignedTx[] = [];
     for (let c = 0; c < communities; c++) {
@@ -74,25 +76,15 @@ export async function benchReadPolicy(options: { communities: number; metersPerC
         msgs.push({ type: 'registry/admit', value: { address: meter.address, roles: ['meter'] } });
         msgs.push({ type: 'energy/add-meter', value: { community: id, meterId: `rp${c}-m${m}`, kind: 'consumer', trader: t.address, address: meter.address, maxPowerW: 10_000 } });
       }
-      setup.push(signTx({ chainId, sender: admin.address, nonce: nonce++, expiresAtHeight: 1_000_000, msgs, memo: 'bench setup' }, admin.signer));
+      setup.push(adminTx(msgs));
     }
     const member = (i: number) => benchSigner('read-policy', `member-${i}`);
     const auditor = benchSigner('read-policy', 'auditor');
     setup.push(
-      signTx(
-        {
-          chainId,
-          sender: admin.address,
-          nonce: nonce++,
-          expiresAtHeight: 1_000_000,
-          msgs: [
-            { type: 'energy/create-community', value: { id: BIG, name: 'Read policy, large', timezone: 'Europe/Amsterdam' } },
-            { type: 'registry/admit', value: { address: auditor.address, roles: ['auditor'] } },
-          ],
-          memo: 'bench setup',
-        },
-        admin.signer,
-      ),
+      adminTx([
+        { type: 'energy/create-community', value: { id: BIG, name: 'Read policy, large', timezone: 'Europe/Amsterdam' } },
+        { type: 'registry/admit', value: { address: auditor.address, roles: ['auditor'] } },
+      ]),
     );
     for (let b = 0; b < members; b += MEMBERS_PER_TX) {
       const msgs: Msg[] = [];
@@ -104,13 +96,13 @@ export async function benchReadPolicy(options: { communities: number; metersPerC
         msgs.push({ type: 'registry/admit', value: { address: meter.address, roles: ['meter'] } });
         msgs.push({ type: 'energy/add-meter', value: { community: BIG, meterId: `${BIG}-m${i}`, kind: 'consumer', trader: t.address, address: meter.address, maxPowerW: 10_000 } });
       }
-      setup.push(signTx({ chainId, sender: admin.address, nonce: nonce++, expiresAtHeight: 1_000_000, msgs, memo: 'bench setup' }, admin.signer));
+      setup.push(adminTx(msgs));
     }
     // the owner's mutations of member 0's balance: one history entry each
-    const slot = Math.floor(Date.now() / 900_000) - 4;
+    const slot = slotOfMs(Date.now()) - 4;
     for (let b = 0; b < historyEntries; b += 50) {
       const msgs: Msg[] = Array.from({ length: Math.min(50, historyEntries - b) }, () => ({ type: 'energy/mutate', value: { community: BIG, trader: member(0).address, slot, wh: 1, description: 'bench' } }));
-      setup.push(signTx({ chainId, sender: admin.address, nonce: nonce++, expiresAtHeight: 1_000_000, msgs, memo: 'bench setup' }, admin.signer));
+      setup.push(adminTx(msgs));
     }
     await waitCommitted(url, await submitBatches(url, setup, 50, 1));
 
@@ -137,9 +129,9 @@ export async function benchReadPolicy(options: { communities: number; metersPerC
     const refusedReadingsPerSec = await rate(meteringRoutes.listReadings, readings, stranger, true);
     const ownBalances = { params: { id: BIG }, query: { trader: member(0).address } } as RouteInput<typeof energyRoutes.balances>;
     const ownBalancesAsMemberPerSec = await rate(energyRoutes.balances, ownBalances, (await loginWith(url, member(0).signer)).token, false);
-    const ownBalancesAsAuditorPerSec = await rate(energyRoutes.balances, ownBalances, (await loginWith(url, auditor.signer)).token, false);
-    const history = (query: Record<string, unknown>) => ({ params: { id: BIG }, query: { trader: member(0).address, ...query } }) as RouteInput<typeof energyRoutes.history>;
     const auditorToken = (await loginWith(url, auditor.signer)).token;
+    const ownBalancesAsAuditorPerSec = await rate(energyRoutes.balances, ownBalances, auditorToken, false);
+    const history = (query: Record<string, unknown>) => ({ params: { id: BIG }, query: { trader: member(0).address, ...query } }) as RouteInput<typeof energyRoutes.history>;
     const historyOldest1000PerSec = await rate(energyRoutes.history, history({}), auditorToken, false);
     const historyNewest25PerSec = await rate(energyRoutes.history, history({ order: 'desc', limit: 25 }), auditorToken, false);
     const extraUs = (perSec: number, reference = publicMeterPerSec) => Math.round(1e6 / perSec - 1e6 / reference);

@@ -28,7 +28,7 @@ type Range = { slot?: string; fromSlot?: string; toSlot?: string };
 type Ctx = QueryContext<KeepersOf<typeof REQUIRES>>;
 
 /** How many levels up `communityOwnersQuery` follows parents (the read policy's reach, too). */
-export const MAX_OWNER_LEVELS = 32;
+const MAX_OWNER_LEVELS = 32;
 
 /**
  * The owner of a community and of each community above it, nearest first, at most
