@@ -59,6 +59,11 @@ export type HandlerInput<R> = R extends RouteDef<infer P, infer Q, infer B, z.Zo
   : never;
 
 /** The JSON error body of every failed request. */
+/** A list route's page size: 1 … `max`, `fallback` when the client names none (a list answer is always bounded). */
+export function pageLimit(max = 500, fallback = 100) {
+  return z.coerce.number().int().min(1).max(max).default(fallback);
+}
+
 export const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 /** Fills `:name` path segments. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineRoute } from './route.js';
+import { defineRoute, pageLimit } from './route.js';
 import { addressSchema, hashSchema } from '../codec/tx.js';
 
 const hash = hashSchema;
@@ -111,7 +111,7 @@ export const coreRoutes = {
     path: '/v1/evidence',
     summary: 'Committed evidence of validator equivocation (two conflicting signed votes), newest first',
     tags: ['consensus'],
-    query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+    query: z.object({ limit: pageLimit() }),
     response: z.object({ evidence: z.array(z.object({ height: z.number(), evidence: z.record(z.string(), z.unknown()) })) }),
   }),
   modules: defineRoute({

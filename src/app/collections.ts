@@ -69,6 +69,11 @@ export class Collection<T> {
     return firstMatching(store, this.prefix, keep, options);
   }
 
+  /** One page of the records `keep` accepts, in id order after `after` (exclusive); see matchingPage below. */
+  matchingPage(store: KVStore, keep: (value: T) => boolean, options: { after?: string; limit: number }): Page<T> {
+    return matchingPage(store, this.prefix, keep, options);
+  }
+
   /** One page in id order after `after` (exclusive): the pagination cursor of list routes. */
   page(store: KVStore, options: { after?: string; limit: number }): Page<T> {
     const start = options.after !== undefined ? `${this.prefix}${options.after}\u0000` : undefined;
@@ -92,13 +97,29 @@ export interface FirstMatchingOptions {
  * whole prefix (a filter that matches rarely still reads on, up to everything).
  */
 export function firstMatching<T>(store: KVStore, prefix: string, keep: (value: T) => boolean, options: FirstMatchingOptions): T[] {
+  return matchingRows(store, prefix, keep, options).map(([, value]) => value);
+}
+
+/**
+ * One page of the values under `prefix` that `keep` accepts, in key order after the key suffix
+ * `after` (exclusive); `next` is the suffix to continue after when more follow (one match beyond the
+ * page is read to know). A filtered list route a client can page through to the end.
+ */
+export function matchingPage<T>(store: KVStore, prefix: string, keep: (value: T) => boolean, options: { after?: string; limit: number }): Page<T> {
+  const rows = matchingRows(store, prefix, keep, { limit: options.limit + 1, ...(options.after !== undefined ? { start: `${prefix}${options.after}\u0000` } : {}) });
+  const items = rows.slice(0, options.limit).map(([, value]) => value);
+  return { items, ...(rows.length > options.limit ? { next: rows[options.limit - 1]![0] } : {}) };
+}
+
+/** firstMatching with each value's key suffix; `start` (forward only) is the first key to read. */
+function matchingRows<T>(store: KVStore, prefix: string, keep: (value: T) => boolean, options: FirstMatchingOptions & { start?: string }): Array<[string, T]> {
   const chunk = options.chunk ?? Math.min(256, Math.max(16, options.limit));
-  const found: T[] = [];
-  let start: string | undefined;
+  const found: Array<[string, T]> = [];
+  let start = options.start;
   let end: string | undefined;
   while (found.length < options.limit) {
     const rows = store.scan<T>(prefix, { ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}), limit: chunk, ...(options.reverse ? { reverse: true } : {}) });
-    for (const [, value] of rows) if (found.length < options.limit && keep(value)) found.push(value);
+    for (const [key, value] of rows) if (found.length < options.limit && keep(value)) found.push([key.slice(prefix.length), value]);
     if (rows.length < chunk) break;
     const last = rows[rows.length - 1]![0];
     // forward: from just after the last key; reverse: below it (end is exclusive)

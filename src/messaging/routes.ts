@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineRoute } from '../api/route.js';
+import { defineRoute, pageLimit } from '../api/route.js';
 
 /** API routes of the messaging layer. Everything they show is ciphertext or signed broadcasts: public. */
 const envelope = z.object({
@@ -56,7 +56,7 @@ export const messagingRoutes = {
     path: '/v1/messages',
     summary: 'Messages stored by this node after a cursor, oldest first: clients trial-decrypt them locally',
     tags: ['messaging'],
-    query: z.object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(1000).default(200) }),
+    query: z.object({ after: z.coerce.number().int().min(0).default(0), limit: pageLimit(1000, 200) }),
     response: z.object({ messages: z.array(z.object({ cursor: z.number(), hash: z.string(), envelope })), head: z.number() }),
   }),
   messagingStats: defineRoute({

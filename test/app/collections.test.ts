@@ -66,4 +66,37 @@ describe('typed collections', () => {
       { numRuns: 200 },
     );
   });
+  it('matchingPage pages through exactly the filtered list, each page read only to one match beyond it', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 10_000 }), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 9 }),
+        (numbers, modulus, limit) => {
+          const store = new Overlay(new Storage(':memory:'));
+          const items = collection<{ n: number }>('registry/account/');
+          for (const n of numbers) items.put(store, { n }, n);
+          const keep = (x: { n: number }) => x.n % modulus === 0;
+          const expected = items.list(store).filter(keep);
+          const pages: Array<{ n: number }[]> = [];
+          let after: string | undefined;
+          do {
+            const page = items.matchingPage(store, keep, { ...(after !== undefined ? { after } : {}), limit });
+            expect(page.items.length).toBeLessThanOrEqual(limit);
+            // a page with a continuation is full, and the continuation is its last record's id
+            if (page.next !== undefined) {
+              expect(page.items).toHaveLength(limit);
+              expect(page.next).toBe(items.key(page.items[limit - 1]!.n).slice(items.prefix.length));
+            }
+            pages.push(page.items);
+            after = page.next;
+          } while (after !== undefined);
+          expect(pages.flat()).toEqual(expected);
+          // no empty page after a full one: `next` is given only when another match exists
+          expect(pages.slice(1).every((p) => p.length > 0)).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
 });

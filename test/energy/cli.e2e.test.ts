@@ -71,6 +71,16 @@ describe('CLI: worked example against a running node', () => {
     // bob's history, newest first: the owner's mutation, then the reduction's two entries
     const newest = await cli('query', 'energy', 'history', '--community', id, '--trader', b, '--newest-first', '--limit', '3');
     expect(newest.entries.map((e: any) => e.kind)).toEqual(['mutate', 'reduce-in', 'reduce-out']);
+    // list answers come a page at a time; the text form says how to go on
+    const firstPage = await cli('query', 'energy', 'communities', '--limit', '1');
+    expect(firstPage.communities.map((c: any) => c.id)).toEqual([id]);
+    expect(firstPage.next).toBe(id);
+    const { stdout: pageText } = await run('node', ['bin/gridledger.mjs', '--home', node.home, '--node', node.url, 'query', 'energy', 'communities', '--limit', '1'], { cwd: process.cwd() });
+    expect(pageText).toContain(`more: --after ${id}`);
+    expect((await cli('query', 'energy', 'communities', '--after', id)).communities.map((c: any) => c.id)).toEqual([childId]);
+    const adjustments = await cli('query', 'energy', 'adjustments', '--community', id, '--limit', '1');
+    expect(adjustments.adjustments.map((e: any) => [e.kind, e.deltaWh])).toEqual([['mutate', 5000]]);
+    expect(adjustments).not.toHaveProperty('next');
 
     // A rejected command exits non-zero with the ledger's code on stderr.
     const err = await run('node', ['bin/gridledger.mjs', '--home', node.home, '--node', node.url, '-o', 'json', '--from', 'alice', '--wait', 'tx', 'energy', 'transfer', '--community', id, '--to', b, '--slot', slot, '--labels', 'solar', '--wh', '1']).then(

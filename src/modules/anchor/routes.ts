@@ -1,6 +1,6 @@
 import { txRefSchema } from '../../app/tx-ref.js';
 import { z } from 'zod';
-import { defineRoute } from '../../api/route.js';
+import { defineRoute, pageLimit } from '../../api/route.js';
 import { hashSchema } from '../../codec/tx.js';
 import { CHECKS } from './verify.js';
 
@@ -63,7 +63,7 @@ export const reportSchema = z.object({
 });
 
 const heightParam = z.object({ height: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) });
-const page = { after: z.coerce.number().int().min(0).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100), order: z.enum(['asc', 'desc']).default('asc') };
+const page = { after: z.coerce.number().int().min(0).optional(), limit: pageLimit(1000, 100), order: z.enum(['asc', 'desc']).default('asc') };
 
 export const anchorRoutes = {
   anchorStatus: defineRoute({
@@ -107,7 +107,7 @@ export const anchorRoutes = {
     summary: 'The items (meter interval fingerprints) a checkpoint covers, in commit order (paginate with cursor=)',
     tags: ['anchor'],
     params: heightParam,
-    query: z.object({ cursor: z.string().regex(/^\d{1,16}\/\d{1,16}$/).optional(), limit: z.coerce.number().int().min(1).max(10_000).default(1000) }),
+    query: z.object({ cursor: z.string().regex(/^\d{1,16}\/\d{1,16}$/).optional(), limit: pageLimit(10_000, 1000) }),
     response: z.object({ height: z.number(), itemCount: z.number(), items: z.array(itemSchema), next: z.string().nullable() }),
   }),
   listAnchors: defineRoute({

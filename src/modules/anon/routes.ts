@@ -1,6 +1,6 @@
 import { timedTxRefSchema } from '../../app/tx-ref.js';
 import { z } from 'zod';
-import { defineRoute } from '../../api/route.js';
+import { defineRoute, pageLimit } from '../../api/route.js';
 import { addressSchema } from '../../codec/tx.js';
 import { fieldElementSchema, offerIdSchema } from './messages.js';
 
@@ -55,7 +55,7 @@ export const anonRoutes = {
     path: '/v1/anon/offers',
     summary: 'The anonymous offer board, newest first (open, taken or withdrawn); sellers and buyers are trader-anon accounts',
     tags: ['anon'],
-    query: z.object({ status: z.enum(['open', 'taken', 'withdrawn', 'all']).default('all'), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+    query: z.object({ status: z.enum(['open', 'taken', 'withdrawn', 'all']).default('all'), limit: pageLimit(1000, 100) }),
     response: z.object({ offers: z.array(offerSchema) }),
   }),
   offer: defineRoute({
@@ -99,7 +99,7 @@ export const anonRoutes = {
     path: '/v1/anon/roots',
     summary: "History of the members' root: the root at the end of each block that changed it, newest first",
     tags: ['anon'],
-    query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+    query: z.object({ limit: pageLimit(1000, 100) }),
     response: z.object({ roots: z.array(z.object({ height: z.number(), root: z.string() })) }),
   }),
   member: defineRoute({

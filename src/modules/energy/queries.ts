@@ -9,13 +9,13 @@ import { localDay, slotLocalIso } from '../../util/localtime.js';
 import { slotIso } from '../../util/slots.js';
 import { labelSchema } from './messages.js';
 import {
+  adjustmentPage,
   communityBalances,
   firstHistoryEntries,
   getCommunity,
   labelsFromKey,
   labelsKey,
   linkAt,
-  listAdjustments,
   listCommunityMeters,
   normalizeLabels,
   requireCommunity,
@@ -109,11 +109,12 @@ export function historyQuery(ctx: Ctx, id: string, q: Range & { trader: string; 
   return { community: id, trader: q.trader, entries: firstHistoryEntries(store, id, q.trader, (e) => inRange(e, range), { limit: q.limit, reverse: q.order === 'desc' }).map(withIso) };
 }
 
-export function adjustmentsQuery(ctx: Ctx, id: string, q: Range) {
+export function adjustmentsQuery(ctx: Ctx, id: string, q: Range & { after?: string; limit: number }) {
   const { store } = ctx;
   requireCommunity(store, id);
   const range = slotRange(q);
-  return { community: id, adjustments: listAdjustments(store, id).filter((e) => inRange(e, range)).map(withIso) };
+  const page = adjustmentPage(store, id, (e) => inRange(e, range), q);
+  return { community: id, adjustments: page.items.map(withIso), ...(page.next !== undefined ? { next: page.next } : {}) };
 }
 
 export function differencesQuery(ctx: Ctx, id: string, q: Range) {

@@ -1,6 +1,6 @@
 import { txRefSchema } from '../../app/tx-ref.js';
 import { z } from 'zod';
-import { defineRoute } from '../../api/route.js';
+import { defineRoute, pageLimit } from '../../api/route.js';
 import { addressSchema } from '../../codec/tx.js';
 import { communityIdSchema } from './messages.js';
 import { differenceSchema, meterParams } from '../metering/routes.js';
@@ -47,15 +47,18 @@ export const historySchema = z.object({
   msgIndex: z.number(),
 });
 const params = z.object({ id: communityIdSchema });
+/** Where a page of adjustments ends: "<height>/<txHash>/<message>/<entry>" as an answer's `next` gives it. */
+const adjustmentCursor = z.string().regex(/^\d{16}\/[0-9a-f]{64}\/\d{4,16}\/\d{4,16}$/, 'the next of a previous answer');
 
 export const energyRoutes = {
   listCommunities: defineRoute({
     name: 'listCommunities',
     method: 'GET',
     path: '/v1/energy/communities',
-    summary: 'All energy communities (contexts)',
+    summary: 'Energy communities (contexts) in id order, a page at a time (`next` continues with after=)',
     tags: ['energy'],
-    response: z.object({ communities: z.array(communitySchema) }),
+    query: z.object({ after: communityIdSchema.optional(), limit: pageLimit() }),
+    response: z.object({ communities: z.array(communitySchema), next: z.string().optional() }),
   }),
   getCommunity: defineRoute({
     name: 'getCommunity',
@@ -91,7 +94,7 @@ export const energyRoutes = {
     summary: 'Non-zero balances in Wh by trader, slot and label set, with totals; filter by trader, slot or range and labels (comma list; "-" = unlabelled)',
     tags: ['energy'],
     params,
-    query: z.object({ trader: addressSchema.optional(), slot: slotParam, fromSlot: slotParam, toSlot: slotParam, labels: z.string().max(300).optional(), limit: z.coerce.number().int().min(1).max(10_000).default(10_000) }),
+    query: z.object({ trader: addressSchema.optional(), slot: slotParam, fromSlot: slotParam, toSlot: slotParam, labels: z.string().max(300).optional(), limit: pageLimit(10_000, 10_000) }),
     response: z.object({
       community: z.string(),
       balances: z.array(balanceRow),
@@ -125,18 +128,18 @@ export const energyRoutes = {
     summary: "Every change of a trader's balances with the transaction behind it, oldest first (order=desc: newest first)",
     tags: ['energy'],
     params,
-    query: z.object({ trader: addressSchema, slot: slotParam, fromSlot: slotParam, toSlot: slotParam, order: z.enum(['asc', 'desc']).default('asc'), limit: z.coerce.number().int().min(1).max(10_000).default(1000) }),
+    query: z.object({ trader: addressSchema, slot: slotParam, fromSlot: slotParam, toSlot: slotParam, order: z.enum(['asc', 'desc']).default('asc'), limit: pageLimit(10_000, 1000) }),
     response: z.object({ community: z.string(), trader: z.string(), entries: z.array(historySchema) }),
   }),
   adjustments: defineRoute({
     name: 'energyAdjustments',
     method: 'GET',
     path: '/v1/energy/communities/:id/adjustments',
-    summary: 'Owner mutations and settlements with the parent, oldest first (what is billed outside the community)',
+    summary: 'Owner mutations and settlements with the parent, oldest first (what is billed outside the community); a page at a time, `next` continues with after=',
     tags: ['energy'],
     params,
-    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam }),
-    response: z.object({ community: z.string(), adjustments: z.array(historySchema) }),
+    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, after: adjustmentCursor.optional(), limit: pageLimit(10_000, 1000) }),
+    response: z.object({ community: z.string(), adjustments: z.array(historySchema), next: z.string().optional() }),
   }),
   differences: defineRoute({
     name: 'energyDifferences',

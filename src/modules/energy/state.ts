@@ -1,4 +1,4 @@
-import { firstMatching } from '../../app/collections.js';
+import { collection, firstMatching, matchingPage, type Page } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
 import { E } from './errors.js';
@@ -151,8 +151,11 @@ export function putCommunity(store: KVStore, c: Community): void {
   if (c.parent !== undefined) store.set(`${CHILD}${c.parent}/${c.id}`, c.id);
 }
 
-export function listCommunities(store: KVStore): Community[] {
-  return store.scan<Community>(COMMUNITY).map(([, c]) => c);
+const communities = collection<Community>(COMMUNITY);
+
+/** One page of communities in id order after `after` (exclusive); `next` names the last one when more follow. */
+export function communityPage(store: KVStore, options: { after?: string; limit: number }): Page<Community> {
+  return communities.page(store, options);
 }
 
 export function listChildren(store: KVStore, parent: string): string[] {
@@ -270,6 +273,11 @@ export function firstHistoryEntries(store: KVStore, c: string, trader: string, k
 
 export function listAdjustments(store: KVStore, c: string): HistoryEntry[] {
   return store.scan<HistoryEntry>(`${ADJ}${c}/`).map(([, e]) => e);
+}
+
+/** A page of a community's adjustments that `keep` accepts, in booking order; the cursor is the key after "energy/adj/<c>/". */
+export function adjustmentPage(store: KVStore, c: string, keep: (e: HistoryEntry) => boolean, options: { after?: string; limit: number }): Page<HistoryEntry> {
+  return matchingPage(store, `${ADJ}${c}/`, keep, options);
 }
 
 /** Remembers that `meterId` was linked to `trader` in `c` (the index behind metersOf / linkPeriodsOf). */

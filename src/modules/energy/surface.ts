@@ -5,10 +5,13 @@ import { E } from './errors.js';
 import { MSG } from './messages.js';
 import { adjustmentsQuery, balancesQuery, communityOwnersQuery, dayQuery, differencesQuery, historyQuery } from './queries.js';
 import { energyRoutes } from './routes.js';
-import { listChildren, listCommunities, listCommunityMeters, listLinks, listTraders, requireCommunity } from './state.js';
+import { communityPage, listChildren, listCommunityMeters, listLinks, listTraders, requireCommunity } from './state.js';
 
 const routes = [
-  queryRoute(energyRoutes.listCommunities, (ctx) => ({ communities: listCommunities(ctx.store) })),
+  queryRoute(energyRoutes.listCommunities, (ctx, { query }) => {
+    const page = communityPage(ctx.store, query);
+    return { communities: page.items, ...(page.next !== undefined ? { next: page.next } : {}) };
+  }),
   queryRoute(energyRoutes.getCommunity, (ctx, { params }) => ({
     community: requireCommunity(ctx.store, params.id),
     traders: listTraders(ctx.store, params.id),
@@ -145,10 +148,16 @@ function registerTxCli(tx: Command): void {
 function registerQueryCli(query: Command): void {
   const qE = query.command('energy').alias('community').description('communities, balances, day positions, history, adjustments, reconciliation');
   queryCommand(qE, 'communities', {
-    description: 'all communities',
+    description: 'communities in id order, a page at a time',
+    options: { after: opt.text("continue after this community id (the previous answer's next)", { arg: 'id' }), limit: opt.int('page size (1–500)', { default: '100' }) },
     route: energyRoutes.listCommunities,
-    input: () => ({}),
-    text: (v) => v.communities.map((c) => `${c.id}  ${c.name}  owner ${c.owner}  ${c.timezone}${c.parent ? `  parent ${c.parent}` : ''}`).join('\n') || '(none)',
+    input: (o) => ({ query: { after: o.after, limit: o.limit } }),
+    text: (v) =>
+      [
+        ...v.communities.map((c) => `${c.id}  ${c.name}  owner ${c.owner}  ${c.timezone}${c.parent ? `  parent ${c.parent}` : ''}`),
+        ...(v.communities.length === 0 ? ['(none)'] : []),
+        ...(v.next ? [`more: --after ${v.next}`] : []),
+      ].join('\n'),
   });
   queryCommand(qE, 'community', {
     description: 'a community with its traders, member communities and meters',
@@ -210,11 +219,16 @@ function registerQueryCli(query: Command): void {
     text: (v) => v.entries.map((e) => `h${e.height}  slot ${e.slot}  ${e.kind.padEnd(17)} ${showLabels(e.labels).padEnd(14)} ${e.deltaWh >= 0 ? '+' : ''}${e.deltaWh} → ${e.balanceWh} Wh  tx ${e.txHash}`).join('\n') || '(none)',
   });
   queryCommand(qE, 'adjustments', {
-    description: 'owner mutations and settlements with the parent',
-    options: { community, ...range },
+    description: 'owner mutations and settlements with the parent, oldest first',
+    options: { community, ...range, after: opt.text("continue after this cursor (the previous answer's next)", { arg: 'cursor' }), limit: opt.int('page size (1–10000)', { default: '1000' }) },
     route: energyRoutes.adjustments,
-    input: (o) => ({ params: { id: o.community }, query: rangeQuery(o) }),
-    text: (v) => v.adjustments.map((e) => `h${e.height}  slot ${e.slot}  ${e.kind}  ${e.trader}  ${showLabels(e.labels)}  ${e.deltaWh} Wh  ${e.description ?? ''}`).join('\n') || '(none)',
+    input: (o) => ({ params: { id: o.community }, query: { ...rangeQuery(o), after: o.after, limit: o.limit } }),
+    text: (v) =>
+      [
+        ...v.adjustments.map((e) => `h${e.height}  slot ${e.slot}  ${e.kind}  ${e.trader}  ${showLabels(e.labels)}  ${e.deltaWh} Wh  ${e.description ?? ''}`),
+        ...(v.adjustments.length === 0 ? ['(none)'] : []),
+        ...(v.next ? [`more: --after ${v.next}`] : []),
+      ].join('\n'),
   });
   queryCommand(qE, 'differences', {
     description: 'grid-operator reconciliation: official − reported per meter and slot',

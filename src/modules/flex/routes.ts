@@ -1,6 +1,6 @@
 import { timedTxRefSchema } from '../../app/tx-ref.js';
 import { z } from 'zod';
-import { defineRoute } from '../../api/route.js';
+import { defineRoute, pageLimit } from '../../api/route.js';
 import { addressSchema } from '../../codec/tx.js';
 import { meterIdSchema } from '../metering/keeper.js';
 import { eventIdSchema, keyIdSchema, programIdSchema } from './messages.js';
@@ -98,7 +98,7 @@ export const escrowStepSchema = z.object({
   remaining: amount,
 });
 
-const limit = z.coerce.number().int().min(1).max(1000).default(100);
+const limit = pageLimit(1000, 100);
 
 export const flexRoutes = {
   keys: defineRoute({

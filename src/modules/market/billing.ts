@@ -265,7 +265,9 @@ export function communityBills(ctx: Ctx, input: { community: string; fromDay: st
   const adjustments = new Map<string, HistoryEntry[]>();
   for (const e of ctx.keepers.energy.adjustments(input.community, period.fromSlot, period.toSlot)) {
     if (e.kind !== 'mutate') continue;
-    adjustments.set(e.trader, [...(adjustments.get(e.trader) ?? []), e]);
+    const own = adjustments.get(e.trader);
+    if (own) own.push(e);
+    else adjustments.set(e.trader, [e]);
   }
   let members = ctx.keepers.energy.traders(input.community).map((t) => t.address);
   if (input.member !== undefined) {

@@ -1,6 +1,6 @@
 import { timedTxRefSchema } from '../../app/tx-ref.js';
 import { z } from 'zod';
-import { defineRoute } from '../../api/route.js';
+import { defineRoute, pageLimit } from '../../api/route.js';
 import { addressSchema, hashSchema } from '../../codec/tx.js';
 import { communityRefSchema } from '../metering/keeper.js';
 import { contractIdSchema, orderIdSchema } from './messages.js';
@@ -14,7 +14,6 @@ const at = z.object({ height: z.number(), time: z.number() });
 const slotParam = z.string().max(40).optional();
 const labels = z.array(z.string());
 const amount = z.string();
-const limit = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
 const params = z.object({ community: communityRefSchema });
 
 export const marketConfigSchema = z.object({
@@ -183,7 +182,7 @@ export const marketRoutes = {
     summary: 'The advert board: open offers by slot (range), best price first; filter by maximum price, labels (each required) and seller',
     tags: ['market'],
     params,
-    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, maxPrice: z.coerce.number().int().min(0).optional(), labels: z.string().max(300).optional(), seller: addressSchema.optional(), limit: limit(1000, 200) }),
+    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, maxPrice: z.coerce.number().int().min(0).optional(), labels: z.string().max(300).optional(), seller: addressSchema.optional(), limit: pageLimit(1000, 200) }),
     response: z.object({ community: z.string(), offers: z.array(orderSchema) }),
   }),
   orders: defineRoute({
@@ -193,7 +192,7 @@ export const marketRoutes = {
     summary: "A trader's orders, newest first; status open (default), closed or all",
     tags: ['market'],
     params,
-    query: z.object({ trader: addressSchema, status: z.enum(['open', 'closed', 'all']).default('open'), limit: limit(1000, 200) }),
+    query: z.object({ trader: addressSchema, status: z.enum(['open', 'closed', 'all']).default('open'), limit: pageLimit(1000, 200) }),
     response: z.object({ community: z.string(), trader: z.string(), orders: z.array(orderSchema) }),
   }),
   order: defineRoute({
@@ -212,7 +211,7 @@ export const marketRoutes = {
     summary: 'Trades by slot (range) in slot then id order; filter by trader (buyer or seller)',
     tags: ['market'],
     params,
-    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, trader: addressSchema.optional(), limit: limit(10_000, 1000) }),
+    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, trader: addressSchema.optional(), limit: pageLimit(10_000, 1000) }),
     response: z.object({ community: z.string(), trades: z.array(tradeSchema), truncated: z.boolean() }),
   }),
   clearing: defineRoute({
@@ -232,7 +231,7 @@ export const marketRoutes = {
     summary: 'Supply contracts of a community, or of one party, newest first',
     tags: ['market'],
     params,
-    query: z.object({ party: addressSchema.optional(), status: z.enum(['proposed', 'active', 'finished', 'withdrawn', 'declined', 'lapsed']).optional(), limit: limit(1000, 200) }),
+    query: z.object({ party: addressSchema.optional(), status: z.enum(['proposed', 'active', 'finished', 'withdrawn', 'declined', 'lapsed']).optional(), limit: pageLimit(1000, 200) }),
     response: z.object({ community: z.string(), contracts: z.array(contractSchema) }),
   }),
   contract: defineRoute({
@@ -265,7 +264,7 @@ export const marketRoutes = {
     summary: "Members' bills for the local days fromDay…toDay computed from ledger data (a page of members by address; `next` continues)",
     tags: ['market'],
     params,
-    query: z.object({ fromDay: z.string().max(10), toDay: z.string().max(10), member: addressSchema.optional(), after: addressSchema.optional(), limit: limit(1000, 100) }),
+    query: z.object({ fromDay: z.string().max(10), toDay: z.string().max(10), member: addressSchema.optional(), after: addressSchema.optional(), limit: pageLimit(1000, 100) }),
     response: z.object({ community: z.string(), bills: z.array(billSchema), next: z.string().optional() }),
   }),
   billRecord: defineRoute({

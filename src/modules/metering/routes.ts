@@ -1,6 +1,6 @@
 import { txRefSchema } from '../../app/tx-ref.js';
 import { z } from 'zod';
-import { defineRoute } from '../../api/route.js';
+import { defineRoute, pageLimit } from '../../api/route.js';
 import { addressSchema } from '../../codec/tx.js';
 import { meterIdSchema } from './messages.js';
 
@@ -87,7 +87,7 @@ export const meteringRoutes = {
     path: '/v1/metering/meters',
     summary: 'Registered meters in id order (paginate with after=)',
     tags: ['metering'],
-    query: z.object({ after: meterIdSchema.optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
+    query: z.object({ after: meterIdSchema.optional(), limit: pageLimit() }),
     response: z.object({ meters: z.array(meterSchema) }),
   }),
   listReadings: defineRoute({
@@ -97,7 +97,7 @@ export const meteringRoutes = {
     summary: 'Signed interval readings of a meter in slot order, fromSlot ≤ slot < toSlot (index or ISO time)',
     tags: ['metering'],
     params: meterParams,
-    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, limit: z.coerce.number().int().min(1).max(5000).default(1000) }),
+    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, limit: pageLimit(5000, 1000) }),
     response: z.object({ meterId: z.string(), readings: z.array(readingSchema) }),
   }),
   listFingerprints: defineRoute({
@@ -108,7 +108,7 @@ export const meteringRoutes = {
       "Fingerprints of a meter's off-chain samples carried by its readings, fromSlot ≤ slot < toSlot, in slot order (readings without one are skipped). At most `limit` readings are scanned; when more remain, `nextSlot` is where to continue",
     tags: ['metering'],
     params: meterParams,
-    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, limit: z.coerce.number().int().min(1).max(5000).default(5000) }),
+    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, limit: pageLimit(5000, 5000) }),
     response: z.object({ meterId: z.string(), fingerprints: z.array(fingerprintSchema), nextSlot: z.number().optional() }),
   }),
   missingReadings: defineRoute({
@@ -123,7 +123,7 @@ export const meteringRoutes = {
       day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'day: YYYY-MM-DD' }).optional(),
       timezone: z.string().min(1).max(64).optional(),
       after: meterIdSchema.optional(),
-      limit: z.coerce.number().int().min(1).max(500).default(100),
+      limit: pageLimit(),
     }),
     response: z.object({
       fromSlot: z.number(),

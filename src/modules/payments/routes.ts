@@ -1,6 +1,6 @@
 import { timedTxRefSchema } from '../../app/tx-ref.js';
 import { z } from 'zod';
-import { defineRoute } from '../../api/route.js';
+import { defineRoute, pageLimit } from '../../api/route.js';
 import { addressSchema } from '../../codec/tx.js';
 import { assetIdSchema, channelIdSchema, escrowIdSchema, redemptionIdSchema } from './messages.js';
 
@@ -132,7 +132,6 @@ export const channelSchema = z.object({
 });
 export const lockSchema = z.object({ id: z.string(), module: z.string(), account: z.string(), asset: z.string(), amount, original: amount, lockedAt: txRef });
 
-const limit = (max: number, dflt: number) => z.coerce.number().int().min(1).max(max).default(dflt);
 const status = z.enum(['open', 'closed', 'all']).default('open');
 
 export const paymentsRoutes = {
@@ -151,7 +150,7 @@ export const paymentsRoutes = {
     summary: 'One asset: issuer, supply, held amounts, supply vs reserve, the latest reserve attestations',
     tags: ['payments'],
     params: z.object({ asset: assetIdSchema }),
-    query: z.object({ attestations: limit(1000, 10) }),
+    query: z.object({ attestations: pageLimit(1000, 10) }),
     response: z.object({ asset: assetSchema, supply: supplySchema, attestations: z.array(attestationSchema), pendingRedemptions: z.array(z.string()) }),
   }),
   balances: defineRoute({
@@ -173,7 +172,7 @@ export const paymentsRoutes = {
     summary: "Every change of an account's free balances, newest first, with the transaction behind it (page with beforeHeight=)",
     tags: ['payments'],
     params: z.object({ address: addressSchema }),
-    query: z.object({ asset: assetIdSchema.optional(), beforeHeight: z.coerce.number().int().min(1).optional(), limit: limit(5000, 100) }),
+    query: z.object({ asset: assetIdSchema.optional(), beforeHeight: z.coerce.number().int().min(1).optional(), limit: pageLimit(5000, 100) }),
     response: z.object({ address: z.string(), entries: z.array(historySchema) }),
   }),
   locks: defineRoute({
@@ -191,7 +190,7 @@ export const paymentsRoutes = {
     path: '/v1/payments/redemptions',
     summary: 'Redemption requests, newest first: of an asset, or of a party (holder or issuer)',
     tags: ['payments'],
-    query: z.object({ asset: assetIdSchema.optional(), party: addressSchema.optional(), status: z.enum(['pending', 'closed', 'all']).default('all'), limit: limit(1000, 100) }),
+    query: z.object({ asset: assetIdSchema.optional(), party: addressSchema.optional(), status: z.enum(['pending', 'closed', 'all']).default('all'), limit: pageLimit(1000, 100) }),
     response: z.object({ redemptions: z.array(redemptionSchema) }),
   }),
   redemption: defineRoute({
@@ -209,7 +208,7 @@ export const paymentsRoutes = {
     path: '/v1/payments/escrows',
     summary: 'Escrows, newest first for a party (payer, payee, mediator or other party); status open (default), closed or all',
     tags: ['payments'],
-    query: z.object({ party: addressSchema.optional(), status, limit: limit(1000, 100) }),
+    query: z.object({ party: addressSchema.optional(), status, limit: pageLimit(1000, 100) }),
     response: z.object({ escrows: z.array(escrowSchema) }),
   }),
   escrow: defineRoute({
@@ -227,7 +226,7 @@ export const paymentsRoutes = {
     path: '/v1/payments/channels',
     summary: 'Payment channels, newest first for a party (buyer or seller); status open (default), closed or all',
     tags: ['payments'],
-    query: z.object({ party: addressSchema.optional(), status, limit: limit(1000, 100) }),
+    query: z.object({ party: addressSchema.optional(), status, limit: pageLimit(1000, 100) }),
     response: z.object({ channels: z.array(channelSchema) }),
   }),
   channel: defineRoute({

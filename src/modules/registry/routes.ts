@@ -1,6 +1,6 @@
 import { txRefSchema } from '../../app/tx-ref.js';
 import { z } from 'zod';
-import { defineRoute } from '../../api/route.js';
+import { defineRoute, pageLimit } from '../../api/route.js';
 import { addressSchema } from '../../codec/tx.js';
 import { roleSchema } from './messages.js';
 
@@ -15,7 +15,7 @@ const accountSchema = z.object({
   revokedBy: z.string().optional(),
   revokeReason: z.string().optional(),
 });
-const limit = z.coerce.number().int().min(1).max(500).default(100);
+const limit = pageLimit();
 
 const proposalSchema = z.object({
   id: z.string(),
@@ -50,10 +50,10 @@ export const registryRoutes = {
     name: 'listAccounts',
     method: 'GET',
     path: '/v1/registry/accounts',
-    summary: 'Admitted and revoked accounts in address order (paginate with after=)',
+    summary: 'Admitted and revoked accounts in address order, optionally only those with a role; a page at a time (`next` continues with after=)',
     tags: ['registry'],
     query: z.object({ after: addressSchema.optional(), limit, role: roleSchema.optional() }),
-    response: z.object({ accounts: z.array(accountSchema) }),
+    response: z.object({ accounts: z.array(accountSchema), next: z.string().optional() }),
   }),
   registryLog: defineRoute({
     name: 'registryLog',

@@ -1,4 +1,4 @@
-import { collection } from '../../app/collections.js';
+import { collection, type Page } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
 import type { TxRef } from '../../app/tx-ref.js';
@@ -80,8 +80,10 @@ export function putAccount(store: KVStore, account: Account): void {
   accounts.put(store, account, account.address);
 }
 
-export function listAccounts(store: KVStore, options: { after?: string; limit: number }): Account[] {
-  return accounts.page(store, options).items;
+/** A page of accounts in address order, optionally only those holding `role` (read until the page is full, not the whole registry). */
+export function accountPage(store: KVStore, options: { after?: string; limit: number; role?: Role }): Page<Account> {
+  const { role } = options;
+  return role === undefined ? accounts.page(store, options) : accounts.matchingPage(store, (a) => a.roles.includes(role), options);
 }
 
 export function isActive(account: Account | undefined, role?: Role): account is Account {

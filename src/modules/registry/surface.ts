@@ -6,7 +6,7 @@ import { E } from './errors.js';
 import { getProposal, listProposals } from './governance.js';
 import { MSG } from './messages.js';
 import { registryRoutes } from './routes.js';
-import { accounts, getAccount, jails, lastActive, listAccounts, listValidators, readLog, ROLES, type Role } from './state.js';
+import { accountPage, accounts, getAccount, jails, lastActive, listValidators, readLog, ROLES, type Role } from './state.js';
 import type { KVStore } from '../../app/state.js';
 import { DAY_MS } from '../../util/slots.js';
 
@@ -56,9 +56,8 @@ const routes = [
     };
   }),
   queryRoute(registryRoutes.listAccounts, (ctx, { query }) => {
-    const accounts = listAccounts(ctx.store, { after: query.after, limit: query.role ? 100_000 : query.limit });
-    const filtered = query.role ? accounts.filter((a) => a.roles.includes(query.role!)).slice(0, query.limit) : accounts;
-    return { accounts: filtered };
+    const page = accountPage(ctx.store, query);
+    return { accounts: page.items, ...(page.next !== undefined ? { next: page.next } : {}) };
   }),
   queryRoute(registryRoutes.registryLog, (ctx, { query }) => ({ entries: readLog(ctx.store, query) })),
   queryRoute(registryRoutes.inactiveAccounts, (ctx, { query }) => inactiveAccounts(ctx.store, { height: ctx.height, time: ctx.time }, query)),
@@ -146,7 +145,12 @@ function registerCli({ tx, query }: { tx: Command; query: Command }): void {
     options: { role: opt.choice(ROLES)('only accounts with this role'), after: opt.address('page after this address'), limit: opt.int('page size (1–500)', { default: '100' }) },
     route: registryRoutes.listAccounts,
     input: (o) => ({ query: { role: o.role, after: o.after, limit: o.limit } }),
-    text: (v) => v.accounts.map((a) => `${a.address}  ${a.status.padEnd(8)}  ${a.roles.join(',')}`).join('\n') || '(none)',
+    text: (v) =>
+      [
+        ...v.accounts.map((a) => `${a.address}  ${a.status.padEnd(8)}  ${a.roles.join(',')}`),
+        ...(v.accounts.length === 0 ? ['(none)'] : []),
+        ...(v.next ? [`more: --after ${v.next}`] : []),
+      ].join('\n'),
   });
   queryCommand(qReg, 'log', {
     description: 'admissions and revocations with the transaction behind each',

@@ -1,6 +1,6 @@
 import { txRefSchema } from '../../app/tx-ref.js';
 import { z } from 'zod';
-import { defineRoute } from '../../api/route.js';
+import { defineRoute, pageLimit } from '../../api/route.js';
 import { addressSchema } from '../../codec/tx.js';
 import { plantIdSchema } from './messages.js';
 
@@ -18,7 +18,7 @@ export const plantOut = z.object({
 });
 export const segmentOut = z.object({ fromSlot: z.number(), toSlot: z.number(), ppm: z.number() });
 const slotQuery = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const limit = z.coerce.number().int().min(1).max(500).default(100);
+const limit = pageLimit();
 const logEntryOut = z.object({
   seq: z.number(),
   kind: z.enum(['register', 'key', 'transfer']),

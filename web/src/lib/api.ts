@@ -40,3 +40,15 @@ export const api = {
   anon: client(anonRoutes),
   messaging: client(messagingRoutes),
 };
+
+/** Every community, a page at a time (the list route answers at most 500 per request). */
+export async function allCommunities() {
+  const communities = [];
+  let after: string | undefined;
+  do {
+    const page = await api.energy.listCommunities({ query: { ...(after !== undefined ? { after } : {}), limit: 500 } });
+    communities.push(...page.communities);
+    after = page.next;
+  } while (after !== undefined);
+  return communities;
+}

@@ -5,7 +5,7 @@ import type { kpiRoutes } from '../../../src/runtime/kpi-routes.js';
 import { communityKpis, type CommunityKpis } from '../../../sim/community/kpi.js';
 import { Chart, type ChartOption } from '../components/Chart';
 import { Card, ErrorBox, Kpi, kWh, Short, Table } from '../components/ui';
-import { api } from '../lib/api';
+import { api, allCommunities } from '../lib/api';
 import { useLive } from '../lib/live';
 import { useSession } from '../lib/session';
 import { addDays, localDayOf, localTime, SLOT_MS } from '../lib/time';
@@ -176,7 +176,7 @@ function FlowView({ community, slot }: { community: string; slot: number }) {
 
 function Community() {
   const s = useSession();
-  const list = useLive(() => api.energy.listCommunities({}), [], { live: false });
+  const list = useLive(async () => ({ communities: await allCommunities() }), [], { live: false });
   const [picked, setPicked] = useState<string | null>(null);
   const id = picked ?? list.data?.communities[0]?.id ?? null;
   const [span, setSpan] = useState<'day' | 'week'>('day');

@@ -6,7 +6,7 @@ import type { marketRoutes } from '../../../src/modules/market/routes.js';
 import { LedgerError } from '../../../src/util/errors.js';
 import { Chart, type ChartOption } from '../components/Chart';
 import { Badge, Card, codeOf, ErrorBox, Kpi, Short, SignedIn, Table, TxOutcome, units, useTx } from '../components/ui';
-import { api } from '../lib/api';
+import { api, allCommunities } from '../lib/api';
 import { errorMessage } from '../lib/errors';
 import { useLive } from '../lib/live';
 import { useSession } from '../lib/session';
@@ -24,7 +24,7 @@ const perKwh = (price: number, asset: string) => `${units(BigInt(price), codeOf(
 
 /** Communities that run a market (a community without one answers MARKET_NOT_OPEN / not found). */
 async function marketsOf(): Promise<Market[]> {
-  const { communities } = await api.energy.listCommunities({});
+  const communities = await allCommunities();
   const found = await Promise.all(
     communities.map((c) =>
       api.market.market({ params: { community: c.id } }).then(

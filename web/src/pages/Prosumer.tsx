@@ -4,7 +4,7 @@ import { statementHash } from '../../../src/modules/settlement/statement.js';
 import { Chart, type ChartOption } from '../components/Chart';
 import { EdgeVerify } from '../components/EdgeVerify';
 import { Card, ErrorBox, eur, kWh, Short, SignedIn, Table, TxOutcome, useTx } from '../components/ui';
-import { api } from '../lib/api';
+import { api, allCommunities } from '../lib/api';
 import { errorMessage } from '../lib/errors';
 import { useLive } from '../lib/live';
 import { useSession } from '../lib/session';
@@ -16,7 +16,7 @@ const nowSlot = () => Math.floor(Date.now() / SLOT_MS);
 
 /** Communities where the account trades, with the meters linked to it there. */
 async function myCommunities(me: string) {
-  const { communities } = await api.energy.listCommunities({});
+  const communities = await allCommunities();
   const details = await Promise.all(communities.map((c) => api.energy.getCommunity({ params: { id: c.id } })));
   return details
     .filter((d) => d.traders.some((t) => t.address === me) || d.meters.some((m) => m.links.some((l) => l.trader === me)))
