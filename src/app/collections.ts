@@ -65,12 +65,12 @@ export class Collection<T> {
   }
 
   /** The first `limit` records that `keep` accepts, in id order or newest first (see firstMatching below). */
-  firstMatching(store: KVStore, keep: (value: T) => boolean, options: FirstMatchingOptions): T[] {
+  firstMatching(store: KVStore, keep: Keep<T>, options: FirstMatchingOptions): T[] {
     return firstMatching(store, this.prefix, keep, options);
   }
 
   /** One page of the records `keep` accepts, in id order after `after` (exclusive); see matchingPage below. */
-  matchingPage(store: KVStore, keep: (value: T) => boolean, options: { after?: string; limit: number }): Page<T> {
+  matchingPage(store: KVStore, keep: Keep<T>, options: { after?: string; limit: number }): Page<T> {
     return matchingPage(store, this.prefix, keep, options);
   }
 
@@ -87,6 +87,9 @@ export class Collection<T> {
 export interface FirstMatchingOptions {
   limit: number;
   reverse?: boolean;
+  /** Key suffixes bounding the read: from (inclusive) … to (exclusive), e.g. keyOf([fromSlot]). */
+  from?: string;
+  to?: string;
   /** Rows read per scan (default: the limit, between 16 and 256 — an unfiltered list reads once). */
   chunk?: number;
 }
@@ -96,7 +99,7 @@ export interface FirstMatchingOptions {
  * accepts, read `chunk` rows at a time: a filtered list route reads until it has enough, not the
  * whole prefix (a filter that matches rarely still reads on, up to everything).
  */
-export function firstMatching<T>(store: KVStore, prefix: string, keep: (value: T) => boolean, options: FirstMatchingOptions): T[] {
+export function firstMatching<T>(store: KVStore, prefix: string, keep: Keep<T>, options: FirstMatchingOptions): T[] {
   return matchingRows(store, prefix, keep, options).map(([, value]) => value);
 }
 
@@ -105,21 +108,28 @@ export function firstMatching<T>(store: KVStore, prefix: string, keep: (value: T
  * `after` (exclusive); `next` is the suffix to continue after when more follow (one match beyond the
  * page is read to know). A filtered list route a client can page through to the end.
  */
-export function matchingPage<T>(store: KVStore, prefix: string, keep: (value: T) => boolean, options: { after?: string; limit: number }): Page<T> {
-  const rows = matchingRows(store, prefix, keep, { limit: options.limit + 1, ...(options.after !== undefined ? { start: `${prefix}${options.after}\u0000` } : {}) });
+export function matchingPage<T>(store: KVStore, prefix: string, keep: Keep<T>, options: { after?: string; limit: number }): Page<T> {
+  const rows = matchingRows(store, prefix, keep, { limit: options.limit + 1, ...(options.after !== undefined ? { from: `${options.after}\u0000` } : {}) });
   const items = rows.slice(0, options.limit).map(([, value]) => value);
   return { items, ...(rows.length > options.limit ? { next: rows[options.limit - 1]![0] } : {}) };
 }
 
-/** firstMatching with each value's key suffix; `start` (forward only) is the first key to read. */
-function matchingRows<T>(store: KVStore, prefix: string, keep: (value: T) => boolean, options: FirstMatchingOptions & { start?: string }): Array<[string, T]> {
+/** A list filter: the value, and its key without the prefix (for filters on what the key encodes). */
+export type Keep<T> = (value: T, key: string) => boolean;
+
+/** firstMatching with each value's key suffix. */
+function matchingRows<T>(store: KVStore, prefix: string, keep: Keep<T>, options: FirstMatchingOptions): Array<[string, T]> {
   const chunk = options.chunk ?? Math.min(256, Math.max(16, options.limit));
   const found: Array<[string, T]> = [];
-  let start = options.start;
-  let end: string | undefined;
+  let start = options.from !== undefined ? prefix + options.from : undefined;
+  let end = options.to !== undefined ? prefix + options.to : undefined;
   while (found.length < options.limit) {
     const rows = store.scan<T>(prefix, { ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}), limit: chunk, ...(options.reverse ? { reverse: true } : {}) });
-    for (const [key, value] of rows) if (found.length < options.limit && keep(value)) found.push([key.slice(prefix.length), value]);
+    for (const [key, value] of rows) {
+      if (found.length >= options.limit) break;
+      const suffix = key.slice(prefix.length);
+      if (keep(value, suffix)) found.push([suffix, value]);
+    }
     if (rows.length < chunk) break;
     const last = rows[rows.length - 1]![0];
     // forward: from just after the last key; reverse: below it (end is exclusive)

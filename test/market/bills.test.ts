@@ -149,6 +149,26 @@ describe('community bills', () => {
 });
 
 describe('queries', () => {
+  it('the advert board lists open offers slot by slot, best price first, from the book alone', () => {
+    const chain = setup('continuous');
+    ok(chain, carol, m.offer(F + 2, 700, 95_000)); // o1: a later slot at a lower price
+    ok(chain, alice, m.offer(F, 1000, 120_000)); // o2
+    ok(chain, alice, m.offer(F, 500, 100_000)); // o3
+    ok(chain, carol, m.offer(F + 1, 400, 130_000)); // o4
+    ok(chain, bob, m.bid(F + 1, 300, 90_000)); // o5: a bid, not an advert
+    const offers = (query: Record<string, string>) => chain.query(market, 'marketOffers', { community: C }, query).offers.map((o: { id: string }) => o.id);
+    expect(offers({})).toEqual(['o3', 'o2', 'o4', 'o1']);
+    expect(offers({ limit: '2' })).toEqual(['o3', 'o2']);
+    expect(offers({ fromSlot: String(F + 1) })).toEqual(['o4', 'o1']);
+    expect(offers({ fromSlot: String(F), toSlot: String(F + 2) })).toEqual(['o3', 'o2', 'o4']);
+    expect(offers({ maxPrice: '120000' })).toEqual(['o3', 'o2', 'o1']);
+    expect(offers({ seller: carol.address, limit: '1' })).toEqual(['o4']);
+    // a filled offer leaves the board; the partly filled one stays with what remains
+    ok(chain, bob, m.bid(F, 1200, 130_000)); // takes o3 (500) and 700 of o2
+    const board = chain.query(market, 'marketOffers', { community: C }, { slot: String(F) }).offers;
+    expect(board.map((o: { id: string; remainingWh: number }) => [o.id, o.remainingWh])).toEqual([['o2', 300]]);
+  });
+
   it('book depth, adverts, orders, trades, clearing, producers', () => {
     const chain = setup('continuous');
     ok(chain, alice, m.offer(F, 1000, 100_000, ['solar']));

@@ -1,3 +1,4 @@
+import { firstMatching, keyOf, type Keep } from '../../app/collections.js';
 import type { KeepersOf } from '../../app/module.js';
 import { API_ERRORS } from '../../api/errors.js';
 import { queryRoute, type QueryContext } from '../../surface/index.js';
@@ -94,23 +95,18 @@ export function offersQuery(ctx: Ctx, community: string, q: Range & { maxPrice?:
   requireMarketView(ctx, community);
   const { fromSlot, toSlot } = slotRange(q);
   const want = parseLabels(q.labels);
-  const out: Order[] = [];
-  // Open offers per slot: every session's offer side, best price first.
-  const slots = new Set<number>();
-  for (const [key] of sessions.entries(ctx.store, [community], { from: fromSlot, to: toSlot })) slots.add(Number(key.split('/')[1]));
-  for (const slot of [...slots].sort((a, b) => a - b)) {
-    for (const session of ['fwd', 'spot'] as const) {
-      for (const id of book.list(ctx.store, [community, slot, session, 'offer'])) {
-        const o = getOrder(ctx.store, id)!;
-        if (q.maxPrice !== undefined && o.price > q.maxPrice) break;
-        if (q.seller !== undefined && o.trader !== q.seller) continue;
-        if (!want.every((l) => o.labels.includes(l))) continue;
-        out.push(o);
-        if (out.length >= q.limit) return { community, offers: out.map(orderView) };
-      }
-    }
-  }
-  return { community, offers: out.map(orderView) };
+  // The book holds open orders only, keyed <slot>/<session>/<side>/<price>/<n>: read in key order it
+  // is slot by slot, forward session before spot, best price first — and never a closed session.
+  const found = new Map<string, Order>();
+  const keep: Keep<string> = (id, key) => {
+    if (key.split('/', 3)[2] !== 'offer') return false;
+    const o = getOrder(ctx.store, id)!;
+    if ((q.maxPrice !== undefined && o.price > q.maxPrice) || (q.seller !== undefined && o.trader !== q.seller) || !want.every((l) => o.labels.includes(l))) return false;
+    found.set(id, o);
+    return true;
+  };
+  const ids = firstMatching(ctx.store, `${book.prefix}${community}/`, keep, { limit: q.limit, from: keyOf([fromSlot]), to: keyOf([toSlot]) });
+  return { community, offers: ids.map((id) => orderView(found.get(id)!)) };
 }
 
 export function ordersQuery(ctx: Ctx, community: string, q: { trader: string; status: 'open' | 'closed' | 'all'; limit: number }) {
