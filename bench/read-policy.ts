@@ -6,6 +6,7 @@ import { loginWith } from '../src/cli/session.js';
 import { openKeyring } from '../src/home/home.js';
 import { energyRoutes } from '../src/modules/energy/routes.js';
 import { meteringRoutes } from '../src/modules/metering/routes.js';
+import { registryRoutes } from '../src/modules/registry/routes.js';
 import { slotOfMs } from '../src/util/slots.js';
 import { benchSigner, startBenchNetwork, submitBatches, waitCommitted } from './foundation.js';
 
@@ -21,7 +22,9 @@ import { benchSigner, startBenchNetwork, submitBatches, waitCommitted } from './
  * (the policy finds the community's owners first) and as an auditor (no search): the difference is
  * what the policy adds to the most common private read of the dashboard. That member also has
  * `historyEntries` balance changes (owner mutations): their history read as the route's default
- * (oldest 1,000) and as the Prosumer page asks for it (newest 25).
+ * (oldest 1,000) and as the Prosumer page asks for it (newest 25). Last, two public lists whose
+ * answer is a page (ADR 0028): the first page of accounts with role trader (about one in five
+ * accounts admitted here) and the first page of communities.
  */
 export interface ReadPolicyResult {
   communities: number;
@@ -42,6 +45,9 @@ export interface ReadPolicyResult {
   historyEntries: number;
   historyOldest1000PerSec: number;
   historyNewest25PerSec: number;
+  /** Public list routes over the whole registry and community set: the first page (100) of accounts with role trader (~3,500 of ~17,000 accounts), and the first page of communities. */
+  accountsByRolePerSec: number;
+  communitiesFirstPagePerSec: number;
 }
 
 /** Messages per setup transaction: community, trader (admit + add) and, per meter, admit + add-meter. */
@@ -134,6 +140,8 @@ export async function benchReadPolicy(options: { communities: number; metersPerC
     const history = (query: Record<string, unknown>) => ({ params: { id: BIG }, query: { trader: member(0).address, ...query } }) as RouteInput<typeof energyRoutes.history>;
     const historyOldest1000PerSec = await rate(energyRoutes.history, history({}), auditorToken, false);
     const historyNewest25PerSec = await rate(energyRoutes.history, history({ order: 'desc', limit: 25 }), auditorToken, false);
+    const accountsByRolePerSec = await rate(registryRoutes.listAccounts, { query: { role: 'trader' } } as RouteInput<typeof registryRoutes.listAccounts>, undefined, false);
+    const communitiesFirstPagePerSec = await rate(energyRoutes.listCommunities, { query: {} } as RouteInput<typeof energyRoutes.listCommunities>, undefined, false);
     const extraUs = (perSec: number, reference = publicMeterPerSec) => Math.round(1e6 / perSec - 1e6 / reference);
     return {
       communities,
@@ -151,6 +159,8 @@ export async function benchReadPolicy(options: { communities: number; metersPerC
       historyEntries,
       historyOldest1000PerSec: Math.round(historyOldest1000PerSec),
       historyNewest25PerSec: Math.round(historyNewest25PerSec),
+      accountsByRolePerSec: Math.round(accountsByRolePerSec),
+      communitiesFirstPagePerSec: Math.round(communitiesFirstPagePerSec),
     };
   } finally {
     await net.stop();
