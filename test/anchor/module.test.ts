@@ -82,7 +82,10 @@ describe('checkpoints', () => {
     ok(chain, meterKey, fpReading(chain, fp('a'))); // block 2
     ok(chain, meterKey, fpReading(chain, fp('b'))); // block 3 = K
     ok(chain, meterKey, fpReading(chain, fp('c'))); // block 4: takes checkpoint 3; c belongs to the next one
+    // the status counts what the latest checkpoint covers from the items' sequence (a and b), not by reading them
+    expect(chain.query(anchor, 'anchorStatus')).toMatchObject({ itemsCollected: 3, pendingItems: 1 });
     advanceTo(chain, 2 * K + 1);
+    expect(chain.query(anchor, 'anchorStatus')).toMatchObject({ itemsCollected: 3, pendingItems: 0 });
     const first = getCheckpoint(chain.store, K)!;
     expect(first.itemCount).toBe(2);
     expect(first.intervalRoot).toBe(intervalRoot([fp('a'), fp('b')]));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { txHash } from '../../src/codec/tx.js';
 import { payments } from '../../src/modules/payments/index.js';
+import { paymentsRoutes } from '../../src/modules/payments/routes.js';
 import { alice, ASSET, balance, bob, carol, checkConservation, eventAttr, fundedChain, issuer, issuer2, m, NOK, ok, payChain } from './helpers.js';
 
 const asset = (chain: ReturnType<typeof payChain>, id = ASSET) => chain.store.get<any>(`payments/asset/${id}`);
@@ -138,6 +139,25 @@ describe('transfers', () => {
     expect(all.filter((e: any) => e.height === height).length).toBe(24);
     expect(all.filter((e: any) => e.asset === 'EUR').map((e: any) => e.delta)).toEqual(['-1', '-1', '-1', '-1', '50']);
     expect(chain.query(payments, 'paymentsHistory', { address: alice.address }, { limit: '3' }).entries.length).toBe(3);
+    // paging with `next`: every page size, with and without an asset, gives each entry exactly once,
+    // in order, though 24 of them share one height (a page can end inside a row of 8)
+    for (const asset of [undefined, ASSET]) {
+      const whole = chain.query(payments, 'paymentsHistory', { address: alice.address }, { ...(asset ? { asset } : {}), limit: '100' }).entries;
+      for (const size of [1, 3, 5, 7, 8, 9, 24]) {
+        const paged: unknown[] = [];
+        let after: string | undefined;
+        do {
+          const page = chain.query(payments, 'paymentsHistory', { address: alice.address }, { ...(asset ? { asset } : {}), ...(after ? { after } : {}), limit: String(size) });
+          expect(page.entries.length).toBeGreaterThan(0);
+          paged.push(...page.entries);
+          after = page.next;
+        } while (after !== undefined);
+        expect(paged).toEqual(whole);
+      }
+    }
+    const h = chain.query(payments, 'paymentsHistory', { address: alice.address }, { limit: '1' });
+    expect(() => chain.query(payments, 'paymentsHistory', { address: alice.address }, { after: h.next, beforeHeight: '5' })).toThrow(/either after/);
+    expect(paymentsRoutes.history.query!.safeParse({ after: 'h12' }).success).toBe(false);
     checkConservation(chain);
   });
 

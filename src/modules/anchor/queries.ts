@@ -10,6 +10,7 @@ import {
   getCheckpoint,
   heightsWithStatus,
   itemRef,
+  itemCountThrough,
   itemsBetween,
   lastCheckpointHeight,
   nextItemSeq,
@@ -57,7 +58,7 @@ export function anchorStatus(ctx: AnchorQueryContext) {
   const last = lastCheckpointHeight(ctx.store);
   const latest = last === undefined ? undefined : getCheckpoint(ctx.store, last);
   const collected = nextItemSeq(ctx.store);
-  const covered = last === undefined ? 0 : itemsBetween(ctx.store, 0, last).length;
+  const covered = last === undefined ? 0 : itemCountThrough(ctx.store, last);
   return {
     params: ctx.params,
     height: ctx.height,

@@ -298,11 +298,20 @@ function registerQueries(query: Command): void {
   queryCommand(pay, 'history', {
     description: "balance changes of an account, newest first, with the transaction behind each (default: the --from key)",
     args: ['[address]'],
-    options: { asset: opt.text('only this asset', { arg: 'asset' }), beforeHeight: opt.int('page: entries below this height', { arg: 'height' }), limit: opt.int('at most this many', { default: '100' }) },
+    options: {
+      asset: opt.text('only this asset', { arg: 'asset' }),
+      beforeHeight: opt.int('start with entries below this height', { arg: 'height' }),
+      after: opt.text("continue after this cursor (the previous answer's next)", { arg: 'cursor' }),
+      limit: opt.int('at most this many', { default: '100' }),
+    },
     route: paymentsRoutes.history,
-    input: (o, [address], cmd) => ({ params: { address: addressArg(cmd, address) }, query: withDefined({ asset: o.asset, beforeHeight: o.beforeHeight, limit: o.limit }) }),
+    input: (o, [address], cmd) => ({ params: { address: addressArg(cmd, address) }, query: withDefined({ asset: o.asset, beforeHeight: o.beforeHeight, after: o.after, limit: o.limit }) }),
     text: (v) =>
-      v.entries.map((e) => `${String(e.height).padStart(8)}  ${e.kind.padEnd(17)} ${e.delta.padStart(16)} µ ${e.asset}  balance ${e.balance}${e.ref ? `  ref ${e.ref}` : ''}${e.counterparty ? `  with ${e.counterparty}` : ''}  tx ${e.txHash}`).join('\n') || '(no history)',
+      [
+        ...v.entries.map((e) => `${String(e.height).padStart(8)}  ${e.kind.padEnd(17)} ${e.delta.padStart(16)} µ ${e.asset}  balance ${e.balance}${e.ref ? `  ref ${e.ref}` : ''}${e.counterparty ? `  with ${e.counterparty}` : ''}  tx ${e.txHash}`),
+        ...(v.entries.length === 0 ? ['(no history)'] : []),
+        ...(v.next ? [`more: --after ${v.next}`] : []),
+      ].join('\n'),
   });
   queryCommand(pay, 'redemptions', {
     description: 'redemption requests (of an asset or a party)',

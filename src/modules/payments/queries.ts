@@ -1,3 +1,4 @@
+import { API_ERRORS } from '../../api/errors.js';
 import type { KVStore } from '../../app/state.js';
 import type { QueryContext } from '../../surface/index.js';
 import { toAmount } from './amount.js';
@@ -108,8 +109,9 @@ export function balancesQuery(ctx: Ctx, address: string) {
   return { address, balances };
 }
 
-export function historyQuery(ctx: Ctx, address: string, q: { asset?: string; beforeHeight?: number; limit: number }) {
-  return { address, entries: listHistory(ctx.store, address, q) };
+export function historyQuery(ctx: Ctx, address: string, q: { asset?: string; beforeHeight?: number; after?: string; limit: number }) {
+  if (q.after !== undefined && q.beforeHeight !== undefined) throw API_ERRORS.REQUEST_INVALID('give either after (a cursor from a previous answer) or beforeHeight, not both');
+  return { address, ...listHistory(ctx.store, address, q) };
 }
 
 export function locksQuery(ctx: Ctx, address: string) {

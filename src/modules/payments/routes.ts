@@ -64,6 +64,8 @@ export const historySchema = z.object({
   txHash: z.string(),
   msgIndex: z.number(),
 });
+/** Where a page of an account's history ends: "<height>/<asset>/<row>/<index>", as an answer's `next` gives it. */
+const historyCursor = z.string().regex(/^\d{16}\/[A-Z][A-Z0-9]{2,7}(@[a-z0-9][a-z0-9-]{0,31})?\/\d{16}\/\d{1,4}$/, 'the next of a previous answer');
 export const redemptionSchema = z.object({
   id: z.string(),
   asset: z.string(),
@@ -169,11 +171,11 @@ export const paymentsRoutes = {
     name: 'paymentsHistory',
     method: 'GET',
     path: '/v1/payments/accounts/:address/history',
-    summary: "Every change of an account's free balances, newest first, with the transaction behind it (page with beforeHeight=)",
+    summary: "Every change of an account's free balances, newest first, with the transaction behind it; `next` continues with after= (or start below a height with beforeHeight=)",
     tags: ['payments'],
     params: z.object({ address: addressSchema }),
-    query: z.object({ asset: assetIdSchema.optional(), beforeHeight: z.coerce.number().int().min(1).optional(), limit: pageLimit(5000, 100) }),
-    response: z.object({ address: z.string(), entries: z.array(historySchema) }),
+    query: z.object({ asset: assetIdSchema.optional(), beforeHeight: z.coerce.number().int().min(1).optional(), after: historyCursor.optional(), limit: pageLimit(5000, 100) }),
+    response: z.object({ address: z.string(), entries: z.array(historySchema), next: z.string().optional() }),
   }),
   locks: defineRoute({
     name: 'paymentsLocks',

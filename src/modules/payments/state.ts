@@ -299,25 +299,49 @@ export function bookChange(store: KVStore, row: BalanceRow | undefined, entry: H
   balances.put(store, { a: entry.balance, h: height, c: rows }, address, asset);
 }
 
-/** An account's balance changes, newest first, optionally below a height (paging) and of one asset. */
-export function listHistory(store: KVStore, address: string, options: { asset?: string; beforeHeight?: number; limit: number }): HistoryEntry[] {
+/**
+ * An account's balance changes, newest first, optionally of one asset, below a height or after a
+ * cursor: `next` (given when more follow) names the last entry returned — its row
+ * "<height>/<asset>/<row>" and its place in the row — so the next page starts exactly after it,
+ * however many entries share its height.
+ */
+export function listHistory(store: KVStore, address: string, options: { asset?: string; beforeHeight?: number; after?: string; limit: number }): { entries: HistoryEntry[]; next?: string } {
   const prefix = `${history.key(address)}/`;
-  const out: HistoryEntry[] = [];
-  const PAGE = 200;
-  let cursor = options.beforeHeight !== undefined ? `${prefix}${padKey(options.beforeHeight)}` : undefined;
-  for (;;) {
-    const page = store.scan<HistoryRow>(prefix, { end: cursor, reverse: true, limit: PAGE });
-    for (const [key, row] of page) {
-      const [heightPart, asset] = key.slice(prefix.length).split('/') as [string, string];
-      if (options.asset !== undefined && asset !== options.asset) continue;
-      for (let i = row.e.length - 1; i >= 0; i--) {
-        out.push({ address, height: Number(heightPart), asset, ...row.e[i]! });
-        if (out.length >= options.limit) return out;
-      }
+  const found: Array<{ entry: HistoryEntry; cursor: string }> = [];
+  const wanted = options.limit + 1; // one beyond the page tells whether `next` is due
+  /** Takes a row's entries below `below` (newest first); true once the page and one more are found. */
+  const take = (suffix: string, row: HistoryRow, below = row.e.length): boolean => {
+    const [heightPart, asset] = suffix.split('/') as [string, string];
+    if (options.asset !== undefined && asset !== options.asset) return false;
+    for (let i = below - 1; i >= 0; i--) {
+      found.push({ entry: { address, height: Number(heightPart), asset, ...row.e[i]! }, cursor: `${suffix}/${i}` });
+      if (found.length >= wanted) return true;
     }
-    if (page.length < PAGE) return out;
-    cursor = page[page.length - 1]![0];
+    return false;
+  };
+  let end = options.beforeHeight !== undefined ? `${prefix}${padKey(options.beforeHeight)}` : undefined;
+  const after = options.after !== undefined ? parseHistoryCursor(options.after) : undefined;
+  let full = false;
+  if (after) {
+    const row = store.get<HistoryRow>(prefix + after.row);
+    full = row !== undefined && take(after.row, row, Math.min(after.index, row.e.length));
+    end = prefix + after.row;
   }
+  const PAGE = 200;
+  while (!full) {
+    const page = store.scan<HistoryRow>(prefix, { ...(end !== undefined ? { end } : {}), reverse: true, limit: PAGE });
+    for (const [key, row] of page) if ((full = take(key.slice(prefix.length), row))) break;
+    if (page.length < PAGE) break;
+    end = page[page.length - 1]![0];
+  }
+  const entries = found.slice(0, options.limit);
+  return { entries: entries.map((f) => f.entry), ...(found.length > options.limit ? { next: entries[entries.length - 1]!.cursor } : {}) };
+}
+
+/** "<height>/<asset>/<row>/<index>" → the row's key suffix and the entry's index in it. */
+function parseHistoryCursor(cursor: string): { row: string; index: number } {
+  const cut = cursor.lastIndexOf('/');
+  return { row: cursor.slice(0, cut), index: Number(cursor.slice(cut + 1)) };
 }
 
 // ── references ──
