@@ -70,7 +70,7 @@ export class Collection<T> {
   }
 
   /** One page of the records `keep` accepts, in id order after `after` (exclusive); see matchingPage below. */
-  matchingPage(store: KVStore, keep: Keep<T>, options: { after?: string; limit: number }): Page<T> {
+  matchingPage(store: KVStore, keep: Keep<T>, options: { after?: string; limit: number; maxRows?: number }): Page<T> {
     return matchingPage(store, this.prefix, keep, options);
   }
 
@@ -105,13 +105,16 @@ export function firstMatching<T>(store: KVStore, prefix: string, keep: Keep<T>, 
 
 /**
  * One page of the values under `prefix` that `keep` accepts, in key order after the key suffix
- * `after` (exclusive); `next` is the suffix to continue after when more follow (one match beyond the
- * page is read to know). A filtered list route a client can page through to the end.
+ * `after` (exclusive); `next` is the suffix to continue after when more may follow (one match beyond
+ * the page is read to know). With `maxRows`, a request reads at most that many rows: a rare filter
+ * then answers a short (even empty) page whose `next` is the last key read, so the work per request
+ * stays bounded and the client pages on to the end.
  */
-export function matchingPage<T>(store: KVStore, prefix: string, keep: Keep<T>, options: { after?: string; limit: number }): Page<T> {
-  const rows = matchingRows(store, prefix, keep, { limit: options.limit + 1, ...(options.after !== undefined ? { from: `${options.after}\u0000` } : {}) });
-  const items = rows.slice(0, options.limit).map(([, value]) => value);
-  return { items, ...(rows.length > options.limit ? { next: rows[options.limit - 1]![0] } : {}) };
+export function matchingPage<T>(store: KVStore, prefix: string, keep: Keep<T>, options: { after?: string; limit: number; maxRows?: number }): Page<T> {
+  const read = readMatching(store, prefix, keep, { limit: options.limit + 1, ...(options.after !== undefined ? { from: `${options.after}\u0000` } : {}), ...(options.maxRows !== undefined ? { maxRows: options.maxRows } : {}) });
+  const items = read.found.slice(0, options.limit).map(([, value]) => value);
+  if (read.found.length > options.limit) return { items, next: read.found[options.limit - 1]![0] };
+  return { items, ...(read.stoppedAt !== undefined ? { next: read.stoppedAt } : {}) };
 }
 
 /** A list filter: the value, and its key without the prefix (for filters on what the key encodes). */
@@ -119,24 +122,37 @@ export type Keep<T> = (value: T, key: string) => boolean;
 
 /** firstMatching with each value's key suffix. */
 function matchingRows<T>(store: KVStore, prefix: string, keep: Keep<T>, options: FirstMatchingOptions): Array<[string, T]> {
+  return readMatching(store, prefix, keep, options).found;
+}
+
+/**
+ * The matches (key suffix, value) read chunk by chunk; `stoppedAt` is the last key suffix read when
+ * `maxRows` ended the read before the prefix or range did.
+ */
+function readMatching<T>(store: KVStore, prefix: string, keep: Keep<T>, options: FirstMatchingOptions & { maxRows?: number }): { found: Array<[string, T]>; stoppedAt?: string } {
   const chunk = options.chunk ?? Math.min(256, Math.max(16, options.limit));
+  const maxRows = options.maxRows ?? Infinity;
   const found: Array<[string, T]> = [];
   let start = options.from !== undefined ? prefix + options.from : undefined;
   let end = options.to !== undefined ? prefix + options.to : undefined;
+  let rowsRead = 0;
   while (found.length < options.limit) {
-    const rows = store.scan<T>(prefix, { ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}), limit: chunk, ...(options.reverse ? { reverse: true } : {}) });
+    const want = Math.min(chunk, maxRows - rowsRead);
+    const rows = store.scan<T>(prefix, { ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}), limit: want, ...(options.reverse ? { reverse: true } : {}) });
+    rowsRead += rows.length;
     for (const [key, value] of rows) {
       if (found.length >= options.limit) break;
       const suffix = key.slice(prefix.length);
       if (keep(value, suffix)) found.push([suffix, value]);
     }
-    if (rows.length < chunk) break;
+    if (rows.length < want) break;
     const last = rows[rows.length - 1]![0];
+    if (rowsRead >= maxRows) return found.length < options.limit ? { found, stoppedAt: last.slice(prefix.length) } : { found };
     // forward: from just after the last key; reverse: below it (end is exclusive)
     if (options.reverse) end = last;
     else start = `${last}\u0000`;
   }
-  return found;
+  return { found };
 }
 
 export function collection<T>(prefix: string): Collection<T> {

@@ -99,4 +99,39 @@ describe('typed collections', () => {
       { numRuns: 200 },
     );
   });
+  it('matchingPage with maxRows reads at most that many rows a page and still pages through exactly the filtered list', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 10_000 }), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 7 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 12 }),
+        (numbers, modulus, limit, maxRows) => {
+          const store = new Overlay(new Storage(':memory:'));
+          const items = collection<{ n: number }>('registry/account/');
+          for (const n of numbers) items.put(store, { n }, n);
+          let rowsRead = 0;
+          const counting = Object.create(store, {
+            scan: { value: <T>(prefix: string, options?: ScanOptions) => (rows => ((rowsRead += rows.length), rows))(store.scan<T>(prefix, options)) },
+          }) as Overlay;
+          const keep = (x: { n: number }) => x.n % modulus === 0;
+          const paged: Array<{ n: number }> = [];
+          let after: string | undefined;
+          let requests = 0;
+          do {
+            rowsRead = 0;
+            const page = items.matchingPage(counting, keep, { ...(after !== undefined ? { after } : {}), limit, maxRows });
+            expect(rowsRead).toBeLessThanOrEqual(maxRows);
+            expect(page.items.length).toBeLessThanOrEqual(limit);
+            paged.push(...page.items);
+            after = page.next;
+            requests++;
+          } while (after !== undefined && requests <= numbers.length + 1);
+          expect(after).toBeUndefined();
+          expect(paged).toEqual(items.list(store).filter(keep));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -3,7 +3,9 @@ import { energy } from '../../src/modules/energy/index.js';
 import { energyRoutes } from '../../src/modules/energy/routes.js';
 import { registry } from '../../src/modules/registry/index.js';
 import { registryRoutes } from '../../src/modules/registry/routes.js';
-import type { TestChain } from '../helpers/chain.js';
+import { account, TestChain } from '../helpers/chain.js';
+import { registryCore } from '../../src/modules/registry/module.js';
+import { ROLE_SCAN_ROWS } from '../../src/modules/registry/state.js';
 import { alice, bob, carol, energyChain, m, ok, owner, S, setupCommunity } from './helpers.js';
 
 /** Every page of a list route from the first on, following `next` to the end. */
@@ -70,5 +72,20 @@ describe('list routes answer a page at a time and say where to continue', () => 
       return { items: page.accounts.map((a: { address: string }) => a.address), ...(page.next ? { next: page.next } : {}) };
     }).flat()).toEqual(everyone);
     expect(registryRoutes.listAccounts.query!.safeParse({ limit: '501' }).success).toBe(false);
+  });
+
+  it('accounts by a rare role: a request reads at most ROLE_SCAN_ROWS accounts, and `next` leads on to the match', () => {
+    const accounts: Record<string, string[]> = { lone: ['auditor'] };
+    for (let i = 0; i < ROLE_SCAN_ROWS + 50; i++) accounts[`member-${i}`] = ['consumer'];
+    const chain = new TestChain({ modules: [registryCore], accounts });
+    const pages: Array<{ accounts: Array<{ address: string }>; next?: string }> = [];
+    let after: string | undefined;
+    do {
+      const page = chain.query(registry, 'listAccounts', {}, { role: 'auditor', ...(after ? { after } : {}) });
+      pages.push(page);
+      after = page.next;
+    } while (after !== undefined);
+    expect(pages.length).toBeGreaterThan(1); // the first request stopped after ROLE_SCAN_ROWS accounts
+    expect(pages.flatMap((p) => p.accounts.map((a) => a.address))).toEqual([account('lone').address]);
   });
 });

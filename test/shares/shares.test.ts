@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { dayHoldings, participantHoldings } from '../../src/modules/shares/queries.js';
 import { account } from '../helpers/chain.js';
-import { A, B, C, D, gridop, moduleState, newChain, outsider, registerMsg, slotAt, transferMsg, util } from './fixture.js';
+import { shares } from '../../src/modules/shares/index.js';
+import { A, B, C, D, gridop, moduleState, newChain, outsider, registerMsg, slotAt, transferMsg, util, util2 } from './fixture.js';
 
 function holdingsOf(chain: ReturnType<typeof newChain>, address: string, from: number, to: number): number[] {
   return participantHoldings(chain.store, 'house-1', address, from, to).slots.map((s) => s.ppm);
@@ -127,4 +128,21 @@ describe('shares: bad input is rejected with its own code and changes nothing', 
       expect(moduleState(chain)).toEqual(before);
     });
   }
+});
+
+describe('plant list by utility', () => {
+  it("pages through the plants where a utility bills someone, in id order, from the utility's own index", () => {
+    const chain = newChain();
+    const both: Array<[string, number]> = [[A.address, 500_000], [B.address, 500_000]]; // the second participant is billed by utility2
+    for (const [plant, key] of [['p-d', both], ['p-b', [[A.address, 1_000_000]]], ['p-a', both], ['p-c', both]] as Array<[string, Array<[string, number]>]>) {
+      expect(chain.send(util, registerMsg(plant, 'Europe/Vienna', key)).code).toBe('OK');
+    }
+    const list = (query: Record<string, string>) => chain.query(shares, 'listPlants', {}, query).plants.map((p: { id: string }) => p.id);
+    expect(list({ utility: util2.address })).toEqual(['p-a', 'p-c', 'p-d']);
+    expect(list({ utility: util2.address, limit: '2' })).toEqual(['p-a', 'p-c']);
+    expect(list({ utility: util2.address, after: 'p-c', limit: '2' })).toEqual(['p-d']);
+    expect(list({ utility: util2.address, after: 'p-a', limit: '1' })).toEqual(['p-c']);
+    expect(list({ utility: util.address, after: 'p-a' })).toEqual(['p-b', 'p-c', 'p-d']);
+    expect(list({ utility: util2.address, after: 'p-d' })).toEqual([]);
+  });
 });

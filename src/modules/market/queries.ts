@@ -111,17 +111,17 @@ export function offersQuery(ctx: Ctx, community: string, q: Range & { maxPrice?:
 
 export function ordersQuery(ctx: Ctx, community: string, q: { trader: string; status: 'open' | 'closed' | 'all'; limit: number }) {
   requireMarketView(ctx, community);
-  const out: Order[] = [];
-  // open orders have their own index (exactly the open ones); closed ones are read from all of the trader's
+  // open orders have their own index (exactly the open ones); closed ones are read from all of the trader's, newest first, until the page is full
   const index = q.status === 'open' ? openBy : orderBy;
-  for (const id of index.list(ctx.store, [community, q.trader], { reverse: true })) {
+  const found = new Map<string, Order>();
+  const keep = (id: string) => {
     const o = getOrder(ctx.store, id)!;
-    if (q.status === 'open' && o.status !== 'open') continue;
-    if (q.status === 'closed' && o.status === 'open') continue;
-    out.push(o);
-    if (out.length >= q.limit) break;
-  }
-  return { community, trader: q.trader, orders: out.map(orderView) };
+    if ((q.status === 'open' && o.status !== 'open') || (q.status === 'closed' && o.status === 'open')) return false;
+    found.set(id, o);
+    return true;
+  };
+  const ids = firstMatching(ctx.store, `${index.prefix}${keyOf([community, q.trader])}/`, keep, { limit: q.limit, reverse: true });
+  return { community, trader: q.trader, orders: ids.map((id) => orderView(found.get(id)!)) };
 }
 
 export function orderQuery(ctx: Ctx, id: string) {

@@ -80,10 +80,13 @@ export function putAccount(store: KVStore, account: Account): void {
   accounts.put(store, account, account.address);
 }
 
-/** A page of accounts in address order, optionally only those holding `role` (read until the page is full, not the whole registry). */
+/** Accounts a request by role reads at most: a rare role answers a short page with `next` rather than reading the whole registry at once. */
+export const ROLE_SCAN_ROWS = 10_000;
+
+/** A page of accounts in address order, optionally only those holding `role` (read until the page is full or ROLE_SCAN_ROWS were read). */
 export function accountPage(store: KVStore, options: { after?: string; limit: number; role?: Role }): Page<Account> {
   const { role } = options;
-  return role === undefined ? accounts.page(store, options) : accounts.matchingPage(store, (a) => a.roles.includes(role), options);
+  return role === undefined ? accounts.page(store, options) : accounts.matchingPage(store, (a) => a.roles.includes(role), { ...options, maxRows: ROLE_SCAN_ROWS });
 }
 
 export function isActive(account: Account | undefined, role?: Role): account is Account {

@@ -84,9 +84,11 @@ export function listPlants(store: KVStore, options: { after?: string; limit: num
   return plants.page(store, options).items;
 }
 
-export function plantsOfUtility(store: KVStore, utility: string): string[] {
+/** Ids of the plants where `utility` bills someone, in id order after `after` (exclusive), at most `limit`. */
+export function plantsOfUtility(store: KVStore, utility: string, page: { after?: string; limit: number }): string[] {
   const prefix = `${BY_UTILITY}${utility}/`;
-  return store.scan<number>(prefix).map(([k]) => k.slice(prefix.length));
+  const start = page.after !== undefined ? { start: `${prefix}${page.after}\u0000` } : {};
+  return store.scan<number>(prefix, { ...start, limit: page.limit }).map(([k]) => k.slice(prefix.length));
 }
 
 function levelPrefix(plant: string, address: string): string {

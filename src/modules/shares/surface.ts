@@ -11,8 +11,8 @@ const routes = [
   queryRoute(sharesRoutes.getPlant, (ctx, { params }) => requirePlant(ctx.store, params.plant)),
   queryRoute(sharesRoutes.listPlants, (ctx, { query }) => {
     if (query.utility) {
-      const ids = plantsOfUtility(ctx.store, query.utility).filter((id) => query.after === undefined || id > query.after);
-      return { plants: ids.slice(0, query.limit).map((id) => getPlant(ctx.store, id)).filter((p): p is Plant => p !== undefined) };
+      const ids = plantsOfUtility(ctx.store, query.utility, query);
+      return { plants: ids.map((id) => getPlant(ctx.store, id)).filter((p): p is Plant => p !== undefined) };
     }
     return { plants: listPlants(ctx.store, { after: query.after, limit: query.limit }) };
   }),

@@ -52,3 +52,15 @@ export async function allCommunities() {
   } while (after !== undefined);
   return communities;
 }
+
+/** Up to `limit` accounts holding `role`, following `next` (a request reads a bounded part of the registry, so a rare role may take several). */
+export async function accountsWithRole(role: Parameters<typeof api.registry.listAccounts>[0]['query']['role'] & string, limit: number) {
+  const accounts = [];
+  let after: string | undefined;
+  do {
+    const page = await api.registry.listAccounts({ query: { role, limit: limit - accounts.length, ...(after !== undefined ? { after } : {}) } });
+    accounts.push(...page.accounts);
+    after = page.next;
+  } while (after !== undefined && accounts.length < limit);
+  return accounts;
+}

@@ -6,7 +6,7 @@ import { MSG as PAYMENTS_MSG } from '../../../src/modules/payments/messages.js';
 import type { paymentsRoutes } from '../../../src/modules/payments/routes.js';
 import { Badge, Card, codeOf, ErrorBox, Kpi, parseUnits, Short, Table, TxOutcome, units, useTx } from '../components/ui';
 import { Messages } from '../components/Messages';
-import { api } from '../lib/api';
+import { accountsWithRole, api } from '../lib/api';
 import { useLive } from '../lib/live';
 import { useSession } from '../lib/session';
 import { submit, type Committed } from '../lib/wallet';
@@ -156,7 +156,7 @@ function PostOffer({ assets, run, busy }: { assets: string[]; run: (a: () => Pro
 function Board() {
   const s = useSession();
   const offers = useLive(() => api.anon.offers({ query: { status: 'all', limit: 100 } }), []);
-  const operators = useLive(() => api.registry.listAccounts({ query: { role: GRID_OPERATOR, limit: 100 } }), []);
+  const operators = useLive(async () => ({ accounts: await accountsWithRole(GRID_OPERATOR, 100) }), []);
   const assets = useLive(() => api.payments.listAssets({}), []);
   const tx = useTx();
   const mediators = (operators.data?.accounts ?? []).filter((a) => a.status === 'admitted').map((a) => a.address);
