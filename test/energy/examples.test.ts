@@ -126,6 +126,14 @@ describe('grid-operator reconciliation', () => {
     ok(chain, account('cmeter'), reading('C', S + 1, 700, 0, 2, { imp: 1_000, exp: 0 }));
     const m2 = chain.query(metering, 'listDifferences', { meterId: 'C' }, { slot: String(S + 1) });
     expect(m2.differences.map((x: any) => [x.reportedImportWh, x.importDiffWh])).toEqual([[700, 100]]);
+    // a page of the meter's differences with its totals, and where the rest begins
+    const first = chain.query(metering, 'listDifferences', { meterId: 'C' }, { limit: '1' });
+    expect(first.differences.map((x: any) => x.slot)).toEqual([S]);
+    expect(first.totals).toEqual({ importDiffWh: 400, exportDiffWh: 0 });
+    expect(first.nextSlot).toBe(S + 1);
+    const rest = chain.query(metering, 'listDifferences', { meterId: 'C' }, { fromSlot: String(first.nextSlot), limit: '1' });
+    expect(rest.differences.map((x: any) => x.slot)).toEqual([S + 1]);
+    expect(rest).not.toHaveProperty('nextSlot');
     ok(chain, owner, [m.mutate('nb', bob, S, -400, 'official metering difference'), m.mutate('nb', bob, S + 1, -100, 'official metering difference')]);
     expect(bal(chain, 'nb', bob, S)).toBe(-1_400);
     expect(bal(chain, 'nb', bob, S + 1)).toBe(-800);

@@ -139,10 +139,10 @@ export const meteringRoutes = {
     name: 'listDifferences',
     method: 'GET',
     path: '/v1/metering/meters/:meterId/differences',
-    summary: "Per-slot differences between the grid operator's official values and the meter's own readings",
+    summary: "Per-slot differences between the grid operator's official values and the meter's own readings, in slot order, at most `limit` (totals of those); when more remain, `nextSlot` is where to continue",
     tags: ['metering'],
     params: meterParams,
-    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam }),
-    response: z.object({ meterId: z.string(), differences: z.array(differenceSchema), totals: z.object({ importDiffWh: z.number(), exportDiffWh: z.number() }) }),
+    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, limit: pageLimit(5000, 5000) }),
+    response: z.object({ meterId: z.string(), differences: z.array(differenceSchema), totals: z.object({ importDiffWh: z.number(), exportDiffWh: z.number() }), nextSlot: z.number().optional() }),
   }),
 };

@@ -254,9 +254,9 @@ export function sumDifferences(differences: ReadonlyArray<{ importDiffWh: number
   return differences.reduce((t, d) => ({ importDiffWh: safeAdd(t.importDiffWh, d.importDiffWh), exportDiffWh: safeAdd(t.exportDiffWh, d.exportDiffWh) }), { importDiffWh: 0, exportDiffWh: 0 });
 }
 
-export function listDifferences(store: KVStore, meterId: string, fromSlot: number, toSlot: number): ReadingDifference[] {
+export function listDifferences(store: KVStore, meterId: string, fromSlot: number, toSlot: number, limit?: number): ReadingDifference[] {
   if (toSlot <= fromSlot) return [];
   return store
-    .scan<ReadingDifference>(`${DIFF}${meterId}/`, { start: slotKey(DIFF, meterId, Math.max(0, fromSlot)), end: slotKey(DIFF, meterId, toSlot) })
+    .scan<ReadingDifference>(`${DIFF}${meterId}/`, { start: slotKey(DIFF, meterId, Math.max(0, fromSlot)), end: slotKey(DIFF, meterId, toSlot), ...(limit !== undefined ? { limit } : {}) })
     .map(([, d]) => d);
 }

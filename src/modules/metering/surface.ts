@@ -84,8 +84,11 @@ const routes = [
   queryRoute(meteringRoutes.listDifferences, (ctx, { params, query }) => {
     requireMeter(ctx.store, params.meterId);
     const { fromSlot, toSlot } = slotRange(query);
-    const differences = listDifferences(ctx.store, params.meterId, fromSlot, toSlot).map(withIso);
-    return { meterId: params.meterId, differences, totals: sumDifferences(differences) };
+    // one beyond the page tells whether more follow
+    const read = listDifferences(ctx.store, params.meterId, fromSlot, toSlot, query.limit + 1);
+    const differences = read.slice(0, query.limit).map(withIso);
+    const more = read.length > query.limit ? { nextSlot: differences[differences.length - 1]!.slot + 1 } : {};
+    return { meterId: params.meterId, differences, totals: sumDifferences(differences), ...more };
   }),
 ];
 
@@ -265,11 +268,15 @@ function registerCli({ tx, query }: { tx: Command; query: Command }): void {
   queryCommand(qMeter, 'differences', {
     description: "official grid-operator values minus the meter's own readings, per slot",
     args: ['meterId'],
-    options: slotRangeOptions,
+    options: { ...slotRangeOptions, limit: opt.int('at most this many slots (1–5000)', { default: '5000' }) },
     route: meteringRoutes.listDifferences,
-    input: (o, [meterId]) => ({ params: { meterId: meterId! }, query: slotQuery(o) }),
+    input: (o, [meterId]) => ({ params: { meterId: meterId! }, query: { ...slotQuery(o), limit: o.limit } }),
     text: (v) =>
-      [...v.differences.map((d) => `${d.slot} ${d.slotIso}  import ${signed(d.importDiffWh)} Wh  export ${signed(d.exportDiffWh)} Wh`), `total  import ${v.totals.importDiffWh} Wh  export ${v.totals.exportDiffWh} Wh`].join('\n'),
+      [
+        ...v.differences.map((d) => `${d.slot} ${d.slotIso}  import ${signed(d.importDiffWh)} Wh  export ${signed(d.exportDiffWh)} Wh`),
+        `total  import ${v.totals.importDiffWh} Wh  export ${v.totals.exportDiffWh} Wh`,
+        ...(v.nextSlot !== undefined ? [`more: --from-slot ${v.nextSlot}`] : []),
+      ].join('\n'),
   });
 }
 
