@@ -149,6 +149,20 @@ describe('community bills', () => {
 });
 
 describe('queries', () => {
+  it('the clearing view groups trades read in chunks (over a thousand) by slot and session', () => {
+    const chain = setup('continuous', {}, { maxOpenOrdersPerTrader: 1200 });
+    for (const slot of [F, F + 1]) {
+      for (let i = 0; i < 600; i += 50) ok(chain, alice, Array.from({ length: 50 }, () => m.offer(slot, 1, 100_000 + i)));
+    }
+    ok(chain, bob, [m.bid(F, 600, 200_000), m.bid(F + 1, 600, 200_000)]);
+    const clearing = chain.query(market, 'marketClearing', { community: C }, {});
+    expect(clearing.slots.map((r: { slot: number; session: string; trades: number; volumeWh: number }) => [r.slot, r.session, r.trades, r.volumeWh])).toEqual([
+      [F, 'fwd', 600, 600],
+      [F + 1, 'fwd', 600, 600],
+    ]);
+    expect(chain.query(market, 'marketClearing', { community: C }, { limit: '1' })).toMatchObject({ slots: [{ slot: F, trades: 600 }], nextSlot: F + 1 });
+  });
+
   it('the advert board lists open offers slot by slot, best price first, from the book alone', () => {
     const chain = setup('continuous');
     ok(chain, carol, m.offer(F + 2, 700, 95_000)); // o1: a later slot at a lower price
@@ -167,6 +181,18 @@ describe('queries', () => {
     ok(chain, bob, m.bid(F, 1200, 130_000)); // takes o3 (500) and 700 of o2
     const board = chain.query(market, 'marketOffers', { community: C }, { slot: String(F) }).offers;
     expect(board.map((o: { id: string; remainingWh: number }) => [o.id, o.remainingWh])).toEqual([['o2', 300]]);
+    // the clearing view of those trades, a page of whole slots at a time
+    ok(chain, bob, m.bid(F + 1, 100, 130_000)); // takes 100 of o4
+    const clearing = (query: Record<string, string>) => chain.query(market, 'marketClearing', { community: C }, query);
+    expect(clearing({}).slots.map((r: { slot: number; trades: number; volumeWh: number }) => [r.slot, r.trades, r.volumeWh])).toEqual([
+      [F, 2, 1200],
+      [F + 1, 1, 100],
+    ]);
+    expect(clearing({})).not.toHaveProperty('nextSlot');
+    const first = clearing({ limit: '1' });
+    expect(first.slots.map((r: { slot: number }) => r.slot)).toEqual([F]);
+    expect(first.nextSlot).toBe(F + 1);
+    expect(clearing({ fromSlot: String(first.nextSlot), limit: '1' }).slots.map((r: { slot: number }) => r.slot)).toEqual([F + 1]);
   });
 
   it('book depth, adverts, orders, trades, clearing, producers', () => {

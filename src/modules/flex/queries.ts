@@ -95,20 +95,28 @@ const OPEN = new Set(['offered', 'active']);
 
 export function eventsQuery(ctx: Ctx, q: { party?: string; meter?: string; status: string; limit: number }) {
   const wanted = (e: FlexEvent) => q.status === 'all' || e.status === q.status || (q.status === 'open' && OPEN.has(e.status)) || (q.status === 'closed' && !OPEN.has(e.status));
-  const found =
-    q.party !== undefined || q.meter !== undefined
-      ? idsFor(ctx.store, q)
-          .map((id) => getEvent(ctx.store, id)!)
-          .filter(wanted)
-          .slice(0, q.limit)
-      : newestEvents(ctx.store, wanted, q.limit);
+  const found = q.party !== undefined || q.meter !== undefined ? firstEvents(ctx.store, idsFor(ctx.store, q), wanted, q.limit) : newestEvents(ctx.store, wanted, q.limit);
   return { events: found.map(eventView) };
+}
+
+/** The first `limit` events of `ids` that `wanted` accepts, reading events only until the page is full. */
+function firstEvents(store: KVStore, ids: string[], wanted: (e: FlexEvent) => boolean, limit: number): FlexEvent[] {
+  const out: FlexEvent[] = [];
+  for (const id of ids) {
+    if (out.length >= limit) break;
+    const e = getEvent(store, id)!;
+    if (wanted(e)) out.push(e);
+  }
+  return out;
 }
 
 function idsFor(store: KVStore, q: { party?: string; meter?: string }): string[] {
   const party = q.party !== undefined ? partyEventIds(store, q.party) : undefined;
   const meter = q.meter !== undefined ? meterEventIds(store, q.meter) : undefined;
-  if (party && meter) return party.filter((id) => meter.includes(id));
+  if (party && meter) {
+    const ofMeter = new Set(meter);
+    return party.filter((id) => ofMeter.has(id));
+  }
   return party ?? meter ?? [];
 }
 

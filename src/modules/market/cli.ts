@@ -298,10 +298,15 @@ function registerQueries(query: Command): void {
   });
   queryCommand(q, 'clearing', {
     description: 'price and volume per slot (pay-as-clear: the clearing; otherwise from the trades)',
-    options: { community, ...rangeOpts },
+    options: { community, ...rangeOpts, limit: opt.int('at most this many rows (whole slots)', { default: '1000' }) },
     route: marketRoutes.clearing,
-    input: (o) => ({ params: { community: o.community }, query: withDefined(range(o)) }),
-    text: (v) => v.slots.map((s) => `slot ${s.slot} ${s.slotIso} ${s.session.padEnd(4)} price ${s.price ?? '-'} µ/kWh  volume ${s.volumeWh} Wh  trades ${s.trades}`).join('\n') || '(none)',
+    input: (o) => ({ params: { community: o.community }, query: withDefined({ ...range(o), limit: o.limit }) as never }),
+    text: (v) =>
+      [
+        ...v.slots.map((s) => `slot ${s.slot} ${s.slotIso} ${s.session.padEnd(4)} price ${s.price ?? '-'} µ/kWh  volume ${s.volumeWh} Wh  trades ${s.trades}`),
+        ...(v.slots.length === 0 ? ['(none)'] : []),
+        ...(v.nextSlot !== undefined ? [`more: --from-slot ${v.nextSlot}`] : []),
+      ].join('\n'),
   });
   queryCommand(q, 'contracts', {
     description: 'supply contracts of the community (or of a party)',

@@ -147,22 +147,57 @@ export function tradesQuery(ctx: Ctx, community: string, q: Range & { trader?: s
 }
 
 /** Price and volume per slot and session: the stored clearing (pay-as-clear) or the trades' mean, min and max. */
-export function clearingQuery(ctx: Ctx, community: string, q: Range) {
+/** Rows read per chunk while grouping a range's trades by slot and session. */
+const TRADE_CHUNK = 1000;
+
+export function clearingQuery(ctx: Ctx, community: string, q: Range & { limit: number }) {
   const config = requireMarketView(ctx, community);
   const { fromSlot, toSlot } = slotRange(q);
   const rows: Array<ReturnType<typeof fromClearing> | ReturnType<typeof fromTrades>> = [];
+  let nextSlot: number | undefined;
   if (config.type === 'pay-as-clear') {
-    for (const [, c] of clearings.entries(ctx.store, [community], { from: fromSlot, to: toSlot })) rows.push(fromClearing(ctx, c));
+    // one beyond the page tells whether more follow
+    const found = clearings.entries(ctx.store, [community], { from: fromSlot, to: toSlot, limit: q.limit + 1 });
+    for (const [, c] of found.slice(0, q.limit)) rows.push(fromClearing(ctx, c));
+    if (found.length > q.limit) nextSlot = found[q.limit]![1].slot;
   } else {
-    const bySession = new Map<string, Trade[]>();
-    for (const id of tradeSlot.list(ctx.store, [community], { from: fromSlot, to: toSlot })) {
-      const t = getTrade(ctx.store, id)!;
-      const key = `${String(t.slot).padStart(16, '0')}/${t.session}`;
-      bySession.set(key, [...(bySession.get(key) ?? []), t]);
-    }
-    for (const key of [...bySession.keys()].sort()) rows.push(fromTrades(bySession.get(key)!));
+    nextSlot = tradesBySession(ctx, community, fromSlot, toSlot, q.limit, (trades) => rows.push(fromTrades(trades)));
   }
-  return { community, type: config.type, slots: rows };
+  return { community, type: config.type, slots: rows, ...(nextSlot !== undefined ? { nextSlot } : {}) };
+}
+
+/**
+ * A range's trades grouped by slot and session, in slot then session order, `limit` groups at most
+ * (a slot is always whole); the slot to continue from when more follow.
+ */
+function tradesBySession(ctx: Ctx, community: string, fromSlot: number, toSlot: number, limit: number, emit: (trades: Trade[]) => void): number | undefined {
+  let emitted = 0;
+  let slot: number | undefined;
+  let bySession = new Map<string, Trade[]>();
+  const flush = () => {
+    for (const session of [...bySession.keys()].sort()) emit(bySession.get(session)!);
+    emitted += bySession.size;
+    bySession = new Map();
+  };
+  let from: number | string = fromSlot;
+  for (;;) {
+    const ids = tradeSlot.entries(ctx.store, [community], { from, to: toSlot, limit: TRADE_CHUNK });
+    for (const [key, id] of ids) {
+      const t = getTrade(ctx.store, id)!;
+      if (t.slot !== slot) {
+        flush();
+        if (emitted >= limit) return t.slot;
+        slot = t.slot;
+      }
+      const same = bySession.get(t.session);
+      if (same) same.push(t);
+      else bySession.set(t.session, [t]);
+      from = `${key.slice(key.indexOf('/') + 1)}\u0000`;
+    }
+    if (ids.length < TRADE_CHUNK) break;
+  }
+  flush();
+  return undefined;
 }
 
 function fromClearing(ctx: Ctx, c: ClearingResult) {
