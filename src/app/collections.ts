@@ -70,7 +70,7 @@ export class Collection<T> {
   }
 
   /** One page of the records `keep` accepts, in id order after `after` (exclusive); see matchingPage below. */
-  matchingPage(store: KVStore, keep: Keep<T>, options: { after?: string; limit: number; maxRows?: number }): Page<T> {
+  matchingPage(store: KVStore, keep: Keep<T>, options: PageOptions): Page<T> {
     return matchingPage(store, this.prefix, keep, options);
   }
 
@@ -104,17 +104,29 @@ export function firstMatching<T>(store: KVStore, prefix: string, keep: Keep<T>, 
 }
 
 /**
- * One page of the values under `prefix` that `keep` accepts, in key order after the key suffix
- * `after` (exclusive); `next` is the suffix to continue after when more may follow (one match beyond
- * the page is read to know). With `maxRows`, a request reads at most that many rows: a rare filter
- * then answers a short (even empty) page whose `next` is the last key read, so the work per request
- * stays bounded and the client pages on to the end.
+ * One page of the values under `prefix` that `keep` accepts, in key order (or descending with
+ * `reverse`) after the key suffix `after` (exclusive); `next` is the suffix to continue after when
+ * more may follow (one match beyond the page is read to know). With `maxRows`, a request reads at
+ * most that many rows: a rare filter then answers a short (even empty) page whose `next` is the last
+ * key read, so the work per request stays bounded and the client pages on to the end.
  */
-export function matchingPage<T>(store: KVStore, prefix: string, keep: Keep<T>, options: { after?: string; limit: number; maxRows?: number }): Page<T> {
-  const read = readMatching(store, prefix, keep, { limit: options.limit + 1, ...(options.after !== undefined ? { from: `${options.after}\u0000` } : {}), ...(options.maxRows !== undefined ? { maxRows: options.maxRows } : {}) });
+export function matchingPage<T>(store: KVStore, prefix: string, keep: Keep<T>, options: PageOptions): Page<T> {
+  // `after` is exclusive: forward, reading starts just past it; newest first (reverse), just below it
+  const cursor = options.after === undefined ? {} : options.reverse ? { to: options.after } : { from: `${options.after}\u0000` };
+  const read = readMatching(store, prefix, keep, { limit: options.limit + 1, ...cursor, ...(options.reverse ? { reverse: true } : {}), ...(options.maxRows !== undefined ? { maxRows: options.maxRows } : {}) });
   const items = read.found.slice(0, options.limit).map(([, value]) => value);
   if (read.found.length > options.limit) return { items, next: read.found[options.limit - 1]![0] };
   return { items, ...(read.stoppedAt !== undefined ? { next: read.stoppedAt } : {}) };
+}
+
+export interface PageOptions {
+  /** The previous page's `next` (exclusive). */
+  after?: string;
+  limit: number;
+  /** Descending key order (newest first for height-keyed records). */
+  reverse?: boolean;
+  /** Rows a request reads at most; a short page then ends at the last row read. */
+  maxRows?: number;
 }
 
 /** A list filter: the value, and its key without the prefix (for filters on what the key encodes). */

@@ -99,14 +99,15 @@ describe('typed collections', () => {
       { numRuns: 200 },
     );
   });
-  it('matchingPage with maxRows reads at most that many rows a page and still pages through exactly the filtered list', () => {
+  it('matchingPage with maxRows reads at most that many rows a page and still pages through exactly the filtered list, in either order', () => {
     fc.assert(
       fc.property(
         fc.uniqueArray(fc.integer({ min: 0, max: 10_000 }), { maxLength: 60 }),
         fc.integer({ min: 1, max: 7 }),
         fc.integer({ min: 1, max: 9 }),
         fc.integer({ min: 1, max: 12 }),
-        (numbers, modulus, limit, maxRows) => {
+        fc.boolean(),
+        (numbers, modulus, limit, maxRows, reverse) => {
           const store = new Overlay(new Storage(':memory:'));
           const items = collection<{ n: number }>('registry/account/');
           for (const n of numbers) items.put(store, { n }, n);
@@ -120,7 +121,7 @@ describe('typed collections', () => {
           let requests = 0;
           do {
             rowsRead = 0;
-            const page = items.matchingPage(counting, keep, { ...(after !== undefined ? { after } : {}), limit, maxRows });
+            const page = items.matchingPage(counting, keep, { ...(after !== undefined ? { after } : {}), limit, maxRows, reverse });
             expect(rowsRead).toBeLessThanOrEqual(maxRows);
             expect(page.items.length).toBeLessThanOrEqual(limit);
             paged.push(...page.items);
@@ -128,7 +129,7 @@ describe('typed collections', () => {
             requests++;
           } while (after !== undefined && requests <= numbers.length + 1);
           expect(after).toBeUndefined();
-          expect(paged).toEqual(items.list(store).filter(keep));
+          expect(paged).toEqual(items.list(store, [], { reverse }).filter(keep));
         },
       ),
       { numRuns: 300 },

@@ -5,7 +5,7 @@ import { registry } from '../../src/modules/registry/index.js';
 import { registryRoutes } from '../../src/modules/registry/routes.js';
 import { account, TestChain } from '../helpers/chain.js';
 import { registryCore } from '../../src/modules/registry/module.js';
-import { ROLE_SCAN_ROWS } from '../../src/modules/registry/state.js';
+import { LOG_SCAN_ROWS, ROLE_SCAN_ROWS } from '../../src/modules/registry/state.js';
 import { alice, bob, carol, energyChain, m, ok, owner, S, setupCommunity } from './helpers.js';
 
 /** Every page of a list route from the first on, following `next` to the end. */
@@ -87,5 +87,28 @@ describe('list routes answer a page at a time and say where to continue', () => 
     } while (after !== undefined);
     expect(pages.length).toBeGreaterThan(1); // the first request stopped after ROLE_SCAN_ROWS accounts
     expect(pages.flatMap((p) => p.accounts.map((a) => a.address))).toEqual([account('lone').address]);
+    // the registry log filtered by that account: at most LOG_SCAN_ROWS entries read per request, then on to its admission
+    const logPages: Array<{ entries: Array<{ address: string; action: string }>; next?: string }> = [];
+    let cursor: string | undefined;
+    do {
+      const page = chain.query(registry, 'registryLog', {}, { address: account('lone').address, ...(cursor ? { after: cursor } : {}) });
+      logPages.push(page);
+      cursor = page.next;
+    } while (cursor !== undefined);
+    expect(logPages.length).toBeGreaterThanOrEqual(Math.ceil(Object.keys(accounts).length / LOG_SCAN_ROWS)); // one genesis admission per account
+    expect(logPages.flatMap((p) => p.entries.map((e) => [e.address, e.action]))).toEqual([[account('lone').address, 'admit']]);
+  });
+
+  it('the registry log: newest first, a page at a time to the genesis admissions', () => {
+    const chain = energyChain();
+    const everything = chain.query(registry, 'registryLog', {}, { limit: '500' }).entries;
+    expect(everything.length).toBeGreaterThan(5);
+    for (const size of ['1', '2', '3']) {
+      expect(allPages((after) => {
+        const page = chain.query(registry, 'registryLog', {}, { ...(after ? { after } : {}), limit: size });
+        return { items: page.entries, ...(page.next ? { next: page.next } : {}) };
+      }).flat()).toEqual(everything);
+    }
+    expect(registryRoutes.registryLog.query!.safeParse({ after: 'yesterday' }).success).toBe(false);
   });
 });

@@ -30,7 +30,7 @@ describe('registry: role changes', () => {
     const acc = chain.query(registry, 'getAccount', { address: alice.address });
     expect(acc.roles).toEqual(['prosumer', 'trader']);
     expect(acc.account.admittedAt).toEqual({ height: 0, txHash: 'genesis' }); // not re-admitted
-    const [entry] = readLog(chain.store, { address: alice.address, limit: 1 });
+    const [entry] = readLog(chain.store, { address: alice.address, limit: 1 }).items;
     expect(entry).toMatchObject({ action: 'set-roles', roles: ['prosumer', 'trader'], previousRoles: ['consumer'], by: chain.operator.address, reason: 'installed PV' });
   });
 

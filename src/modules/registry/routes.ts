@@ -16,6 +16,8 @@ const accountSchema = z.object({
   revokeReason: z.string().optional(),
 });
 const limit = pageLimit();
+/** Where a page of the registry log ends: "<height>/<txHash or genesis>/<index>", as an answer's `next` gives it. */
+const logCursor = z.string().regex(/^\d{16}\/([0-9a-f]{64}|genesis)\/\d{4,16}$/, 'the next of a previous answer');
 
 const proposalSchema = z.object({
   id: z.string(),
@@ -59,9 +61,10 @@ export const registryRoutes = {
     name: 'registryLog',
     method: 'GET',
     path: '/v1/registry/log',
-    summary: 'Admissions (genesis included), role changes and revocations (with their reasons), newest first, each with the transaction that made it',
+    summary:
+      'Admissions (genesis included), role changes and revocations (with their reasons), newest first, each with the transaction that made it; a page at a time (`next` continues with after=; filtered by address, a request reads at most 10,000 entries, so a page can be short and still have a next)',
     tags: ['registry'],
-    query: z.object({ address: addressSchema.optional(), limit }),
+    query: z.object({ address: addressSchema.optional(), after: logCursor.optional(), limit }),
     response: z.object({
       entries: z.array(
         z.object({
@@ -75,6 +78,7 @@ export const registryRoutes = {
           reason: z.string().optional(),
         }),
       ),
+      next: z.string().optional(),
     }),
   }),
   inactiveAccounts: defineRoute({

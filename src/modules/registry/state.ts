@@ -1,4 +1,4 @@
-import { collection, type Page } from '../../app/collections.js';
+import { collection, matchingPage, type Page } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
 import type { TxRef } from '../../app/tx-ref.js';
@@ -104,19 +104,14 @@ export function appendLog(store: KVStore, entry: RegistryLogEntry, index: number
   store.set(`${LOG}${padKey(entry.height)}/${entry.txHash}/${padKey(index, width)}`, entry);
 }
 
-/** Newest first; filtered by account when asked (read in pages, so an unfiltered read touches `limit` entries only). */
-export function readLog(store: KVStore, options: { address?: string; limit: number }): RegistryLogEntry[] {
-  const out: RegistryLogEntry[] = [];
-  let cursor: string | undefined;
-  for (;;) {
-    const rows = store.scan<RegistryLogEntry>(LOG, { end: cursor, reverse: true, limit: 500 });
-    for (const [, e] of rows) {
-      if (options.address === undefined || e.address === options.address) out.push(e);
-      if (out.length >= options.limit) return out;
-    }
-    if (rows.length < 500) return out;
-    cursor = rows[rows.length - 1]![0];
-  }
+/** Log entries a request filtered by account reads at most: the log has no index by account, so a rare account answers a short page with `next`. */
+export const LOG_SCAN_ROWS = 10_000;
+
+/** A page of the log, newest first, after the cursor `after` (a previous page's `next`); filtered by account when asked. */
+export function readLog(store: KVStore, options: { address?: string; after?: string; limit: number }): Page<RegistryLogEntry> {
+  const { address } = options;
+  const keep = (e: RegistryLogEntry) => address === undefined || e.address === address;
+  return matchingPage(store, LOG, keep, { ...(options.after !== undefined ? { after: options.after } : {}), limit: options.limit, reverse: true, ...(address !== undefined ? { maxRows: LOG_SCAN_ROWS } : {}) });
 }
 
 export function markActive(store: KVStore, address: string, at: LastActive): void {

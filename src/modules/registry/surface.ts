@@ -59,7 +59,10 @@ const routes = [
     const page = accountPage(ctx.store, query);
     return { accounts: page.items, ...(page.next !== undefined ? { next: page.next } : {}) };
   }),
-  queryRoute(registryRoutes.registryLog, (ctx, { query }) => ({ entries: readLog(ctx.store, query) })),
+  queryRoute(registryRoutes.registryLog, (ctx, { query }) => {
+    const page = readLog(ctx.store, query);
+    return { entries: page.items, ...(page.next !== undefined ? { next: page.next } : {}) };
+  }),
   queryRoute(registryRoutes.inactiveAccounts, (ctx, { query }) => inactiveAccounts(ctx.store, { height: ctx.height, time: ctx.time }, query)),
   queryRoute(registryRoutes.listValidators, (ctx) => ({ validators: listValidators(ctx.store) })),
   queryRoute(registryRoutes.listJails, (ctx) => ({ jails: jails.list(ctx.store) })),
@@ -154,16 +157,22 @@ function registerCli({ tx, query }: { tx: Command; query: Command }): void {
   });
   queryCommand(qReg, 'log', {
     description: 'admissions and revocations with the transaction behind each',
-    options: { address: opt.address('only this account'), limit: opt.int('entries (1–500)', { default: '100' }) },
+    options: {
+      address: opt.address('only this account'),
+      after: opt.text("continue after this cursor (the previous answer's next)", { arg: 'cursor' }),
+      limit: opt.int('entries (1–500)', { default: '100' }),
+    },
     route: registryRoutes.registryLog,
-    input: (o) => ({ query: { address: o.address, limit: o.limit } }),
+    input: (o) => ({ query: { address: o.address, after: o.after, limit: o.limit } }),
     text: (v) =>
-      v.entries
-        .map((e) => {
+      [
+        ...v.entries.map((e) => {
           const roles = e.previousRoles ? `${e.previousRoles.join(',')} → ${e.roles.join(',')}` : e.roles.join(',');
           return `h${e.height}  ${e.action.padEnd(9)}  ${e.address}  ${roles}  by ${e.by}  tx ${e.txHash}${e.reason ? `  reason: ${e.reason}` : ''}`;
-        })
-        .join('\n') || '(none)',
+        }),
+        ...(v.entries.length === 0 ? ['(none)'] : []),
+        ...(v.next ? [`more: --after ${v.next}`] : []),
+      ].join('\n'),
   });
   queryCommand(qReg, 'inactive', {
     description: 'admitted accounts that sent no successful transaction for N days of block time (operators)',
