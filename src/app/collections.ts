@@ -119,6 +119,9 @@ export function matchingPage<T>(store: KVStore, prefix: string, keep: Keep<T>, o
   return { items, ...(read.stoppedAt !== undefined ? { next: read.stoppedAt } : {}) };
 }
 
+/** Rows a filtered list request reads at most where no index serves the filter (a rare match answers a short page with `next`). */
+export const FILTER_SCAN_ROWS = 10_000;
+
 export interface PageOptions {
   /** The previous page's `next` (exclusive). */
   after?: string;

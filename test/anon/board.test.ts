@@ -87,5 +87,17 @@ describe('anonymous offer board', () => {
     expect(send(seller, { type: ANON_MSG.withdrawOffer, value: { offer: id } }).code).toBe('ANON_OFFER_NOT_OPEN');
     expect(send(seller, { type: ANON_MSG.withdrawOffer, value: { offer: 'o999' } }).code).toBe('ANON_OFFER_NOT_FOUND');
     expect(chain.query(anon, 'anonOffers', {}, { status: 'withdrawn' }).offers.map((o: { id: string }) => o.id)).toEqual([id]);
+    // the board a page at a time, newest first, to the first offer
+    const more = [attr(ok(seller, offerMsg()), 'anon.offer_posted', 'id'), attr(ok(seller, offerMsg()), 'anon.offer_posted', 'id')];
+    const everything = chain.query(anon, 'anonOffers', {}, {}).offers.map((o: { id: string }) => o.id);
+    expect(everything.slice(0, 2)).toEqual([...more].reverse());
+    const paged: string[] = [];
+    let after: string | undefined;
+    do {
+      const page = chain.query(anon, 'anonOffers', {}, { limit: 1, ...(after ? { after } : {}) });
+      paged.push(...page.offers.map((o: { id: string }) => o.id));
+      after = page.next;
+    } while (after !== undefined);
+    expect(paged).toEqual(everything);
   });
 });

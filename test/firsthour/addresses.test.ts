@@ -82,6 +82,8 @@ const NOT_ADDRESSES: Record<string, string> = {
   'query energy adjustments --after': "a cursor from the previous answer's next",
   'query pay history --after': "a cursor from the previous answer's next",
   'query registry log --after': "a cursor from the previous answer's next",
+  'query flex events --after': "a cursor from the previous answer's next",
+  'query anon offers --after': "a cursor from the previous answer's next",
   'msg inbox --after': 'a message cursor',
   'msg watch --after': 'a message cursor',
   'msg send --to': 'a messaging address (gridmsg1…) or a local messaging key name (another namespace than accounts)',

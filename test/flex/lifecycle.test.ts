@@ -95,6 +95,17 @@ describe('events', () => {
     expect(ids({ status: 'withdrawn' })).toEqual(['ev4', 'ev2']);
     expect(ids({ status: 'completed' })).toEqual([]);
     expect(ids({ party: pros.address, status: 'open', limit: 2 })).toEqual(['ev5', 'ev3']);
+    // every event, a page at a time: `next` continues newest first to the oldest
+    const paged: string[] = [];
+    let after: string | undefined;
+    do {
+      const page = chain.query(flex, 'flexEvents', {}, { status: 'offered', limit: 2, ...(after ? { after } : {}) });
+      paged.push(...page.events.map((e: { id: string }) => e.id));
+      after = page.next;
+    } while (after !== undefined);
+    expect(paged).toEqual(['ev5', 'ev3', 'ev1']);
+    expect(chain.query(flex, 'flexEvents', {}, { limit: 5 })).not.toHaveProperty('next');
+    expect(() => chain.query(flex, 'flexEvents', {}, { party: pros.address, after: '0000000000000003' })).toThrow(expect.objectContaining({ code: 'REQUEST_INVALID' }));
   });
 
   it('enrolment: only the prosumer, before the start, with a registered meter that is not linked to someone else', () => {

@@ -144,10 +144,19 @@ function registerQueries(query: Command): void {
   queryCommand(anon, 'account', { description: 'an anonymous account and its expiry', args: ['address'], route: anonRoutes.account, input: (_o, [address], cmd) => ({ params: { address: resolveAddress(cmd, address!, 'address') } }) });
   queryCommand(anon, 'offers', {
     description: 'the anonymous offer board',
-    options: { status: opt.choice(['open', 'taken', 'withdrawn', 'all'] as const)('filter', { default: 'all' }), limit: opt.int('most offers', { default: '100' }) },
+    options: {
+      status: opt.choice(['open', 'taken', 'withdrawn', 'all'] as const)('filter', { default: 'all' }),
+      after: opt.text("continue after this cursor (the previous answer's next)", { arg: 'cursor' }),
+      limit: opt.int('most offers', { default: '100' }),
+    },
     route: anonRoutes.offers,
-    input: (o) => ({ query: { status: o.status ?? 'all', limit: o.limit ?? 100 } }),
-    text: (v) => v.offers.map((x) => `${x.id.padEnd(5)} ${x.status.padEnd(9)} ${x.energyWh} Wh for ${x.amount} µ ${x.asset}  seller ${x.seller}${x.escrow ? `  escrow ${x.escrow}` : ''}`).join('\n') || '(none)',
+    input: (o) => ({ query: { status: o.status ?? 'all', ...(o.after ? { after: o.after } : {}), limit: o.limit ?? 100 } }),
+    text: (v) =>
+      [
+        ...v.offers.map((x) => `${x.id.padEnd(5)} ${x.status.padEnd(9)} ${x.energyWh} Wh for ${x.amount} µ ${x.asset}  seller ${x.seller}${x.escrow ? `  escrow ${x.escrow}` : ''}`),
+        ...(v.offers.length === 0 ? ['(none)'] : []),
+        ...(v.next ? [`more: --after ${v.next}`] : []),
+      ].join('\n'),
   });
   queryCommand(anon, 'offer', { description: 'one offer', args: ['id'], route: anonRoutes.offer, input: (_o, [id]) => ({ params: { id: id! } }) });
   queryCommand(anon, 'nullifier', { description: 'whether a nullifier was used', args: ['nullifier'], route: anonRoutes.nullifier, input: (_o, [nullifier]) => ({ params: { nullifier: nullifier! } }) });

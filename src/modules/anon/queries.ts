@@ -2,7 +2,7 @@ import type { QueryContext } from '../../surface/index.js';
 import { PoseidonMerkleTree } from '../../zk/merkle.js';
 import { E } from './errors.js';
 import { epochOf, validRoots, type AnonParams } from './rules.js';
-import { getAccount, getKey, getMember, getNullifier, getOffer, getRoots, listLeaves, newestOffers, rootHistory, treeStore } from './state.js';
+import { getAccount, getKey, getMember, getNullifier, getOffer, getRoots, listLeaves, offerPage, rootHistory, treeStore } from './state.js';
 
 /** Read-side views of the anon module (all public: see routes.ts). */
 
@@ -56,9 +56,10 @@ export function nullifierQuery(ctx: Ctx, nullifier: string) {
   return used ? { used: true, epoch: used.epoch, height: used.height } : { used: false };
 }
 
-export function offersQuery(ctx: Ctx, query: { status: 'open' | 'taken' | 'withdrawn' | 'all'; limit: number }) {
-  // Newest first, read until `limit` offers of the status are found (an old open offer is still found).
-  return { offers: newestOffers(ctx.store, (o) => query.status === 'all' || o.status === query.status, query.limit) };
+export function offersQuery(ctx: Ctx, query: { status: 'open' | 'taken' | 'withdrawn' | 'all'; after?: string; limit: number }) {
+  // Newest first, read until `limit` offers of the status are found or the request's rows are read; `next` goes on (an old open offer is still found).
+  const page = offerPage(ctx.store, (o) => query.status === 'all' || o.status === query.status, query);
+  return { offers: page.items, ...(page.next !== undefined ? { next: page.next } : {}) };
 }
 
 export function offerQuery(ctx: Ctx, id: string) {

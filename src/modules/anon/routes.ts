@@ -53,10 +53,10 @@ export const anonRoutes = {
     name: 'anonOffers',
     method: 'GET',
     path: '/v1/anon/offers',
-    summary: 'The anonymous offer board, newest first (open, taken or withdrawn); sellers and buyers are trader-anon accounts',
+    summary: 'The anonymous offer board, newest first (open, taken or withdrawn); sellers and buyers are trader-anon accounts. A page at a time: `next` continues with after= (a request reads at most 10,000 offers, so a page of a rare status can be short and still have a next)',
     tags: ['anon'],
-    query: z.object({ status: z.enum(['open', 'taken', 'withdrawn', 'all']).default('all'), limit: pageLimit(1000, 100) }),
-    response: z.object({ offers: z.array(offerSchema) }),
+    query: z.object({ status: z.enum(['open', 'taken', 'withdrawn', 'all']).default('all'), after: z.string().regex(/^\d{16}$/, 'the next of a previous answer').optional(), limit: pageLimit(1000, 100) }),
+    response: z.object({ offers: z.array(offerSchema), next: z.string().optional() }),
   }),
   offer: defineRoute({
     name: 'anonOffer',

@@ -1,4 +1,4 @@
-import { collection } from '../../app/collections.js';
+import { collection, FILTER_SCAN_ROWS } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import type { TreeNodeStore } from '../../zk/merkle.js';
 import type { RegisteredKey as ZkRegisteredKey } from '../../zk/key-registry.js';
@@ -152,6 +152,7 @@ export function nextOfferId(store: KVStore): string {
 export const getOffer = (store: KVStore, id: string) => offers.get(store, numberOf(id));
 export const putOffer = (store: KVStore, o: Offer) => offers.put(store, o, numberOf(o.id));
 /** Newest first, the first `limit` offers that `keep` accepts (reads no further than it needs). */
-export const newestOffers = (store: KVStore, keep: (o: Offer) => boolean, limit: number) => offers.firstMatching(store, keep, { limit, reverse: true });
+/** A page of offers newest first that `keep` accepts, after the cursor `after`; at most FILTER_SCAN_ROWS offers read per request. */
+export const offerPage = (store: KVStore, keep: (o: Offer) => boolean, page: { after?: string; limit: number }) => offers.matchingPage(store, keep, { ...page, reverse: true, maxRows: FILTER_SCAN_ROWS });
 export const escrowOffer = (store: KVStore, escrow: string) => escrowOffers.get(store, escrow);
 export const markEscrow = (store: KVStore, escrow: string, offer: string) => escrowOffers.put(store, offer, escrow);

@@ -128,11 +128,22 @@ function registerQueries(query: Command): void {
   queryCommand(flex, 'program', { description: 'one program', args: ['id'], route: flexRoutes.program, input: (_o, [id]) => ({ params: { id: id! } }) });
   queryCommand(flex, 'events', {
     description: 'events, newest first (of a party, or a meter)',
-    options: { party: opt.address('aggregator or prosumer'), mine: opt.flag('events of the --from key'), meter: opt.text('enrolled meter', { arg: 'id' }), status: opt.choice(statusChoices)('which', { default: 'all' }), limit: opt.int('at most', { default: '100' }) },
+    options: {
+      party: opt.address('aggregator or prosumer'),
+      mine: opt.flag('events of the --from key'),
+      meter: opt.text('enrolled meter', { arg: 'id' }),
+      status: opt.choice(statusChoices)('which', { default: 'all' }),
+      after: opt.text("all events: continue after this cursor (the previous answer's next)", { arg: 'cursor' }),
+      limit: opt.int('at most', { default: '100' }),
+    },
     route: flexRoutes.events,
-    input: (o, _a, cmd) => ({ query: { ...(o.party ? { party: o.party } : o.mine ? { party: signerAddress(cmd) } : {}), ...(o.meter ? { meter: o.meter } : {}), status: o.status, limit: o.limit } }),
+    input: (o, _a, cmd) => ({ query: { ...(o.party ? { party: o.party } : o.mine ? { party: signerAddress(cmd) } : {}), ...(o.meter ? { meter: o.meter } : {}), status: o.status, ...(o.after ? { after: o.after } : {}), limit: o.limit } }),
     text: (v) =>
-      v.events.map((e) => `${e.id.padEnd(6)} ${e.status.padEnd(10)} ${e.intervalCount} × ${e.intervalPeriod.duration} from ${e.intervalPeriod.start}  deposit ${e.deposit} µ ${e.asset}  remaining ${e.remaining}  ${e.aggregator} → ${e.prosumer}`).join('\n') || '(none)',
+      [
+        ...v.events.map((e) => `${e.id.padEnd(6)} ${e.status.padEnd(10)} ${e.intervalCount} × ${e.intervalPeriod.duration} from ${e.intervalPeriod.start}  deposit ${e.deposit} µ ${e.asset}  remaining ${e.remaining}  ${e.aggregator} → ${e.prosumer}`),
+        ...(v.events.length === 0 ? ['(none)'] : []),
+        ...(v.next ? [`more: --after ${v.next}`] : []),
+      ].join('\n'),
   });
   queryCommand(flex, 'event', {
     description: 'one event: intervals with requested values, commitments, proved deviations and penalties; the escrow over the event',

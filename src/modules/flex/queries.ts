@@ -1,8 +1,9 @@
+import { API_ERRORS } from '../../api/errors.js';
 import type { KVStore } from '../../app/state.js';
 import type { QueryContext } from '../../surface/index.js';
 import { E } from './errors.js';
 import { deadlineOf, intervalStart, type FlexParams } from './rules.js';
-import { getEvent, getKey, getProgram, listIntervals, listKeys, listPrograms, meterEventIds, newestEvents, partyEventIds, type FlexEvent, type IntervalRecord } from './state.js';
+import { eventPage, getEvent, getKey, getProgram, listIntervals, listKeys, listPrograms, meterEventIds, partyEventIds, type FlexEvent, type IntervalRecord } from './state.js';
 
 /** Read-side views: OpenADR-shaped events and intervals, escrow balance over an event (computed, never stored). */
 
@@ -93,10 +94,14 @@ export function eventQuery(ctx: Ctx, id: string) {
 
 const OPEN = new Set(['offered', 'active']);
 
-export function eventsQuery(ctx: Ctx, q: { party?: string; meter?: string; status: string; limit: number }) {
+export function eventsQuery(ctx: Ctx, q: { party?: string; meter?: string; status: string; after?: string; limit: number }) {
   const wanted = (e: FlexEvent) => q.status === 'all' || e.status === q.status || (q.status === 'open' && OPEN.has(e.status)) || (q.status === 'closed' && !OPEN.has(e.status));
-  const found = q.party !== undefined || q.meter !== undefined ? firstEvents(ctx.store, idsFor(ctx.store, q), wanted, q.limit) : newestEvents(ctx.store, wanted, q.limit);
-  return { events: found.map(eventView) };
+  if (q.party !== undefined || q.meter !== undefined) {
+    if (q.after !== undefined) throw API_ERRORS.REQUEST_INVALID('after= pages the list of all events; with party= or meter= narrow by status instead');
+    return { events: firstEvents(ctx.store, idsFor(ctx.store, q), wanted, q.limit).map(eventView) };
+  }
+  const page = eventPage(ctx.store, wanted, q);
+  return { events: page.items.map(eventView), ...(page.next !== undefined ? { next: page.next } : {}) };
 }
 
 /** The first `limit` events of `ids` that `wanted` accepts, reading events only until the page is full. */

@@ -140,15 +140,16 @@ export const flexRoutes = {
     name: 'flexEvents',
     method: 'GET',
     path: '/v1/flex/events',
-    summary: 'Events, newest first: all, of a party (aggregator or prosumer) or of an enrolled meter; by status',
+    summary: 'Events, newest first: all, of a party (aggregator or prosumer) or of an enrolled meter; by status. All events come a page at a time: `next` continues with after= (a request reads at most 10,000 events, so a page of a rare status can be short and still have a next)',
     tags: ['flex'],
     query: z.object({
       party: addressSchema.optional(),
       meter: meterIdSchema.optional(),
       status: z.enum(['offered', 'active', 'completed', 'forfeited', 'withdrawn', 'expired', 'open', 'closed', 'all']).default('all'),
+      after: z.string().regex(/^\d{16}$/, 'the next of a previous answer').optional(),
       limit,
     }),
-    response: z.object({ events: z.array(eventSchema) }),
+    response: z.object({ events: z.array(eventSchema), next: z.string().optional() }),
   }),
   event: defineRoute({
     name: 'flexEvent',

@@ -1,4 +1,4 @@
-import { collection } from '../../app/collections.js';
+import { collection, FILTER_SCAN_ROWS } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import type { RegisteredKey as ZkRegisteredKey } from '../../zk/key-registry.js';
 import type { PayloadType, SlotFingerprint } from './messages.js';
@@ -123,7 +123,8 @@ export const listPrograms = (store: KVStore, limit: number) => programs.list(sto
 export const getEvent = (store: KVStore, id: string) => events.get(store, numberOf(id));
 export const putEvent = (store: KVStore, e: FlexEvent) => events.put(store, e, numberOf(e.id));
 /** Newest first, the first `limit` that `keep` accepts (reads no further than it needs). */
-export const newestEvents = (store: KVStore, keep: (e: FlexEvent) => boolean, limit: number) => events.firstMatching(store, keep, { limit, reverse: true });
+/** A page of events newest first that `keep` accepts, after the cursor `after`; at most FILTER_SCAN_ROWS events read per request. */
+export const eventPage = (store: KVStore, keep: (e: FlexEvent) => boolean, page: { after?: string; limit: number }) => events.matchingPage(store, keep, { ...page, reverse: true, maxRows: FILTER_SCAN_ROWS });
 
 export const getInterval = (store: KVStore, event: string, index: number) => intervals.get(store, numberOf(event), index);
 export const putInterval = (store: KVStore, event: string, r: IntervalRecord) => intervals.put(store, r, numberOf(event), r.index);

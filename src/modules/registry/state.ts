@@ -1,4 +1,4 @@
-import { collection, matchingPage, type Page } from '../../app/collections.js';
+import { collection, FILTER_SCAN_ROWS, matchingPage, type Page } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
 import type { TxRef } from '../../app/tx-ref.js';
@@ -81,7 +81,7 @@ export function putAccount(store: KVStore, account: Account): void {
 }
 
 /** Accounts a request by role reads at most: a rare role answers a short page with `next` rather than reading the whole registry at once. */
-export const ROLE_SCAN_ROWS = 10_000;
+export const ROLE_SCAN_ROWS = FILTER_SCAN_ROWS;
 
 /** A page of accounts in address order, optionally only those holding `role` (read until the page is full or ROLE_SCAN_ROWS were read). */
 export function accountPage(store: KVStore, options: { after?: string; limit: number; role?: Role }): Page<Account> {
@@ -105,7 +105,7 @@ export function appendLog(store: KVStore, entry: RegistryLogEntry, index: number
 }
 
 /** Log entries a request filtered by account reads at most: the log has no index by account, so a rare account answers a short page with `next`. */
-export const LOG_SCAN_ROWS = 10_000;
+export const LOG_SCAN_ROWS = FILTER_SCAN_ROWS;
 
 /** A page of the log, newest first, after the cursor `after` (a previous page's `next`); filtered by account when asked. */
 export function readLog(store: KVStore, options: { address?: string; after?: string; limit: number }): Page<RegistryLogEntry> {
