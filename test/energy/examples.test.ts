@@ -50,6 +50,18 @@ describe('worked example (HanzeNet §4)', () => {
     expect(chain.query(energy, 'energyHistory', { id: 'nb' }, { trader: bob.address, order: 'desc', limit: 2 }).entries.map((e: any) => e.kind)).toEqual(['mutate', 'reduce-in']);
     expect(chain.query(energy, 'energyHistory', { id: 'nb' }, { trader: bob.address, slot: String(S) }).entries).toHaveLength(5);
     expect(chain.query(energy, 'energyHistory', { id: 'nb' }, { trader: bob.address, fromSlot: String(S + 1) }).entries).toEqual([]);
+    // a page at a time in either order: `next` continues exactly after the last entry
+    for (const order of ['asc', 'desc']) {
+      const kinds: string[] = [];
+      let after: string | undefined;
+      do {
+        const page = chain.query(energy, 'energyHistory', { id: 'nb' }, { trader: bob.address, order, limit: 2, ...(after ? { after } : {}) });
+        kinds.push(...page.entries.map((e: any) => e.kind));
+        after = page.next;
+      } while (after !== undefined);
+      const all = hist.entries.map((e: any) => e.kind);
+      expect(kinds).toEqual(order === 'asc' ? all : [...all].reverse());
+    }
     const readings = chain.query(metering, 'listReadings', { meterId: 'C' }, {});
     expect(readings.readings.map((r: any) => [r.slot, r.importWh, r.seq])).toEqual([[S, 15_000, 1]]);
     expect(meteringRoutes.listReadings.path).toContain('/readings');

@@ -80,6 +80,7 @@ const NOT_ADDRESSES: Record<string, string> = {
   'query meter missing --after': 'a meter id',
   'query energy communities --after': 'a community id',
   'query energy adjustments --after': "a cursor from the previous answer's next",
+  'query energy history --after': "a cursor from the previous answer's next",
   'query pay history --after': "a cursor from the previous answer's next",
   'query registry log --after': "a cursor from the previous answer's next",
   'query flex events --after': "a cursor from the previous answer's next",

@@ -11,7 +11,7 @@ import { labelSchema } from './messages.js';
 import {
   adjustmentPage,
   communityBalances,
-  firstHistoryEntries,
+  historyPage,
   getCommunity,
   labelsFromKey,
   labelsKey,
@@ -102,11 +102,12 @@ function inRange(e: HistoryEntry, r: { fromSlot: number; toSlot: number }): bool
   return e.slot >= r.fromSlot && e.slot < r.toSlot;
 }
 
-export function historyQuery(ctx: Ctx, id: string, q: Range & { trader: string; order: 'asc' | 'desc'; limit: number }) {
+export function historyQuery(ctx: Ctx, id: string, q: Range & { trader: string; order: 'asc' | 'desc'; after?: string; limit: number }) {
   const { store } = ctx;
   requireCommunity(store, id);
   const range = slotRange(q);
-  return { community: id, trader: q.trader, entries: firstHistoryEntries(store, id, q.trader, (e) => inRange(e, range), { limit: q.limit, reverse: q.order === 'desc' }).map(withIso) };
+  const page = historyPage(store, id, q.trader, (e) => inRange(e, range), { ...(q.after !== undefined ? { after: q.after } : {}), limit: q.limit, reverse: q.order === 'desc' });
+  return { community: id, trader: q.trader, entries: page.items.map(withIso), ...(page.next !== undefined ? { next: page.next } : {}) };
 }
 
 export function adjustmentsQuery(ctx: Ctx, id: string, q: Range & { after?: string; limit: number }) {

@@ -47,8 +47,8 @@ export const historySchema = z.object({
   msgIndex: z.number(),
 });
 const params = z.object({ id: communityIdSchema });
-/** Where a page of adjustments ends: "<height>/<txHash>/<message>/<entry>" as an answer's `next` gives it. */
-const adjustmentCursor = z.string().regex(/^\d{16}\/[0-9a-f]{64}\/\d{4,16}\/\d{4,16}$/, 'the next of a previous answer');
+/** Where a page of adjustments or of a trader's history ends: "<height>/<txHash>/<message>/<entry>" as an answer's `next` gives it. */
+const historyCursor = z.string().regex(/^\d{16}\/[0-9a-f]{64}\/\d{4,16}\/\d{4,16}$/, 'the next of a previous answer');
 
 export const energyRoutes = {
   listCommunities: defineRoute({
@@ -125,11 +125,12 @@ export const energyRoutes = {
     name: 'energyHistory',
     method: 'GET',
     path: '/v1/energy/communities/:id/history',
-    summary: "Every change of a trader's balances with the transaction behind it, oldest first (order=desc: newest first)",
+    summary:
+      "Every change of a trader's balances with the transaction behind it, oldest first (order=desc: newest first); a page at a time: `next` continues with after= (a request reads at most 10,000 entries, so a narrow slot range can answer a short page that still has a next)",
     tags: ['energy'],
     params,
-    query: z.object({ trader: addressSchema, slot: slotParam, fromSlot: slotParam, toSlot: slotParam, order: z.enum(['asc', 'desc']).default('asc'), limit: pageLimit(10_000, 1000) }),
-    response: z.object({ community: z.string(), trader: z.string(), entries: z.array(historySchema) }),
+    query: z.object({ trader: addressSchema, slot: slotParam, fromSlot: slotParam, toSlot: slotParam, order: z.enum(['asc', 'desc']).default('asc'), after: historyCursor.optional(), limit: pageLimit(10_000, 1000) }),
+    response: z.object({ community: z.string(), trader: z.string(), entries: z.array(historySchema), next: z.string().optional() }),
   }),
   adjustments: defineRoute({
     name: 'energyAdjustments',
@@ -138,7 +139,7 @@ export const energyRoutes = {
     summary: 'Owner mutations and settlements with the parent, oldest first (what is billed outside the community); a page at a time, `next` continues with after=',
     tags: ['energy'],
     params,
-    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, after: adjustmentCursor.optional(), limit: pageLimit(10_000, 1000) }),
+    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, after: historyCursor.optional(), limit: pageLimit(10_000, 1000) }),
     response: z.object({ community: z.string(), adjustments: z.array(historySchema), next: z.string().optional() }),
   }),
   differences: defineRoute({

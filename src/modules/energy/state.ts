@@ -1,4 +1,4 @@
-import { collection, firstMatching, matchingPage, type Page } from '../../app/collections.js';
+import { collection, FILTER_SCAN_ROWS, matchingPage, type Page } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
 import { E } from './errors.js';
@@ -266,9 +266,13 @@ export function putHistory(store: KVStore, e: HistoryEntry, n: number, adjustmen
   if (adjustment) store.set(`${ADJ}${e.community}/${tail}`, e);
 }
 
-/** The first `limit` entries of a trader's history (oldest first, or newest with `reverse`) that `keep` accepts; reads no further than it needs. */
-export function firstHistoryEntries(store: KVStore, c: string, trader: string, keep: (e: HistoryEntry) => boolean, options: { limit: number; reverse?: boolean }): HistoryEntry[] {
-  return firstMatching(store, `${HIST}${c}/${trader}/`, keep, options);
+/**
+ * A page of a trader's history (oldest first, or newest with `reverse`) that `keep` accepts, after the
+ * cursor `after` (a previous page's `next`); at most FILTER_SCAN_ROWS entries read per request, so a
+ * narrow slot range far from the start answers short pages with `next` rather than reading everything.
+ */
+export function historyPage(store: KVStore, c: string, trader: string, keep: (e: HistoryEntry) => boolean, options: { after?: string; limit: number; reverse?: boolean }): Page<HistoryEntry> {
+  return matchingPage(store, `${HIST}${c}/${trader}/`, keep, { ...options, maxRows: FILTER_SCAN_ROWS });
 }
 
 export function listAdjustments(store: KVStore, c: string): HistoryEntry[] {

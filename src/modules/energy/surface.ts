@@ -213,10 +213,23 @@ function registerQueryCli(query: Command): void {
   });
   queryCommand(qE, 'history', {
     description: "every change of a trader's balance with the transaction behind it",
-    options: { community, trader: opt.address('trader', { required: true }), slot: opt.slot('only this slot'), ...range, newestFirst: opt.flag('newest entries first (default: oldest first)'), limit: opt.int('at most this many entries', { default: '1000' }) },
+    options: {
+      community,
+      trader: opt.address('trader', { required: true }),
+      slot: opt.slot('only this slot'),
+      ...range,
+      newestFirst: opt.flag('newest entries first (default: oldest first)'),
+      after: opt.text("continue after this cursor (the previous answer's next)", { arg: 'cursor' }),
+      limit: opt.int('at most this many entries', { default: '1000' }),
+    },
     route: energyRoutes.history,
-    input: (o) => ({ params: { id: o.community }, query: { trader: o.trader, ...rangeQuery(o), order: o.newestFirst ? ('desc' as const) : ('asc' as const), limit: o.limit } }),
-    text: (v) => v.entries.map((e) => `h${e.height}  slot ${e.slot}  ${e.kind.padEnd(17)} ${showLabels(e.labels).padEnd(14)} ${e.deltaWh >= 0 ? '+' : ''}${e.deltaWh} → ${e.balanceWh} Wh  tx ${e.txHash}`).join('\n') || '(none)',
+    input: (o) => ({ params: { id: o.community }, query: { trader: o.trader, ...rangeQuery(o), order: o.newestFirst ? ('desc' as const) : ('asc' as const), after: o.after, limit: o.limit } }),
+    text: (v) =>
+      [
+        ...v.entries.map((e) => `h${e.height}  slot ${e.slot}  ${e.kind.padEnd(17)} ${showLabels(e.labels).padEnd(14)} ${e.deltaWh >= 0 ? '+' : ''}${e.deltaWh} → ${e.balanceWh} Wh  tx ${e.txHash}`),
+        ...(v.entries.length === 0 ? ['(none)'] : []),
+        ...(v.next ? [`more: --after ${v.next}`] : []),
+      ].join('\n'),
   });
   queryCommand(qE, 'adjustments', {
     description: 'owner mutations and settlements with the parent, oldest first',
