@@ -136,7 +136,7 @@ export const energyRoutes = {
     name: 'energyAdjustments',
     method: 'GET',
     path: '/v1/energy/communities/:id/adjustments',
-    summary: 'Owner mutations and settlements with the parent, oldest first (what is billed outside the community); a page at a time, `next` continues with after=',
+    summary: 'Owner mutations and settlements with the parent, oldest first (what is billed outside the community); a page at a time, `next` continues with after= (a request reads at most 10,000 adjustments)',
     tags: ['energy'],
     params,
     query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, after: historyCursor.optional(), limit: pageLimit(10_000, 1000) }),

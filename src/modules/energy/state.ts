@@ -279,9 +279,9 @@ export function listAdjustments(store: KVStore, c: string): HistoryEntry[] {
   return store.scan<HistoryEntry>(`${ADJ}${c}/`).map(([, e]) => e);
 }
 
-/** A page of a community's adjustments that `keep` accepts, in booking order; the cursor is the key after "energy/adj/<c>/". */
+/** A page of a community's adjustments that `keep` accepts, in booking order; the cursor is the key after "energy/adj/<c>/"; at most FILTER_SCAN_ROWS read per request. */
 export function adjustmentPage(store: KVStore, c: string, keep: (e: HistoryEntry) => boolean, options: { after?: string; limit: number }): Page<HistoryEntry> {
-  return matchingPage(store, `${ADJ}${c}/`, keep, options);
+  return matchingPage(store, `${ADJ}${c}/`, keep, { ...options, maxRows: FILTER_SCAN_ROWS });
 }
 
 /** Remembers that `meterId` was linked to `trader` in `c` (the index behind metersOf / linkPeriodsOf). */
