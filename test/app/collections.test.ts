@@ -4,6 +4,18 @@ import { collection, keyOf } from '../../src/app/collections.js';
 import { Overlay, ReadOnlyStore, type ScanOptions } from '../../src/app/state.js';
 import { Storage } from '../../src/store/sqlite.js';
 
+/** A collection of `{ n }` records keyed by n, and the same store behind a scan counter (rows read since `reset`). */
+function countedCollection(numbers: number[], prefix: string) {
+  const store = new Overlay(new Storage(':memory:'));
+  const items = collection<{ n: number }>(prefix);
+  for (const n of numbers) items.put(store, { n }, n);
+  let rowsRead = 0;
+  const counting = Object.create(store, {
+    scan: { value: <T>(p: string, options?: ScanOptions) => (rows => ((rowsRead += rows.length), rows))(store.scan<T>(p, options)) },
+  }) as Overlay;
+  return { store, items, counting, rowsRead: () => rowsRead, reset: () => (rowsRead = 0) };
+}
+
 describe('typed collections', () => {
   it('pads numbers in keys so key order is numeric order', () => {
     expect(keyOf(['m1', 7])).toBe('m1/0000000000000007');
@@ -47,25 +59,20 @@ describe('typed collections', () => {
         fc.integer({ min: 1, max: 9 }),
         fc.boolean(),
         (numbers, modulus, limit, chunk, reverse) => {
-          const store = new Overlay(new Storage(':memory:'));
-          const items = collection<{ n: number }>('flex/event/');
-          for (const n of numbers) items.put(store, { n }, n);
-          let rowsRead = 0;
-          const counting = Object.create(store, {
-            scan: { value: <T>(prefix: string, options?: ScanOptions) => (rows => ((rowsRead += rows.length), rows))(store.scan<T>(prefix, options)) },
-          }) as Overlay;
+          const { store, items, counting, rowsRead } = countedCollection(numbers, 'flex/event/');
           const keep = (x: { n: number }) => x.n % modulus === 0;
           const expected = items.list(store, [], { reverse }).filter(keep).slice(0, limit);
           expect(items.firstMatching(counting, keep, { limit, reverse, chunk })).toEqual(expected);
           // it stops within a chunk of the last record it keeps (or reads everything when short)
           const all = items.list(store, [], { reverse }).map((x) => x.n);
           const lastKept = expected.length === limit ? all.indexOf(expected[limit - 1]!.n) + 1 : all.length;
-          expect(rowsRead).toBeLessThanOrEqual(lastKept + chunk);
+          expect(rowsRead()).toBeLessThanOrEqual(lastKept + chunk);
         },
       ),
       { numRuns: 200 },
     );
   });
+
   it('matchingPage pages through exactly the filtered list, each page read only to one match beyond it', () => {
     fc.assert(
       fc.property(
@@ -73,9 +80,7 @@ describe('typed collections', () => {
         fc.integer({ min: 1, max: 4 }),
         fc.integer({ min: 1, max: 9 }),
         (numbers, modulus, limit) => {
-          const store = new Overlay(new Storage(':memory:'));
-          const items = collection<{ n: number }>('registry/account/');
-          for (const n of numbers) items.put(store, { n }, n);
+          const { store, items } = countedCollection(numbers, 'registry/account/');
           const keep = (x: { n: number }) => x.n % modulus === 0;
           const expected = items.list(store).filter(keep);
           const pages: Array<{ n: number }[]> = [];
@@ -99,6 +104,7 @@ describe('typed collections', () => {
       { numRuns: 200 },
     );
   });
+
   it('matchingPage with maxRows reads at most that many rows a page and still pages through exactly the filtered list, in either order', () => {
     fc.assert(
       fc.property(
@@ -108,21 +114,15 @@ describe('typed collections', () => {
         fc.integer({ min: 1, max: 12 }),
         fc.boolean(),
         (numbers, modulus, limit, maxRows, reverse) => {
-          const store = new Overlay(new Storage(':memory:'));
-          const items = collection<{ n: number }>('registry/account/');
-          for (const n of numbers) items.put(store, { n }, n);
-          let rowsRead = 0;
-          const counting = Object.create(store, {
-            scan: { value: <T>(prefix: string, options?: ScanOptions) => (rows => ((rowsRead += rows.length), rows))(store.scan<T>(prefix, options)) },
-          }) as Overlay;
+          const { store, items, counting, rowsRead, reset } = countedCollection(numbers, 'registry/account/');
           const keep = (x: { n: number }) => x.n % modulus === 0;
           const paged: Array<{ n: number }> = [];
           let after: string | undefined;
           let requests = 0;
           do {
-            rowsRead = 0;
+            reset();
             const page = items.matchingPage(counting, keep, { ...(after !== undefined ? { after } : {}), limit, maxRows, reverse });
-            expect(rowsRead).toBeLessThanOrEqual(maxRows);
+            expect(rowsRead()).toBeLessThanOrEqual(maxRows);
             expect(page.items.length).toBeLessThanOrEqual(limit);
             paged.push(...page.items);
             after = page.next;
