@@ -100,7 +100,7 @@ export interface FirstMatchingOptions {
  * whole prefix (a filter that matches rarely still reads on, up to everything).
  */
 export function firstMatching<T>(store: KVStore, prefix: string, keep: Keep<T>, options: FirstMatchingOptions): T[] {
-  return matchingRows(store, prefix, keep, options).map(([, value]) => value);
+  return readMatching(store, prefix, keep, options).found.map(([, value]) => value);
 }
 
 /**
@@ -134,11 +134,6 @@ export interface PageOptions {
 
 /** A list filter: the value, and its key without the prefix (for filters on what the key encodes). */
 export type Keep<T> = (value: T, key: string) => boolean;
-
-/** firstMatching with each value's key suffix. */
-function matchingRows<T>(store: KVStore, prefix: string, keep: Keep<T>, options: FirstMatchingOptions): Array<[string, T]> {
-  return readMatching(store, prefix, keep, options).found;
-}
 
 /**
  * The matches (key suffix, value) read chunk by chunk; `stoppedAt` is the last key suffix read when

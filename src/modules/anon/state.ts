@@ -151,7 +151,6 @@ export function nextOfferId(store: KVStore): string {
 }
 export const getOffer = (store: KVStore, id: string) => offers.get(store, numberOf(id));
 export const putOffer = (store: KVStore, o: Offer) => offers.put(store, o, numberOf(o.id));
-/** Newest first, the first `limit` offers that `keep` accepts (reads no further than it needs). */
 /** A page of offers newest first that `keep` accepts, after the cursor `after`; at most FILTER_SCAN_ROWS offers read per request. */
 export const offerPage = (store: KVStore, keep: (o: Offer) => boolean, page: { after?: string; limit: number }) => offers.matchingPage(store, keep, { ...page, reverse: true, maxRows: FILTER_SCAN_ROWS });
 export const escrowOffer = (store: KVStore, escrow: string) => escrowOffers.get(store, escrow);

@@ -122,7 +122,6 @@ export const listPrograms = (store: KVStore, limit: number) => programs.list(sto
 
 export const getEvent = (store: KVStore, id: string) => events.get(store, numberOf(id));
 export const putEvent = (store: KVStore, e: FlexEvent) => events.put(store, e, numberOf(e.id));
-/** Newest first, the first `limit` that `keep` accepts (reads no further than it needs). */
 /** A page of events newest first that `keep` accepts, after the cursor `after`; at most FILTER_SCAN_ROWS events read per request. */
 export const eventPage = (store: KVStore, keep: (e: FlexEvent) => boolean, page: { after?: string; limit: number }) => events.matchingPage(store, keep, { ...page, reverse: true, maxRows: FILTER_SCAN_ROWS });
 
