@@ -58,12 +58,12 @@ export type HandlerInput<R> = R extends RouteDef<infer P, infer Q, infer B, z.Zo
   ? { params: z.output<P>; query: z.output<Q>; body: z.output<B> }
   : never;
 
-/** The JSON error body of every failed request. */
 /** A list route's page size: 1 … `max`, `fallback` when the client names none (a list answer is always bounded). */
 export function pageLimit(max = 500, fallback = 100) {
   return z.coerce.number().int().min(1).max(max).default(fallback);
 }
 
+/** The JSON error body of every failed request. */
 export const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 /** Fills `:name` path segments. */

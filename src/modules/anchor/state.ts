@@ -128,13 +128,13 @@ export function itemRef(store: KVStore, item: string): ItemRef | undefined {
   return store.get<ItemRef>(BY_ITEM + item);
 }
 
-/** Items committed in blocks fromHeight..toHeight (inclusive), in commit order. */
 /** How many items blocks up to `height` collected: sequence numbers follow heights, so it is the first later item's number (or all of them). */
 export function itemCountThrough(store: KVStore, height: number): number {
   const later = store.scan<Item>(ITEM, { start: `${ITEM}${padKey(height + 1)}/`, limit: 1 })[0];
   return later ? later[1].seq : nextItemSeq(store);
 }
 
+/** Items committed in blocks fromHeight..toHeight (inclusive), in commit order. */
 export function itemsBetween(store: KVStore, fromHeight: number, toHeight: number): Item[] {
   if (toHeight < fromHeight) return [];
   return store.scan<Item>(ITEM, { start: `${ITEM}${padKey(fromHeight)}/`, end: `${ITEM}${padKey(toHeight + 1)}/` }).map(([, i]) => i);

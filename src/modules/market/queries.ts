@@ -146,10 +146,10 @@ export function tradesQuery(ctx: Ctx, community: string, q: Range & { trader?: s
   return { community, trades: r.trades.map(tradeView), truncated: r.truncated };
 }
 
-/** Price and volume per slot and session: the stored clearing (pay-as-clear) or the trades' mean, min and max. */
 /** Rows read per chunk while grouping a range's trades by slot and session. */
 const TRADE_CHUNK = 1000;
 
+/** Price and volume per slot and session: the stored clearing (pay-as-clear) or the trades' mean, min and max; `limit` rows of whole slots, `nextSlot` when more follow. */
 export function clearingQuery(ctx: Ctx, community: string, q: Range & { limit: number }) {
   const config = requireMarketView(ctx, community);
   const { fromSlot, toSlot } = slotRange(q);
