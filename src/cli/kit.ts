@@ -122,6 +122,19 @@ export function print<T>(cmd: Command, value: T, text?: (v: T) => string, option
 }
 
 /** Key names of the home's keyring by address (none when the home has no keyring). */
+/**
+ * A list answer as text: its lines, `empty` when there are none, and how to ask for the rest when the
+ * answer is one page of more (`next` → --after, `nextSlot` → --from-slot).
+ */
+export function pageText(lines: string[], page: { next?: string; nextSlot?: number }, empty = '(none)'): string {
+  return [
+    ...lines,
+    ...(lines.length === 0 ? [empty] : []),
+    ...(page.next ? [`more: --after ${page.next}`] : []),
+    ...(page.nextSlot !== undefined ? [`more: --from-slot ${page.nextSlot}`] : []),
+  ].join('\n');
+}
+
 export function humanContext(cmd: Command): HumanContext {
   const names = new Map<string, string>();
   try {

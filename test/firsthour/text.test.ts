@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliCommand, displayPath } from '../../src/cli/kit.js';
+import { cliCommand, displayPath, pageText } from '../../src/cli/kit.js';
 import { humanizeText, localTime, renderValue, slotText } from '../../src/cli/human.js';
 import { cli, initNodeHome, startNodeProcess, stopNodeProcess, type NodeProcess } from '../foundation/cli-helpers.js';
 import { BIN, freePort, oneJson, REPO } from './helpers.js';
@@ -53,6 +53,15 @@ describe('formatting (unit)', () => {
       '  -',
       '    code  OK',
     ]);
+  });
+
+  it('a page of a list: its lines, the empty mark when there are none, and how to ask for the rest', () => {
+    expect(pageText(['a', 'b'], {})).toBe('a\nb');
+    expect(pageText([], {})).toBe('(none)');
+    expect(pageText([], {}, '(no history)')).toBe('(no history)');
+    expect(pageText(['a'], { next: 'c7' })).toBe('a\nmore: --after c7');
+    expect(pageText([], { next: '0000000000000042' })).toBe('(none)\nmore: --after 0000000000000042'); // a short page of a capped read
+    expect(pageText(['slot 5'], { nextSlot: 6 })).toBe('slot 5\nmore: --from-slot 6');
   });
 
   it('messages suggest `npx gridledger` inside the project and `node …/bin/gridledger.mjs` elsewhere; paths as typed from here', () => {

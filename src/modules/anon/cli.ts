@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { coreRoutes } from '../../api/routes.js';
-import { call, CLI_ERRORS, keyringOf, opt, queryCommand, resolveAddress, signerName, txCommand } from '../../cli/kit.js';
+import { call, CLI_ERRORS, keyringOf, opt, pageText, queryCommand, resolveAddress, signerName, txCommand } from '../../cli/kit.js';
 import { messagingKeyHex } from '../../cli/msg.js';
 import { loadVerifyingKey } from '../../zk/artifacts.js';
 import { identityCommitment, signalHashForAddress } from '../../zk/circuits.js';
@@ -151,12 +151,7 @@ function registerQueries(query: Command): void {
     },
     route: anonRoutes.offers,
     input: (o) => ({ query: { status: o.status ?? 'all', ...(o.after ? { after: o.after } : {}), limit: o.limit ?? 100 } }),
-    text: (v) =>
-      [
-        ...v.offers.map((x) => `${x.id.padEnd(5)} ${x.status.padEnd(9)} ${x.energyWh} Wh for ${x.amount} µ ${x.asset}  seller ${x.seller}${x.escrow ? `  escrow ${x.escrow}` : ''}`),
-        ...(v.offers.length === 0 ? ['(none)'] : []),
-        ...(v.next ? [`more: --after ${v.next}`] : []),
-      ].join('\n'),
+    text: (v) => pageText(v.offers.map((x) => `${x.id.padEnd(5)} ${x.status.padEnd(9)} ${x.energyWh} Wh for ${x.amount} µ ${x.asset}  seller ${x.seller}${x.escrow ? `  escrow ${x.escrow}` : ''}`), v),
   });
   queryCommand(anon, 'offer', { description: 'one offer', args: ['id'], route: anonRoutes.offer, input: (_o, [id]) => ({ params: { id: id! } }) });
   queryCommand(anon, 'nullifier', { description: 'whether a nullifier was used', args: ['nullifier'], route: anonRoutes.nullifier, input: (_o, [nullifier]) => ({ params: { nullifier: nullifier! } }) });

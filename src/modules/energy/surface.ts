@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { opt, queryCommand, txCommand, type ParsedOptions } from '../../cli/kit.js';
+import { opt, pageText, queryCommand, txCommand, type ParsedOptions } from '../../cli/kit.js';
 import { queryRoute, type ModuleSurface } from '../../surface/index.js';
 import { E } from './errors.js';
 import { MSG } from './messages.js';
@@ -152,12 +152,7 @@ function registerQueryCli(query: Command): void {
     options: { after: opt.text("continue after this community id (the previous answer's next)", { arg: 'id' }), limit: opt.int('page size (1–500)', { default: '100' }) },
     route: energyRoutes.listCommunities,
     input: (o) => ({ query: { after: o.after, limit: o.limit } }),
-    text: (v) =>
-      [
-        ...v.communities.map((c) => `${c.id}  ${c.name}  owner ${c.owner}  ${c.timezone}${c.parent ? `  parent ${c.parent}` : ''}`),
-        ...(v.communities.length === 0 ? ['(none)'] : []),
-        ...(v.next ? [`more: --after ${v.next}`] : []),
-      ].join('\n'),
+    text: (v) => pageText(v.communities.map((c) => `${c.id}  ${c.name}  owner ${c.owner}  ${c.timezone}${c.parent ? `  parent ${c.parent}` : ''}`), v),
   });
   queryCommand(qE, 'community', {
     description: 'a community with its traders, member communities and meters',
@@ -224,24 +219,14 @@ function registerQueryCli(query: Command): void {
     },
     route: energyRoutes.history,
     input: (o) => ({ params: { id: o.community }, query: { trader: o.trader, ...rangeQuery(o), order: o.newestFirst ? ('desc' as const) : ('asc' as const), after: o.after, limit: o.limit } }),
-    text: (v) =>
-      [
-        ...v.entries.map((e) => `h${e.height}  slot ${e.slot}  ${e.kind.padEnd(17)} ${showLabels(e.labels).padEnd(14)} ${e.deltaWh >= 0 ? '+' : ''}${e.deltaWh} → ${e.balanceWh} Wh  tx ${e.txHash}`),
-        ...(v.entries.length === 0 ? ['(none)'] : []),
-        ...(v.next ? [`more: --after ${v.next}`] : []),
-      ].join('\n'),
+    text: (v) => pageText(v.entries.map((e) => `h${e.height}  slot ${e.slot}  ${e.kind.padEnd(17)} ${showLabels(e.labels).padEnd(14)} ${e.deltaWh >= 0 ? '+' : ''}${e.deltaWh} → ${e.balanceWh} Wh  tx ${e.txHash}`), v),
   });
   queryCommand(qE, 'adjustments', {
     description: 'owner mutations and settlements with the parent, oldest first',
     options: { community, ...range, after: opt.text("continue after this cursor (the previous answer's next)", { arg: 'cursor' }), limit: opt.int('page size (1–10000)', { default: '1000' }) },
     route: energyRoutes.adjustments,
     input: (o) => ({ params: { id: o.community }, query: { ...rangeQuery(o), after: o.after, limit: o.limit } }),
-    text: (v) =>
-      [
-        ...v.adjustments.map((e) => `h${e.height}  slot ${e.slot}  ${e.kind}  ${e.trader}  ${showLabels(e.labels)}  ${e.deltaWh} Wh  ${e.description ?? ''}`),
-        ...(v.adjustments.length === 0 ? ['(none)'] : []),
-        ...(v.next ? [`more: --after ${v.next}`] : []),
-      ].join('\n'),
+    text: (v) => pageText(v.adjustments.map((e) => `h${e.height}  slot ${e.slot}  ${e.kind}  ${e.trader}  ${showLabels(e.labels)}  ${e.deltaWh} Wh  ${e.description ?? ''}`), v),
   });
   queryCommand(qE, 'differences', {
     description: 'grid-operator reconciliation: official − reported per meter and slot',

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { call, CLI_ERRORS, opt, parseTime, queryCommand, signerAddress, txCommand } from '../../cli/kit.js';
+import { call, CLI_ERRORS, opt, pageText, parseTime, queryCommand, signerAddress, txCommand } from '../../cli/kit.js';
 import { loadVerifyingKey } from '../../zk/artifacts.js';
 import { verifyingKeyFromSnarkjs, verifyingKeyId, type Groth16VerifyingKey } from '../../zk/encoding.js';
 import { MAX_WH, MSG, PROOF_SYSTEM } from './messages.js';
@@ -138,12 +138,7 @@ function registerQueries(query: Command): void {
     },
     route: flexRoutes.events,
     input: (o, _a, cmd) => ({ query: { ...(o.party ? { party: o.party } : o.mine ? { party: signerAddress(cmd) } : {}), ...(o.meter ? { meter: o.meter } : {}), status: o.status, ...(o.after ? { after: o.after } : {}), limit: o.limit } }),
-    text: (v) =>
-      [
-        ...v.events.map((e) => `${e.id.padEnd(6)} ${e.status.padEnd(10)} ${e.intervalCount} × ${e.intervalPeriod.duration} from ${e.intervalPeriod.start}  deposit ${e.deposit} µ ${e.asset}  remaining ${e.remaining}  ${e.aggregator} → ${e.prosumer}`),
-        ...(v.events.length === 0 ? ['(none)'] : []),
-        ...(v.next ? [`more: --after ${v.next}`] : []),
-      ].join('\n'),
+    text: (v) => pageText(v.events.map((e) => `${e.id.padEnd(6)} ${e.status.padEnd(10)} ${e.intervalCount} × ${e.intervalPeriod.duration} from ${e.intervalPeriod.start}  deposit ${e.deposit} µ ${e.asset}  remaining ${e.remaining}  ${e.aggregator} → ${e.prosumer}`), v),
   });
   queryCommand(flex, 'event', {
     description: 'one event: intervals with requested values, commitments, proved deviations and penalties; the escrow over the event',

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { coreRoutes } from '../../api/routes.js';
-import { call, CLI_ERRORS, customCommand, jsonFilesIn, keyringOf, opt, print, queryCommand, signerAddress, signerName, txCommand, type ParsedOptions } from '../../cli/kit.js';
+import { call, CLI_ERRORS, customCommand, jsonFilesIn, keyringOf, opt, pageText, print, queryCommand, signerAddress, signerName, txCommand, type ParsedOptions } from '../../cli/kit.js';
 import { signTx } from '../../codec/tx.js';
 import { LedgerError, remoteError } from '../../util/errors.js';
 import { csvLine, decimal, statementHash } from '../settlement/keeper.js';
@@ -301,12 +301,7 @@ function registerQueries(query: Command): void {
     options: { community, ...rangeOpts, limit: opt.int('at most this many rows (whole slots)', { default: '1000' }) },
     route: marketRoutes.clearing,
     input: (o) => ({ params: { community: o.community }, query: withDefined({ ...range(o), limit: o.limit }) as never }),
-    text: (v) =>
-      [
-        ...v.slots.map((s) => `slot ${s.slot} ${s.slotIso} ${s.session.padEnd(4)} price ${s.price ?? '-'} µ/kWh  volume ${s.volumeWh} Wh  trades ${s.trades}`),
-        ...(v.slots.length === 0 ? ['(none)'] : []),
-        ...(v.nextSlot !== undefined ? [`more: --from-slot ${v.nextSlot}`] : []),
-      ].join('\n'),
+    text: (v) => pageText(v.slots.map((s) => `slot ${s.slot} ${s.slotIso} ${s.session.padEnd(4)} price ${s.price ?? '-'} µ/kWh  volume ${s.volumeWh} Wh  trades ${s.trades}`), v),
   });
   queryCommand(q, 'contracts', {
     description: 'supply contracts of the community (or of a party)',

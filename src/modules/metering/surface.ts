@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { call, CLI_ERRORS, customCommand, opt, queryCommand, signerAddress, submit, txCommand } from '../../cli/kit.js';
+import { call, CLI_ERRORS, customCommand, opt, pageText, queryCommand, signerAddress, submit, txCommand } from '../../cli/kit.js';
 import { officialRows, readingRows, report, submitRows } from './cli/bulk.js';
 import { queryRoute, type ModuleSurface } from '../../surface/index.js';
 import { slotRange, withIso } from '../../surface/query.js';
@@ -271,12 +271,7 @@ function registerCli({ tx, query }: { tx: Command; query: Command }): void {
     options: { ...slotRangeOptions, limit: opt.int('at most this many slots (1–5000)', { default: '5000' }) },
     route: meteringRoutes.listDifferences,
     input: (o, [meterId]) => ({ params: { meterId: meterId! }, query: { ...slotQuery(o), limit: o.limit } }),
-    text: (v) =>
-      [
-        ...v.differences.map((d) => `${d.slot} ${d.slotIso}  import ${signed(d.importDiffWh)} Wh  export ${signed(d.exportDiffWh)} Wh`),
-        `total  import ${v.totals.importDiffWh} Wh  export ${v.totals.exportDiffWh} Wh`,
-        ...(v.nextSlot !== undefined ? [`more: --from-slot ${v.nextSlot}`] : []),
-      ].join('\n'),
+    text: (v) => pageText([...v.differences.map((d) => `${d.slot} ${d.slotIso}  import ${signed(d.importDiffWh)} Wh  export ${signed(d.exportDiffWh)} Wh`), `total  import ${v.totals.importDiffWh} Wh  export ${v.totals.exportDiffWh} Wh`], v),
   });
 }
 

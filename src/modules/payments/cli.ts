@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { call, CLI_ERRORS, commandGroup, customCommand, globals, keyringOf, opt, parseTime, print, queryCommand, resolveAddress, signerAddress, signerName, txCommand } from '../../cli/kit.js';
+import { call, CLI_ERRORS, commandGroup, customCommand, globals, keyringOf, opt, pageText, parseTime, print, queryCommand, resolveAddress, signerAddress, signerName, txCommand } from '../../cli/kit.js';
 import type { Msg } from '../../codec/tx.js';
 import { formatUnits, isAmount } from './amount.js';
 import { MSG } from './messages.js';
@@ -306,12 +306,7 @@ function registerQueries(query: Command): void {
     },
     route: paymentsRoutes.history,
     input: (o, [address], cmd) => ({ params: { address: addressArg(cmd, address) }, query: withDefined({ asset: o.asset, beforeHeight: o.beforeHeight, after: o.after, limit: o.limit }) }),
-    text: (v) =>
-      [
-        ...v.entries.map((e) => `${String(e.height).padStart(8)}  ${e.kind.padEnd(17)} ${e.delta.padStart(16)} µ ${e.asset}  balance ${e.balance}${e.ref ? `  ref ${e.ref}` : ''}${e.counterparty ? `  with ${e.counterparty}` : ''}  tx ${e.txHash}`),
-        ...(v.entries.length === 0 ? ['(no history)'] : []),
-        ...(v.next ? [`more: --after ${v.next}`] : []),
-      ].join('\n'),
+    text: (v) => pageText(v.entries.map((e) => `${String(e.height).padStart(8)}  ${e.kind.padEnd(17)} ${e.delta.padStart(16)} µ ${e.asset}  balance ${e.balance}${e.ref ? `  ref ${e.ref}` : ''}${e.counterparty ? `  with ${e.counterparty}` : ''}  tx ${e.txHash}`), v, '(no history)'),
   });
   queryCommand(pay, 'redemptions', {
     description: 'redemption requests (of an asset or a party)',

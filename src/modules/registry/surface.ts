@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CLI_ERRORS, opt, queryCommand, resolveAddress, txCommand } from '../../cli/kit.js';
+import { CLI_ERRORS, opt, pageText, queryCommand, resolveAddress, txCommand } from '../../cli/kit.js';
 import { localTime } from '../../cli/human.js';
 import { queryRoute, type ModuleSurface } from '../../surface/index.js';
 import { E } from './errors.js';
@@ -148,12 +148,7 @@ function registerCli({ tx, query }: { tx: Command; query: Command }): void {
     options: { role: opt.choice(ROLES)('only accounts with this role'), after: opt.address('page after this address'), limit: opt.int('page size (1–500)', { default: '100' }) },
     route: registryRoutes.listAccounts,
     input: (o) => ({ query: { role: o.role, after: o.after, limit: o.limit } }),
-    text: (v) =>
-      [
-        ...v.accounts.map((a) => `${a.address}  ${a.status.padEnd(8)}  ${a.roles.join(',')}`),
-        ...(v.accounts.length === 0 ? ['(none)'] : []),
-        ...(v.next ? [`more: --after ${v.next}`] : []),
-      ].join('\n'),
+    text: (v) => pageText(v.accounts.map((a) => `${a.address}  ${a.status.padEnd(8)}  ${a.roles.join(',')}`), v),
   });
   queryCommand(qReg, 'log', {
     description: 'admissions and revocations with the transaction behind each',
@@ -165,14 +160,13 @@ function registerCli({ tx, query }: { tx: Command; query: Command }): void {
     route: registryRoutes.registryLog,
     input: (o) => ({ query: { address: o.address, after: o.after, limit: o.limit } }),
     text: (v) =>
-      [
-        ...v.entries.map((e) => {
+      pageText(
+        v.entries.map((e) => {
           const roles = e.previousRoles ? `${e.previousRoles.join(',')} → ${e.roles.join(',')}` : e.roles.join(',');
           return `h${e.height}  ${e.action.padEnd(9)}  ${e.address}  ${roles}  by ${e.by}  tx ${e.txHash}${e.reason ? `  reason: ${e.reason}` : ''}`;
         }),
-        ...(v.entries.length === 0 ? ['(none)'] : []),
-        ...(v.next ? [`more: --after ${v.next}`] : []),
-      ].join('\n'),
+        v,
+      ),
   });
   queryCommand(qReg, 'inactive', {
     description: 'admitted accounts that sent no successful transaction for N days of block time (operators)',
@@ -184,12 +178,7 @@ function registerCli({ tx, query }: { tx: Command; query: Command }): void {
     },
     route: registryRoutes.inactiveAccounts,
     input: (o) => ({ query: { days: o.days, role: o.role, after: o.after, limit: o.limit } }),
-    text: (v) =>
-      [
-        ...v.accounts.map((a) => `${a.address}  ${a.roles.join(',')}  ${a.lastActive ? `last active at height ${a.lastActive.height} (${localTime(a.lastActive.time)})` : 'no activity recorded'}`),
-        ...(v.accounts.length === 0 ? ['(none)'] : []),
-        ...(v.next ? [`more: --after ${v.next}`] : []),
-      ].join('\n'),
+    text: (v) => pageText(v.accounts.map((a) => `${a.address}  ${a.roles.join(',')}  ${a.lastActive ? `last active at height ${a.lastActive.height} (${localTime(a.lastActive.time)})` : 'no activity recorded'}`), v),
   });
   queryCommand(qReg, 'proposals', {
     description: 'governance proposals with approvals and status',
