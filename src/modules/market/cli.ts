@@ -300,7 +300,7 @@ function registerQueries(query: Command): void {
     description: 'price and volume per slot (pay-as-clear: the clearing; otherwise from the trades)',
     options: { community, ...rangeOpts, limit: opt.int('at most this many rows (whole slots)', { default: '1000' }) },
     route: marketRoutes.clearing,
-    input: (o) => ({ params: { community: o.community }, query: withDefined({ ...range(o), limit: o.limit }) as never }),
+    input: (o) => ({ params: { community: o.community }, query: withDefined({ ...range(o), limit: o.limit }) }),
     text: (v) => pageText(v.slots.map((s) => `slot ${s.slot} ${s.slotIso} ${s.session.padEnd(4)} price ${s.price ?? '-'} µ/kWh  volume ${s.volumeWh} Wh  trades ${s.trades}`), v),
   });
   queryCommand(q, 'contracts', {

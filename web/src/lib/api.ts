@@ -10,6 +10,7 @@ import { marketRoutes } from '../../../src/modules/market/routes.js';
 import { meteringRoutes } from '../../../src/modules/metering/routes.js';
 import { paymentsRoutes } from '../../../src/modules/payments/routes.js';
 import { registryRoutes } from '../../../src/modules/registry/routes.js';
+import type { Role } from '../../../src/modules/registry/state.js';
 import { settlementRoutes } from '../../../src/modules/settlement/routes.js';
 import { sharesRoutes } from '../../../src/modules/shares/routes.js';
 import { kpiRoutes } from '../../../src/runtime/kpi-routes.js';
@@ -54,7 +55,7 @@ export async function allCommunities() {
 }
 
 /** Up to `limit` accounts holding `role`, following `next` (a request reads a bounded part of the registry, so a rare role may take several). */
-export async function accountsWithRole(role: Parameters<typeof api.registry.listAccounts>[0]['query']['role'] & string, limit: number) {
+export async function accountsWithRole(role: Role, limit: number) {
   const accounts = [];
   let after: string | undefined;
   do {
