@@ -121,7 +121,6 @@ export function print<T>(cmd: Command, value: T, text?: (v: T) => string, option
   process.stdout.write((text && options.annotate !== false ? humanizeText(out, ctx) : out) + '\n');
 }
 
-/** Key names of the home's keyring by address (none when the home has no keyring). */
 /**
  * A list answer as text: its lines, `empty` when there are none, and how to ask for the rest when the
  * answer is one page of more (`next` → --after, `nextSlot` → --from-slot).
@@ -135,6 +134,7 @@ export function pageText(lines: string[], page: { next?: string; nextSlot?: numb
   ].join('\n');
 }
 
+/** Key names of the home's keyring by address (none when the home has no keyring). */
 export function humanContext(cmd: Command): HumanContext {
   const names = new Map<string, string>();
   try {

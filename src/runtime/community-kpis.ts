@@ -1,6 +1,6 @@
-import type { RouteDef, RouteInput, RouteOutput } from '../api/route.js';
+import type { RouteInput, RouteOutput } from '../api/route.js';
 import type { BoundRoute } from '../api/server.js';
-import { energyRoutes } from '../modules/energy/routes.js';
+import { energyRoutes, wholeCommunity, type CommunityDetail, type RouteReader } from '../modules/energy/routes.js';
 import { defineErrors, LedgerError } from '../util/errors.js';
 import { localDay, parseDay } from '../util/localtime.js';
 import { kpiRoutes } from './kpi-routes.js';
@@ -27,7 +27,7 @@ export { kpiRoutes };
  */
 
 /** Reads a route (the caller decides how: logged in as the owner, an auditor, …). */
-export type Reader = <R extends RouteDef>(route: R, input: RouteInput<R>) => Promise<RouteOutput<R>>;
+export type Reader = RouteReader;
 
 export interface ReportRequest {
   community: string;
@@ -130,9 +130,9 @@ function settleGrid(flow: MemberSlotFlow): void {
 
 /** KPIs of a community over local days, from ledger queries only. */
 export async function ledgerReport(read: Reader, request: ReportRequest): Promise<LedgerReport> {
-  let info: RouteOutput<typeof energyRoutes.getCommunity>;
+  let info: CommunityDetail;
   try {
-    info = await read(energyRoutes.getCommunity, { params: { id: request.community } });
+    info = await wholeCommunity(read, request.community);
   } catch (err) {
     if (err instanceof LedgerError && err.code === 'ENERGY_COMMUNITY_NOT_FOUND') throw E.REPORT_COMMUNITY_NOT_FOUND(`community ${request.community} does not exist on the ledger`);
     throw err;

@@ -207,6 +207,10 @@ const RULES: ReadRule[] = [
   // energy: a community's totals are public, one trader's position is not
   publicRoute(energyRoutes.listCommunities, 'communities'),
   publicRoute(energyRoutes.getCommunity, 'a community: traders (members), child communities, meter links'),
+  publicRoute(energyRoutes.traders, "a community's traders (as the community shows them)"),
+  publicRoute(energyRoutes.children, "a community's member communities (as the community shows them)"),
+  publicRoute(energyRoutes.meters, "a community's meters and their links (as the community shows them)"),
+  publicRoute(energyRoutes.traderCommunities, 'the communities an account trades in (the traders and meter links the communities show)'),
   publicRoute(energyRoutes.communityOwners, 'the owners of a community and of the communities above it'),
   publicRoute(energyRoutes.meterLinks, "a meter's links to traders in communities (the same links a community shows)"),
   privateRoute(energyRoutes.balances, {

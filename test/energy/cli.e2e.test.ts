@@ -81,6 +81,16 @@ describe('CLI: worked example against a running node', () => {
     const adjustments = await cli('query', 'energy', 'adjustments', '--community', id, '--limit', '1');
     expect(adjustments.adjustments.map((e: any) => [e.kind, e.deltaWh])).toEqual([['mutate', 5000]]);
     expect(adjustments).not.toHaveProperty('next');
+    // a community's traders, meters and member communities page on from its detail; an account's communities
+    const traders = await cli('query', 'energy', 'traders', '--community', id, '--limit', '2');
+    expect(traders.traders.map((t: any) => t.address)).toEqual([a, b, node.init.accounts.admin!].sort().slice(0, 2));
+    expect(traders.next).toBe(traders.traders[1].address);
+    const { stdout: tradersText } = await run('node', ['bin/gridledger.mjs', '--home', node.home, '--node', node.url, 'query', 'energy', 'traders', '--community', id, '--limit', '2'], { cwd: process.cwd() });
+    expect(tradersText).toContain(`more: --after ${traders.next}`);
+    expect((await cli('query', 'energy', 'meters', '--community', id, '--after', 'C1')).meters.map((m: any) => m.meterId)).toEqual(['P1']);
+    expect((await cli('query', 'energy', 'children', '--community', id)).children).toEqual([childId]);
+    const mine = await cli('query', 'energy', 'trader-communities', 'alice');
+    expect(mine.communities.map((c: any) => [c.community.id, c.trader.status, c.meters])).toEqual([[id, 'active', ['P1']]]);
 
     // A rejected command exits non-zero with the ledger's code on stderr.
     const err = await run('node', ['bin/gridledger.mjs', '--home', node.home, '--node', node.url, '-o', 'json', '--from', 'alice', '--wait', 'tx', 'energy', 'transfer', '--community', id, '--to', b, '--slot', slot, '--labels', 'solar', '--wh', '1']).then(

@@ -6,7 +6,11 @@ import { registryRoutes } from '../../src/modules/registry/routes.js';
 import { account, TestChain } from '../helpers/chain.js';
 import { registryCore } from '../../src/modules/registry/module.js';
 import { LOG_SCAN_ROWS, ROLE_SCAN_ROWS } from '../../src/modules/registry/state.js';
-import { alice, bob, carol, energyChain, m, ok, owner, S, setupCommunity } from './helpers.js';
+import { alice, bob, carol, energyChain, GENESIS_TIME, m, ok, owner, S, setupCommunity } from './helpers.js';
+import { COMMUNITY_DETAIL_ROWS } from '../../src/modules/energy/state.js';
+import { communitiesOfTrader, wholeCommunity, type RouteReader } from '../../src/modules/energy/routes.js';
+import { energyCore } from '../../src/modules/energy/module.js';
+import { meteringCore } from '../../src/modules/metering/module.js';
 
 /** Every page of a list route from the first on, following `next` to the end. */
 function allPages<T>(fetch: (after: string | undefined) => { items: T[]; next?: string }): T[][] {
@@ -18,6 +22,11 @@ function allPages<T>(fetch: (after: string | undefined) => { items: T[]; next?: 
     after = page.next;
   } while (after !== undefined);
   return pages;
+}
+
+/** The energy routes of an in-process chain as a client's reader (for the paging helpers clients use). */
+function readerOf(chain: TestChain): RouteReader {
+  return async (route, input) => chain.query(energy, route.name, (input as { params?: Record<string, unknown> }).params, (input as { query?: Record<string, unknown> }).query);
 }
 
 describe('list routes answer a page at a time and say where to continue', () => {
@@ -110,5 +119,69 @@ describe('list routes answer a page at a time and say where to continue', () => 
       }).flat()).toEqual(everything);
     }
     expect(registryRoutes.registryLog.query!.safeParse({ after: 'yesterday' }).success).toBe(false);
+  });
+
+  it("a community's detail carries the first 500 traders; the traders route pages on to every one, once, in address order", async () => {
+    const names = Array.from({ length: COMMUNITY_DETAIL_ROWS + 3 }, (_, i) => `member-${i}`);
+    const chain = new TestChain({
+      modules: [registryCore, meteringCore, energyCore],
+      genesisTime: GENESIS_TIME,
+      accounts: { owner: ['utility'], ...Object.fromEntries(names.map((n) => [n, ['trader']])) },
+    });
+    ok(chain, owner, m.create({ id: 'big', name: 'Big' }));
+    for (let i = 0; i < names.length; i += 64) ok(chain, owner, names.slice(i, i + 64).map((n) => m.addTrader('big', account(n))));
+    const everyone = names.map((n) => account(n).address).sort();
+    const detail = chain.query(energy, 'getCommunity', { id: 'big' });
+    expect(detail.traders.map((t: { address: string }) => t.address)).toEqual(everyone.slice(0, COMMUNITY_DETAIL_ROWS));
+    expect(detail.tradersNext).toBe(everyone[COMMUNITY_DETAIL_ROWS - 1]);
+    expect(detail).not.toHaveProperty('metersNext');
+    const rest = chain.query(energy, 'energyTraders', { id: 'big' }, { after: detail.tradersNext });
+    expect(rest.traders.map((t: { address: string }) => t.address)).toEqual(everyone.slice(COMMUNITY_DETAIL_ROWS));
+    expect(rest).not.toHaveProperty('next');
+    for (const size of ['1', '7', '500']) {
+      expect(allPages((after) => {
+        const page = chain.query(energy, 'energyTraders', { id: 'big' }, { ...(after ? { after } : {}), limit: size });
+        return { items: page.traders.map((t: { address: string }) => t.address), ...(page.next ? { next: page.next } : {}) };
+      }).flat()).toEqual(everyone);
+    }
+    // the paging helper clients use gives the whole membership
+    const read = readerOf(chain);
+    expect((await wholeCommunity(read, 'big')).traders.map((t) => t.address)).toEqual(everyone);
+    for (const bad of [{ limit: '0' }, { limit: '501' }, { after: 'member-1' }]) expect(energyRoutes.traders.query!.safeParse(bad).success).toBe(false);
+    expect(() => chain.query(energy, 'energyTraders', { id: 'nowhere' })).toThrow(/does not exist/);
+  });
+
+  it("a community's meters and member communities, a page at a time; the communities an account trades in", async () => {
+    const chain = energyChain();
+    setupCommunity(chain);
+    ok(chain, owner, m.addTrader('nb', owner)); // the owner of a member community represents it in the parent
+    for (const id of ['s3', 's1', 's2']) ok(chain, owner, m.create({ id, name: `Street ${id}`, parent: 'nb' }));
+    const detail = chain.query(energy, 'getCommunity', { id: 'nb' });
+    expect(detail.children).toEqual(['s1', 's2', 's3']);
+    expect(detail).not.toHaveProperty('childrenNext');
+    expect(allPages((after) => {
+      const page = chain.query(energy, 'energyChildren', { id: 'nb' }, { ...(after ? { after } : {}), limit: '2' });
+      return { items: page.children, ...(page.next ? { next: page.next } : {}) };
+    })).toEqual([['s1', 's2'], ['s3']]);
+    const meterIds = detail.meters.map((x: { meterId: string }) => x.meterId);
+    expect(meterIds.length).toBeGreaterThan(1);
+    expect(allPages((after) => {
+      const page = chain.query(energy, 'energyMeters', { id: 'nb' }, { ...(after ? { after } : {}), limit: '1' });
+      return { items: page.meters, ...(page.next ? { next: page.next } : {}) };
+    }).flat()).toEqual(detail.meters);
+    // alice trades in nb (with the meters ever linked to her there) and in a second community
+    ok(chain, owner, m.create({ id: 'zz', name: 'Other' }));
+    ok(chain, owner, m.addTrader('zz', alice));
+    const ofAlice = (query: Record<string, unknown>) => chain.query(energy, 'energyTraderCommunities', { address: alice.address }, query);
+    const linkedToAlice = detail.meters.filter((x: { links: Array<{ trader: string | null }> }) => x.links.some((l) => l.trader === alice.address)).map((x: { meterId: string }) => x.meterId);
+    expect(ofAlice({}).communities.map((c: { community: { id: string }; meters: string[] }) => [c.community.id, c.meters])).toEqual([['nb', linkedToAlice], ['zz', []]]);
+    expect(allPages((after) => {
+      const page = ofAlice({ ...(after ? { after } : {}), limit: '1' });
+      return { items: page.communities.map((c: { community: { id: string } }) => c.community.id), ...(page.next ? { next: page.next } : {}) };
+    })).toEqual([['nb'], ['zz']]);
+    const read = readerOf(chain);
+    expect((await communitiesOfTrader(read, bob.address)).map((c) => c.community.id)).toEqual(['nb']);
+    expect(await communitiesOfTrader(read, carol.address)).toEqual([]);
+    expect(energyRoutes.traderCommunities.params!.safeParse({ address: 'alice' }).success).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { coreRoutes } from '../../api/routes.js';
 import type { Msg, SignedTx } from '../../codec/tx.js';
-import { energyRoutes } from '../../modules/energy/routes.js';
+import { wholeCommunity } from '../../modules/energy/routes.js';
 import { meteringRoutes } from '../../modules/metering/routes.js';
 import { communityRefSchema, meterIdSchema } from '../../modules/metering/keeper.js';
 import { registryRoutes } from '../../modules/registry/routes.js';
@@ -281,7 +281,7 @@ export class CommunityDriver {
 
   async #community_() {
     try {
-      return await this.#api.call(energyRoutes.getCommunity, { params: { id: this.#community } });
+      return await wholeCommunity((route, input) => this.#api.call(route, input), this.#community);
     } catch (err) {
       if (err instanceof LedgerError && err.code === 'ENERGY_COMMUNITY_NOT_FOUND') return null;
       throw err;

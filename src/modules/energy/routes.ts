@@ -1,9 +1,10 @@
 import { txRefSchema } from '../../app/tx-ref.js';
 import { z } from 'zod';
-import { defineRoute, pageLimit } from '../../api/route.js';
+import { defineRoute, pageLimit, type RouteDef, type RouteInput, type RouteOutput } from '../../api/route.js';
 import { addressSchema } from '../../codec/tx.js';
 import { communityIdSchema } from './messages.js';
 import { differenceSchema, meterParams } from '../metering/routes.js';
+import { meterIdSchema } from '../metering/keeper.js';
 
 const txRef = txRefSchema;
 const slotParam = z.string().max(40).optional();
@@ -28,6 +29,7 @@ const linkSchema = z.object({
   height: z.number(),
   txHash: z.string(),
 });
+const communityMeterSchema = z.object({ meterId: z.string(), links: z.array(linkSchema) });
 const balanceRow = z.object({ trader: z.string(), slot: z.number(), slotIso: z.string(), labels: labelsOut, wh: z.number() });
 const labelTotal = z.object({ labels: labelsOut, wh: z.number() });
 export const historySchema = z.object({
@@ -64,10 +66,60 @@ export const energyRoutes = {
     name: 'getCommunity',
     method: 'GET',
     path: '/v1/energy/communities/:id',
-    summary: 'A community with its traders, member communities and meter links',
+    summary:
+      'A community with its first 500 traders, member communities and meters (with their links), each in id order; `tradersNext`, `childrenNext` and `metersNext` say a list goes on (the traders, children and meters routes continue with after=)',
     tags: ['energy'],
     params,
-    response: z.object({ community: communitySchema, traders: z.array(traderSchema), children: z.array(z.string()), meters: z.array(z.object({ meterId: z.string(), links: z.array(linkSchema) })) }),
+    response: z.object({
+      community: communitySchema,
+      traders: z.array(traderSchema),
+      tradersNext: z.string().optional(),
+      children: z.array(z.string()),
+      childrenNext: z.string().optional(),
+      meters: z.array(communityMeterSchema),
+      metersNext: z.string().optional(),
+    }),
+  }),
+  traders: defineRoute({
+    name: 'energyTraders',
+    method: 'GET',
+    path: '/v1/energy/communities/:id/traders',
+    summary: "A community's traders (active and removed) by address, a page at a time (`next` continues with after=)",
+    tags: ['energy'],
+    params,
+    query: z.object({ after: addressSchema.optional(), limit: pageLimit() }),
+    response: z.object({ community: z.string(), traders: z.array(traderSchema), next: z.string().optional() }),
+  }),
+  children: defineRoute({
+    name: 'energyChildren',
+    method: 'GET',
+    path: '/v1/energy/communities/:id/children',
+    summary: "A community's member communities by id, a page at a time (`next` continues with after=)",
+    tags: ['energy'],
+    params,
+    query: z.object({ after: communityIdSchema.optional(), limit: pageLimit() }),
+    response: z.object({ community: z.string(), children: z.array(z.string()), next: z.string().optional() }),
+  }),
+  meters: defineRoute({
+    name: 'energyMeters',
+    method: 'GET',
+    path: '/v1/energy/communities/:id/meters',
+    summary: 'The meters ever linked in a community, by meter id, each with its links over time; a page at a time (`next` continues with after=)',
+    tags: ['energy'],
+    params,
+    query: z.object({ after: meterIdSchema.optional(), limit: pageLimit() }),
+    response: z.object({ community: z.string(), meters: z.array(communityMeterSchema), next: z.string().optional() }),
+  }),
+  traderCommunities: defineRoute({
+    name: 'energyTraderCommunities',
+    method: 'GET',
+    path: '/v1/energy/traders/:address/communities',
+    summary:
+      'The communities where an account is or was a trader, in community id order, with its trader record and the meters ever linked to it there; a page at a time (`next` continues with after=; a request reads at most 10,000 communities, so a page can be short and still have a next)',
+    tags: ['energy'],
+    params: z.object({ address: addressSchema }),
+    query: z.object({ after: communityIdSchema.optional(), limit: pageLimit() }),
+    response: z.object({ address: z.string(), communities: z.array(z.object({ community: communitySchema, trader: traderSchema, meters: z.array(z.string()) })), next: z.string().optional() }),
   }),
   communityOwners: defineRoute({
     name: 'energyCommunityOwners',
@@ -157,3 +209,53 @@ export const energyRoutes = {
     }),
   }),
 };
+
+/** One call of a route, however the caller reaches the node (the typed client, the CLI's, the KPI service's). */
+export type RouteReader = <R extends RouteDef>(route: R, input: RouteInput<R>) => Promise<RouteOutput<R>>;
+
+export type CommunityDetail = RouteOutput<typeof energyRoutes.getCommunity>;
+
+/** Every item of a paged list: the first page given, then one request per page until `next` is gone. */
+async function restOf<T>(first: T[], next: string | undefined, page: (after: string) => Promise<{ items: T[]; next?: string }>): Promise<T[]> {
+  const items = [...first];
+  for (let after = next; after !== undefined; ) {
+    const more = await page(after);
+    items.push(...more.items);
+    after = more.next;
+  }
+  return items;
+}
+
+/**
+ * A community with all of its traders, member communities and meters: the detail carries the first
+ * 500 of each (ADR 0028: an answer is bounded), and the traders, children and meters routes page on
+ * where a list goes on. For clients that need the whole membership (the KPI report, the dashboard).
+ */
+export async function wholeCommunity(read: RouteReader, id: string): Promise<CommunityDetail> {
+  const detail = await read(energyRoutes.getCommunity, { params: { id } });
+  const query = (after: string) => ({ params: { id }, query: { after, limit: 500 } });
+  const [traders, children, meters] = await Promise.all([
+    restOf(detail.traders, detail.tradersNext, async (after) => {
+      const r = await read(energyRoutes.traders, query(after));
+      return { items: r.traders, ...(r.next !== undefined ? { next: r.next } : {}) };
+    }),
+    restOf(detail.children, detail.childrenNext, async (after) => {
+      const r = await read(energyRoutes.children, query(after));
+      return { items: r.children, ...(r.next !== undefined ? { next: r.next } : {}) };
+    }),
+    restOf(detail.meters, detail.metersNext, async (after) => {
+      const r = await read(energyRoutes.meters, query(after));
+      return { items: r.meters, ...(r.next !== undefined ? { next: r.next } : {}) };
+    }),
+  ]);
+  return { community: detail.community, traders, children, meters };
+}
+
+/** Every community where `address` is or was a trader, with the meters ever linked to it there, following `next`. */
+export async function communitiesOfTrader(read: RouteReader, address: string): Promise<RouteOutput<typeof energyRoutes.traderCommunities>['communities']> {
+  const first = await read(energyRoutes.traderCommunities, { params: { address }, query: { limit: 500 } });
+  return restOf(first.communities, first.next, async (after) => {
+    const r = await read(energyRoutes.traderCommunities, { params: { address }, query: { after, limit: 500 } });
+    return { items: r.communities, ...(r.next !== undefined ? { next: r.next } : {}) };
+  });
+}

@@ -1,4 +1,4 @@
-import { collection, FILTER_SCAN_ROWS, matchingPage, type Page } from '../../app/collections.js';
+import { Collection, collection, FILTER_SCAN_ROWS, matchingPage, type Page } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
 import { E } from './errors.js';
@@ -162,6 +162,14 @@ export function listChildren(store: KVStore, parent: string): string[] {
   return store.scan<string>(`${CHILD}${parent}/`).map(([, id]) => id);
 }
 
+/** Rows of each list a community's detail carries; the traders, meters and children routes page on from there. */
+export const COMMUNITY_DETAIL_ROWS = 500;
+
+/** One page of a community's child communities, by id. */
+export function childPage(store: KVStore, parent: string, options: { after?: string; limit: number }): Page<string> {
+  return new Collection<string>(`${CHILD}${parent}/`).page(store, options);
+}
+
 export function getTrader(store: KVStore, community: string, address: string): Trader | undefined {
   return store.get<Trader>(`${TRADER}${community}/${address}`);
 }
@@ -178,12 +186,32 @@ export function listTraders(store: KVStore, community: string): Trader[] {
   return store.scan<Trader>(`${TRADER}${community}/`).map(([, t]) => t);
 }
 
+/** One page of a community's traders (active and removed), by address. */
+export function traderPage(store: KVStore, community: string, options: { after?: string; limit: number }): Page<Trader> {
+  return new Collection<Trader>(`${TRADER}${community}/`).page(store, options);
+}
+
+/**
+ * A page of the communities where `address` is (or was) a trader, in community id order: one point
+ * read per community, at most FILTER_SCAN_ROWS communities per request (then `next` is the last
+ * community read, and the page may be short).
+ */
+export function communitiesOfTrader(store: KVStore, address: string, options: { after?: string; limit: number }): Page<{ community: Community; trader: Trader }> {
+  const page = communities.matchingPage(store, (c) => getTrader(store, c.id, address) !== undefined, { ...options, maxRows: FILTER_SCAN_ROWS });
+  return { items: page.items.map((community) => ({ community, trader: getTrader(store, community.id, address)! })), ...(page.next !== undefined ? { next: page.next } : {}) };
+}
+
 export function addCommunityMeter(store: KVStore, community: string, meterId: string): void {
   store.set(`${CMETER}${community}/${meterId}`, meterId);
 }
 
 export function listCommunityMeters(store: KVStore, community: string): string[] {
   return store.scan<string>(`${CMETER}${community}/`).map(([, id]) => id);
+}
+
+/** One page of the meters ever linked in a community, by meter id. */
+export function communityMeterPage(store: KVStore, community: string, options: { after?: string; limit: number }): Page<string> {
+  return new Collection<string>(`${CMETER}${community}/`).page(store, options);
 }
 
 export function putLink(store: KVStore, link: MeterLink): void {

@@ -1,23 +1,54 @@
 import type { Command } from 'commander';
-import { opt, pageText, queryCommand, txCommand, type ParsedOptions } from '../../cli/kit.js';
+import { opt, pageText, queryCommand, resolveAddress, txCommand, type ParsedOptions } from '../../cli/kit.js';
 import { queryRoute, type ModuleSurface } from '../../surface/index.js';
 import { E } from './errors.js';
 import { MSG } from './messages.js';
 import { adjustmentsQuery, balancesQuery, communityOwnersQuery, dayQuery, differencesQuery, historyQuery } from './queries.js';
 import { energyRoutes } from './routes.js';
-import { communityPage, listChildren, listCommunityMeters, listLinks, listTraders, requireCommunity } from './state.js';
+import { childPage, communitiesOfTrader, communityMeterPage, communityPage, COMMUNITY_DETAIL_ROWS, listLinks, listTraderMeters, requireCommunity, traderPage } from './state.js';
 
 const routes = [
   queryRoute(energyRoutes.listCommunities, (ctx, { query }) => {
     const page = communityPage(ctx.store, query);
     return { communities: page.items, ...(page.next !== undefined ? { next: page.next } : {}) };
   }),
-  queryRoute(energyRoutes.getCommunity, (ctx, { params }) => ({
-    community: requireCommunity(ctx.store, params.id),
-    traders: listTraders(ctx.store, params.id),
-    children: listChildren(ctx.store, params.id),
-    meters: listCommunityMeters(ctx.store, params.id).map((meterId) => ({ meterId, links: listLinks(ctx.store, meterId) })),
-  })),
+  queryRoute(energyRoutes.getCommunity, (ctx, { params }) => {
+    const community = requireCommunity(ctx.store, params.id);
+    const first = { limit: COMMUNITY_DETAIL_ROWS };
+    const traders = traderPage(ctx.store, params.id, first);
+    const children = childPage(ctx.store, params.id, first);
+    const meters = communityMeterPage(ctx.store, params.id, first);
+    return {
+      community,
+      traders: traders.items,
+      ...(traders.next !== undefined ? { tradersNext: traders.next } : {}),
+      children: children.items,
+      ...(children.next !== undefined ? { childrenNext: children.next } : {}),
+      meters: meters.items.map((meterId) => ({ meterId, links: listLinks(ctx.store, meterId) })),
+      ...(meters.next !== undefined ? { metersNext: meters.next } : {}),
+    };
+  }),
+  queryRoute(energyRoutes.traders, (ctx, { params, query }) => {
+    requireCommunity(ctx.store, params.id);
+    const page = traderPage(ctx.store, params.id, query);
+    return { community: params.id, traders: page.items, ...(page.next !== undefined ? { next: page.next } : {}) };
+  }),
+  queryRoute(energyRoutes.children, (ctx, { params, query }) => {
+    requireCommunity(ctx.store, params.id);
+    const page = childPage(ctx.store, params.id, query);
+    return { community: params.id, children: page.items, ...(page.next !== undefined ? { next: page.next } : {}) };
+  }),
+  queryRoute(energyRoutes.meters, (ctx, { params, query }) => {
+    requireCommunity(ctx.store, params.id);
+    const page = communityMeterPage(ctx.store, params.id, query);
+    const meters = page.items.map((meterId) => ({ meterId, links: listLinks(ctx.store, meterId) }));
+    return { community: params.id, meters, ...(page.next !== undefined ? { next: page.next } : {}) };
+  }),
+  queryRoute(energyRoutes.traderCommunities, (ctx, { params, query }) => {
+    const page = communitiesOfTrader(ctx.store, params.address, query);
+    const communities = page.items.map(({ community, trader }) => ({ community, trader, meters: listTraderMeters(ctx.store, community.id, params.address) }));
+    return { address: params.address, communities, ...(page.next !== undefined ? { next: page.next } : {}) };
+  }),
   queryRoute(energyRoutes.communityOwners, (ctx, { params }) => communityOwnersQuery(ctx, params.id)),
   queryRoute(energyRoutes.meterLinks, (ctx, { params }) => {
     if (!ctx.keepers.metering.meter(params.meterId)) throw E.ENERGY_METER_NOT_FOUND(`meter ${params.meterId} is not registered`);
@@ -29,6 +60,15 @@ const routes = [
   queryRoute(energyRoutes.adjustments, (ctx, { params, query }) => adjustmentsQuery(ctx, params.id, query)),
   queryRoute(energyRoutes.differences, (ctx, { params, query }) => differencesQuery(ctx, params.id, query)),
 ];
+
+function traderLine(t: { address: string; status: string }): string {
+  return `  ${t.address}  ${t.status}`;
+}
+
+/** A meter's link periods in one community, a line each. */
+function meterLines(community: string, m: { meterId: string; links: Array<{ community: string; kind: string; fromSlot: number; trader: string | null; labels: string[] }> }): string[] {
+  return m.links.filter((l) => l.community === community).map((l) => `  ${m.meterId}  ${l.kind}  from slot ${l.fromSlot}  ${l.trader ?? '(unlinked)'}  ${showLabels(l.labels)}`);
+}
 
 function showLabels(labels: string[]): string {
   return labels.length === 0 ? '(unlabelled)' : labels.join(',');
@@ -165,12 +205,45 @@ function registerQueryCli(query: Command): void {
         `owner      ${v.community.owner}`,
         `timezone   ${v.community.timezone}`,
         ...(v.community.parent ? [`parent     ${v.community.parent}`] : []),
-        ...(v.children.length ? [`members    ${v.children.join(', ')}`] : []),
+        ...(v.children.length ? [`members    ${v.children.join(', ')}${v.childrenNext ? ', …' : ''}`] : []),
+        ...(v.childrenNext ? [`more members: query energy children --community ${v.community.id} --after ${v.childrenNext}`] : []),
         'traders',
-        ...v.traders.map((t) => `  ${t.address}  ${t.status}`),
+        ...v.traders.map(traderLine),
+        ...(v.tradersNext ? [`more traders: query energy traders --community ${v.community.id} --after ${v.tradersNext}`] : []),
         'meters',
-        ...v.meters.flatMap((m) => m.links.filter((l) => l.community === v.community.id).map((l) => `  ${m.meterId}  ${l.kind}  from slot ${l.fromSlot}  ${l.trader ?? '(unlinked)'}  ${showLabels(l.labels)}`)),
+        ...v.meters.flatMap((m) => meterLines(v.community.id, m)),
+        ...(v.metersNext ? [`more meters: query energy meters --community ${v.community.id} --after ${v.metersNext}`] : []),
       ].join('\n'),
+  });
+  const page = { after: opt.text("continue after this id (the previous answer's next)", { arg: 'id' }), limit: opt.int('page size (1–500)', { default: '100' }) };
+  queryCommand(qE, 'traders', {
+    description: "a community's traders (active and removed) by address, a page at a time",
+    options: { community, after: opt.address("continue after this trader (the previous answer's next)"), limit: page.limit },
+    route: energyRoutes.traders,
+    input: (o) => ({ params: { id: o.community }, query: { after: o.after, limit: o.limit } }),
+    text: (v) => pageText(v.traders.map(traderLine), v),
+  });
+  queryCommand(qE, 'meters', {
+    description: 'the meters ever linked in a community, with their links here, a page at a time',
+    options: { community, ...page },
+    route: energyRoutes.meters,
+    input: (o) => ({ params: { id: o.community }, query: { after: o.after, limit: o.limit } }),
+    text: (v) => pageText(v.meters.flatMap((m) => meterLines(v.community, m)), v),
+  });
+  queryCommand(qE, 'children', {
+    description: "a community's member communities, a page at a time",
+    options: { community, ...page },
+    route: energyRoutes.children,
+    input: (o) => ({ params: { id: o.community }, query: { after: o.after, limit: o.limit } }),
+    text: (v) => pageText(v.children, v),
+  });
+  queryCommand(qE, 'trader-communities', {
+    description: 'the communities where an account is or was a trader, with the meters ever linked to it there',
+    args: ['address'],
+    options: page,
+    route: energyRoutes.traderCommunities,
+    input: (o, [address], cmd) => ({ params: { address: resolveAddress(cmd, address!, 'address') }, query: { after: o.after, limit: o.limit } }),
+    text: (v) => pageText(v.communities.map((c) => `${c.community.id}  ${c.community.name}  ${c.trader.status}  meters ${c.meters.join(', ') || '-'}`), v),
   });
   queryCommand(qE, 'owners', {
     description: 'the owner of a community and of each community above it, nearest first',

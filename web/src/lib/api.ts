@@ -1,10 +1,10 @@
 import { authRoutes } from '../../../src/api/auth.js';
-import { createClient } from '../../../src/api/client.js';
+import { callRoute, createClient } from '../../../src/api/client.js';
 import { coreRoutes } from '../../../src/api/routes.js';
 import { anchorRoutes } from '../../../src/modules/anchor/routes.js';
 import { anonRoutes } from '../../../src/modules/anon/routes.js';
 import { messagingRoutes } from '../../../src/messaging/routes.js';
-import { energyRoutes } from '../../../src/modules/energy/routes.js';
+import { energyRoutes, type RouteReader } from '../../../src/modules/energy/routes.js';
 import { flexRoutes } from '../../../src/modules/flex/routes.js';
 import { marketRoutes } from '../../../src/modules/market/routes.js';
 import { meteringRoutes } from '../../../src/modules/metering/routes.js';
@@ -41,6 +41,9 @@ export const api = {
   anon: client(anonRoutes),
   messaging: client(messagingRoutes),
 };
+
+/** One call of any route (for the paging helpers the route modules export, e.g. energy's wholeCommunity). */
+export const readRoute: RouteReader = (route, input) => callRoute(base, route, input, { token: token() });
 
 /** Every community, a page at a time (the list route answers at most 500 per request). */
 export async function allCommunities() {

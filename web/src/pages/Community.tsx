@@ -1,11 +1,11 @@
 import { useMemo, useState } from 'react';
 import type { RouteOutput } from '../../../src/api/route.js';
-import type { energyRoutes } from '../../../src/modules/energy/routes.js';
+import { wholeCommunity, type energyRoutes } from '../../../src/modules/energy/routes.js';
 import type { kpiRoutes } from '../../../src/runtime/kpi-routes.js';
 import { communityKpis, type CommunityKpis } from '../../../sim/community/kpi.js';
 import { Chart, type ChartOption } from '../components/Chart';
 import { Card, ErrorBox, Kpi, kWh, Short, Table } from '../components/ui';
-import { api, allCommunities } from '../lib/api';
+import { api, allCommunities, readRoute } from '../lib/api';
 import { useLive } from '../lib/live';
 import { useSession } from '../lib/session';
 import { addDays, localDayOf, localTime, SLOT_MS } from '../lib/time';
@@ -181,7 +181,7 @@ function Community() {
   const id = picked ?? list.data?.communities[0]?.id ?? null;
   const [span, setSpan] = useState<'day' | 'week'>('day');
   const [dayOffset, setDayOffset] = useState(0);
-  const detail = useLive(async () => (id ? api.energy.getCommunity({ params: { id } }) : null), [id]);
+  const detail = useLive(async () => (id ? wholeCommunity(readRoute, id) : null), [id]);
   const tz = detail.data?.community.timezone ?? 'UTC';
   const today = addDays(localDayOf(Date.now(), tz), dayOffset);
   const days = useLive(async () => {

@@ -4,7 +4,8 @@ import { statementHash } from '../../../src/modules/settlement/statement.js';
 import { Chart, type ChartOption } from '../components/Chart';
 import { EdgeVerify } from '../components/EdgeVerify';
 import { Card, ErrorBox, eur, kWh, Short, SignedIn, Table, TxOutcome, useTx } from '../components/ui';
-import { api, allCommunities } from '../lib/api';
+import { api, readRoute } from '../lib/api';
+import { communitiesOfTrader } from '../../../src/modules/energy/routes.js';
 import { errorMessage } from '../lib/errors';
 import { useLive } from '../lib/live';
 import { useSession } from '../lib/session';
@@ -14,13 +15,10 @@ import type { PageDef } from './index';
 
 const nowSlot = () => Math.floor(Date.now() / SLOT_MS);
 
-/** Communities where the account trades, with the meters linked to it there. */
+/** Communities where the account trades (or traded), with the meters ever linked to it there. */
 async function myCommunities(me: string) {
-  const communities = await allCommunities();
-  const details = await Promise.all(communities.map((c) => api.energy.getCommunity({ params: { id: c.id } })));
-  return details
-    .filter((d) => d.traders.some((t) => t.address === me) || d.meters.some((m) => m.links.some((l) => l.trader === me)))
-    .map((d) => ({ id: d.community.id, name: d.community.name, timezone: d.community.timezone, meters: d.meters.filter((m) => m.links.some((l) => l.trader === me)).map((m) => m.meterId) }));
+  const mine = await communitiesOfTrader(readRoute, me);
+  return mine.map(({ community, meters }) => ({ id: community.id, name: community.name, timezone: community.timezone, meters }));
 }
 
 function MyMeters({ me }: { me: string }) {
