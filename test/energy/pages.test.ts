@@ -6,8 +6,10 @@ import { registryRoutes } from '../../src/modules/registry/routes.js';
 import { account, TestChain } from '../helpers/chain.js';
 import { registryCore } from '../../src/modules/registry/module.js';
 import { LOG_SCAN_ROWS, ROLE_SCAN_ROWS } from '../../src/modules/registry/state.js';
-import { alice, bob, carol, energyChain, GENESIS_TIME, m, ok, owner, S, setupCommunity } from './helpers.js';
+import { alice, bob, carol, energyChain, GENESIS_TIME, gridop, m, ok, owner, S, setupCommunity } from './helpers.js';
 import { COMMUNITY_DETAIL_ROWS } from '../../src/modules/energy/state.js';
+import { DIFFERENCE_METERS_PER_REQUEST } from '../../src/modules/energy/queries.js';
+import { SLOT_MS } from '../../src/util/slots.js';
 import { communitiesOfTrader, wholeCommunity, type RouteReader } from '../../src/modules/energy/routes.js';
 import { energyCore } from '../../src/modules/energy/module.js';
 import { meteringCore } from '../../src/modules/metering/module.js';
@@ -183,5 +185,58 @@ describe('list routes answer a page at a time and say where to continue', () => 
     expect((await communitiesOfTrader(read, bob.address)).map((c) => c.community.id)).toEqual(['nb']);
     expect(await communitiesOfTrader(read, carol.address)).toEqual([]);
     expect(energyRoutes.traderCommunities.params!.safeParse({ address: 'alice' }).success).toBe(false);
+  });
+
+  it("a community's differences: meter by meter, slots in order, a page at a time with the page's totals; unlinked slots left out", () => {
+    const chain = energyChain();
+    setupCommunity(chain);
+    ok(chain, gridop, [m.official('C', S, 1_400, 0), m.official('C', S + 1, 800, 0), m.official('P', S, 0, 300)]);
+    // C is unlinked from the next slot on: its official value there is nobody's in this community
+    const later = GENESIS_TIME + 4 * SLOT_MS;
+    ok(chain, owner, m.removeMeter({ community: 'nb', meterId: 'C' }), later);
+    const unlinked = Math.floor(later / SLOT_MS) + 1;
+    ok(chain, gridop, m.official('C', unlinked, 500, 0), later + 3 * SLOT_MS);
+    const differences = (query: Record<string, unknown>) => chain.query(energy, 'energyDifferences', { id: 'nb' }, query);
+    const whole = differences({});
+    expect(whole.differences.map((d: { meterId: string; slot: number; importDiffWh: number }) => [d.meterId, d.slot, d.importDiffWh])).toEqual([['C', S, 1_400], ['C', S + 1, 800], ['P', S, 0]]);
+    expect(whole.totals).toEqual({ importDiffWh: 2_200, exportDiffWh: 300 });
+    expect(whole).not.toHaveProperty('next');
+    for (const size of ['1', '2']) {
+      const pages: Array<{ differences: unknown[]; totals: { importDiffWh: number; exportDiffWh: number }; next?: string }> = [];
+      let after: string | undefined;
+      do {
+        const page = differences({ ...(after ? { after } : {}), limit: size });
+        pages.push(page);
+        after = page.next;
+      } while (after !== undefined);
+      expect(pages.flatMap((p) => p.differences)).toEqual(whole.differences);
+      expect(pages.reduce((t, p) => t + p.totals.importDiffWh, 0)).toBe(2_200);
+    }
+    expect(differences({ limit: '1' }).next).toBe(`C/${S + 1}`);
+    // a range narrows every meter's read
+    expect(differences({ slot: String(S + 1) }).differences.map((d: { meterId: string }) => d.meterId)).toEqual(['C']);
+    for (const bad of [{ limit: '0' }, { limit: '10001' }, { after: 'C' }, { after: 'C/x' }, { after: '/12' }]) expect(energyRoutes.differences.query!.safeParse(bad).success).toBe(false);
+  });
+
+  it(`a request for a community's differences reads at most ${DIFFERENCE_METERS_PER_REQUEST} meters, and \`next\` goes on from the first one left`, () => {
+    const count = DIFFERENCE_METERS_PER_REQUEST + 2;
+    const names = Array.from({ length: count }, (_, i) => `meter-${String(i).padStart(4, '0')}`);
+    const chain = new TestChain({
+      modules: [registryCore, meteringCore, energyCore],
+      genesisTime: GENESIS_TIME,
+      accounts: { owner: ['utility'], gridop: ['grid-operator'], alice: ['trader'], ...Object.fromEntries(names.map((n) => [n, ['meter']])) },
+    });
+    ok(chain, owner, m.create({ id: 'big', name: 'Big' }));
+    ok(chain, owner, m.addTrader('big', alice));
+    for (let i = 0; i < names.length; i += 64) {
+      ok(chain, owner, names.slice(i, i + 64).map((n) => m.addMeter({ community: 'big', meterId: n, address: account(n).address, maxPowerW: 10_000, kind: 'consumer', trader: alice.address })));
+    }
+    ok(chain, gridop, m.official(names[count - 1]!, S, 100, 0)); // only the last meter has a difference
+    const first = chain.query(energy, 'energyDifferences', { id: 'big' }, {});
+    expect(first.differences).toEqual([]);
+    expect(first.next).toBe(`${names[DIFFERENCE_METERS_PER_REQUEST]}/0`);
+    const second = chain.query(energy, 'energyDifferences', { id: 'big' }, { after: first.next });
+    expect(second.differences.map((d: { meterId: string; slot: number }) => [d.meterId, d.slot])).toEqual([[names[count - 1], S]]);
+    expect(second).not.toHaveProperty('next');
   });
 });

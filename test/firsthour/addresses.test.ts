@@ -82,6 +82,7 @@ const NOT_ADDRESSES: Record<string, string> = {
   'query energy children --after': 'a community id',
   'query energy trader-communities --after': 'a community id',
   'query energy meters --after': 'a meter id',
+  'query energy differences --after': "a cursor from the previous answer's next",
   'query energy adjustments --after': "a cursor from the previous answer's next",
   'query energy history --after': "a cursor from the previous answer's next",
   'query pay history --after': "a cursor from the previous answer's next",

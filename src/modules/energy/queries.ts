@@ -1,6 +1,6 @@
 import type { KeepersOf } from '../../app/module.js';
 import { API_ERRORS } from '../../api/errors.js';
-import { sumDifferences } from '../metering/keeper.js';
+import { sumDifferences, type ReadingDifference } from '../metering/keeper.js';
 import type { QueryContext } from '../../surface/index.js';
 import { slotRange, withIso } from '../../surface/query.js';
 import type { REQUIRES } from './rules.js';
@@ -15,8 +15,8 @@ import {
   getCommunity,
   labelsFromKey,
   labelsKey,
+  communityMetersFrom,
   linkAt,
-  listCommunityMeters,
   normalizeLabels,
   requireCommunity,
   traderBalances,
@@ -118,32 +118,60 @@ export function adjustmentsQuery(ctx: Ctx, id: string, q: Range & { after?: stri
   return { community: id, adjustments: page.items.map(withIso), ...(page.next !== undefined ? { next: page.next } : {}) };
 }
 
-export function differencesQuery(ctx: Ctx, id: string, q: Range) {
+/** A row of the community's differences: the meter's, with the trader and labels it was linked to in that slot. */
+function differenceRow(meterId: string, d: ReadingDifference, link: { trader: string | null; labels: string[] }) {
+  return {
+    meterId,
+    slot: d.slot,
+    slotIso: slotIso(d.slot),
+    trader: link.trader!,
+    labels: link.labels,
+    officialImportWh: d.officialImportWh,
+    officialExportWh: d.officialExportWh,
+    reportedImportWh: d.reportedImportWh,
+    reportedExportWh: d.reportedExportWh,
+    importDiffWh: d.importDiffWh,
+    exportDiffWh: d.exportDiffWh,
+    txHash: d.txHash,
+  };
+}
+
+/** Meters one differences request reads at most (a range read each, most of them empty for a narrow range). */
+export const DIFFERENCE_METERS_PER_REQUEST = 1_000;
+
+/**
+ * A page of the community's differences, meter by meter and by slot within a meter: the meters
+ * ever linked here, from the cursor's meter on, each read from the cursor's slot (or the range's
+ * start) until the page is full. Rows of slots when the meter was linked elsewhere (or unlinked)
+ * are skipped. `next` is "<meter>/<slot>": where the next page starts.
+ */
+export function differencesQuery(ctx: Ctx, id: string, q: Range & { after?: string; limit: number }) {
   const { store } = ctx;
   requireCommunity(store, id);
   const { fromSlot, toSlot } = slotRange(q);
+  const cursor = q.after === undefined ? undefined : { meterId: q.after.slice(0, q.after.lastIndexOf('/')), slot: Number(q.after.slice(q.after.lastIndexOf('/') + 1)) };
+  const meters = communityMetersFrom(store, id, cursor?.meterId, DIFFERENCE_METERS_PER_REQUEST + 1);
   const differences = [];
-  for (const meterId of listCommunityMeters(store, id)) {
-    for (const d of ctx.keepers.metering.differences(meterId, fromSlot, toSlot)) {
-      const link = linkAt(store, meterId, d.slot);
-      if (!link || link.community !== id || link.trader === null) continue;
-      differences.push({
-        meterId,
-        slot: d.slot,
-        slotIso: slotIso(d.slot),
-        trader: link.trader,
-        labels: link.labels,
-        officialImportWh: d.officialImportWh,
-        officialExportWh: d.officialExportWh,
-        reportedImportWh: d.reportedImportWh,
-        reportedExportWh: d.reportedExportWh,
-        importDiffWh: d.importDiffWh,
-        exportDiffWh: d.exportDiffWh,
-        txHash: d.txHash,
-      });
+  let next: string | undefined;
+  for (const [i, meterId] of meters.entries()) {
+    if (i === DIFFERENCE_METERS_PER_REQUEST) {
+      next = `${meterId}/0`;
+      break;
     }
+    let slot = Math.max(fromSlot, cursor?.meterId === meterId ? cursor.slot : 0);
+    while (slot < toSlot) {
+      const want = q.limit - differences.length;
+      const chunk = ctx.keepers.metering.differences(meterId, slot, toSlot, want);
+      for (const d of chunk) {
+        slot = d.slot + 1;
+        const link = linkAt(store, meterId, d.slot);
+        if (link?.community === id && link.trader !== null) differences.push(differenceRow(meterId, d, link));
+      }
+      // Rows pushed ≤ rows read ≤ want: a full page ends with a chunk.
+      if (differences.length === q.limit) next = `${meterId}/${slot}`;
+      if (next !== undefined || chunk.length < want) break;
+    }
+    if (next !== undefined) break;
   }
-  differences.sort((a, b) => a.slot - b.slot || (a.meterId < b.meterId ? -1 : 1));
-  const totals = sumDifferences(differences);
-  return { community: id, differences, totals };
+  return { community: id, differences, totals: sumDifferences(differences), ...(next !== undefined ? { next } : {}) };
 }

@@ -49,6 +49,8 @@ export const historySchema = z.object({
   msgIndex: z.number(),
 });
 const params = z.object({ id: communityIdSchema });
+/** Where a page of a community's differences goes on: "<meterId>/<slot>" (that meter, from that slot), as an answer's `next` gives it. */
+const differenceCursor = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}\/\d{1,16}$/, 'the next of a previous answer');
 /** Where a page of adjustments or of a trader's history ends: "<height>/<txHash>/<message>/<entry>" as an answer's `next` gives it. */
 const historyCursor = z.string().regex(/^\d{16}\/[0-9a-f]{64}\/\d{4,16}\/\d{4,16}$/, 'the next of a previous answer');
 
@@ -198,14 +200,16 @@ export const energyRoutes = {
     name: 'energyDifferences',
     method: 'GET',
     path: '/v1/energy/communities/:id/differences',
-    summary: "Grid-operator reconciliation for the community's meters: official − reported per slot, with the trader and the mutation that would settle it",
+    summary:
+      "Grid-operator reconciliation for the community's meters: official − reported per meter and slot (meter, then slot order), with the trader and the mutation that would settle it; a page at a time with the page's totals, `next` continues with after= (a request reads at most 1,000 meters, so a narrow range can answer a short page that still has a next)",
     tags: ['energy'],
     params,
-    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam }),
+    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, after: differenceCursor.optional(), limit: pageLimit(10_000, 1000) }),
     response: z.object({
       community: z.string(),
       differences: z.array(differenceSchema.omit({ height: true }).extend({ trader: z.string(), labels: labelsOut })),
       totals: z.object({ importDiffWh: z.number(), exportDiffWh: z.number() }),
+      next: z.string().optional(),
     }),
   }),
 };

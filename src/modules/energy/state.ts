@@ -209,6 +209,11 @@ export function listCommunityMeters(store: KVStore, community: string): string[]
   return store.scan<string>(`${CMETER}${community}/`).map(([, id]) => id);
 }
 
+/** Up to `limit` of the meters ever linked in a community, by meter id, from `from` (inclusive) on. */
+export function communityMetersFrom(store: KVStore, community: string, from: string | undefined, limit: number): string[] {
+  return new Collection<string>(`${CMETER}${community}/`).list(store, [], { ...(from !== undefined ? { from } : {}), limit });
+}
+
 /** One page of the meters ever linked in a community, by meter id. */
 export function communityMeterPage(store: KVStore, community: string, options: { after?: string; limit: number }): Page<string> {
   return new Collection<string>(`${CMETER}${community}/`).page(store, options);

@@ -302,12 +302,18 @@ function registerQueryCli(query: Command): void {
     text: (v) => pageText(v.adjustments.map((e) => `h${e.height}  slot ${e.slot}  ${e.kind}  ${e.trader}  ${showLabels(e.labels)}  ${e.deltaWh} Wh  ${e.description ?? ''}`), v),
   });
   queryCommand(qE, 'differences', {
-    description: 'grid-operator reconciliation: official − reported per meter and slot',
-    options: { community, ...range },
+    description: 'grid-operator reconciliation: official − reported per meter and slot, a page at a time with its totals',
+    options: { community, ...range, after: opt.text("continue at this cursor (the previous answer's next)", { arg: 'cursor' }), limit: opt.int('page size (1–10000)', { default: '1000' }) },
     route: energyRoutes.differences,
-    input: (o) => ({ params: { id: o.community }, query: rangeQuery(o) }),
+    input: (o) => ({ params: { id: o.community }, query: { ...rangeQuery(o), after: o.after, limit: o.limit } }),
     text: (v) =>
-      [...v.differences.map((d) => `${d.slot} ${d.slotIso}  meter ${d.meterId}  trader ${d.trader}  import ${d.importDiffWh} Wh  export ${d.exportDiffWh} Wh`), `total  import ${v.totals.importDiffWh} Wh  export ${v.totals.exportDiffWh} Wh`].join('\n'),
+      pageText(
+        [
+          ...v.differences.map((d) => `${d.slot} ${d.slotIso}  meter ${d.meterId}  trader ${d.trader}  import ${d.importDiffWh} Wh  export ${d.exportDiffWh} Wh`),
+          `total${v.next ? ' (this page)' : ''}  import ${v.totals.importDiffWh} Wh  export ${v.totals.exportDiffWh} Wh`,
+        ],
+        v,
+      ),
   });
 }
 

@@ -10,7 +10,8 @@ export interface MeteringKeeper {
   /** Registers a device on behalf of another module's rule (which has already authorised the sender). */
   registerDevice(msg: RegisterMeterMsg): Meter;
   /** Official − reported per slot, fromSlot ≤ slot < toSlot. */
-  differences(meterId: string, fromSlot: number, toSlot: number): ReadingDifference[];
+  /** In slot order; at most `limit` when given. */
+  differences(meterId: string, fromSlot: number, toSlot: number, limit?: number): ReadingDifference[];
   /** Interval values (import/export Wh) from the packed day series, fromSlot ≤ slot < toSlot. */
   series(meterId: string, fromSlot: number, toSlot: number): IntervalValue[];
 }
@@ -38,7 +39,7 @@ export function meteringKeeper(ctx: ModuleContext<any, any>): MeteringKeeper {
     meter: (meterId) => getMeter(store, meterId),
     meterIdByAddress: (address) => meterIdByAddress(store, address),
     registerDevice: (msg) => registerMeterDevice(ctx, msg),
-    differences: (meterId, fromSlot, toSlot) => listDifferences(store, meterId, fromSlot, toSlot),
+    differences: (meterId, fromSlot, toSlot, limit) => listDifferences(store, meterId, fromSlot, toSlot, limit),
     series: (meterId, fromSlot, toSlot) => readSeries(store, meterId, fromSlot, toSlot),
   };
 }
