@@ -1,3 +1,4 @@
+import type { Page } from '../../app/collections.js';
 import type { ModuleContext } from '../../app/module.js';
 import { OwnerTokens, type ModuleOwner } from '../../app/owners.js';
 import { E } from './errors.js';
@@ -9,6 +10,7 @@ import {
   getEnergyLock,
   getFreeBalance,
   getLocked,
+  getTrader,
   isActiveTrader,
   labelsKey,
   linkAt,
@@ -16,9 +18,11 @@ import {
   listLinks,
   listTraderMeters,
   listTraders,
+  matchingTraderPage,
   normalizeLabels,
   putEnergyLock,
   traderBalances,
+  traderPage,
   type BalanceRow,
   type Community,
   type EnergyLock,
@@ -65,6 +69,16 @@ export interface EnergyKeeper {
   linkAt(meterId: string, slot: number): MeterLink | undefined;
   /** Traders of a community, active and removed, by address. */
   traders(community: string): Trader[];
+  /** A page of the community's traders (active and removed) by address after `after`; `next` continues (limit + 1 read). */
+  traderPage(community: string, options: { after?: string; limit: number }): Page<Trader>;
+  /** A trader of a community (active or removed), or undefined when the account never was one. */
+  trader(community: string, address: string): Trader | undefined;
+  /**
+   * A page of the community's traders (active and removed) that `keep` accepts, by address after
+   * `after`; `next` continues. With `maxRows`, at most that many traders are read (ADR 0028): a short
+   * page then ends where reading stopped.
+   */
+  tradersMatching(community: string, keep: (t: Trader) => boolean, options: { after?: string; limit: number; maxRows?: number }): Page<Trader>;
   /** Meter links in force at `slot` that link a meter to `trader` in `community`, by meter id. */
   metersOf(community: string, trader: string, slot: number): MeterLink[];
   /** Every period in which a meter was (or is) linked to `trader` in `community`, by meter id then slot. */
@@ -169,6 +183,9 @@ export function energyKeeper(ctx: ModuleContext<any, any>): EnergyKeeper {
     balance: (community, trader, slot, labels) => getBalance(store, community, trader, slot, labels),
     linkAt: (meterId, slot) => linkAt(store, meterId, slot),
     traders: (community) => listTraders(store, community),
+    traderPage: (community, options) => traderPage(store, community, options),
+    trader: (community, address) => getTrader(store, community, address),
+    tradersMatching: (community, keep, options) => matchingTraderPage(store, community, keep, options),
     metersOf: (community, trader, slot) =>
       listTraderMeters(store, community, trader)
         .map((meterId) => linkAt(store, meterId, slot))

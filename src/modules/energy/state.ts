@@ -191,6 +191,11 @@ export function traderPage(store: KVStore, community: string, options: { after?:
   return new Collection<Trader>(`${TRADER}${community}/`).page(store, options);
 }
 
+/** One page of a community's traders that `keep` accepts, by address (matchingPage: with `maxRows`, a short page may end where reading stopped). */
+export function matchingTraderPage(store: KVStore, community: string, keep: (t: Trader) => boolean, options: { after?: string; limit: number; maxRows?: number }): Page<Trader> {
+  return new Collection<Trader>(`${TRADER}${community}/`).matchingPage(store, keep, options);
+}
+
 /**
  * A page of the communities where `address` is (or was) a trader, in community id order: one point
  * read per community, at most FILTER_SCAN_ROWS communities per request (then `next` is the last

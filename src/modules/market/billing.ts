@@ -252,13 +252,27 @@ function billOf(s: Shared, member: string): MarketBill {
 
 /**
  * Bills of a community's members (every account that ever was a trader there, by address) for the
- * local days fromDay … toDay, optionally one member or a page (`after` an address, `limit` bills).
+ * local days fromDay … toDay: one member, a page (`after` an address, `limit` bills; `next` when
+ * more follow), or without a limit every member after `after` (the benchmark).
  */
 export function communityBills(ctx: Ctx, input: { community: string; fromDay: string; toDay: string; member?: string; after?: string; limit?: number }): { bills: MarketBill[]; next?: string } {
   const config = configs.get(ctx.store, input.community);
   if (!config) throw E.MARKET_NOT_FOUND(`community ${input.community} has no market`);
   const community = ctx.keepers.energy.community(input.community)!;
   const period = billingPeriod(community.timezone, input.fromDay, input.toDay);
+  let members: string[];
+  let next: string | undefined;
+  if (input.member !== undefined) {
+    if (ctx.keepers.energy.trader(input.community, input.member) === undefined) throw E.MARKET_BILL_NOT_MEMBER(`${input.member} never was a trader of community ${input.community}`);
+    members = input.after !== undefined && input.member <= input.after ? [] : [input.member];
+  } else if (input.limit === undefined) {
+    members = ctx.keepers.energy.traders(input.community).map((t) => t.address).filter((a) => input.after === undefined || a > input.after);
+  } else {
+    // the traders from `after` on, a page of them (and whether more follow)
+    const page = ctx.keepers.energy.traderPage(input.community, { ...(input.after !== undefined ? { after: input.after } : {}), limit: input.limit });
+    members = page.items.map((t) => t.address);
+    next = page.next;
+  }
   const versions = tariffsBetween(ctx.store, input.community, period.fromSlot, period.toSlot);
   const dayOf = new Uint16Array(period.toSlot - period.fromSlot);
   period.days.forEach((d, i) => dayOf.fill(i, d.firstSlot - period.fromSlot, d.firstSlot - period.fromSlot + d.slots));
@@ -269,14 +283,6 @@ export function communityBills(ctx: Ctx, input: { community: string; fromDay: st
     if (own) own.push(e);
     else adjustments.set(e.trader, [e]);
   }
-  let members = ctx.keepers.energy.traders(input.community).map((t) => t.address);
-  if (input.member !== undefined) {
-    if (!members.includes(input.member)) throw E.MARKET_BILL_NOT_MEMBER(`${input.member} never was a trader of community ${input.community}`);
-    members = [input.member];
-  }
-  if (input.after !== undefined) members = members.filter((a) => a > input.after!);
-  const limit = input.limit ?? members.length;
-  const page = members.slice(0, limit);
   const shared: Shared = { ctx, community: { id: community.id, name: community.name, timezone: community.timezone, owner: community.owner }, asset: config.asset, period, versions, dayOf, adjustments };
-  return { bills: page.map((m) => billOf(shared, m)), ...(members.length > limit ? { next: page[page.length - 1]! } : {}) };
+  return { bills: members.map((m) => billOf(shared, m)), ...(next !== undefined ? { next } : {}) };
 }

@@ -30,6 +30,9 @@ const range = (o: ParsedOptions<typeof rangeOpts>) => ({ slot: o.slot?.toString(
 const withDefined = <T extends Record<string, unknown>>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 const labelList = (labels: string[] | undefined) => (labels && labels.length > 0 ? { labels } : {});
 const showLabels = (labels: readonly string[]) => (labels.length ? labels.join(',') : '-');
+const pageSize = (bounds: string, fallback: string) => opt.int(`page size (${bounds})`, { default: fallback });
+const afterId = (what: string) => opt.text(`continue after this ${what} (the previous answer's next)`, { arg: 'id' });
+const afterAddress = (what: string) => opt.address(`continue after this ${what} (the previous answer's next)`);
 
 /** Signed µ (decimal string) → "1.234567" units, exactly. */
 function micro(value: string): string {
@@ -290,11 +293,14 @@ function registerQueries(query: Command): void {
   queryCommand(q, 'order', { description: 'one order with its trades', args: ['id'], route: marketRoutes.order, input: (_o, [orderId]) => ({ params: { id: orderId! } }) });
   queryCommand(q, 'trades', {
     description: 'trades by slot (range); --trader for your own',
-    options: { community, ...rangeOpts, trader: opt.address('buyer or seller'), limit: opt.int('at most', { default: '1000' }) },
+    options: { community, ...rangeOpts, trader: opt.address('buyer or seller'), after: afterId('trade'), limit: pageSize('1–10000', '1000') },
     route: marketRoutes.trades,
-    input: (o) => ({ params: { community: o.community }, query: withDefined({ ...range(o), trader: o.trader, limit: o.limit }) as never }),
+    input: (o) => ({ params: { community: o.community }, query: withDefined({ ...range(o), trader: o.trader, after: o.after, limit: o.limit }) }),
     text: (v) =>
-      v.trades.map((t) => `${t.id.padEnd(8)} slot ${t.slot} ${t.wh} Wh @ ${t.price} = ${t.valueMicro} µ  ${t.seller} → ${t.buyer}  ${t.status}${t.delivery && t.delivery.shortfallWh > 0 ? ` short ${t.delivery.shortfallWh} Wh` : ''}`).join('\n') || '(none)',
+      pageText(
+        v.trades.map((t) => `${t.id.padEnd(8)} slot ${t.slot} ${t.wh} Wh @ ${t.price} = ${t.valueMicro} µ  ${t.seller} → ${t.buyer}  ${t.status}${t.delivery && t.delivery.shortfallWh > 0 ? ` short ${t.delivery.shortfallWh} Wh` : ''}`),
+        v,
+      ),
   });
   queryCommand(q, 'clearing', {
     description: 'price and volume per slot (pay-as-clear: the clearing; otherwise from the trades)',
@@ -305,25 +311,38 @@ function registerQueries(query: Command): void {
   });
   queryCommand(q, 'contracts', {
     description: 'supply contracts of the community (or of a party)',
-    options: { community, party: opt.address('consumer or prosumer'), status: opt.choice(['proposed', 'active', 'finished', 'withdrawn', 'declined', 'lapsed'] as const)('only this status'), limit: opt.int('at most', { default: '200' }) },
+    options: {
+      community,
+      party: opt.address('consumer or prosumer'),
+      status: opt.choice(['proposed', 'active', 'finished', 'withdrawn', 'declined', 'lapsed'] as const)('only this status'),
+      after: afterId('contract'),
+      limit: pageSize('1–1000', '200'),
+    },
     route: marketRoutes.contracts,
-    input: (o) => ({ params: { community: o.community }, query: withDefined({ party: o.party, status: o.status, limit: o.limit }) as never }),
-    text: (v) => v.contracts.map((k) => `${k.id.padEnd(6)} ${k.status.padEnd(9)} ${k.prosumer} → ${k.consumer} slots [${k.startSlot}, ${k.endSlot}) @ ${k.price} ≤ ${k.maxPowerW} W  covered ${k.coveredWh} Wh paid ${k.paidMicro} µ`).join('\n') || '(none)',
+    input: (o) => ({ params: { community: o.community }, query: withDefined({ party: o.party, status: o.status, after: o.after, limit: o.limit }) }),
+    text: (v) => pageText(v.contracts.map((k) => `${k.id.padEnd(6)} ${k.status.padEnd(9)} ${k.prosumer} → ${k.consumer} slots [${k.startSlot}, ${k.endSlot}) @ ${k.price} ≤ ${k.maxPowerW} W  covered ${k.coveredWh} Wh paid ${k.paidMicro} µ`), v),
   });
   queryCommand(q, 'contract', { description: 'one supply contract with its settled slots', args: ['id'], route: marketRoutes.contract, input: (_o, [cid]) => ({ params: { id: cid! } }) });
   queryCommand(q, 'producers', {
     description: 'producers of the community with their labels and open offers',
-    options: { community, slot: opt.slot('at this slot (default: current)') },
+    options: { community, slot: opt.slot('at this slot (default: current)'), after: afterAddress('trader'), limit: pageSize('1–500', '100') },
     route: marketRoutes.producers,
-    input: (o) => ({ params: { community: o.community }, query: withDefined({ slot: o.slot?.toString() }) }),
-    text: (v) => v.producers.map((p) => `${p.trader}  ${p.meters.map((m) => `${m.meterId}[${showLabels(m.labels)}]`).join(' ')}  ${p.openOffers} offers, ${p.offeredWh} Wh, best ${p.bestPrice ?? '-'}`).join('\n') || '(none)',
+    input: (o) => ({ params: { community: o.community }, query: withDefined({ slot: o.slot?.toString(), after: o.after, limit: o.limit }) }),
+    text: (v) => pageText(v.producers.map((p) => `${p.trader}  ${p.meters.map((m) => `${m.meterId}[${showLabels(m.labels)}]`).join(' ')}  ${p.openOffers} offers, ${p.offeredWh} Wh, best ${p.bestPrice ?? '-'}`), v),
   });
   queryCommand(q, 'bills', {
     description: 'members’ bills computed from ledger data (use `gridledger bill --community` to write the files)',
-    options: { community, fromDay: opt.text('first local day', { required: true, arg: 'YYYY-MM-DD' }), toDay: opt.text('last local day (inclusive)', { required: true, arg: 'YYYY-MM-DD' }), member: opt.address('one member') },
+    options: {
+      community,
+      fromDay: opt.text('first local day', { required: true, arg: 'YYYY-MM-DD' }),
+      toDay: opt.text('last local day (inclusive)', { required: true, arg: 'YYYY-MM-DD' }),
+      member: opt.address('one member'),
+      after: afterAddress('member'),
+      limit: pageSize('1–1000', '100'),
+    },
     route: marketRoutes.bills,
-    input: (o) => ({ params: { community: o.community }, query: withDefined({ fromDay: o.fromDay, toDay: o.toDay, member: o.member }) as never }),
-    text: (v) => v.bills.map((b) => `${b.member}  settled ${micro(b.totals.settledMicro)}  due ${micro(b.totals.dueMicro)}  total ${micro(b.totals.totalMicro)}  ${b.hash}`).join('\n') || '(none)',
+    input: (o) => ({ params: { community: o.community }, query: withDefined({ fromDay: o.fromDay, toDay: o.toDay, member: o.member, after: o.after, limit: o.limit }) as never }),
+    text: (v) => pageText(v.bills.map((b) => `${b.member}  settled ${micro(b.totals.settledMicro)}  due ${micro(b.totals.dueMicro)}  total ${micro(b.totals.totalMicro)}  ${b.hash}`), v),
   });
   queryCommand(q, 'bill-record', { description: 'a bill hash recorded on the ledger', args: ['hash'], route: marketRoutes.billRecord, input: (_o, [hash]) => ({ params: { hash: hash! } }) });
 }

@@ -1,4 +1,5 @@
-import { firstMatching, keyOf, type Keep } from '../../app/collections.js';
+import { FILTER_SCAN_ROWS, firstMatching, keyOf, matchingPage, type Keep, type Page } from '../../app/collections.js';
+import { padKey } from '../../app/state.js';
 import type { KeepersOf } from '../../app/module.js';
 import { API_ERRORS } from '../../api/errors.js';
 import { queryRoute, type QueryContext } from '../../surface/index.js';
@@ -6,11 +7,13 @@ import { marketRoutes } from './routes.js';
 import { optionalSlot, slotRange } from '../../surface/query.js';
 import { bigFloorDiv } from '../../util/int.js';
 import { parseSlot, slotIso, slotOfMs } from '../../util/slots.js';
+import type { MeterLink, Trader } from '../energy/keeper.js';
 import { communityBills } from './billing.js';
 import { E } from './errors.js';
 import { labelSchema } from './messages.js';
 import type { REQUIRES } from './rules.js';
 import {
+  active,
   billPeriods,
   bills,
   book,
@@ -18,6 +21,7 @@ import {
   configs,
   contractBy,
   contractSlots,
+  contracts,
   getContract,
   getOrder,
   getTrade,
@@ -134,16 +138,26 @@ export function orderQuery(ctx: Ctx, id: string) {
   return { order: orderView(o), trades: trades.map(tradeView) };
 }
 
-function tradesIn(ctx: Ctx, community: string, fromSlot: number, toSlot: number, trader: string | undefined, limit: number): { trades: Trade[]; truncated: boolean } {
-  const ids = trader === undefined ? tradeSlot.list(ctx.store, [community], { from: fromSlot, to: toSlot, limit: limit + 1 }) : tradeBy.list(ctx.store, [community, trader], { from: fromSlot, to: toSlot, limit: limit + 1 });
-  return { trades: ids.slice(0, limit).map((id) => getTrade(ctx.store, id)!), truncated: ids.length > limit };
-}
-
-export function tradesQuery(ctx: Ctx, community: string, q: Range & { trader?: string; limit: number }) {
+/**
+ * Trades of a slot range in (slot, id) order, of the community or of one trader (each index is keyed
+ * …/<slot>/<n>): `limit` of them after the trade `after` (exclusive), and the last one's id as `next`
+ * when more follow (one more index row is read to know).
+ */
+export function tradesQuery(ctx: Ctx, community: string, q: Range & { trader?: string; after?: string; limit: number }) {
   requireMarketView(ctx, community);
   const { fromSlot, toSlot } = slotRange(q);
-  const r = tradesIn(ctx, community, fromSlot, toSlot, q.trader, q.limit);
-  return { community, trades: r.trades.map(tradeView), truncated: r.truncated };
+  let from = keyOf([fromSlot]);
+  if (q.after !== undefined) {
+    const t = getTrade(ctx.store, q.after);
+    if (!t || t.community !== community || (q.trader !== undefined && t.buyer !== q.trader && t.seller !== q.trader)) throw API_ERRORS.REQUEST_INVALID(`after: ${q.after} is not a trade of this list`);
+    const cursor = `${keyOf([t.slot, numberOf(t.id)])}\u0000`;
+    if (cursor > from) from = cursor;
+  }
+  const range = { from, to: toSlot, limit: q.limit + 1 };
+  const ids = q.trader === undefined ? tradeSlot.list(ctx.store, [community], range) : tradeBy.list(ctx.store, [community, q.trader], range);
+  const trades = ids.slice(0, q.limit).map((id) => tradeView(getTrade(ctx.store, id)!));
+  const next = ids.length > q.limit ? trades[trades.length - 1]!.id : undefined;
+  return { community, trades, truncated: next !== undefined, ...(next !== undefined ? { next } : {}) };
 }
 
 /** Rows read per chunk while grouping a range's trades by slot and session. */
@@ -243,16 +257,56 @@ function fromTrades(trades: Trade[]) {
   };
 }
 
-export function contractsQuery(ctx: Ctx, community: string, q: { party?: string; status?: Contract['status']; limit: number }) {
+/**
+ * Supply contracts of a community, or of one party, newest first (by number), optionally of one
+ * status: `limit` of them numbered below `after` (exclusive), and `next` when more may follow.
+ * Read only until the page is full: a party's contracts and the active ones from their indexes
+ * (`contractby/<c>/<party>/<n>`, `active/<c>/<n>`: newest first in key order), at most
+ * FILTER_SCAN_ROWS rows per request (a rare status then answers a short page whose `next` is the last
+ * contract read). The community's own index holds each contract under both parties, in party order,
+ * not by number: a community with at most FILTER_SCAN_ROWS of its rows is ordered from them (then
+ * only the page's records are read); a larger one reads every community's contract records newest
+ * first from `after`, at most FILTER_SCAN_ROWS of them (an exact order of the community's alone needs
+ * an index by community and number, a change of the state layout).
+ */
+export function contractsQuery(ctx: Ctx, community: string, q: { party?: string; status?: Contract['status']; after?: string; limit: number }) {
   requireMarketView(ctx, community);
-  // Every contract is indexed under its community and each of its two parties: the community's own
-  // contracts come from that index, not from a scan of every community's.
-  const ids =
-    q.party !== undefined
-      ? contractBy.list(ctx.store, [community, q.party], { reverse: true })
-      : [...new Set(contractBy.list(ctx.store, [community]))].sort((a, b) => numberOf(b) - numberOf(a));
-  const list = ids.map((id) => getContract(ctx.store, id)!);
-  return { community, contracts: list.filter((k) => q.status === undefined || k.status === q.status).slice(0, q.limit) };
+  const below = q.after === undefined ? undefined : numberOf(q.after);
+  const kept = (k: Contract) => q.status === undefined || k.status === q.status;
+  let page: Page<Contract>;
+  if (q.party !== undefined || q.status === 'active') {
+    const found = new Map<string, Contract>();
+    const keep: Keep<string> = (id) => {
+      const k = getContract(ctx.store, id)!;
+      if (!kept(k)) return false;
+      found.set(id, k);
+      return true;
+    };
+    const prefix = q.party !== undefined ? `${contractBy.prefix}${keyOf([community, q.party])}/` : `${active.prefix}${community}/`;
+    const ids = matchingPage(ctx.store, prefix, keep, { ...(below !== undefined ? { after: padKey(below) } : {}), limit: q.limit, reverse: true, maxRows: FILTER_SCAN_ROWS });
+    page = { items: ids.items.map((id) => found.get(id)!), ...(ids.next !== undefined ? { next: ids.next } : {}) };
+  } else {
+    page = communityContracts(ctx, community, kept, below, q.limit);
+  }
+  return { community, contracts: page.items, ...(page.next !== undefined ? { next: `sc${Number(page.next)}` } : {}) };
+}
+
+/** A page of a community's contracts numbered below `below`, newest first (see contractsQuery); `next` is a contract number's key. */
+function communityContracts(ctx: Ctx, community: string, kept: (k: Contract) => boolean, below: number | undefined, limit: number): Page<Contract> {
+  const rows = contractBy.list(ctx.store, [community], { limit: FILTER_SCAN_ROWS + 1 });
+  if (rows.length > FILTER_SCAN_ROWS) {
+    return matchingPage(ctx.store, contracts.prefix, (k) => k.community === community && kept(k), { ...(below !== undefined ? { after: padKey(below) } : {}), limit, reverse: true, maxRows: FILTER_SCAN_ROWS });
+  }
+  // each contract twice (under its consumer and its prosumer): its number once, newest first
+  const numbers = [...new Set(rows.map(numberOf))].filter((n) => below === undefined || n < below).sort((a, b) => b - a);
+  const items: Contract[] = [];
+  for (const n of numbers) {
+    const k = contracts.get(ctx.store, n)!;
+    if (!kept(k)) continue;
+    if (items.length === limit) return { items, next: padKey(numberOf(items[limit - 1]!.id)) };
+    items.push(k);
+  }
+  return { items };
 }
 
 export function contractQuery(ctx: Ctx, id: string) {
@@ -261,27 +315,39 @@ export function contractQuery(ctx: Ctx, id: string) {
   return { contract: k, slots: contractSlots.list(ctx.store, [numberOf(k.id)]) };
 }
 
-export function producersQuery(ctx: Ctx, community: string, q: { slot?: string }) {
+/**
+ * Producers of the community: its active traders with a producer meter linked at the slot, by
+ * address, with their open offers. A page: the community's traders from `after` (exclusive) are read
+ * until `limit` producers and one more are found (then `next` is the page's last producer), or
+ * FILTER_SCAN_ROWS traders were read (then `next` is the last trader read, and the page may be short).
+ */
+export function producersQuery(ctx: Ctx, community: string, q: { slot?: string; after?: string; limit: number }) {
   requireMarketView(ctx, community);
   const slot = optionalSlot(q.slot) ?? slotOfMs(ctx.time);
-  const producers = [];
-  for (const t of ctx.keepers.energy.traders(community)) {
-    if (t.status !== 'active') continue;
-    const meters = ctx.keepers.energy.metersOf(community, t.address, slot).filter((l) => l.kind === 'producer');
-    if (meters.length === 0) continue;
+  const meters = new Map<string, MeterLink[]>();
+  const isProducer = (t: Trader) => {
+    if (t.status !== 'active') return false;
+    const own = ctx.keepers.energy.metersOf(community, t.address, slot).filter((l) => l.kind === 'producer');
+    if (own.length === 0) return false;
+    meters.set(t.address, own);
+    return true;
+  };
+  const page = ctx.keepers.energy.tradersMatching(community, isProducer, { ...(q.after !== undefined ? { after: q.after } : {}), limit: q.limit, maxRows: FILTER_SCAN_ROWS });
+  const producers = page.items.map((t) => {
+    // the producer's open orders (at most maxOpenOrdersPerTrader), its offers among them
     const open = openBy
       .list(ctx.store, [community, t.address])
       .map((id) => getOrder(ctx.store, id)!)
       .filter((o) => o.side === 'offer');
-    producers.push({
+    return {
       trader: t.address,
-      meters: meters.map((l) => ({ meterId: l.meterId, labels: l.labels })),
+      meters: meters.get(t.address)!.map((l) => ({ meterId: l.meterId, labels: l.labels })),
       openOffers: open.length,
       offeredWh: open.reduce((s, o) => s + o.remainingWh, 0),
       bestPrice: open.length ? Math.min(...open.map((o) => o.price)) : null,
-    });
-  }
-  return { community, slot, producers };
+    };
+  });
+  return { community, slot, producers, ...(page.next !== undefined ? { next: page.next } : {}) };
 }
 
 export function billsQuery(ctx: Ctx, community: string, q: { fromDay: string; toDay: string; member?: string; after?: string; limit: number }) {

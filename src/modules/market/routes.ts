@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineRoute, pageLimit } from '../../api/route.js';
 import { addressSchema, hashSchema } from '../../codec/tx.js';
 import { communityRefSchema } from '../metering/keeper.js';
-import { contractIdSchema, orderIdSchema } from './messages.js';
+import { contractIdSchema, orderIdSchema, tradeIdSchema } from './messages.js';
 import type { StatementQuery } from '../../cli/verify.js';
 import type { MarketBill } from './billing.js';
 
@@ -208,11 +208,11 @@ export const marketRoutes = {
     name: 'marketTrades',
     method: 'GET',
     path: '/v1/market/communities/:community/trades',
-    summary: 'Trades by slot (range) in slot then id order; filter by trader (buyer or seller)',
+    summary: 'Trades by slot (range) in slot then id order; filter by trader (buyer or seller). A page of `limit`: `next` (the last trade\'s id) continues with after=; `truncated` is true exactly when `next` is given',
     tags: ['market'],
     params,
-    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, trader: addressSchema.optional(), limit: pageLimit(10_000, 1000) }),
-    response: z.object({ community: z.string(), trades: z.array(tradeSchema), truncated: z.boolean() }),
+    query: z.object({ slot: slotParam, fromSlot: slotParam, toSlot: slotParam, trader: addressSchema.optional(), after: tradeIdSchema.optional(), limit: pageLimit(10_000, 1000) }),
+    response: z.object({ community: z.string(), trades: z.array(tradeSchema), truncated: z.boolean(), next: z.string().optional() }),
   }),
   clearing: defineRoute({
     name: 'marketClearing',
@@ -228,11 +228,11 @@ export const marketRoutes = {
     name: 'marketContracts',
     method: 'GET',
     path: '/v1/market/communities/:community/contracts',
-    summary: 'Supply contracts of a community, or of one party, newest first',
+    summary: 'Supply contracts of a community, or of one party, newest first. A page of `limit`: `next` continues with after= (a request reads at most 10,000 contracts, so a page of a rare status can be short and still have a next)',
     tags: ['market'],
     params,
-    query: z.object({ party: addressSchema.optional(), status: z.enum(['proposed', 'active', 'finished', 'withdrawn', 'declined', 'lapsed']).optional(), limit: pageLimit(1000, 200) }),
-    response: z.object({ community: z.string(), contracts: z.array(contractSchema) }),
+    query: z.object({ party: addressSchema.optional(), status: z.enum(['proposed', 'active', 'finished', 'withdrawn', 'declined', 'lapsed']).optional(), after: contractIdSchema.optional(), limit: pageLimit(1000, 200) }),
+    response: z.object({ community: z.string(), contracts: z.array(contractSchema), next: z.string().optional() }),
   }),
   contract: defineRoute({
     name: 'marketContract',
@@ -247,14 +247,15 @@ export const marketRoutes = {
     name: 'marketProducers',
     method: 'GET',
     path: '/v1/market/communities/:community/producers',
-    summary: 'Producers of the community (traders with a producer meter linked at the slot, default the current one): their labels, meters and open offers',
+    summary: 'Producers of the community (traders with a producer meter linked at the slot, default the current one), by address: their labels, meters and open offers. A page of `limit`: `next` continues with after= (a request reads at most 10,000 traders, so a page can be short and still have a next)',
     tags: ['market'],
     params,
-    query: z.object({ slot: slotParam }),
+    query: z.object({ slot: slotParam, after: addressSchema.optional(), limit: pageLimit(500, 100) }),
     response: z.object({
       community: z.string(),
       slot: z.number(),
       producers: z.array(z.object({ trader: z.string(), meters: z.array(z.object({ meterId: z.string(), labels })), openOffers: z.number(), offeredWh: z.number(), bestPrice: z.number().nullable() })),
+      next: z.string().optional(),
     }),
   }),
   bills: defineRoute({
