@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { AUTH_ERRORS, authRoutes, bearerToken } from '../api/auth.js';
-import type { HandlerInput, RouteDef, RouteInput, RouteOutput } from '../api/route.js';
+import type { HandlerInput, RouteDef, RouteOutput, RouteReader } from '../api/route.js';
 import { coreRoutes } from '../api/routes.js';
 import type { BoundRoute } from '../api/server.js';
 import { lightRoutes } from '../surface/prove.js';
@@ -44,7 +44,7 @@ export interface Parties {
 }
 
 /** Calls a query route of this node from committed state (for finding the parties). */
-export type Lookup = <R extends RouteDef>(route: R, input: RouteInput<R>) => Promise<RouteOutput<R>>;
+export type Lookup = RouteReader;
 
 export interface ReadRule {
   route: string;
@@ -90,6 +90,11 @@ async function communityParties(id: string, look: Lookup): Promise<Parties> {
 }
 
 /** The operator of a shared PV plant and every utility that bills a participant of it. */
+/** An asset's issuer, from its record alone (no attestations, no pending redemptions). */
+async function assetIssuer(asset: string, look: Lookup): Promise<string> {
+  return (await look(paymentsRoutes.getAsset, { params: { asset }, query: { attestations: 0, pending: 0 } })).asset.issuer;
+}
+
 async function plantParties(plant: string, look: Lookup): Promise<Parties> {
   const p = await look(sharesRoutes.getPlant, { params: { plant } });
   return parties([p.operator, ...p.keys.flatMap((k) => k.participants.map((x) => x.utility))]);
@@ -312,14 +317,14 @@ const RULES: ReadRule[] = [
   privateRoute(paymentsRoutes.redemptions, {
     data: 'redemption requests of a party (party=) or of an asset (asset=)',
     readers: "with party=: that party; with asset=: the asset's issuer; auditors",
-    parties: async ({ query }, look) => parties([query.party, query.asset ? (await look(paymentsRoutes.getAsset, { params: { asset: query.asset }, query: {} })).asset.issuer : undefined]),
+    parties: async ({ query }, look) => parties([query.party, query.asset ? await assetIssuer(query.asset, look) : undefined]),
   }),
   privateRoute(paymentsRoutes.redemption, {
     data: 'one redemption request',
     readers: "its holder, the asset's issuer, auditors",
     parties: async ({ params }, look) => {
       const { redemption } = await look(paymentsRoutes.redemption, { params: { id: params.id } });
-      return parties([redemption.holder, (await look(paymentsRoutes.getAsset, { params: { asset: redemption.asset }, query: {} })).asset.issuer]);
+      return parties([redemption.holder, await assetIssuer(redemption.asset, look)]);
     },
   }),
   privateRoute(paymentsRoutes.escrows, {

@@ -258,24 +258,28 @@ function registerVoucherCommand(program: Command): void {
 // ── queries ──
 
 const statusOpt = opt.choice(['open', 'closed', 'all'] as const)('which (default open)', { default: 'open' });
+const afterOpt = opt.text("continue after this cursor (the previous answer's next)", { arg: 'cursor' });
 
 function registerQueries(query: Command): void {
   const pay = query.command('pay').alias('payments').description('assets, supply vs reserve, balances, history, redemptions, locks');
   queryCommand(pay, 'assets', {
-    description: 'assets with supply vs attested reserve',
+    description: 'assets with supply vs attested reserve, in id order, a page at a time',
+    options: { after: opt.text('continue after this asset id (the previous answer\'s next)', { arg: 'asset' }), limit: opt.int('at most this many (up to 500)', { default: '100' }) },
     route: paymentsRoutes.listAssets,
-    input: () => ({}),
+    input: (o) => ({ query: withDefined({ after: o.after, limit: o.limit }) }),
     text: (v) =>
-      v.supply
-        .map((s) => `${s.asset.padEnd(20)} supply ${formatUnits(s.supply, s.code)}  reserve ${s.reserve === null ? '-' : formatUnits(s.reserve, s.code)}  ${s.covered === null ? 'no attestation' : s.covered ? 'covered' : 'UNDER-COVERED'}  issuer ${s.issuer}`)
-        .join('\n') || '(no assets)',
+      pageText(
+        v.supply.map((s) => `${s.asset.padEnd(20)} supply ${formatUnits(s.supply, s.code)}  reserve ${s.reserve === null ? '-' : formatUnits(s.reserve, s.code)}  ${s.covered === null ? 'no attestation' : s.covered ? 'covered' : 'UNDER-COVERED'}  issuer ${s.issuer}`),
+        v,
+        '(no assets)',
+      ),
   });
   queryCommand(pay, 'supply', {
-    description: 'supply vs attested reserve of one asset, with the latest attestations and pending redemptions',
+    description: 'supply vs attested reserve of one asset, with the latest attestations and the newest pending redemptions',
     args: ['asset'],
-    options: { attestations: opt.int('attestations to show', { default: '10' }) },
+    options: { attestations: opt.int('attestations to show', { default: '10' }), pending: opt.int('pending redemption ids to show (newest first)', { default: '100' }) },
     route: paymentsRoutes.getAsset,
-    input: (o, [asset]) => ({ params: { asset: asset! }, query: { attestations: o.attestations } }),
+    input: (o, [asset]) => ({ params: { asset: asset! }, query: { attestations: o.attestations, pending: o.pending } }),
     text: (v) => {
       const s = v.supply;
       return [
@@ -285,6 +289,7 @@ function registerQueries(query: Command): void {
         `held         redeeming ${s.held.redeeming}, locked ${s.held.locked}, escrowed ${s.held.escrowed}, channels ${s.held.channels}`,
         `reserve      ${s.reserve === null ? '(never attested)' : `${units(s.reserve, s.asset)} at height ${s.reserveAt!.height}; reserve − supply ${s.reserveMinusSupply} µ (${s.covered ? 'covered' : 'UNDER-COVERED'})`}`,
         `pending      ${v.pendingRedemptions.join(', ') || '-'}`,
+        ...(v.pendingRedemptionsNext ? [`more pending: query pay redemptions --asset ${s.asset} --status pending --after ${v.pendingRedemptionsNext}`] : []),
       ].join('\n');
     },
   });
@@ -309,11 +314,17 @@ function registerQueries(query: Command): void {
     text: (v) => pageText(v.entries.map((e) => `${String(e.height).padStart(8)}  ${e.kind.padEnd(17)} ${e.delta.padStart(16)} µ ${e.asset}  balance ${e.balance}${e.ref ? `  ref ${e.ref}` : ''}${e.counterparty ? `  with ${e.counterparty}` : ''}  tx ${e.txHash}`), v, '(no history)'),
   });
   queryCommand(pay, 'redemptions', {
-    description: 'redemption requests (of an asset or a party)',
-    options: { asset: opt.text('asset', { arg: 'asset' }), party: opt.address('holder or issuer'), status: opt.choice(['pending', 'closed', 'all'] as const)('which (default all)', { default: 'all' }), limit: opt.int('at most', { default: '100' }) },
+    description: 'redemption requests (of an asset or a party), newest first, a page at a time',
+    options: {
+      asset: opt.text('asset', { arg: 'asset' }),
+      party: opt.address('holder or issuer'),
+      status: opt.choice(['pending', 'closed', 'all'] as const)('which (default all)', { default: 'all' }),
+      after: afterOpt,
+      limit: opt.int('at most', { default: '100' }),
+    },
     route: paymentsRoutes.redemptions,
-    input: (o) => ({ query: withDefined({ asset: o.asset, party: o.party, status: o.status, limit: o.limit }) }),
-    text: (v) => v.redemptions.map((r) => `${r.id.padEnd(6)} ${r.status.padEnd(9)} ${units(r.amount, r.asset)} ${r.asset} holder ${r.holder}${r.payoutRef ? ` payout ${r.payoutRef}` : ''}${r.reason ? ` (${r.reason})` : ''}`).join('\n') || '(none)',
+    input: (o) => ({ query: withDefined({ asset: o.asset, party: o.party, status: o.status, after: o.after, limit: o.limit }) }),
+    text: (v) => pageText(v.redemptions.map((r) => `${r.id.padEnd(6)} ${r.status.padEnd(9)} ${units(r.amount, r.asset)} ${r.asset} holder ${r.holder}${r.payoutRef ? ` payout ${r.payoutRef}` : ''}${r.reason ? ` (${r.reason})` : ''}`), v),
   });
   queryCommand(pay, 'redemption', {
     description: 'one redemption request',
@@ -332,23 +343,25 @@ function registerQueries(query: Command): void {
   const esc = query.command('escrow').description('escrows');
   queryCommand(esc, 'show', { description: 'one escrow', args: ['id'], route: paymentsRoutes.escrow, input: (_o, [id]) => ({ params: { id: id! } }) });
   queryCommand(esc, 'list', {
-    description: 'escrows of a party, newest first (default: open ones of the --from key)',
-    options: { party: opt.address('party (default: the --from key)'), status: statusOpt, limit: opt.int('at most', { default: '100' }) },
+    description: 'escrows of a party, newest first, a page at a time (default: open ones of the --from key)',
+    options: { party: opt.address('party (default: the --from key)'), status: statusOpt, after: afterOpt, limit: opt.int('at most', { default: '100' }) },
     route: paymentsRoutes.escrows,
-    input: (o, _a, cmd) => ({ query: { party: o.party ?? signerAddress(cmd), status: o.status, limit: o.limit } }),
-    text: (v) =>
-      v.escrows.map((e) => `${e.id.padEnd(6)} ${e.status.padEnd(8)} ${units(e.amount, e.asset)} ${e.asset} ${e.payer} → ${e.payee}  ${e.threshold}-of-${e.parties.length}${e.dispute ? '  DISPUTED' : ''}`).join('\n') || '(none)',
+    input: (o, _a, cmd) => ({ query: withDefined({ party: o.party ?? signerAddress(cmd), status: o.status, after: o.after, limit: o.limit }) }),
+    text: (v) => pageText(v.escrows.map((e) => `${e.id.padEnd(6)} ${e.status.padEnd(8)} ${units(e.amount, e.asset)} ${e.asset} ${e.payer} → ${e.payee}  ${e.threshold}-of-${e.parties.length}${e.dispute ? '  DISPUTED' : ''}`), v),
   });
 
   const ch = query.command('channel').description('payment channels');
   queryCommand(ch, 'show', { description: 'one channel', args: ['id'], route: paymentsRoutes.channel, input: (_o, [id]) => ({ params: { id: id! } }) });
   queryCommand(ch, 'list', {
-    description: 'channels of a party, newest first (default: open ones of the --from key)',
-    options: { party: opt.address('buyer or seller (default: the --from key)'), status: statusOpt, limit: opt.int('at most', { default: '100' }) },
+    description: 'channels of a party, newest first, a page at a time (default: open ones of the --from key)',
+    options: { party: opt.address('buyer or seller (default: the --from key)'), status: statusOpt, after: afterOpt, limit: opt.int('at most', { default: '100' }) },
     route: paymentsRoutes.channels,
-    input: (o, _a, cmd) => ({ query: { party: o.party ?? signerAddress(cmd), status: o.status, limit: o.limit } }),
+    input: (o, _a, cmd) => ({ query: withDefined({ party: o.party ?? signerAddress(cmd), status: o.status, after: o.after, limit: o.limit }) }),
     text: (v) =>
-      v.channels.map((c) => `${c.id.padEnd(6)} ${c.status.padEnd(9)} deposit ${units(c.deposit, c.asset)} ${c.buyer} → ${c.seller}  refund time ${new Date(c.refundTime).toISOString()}${c.payout ? `  paid ${c.payout}` : ''}`).join('\n') || '(none)',
+      pageText(
+        v.channels.map((c) => `${c.id.padEnd(6)} ${c.status.padEnd(9)} deposit ${units(c.deposit, c.asset)} ${c.buyer} → ${c.seller}  refund time ${new Date(c.refundTime).toISOString()}${c.payout ? `  paid ${c.payout}` : ''}`),
+        v,
+      ),
   });
 }
 

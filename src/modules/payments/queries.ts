@@ -6,19 +6,20 @@ import { E } from './errors.js';
 import { deadlineReached } from './escrow.js';
 import {
   accountBalances,
+  assetPage,
+  channelPage,
+  escrowPage,
   getAsset,
   getChannel,
   getEscrow,
   getLock,
   getRedemption,
-  listAssets,
   listAttestations,
-  listChannels,
-  listEscrows,
   listHistory,
-  listRedemptions,
+  PARTY_CURSOR,
   partyIds,
-  pendingRedemptionIds,
+  pendingRedemptionPage,
+  redemptionPage,
   type Asset,
   type Channel,
   type Escrow,
@@ -60,17 +61,40 @@ export function supplyView(asset: Asset) {
   };
 }
 
-export function assetsQuery(ctx: Ctx) {
-  const assets = listAssets(ctx.store);
-  return { assets, supply: assets.map(supplyView) };
+/**
+ * Assets in id order, a page after `after`. Without `page` (a caller that does not pass the route's
+ * query): every asset, as the route answered before it paged.
+ */
+export function assetsQuery(ctx: Ctx, page: { after?: string; limit: number }) {
+  const { items: assets, next } = assetPage(ctx.store, page);
+  return { assets, supply: assets.map(supplyView), ...(next !== undefined ? { next } : {}) };
 }
 
-export function assetQuery(ctx: Ctx, id: string, attestations: number) {
+/** Pending redemption ids an asset's answer carries by default (`pending=`). */
+export const ASSET_PENDING_DEFAULT = 100;
+
+/**
+ * One asset with its latest `attestations` and its newest `pending` pending redemption ids
+ * (`pendingRedemptionsNext` continues in the redemptions route: asset=, status=pending, after=);
+ * with both 0 it reads the asset record alone.
+ */
+export function assetQuery(ctx: Ctx, id: string, attestations: number, pending = ASSET_PENDING_DEFAULT) {
   const asset = requireAssetView(ctx.store, id);
-  return { asset, supply: supplyView(asset), attestations: listAttestations(ctx.store, id, attestations), pendingRedemptions: pendingRedemptionIds(ctx.store, id) };
+  const page = pending > 0 ? pendingRedemptionPage(ctx.store, id, { limit: pending }) : { items: [] };
+  return {
+    asset,
+    supply: supplyView(asset),
+    attestations: attestations > 0 ? listAttestations(ctx.store, id, attestations) : [],
+    pendingRedemptions: page.items,
+    ...(page.next !== undefined ? { pendingRedemptionsNext: page.next } : {}),
+  };
 }
 
-/** What an account itself has put aside, per asset: pending redemptions, escrows it pays, channels it funds, module locks. */
+/**
+ * What an account itself has put aside, per asset: pending redemptions, escrows it pays, channels it
+ * funds, module locks. It reads every redemption, escrow and channel the account ever had (its party
+ * index): bounding it needs an index of the open ones, a state change (ADR 0028, point 5).
+ */
 function heldBy(store: KVStore, address: string): Map<string, Held> {
   const out = new Map<string, Held>();
   const add = (asset: string, bucket: keyof Held, v: bigint) => {
@@ -121,34 +145,26 @@ export function locksQuery(ctx: Ctx, address: string) {
   return { address, locks };
 }
 
-function idNumber(id: string): number {
-  return Number(id.replace(/^[a-z]+/, ''));
+/** A list's cursor must come from an answer of the same kind of list: of a party, its index position; else an id. */
+function requireCursorOf(q: { party?: string; after?: string }): void {
+  if (q.after === undefined) return;
+  const ofParty = PARTY_CURSOR.test(q.after);
+  if (q.party !== undefined && !ofParty) throw API_ERRORS.REQUEST_INVALID('with party=, after is the next of an answer with party= ("<height16>/<id>")');
+  if (q.party === undefined && ofParty) throw API_ERRORS.REQUEST_INVALID('without party=, after is the next of an answer without party= (an id)');
 }
 
-/** Newer ids first: r10 after r9 by number; module ids (market/bid/7) by text. */
-function compareIdsDesc(a: string, b: string): number {
-  const na = idNumber(a);
-  const nb = idNumber(b);
-  if (Number.isSafeInteger(na) && Number.isSafeInteger(nb) && na !== nb) return nb - na;
-  return a < b ? 1 : a > b ? -1 : 0;
-}
+type RedemptionListQuery = { asset?: string; party?: string; status: 'pending' | 'closed' | 'all'; after?: string; limit: number };
 
-function byNewest<T extends { openedAt: { height: number }; id: string }>(items: T[]): T[] {
-  return items.sort((a, b) => b.openedAt.height - a.openedAt.height || compareIdsDesc(a.id, b.id));
-}
-
-function unique(ids: string[]): string[] {
-  return [...new Set(ids)];
-}
-
-export function redemptionsQuery(ctx: Ctx, q: { asset?: string; party?: string; status: 'pending' | 'closed' | 'all'; limit: number }) {
-  const { store } = ctx;
-  let list: Redemption[];
-  if (q.party !== undefined) list = unique(partyIds(store, q.party, 'redeem')).map((id) => getRedemption(store, id)!);
-  else if (q.asset !== undefined && q.status === 'pending') list = pendingRedemptionIds(store, q.asset).map((id) => getRedemption(store, id)!);
-  else list = listRedemptions(store);
-  const wanted = list.filter((r) => (q.asset === undefined || r.asset === q.asset) && (q.status === 'all' || (q.status === 'pending') === (r.status === 'pending')));
-  return { redemptions: wanted.sort((a, b) => compareIdsDesc(a.id, b.id)).slice(0, q.limit) };
+/**
+ * Redemptions, a page at a time: of a party from its index, newest first by the block of the
+ * request; of an asset's pending ones from the pending index; else all, newest first by number.
+ */
+export function redemptionsQuery(ctx: Ctx, q: RedemptionListQuery) {
+  requireCursorOf(q);
+  const keep = (r: Redemption) => (q.asset === undefined || r.asset === q.asset) && (q.status === 'all' || (q.status === 'pending') === (r.status === 'pending'));
+  const pendingOf = q.party === undefined && q.asset !== undefined && q.status === 'pending' ? q.asset : undefined;
+  const page = redemptionPage(ctx.store, { ...(q.party !== undefined ? { party: q.party } : {}), ...(pendingOf !== undefined ? { pendingOf } : {}), ...(q.after !== undefined ? { after: q.after } : {}), limit: q.limit }, keep);
+  return { redemptions: page.items, ...(page.next !== undefined ? { next: page.next } : {}) };
 }
 
 export function redemptionQuery(ctx: Ctx, id: string) {
@@ -169,16 +185,20 @@ function statusMatches(open: boolean, status: StatusFilter): boolean {
   return status === 'all' || (status === 'open') === open;
 }
 
-type PartyListQuery = { party?: string; status: StatusFilter; limit: number };
+type PartyListQuery = { party?: string; status: StatusFilter; after?: string; limit: number };
 
-/** Escrows or channels: of one party (its index) or all, by status, newest first, at most `limit`. */
-function partyList<T extends { id: string; status: string; openedAt: { height: number } }>(store: KVStore, q: PartyListQuery, kind: 'escrow' | 'channel', get: (store: KVStore, id: string) => T | undefined, all: (store: KVStore) => T[]): T[] {
-  const list = q.party !== undefined ? unique(partyIds(store, q.party, kind)).map((id) => get(store, id)!) : all(store);
-  return byNewest(list.filter((x) => statusMatches(x.status === 'open', q.status))).slice(0, q.limit);
+function listPageOf(q: PartyListQuery) {
+  return { ...(q.party !== undefined ? { party: q.party } : {}), ...(q.after !== undefined ? { after: q.after } : {}), limit: q.limit };
 }
 
+/**
+ * Escrows by status, a page at a time: of a party from its index, newest first by the block the party
+ * joined; else the user escrows newest first by number, then the module escrows in id order.
+ */
 export function escrowsQuery(ctx: Ctx, q: PartyListQuery) {
-  return { escrows: partyList(ctx.store, q, 'escrow', getEscrow, listEscrows).map((e) => escrowView(ctx, e)) };
+  requireCursorOf(q);
+  const page = escrowPage(ctx.store, listPageOf(q), (e) => statusMatches(e.status === 'open', q.status));
+  return { escrows: page.items.map((e) => escrowView(ctx, e)), ...(page.next !== undefined ? { next: page.next } : {}) };
 }
 
 export function escrowQuery(ctx: Ctx, id: string) {
@@ -191,8 +211,11 @@ export function channelView(ctx: Ctx, c: Channel) {
   return { ...c, expired: ctx.time >= c.refundTime };
 }
 
+/** Channels by status, a page at a time: of a party from its index, newest first by the opening block; else all, newest first by number. */
 export function channelsQuery(ctx: Ctx, q: PartyListQuery) {
-  return { channels: partyList(ctx.store, q, 'channel', getChannel, listChannels).map((c) => channelView(ctx, c)) };
+  requireCursorOf(q);
+  const page = channelPage(ctx.store, listPageOf(q), (c) => statusMatches(c.status === 'open', q.status));
+  return { channels: page.items.map((c) => channelView(ctx, c)), ...(page.next !== undefined ? { next: page.next } : {}) };
 }
 
 export function channelQuery(ctx: Ctx, id: string) {

@@ -64,6 +64,13 @@ export const historySchema = z.object({
   txHash: z.string(),
   msgIndex: z.number(),
 });
+/** A count of items to show, 0 for none. */
+const count = (max: number, fallback: number) => z.coerce.number().int().min(0).max(max).default(fallback);
+const redemptionId = /r[1-9][0-9]{0,15}/.source;
+const channelId = /ch[1-9][0-9]{0,15}/.source;
+const escrowId = /(e[1-9][0-9]{0,15}|[a-z][a-z0-9-]{0,31}(\/[A-Za-z0-9._:-]{1,64}){1,4})/.source;
+/** A list's cursor, the `next` of a previous answer: an id, or with party= the position in the party's index "<height16>/<id>". */
+const listCursor = (id: string) => z.string().max(160).regex(new RegExp(`^(\\d{16}\\/)?${id}$`), 'the next of a previous answer');
 /** Where a page of an account's history ends: "<height>/<asset>/<row>/<index>", as an answer's `next` gives it. */
 const historyCursor = z.string().regex(/^\d{16}\/[A-Z][A-Z0-9]{2,7}(@[a-z0-9][a-z0-9-]{0,31})?\/\d{16}\/\d{1,4}$/, 'the next of a previous answer');
 export const redemptionSchema = z.object({
@@ -141,19 +148,27 @@ export const paymentsRoutes = {
     name: 'paymentsAssets',
     method: 'GET',
     path: '/v1/payments/assets',
-    summary: 'Assets with their supply against the latest attested fiat reserve',
+    summary: 'Assets with their supply against the latest attested fiat reserve, in id order, a page at a time: `next` continues with after=',
     tags: ['payments'],
-    response: z.object({ assets: z.array(assetSchema), supply: z.array(supplySchema) }),
+    query: z.object({ after: assetIdSchema.optional(), limit: pageLimit(500, 100) }),
+    response: z.object({ assets: z.array(assetSchema), supply: z.array(supplySchema), next: z.string().optional() }),
   }),
   getAsset: defineRoute({
     name: 'paymentsAsset',
     method: 'GET',
     path: '/v1/payments/assets/:asset',
-    summary: 'One asset: issuer, supply, held amounts, supply vs reserve, the latest reserve attestations',
+    summary:
+      'One asset: issuer, supply, held amounts, supply vs reserve, the latest `attestations` reserve attestations and the newest `pending` pending redemption ids (newest first by number; `pendingRedemptionsNext` continues in the redemptions route with asset=, status=pending, after=); attestations=0&pending=0 reads the asset alone',
     tags: ['payments'],
     params: z.object({ asset: assetIdSchema }),
-    query: z.object({ attestations: pageLimit(1000, 10) }),
-    response: z.object({ asset: assetSchema, supply: supplySchema, attestations: z.array(attestationSchema), pendingRedemptions: z.array(z.string()) }),
+    query: z.object({ attestations: count(1000, 10), pending: count(1000, 100) }),
+    response: z.object({
+      asset: assetSchema,
+      supply: supplySchema,
+      attestations: z.array(attestationSchema),
+      pendingRedemptions: z.array(z.string()),
+      pendingRedemptionsNext: z.string().optional(),
+    }),
   }),
   balances: defineRoute({
     name: 'paymentsBalances',
@@ -190,10 +205,17 @@ export const paymentsRoutes = {
     name: 'paymentsRedemptions',
     method: 'GET',
     path: '/v1/payments/redemptions',
-    summary: 'Redemption requests, newest first: of an asset, or of a party (holder or issuer)',
+    summary:
+      'Redemption requests, a page at a time (`next` continues with after=): of a party (holder or issuer), newest first by the block of the request (within a block by id, descending as text); of an asset or all, newest first by number. A request reads at most 10,000 rows, so a page of a rare filter can be short and still have a next',
     tags: ['payments'],
-    query: z.object({ asset: assetIdSchema.optional(), party: addressSchema.optional(), status: z.enum(['pending', 'closed', 'all']).default('all'), limit: pageLimit(1000, 100) }),
-    response: z.object({ redemptions: z.array(redemptionSchema) }),
+    query: z.object({
+      asset: assetIdSchema.optional(),
+      party: addressSchema.optional(),
+      status: z.enum(['pending', 'closed', 'all']).default('all'),
+      after: listCursor(redemptionId).optional(),
+      limit: pageLimit(1000, 100),
+    }),
+    response: z.object({ redemptions: z.array(redemptionSchema), next: z.string().optional() }),
   }),
   redemption: defineRoute({
     name: 'paymentsRedemption',
@@ -208,10 +230,11 @@ export const paymentsRoutes = {
     name: 'paymentsEscrows',
     method: 'GET',
     path: '/v1/payments/escrows',
-    summary: 'Escrows, newest first for a party (payer, payee, mediator or other party); status open (default), closed or all',
+    summary:
+      'Escrows, status open (default), closed or all, a page at a time (`next` continues with after=): of a party (payer, payee, mediator or other party), newest first by the block it joined (within a block by id, descending as text); all: user escrows newest first by number, then module escrows in id order. A request reads at most 10,000 rows, so a page can be short and still have a next',
     tags: ['payments'],
-    query: z.object({ party: addressSchema.optional(), status, limit: pageLimit(1000, 100) }),
-    response: z.object({ escrows: z.array(escrowSchema) }),
+    query: z.object({ party: addressSchema.optional(), status, after: listCursor(escrowId).optional(), limit: pageLimit(1000, 100) }),
+    response: z.object({ escrows: z.array(escrowSchema), next: z.string().optional() }),
   }),
   escrow: defineRoute({
     name: 'paymentsEscrow',
@@ -226,10 +249,11 @@ export const paymentsRoutes = {
     name: 'paymentsChannels',
     method: 'GET',
     path: '/v1/payments/channels',
-    summary: 'Payment channels, newest first for a party (buyer or seller); status open (default), closed or all',
+    summary:
+      'Payment channels, status open (default), closed or all, a page at a time (`next` continues with after=): of a party (buyer or seller), newest first by the opening block (within a block by id, descending as text); all: newest first by number. A request reads at most 10,000 rows, so a page can be short and still have a next',
     tags: ['payments'],
-    query: z.object({ party: addressSchema.optional(), status, limit: pageLimit(1000, 100) }),
-    response: z.object({ channels: z.array(channelSchema) }),
+    query: z.object({ party: addressSchema.optional(), status, after: listCursor(channelId).optional(), limit: pageLimit(1000, 100) }),
+    response: z.object({ channels: z.array(channelSchema), next: z.string().optional() }),
   }),
   channel: defineRoute({
     name: 'paymentsChannel',

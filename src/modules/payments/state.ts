@@ -1,6 +1,7 @@
-import { collection } from '../../app/collections.js';
+import { collection, FILTER_SCAN_ROWS, type Collection, type Page } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
+import { floorDiv } from '../../util/int.js';
 import type { TimedTxRef as TxRef } from '../../app/tx-ref.js';
 export type { TimedTxRef as TxRef } from '../../app/tx-ref.js';
 
@@ -253,8 +254,13 @@ export function hasAsset(store: KVStore, id: string): boolean {
 export function putAsset(store: KVStore, asset: Asset): void {
   assets.put(store, asset, asset.id);
 }
+/** Every asset (for audits and tests; the route answers pages, assetPage). */
 export function listAssets(store: KVStore): Asset[] {
   return assets.list(store);
+}
+/** A page of assets in id order after `after` (exclusive). */
+export function assetPage(store: KVStore, page: { after?: string; limit: number }): Page<Asset> {
+  return assets.page(store, page);
 }
 
 // ── balances and history ──
@@ -387,9 +393,7 @@ export function putRedemption(store: KVStore, r: Redemption): void {
   if (r.status === 'pending') pending.put(store, 1, r.asset, r.id);
   else pending.delete(store, r.asset, r.id);
 }
-export function pendingRedemptionIds(store: KVStore, asset: string): string[] {
-  return pending.entries(store, [asset]).map(([id]) => id.slice(asset.length + 1));
-}
+/** Every redemption (for audits and tests; the route answers pages, redemptionPage). */
 export function listRedemptions(store: KVStore): Redemption[] {
   return redemptions.list(store);
 }
@@ -402,6 +406,7 @@ export function getEscrow(store: KVStore, id: string): Escrow | undefined {
 export function putEscrow(store: KVStore, e: Escrow): void {
   escrows.put(store, e, e.id);
 }
+/** Every escrow (for audits and tests; the route answers pages, escrowPage). */
 export function listEscrows(store: KVStore): Escrow[] {
   return escrows.list(store);
 }
@@ -412,6 +417,7 @@ export function getChannel(store: KVStore, id: string): Channel | undefined {
 export function putChannel(store: KVStore, c: Channel): void {
   channels.put(store, c, c.id);
 }
+/** Every channel (for audits and tests; the route answers pages, channelPage). */
 export function listChannels(store: KVStore): Channel[] {
   return channels.list(store);
 }
@@ -437,7 +443,249 @@ export function indexParty(store: KVStore, address: string, kind: PartyKind, hei
 export function unindexParty(store: KVStore, address: string, kind: PartyKind, height: number, id: string): void {
   parties.delete(store, address, kind, height, id);
 }
-/** Ids of an account's redemptions, escrows, channels or locks, newest first. */
+/** Ids of an account's redemptions, escrows, channels or locks, newest first (every one: the balances' held amounts and the locks route). */
 export function partyIds(store: KVStore, address: string, kind: PartyKind): string[] {
   return parties.list(store, [address, kind], { reverse: true });
+}
+
+// ── list pages (read side: ADR 0028, every list answer a page, a bounded read per request) ──
+//
+// A list request reads at most FILTER_SCAN_ROWS rows (a scan row or a point read each) and answers a
+// page with an exact cursor: `next` is where the page ended (its last item, or the last candidate
+// read when the rows ran out first: a short, even empty page whose `next` leads on), and paging to
+// the end gives every matching item once, in the order each function names.
+//
+// Cursors: without a party, an id (r12, e7, ch3, market/bid/7); of a party, the position in its
+// index, "<height16>/<id>".
+
+/** Rows a list request may still read. */
+interface RowBudget {
+  left: number;
+}
+
+/** One candidate of a list in answer order: its cursor, and its record (undefined: read but not listed). */
+type Candidate<T> = readonly [cursor: string, value: T | undefined];
+/** Candidates in answer order; done with 'end' when the list is exhausted, 'budget' when the rows ran out first. */
+type Candidates<T> = Generator<Candidate<T>, 'end' | 'budget'>;
+
+/** Rows one scan reads: the page and one more, between 16 and 256. */
+function chunkFor(limit: number): number {
+  return Math.min(256, Math.max(16, limit + 1));
+}
+
+/** The first `limit` candidates `keep` accepts, and `next` (see above): one match beyond the page tells whether more follow. */
+function pageOf<T>(candidates: Candidates<T>, keep: (value: T) => boolean, limit: number): Page<T> {
+  const found: Array<Candidate<T>> = [];
+  let last: string | undefined;
+  let done: 'end' | 'budget' | undefined;
+  while (found.length <= limit) {
+    const step = candidates.next();
+    if (step.done) {
+      done = step.value;
+      break;
+    }
+    last = step.value[0];
+    if (step.value[1] !== undefined && keep(step.value[1])) found.push(step.value);
+  }
+  const items = found.slice(0, limit).map(([, value]) => value!);
+  if (found.length > limit) return { items, next: found[limit - 1]![0] };
+  return { items, ...(done === 'budget' && last !== undefined ? { next: last } : {}) };
+}
+
+/** The number of an id r<n>, e<n>, ch<n>. */
+function idNumber(id: string): number {
+  return Number(id.replace(/^[a-z]+/, ''));
+}
+
+/** Ids <letter><n> from n = `from` down to 1, a point read each. */
+function* numberedDown<T>(store: KVStore, items: Collection<T>, letter: string, from: number, budget: RowBudget): Candidates<T> {
+  for (let n = from; n >= 1; n--) {
+    if (budget.left < 1) return 'budget';
+    budget.left -= 1;
+    yield [`${letter}${n}`, items.get(store, `${letter}${n}`)];
+  }
+  return 'end';
+}
+
+/** The number to count down from: below the cursor, or the last one used (a read of the counter). */
+function startNumber(store: KVStore, kind: 'redeem' | 'escrow' | 'channel', after: string | undefined, budget: RowBudget): number {
+  if (after !== undefined) return idNumber(after) - 1;
+  budget.left -= 1;
+  return counters.get(store, kind) ?? 0;
+}
+
+/** Keys of `prefix` in [start, end), in key order, `chunk` rows per scan. */
+function* scanForward<T>(store: KVStore, prefix: string, range: { start: string; end?: string }, chunk: number, budget: RowBudget): Candidates<T> {
+  let start = range.start;
+  for (;;) {
+    const want = Math.min(chunk, budget.left);
+    if (want < 1) return 'budget';
+    const rows = store.scan<T>(prefix, { start, ...(range.end !== undefined ? { end: range.end } : {}), limit: want });
+    budget.left -= rows.length;
+    for (const [key, value] of rows) yield [key.slice(prefix.length), value];
+    if (rows.length < want) return 'end';
+    start = `${rows[rows.length - 1]![0]}\u0000`;
+  }
+}
+
+/**
+ * A party's index of one kind in reverse key order (newest height first; within a height, ids in
+ * descending text order) below the cursor "<height16>/<id>", each id's record read with it (two rows
+ * per entry). `listedAt` may skip an entry (an escrow the party was indexed for twice).
+ */
+function* partyDown<T>(
+  store: KVStore,
+  address: string,
+  kind: PartyKind,
+  after: string | undefined,
+  read: (id: string) => T | undefined,
+  chunk: number,
+  budget: RowBudget,
+  listedAt?: (value: T, height: number) => boolean | 'budget',
+): Candidates<T> {
+  const prefix = `${parties.key(address, kind)}/`;
+  let end = after !== undefined ? prefix + after : undefined;
+  for (;;) {
+    const want = Math.min(chunk, floorDiv(budget.left, 2));
+    if (want < 1) return 'budget';
+    const rows = store.scan<string>(prefix, { ...(end !== undefined ? { end } : {}), reverse: true, limit: want });
+    budget.left -= 2 * rows.length;
+    for (const [key, id] of rows) {
+      const cursor = key.slice(prefix.length);
+      const value = read(id);
+      const listed = value === undefined || listedAt === undefined ? true : listedAt(value, Number(cursor.slice(0, 16)));
+      if (listed === 'budget') return 'budget';
+      yield [cursor, listed ? value : undefined];
+    }
+    if (rows.length < want) return 'end';
+    end = rows[rows.length - 1]![0];
+  }
+}
+
+/** Rows the check of a re-appointed mediator's earlier entry reads at most (see escrowListedAt). */
+const REAPPOINTED_CHECK_ROWS = 1_000;
+
+/**
+ * Whether a party's index entry at `height` is where its list shows escrow `e`. Every party has one
+ * entry per escrow except a mediator appointed again after it was replaced (one entry per
+ * appointment): it sees the escrow once, at its first entry — the opening for the original mediator,
+ * else found among its entries since the dispute (at most REAPPOINTED_CHECK_ROWS read; beyond that
+ * the escrow is shown at each appointment).
+ */
+function escrowListedAt(store: KVStore, address: string, e: Escrow, height: number, budget: RowBudget): boolean | 'budget' {
+  const mediators = [...(e.dispute?.replaced ?? []), ...(e.mediator !== undefined ? [e.mediator] : [])];
+  if (mediators.filter((m) => m === address).length <= 1) return true;
+  if (mediators[0] === address) return height === e.openedAt.height;
+  if (budget.left < REAPPOINTED_CHECK_ROWS) return 'budget';
+  const prefix = `${parties.key(address, 'escrow')}/`;
+  const earlier = store.scan<string>(prefix, { start: prefix + padKey(e.dispute!.at.height), end: `${prefix}${padKey(height)}/${e.id}`, limit: REAPPOINTED_CHECK_ROWS });
+  budget.left -= earlier.length;
+  return !earlier.some(([, id]) => id === e.id);
+}
+
+/** The position in a party's index ("<height16>/<id>") or an id: which kind of cursor `after` is. */
+export const PARTY_CURSOR = /^\d{16}\//;
+
+export interface ListPage {
+  after?: string;
+  limit: number;
+}
+
+/** Rows of an asset's pending index one request sorts by number (beyond: the numbers are walked down). */
+export const PENDING_SORT_ROWS = 5_000;
+
+/**
+ * Pending redemptions of an asset, newest first by number, below the id `after`, from the pending
+ * index: read whole and sorted when it has at most PENDING_SORT_ROWS entries, else by walking the
+ * numbers down with a point read of the pending key each (the same order either way). `read` gives
+ * what is listed for an id (`cost` rows: 1 for the record, 0 for the id itself).
+ */
+function* pendingDown<T>(store: KVStore, asset: string, after: string | undefined, read: (id: string) => T | undefined, cost: number, budget: RowBudget): Candidates<T> {
+  const prefix = `${pending.key(asset)}/`;
+  const below = after !== undefined ? idNumber(after) : Infinity;
+  const rows = store.scan<number>(prefix, { limit: PENDING_SORT_ROWS + 1 });
+  budget.left -= rows.length;
+  if (rows.length <= PENDING_SORT_ROWS) {
+    const numbers = rows.map(([key]) => idNumber(key.slice(prefix.length))).filter((n) => n < below);
+    for (const n of numbers.sort((a, b) => b - a)) {
+      if (budget.left < cost) return 'budget';
+      budget.left -= cost;
+      yield [`r${n}`, read(`r${n}`)];
+    }
+    return 'end';
+  }
+  for (let n = startNumber(store, 'redeem', after, budget); n >= 1; n--) {
+    if (budget.left < 1 + cost) return 'budget';
+    budget.left -= 1;
+    const id = `r${n}`;
+    if (!pending.has(store, asset, id)) {
+      yield [id, undefined];
+      continue;
+    }
+    budget.left -= cost;
+    yield [id, read(id)];
+  }
+  return 'end';
+}
+
+/** Ids of an asset's pending redemptions, newest first by number; `next` continues in redemptionPage (asset, pending). */
+export function pendingRedemptionPage(store: KVStore, asset: string, page: ListPage): Page<string> {
+  return pageOf(pendingDown(store, asset, page.after, (id) => id, 0, { left: FILTER_SCAN_ROWS }), () => true, page.limit);
+}
+
+/**
+ * Redemptions that `keep` accepts: of a party from its index (newest height first, cursor
+ * "<height16>/<id>"); of an asset's pending ones from the pending index; else every one, newest
+ * first by number (cursor: the id).
+ */
+export function redemptionPage(store: KVStore, q: ListPage & { party?: string; pendingOf?: string }, keep: (r: Redemption) => boolean): Page<Redemption> {
+  const budget = { left: FILTER_SCAN_ROWS };
+  const read = (id: string) => redemptions.get(store, id);
+  if (q.party !== undefined) return pageOf(partyDown(store, q.party, 'redeem', q.after, read, chunkFor(q.limit), budget), keep, q.limit);
+  if (q.pendingOf !== undefined) return pageOf(pendingDown(store, q.pendingOf, q.after, read, 1, budget), keep, q.limit);
+  return pageOf(numberedDown(store, redemptions, 'r', startNumber(store, 'redeem', q.after, budget), budget), keep, q.limit);
+}
+
+/** Channels that `keep` accepts: of a party from its index (as redemptionPage), else every one newest first by number. */
+export function channelPage(store: KVStore, q: ListPage & { party?: string }, keep: (c: Channel) => boolean): Page<Channel> {
+  const budget = { left: FILTER_SCAN_ROWS };
+  if (q.party !== undefined) return pageOf(partyDown(store, q.party, 'channel', q.after, (id) => channels.get(store, id), chunkFor(q.limit), budget), keep, q.limit);
+  return pageOf(numberedDown(store, channels, 'ch', startNumber(store, 'channel', q.after, budget), budget), keep, q.limit);
+}
+
+/** A user escrow's id (e<n>); module escrows are <module>/<ref>. */
+const USER_ESCROW = /^e\d+$/;
+
+/**
+ * Escrows that `keep` accepts: of a party from its index (as redemptionPage; a mediator appointed
+ * twice sees the escrow once, escrowListedAt); else the user escrows newest first by number, then the
+ * module escrows in id order (the keys below "e0" and from "e:" — user ids e<n> lie between).
+ */
+export function escrowPage(store: KVStore, q: ListPage & { party?: string }, keep: (e: Escrow) => boolean): Page<Escrow> {
+  const budget = { left: FILTER_SCAN_ROWS };
+  const chunk = chunkFor(q.limit);
+  if (q.party !== undefined) {
+    const party = q.party;
+    return pageOf(partyDown(store, party, 'escrow', q.after, (id) => escrows.get(store, id), chunk, budget, (e, height) => escrowListedAt(store, party, e, height, budget)), keep, q.limit);
+  }
+  return pageOf(allEscrows(store, q.after, chunk, budget), keep, q.limit);
+}
+
+function* allEscrows(store: KVStore, after: string | undefined, chunk: number, budget: RowBudget): Candidates<Escrow> {
+  let from = after;
+  if (from === undefined || USER_ESCROW.test(from)) {
+    if ((yield* numberedDown(store, escrows, 'e', startNumber(store, 'escrow', from, budget), budget)) === 'budget') return 'budget';
+    from = undefined;
+  }
+  const prefix = escrows.prefix;
+  for (const range of [{ start: prefix, end: `${prefix}e0` }, { start: `${prefix}e:` }]) {
+    let start = range.start;
+    if (from !== undefined) {
+      const past = `${prefix}${from}\u0000`;
+      if (range.end !== undefined && past >= range.end) continue;
+      if (past > start) start = past;
+    }
+    if ((yield* scanForward<Escrow>(store, prefix, { ...range, start }, chunk, budget)) === 'budget') return 'budget';
+  }
+  return 'end';
 }

@@ -4,8 +4,8 @@ import { assetQuery, assetsQuery, balancesQuery, channelQuery, channelsQuery, es
 import { paymentsRoutes as r } from './routes.js';
 
 const routes = [
-  queryRoute(r.listAssets, (ctx) => assetsQuery(ctx)),
-  queryRoute(r.getAsset, (ctx, { params, query }) => assetQuery(ctx, params.asset, query.attestations)),
+  queryRoute(r.listAssets, (ctx, { query }) => assetsQuery(ctx, query)),
+  queryRoute(r.getAsset, (ctx, { params, query }) => assetQuery(ctx, params.asset, query.attestations, query.pending)),
   queryRoute(r.balances, (ctx, { params }) => balancesQuery(ctx, params.address)),
   queryRoute(r.history, (ctx, { params, query }) => historyQuery(ctx, params.address, query)),
   queryRoute(r.locks, (ctx, { params }) => locksQuery(ctx, params.address)),

@@ -4,7 +4,8 @@ import { coreRoutes } from '../../../src/api/routes.js';
 import { anchorRoutes } from '../../../src/modules/anchor/routes.js';
 import { anonRoutes } from '../../../src/modules/anon/routes.js';
 import { messagingRoutes } from '../../../src/messaging/routes.js';
-import { energyRoutes, type RouteReader } from '../../../src/modules/energy/routes.js';
+import { energyRoutes } from '../../../src/modules/energy/routes.js';
+import { everyPage, type RouteReader } from '../../../src/api/route.js';
 import { flexRoutes } from '../../../src/modules/flex/routes.js';
 import { marketRoutes } from '../../../src/modules/market/routes.js';
 import { meteringRoutes } from '../../../src/modules/metering/routes.js';
@@ -45,16 +46,23 @@ export const api = {
 /** One call of any route (for the paging helpers the route modules export, e.g. energy's wholeCommunity). */
 export const readRoute: RouteReader = (route, input) => callRoute(base, route, input, { token: token() });
 
+const cursor = (after: string | undefined) => ({ ...(after !== undefined ? { after } : {}), limit: 500 });
+
 /** Every community, a page at a time (the list route answers at most 500 per request). */
-export async function allCommunities() {
-  const communities = [];
-  let after: string | undefined;
-  do {
-    const page = await api.energy.listCommunities({ query: { ...(after !== undefined ? { after } : {}), limit: 500 } });
-    communities.push(...page.communities);
-    after = page.next;
-  } while (after !== undefined);
-  return communities;
+export function allCommunities() {
+  return everyPage(async (after) => {
+    const page = await api.energy.listCommunities({ query: cursor(after) });
+    return { items: page.communities, ...(page.next !== undefined ? { next: page.next } : {}) };
+  });
+}
+
+/** Every asset's supply, a page at a time (the list route answers at most 500 per request). */
+export async function allAssetSupplies() {
+  const supply = await everyPage(async (after) => {
+    const page = await api.payments.listAssets({ query: cursor(after) });
+    return { items: page.supply, ...(page.next !== undefined ? { next: page.next } : {}) };
+  });
+  return { supply };
 }
 
 /** Up to `limit` accounts holding `role`, following `next` (a request reads a bounded part of the registry, so a rare role may take several). */

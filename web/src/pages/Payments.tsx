@@ -4,7 +4,7 @@ import { MSG as PAYMENTS_MSG } from '../../../src/modules/payments/messages.js';
 import type { paymentsRoutes } from '../../../src/modules/payments/routes.js';
 import { Chart, type ChartOption } from '../components/Chart';
 import { Badge, Card, codeOf, ErrorBox, parseUnits, Short, SignedIn, Table, TxOutcome, units, useTx } from '../components/ui';
-import { api } from '../lib/api';
+import { allAssetSupplies, api } from '../lib/api';
 import { useLive } from '../lib/live';
 import { useSession } from '../lib/session';
 import { submit } from '../lib/wallet';
@@ -33,7 +33,7 @@ function supplyChart(rows: Supply[]): ChartOption {
 
 /** Every asset: supply (minted − burned), what circulates freely, and the issuer's latest attested reserve. */
 function Assets() {
-  const data = useLive(() => api.payments.listAssets({}), []);
+  const data = useLive(() => allAssetSupplies(), []);
   const supply = data.data?.supply ?? [];
   const option = useMemo(() => supplyChart(supply), [data.data]);
   return (

@@ -6,7 +6,7 @@ import { MSG as PAYMENTS_MSG } from '../../../src/modules/payments/messages.js';
 import type { paymentsRoutes } from '../../../src/modules/payments/routes.js';
 import { Badge, Card, codeOf, ErrorBox, Kpi, parseUnits, Short, Table, TxOutcome, units, useTx } from '../components/ui';
 import { Messages } from '../components/Messages';
-import { accountsWithRole, api } from '../lib/api';
+import { accountsWithRole, allAssetSupplies, api } from '../lib/api';
 import { useLive } from '../lib/live';
 import { useSession } from '../lib/session';
 import { submit, type Committed } from '../lib/wallet';
@@ -157,7 +157,7 @@ function Board() {
   const s = useSession();
   const offers = useLive(() => api.anon.offers({ query: { status: 'all', limit: 100 } }), []);
   const operators = useLive(async () => ({ accounts: await accountsWithRole(GRID_OPERATOR, 100) }), []);
-  const assets = useLive(() => api.payments.listAssets({}), []);
+  const assets = useLive(() => allAssetSupplies(), []);
   const tx = useTx();
   const mediators = (operators.data?.accounts ?? []).filter((a) => a.status === 'admitted').map((a) => a.address);
   return (
