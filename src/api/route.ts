@@ -54,6 +54,20 @@ type Part<S, K extends string> = S extends z.ZodNever ? { [_ in K]?: never } : {
 
 export type RouteInput<R> = R extends RouteDef<infer P, infer Q, infer B, z.ZodType> ? Part<P, 'params'> & Part<Q, 'query'> & Part<B, 'body'> : never;
 export type RouteOutput<R> = R extends RouteDef<z.ZodType, z.ZodType, z.ZodType, infer Res> ? z.output<Res> : never;
+/** Every item of a paged list: one request per page from `after` (the first page when undefined), following `next` to the end. */
+export async function everyPage<T>(page: (after: string | undefined) => Promise<{ items: T[]; next?: string }>, after?: string): Promise<T[]> {
+  const items: T[] = [];
+  let cursor = after;
+  do {
+    const answer = await page(cursor);
+    items.push(...answer.items);
+    cursor = answer.next;
+  } while (cursor !== undefined);
+  return items;
+}
+
+/** One call of a route, however the caller reaches the node (the typed client, the CLI's, the node's own handlers). */
+export type RouteReader = <R extends RouteDef>(route: R, input: RouteInput<R>) => Promise<RouteOutput<R>>;
 export type HandlerInput<R> = R extends RouteDef<infer P, infer Q, infer B, z.ZodType>
   ? { params: z.output<P>; query: z.output<Q>; body: z.output<B> }
   : never;

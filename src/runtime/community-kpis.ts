@@ -1,6 +1,6 @@
-import type { RouteInput, RouteOutput } from '../api/route.js';
+import type { RouteInput, RouteOutput, RouteReader } from '../api/route.js';
 import type { BoundRoute } from '../api/server.js';
-import { energyRoutes, wholeCommunity, type CommunityDetail, type RouteReader } from '../modules/energy/routes.js';
+import { energyRoutes, wholeCommunity, type CommunityDetail } from '../modules/energy/routes.js';
 import { defineErrors, LedgerError } from '../util/errors.js';
 import { localDay, parseDay } from '../util/localtime.js';
 import { kpiRoutes } from './kpi-routes.js';

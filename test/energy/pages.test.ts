@@ -10,7 +10,8 @@ import { alice, bob, carol, energyChain, GENESIS_TIME, gridop, m, ok, owner, S, 
 import { COMMUNITY_DETAIL_ROWS } from '../../src/modules/energy/state.js';
 import { DIFFERENCE_METERS_PER_REQUEST } from '../../src/modules/energy/queries.js';
 import { SLOT_MS } from '../../src/util/slots.js';
-import { communitiesOfTrader, wholeCommunity, type RouteReader } from '../../src/modules/energy/routes.js';
+import { communitiesOfTrader, wholeCommunity } from '../../src/modules/energy/routes.js';
+import type { RouteReader } from '../../src/api/route.js';
 import { energyCore } from '../../src/modules/energy/module.js';
 import { meteringCore } from '../../src/modules/metering/module.js';
 

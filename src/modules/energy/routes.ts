@@ -1,6 +1,6 @@
 import { txRefSchema } from '../../app/tx-ref.js';
 import { z } from 'zod';
-import { defineRoute, pageLimit, type RouteDef, type RouteInput, type RouteOutput } from '../../api/route.js';
+import { defineRoute, everyPage, pageLimit, type RouteOutput, type RouteReader } from '../../api/route.js';
 import { addressSchema } from '../../codec/tx.js';
 import { communityIdSchema } from './messages.js';
 import { differenceSchema, meterParams } from '../metering/routes.js';
@@ -214,20 +214,12 @@ export const energyRoutes = {
   }),
 };
 
-/** One call of a route, however the caller reaches the node (the typed client, the CLI's, the KPI service's). */
-export type RouteReader = <R extends RouteDef>(route: R, input: RouteInput<R>) => Promise<RouteOutput<R>>;
 
 export type CommunityDetail = RouteOutput<typeof energyRoutes.getCommunity>;
 
-/** Every item of a paged list: the first page given, then one request per page until `next` is gone. */
+/** The first page's items and the rest from `next` on (none when `next` is undefined). */
 async function restOf<T>(first: T[], next: string | undefined, page: (after: string) => Promise<{ items: T[]; next?: string }>): Promise<T[]> {
-  const items = [...first];
-  for (let after = next; after !== undefined; ) {
-    const more = await page(after);
-    items.push(...more.items);
-    after = more.next;
-  }
-  return items;
+  return next === undefined ? first : [...first, ...(await everyPage((after) => page(after!), next))];
 }
 
 /**
@@ -256,10 +248,9 @@ export async function wholeCommunity(read: RouteReader, id: string): Promise<Com
 }
 
 /** Every community where `address` is or was a trader, with the meters ever linked to it there, following `next`. */
-export async function communitiesOfTrader(read: RouteReader, address: string): Promise<RouteOutput<typeof energyRoutes.traderCommunities>['communities']> {
-  const first = await read(energyRoutes.traderCommunities, { params: { address }, query: { limit: 500 } });
-  return restOf(first.communities, first.next, async (after) => {
-    const r = await read(energyRoutes.traderCommunities, { params: { address }, query: { after, limit: 500 } });
+export function communitiesOfTrader(read: RouteReader, address: string): Promise<RouteOutput<typeof energyRoutes.traderCommunities>['communities']> {
+  return everyPage(async (after) => {
+    const r = await read(energyRoutes.traderCommunities, { params: { address }, query: { ...(after !== undefined ? { after } : {}), limit: 500 } });
     return { items: r.communities, ...(r.next !== undefined ? { next: r.next } : {}) };
   });
 }
