@@ -1,13 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildServer } from '../../src/api/server.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FILTER_SCAN_ROWS } from '../../src/app/collections.js';
 import { Overlay, padKey, type KVStore, type ScanOptions } from '../../src/app/state.js';
-import { main } from '../../src/cli/main.js';
 import { addressFromPublicKey } from '../../src/crypto/address.js';
 import { energyCore } from '../../src/modules/energy/module.js';
 import { market } from '../../src/modules/market/index.js';
@@ -18,9 +11,9 @@ import { paymentsCore } from '../../src/modules/payments/module.js';
 import { registryCore } from '../../src/modules/registry/module.js';
 import { settlementCore } from '../../src/modules/settlement/module.js';
 import { sharesCore } from '../../src/modules/shares/module.js';
-import { initHome } from '../../src/runtime/init.js';
 import { utf8 } from '../../src/util/bytes.js';
 import { account, TestChain } from '../helpers/chain.js';
+import { expectPagingInput, serveForCli, type ServedCli } from '../helpers/served-routes.js';
 import { alice, bob, C, carol, dave, erin, GENESIS_TIME, issuer, m, NOK, NOW, ok, outsider, owner, setup } from './helpers.js';
 
 /**
@@ -324,20 +317,9 @@ describe('market bills: a page of members by address', () => {
   });
 });
 
-/** The market's routes served by the real API server over the chain's committed state. */
-function serve(chain: TestChain) {
-  return buildServer(
-    market.surface.routes!.map((r) => ({ route: r.route, handler: (input: { params: any; query: any; body: any }) => r.handle(chain.queryContext('market'), input as never) })),
-    { logger: pino({ level: 'silent' }), bodyLimitBytes: 1 << 20, rateLimitPerSecond: 100_000, version: 'test', validateResponses: true },
-  );
-}
-
 describe('paging input through the API server', () => {
   it('a page size out of range, a malformed cursor or one not of the list: 400 REQUEST_INVALID, and nothing changes', async () => {
     const chain = tradesChain();
-    const app = serve(chain);
-    const rootBefore = chain.stateRoot;
-    const stateBefore = new Map(chain.storage.allState());
     const base = `/v1/market/communities/${C}`;
     const bills = `${base}/bills?fromDay=${DAY}&toDay=${DAY}`;
     const bobOnly = tradesIn(chain.store, { trader: bob.address })[0]!;
@@ -361,71 +343,23 @@ describe('paging input through the API server', () => {
       `${bills}&limit=1001`,
       `${bills}&after=bob`,
     ];
-    try {
-      for (const url of bad) {
-        const res = await app.inject({ method: 'GET', url });
-        expect(res.statusCode, url).toBe(400);
-        expect(res.json().error.code, url).toBe('REQUEST_INVALID');
-      }
-      // the same routes with good paging input answer
-      for (const url of [`${base}/producers?limit=1`, `${base}/contracts?limit=1&after=sc3`, `${base}/trades?limit=2&after=${bobOnly}`, `${bills}&limit=1&after=${alice.address}`]) {
-        expect((await app.inject({ method: 'GET', url })).statusCode, url).toBe(200);
-      }
-    } finally {
-      await app.close();
-    }
-    expect(chain.stateRoot).toBe(rootBefore);
-    expect(new Map(chain.storage.allState())).toEqual(stateBefore);
+    await expectPagingInput(chain, market, { bad, good: [`${base}/producers?limit=1`, `${base}/contracts?limit=1&after=sc3`, `${base}/trades?limit=2&after=${bobOnly}`, `${bills}&limit=1&after=${alice.address}`] });
   });
 });
 
 describe('the CLI pages with --after and --limit and says how to go on', () => {
-  let dir: string;
-  let url: string;
-  let close: () => Promise<unknown>;
   let chain: TestChain;
-
+  let served: ServedCli;
   beforeAll(async () => {
     chain = tradesChain();
     for (const [who, start] of [[alice, F + 10], [carol, F + 20], [alice, F + 30]] as const) ok(chain, who, m.propose(contractTerms(C, who === alice ? dave : erin, start)));
-    const app = serve(chain);
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    close = () => app.close();
-    dir = mkdtempSync(join(tmpdir(), 'gridledger-market-pages-'));
-    initHome(join(dir, 'h'), { chainId: 'pages-test', keyringBackend: 'test', extraAccounts: {} });
+    served = await serveForCli(chain, market);
   });
   afterAll(async () => {
-    await close?.();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await served?.close();
   });
-
-  /** Runs the CLI in-process; its standard output. */
-  async function cli(...argv: string[]): Promise<string> {
-    let stdout = '';
-    const out = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      expect(await main(['--home', join(dir, 'h'), '--node', url, ...argv])).toBe(0);
-      return stdout;
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-    }
-  }
-
-  /** Follows the `more: --after X` lines of a list command to the end; the lines of every page. */
-  async function follow(argv: string[]): Promise<string[][]> {
-    const pages: string[][] = [];
-    let after: string | undefined;
-    do {
-      const lines = (await cli(...argv, ...(after ? ['--after', after] : []))).trim().split('\n');
-      const more = lines.at(-1)!.match(/^more: --after (\S+)$/);
-      after = more?.[1];
-      pages.push(more ? lines.slice(0, -1) : lines);
-    } while (after !== undefined);
-    return pages;
-  }
+  const cli = (...argv: string[]) => served.cli(...argv);
+  const follow = async (argv: string[]) => served.follow(argv);
 
   it('trades, contracts, producers and bills', async () => {
     const trades = await follow(['query', 'market', 'trades', '--community', C, '--limit', '7']);

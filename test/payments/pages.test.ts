@@ -1,23 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildServer } from '../../src/api/server.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FILTER_SCAN_ROWS } from '../../src/app/collections.js';
 import { Overlay, ReadOnlyStore, type KVStore, type ScanOptions } from '../../src/app/state.js';
-import { main } from '../../src/cli/main.js';
 import { payments } from '../../src/modules/payments/index.js';
 import { paymentsCore } from '../../src/modules/payments/module.js';
 import { assetQuery, assetsQuery } from '../../src/modules/payments/queries.js';
 import { paymentsRoutes } from '../../src/modules/payments/routes.js';
 import { indexParty, listChannels, putAsset, listEscrows, listRedemptions, PENDING_SORT_ROWS, putChannel, putEscrow, putRedemption, type Channel, type Escrow, type PartyKind, type Redemption } from '../../src/modules/payments/state.js';
 import { registryCore } from '../../src/modules/registry/module.js';
-import { initHome } from '../../src/runtime/init.js';
 import { Storage } from '../../src/store/sqlite.js';
 import type { QueryContext } from '../../src/surface/index.js';
 import { TestChain } from '../helpers/chain.js';
+import { expectPagingInput, serveForCli, type ServedCli } from '../helpers/served-routes.js';
 import { alice, ASSET, bob, carol, dave, dso, GENESIS_TIME, issuer, issuer2, keeperProbe, m, market, NOK, ok } from './helpers.js';
 
 /**
@@ -453,19 +446,9 @@ describe('a request reads at most FILTER_SCAN_ROWS rows however large the state'
 
 // ── bad input and the CLI ──
 
-function serve(chain: TestChain) {
-  return buildServer(
-    payments.surface.routes!.map((r) => ({ route: r.route, handler: (input: { params: any; query: any; body: any }) => r.handle(chain.queryContext('payments'), input as never) })),
-    { logger: pino({ level: 'silent' }), bodyLimitBytes: 1 << 20, rateLimitPerSecond: 100_000, version: 'test', validateResponses: true },
-  );
-}
-
 describe('paging input through the API server', () => {
   it('a page size out of range, a malformed cursor or one of the other kind of list: 400 REQUEST_INVALID, and nothing changes', async () => {
     const chain = busyChain();
-    const app = serve(chain);
-    const rootBefore = chain.stateRoot;
-    const stateBefore = new Map(chain.storage.allState());
     const partyCursor = ask(chain.queryContext('payments'), 'paymentsEscrows', { party: alice.address, status: 'all', limit: 1 }).next as string;
     expect(partyCursor).toMatch(/^\d{16}\/e\d+$/);
     const p = '/v1/payments';
@@ -492,69 +475,22 @@ describe('paging input through the API server', () => {
       `${p}/channels?after=c1`,
       `${p}/channels?party=${bob.address}&after=ch3`,
     ];
-    try {
-      for (const url of bad) {
-        const res = await app.inject({ method: 'GET', url });
-        expect(res.statusCode, url).toBe(400);
-        expect(res.json().error.code, url).toBe('REQUEST_INVALID');
-      }
-      for (const url of [`${p}/assets?limit=1&after=EUR`, `${p}/escrows?status=all&after=${encodeURIComponent('atlas/x/1')}`, `${p}/escrows?party=${alice.address}&after=${encodeURIComponent(partyCursor)}`, `${p}/redemptions?after=r3`, `${p}/channels?status=all&after=ch2&limit=1`]) {
-        const res = await app.inject({ method: 'GET', url });
-        expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
-      }
-    } finally {
-      await app.close();
-    }
-    expect(chain.stateRoot).toBe(rootBefore);
-    expect(new Map(chain.storage.allState())).toEqual(stateBefore);
+    await expectPagingInput(chain, payments, { bad, good: [`${p}/assets?limit=1&after=EUR`, `${p}/escrows?status=all&after=${encodeURIComponent('atlas/x/1')}`, `${p}/escrows?party=${alice.address}&after=${encodeURIComponent(partyCursor)}`, `${p}/redemptions?after=r3`, `${p}/channels?status=all&after=ch2&limit=1`] });
   });
 });
 
 describe('the CLI pages with --after and --limit and says how to go on', () => {
-  let dir: string;
-  let url: string;
-  let close: () => Promise<unknown>;
   let chain: TestChain;
-
+  let served: ServedCli;
   beforeAll(async () => {
     chain = busyChain();
-    const app = serve(chain);
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    close = () => app.close();
-    dir = mkdtempSync(join(tmpdir(), 'gridledger-payments-pages-'));
-    initHome(join(dir, 'h'), { chainId: 'pages-test', keyringBackend: 'test', extraAccounts: {} });
+    served = await serveForCli(chain, payments);
   });
   afterAll(async () => {
-    await close?.();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await served?.close();
   });
-
-  async function cli(...argv: string[]): Promise<string> {
-    let stdout = '';
-    const out = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      expect(await main(['--home', join(dir, 'h'), '--node', url, ...argv])).toBe(0);
-      return stdout;
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-    }
-  }
-
-  /** Follows the `more: --after X` lines of a list command to the end; the first word of every line of every page. */
-  async function follow(argv: string[]): Promise<string[][]> {
-    const pages: string[][] = [];
-    let after: string | undefined;
-    do {
-      const lines = (await cli(...argv, ...(after ? ['--after', after] : []))).trim().split('\n');
-      const more = lines.at(-1)!.match(/^more: --after (\S+)$/);
-      after = more?.[1];
-      pages.push((more ? lines.slice(0, -1) : lines).map((l) => l.split(' ')[0]!));
-    } while (after !== undefined);
-    return pages;
-  }
+  const cli = (...argv: string[]) => served.cli(...argv);
+  const follow = async (argv: string[]) => (await served.follow(argv)).map((page) => page.map((l) => l.split(' ')[0]!));
 
   it('redemptions, escrows and channels', async () => {
     const redemptions = await follow(['query', 'pay', 'redemptions', '--limit', '4']);
