@@ -61,10 +61,7 @@ export function supplyView(asset: Asset) {
   };
 }
 
-/**
- * Assets in id order, a page after `after`. Without `page` (a caller that does not pass the route's
- * query): every asset, as the route answered before it paged.
- */
+/** Assets in id order, a page after `after`. */
 export function assetsQuery(ctx: Ctx, page: { after?: string; limit: number }) {
   const { items: assets, next } = assetPage(ctx.store, page);
   return { assets, supply: assets.map(supplyView), ...(next !== undefined ? { next } : {}) };
