@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FILTER_SCAN_ROWS } from '../../src/app/collections.js';
-import { Overlay, padKey, type KVStore, type ScanOptions } from '../../src/app/state.js';
+import { Overlay, padKey, type KVStore } from '../../src/app/state.js';
 import { addressFromPublicKey } from '../../src/crypto/address.js';
 import { energyCore } from '../../src/modules/energy/module.js';
 import { market } from '../../src/modules/market/index.js';
@@ -13,6 +13,7 @@ import { settlementCore } from '../../src/modules/settlement/module.js';
 import { sharesCore } from '../../src/modules/shares/module.js';
 import { utf8 } from '../../src/util/bytes.js';
 import { account, TestChain } from '../helpers/chain.js';
+import { countingStore } from '../helpers/counting-store.js';
 import { expectPagingInput, serveForCli, type ServedCli } from '../helpers/served-routes.js';
 import { alice, bob, C, carol, dave, erin, GENESIS_TIME, issuer, m, NOK, NOW, ok, outsider, owner, setup } from './helpers.js';
 
@@ -50,21 +51,8 @@ function expectPaged(pages: Array<{ items: string[]; next?: string }>, expected:
   expect(pages.at(-1)!.next).toBeUndefined();
 }
 
-/** A view of `base` that counts what is read, by area (the first two key segments, e.g. "market/contract"): rows scanned or got, and scans. */
-function counting(base: KVStore) {
-  const rows = new Map<string, number>();
-  const scans = new Map<string, number>();
-  const area = (key: string) => key.split('/', 2).join('/');
-  const add = (counts: Map<string, number>, key: string, n: number) => counts.set(area(key), (counts.get(area(key)) ?? 0) + n);
-  const store = Object.create(base, {
-    scan: { value: <T>(prefix: string, options?: ScanOptions) => { const found = base.scan<T>(prefix, options); add(rows, prefix, found.length); add(scans, prefix, 1); return found; } },
-    get: { value: <T>(key: string) => { add(rows, key, 1); return base.get<T>(key); } },
-  }) as KVStore;
-  return { store, rows: (a: string) => rows.get(a) ?? 0, scans: (a: string) => scans.get(a) ?? 0, reset: () => (rows.clear(), scans.clear()) };
-}
-
 /** Runs a market route's handler as the API does (input and answer through the route's schemas), on `state` when given (counting from the handler on). */
-function ask(chain: TestChain, name: string, params: Query, query: Query, state?: ReturnType<typeof counting>): Answer {
+function ask(chain: TestChain, name: string, params: Query, query: Query, state?: ReturnType<typeof countingStore>): Answer {
   const r = market.surface.routes!.find((x) => x.route.name === name)!;
   // query values arrive as text, as over HTTP
   const input = { params: r.route.params!.parse(params), query: r.route.query!.parse(Object.fromEntries(Object.entries(query).map(([k, v]) => [k, String(v)]))), body: undefined };
@@ -194,7 +182,7 @@ describe('market producers: a page of traders by address', () => {
       const address = fakeAddress(i);
       state.set(`energy/trader/${C}/${address}`, { community: C, address, status: 'active', addedAt: { height: 1, txHash: '00'.repeat(32) } });
     }
-    const counted = counting(state);
+    const counted = countingStore(state);
     const pages: Array<{ items: string[]; next?: string }> = [];
     let after: string | undefined;
     do {
@@ -244,7 +232,7 @@ describe('market contracts: newest first, numbered below `after`', () => {
       state.set(`market/contract/${padKey(n)}`, { ...template, id, community, status: n % 997 === 0 ? 'lapsed' : 'finished' });
       for (const party of [template.consumer, template.prosumer]) state.set(`market/contractby/${community}/${party}/${padKey(n)}`, id);
     }
-    const counted = counting(state);
+    const counted = countingStore(state);
     for (const q of [{}, { status: 'lapsed' }, { party: alice.address, status: 'lapsed' }, { party: bob.address }] as Array<{ party?: string; status?: string }>) {
       const expected = contractsIn(state, C, q);
       const pages = allPages((after) => {
@@ -275,7 +263,7 @@ describe('market trades: (slot, id) order, continued after the last trade', () =
     ];
     for (const [q, expected] of lists) {
       for (const limit of [1, 2, 3, 5, 7, 20]) {
-        const counted = counting(chain.store);
+        const counted = countingStore(chain.store);
         const pages = allPages((after) => {
           const page = ask(chain, 'marketTrades', { community: C }, { ...q, limit, ...(after ? { after } : {}) }, counted);
           expect(page.truncated).toBe(page.next !== undefined);
@@ -300,7 +288,7 @@ describe('market bills: a page of members by address', () => {
     expect(whole).not.toHaveProperty('next');
     const hashes = new Map(whole.bills.map((b: any) => [b.member, b.hash]));
     for (const limit of [1, 2, 3, 4, 5]) {
-      const counted = counting(chain.store);
+      const counted = countingStore(chain.store);
       const pages = allPages((after) => {
         const page = ask(chain, 'marketBills', { community: C }, { fromDay: DAY, toDay: DAY, limit, ...(after ? { after } : {}) }, counted);
         // the trades of the page's members only

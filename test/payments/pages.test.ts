@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FILTER_SCAN_ROWS } from '../../src/app/collections.js';
-import { Overlay, ReadOnlyStore, type KVStore, type ScanOptions } from '../../src/app/state.js';
+import { Overlay, ReadOnlyStore, type KVStore } from '../../src/app/state.js';
 import { payments } from '../../src/modules/payments/index.js';
 import { paymentsCore } from '../../src/modules/payments/module.js';
 import { assetQuery, assetsQuery } from '../../src/modules/payments/queries.js';
@@ -10,6 +10,7 @@ import { registryCore } from '../../src/modules/registry/module.js';
 import { Storage } from '../../src/store/sqlite.js';
 import type { QueryContext } from '../../src/surface/index.js';
 import { TestChain } from '../helpers/chain.js';
+import { countingStore } from '../helpers/counting-store.js';
 import { expectPagingInput, serveForCli, type ServedCli } from '../helpers/served-routes.js';
 import { alice, ASSET, bob, carol, dave, dso, GENESIS_TIME, issuer, issuer2, keeperProbe, m, market, NOK, ok } from './helpers.js';
 
@@ -30,17 +31,6 @@ type Answer = Record<string, any>;
 interface Page {
   items: Answer[];
   next?: string;
-}
-
-/** A view of `base` that counts the rows it reads (a scanned row or a point read each). */
-function counting(base: KVStore) {
-  let rows = 0;
-  const store = Object.create(base, {
-    scan: { value: <T>(prefix: string, options?: ScanOptions) => { const found = base.scan<T>(prefix, options); rows += found.length; return found; } },
-    get: { value: <T>(key: string) => ((rows += 1), base.get<T>(key)) },
-    has: { value: (key: string) => ((rows += 1), base.has(key)) },
-  }) as KVStore;
-  return { store, rows: () => rows, reset: () => (rows = 0) };
 }
 
 /** Runs a payments route's handler as the API does: query values as text through the route's schema, the answer through its response schema. */
@@ -297,7 +287,7 @@ describe('assets and an asset\'s pending redemptions', () => {
     expect(few.pendingRedemptions).toEqual(pending);
     expect(few).not.toHaveProperty('pendingRedemptionsNext');
     // attestations=0 and pending=0: the asset record alone (what the read policy needs to learn the issuer)
-    const reads = counting(chain.store);
+    const reads = countingStore(chain.store);
     const ctx = chain.queryContext('payments', reads.store);
     reads.reset();
     const bare = assetQuery(ctx, ASSET, 0, 0);
@@ -376,7 +366,7 @@ function bigState() {
 
 describe('a request reads at most FILTER_SCAN_ROWS rows however large the state', () => {
   const big = bigState();
-  const reads = counting(big.store);
+  const reads = countingStore(big.store);
   const ctx = contextOver(reads.store);
   const pagesOf = (route: string, key: string, query: Query, limit: number) =>
     allPages((after) => {
