@@ -7,6 +7,7 @@ import type { Msg } from '../../src/codec/tx.js';
 import { applyDueValidatorChanges, checkValidatorStep, type PowerMap } from '../../src/modules/registry/governance.js';
 import { listValidators } from '../../src/modules/registry/state.js';
 import { account, TestChain, type TestAccount } from '../helpers/chain.js';
+import { countingStore } from '../helpers/counting-store.js';
 
 /**
  * Issue 9 #2: governance must never empty the validator set or change it by more than a third of its
@@ -113,6 +114,19 @@ describe('voting power is stored canonically', () => {
     expect(listValidators(store).map((v) => [v.address, v.power])).toEqual([[second.address, '5']]);
     expect(store.scan('registry/validator-change/')).toEqual([]);
     expect(store.scan('registry/dropped-change/').length).toBe(1);
+  });
+
+  it('reads nothing of the validator set in a block where no change is due (every block runs this)', () => {
+    const none: StateReader = { getRaw: () => undefined, scanRaw: () => [] };
+    const base = new Overlay(none);
+    for (const v of [v2, v3]) base.set(`registry/validator/${v.address}`, { address: v.address, pubKey: v.publicKey, power: '5' });
+    base.set(`registry/validator-change/${'20'.padStart(16, '0')}/${v2.address}`, { address: v2.address, pubKey: v2.publicKey, power: '7' });
+    const reads = countingStore(base);
+    expect(applyDueValidatorChanges({ store: reads.store, height: 8 } as unknown as ModuleContext)).toEqual([]);
+    expect(reads.rows('registry/validator')).toBe(0);
+    // the change is due at its height: then the set is read and the change applied
+    expect(applyDueValidatorChanges({ store: reads.store, height: 19 } as unknown as ModuleContext)).toEqual([{ address: v2.address, pubKey: v2.publicKey, power: '7' }]);
+    expect(reads.rows('registry/validator')).toBe(2);
   });
 });
 

@@ -23,8 +23,8 @@ import {
   latestLink,
   linkAt,
   listChildren,
-  listCommunityMeters,
-  listLinks,
+  linksFrom,
+  listTraderMeters,
   nextCommunityNumber,
   normalizeLabels,
   putCommunity,
@@ -151,7 +151,7 @@ export function addTrader(ctx: EnergyContext, msg: TraderMsg): void {
 /** Link periods in force now or later (the past stays as it was). */
 function currentAndFutureLinks(store: KVStore, meterId: string, nowSlot: number): MeterLink[] {
   const inForce = linkAt(store, meterId, nowSlot);
-  return listLinks(store, meterId).filter((l) => l.fromSlot >= (inForce?.fromSlot ?? 0));
+  return linksFrom(store, meterId, inForce?.fromSlot ?? 0);
 }
 
 export function removeTrader(ctx: EnergyContext, msg: TraderMsg): void {
@@ -160,7 +160,8 @@ export function removeTrader(ctx: EnergyContext, msg: TraderMsg): void {
   requireOwner(ctx, c);
   requireTrader(store, c.id, msg.address);
   const nowSlot = slotOfMs(ctx.time);
-  for (const meterId of listCommunityMeters(store, c.id)) {
+  // Only a meter ever linked to the trader here can be linked to it now or later (the index, in meter order as the community's).
+  for (const meterId of listTraderMeters(store, c.id, msg.address)) {
     if (currentAndFutureLinks(store, meterId, nowSlot).some((l) => l.community === c.id && l.trader === msg.address)) {
       throw E.ENERGY_TRADER_HAS_METERS(`${msg.address} still has meter ${meterId} linked; re-link or remove it first`);
     }

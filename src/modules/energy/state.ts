@@ -233,6 +233,12 @@ export function listLinks(store: KVStore, meterId: string): MeterLink[] {
   return store.scan<MeterLink>(`${LINK}${meterId}/`).map(([, l]) => l);
 }
 
+/** A meter's link periods from `fromSlot` on (those starting at or after it), oldest first. */
+export function linksFrom(store: KVStore, meterId: string, fromSlot: number): MeterLink[] {
+  const prefix = `${LINK}${meterId}/`;
+  return store.scan<MeterLink>(prefix, { start: prefix + padKey(fromSlot) }).map(([, l]) => l);
+}
+
 /** The link period in force at a slot (greatest fromSlot ≤ slot). */
 export function linkAt(store: KVStore, meterId: string, slot: number): MeterLink | undefined {
   return store.scan<MeterLink>(`${LINK}${meterId}/`, { end: `${LINK}${meterId}/${padKey(slot + 1)}`, reverse: true, limit: 1 })[0]?.[1];

@@ -215,7 +215,7 @@ function maybeExecute(ctx: RegistryContext, proposal: Proposal): void {
   const { action } = proposal;
   if (action.kind === 'set-validator') {
     // A re-weighting that names no node keeps the node id the validator had.
-    const nodeId = action.nodeId ?? listValidators(ctx.store).find((v) => v.address === action.address)?.nodeId;
+    const nodeId = action.nodeId ?? validators.get(ctx.store, action.address)?.nodeId;
     const entry: ValidatorEntry = { address: action.address, pubKey: action.pubKey, power: action.power, ...(action.name ? { name: action.name } : {}), ...(nodeId ? { nodeId } : {}) };
     ctx.store.set(`${VALIDATOR_CHANGE}${padKey(effectiveHeight)}/${action.address}`, entry);
     // Reinstating a jailed validator is the operators' explicit decision: its jail ends.
@@ -251,6 +251,7 @@ export function applyDueValidatorChanges(ctx: ModuleContext): ValidatorUpdate[] 
   const { store } = ctx;
   const due = store.scan<ValidatorEntry>(VALIDATOR_CHANGE, { end: `${VALIDATOR_CHANGE}${padKey(ctx.height + 2)}` });
   const updates: ValidatorUpdate[] = [];
+  if (due.length === 0) return updates; // most blocks: the set is not read at all
   let set = powersOf(listValidators(store));
   for (const [key, raw] of due) {
     store.delete(key);

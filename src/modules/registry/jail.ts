@@ -3,7 +3,7 @@ import { padKey } from '../../app/state.js';
 import type { Misbehaviour } from '../../codec/block.js';
 import { LedgerError } from '../../util/errors.js';
 import { applyChanges, checkValidatorStep, validatorStep, VALIDATOR_CHANGE } from './governance.js';
-import { jails, listValidators, type Jail, type ValidatorEntry } from './state.js';
+import { jails, validators, type Jail, type ValidatorEntry } from './state.js';
 
 /**
  * Jailing: a validator whose equivocation a block commits loses its power, by the same step rule
@@ -56,5 +56,5 @@ function trySchedule(ctx: ModuleContext, jail: Jail): void {
 /** The validator's entry as the set will know it (a scheduled change wins over the table). */
 function scheduledEntry(ctx: ModuleContext, address: string): ValidatorEntry | undefined {
   const changes = ctx.store.scan<ValidatorEntry>(VALIDATOR_CHANGE).filter(([, v]) => v.address === address);
-  return changes[changes.length - 1]?.[1] ?? listValidators(ctx.store).find((v) => v.address === address);
+  return changes[changes.length - 1]?.[1] ?? validators.get(ctx.store, address);
 }
