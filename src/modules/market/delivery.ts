@@ -97,8 +97,12 @@ function hasReading(ctx: MarketContext, meterId: string, slot: number): boolean 
  */
 export function settleCommunity(ctx: MarketContext, config: MarketConfig, budget: Budget): void {
   const c = config.community;
-  let cursor: Cursor = cursors.get(ctx.store, c) ?? { slot: config.openSlot };
-  const save = () => cursors.put(ctx.store, cursor, c);
+  const stored = cursors.get(ctx.store, c);
+  let cursor: Cursor = stored ?? { slot: config.openSlot };
+  // Written only when a new cursor was made (every community's cursor is visited in every block; an idle one is left as stored).
+  const save = () => {
+    if (cursor !== stored) cursors.put(ctx.store, cursor, c);
+  };
   for (;;) {
     const slot = cursor.slot;
     if (ctx.time < slotEnd(slot)) break;
