@@ -5,7 +5,7 @@ import type { Commit, TxResult } from '../../src/codec/block.js';
 import { ZERO_HASH } from '../../src/codec/block.js';
 import { signTx, type Msg, type SignedTx } from '../../src/codec/tx.js';
 import { addressFromPublicKey } from '../../src/crypto/address.js';
-import { keyPairFromSeed, Signer } from '../../src/crypto/ed25519.js';
+import { Signer } from '../../src/crypto/ed25519.js';
 import { sha256 } from '../../src/crypto/hash.js';
 import { registryCore } from '../../src/modules/registry/module.js';
 import { Storage } from '../../src/store/sqlite.js';
@@ -37,7 +37,7 @@ export interface TestAccount {
 export function account(name: string): TestAccount {
   const seed = sha256(utf8(`gridledger-test-key:${name}`));
   const signer = new Signer(seed);
-  const pub = keyPairFromSeed(seed).publicKey;
+  const pub = signer.publicKey;
   return { name, signer, address: addressFromPublicKey(pub), publicKey: Buffer.from(pub).toString('hex') };
 }
 
