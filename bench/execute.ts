@@ -2,7 +2,7 @@ import { App } from '../src/app/host.js';
 import { VerifiedTxs } from '../src/ledger/verified-txs.js';
 import { ZERO_HASH } from '../src/codec/block.js';
 import { signTx, txHash, type SignedTx } from '../src/codec/tx.js';
-import { genesisModuleSections, MODULE_CORES } from '../src/modules/index.js';
+import { genesisModuleSections, genesisStateVersions, MODULE_CORES } from '../src/modules/index.js';
 import { DEFAULT_READ_CACHE_LIMITS, DEFAULT_TREE_FLUSH_BYTES, Storage, type ReadCacheLimits } from '../src/store/sqlite.js';
 import { PhaseMeter } from '../src/util/phase-meter.js';
 import { benchSigner } from './foundation.js';
@@ -44,7 +44,7 @@ export class AdmissionChain {
   constructor(path = ':memory:', cacheLimits: ReadCacheLimits = DEFAULT_READ_CACHE_LIMITS, treeFlushBytes = DEFAULT_TREE_FLUSH_BYTES) {
     this.storage = new Storage(path, cacheLimits, treeFlushBytes);
     this.app = new App(this.storage, { chainId: this.chainId, modules: MODULE_CORES, verifiedTxs: this.verified, phases: this.phases });
-    this.app.initGenesis({ chainId: this.chainId, genesisTime: this.time, operators: [this.operator.address], validators: this.validators, accounts: [], modules: genesisModuleSections() });
+    this.app.initGenesis({ chainId: this.chainId, genesisTime: this.time, operators: [this.operator.address], validators: this.validators, accounts: [], modules: genesisModuleSections(), stateVersions: genesisStateVersions() });
   }
 
   /** Signed admissions of new members, already counted as verified (signing is the client's cost). */

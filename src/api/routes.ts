@@ -121,8 +121,19 @@ export const coreRoutes = {
     summary: 'The application modules of this node: dependencies, whether each is active, its parameters in force, and scheduled upgrades',
     tags: ['node'],
     response: z.object({
-      modules: z.array(z.object({ name: z.string(), requires: z.array(z.string()), active: z.boolean(), activeFrom: z.number().nullable(), params: z.unknown(), messageTypes: z.array(z.string()) })),
-      scheduled: z.array(z.object({ module: z.string(), kind: z.enum(['params', 'activate']), params: z.unknown().optional(), height: z.number() })),
+      modules: z.array(z.object({
+        name: z.string(),
+        requires: z.array(z.string()),
+        active: z.boolean(),
+        activeFrom: z.number().nullable(),
+        params: z.unknown(),
+        messageTypes: z.array(z.string()),
+        /** The module's state version on the chain (null while inactive); ADR 0029. */
+        stateVersion: z.number().nullable(),
+        /** The newest state version this node's code executes. */
+        latestStateVersion: z.number(),
+      })),
+      scheduled: z.array(z.object({ module: z.string(), kind: z.enum(['params', 'activate', 'migrate']), params: z.unknown().optional(), stateVersion: z.number().optional(), height: z.number() })),
     }),
   }),
   health: defineRoute({

@@ -473,7 +473,11 @@ export class App {
     }
   }
 
-  /** End-of-block work of every module (a crash here is a bug every node hits alike: it is reported and the block goes on without it). */
+  /**
+   * End-of-block work of every module (a crash here is a bug every node hits alike: it is reported and
+   * the block goes on without it), except a state migration this node's code lacks (ADR 0029): the
+   * block cannot be executed here, so the node stops at that height.
+   */
   private endBlock(block: BlockInfo, blockState: Overlay): ValidatorUpdate[] {
     const endState = new Overlay(blockState);
     try {
@@ -481,6 +485,8 @@ export class App {
       endState.mergeInto(blockState);
       return updates;
     } catch (err) {
+      // A state version this code lacks is no bug to absorb: executing on would compute another state than the chain's.
+      if (err instanceof LedgerError && err.code === 'STATE_VERSION_UNSUPPORTED') throw err;
       this.onInternalError(err, { phase: 'endBlock' });
       return [];
     }

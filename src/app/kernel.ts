@@ -20,19 +20,34 @@ export const KERNEL_ERRORS = defineErrors('kernel', {
   MODULE_PARAMS_INVALID: { meaning: 'module parameters do not match the module parameter schema' },
   MODULE_ALREADY_ACTIVE: { meaning: 'the module is already active or its activation is already scheduled', status: 409 },
   GENESIS_INVALID: { meaning: 'genesis.json is not valid for this node (unknown module, bad section, bad account)' },
+  STATE_VERSION_NOT_NEWER: { meaning: "a state migration must name a version newer than the module's state version and every migration already scheduled", status: 409 },
+  STATE_VERSION_UNSUPPORTED: { meaning: "the chain's state reached a module state version this node's code cannot execute: the node stops at that height (upgrade it)", status: 500 },
 });
 
 /** Modules every chain has had since chain format 1; all others need a genesis entry or an activation. */
 export const BASE_MODULES: readonly string[] = ['registry', 'metering', 'energy', 'shares', 'settlement'];
 
-/** Kernel-owned state: scheduled module upgrades and post-genesis activations. */
+/** Kernel-owned state: scheduled module upgrades, post-genesis activations, state versions above 1. */
 const UPGRADE = 'kernel/upgrade/';
 const ACTIVE = 'kernel/active/';
+const STATE_VERSION = 'kernel/state-version/';
 
 interface ScheduledUpgrade {
   module: string;
-  kind: 'params' | 'activate';
+  kind: 'params' | 'activate' | 'migrate';
   params?: unknown;
+  /** activate: the state version to start at (absent: 1); migrate: the version to reach. */
+  stateVersion?: number;
+}
+
+/** The state version of `module` in `state` (ADR 0029): 1 unless genesis or a migration set another. */
+export function stateVersionOf(state: KVStore, module: string): number {
+  return state.get<{ version: number }>(STATE_VERSION + module)?.version ?? 1;
+}
+
+/** The newest state version each module of this build can execute (those above 1): what `init` writes into a genesis. */
+export function latestStateVersions(cores: readonly ModuleCore<any, any>[]): Record<string, number> {
+  return Object.fromEntries(cores.filter((m) => (m.stateVersions?.latest ?? 1) > 1).map((m) => [m.name, m.stateVersions!.latest]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
 }
 
 /** Where one transaction, end of block, genesis or query runs: its state and what it may record. */
@@ -134,13 +149,30 @@ export class Kernel {
   /** Validates every module's genesis section (at `init` and at start) and writes genesis state. */
   initGenesis(exec: Exec, genesis: Genesis): void {
     this.useGenesis(genesis);
-    for (const m of this.order) if (this.genesisActive.has(m.name)) this.initModule(exec, m, genesis.modules?.[m.name], genesis);
+    this.checkGenesisVersions(genesis);
+    for (const m of this.order) if (this.genesisActive.has(m.name)) this.initModule(exec, m, genesis.modules?.[m.name], genesis, genesis.stateVersions?.[m.name] ?? 1);
   }
 
   /** Checks the genesis sections without writing anything. */
   checkGenesis(genesis: Genesis): void {
     for (const name of Object.keys(genesis.modules ?? {})) if (!this.byName.has(name)) throw KERNEL_ERRORS.GENESIS_INVALID(`genesis configures module ${name}, which this node does not have`);
     for (const m of this.order) this.parseSection(m, genesis.modules?.[m.name]);
+    this.checkGenesisVersions(genesis);
+  }
+
+  /** Genesis state versions name modules active from genesis, at versions this node can execute. */
+  private checkGenesisVersions(genesis: Genesis): void {
+    const versions = genesis.stateVersions ?? {};
+    if (typeof versions !== 'object' || versions === null || Array.isArray(versions)) throw KERNEL_ERRORS.GENESIS_INVALID('genesis stateVersions: an object of module name → version');
+    const active = new Set([...BASE_MODULES, ...Object.keys(genesis.modules ?? {})]);
+    for (const [name, version] of Object.entries(versions)) {
+      const m = this.byName.get(name);
+      if (!m || !active.has(name)) throw KERNEL_ERRORS.GENESIS_INVALID(`genesis stateVersions names ${name}, which is not a module active from genesis`);
+      const latest = m.stateVersions?.latest ?? 1;
+      if (!Number.isSafeInteger(version) || version < 1 || version > latest) {
+        throw KERNEL_ERRORS.GENESIS_INVALID(`genesis stateVersions.${name}: ${JSON.stringify(version)} is not a state version this node has (1–${latest})`);
+      }
+    }
   }
 
   private parseSection(m: ModuleCore, section: unknown): { section: unknown; params: unknown } {
@@ -153,10 +185,27 @@ export class Kernel {
     return { section: parsed, params };
   }
 
-  private initModule(exec: Exec, m: ModuleCore, rawSection: unknown, genesis: Genesis): void {
+  private initModule(exec: Exec, m: ModuleCore, rawSection: unknown, genesis: Genesis, stateVersion: number): void {
     const { section, params } = this.parseSection(m, rawSection);
     if (m.params) exec.state.set(`${m.name}/params`, params);
     m.genesis?.init?.(this.context(m.name, exec), section, genesis);
+    this.migrate(exec, m, stateVersion);
+  }
+
+  /**
+   * Runs the module's migrations from its current state version up to `target`, each in turn, and
+   * records the version. A version this code lacks throws STATE_VERSION_UNSUPPORTED, which the host
+   * does not absorb: the node cannot execute the block and stops there (its peers go on without it).
+   */
+  private migrate(exec: Exec, m: ModuleCore, target: number): void {
+    const latest = m.stateVersions?.latest ?? 1;
+    if (target > latest) {
+      throw KERNEL_ERRORS.STATE_VERSION_UNSUPPORTED(`the chain moves module ${m.name} to state version ${target} after block ${exec.block.height}; this node's code executes up to version ${latest}: upgrade the node`);
+    }
+    for (let v = stateVersionOf(exec.state, m.name) + 1; v <= target; v++) {
+      m.stateVersions!.migrations[v]!(this.context(m.name, exec));
+      exec.state.set(STATE_VERSION + m.name, { version: v });
+    }
   }
 
   // ── contexts and keepers ──
@@ -256,11 +305,32 @@ export class Kernel {
       },
       scheduleParams: (module, params, height) => this.schedule(exec, height, { module, kind: 'params', params }),
       checkActivation: (module) => this.checkActivation(exec, module),
-      scheduleActivation: (module, height) => {
+      scheduleActivation: (module, height, stateVersion) => {
         this.checkActivation(exec, module);
-        this.schedule(exec, height, { module, kind: 'activate' });
+        this.schedule(exec, height, { module, kind: 'activate', ...(stateVersion !== undefined && stateVersion > 1 ? { stateVersion } : {}) });
+      },
+      checkMigration: (module, stateVersion) => this.checkMigration(exec, module, stateVersion),
+      scheduleMigration: (module, stateVersion, height) => {
+        this.checkMigration(exec, module, stateVersion);
+        this.schedule(exec, height, { module, kind: 'migrate', stateVersion });
       },
     };
+  }
+
+  /**
+   * A migration must raise the version past the module's own and every scheduled one. Whether this
+   * node's code has the version is not asked: a proposal's validity must not depend on the code a
+   * node runs (every node accepts or refuses it alike); a node without the version stops at the height.
+   */
+  private checkMigration(exec: Exec, module: string, stateVersion: number): void {
+    this.requireModule(module);
+    // An activation names its own starting version; a migration is for a module that runs.
+    if (!this.isActive(exec.state, module, exec.block.height)) throw KERNEL_ERRORS.MODULE_NOT_ACTIVE(`module ${module} is not active: name the state version in its activation instead`);
+    let newest = stateVersionOf(exec.state, module);
+    for (const [, u] of exec.state.scan<ScheduledUpgrade>(UPGRADE)) {
+      if (u.module === module && u.kind === 'migrate') newest = Math.max(newest, u.stateVersion!);
+    }
+    if (stateVersion <= newest) throw KERNEL_ERRORS.STATE_VERSION_NOT_NEWER(`module ${module} is at (or scheduled for) state version ${newest}; a migration must name a later one`);
   }
 
   private requireModule(name: string): ModuleCore {
@@ -299,18 +369,21 @@ export class Kernel {
         exec.state.set(`${m.name}/params`, m.params.schema.parse({ ...current, ...(u.params as object) }));
       } else if (u.kind === 'activate' && !this.isActive(exec.state, m.name, exec.block.height + 1)) {
         exec.state.set(ACTIVE + m.name, { height: exec.block.height + 1 });
-        this.initModule(exec, m, undefined, { chainId: exec.chainId, genesisTime: 0, operators: [], validators: [], accounts: [], modules: {} });
+        this.initModule(exec, m, undefined, { chainId: exec.chainId, genesisTime: 0, operators: [], validators: [], accounts: [], modules: {} }, u.stateVersion ?? 1);
+      } else if (u.kind === 'migrate' && this.isActive(exec.state, m.name, exec.block.height + 1)) {
+        this.migrate(exec, m, u.stateVersion!);
       }
     }
   }
 
   /** Each module as it stands at `height` (for the modules query). */
-  describe(state: KVStore, height: number): Array<{ name: string; requires: string[]; active: boolean; activeFrom: number | null; params: unknown; messageTypes: string[] }> {
+  describe(state: KVStore, height: number): Array<{ name: string; requires: string[]; active: boolean; activeFrom: number | null; params: unknown; messageTypes: string[]; stateVersion: number | null; latestStateVersion: number }> {
     return this.order.map((m) => {
       const active = this.isActive(state, m.name, height);
       const activeFrom = this.genesisActive.has(m.name) ? 0 : (state.get<{ height: number }>(ACTIVE + m.name)?.height ?? null);
       const params = m.params ? (state.get(`${m.name}/params`) ?? (active ? m.params.defaults : null)) : null;
-      return { name: m.name, requires: [...m.requires], active, activeFrom, params, messageTypes: Object.keys(m.messages).sort() };
+      const stateVersion = active ? stateVersionOf(state, m.name) : null;
+      return { name: m.name, requires: [...m.requires], active, activeFrom, params, messageTypes: Object.keys(m.messages).sort(), stateVersion, latestStateVersion: m.stateVersions?.latest ?? 1 };
     });
   }
 
@@ -383,6 +456,10 @@ function contextShape(kernel: Kernel, m: ModuleCore): { Context: new (exec: Exec
     }
     get kernel(): KernelAccess | undefined {
       return m.kernelAccess ? kernel.kernelAccess(this.exec) : undefined;
+    }
+    get stateVersion(): number {
+      // Read each time (one point read): rarely asked, and a migration in this block may have raised it.
+      return m.stateVersions ? stateVersionOf(this.exec.state, name) : 1;
     }
     emit(type: string, attributes: Record<string, string | number>): void {
       this.exec.events?.push({ type, attributes: stringifyAttributes(attributes) });

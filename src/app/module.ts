@@ -49,8 +49,15 @@ export interface KernelAccess {
   checkActivation(module: string): void;
   /** Schedules a parameter change of a module for the end of block `height`. */
   scheduleParams(module: string, params: unknown, height: number): void;
-  /** Schedules the activation of a module (its genesis with default params) at the end of block `height`. */
-  scheduleActivation(module: string, height: number): void;
+  /**
+   * Schedules the activation of a module (its genesis with default params, then its migrations up to
+   * `stateVersion`, default 1) at the end of block `height`.
+   */
+  scheduleActivation(module: string, height: number, stateVersion?: number): void;
+  /** Throws unless the module is active (or scheduled to be) and `stateVersion` is newer than its version and every scheduled one. */
+  checkMigration(module: string, stateVersion: number): void;
+  /** Schedules a module's state migration to `stateVersion` at the end of block `height` (ADR 0029). */
+  scheduleMigration(module: string, stateVersion: number, height: number): void;
 }
 
 /**
@@ -78,6 +85,12 @@ export interface ModuleContext<D = unknown, P = unknown> {
   dispatch<E>(hook: HookDef<E>, event: E): void;
   /** Kernel operations; only modules that declare `kernelAccess` receive it. */
   readonly kernel?: KernelAccess;
+  /**
+   * The layout version of the module's state in this state (ADR 0029): 1 unless genesis named
+   * another or a governed migration raised it. Code that reads or writes a layout of a later version
+   * checks it, so a chain keeps executing its older blocks exactly as they were executed.
+   */
+  readonly stateVersion: number;
 }
 
 /** A message handler's context (kept as its own name: it is what rules are written against). */
@@ -129,6 +142,12 @@ export interface Genesis {
    * compute different slots and halt the chain.
    */
   tzTable?: { version: string; hash: string };
+  /**
+   * The state version each module starts at (ADR 0029); a module not named starts at version 1, so a
+   * genesis written before state versions existed executes as it did. `init` names the newest versions
+   * of this build.
+   */
+  stateVersions?: Record<string, number>;
 }
 
 /** A validator set change returned by an end-of-block hook (power "0" removes). */
@@ -198,6 +217,22 @@ export interface ModuleCore<K = unknown, P = unknown> {
   endBlock?(ctx: ModuleContext<any, P>): EndBlockResult | void;
   /** Receives the kernel's module lifecycle operations (governance). */
   kernelAccess?: boolean;
+  /** Layouts of the module's state after its first (ADR 0029); none: version 1 only. */
+  stateVersions?: StateVersions;
+}
+
+/**
+ * A module's state layouts. Version 1 is what its genesis writes; each later version `v` has a
+ * migration that turns version v−1's state into v's, run inside a block by the kernel — at genesis
+ * (a new chain's genesis names the newest versions), at a post-genesis activation, or at the height a
+ * governance proposal names. A migration reads and writes only the module's own store, in key order,
+ * and must not throw on valid state.
+ */
+export interface StateVersions {
+  /** The newest version this code can execute. */
+  latest: number;
+  /** Migration to version v (2 ≤ v ≤ latest), by v. */
+  migrations: Record<number, (ctx: ModuleContext<any, any>) => void>;
 }
 
 /** Declares a module core (identity at runtime; pins the types). */

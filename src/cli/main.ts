@@ -258,8 +258,8 @@ function addQueryCommands(queryCmd: Command): void {
     .action(async (_o: unknown, cmd: Command) => {
       await query(cmd, coreRoutes.modules, {}, (v) =>
         [
-          ...v.modules.map((m) => `${m.name.padEnd(12)} ${m.active ? 'active' : 'inactive'}${m.activeFrom ? ` from ${m.activeFrom}` : ''}${m.params ? `  ${JSON.stringify(m.params)}` : ''}`),
-          ...v.scheduled.map((u) => `scheduled: ${u.kind} ${u.module} at height ${u.height}${u.params ? ` ${JSON.stringify(u.params)}` : ''}`),
+          ...v.modules.map((m) => `${m.name.padEnd(12)} ${m.active ? 'active' : 'inactive'}${m.activeFrom ? ` from ${m.activeFrom}` : ''}${stateVersionText(m)}${m.params ? `  ${JSON.stringify(m.params)}` : ''}`),
+          ...v.scheduled.map((u) => `scheduled: ${u.kind} ${u.module}${u.stateVersion ? ` to state version ${u.stateVersion}` : ''} at height ${u.height}${u.params ? ` ${JSON.stringify(u.params)}` : ''}`),
         ].join('\n'),
       );
     });
@@ -366,4 +366,11 @@ export async function main(argv: string[]): Promise<number> {
     reportError(err, json);
     return err instanceof LedgerError && USAGE_CODES.has(err.code) ? 2 : 1;
   }
+}
+
+/** A module's state version when it is not simply 1 of 1; the node's newest when the chain is behind it. */
+function stateVersionText(m: { stateVersion: number | null; latestStateVersion: number }): string {
+  if (m.latestStateVersion === 1 && (m.stateVersion ?? 1) === 1) return '';
+  const v = m.stateVersion === null ? '' : `  state v${m.stateVersion}`;
+  return m.stateVersion !== m.latestStateVersion ? `${v} (this node: up to v${m.latestStateVersion})` : v;
 }

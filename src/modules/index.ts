@@ -1,4 +1,4 @@
-import { BASE_MODULES } from '../app/kernel.js';
+import { BASE_MODULES, latestStateVersions } from '../app/kernel.js';
 import type { ModuleEntry } from '../surface/index.js';
 import { anchor } from './anchor/index.js';
 import { anon } from './anon/index.js';
@@ -26,4 +26,9 @@ export const MODULE_CORES = MODULES.map((m) => m.core);
  */
 export function genesisModuleSections(): Record<string, unknown> {
   return Object.fromEntries(MODULES.filter((m) => !BASE_MODULES.includes(m.core.name)).map((m) => [m.core.name, {}]));
+}
+
+/** State versions a new chain starts at (ADR 0029): the newest of every module this build has. */
+export function genesisStateVersions(): Record<string, number> {
+  return latestStateVersions(MODULE_CORES);
 }

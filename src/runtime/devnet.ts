@@ -4,7 +4,7 @@ import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rea
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Genesis } from '../app/module.js';
-import { genesisModuleSections } from '../modules/index.js';
+import { genesisModuleSections, genesisStateVersions } from '../modules/index.js';
 import { configSchema, ensureDirs, loadConfig, openKeyring, paths, writeJson } from '../home/home.js';
 import { defineErrors } from '../util/errors.js';
 import { claimPidLock, processAlive, readPidFile } from '../util/pid-lock.js';
@@ -210,7 +210,7 @@ function buildDevnetHomes(staging: string, dir: string, validators: number, base
   }
   const firstKeyring = openKeyring(join(staging, nodes[0]!.name), backend);
   const accounts = Object.entries(options.extraAccounts ?? {}).map(([name, roles]) => ({ address: firstKeyring.add(name).address, roles }));
-  const genesis: Genesis = { chainId, genesisTime: Date.now(), operators: nodes.map((n) => n.admin), validators: validatorKeys, accounts, modules: genesisModuleSections(), tzTable: { version: TZ_TABLE_VERSION, hash: TZ_TABLE_HASH } };
+  const genesis: Genesis = { chainId, genesisTime: Date.now(), operators: nodes.map((n) => n.admin), validators: validatorKeys, accounts, modules: genesisModuleSections(), stateVersions: genesisStateVersions(), tzTable: { version: TZ_TABLE_VERSION, hash: TZ_TABLE_HASH } };
   nodes.forEach((n, i) => {
     const ports = devnetPorts(basePort, i);
     const peers = nodes.filter((o) => o !== n).map((o) => ({ id: o.nodeId, host: '127.0.0.1', port: Number(o.p2p.split(':')[1]) }));

@@ -258,7 +258,14 @@ export class ConsensusDriver<B> {
   }
 
   private step(event: ConsensusEvent<B>, fromPeer?: string): boolean {
-    const result = this.engine.step(this.state, event);
+    let result: ReturnType<typeof this.engine.step>;
+    try {
+      result = this.engine.step(this.state, event);
+    } catch (err) {
+      // The application could not build or check a block (e.g. a state version this node's code lacks, ADR 0029): stop cleanly.
+      this.halt('the application failed inside a consensus step', err as Error);
+      return false;
+    }
     this.state = result.state;
     const r = result.rejection;
     if (r) {
@@ -290,10 +297,15 @@ export class ConsensusDriver<B> {
     try {
       this.execute(effects);
     } catch (err) {
-      this.stop();
-      this.options.observer?.fatal?.(`consensus driver halted: an effect failed after the engine advanced: ${(err as Error).message}`);
-      this.options.onFatal(err as Error);
+      this.halt('an effect failed after the engine advanced', err as Error);
     }
+  }
+
+  private halt(what: string, err: Error): void {
+    this.stop();
+    const code = (err as { code?: unknown }).code;
+    this.options.observer?.fatal?.(`consensus driver halted: ${what}: ${typeof code === 'string' ? `${code}: ` : ''}${err.message}`);
+    this.options.onFatal(err);
   }
 
   private execute(effects: readonly Effect<B>[]): void {

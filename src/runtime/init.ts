@@ -2,7 +2,7 @@ import { TZ_TABLE_HASH, TZ_TABLE_VERSION } from '../util/tz/version.js';
 import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Genesis } from '../app/module.js';
-import { genesisModuleSections } from '../modules/index.js';
+import { genesisModuleSections, genesisStateVersions } from '../modules/index.js';
 import type { KeyringBackend } from '../crypto/keyring.js';
 import { configSchema, ensureDirs, openKeyring, paths, writeJson, type NodeConfig } from '../home/home.js';
 import { HOME_ERRORS } from '../home/home.js';
@@ -104,6 +104,7 @@ function writeHome(dir: string, options: InitOptions, home: string): InitResult 
     validators: [{ address: validatorKey.address, pubKey: validatorKey.publicKey, power: '10', name: options.moniker ?? 'node0', nodeId: nodeKey.address }],
     accounts: genesisAccounts,
     modules: genesisModuleSections(),
+    stateVersions: genesisStateVersions(),
     tzTable: { version: TZ_TABLE_VERSION, hash: TZ_TABLE_HASH },
   };
   const config: NodeConfig = configSchema.parse({

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Kernel } from '../../src/app/kernel.js';
+import { Kernel, stateVersionOf } from '../../src/app/kernel.js';
 import { defineHook, defineModule, handler, on } from '../../src/app/module.js';
 import type { ModuleCore } from '../../src/app/module.js';
 import { ScopeViolation } from '../../src/app/scoped.js';
@@ -108,6 +108,92 @@ describe('governed parameters and module activation', () => {
     expect(chain.send(alice, increment(1)).code).toBe('OK');
     expect(chain.store.get('counter/params')).toEqual({ maxStep: 10 }); // activated with its defaults
     expect(counted(chain, alice)).toBe(1);
+  });
+});
+
+describe('state versions and governed migrations (ADR 0029)', () => {
+  const total = (chain: TestChain) => chain.store.get<number>('counter/total');
+  const propose = (chain: TestChain, id: string, action: Record<string, unknown>) => chain.send(chain.operator, { type: 'registry/propose', value: { id, action } });
+  const versionOf = (chain: TestChain) => chain.app.kernel.describe(chain.store, chain.app.height).find((m) => m.name === 'counter')!;
+
+  it('starts a new chain at the newest version and a genesis that names none at version 1', () => {
+    const fresh = chainWith();
+    expect(fresh.send(alice, increment(4)).code).toBe('OK');
+    expect(stateVersionOf(fresh.store, 'counter')).toBe(2);
+    expect(total(fresh)).toBe(4);
+    const old = new TestChain({ modules: CORES, accounts: { alice: ['prosumer'] }, stateVersions: {} });
+    expect(old.send(alice, increment(4)).code).toBe('OK');
+    expect(stateVersionOf(old.store, 'counter')).toBe(1);
+    expect(total(old)).toBeUndefined(); // version 1 code path: no total kept
+    expect(versionOf(old)).toMatchObject({ stateVersion: 1, latestStateVersion: 2 });
+  });
+
+  it('refuses a genesis naming a version this node lacks, or a module not active from genesis', () => {
+    const genesisError = (options: ConstructorParameters<typeof TestChain>[0]) => {
+      try {
+        new TestChain(options);
+      } catch (err) {
+        return (err as { code?: string; message: string }).code + ': ' + (err as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(genesisError({ modules: CORES, stateVersions: { counter: 3 } })).toMatch(/^GENESIS_INVALID: .*counter: 3 is not a state version this node has \(1–2\)/);
+    expect(genesisError({ modules: CORES, stateVersions: { counter: 0 } })).toMatch(/^GENESIS_INVALID/);
+    expect(genesisError({ modules: CORES, genesisModules: {}, stateVersions: { counter: 2 } })).toMatch(/^GENESIS_INVALID: .*not a module active from genesis/);
+    expect(genesisError({ modules: CORES, stateVersions: { nosuch: 1 } })).toMatch(/^GENESIS_INVALID/);
+  });
+
+  it('migrates a running chain at the height the proposal names, once, with the migration reading the old layout', () => {
+    const chain = new TestChain({ modules: CORES, accounts: { alice: ['prosumer'], bob: ['prosumer'] }, stateVersions: {} });
+    expect(chain.send(alice, increment(3)).code).toBe('OK');
+    expect(chain.send(account('bob'), increment(5)).code).toBe('OK');
+    expect(propose(chain, 'same', { kind: 'migrate-module', module: 'counter', stateVersion: 1, height: chain.app.height + 9 }).code).toBe('STATE_VERSION_NOT_NEWER');
+    expect(propose(chain, 'past', { kind: 'migrate-module', module: 'counter', stateVersion: 2, height: chain.app.height }).code).toBe('GOV_HEIGHT_NOT_FUTURE');
+    expect(propose(chain, 'nosuch', { kind: 'migrate-module', module: 'nosuch', stateVersion: 2, height: chain.app.height + 9 }).code).toBe('MODULE_UNKNOWN');
+    expect(chain.store.scan('kernel/upgrade/')).toEqual([]); // nothing of the refused proposals kept
+    const at = chain.app.height + 4;
+    expect(propose(chain, 'v2', { kind: 'migrate-module', module: 'counter', stateVersion: 2, height: at }).code).toBe('OK');
+    expect(propose(chain, 'v2-again', { kind: 'migrate-module', module: 'counter', stateVersion: 2, height: at + 1 }).code).toBe('STATE_VERSION_NOT_NEWER');
+    while (chain.app.height + 2 < at) {
+      expect(chain.send(alice, increment(1)).code).toBe('OK');
+      expect(total(chain)).toBeUndefined();
+      expect(stateVersionOf(chain.store, 'counter')).toBe(1);
+    }
+    // Applied at the end of block at − 1, after its transactions: the counts so far (3 + 5 + the increments) make the total.
+    expect(chain.send(alice, increment(1)).code).toBe('OK');
+    expect(chain.app.height).toBe(at - 1);
+    const counts = chain.store.scan<number>('counter/count/').reduce((sum, [, n]) => sum + n, 0);
+    expect(total(chain)).toBe(counts);
+    expect(chain.send(alice, increment(2)).code).toBe('OK');
+    expect(total(chain)).toBe(counts + 2);
+    expect(versionOf(chain)).toMatchObject({ stateVersion: 2, latestStateVersion: 2 });
+    expect(chain.store.scan('kernel/upgrade/')).toEqual([]);
+  });
+
+  it('refuses a migration of a module that is not active; an activation names its starting version', () => {
+    const chain = chainWith(CORES, {});
+    expect(propose(chain, 'm', { kind: 'migrate-module', module: 'counter', stateVersion: 2, height: chain.app.height + 3 }).code).toBe('MODULE_NOT_ACTIVE');
+    const at = chain.app.height + 3;
+    expect(propose(chain, 'act', { kind: 'activate-module', module: 'counter', height: at, stateVersion: 2 }).code).toBe('OK');
+    while (chain.app.height + 1 < at) expect(chain.send(alice, increment(1)).code).toBe('MODULE_NOT_ACTIVE');
+    expect(stateVersionOf(chain.store, 'counter')).toBe(2);
+    expect(total(chain)).toBe(0);
+    expect(chain.send(alice, increment(6)).code).toBe('OK');
+    expect(total(chain)).toBe(6);
+  });
+
+  it('a node whose code lacks the version stops at that height: the block cannot be executed, nothing of it is kept', () => {
+    const chain = chainWith();
+    const at = chain.app.height + 3;
+    // Valid whatever code a node runs (every node decides the proposal alike); it is the height that needs the code.
+    expect(propose(chain, 'v3', { kind: 'migrate-module', module: 'counter', stateVersion: 3, height: at }).code).toBe('OK');
+    const height = chain.app.height;
+    const root = chain.stateRoot;
+    expect(height + 1).toBe(at - 1);
+    expect(() => chain.send(alice, increment(1))).toThrow(/STATE_VERSION_UNSUPPORTED|module counter to state version 3 after block \d+; this node's code executes up to version 2/);
+    expect(chain.app.height).toBe(height);
+    expect(chain.stateRoot).toBe(root);
+    expect(chain.internalErrors).toEqual([]);
   });
 });
 

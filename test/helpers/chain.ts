@@ -1,6 +1,6 @@
 import { App, type ExecutedBlock, type ValidatorInfo } from '../../src/app/host.js';
 import type { Genesis, ModuleCore } from '../../src/app/module.js';
-import { BASE_MODULES, withNonceOf, type InternalErrorSink } from '../../src/app/kernel.js';
+import { BASE_MODULES, latestStateVersions, withNonceOf, type InternalErrorSink } from '../../src/app/kernel.js';
 import type { Commit, TxResult } from '../../src/codec/block.js';
 import { ZERO_HASH } from '../../src/codec/block.js';
 import { signTx, type Msg, type SignedTx } from '../../src/codec/tx.js';
@@ -48,6 +48,8 @@ export interface TestChainOptions {
   /** extra genesis accounts: name → roles */
   accounts?: Record<string, string[]>;
   genesisModules?: Record<string, unknown>;
+  /** Module state versions at genesis (ADR 0029); default: the newest of each module active from genesis, as `init` writes. */
+  stateVersions?: Record<string, number>;
   genesisTime?: number;
   chainId?: string;
 }
@@ -88,6 +90,9 @@ export class TestChain {
       // Every non-base module passed in is active from genesis unless the test configures genesis itself.
       modules: options.genesisModules ?? Object.fromEntries(modules.filter((m) => !BASE_MODULES.includes(m.name)).map((m) => [m.name, {}])),
     };
+    const fromGenesis = new Set([...BASE_MODULES, ...Object.keys(genesis.modules)]);
+    const versions = options.stateVersions ?? latestStateVersions(modules.filter((m) => fromGenesis.has(m.name)));
+    if (Object.keys(versions).length > 0) genesis.stateVersions = versions;
     this.app.initGenesis(genesis);
     this.validators = genesis.validators.map(({ address, pubKey, power }) => ({ address, pubKey, power }));
   }

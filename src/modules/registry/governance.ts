@@ -14,8 +14,8 @@ import { accounts, getAccount, isActive, jails, listValidators, putAccount, putV
  * approve; when approvals of operators still in force reach the threshold the change is executed.
  * Validator changes take effect two heights after the approving block (the set deciding height H+2
  * includes a change approved at H). Module upgrades (a module's parameters, the activation of a
- * module) take effect at the height the proposal states; the kernel applies them, the registry only
- * decides who may approve them.
+ * module, a migration of its state to a later layout version) take effect at the height the proposal
+ * states; the kernel applies them, the registry only decides who may approve them.
  *
  * Validator-set steps. A change approved in block H takes effect at H+2, so when it is checked the
  * set deciding H+1 is already fixed: that set is the *base* (the registry's validator table plus the
@@ -40,13 +40,16 @@ const MAX_POWER = 1n << 62n;
 const powerSchema = z.string().regex(/^(0|[1-9]\d{0,18})$/, { message: 'power: a decimal integer without leading zeros' });
 const moduleName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { message: 'module name: lowercase letters, digits and dashes' });
 const heightSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+/** A module's state layout version (ADR 0029). */
+const stateVersionSchema = z.number().int().min(1).max(1_000_000);
 
 export const governanceAction = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('set-validator'), address: addressSchema, pubKey: hexSchema(32), power: powerSchema, name: z.string().max(64).optional(), nodeId: addressSchema.optional() }).strict(),
   z.object({ kind: z.literal('add-operator'), address: addressSchema }).strict(),
   z.object({ kind: z.literal('remove-operator'), address: addressSchema }).strict(),
   z.object({ kind: z.literal('set-params'), module: moduleName, params: z.record(z.string(), z.unknown()), height: heightSchema }).strict(),
-  z.object({ kind: z.literal('activate-module'), module: moduleName, height: heightSchema }).strict(),
+  z.object({ kind: z.literal('activate-module'), module: moduleName, height: heightSchema, stateVersion: stateVersionSchema.optional() }).strict(),
+  z.object({ kind: z.literal('migrate-module'), module: moduleName, stateVersion: stateVersionSchema, height: heightSchema }).strict(),
 ]);
 export type GovernanceAction = z.infer<typeof governanceAction>;
 
@@ -106,6 +109,7 @@ function checkAction(ctx: RegistryContext, action: GovernanceAction): void {
   } else {
     if (action.height <= ctx.height) throw E.GOV_HEIGHT_NOT_FUTURE(`height ${action.height} is not after the current block ${ctx.height}`);
     if (action.kind === 'set-params') ctx.kernel!.checkParams(action.module, action.params);
+    else if (action.kind === 'migrate-module') ctx.kernel!.checkMigration(action.module, action.stateVersion);
     else ctx.kernel!.checkActivation(action.module);
   }
 }
@@ -232,10 +236,12 @@ function maybeExecute(ctx: RegistryContext, proposal: Proposal): void {
     putAccount(ctx.store, { ...account, roles: account.roles.filter((r) => r !== 'operator') });
   } else if (action.kind === 'set-params') {
     ctx.kernel!.scheduleParams(action.module, action.params, action.height);
+  } else if (action.kind === 'migrate-module') {
+    ctx.kernel!.scheduleMigration(action.module, action.stateVersion, action.height);
   } else {
-    ctx.kernel!.scheduleActivation(action.module, action.height);
+    ctx.kernel!.scheduleActivation(action.module, action.height, action.stateVersion);
   }
-  const effective = action.kind === 'set-params' || action.kind === 'activate-module' ? action.height : effectiveHeight;
+  const effective = action.kind === 'set-params' || action.kind === 'activate-module' || action.kind === 'migrate-module' ? action.height : effectiveHeight;
   ctx.store.set(PROPOSAL + proposal.id, { ...proposal, status: 'executed', executedAt: { height: ctx.height, txHash: ctx.txHash, effectiveHeight: effective } });
   ctx.emit('registry.governance-executed', { id: proposal.id, effectiveHeight: effective });
 }

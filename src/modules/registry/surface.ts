@@ -132,9 +132,21 @@ function registerCli({ tx, query }: { tx: Command; query: Command }): void {
       id: opt.text('proposal id', { required: true, arg: 'id' }),
       module: opt.text('module name', { required: true, arg: 'name' }),
       height: opt.int('first height at which the module runs', { required: true }),
+      stateVersion: opt.int("the module's state version to start at: the newest every validator's node runs (`query modules` shows each node's)", { default: '1' }),
       description: opt.text('why'),
     },
-    msgs: (o) => proposal(o.id, { kind: 'activate-module', module: o.module, height: o.height }, o.description),
+    msgs: (o) => proposal(o.id, { kind: 'activate-module', module: o.module, height: o.height, ...((o.stateVersion ?? 1) > 1 ? { stateVersion: o.stateVersion } : {}) }, o.description),
+  });
+  txCommand(txReg, 'propose-migration', {
+    description: "propose migrating a module's state to a later layout version at a stated height (every validator's node must run that version by then)",
+    options: {
+      id: opt.text('proposal id', { required: true, arg: 'id' }),
+      module: opt.text('module name', { required: true, arg: 'name' }),
+      stateVersion: opt.int('the state version to migrate to', { required: true }),
+      height: opt.int('first height with the new state version', { required: true }),
+      description: opt.text('why'),
+    },
+    msgs: (o) => proposal(o.id, { kind: 'migrate-module', module: o.module, stateVersion: o.stateVersion, height: o.height }, o.description),
   });
   txCommand(txReg, 'approve', {
     description: 'approve a governance proposal (executed once the threshold of operators approved)',
