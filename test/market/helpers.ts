@@ -39,11 +39,13 @@ export const TRADERS = [alice, bob, carol, dave, erin];
 export const slotStart = (slot: number) => slot * SLOT_MS;
 export const slotEnd = (slot: number) => (slot + 1) * SLOT_MS;
 
-export function marketChain(marketParams?: Record<string, unknown>): TestChain {
+/** A chain with the market (`stateVersions`: genesis state versions; default the newest, as `init` writes). */
+export function marketChain(marketParams?: Record<string, unknown>, stateVersions?: Record<string, number>): TestChain {
   return new TestChain({
     modules: [registryCore, meteringCore, energyCore, sharesCore, settlementCore, paymentsCore, marketCore],
     genesisTime: GENESIS_TIME,
     ...(marketParams ? { genesisModules: { payments: {}, market: marketParams } } : {}),
+    ...(stateVersions ? { stateVersions } : {}),
     accounts: {
       owner: ['utility'],
       issuer: ['issuer'],
@@ -136,8 +138,8 @@ export const m = {
  * (alice, solar) and P2 (carol, wind); consumer meters C1 (bob) and C2 (dave); asset NOK@hood with
  * 1000 NOK minted to every trader; and a market of the given type.
  */
-export function setup(type: 'continuous' | 'pay-as-clear' | 'pay-as-offer' = 'continuous', marketExtra: Record<string, unknown> = {}, marketParams?: Record<string, unknown>): TestChain {
-  const chain = marketChain(marketParams);
+export function setup(type: 'continuous' | 'pay-as-clear' | 'pay-as-offer' = 'continuous', marketExtra: Record<string, unknown> = {}, marketParams?: Record<string, unknown>, stateVersions?: Record<string, number>): TestChain {
+  const chain = marketChain(marketParams, stateVersions);
   ok(chain, owner, m.create());
   ok(chain, owner, TRADERS.map((t) => m.addTrader(t)));
   ok(chain, owner, [m.addMeter('P1', pm1, alice, 'producer', ['solar']), m.addMeter('P2', pm2, carol, 'producer', ['wind']), m.addMeter('C1', cm1, bob, 'consumer'), m.addMeter('C2', cm2, dave, 'consumer')]);
@@ -173,6 +175,21 @@ export function moneyLock(chain: TestChain, ref: string): bigint {
 
 export function trades(chain: TestChain): any[] {
   return chain.store.scan<any>('market/trade/').map(([, t]) => t);
+}
+
+/**
+ * The market's due entries (state version 2) are derived from its records: one per market community,
+ * under the end of the slot its delivery cursor stands at. Returns them as "time/community".
+ */
+export function checkDues(chain: TestChain): string[] {
+  const store = chain.store;
+  const expected = store.scan<{ community: string; openSlot: number }>('market/config/').map(([, c]) => {
+    const slot = store.get<{ slot: number }>(`market/cursor/${c.community}`)?.slot ?? c.openSlot;
+    return `${String(slotEnd(slot)).padStart(16, '0')}/${c.community}`;
+  });
+  const actual = store.scan('market/due/').map(([k]) => k.slice('market/due/'.length));
+  expect(actual).toEqual(expected.sort());
+  return actual;
 }
 
 /** Runs empty blocks at `time` (the end-of-block step acts on it). */

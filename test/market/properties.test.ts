@@ -5,7 +5,7 @@ import type { Msg } from '../../src/codec/tx.js';
 import { clearUniform, type ClearOrder } from '../../src/modules/market/clearing.js';
 import type { TestAccount, TestChain } from '../helpers/chain.js';
 import { checkConservation } from '../payments/helpers.js';
-import { alice, ASSET, bob, C, carol, checkMarket, cm1, cm2, dave, erin, m, NOW, ok, pm1, pm2, setup, slotEnd, snapshot, trades } from './helpers.js';
+import { alice, ASSET, bob, C, carol, checkDues, checkMarket, cm1, cm2, dave, erin, m, NOW, ok, pm1, pm2, setup, slotEnd, snapshot, trades } from './helpers.js';
 
 /**
  * Random sequences of market operations on every market type, checked after every step and at the
@@ -85,8 +85,9 @@ class Run {
   constructor(
     type: 'continuous' | 'pay-as-clear' | 'pay-as-offer',
     private readonly readings: number[][],
+    stateVersions?: Record<string, number>,
   ) {
-    this.chain = setup(type, { gateAfterEndSec: 1800, settleAfterSec: 600 });
+    this.chain = setup(type, { gateAfterEndSec: 1800, settleAfterSec: 600 }, undefined, stateVersions);
     for (const slot of SPOT) this.report(slot);
   }
 
@@ -204,6 +205,30 @@ describe('market properties', () => {
       );
     }, 600_000);
   }
+});
+
+describe('market state version 2 (ADR 0029: the end of block visits only due communities)', () => {
+  /** Every entry but the due index and the version record, which version 1 does not have. */
+  const comparable = (chain: TestChain) => [...snapshot(chain)].filter(([k]) => !k.startsWith('market/due/') && k !== 'kernel/state-version/market');
+
+  it('computes exactly what version 1 computes, block by block, and keeps one due entry per community at its cursor', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('continuous' as const, 'pay-as-clear' as const), readingsArb, fc.array(opArb, { minLength: 10, maxLength: 30 }), (type, readings, ops) => {
+        const v1 = new Run(type, readings, {});
+        const v2 = new Run(type, readings);
+        expect(v1.chain.store.get('kernel/state-version/market')).toBeUndefined();
+        expect(v2.chain.store.get('kernel/state-version/market')).toEqual({ version: 2 });
+        for (const op of [...ops, { k: 'wait' as const, minutes: 240 }]) {
+          v1.apply(op);
+          v2.apply(op);
+          expect(comparable(v2.chain)).toEqual(comparable(v1.chain));
+          expect(checkDues(v2.chain)).toHaveLength(1);
+          expect(v1.chain.store.scan('market/due/')).toEqual([]);
+        }
+      }),
+      { numRuns: 8 },
+    );
+  }, 600_000);
 });
 
 describe('pay-as-clear is independent of arrival order', () => {

@@ -1,3 +1,4 @@
+import { putDue } from './delivery.js';
 import { E } from './errors.js';
 import type { OpenMarketMsg, SetTariffsMsg } from './messages.js';
 import { currentSlot, DEFAULT_GATE_AFTER_END_SEC, DEFAULT_GATE_BEFORE_START_SEC, DEFAULT_SETTLE_AFTER_SEC, txRef, type MarketContext } from './rules.js';
@@ -36,6 +37,7 @@ export function openMarket(ctx: MarketContext, msg: OpenMarketMsg): void {
   // The first tariff version covers every slot, so a tariff is in force wherever billing looks.
   tariffs.put(ctx.store, { community: msg.community, fromSlot: 0, importPrice: msg.importPrice, exportPrice: msg.exportPrice, at: txRef(ctx) }, msg.community, 0);
   cursors.put(ctx.store, { slot }, msg.community);
+  if (ctx.stateVersion >= 2) putDue(ctx, msg.community, slot);
   ctx.emit('market.opened', { community: msg.community, type: msg.type, asset: msg.asset, importPrice: msg.importPrice, exportPrice: msg.exportPrice });
 }
 

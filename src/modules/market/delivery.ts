@@ -2,7 +2,7 @@ import { contractsAt, settleContractSlot } from './contracts.js';
 import { orderRef, releaseMoney } from './orders.js';
 import { deliverFrom, sourcesFor } from './sources.js';
 import { canTrade, FUNDS, minBig, slotEnd, valueOf, type MarketContext } from './rules.js';
-import { cursors, getOrder, getTrade, numberOf, pending, putOrder, putTrade, sessions, type Cursor, type DeliveredPart, type MarketConfig, type Trade } from './state.js';
+import { cursors, dues, getOrder, getTrade, numberOf, pending, putOrder, putTrade, sessions, type Cursor, type DeliveredPart, type MarketConfig, type Trade } from './state.js';
 
 /**
  * Delivery settlement of forward trades and supply contracts, slot by slot per community, at the end
@@ -95,13 +95,31 @@ function hasReading(ctx: MarketContext, meterId: string, slot: number): boolean 
  * Settles the community's slots that are due, in order, within the budget. Returns when the next slot
  * is not due yet or the budget is spent (the next block continues).
  */
+/**
+ * Due entries (state version 2): a community is due from the end of the slot its cursor stands at.
+ * A community held back after that (a gate closure still to run, readings awaited, the budget spent)
+ * keeps its entry, whose time has passed, so every block visits it again — as version 1 visits every
+ * community; one waiting for its slot to end is not visited at all.
+ */
+export function putDue(ctx: MarketContext, community: string, slot: number): void {
+  dues.put(ctx.store, 1, slotEnd(slot), community);
+}
+
+function moveDue(ctx: MarketContext, community: string, from: number, to: number): void {
+  dues.delete(ctx.store, slotEnd(from), community);
+  putDue(ctx, community, to);
+}
+
 export function settleCommunity(ctx: MarketContext, config: MarketConfig, budget: Budget): void {
   const c = config.community;
   const stored = cursors.get(ctx.store, c);
   let cursor: Cursor = stored ?? { slot: config.openSlot };
-  // Written only when a new cursor was made (every community's cursor is visited in every block; an idle one is left as stored).
+  // Written only when a new cursor was made (an idle community's cursor is left as stored).
   const save = () => {
-    if (cursor !== stored) cursors.put(ctx.store, cursor, c);
+    if (cursor === stored) return;
+    cursors.put(ctx.store, cursor, c);
+    const from = stored?.slot ?? config.openSlot;
+    if (ctx.stateVersion >= 2 && cursor.slot !== from) moveDue(ctx, c, from, cursor.slot);
   };
   for (;;) {
     const slot = cursor.slot;

@@ -1,16 +1,17 @@
 import { clearUniform, type ClearOrder } from './clearing.js';
 import { lapseProposal, returnDeposit } from './contracts.js';
-import { Budget, settleCommunity } from './delivery.js';
+import { Budget, putDue, settleCommunity } from './delivery.js';
 import { closeOrder, makeTrade } from './orders.js';
 import { canTrade, type MarketContext } from './rules.js';
-import { book, clearings, configs, deposits, gates, getOrder, lapses, numberOf, sessions, type ClearingResult, type MarketConfig, type Order, type SessionKind } from './state.js';
+import { book, clearings, configs, cursors, deposits, dues, gates, getOrder, lapses, numberOf, sessions, type ClearingResult, type MarketConfig, type Order, type SessionKind } from './state.js';
 
 /**
  * The market's end-of-block step, bounded by `endBlockWork` units (docs/market.md, "Per-block
  * bound"): first the gate closures that are due (pay-as-clear sessions clear; open orders of the
  * other market types expire), in (gate time, community, slot, session) order; then contract
- * proposals whose first slot began (they lapse); then each community's delivery settlement; then
- * deposits whose dispute window passed. Work that does not fit waits for
+ * proposals whose first slot began (they lapse); then each community's delivery settlement (state
+ * version 2: only the communities whose cursor's slot has ended, oldest due first; version 1: every
+ * market community, in community order); then deposits whose dispute window passed. Work that does not fit waits for
  * the next block, in the same order.
  *
  * Units: a gate closure costs 2 × (orders the session received) + 1 — every order is read once and
@@ -21,6 +22,8 @@ import { book, clearings, configs, deposits, gates, getOrder, lapses, numberOf, 
 
 /** Due gate closures looked at per block (each is processed only when its cost fits the budget). */
 const GATE_SCAN = 1_000;
+/** Due communities looked at per block (state version 2); the others wait for the next block, in order. */
+export const DUE_SCAN = 1_000;
 
 export function marketEndBlock(ctx: MarketContext): void {
   const budget = new Budget(ctx.params.endBlockWork);
@@ -30,12 +33,27 @@ export function marketEndBlock(ctx: MarketContext): void {
     lapseProposal(ctx, id);
     ctx.store.delete(lapses.prefix + key);
   }
-  for (const config of configs.list(ctx.store)) settleCommunity(ctx, config, budget);
+  if (ctx.stateVersion >= 2) settleDueCommunities(ctx, budget);
+  else for (const config of configs.list(ctx.store)) settleCommunity(ctx, config, budget);
   for (const [key, id] of deposits.entries(ctx.store, [], { to: ctx.time + 1, limit: GATE_SCAN })) {
     if (!budget.take(1)) break;
     returnDeposit(ctx, id);
     ctx.store.delete(deposits.prefix + key);
   }
+}
+
+/** The communities whose delivery is due, read before any moves (settling one rewrites its entry). */
+function settleDueCommunities(ctx: MarketContext, budget: Budget): void {
+  const due = dues.entries(ctx.store, [], { to: ctx.time + 1, limit: DUE_SCAN });
+  for (const [key] of due) {
+    const community = key.slice(key.indexOf('/') + 1);
+    settleCommunity(ctx, configs.get(ctx.store, community)!, budget);
+  }
+}
+
+/** State version 2: every market community's due entry, from its cursor (ADR 0029; once, at the migration). */
+export function migrateToDueCommunities(ctx: MarketContext): void {
+  for (const config of configs.list(ctx.store)) putDue(ctx, config.community, (cursors.get(ctx.store, config.community) ?? { slot: config.openSlot }).slot);
 }
 
 function runGates(ctx: MarketContext, budget: Budget): void {

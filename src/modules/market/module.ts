@@ -3,7 +3,7 @@ import { defineModule, handler } from '../../app/module.js';
 import { recordBills } from './bills.js';
 import { openMarket, setTariffs } from './config.js';
 import { acceptContract, disputeContract, endContract, proposeContract, resolveContract } from './contracts.js';
-import { marketEndBlock } from './endblock.js';
+import { marketEndBlock, migrateToDueCommunities } from './endblock.js';
 import { E } from './errors.js';
 import { marketKeeper, type MarketKeeper } from './keeper.js';
 import { bidMsg, cancelMsg, contractDisputeMsg, contractIdMsg, contractProposeMsg, contractResolveMsg, MSG, offerMsg, openMarketMsg, recordBillsMsg, setTariffsMsg } from './messages.js';
@@ -50,4 +50,6 @@ export const marketCore = defineModule<MarketKeeper, MarketParams>({
   params: { schema: params, defaults: DEFAULT_PARAMS },
   keeper: marketKeeper,
   endBlock: marketEndBlock,
+  // 2: the end of block visits only the communities whose delivery is due (market/due/, ADR 0029).
+  stateVersions: { latest: 2, migrations: { 2: migrateToDueCommunities } },
 });

@@ -242,6 +242,11 @@ const n = (id: string): number => Number(id.replace(/^[a-z]+/, ''));
 export const configs = collection<MarketConfig>('market/config/');
 export const tariffs = collection<TariffVersion>('market/tariff/');
 export const cursors = collection<Cursor>('market/cursor/');
+/**
+ * State version 2 (ADR 0029): each market community once, under the end of the slot its delivery
+ * cursor stands at — the end of block visits the communities whose entry time has come, not all.
+ */
+export const dues = collection<number>('market/due/');
 export const orders = collection<Order>('market/order/');
 export const book = collection<string>('market/book/');
 export const openBy = collection<string>('market/openby/');
