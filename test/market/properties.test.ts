@@ -215,7 +215,7 @@ describe('market state version 2 (ADR 0029: the end of block visits only due com
     fc.assert(
       fc.property(fc.constantFrom('continuous' as const, 'pay-as-clear' as const), readingsArb, fc.array(opArb, { minLength: 10, maxLength: 30 }), (type, readings, ops) => {
         const v1 = new Run(type, readings, {});
-        const v2 = new Run(type, readings);
+        const v2 = new Run(type, readings, { market: 2 });
         expect(v1.chain.store.get('kernel/state-version/market')).toBeUndefined();
         expect(v2.chain.store.get('kernel/state-version/market')).toEqual({ version: 2 });
         for (const op of [...ops, { k: 'wait' as const, minutes: 240 }]) {

@@ -7,7 +7,7 @@ import { addressFromPublicKey } from '../../crypto/address.js';
 import { fromHexStrict } from '../../util/bytes.js';
 import { E } from './errors.js';
 import { requireOperator, type RegistryContext } from './rules.js';
-import { accounts, getAccount, isActive, jails, listValidators, putAccount, putValidator, validators, type Account, type ValidatorEntry } from './state.js';
+import { getAccount, isActive, jails, listValidators, noteOperator, operatorAddresses, putAccount, putValidator, validators, type ValidatorEntry } from './state.js';
 
 /**
  * Consortium governance: an operator proposes a change (validator set, operators); other operators
@@ -72,13 +72,9 @@ export interface Proposal {
 const PROPOSAL = 'registry/proposal/';
 export const VALIDATOR_CHANGE = 'registry/validator-change/';
 const DROPPED_CHANGE = 'registry/dropped-change/';
-function activeOperators(store: KVStore): Account[] {
-  return accounts.list(store).filter((a) => isActive(a, 'operator'));
-}
-
 function threshold(ctx: RegistryContext): number {
   const configured = ctx.params.governanceThreshold;
-  const operators = activeOperators(ctx.store).length;
+  const operators = operatorAddresses(ctx).length;
   return configured > 0 ? Math.min(configured, operators) : (operators >> 1) + 1;
 }
 
@@ -105,7 +101,7 @@ function checkAction(ctx: RegistryContext, action: GovernanceAction): void {
   } else if (action.kind === 'remove-operator') {
     const account = getAccount(store, action.address);
     if (!isActive(account, 'operator')) throw E.GOV_NOT_OPERATOR(`${action.address} is not an operator`);
-    if (activeOperators(store).length <= 1) throw E.GOV_LAST_OPERATOR('the last operator cannot be removed');
+    if (operatorAddresses(ctx).length <= 1) throw E.GOV_LAST_OPERATOR('the last operator cannot be removed');
   } else {
     if (action.height <= ctx.height) throw E.GOV_HEIGHT_NOT_FUTURE(`height ${action.height} is not after the current block ${ctx.height}`);
     if (action.kind === 'set-params') ctx.kernel!.checkParams(action.module, action.params);
@@ -231,9 +227,11 @@ function maybeExecute(ctx: RegistryContext, proposal: Proposal): void {
     const existing = getAccount(ctx.store, action.address);
     const roles = [...new Set([...(isActive(existing) ? existing.roles : []), 'operator' as const])].sort();
     putAccount(ctx.store, { address: action.address, roles, status: 'admitted', admittedAt: { height: ctx.height, txHash: ctx.txHash }, admittedBy: `governance:${proposal.id}` });
+    noteOperator(ctx, action.address, true);
   } else if (action.kind === 'remove-operator') {
     const account = getAccount(ctx.store, action.address)!;
     putAccount(ctx.store, { ...account, roles: account.roles.filter((r) => r !== 'operator') });
+    noteOperator(ctx, action.address, false);
   } else if (action.kind === 'set-params') {
     ctx.kernel!.scheduleParams(action.module, action.params, action.height);
   } else if (action.kind === 'migrate-module') {

@@ -7,7 +7,7 @@ import { jailEquivocators, retryPendingJails } from './jail.js';
 import { registryKeeper, type RegistryKeeper } from './keeper.js';
 import { admitMsg, MSG, revokeMsg, setRolesMsg } from './messages.js';
 import { admit, authorizeSender, noteActivity, revoke, setRoles, type RegistryContext, type RegistryParams } from './rules.js';
-import { appendLog, markActive, MODULE_GRANTED_ROLES, putAccount, putValidator, ROLES, type Role } from './state.js';
+import { appendLog, indexOperators, markActive, MODULE_GRANTED_ROLES, putAccount, putValidator, ROLES, type Role } from './state.js';
 
 const params = z.object({ governanceThreshold: z.number().int().min(0).max(1000) }).strict();
 
@@ -55,6 +55,8 @@ export const registryCore = defineModule<RegistryKeeper, RegistryParams>({
   authorize: authorizeSender,
   afterTx: noteActivity,
   onMisbehaviour: jailEquivocators,
+  // 2: the operator set is kept (registry/operator/): governance counts operators without reading every account (ADR 0029).
+  stateVersions: { latest: 2, migrations: { 2: indexOperators } },
   endBlock: (ctx) => {
     retryPendingJails(ctx);
     return { validatorUpdates: applyDueValidatorChanges(ctx) };

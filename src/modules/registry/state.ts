@@ -1,4 +1,5 @@
 import { collection, FILTER_SCAN_ROWS, matchingPage, type Page } from '../../app/collections.js';
+import type { ModuleContext } from '../../app/module.js';
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
 import type { TxRef } from '../../app/tx-ref.js';
@@ -67,6 +68,12 @@ export interface Jail {
 }
 
 export const accounts = collection<Account>('registry/account/');
+/**
+ * State version 2 (ADR 0029): the admitted operators, each under its address. The operator role is
+ * granted and taken only at genesis and by governance, so the set is written there alone; governance
+ * counts operators from it and a list of operators reads it (version 1 reads every account).
+ */
+export const operators = collection<string>('registry/operator/');
 export const jails = collection<Jail>('registry/jail/');
 const LOG = 'registry/log/';
 const ACTIVE = 'registry/active/';
@@ -80,12 +87,40 @@ export function putAccount(store: KVStore, account: Account): void {
   accounts.put(store, account, account.address);
 }
 
+/** The admitted operators' addresses, in address order. */
+export function operatorAddresses(ctx: ModuleContext): string[] {
+  if (ctx.stateVersion >= 2) return operators.list(ctx.store);
+  return accounts.list(ctx.store).filter((a) => isActive(a, 'operator')).map((a) => a.address);
+}
+
+/** Records that `address` became (or stopped being) an operator (state version 2 keeps the set). */
+export function noteOperator(ctx: ModuleContext, address: string, operator: boolean): void {
+  if (ctx.stateVersion < 2) return;
+  if (operator) operators.put(ctx.store, address, address);
+  else operators.delete(ctx.store, address);
+}
+
+/** Migration to state version 2: the operator set from the accounts, read a page at a time. */
+export function indexOperators(ctx: ModuleContext): void {
+  let after: string | undefined;
+  do {
+    const page = accounts.page(ctx.store, { after, limit: 10_000 });
+    for (const a of page.items) if (isActive(a, 'operator')) operators.put(ctx.store, a.address, a.address);
+    after = page.next;
+  } while (after !== undefined);
+}
+
 /** Accounts a request by role reads at most: a rare role answers a short page with `next` rather than reading the whole registry at once. */
 export const ROLE_SCAN_ROWS = FILTER_SCAN_ROWS;
 
 /** A page of accounts in address order, optionally only those holding `role` (read until the page is full or ROLE_SCAN_ROWS were read). */
-export function accountPage(store: KVStore, options: { after?: string; limit: number; role?: Role }): Page<Account> {
+export function accountPage(store: KVStore, options: { after?: string; limit: number; role?: Role }, stateVersion = 1): Page<Account> {
   const { role } = options;
+  if (role === 'operator' && stateVersion >= 2) {
+    // The operator set is indexed: an exact page, one point read per operator.
+    const page = operators.page(store, options);
+    return { items: page.items.map((address) => getAccount(store, address)!), ...(page.next !== undefined ? { next: page.next } : {}) };
+  }
   return role === undefined ? accounts.page(store, options) : accounts.matchingPage(store, (a) => a.roles.includes(role), { ...options, maxRows: ROLE_SCAN_ROWS });
 }
 

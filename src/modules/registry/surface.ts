@@ -56,7 +56,7 @@ const routes = [
     };
   }),
   queryRoute(registryRoutes.listAccounts, (ctx, { query }) => {
-    const page = accountPage(ctx.store, query);
+    const page = accountPage(ctx.store, query, ctx.stateVersion);
     return { accounts: page.items, ...(page.next !== undefined ? { next: page.next } : {}) };
   }),
   queryRoute(registryRoutes.registryLog, (ctx, { query }) => {
