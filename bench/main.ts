@@ -12,6 +12,7 @@ import { benchBitcoin } from './bitcoin.js';
 import { benchEdge, benchEdgeAgent } from './edge.js';
 import { benchDashboard } from './dashboard.js';
 import { benchReadPolicy } from './read-policy.js';
+import { benchStateVersions } from './state-versions.js';
 import { benchExecute } from './execute.js';
 import { benchSimulate } from './simulate.js';
 import { withVerifyRatios } from './ratios.js';
@@ -21,7 +22,7 @@ import type { CpuReport } from './cpu-report.js';
  * `npm run bench [-- --txs N --half-load-seconds S --light-load-seconds S]`: reports figures and their ratio to this
  * machine's Ed25519 verify rate, measured in the same run. Not a test: nothing here passes or fails.
  * `--only PART[,PART…]` selects the parts (default all): foundation, execute, energy, shares, payments, market, flex, zk, bitcoin,
- * edge, dashboard, read-policy, simulate. `--warmup-txs N` (default 3,000; 0 for none): transactions committed unmeasured before the foundation
+ * edge, dashboard, read-policy, state-versions, simulate. `--warmup-txs N` (default 3,000; 0 for none): transactions committed unmeasured before the foundation
  * saturation and before each energy load (at most a quarter of it), so the figures are those of a warmed-up node. After the half
  * load, a light load of 20 tx/s for `--light-load-seconds` (default 10; 0: none) gives the latency of a trickle (ADR 0022). Every rate (`…PerSec`) also appears as a ratio to the one-core verify rate; `--readings N --transfers N`
  * size the energy part, whose rates are also given as ratios to the foundation tx/s of the same run;
@@ -43,7 +44,7 @@ const { values } = parseArgs({
     'market-validators': { type: 'string', default: '1,4' },
   },
 });
-const PARTS = ['foundation', 'execute', 'energy', 'shares', 'payments', 'market', 'flex', 'zk', 'bitcoin', 'edge', 'dashboard', 'read-policy', 'simulate', 'all'] as const;
+const PARTS = ['foundation', 'execute', 'energy', 'shares', 'payments', 'market', 'flex', 'zk', 'bitcoin', 'edge', 'dashboard', 'read-policy', 'state-versions', 'simulate', 'all'] as const;
 const only = values.only.split(',');
 if (!only.every((p) => (PARTS as readonly string[]).includes(p))) throw new Error(`--only must be one of ${PARTS.join('|')} (or a comma list), got ${values.only}`);
 const runs = (part: string) => only.includes('all') || only.includes(part);
@@ -154,6 +155,10 @@ if (runs('dashboard')) {
 if (runs('read-policy')) {
   process.stderr.write("read-policy: private reads of a meter's readings among 500 communities of 20 meters, and of a member's balances and history (20,000 entries) in a community of 3,000…\n");
   report.readPolicy = withVerifyRatios(await benchReadPolicy({ communities: 500, metersPerCommunity: 20, members: 3000, historyEntries: 20_000, requests: 200 }) as unknown as Record<string, unknown>, cal.verifyPerSecOneCore);
+}
+if (runs('state-versions')) {
+  process.stderr.write("state-versions: the market's end of block among 1,000 / 5,000 idle market communities and a governance proposal among 10,000 accounts, state versions 1 and 2…\n");
+  report.stateVersions = withVerifyRatios(await benchStateVersions({ verifyPerSecOneCore: cal.verifyPerSecOneCore }), cal.verifyPerSecOneCore);
 }
 if (runs('simulate')) {
   process.stderr.write('simulate: 1,000 households for a day (model)…\n');

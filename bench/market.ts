@@ -10,7 +10,6 @@ import { energyCore } from '../src/modules/energy/module.js';
 import { setBalance } from '../src/modules/energy/state.js';
 import { communityBills } from '../src/modules/market/billing.js';
 import { clearUniform, type ClearOrder } from '../src/modules/market/clearing.js';
-import { marketEndBlock } from '../src/modules/market/endblock.js';
 import { marketCore } from '../src/modules/market/module.js';
 import { marketRoutes } from '../src/modules/market/routes.js';
 import { clearings, numberOf, orders as orderRecords, pending, trades as tradeRecords } from '../src/modules/market/state.js';
@@ -46,10 +45,6 @@ import { admissionsWorkload, chunk, commitBlock, rate } from './payments.js';
  *     plus 30 days of meter series and energy balances written in bulk through the metering and
  *     energy modules' own state writers (30 days of readings cannot be sent on a new chain: the
  *     reading window is 7 days, and 2.9 M reading transactions would be the benchmark instead).
- *
- * (d) The market's end of block in a block inside a slot, with 1,000 and 5,000 idle market
- *     communities: state version 1 visits every community (its configuration and cursor), version 2
- *     (ADR 0029) only the due ones — none here; µs per call of the production hook.
  *
  * `node bin/run-ts.mjs bench/market.ts [--orders N --clearing-orders N --members N --days N] [--network --validators N --orders N]`
  * prints JSON (every `…PerSec` with its ratio to the one-core verify rate of the same run).
@@ -378,7 +373,6 @@ export async function benchMarket(options: MarketBenchOptions = {}): Promise<Rec
   const clearing = clearingRun(clearingOrders, members);
   const billing = billingRun(clearing, days);
   clearing.community.chain.storage.close();
-  const idle = [1_000, 5_000].map((n) => ({ n, v1: idleEndBlock(n, {}), v2: idleEndBlock(n, undefined) }));
   const ratio = (x: number, y: number) => Number((x / y).toFixed(3));
   return {
     mode: 'in-process (app host, SQLite in memory, signatures verified in the block)',
@@ -411,50 +405,8 @@ export async function benchMarket(options: MarketBenchOptions = {}): Promise<Rec
     billsPerSec: rate(billing.bills, billing.billingMs),
     billMemberDaysPerSec: rate(billing.memberDays, billing.billingMs),
     billTotalMicroChecksum: billing.totalMicroChecksum,
-    ...Object.fromEntries(
-      idle.flatMap(({ n, v1, v2 }) => [
-        [`idleEndBlockUs${n}CommunitiesV1`, v1.endBlockUs],
-        [`idleEndBlockUs${n}CommunitiesV2`, v2.endBlockUs],
-        [`idleEndBlock${n}CommunitiesV1RatioToVerify`, Number(((v1.endBlockUs * verifyPerSec) / 1e6).toFixed(2))],
-      ]),
-    ),
     verifyPerSecOneCore: verifyPerSec,
   };
-}
-
-// ── (d) the end of block with many idle market communities ──
-
-/**
- * `communities` communities with a market each, opened by signed transactions on a chain at
- * `stateVersions` (genesis; {} = version 1); then the production end-of-block hook is called on the
- * committed state at a time inside the slot the markets opened in (nothing is due), `samples` times.
- */
-export function idleEndBlock(communities: number, stateVersions: Record<string, number> | undefined, samples = 200): { endBlockUs: number } {
-  const chain = new TestChain({
-    modules: [registryCore, meteringCore, energyCore, sharesCore, settlementCore, paymentsCore, marketCore],
-    genesisTime: GENESIS_TIME,
-    accounts: { 'bench-owner': ['utility'], 'bench-issuer': ['issuer'] },
-    ...(stateVersions ? { stateVersions } : {}),
-  });
-  const owner = account('bench-owner');
-  commitBlock(chain, [chain.tx(account('bench-issuer'), [{ type: 'payments/create-asset', value: { code: 'NOK', scope: 'bench', name: 'Bench kroner' } }])]);
-  const ids = Array.from({ length: communities }, (_, i) => `idle-${i}`);
-  for (const group of chunk(ids, MSGS_PER_TX / 2)) {
-    const msgs: Msg[] = [
-      ...group.map((id): Msg => ({ type: 'energy/create-community', value: { id, name: id, timezone: 'Europe/Oslo' } })),
-      ...group.map((id): Msg => ({ type: 'market/open', value: { community: id, type: 'continuous', asset: ASSET, importPrice: IMPORT_PRICE, exportPrice: EXPORT_PRICE } })),
-    ];
-    commitBlock(chain, [chain.tx(owner, msgs)]);
-  }
-  const midSlot = (NOW_SLOT + 1) * SLOT_MS - 60_000;
-  if (chain.time >= midSlot) throw new Error('the set-up ran past the slot');
-  const ctx = chain.app.queryContext('market', { height: chain.app.height + 1, time: midSlot });
-  for (let i = 0; i < 20; i++) marketEndBlock(ctx); // warm-up
-  const t0 = performance.now();
-  for (let i = 0; i < samples; i++) marketEndBlock(ctx);
-  const us = ((performance.now() - t0) * 1000) / samples;
-  chain.storage.close();
-  return { endBlockUs: Number(us.toFixed(1)) };
 }
 
 // ── over the network ──

@@ -1,0 +1,102 @@
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Overlay } from '../src/app/state.js';
+import type { Msg } from '../src/codec/tx.js';
+import { energyCore } from '../src/modules/energy/module.js';
+import { marketEndBlock } from '../src/modules/market/endblock.js';
+import { marketCore } from '../src/modules/market/module.js';
+import { meteringCore } from '../src/modules/metering/module.js';
+import { paymentsCore } from '../src/modules/payments/module.js';
+import { propose } from '../src/modules/registry/governance.js';
+import { registryCore } from '../src/modules/registry/module.js';
+import type { RegistryContext } from '../src/modules/registry/rules.js';
+import { settlementCore } from '../src/modules/settlement/module.js';
+import { sharesCore } from '../src/modules/shares/module.js';
+import { SLOT_MS, slotOfMs } from '../src/util/slots.js';
+import { account, TestChain } from '../test/helpers/chain.js';
+import { calibrate } from './calibrate.js';
+import { chunk, commitBlock } from './payments.js';
+import { withVerifyRatios } from './ratios.js';
+
+/**
+ * The consensus-path reads that state versions removed (ADR 0029), version 1 against version 2 on
+ * the same chain contents, in process (app host, SQLite in memory):
+ *  - the market's end of block in a block inside a slot with N idle market communities (version 1
+ *    reads every community's configuration and cursor in every block; version 2 the due ones —
+ *    none here), µs per call of the production hook;
+ *  - one governance proposal (add-operator) on a chain of N accounts (version 1 counts the
+ *    operators by reading every account; version 2 reads the operator set), µs per execution.
+ *
+ * `node bin/run-ts.mjs bench/state-versions.ts [--communities 1000,5000] [--accounts 10000]`
+ */
+
+const GENESIS_TIME = Date.UTC(2026, 5, 1, 12, 0, 0);
+const MARKET_MODULES = [registryCore, meteringCore, energyCore, sharesCore, settlementCore, paymentsCore, marketCore];
+const V1 = {};
+
+function timeUs(run: () => void, samples: number): number {
+  for (let i = 0; i < Math.min(20, samples); i++) run(); // warm-up
+  const t0 = performance.now();
+  for (let i = 0; i < samples; i++) run();
+  return Number((((performance.now() - t0) * 1000) / samples).toFixed(1));
+}
+
+/** µs per end-of-block call inside a slot with `communities` idle market communities opened by transactions. */
+export function idleMarketEndBlock(communities: number, stateVersions: Record<string, number> | undefined, samples = 200): number {
+  const chain = new TestChain({ modules: MARKET_MODULES, genesisTime: GENESIS_TIME, accounts: { 'bench-owner': ['utility'], 'bench-issuer': ['issuer'] }, ...(stateVersions ? { stateVersions } : {}) });
+  const owner = account('bench-owner');
+  commitBlock(chain, [chain.tx(account('bench-issuer'), [{ type: 'payments/create-asset', value: { code: 'NOK', scope: 'bench', name: 'Bench kroner' } }])]);
+  const ids = Array.from({ length: communities }, (_, i) => `idle-${i}`);
+  for (const group of chunk(ids, 32)) {
+    const msgs: Msg[] = [
+      ...group.map((id): Msg => ({ type: 'energy/create-community', value: { id, name: id, timezone: 'Europe/Oslo' } })),
+      ...group.map((id): Msg => ({ type: 'market/open', value: { community: id, type: 'continuous', asset: 'NOK@bench', importPrice: 250_000, exportPrice: 50_000 } })),
+    ];
+    commitBlock(chain, [chain.tx(owner, msgs)]);
+  }
+  const midSlot = (slotOfMs(GENESIS_TIME) + 1) * SLOT_MS - 60_000;
+  if (chain.time >= midSlot) throw new Error('the set-up ran past the slot');
+  const ctx = chain.app.queryContext('market', { height: chain.app.height + 1, time: midSlot });
+  const us = timeUs(() => marketEndBlock(ctx), samples);
+  chain.storage.close();
+  return us;
+}
+
+/** µs per governance proposal (add-operator, not committed) on a chain of `accounts` consumer accounts. */
+export function governanceProposal(accounts: number, stateVersions: Record<string, number> | undefined, samples: number): number {
+  const roles: Record<string, string[]> = { op2: ['operator'] };
+  for (let i = 0; i < accounts; i++) roles[`consumer-${i}`] = ['consumer'];
+  const chain = new TestChain({ accounts: roles, ...(stateVersions ? { stateVersions } : {}) });
+  const stateVersion = stateVersions ? 1 : 2;
+  const candidate = account('candidate').address;
+  const us = timeUs(() => {
+    const ctx = { store: new Overlay(chain.storage), params: { governanceThreshold: 0 }, stateVersion, sender: chain.operator.address, height: chain.app.height + 1, time: chain.time, txHash: 'ab'.repeat(32), msgIndex: 0, emit: () => {} } as unknown as RegistryContext;
+    propose(ctx, { id: 'bench', action: { kind: 'add-operator', address: candidate } });
+  }, samples);
+  chain.storage.close();
+  return us;
+}
+
+export async function benchStateVersions(options: { communities?: number[]; accounts?: number[]; verifyPerSecOneCore?: number } = {}): Promise<Record<string, number>> {
+  const verifyPerSec = options.verifyPerSecOneCore ?? (await calibrate()).verifyPerSecOneCore;
+  const out: Record<string, number> = {};
+  for (const n of options.communities ?? [1_000, 5_000]) {
+    out[`marketIdleEndBlockUs${n}CommunitiesV1`] = idleMarketEndBlock(n, V1);
+    out[`marketIdleEndBlockUs${n}CommunitiesV2`] = idleMarketEndBlock(n, undefined);
+  }
+  for (const n of options.accounts ?? [10_000]) {
+    out[`governanceProposalUs${n}AccountsV1`] = governanceProposal(n, V1, 10);
+    out[`governanceProposalUs${n}AccountsV2`] = governanceProposal(n, undefined, 200);
+  }
+  // The same costs in verifies of the same run (a figure of µs × verifies/s ÷ 10⁶).
+  for (const [k, us] of Object.entries({ ...out })) out[k.replace(/Us(\d)/, 'EquivalentVerifies$1')] = Number(((us * verifyPerSec) / 1e6).toFixed(2));
+  out.verifyPerSecOneCore = verifyPerSec;
+  return out;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({ options: { communities: { type: 'string' }, accounts: { type: 'string' } } });
+  const list = (v: string | undefined) => (v ? v.split(',').map(Number) : undefined);
+  const report = await benchStateVersions({ communities: list(values.communities), accounts: list(values.accounts) });
+  process.stdout.write(JSON.stringify(withVerifyRatios(report, report.verifyPerSecOneCore!), null, 2) + '\n');
+}
