@@ -8,12 +8,14 @@ import { marketCore } from '../src/modules/market/module.js';
 import { meteringCore } from '../src/modules/metering/module.js';
 import { paymentsCore } from '../src/modules/payments/module.js';
 import { propose } from '../src/modules/registry/governance.js';
+import { plantsOfMeter } from '../src/modules/shares/state.js';
 import { registryCore } from '../src/modules/registry/module.js';
 import type { RegistryContext } from '../src/modules/registry/rules.js';
 import { settlementCore } from '../src/modules/settlement/module.js';
 import { sharesCore } from '../src/modules/shares/module.js';
 import { SLOT_MS, slotOfMs } from '../src/util/slots.js';
 import { account, TestChain } from '../test/helpers/chain.js';
+import { newChain, registerMsg, util } from '../test/shares/fixture.js';
 import { calibrate } from './calibrate.js';
 import { chunk, commitBlock } from './payments.js';
 import { withVerifyRatios } from './ratios.js';
@@ -25,9 +27,12 @@ import { withVerifyRatios } from './ratios.js';
  *    reads every community's configuration and cursor in every block; version 2 the due ones —
  *    none here), µs per call of the production hook;
  *  - one governance proposal (add-operator) on a chain of N accounts (version 1 counts the
- *    operators by reading every account; version 2 reads the operator set), µs per execution.
+ *    operators by reading every account; version 2 reads the operator set), µs per execution;
+ *  - the plants of a meter that belongs to none among N plants (what the read policy asks before it
+ *    refuses a stranger a meter's data; version 1 reads every plant, a page of at most 10,000 per
+ *    request; version 2 the meter's index entries), µs for the whole answer.
  *
- * `node bin/run-ts.mjs bench/state-versions.ts [--communities 1000,5000] [--accounts 10000]`
+ * `node bin/run-ts.mjs bench/state-versions.ts [--communities 1000,5000] [--accounts 10000] [--plants 2000]`
  */
 
 const GENESIS_TIME = Date.UTC(2026, 5, 1, 12, 0, 0);
@@ -77,7 +82,27 @@ export function governanceProposal(accounts: number, stateVersions: Record<strin
   return us;
 }
 
-export async function benchStateVersions(options: { communities?: number[]; accounts?: number[]; verifyPerSecOneCore?: number } = {}): Promise<Record<string, number>> {
+/** µs to find the plants of a meter that belongs to none, among `count` plants registered by transactions (every page). */
+export function meterPlants(count: number, stateVersions: Record<string, number> | undefined, samples: number): number {
+  const chain = newChain(undefined, stateVersions);
+  for (let i = 0; i < count; i += 20) {
+    const msgs = Array.from({ length: Math.min(20, count - i) }, (_, j) => registerMsg(`plant-${i + j}`) as Msg);
+    commitBlock(chain, [chain.tx(util, msgs)]);
+  }
+  const stateVersion = stateVersions ? 1 : 2;
+  const us = timeUs(() => {
+    const store = new Overlay(chain.storage);
+    for (let after: string | undefined; ; ) {
+      const page = plantsOfMeter(store, 'no-such-meter', { after, limit: 500 }, stateVersion);
+      if (page.next === undefined) break;
+      after = page.next;
+    }
+  }, samples);
+  chain.storage.close();
+  return us;
+}
+
+export async function benchStateVersions(options: { communities?: number[]; accounts?: number[]; plants?: number[]; verifyPerSecOneCore?: number } = {}): Promise<Record<string, number>> {
   const verifyPerSec = options.verifyPerSecOneCore ?? (await calibrate()).verifyPerSecOneCore;
   const out: Record<string, number> = {};
   for (const n of options.communities ?? [1_000, 5_000]) {
@@ -88,6 +113,10 @@ export async function benchStateVersions(options: { communities?: number[]; acco
     out[`governanceProposalUs${n}AccountsV1`] = governanceProposal(n, V1, 10);
     out[`governanceProposalUs${n}AccountsV2`] = governanceProposal(n, undefined, 200);
   }
+  for (const n of options.plants ?? [2_000]) {
+    out[`meterPlantsUs${n}PlantsV1`] = meterPlants(n, V1, 10);
+    out[`meterPlantsUs${n}PlantsV2`] = meterPlants(n, undefined, 200);
+  }
   // The same costs in verifies of the same run (a figure of µs × verifies/s ÷ 10⁶).
   for (const [k, us] of Object.entries({ ...out })) out[k.replace(/Us(\d)/, 'EquivalentVerifies$1')] = Number(((us * verifyPerSec) / 1e6).toFixed(2));
   out.verifyPerSecOneCore = verifyPerSec;
@@ -95,8 +124,8 @@ export async function benchStateVersions(options: { communities?: number[]; acco
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { communities: { type: 'string' }, accounts: { type: 'string' } } });
+  const { values } = parseArgs({ options: { communities: { type: 'string' }, accounts: { type: 'string' }, plants: { type: 'string' } } });
   const list = (v: string | undefined) => (v ? v.split(',').map(Number) : undefined);
-  const report = await benchStateVersions({ communities: list(values.communities), accounts: list(values.accounts) });
+  const report = await benchStateVersions({ communities: list(values.communities), accounts: list(values.accounts), plants: list(values.plants) });
   process.stdout.write(JSON.stringify(withVerifyRatios(report, report.verifyPerSecOneCore!), null, 2) + '\n');
 }

@@ -106,13 +106,14 @@ async function participantUtilities(plant: string, address: string, look: Lookup
   return parties([p.operator, address, ...p.keys.flatMap((k) => k.participants.filter((x) => x.address === address).map((x) => x.utility))]);
 }
 
-async function allPlants(look: Lookup) {
+/** The plants whose record names the meter (shares state version 2: from its index; version 1: every plant, read a bounded page at a time). */
+async function plantsOfMeter(meterId: string, look: Lookup) {
   const plants: RouteOutput<typeof sharesRoutes.listPlants>['plants'] = [];
   for (let after: string | undefined; ; ) {
-    const page: RouteOutput<typeof sharesRoutes.listPlants> = await look(sharesRoutes.listPlants, { query: { after, limit: 500 } });
+    const page: RouteOutput<typeof sharesRoutes.listPlants> = await look(sharesRoutes.listPlants, { query: { meter: meterId, after, limit: 500 } });
     plants.push(...page.plants);
-    if (page.plants.length < 500) return plants;
-    after = page.plants[page.plants.length - 1]!.id;
+    if (page.next === undefined) return plants;
+    after = page.next;
   }
 }
 
@@ -130,7 +131,7 @@ async function meterParties(meterId: string, look: Lookup): Promise<Parties> {
 /**
  * The traders a meter is linked to and their communities' owners, from the meter's own links (a
  * look-up per community, not a scan of every community); the plants it measures or belongs to are
- * asked only after those, since finding them is a scan of every plant.
+ * asked only after those (on a chain before shares state version 2, finding them reads every plant).
  */
 async function linkedParties(meterId: string, look: Lookup): Promise<Parties> {
   const { links } = await look(energyRoutes.meterLinks, { params: { meterId } });
@@ -142,7 +143,7 @@ async function linkedParties(meterId: string, look: Lookup): Promise<Parties> {
 /** The plants a meter measures (their operators and utilities) or belongs to as a participant's meter. */
 async function plantPartiesOfMeter(meterId: string, look: Lookup): Promise<Parties> {
   const found: Parties[] = [];
-  for (const plant of await allPlants(look)) {
+  for (const plant of await plantsOfMeter(meterId, look)) {
     if (plant.productionMeter === meterId) found.push(await plantParties(plant.id, look));
     for (const k of plant.keys) for (const p of k.participants) if (p.meter === meterId) found.push(parties([p.address, p.utility, plant.operator]));
   }
@@ -251,7 +252,7 @@ const RULES: ReadRule[] = [
   }),
   // shares: a plant and its key are registered in public; who holds what afterwards is private
   publicRoute(sharesRoutes.getPlant, 'a shared PV plant and its registered distribution keys'),
-  publicRoute(sharesRoutes.listPlants, 'shared PV plants'),
+  publicRoute(sharesRoutes.listPlants, 'shared PV plants (all, by utility, or by meter)'),
   privateRoute(sharesRoutes.plantHoldings, {
     data: "every participant's portions per slot of a day",
     readers: 'the plant operator, the utilities billing on the plant, auditors',

@@ -45,7 +45,7 @@ beforeAll(async () => {
   writeFileSync(paths(home).config, JSON.stringify(config, null, 2));
   // A chain whose genesis names no state versions: every module starts at version 1.
   const genesis = JSON.parse(readFileSync(paths(home).genesis, 'utf8'));
-  expect(genesis.stateVersions).toEqual({ market: 2, registry: 2 });
+  expect(genesis.stateVersions).toEqual({ market: 2, registry: 2, shares: 2 });
   delete genesis.stateVersions;
   writeFileSync(paths(home).genesis, JSON.stringify(genesis, null, 2));
   running = await startNode(home, { apiPort: 0, logger: pino({ level: 'silent' }), anchorService: false, onFatal: (err) => fatal.push(err) });

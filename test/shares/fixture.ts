@@ -14,10 +14,12 @@ export const C = account('carol');
 export const D = account('dave');
 export const outsider = account('mallory');
 
-export function newChain(genesisTime = Date.UTC(2026, 2, 1, 0, 0, 0)): TestChain {
+/** `stateVersions`: genesis state versions (default the newest, as `init` writes). */
+export function newChain(genesisTime = Date.UTC(2026, 2, 1, 0, 0, 0), stateVersions?: Record<string, number>): TestChain {
   return new TestChain({
     modules: [registryCore, meteringCore, sharesCore, settlementCore],
     genesisTime,
+    ...(stateVersions ? { stateVersions } : {}),
     accounts: { utility: ['utility'], utility2: ['utility'], gridop: ['grid-operator'], alice: ['prosumer'], bob: ['consumer'], carol: ['prosumer'], dave: ['consumer'], mallory: ['consumer'] },
   });
 }

@@ -22,4 +22,5 @@ export const E = defineErrors('shares', {
   SHARES_RANGE_TOO_LONG: { meaning: 'the slot range is longer than the limit' },
   SHARES_RECIPIENT_REVOKED: { status: 403, meaning: 'the recipient is no longer an admitted participant (revoked); it cannot receive portions' },
   SHARES_UNKNOWN_PARTICIPANT: { status: 404, meaning: 'the address is not a participant of the plant in that range' },
+  SHARES_FILTERS_EXCLUSIVE: { meaning: 'the plant list takes one filter at a time: utility= or meter=' },
 });

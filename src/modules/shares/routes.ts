@@ -2,7 +2,7 @@ import { txRefSchema } from '../../app/tx-ref.js';
 import { z } from 'zod';
 import { defineRoute, pageLimit } from '../../api/route.js';
 import { addressSchema } from '../../codec/tx.js';
-import { plantIdSchema } from './messages.js';
+import { meterIdSchema, plantIdSchema } from './messages.js';
 
 const txRef = txRefSchema;
 export const participantOut = z.object({ address: z.string(), utility: z.string(), ppm: z.number(), meter: z.string().optional() });
@@ -51,10 +51,10 @@ export const sharesRoutes = {
     name: 'listPlants',
     method: 'GET',
     path: '/v1/shares/plants',
-    summary: 'Shared PV plants in id order (paginate with after=); utility= lists the plants where it bills someone',
+    summary: 'Shared PV plants in id order (paginate with after=); utility= lists the plants where it bills someone; meter= the plants whose record names the meter (production or participant meter), with next= when more may follow',
     tags: ['shares'],
-    query: z.object({ after: plantIdSchema.optional(), limit, utility: addressSchema.optional() }),
-    response: z.object({ plants: z.array(plantOut) }),
+    query: z.object({ after: plantIdSchema.optional(), limit, utility: addressSchema.optional(), meter: meterIdSchema.optional() }),
+    response: z.object({ plants: z.array(plantOut), next: z.string().optional() }),
   }),
   plantHoldings: defineRoute({
     name: 'plantHoldings',

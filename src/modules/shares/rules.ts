@@ -73,7 +73,7 @@ export function registerPlant(ctx: SharesContext, msg: RegisterPlantMsg): void {
     operator: ctx.sender,
     registeredAt: { ...at, time: ctx.time },
     keys: [{ fromSlot: 0, fromDay: null, participants, setAt: at }],
-  });
+  }, ctx.stateVersion);
   appendLog(ctx.store, msg.plant, { kind: 'register', by: ctx.sender, ...at, time: ctx.time });
   ctx.emit('shares.register', { plant: msg.plant, participants: participants.length });
 }
@@ -104,7 +104,7 @@ export function setKey(ctx: SharesContext, msg: SetKeyMsg): void {
   const at = { height: ctx.height, txHash: ctx.txHash };
   const keys = plant.keys.filter((k) => k.fromSlot < day.firstSlot);
   keys.push({ fromSlot: day.firstSlot, fromDay: msg.fromDay, participants, setAt: at });
-  putPlant(ctx.store, { ...plant, keys });
+  putPlant(ctx.store, { ...plant, keys }, ctx.stateVersion);
   appendLog(ctx.store, plant.id, { kind: 'key', by: ctx.sender, fromDay: msg.fromDay, fromSlot: day.firstSlot, ...at, time: ctx.time });
   ctx.emit('shares.key', { plant: plant.id, fromDay: msg.fromDay, fromSlot: day.firstSlot });
 }

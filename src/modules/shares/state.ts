@@ -1,4 +1,4 @@
-import { collection } from '../../app/collections.js';
+import { collection, FILTER_SCAN_ROWS, type Page } from '../../app/collections.js';
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
 import type { TxRef } from '../../app/tx-ref.js';
@@ -64,6 +64,13 @@ export type LogEntry =
 
 export const plants = collection<Plant>('shares/plant/');
 const BY_UTILITY = 'shares/by-utility/';
+/**
+ * State version 2 (ADR 0029): the plants whose record names a meter (production meter, or a
+ * participant's meter in a key), under the meter. Added when a plant or a key names the meter and
+ * never removed (as by-utility): a key replaced before it began leaves an entry whose plant no longer
+ * names the meter, so readers check the record.
+ */
+const BY_METER = 'shares/by-meter/';
 const LEVEL = 'shares/level/';
 const SEQ = 'shares/seq/';
 const LOG = 'shares/log/';
@@ -72,12 +79,50 @@ export function getPlant(store: KVStore, id: string): Plant | undefined {
   return plants.get(store, id);
 }
 
-export function putPlant(store: KVStore, plant: Plant): void {
+/** Writes a plant and its index entries (`stateVersion` ≥ 2: also the meters it names). */
+export function putPlant(store: KVStore, plant: Plant, stateVersion: number): void {
   plants.put(store, plant, plant.id);
-  for (const k of plant.keys) for (const p of k.participants) {
-    const key = `${BY_UTILITY}${p.utility}/${plant.id}`;
-    if (!store.has(key)) store.set(key, 1);
-  }
+  for (const k of plant.keys) for (const p of k.participants) setOnce(store, `${BY_UTILITY}${p.utility}/${plant.id}`);
+  if (stateVersion >= 2) indexMeters(store, plant);
+}
+
+function setOnce(store: KVStore, key: string): void {
+  if (!store.has(key)) store.set(key, 1);
+}
+
+/** The meters a plant's record names: its production meter and every participant meter of every kept key. */
+export function metersOfPlant(plant: Plant): string[] {
+  return [plant.productionMeter, ...plant.keys.flatMap((k) => k.participants.flatMap((p) => (p.meter !== undefined ? [p.meter] : [])))];
+}
+
+function indexMeters(store: KVStore, plant: Plant): void {
+  for (const meter of new Set(metersOfPlant(plant))) setOnce(store, `${BY_METER}${meter}/${plant.id}`);
+}
+
+/** Migration to state version 2: the meter index from every plant, a page at a time. */
+export function indexPlantMeters(store: KVStore): void {
+  let after: string | undefined;
+  do {
+    const page = plants.page(store, { after, limit: 1_000 });
+    for (const plant of page.items) indexMeters(store, plant);
+    after = page.next;
+  } while (after !== undefined);
+}
+
+/**
+ * The plants whose record names `meter`, in id order after `after`. State version 2 reads the meter's
+ * index entries (and each plant found); version 1 reads the plants themselves, at most
+ * FILTER_SCAN_ROWS per request, and says where to go on (`next`) when it stopped early.
+ */
+export function plantsOfMeter(store: KVStore, meter: string, page: { after?: string; limit: number }, stateVersion: number): Page<Plant> {
+  const names = (p: Plant | undefined): p is Plant => p !== undefined && metersOfPlant(p).includes(meter);
+  if (stateVersion < 2) return plants.matchingPage(store, names, { ...page, maxRows: FILTER_SCAN_ROWS });
+  const prefix = `${BY_METER}${meter}/`;
+  const start = page.after !== undefined ? { start: `${prefix}${page.after}\u0000` } : {};
+  const rows = store.scan<number>(prefix, { ...start, limit: page.limit + 1 });
+  const ids = rows.slice(0, page.limit).map(([k]) => k.slice(prefix.length));
+  const items = ids.map((id) => getPlant(store, id)).filter(names);
+  return { items, ...(rows.length > page.limit ? { next: ids[ids.length - 1] } : {}) };
 }
 
 export function listPlants(store: KVStore, options: { after?: string; limit: number }): Plant[] {

@@ -1,15 +1,21 @@
 import type { Command } from 'commander';
-import { CLI_ERRORS, opt, queryCommand, resolveAddress, txCommand } from '../../cli/kit.js';
+import { CLI_ERRORS, opt, pageText, queryCommand, resolveAddress, txCommand } from '../../cli/kit.js';
 import { queryRoute, type ModuleSurface } from '../../surface/index.js';
+import { E } from './errors.js';
 import { MSG, type ParticipantInput } from './messages.js';
 import { dayHoldings, participantHoldings, plantSegmentsQuery } from './queries.js';
 import { sharesRoutes } from './routes.js';
 import { requirePlant } from './rules.js';
-import { getPlant, listPlants, plantsOfUtility, readLog, type Plant } from './state.js';
+import { getPlant, listPlants, plantsOfMeter, plantsOfUtility, readLog, type Plant } from './state.js';
 
 const routes = [
   queryRoute(sharesRoutes.getPlant, (ctx, { params }) => requirePlant(ctx.store, params.plant)),
   queryRoute(sharesRoutes.listPlants, (ctx, { query }) => {
+    if (query.utility && query.meter) throw E.SHARES_FILTERS_EXCLUSIVE('give utility= or meter=, not both');
+    if (query.meter) {
+      const page = plantsOfMeter(ctx.store, query.meter, query, ctx.stateVersion);
+      return { plants: page.items, ...(page.next !== undefined ? { next: page.next } : {}) };
+    }
     if (query.utility) {
       const ids = plantsOfUtility(ctx.store, query.utility, query);
       return { plants: ids.map((id) => getPlant(ctx.store, id)).filter((p): p is Plant => p !== undefined) };
@@ -85,10 +91,15 @@ function registerCli({ tx, query }: { tx: Command; query: Command }): void {
   });
   queryCommand(qPlant, 'list', {
     description: 'registered plants',
-    options: { utility: opt.address('only plants where this utility bills someone'), after: opt.text('page after this plant id', { arg: 'id' }), limit: opt.int('page size (1–500)', { default: '100' }) },
+    options: {
+      utility: opt.address('only plants where this utility bills someone'),
+      meter: opt.text("only plants whose record names this meter (production or a participant's meter)", { arg: 'id' }),
+      after: opt.text('page after this plant id', { arg: 'id' }),
+      limit: opt.int('page size (1–500)', { default: '100' }),
+    },
     route: sharesRoutes.listPlants,
-    input: (o) => ({ query: { utility: o.utility, after: o.after, limit: o.limit } }),
-    text: (v) => v.plants.map((p) => `${p.id}  ${p.timezone}  ${p.keys[p.keys.length - 1]!.participants.length} participants  ${p.name}`).join('\n') || '(none)',
+    input: (o) => ({ query: { utility: o.utility, meter: o.meter, after: o.after, limit: o.limit } }),
+    text: (v) => pageText(v.plants.map((p) => `${p.id}  ${p.timezone}  ${p.keys[p.keys.length - 1]!.participants.length} participants  ${p.name}`), v),
   });
   queryCommand(qPlant, 'holdings', {
     description: "holdings table of a plant for a local day: each slot and every participant's ppm",
