@@ -192,6 +192,18 @@ export function checkDues(chain: TestChain): string[] {
   return actual;
 }
 
+/** The active-contract index (state version 3): exactly the active contracts, each under its consumer. Returns them as "community/consumer/number". */
+export function checkActiveBy(chain: TestChain): string[] {
+  const store = chain.store;
+  const expected = store
+    .scan<{ id: string; community: string; consumer: string; status: string }>('market/contract/')
+    .filter(([, k]) => k.status === 'active')
+    .map(([key, k]) => `${k.community}/${k.consumer}/${key.slice('market/contract/'.length)}`);
+  const actual = store.scan('market/activeby/').map(([k]) => k.slice('market/activeby/'.length));
+  expect(actual).toEqual(expected.sort());
+  return actual;
+}
+
 /** Runs empty blocks at `time` (the end-of-block step acts on it). */
 export function at(chain: TestChain, time: number): void {
   chain.block([], Math.max(time, chain.time + 1));

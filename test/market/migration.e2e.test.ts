@@ -19,6 +19,8 @@ import { makeHome } from '../helpers/node.js';
 
 let home: string;
 let running: RunningNode;
+/** The newest market state version of this build (what `init` wrote into the genesis). */
+let latest: number;
 const fatal: Error[] = [];
 
 const gl = async (args: string[]) => {
@@ -45,7 +47,8 @@ beforeAll(async () => {
   writeFileSync(paths(home).config, JSON.stringify(config, null, 2));
   // A chain whose genesis names no state versions: every module starts at version 1.
   const genesis = JSON.parse(readFileSync(paths(home).genesis, 'utf8'));
-  expect(genesis.stateVersions).toEqual({ market: 2, registry: 2, shares: 2 });
+  expect(genesis.stateVersions.market).toBeGreaterThanOrEqual(2);
+  latest = genesis.stateVersions.market;
   delete genesis.stateVersions;
   writeFileSync(paths(home).genesis, JSON.stringify(genesis, null, 2));
   running = await startNode(home, { apiPort: 0, logger: pino({ level: 'silent' }), anchorService: false, onFatal: (err) => fatal.push(err) });
@@ -58,8 +61,8 @@ afterAll(async () => {
 
 describe('a governed state migration on a running node', () => {
   it('moves the market to state version 2 at the stated height; `query modules` shows it scheduled, then in force', async () => {
-    expect(await market()).toMatchObject({ active: true, stateVersion: 1, latestStateVersion: 2 });
-    expect((await gl(['query', 'modules'])).stdout).toMatch(/^market\s+active {2}state v1 \(this node: up to v2\)/m);
+    expect(await market()).toMatchObject({ active: true, stateVersion: 1, latestStateVersion: latest });
+    expect((await gl(['query', 'modules'])).stdout).toMatch(new RegExp(`^market\\s+active {2}state v1 \\(this node: up to v${latest}\\)`, 'm'));
     const at = (await height()) + 24; // ~6 s of empty blocks: time for the CLI calls below
     const proposed = oneJson(await gl(['-o', 'json', '--wait', '--wait-seconds', '30', 'tx', 'registry', 'propose-migration', '--id', 'market-due', '--module', 'market', '--state-version', '2', '--height', String(at)]));
     expect(proposed.result.code).toBe('OK');
@@ -67,8 +70,8 @@ describe('a governed state migration on a running node', () => {
     expect(scheduled.scheduled).toEqual([{ module: 'market', kind: 'migrate', stateVersion: 2, height: at }]);
     expect((await gl(['query', 'modules'])).stdout).toContain(`scheduled: migrate market to state version 2 at height ${at}`);
     await until(`height ${at}`, async () => (await height()) >= at);
-    expect(await market()).toMatchObject({ stateVersion: 2, latestStateVersion: 2 });
-    expect((await gl(['query', 'modules'])).stdout).toMatch(/^market\s+active {2}state v2 /m);
+    expect(await market()).toMatchObject({ stateVersion: 2, latestStateVersion: latest });
+    expect((await gl(['query', 'modules'])).stdout).toMatch(/^market\s+active {2}state v2[ (]/m);
     const again = await cli(['--home', home, '--node', running.url, '-o', 'json', '--wait', '--wait-seconds', '30', 'tx', 'registry', 'propose-migration', '--id', 'again', '--module', 'market', '--state-version', '2', '--height', String((await height()) + 30)]);
     expect(again.code).not.toBe(0);
     expect(JSON.parse(again.stdout || again.stderr).error.code).toBe('STATE_VERSION_NOT_NEWER');
@@ -76,11 +79,11 @@ describe('a governed state migration on a running node', () => {
 
   it('a version this code lacks: accepted as a proposal; the node stops before committing the block that would apply it', async () => {
     const at = (await height()) + 16;
-    const proposed = oneJson(await gl(['-o', 'json', '--wait', '--wait-seconds', '30', 'tx', 'registry', 'propose-migration', '--id', 'v3', '--module', 'market', '--state-version', '3', '--height', String(at)]));
+    const proposed = oneJson(await gl(['-o', 'json', '--wait', '--wait-seconds', '30', 'tx', 'registry', 'propose-migration', '--id', 'beyond', '--module', 'market', '--state-version', String(latest + 1), '--height', String(at)]));
     expect(proposed.result.code).toBe('OK');
     await until('the node to stop', async () => fatal.length > 0);
     expect((fatal[0] as { code?: string }).code).toBe('STATE_VERSION_UNSUPPORTED');
-    expect(fatal[0]!.message).toMatch(/market to state version 3 after block \d+; this node's code executes up to version 2: upgrade the node/);
+    expect(fatal[0]!.message).toMatch(new RegExp(`market to state version ${latest + 1} after block \\d+; this node's code executes up to version ${latest}: upgrade the node`));
     // The migration applies at the end of block at − 1: that block is never committed here.
     expect(await height()).toBe(at - 2);
     expect(await market()).toMatchObject({ stateVersion: 2 });

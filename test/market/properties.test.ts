@@ -5,7 +5,7 @@ import type { Msg } from '../../src/codec/tx.js';
 import { clearUniform, type ClearOrder } from '../../src/modules/market/clearing.js';
 import type { TestAccount, TestChain } from '../helpers/chain.js';
 import { checkConservation } from '../payments/helpers.js';
-import { alice, ASSET, bob, C, carol, checkDues, checkMarket, cm1, cm2, dave, erin, m, NOW, ok, pm1, pm2, setup, slotEnd, snapshot, trades } from './helpers.js';
+import { alice, ASSET, bob, C, carol, checkActiveBy, checkDues, checkMarket, cm1, cm2, dave, erin, m, NOW, ok, pm1, pm2, setup, slotEnd, snapshot, trades } from './helpers.js';
 
 /**
  * Random sequences of market operations on every market type, checked after every step and at the
@@ -207,23 +207,25 @@ describe('market properties', () => {
   }
 });
 
-describe('market state version 2 (ADR 0029: the end of block visits only due communities)', () => {
-  /** Every entry but the due index and the version record, which version 1 does not have. */
-  const comparable = (chain: TestChain) => [...snapshot(chain)].filter(([k]) => !k.startsWith('market/due/') && k !== 'kernel/state-version/market');
+describe('market state versions 2 and 3 (ADR 0029: due communities, active contracts by consumer)', () => {
+  /** Every entry but the indexes and the version record, which version 1 does not have. */
+  const comparable = (chain: TestChain) => [...snapshot(chain)].filter(([k]) => !k.startsWith('market/due/') && !k.startsWith('market/activeby/') && k !== 'kernel/state-version/market');
 
-  it('computes exactly what version 1 computes, block by block, and keeps one due entry per community at its cursor', () => {
+  it('compute exactly what version 1 computes, block by block, and keep their indexes equal to their derivations', () => {
     fc.assert(
       fc.property(fc.constantFrom('continuous' as const, 'pay-as-clear' as const), readingsArb, fc.array(opArb, { minLength: 10, maxLength: 30 }), (type, readings, ops) => {
         const v1 = new Run(type, readings, {});
-        const v2 = new Run(type, readings, { market: 2 });
+        const v3 = new Run(type, readings, { market: 3 });
         expect(v1.chain.store.get('kernel/state-version/market')).toBeUndefined();
-        expect(v2.chain.store.get('kernel/state-version/market')).toEqual({ version: 2 });
+        expect(v3.chain.store.get('kernel/state-version/market')).toEqual({ version: 3 });
         for (const op of [...ops, { k: 'wait' as const, minutes: 240 }]) {
           v1.apply(op);
-          v2.apply(op);
-          expect(comparable(v2.chain)).toEqual(comparable(v1.chain));
-          expect(checkDues(v2.chain)).toHaveLength(1);
+          v3.apply(op);
+          expect(comparable(v3.chain)).toEqual(comparable(v1.chain));
+          expect(checkDues(v3.chain)).toHaveLength(1);
+          checkActiveBy(v3.chain);
           expect(v1.chain.store.scan('market/due/')).toEqual([]);
+          expect(v1.chain.store.scan('market/activeby/')).toEqual([]);
         }
       }),
       { numRuns: 8 },

@@ -5,7 +5,9 @@ import { deliverFrom, sourcesFor } from './sources.js';
 import { canTrade, currentSlot, DEFAULT_NOTICE_SLOTS, FUNDS, minBig, requireMarket, requireTrader, slotStart, txRef, valueOf, type MarketContext } from './rules.js';
 import {
   active,
+  activeBy,
   contractBy,
+  contractIdsToCheck,
   contractSlots,
   deposits,
   getContract,
@@ -52,7 +54,7 @@ function slotsOf(k: Pick<Contract, 'startSlot' | 'endSlot'>): number {
 
 /** Refuses a contract overlapping an active contract of the same consumer in the community. */
 function requireNoOverlap(ctx: MarketContext, k: Contract): void {
-  for (const id of contractBy.list(ctx.store, [k.community, k.consumer])) {
+  for (const id of contractIdsToCheck(ctx.store, ctx.stateVersion, k.community, k.consumer)) {
     const other = getContract(ctx.store, id);
     if (!other || other.id === k.id || other.status !== 'active' || other.consumer !== k.consumer) continue;
     if (other.startSlot < k.endSlot && k.startSlot < other.endSlot) {
@@ -150,6 +152,7 @@ export function acceptContract(ctx: MarketContext, msg: ContractIdMsg): void {
   const funded = ctx.sender === k.consumer ? fund(ctx, config, k) : k;
   putContract(ctx.store, { ...funded, status: 'active', acceptedAt: txRef(ctx) });
   active.put(ctx.store, k.id, k.community, numberOf(k.id));
+  if (ctx.stateVersion >= 3) activeBy.put(ctx.store, k.id, k.community, k.consumer, numberOf(k.id));
   ctx.emit('market.contract_accepted', { id: k.id, by: ctx.sender });
 }
 
@@ -163,6 +166,7 @@ function finish(ctx: MarketContext, k: Contract): Contract {
   const lock = ctx.keepers.payments.lockOf(FUNDS, contractRef(k.id));
   if (lock) releasePayments(ctx, k, BigInt(lock.amount));
   active.delete(ctx.store, k.community, numberOf(k.id));
+  if (ctx.stateVersion >= 3) activeBy.delete(ctx.store, k.community, k.consumer, numberOf(k.id));
   const done: Contract = { ...k, status: 'finished', closedAt: { height: ctx.height, time: ctx.time } };
   if (done.depositState === 'held') deposits.put(ctx.store, done.id, ctx.time + ctx.params.disputeWindowSec * 1000, numberOf(done.id));
   putContract(ctx.store, done);
@@ -276,4 +280,12 @@ export function settleContractSlot(ctx: MarketContext, k: Contract, slot: number
   ctx.emit('market.contract_slot', { id: k.id, slot, coveredWh: record.coveredWh, paid: record.paidMicro });
   if (next.nextSlot >= next.endSlot) finish(ctx, next);
   else putContract(ctx.store, next);
+}
+
+/** Migration to state version 3: every active contract under its consumer. */
+export function migrateToActiveByConsumer(ctx: MarketContext): void {
+  for (const id of active.list(ctx.store)) {
+    const k = getContract(ctx.store, id)!;
+    activeBy.put(ctx.store, k.id, k.community, k.consumer, numberOf(k.id));
+  }
 }

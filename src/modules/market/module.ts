@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineModule, handler } from '../../app/module.js';
 import { recordBills } from './bills.js';
 import { openMarket, setTariffs } from './config.js';
-import { acceptContract, disputeContract, endContract, proposeContract, resolveContract } from './contracts.js';
+import { acceptContract, disputeContract, endContract, migrateToActiveByConsumer, proposeContract, resolveContract } from './contracts.js';
 import { marketEndBlock, migrateToDueCommunities } from './endblock.js';
 import { E } from './errors.js';
 import { marketKeeper, type MarketKeeper } from './keeper.js';
@@ -51,5 +51,6 @@ export const marketCore = defineModule<MarketKeeper, MarketParams>({
   keeper: marketKeeper,
   endBlock: marketEndBlock,
   // 2: the end of block visits only the communities whose delivery is due (market/due/, ADR 0029).
-  stateVersions: { latest: 2, migrations: { 2: migrateToDueCommunities } },
+  // 3: a consumer's active contracts are indexed (market/activeby/): bids and proposals read those alone.
+  stateVersions: { latest: 3, migrations: { 2: migrateToDueCommunities, 3: migrateToActiveByConsumer } },
 });

@@ -15,7 +15,7 @@ import {
 } from './rules.js';
 import {
   book,
-  contractBy,
+  contractIdsToCheck,
   gates,
   getContract,
   getOrder,
@@ -82,7 +82,7 @@ function openOrderCount(ctx: MarketContext, community: string, trader: string, l
 
 /** The active supply contract that makes `consumer` buy only from its prosumer at `slot`, if any. */
 export function contractCovering(ctx: MarketContext, community: string, consumer: string, slot: number) {
-  for (const id of contractBy.list(ctx.store, [community, consumer])) {
+  for (const id of contractIdsToCheck(ctx.store, ctx.stateVersion, community, consumer)) {
     const k = getContract(ctx.store, id);
     if (k && k.status === 'active' && k.consumer === consumer && k.startSlot <= slot && slot < k.endSlot) return k;
   }

@@ -261,6 +261,19 @@ export const pending = collection<string>('market/pending/');
 export const contracts = collection<Contract>('market/contract/');
 export const contractBy = collection<string>('market/contractby/');
 export const active = collection<string>('market/active/');
+/**
+ * State version 3 (ADR 0029): a consumer's active supply contracts, under (community, consumer,
+ * number); written at acceptance and removed when the contract finishes. A bid and a contract's
+ * proposal or acceptance look only at these — version 2 read every contract the consumer was ever a
+ * party to in the community, proposals that lapsed included (a counterparty could grow that list
+ * at will, one proposal per transaction).
+ */
+export const activeBy = collection<string>('market/activeby/');
+
+/** Ids of contracts that may be active for `consumer` in `community`: exactly the active ones from version 3, every one of the party's before. */
+export function contractIdsToCheck(store: KVStore, stateVersion: number, community: string, consumer: string): string[] {
+  return (stateVersion >= 3 ? activeBy : contractBy).list(store, [community, consumer]);
+}
 export const contractSlots = collection<ContractSlot>('market/cslot/');
 export const deposits = collection<string>('market/deposit/');
 export const lapses = collection<string>('market/lapse/');
