@@ -404,6 +404,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against a running node', (
     await poll(() => page.getByTestId('operator-registry').getByTestId('tx-outcome').innerText(), 40_000).toMatch(/committed at height \d+: OK/);
     await poll(() => page.getByTestId('operator-log').locator(`code[title="${newcomer}"]`).count()).toBe(1);
     expect(await text('operator-modules')).toContain('settlement');
+    expect(await text('operator-modules')).toContain('state version');
     expect(await page.getByTestId('operator-validators').locator('tbody tr').count()).toBe(1);
     await shot('operator');
   });

@@ -75,9 +75,9 @@ function Operator() {
         <ErrorBox error={modules.error} />
         <Table
           rows={modules.data?.modules ?? []}
-          columns={[['module', (m) => m.name], ['active', (m) => (m.active ? `yes${m.activeFrom ? ` (from ${m.activeFrom})` : ''}` : 'no')], ['requires', (m) => m.requires.join(', ')], ['messages', (m) => m.messageTypes.length]]}
+          columns={[['module', (m) => m.name], ['active', (m) => (m.active ? `yes${m.activeFrom ? ` (from ${m.activeFrom})` : ''}` : 'no')], ['state version', (m) => (m.stateVersion === null ? '—' : m.stateVersion === m.latestStateVersion ? String(m.stateVersion) : `${m.stateVersion} (node: up to ${m.latestStateVersion})`)], ['requires', (m) => m.requires.join(', ')], ['messages', (m) => m.messageTypes.length]]}
         />
-        {(modules.data?.scheduled.length ?? 0) > 0 && <p>Scheduled: {modules.data!.scheduled.map((u) => `${u.module} ${u.kind} at ${u.height}`).join('; ')}</p>}
+        {(modules.data?.scheduled.length ?? 0) > 0 && <p>Scheduled: {modules.data!.scheduled.map((u) => `${u.module} ${u.kind}${u.stateVersion ? ` to state version ${u.stateVersion}` : ''} at ${u.height}`).join('; ')}</p>}
       </Card>
     </>
   );
