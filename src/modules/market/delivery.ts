@@ -92,10 +92,6 @@ function hasReading(ctx: MarketContext, meterId: string, slot: number): boolean 
 }
 
 /**
- * Settles the community's slots that are due, in order, within the budget. Returns when the next slot
- * is not due yet or the budget is spent (the next block continues).
- */
-/**
  * Due entries (state version 2): a community is due from the end of the slot its cursor stands at.
  * A community held back after that (a gate closure still to run, readings awaited, the budget spent)
  * keeps its entry, whose time has passed, so every block visits it again — as version 1 visits every
@@ -110,6 +106,10 @@ function moveDue(ctx: MarketContext, community: string, from: number, to: number
   putDue(ctx, community, to);
 }
 
+/**
+ * Settles the community's slots that are due, in order, within the budget. Returns when the next slot
+ * is not due yet or the budget is spent (the next block continues).
+ */
 export function settleCommunity(ctx: MarketContext, config: MarketConfig, budget: Budget): void {
   const c = config.community;
   const stored = cursors.get(ctx.store, c);

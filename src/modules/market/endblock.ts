@@ -11,8 +11,8 @@ import { book, clearings, configs, cursors, deposits, dues, gates, getOrder, lap
  * other market types expire), in (gate time, community, slot, session) order; then contract
  * proposals whose first slot began (they lapse); then each community's delivery settlement (state
  * version 2: only the communities whose cursor's slot has ended, oldest due first; version 1: every
- * market community, in community order); then deposits whose dispute window passed. Work that does not fit waits for
- * the next block, in the same order.
+ * market community, in community order); then deposits whose dispute window passed. Work that does
+ * not fit waits for the next block, in the same order.
  *
  * Units: a gate closure costs 2 × (orders the session received) + 1 — every order is read once and
  * every trade it makes fills at least one order —, which maxOrdersPerSession keeps within one block;
