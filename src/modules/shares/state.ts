@@ -117,12 +117,15 @@ export function indexPlantMeters(store: KVStore): void {
 export function plantsOfMeter(store: KVStore, meter: string, page: { after?: string; limit: number }, stateVersion: number): Page<Plant> {
   const names = (p: Plant | undefined): p is Plant => p !== undefined && metersOfPlant(p).includes(meter);
   if (stateVersion < 2) return plants.matchingPage(store, names, { ...page, maxRows: FILTER_SCAN_ROWS });
-  const prefix = `${BY_METER}${meter}/`;
+  const ids = indexedPlantIds(store, `${BY_METER}${meter}/`, { after: page.after, limit: page.limit + 1 });
+  const mine = ids.slice(0, page.limit);
+  return { items: mine.map((id) => getPlant(store, id)).filter(names), ...(ids.length > page.limit ? { next: mine[mine.length - 1] } : {}) };
+}
+
+/** Plant ids under an index prefix (by-utility, by-meter), in id order after `after` (exclusive), at most `limit`. */
+function indexedPlantIds(store: KVStore, prefix: string, page: { after?: string; limit: number }): string[] {
   const start = page.after !== undefined ? { start: `${prefix}${page.after}\u0000` } : {};
-  const rows = store.scan<number>(prefix, { ...start, limit: page.limit + 1 });
-  const ids = rows.slice(0, page.limit).map(([k]) => k.slice(prefix.length));
-  const items = ids.map((id) => getPlant(store, id)).filter(names);
-  return { items, ...(rows.length > page.limit ? { next: ids[ids.length - 1] } : {}) };
+  return store.scan<number>(prefix, { ...start, limit: page.limit }).map(([k]) => k.slice(prefix.length));
 }
 
 export function listPlants(store: KVStore, options: { after?: string; limit: number }): Plant[] {
@@ -131,9 +134,7 @@ export function listPlants(store: KVStore, options: { after?: string; limit: num
 
 /** Ids of the plants where `utility` bills someone, in id order after `after` (exclusive), at most `limit`. */
 export function plantsOfUtility(store: KVStore, utility: string, page: { after?: string; limit: number }): string[] {
-  const prefix = `${BY_UTILITY}${utility}/`;
-  const start = page.after !== undefined ? { start: `${prefix}${page.after}\u0000` } : {};
-  return store.scan<number>(prefix, { ...start, limit: page.limit }).map(([k]) => k.slice(prefix.length));
+  return indexedPlantIds(store, `${BY_UTILITY}${utility}/`, page);
 }
 
 function levelPrefix(plant: string, address: string): string {
