@@ -75,6 +75,14 @@ describe('a governed state migration on a running node', () => {
     const again = await cli(['--home', home, '--node', running.url, '-o', 'json', '--wait', '--wait-seconds', '30', 'tx', 'registry', 'propose-migration', '--id', 'again', '--module', 'market', '--state-version', '2', '--height', String((await height()) + 30)]);
     expect(again.code).not.toBe(0);
     expect(JSON.parse(again.stdout || again.stderr).error.code).toBe('STATE_VERSION_NOT_NEWER');
+    // propose-activation without --state-version names the newest version the node asked runs (here refused: market is active).
+    const act = await cli(['--home', home, '--node', running.url, '-o', 'json', '--wait', '--wait-seconds', '30', 'tx', 'registry', 'propose-activation', '--id', 'act', '--module', 'market', '--height', String((await height()) + 30)]);
+    const refused = JSON.parse(act.stdout || act.stderr).error;
+    expect(refused.code).toBe('MODULE_ALREADY_ACTIVE');
+    const hash = /tx ([0-9a-f]{64})/.exec(refused.message)![1]!;
+    const committed = await callRoute(running.url, coreRoutes.getTx, { params: { hash }, query: { wait: 0 } });
+    const block = (await callRoute(running.url, coreRoutes.getBlock, { params: { height: committed.height! } })) as unknown as { block: { txs: Array<{ body: { msgs: Array<{ value: { action: unknown } }> } }> } };
+    expect(block.block.txs[committed.index!]!.body.msgs[0]!.value.action).toEqual({ kind: 'activate-module', module: 'market', height: expect.any(Number), stateVersion: latest });
   }, 90_000);
 
   it('a version this code lacks: accepted as a proposal; the node stops before committing the block that would apply it', async () => {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { CLI_ERRORS, opt, pageText, queryCommand, resolveAddress, txCommand } from '../../cli/kit.js';
+import { coreRoutes } from '../../api/routes.js';
+import { call, CLI_ERRORS, opt, pageText, queryCommand, resolveAddress, txCommand } from '../../cli/kit.js';
 import { localTime } from '../../cli/human.js';
 import { queryRoute, type ModuleSurface } from '../../surface/index.js';
 import { E } from './errors.js';
@@ -132,10 +133,13 @@ function registerCli({ tx, query }: { tx: Command; query: Command }): void {
       id: opt.text('proposal id', { required: true, arg: 'id' }),
       module: opt.text('module name', { required: true, arg: 'name' }),
       height: opt.int('first height at which the module runs', { required: true }),
-      stateVersion: opt.int("the module's state version to start at: the newest every validator's node runs (`query modules` shows each node's)", { default: '1' }),
+      stateVersion: opt.int("the module's state version to start at (default: the newest the node asked runs; every validator's node must run it by then — `query modules` shows each node's)"),
       description: opt.text('why'),
     },
-    msgs: (o) => proposal(o.id, { kind: 'activate-module', module: o.module, height: o.height, ...((o.stateVersion ?? 1) > 1 ? { stateVersion: o.stateVersion } : {}) }, o.description),
+    msgs: async (o, cmd) => {
+      const stateVersion = o.stateVersion ?? (await call(cmd, coreRoutes.modules, {})).modules.find((m) => m.name === o.module)?.latestStateVersion ?? 1;
+      return proposal(o.id, { kind: 'activate-module', module: o.module, height: o.height, ...(stateVersion > 1 ? { stateVersion } : {}) }, o.description);
+    },
   });
   txCommand(txReg, 'propose-migration', {
     description: "propose migrating a module's state to a later layout version at a stated height (every validator's node must run that version by then)",
