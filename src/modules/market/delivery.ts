@@ -106,20 +106,24 @@ function moveDue(ctx: MarketContext, community: string, from: number, to: number
   putDue(ctx, community, to);
 }
 
+/** A community's delivery cursor (a market opened before cursors were stored starts at its opening slot). */
+export function cursorOf(ctx: MarketContext, config: MarketConfig): Cursor {
+  return cursors.get(ctx.store, config.community) ?? { slot: config.openSlot };
+}
+
 /**
  * Settles the community's slots that are due, in order, within the budget. Returns when the next slot
  * is not due yet or the budget is spent (the next block continues).
  */
 export function settleCommunity(ctx: MarketContext, config: MarketConfig, budget: Budget): void {
   const c = config.community;
-  const stored = cursors.get(ctx.store, c);
-  let cursor: Cursor = stored ?? { slot: config.openSlot };
+  const start = cursorOf(ctx, config);
+  let cursor: Cursor = start;
   // Written only when a new cursor was made (an idle community's cursor is left as stored).
   const save = () => {
-    if (cursor === stored) return;
+    if (cursor === start) return;
     cursors.put(ctx.store, cursor, c);
-    const from = stored?.slot ?? config.openSlot;
-    if (ctx.stateVersion >= 2 && cursor.slot !== from) moveDue(ctx, c, from, cursor.slot);
+    if (ctx.stateVersion >= 2 && cursor.slot !== start.slot) moveDue(ctx, c, start.slot, cursor.slot);
   };
   for (;;) {
     const slot = cursor.slot;

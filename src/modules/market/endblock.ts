@@ -1,9 +1,9 @@
 import { clearUniform, type ClearOrder } from './clearing.js';
 import { lapseProposal, returnDeposit } from './contracts.js';
-import { Budget, putDue, settleCommunity } from './delivery.js';
+import { Budget, cursorOf, putDue, settleCommunity } from './delivery.js';
 import { closeOrder, makeTrade } from './orders.js';
 import { canTrade, type MarketContext } from './rules.js';
-import { book, clearings, configs, cursors, deposits, dues, gates, getOrder, lapses, numberOf, sessions, type ClearingResult, type MarketConfig, type Order, type SessionKind } from './state.js';
+import { book, clearings, configs, deposits, dues, gates, getOrder, lapses, numberOf, sessions, type ClearingResult, type MarketConfig, type Order, type SessionKind } from './state.js';
 
 /**
  * The market's end-of-block step, bounded by `endBlockWork` units (docs/market.md, "Per-block
@@ -53,7 +53,7 @@ function settleDueCommunities(ctx: MarketContext, budget: Budget): void {
 
 /** State version 2: every market community's due entry, from its cursor (ADR 0029; once, at the migration). */
 export function migrateToDueCommunities(ctx: MarketContext): void {
-  for (const config of configs.list(ctx.store)) putDue(ctx, config.community, (cursors.get(ctx.store, config.community) ?? { slot: config.openSlot }).slot);
+  for (const config of configs.list(ctx.store)) putDue(ctx, config.community, cursorOf(ctx, config).slot);
 }
 
 function runGates(ctx: MarketContext, budget: Budget): void {
