@@ -63,9 +63,10 @@ describe('a governed state migration on a running node', () => {
   it('moves the market to state version 2 at the stated height; `query modules` shows it scheduled, then in force', async () => {
     expect(await market()).toMatchObject({ active: true, stateVersion: 1, latestStateVersion: latest });
     expect((await gl(['query', 'modules'])).stdout).toMatch(new RegExp(`^market\\s+active {2}state v1 \\(this node: up to v${latest}\\)`, 'm'));
-    const at = (await height()) + 24; // ~6 s of empty blocks: time for the CLI calls below
+    const at = (await height()) + 40; // ~10 s of empty blocks: time for the CLI calls below on a busy machine
     const proposed = oneJson(await gl(['-o', 'json', '--wait', '--wait-seconds', '30', 'tx', 'registry', 'propose-migration', '--id', 'market-due', '--module', 'market', '--state-version', '2', '--height', String(at)]));
     expect(proposed.result.code).toBe('OK');
+    expect((await callRoute(running.url, coreRoutes.modules, {})).scheduled).toEqual([{ module: 'market', kind: 'migrate', stateVersion: 2, height: at }]);
     const scheduled = oneJson(await gl(['-o', 'json', 'query', 'modules']));
     expect(scheduled.scheduled).toEqual([{ module: 'market', kind: 'migrate', stateVersion: 2, height: at }]);
     expect((await gl(['query', 'modules'])).stdout).toContain(`scheduled: migrate market to state version 2 at height ${at}`);
@@ -86,7 +87,7 @@ describe('a governed state migration on a running node', () => {
   }, 90_000);
 
   it('a version this code lacks: accepted as a proposal; the node stops before committing the block that would apply it', async () => {
-    const at = (await height()) + 16;
+    const at = (await height()) + 30;
     const proposed = oneJson(await gl(['-o', 'json', '--wait', '--wait-seconds', '30', 'tx', 'registry', 'propose-migration', '--id', 'beyond', '--module', 'market', '--state-version', String(latest + 1), '--height', String(at)]));
     expect(proposed.result.code).toBe('OK');
     await until('the node to stop', async () => fatal.length > 0);
