@@ -1,3 +1,4 @@
+import type { ModuleQueryIndex } from './query-index.js';
 import { padKey, type KVStore } from './state.js';
 
 /**
@@ -72,6 +73,22 @@ export class Collection<T> {
   /** One page of the records `keep` accepts, in id order after `after` (exclusive); see matchingPage below. */
   matchingPage(store: KVStore, keep: Keep<T>, options: PageOptions): Page<T> {
     return matchingPage(store, this.prefix, keep, options);
+  }
+
+  /**
+   * One page of the records a query-only index files under `indexKey` (ADR 0029 point 1), in id order
+   * after `after` (exclusive, a key suffix as matchingPage's cursor): the same answer matchingPage
+   * gives for the filter the index serves, read in O(page) rows instead of a bounded scan, so a page
+   * is short only at the end. Each record is read from the state and checked with `keep` again.
+   */
+  indexedPage(store: KVStore, index: ModuleQueryIndex, name: string, indexKey: string, keep: Keep<T>, options: Omit<PageOptions, 'maxRows'>): Page<T> {
+    const keys = index.stateKeys(name, indexKey, { limit: options.limit + 1, ...(options.after !== undefined ? { after: this.prefix + options.after } : {}), ...(options.reverse ? { reverse: true } : {}) });
+    const items: T[] = [];
+    for (const key of keys.slice(0, options.limit)) {
+      const value = store.get<T>(key);
+      if (value !== undefined && keep(value, key.slice(this.prefix.length))) items.push(value);
+    }
+    return keys.length > options.limit ? { items, next: keys[options.limit - 1]!.slice(this.prefix.length) } : { items };
   }
 
   /** One page in id order after `after` (exclusive): the pagination cursor of list routes. */

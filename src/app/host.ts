@@ -7,6 +7,7 @@ import { NO_PHASES, type PhaseTimer } from '../util/phase-meter.js';
 import { BLOCK_ERRORS, checkAdmission, TX_ERRORS, type AdmissionOutcome, type AdmissionView } from './admission.js';
 import { newExec, Kernel, type Exec, type InternalErrorSink } from './kernel.js';
 import type { BlockInfo, Genesis, ModuleContext, ModuleCore, MsgHandler, ValidatorUpdate } from './module.js';
+import type { QueryIndexDef, QueryIndexReader } from './query-index.js';
 import { accountNonce, NONCE_PREFIX } from './nonce.js';
 import { TZ_TABLE_HASH, TZ_TABLE_VERSION } from '../util/tz/version.js';
 import { Overlay, padKey, ReadOnlyStore, STATE_ERRORS, type KVStore } from './state.js';
@@ -68,6 +69,10 @@ export interface ChainStore extends TreeState {
   allState(): IterableIterator<[string, string]>;
   /** Runs `read` (which writes nothing) as one read transaction of committed state. */
   readTransaction<T>(read: () => T): T;
+  /** Takes the modules' query-only indexes (ADR 0029 point 1), kept from then on with every commit. */
+  useQueryIndexes(defs: readonly QueryIndexDef[]): { rebuilt: string[]; dropped: string[] };
+  /** Reads them: exactly the committed state's, as each commit keeps them in its transaction. */
+  readonly queryIndex: QueryIndexReader;
 }
 
 export interface BlockCommitInput {
@@ -159,7 +164,11 @@ export class App {
     this.onInternalError = options.onInternalError ?? (() => undefined);
     this.phases = options.phases ?? NO_PHASES;
     this.stateTreeRoot = loadStateTreeRoot(storage);
+    this.queryIndexesAtOpen = storage.useQueryIndexes(this.kernel.queryIndexDefs());
   }
+
+  /** The query-only indexes built (missing or outdated) and dropped (no longer declared) when this app opened its storage. */
+  readonly queryIndexesAtOpen: { rebuilt: string[]; dropped: string[] };
 
   get height(): number {
     return this.storage.latestHeight();
@@ -192,11 +201,15 @@ export class App {
 
   /**
    * A module's context over committed state, for its queries (read-only: a write throws). The
-   * height and time are those of the latest committed block.
+   * height and time are those of the latest committed block. Over the committed state itself (no
+   * `state` given) the context reads the module's query-only indexes too; over another store (a
+   * recording one, whose reads are proven) it does not, so the query reads what it answers from.
    */
-  queryContext(module: string, block: { height: number; time: number }, state: KVStore = this.committed()): ModuleContext<any, any> {
-    this.kernel.requireActive(state, module, block.height);
-    return this.kernel.context(module, newExec({ state, chainId: this.chainId, block, sender: '', txHash: '', msgIndex: 0, readOnly: true }));
+  queryContext(module: string, block: { height: number; time: number }, state?: KVStore): ModuleContext<any, any> {
+    const over = state ?? this.committed();
+    this.kernel.requireActive(over, module, block.height);
+    const queryIndex = state === undefined ? this.storage.queryIndex : undefined;
+    return this.kernel.context(module, newExec({ state: over, chainId: this.chainId, block, sender: '', txHash: '', msgIndex: 0, readOnly: true, queryIndex }));
   }
 
   /** Writes genesis state as height 0 (no block); on an existing database checks it is the same genesis. */

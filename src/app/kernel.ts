@@ -1,6 +1,7 @@
 import type { Misbehaviour, TxEvent } from '../codec/block.js';
 import { defineErrors, LedgerError } from '../util/errors.js';
 import type { BlockInfo, EndBlockResult, Genesis, HookDef, KernelAccess, ModuleContext, ModuleCore, MsgHandler, ValidatorUpdate } from './module.js';
+import { qualifiedIndexName, qualifiedIndexes, type ModuleQueryIndex, type QueryIndexDef, type QueryIndexReader } from './query-index.js';
 import { ScopedStore } from './scoped.js';
 import { padKey, type KVStore } from './state.js';
 
@@ -61,6 +62,8 @@ export interface Exec {
   /** Events of the transaction in progress; undefined outside a transaction. */
   readonly events?: TxEvent[];
   readonly readOnly?: boolean;
+  /** The node's query-only indexes (ADR 0029 point 1): set for queries over committed state alone. */
+  readonly queryIndex?: QueryIndexReader;
   /** Per-module contexts and keepers, built on first use. */
   readonly contexts: Map<string, ModuleContext<any, any>>;
   readonly keepers: Map<string, unknown>;
@@ -68,7 +71,7 @@ export interface Exec {
 
 export function newExec(f: Omit<Exec, 'contexts' | 'keepers'>): Exec {
   // Spelled out rather than spread: one object shape for every exec keeps this per-transaction path monomorphic.
-  return { state: f.state, chainId: f.chainId, block: f.block, sender: f.sender, txHash: f.txHash, msgIndex: f.msgIndex, events: f.events, readOnly: f.readOnly, contexts: new Map(), keepers: new Map() };
+  return { state: f.state, chainId: f.chainId, block: f.block, sender: f.sender, txHash: f.txHash, msgIndex: f.msgIndex, events: f.events, readOnly: f.readOnly, queryIndex: f.queryIndex, contexts: new Map(), keepers: new Map() };
 }
 
 /** Reports a bug the kernel caught (scope violation, handler crash) so the node can log and count it. */
@@ -119,6 +122,11 @@ export class Kernel {
 
   messageTypes(): string[] {
     return [...this.handlers.keys()].sort();
+  }
+
+  /** Every module's query-only indexes under their node-wide names (ADR 0029 point 1), in module order. */
+  queryIndexDefs(): QueryIndexDef[] {
+    return this.order.flatMap((m) => qualifiedIndexes(m.name, m.queryIndexes ?? []));
   }
 
   handlerOf(type: string): { module: ModuleCore; handler: MsgHandler } | undefined {
@@ -456,6 +464,10 @@ function contextShape(kernel: Kernel, m: ModuleCore): { Context: new (exec: Exec
     }
     get kernel(): KernelAccess | undefined {
       return m.kernelAccess ? kernel.kernelAccess(this.exec) : undefined;
+    }
+    get queryIndex(): ModuleQueryIndex | undefined {
+      const reader = this.exec.queryIndex;
+      return reader && { stateKeys: (index, indexKey, page) => reader.stateKeys(qualifiedIndexName(name, index), indexKey, page) };
     }
     get stateVersion(): number {
       // Read each time (one point read): rarely asked, and a migration in this block may have raised it.

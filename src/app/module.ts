@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Misbehaviour } from '../codec/block.js';
 import type { ErrorCatalogue } from '../util/errors.js';
+import type { ModuleQueryIndex, QueryIndexDef } from './query-index.js';
 import type { KVStore } from './state.js';
 
 /**
@@ -91,6 +92,12 @@ export interface ModuleContext<D = unknown, P = unknown> {
    * checks it, so a chain keeps executing its older blocks exactly as they were executed.
    */
   readonly stateVersion: number;
+  /**
+   * The module's query-only indexes (ADR 0029 point 1), in query contexts over the node's committed
+   * state only; undefined elsewhere (message handlers, end of block, queries answered with a proof),
+   * so the caller reads the state itself there.
+   */
+  readonly queryIndex: ModuleQueryIndex | undefined;
 }
 
 /** A message handler's context (kept as its own name: it is what rules are written against). */
@@ -219,6 +226,8 @@ export interface ModuleCore<K = unknown, P = unknown> {
   kernelAccess?: boolean;
   /** Layouts of the module's state after its first (ADR 0029); none: version 1 only. */
   stateVersions?: StateVersions;
+  /** Indexes the node keeps for the module's queries only (ADR 0029 point 1; never read by consensus code). */
+  queryIndexes?: readonly QueryIndexDef[];
 }
 
 /**

@@ -7,6 +7,8 @@ import type { TreeUpdate } from '../app/smt.js';
 import { BoundedCache } from '../util/bounded-cache.js';
 import { ByteArena } from '../util/byte-arena.js';
 import { TX_SCHEMA, TxIndex } from './tx-index.js';
+import { QueryIndexes } from './query-index.js';
+import type { QueryIndexDef, QueryIndexReader } from '../app/query-index.js';
 
 /**
  * Embedded storage: one SQLite file (WAL, synchronous=FULL). A block, its results, its commit, the
@@ -281,6 +283,7 @@ export class Storage implements ChainStore {
     };
     try {
       this.txIndex = new TxIndex(this.db, (key, value) => this.stmts.putMeta.run(key, value));
+      this.queryIndexes = new QueryIndexes(this.db, (key) => this.getRaw(key));
       this.treeRecovery = this.recoverTreeRows();
     } catch (e) {
       this.db.close();
@@ -440,6 +443,17 @@ export class Storage implements ChainStore {
   private journalledBlocks = 0;
   /** Results by transaction hash, the index written in batches (ADR 0026). */
   private readonly txIndex: TxIndex;
+  /** The node's query-only indexes (ADR 0029 point 1); `useQueryIndexes` names them. */
+  private readonly queryIndexes: QueryIndexes;
+
+  /** Takes the modules' query-only indexes: builds those missing or outdated, drops those no longer declared. */
+  useQueryIndexes(defs: readonly QueryIndexDef[]): { rebuilt: string[]; dropped: string[] } {
+    this.refuseWriteWhileReading('useQueryIndexes');
+    return this.queryIndexes.use(defs);
+  }
+
+  /** Reads a query-only index (for query contexts over committed state). */
+  readonly queryIndex: QueryIndexReader = { stateKeys: (index, indexKey, page) => this.queryIndexes.stateKeys(index, indexKey, page) };
   /** What opening the database did with a non-empty journal (a crash with rows in memory). */
   readonly treeRecovery: TreeRecovery | undefined;
 
@@ -588,6 +602,7 @@ export class Storage implements ChainStore {
     this.treeRowsListener?.reset();
     this.db.transaction(() => {
       this.stmts.clearJournal.run();
+      this.queryIndexes.apply(entries);
       for (const [k, v] of entries) if (v !== null) this.stmts.putState.run(k, v);
       for (const [k, v] of meta) this.stmts.putMeta.run(k, v);
       this.writeTreeRows(treeRows);
@@ -610,6 +625,8 @@ export class Storage implements ChainStore {
       const { block } = input;
       this.stmts.putBlock.run(block.header.height, input.hash, blockJson(block), JSON.stringify(input.commit));
       txRows = input.txHashes.map((hash, i) => this.txIndex.append(hash, block.header.height, i, resultJson(input.results[i]!)));
+      // Before the state rows change: the index rows of the values they replace are found from them.
+      this.queryIndexes.apply(input.writes);
       for (const [key, value] of input.writes) {
         if (value === null) this.stmts.delState.run(key);
         else this.stmts.putState.run(key, value);

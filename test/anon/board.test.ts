@@ -100,4 +100,35 @@ describe('anonymous offer board', () => {
     } while (after !== undefined);
     expect(paged).toEqual(everything);
   });
+
+  it('the board by status comes from the node index (ADR 0029 point 1): the answer the scan gives, in full pages', () => {
+    const posted = Array.from({ length: 10 }, () => attr(ok(seller, offerMsg()), 'anon.offer_posted', 'id'));
+    for (const id of posted.slice(0, 7)) ok(seller, { type: ANON_MSG.withdrawOffer, value: { offer: id } });
+    const route = anon.surface.routes!.find((r) => r.route.name === 'anonOffers')!;
+    const collect = (status: string, indexed: boolean) => {
+      const ids: string[] = [];
+      const sizes: number[] = [];
+      let after: string | undefined;
+      do {
+        const query = route.route.query!.parse({ status, limit: '2', ...(after ? { after } : {}) });
+        // Over the committed state itself the context has the index; over a given store (as for ?prove=true) it has none.
+        const ctx = indexed ? chain.queryContext('anon') : chain.queryContext('anon', chain.app.committed());
+        const page = route.route.response.parse(route.handle(ctx, { params: undefined, query, body: undefined } as never)) as { offers: Array<{ id: string }>; next?: string };
+        ids.push(...page.offers.map((o) => o.id));
+        sizes.push(page.offers.length);
+        after = page.next;
+      } while (after !== undefined);
+      return { ids, sizes };
+    };
+    for (const status of ['open', 'taken', 'withdrawn']) {
+      const viaIndex = collect(status, true);
+      expect(viaIndex.ids, status).toEqual(collect(status, false).ids);
+      expect(viaIndex.sizes.slice(0, -1).every((n) => n === 2), `${status}: ${viaIndex.sizes}`).toBe(true);
+    }
+    expect(collect('open', true).ids.slice(0, 3)).toEqual(posted.slice(7).reverse());
+    // The node's answer is the index's: a row taken out of it is missing from the answer, not from the scan's.
+    chain.storage.db.prepare("DELETE FROM query_index WHERE name = 'anon/offers-by-status' AND ikey = 'open' AND skey = ?").run('anon/offer/' + posted[9]!.slice(1).padStart(16, '0'));
+    expect(collect('open', true).ids).not.toContain(posted[9]);
+    expect(collect('open', false).ids).toContain(posted[9]);
+  });
 });

@@ -52,10 +52,12 @@ export interface TestChainOptions {
   stateVersions?: Record<string, number>;
   genesisTime?: number;
   chainId?: string;
+  /** The chain's storage (default: a new one in memory); a file's lets a test reopen it. */
+  storage?: Storage;
 }
 
 export class TestChain {
-  readonly storage = new Storage(':memory:');
+  readonly storage: Storage;
   readonly app: App;
   readonly chainId: string;
   readonly operator = account('operator');
@@ -69,6 +71,7 @@ export class TestChain {
   readonly internalErrors: Array<{ err: unknown; phase: string; module?: string }> = [];
 
   constructor(options: TestChainOptions = {}) {
+    this.storage = options.storage ?? new Storage(':memory:');
     this.chainId = options.chainId ?? 'test-chain';
     const modules = options.modules ?? [registryCore];
     this.app = new App(this.storage, {

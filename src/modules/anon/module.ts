@@ -6,6 +6,7 @@ import { anonKeeper, type AnonKeeper } from './keeper.js';
 import { postOffer, takeOffer, withdrawOffer } from './board.js';
 import { admitMsg, MSG, offerMsg, registerKeyMsg, registerMsg, revokeMemberMsg, takeMsg, withdrawOfferMsg } from './messages.js';
 import { admit, authorizeAdmission, DEFAULT_PARAMS, endBlock, onAccountRevoked, register, registerKey, REQUIRES, revokeMember, type AnonContext, type AnonParams } from './rules.js';
+import { anonQueryIndexes } from './state.js';
 
 const params = z
   .object({
@@ -36,6 +37,7 @@ export const anonCore = defineModule<AnonKeeper, AnonParams>({
   selfAdmission: { [MSG.admit]: authorizeAdmission },
   params: { schema: params, defaults: DEFAULT_PARAMS },
   keeper: anonKeeper,
+  queryIndexes: anonQueryIndexes,
   hooks: [on(accountRevoked, (ctx: AnonContext, event) => onAccountRevoked(ctx, event))],
   endBlock: (ctx: AnonContext) => endBlock(ctx),
 });

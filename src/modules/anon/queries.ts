@@ -2,7 +2,7 @@ import type { QueryContext } from '../../surface/index.js';
 import { PoseidonMerkleTree } from '../../zk/merkle.js';
 import { E } from './errors.js';
 import { epochOf, validRoots, type AnonParams } from './rules.js';
-import { getAccount, getKey, getMember, getNullifier, getOffer, getRoots, listLeaves, offerPage, rootHistory, treeStore } from './state.js';
+import { getAccount, getKey, getMember, getNullifier, getOffer, getRoots, listLeaves, offerPage, offersByStatus, rootHistory, treeStore } from './state.js';
 
 /** Read-side views of the anon module (all public: see routes.ts). */
 
@@ -57,8 +57,12 @@ export function nullifierQuery(ctx: Ctx, nullifier: string) {
 }
 
 export function offersQuery(ctx: Ctx, query: { status: 'open' | 'taken' | 'withdrawn' | 'all'; after?: string; limit: number }) {
-  // Newest first, read until `limit` offers of the status are found or the request's rows are read; `next` goes on (an old open offer is still found).
-  const page = offerPage(ctx.store, (o) => query.status === 'all' || o.status === query.status, query);
+  // Newest first. On the node, one status is read through its index (full pages); answered with a proof,
+  // or for every status, the board is read until `limit` offers are found or the request's rows are
+  // read, and `next` goes on (an old open offer is still found).
+  const status = query.status;
+  const page =
+    status !== 'all' && ctx.queryIndex ? offersByStatus(ctx.store, ctx.queryIndex, status, query) : offerPage(ctx.store, (o) => status === 'all' || o.status === status, query);
   return { offers: page.items, ...(page.next !== undefined ? { next: page.next } : {}) };
 }
 

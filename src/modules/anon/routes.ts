@@ -53,7 +53,7 @@ export const anonRoutes = {
     name: 'anonOffers',
     method: 'GET',
     path: '/v1/anon/offers',
-    summary: 'The anonymous offer board, newest first (open, taken or withdrawn); sellers and buyers are trader-anon accounts. A page at a time: `next` continues with after= (a request reads at most 10,000 offers, so a page of a rare status can be short and still have a next)',
+    summary: 'The anonymous offer board, newest first (open, taken or withdrawn); sellers and buyers are trader-anon accounts. A page at a time: `next` continues with after=. One status is read through the node index (full pages); with prove=true, or for every status, a request reads at most 10,000 offers, so a page can be short and still have a next',
     tags: ['anon'],
     query: z.object({ status: z.enum(['open', 'taken', 'withdrawn', 'all']).default('all'), after: z.string().regex(/^\d{16}$/, 'the next of a previous answer').optional(), limit: pageLimit(1000, 100) }),
     response: z.object({ offers: z.array(offerSchema), next: z.string().optional() }),

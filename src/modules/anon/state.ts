@@ -1,4 +1,5 @@
 import { collection, FILTER_SCAN_ROWS } from '../../app/collections.js';
+import type { ModuleQueryIndex, QueryIndexDef } from '../../app/query-index.js';
 import type { KVStore } from '../../app/state.js';
 import type { TreeNodeStore } from '../../zk/merkle.js';
 import type { RegisteredKey as ZkRegisteredKey } from '../../zk/key-registry.js';
@@ -153,5 +154,11 @@ export const getOffer = (store: KVStore, id: string) => offers.get(store, number
 export const putOffer = (store: KVStore, o: Offer) => offers.put(store, o, numberOf(o.id));
 /** A page of offers newest first that `keep` accepts, after the cursor `after`; at most FILTER_SCAN_ROWS offers read per request. */
 export const offerPage = (store: KVStore, keep: (o: Offer) => boolean, page: { after?: string; limit: number }) => offers.matchingPage(store, keep, { ...page, reverse: true, maxRows: FILTER_SCAN_ROWS });
+/** The offer board by status, kept by the node for queries only (ADR 0029 point 1): `status` → offers. */
+export const OFFERS_BY_STATUS = 'offers-by-status';
+export const anonQueryIndexes: readonly QueryIndexDef[] = [{ name: OFFERS_BY_STATUS, version: 1, prefix: offers.prefix, keysOf: (_key, value) => [(JSON.parse(value) as Offer).status] }];
+/** A page of the offers of one status newest first, through that index: full pages, whatever the other statuses hold. */
+export const offersByStatus = (store: KVStore, index: ModuleQueryIndex, status: Offer['status'], page: { after?: string; limit: number }) =>
+  offers.indexedPage(store, index, OFFERS_BY_STATUS, status, (o) => o.status === status, { ...page, reverse: true });
 export const escrowOffer = (store: KVStore, escrow: string) => escrowOffers.get(store, escrow);
 export const markEscrow = (store: KVStore, escrow: string, offer: string) => escrowOffers.put(store, offer, escrow);

@@ -3,6 +3,7 @@ import { defineModule, handler, on } from '../../app/module.js';
 import { readingAccepted } from '../metering/keeper.js';
 import { E } from './errors.js';
 import { flexKeeper, type FlexKeeper } from './keeper.js';
+import { flexQueryIndexes } from './state.js';
 import { commitMsg, enrolMsg, eventMsg, MSG, programMsg, proveMsg, registerKeyMsg, withdrawMsg } from './messages.js';
 import { commit, createEvent, createProgram, DEFAULT_PARAMS, enrol, prove, refusePrivateReading, registerKey, REQUIRES, settleDue, withdraw, type FlexContext, type FlexParams } from './rules.js';
 
@@ -33,6 +34,7 @@ export const flexCore = defineModule<FlexKeeper, FlexParams>({
   },
   params: { schema: params, defaults: DEFAULT_PARAMS },
   keeper: flexKeeper,
+  queryIndexes: flexQueryIndexes,
   hooks: [on(readingAccepted, (ctx: FlexContext, event) => refusePrivateReading(ctx, { meterId: event.meter.meterId, slot: event.reading.slot }))],
   endBlock: (ctx: FlexContext) => settleDue(ctx),
 });

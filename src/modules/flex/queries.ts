@@ -3,7 +3,7 @@ import type { KVStore } from '../../app/state.js';
 import type { QueryContext } from '../../surface/index.js';
 import { E } from './errors.js';
 import { deadlineOf, intervalStart, type FlexParams } from './rules.js';
-import { eventPage, getEvent, getKey, getProgram, listIntervals, listKeys, listPrograms, meterEventIds, partyEventIds, type FlexEvent, type IntervalRecord } from './state.js';
+import { eventMatches, eventPage, eventsByStatus, getEvent, getKey, getProgram, listIntervals, listKeys, listPrograms, meterEventIds, partyEventIds, type EventStatusFilter, type FlexEvent, type IntervalRecord } from './state.js';
 
 /** Read-side views: OpenADR-shaped events and intervals, escrow balance over an event (computed, never stored). */
 
@@ -92,15 +92,16 @@ export function eventQuery(ctx: Ctx, id: string) {
   return { event: eventView(e), intervals: intervals.map((r) => intervalView(e, r, ctx.params)), escrow: escrowTimeline(e, intervals) };
 }
 
-const OPEN = new Set(['offered', 'active']);
-
-export function eventsQuery(ctx: Ctx, q: { party?: string; meter?: string; status: string; after?: string; limit: number }) {
-  const wanted = (e: FlexEvent) => q.status === 'all' || e.status === q.status || (q.status === 'open' && OPEN.has(e.status)) || (q.status === 'closed' && !OPEN.has(e.status));
+export function eventsQuery(ctx: Ctx, q: { party?: string; meter?: string; status: EventStatusFilter | 'all'; after?: string; limit: number }) {
+  const filter = q.status;
+  const wanted = (e: FlexEvent) => eventMatches(e, filter);
   if (q.party !== undefined || q.meter !== undefined) {
     if (q.after !== undefined) throw API_ERRORS.REQUEST_INVALID('after= pages the list of all events; with party= or meter= narrow by status instead');
     return { events: firstEvents(ctx.store, idsFor(ctx.store, q), wanted, q.limit).map(eventView) };
   }
-  const page = eventPage(ctx.store, wanted, q);
+  // On the node, a status filter is read through its index (full pages); answered with a proof, or
+  // for every status, the events are read until the page is full or the request's rows are read.
+  const page = filter !== 'all' && ctx.queryIndex ? eventsByStatus(ctx.store, ctx.queryIndex, filter, q) : eventPage(ctx.store, wanted, q);
   return { events: page.items.map(eventView), ...(page.next !== undefined ? { next: page.next } : {}) };
 }
 

@@ -140,7 +140,7 @@ export const flexRoutes = {
     name: 'flexEvents',
     method: 'GET',
     path: '/v1/flex/events',
-    summary: 'Events, newest first: all, of a party (aggregator or prosumer) or of an enrolled meter; by status. All events come a page at a time: `next` continues with after= (a request reads at most 10,000 events, so a page of a rare status can be short and still have a next)',
+    summary: 'Events, newest first: all, of a party (aggregator or prosumer) or of an enrolled meter; by status. All events come a page at a time: `next` continues with after=. A status is read through the node index (full pages); with prove=true, or for every status, a request reads at most 10,000 events, so a page can be short and still have a next',
     tags: ['flex'],
     query: z.object({
       party: addressSchema.optional(),

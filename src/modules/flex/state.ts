@@ -1,4 +1,5 @@
 import { collection, FILTER_SCAN_ROWS } from '../../app/collections.js';
+import type { ModuleQueryIndex, QueryIndexDef } from '../../app/query-index.js';
 import type { KVStore } from '../../app/state.js';
 import type { RegisteredKey as ZkRegisteredKey } from '../../zk/key-registry.js';
 import type { PayloadType, SlotFingerprint } from './messages.js';
@@ -124,6 +125,30 @@ export const getEvent = (store: KVStore, id: string) => events.get(store, number
 export const putEvent = (store: KVStore, e: FlexEvent) => events.put(store, e, numberOf(e.id));
 /** A page of events newest first that `keep` accepts, after the cursor `after`; at most FILTER_SCAN_ROWS events read per request. */
 export const eventPage = (store: KVStore, keep: (e: FlexEvent) => boolean, page: { after?: string; limit: number }) => events.matchingPage(store, keep, { ...page, reverse: true, maxRows: FILTER_SCAN_ROWS });
+
+/** Statuses of an event still to be settled (the list's `open`; every other one is `closed`). */
+export const OPEN_EVENT_STATUSES: ReadonlySet<EventStatus> = new Set(['offered', 'active']);
+/** The status filters of the events list: an event's own status, or `open` / `closed`. */
+export type EventStatusFilter = EventStatus | 'open' | 'closed';
+export const eventMatches = (e: FlexEvent, filter: EventStatusFilter | 'all'): boolean =>
+  filter === 'all' || e.status === filter || filter === (OPEN_EVENT_STATUSES.has(e.status) ? 'open' : 'closed');
+
+/** Events by status, kept by the node for queries only (ADR 0029 point 1): each event under its status and under open or closed. */
+export const EVENTS_BY_STATUS = 'events-by-status';
+export const flexQueryIndexes: readonly QueryIndexDef[] = [
+  {
+    name: EVENTS_BY_STATUS,
+    version: 1,
+    prefix: events.prefix,
+    keysOf: (_key, value) => {
+      const { status } = JSON.parse(value) as FlexEvent;
+      return [status, OPEN_EVENT_STATUSES.has(status) ? 'open' : 'closed'];
+    },
+  },
+];
+/** A page of the events of one status filter newest first, through that index: full pages, whatever the others hold. */
+export const eventsByStatus = (store: KVStore, index: ModuleQueryIndex, filter: EventStatusFilter, page: { after?: string; limit: number }) =>
+  events.indexedPage(store, index, EVENTS_BY_STATUS, filter, (e) => eventMatches(e, filter), { ...page, reverse: true });
 
 export const getInterval = (store: KVStore, event: string, index: number) => intervals.get(store, numberOf(event), index);
 export const putInterval = (store: KVStore, event: string, r: IntervalRecord) => intervals.put(store, r, numberOf(event), r.index);
