@@ -14,7 +14,11 @@ import type { RegistryContext } from '../src/modules/registry/rules.js';
 import { settlementCore } from '../src/modules/settlement/module.js';
 import { sharesCore } from '../src/modules/shares/module.js';
 import { SLOT_MS, slotOfMs } from '../src/util/slots.js';
-import { account, TestChain } from '../test/helpers/chain.js';
+import { flexCore } from '../src/modules/flex/module.js';
+import { flex } from '../src/modules/flex/index.js';
+import { loadVerifyingKey } from '../src/zk/artifacts.js';
+import { verifyingKeyId } from '../src/zk/encoding.js';
+import { account, TestChain, type TestAccount } from '../test/helpers/chain.js';
 import { newChain, registerMsg, util } from '../test/shares/fixture.js';
 import { calibrate } from './calibrate.js';
 import { chunk, commitBlock } from './payments.js';
@@ -102,7 +106,35 @@ export function meterPlants(count: number, stateVersions: Record<string, number>
   return us;
 }
 
-export async function benchStateVersions(options: { communities?: number[]; accounts?: number[]; plants?: number[]; verifyPerSecOneCore?: number } = {}): Promise<Record<string, number>> {
+/**
+ * The first page (limit 100) of the flex events of a rare status — the 5 oldest of `count` events,
+ * withdrawn — through the node's query index (ADR 0029 point 1) and through the bounded scan that a
+ * proven query still uses: µs per answer, and the events the answer holds.
+ */
+export function rareStatusEvents(count: number, samples: number): { indexUs: number; scanUs: number; indexFound: number; scanFound: number; rebuildMs: number } {
+  const [bank, agg, pros] = ['bench-bank', 'bench-agg', 'bench-pros'].map(account) as [TestAccount, TestAccount, TestAccount];
+  const chain = new TestChain({ modules: [registryCore, meteringCore, energyCore, paymentsCore, flexCore], genesisTime: GENESIS_TIME, accounts: { 'bench-bank': ['issuer'], 'bench-agg': ['aggregator'], 'bench-pros': ['prosumer'] } });
+  const vk = loadVerifyingKey('deviation');
+  commitBlock(chain, [chain.tx(chain.operator, [{ type: 'flex/register-key', value: { circuit: 'deviation', key: vk } }])]);
+  commitBlock(chain, [chain.tx(bank, [{ type: 'payments/create-asset', value: { code: 'EUR', scope: 'bench', name: 'Bench euro' } }])]);
+  commitBlock(chain, [chain.tx(bank, [{ type: 'payments/mint', value: { asset: 'EUR@bench', to: agg.address, amount: String(BigInt(count) * 2_000_000n), depositRef: 'BENCH' } }])]);
+  const program = { name: 'Bench', intervalMinutes: 60, asset: 'EUR@bench', rewardPerInterval: '1000000', penaltyPerWh: '2000', proofSystem: 'groth16-bn254', verifyingKey: verifyingKeyId(vk) };
+  commitBlock(chain, [chain.tx(agg, [{ type: 'flex/program', value: program }])]);
+  const event = (i: number): Msg => ({ type: 'flex/event', value: { program: 'p1', prosumer: pros.address, payloadType: 'IMPORT_ENERGY', start: GENESIS_TIME + 3_600_000 * (2 + (i % 5000)), requestedWh: [500, 400] } });
+  for (const group of chunk(Array.from({ length: count }, (_, i) => i), 2000)) commitBlock(chain, chunk(group, 200).map((g) => chain.tx(agg, g.map(event))));
+  commitBlock(chain, [chain.tx(agg, [1, 2, 3, 4, 5].map((n): Msg => ({ type: 'flex/withdraw', value: { event: `ev${n}` } })))]);
+  const route = flex.surface.routes!.find((r) => r.route.name === 'flexEvents')!;
+  const query = route.route.query!.parse({ status: 'withdrawn', limit: '100' });
+  const answer = (indexed: boolean) => (route.handle(indexed ? chain.queryContext('flex') : chain.queryContext('flex', chain.app.committed()), { params: undefined, query, body: undefined } as never) as { events: unknown[] }).events.length;
+  // The index built again from the state table, as a node does at open when it is missing or outdated.
+  chain.storage.db.prepare("DELETE FROM meta WHERE key = 'queryIndex/flex/events-by-status'").run();
+  const t0 = performance.now();
+  chain.storage.useQueryIndexes(chain.app.kernel.queryIndexDefs());
+  const rebuildMs = Number((performance.now() - t0).toFixed(1));
+  return { rebuildMs, indexUs: timeUs(() => answer(true), samples), scanUs: timeUs(() => answer(false), Math.max(3, Math.floor(samples / 50))), indexFound: answer(true), scanFound: answer(false) };
+}
+
+export async function benchStateVersions(options: { communities?: number[]; accounts?: number[]; plants?: number[]; events?: number[]; verifyPerSecOneCore?: number } = {}): Promise<Record<string, number>> {
   const verifyPerSec = options.verifyPerSecOneCore ?? (await calibrate()).verifyPerSecOneCore;
   const out: Record<string, number> = {};
   for (const n of options.communities ?? [1_000, 5_000]) {
@@ -117,15 +149,23 @@ export async function benchStateVersions(options: { communities?: number[]; acco
     out[`meterPlantsUs${n}PlantsV1`] = meterPlants(n, V1, 10);
     out[`meterPlantsUs${n}PlantsV2`] = meterPlants(n, undefined, 200);
   }
+  for (const n of options.events ?? [20_000]) {
+    const r = rareStatusEvents(n, 200);
+    out[`rareStatusEventsUs${n}EventsScan`] = r.scanUs;
+    out[`rareStatusEventsUs${n}EventsIndex`] = r.indexUs;
+    out[`rareStatusEventsFound${n}EventsScan`] = r.scanFound;
+    out[`rareStatusEventsFound${n}EventsIndex`] = r.indexFound;
+    out[`queryIndexRebuildMs${n}Events`] = r.rebuildMs;
+  }
   // The same costs in verifies of the same run (a figure of µs × verifies/s ÷ 10⁶).
-  for (const [k, us] of Object.entries({ ...out })) out[k.replace(/Us(\d)/, 'EquivalentVerifies$1')] = Number(((us * verifyPerSec) / 1e6).toFixed(2));
+  for (const [k, us] of Object.entries({ ...out })) if (k.includes('Us')) out[k.replace(/Us(\d)/, 'EquivalentVerifies$1')] = Number(((us * verifyPerSec) / 1e6).toFixed(2));
   out.verifyPerSecOneCore = verifyPerSec;
   return out;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { communities: { type: 'string' }, accounts: { type: 'string' }, plants: { type: 'string' } } });
+  const { values } = parseArgs({ options: { communities: { type: 'string' }, accounts: { type: 'string' }, plants: { type: 'string' }, events: { type: 'string' } } });
   const list = (v: string | undefined) => (v ? v.split(',').map(Number) : undefined);
-  const report = await benchStateVersions({ communities: list(values.communities), accounts: list(values.accounts), plants: list(values.plants) });
+  const report = await benchStateVersions({ communities: list(values.communities), accounts: list(values.accounts), plants: list(values.plants), events: list(values.events) });
   process.stdout.write(JSON.stringify(withVerifyRatios(report, report.verifyPerSecOneCore!), null, 2) + '\n');
 }
