@@ -16,6 +16,7 @@ import { sharesCore } from '../src/modules/shares/module.js';
 import { SLOT_MS, slotOfMs } from '../src/util/slots.js';
 import { flexCore } from '../src/modules/flex/module.js';
 import { flex } from '../src/modules/flex/index.js';
+import { payments } from '../src/modules/payments/index.js';
 import { loadVerifyingKey } from '../src/zk/artifacts.js';
 import { verifyingKeyId } from '../src/zk/encoding.js';
 import { account, TestChain, type TestAccount } from '../test/helpers/chain.js';
@@ -134,7 +135,26 @@ export function rareStatusEvents(count: number, samples: number): { indexUs: num
   return { rebuildMs, indexUs: timeUs(() => answer(true), samples), scanUs: timeUs(() => answer(false), Math.max(3, Math.floor(samples / 50))), indexFound: answer(true), scanFound: answer(false) };
 }
 
-export async function benchStateVersions(options: { communities?: number[]; accounts?: number[]; plants?: number[]; events?: number[]; verifyPerSecOneCore?: number } = {}): Promise<Record<string, number>> {
+/**
+ * An account's balances (what it holds in pending redemptions, open escrows and channels) after
+ * `count` completed redemptions and 2 pending ones: through the node's query indexes of the records
+ * holding funds (ADR 0029 point 1) and, as a proven answer reads, through every item the account ever
+ * had. µs per answer.
+ */
+export function balancesAfterRedemptions(count: number, samples: number): { indexUs: number; historyUs: number; same: number } {
+  const [bank, holder] = ['bench-bank', 'bench-holder'].map(account) as [TestAccount, TestAccount];
+  const chain = new TestChain({ modules: [registryCore, paymentsCore], genesisTime: GENESIS_TIME, accounts: { 'bench-bank': ['issuer'], 'bench-holder': ['consumer'] } });
+  commitBlock(chain, [chain.tx(bank, [{ type: 'payments/create-asset', value: { code: 'EUR', scope: 'bench', name: 'Bench euro' } }])]);
+  commitBlock(chain, [chain.tx(bank, [{ type: 'payments/mint', value: { asset: 'EUR@bench', to: holder.address, amount: String(BigInt(count + 2) * 1_000_000n), depositRef: 'BENCH' } }])]);
+  const ids = Array.from({ length: count + 2 }, (_, i) => i + 1);
+  for (const group of chunk(ids, 2000)) commitBlock(chain, chunk(group, 200).map((g) => chain.tx(holder, g.map((): Msg => ({ type: 'payments/redeem', value: { asset: 'EUR@bench', amount: '1000000' } })))));
+  for (const group of chunk(ids.slice(0, count), 2000)) commitBlock(chain, chunk(group, 200).map((g) => chain.tx(bank, g.map((n): Msg => ({ type: 'payments/complete-redeem', value: { id: `r${n}`, payoutRef: `PAYOUT-${n}` } })))));
+  const route = payments.surface.routes!.find((r) => r.route.name === 'paymentsBalances')!;
+  const answer = (indexed: boolean) => JSON.stringify(route.handle(indexed ? chain.queryContext('payments') : chain.queryContext('payments', chain.app.committed()), { params: { address: holder.address }, query: undefined, body: undefined } as never));
+  return { indexUs: timeUs(() => answer(true), samples), historyUs: timeUs(() => answer(false), Math.max(3, Math.floor(samples / 50))), same: answer(true) === answer(false) ? 1 : 0 };
+}
+
+export async function benchStateVersions(options: { communities?: number[]; accounts?: number[]; plants?: number[]; events?: number[]; redemptions?: number[]; verifyPerSecOneCore?: number } = {}): Promise<Record<string, number>> {
   const verifyPerSec = options.verifyPerSecOneCore ?? (await calibrate()).verifyPerSecOneCore;
   const out: Record<string, number> = {};
   for (const n of options.communities ?? [1_000, 5_000]) {
@@ -157,6 +177,12 @@ export async function benchStateVersions(options: { communities?: number[]; acco
     out[`rareStatusEventsFound${n}EventsIndex`] = r.indexFound;
     out[`queryIndexRebuildMs${n}Events`] = r.rebuildMs;
   }
+  for (const n of options.redemptions ?? [5_000]) {
+    const r = balancesAfterRedemptions(n, 200);
+    out[`balancesUs${n}RedemptionsHistory`] = r.historyUs;
+    out[`balancesUs${n}RedemptionsIndex`] = r.indexUs;
+    out[`balancesSameAnswer${n}Redemptions`] = r.same;
+  }
   // The same costs in verifies of the same run (a figure of µs × verifies/s ÷ 10⁶).
   for (const [k, us] of Object.entries({ ...out })) if (k.includes('Us')) out[k.replace(/Us(\d)/, 'EquivalentVerifies$1')] = Number(((us * verifyPerSec) / 1e6).toFixed(2));
   out.verifyPerSecOneCore = verifyPerSec;
@@ -164,8 +190,8 @@ export async function benchStateVersions(options: { communities?: number[]; acco
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { communities: { type: 'string' }, accounts: { type: 'string' }, plants: { type: 'string' }, events: { type: 'string' } } });
+  const { values } = parseArgs({ options: { communities: { type: 'string' }, accounts: { type: 'string' }, plants: { type: 'string' }, events: { type: 'string' }, redemptions: { type: 'string' } } });
   const list = (v: string | undefined) => (v ? v.split(',').map(Number) : undefined);
-  const report = await benchStateVersions({ communities: list(values.communities), accounts: list(values.accounts), plants: list(values.plants), events: list(values.events) });
+  const report = await benchStateVersions({ communities: list(values.communities), accounts: list(values.accounts), plants: list(values.plants), events: list(values.events), redemptions: list(values.redemptions) });
   process.stdout.write(JSON.stringify(withVerifyRatios(report, report.verifyPerSecOneCore!), null, 2) + '\n');
 }

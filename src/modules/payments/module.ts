@@ -26,6 +26,7 @@ import {
   transferMsg,
 } from './messages.js';
 import { DEFAULT_PARAMS, REQUIRES, type PaymentsParams } from './rules.js';
+import { paymentsQueryIndexes } from './state.js';
 
 const ms = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 /** The shortest refund delay a chain may allow: 1 s (test chains); the default is 60 s. */
@@ -70,4 +71,5 @@ export const paymentsCore = defineModule<PaymentsKeeper, PaymentsParams>({
   },
   params: { schema: params, defaults: DEFAULT_PARAMS },
   keeper: paymentsKeeper,
+  queryIndexes: paymentsQueryIndexes,
 });

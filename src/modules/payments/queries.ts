@@ -1,4 +1,5 @@
 import { API_ERRORS } from '../../api/errors.js';
+import type { ModuleQueryIndex } from '../../app/query-index.js';
 import type { KVStore } from '../../app/state.js';
 import type { QueryContext } from '../../surface/index.js';
 import { toAmount } from './amount.js';
@@ -14,6 +15,8 @@ import {
   getEscrow,
   getLock,
   getRedemption,
+  HELD_INDEXES,
+  heldRecords,
   listAttestations,
   listHistory,
   PARTY_CURSOR,
@@ -25,6 +28,7 @@ import {
   type Escrow,
   type Held,
   type Lock,
+  type PartyKind,
   type Redemption,
 } from './state.js';
 
@@ -89,27 +93,21 @@ export function assetQuery(ctx: Ctx, id: string, attestations: number, pending =
 
 /**
  * What an account itself has put aside, per asset: pending redemptions, escrows it pays, channels it
- * funds, module locks. It reads every redemption, escrow and channel the account ever had (its party
- * index): bounding it needs an index of the open ones, a state change (ADR 0028, point 5).
+ * funds, module locks. On the node the first three come from its query indexes of the records that
+ * hold funds (ADR 0029 point 1): the account's open ones only. Answered with a proof, it reads every
+ * redemption, escrow and channel the account ever had (its party index in the state), as before.
  */
-function heldBy(store: KVStore, address: string): Map<string, Held> {
+function heldBy(store: KVStore, address: string, index: ModuleQueryIndex | undefined): Map<string, Held> {
   const out = new Map<string, Held>();
   const add = (asset: string, bucket: keyof Held, v: bigint) => {
     const h = out.get(asset) ?? { redeeming: '0', locked: '0', escrowed: '0', channels: '0' };
     out.set(asset, { ...h, [bucket]: (toAmount(h[bucket]) + v).toString() });
   };
-  for (const id of partyIds(store, address, 'redeem')) {
-    const r = getRedemption(store, id);
-    if (r && r.holder === address && r.status === 'pending') add(r.asset, 'redeeming', toAmount(r.amount));
-  }
-  for (const id of partyIds(store, address, 'escrow')) {
-    const e = getEscrow(store, id);
-    if (e && e.payer === address && e.status === 'open') add(e.asset, 'escrowed', remaining(e));
-  }
-  for (const id of partyIds(store, address, 'channel')) {
-    const c = getChannel(store, id);
-    if (c && c.buyer === address && c.status === 'open') add(c.asset, 'channels', toAmount(c.deposit));
-  }
+  const records = <T>(kind: PartyKind, name: string, get: (store: KVStore, id: string) => T | undefined): T[] =>
+    index ? heldRecords<T>(store, index, name, address) : partyIds(store, address, kind).flatMap((id) => get(store, id) ?? []);
+  for (const r of records('redeem', HELD_INDEXES.redeeming, getRedemption)) if (r.holder === address && r.status === 'pending') add(r.asset, 'redeeming', toAmount(r.amount));
+  for (const e of records('escrow', HELD_INDEXES.escrowed, getEscrow)) if (e.payer === address && e.status === 'open') add(e.asset, 'escrowed', remaining(e));
+  for (const c of records('channel', HELD_INDEXES.channels, getChannel)) if (c.buyer === address && c.status === 'open') add(c.asset, 'channels', toAmount(c.deposit));
   for (const id of partyIds(store, address, 'lock')) {
     const l = getLock(store, id);
     if (l) add(l.asset, 'locked', toAmount(l.amount));
@@ -118,7 +116,7 @@ function heldBy(store: KVStore, address: string): Map<string, Held> {
 }
 
 export function balancesQuery(ctx: Ctx, address: string) {
-  const held = heldBy(ctx.store, address);
+  const held = heldBy(ctx.store, address, ctx.queryIndex);
   const rows = new Map(accountBalances(ctx.store, address).map(({ asset, amount }) => [asset, amount]));
   for (const asset of held.keys()) if (!rows.has(asset)) rows.set(asset, '0');
   const balances = [...rows.entries()]

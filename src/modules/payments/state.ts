@@ -1,4 +1,5 @@
 import { collection, FILTER_SCAN_ROWS, type Collection, type Page } from '../../app/collections.js';
+import type { ModuleQueryIndex, QueryIndexDef } from '../../app/query-index.js';
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
 import { floorDiv } from '../../util/int.js';
@@ -433,6 +434,36 @@ export function deleteLock(store: KVStore, id: string): void {
 }
 export function listLocks(store: KVStore): Lock[] {
   return locks.list(store);
+}
+
+// ── what an account has put aside, kept by the node for its queries only (ADR 0029 point 1) ──
+
+/** The node's indexes of the records holding an account's funds: pending redemptions, open escrows it pays, open channels it funds. */
+export const HELD_INDEXES = { redeeming: 'pending-redemptions-by-holder', escrowed: 'open-escrows-by-payer', channels: 'open-channels-by-buyer' } as const;
+
+function heldIndex<T>(name: string, records: Collection<T>, holding: (record: T) => string | undefined): QueryIndexDef {
+  return { name, version: 1, prefix: records.prefix, keysOf: (_key, value) => [holding(JSON.parse(value) as T)].filter((a): a is string => a !== undefined) };
+}
+
+export const paymentsQueryIndexes: readonly QueryIndexDef[] = [
+  heldIndex(HELD_INDEXES.redeeming, redemptions, (r) => (r.status === 'pending' ? r.holder : undefined)),
+  heldIndex(HELD_INDEXES.escrowed, escrows, (e) => (e.status === 'open' ? e.payer : undefined)),
+  heldIndex(HELD_INDEXES.channels, channels, (c) => (c.status === 'open' ? c.buyer : undefined)),
+];
+
+/** Every record one of those indexes files under `address`, read a page of state keys at a time. */
+export function heldRecords<T>(store: KVStore, index: ModuleQueryIndex, name: string, address: string): T[] {
+  const out: T[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const keys = index.stateKeys(name, address, { limit: 1000, ...(after !== undefined ? { after } : {}) });
+    for (const key of keys) {
+      const value = store.get<T>(key);
+      if (value !== undefined) out.push(value);
+    }
+    if (keys.length < 1000) return out;
+    after = keys[keys.length - 1];
+  }
 }
 
 // ── per-account index ──
