@@ -7,7 +7,7 @@ import { NO_PHASES, type PhaseTimer } from '../util/phase-meter.js';
 import { BLOCK_ERRORS, checkAdmission, TX_ERRORS, type AdmissionOutcome, type AdmissionView } from './admission.js';
 import { newExec, Kernel, type Exec, type InternalErrorSink } from './kernel.js';
 import type { BlockInfo, Genesis, ModuleContext, ModuleCore, MsgHandler, ValidatorUpdate } from './module.js';
-import type { QueryIndexDef, QueryIndexReader } from './query-index.js';
+import type { QueryIndexDef, QueryIndexErrorSink, QueryIndexReader } from './query-index.js';
 import { accountNonce, NONCE_PREFIX } from './nonce.js';
 import { TZ_TABLE_HASH, TZ_TABLE_VERSION } from '../util/tz/version.js';
 import { Overlay, padKey, ReadOnlyStore, STATE_ERRORS, type KVStore } from './state.js';
@@ -70,7 +70,7 @@ export interface ChainStore extends TreeState {
   /** Runs `read` (which writes nothing) as one read transaction of committed state. */
   readTransaction<T>(read: () => T): T;
   /** Takes the modules' query-only indexes (ADR 0029 point 1), kept from then on with every commit. */
-  useQueryIndexes(defs: readonly QueryIndexDef[]): { rebuilt: string[]; dropped: string[] };
+  useQueryIndexes(defs: readonly QueryIndexDef[], onError?: QueryIndexErrorSink): { rebuilt: string[]; dropped: string[] };
   /** Reads them: exactly the committed state's, as each commit keeps them in its transaction. */
   readonly queryIndex: QueryIndexReader;
 }
@@ -164,7 +164,7 @@ export class App {
     this.onInternalError = options.onInternalError ?? (() => undefined);
     this.phases = options.phases ?? NO_PHASES;
     this.stateTreeRoot = loadStateTreeRoot(storage);
-    this.queryIndexesAtOpen = storage.useQueryIndexes(this.kernel.queryIndexDefs());
+    this.queryIndexesAtOpen = storage.useQueryIndexes(this.kernel.queryIndexDefs(), (index, err) => this.onInternalError(err, { module: index.split('/')[0], phase: 'query-index' }));
   }
 
   /** The query-only indexes built (missing or outdated) and dropped (no longer declared) when this app opened its storage. */

@@ -1,3 +1,5 @@
+import { defineErrors } from '../util/errors.js';
+
 /**
  * Query-only indexes kept by the node (ADR 0029 point 1). A module declares an index as a pure
  * function of its committed records; the node's storage keeps the index in a table of its own, in
@@ -6,6 +8,13 @@
  * only query contexts over the committed state get a reader, so it cannot change a result; a query
  * answered with a proof (`?prove=true`) gets none and reads the state itself.
  */
+
+export const QUERY_INDEX_ERRORS = defineErrors('kernel', {
+  QUERY_INDEX_UNAVAILABLE: {
+    status: 503,
+    meaning: "a node's query index failed while a block was committed (the block committed; the index is rebuilt when the node starts again); the same query with prove=true reads the state itself",
+  },
+});
 
 export interface QueryIndexDef {
   /** Unique within the module; stored as `<module>/<name>`. */
@@ -25,6 +34,9 @@ export interface QueryIndexPage {
   reverse?: boolean;
   limit: number;
 }
+
+/** Told when an index's `keysOf` failed during a commit (the index is then out of use until rebuilt). */
+export type QueryIndexErrorSink = (index: string, err: unknown) => void;
 
 /** Reads an index: the state keys filed under one index key, in state-key order. */
 export interface QueryIndexReader {

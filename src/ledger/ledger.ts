@@ -159,10 +159,13 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
       phases: this.metrics.phases,
       onInternalError: (err, where) => {
         this.metrics.internalErrors.inc({ phase: where.phase, module: where.module ?? '' });
-        options.logger.error({ err: err instanceof Error ? `${err.name}: ${err.message}` : String(err), ...where }, 'internal error in ledger code (committed as INTERNAL_ERROR)');
+        const what = where.phase === 'query-index' ? "a query index failed in a commit (the block committed; the index is out of use until it is rebuilt at the node's next start)" : 'internal error in ledger code (committed as INTERNAL_ERROR)';
+        options.logger.error({ err: err instanceof Error ? `${err.name}: ${err.message}` : String(err), ...where }, what);
       },
     });
     this.app.initGenesis(genesis);
+    const { rebuilt, dropped } = this.app.queryIndexesAtOpen;
+    if (rebuilt.length + dropped.length > 0) options.logger.info({ rebuilt, dropped }, 'query indexes built from the state table (missing or of another version) or dropped (no longer declared)');
     this.verifier = new VerifyPool(options.verifyWorkers, this.metrics.phases);
     this.mempool = new Mempool({ maxTxs: config.mempool.maxTxs, maxBytes: config.mempool.maxBytes });
     this.validatorAddress = options.validatorSigner ? addressFromPublicKey(options.validatorSigner.publicKey) : null;

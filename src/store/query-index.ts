@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { QueryIndexDef, QueryIndexPage, QueryIndexReader } from '../app/query-index.js';
+import { QUERY_INDEX_ERRORS, type QueryIndexDef, type QueryIndexErrorSink, type QueryIndexPage, type QueryIndexReader } from '../app/query-index.js';
 
 /**
  * The node's query-only indexes (ADR 0029 point 1): one table of (index, index key, state key) rows,
@@ -23,6 +23,9 @@ type Row = { skey: string };
 
 export class QueryIndexes implements QueryIndexReader {
   private defs: readonly QueryIndexDef[] = [];
+  /** Indexes whose `keysOf` failed in a commit since this node started: out of use until rebuilt at the next start. */
+  private readonly failed = new Set<string>();
+  private onError: QueryIndexErrorSink = () => undefined;
   private readonly put: Database.Statement<[string, string, string]>;
   private readonly del: Database.Statement<[string, string, string]>;
   /** Page statements: forward or reverse, from the start or after a state key. */
@@ -50,7 +53,8 @@ export class QueryIndexes implements QueryIndexReader {
    * was never built) from the state table, and drops the rows of indexes no longer declared — one
    * transaction, so a node stopped half-way rebuilds again at its next start.
    */
-  use(defs: readonly QueryIndexDef[]): { rebuilt: string[]; dropped: string[] } {
+  use(defs: readonly QueryIndexDef[], onError?: QueryIndexErrorSink): { rebuilt: string[]; dropped: string[] } {
+    if (onError) this.onError = onError;
     const getMeta = this.db.prepare<[string], { value: Buffer }>('SELECT value FROM meta WHERE key = ?');
     const putMeta = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
     const stored = this.db.prepare<[string, string], { key: string }>('SELECT key FROM meta WHERE key >= ? AND key < ?').all(QUERY_INDEX_META, `${QUERY_INDEX_META}\uffff`);
@@ -77,22 +81,41 @@ export class QueryIndexes implements QueryIndexReader {
     return { rebuilt, dropped };
   }
 
-  /** Inside a block's (or genesis') transaction, before its state writes: the index rows they change. */
+  /**
+   * Inside a block's (or genesis') transaction, before its state writes: the index rows they change.
+   * A `keysOf` that throws never stops the commit (an index is not consensus state): that index goes
+   * out of use, its version is removed in the same transaction so the next start rebuilds it, and the
+   * error sink is told.
+   */
   apply(writes: ReadonlyMap<string, string | null>): void {
     if (this.defs.length === 0) return;
     for (const [key, value] of writes) {
       for (const def of this.defs) {
-        if (!key.startsWith(def.prefix)) continue;
-        const before = this.committedValue(key);
-        const was = before === undefined ? [] : def.keysOf(key, before);
-        const now = value === null ? [] : def.keysOf(key, value);
+        if (!key.startsWith(def.prefix) || this.failed.has(def.name)) continue;
+        let was: readonly string[];
+        let now: readonly string[];
+        try {
+          const before = this.committedValue(key);
+          was = before === undefined ? [] : def.keysOf(key, before);
+          now = value === null ? [] : def.keysOf(key, value);
+        } catch (err) {
+          this.fail(def.name, err);
+          continue;
+        }
         for (const k of was) if (!now.includes(k)) this.del.run(def.name, k, key);
         for (const k of now) if (!was.includes(k)) this.put.run(def.name, k, key);
       }
     }
   }
 
+  private fail(name: string, err: unknown): void {
+    this.failed.add(name);
+    this.db.prepare('DELETE FROM meta WHERE key = ?').run(`${QUERY_INDEX_META}${name}`);
+    this.onError(name, err);
+  }
+
   stateKeys(index: string, indexKey: string, page: QueryIndexPage): string[] {
+    if (this.failed.has(index)) throw QUERY_INDEX_ERRORS.QUERY_INDEX_UNAVAILABLE(`the node's index ${index} failed during a commit and is rebuilt at its next start; ask with prove=true meanwhile`);
     const statement = this.pages[`${page.reverse ? 'desc' : 'asc'}${page.after !== undefined ? 'After' : ''}` as const];
     const args = page.after !== undefined ? [index, indexKey, page.after, page.limit] : [index, indexKey, page.limit];
     return statement.all(...args).map((r) => r.skey);

@@ -8,7 +8,7 @@ import { BoundedCache } from '../util/bounded-cache.js';
 import { ByteArena } from '../util/byte-arena.js';
 import { TX_SCHEMA, TxIndex } from './tx-index.js';
 import { QueryIndexes } from './query-index.js';
-import type { QueryIndexDef, QueryIndexReader } from '../app/query-index.js';
+import type { QueryIndexDef, QueryIndexErrorSink, QueryIndexReader } from '../app/query-index.js';
 
 /**
  * Embedded storage: one SQLite file (WAL, synchronous=FULL). A block, its results, its commit, the
@@ -447,9 +447,9 @@ export class Storage implements ChainStore {
   private readonly queryIndexes: QueryIndexes;
 
   /** Takes the modules' query-only indexes: builds those missing or outdated, drops those no longer declared. */
-  useQueryIndexes(defs: readonly QueryIndexDef[]): { rebuilt: string[]; dropped: string[] } {
+  useQueryIndexes(defs: readonly QueryIndexDef[], onError?: QueryIndexErrorSink): { rebuilt: string[]; dropped: string[] } {
     this.refuseWriteWhileReading('useQueryIndexes');
-    return this.queryIndexes.use(defs);
+    return this.queryIndexes.use(defs, onError);
   }
 
   /** Reads a query-only index (for query contexts over committed state). */

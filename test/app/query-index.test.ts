@@ -27,8 +27,13 @@ const putMsg = z.object({ id: z.number().int().min(0).max(999), status: z.enum(S
 const delMsg = z.object({ id: z.number().int().min(0).max(999) }).strict();
 const itemKey = (id: number) => `${ITEM}${String(id).padStart(3, '0')}`;
 
-function indexModule(version: number | undefined, indexPrefix = ITEM): ModuleCore<any, any> {
-  const indexes: QueryIndexDef[] = version === undefined ? [] : [{ name: 'by-status', version, prefix: indexPrefix, keysOf: (_key, value) => [(JSON.parse(value) as { status: string }).status] }];
+function indexModule(version: number | undefined, indexPrefix = ITEM, failOnId?: number): ModuleCore<any, any> {
+  const keysOf = (_key: string, value: string) => {
+    const item = JSON.parse(value) as { id: number; status: string };
+    if (item.id === failOnId) throw new Error(`a bug in keysOf for item ${item.id}`);
+    return [item.status];
+  };
+  const indexes: QueryIndexDef[] = version === undefined ? [] : [{ name: 'by-status', version, prefix: indexPrefix, keysOf }];
   return defineModule({
     name: 'idx',
     requires: [],
@@ -130,6 +135,28 @@ describe('query-only indexes kept by the node (ADR 0029 point 1)', () => {
     expect(reopen(undefined)).toEqual({ rebuilt: [], dropped: ['idx/by-status'] });
     expect(storage.db.prepare("SELECT COUNT(*) AS n FROM query_index WHERE name = 'idx/by-status'").get()).toEqual({ n: 0 });
     expect(storage.getMeta('queryIndex/idx/by-status')).toBeUndefined();
+    storage.close();
+  });
+
+  it('never stop a commit: a keysOf that throws takes its index out of use (QUERY_INDEX_UNAVAILABLE) until the next open rebuilds it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gridledger-query-index-'));
+    dirs.push(dir);
+    const file = join(dir, 'node.db');
+    const chain = new TestChain({ modules: [registryCore, indexModule(1, ITEM, 13)], storage: new Storage(file) });
+    chain.block([chain.tx(chain.operator, [toMsg({ k: 'put', id: 12, status: 'open' })])]);
+    const result = chain.block([chain.tx(chain.operator, [toMsg({ k: 'put', id: 13, status: 'open' }), toMsg({ k: 'put', id: 14, status: 'done' })])])[0]!;
+    // the block committed with everything it wrote; the kernel's sink heard of the index's failure
+    expect(result.code).toBe('OK');
+    expect(chain.store.get(itemKey(13))).toEqual({ id: 13, status: 'open' });
+    expect(chain.internalErrors).toEqual([expect.objectContaining({ phase: 'query-index', module: 'idx' })]);
+    expect(() => chain.storage.queryIndex.stateKeys('idx/by-status', 'open', { limit: 9 })).toThrow(expect.objectContaining({ code: 'QUERY_INDEX_UNAVAILABLE' }));
+    expect(chain.storage.getMeta('queryIndex/idx/by-status')).toBeUndefined();
+    chain.storage.close();
+    // fixed code: the next open rebuilds it from the state
+    const storage = new Storage(file);
+    const app = new App(storage, { chainId: chain.chainId, modules: [registryCore, indexModule(1)] });
+    expect(app.queryIndexesAtOpen).toEqual({ rebuilt: ['idx/by-status'], dropped: [] });
+    expect(indexed(storage)).toEqual({ new: [], open: [itemKey(12), itemKey(13)], done: [itemKey(14)] });
     storage.close();
   });
 
