@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { flex } from '../../src/modules/flex/index.js';
 import { agg, GENESIS_TIME, HOUR, m, ok, pros, readyChain } from './helpers.js';
 import type { TestChain } from '../helpers/chain.js';
+import { collectPages } from '../helpers/pages.js';
 
 /**
  * The events list by status through the node's index (ADR 0029 point 1): every page is full until
@@ -11,22 +12,13 @@ import type { TestChain } from '../helpers/chain.js';
 
 const FILTERS = ['offered', 'active', 'withdrawn', 'completed', 'open', 'closed'] as const;
 
-/** Every id of a status filter, a page of `limit` at a time, with each page's size. */
+/** Every id of a status filter, a page of `limit` at a time, with each page's size: through the node's index or as a proven answer reads. */
 function collect(chain: TestChain, status: string, limit: number, indexed: boolean): { ids: string[]; sizes: number[] } {
-  const route = flex.surface.routes!.find((r) => r.route.name === 'flexEvents')!;
-  const ids: string[] = [];
-  const sizes: number[] = [];
-  let after: string | undefined;
-  do {
-    const query = route.route.query!.parse({ status, limit: String(limit), ...(after ? { after } : {}) });
-    // Over the committed state itself the context has the index; over a given store (as for ?prove=true) it has none.
-    const ctx = indexed ? chain.queryContext('flex') : chain.queryContext('flex', chain.app.committed());
-    const page = route.route.response.parse(route.handle(ctx, { params: undefined, query, body: undefined } as never)) as { events: Array<{ id: string }>; next?: string };
-    ids.push(...page.events.map((e) => e.id));
-    sizes.push(page.events.length);
-    after = page.next;
-  } while (after !== undefined);
-  return { ids, sizes };
+  const { items, sizes } = collectPages((after) => {
+    const page = chain.query(flex, 'flexEvents', {}, { status, limit: String(limit), ...(after ? { after } : {}) }, { queryIndexes: indexed }) as { events: Array<{ id: string }>; next?: string };
+    return { items: page.events.map((e) => e.id), next: page.next };
+  });
+  return { ids: items, sizes };
 }
 
 describe('flex events by status through the node index', () => {

@@ -149,13 +149,15 @@ export class TestChain {
   /**
    * Calls a module's query route the way the API does: input parsed with the route's schemas (query
    * values as strings), the handler run on the module's read-only context, the answer checked
-   * against the route's response schema.
+   * against the route's response schema. `queryIndexes: false`: without the node's query indexes.
    */
-  query(entry: ModuleEntry, name: string, params: Record<string, unknown> = {}, query: Record<string, unknown> = {}): any {
+  query(entry: ModuleEntry, name: string, params: Record<string, unknown> = {}, query: Record<string, unknown> = {}, options: { queryIndexes?: boolean } = {}): any {
     const r = entry.surface.routes!.find((x) => x.route.name === name);
     if (!r) throw new Error(`module ${entry.core.name} has no route ${name}`);
     const parsed = (schema: unknown, v: unknown) => (schema ? (schema as { parse(v: unknown): unknown }).parse(v) : undefined);
-    const out = r.handle(this.queryContext(entry.core.name), { params: parsed(r.route.params, params), query: parsed(r.route.query, query), body: undefined } as never);
+    // Without the node's query indexes (ADR 0029 point 1), as a proven answer runs: over a given store.
+    const ctx = options.queryIndexes === false ? this.queryContext(entry.core.name, this.app.committed()) : this.queryContext(entry.core.name);
+    const out = r.handle(ctx, { params: parsed(r.route.params, params), query: parsed(r.route.query, query), body: undefined } as never);
     return r.route.response.parse(out);
   }
 
