@@ -169,6 +169,13 @@ describe.sequential('flex on a 4-validator devnet', () => {
     const height = Math.min(...(await Promise.all(manifest.nodes.map(async (n) => (await callRoute(n.api, coreRoutes.status, {})).height))));
     const roots = await Promise.all(manifest.nodes.map(async (n) => ((await callRoute(n.api, coreRoutes.getBlock, { params: { height } })).block as { header: { stateRoot: string } }).header.stateRoot));
     expect(new Set(roots).size).toBe(1);
+    // Each validator answers a status filter from its own query index (ADR 0029 point 1): the same
+    // answer on every node, through the CLI, and as a proven answer (which reads the state instead).
+    for (const n of manifest.nodes) expect(((await (await fetch(`${n.api}/v1/flex/events?status=completed`)).json()) as { events: Array<{ id: string }> }).events.map((e) => e.id), n.name).toEqual(['ev1']);
+    const proven = (await (await fetch(`${url}/v1/flex/events?status=completed&prove=true`)).json()) as { value: { events: Array<{ id: string }> } };
+    expect(proven.value.events.map((e) => e.id)).toEqual(['ev1']);
+    expect((await cli('query', 'flex', 'events', '--status', 'open')).events).toEqual([]);
+    expect((await cli('query', 'flex', 'events', '--status', 'closed')).events.map((e: { id: string }) => e.id)).toEqual(['ev1']);
   }, 600_000);
 
   it('no public API response contains a measured value: event, events, programs, readings, escrow, every block', async () => {
