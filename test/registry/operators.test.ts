@@ -6,6 +6,8 @@ import { accountPage, isActive, type Account } from '../../src/modules/registry/
 import type { Msg } from '../../src/codec/tx.js';
 import { account, TestChain, type TestAccount } from '../helpers/chain.js';
 import { countingStore } from '../helpers/counting-store.js';
+import { collectPages } from '../helpers/pages.js';
+import { registry } from '../../src/modules/registry/index.js';
 
 /**
  * Registry state version 2 (ADR 0029): the admitted operators are kept as a set
@@ -105,5 +107,31 @@ describe('registry state version 2: the operator set', () => {
     expect(chain.send(chain.operator, proposeMsg('add-op3', { kind: 'add-operator', address: op3.address })).code).toBe('OK');
     expect(chain.send(op2, approveMsg('add-op3')).code).toBe('OK');
     expect(checkOperatorSet(chain)).toHaveLength(3);
+  });
+});
+
+describe('accounts by a role few hold, through the node query index (ADR 0029 point 1)', () => {
+  it('follow admissions, role changes and revocations; the answers equal the bounded scan, in full pages', () => {
+    const names = Array.from({ length: 12 }, (_, i) => `rare-${i}`);
+    const chain = new TestChain({ accounts: Object.fromEntries([...names.map((n, i) => [n, i % 3 === 0 ? ['auditor'] : ['consumer']]), ...Array.from({ length: 40 }, (_, i) => [`plain-${i}`, ['consumer']])]) });
+    const list = (role: string, indexed: boolean) =>
+      collectPages((after) => {
+        const page = chain.query(registry, 'listAccounts', {}, { role, limit: '2', ...(after ? { after } : {}) }, { queryIndexes: indexed }) as { accounts: Account[]; next?: string };
+        return { items: page.accounts.map((a) => a.address), next: page.next };
+      });
+    const check = () => {
+      for (const role of ['auditor', 'issuer', 'operator', 'consumer']) {
+        const viaIndex = list(role, true);
+        expect(viaIndex.items, role).toEqual(list(role, false).items);
+        if (role !== 'consumer') expect(viaIndex.sizes.slice(0, -1).every((n) => n === 2), `${role}: ${viaIndex.sizes}`).toBe(true);
+      }
+    };
+    check();
+    expect(list('auditor', true).items).toHaveLength(4);
+    const setRoles = (name: string, roles: string[]): Msg => ({ type: 'registry/set-roles', value: { address: account(name).address, roles } });
+    expect(chain.send(chain.operator, [setRoles('rare-0', ['consumer']), setRoles('rare-1', ['issuer', 'consumer']), { type: 'registry/revoke', value: { address: account('rare-3').address } }]).code).toBe('OK');
+    check();
+    expect(list('auditor', true).items).toHaveLength(3); // rare-3 revoked keeps its role; rare-0 lost it
+    expect(list('issuer', true).items).toEqual([account('rare-1').address]);
   });
 });

@@ -7,7 +7,7 @@ import { jailEquivocators, retryPendingJails } from './jail.js';
 import { registryKeeper, type RegistryKeeper } from './keeper.js';
 import { admitMsg, MSG, revokeMsg, setRolesMsg } from './messages.js';
 import { admit, authorizeSender, noteActivity, revoke, setRoles, type RegistryContext, type RegistryParams } from './rules.js';
-import { appendLog, indexOperators, markActive, MODULE_GRANTED_ROLES, putAccount, putValidator, ROLES, type Role } from './state.js';
+import { appendLog, indexOperators, markActive, MODULE_GRANTED_ROLES, putAccount, putValidator, registryQueryIndexes, ROLES, type Role } from './state.js';
 
 const params = z.object({ governanceThreshold: z.number().int().min(0).max(1000) }).strict();
 
@@ -52,6 +52,7 @@ export const registryCore = defineModule<RegistryKeeper, RegistryParams>({
   params: { schema: params, defaults: { governanceThreshold: 0 } },
   genesis: { schema: params.partial(), init: initGenesis },
   keeper: registryKeeper,
+  queryIndexes: registryQueryIndexes,
   authorize: authorizeSender,
   afterTx: noteActivity,
   onMisbehaviour: jailEquivocators,

@@ -52,7 +52,7 @@ export const registryRoutes = {
     name: 'listAccounts',
     method: 'GET',
     path: '/v1/registry/accounts',
-    summary: 'Admitted and revoked accounts in address order, optionally only those with a role; a page at a time (`next` continues with after=; by role, a request reads at most 10,000 accounts, so a page can be short and still have a next)',
+    summary: 'Admitted and revoked accounts in address order, optionally only those with a role; a page at a time (`next` continues with after=). A role few accounts hold (operator, grid-operator, utility, aggregator, auditor, anchor-operator, issuer) is read through the node index: exact pages; another role, or any with prove=true, reads at most 10,000 accounts per request, so a page can be short and still have a next',
     tags: ['registry'],
     query: z.object({ after: addressSchema.optional(), limit, role: roleSchema.optional() }),
     response: z.object({ accounts: z.array(accountSchema), next: z.string().optional() }),

@@ -1,5 +1,6 @@
 import { collection, FILTER_SCAN_ROWS, matchingPage, type Page } from '../../app/collections.js';
 import type { ModuleContext } from '../../app/module.js';
+import type { ModuleQueryIndex, QueryIndexDef } from '../../app/query-index.js';
 import type { KVStore } from '../../app/state.js';
 import { padKey } from '../../app/state.js';
 import type { TxRef } from '../../app/tx-ref.js';
@@ -113,9 +114,33 @@ export function indexOperators(ctx: ModuleContext): void {
 /** Accounts a request by role reads at most: a rare role answers a short page with `next` rather than reading the whole registry at once. */
 export const ROLE_SCAN_ROWS = FILTER_SCAN_ROWS;
 
-/** A page of accounts in address order, optionally only those holding `role` (read until the page is full or ROLE_SCAN_ROWS were read). */
-export function accountPage(store: KVStore, options: { after?: string; limit: number; role?: Role }, stateVersion = 1): Page<Account> {
+/**
+ * The roles few accounts hold, indexed by the node for queries (ADR 0029 point 1): `accounts?role=`
+ * of one of them is an exact page. The common roles (meters, consumers, prosumers, traders, anonymous
+ * traders) are not: an index row per ordinary admission would cost every admission's commit, and a
+ * filter most accounts match fills its pages from the scan anyway.
+ */
+export const RARE_ROLES: readonly Role[] = ['operator', 'grid-operator', 'utility', 'aggregator', 'auditor', 'anchor-operator', 'issuer'];
+const NAMES_A_RARE_ROLE = new RegExp(`"(${RARE_ROLES.join('|')})"`);
+export const ACCOUNTS_BY_RARE_ROLE = 'accounts-by-rare-role';
+export const registryQueryIndexes: readonly QueryIndexDef[] = [
+  {
+    name: ACCOUNTS_BY_RARE_ROLE,
+    version: 1,
+    prefix: accounts.prefix,
+    // A text test first: an ordinary admission's record names no rare role and is not parsed (the parse decides).
+    keysOf: (_key, value) => (NAMES_A_RARE_ROLE.test(value) ? (JSON.parse(value) as Account).roles.filter((r) => RARE_ROLES.includes(r)) : []),
+  },
+];
+
+/**
+ * A page of accounts in address order, optionally only those holding `role`: a rare role through the
+ * node's index when the caller has it (an exact page), otherwise read until the page is full or
+ * ROLE_SCAN_ROWS were read.
+ */
+export function accountPage(store: KVStore, options: { after?: string; limit: number; role?: Role }, stateVersion = 1, index?: ModuleQueryIndex): Page<Account> {
   const { role } = options;
+  if (role !== undefined && index && RARE_ROLES.includes(role)) return accounts.indexedPage(store, index, ACCOUNTS_BY_RARE_ROLE, role, (a) => a.roles.includes(role), options);
   if (role === 'operator' && stateVersion >= 2) {
     // The operator set is indexed: an exact page, one point read per operator.
     const page = operators.page(store, options);

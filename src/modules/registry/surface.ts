@@ -57,7 +57,7 @@ const routes = [
     };
   }),
   queryRoute(registryRoutes.listAccounts, (ctx, { query }) => {
-    const page = accountPage(ctx.store, query, ctx.stateVersion);
+    const page = accountPage(ctx.store, query, ctx.stateVersion, ctx.queryIndex);
     return { accounts: page.items, ...(page.next !== undefined ? { next: page.next } : {}) };
   }),
   queryRoute(registryRoutes.registryLog, (ctx, { query }) => {
