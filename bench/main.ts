@@ -157,7 +157,7 @@ if (runs('read-policy')) {
   report.readPolicy = withVerifyRatios(await benchReadPolicy({ communities: 500, metersPerCommunity: 20, members: 3000, historyEntries: 20_000, requests: 200 }) as unknown as Record<string, unknown>, cal.verifyPerSecOneCore);
 }
 if (runs('state-versions')) {
-  process.stderr.write("state-versions: the market's end of block among 1,000 / 5,000 idle market communities, a governance proposal among 10,000 accounts and the plants of a meter among 2,000 plants, state versions 1 and 2; the flex events of a rare status among 20,000, through the node's query index and the bounded scan; an account's balances after 5,000 completed redemptions, through the indexes of open items and its whole history…\n");
+  process.stderr.write("state-versions: the market's end of block among 1,000 / 5,000 idle market communities, a governance proposal among 10,000 accounts and the plants of a meter among 2,000 plants, state versions 1 and 2; the flex events of a rare status among 20,000, through the node's query index and the bounded scan; an account's balances after 5,000 completed redemptions, through the indexes of open items and its whole history; accounts of a rare role among 20,000…\n");
   report.stateVersions = withVerifyRatios(await benchStateVersions({ verifyPerSecOneCore: cal.verifyPerSecOneCore }), cal.verifyPerSecOneCore);
 }
 if (runs('simulate')) {

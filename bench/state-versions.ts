@@ -17,6 +17,7 @@ import { SLOT_MS, slotOfMs } from '../src/util/slots.js';
 import { flexCore } from '../src/modules/flex/module.js';
 import { flex } from '../src/modules/flex/index.js';
 import { payments } from '../src/modules/payments/index.js';
+import { registry } from '../src/modules/registry/index.js';
 import { loadVerifyingKey } from '../src/zk/artifacts.js';
 import { verifyingKeyId } from '../src/zk/encoding.js';
 import { account, TestChain, type TestAccount } from '../test/helpers/chain.js';
@@ -154,7 +155,22 @@ export function balancesAfterRedemptions(count: number, samples: number): { inde
   return { indexUs: timeUs(() => answer(true), samples), historyUs: timeUs(() => answer(false), Math.max(3, Math.floor(samples / 50))), same: answer(true) === answer(false) ? 1 : 0 };
 }
 
-export async function benchStateVersions(options: { communities?: number[]; accounts?: number[]; plants?: number[]; events?: number[]; redemptions?: number[]; verifyPerSecOneCore?: number } = {}): Promise<Record<string, number>> {
+/**
+ * `accounts?role=auditor` (limit 100) among `count` consumer accounts and 3 auditors: through the
+ * node's index of the roles few accounts hold (ADR 0029 point 1) and through the bounded scan a proven
+ * answer reads. µs for the first page, and the auditors it holds.
+ */
+export function rareRoleAccounts(count: number, samples: number): { indexUs: number; scanUs: number; indexFound: number; scanFound: number } {
+  const roles: Record<string, string[]> = { 'auditor-a': ['auditor'], 'auditor-b': ['auditor'], 'auditor-c': ['auditor'] };
+  for (let i = 0; i < count; i++) roles[`consumer-${i}`] = ['consumer'];
+  const chain = new TestChain({ accounts: roles });
+  const page = (indexed: boolean) => (chain.query(registry, 'listAccounts', {}, { role: 'auditor', limit: '100' }, { queryIndexes: indexed }) as { accounts: unknown[] }).accounts.length;
+  const out = { indexUs: timeUs(() => page(true), samples), scanUs: timeUs(() => page(false), Math.max(3, Math.floor(samples / 50))), indexFound: page(true), scanFound: page(false) };
+  chain.storage.close();
+  return out;
+}
+
+export async function benchStateVersions(options: { communities?: number[]; accounts?: number[]; plants?: number[]; events?: number[]; redemptions?: number[]; roleAccounts?: number[]; verifyPerSecOneCore?: number } = {}): Promise<Record<string, number>> {
   const verifyPerSec = options.verifyPerSecOneCore ?? (await calibrate()).verifyPerSecOneCore;
   const out: Record<string, number> = {};
   for (const n of options.communities ?? [1_000, 5_000]) {
@@ -183,6 +199,13 @@ export async function benchStateVersions(options: { communities?: number[]; acco
     out[`balancesUs${n}RedemptionsIndex`] = r.indexUs;
     out[`balancesSameAnswer${n}Redemptions`] = r.same;
   }
+  for (const n of options.roleAccounts ?? [20_000]) {
+    const r = rareRoleAccounts(n, 200);
+    out[`rareRoleAccountsUs${n}AccountsScan`] = r.scanUs;
+    out[`rareRoleAccountsUs${n}AccountsIndex`] = r.indexUs;
+    out[`rareRoleAccountsFound${n}AccountsScan`] = r.scanFound;
+    out[`rareRoleAccountsFound${n}AccountsIndex`] = r.indexFound;
+  }
   // The same costs in verifies of the same run (a figure of µs × verifies/s ÷ 10⁶).
   for (const [k, us] of Object.entries({ ...out })) if (k.includes('Us')) out[k.replace(/Us(\d)/, 'EquivalentVerifies$1')] = Number(((us * verifyPerSec) / 1e6).toFixed(2));
   out.verifyPerSecOneCore = verifyPerSec;
@@ -190,8 +213,8 @@ export async function benchStateVersions(options: { communities?: number[]; acco
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { communities: { type: 'string' }, accounts: { type: 'string' }, plants: { type: 'string' }, events: { type: 'string' }, redemptions: { type: 'string' } } });
+  const { values } = parseArgs({ options: { communities: { type: 'string' }, accounts: { type: 'string' }, plants: { type: 'string' }, events: { type: 'string' }, redemptions: { type: 'string' }, 'role-accounts': { type: 'string' } } });
   const list = (v: string | undefined) => (v ? v.split(',').map(Number) : undefined);
-  const report = await benchStateVersions({ communities: list(values.communities), accounts: list(values.accounts), plants: list(values.plants), events: list(values.events), redemptions: list(values.redemptions) });
+  const report = await benchStateVersions({ communities: list(values.communities), accounts: list(values.accounts), plants: list(values.plants), events: list(values.events), redemptions: list(values.redemptions), roleAccounts: list(values['role-accounts']) });
   process.stdout.write(JSON.stringify(withVerifyRatios(report, report.verifyPerSecOneCore!), null, 2) + '\n');
 }
