@@ -1,3 +1,4 @@
+import { dayOfSlot } from '../../src/util/localtime.js';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -161,7 +162,8 @@ describe('private reads on a running node', () => {
 
   it('serves the public routes without a token (blocks, community totals, registries)', async () => {
     expect((await as(null, coreRoutes.latestBlock, {})).hash).toMatch(/^[0-9a-f]{64}$/);
-    const day = await as(null, energyRoutes.day, { params: { id: s.community }, query: { day: new Date(s.slot * 900_000).toISOString().slice(0, 10) } });
+    // The community's local day (Europe/Amsterdam): the UTC date is the day before from 23:00 UTC (22:00 in summer).
+    const day = await as(null, energyRoutes.day, { params: { id: s.community }, query: { day: dayOfSlot('Europe/Amsterdam', s.slot) } });
     expect(day.totalWh).toBe(-5_000);
     expect((await as(null, energyRoutes.getCommunity, { params: { id: s.community } })).traders).toHaveLength(2);
   });
