@@ -113,7 +113,7 @@ export function meterPlants(count: number, stateVersions: Record<string, number>
  * withdrawn — through the node's query index (ADR 0029 point 1) and through the bounded scan that a
  * proven query still uses: µs per answer, and the events the answer holds.
  */
-export function rareStatusEvents(count: number, samples: number): { indexUs: number; scanUs: number; indexFound: number; scanFound: number; rebuildMs: number } {
+export function rareStatusEvents(count: number, samples: number): IndexAndScan & { rebuildMs: number } {
   const [bank, agg, pros] = ['bench-bank', 'bench-agg', 'bench-pros'].map(account) as [TestAccount, TestAccount, TestAccount];
   const chain = new TestChain({ modules: [registryCore, meteringCore, energyCore, paymentsCore, flexCore], genesisTime: GENESIS_TIME, accounts: { 'bench-bank': ['issuer'], 'bench-agg': ['aggregator'], 'bench-pros': ['prosumer'] } });
   const vk = loadVerifyingKey('deviation');
@@ -160,7 +160,7 @@ export function balancesAfterRedemptions(count: number, samples: number): { inde
  * node's index of the roles few accounts hold (ADR 0029 point 1) and through the bounded scan a proven
  * answer reads. µs for the first page, and the auditors it holds.
  */
-export function rareRoleAccounts(count: number, samples: number): { indexUs: number; scanUs: number; indexFound: number; scanFound: number } {
+export function rareRoleAccounts(count: number, samples: number): IndexAndScan {
   const roles: Record<string, string[]> = { 'auditor-a': ['auditor'], 'auditor-b': ['auditor'], 'auditor-c': ['auditor'] };
   for (let i = 0; i < count; i++) roles[`consumer-${i}`] = ['consumer'];
   const chain = new TestChain({ accounts: roles });
@@ -168,6 +168,21 @@ export function rareRoleAccounts(count: number, samples: number): { indexUs: num
   const out = { indexUs: timeUs(() => page(true), samples), scanUs: timeUs(() => page(false), Math.max(3, Math.floor(samples / 50))), indexFound: page(true), scanFound: page(false) };
   chain.storage.close();
   return out;
+}
+
+/** One list answer through the node's index and through the scan: µs and items found, both ways. */
+interface IndexAndScan {
+  indexUs: number;
+  scanUs: number;
+  indexFound: number;
+  scanFound: number;
+}
+
+function recordIndexAndScan(out: Record<string, number>, name: string, size: string, r: IndexAndScan): void {
+  out[`${name}Us${size}Scan`] = r.scanUs;
+  out[`${name}Us${size}Index`] = r.indexUs;
+  out[`${name}Found${size}Scan`] = r.scanFound;
+  out[`${name}Found${size}Index`] = r.indexFound;
 }
 
 export async function benchStateVersions(options: { communities?: number[]; accounts?: number[]; plants?: number[]; events?: number[]; redemptions?: number[]; roleAccounts?: number[]; verifyPerSecOneCore?: number } = {}): Promise<Record<string, number>> {
@@ -187,10 +202,7 @@ export async function benchStateVersions(options: { communities?: number[]; acco
   }
   for (const n of options.events ?? [20_000]) {
     const r = rareStatusEvents(n, 200);
-    out[`rareStatusEventsUs${n}EventsScan`] = r.scanUs;
-    out[`rareStatusEventsUs${n}EventsIndex`] = r.indexUs;
-    out[`rareStatusEventsFound${n}EventsScan`] = r.scanFound;
-    out[`rareStatusEventsFound${n}EventsIndex`] = r.indexFound;
+    recordIndexAndScan(out, 'rareStatusEvents', `${n}Events`, r);
     out[`queryIndexRebuildMs${n}Events`] = r.rebuildMs;
   }
   for (const n of options.redemptions ?? [5_000]) {
@@ -200,11 +212,7 @@ export async function benchStateVersions(options: { communities?: number[]; acco
     out[`balancesSameAnswer${n}Redemptions`] = r.same;
   }
   for (const n of options.roleAccounts ?? [20_000]) {
-    const r = rareRoleAccounts(n, 200);
-    out[`rareRoleAccountsUs${n}AccountsScan`] = r.scanUs;
-    out[`rareRoleAccountsUs${n}AccountsIndex`] = r.indexUs;
-    out[`rareRoleAccountsFound${n}AccountsScan`] = r.scanFound;
-    out[`rareRoleAccountsFound${n}AccountsIndex`] = r.indexFound;
+    recordIndexAndScan(out, 'rareRoleAccounts', `${n}Accounts`, rareRoleAccounts(n, 200));
   }
   // The same costs in verifies of the same run (a figure of µs × verifies/s ÷ 10⁶).
   for (const [k, us] of Object.entries({ ...out })) if (k.includes('Us')) out[k.replace(/Us(\d)/, 'EquivalentVerifies$1')] = Number(((us * verifyPerSec) / 1e6).toFixed(2));
