@@ -101,7 +101,17 @@ describe.sequential('anchoring on a 4-validator devnet (offline broadcast)', () 
     node0 = manifest.nodes[0]!;
     anchorHome = node0.home;
     for (const n of manifest.nodes) startValidator(n);
-    await Promise.all(manifest.nodes.map((n) => waitFor(async () => (await api(n.api, coreRoutes.status, {})).peers.length >= 3, `${n.name} connects to its peers`, 120_000, 200)));
+    try {
+      await Promise.all(manifest.nodes.map((n) => waitFor(async () => (await api(n.api, coreRoutes.status, {})).peers.length >= 3, `${n.name} connects to its peers`, 120_000, 200)));
+    } catch (err) {
+      // Say why (a node that never answered once failed here under parallel load, its log deleted with the folder).
+      const states = manifest.nodes.map((n) => {
+        const child = nodeChildren.get(n.name)!;
+        const log = readFileSync(join(n.home, 'node.log'), 'utf8').split('\n').slice(-12).join('\n');
+        return `${n.name}: exit ${child.exitCode ?? '-'} signal ${child.signalCode ?? '-'}\n${log}`;
+      });
+      throw new Error(`${(err as Error).message}\n${states.join('\n')}`);
+    }
   }, 180_000);
 
   afterAll(async () => {
