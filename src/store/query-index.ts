@@ -16,6 +16,9 @@ CREATE TABLE IF NOT EXISTS query_index (name TEXT NOT NULL, ikey TEXT NOT NULL, 
 /** Meta key prefix of each index's version. */
 export const QUERY_INDEX_META = 'queryIndex/';
 
+/** The stored version of an index whose `keysOf` failed in a commit (versions are positive integers). */
+const FAILED_VERSION = 'failed';
+
 /** Rows of the state table read per statement while an index is rebuilt. */
 const REBUILD_CHUNK = 1000;
 
@@ -84,7 +87,7 @@ export class QueryIndexes implements QueryIndexReader {
   /**
    * Inside a block's (or genesis') transaction, before its state writes: the index rows they change.
    * A `keysOf` that throws never stops the commit (an index is not consensus state): that index goes
-   * out of use, its version is removed in the same transaction so the next start rebuilds it, and the
+   * out of use, its stored version is marked failed in the same transaction so the next start rebuilds it (or drops it), and the
    * error sink is told.
    */
   apply(writes: ReadonlyMap<string, string | null>): void {
@@ -110,7 +113,8 @@ export class QueryIndexes implements QueryIndexReader {
 
   private fail(name: string, err: unknown): void {
     this.failed.add(name);
-    this.db.prepare('DELETE FROM meta WHERE key = ?').run(`${QUERY_INDEX_META}${name}`);
+    // A version no build declares: the next start rebuilds the index, or drops its rows if it is gone.
+    this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(Buffer.from(FAILED_VERSION), `${QUERY_INDEX_META}${name}`);
     this.onError(name, err);
   }
 
