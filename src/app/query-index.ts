@@ -61,6 +61,6 @@ export function qualifiedIndexes(module: string, defs: readonly QueryIndexDef[])
     if (!Number.isSafeInteger(d.version) || d.version < 1) throw new Error(`module ${module}: index ${d.name} needs a positive integer version`);
     if (!/^[a-z][a-z0-9-]*$/.test(d.name) || seen.has(d.name)) throw new Error(`module ${module}: index name ${JSON.stringify(d.name)} is invalid or repeated`);
     seen.add(d.name);
-    return { ...d, name: qualifiedIndexName(module, d.name), keysOf: d.keysOf };
+    return { ...d, name: qualifiedIndexName(module, d.name) };
   });
 }

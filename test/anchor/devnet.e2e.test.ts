@@ -107,7 +107,8 @@ describe.sequential('anchoring on a 4-validator devnet (offline broadcast)', () 
       // Say why (a node that never answered once failed here under parallel load, its log deleted with the folder).
       const states = manifest.nodes.map((n) => {
         const child = nodeChildren.get(n.name)!;
-        const log = readFileSync(join(n.home, 'node.log'), 'utf8').split('\n').slice(-12).join('\n');
+        const file = join(n.home, 'node.log');
+        const log = existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-12).join('\n') : '(no node.log)';
         return `${n.name}: exit ${child.exitCode ?? '-'} signal ${child.signalCode ?? '-'}\n${log}`;
       });
       throw new Error(`${(err as Error).message}\n${states.join('\n')}`);
