@@ -68,7 +68,7 @@ for (const p of values.pragma) chain.storage.db.pragma(p);
 const randomMember = () => bech32m.encode('grid', bech32m.toWords(randomBytes(20)));
 
 process.stdout.write(`state growth: ${total} admissions in blocks of ${perBlock} into ${path}, tree cache ${treeEntries} nodes, tree rows held up to ${treeFlushMib} MiB${values.pragma.length ? `, ${values.pragma.join(', ')}` : ''}\n`);
-process.stdout.write('admissions  entries  KiB written/tx  RSS MiB (buffers)  slowest block ms   µs/tx: all phases of the last window = the phases of ≥ 5 µs\n');
+process.stdout.write('admissions  entries  tree rows (cached)  KiB written/tx  RSS MiB (buffers)  slowest block ms   µs/tx: all phases of the last window = the phases of ≥ 5 µs\n');
 try {
   let before = chain.phases.snapshot();
   let writtenBefore = bytesWritten();
@@ -84,11 +84,14 @@ try {
     const sum = all.reduce((s, [, us]) => s + us, 0);
     const phases = all.filter(([, us]) => us >= 5);
     const entries = chain.storage.db.prepare('SELECT count(*) AS n FROM state').get() as { n: number };
+    // Rows in the table (those held for the next batch aside) and in the node's read cache.
+    const treeRows = chain.storage.db.prepare('SELECT count(*) AS n FROM state_tree').get() as { n: number };
+    const tree = `${treeRows.n} (${chain.storage.cacheStats().tree.entries})`;
     const written = bytesWritten();
     const kibPerTx = written === null || writtenBefore === null ? '-' : ((written - writtenBefore) / 1024 / every).toFixed(1);
     const memory = process.memoryUsage();
     const rssMib = `${(memory.rss / 2 ** 20).toFixed(0)} (${(memory.arrayBuffers / 2 ** 20).toFixed(0)})`;
-    process.stdout.write(`${String(done).padStart(10)} ${String(entries.n).padStart(8)}  ${kibPerTx.padStart(14)}  ${rssMib.padStart(17)}  ${slowestBlockMs.toFixed(0).padStart(16)}   ${sum.toFixed(0)} = ${phases.map(([p, us]) => `${p} ${us.toFixed(0)}`).join(', ')}\n`);
+    process.stdout.write(`${String(done).padStart(10)} ${String(entries.n).padStart(8)}  ${tree.padStart(18)}  ${kibPerTx.padStart(14)}  ${rssMib.padStart(17)}  ${slowestBlockMs.toFixed(0).padStart(16)}   ${sum.toFixed(0)} = ${phases.map(([p, us]) => `${p} ${us.toFixed(0)}`).join(', ')}\n`);
     before = after;
     writtenBefore = written;
     slowestBlockMs = 0;

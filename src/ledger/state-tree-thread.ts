@@ -1,5 +1,5 @@
 import { applyWritesToTree, decodeRoot, encodeRoot, type TreeReads } from '../app/state-tree.js';
-import { DEFAULT_READ_CACHE_LIMITS, type StoredTreeReader, type TreeSnapshotSource } from '../store/sqlite.js';
+import { DEFAULT_READ_CACHE_LIMITS, refreshCachedTreeRows, treeRowCacheBytes, type StoredTreeReader, type TreeSnapshotSource } from '../store/sqlite.js';
 import { BoundedCache } from '../util/bounded-cache.js';
 import { packTree } from './tree-rows-wire.js';
 
@@ -40,13 +40,13 @@ const KEPT_ANSWERS = 8;
 const NO_ROW = new Uint8Array(0);
 const NO_VALUE: unique symbol = Symbol('absent');
 
-/** Same estimate as the node's storage: a Map entry and the LRU's slot besides the key and value. */
+/** Same estimate as the node's storage for a value: a Map entry and the LRU's slot besides the key and value. */
 const ENTRY_OVERHEAD_BYTES = 96;
 
 export class TreeThread {
   private readonly pending = new Map<string, Uint8Array | null>();
   private readonly answers = new Map<number, { writes: Writes; rows: Rows }>();
-  private readonly rowCache = new BoundedCache<Uint8Array>(DEFAULT_READ_CACHE_LIMITS.treeEntries, DEFAULT_READ_CACHE_LIMITS.treeBytes, (v, k) => ENTRY_OVERHEAD_BYTES + k.length + v.byteLength);
+  private readonly rowCache = new BoundedCache<Uint8Array>(DEFAULT_READ_CACHE_LIMITS.treeEntries, DEFAULT_READ_CACHE_LIMITS.treeBytes, (row, path) => treeRowCacheBytes(path, row === NO_ROW ? undefined : row));
   private readonly valueCache = new BoundedCache<string | typeof NO_VALUE>(DEFAULT_READ_CACHE_LIMITS.stateEntries, DEFAULT_READ_CACHE_LIMITS.stateBytes, (v, k) => ENTRY_OVERHEAD_BYTES + k.length + (v === NO_VALUE ? 0 : v.length));
   /** Set when the mirror can no longer be trusted: every later request is refused. */
   private broken: string | undefined;
@@ -61,7 +61,7 @@ export class TreeThread {
         this.committed(request);
         return undefined;
       case 'flushed':
-        this.pending.clear();
+        this.flushed(new Map());
         return undefined;
       case 'reset':
         this.pending.clear();
@@ -113,6 +113,12 @@ export class TreeThread {
     }
   }
 
+  /** The held rows (and a flushing block's own) went to the table: the cache takes them, as the storage's does. */
+  private flushed(blockRows: Rows): void {
+    refreshCachedTreeRows(this.rowCache, this.pending, blockRows, NO_ROW);
+    this.pending.clear();
+  }
+
   /** Keeps the mirror and the caches what the node's storage now holds. */
   private committed(request: Extract<TreeThreadRequest, { type: 'committed' }>): void {
     const known = request.id !== undefined ? this.answers.get(request.id) : undefined;
@@ -123,8 +129,7 @@ export class TreeThread {
       return;
     }
     for (const [key, value] of writes) if (this.valueCache.has(key)) this.valueCache.set(key, value ?? NO_VALUE);
-    for (const [path, node] of rows) if (this.rowCache.has(path)) this.rowCache.set(path, node ?? NO_ROW);
-    if (request.flushed) this.pending.clear();
+    if (request.flushed) this.flushed(rows);
     else if (request.held) for (const [path, node] of rows) this.pending.set(path, node);
   }
 }

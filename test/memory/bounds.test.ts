@@ -67,13 +67,53 @@ describe('Storage read caches are bounded (LRU)', () => {
     expect(apps[0]!.nonceOf(operator.address)).toBe(180);
   });
 
-  it('after 100,000 distinct state-tree paths the tree cache holds ≤ 8,192 nodes and ≤ 6 MiB', () => {
+  it(`after 300,000 distinct state-tree paths the tree cache holds ≤ ${DEFAULT_READ_CACHE_LIMITS.treeEntries} rows and ≤ ${DEFAULT_READ_CACHE_LIMITS.treeBytes / 2 ** 20} MiB`, () => {
     const storage = new Storage(':memory:');
-    for (let i = 0; i < 100_000; i++) storage.treeRow(`p${i}`);
+    for (let i = 0; i < 300_000; i++) storage.treeRow(`p${i}`);
     const { tree } = storage.cacheStats();
     expect(tree.entries).toBeLessThanOrEqual(DEFAULT_READ_CACHE_LIMITS.treeEntries);
     expect(tree.bytes).toBeLessThanOrEqual(DEFAULT_READ_CACHE_LIMITS.treeBytes);
+    expect(tree.entries).toBe(DEFAULT_READ_CACHE_LIMITS.treeEntries);
     storage.close();
+  });
+
+  it('refreshes cached rows once per batch, as copies of their own: held rows answer until then, and the roots match a node that writes every block', () => {
+    const operator = account('operator');
+    const validator = account('validator');
+    const validators = [{ address: validator.address, pubKey: validator.publicKey, power: '10' }];
+    // One storage writes its rows at every block; the other holds them until the batch (32 MiB: the whole run).
+    const storages = [new Storage(':memory:', DEFAULT_READ_CACHE_LIMITS, 1), new Storage(':memory:')];
+    const apps = storages.map((storage) => new App(storage, { chainId: 'ex', modules: MODULE_CORES }));
+    for (const app of apps) app.initGenesis({ chainId: 'ex', genesisTime: 0, operators: [operator.address], validators, accounts: [], modules: {} });
+    for (let height = 1; height <= 6; height++) {
+      const txs = Array.from({ length: 50 }, (_, i) =>
+        signTx({ chainId: 'ex', sender: operator.address, nonce: (height - 1) * 50 + i, expiresAtHeight: 100, msgs: [{ type: 'registry/admit', value: { address: account(`c-${height}-${i}`).address, roles: ['consumer'] } }], memo: '' }, operator.signer),
+      );
+      const roots = apps.map((app) => {
+        const executed = app.executeBlock({ height, time: height, proposer: validator.address, prevHash: ZERO_HASH, txs, lastCommit: null, evidence: [], validators });
+        app.commitBlock(executed, { height, round: 0, blockHash: executed.hash, signatures: [] });
+        return app.stateRoot;
+      });
+      expect(roots[1]).toBe(roots[0]);
+    }
+    const held = storages[1]!;
+    expect(held.pendingTreeStats().rows).toBeGreaterThan(100);
+    held.flushTreeRows();
+    // Cached before this check: the rows the blocks read from the table and then rewrote — about half of
+    // the tree where every block writes its rows; where they were held, only genesis' rows (the blocks
+    // read the held ones), which the batch then changed.
+    expect(storages[0]!.cacheStats().tree.entries).toBeGreaterThan(50);
+    expect(held.cacheStats().tree.entries).toBeGreaterThan(0);
+    for (const storage of storages) {
+      const table = storage.db.prepare<[], { path: Buffer; node: Buffer }>('SELECT path, node FROM state_tree').all();
+      expect(table.length).toBeGreaterThan(100);
+      for (const { path, node } of table) {
+        const row = storage.treeRow(path.toString('latin1'))!;
+        expect(Buffer.from(row).equals(node)).toBe(true);
+        expect(row.buffer.byteLength).toBe(row.byteLength);
+      }
+      storage.close();
+    }
   });
 });
 
