@@ -1,7 +1,8 @@
 import { App } from '../src/app/host.js';
 import { VerifiedTxs } from '../src/ledger/verified-txs.js';
 import { ZERO_HASH } from '../src/codec/block.js';
-import { signTx, txHash, type SignedTx } from '../src/codec/tx.js';
+import { signTx, txHash, type Msg, type SignedTx } from '../src/codec/tx.js';
+import type { Signer } from '../src/crypto/ed25519.js';
 import { genesisModuleSections, genesisStateVersions, MODULE_CORES } from '../src/modules/index.js';
 import { DEFAULT_READ_CACHE_LIMITS, DEFAULT_TREE_FLUSH_BYTES, Storage, type ReadCacheLimits } from '../src/store/sqlite.js';
 import { PhaseMeter } from '../src/util/phase-meter.js';
@@ -51,19 +52,37 @@ export class AdmissionChain {
   signAdmissions(count: number, member: (n: number) => string = (n) => benchSigner('execute', `member-${n}`).address): SignedTx[] {
     const txs: SignedTx[] = [];
     for (let i = 0; i < count; i++) {
-      const nonce = this.nonce++;
-      const tx = signTx({ chainId: this.chainId, sender: this.operator.address, nonce, expiresAtHeight: 1_000_000_000, msgs: [{ type: 'registry/admit', value: { address: member(nonce), roles: ['prosumer'] } }], memo: '' }, this.operator.signer);
-      this.verified.remember(txHash(tx.body), tx);
-      txs.push(tx);
+      const nonce = this.nonce;
+      txs.push(this.signOperatorTx([{ type: 'registry/admit', value: { address: member(nonce), roles: ['prosumer'] } }]));
     }
     return txs;
   }
 
-  /** Executes and commits one block of `txs`; the wall time (ns) of each step. Throws if a transaction failed. */
-  commitBlock(txs: SignedTx[]): { executeNs: bigint; commitNs: bigint } {
+  /** A transaction of the chain's operator (admissions, set-up messages), already counted as verified. */
+  signOperatorTx(msgs: Msg[]): SignedTx {
+    return this.signTxFrom(this.operator, this.nonce++, msgs);
+  }
+
+  /** A transaction of another sender with its own nonce (a meter's readings), already counted as verified. */
+  signTxFrom(from: { signer: Signer; address: string }, nonce: number, msgs: Msg[]): SignedTx {
+    const tx = signTx({ chainId: this.chainId, sender: from.address, nonce, expiresAtHeight: 1_000_000_000, msgs, memo: '' }, from.signer);
+    this.verified.remember(txHash(tx.body), tx);
+    return tx;
+  }
+
+  /** The time of the last block (ms). */
+  get blockTime(): number {
+    return this.time;
+  }
+
+  /**
+   * Executes and commits one block of `txs` one second after the last, or at `atMs` if later; the wall
+   * time (ns) of each step. Throws if a transaction failed.
+   */
+  commitBlock(txs: SignedTx[], atMs = 0): { executeNs: bigint; commitNs: bigint } {
     const height = this.app.height + 1;
     const prev = this.storage.getBlock(height - 1);
-    this.time += 1000;
+    this.time = Math.max(this.time + 1000, atMs);
     const t0 = process.hrtime.bigint();
     const executed = this.app.executeBlock({ height, time: this.time, proposer: this.validator.address, prevHash: prev?.hash ?? ZERO_HASH, txs, lastCommit: prev?.commit ?? null, evidence: [], validators: this.validators });
     const t1 = process.hrtime.bigint();

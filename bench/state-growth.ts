@@ -1,9 +1,13 @@
 /**
- * `npm run bench:state-growth [-- --txs N --per-block B --every E --tree-cache-entries T --tree-flush-mib M --pragma 'name = value'… --path FILE]`
+ * `npm run bench:state-growth [-- --txs N --per-block B --every E --readings-of M --tree-cache-entries T --tree-flush-mib M --pragma 'name = value'… --path FILE]`
  *
  * What a validator spends per transaction as its state grows (issue 18, and why the soak measures
  * saturation at both ends): one process commits blocks of B `registry/admit` transactions (each adds
  * a new account, its registry log entry and index entries to the state) to an SQLite file on disk,
+ * or with `--readings-of M`, of B meter readings (`metering/reading`) of M meters linked to one
+ * community, slot after slot (each block at least one second after the last, and after the end of
+ * the slot its readings report; the meters' admission and linking first, unmeasured). A reading adds
+ * its record, its energy's balance and history entries and changes its meter and its day's series;
  * N in all, and every E transactions prints the CPU of the App's phases per transaction over the last
  * E (µs; commit.store = the block's SQLite transaction, state.root = the tree update). Signing is
  * outside the phases. Each line also gives the bytes the process wrote per transaction over the window
@@ -21,7 +25,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bech32m } from '@scure/base';
 import { AdmissionChain, phaseUsPerTx } from './execute.js';
+import { benchSigner } from './foundation.js';
+import type { Msg, SignedTx } from '../src/codec/tx.js';
 import { DEFAULT_READ_CACHE_LIMITS, DEFAULT_TREE_FLUSH_BYTES } from '../src/store/sqlite.js';
+import { toHex } from '../src/util/bytes.js';
+import { SLOT_MS, slotOfMs } from '../src/util/slots.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,6 +38,7 @@ const { values } = parseArgs({
     every: { type: 'string', default: '25000' },
     'tree-cache-entries': { type: 'string' },
     'tree-flush-mib': { type: 'string' },
+    'readings-of': { type: 'string' },
     path: { type: 'string' },
     pragma: { type: 'string', multiple: true, default: [] },
   },
@@ -39,9 +48,10 @@ const perBlock = Number(values['per-block']);
 const every = Number(values.every);
 const treeEntries = Number(values['tree-cache-entries'] ?? DEFAULT_READ_CACHE_LIMITS.treeEntries);
 const treeFlushMib = Number(values['tree-flush-mib'] ?? DEFAULT_TREE_FLUSH_BYTES / 2 ** 20);
+const meters = values['readings-of'] === undefined ? undefined : Number(values['readings-of']);
 const positive = (x: number) => Number.isSafeInteger(x) && x > 0;
-if (![total, perBlock, every, treeEntries, treeFlushMib].every(positive) || every % perBlock !== 0) {
-  process.stderr.write('usage: npm run bench:state-growth -- [--txs N] [--per-block B] [--every E, a multiple of B] [--tree-cache-entries T] [--tree-flush-mib M] [--pragma "name = value"]… [--path FILE]\n');
+if (![total, perBlock, every, treeEntries, treeFlushMib, meters ?? 1].every(positive) || every % perBlock !== 0) {
+  process.stderr.write('usage: npm run bench:state-growth -- [--txs N] [--per-block B] [--every E, a multiple of B] [--readings-of M] [--tree-cache-entries T] [--tree-flush-mib M] [--pragma "name = value"]… [--path FILE]\n');
   process.exit(2);
 }
 
@@ -67,16 +77,70 @@ function bytesWritten(): number | null {
 for (const p of values.pragma) chain.storage.db.pragma(p);
 const randomMember = () => bech32m.encode('grid', bech32m.toWords(randomBytes(20)));
 
-process.stdout.write(`state growth: ${total} admissions in blocks of ${perBlock} into ${path}, tree cache ${treeEntries} nodes, tree rows held up to ${treeFlushMib} MiB${values.pragma.length ? `, ${values.pragma.join(', ')}` : ''}\n`);
-process.stdout.write('admissions  entries  tree rows (cached)  KiB written/tx  RSS MiB (buffers)  slowest block ms   µs/tx: all phases of the last window = the phases of ≥ 5 µs\n');
+/** The next block's transactions, and the time it must not be earlier than. */
+type NextBlock = () => { txs: SignedTx[]; atMs: number };
+
+const COMMUNITY = 'growth';
+const METERS_PER_SETUP_TX = 32;
+/** Each reading exports this much (a 10 kW meter may report up to 2,500 Wh a slot). */
+const EXPORT_WH = 100;
+
+/**
+ * Admits `count` meters and links them to one community as producers of one trader (unmeasured
+ * blocks), then yields their readings: every meter's reading of a slot, then of the next; a block
+ * of readings is dated after the end of their slot.
+ */
+function meterReadings(count: number): NextBlock {
+  const trader = benchSigner('growth', 'trader');
+  const keys = Array.from({ length: count }, (_, m) => benchSigner('growth', `meter-${m}`));
+  const setup: SignedTx[] = [
+    chain.signOperatorTx([
+      { type: 'registry/admit', value: { address: trader.address, roles: ['trader'] } },
+      { type: 'energy/create-community', value: { id: COMMUNITY, name: 'State growth', timezone: 'Europe/Amsterdam' } },
+      { type: 'energy/add-trader', value: { community: COMMUNITY, address: trader.address } },
+    ]),
+  ];
+  for (let first = 0; first < count; first += METERS_PER_SETUP_TX) {
+    const msgs: Msg[] = [];
+    for (let m = first; m < Math.min(count, first + METERS_PER_SETUP_TX); m++) {
+      const { signer, address } = keys[m]!;
+      msgs.push({ type: 'registry/admit', value: { address, roles: ['meter'] } });
+      msgs.push({ type: 'energy/add-meter', value: { community: COMMUNITY, meterId: `m${m}`, kind: 'producer', trader: trader.address, labels: ['solar'], address, pubKey: toHex(signer.publicKey), maxPowerW: 10_000 } });
+    }
+    setup.push(chain.signOperatorTx(msgs));
+  }
+  for (let i = 0; i < setup.length; i += perBlock) chain.commitBlock(setup.slice(i, i + perBlock));
+  // The first slot that starts after the set-up: linked meters may report it once it has ended.
+  const firstSlot = slotOfMs(chain.blockTime) + 1;
+  let next = 0;
+  return () => {
+    const txs: SignedTx[] = [];
+    let slot = firstSlot;
+    for (let i = 0; i < perBlock; i++, next++) {
+      const m = next % count;
+      const seq = Math.floor(next / count) + 1;
+      slot = firstSlot + seq - 1;
+      const value = { meterId: `m${m}`, slot, importWh: 0, exportWh: EXPORT_WH, importRegisterWh: 0, exportRegisterWh: EXPORT_WH * seq, seq };
+      txs.push(chain.signTxFrom(keys[m]!, seq - 1, [{ type: 'metering/reading', value }]));
+    }
+    // After the end of the latest slot reported (a block's readings span at most two slots).
+    return { txs, atMs: (slot + 1) * SLOT_MS + 1000 };
+  };
+}
+
+const nextBlock: NextBlock = meters === undefined ? () => ({ txs: chain.signAdmissions(perBlock, randomMember), atMs: 0 }) : meterReadings(meters);
+const kind = meters === undefined ? 'admissions' : 'readings';
+
+process.stdout.write(`state growth: ${total} ${meters === undefined ? 'admissions' : `readings of ${meters} meters`} in blocks of ${perBlock} into ${path}, tree cache ${treeEntries} nodes, tree rows held up to ${treeFlushMib} MiB${values.pragma.length ? `, ${values.pragma.join(', ')}` : ''}\n`);
+process.stdout.write(`${kind.padStart(10)}  entries  tree rows (cached)  KiB written/tx  RSS MiB (buffers)  slowest block ms   µs/tx: all phases of the last window = the phases of ≥ 5 µs\n`);
 try {
   let before = chain.phases.snapshot();
   let writtenBefore = bytesWritten();
   let slowestBlockMs = 0;
   for (let done = perBlock; done <= total; done += perBlock) {
-    const txs = chain.signAdmissions(perBlock, randomMember);
+    const { txs, atMs } = nextBlock();
     const started = process.hrtime.bigint();
-    chain.commitBlock(txs);
+    chain.commitBlock(txs, atMs);
     slowestBlockMs = Math.max(slowestBlockMs, Number(process.hrtime.bigint() - started) / 1e6);
     if (done % every !== 0) continue;
     const after = chain.phases.snapshot();
