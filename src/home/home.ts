@@ -28,6 +28,9 @@ export const DEFAULT_PROPOSE_AT_TXS = 64;
 export const DEFAULT_MIN_BLOCK_INTERVAL_MS = 100;
 export const DEFAULT_MAX_TX_WAIT_MS = 250;
 
+/** MiB of the state tree's row cache unless the config says otherwise (the storage's own default, ADR 0030). */
+export const DEFAULT_TREE_CACHE_MIB = 192;
+
 export const configSchema = z
   .object({
     chainId: z.string().min(1).max(64),
@@ -117,6 +120,14 @@ export const configSchema = z
         nonceWindow: z.number().int().min(1).max(1_000_000).default(1_000),
       })
       .default({ maxTxs: 50_000, maxBytes: 256 * 1024 * 1024, nonceWindow: 1_000 }),
+    /** Node-local storage, not consensus: memory for the state tree's row cache (ADR 0030). */
+    storage: z
+      .object({
+        /** A large state's tree update reads its rows from here instead of SQLite; filled only as the tree grows. */
+        treeCacheMiB: z.number().int().min(1).max(65_536).default(DEFAULT_TREE_CACHE_MIB),
+      })
+      .strict()
+      .default({ treeCacheMiB: DEFAULT_TREE_CACHE_MIB }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();

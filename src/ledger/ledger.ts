@@ -18,7 +18,7 @@ import { VerifiedTxs } from './verified-txs.js';
 import { addressFromPublicKey } from '../crypto/address.js';
 import type { Signer } from '../crypto/ed25519.js';
 import { Mempool } from '../mempool/mempool.js';
-import { Storage, type BlockInfo } from '../store/sqlite.js';
+import { Storage, withTreeCacheMiB, type BlockInfo } from '../store/sqlite.js';
 import { asLedgerError, defineErrors, LedgerError } from '../util/errors.js';
 import { HOME_ERRORS, type NodeConfig } from '../home/home.js';
 import { NodeMetrics } from './metrics.js';
@@ -146,7 +146,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
     const { config, genesis } = options;
     if (config.chainId !== genesis.chainId) throw HOME_ERRORS.CONFIG_INVALID(`config chain id ${config.chainId} differs from genesis ${genesis.chainId}`);
     this.chainId = genesis.chainId;
-    this.storage = new Storage(options.dbPath);
+    this.storage = new Storage(options.dbPath, withTreeCacheMiB(config.storage.treeCacheMiB));
     const recovered = this.storage.treeRecovery;
     if (recovered) options.logger.warn({ ...recovered }, `state-tree rows of ${recovered.blocks} blocks brought up to date after an unclean stop (${recovered.how === 'journal' ? 'from their journalled keys' : 'rebuilt from the state table: the journal did not give the committed root'})`);
     this.verified = new VerifiedTxs(config.mempool.maxTxs);
@@ -514,7 +514,7 @@ export class LedgerNode extends EventEmitter implements SyncTarget<Block> {
   }
 
   private startTreeWorker(): StateTreeWorker {
-    const worker = new StateTreeWorker(this.options.dbPath, this.metrics.phases, (reason) => this.options.logger.warn({ reason }, 'state-tree worker stopped; computing the state tree on the main thread'));
+    const worker = new StateTreeWorker(this.options.dbPath, this.metrics.phases, (reason) => this.options.logger.warn({ reason }, 'state-tree worker stopped; computing the state tree on the main thread'), undefined, this.storage.cacheLimits);
     this.storage.treeRowsListener = worker;
     return worker;
   }

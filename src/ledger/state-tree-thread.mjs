@@ -1,10 +1,11 @@
 // Worker thread of the state-tree update (ADR 0024): src/ledger/state-tree-thread.ts over a
-// read-only connection to the node's database (workerData.dbPath).
+// read-only connection to the node's database (workerData.dbPath), its caches bounded as the node's
+// storage's (workerData.cacheLimits).
 import { parentPort, workerData } from 'node:worker_threads';
 import { cpuNow, importSource, threadId } from './thread-clock.mjs';
 
 const [{ TreeThread }, { TreeSnapshotSource }] = await Promise.all([importSource('./state-tree-thread'), importSource('../store/sqlite')]);
-const thread = new TreeThread(new TreeSnapshotSource(workerData.dbPath));
+const thread = new TreeThread(new TreeSnapshotSource(workerData.dbPath), workerData.cacheLimits);
 
 parentPort.on('message', (request) => {
   const started = cpuNow();

@@ -1,5 +1,5 @@
 import { applyWritesToTree, decodeRoot, encodeRoot, type TreeReads } from '../app/state-tree.js';
-import { DEFAULT_READ_CACHE_LIMITS, refreshCachedTreeRows, treeRowCacheBytes, type StoredTreeReader, type TreeSnapshotSource } from '../store/sqlite.js';
+import { DEFAULT_READ_CACHE_LIMITS, refreshCachedTreeRows, treeRowCacheBytes, type ReadCacheLimits, type StoredTreeReader, type TreeSnapshotSource } from '../store/sqlite.js';
 import { BoundedCache } from '../util/bounded-cache.js';
 import { packTree } from './tree-rows-wire.js';
 
@@ -46,12 +46,19 @@ const ENTRY_OVERHEAD_BYTES = 96;
 export class TreeThread {
   private readonly pending = new Map<string, Uint8Array | null>();
   private readonly answers = new Map<number, { writes: Writes; rows: Rows }>();
-  private readonly rowCache = new BoundedCache<Uint8Array>(DEFAULT_READ_CACHE_LIMITS.treeEntries, DEFAULT_READ_CACHE_LIMITS.treeBytes, (row, path) => treeRowCacheBytes(path, row === NO_ROW ? undefined : row));
-  private readonly valueCache = new BoundedCache<string | typeof NO_VALUE>(DEFAULT_READ_CACHE_LIMITS.stateEntries, DEFAULT_READ_CACHE_LIMITS.stateBytes, (v, k) => ENTRY_OVERHEAD_BYTES + k.length + (v === NO_VALUE ? 0 : v.length));
+  private readonly rowCache: BoundedCache<Uint8Array>;
+  private readonly valueCache: BoundedCache<string | typeof NO_VALUE>;
   /** Set when the mirror can no longer be trusted: every later request is refused. */
   private broken: string | undefined;
 
-  constructor(private readonly source: TreeSnapshotSource) {}
+  /** `limits`: the node storage's, so the worker's caches are bounded alike. */
+  constructor(
+    private readonly source: TreeSnapshotSource,
+    limits: ReadCacheLimits = DEFAULT_READ_CACHE_LIMITS,
+  ) {
+    this.rowCache = new BoundedCache<Uint8Array>(limits.treeEntries, limits.treeBytes, (row, path) => treeRowCacheBytes(path, row === NO_ROW ? undefined : row));
+    this.valueCache = new BoundedCache<string | typeof NO_VALUE>(limits.stateEntries, limits.stateBytes, (v, k) => ENTRY_OVERHEAD_BYTES + k.length + (v === NO_VALUE ? 0 : v.length));
+  }
 
   handle(request: TreeThreadRequest): TreeThreadReply | undefined {
     switch (request.type) {

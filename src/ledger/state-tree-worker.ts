@@ -4,7 +4,7 @@ import type { TreeUpdate } from '../app/smt.js';
 import { NO_PHASES, type PhaseMeter, type PhaseTimer } from '../util/phase-meter.js';
 import type { TreeThreadReply, TreeThreadRequest } from './state-tree-thread.js';
 import { unpackTree } from './tree-rows-wire.js';
-import type { TreeRowsListener } from '../store/sqlite.js';
+import type { ReadCacheLimits, TreeRowsListener } from '../store/sqlite.js';
 
 type Reply = TreeThreadReply & { busyMs?: number };
 
@@ -29,8 +29,10 @@ export class StateTreeWorker implements TreeRowsListener {
     private readonly phases: PhaseTimer & Partial<Pick<PhaseMeter, 'add'>> = NO_PHASES,
     private readonly onFailure: (reason: string) => void = () => {},
     private readonly answerTimeoutMs = 30_000,
+    /** The node storage's cache limits: the worker's own caches are bounded alike (undefined: the defaults). */
+    cacheLimits?: ReadCacheLimits,
   ) {
-    const worker = new Worker(new URL('./state-tree-thread.mjs', import.meta.url), { workerData: { dbPath } });
+    const worker = new Worker(new URL('./state-tree-thread.mjs', import.meta.url), { workerData: { dbPath, cacheLimits } });
     worker.on('message', (m: Reply | { type: 'ready'; tid?: number }) => this.onReply(m));
     worker.on('error', (err) => this.retire(`the state-tree worker failed: ${err.message}`));
     worker.on('exit', (code) => this.retire(`the state-tree worker exited (code ${code})`));

@@ -66,6 +66,15 @@ export const DEFAULT_READ_CACHE_LIMITS: ReadCacheLimits = {
   treeBytes: 192 * 1024 * 1024,
 };
 
+/** Estimated bytes per cached tree row that the row bound assumes (the default: 262,144 rows in 192 MiB). */
+const TREE_CACHE_BYTES_PER_ROW = 768;
+
+/** The read-cache limits with a state-tree row cache of `mib` MiB (a node's `storage.treeCacheMiB`, ADR 0030). */
+export function withTreeCacheMiB(mib: number, limits: ReadCacheLimits = DEFAULT_READ_CACHE_LIMITS): ReadCacheLimits {
+  const treeBytes = mib * 1024 * 1024;
+  return { ...limits, treeBytes, treeEntries: Math.max(1, Math.floor(treeBytes / TREE_CACHE_BYTES_PER_ROW)) };
+}
+
 /**
  * Bytes of state-tree rows held in memory before they are written (ADR 0016): the copies made since
  * the last batch, rewritten rows' old ones included, and a Map entry per row (ADR 0025). A block of
@@ -286,7 +295,12 @@ export class Storage implements ChainStore {
   readonly db: Database.Database;
   private readonly stmts;
 
-  constructor(path: string, cacheLimits: ReadCacheLimits = DEFAULT_READ_CACHE_LIMITS, readonly treeFlushBytes: number = DEFAULT_TREE_FLUSH_BYTES) {
+  constructor(
+    path: string,
+    /** Bounds of the read caches (the state-tree worker bounds its own alike). */
+    readonly cacheLimits: ReadCacheLimits = DEFAULT_READ_CACHE_LIMITS,
+    readonly treeFlushBytes: number = DEFAULT_TREE_FLUSH_BYTES,
+  ) {
     this.readCache = stateReadCache(cacheLimits.stateEntries, cacheLimits.stateBytes);
     this.treeCache = new BoundedCache<Cached<Uint8Array>>(cacheLimits.treeEntries, cacheLimits.treeBytes, (row, path) => treeRowCacheBytes(path, row === ABSENT ? undefined : row));
     this.db = new Database(path);

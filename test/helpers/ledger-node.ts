@@ -19,9 +19,10 @@ export class LedgerNodes {
 
   constructor(private readonly chainId: string) {}
 
-  make(mempool: { maxTxs: number; maxBytes?: number; nonceWindow: number } = { maxTxs: 100, nonceWindow: 10 }, options: { stateTreeWorker?: boolean } = {}): LedgerNode {
+  make(mempool: { maxTxs: number; maxBytes?: number; nonceWindow: number } = { maxTxs: 100, nonceWindow: 10 }, options: { stateTreeWorker?: boolean; treeCacheMiB?: number } = {}): LedgerNode {
     const dir = mkdtempSync(join(tmpdir(), `gridledger-${this.chainId}-`));
-    const config = configSchema.parse({ chainId: this.chainId, moniker: 'n', keyringBackend: 'test', api: {}, mempool: { maxBytes: 1 << 24, ...mempool } });
+    const storage = options.treeCacheMiB !== undefined ? { treeCacheMiB: options.treeCacheMiB } : undefined;
+    const config = configSchema.parse({ chainId: this.chainId, moniker: 'n', keyringBackend: 'test', api: {}, mempool: { maxBytes: 1 << 24, ...mempool }, storage });
     const node = new LedgerNode({
       config,
       genesis: { chainId: this.chainId, genesisTime: 0, operators: [this.operator.address], validators: [{ address: this.validator.address, pubKey: this.validator.publicKey, power: '10' }], accounts: [], modules: {} },

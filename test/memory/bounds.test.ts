@@ -6,7 +6,8 @@ import { signTx, type Msg } from '../../src/codec/tx.js';
 import { cachedPublicKeys, KEY_CACHE_LIMIT, verifySignature } from '../../src/crypto/ed25519.js';
 import { VerifiedTxs } from '../../src/ledger/verified-txs.js';
 import { MODULE_CORES } from '../../src/modules/index.js';
-import { DEFAULT_READ_CACHE_LIMITS, Storage } from '../../src/store/sqlite.js';
+import { configSchema, DEFAULT_TREE_CACHE_MIB } from '../../src/home/home.js';
+import { DEFAULT_READ_CACHE_LIMITS, Storage, withTreeCacheMiB } from '../../src/store/sqlite.js';
 import { account } from '../helpers/chain.js';
 import { LedgerNodes } from '../helpers/ledger-node.js';
 
@@ -113,6 +114,28 @@ describe('Storage read caches are bounded (LRU)', () => {
         expect(row.buffer.byteLength).toBe(row.byteLength);
       }
       storage.close();
+    }
+  });
+});
+
+describe('the state tree row cache as a node setting (config storage.treeCacheMiB, ADR 0030)', () => {
+  it('defaults to the storage’s own bound, refuses a size below 1 MiB, and bounds the node’s cache by the MiB given', () => {
+    expect(withTreeCacheMiB(DEFAULT_TREE_CACHE_MIB)).toEqual(DEFAULT_READ_CACHE_LIMITS);
+    const base = { chainId: 'tc', moniker: 'n', keyringBackend: 'test', api: {} };
+    expect(configSchema.parse(base).storage.treeCacheMiB).toBe(DEFAULT_TREE_CACHE_MIB);
+    for (const treeCacheMiB of [0, 1.5, -1, 'big']) expect(configSchema.safeParse({ ...base, storage: { treeCacheMiB } }).success, String(treeCacheMiB)).toBe(false);
+    const nodes = new LedgerNodes('tc');
+    try {
+      const small = nodes.make(undefined, { treeCacheMiB: 1 });
+      expect(small.storage.cacheLimits).toEqual(withTreeCacheMiB(1));
+      for (let i = 0; i < 20_000; i++) small.storage.treeRow(`p${i}`);
+      const { tree } = small.storage.cacheStats();
+      expect(tree.bytes).toBeLessThanOrEqual(1024 * 1024);
+      // 20,000 absent rows of ~100 estimated bytes each do not fit in 1 MiB: the bound evicted
+      expect(tree.entries).toBeLessThan(20_000);
+      expect(nodes.make().storage.cacheLimits).toEqual(DEFAULT_READ_CACHE_LIMITS);
+    } finally {
+      nodes.close();
     }
   });
 });
