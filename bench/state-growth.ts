@@ -7,7 +7,8 @@
  * or with `--readings-of M`, of B meter readings (`metering/reading`) of M meters linked to one
  * community, slot after slot (each block at least one second after the last, and after the end of
  * the slot its readings report; the meters' admission and linking first, unmeasured). A reading adds
- * its record, its energy's balance and history entries and changes its meter and its day's series;
+ * its record and its booked energy's history entry, and changes its meter, its day's series row and
+ * its trader's balance of the slot;
  * N in all, and every E transactions prints the CPU of the App's phases per transaction over the last
  * E (µs; commit.store = the block's SQLite transaction, state.root = the tree update). Signing is
  * outside the phases. Each line also gives the bytes the process wrote per transaction over the window
@@ -123,7 +124,7 @@ function meterReadings(count: number): NextBlock {
       const value = { meterId: `m${m}`, slot, importWh: 0, exportWh: EXPORT_WH, importRegisterWh: 0, exportRegisterWh: EXPORT_WH * seq, seq };
       txs.push(chain.signTxFrom(keys[m]!, seq - 1, [{ type: 'metering/reading', value }]));
     }
-    // After the end of the latest slot reported (a block's readings span at most two slots).
+    // After the end of the latest slot the block's readings report.
     return { txs, atMs: (slot + 1) * SLOT_MS + 1000 };
   };
 }
