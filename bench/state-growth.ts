@@ -8,7 +8,7 @@
  * community, slot after slot (each block at least one second after the last, and after the end of
  * the slot its readings report; the meters' admission and linking first, unmeasured). A reading adds
  * its record and its booked energy's history entry, and changes its meter, its day's series row and
- * its trader's balance of the slot;
+ * its trader's balance of the slot —
  * N in all, and every E transactions prints the CPU of the App's phases per transaction over the last
  * E (µs; commit.store = the block's SQLite transaction, state.root = the tree update). Signing is
  * outside the phases. Each line also gives the bytes the process wrote per transaction over the window
