@@ -1,5 +1,5 @@
 import { applyWritesToTree, decodeRoot, encodeRoot, type TreeReads } from '../app/state-tree.js';
-import { DEFAULT_READ_CACHE_LIMITS, refreshCachedTreeRows, treeRowCacheBytes, type ReadCacheLimits, type StoredTreeReader, type TreeSnapshotSource } from '../store/sqlite.js';
+import { DEFAULT_READ_CACHE_LIMITS, refreshCachedTreeRows, stateValueCacheBytes, treeRowCacheBytes, type ReadCacheLimits, type StoredTreeReader, type TreeSnapshotSource } from '../store/sqlite.js';
 import { BoundedCache } from '../util/bounded-cache.js';
 import { packTree } from './tree-rows-wire.js';
 
@@ -40,9 +40,6 @@ const KEPT_ANSWERS = 8;
 const NO_ROW = new Uint8Array(0);
 const NO_VALUE: unique symbol = Symbol('absent');
 
-/** Same estimate as the node's storage for a value: a Map entry and the LRU's slot besides the key and value. */
-const ENTRY_OVERHEAD_BYTES = 96;
-
 export class TreeThread {
   private readonly pending = new Map<string, Uint8Array | null>();
   private readonly answers = new Map<number, { writes: Writes; rows: Rows }>();
@@ -57,7 +54,7 @@ export class TreeThread {
     limits: ReadCacheLimits = DEFAULT_READ_CACHE_LIMITS,
   ) {
     this.rowCache = new BoundedCache<Uint8Array>(limits.treeEntries, limits.treeBytes, (row, path) => treeRowCacheBytes(path, row === NO_ROW ? undefined : row));
-    this.valueCache = new BoundedCache<string | typeof NO_VALUE>(limits.stateEntries, limits.stateBytes, (v, k) => ENTRY_OVERHEAD_BYTES + k.length + (v === NO_VALUE ? 0 : v.length));
+    this.valueCache = new BoundedCache<string | typeof NO_VALUE>(limits.stateEntries, limits.stateBytes, (value, key) => stateValueCacheBytes(key, value === NO_VALUE ? undefined : value));
   }
 
   handle(request: TreeThreadRequest): TreeThreadReply | undefined {

@@ -156,8 +156,13 @@ export function refreshCachedTreeRows<Absent extends Uint8Array | symbol>(
   for (const [path, row] of blockRows) refresh(path, row);
 }
 
+/** The estimated memory of a cached state value (an absent key: its slot only). */
+export function stateValueCacheBytes(key: string, value: string | undefined): number {
+  return ENTRY_OVERHEAD_BYTES + key.length + (value === undefined ? 0 : value.length);
+}
+
 function stateReadCache(maxEntries: number, maxBytes: number): BoundedCache<Cached<string>> {
-  return new BoundedCache<Cached<string>>(maxEntries, maxBytes, (value, key) => ENTRY_OVERHEAD_BYTES + key.length + (value === ABSENT ? 0 : value.length));
+  return new BoundedCache<Cached<string>>(maxEntries, maxBytes, (value, key) => stateValueCacheBytes(key, value === ABSENT ? undefined : value));
 }
 
 /**
