@@ -4,6 +4,7 @@ import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseMetrics } from '../../bench/cpu-report.js';
 import { BUNDLE } from '../../bin/compiled-cli.mjs';
 import { distStatus } from '../../bin/dist.mjs';
 import type { Signer } from '../../src/crypto/ed25519.js';
@@ -266,6 +267,24 @@ export function rssOf(node: ClusterNode): number | undefined {
   try {
     const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Bytes the node's two read caches hold (state and state tree, `gridledger_cache_bytes` in its
+ * /metrics), or undefined when it does not answer. They fill up to a fixed bound as the state grows
+ * (192 MiB of tree rows by default, ADR 0030), so the soak's leak rule reads RSS less them.
+ */
+export async function readCacheBytesOf(node: ClusterNode, timeoutMs = 2000): Promise<number | undefined> {
+  try {
+    const res = await fetch(`${node.api}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) return undefined;
+    const values = parseMetrics(await res.text());
+    const state = values.get('gridledger_cache_bytes{cache="state"}');
+    const tree = values.get('gridledger_cache_bytes{cache="state_tree"}');
+    return state === undefined || tree === undefined ? undefined : state + tree;
   } catch {
     return undefined;
   }

@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -10,6 +12,7 @@ import { LedgerNode } from '../../src/ledger/ledger.js';
 import { MODULE_CORES } from '../../src/modules/index.js';
 import { registerMemoryMetrics } from '../../src/runtime/memory-metrics.js';
 import { PENDING_TX_ENTRY_BYTES } from '../../src/store/tx-index.js';
+import { readCacheBytesOf, type ClusterNode } from '../../scripts/lib/cluster.js';
 import { account } from '../helpers/chain.js';
 
 /**
@@ -65,5 +68,25 @@ describe('gridledger_process_memory_bytes', () => {
     expect(await pending('gridledger_cache_entries')).toBe(0);
     expect(storage.getTx(hashes[1]!)).toMatchObject({ height, index: 1 });
     storage.close();
+  });
+
+  it("gives the soak the read caches' bytes from /metrics (state + state tree), undefined once the node is gone", async () => {
+    const node = startNode('soak-caches.db');
+    for (let i = 0; i < 50; i++) node.storage.getRaw(`registry/account/nobody-${i}`);
+    for (const path of ['', '0', '1', '2']) node.storage.treeRow(path);
+    const stats = node.storage.cacheStats();
+    expect(stats.state.bytes).toBeGreaterThan(0);
+    expect(stats.tree.bytes).toBeGreaterThan(0);
+    const server = createServer((req, res) => {
+      if (req.url !== '/metrics') return void res.writeHead(404).end();
+      void node.metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': 'text/plain' }).end(text));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const soakNode = { api } as ClusterNode;
+    expect(await readCacheBytesOf(soakNode)).toBe(stats.state.bytes + stats.tree.bytes);
+    await new Promise<void>((r) => server.close(() => r()));
+    expect(await readCacheBytesOf(soakNode, 500)).toBeUndefined();
+    node.storage.close();
   });
 });
