@@ -1,5 +1,5 @@
 /**
- * `npm run soak [-- --minutes M --tps R --perturb-every-minutes P --warmup-minutes W --sample-seconds S --csv FILE]`
+ * `npm run soak [-- --minutes M --tps R --perturb-every-minutes P --warmup-minutes W --sample-seconds S --tree-cache-mib MiB --csv FILE]`
  *
  * A 4-validator devnet on loopback under a steady transaction load for M minutes (default 60), at no
  * more than half of its saturation rate: saturation is measured for 60 s before the soak and again
@@ -36,6 +36,7 @@ const { values } = parseArgs({
     'sample-seconds': { type: 'string', default: '10' },
     'block-time-ms': { type: 'string', default: '1000' },
     csv: { type: 'string' },
+    'tree-cache-mib': { type: 'string' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -45,9 +46,11 @@ const perturbEveryMs = Number(values['perturb-every-minutes']) * 60_000;
 const warmupMs = (values['warmup-minutes'] !== undefined ? Number(values['warmup-minutes']) : Math.max(5, minutes / 6)) * 60_000;
 const sampleMs = Number(values['sample-seconds']) * 1000;
 const blockTimeMs = Number(values['block-time-ms']);
+/** The nodes' state-tree row cache (config `storage.treeCacheMiB`); unset: the node's default. */
+const treeCacheMiB = values['tree-cache-mib'] !== undefined ? Number(values['tree-cache-mib']) : undefined;
 const csvPath = values.csv ?? join(tmpdir(), `soak-${new Date().toISOString().replace(/[:.]/g, '-')}.csv`);
-if (![minutes, perturbEveryMs, warmupMs, sampleMs, blockTimeMs].every((x) => Number.isFinite(x) && x > 0) || warmupMs >= minutes * 60_000) {
-  process.stderr.write('usage: npm run soak -- [--minutes M] [--tps R] [--perturb-every-minutes P] [--warmup-minutes W < M] [--sample-seconds S] [--csv FILE]\n');
+if (![minutes, perturbEveryMs, warmupMs, sampleMs, blockTimeMs, treeCacheMiB ?? 1].every((x) => Number.isFinite(x) && x > 0) || warmupMs >= minutes * 60_000) {
+  process.stderr.write('usage: npm run soak -- [--minutes M] [--tps R] [--perturb-every-minutes P] [--warmup-minutes W < M] [--sample-seconds S] [--tree-cache-mib MiB] [--csv FILE]\n');
   process.exit(2);
 }
 
@@ -81,6 +84,7 @@ const p2pPort = (n: ClusterNode) => Number(n.p2p!.split(':')[1]);
 // Every peer address points at that peer's proxy; the handshake is end to end, so node ids still match.
 for (const n of nodes) {
   const config = JSON.parse(readFileSync(paths(n.home).config, 'utf8'));
+  if (treeCacheMiB !== undefined) config.storage = { ...config.storage, treeCacheMiB };
   config.p2p.persistentPeers = config.p2p.persistentPeers.map((p: { port: number }) => ({ ...p, port: proxies[nodes.findIndex((o) => p2pPort(o) === p.port)]!.port }));
   writeFileSync(paths(n.home).config, JSON.stringify(config, null, 2));
 }
